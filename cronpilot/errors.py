@@ -1,0 +1,17 @@
+"""The root of cronpilot's own errors.
+
+Handlers turn the expected ones into replies and the command line into one-line messages;
+anything else is a bug and is logged with its traceback.
+"""
+
+
+class CronpilotError(Exception):
+    """Base class of every error cronpilot raises on purpose."""
+
+
+class ConfigurationError(CronpilotError):
+    """The settings are missing or invalid."""
+
+
+class DatabaseError(CronpilotError):
+    """The database cannot be used: bad URL, unreachable, or at a revision we do not know."""

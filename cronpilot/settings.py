@@ -1,0 +1,242 @@
+"""Every setting of cronpilot, read from the environment and `.env` by one pydantic-settings class.
+
+Nothing here is read at import time: the composition root calls `load_settings()` once and hands
+the result on. The names and defaults are the product contract (see the README's settings table).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from cronpilot.errors import ConfigurationError
+
+# Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - as a webhook secret token.
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+# The async drivers we ship, and the plain schemes people paste that mean the same database.
+_DRIVER_ALIASES = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+
+class AllowedUsers(BaseModel):
+    """Who may use the bot: nobody (the default), everyone (`*`), or a set of Telegram user ids."""
+
+    model_config = ConfigDict(frozen=True)
+
+    everyone: bool = False
+    ids: frozenset[int] = frozenset()
+
+    def allows(self, user_id: int) -> bool:
+        return self.everyone or user_id in self.ids
+
+    @classmethod
+    def parse(cls, text: str) -> AllowedUsers:
+        text = text.strip()
+        if text == "*":
+            return cls(everyone=True)
+        ids: set[int] = set()
+        for part in text.split(","):
+            item = part.strip()
+            if not item:
+                continue
+            if not re.fullmatch(r"-?\d{1,20}", item):
+                raise ValueError(f"{item!r} is not a Telegram user id; use numbers like 42, or *")
+            ids.add(int(item))
+        return cls(ids=frozenset(ids))
+
+
+def normalize_database_url(raw: str) -> str:
+    """Return `raw` with an async driver, or raise ValueError saying what is wrong with it."""
+    try:
+        url: URL = make_url(raw.strip())
+    except ArgumentError:
+        raise ValueError(
+            "is not a database URL; expected sqlite+aiosqlite:///path.db "
+            "or postgresql+asyncpg://user:password@host/dbname"
+        ) from None
+    driver = _DRIVER_ALIASES.get(url.drivername)
+    if driver is None:
+        raise ValueError(
+            f"uses {url.drivername!r}; cronpilot supports sqlite+aiosqlite and postgresql+asyncpg"
+        )
+    url = url.set(drivername=driver)
+    if driver == "postgresql+asyncpg" and not url.database:
+        raise ValueError("names no database; add one after the host, as in …@localhost/cronpilot")
+    if driver == "sqlite+aiosqlite" and not url.database:
+        raise ValueError("names no file; use sqlite+aiosqlite:///./cronpilot.db")
+    return url.render_as_string(hide_password=False)
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Field names are the environment variable names, lower-cased."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    database_url: str = "sqlite+aiosqlite:///./cronpilot.db"
+    llm_model: str = "openai/gpt-4o-mini"
+    llm_api_base: str | None = None
+    llm_api_key: SecretStr | None = None
+    parser_model: str | None = None
+    allowed_users: Annotated[AllowedUsers, NoDecode] = AllowedUsers()
+    group_members_can_manage: bool = False
+    default_timezone: str = "UTC"
+    max_tasks_per_chat: int = Field(25, ge=1, le=10_000)
+    min_interval_seconds: int = Field(300, ge=60)
+    misfire_grace_seconds: int = Field(3600, ge=0)
+    run_timeout_seconds: float = Field(120, gt=0, le=3600)
+    max_tool_steps: int = Field(5, ge=0, le=50)
+    max_concurrent_runs: int = Field(20, ge=1, le=1000)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] = "console"
+    webhook_url: str | None = None
+    webhook_port: int = Field(8080, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    health_port: int | None = Field(None, ge=1, le=65535)
+
+    @field_validator(
+        "telegram_bot_token",
+        "llm_api_base",
+        "llm_api_key",
+        "parser_model",
+        "webhook_url",
+        "webhook_secret",
+        "health_port",
+        mode="before",
+    )
+    @classmethod
+    def _empty_means_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # Real tokens look like 123456789:AAH…; checking the shape catches a pasted placeholder
+        # without ever echoing the secret itself.
+        shape = r"\d{1,20}:[A-Za-z0-9_-]{20,}"
+        if value is not None and not re.fullmatch(shape, value.get_secret_value()):
+            raise ValueError("does not look like a bot token from @BotFather (digits:letters)")
+        return value
+
+    @field_validator("telegram_api_base_url", "llm_api_base", "webhook_url")
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value.strip()):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.strip() if value is not None else None
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_needs_https(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must start with https:// (Telegram only posts updates over HTTPS)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @field_validator("allowed_users", mode="before")
+    @classmethod
+    def _parse_allowed_users(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return AllowedUsers.parse(value)
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Berlin") from None
+        return value.strip()
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_any_case(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_any_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("may only hold 1-256 characters A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _default_parser_model(self) -> Settings:
+        if self.parser_model is None:
+            self.parser_model = self.llm_model
+        return self
+
+    @property
+    def effective_parser_model(self) -> str:
+        return self.parser_model or self.llm_model
+
+    @property
+    def database_url_for_display(self) -> str:
+        """The database URL with any password masked, for messages and logs."""
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+    def require_bot_token(self) -> SecretStr:
+        if self.telegram_bot_token is None:
+            raise ConfigurationError(
+                "TELEGRAM_BOT_TOKEN: not set; get one from @BotFather and put it in .env"
+            )
+        return self.telegram_bot_token
+
+
+def describe_validation_error(error: ValidationError) -> list[str]:
+    """One readable line per problem, named by environment variable, never echoing the value."""
+    lines = []
+    for problem in error.errors(include_url=False, include_input=False):
+        location = problem.get("loc") or ()
+        name = str(location[0]).upper() if location else "SETTINGS"
+        message = str(problem.get("msg", "is invalid"))
+        message = message.removeprefix("Value error, ")
+        lines.append(f"{name}: {message}")
+    return lines
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; raise ConfigurationError carrying one line per problem."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigurationError("\n".join(describe_validation_error(error))) from None
