@@ -1,0 +1,1 @@
+"""Alembic migrations for cronpilot's own tables (run with `cronpilot migrate`)."""

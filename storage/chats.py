@@ -1,0 +1,59 @@
+"""Repository for chats. Callers own the transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dialects import insert_for
+from storage.models import ChatRow
+from storage.records import Chat
+
+
+def to_record(row: ChatRow) -> Chat:
+    return Chat(
+        id=row.id,
+        type=row.type,
+        title=row.title,
+        timezone=row.timezone,
+        active=row.active,
+        created_at=row.created_at,
+    )
+
+
+async def get(session: AsyncSession, chat_id: int) -> Chat | None:
+    row = await session.get(ChatRow, chat_id)
+    return to_record(row) if row is not None else None
+
+
+async def upsert(
+    session: AsyncSession, chat_id: int, *, type: str, title: str | None, now: datetime
+) -> Chat:
+    """Record that the chat exists and can reach us: new chats are created, known ones refreshed
+    (a chat that had blocked the bot and writes again is active again)."""
+    statement = insert_for(session, ChatRow).values(
+        id=chat_id, type=type, title=title, timezone=None, active=True, created_at=now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[ChatRow.id],
+        set_={"type": type, "title": title, "active": True},
+    ).returning(ChatRow)
+    # The row may already sit in this session's identity map; take the database's values.
+    result = await session.execute(statement, execution_options={"populate_existing": True})
+    return to_record(result.scalar_one())
+
+
+async def set_timezone(session: AsyncSession, chat_id: int, timezone: str | None) -> bool:
+    result = await session.execute(
+        update(ChatRow).where(ChatRow.id == chat_id).values(timezone=timezone)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def set_active(session: AsyncSession, chat_id: int, active: bool) -> bool:
+    result = await session.execute(
+        update(ChatRow).where(ChatRow.id == chat_id).values(active=active)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,73 @@
+"""Engines and session factories for PostgreSQL (asyncpg) and SQLite (aiosqlite)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from cronpilot.errors import DatabaseError
+
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
+    """An engine for `database_url` (already normalised by the settings)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+    )
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # Cascading deletes need foreign keys on; WAL lets the bot read while a run is written.
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+    finally:
+        cursor.close()
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def describe_connection_error(error: BaseException, display_url: str) -> DatabaseError:
+    """Turn a driver's failure to connect into one line that says what to fix."""
+    reason = _root_reason(error)
+    return DatabaseError(f"cannot reach the database at {display_url}: {reason}")
+
+
+def _root_reason(error: BaseException) -> str:
+    original: BaseException = error
+    wrapped = getattr(error, "orig", None) if isinstance(error, SQLAlchemyError) else None
+    if isinstance(wrapped, BaseException):
+        original = wrapped
+    if isinstance(original, sqlite3.OperationalError) or "sqlite" in type(original).__module__:
+        return f"{original} (does the folder exist and is it writable?)"
+    if isinstance(original, ConnectionRefusedError):
+        return "connection refused (is PostgreSQL running on that host and port?)"
+    if isinstance(original, TimeoutError):
+        return f"no answer within {CONNECT_TIMEOUT_SECONDS} s"
+    text = str(original).strip().splitlines()[0] if str(original).strip() else ""
+    return text or type(original).__name__

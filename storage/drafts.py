@@ -1,0 +1,74 @@
+"""Repository for drafts: parsed requests waiting for Confirm, Edit or Cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import DraftRow
+from storage.records import Draft
+
+
+def to_record(row: DraftRow) -> Draft:
+    return Draft(
+        id=row.id,
+        chat_id=row.chat_id,
+        user_id=row.user_id,
+        message_id=row.message_id,
+        task_id=row.task_id,
+        payload=dict(row.payload),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )
+
+
+async def add(
+    session: AsyncSession,
+    *,
+    draft_id: str,
+    chat_id: int,
+    user_id: int,
+    payload: dict[str, Any],
+    now: datetime,
+    expires_at: datetime,
+    task_id: int | None = None,
+) -> Draft:
+    row = DraftRow(
+        id=draft_id,
+        chat_id=chat_id,
+        user_id=user_id,
+        message_id=None,
+        task_id=task_id,
+        payload=payload,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(row)
+    await session.flush()
+    return to_record(row)
+
+
+async def get(session: AsyncSession, draft_id: str) -> Draft | None:
+    row = await session.get(DraftRow, draft_id, populate_existing=True)
+    return to_record(row) if row is not None else None
+
+
+async def set_message_id(session: AsyncSession, draft_id: str, message_id: int) -> None:
+    await session.execute(
+        update(DraftRow).where(DraftRow.id == draft_id).values(message_id=message_id)
+    )
+
+
+async def delete(session: AsyncSession, draft_id: str) -> bool:
+    """Remove a draft; False when it was already gone (another press got there first)."""
+    result = await session.execute(sql_delete(DraftRow).where(DraftRow.id == draft_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def delete_expired(session: AsyncSession, *, now: datetime) -> int:
+    result = await session.execute(sql_delete(DraftRow).where(DraftRow.expires_at <= now))
+    return int(result.rowcount)  # type: ignore[attr-defined]

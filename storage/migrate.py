@@ -1,0 +1,151 @@
+"""Running Alembic from code: upgrade to head, report the revision, refuse unknown ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from cronpilot.errors import DatabaseError
+from storage.database import create_engine, describe_connection_error
+from storage.models import TABLE_NAMES, Base
+
+# Our own name, so cronpilot can share a database with another Alembic-managed application.
+VERSION_TABLE = "cronpilot_alembic_version"
+
+T = TypeVar("T")
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(files("migrations")))
+    if database_url is not None:
+        config.attributes["database_url"] = database_url
+    return config
+
+
+def _include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
+    # Only our tables: autogenerate must never propose dropping tables that belong to others.
+    if type_ == "table":
+        return name in TABLE_NAMES
+    return True
+
+
+def configure_context(context: Any, connection: Connection) -> None:
+    """Configure an Alembic environment context the same way for every caller."""
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        version_table=VERSION_TABLE,
+        include_name=_include_name,
+        compare_type=True,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionState:
+    current: str | None
+    head: str
+
+    @property
+    def at_head(self) -> bool:
+        return self.current == self.head
+
+
+def _script_directory() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def _read_revision(connection: Connection) -> RevisionState:
+    script = _script_directory()
+    head = script.get_current_head()
+    if head is None:
+        raise DatabaseError("cronpilot ships no migrations; the installation is broken")
+    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    heads = context.get_current_heads()
+    if len(heads) > 1:
+        raise DatabaseError(f"the database has several revisions at once: {', '.join(heads)}")
+    current = heads[0] if heads else None
+    if current is not None:
+        try:
+            script.get_revision(current)
+        except CommandError:
+            raise DatabaseError(
+                f"the database is at revision {current}, which this cronpilot does not know "
+                f"(its newest is {head}); it was migrated by a newer cronpilot, so upgrade "
+                "cronpilot instead"
+            ) from None
+    return RevisionState(current=current, head=head)
+
+
+def _upgrade(connection: Connection, target: str) -> RevisionState:
+    _read_revision(connection)
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, target)
+    return _read_revision(connection)
+
+
+def _downgrade(connection: Connection, target: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, target)
+
+
+async def _with_connection(database_url: str, work: Callable[[Connection], T]) -> T:
+    display = make_url(database_url).render_as_string(hide_password=True)
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        try:
+            connection = await engine.connect()
+        except (SQLAlchemyError, OSError) as error:
+            raise describe_connection_error(error, display) from None
+        try:
+            # One transaction: on PostgreSQL a failed migration leaves nothing behind.
+            async with connection.begin():
+                return await connection.run_sync(work)
+        finally:
+            await connection.close()
+    finally:
+        await engine.dispose()
+
+
+async def upgrade_to_head(database_url: str) -> RevisionState:
+    """Bring the database to the newest revision; refuse one migrated by a newer cronpilot."""
+    return await _with_connection(database_url, lambda connection: _upgrade(connection, "head"))
+
+
+async def downgrade_to(database_url: str, target: str) -> None:
+    await _with_connection(database_url, lambda connection: _downgrade(connection, target))
+
+
+async def revision_state(database_url: str) -> RevisionState:
+    """Where the database stands, without changing it."""
+    return await _with_connection(database_url, _read_revision)
+
+
+def model_drift(connection: Connection) -> list[Any]:
+    """Differences autogenerate would write between the models and the migrated database."""
+    from alembic.autogenerate import compare_metadata
+
+    context = MigrationContext.configure(
+        connection,
+        opts={
+            "version_table": VERSION_TABLE,
+            "include_name": _include_name,
+            "compare_type": True,
+            "target_metadata": Base.metadata,
+        },
+    )
+    diff: list[Any] = compare_metadata(context, Base.metadata)
+    return diff

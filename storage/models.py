@@ -1,0 +1,173 @@
+"""The four tables cronpilot owns: chats, tasks, runs, drafts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.records import RunStatus, RunTrigger, TaskKind, TaskState
+from storage.types import UTCDateTime
+
+# Stable constraint names, so migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+def _enum(enum_class: type[StrEnum], name: str) -> Enum:
+    """A string column holding one of the enum's values, checked by the database."""
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ChatRow(Base):
+    __tablename__ = "chats"
+
+    # Telegram chat ids go past 32 bits (supergroups are -100…).
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str | None] = mapped_column(String(255))
+    # None means "not chosen": the chat follows DEFAULT_TIMEZONE.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # False once the bot was blocked or removed; the chat's tasks are paused then.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TaskRow(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'cron' AND cron IS NOT NULL)"
+            " OR (kind = 'once' AND run_at IS NOT NULL)"
+            " OR (kind = 'interval' AND every_seconds IS NOT NULL AND run_at IS NOT NULL)",
+            name="schedule_fields",
+        ),
+        CheckConstraint("every_seconds IS NULL OR every_seconds > 0", name="positive_interval"),
+        # A task is scheduled exactly when it is active: paused and finished tasks have no next run.
+        CheckConstraint(
+            "state = 'active' OR next_run_at IS NULL", name="next_run_only_when_active"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(100))
+    prompt: Mapped[str] = mapped_column(Text)
+    kind: Mapped[TaskKind] = mapped_column(_enum(TaskKind, "task_kind"))
+    cron: Mapped[str | None] = mapped_column(String(120))
+    # For `once` the instant to run; for `interval` the instant the period counts from.
+    run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    every_seconds: Mapped[int | None] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64))
+    state: Mapped[TaskState] = mapped_column(_enum(TaskState, "task_state"))
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        # The exactly-once guard: one row per occurrence of a task's own schedule.
+        Index(
+            "uq_runs_scheduled_occurrence",
+            "task_id",
+            "scheduled_for",
+            unique=True,
+            postgresql_where=text("trigger IN ('schedule', 'catch_up')"),
+            sqlite_where=text("trigger IN ('schedule', 'catch_up')"),
+        ),
+        # Crash recovery and overlap checks look for the few rows still running.
+        Index(
+            "ix_runs_running",
+            "task_id",
+            postgresql_where=text("status = 'running'"),
+            sqlite_where=text("status = 'running'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("tasks.id", ondelete="CASCADE"), index=True
+    )
+    scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime)
+    trigger: Mapped[RunTrigger] = mapped_column(_enum(RunTrigger, "run_trigger"))
+    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "run_status"))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    output: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    cost: Mapped[float | None] = mapped_column(Float)
+    delivered_message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # Telegram refusing the result is not the LLM failing; it is kept apart.
+    delivery_error: Mapped[str | None] = mapped_column(Text)
+
+
+class DraftRow(Base):
+    __tablename__ = "drafts"
+
+    # Short and URL-safe: it travels in callback data, which Telegram caps at 64 bytes.
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    # The confirmation card, once it has been sent.
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Set when the draft re-schedules an existing task (/edit) instead of creating one.
+    task_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("tasks.id", ondelete="CASCADE")
+    )
+    # The parsed request: prompt, name, schedule fields, zone, where it came from.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+TABLE_NAMES = frozenset(Base.metadata.tables)

@@ -1,0 +1,123 @@
+"""What the storage layer hands out: enums and frozen records, never ORM rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class TaskKind(StrEnum):
+    CRON = "cron"
+    ONCE = "once"
+    INTERVAL = "interval"
+
+
+class TaskState(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    FINISHED = "finished"
+
+
+class RunTrigger(StrEnum):
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+    CATCH_UP = "catch_up"
+    RETRY = "retry"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SILENT = "silent"
+    SKIPPED = "skipped"
+    MISSED = "missed"
+    INTERRUPTED = "interrupted"
+
+
+# Triggers whose occurrences are unique per (task, scheduled_for): the schedule's own instants.
+SCHEDULED_TRIGGERS = (RunTrigger.SCHEDULE, RunTrigger.CATCH_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    id: int
+    type: str
+    title: str | None
+    timezone: str | None
+    active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    id: int
+    chat_id: int
+    created_by: int
+    name: str
+    prompt: str
+    kind: TaskKind
+    cron: str | None
+    run_at: datetime | None
+    every_seconds: int | None
+    timezone: str
+    state: TaskState
+    next_run_at: datetime | None
+    last_run_at: datetime | None
+    consecutive_failures: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewTask:
+    """The fields a caller supplies to create a task; the rest are the database's."""
+
+    chat_id: int
+    created_by: int
+    name: str
+    prompt: str
+    kind: TaskKind
+    timezone: str
+    next_run_at: datetime | None
+    cron: str | None = None
+    run_at: datetime | None = None
+    every_seconds: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    id: int
+    task_id: int
+    scheduled_for: datetime
+    trigger: RunTrigger
+    status: RunStatus
+    started_at: datetime | None
+    finished_at: datetime | None
+    output: str | None
+    error: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost: float | None
+    delivered_message_id: int | None
+    delivery_error: str | None
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    id: str
+    chat_id: int
+    user_id: int
+    message_id: int | None
+    task_id: int | None
+    payload: dict[str, Any]
+    created_at: datetime
+    expires_at: datetime

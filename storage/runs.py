@@ -1,0 +1,154 @@
+"""Repository for runs, the log of every occurrence. Callers own the transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import RunRow, TaskRow
+from storage.records import Run, RunStatus, RunTrigger
+
+
+def to_record(row: RunRow) -> Run:
+    return Run(
+        id=row.id,
+        task_id=row.task_id,
+        scheduled_for=row.scheduled_for,
+        trigger=RunTrigger(row.trigger),
+        status=RunStatus(row.status),
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        output=row.output,
+        error=row.error,
+        prompt_tokens=row.prompt_tokens,
+        completion_tokens=row.completion_tokens,
+        cost=row.cost,
+        delivered_message_id=row.delivered_message_id,
+        delivery_error=row.delivery_error,
+    )
+
+
+async def add(
+    session: AsyncSession,
+    *,
+    task_id: int,
+    scheduled_for: datetime,
+    trigger: RunTrigger,
+    status: RunStatus,
+    started_at: datetime | None = None,
+    finished_at: datetime | None = None,
+    error: str | None = None,
+) -> Run:
+    row = RunRow(
+        task_id=task_id,
+        scheduled_for=scheduled_for,
+        trigger=trigger,
+        status=status,
+        started_at=started_at,
+        finished_at=finished_at,
+        error=error,
+    )
+    session.add(row)
+    await session.flush()
+    return to_record(row)
+
+
+async def get(session: AsyncSession, run_id: int) -> Run | None:
+    row = await session.get(RunRow, run_id, populate_existing=True)
+    return to_record(row) if row is not None else None
+
+
+async def finish(
+    session: AsyncSession,
+    run_id: int,
+    *,
+    status: RunStatus,
+    finished_at: datetime,
+    output: str | None = None,
+    error: str | None = None,
+    prompt_tokens: int | None = None,
+    completion_tokens: int | None = None,
+    cost: float | None = None,
+) -> Run | None:
+    """Close a running run. A run that is no longer `running` (say, marked interrupted by a
+    newer process) is left as it is and None is returned."""
+    result = await session.execute(
+        update(RunRow)
+        .where(RunRow.id == run_id, RunRow.status == RunStatus.RUNNING)
+        .values(
+            status=status,
+            finished_at=finished_at,
+            output=output,
+            error=error,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost=cost,
+        )
+        .returning(RunRow),
+        execution_options={"populate_existing": True},
+    )
+    row = result.scalar_one_or_none()
+    return to_record(row) if row is not None else None
+
+
+async def set_delivery(
+    session: AsyncSession, run_id: int, *, message_id: int | None, error: str | None
+) -> None:
+    await session.execute(
+        update(RunRow)
+        .where(RunRow.id == run_id)
+        .values(delivered_message_id=message_id, delivery_error=error)
+    )
+
+
+async def list_for_task(session: AsyncSession, task_id: int, *, limit: int = 10) -> list[Run]:
+    """The newest runs of a task, newest first."""
+    result = await session.execute(
+        select(RunRow)
+        .where(RunRow.task_id == task_id)
+        .order_by(RunRow.scheduled_for.desc(), RunRow.id.desc())
+        .limit(limit)
+    )
+    return [to_record(row) for row in result.scalars()]
+
+
+async def recent_outputs(session: AsyncSession, task_id: int, *, limit: int) -> list[Run]:
+    """The task's last answers worth remembering (succeeded, with output), oldest first."""
+    result = await session.execute(
+        select(RunRow)
+        .where(
+            RunRow.task_id == task_id,
+            RunRow.status == RunStatus.SUCCEEDED,
+            RunRow.output.is_not(None),
+        )
+        .order_by(RunRow.finished_at.desc(), RunRow.id.desc())
+        .limit(limit)
+    )
+    return [to_record(row) for row in reversed(result.scalars().all())]
+
+
+async def find_delivered(session: AsyncSession, chat_id: int, message_id: int) -> Run | None:
+    """The run whose result was posted as `message_id` in `chat_id`."""
+    result = await session.execute(
+        select(RunRow)
+        .join(TaskRow, TaskRow.id == RunRow.task_id)
+        .where(TaskRow.chat_id == chat_id, RunRow.delivered_message_id == message_id)
+        .order_by(RunRow.id.desc())
+        .limit(1)
+    )
+    row = result.scalar_one_or_none()
+    return to_record(row) if row is not None else None
+
+
+async def interrupt_running(session: AsyncSession, *, now: datetime, reason: str) -> list[Run]:
+    """Mark every run still `running` as interrupted (after a crash or a forced stop)."""
+    result = await session.execute(
+        update(RunRow)
+        .where(RunRow.status == RunStatus.RUNNING)
+        .values(status=RunStatus.INTERRUPTED, finished_at=now, error=reason)
+        .returning(RunRow),
+        execution_options={"populate_existing": True},
+    )
+    return [to_record(row) for row in result.scalars()]

@@ -1,0 +1,177 @@
+"""Repository for tasks. Callers own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import TaskRow
+from storage.records import NewTask, Task, TaskKind, TaskState
+
+
+def to_record(row: TaskRow) -> Task:
+    return Task(
+        id=row.id,
+        chat_id=row.chat_id,
+        created_by=row.created_by,
+        name=row.name,
+        prompt=row.prompt,
+        kind=TaskKind(row.kind),
+        cron=row.cron,
+        run_at=row.run_at,
+        every_seconds=row.every_seconds,
+        timezone=row.timezone,
+        state=TaskState(row.state),
+        next_run_at=row.next_run_at,
+        last_run_at=row.last_run_at,
+        consecutive_failures=row.consecutive_failures,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+async def add(session: AsyncSession, new: NewTask, *, now: datetime) -> Task:
+    row = TaskRow(
+        chat_id=new.chat_id,
+        created_by=new.created_by,
+        name=new.name,
+        prompt=new.prompt,
+        kind=new.kind,
+        cron=new.cron,
+        run_at=new.run_at,
+        every_seconds=new.every_seconds,
+        timezone=new.timezone,
+        state=TaskState.ACTIVE,
+        next_run_at=new.next_run_at,
+        last_run_at=None,
+        consecutive_failures=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return to_record(row)
+
+
+async def get(session: AsyncSession, task_id: int, *, for_update: bool = False) -> Task | None:
+    statement = select(TaskRow).where(TaskRow.id == task_id)
+    if for_update:
+        statement = statement.with_for_update()
+    row = (
+        await session.execute(statement, execution_options={"populate_existing": True})
+    ).scalar_one_or_none()
+    return to_record(row) if row is not None else None
+
+
+async def list_for_chat(
+    session: AsyncSession, chat_id: int, *, offset: int = 0, limit: int = 10
+) -> list[Task]:
+    result = await session.execute(
+        select(TaskRow)
+        .where(TaskRow.chat_id == chat_id)
+        .order_by(TaskRow.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [to_record(row) for row in result.scalars()]
+
+
+async def count_for_chat(
+    session: AsyncSession, chat_id: int, *, states: Sequence[TaskState] | None = None
+) -> int:
+    statement = select(func.count()).select_from(TaskRow).where(TaskRow.chat_id == chat_id)
+    if states is not None:
+        statement = statement.where(TaskRow.state.in_(list(states)))
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def update_definition(
+    session: AsyncSession,
+    task_id: int,
+    *,
+    name: str,
+    prompt: str,
+    kind: TaskKind,
+    cron: str | None,
+    run_at: datetime | None,
+    every_seconds: int | None,
+    timezone: str,
+    next_run_at: datetime | None,
+    now: datetime,
+) -> Task | None:
+    """Replace what the task does and when; it becomes active with a fresh failure count."""
+    result = await session.execute(
+        update(TaskRow)
+        .where(TaskRow.id == task_id)
+        .values(
+            name=name,
+            prompt=prompt,
+            kind=kind,
+            cron=cron,
+            run_at=run_at,
+            every_seconds=every_seconds,
+            timezone=timezone,
+            state=TaskState.ACTIVE if next_run_at is not None else TaskState.FINISHED,
+            next_run_at=next_run_at,
+            consecutive_failures=0,
+            updated_at=now,
+        )
+        .returning(TaskRow),
+        execution_options={"populate_existing": True},
+    )
+    row = result.scalar_one_or_none()
+    return to_record(row) if row is not None else None
+
+
+async def set_state(
+    session: AsyncSession,
+    task_id: int,
+    state: TaskState,
+    *,
+    next_run_at: datetime | None,
+    now: datetime,
+    reset_failures: bool = False,
+) -> Task | None:
+    values: dict[str, object] = {"state": state, "next_run_at": next_run_at, "updated_at": now}
+    if reset_failures:
+        values["consecutive_failures"] = 0
+    result = await session.execute(
+        update(TaskRow).where(TaskRow.id == task_id).values(**values).returning(TaskRow),
+        execution_options={"populate_existing": True},
+    )
+    row = result.scalar_one_or_none()
+    return to_record(row) if row is not None else None
+
+
+async def pause_all_in_chat(session: AsyncSession, chat_id: int, *, now: datetime) -> list[int]:
+    """Pause every active task of a chat (it blocked the bot); return their ids."""
+    result = await session.execute(
+        update(TaskRow)
+        .where(TaskRow.chat_id == chat_id, TaskRow.state == TaskState.ACTIVE)
+        .values(state=TaskState.PAUSED, next_run_at=None, updated_at=now)
+        .returning(TaskRow.id)
+    )
+    return sorted(result.scalars())
+
+
+async def record_outcome(
+    session: AsyncSession, task_id: int, *, failed: bool, finished_at: datetime
+) -> int | None:
+    """Count a finished run against the task; return the new consecutive failure count."""
+    failures = TaskRow.consecutive_failures + 1 if failed else 0
+    result = await session.execute(
+        update(TaskRow)
+        .where(TaskRow.id == task_id)
+        .values(consecutive_failures=failures, last_run_at=finished_at)
+        .returning(TaskRow.consecutive_failures)
+    )
+    return result.scalar_one_or_none()
+
+
+async def delete(session: AsyncSession, task_id: int) -> bool:
+    result = await session.execute(sql_delete(TaskRow).where(TaskRow.id == task_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]

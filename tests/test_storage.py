@@ -1,0 +1,372 @@
+"""Repositories against real PostgreSQL and SQLite, both migrated to head."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage import chats, drafts, runs, tasks
+from storage.models import DraftRow, RunRow
+from storage.records import NewTask, RunStatus, RunTrigger, TaskKind, TaskState
+
+Sessions = async_sessionmaker[AsyncSession]
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+SUPERGROUP = -1001234567890  # beyond 32 bits, as Telegram supergroup ids are
+
+
+async def make_chat(sessions: Sessions, chat_id: int = SUPERGROUP) -> None:
+    async with sessions() as session, session.begin():
+        await chats.upsert(session, chat_id, type="supergroup", title="Team", now=NOW)
+
+
+def cron_task(chat_id: int = SUPERGROUP, **changes: object) -> NewTask:
+    fields: dict[str, object] = {
+        "chat_id": chat_id,
+        "created_by": 4_000_000_001,
+        "name": "HN digest",
+        "prompt": "Summarize the top Hacker News stories",
+        "kind": TaskKind.CRON,
+        "cron": "0 9 * * 1-5",
+        "timezone": "Europe/Berlin",
+        "next_run_at": NOW + timedelta(hours=23),
+    }
+    fields.update(changes)
+    return NewTask(**fields)  # type: ignore[arg-type]
+
+
+async def test_chat_upsert_creates_refreshes_and_reactivates(sessions: Sessions) -> None:
+    await make_chat(sessions)
+    async with sessions() as session, session.begin():
+        assert await chats.set_active(session, SUPERGROUP, False)
+        assert await chats.set_timezone(session, SUPERGROUP, "Asia/Tokyo")
+    async with sessions() as session, session.begin():
+        chat = await chats.upsert(
+            session, SUPERGROUP, type="supergroup", title="Renamed", now=NOW + timedelta(days=1)
+        )
+    assert chat.id == SUPERGROUP
+    assert chat.title == "Renamed"
+    assert chat.active is True
+    assert chat.timezone == "Asia/Tokyo"  # a refresh never forgets the chosen zone
+    assert chat.created_at == NOW  # nor when the chat was first seen
+    async with sessions() as session:
+        assert await chats.get(session, 42) is None
+        assert not await chats.set_timezone(session, 42, "UTC")
+
+
+async def test_datetimes_come_back_aware_utc(sessions: Sessions) -> None:
+    await make_chat(sessions)
+    berlin = datetime(2026, 3, 29, 3, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    odd_offset = datetime(2026, 12, 1, 9, 0, tzinfo=timezone(timedelta(hours=5, minutes=45)))
+    async with sessions() as session, session.begin():
+        task = await tasks.add(
+            session, cron_task(next_run_at=berlin, kind=TaskKind.ONCE, run_at=odd_offset), now=NOW
+        )
+    async with sessions() as session:
+        stored = await tasks.get(session, task.id)
+    assert stored is not None
+    assert stored.next_run_at == berlin
+    assert stored.next_run_at is not None
+    assert stored.next_run_at.tzinfo == UTC
+    assert stored.run_at == odd_offset
+    assert stored.run_at is not None
+    assert stored.run_at.utcoffset() == timedelta(0)
+    assert stored.created_at == NOW
+    assert stored.created_at.tzinfo == UTC
+
+
+async def test_naive_datetime_is_refused(sessions: Sessions) -> None:
+    await make_chat(sessions)
+    naive = datetime(2026, 11, 26, 9, 0)  # noqa: DTZ001 - the point of the test
+    with pytest.raises(StatementError, match="naive datetime"):
+        async with sessions() as session, session.begin():
+            await tasks.add(session, cron_task(next_run_at=naive), now=NOW)
+    async with sessions() as session:
+        assert await tasks.count_for_chat(session, SUPERGROUP) == 0
+
+
+async def test_task_lifecycle(sessions: Sessions) -> None:
+    await make_chat(sessions)
+    async with sessions() as session, session.begin():
+        created = [
+            await tasks.add(session, cron_task(name=f"task {n}"), now=NOW) for n in range(12)
+        ]
+    first = created[0]
+    assert first.state is TaskState.ACTIVE
+    assert first.consecutive_failures == 0
+    assert first.created_by == 4_000_000_001
+
+    async with sessions() as session:
+        page_one = await tasks.list_for_chat(session, SUPERGROUP, limit=10)
+        page_two = await tasks.list_for_chat(session, SUPERGROUP, offset=10, limit=10)
+        assert [t.name for t in page_one] == [f"task {n}" for n in range(10)]
+        assert [t.name for t in page_two] == ["task 10", "task 11"]
+        assert await tasks.count_for_chat(session, SUPERGROUP) == 12
+
+    later = NOW + timedelta(minutes=5)
+    async with sessions() as session, session.begin():
+        paused = await tasks.set_state(
+            session, first.id, TaskState.PAUSED, next_run_at=None, now=later
+        )
+    assert paused is not None
+    assert paused.state is TaskState.PAUSED
+    assert paused.next_run_at is None
+    assert paused.updated_at == later
+
+    async with sessions() as session, session.begin():
+        assert await tasks.record_outcome(session, first.id, failed=True, finished_at=later) == 1
+        assert await tasks.record_outcome(session, first.id, failed=True, finished_at=later) == 2
+        edited = await tasks.update_definition(
+            session,
+            first.id,
+            name="Every 2 hours",
+            prompt="Drink water",
+            kind=TaskKind.INTERVAL,
+            cron=None,
+            run_at=later,
+            every_seconds=7200,
+            timezone="UTC",
+            next_run_at=later + timedelta(hours=2),
+            now=later,
+        )
+    assert edited is not None
+    assert (edited.kind, edited.every_seconds, edited.state) == (
+        TaskKind.INTERVAL,
+        7200,
+        TaskState.ACTIVE,
+    )
+    assert edited.consecutive_failures == 0
+    assert edited.last_run_at == later
+
+    async with sessions() as session, session.begin():
+        counted = await tasks.count_for_chat(session, SUPERGROUP, states=[TaskState.ACTIVE])
+        assert counted == 12
+        assert await tasks.pause_all_in_chat(session, SUPERGROUP, now=later) == [
+            t.id for t in created
+        ]
+        assert await tasks.count_for_chat(session, SUPERGROUP, states=[TaskState.ACTIVE]) == 0
+        assert await tasks.delete(session, first.id)
+        assert not await tasks.delete(session, first.id)
+        assert await tasks.get(session, first.id) is None
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"cron": None},  # a cron task without its expression
+        {"kind": TaskKind.ONCE, "cron": None},  # a one-shot without its instant
+        {"kind": TaskKind.INTERVAL, "cron": None, "run_at": NOW},  # no period
+        {"kind": TaskKind.INTERVAL, "cron": None, "run_at": NOW, "every_seconds": 0},
+    ],
+)
+async def test_database_refuses_incomplete_schedules(
+    sessions: Sessions, changes: dict[str, object]
+) -> None:
+    await make_chat(sessions)
+    with pytest.raises(IntegrityError):
+        async with sessions() as session, session.begin():
+            await tasks.add(session, cron_task(**changes), now=NOW)
+
+
+async def test_paused_task_cannot_keep_a_next_run(sessions: Sessions) -> None:
+    await make_chat(sessions)
+    async with sessions() as session, session.begin():
+        task = await tasks.add(session, cron_task(), now=NOW)
+    with pytest.raises(IntegrityError):
+        async with sessions() as session, session.begin():
+            await tasks.set_state(session, task.id, TaskState.PAUSED, next_run_at=NOW, now=NOW)
+
+
+async def test_task_needs_an_existing_chat(sessions: Sessions) -> None:
+    with pytest.raises(IntegrityError):
+        async with sessions() as session, session.begin():
+            await tasks.add(session, cron_task(chat_id=777), now=NOW)
+
+
+async def test_each_scheduled_occurrence_is_recorded_once(sessions: Sessions) -> None:
+    await make_chat(sessions)
+    due = NOW + timedelta(hours=1)
+    async with sessions() as session, session.begin():
+        task = await tasks.add(session, cron_task(), now=NOW)
+        await runs.add(
+            session,
+            task_id=task.id,
+            scheduled_for=due,
+            trigger=RunTrigger.SCHEDULE,
+            status=RunStatus.RUNNING,
+            started_at=due,
+        )
+    for trigger in (RunTrigger.SCHEDULE, RunTrigger.CATCH_UP):
+        with pytest.raises(IntegrityError):
+            async with sessions() as session, session.begin():
+                await runs.add(
+                    session,
+                    task_id=task.id,
+                    scheduled_for=due,
+                    trigger=trigger,
+                    status=RunStatus.RUNNING,
+                )
+    # Pressing "Run now" twice in the same instant is two runs, not a duplicate occurrence.
+    async with sessions() as session, session.begin():
+        for trigger in (RunTrigger.MANUAL, RunTrigger.MANUAL, RunTrigger.RETRY):
+            await runs.add(
+                session,
+                task_id=task.id,
+                scheduled_for=due,
+                trigger=trigger,
+                status=RunStatus.RUNNING,
+            )
+    async with sessions() as session:
+        assert len(await runs.list_for_task(session, task.id)) == 4
+
+
+async def test_run_finish_history_memory_and_delivery(sessions: Sessions) -> None:
+    await make_chat(sessions)
+    async with sessions() as session, session.begin():
+        task = await tasks.add(session, cron_task(), now=NOW)
+        ids = []
+        for day in range(4):
+            when = NOW + timedelta(days=day)
+            run = await runs.add(
+                session,
+                task_id=task.id,
+                scheduled_for=when,
+                trigger=RunTrigger.SCHEDULE,
+                status=RunStatus.RUNNING,
+                started_at=when,
+            )
+            ids.append(run.id)
+    async with sessions() as session, session.begin():
+        for day, run_id in enumerate(ids):
+            finished = await runs.finish(
+                session,
+                run_id,
+                status=RunStatus.FAILED if day == 2 else RunStatus.SUCCEEDED,
+                finished_at=NOW + timedelta(days=day, seconds=12),
+                output=None if day == 2 else f"digest {day}",
+                error="rate limited" if day == 2 else None,
+                prompt_tokens=100 + day,
+                completion_tokens=50,
+                cost=0.0012,
+            )
+            assert finished is not None
+            assert finished.duration_seconds == 12
+        # Finishing twice changes nothing: the run is no longer running.
+        assert await runs.finish(session, ids[0], status=RunStatus.FAILED, finished_at=NOW) is None
+        await runs.set_delivery(session, ids[3], message_id=9_000_000_001, error=None)
+        await runs.set_delivery(session, ids[1], message_id=None, error="Forbidden: bot blocked")
+
+    async with sessions() as session:
+        history = await runs.list_for_task(session, task.id, limit=3)
+        assert [r.id for r in history] == [ids[3], ids[2], ids[1]]
+        assert history[0].prompt_tokens == 103
+        assert history[0].cost == pytest.approx(0.0012)
+        assert history[2].delivery_error == "Forbidden: bot blocked"
+        memory = await runs.recent_outputs(session, task.id, limit=2)
+        assert [r.output for r in memory] == ["digest 1", "digest 3"]  # oldest first, no failures
+        delivered = await runs.find_delivered(session, SUPERGROUP, 9_000_000_001)
+        assert delivered is not None
+        assert delivered.id == ids[3]
+        assert await runs.find_delivered(session, 12345, 9_000_000_001) is None
+        fetched = await runs.get(session, ids[2])
+        assert fetched is not None
+        assert fetched.error == "rate limited"
+
+
+async def test_running_runs_become_interrupted(sessions: Sessions) -> None:
+    await make_chat(sessions)
+    async with sessions() as session, session.begin():
+        task = await tasks.add(session, cron_task(), now=NOW)
+        running = await runs.add(
+            session,
+            task_id=task.id,
+            scheduled_for=NOW,
+            trigger=RunTrigger.SCHEDULE,
+            status=RunStatus.RUNNING,
+            started_at=NOW,
+        )
+        done = await runs.add(
+            session,
+            task_id=task.id,
+            scheduled_for=NOW - timedelta(days=1),
+            trigger=RunTrigger.SCHEDULE,
+            status=RunStatus.SUCCEEDED,
+        )
+    later = NOW + timedelta(minutes=3)
+    async with sessions() as session, session.begin():
+        interrupted = await runs.interrupt_running(session, now=later, reason="process stopped")
+    assert [r.id for r in interrupted] == [running.id]
+    assert interrupted[0].status is RunStatus.INTERRUPTED
+    assert interrupted[0].finished_at == later
+    async with sessions() as session:
+        untouched = await runs.get(session, done.id)
+    assert untouched is not None
+    assert untouched.status is RunStatus.SUCCEEDED
+
+
+async def test_drafts_round_trip_and_expire(sessions: Sessions) -> None:
+    await make_chat(sessions)
+    payload = {"prompt": "Drink water", "schedule": {"kind": "interval", "every_seconds": 7200}}
+    async with sessions() as session, session.begin():
+        await drafts.add(
+            session,
+            draft_id="aB3xY9_q",
+            chat_id=SUPERGROUP,
+            user_id=7,
+            payload=payload,
+            now=NOW,
+            expires_at=NOW + timedelta(hours=24),
+        )
+        await drafts.add(
+            session,
+            draft_id="old",
+            chat_id=SUPERGROUP,
+            user_id=7,
+            payload={},
+            now=NOW - timedelta(days=2),
+            expires_at=NOW - timedelta(days=1),
+        )
+        await drafts.set_message_id(session, "aB3xY9_q", 555)
+    async with sessions() as session, session.begin():
+        draft = await drafts.get(session, "aB3xY9_q")
+        assert draft is not None
+        assert draft.payload == payload
+        assert draft.message_id == 555
+        assert draft.expires_at == NOW + timedelta(hours=24)
+        assert await drafts.delete_expired(session, now=NOW) == 1
+        assert await drafts.get(session, "old") is None
+        assert await drafts.delete(session, "aB3xY9_q")
+        assert not await drafts.delete(session, "aB3xY9_q")
+
+
+async def test_deleting_a_task_removes_its_runs_and_drafts(sessions: Sessions) -> None:
+    await make_chat(sessions)
+    async with sessions() as session, session.begin():
+        task = await tasks.add(session, cron_task(), now=NOW)
+        await runs.add(
+            session,
+            task_id=task.id,
+            scheduled_for=NOW,
+            trigger=RunTrigger.MANUAL,
+            status=RunStatus.SUCCEEDED,
+        )
+        await drafts.add(
+            session,
+            draft_id="edit1",
+            chat_id=SUPERGROUP,
+            user_id=7,
+            payload={},
+            now=NOW,
+            expires_at=NOW + timedelta(days=1),
+            task_id=task.id,
+        )
+    async with sessions() as session, session.begin():
+        assert await tasks.delete(session, task.id)
+    async with sessions() as session:
+        assert (await session.execute(select(RunRow))).first() is None
+        assert (await session.execute(select(DraftRow))).first() is None
