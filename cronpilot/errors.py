@@ -15,3 +15,11 @@ class ConfigurationError(CronpilotError):
 
 class DatabaseError(CronpilotError):
     """The database cannot be used: bad URL, unreachable, or at a revision we do not know."""
+
+
+class ScheduleError(CronpilotError):
+    """A schedule is invalid: bad cron, unknown zone, too frequent, in the past, never fires."""
+
+
+class NotUnderstoodError(CronpilotError):
+    """A message holds no schedule we can be sure of; the text says why, for the user."""
