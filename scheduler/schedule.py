@@ -1,12 +1,40 @@
-"""When a task runs: the schedule value, standard cron maths, time zones and DST."""
+"""When a task runs: the schedule value, its validation, its next runs and its description.
+
+Daylight saving policy (PRODUCT.md, "Scheduling semantics"):
+- a fixed-time run whose local time falls in the spring-forward gap runs once, at the first valid
+  instant after it (02:30 in a 02:00–03:00 gap runs at 03:00); several such times collapse into one;
+- a fixed-time run in the repeated fall-back hour runs once, the first time that hour comes;
+- schedules whose hour field covers all 24 hours (hourly, every N minutes) follow real elapsed
+  time: they skip the wall-clock times that do not exist and run in both copies of a repeated hour.
+
+Cron fields are read in the schedule's zone. One-shots are an instant. Intervals are real elapsed
+seconds counted from an anchor instant and do not care about zones at all.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+import bisect
+import calendar
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice, pairwise
+from typing import Literal, TypeVar
+from zoneinfo import ZoneInfo, available_timezones
 
+from cron_descriptor import ExpressionDescriptor, Options
+
+from cronpilot.errors import ScheduleError
+from scheduler.cron import CronExpression, parse_cron
 from storage.records import TaskKind
+
+# Far enough to find `0 0 * 2 5#5` (a fifth Friday in February comes every 28 years or so)
+# and to prove that `0 0 30 2 *` never comes.
+SEARCH_YEARS = 400
+DAY = timedelta(days=1)
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +52,41 @@ class Schedule:
     run_at: datetime | None = None
     every_seconds: int | None = None
 
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone_for(self.timezone)
+
+    def next_runs(self, after: datetime, count: int) -> list[datetime]:
+        """The next `count` instants strictly after `after`, in UTC, earliest first."""
+        _require_aware(after, "after")
+        if count <= 0:
+            return []
+        if self.kind is TaskKind.ONCE:
+            run_at = _require(self.run_at, "run_at")
+            return [run_at.astimezone(UTC)] if run_at > after else []
+        if self.kind is TaskKind.INTERVAL:
+            return _interval_runs(
+                _require(self.run_at, "run_at"),
+                _require(self.every_seconds, "every_seconds"),
+                after,
+                count,
+            )
+        expression = cron_expression(_require(self.cron, "cron"))
+        return list(islice(_cron_runs(expression, self.zone, after), count))
+
+    def next_after(self, after: datetime) -> datetime | None:
+        runs = self.next_runs(after, 1)
+        return runs[0] if runs else None
+
+    def describe(self) -> str:
+        """The schedule in words, e.g. "At 09:00, Monday through Friday"."""
+        if self.kind is TaskKind.ONCE:
+            run_at = _require(self.run_at, "run_at")
+            return f"Once, {format_local(run_at, self.zone)}"
+        if self.kind is TaskKind.INTERVAL:
+            return f"Every {describe_period(_require(self.every_seconds, 'every_seconds'))}"
+        return describe_cron(_require(self.cron, "cron"))
+
 
 @dataclass(frozen=True, slots=True)
 class ParsedRequest:
@@ -32,3 +95,250 @@ class ParsedRequest:
     schedule: Schedule
     prompt: str
     source: Literal["rules", "cron", "llm"]
+
+
+def validate(schedule: Schedule, *, now: datetime, min_interval_seconds: int) -> Schedule:
+    """Check a schedule completely and return it in canonical form, or raise ScheduleError.
+
+    Canonical: the zone's IANA spelling, the cron expression with macros expanded and spaces
+    normalised, datetimes in UTC, and no fields that do not belong to the kind.
+    """
+    _require_aware(now, "now")
+    zone_name = canonical_zone(schedule.timezone)
+    if schedule.kind is TaskKind.CRON:
+        if schedule.cron is None:
+            raise ScheduleError("a cron schedule needs a cron expression")
+        expression = parse_cron(schedule.cron)
+        _check_fires(expression)
+        _check_cron_period(expression, now.astimezone(zone_for(zone_name)), min_interval_seconds)
+        return Schedule(kind=TaskKind.CRON, timezone=zone_name, cron=expression.text)
+    if schedule.kind is TaskKind.ONCE:
+        if schedule.run_at is None:
+            raise ScheduleError("a one-time schedule needs the time to run")
+        _require_aware(schedule.run_at, "run_at")
+        if schedule.run_at <= now:
+            when = format_local(schedule.run_at, zone_for(zone_name))
+            raise ScheduleError(f"{when} is in the past; pick a time that is still ahead")
+        return Schedule(
+            kind=TaskKind.ONCE, timezone=zone_name, run_at=schedule.run_at.astimezone(UTC)
+        )
+    if schedule.every_seconds is None or schedule.run_at is None:
+        raise ScheduleError("an interval schedule needs a period and a start")
+    _require_aware(schedule.run_at, "run_at")
+    if schedule.every_seconds < min_interval_seconds:
+        raise ScheduleError(
+            f"every {describe_period(schedule.every_seconds)} is too often; the shortest "
+            f"allowed period is {describe_period(min_interval_seconds)}"
+        )
+    return replace(
+        schedule,
+        timezone=zone_name,
+        cron=None,
+        run_at=schedule.run_at.astimezone(UTC),
+    )
+
+
+# --- zones -------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _zones_by_lower_name() -> dict[str, str]:
+    return {name.lower(): name for name in available_timezones()}
+
+
+def canonical_zone(name: str) -> str:
+    """The IANA spelling of a zone name given in any case, or ScheduleError."""
+    found = _zones_by_lower_name().get(name.strip().lower())
+    if found is None:
+        shown = name.strip()[:64]
+        raise ScheduleError(
+            f"unknown time zone {shown!r}; use an IANA name such as Europe/Berlin or UTC"
+        )
+    return found
+
+
+def zone_for(name: str) -> ZoneInfo:
+    return ZoneInfo(canonical_zone(name))
+
+
+# --- cron --------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def cron_expression(text: str) -> CronExpression:
+    """Parsed expressions are immutable and shared: thousands of tasks use the same few."""
+    return parse_cron(text)
+
+
+def _cron_runs(expression: CronExpression, zone: ZoneInfo, after: datetime) -> Iterator[datetime]:
+    last = after.astimezone(UTC)
+    first_day = last.astimezone(zone).date() - DAY  # a day early: DST can pull runs back
+    minutes_of_day = [
+        hour * 60 + minute for hour in expression.hours for minute in expression.minutes
+    ]
+    minutes_of_day.sort()
+    for day in _matching_days(expression, first_day):
+        for instant in _instants_on(expression, zone, day, minutes_of_day, last):
+            if instant > last:
+                last = instant
+                yield instant
+
+
+def _matching_days(expression: CronExpression, start: date) -> Iterator[date]:
+    end_year = start.year + SEARCH_YEARS
+    year, month, day = start.year, start.month, start.day
+    while year <= end_year:
+        if month in expression.months:
+            for number in range(day, calendar.monthrange(year, month)[1] + 1):
+                candidate = date(year, month, number)
+                if expression.matches_day(candidate):
+                    yield candidate
+        day = 1
+        month += 1
+        if month == 13:
+            year, month = year + 1, 1
+
+
+def _instants_on(
+    expression: CronExpression,
+    zone: ZoneInfo,
+    day: date,
+    minutes_of_day: list[int],
+    after: datetime,
+) -> list[datetime]:
+    midnight = datetime.combine(day, time())
+    offset = midnight.replace(tzinfo=zone).utcoffset()
+    if offset is not None and offset == (midnight + DAY).replace(tzinfo=zone).utcoffset():
+        # No transition today (all but two days a year): every wall time exists exactly once.
+        base = (midnight - offset).replace(tzinfo=UTC)
+        skip = bisect.bisect_right(minutes_of_day, (after - base).total_seconds() / 60)
+        return [base + timedelta(minutes=m) for m in minutes_of_day[skip:]]
+    instants: list[datetime] = []
+    for minute_of_day in minutes_of_day:
+        wall = midnight + timedelta(minutes=minute_of_day)
+        kind, resolved = resolve_wall_time(wall, zone)
+        if kind == "normal":
+            instants.append(resolved[0])
+        elif kind == "repeated":
+            instants.extend(resolved if expression.every_hour else resolved[:1])
+        elif not expression.every_hour:
+            instants.append(resolved[0])
+    instants.sort()
+    return instants
+
+
+def resolve_wall_time(
+    wall: datetime, zone: ZoneInfo
+) -> tuple[Literal["normal", "repeated", "gap"], list[datetime]]:
+    """What a naive wall-clock time means in `zone`, as UTC instants.
+
+    normal: exactly one instant; repeated (fall back): both instants, earlier first;
+    gap (spring forward): the wall time does not exist, and the one instant returned is the
+    first valid one after it, the moment the clocks jump.
+    """
+    earlier = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    later = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    if earlier == later:
+        return "normal", [earlier]
+    if earlier < later:
+        return "repeated", [earlier, later]
+    # In a gap fold=0 reads the wall time with the offset from before the jump and fold=1 with
+    # the one after, so the jump lies in (later, earlier]: find it to the second.
+    after_offset = wall.replace(tzinfo=zone, fold=1).utcoffset()
+    low, high = later, earlier
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        middle = middle.replace(microsecond=0)
+        if middle.astimezone(zone).utcoffset() == after_offset:
+            high = middle
+        else:
+            low = middle
+    return "gap", [high]
+
+
+def _check_fires(expression: CronExpression) -> None:
+    # Every calendar pattern repeats within 400 years, so searching one cycle from any start
+    # proves it either way.
+    if next(_matching_days(expression, date(2000, 1, 1)), None) is None:
+        raise ScheduleError(
+            f"{expression.text!r} never runs: no date matches its day and month fields"
+        )
+
+
+def _check_cron_period(expression: CronExpression, now: datetime, min_seconds: int) -> None:
+    """Refuse expressions that run more often than allowed, measured in wall-clock time."""
+    times = [h * 60 + m for h in expression.hours for m in expression.minutes]
+    times.sort()
+    gaps = [later - earlier for earlier, later in pairwise(times)]
+    if _has_consecutive_days(expression, now.date()):
+        gaps.append(24 * 60 - times[-1] + times[0])
+    if gaps and min(gaps) * 60 < min_seconds:
+        raise ScheduleError(
+            f"{expression.text!r} runs every {describe_period(min(gaps) * 60)} at times; the "
+            f"shortest allowed period is {describe_period(min_seconds)}"
+        )
+
+
+def _has_consecutive_days(expression: CronExpression, start: date) -> bool:
+    previous: date | None = None
+    for day in _matching_days(expression, start):
+        if previous is not None and day - previous == DAY:
+            return True
+        if day - start > timedelta(days=800):
+            return False
+        previous = day
+    return False
+
+
+# --- intervals ---------------------------------------------------------------------------------
+
+
+def _interval_runs(anchor: datetime, every: int, after: datetime, count: int) -> list[datetime]:
+    period = timedelta(seconds=every)
+    elapsed = after - anchor
+    # The first run comes one period after the anchor, never at the anchor itself.
+    steps = max(1, elapsed // period + 1) if elapsed >= timedelta(0) else 1
+    first = anchor.astimezone(UTC) + period * steps
+    return [first + period * i for i in range(count)]
+
+
+# --- words -------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1024)
+def describe_cron(text: str) -> str:
+    options = Options()
+    options.use_24hour_time_format = True
+    options.day_of_week_start_index_zero = True
+    try:
+        return str(ExpressionDescriptor(cron_expression(text).text, options).get_description())
+    except Exception:  # noqa: BLE001 - the descriptor is cosmetic; the cron itself is valid
+        return f"cron {text}"
+
+
+def describe_period(seconds: int) -> str:
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds % size == 0:
+            amount = seconds // size
+            return f"{amount} {unit}" if amount == 1 else f"{amount} {unit}s"
+    return f"{seconds} seconds"
+
+
+def format_local(instant: datetime, zone: ZoneInfo) -> str:
+    """An instant as people read it in `zone`: "Fri 27 Nov 2026 09:00 CET"."""
+    local = instant.astimezone(zone)
+    return f"{local:%a %d %b %Y %H:%M} {local.tzname()}"
+
+
+# --- small guards ------------------------------------------------------------------------------
+
+
+def _require_aware(value: datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value!r}")
+
+
+def _require(value: _T | None, name: str) -> _T:
+    if value is None:
+        raise ScheduleError(f"the schedule lacks {name}")
+    return value
