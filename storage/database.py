@@ -6,7 +6,7 @@ import sqlite3
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -27,6 +27,7 @@ def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        event.listen(engine.sync_engine, "begin", _begin_immediately)
         return engine
     return create_async_engine(
         url,
@@ -38,6 +39,8 @@ def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # The driver's own implicit transactions are turned off so that _begin_immediately decides.
+    dbapi_connection.isolation_level = None
     # Cascading deletes need foreign keys on; WAL lets the bot read while a run is written.
     cursor = dbapi_connection.cursor()
     try:
@@ -46,6 +49,13 @@ def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> No
         cursor.execute("PRAGMA journal_mode=WAL")
     finally:
         cursor.close()
+
+
+def _begin_immediately(connection: Connection) -> None:
+    # Take SQLite's write lock at BEGIN: a transaction that read first and wrote later could
+    # otherwise fail outright when another connection wrote in between (SQLITE_BUSY_SNAPSHOT),
+    # while waiting for the lock is covered by busy_timeout.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -109,6 +109,10 @@ class TaskRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+# Rows of the schedule's own triggers: the ones whose (task, instant) must be unique.
+SCHEDULED_OCCURRENCE = "trigger IN ('schedule', 'catch_up')"
+
+
 class RunRow(Base):
     __tablename__ = "runs"
     __table_args__ = (
@@ -118,8 +122,8 @@ class RunRow(Base):
             "task_id",
             "scheduled_for",
             unique=True,
-            postgresql_where=text("trigger IN ('schedule', 'catch_up')"),
-            sqlite_where=text("trigger IN ('schedule', 'catch_up')"),
+            postgresql_where=text(SCHEDULED_OCCURRENCE),
+            sqlite_where=text(SCHEDULED_OCCURRENCE),
         ),
         # Crash recovery and overlap checks look for the few rows still running.
         Index(

@@ -37,10 +37,6 @@ class RunStatus(StrEnum):
     INTERRUPTED = "interrupted"
 
 
-# Triggers whose occurrences are unique per (task, scheduled_for): the schedule's own instants.
-SCHEDULED_TRIGGERS = (RunTrigger.SCHEDULE, RunTrigger.CATCH_UP)
-
-
 @dataclass(frozen=True, slots=True)
 class Chat:
     id: int

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import RunRow, TaskRow
+from storage.dialects import insert_for
+from storage.models import SCHEDULED_OCCURRENCE, RunRow, TaskRow
 from storage.records import Run, RunStatus, RunTrigger
 
 
@@ -152,3 +155,85 @@ async def interrupt_running(session: AsyncSession, *, now: datetime, reason: str
         execution_options={"populate_existing": True},
     )
     return [to_record(row) for row in result.scalars()]
+
+
+@dataclass(frozen=True, slots=True)
+class NewRun:
+    task_id: int
+    scheduled_for: datetime
+    trigger: RunTrigger
+    status: RunStatus
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+
+
+async def add_occurrences(session: AsyncSession, occurrences: Sequence[NewRun]) -> list[Run]:
+    """Insert runs, silently dropping any scheduled occurrence that is already recorded.
+
+    This is the exactly-once guard: the unique index on (task_id, scheduled_for) for the
+    schedule's own triggers lets only one process ever record a given occurrence; the rows
+    returned are the ones this call won.
+    """
+    if not occurrences:
+        return []
+    statement = (
+        insert_for(session, RunRow)
+        .on_conflict_do_nothing(
+            index_elements=[RunRow.task_id, RunRow.scheduled_for],
+            index_where=text(SCHEDULED_OCCURRENCE),
+        )
+        .returning(RunRow)
+    )
+    result = await session.scalars(
+        statement,
+        [
+            {
+                "task_id": item.task_id,
+                "scheduled_for": item.scheduled_for,
+                "trigger": item.trigger,
+                "status": item.status,
+                "started_at": item.started_at,
+                "finished_at": item.finished_at,
+                "error": item.error,
+            }
+            for item in occurrences
+        ],
+    )
+    return [to_record(row) for row in result]
+
+
+async def running_task_ids(session: AsyncSession, task_ids: Sequence[int]) -> set[int]:
+    """Which of these tasks have a run still going."""
+    if not task_ids:
+        return set()
+    result = await session.execute(
+        select(RunRow.task_id)
+        .where(RunRow.status == RunStatus.RUNNING, RunRow.task_id.in_(list(task_ids)))
+        .distinct()
+    )
+    return set(result.scalars())
+
+
+async def mark_started(session: AsyncSession, run_id: int, *, started_at: datetime) -> bool:
+    """The run leaves the queue and really starts; False if it is no longer running."""
+    result = await session.execute(
+        update(RunRow)
+        .where(RunRow.id == run_id, RunRow.status == RunStatus.RUNNING)
+        .values(started_at=started_at)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def interrupt(
+    session: AsyncSession, run_ids: Sequence[int], *, now: datetime, reason: str
+) -> int:
+    """Mark these runs interrupted if they are still running."""
+    if not run_ids:
+        return 0
+    result = await session.execute(
+        update(RunRow)
+        .where(RunRow.id.in_(list(run_ids)), RunRow.status == RunStatus.RUNNING)
+        .values(status=RunStatus.INTERRUPTED, finished_at=now, error=reason)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete as sql_delete
@@ -175,3 +176,61 @@ async def record_outcome(
 async def delete(session: AsyncSession, task_id: int) -> bool:
     result = await session.execute(sql_delete(TaskRow).where(TaskRow.id == task_id))
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def lock_due(session: AsyncSession, *, due_before: datetime, limit: int) -> list[Task]:
+    """Active tasks whose next run is at or before `due_before`, earliest first.
+
+    On PostgreSQL the rows stay locked until the transaction ends and rows another process
+    holds are skipped, so two bot processes share the due work instead of both doing it. SQLite
+    serialises writers anyway (every transaction begins IMMEDIATE).
+    """
+    statement = (
+        select(TaskRow)
+        .where(TaskRow.next_run_at <= due_before)
+        .order_by(TaskRow.next_run_at, TaskRow.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    result = await session.execute(statement, execution_options={"populate_existing": True})
+    return [to_record(row) for row in result.scalars()]
+
+
+@dataclass(frozen=True, slots=True)
+class Advance:
+    """Where a claimed task goes next: its following run, or finished when there is none."""
+
+    task_id: int
+    next_run_at: datetime | None
+
+
+async def advance(session: AsyncSession, advances: Sequence[Advance], *, now: datetime) -> None:
+    if not advances:
+        return
+    await session.execute(
+        update(TaskRow),
+        [
+            {
+                "id": item.task_id,
+                "next_run_at": item.next_run_at,
+                "state": TaskState.ACTIVE if item.next_run_at is not None else TaskState.FINISHED,
+                "updated_at": now,
+            }
+            for item in advances
+        ],
+    )
+
+
+async def due_instants(
+    session: AsyncSession, *, until: datetime, limit: int = 10_000
+) -> list[datetime]:
+    """The distinct next-run instants up to `until`, earliest first."""
+    result = await session.execute(
+        select(TaskRow.next_run_at)
+        .where(TaskRow.next_run_at <= until)
+        .group_by(TaskRow.next_run_at)
+        .order_by(TaskRow.next_run_at)
+        .limit(limit)
+    )
+    return [instant for instant in result.scalars() if instant is not None]

@@ -370,3 +370,61 @@ async def test_deleting_a_task_removes_its_runs_and_drafts(sessions: Sessions) -
     async with sessions() as session:
         assert (await session.execute(select(RunRow))).first() is None
         assert (await session.execute(select(DraftRow))).first() is None
+
+
+async def test_claim_building_blocks(sessions: Sessions) -> None:
+    await make_chat(sessions)
+    due = NOW + timedelta(hours=1)
+    async with sessions() as session, session.begin():
+        early = await tasks.add(session, cron_task(next_run_at=due - timedelta(minutes=5)), now=NOW)
+        on_time = await tasks.add(session, cron_task(next_run_at=due), now=NOW)
+        later = await tasks.add(session, cron_task(next_run_at=due + timedelta(minutes=1)), now=NOW)
+        paused = await tasks.add(session, cron_task(next_run_at=due), now=NOW)
+        await tasks.set_state(session, paused.id, TaskState.PAUSED, next_run_at=None, now=NOW)
+
+    async with sessions() as session, session.begin():
+        assert await tasks.due_instants(session, until=due) == [due - timedelta(minutes=5), due]
+        locked = await tasks.lock_due(session, due_before=due, limit=10)
+        assert [t.id for t in locked] == [early.id, on_time.id]
+        won = await runs.add_occurrences(
+            session,
+            [
+                runs.NewRun(t.id, t.next_run_at or due, RunTrigger.SCHEDULE, RunStatus.RUNNING)
+                for t in locked
+            ],
+        )
+        assert sorted(r.task_id for r in won) == [early.id, on_time.id]
+        await tasks.advance(
+            session,
+            [tasks.Advance(early.id, due + timedelta(days=1)), tasks.Advance(on_time.id, None)],
+            now=due,
+        )
+
+    async with sessions() as session, session.begin():
+        # The same occurrences again (a second process, say): nothing is won.
+        again = await runs.add_occurrences(
+            session,
+            [
+                runs.NewRun(
+                    early.id, due - timedelta(minutes=5), RunTrigger.CATCH_UP, RunStatus.RUNNING
+                ),
+                runs.NewRun(on_time.id, due, RunTrigger.SCHEDULE, RunStatus.SKIPPED),
+                runs.NewRun(later.id, due, RunTrigger.MANUAL, RunStatus.RUNNING),
+            ],
+        )
+        assert [(r.task_id, r.trigger) for r in again] == [(later.id, RunTrigger.MANUAL)]
+        assert await runs.running_task_ids(session, [early.id, later.id, paused.id]) == {
+            early.id,
+            later.id,
+        }
+        finished = await tasks.get(session, on_time.id)
+        assert finished is not None
+        assert finished.state is TaskState.FINISHED
+        assert finished.next_run_at is None
+        moved = await tasks.get(session, early.id)
+        assert moved is not None
+        assert moved.next_run_at == due + timedelta(days=1)
+        assert await tasks.lock_due(session, due_before=due, limit=10) == []
+        assert await runs.mark_started(session, again[0].id, started_at=due)
+        assert await runs.interrupt(session, [again[0].id], now=due, reason="stopping") == 1
+        assert not await runs.mark_started(session, again[0].id, started_at=due)
