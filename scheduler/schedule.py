@@ -27,7 +27,7 @@ from cron_descriptor import ExpressionDescriptor, Options
 
 from cronpilot.errors import ScheduleError
 from scheduler.cron import CronExpression, parse_cron
-from storage.records import TaskKind
+from storage.records import Task, TaskKind
 
 # Far enough to find `0 0 * 2 5#5` (a fifth Friday in February comes every 28 years or so)
 # and to prove that `0 0 30 2 *` never comes.
@@ -51,6 +51,17 @@ class Schedule:
     cron: str | None = None
     run_at: datetime | None = None
     every_seconds: int | None = None
+
+    @classmethod
+    def of(cls, task: Task) -> Schedule:
+        """The schedule a stored task follows."""
+        return cls(
+            kind=task.kind,
+            timezone=task.timezone,
+            cron=task.cron,
+            run_at=task.run_at,
+            every_seconds=task.every_seconds,
+        )
 
     @property
     def zone(self) -> ZoneInfo:

@@ -1,0 +1,36 @@
+"""The port through which results leave the scheduler. The bot implements it for Telegram;
+the scheduler never imports `telegram`."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from cronpilot.errors import CronpilotError
+from storage.records import Run, Task
+
+
+class DeliveryError(CronpilotError):
+    """The chat platform refused or failed to take a message; the text says why."""
+
+
+class ChatUnreachableError(DeliveryError):
+    """The chat is gone for good: the bot was blocked, kicked, or the chat was deleted."""
+
+
+class Delivery(Protocol):
+    def working(self, chat_id: int) -> AbstractAsyncContextManager[None]:
+        """Show that a run is working (Telegram's "typing…") for as long as the block lasts."""
+        ...
+
+    async def send_result(self, task: Task, run: Run, text: str) -> int:
+        """Post a run's answer; return the message id."""
+        ...
+
+    async def send_failure(self, task: Task, run: Run, reason: str) -> int:
+        """Tell the chat that a run failed and offer to retry; return the message id."""
+        ...
+
+    async def send_paused(self, task: Task, reason: str) -> None:
+        """Tell the chat that the task was paused and why."""
+        ...

@@ -1,0 +1,414 @@
+"""The scheduler engine: the database is the only truth, APScheduler is only the alarm clock.
+
+How it works:
+- every active task has `next_run_at` in the database; nothing about tasks lives in memory;
+- APScheduler (in-memory, AsyncIOScheduler) holds one date job per distinct instant due within
+  the next `horizon_seconds`, refilled every `refill_seconds` from an indexed query, so 100,000
+  stored tasks cost a handful of jobs, and nothing synchronous ever touches the database;
+- when a job goes off, the engine *claims* every task due by now in batches: one transaction
+  locks the due rows (PostgreSQL: FOR UPDATE SKIP LOCKED, so several processes share the work),
+  records each occurrence in `runs` (a unique index makes a second record of the same occurrence
+  impossible) and advances `next_run_at`; only then does the run start. An occurrence is claimed
+  by exactly one process, once;
+- an occurrence missed by less than MISFIRE_GRACE_SECONDS runs once (the latest one, trigger
+  `catch_up` when it is more than a minute late); older ones are recorded as `missed`; the next
+  run is always the first one after now, so there is never a burst;
+- a task whose previous run is still going has its occurrence recorded as `skipped`;
+- on start, runs left `running` by a crash become `interrupted`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cronpilot.errors import CronpilotError
+from scheduler.clock import Clock
+from scheduler.schedule import Schedule
+from storage import runs, tasks
+from storage.records import Run, RunStatus, RunTrigger, Task
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED_BY_CRASH = "the bot stopped while this run was going"
+INTERRUPTED_BY_STOP = "the bot was shut down before this run finished"
+
+
+class TaskBusyError(CronpilotError):
+    """The task already has a run going."""
+
+
+class TaskNotFoundError(CronpilotError):
+    """No such task in this chat."""
+
+
+class RunExecutor(Protocol):
+    async def execute(self, run: Run, task: Task) -> None:
+        """Carry out a claimed run to its end (record, deliver); never raise."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    misfire_grace_seconds: int = 3600
+    horizon_seconds: int = 600
+    refill_seconds: int = 60
+    claim_batch: int = 500
+    # An occurrence claimed later than this after its instant counts as a catch-up.
+    catch_up_after_seconds: int = 60
+    max_missed_records: int = 50
+    stop_timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A run this process won, and how late the claim was behind its instant."""
+
+    run: Run
+    task: Task
+    lateness_seconds: float
+
+
+ClaimListener = Callable[[Sequence[Claim]], Awaitable[None] | None]
+
+
+class Engine:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        executor: RunExecutor,
+        clock: Clock,
+        settings: EngineSettings,
+    ) -> None:
+        self._sessions = sessions
+        self._executor = executor
+        self._clock = clock
+        self._settings = settings
+        self._scheduler: AsyncIOScheduler | None = None
+        self._armed: set[datetime] = set()
+        self._in_flight: dict[asyncio.Task[None], int] = {}
+        self._listeners: list[ClaimListener] = []
+        self._claiming = asyncio.Lock()
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    async def start(self) -> int:
+        """Recover from the last stop, catch up, arm the alarms; return the armed job count."""
+        await self.recover()
+        await self.claim_due()
+        self._scheduler = AsyncIOScheduler(
+            timezone="UTC",
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        )
+        self._scheduler.add_job(
+            self.refill,
+            IntervalTrigger(seconds=self._settings.refill_seconds),
+            id="refill",
+        )
+        self._scheduler.start()
+        await self.refill()
+        return self.job_count
+
+    async def stop(self) -> None:
+        """Stop claiming, let running runs finish within the bound, interrupt the rest."""
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._scheduler = None
+        self._armed.clear()
+        pending = set(self._in_flight)
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=self._settings.stop_timeout_seconds)
+        leftover = [self._in_flight[task] for task in pending]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        if leftover:
+            async with self._sessions() as session, session.begin():
+                await runs.interrupt(
+                    session, leftover, now=self._clock.now(), reason=INTERRUPTED_BY_STOP
+                )
+            log.warning("interrupted %d runs that did not finish in time", len(leftover))
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None and self._scheduler.running
+
+    @property
+    def job_count(self) -> int:
+        return len(self._scheduler.get_jobs()) if self._scheduler is not None else 0
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    def add_claim_listener(self, listener: ClaimListener) -> None:
+        self._listeners.append(listener)
+
+    async def wait_idle(self) -> None:
+        """Wait until every run this process started has ended (tests, shutdown)."""
+        while self._in_flight:
+            await asyncio.gather(*list(self._in_flight), return_exceptions=True)
+
+    # --- recovery and alarms --------------------------------------------------------------
+
+    async def recover(self) -> list[Run]:
+        """Runs left `running` by a crash (of any process) become interrupted."""
+        async with self._sessions() as session, session.begin():
+            interrupted = await runs.interrupt_running(
+                session, now=self._clock.now(), reason=INTERRUPTED_BY_CRASH
+            )
+        if interrupted:
+            log.warning("marked %d runs left running by a crash as interrupted", len(interrupted))
+        return interrupted
+
+    async def refill(self) -> None:
+        """Claim anything overdue and arm an alarm for every instant within the horizon."""
+        await self.claim_due()
+        until = self._clock.now() + timedelta(seconds=self._settings.horizon_seconds)
+        async with self._sessions() as session:
+            instants = await tasks.due_instants(session, until=until)
+        for instant in instants:
+            self.arm(instant)
+
+    def arm(self, instant: datetime | None) -> None:
+        """Make sure the engine wakes at `instant` if it is within the horizon.
+
+        The use cases call this after every change that sets a next run. Nothing is needed for
+        pause or delete: a claim reads the database, so a paused task is simply not due.
+        """
+        scheduler = self._scheduler
+        if instant is None or scheduler is None or instant in self._armed:
+            return
+        now = self._clock.now()
+        if instant > now + timedelta(seconds=self._settings.horizon_seconds):
+            return
+        self._armed.add(instant)
+        scheduler.add_job(
+            self._alarm,
+            DateTrigger(run_date=max(instant, now)),
+            args=[instant],
+            id=f"due:{instant.isoformat()}",
+            replace_existing=True,
+        )
+
+    async def _alarm(self, instant: datetime) -> None:
+        self._armed.discard(instant)
+        try:
+            await self.claim_due()
+        except Exception:  # an alarm must never take the scheduler down
+            log.exception("claiming the runs due at %s failed", instant.isoformat())
+
+    # --- claiming ---------------------------------------------------------------------------
+
+    async def claim_due(self) -> list[Claim]:
+        """Claim and start every occurrence due by now; return what this process won."""
+        won: list[Claim] = []
+        async with self._claiming:
+            while True:
+                try:
+                    batch, more = await self._claim_batch()
+                except OperationalError as error:
+                    # SQLite busy beyond its timeout, or a dropped connection: the rows stay
+                    # due and the next alarm or refill picks them up.
+                    log.warning("claiming due runs failed, will retry: %s", error)
+                    break
+                won.extend(batch)
+                for claim in batch:
+                    if claim.run.status is RunStatus.RUNNING:
+                        self._start(claim.run, claim.task)
+                if batch:
+                    await self._notify(batch)
+                if not more:
+                    break
+        return won
+
+    async def _claim_batch(self) -> tuple[list[Claim], bool]:
+        settings = self._settings
+        async with self._sessions() as session, session.begin():
+            now = self._clock.now()
+            due = await tasks.lock_due(session, due_before=now, limit=settings.claim_batch)
+            if not due:
+                return [], False
+            busy = await runs.running_task_ids(session, [task.id for task in due])
+            new_runs: list[runs.NewRun] = []
+            advances: list[tasks.Advance] = []
+            for task in due:
+                plan = _plan(task, now, settings)
+                new_runs.extend(plan.records(task, busy, now, settings))
+                advances.append(tasks.Advance(task.id, plan.following))
+            recorded = await runs.add_occurrences(session, new_runs)
+            await tasks.advance(session, advances, now=now)
+        committed = self._clock.now()
+        by_id = {task.id: task for task in due}
+        claims = [
+            Claim(
+                run=run,
+                task=by_id[run.task_id],
+                lateness_seconds=(committed - run.scheduled_for).total_seconds(),
+            )
+            for run in recorded
+        ]
+        return claims, len(due) == settings.claim_batch
+
+    async def _notify(self, claims: Sequence[Claim]) -> None:
+        for listener in self._listeners:
+            result = listener(claims)
+            if result is not None:
+                await result
+
+    # --- running ----------------------------------------------------------------------------
+
+    async def run_now(self, task_id: int, *, chat_id: int, trigger: RunTrigger) -> Run:
+        """Start a run of the task immediately (Run now, Retry), unless one is going."""
+        async with self._sessions() as session, session.begin():
+            task = await tasks.get(session, task_id, for_update=True)
+            if task is None or task.chat_id != chat_id:
+                raise TaskNotFoundError(f"there is no task #{task_id} in this chat")
+            if await runs.running_task_ids(session, [task_id]):
+                raise TaskBusyError(f"task #{task_id} is running right now; wait for its result")
+            run = await runs.add(
+                session,
+                task_id=task_id,
+                scheduled_for=self._clock.now(),
+                trigger=trigger,
+                status=RunStatus.RUNNING,
+            )
+        self._start(run, task)
+        return run
+
+    def _start(self, run: Run, task: Task) -> None:
+        job = asyncio.create_task(self._execute(run, task), name=f"run-{run.id}")
+        self._in_flight[job] = run.id
+        job.add_done_callback(self._in_flight.pop)
+
+    async def _execute(self, run: Run, task: Task) -> None:
+        try:
+            await self._executor.execute(run, task)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the executor must not raise; if it does, the run is not lost
+            log.exception("run %d of task %d failed unexpectedly", run.id, task.id)
+            async with self._sessions() as session, session.begin():
+                await runs.finish(
+                    session,
+                    run.id,
+                    status=RunStatus.FAILED,
+                    finished_at=self._clock.now(),
+                    error="internal error (see the bot's log)",
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    missed: list[datetime]
+    truncated: bool
+    to_run: datetime | None
+    coalesced: list[datetime]
+    following: datetime | None
+
+    def records(
+        self, task: Task, busy: set[int], now: datetime, settings: EngineSettings
+    ) -> list[runs.NewRun]:
+        records = [
+            runs.NewRun(
+                task_id=task.id,
+                scheduled_for=instant,
+                trigger=RunTrigger.CATCH_UP,
+                status=RunStatus.MISSED,
+                finished_at=now,
+                error="the bot was not running at this time",
+            )
+            for instant in self.missed
+        ]
+        if self.truncated and records:
+            last = records[-1]
+            records[-1] = runs.NewRun(
+                task_id=last.task_id,
+                scheduled_for=last.scheduled_for,
+                trigger=last.trigger,
+                status=last.status,
+                finished_at=now,
+                error=f"{last.error}; later missed occurrences were not recorded one by one",
+            )
+        records.extend(
+            runs.NewRun(
+                task_id=task.id,
+                scheduled_for=instant,
+                trigger=RunTrigger.CATCH_UP,
+                status=RunStatus.MISSED,
+                finished_at=now,
+                error="folded into the catch-up run that followed",
+            )
+            for instant in self.coalesced
+        )
+        if self.to_run is not None:
+            late = (now - self.to_run).total_seconds()
+            trigger = (
+                RunTrigger.CATCH_UP
+                if late > settings.catch_up_after_seconds
+                else RunTrigger.SCHEDULE
+            )
+            if task.id in busy:
+                records.append(
+                    runs.NewRun(
+                        task_id=task.id,
+                        scheduled_for=self.to_run,
+                        trigger=trigger,
+                        status=RunStatus.SKIPPED,
+                        finished_at=now,
+                        error="the previous run was still going",
+                    )
+                )
+            else:
+                records.append(
+                    runs.NewRun(
+                        task_id=task.id,
+                        scheduled_for=self.to_run,
+                        trigger=trigger,
+                        status=RunStatus.RUNNING,
+                    )
+                )
+        return records
+
+
+def _plan(task: Task, now: datetime, settings: EngineSettings) -> _Plan:
+    """Sort a due task's occurrences up to now into missed / run once / next."""
+    schedule = Schedule.of(task)
+    due = task.next_run_at
+    assert due is not None  # lock_due only returns tasks with a next run
+    cutoff = now - timedelta(seconds=settings.misfire_grace_seconds)
+
+    missed: list[datetime] = []
+    truncated = False
+    occurrence: datetime | None = due
+    while occurrence is not None and occurrence < cutoff:
+        if len(missed) == settings.max_missed_records:
+            truncated = True
+            occurrence = schedule.next_after(cutoff - timedelta(microseconds=1))
+            break
+        missed.append(occurrence)
+        occurrence = schedule.next_after(occurrence)
+
+    within_grace: list[datetime] = []
+    while occurrence is not None and occurrence <= now:
+        within_grace.append(occurrence)
+        occurrence = schedule.next_after(occurrence)
+
+    return _Plan(
+        missed=missed,
+        truncated=truncated,
+        to_run=within_grace[-1] if within_grace else None,
+        coalesced=within_grace[:-1],
+        following=occurrence,
+    )
