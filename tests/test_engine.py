@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -74,7 +75,7 @@ def clock() -> FakeClock:
 
 
 def make_engine(
-    sessions: Sessions, clock: FakeClock, executor: RecordingExecutor | None = None, **settings: int
+    sessions: Sessions, clock: FakeClock, executor: RecordingExecutor | None = None, **settings: Any
 ) -> tuple[Engine, RecordingExecutor]:
     executor = executor or RecordingExecutor(sessions, clock)
     return Engine(sessions, executor, clock, EngineSettings(**settings)), executor  # type: ignore[arg-type]
@@ -418,13 +419,8 @@ async def test_stop_interrupts_runs_that_do_not_finish_in_time(
     sessions: Sessions, clock: FakeClock
 ) -> None:
     hold = asyncio.Event()
-    engine, _ = make_engine(sessions, clock, RecordingExecutor(sessions, clock, hold))
-    engine = Engine(
-        sessions,
-        RecordingExecutor(sessions, clock, hold),
-        clock,
-        EngineSettings(stop_timeout_seconds=0.2),
-    )
+    executor = RecordingExecutor(sessions, clock, hold)
+    engine, _ = make_engine(sessions, clock, executor, stop_timeout_seconds=0.2)
     task = await add_task(sessions, clock, cron("*/5 * * * *", "UTC"))
     clock.set(START + timedelta(minutes=5))
     await engine.claim_due()
