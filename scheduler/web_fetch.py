@@ -1,0 +1,593 @@
+"""The engine of the `web_fetch` tool: fetch one public web page and return its readable text.
+
+The URL comes from the model, so it is untrusted. The bot must never become a way into its own
+network: every connection (the first one, each redirect hop, each reconnect) goes through
+`PublicNetworkBackend`, which resolves the host itself, refuses the connection if any address is
+not public, and connects to the address it checked. There is no second lookup that a DNS
+rebinding attacker could answer differently.
+
+Decisions, for the model's benefit and the reader's:
+- HTTP error statuses (4xx, 5xx) are results, not errors: the page comes back with its `status`
+  so the model can read a "not found" page (with empty text if that page is not text). Only
+  failures to get an answer raise `WebFetchError`.
+- A body larger than `max_bytes` is cut there and marked `truncated`; the first megabytes of a
+  long page are more useful to the model than a refusal. The cap counts decompressed bytes, and
+  gzip (the only coding we ask for) is inflated no further than the cap.
+- HTML becomes Markdown through trafilatura: main text with headings, lists, tables and links
+  (absolute, so the model can fetch them next), plus comment sections after the main text, since
+  for forums and news threads they are the content; everything is capped at `max_chars` anyway.
+  Plain text, Markdown, XML and other text/* come back as they are, JSON pretty-printed. A
+  successful answer in any other type, or with no Content-Type at all, is refused unread.
+- `timeout_seconds` bounds the whole call, extraction included. An extraction cut off by it
+  finishes in its worker thread and is dropped; the size cap bounds that work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import functools
+import ipaddress
+import json
+import re
+import socket
+import ssl
+import zlib
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Literal, TypeAlias
+
+import httpcore
+import httpx
+import trafilatura
+
+from cronpilot.errors import CronpilotError
+
+IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver: TypeAlias = Callable[[str, int], Awaitable[Sequence[IPAddress]]]
+BodyKind: TypeAlias = Literal["html", "json", "text"]
+
+USER_AGENT = "cronpilot/0.1 (+https://github.com/cronpilot)"
+ACCEPT = (
+    "text/html,application/xhtml+xml,text/plain;q=0.9,text/markdown;q=0.9,"
+    "application/json;q=0.9,application/xml;q=0.8,text/*;q=0.7"
+)
+_SHARED_ADDRESS_SPACE = ipaddress.IPv4Network("100.64.0.0/10")
+_NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+# What the C library's inet_aton also accepts as IPv4: 2130706433, 0x7f000001, 017700000001, 127.1.
+_LEGACY_IPV4 = re.compile(r"[0-9a-fA-FxX.]+")
+
+
+class WebFetchError(CronpilotError):
+    """A page could not be fetched; the message is short and safe to show to the model."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPage:
+    url: str  # final URL after redirects
+    status: int
+    content_type: str  # media type without parameters, e.g. "text/html"
+    title: str | None
+    text: str  # readable text (Markdown for HTML), never raw HTML
+    truncated: bool  # the body hit `max_bytes` or the text hit `max_chars`
+
+
+@dataclass(frozen=True, slots=True)
+class FetchPolicy:
+    max_bytes: int = 2_000_000  # body cap, enforced while streaming
+    timeout_seconds: float = 15.0  # the whole fetch: DNS, connects, redirects, body, extraction
+    max_redirects: int = 5
+    max_chars: int = 20_000  # cap on the returned text
+    # Test-only: exact (ip, port) pairs that bypass the public-address rule.
+    allowed_test_addresses: frozenset[tuple[str, int]] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        if self.max_bytes < 1 or self.max_chars < 1 or self.max_redirects < 0:
+            raise ValueError("max_bytes and max_chars must be positive, max_redirects >= 0")
+        if self.timeout_seconds <= 0:
+            raise ValueError("timeout_seconds must be positive")
+
+
+DEFAULT_POLICY = FetchPolicy()
+
+
+# --- addresses ---------------------------------------------------------------------------------
+
+
+def refusal_reason(address: IPAddress) -> str | None:
+    """Why the bot must not connect to `address` ("is a loopback address"), None if public."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            kind = _non_public_kind(embedded)
+            if kind is not None:
+                return f"embeds {embedded}, {kind}"
+            # Mapped and NAT64 addresses reach exactly the embedded IPv4 address.
+            if address.ipv4_mapped is not None or address in _NAT64_PREFIX:
+                return None
+    kind = _non_public_kind(address)
+    return None if kind is None else f"is {kind}"
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries: mapped, compatible, NAT64, 6to4 or Teredo."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]  # the client's address; the server half is the relay
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+    if address in _NAT64_PREFIX:
+        return low32
+    if int(address) >> 32 == 0 and int(address) > 1:  # deprecated IPv4-compatible ::a.b.c.d
+        return low32
+    return None
+
+
+def _non_public_kind(address: IPAddress) -> str | None:
+    # Explicit checks first for clear messages; `is_global` last because on Python 3.11 it
+    # still calls multicast, 6to4 and site-local addresses global.
+    if address.is_unspecified:
+        return "the unspecified address"
+    if address.is_loopback:
+        return "a loopback address"
+    if address.is_link_local:  # 169.254.169.254, the cloud metadata address, is link-local
+        return "a link-local address"
+    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
+        return "a site-local address"
+    if address.is_multicast:
+        return "a multicast address"
+    if isinstance(address, ipaddress.IPv4Address) and address in _SHARED_ADDRESS_SPACE:
+        return "a shared (CGNAT) address"
+    if address.is_reserved:
+        return "a reserved address"
+    if address.is_private:
+        return "a private address"
+    if not address.is_global:
+        return "not a public address"
+    return None
+
+
+def literal_address(host: str) -> IPAddress | None:
+    """The address a host names by itself, in any notation the system resolver accepts."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if _LEGACY_IPV4.fullmatch(host) is None:
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+async def resolve_host(host: str, port: int) -> list[IPAddress]:
+    """Every address the system resolver gives for `host`, in its order, without duplicates."""
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):  # gaierror is an OSError; overlong labels fail IDNA
+        raise WebFetchError(f"cannot resolve {host}") from None
+    addresses = (ipaddress.ip_address(info[4][0]) for info in infos)
+    return list(dict.fromkeys(addresses))
+
+
+class PublicNetworkBackend(httpcore.AsyncNetworkBackend):
+    """Opens TCP connections to public addresses only, checking at connect time.
+
+    httpcore calls `connect_tcp` with the URL's host and later calls `start_tls` on the returned
+    stream with `server_hostname` set to that same host (see `httpcore/_async/connection.py`),
+    so connecting to the checked IP here leaves SNI and certificate checks on the hostname.
+    """
+
+    def __init__(
+        self,
+        *,
+        resolver: Resolver = resolve_host,
+        allowed_test_addresses: Iterable[tuple[str, int]] = (),
+        inner: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        self._resolver = resolver
+        self._allowed = frozenset(
+            (ipaddress.ip_address(host), port) for host, port in allowed_test_addresses
+        )
+        self._inner = inner if inner is not None else httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 -- httpcore's interface
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = await self._checked_addresses(host, port)
+        last_error: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    str(address),
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
+                last_error = error
+        assert last_error is not None  # _checked_addresses never returns an empty list
+        raise last_error
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 -- httpcore's interface
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise WebFetchError("refused: unix sockets are not allowed")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+    async def _checked_addresses(self, host: str, port: int) -> Sequence[IPAddress]:
+        literal = literal_address(host)
+        addresses = [literal] if literal is not None else await self._resolver(host, port)
+        if not addresses:
+            raise WebFetchError(f"cannot resolve {host}")
+        # One private answer among public ones is enough to refuse: the attacker picks which
+        # address a retry would use.
+        for address in addresses:
+            if (address, port) in self._allowed:
+                continue
+            reason = refusal_reason(address)
+            if reason is not None:
+                raise WebFetchError(f"refused: {address} {reason}")
+        return addresses
+
+
+# --- transport ---------------------------------------------------------------------------------
+
+
+class _PoolTransport(httpx.AsyncBaseTransport):
+    """httpx's transport without the proxy options, over a pool using our network backend.
+
+    `httpx.AsyncHTTPTransport` cannot take a network backend, so this does its small job:
+    translate the request for httpcore and the response back.
+    """
+
+    def __init__(self, pool: httpcore.AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        core_response = await self._pool.handle_async_request(core_request)
+        assert isinstance(core_response.stream, AsyncIterable)
+        return httpx.Response(
+            status_code=core_response.status,
+            headers=core_response.headers,
+            stream=_ResponseStream(core_response.stream),
+            extensions=core_response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
+
+
+class _ResponseStream(httpx.AsyncByteStream):
+    def __init__(self, stream: AsyncIterable[bytes]) -> None:
+        self._stream = stream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        close = getattr(self._stream, "aclose", None)
+        if close is not None:
+            await close()
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs milliseconds; one verifying context serves every fetch.
+    return httpx.create_ssl_context(trust_env=False)
+
+
+def _client(backend: httpcore.AsyncNetworkBackend) -> httpx.AsyncClient:
+    pool = httpcore.AsyncConnectionPool(ssl_context=_ssl_context(), network_backend=backend)
+    return httpx.AsyncClient(
+        transport=_PoolTransport(pool),
+        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip"},
+        follow_redirects=False,  # each hop is checked here, see _fetch
+        trust_env=False,  # no proxies or certificates from the environment
+        timeout=None,  # noqa: S113 -- fetch_page's one deadline covers every step
+    )
+
+
+# --- fetching ----------------------------------------------------------------------------------
+
+
+async def fetch_page(
+    url: str,
+    policy: FetchPolicy = DEFAULT_POLICY,
+    *,
+    resolver: Resolver = resolve_host,
+    network_backend: httpcore.AsyncNetworkBackend | None = None,
+) -> FetchedPage:
+    """Fetch `url` (following up to `policy.max_redirects` redirects) and return readable text.
+
+    `resolver` and `network_backend` (the connector behind the address check) are for tests.
+    Raises `WebFetchError` for refused URLs and addresses, network failures, timeouts and
+    unsupported content types.
+    """
+    backend = PublicNetworkBackend(
+        resolver=resolver,
+        allowed_test_addresses=policy.allowed_test_addresses,
+        inner=network_backend,
+    )
+    try:
+        async with asyncio.timeout(policy.timeout_seconds):
+            return await _fetch(checked_url(url), policy, backend)
+    except TimeoutError:
+        raise WebFetchError(f"timed out after {policy.timeout_seconds:g} s") from None
+
+
+def checked_url(url: str | httpx.URL) -> httpx.URL:
+    """`url` parsed, if it is an absolute http(s) URL with a host and no user name or password."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        raise WebFetchError("refused: not a valid URL") from None
+    if not parsed.scheme:
+        raise WebFetchError("refused: not an absolute URL (it needs http:// or https://)")
+    if parsed.scheme not in {"http", "https"}:
+        raise WebFetchError(f"refused: {parsed.scheme}: URLs are not allowed, only http and https")
+    if parsed.userinfo:  # never echoed: it may hold a password
+        raise WebFetchError("refused: URLs with a user name or password are not allowed")
+    if not parsed.host:
+        raise WebFetchError("refused: the URL has no host")
+    return parsed
+
+
+async def _fetch(url: httpx.URL, policy: FetchPolicy, backend: PublicNetworkBackend) -> FetchedPage:
+    async with _client(backend) as client:
+        for _ in range(policy.max_redirects + 1):
+            try:
+                async with client.stream("GET", url) as response:
+                    target = _redirect_target(response)
+                    if target is None:
+                        return await _page(response, policy)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout):
+                raise WebFetchError(f"could not connect to {url.host}") from None
+            except (httpcore.TimeoutException, httpcore.NetworkError):
+                raise WebFetchError(f"the connection to {url.host} failed") from None
+            except (httpcore.ProtocolError, httpcore.UnsupportedProtocol, httpx.HTTPError):
+                raise WebFetchError(f"{url.host} sent an invalid HTTP response") from None
+            url = target
+    raise WebFetchError(f"too many redirects (more than {policy.max_redirects})")
+
+
+def _redirect_target(response: httpx.Response) -> httpx.URL | None:
+    """Where a redirect points, checked like the first URL; None if this is the final answer.
+
+    httpx resolves the Location header even when it does not follow it (an unparsable one
+    raises `RemoteProtocolError` there); every hop goes through `checked_url` here and through
+    the address check when it connects.
+    """
+    if response.next_request is None:  # not a redirect, or one without a Location
+        return None
+    return checked_url(response.next_request.url)
+
+
+async def _page(response: httpx.Response, policy: FetchPolicy) -> FetchedPage:
+    media_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+    kind = body_kind(media_type)
+    if kind is None:
+        # An error page or an empty answer in a binary type still tells the model something.
+        if response.is_success and response.status_code != 204:
+            raise WebFetchError(f"unsupported content type {media_type or '(none declared)'}")
+        return FetchedPage(
+            url=str(response.url),
+            status=response.status_code,
+            content_type=media_type,
+            title=None,
+            text="",
+            truncated=False,
+        )
+    body, body_truncated = await _read_body(response, policy.max_bytes)
+    # Decoding and extraction are CPU work on up to max_bytes: keep them off the event loop.
+    title, text = await asyncio.to_thread(
+        readable_text, kind, body, response.charset_encoding, str(response.url)
+    )
+    text_truncated = len(text) > policy.max_chars
+    return FetchedPage(
+        url=str(response.url),
+        status=response.status_code,
+        content_type=media_type,
+        title=title,
+        text=text[: policy.max_chars],
+        truncated=body_truncated or text_truncated,
+    )
+
+
+async def _read_body(response: httpx.Response, max_bytes: int) -> tuple[bytes, bool]:
+    """The decoded body, cut at `max_bytes`, and whether it was cut."""
+    decompress = _decompressor(response.headers.get("content-encoding", ""))
+    body = bytearray()
+    async for raw in response.aiter_raw():
+        body += decompress(raw, max_bytes + 1 - len(body))
+        if len(body) > max_bytes:
+            return bytes(body[:max_bytes]), True
+    return bytes(body), False
+
+
+def _decompressor(content_encoding: str) -> Callable[[bytes, int], bytes]:
+    """A function (data, limit) -> at most `limit` decoded bytes, for one Content-Encoding.
+
+    httpx would decode too, but without an output limit: 64 KiB of a gzip bomb, or of a body
+    gzipped twice, would become gigabytes before the size cap saw them. We ask for gzip only.
+    """
+    encoding = content_encoding.strip().lower()
+    if encoding in {"", "identity"}:
+        return lambda data, limit: data[:limit]
+    if encoding not in {"gzip", "x-gzip"}:
+        raise WebFetchError(f"unsupported content encoding {encoding}")
+    inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+
+    def gunzip(data: bytes, limit: int) -> bytes:
+        try:
+            return inflater.decompress(data, limit)  # input left over past the limit is dropped
+        except zlib.error:
+            raise WebFetchError("the server sent a corrupt gzip body") from None
+
+    return gunzip
+
+
+# --- readable text -----------------------------------------------------------------------------
+
+
+def body_kind(media_type: str) -> BodyKind | None:
+    """How a media type is turned into text, or None when it is not text at all."""
+    if media_type in {"text/html", "application/xhtml+xml"}:
+        return "html"
+    if media_type in {"application/json", "text/json"} or media_type.endswith("+json"):
+        return "json"
+    if media_type.startswith("text/") or media_type == "application/xml":
+        return "text"
+    if media_type.endswith("+xml"):  # RSS, Atom, SVG source and friends
+        return "text"
+    return None
+
+
+def readable_text(
+    kind: BodyKind, body: bytes, charset: str | None, url: str
+) -> tuple[str | None, str]:
+    """(title, text) of a body; synchronous and CPU-bound, run it in a thread."""
+    if kind == "html":
+        return html_text(decode(body, charset, html=True), url)
+    text = decode(body, charset, html=False)
+    if kind == "json":
+        return None, _pretty_json(text)
+    return None, text
+
+
+def decode(body: bytes, declared: str | None, *, html: bool) -> str:
+    """Decode with the byte-order mark, the declared charset, an HTML <meta> charset, UTF-8 if
+    the bytes are valid UTF-8, and windows-1252 (the web's default) otherwise, in that order."""
+    for candidate in (_bom_encoding(body), declared, _meta_charset(body) if html else None):
+        if candidate is None:
+            continue
+        try:
+            return body.decode(candidate, errors="replace")
+        except (LookupError, UnicodeError):  # unknown names, and codecs like idna that refuse
+            continue
+    try:
+        # final=False: a multi-byte character cut by the size cap is dropped, not fatal.
+        return codecs.getincrementaldecoder("utf-8")().decode(body, final=False)
+    except UnicodeDecodeError:
+        return body.decode("windows-1252", errors="replace")
+
+
+def _bom_encoding(body: bytes) -> str | None:
+    if body.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
+
+
+def _meta_charset(body: bytes) -> str | None:
+    match = _META_CHARSET.search(body[:4096])
+    if match is None:
+        return None
+    name = match.group(1).decode("ascii")
+    # A page that could be read to find this tag is not UTF-16, whatever it says (WHATWG).
+    return "utf-8" if name.lower().startswith(("utf-16", "utf16")) else name
+
+
+def _pretty_json(text: str) -> str:
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):  # cut by the size cap, or not JSON after all
+        return text
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def html_text(html: str, url: str) -> tuple[str | None, str]:
+    """(title, main text as Markdown) of an HTML page; links are made absolute against `url`."""
+    tree = trafilatura.load_html(html)
+    title = _clean_title(tree.findtext(".//title")) if tree is not None else None
+    text = trafilatura.extract(
+        tree if tree is not None else html,
+        url=url,
+        output_format="markdown",
+        include_formatting=True,
+        include_links=True,
+        include_tables=True,
+        include_images=False,
+        include_comments=True,
+    )
+    if not text:  # trafilatura found no main text (a fragment, a tiny page): strip the tags
+        text = _TagStripper.text_of(html)
+    return title, text
+
+
+def _clean_title(title: str | None) -> str | None:
+    if title is None:
+        return None
+    return " ".join(title.split()) or None
+
+
+class _TagStripper(HTMLParser):
+    """All visible text of an HTML document, one line per block element."""
+
+    _INVISIBLE = frozenset({"script", "style", "noscript", "template", "title"})
+    _BLOCKS = frozenset(
+        {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article"}
+        | {"header", "footer", "blockquote", "pre", "table", "ul", "ol", "dd", "dt", "hr"}
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self._parts: list[str] = []
+        self._invisible_depth = 0
+
+    @classmethod
+    def text_of(cls, html: str) -> str:
+        stripper = cls()
+        stripper.feed(html)
+        stripper.close()
+        lines = (" ".join(line.split()) for line in "".join(stripper._parts).splitlines())
+        return "\n".join(line for line in lines if line)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._INVISIBLE:
+            self._invisible_depth += 1
+        elif tag in self._BLOCKS:
+            self._parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._INVISIBLE:
+            self._invisible_depth = max(0, self._invisible_depth - 1)
+        elif tag in self._BLOCKS:
+            self._parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._invisible_depth == 0:
+            self._parts.append(data)
