@@ -1,0 +1,368 @@
+"""The LLM port the task runner and the schedule parser use, and its LiteLLM implementation.
+
+Callers see only `LLMClient.complete`, `Completion` and the `LLMError` family; everything
+LiteLLM-specific (its import, its settings, its exceptions and response objects) stays in
+`LiteLLMClient`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import functools
+import json
+import logging
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from cronpilot.errors import CronpilotError
+
+# Set before LiteLLM is imported, which reads them at import time. Operators may override any.
+_LITELLM_ENVIRONMENT: Mapping[str, str] = {
+    # Use the bundled model cost map instead of fetching it from GitHub at import.
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    # Use bundled copies of everything else LiteLLM would fetch on its own (Anthropic beta
+    # headers, tokenizers): the bot talks to the configured provider and nothing else.
+    "LITELLM_OFFLINE_MODE": "true",
+    # In its default "DEV" mode LiteLLM loads the nearest `.env` into os.environ at import;
+    # cronpilot's settings read `.env` themselves, and the environment must stay as given.
+    "LITELLM_MODE": "PRODUCTION",
+}
+_LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
+
+# LiteLLM is given the caller's timeout and normally reports it first, cleaning up after itself;
+# this much later the call is cancelled regardless, in case the library overruns.
+_OVERRUN_GRACE_SECONDS = 1.0
+_DETAIL_MAX_CHARS = 200
+# Key shapes providers echo back in error messages (OpenAI-style `sk-…` and kin).
+_KEY_PATTERN = re.compile(r"\b(?:sk|pk|rk|gsk|xai|csk)-[A-Za-z0-9_\-]{8,}")
+# LiteLLM prefixes its messages with class names: "litellm.BadRequestError: OpenAIException - …".
+_LITELLM_PREFIX = re.compile(r"^(?:(?:litellm\.)?\w+(?:Error|Exception|Timeout)\s*[:-]\s*)+")
+# Statuses worth retrying, as the OpenAI SDK counts them: timeout, conflict, rate limit, 5xx.
+_TRANSIENT_STATUSES = frozenset({408, 409, 429})
+
+
+class LLMError(CronpilotError):
+    """The LLM call failed; the message is short, for the user, and never holds the API key."""
+
+
+class TransientLLMError(LLMError):
+    """Worth retrying later: a timeout, a connection error, rate limiting, a provider error."""
+
+
+class PermanentLLMError(LLMError):
+    """Not worth retrying: a bad key, an unknown model, a refused or malformed request."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One function call the model asked for."""
+
+    id: str
+    name: str
+    arguments: str  # raw JSON text as the model sent it; it may not be valid JSON
+
+    def result_message(self, content: str) -> dict[str, Any]:
+        """The `tool` message that answers this call, in OpenAI format."""
+        return {"role": "tool", "tool_call_id": self.id, "content": content}
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """The model's answer to one request."""
+
+    content: str | None
+    tool_calls: tuple[ToolCall, ...]
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float | None  # USD, when LiteLLM knows the model's prices
+    model: str
+
+    def as_message(self) -> dict[str, Any]:
+        """The assistant message to append to the conversation, in OpenAI format."""
+        message: dict[str, Any] = {"role": "assistant", "content": self.content}
+        if self.tool_calls:
+            message["tool_calls"] = [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+                for call in self.tool_calls
+            ]
+        return message
+
+
+class LLMClient(Protocol):
+    # `timeout` bounds one provider request and is handed on to it, which is what ASYNC109
+    # (prefer a cancel scope around the call) is about; the runner adds its own overall bound.
+    async def complete(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        model: str,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        timeout: float,  # noqa: ASYNC109
+    ) -> Completion: ...
+
+
+class LiteLLMClient:
+    """`LLMClient` through LiteLLM: any provider it supports, one attempt per call.
+
+    Retries are the caller's business (bounded backoff on `TransientLLMError`), so LiteLLM's
+    and the OpenAI SDK's own retries are turned off. LiteLLM is imported on first use, in a
+    worker thread: the import takes seconds and must neither slow down start-up nor block the
+    event loop. `warm_up` does it ahead of time.
+    """
+
+    def __init__(self, *, api_base: str | None, api_key: str | None) -> None:
+        self._api_base = api_base or None
+        self._api_key = api_key or None
+        self._litellm: Any = None
+
+    def __repr__(self) -> str:
+        return f"LiteLLMClient(api_base={self._api_base!r})"
+
+    async def warm_up(self) -> None:
+        """Import and configure LiteLLM now rather than on the first call."""
+        await self._library()
+
+    async def complete(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        model: str,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        timeout: float,  # noqa: ASYNC109
+    ) -> Completion:
+        litellm = await self._library()
+        arguments: dict[str, Any] = {
+            "model": model,
+            # Copies: provider adapters rewrite messages and tools, and the caller's
+            # conversation must stay as it was.
+            "messages": [copy.deepcopy(dict(message)) for message in messages],
+            "timeout": float(timeout),
+            # One attempt: `num_retries` stops LiteLLM's own retry wrapper and becomes the
+            # OpenAI SDK's `max_retries`, which would otherwise be 2.
+            "num_retries": 0,
+            "max_retries": 0,
+        }
+        # Only when set, so the provider's own variables (OPENAI_API_KEY, …) keep working.
+        if self._api_base is not None:
+            arguments["api_base"] = self._api_base
+        if self._api_key is not None:
+            arguments["api_key"] = self._api_key
+        if tools is not None:
+            arguments["tools"] = [copy.deepcopy(dict(tool)) for tool in tools]
+        if tool_choice is not None:
+            arguments["tool_choice"] = (
+                tool_choice if isinstance(tool_choice, str) else copy.deepcopy(dict(tool_choice))
+            )
+        try:
+            async with asyncio.timeout(timeout + _OVERRUN_GRACE_SECONDS):
+                response = await litellm.acompletion(**arguments)
+        except TimeoutError:
+            raise TransientLLMError(_timeout_message(timeout)) from None
+        # LiteLLM raises its own classes, the SDKs', httpx's and plain Python errors from its
+        # response parsing; every one of them becomes an LLMError here.
+        except Exception as error:
+            raise _llm_error(
+                error, litellm, model=model, timeout=timeout, secret=self._api_key
+            ) from error
+        try:
+            return _completion_from(response, model)
+        except (AttributeError, TypeError, ValueError) as error:
+            raise LLMError("the model's answer could not be read") from error
+
+    async def _library(self) -> Any:
+        if self._litellm is None:
+            self._litellm = await asyncio.to_thread(_import_litellm)
+        return self._litellm
+
+
+@functools.cache
+def _import_litellm() -> Any:
+    for name, value in _LITELLM_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    # Before the import, which already logs (at DEBUG) about optional modules it lacks.
+    if "LITELLM_LOG" not in os.environ:  # else the operator asked for LiteLLM's own level
+        for name in _LITELLM_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
+    import litellm  # slow and heavy: only once an LLM is actually used
+
+    # No "Give Feedback / Get Help" banners printed to stdout on every error.
+    litellm.suppress_debug_info = True
+    _adopt_litellm_loggers()
+    return litellm
+
+
+def _adopt_litellm_loggers() -> None:
+    """Route LiteLLM's records through the application's logging only.
+
+    LiteLLM attaches its own stderr handler to its loggers, so each record would print twice,
+    once in a foreign format. The handler's filters redact secrets; they move to the loggers
+    so they keep doing so.
+    """
+    for name in _LITELLM_LOGGERS:
+        library_logger = logging.getLogger(name)
+        for handler in list(library_logger.handlers):
+            for record_filter in handler.filters:
+                if record_filter not in library_logger.filters:
+                    library_logger.addFilter(record_filter)
+            library_logger.removeHandler(handler)
+
+
+def _completion_from(response: Any, requested_model: str) -> Completion:
+    choices = getattr(response, "choices", None) or ()
+    if not choices:
+        raise PermanentLLMError("the model sent an answer with no choices")
+    message = choices[0].message
+    content = message.content if isinstance(message.content, str) else None
+    calls = tuple(
+        _tool_call_from(call, index) for index, call in enumerate(message.tool_calls or ())
+    )
+    usage = getattr(response, "usage", None)
+    model = getattr(response, "model", None)
+    return Completion(
+        content=content,
+        tool_calls=calls,
+        prompt_tokens=_count(getattr(usage, "prompt_tokens", None)),
+        completion_tokens=_count(getattr(usage, "completion_tokens", None)),
+        cost=_cost(response),
+        model=model if isinstance(model, str) and model else requested_model,
+    )
+
+
+def _tool_call_from(call: Any, index: int) -> ToolCall:
+    arguments = call.function.arguments
+    if not isinstance(arguments, str):  # a few providers hand back parsed JSON
+        arguments = json.dumps(arguments)
+    return ToolCall(
+        id=call.id or f"call_{index}",
+        name=str(call.function.name or ""),
+        arguments=arguments,
+    )
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+def _cost(response: Any) -> float | None:
+    """LiteLLM's cost of the call in USD; None when it does not know the model's prices.
+
+    LiteLLM computes it while handling the response and leaves it in `_hidden_params`; for a
+    model missing from its cost map the value is None (`litellm.completion_cost` would raise).
+    """
+    hidden = getattr(response, "_hidden_params", None)
+    value = hidden.get("response_cost") if isinstance(hidden, Mapping) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _timeout_message(timeout: float) -> str:
+    return f"the model did not answer within {timeout:g} s"
+
+
+def _llm_error(
+    error: Exception, litellm: Any, *, model: str, timeout: float, secret: str | None
+) -> LLMError:
+    """Classify by what actually happened on the wire, then by LiteLLM's exception class.
+
+    LiteLLM's class alone misleads: a refused connection arrives as InternalServerError and
+    a 403 as a plain APIError, and some of its own bugs as APIConnectionError. The HTTP
+    exchange underneath, kept in the exception chain, says what the provider did.
+    """
+    causes = _causes(error)
+    response = next((c.response for c in causes if isinstance(c, httpx.HTTPStatusError)), None)
+    if response is not None:
+        return _from_status(response, error, litellm, model=model, secret=secret)
+    if isinstance(error, litellm.Timeout) or any(
+        isinstance(c, TimeoutError | httpx.TimeoutException) for c in causes
+    ):
+        return TransientLLMError(_timeout_message(timeout))
+    if any(isinstance(c, httpx.InvalidURL | httpx.UnsupportedProtocol) for c in causes):
+        return PermanentLLMError("the LLM API base is not a valid http(s) URL")
+    if any(isinstance(c, httpx.TransportError | ConnectionError) for c in causes):
+        return TransientLLMError("could not connect to the LLM provider")
+    if not isinstance(error, tuple(litellm.LITELLM_EXCEPTION_TYPES)):
+        return LLMError(f"the LLM client failed ({type(error).__name__})")
+    # LiteLLM gave up without an HTTP answer: no or a refused key, an unknown provider, an
+    # unreadable answer. Trying again would not change that, except for its own rate limits.
+    detail = _detail(None, error, secret)
+    if isinstance(error, litellm.RateLimitError):
+        return TransientLLMError(f"the LLM provider is rate limiting: {detail}")
+    if isinstance(error, litellm.AuthenticationError):
+        return PermanentLLMError(f"no usable API key for model {model}: {detail}")
+    return PermanentLLMError(f"the LLM call for model {model} failed: {detail}")
+
+
+def _from_status(
+    response: httpx.Response, error: Exception, litellm: Any, *, model: str, secret: str | None
+) -> LLMError:
+    status = response.status_code
+    if status == 401:
+        # No detail: providers echo (part of) the rejected key.
+        return PermanentLLMError(f"the LLM provider rejected the API key (HTTP {status})")
+    detail = _detail(response, error, secret)
+    if status == 429:
+        return TransientLLMError(f"the LLM provider is rate limiting (HTTP 429): {detail}")
+    if status in _TRANSIENT_STATUSES or status >= 500:
+        return TransientLLMError(f"the LLM provider failed (HTTP {status}): {detail}")
+    if isinstance(error, litellm.ContextWindowExceededError):
+        return PermanentLLMError(f"the conversation is too long for model {model}: {detail}")
+    if isinstance(error, litellm.ContentPolicyViolationError):
+        return PermanentLLMError(f"the LLM provider's content policy refused it: {detail}")
+    if status == 403:
+        return PermanentLLMError(f"the LLM provider refused access (HTTP 403): {detail}")
+    if status == 404:
+        return PermanentLLMError(f"model {model} or its API was not found (HTTP 404): {detail}")
+    return PermanentLLMError(f"the LLM provider refused the request (HTTP {status}): {detail}")
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The exception and everything it was raised from or while handling, outermost first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _detail(response: httpx.Response | None, error: Exception, secret: str | None) -> str:
+    """The provider's own error message if it sent one, else LiteLLM's; short and key-free."""
+    text = _provider_message(response) if response is not None else None
+    if not text:
+        text = _LITELLM_PREFIX.sub("", str(getattr(error, "message", None) or error))
+    if secret:
+        text = text.replace(secret, "***")
+    text = _KEY_PATTERN.sub("***", " ".join(text.split()))
+    if len(text) > _DETAIL_MAX_CHARS:
+        text = text[: _DETAIL_MAX_CHARS - 1] + "…"
+    return text or "no details"
+
+
+def _provider_message(response: httpx.Response) -> str | None:
+    """`error.message` in OpenAI, Anthropic and Gemini bodies, `error` as text in Ollama's."""
+    try:
+        body = response.json()
+    except (ValueError, httpx.ResponseNotRead, UnicodeDecodeError):
+        return None
+    if not isinstance(body, dict):
+        return None
+    error = body.get("error")
+    if isinstance(error, dict):
+        error = error.get("message")
+    if not isinstance(error, str):
+        error = body.get("message")
+    return error if isinstance(error, str) else None

@@ -1,0 +1,297 @@
+"""The task runner: one run of one task through the LLM, with tools and memory, logged in full.
+
+A run: wait for a free slot (MAX_CONCURRENT_RUNS), mark the run started, read the task and its
+last few answers, show "typing…" while the model works, loop over tool calls up to
+MAX_TOOL_STEPS, all within RUN_TIMEOUT_SECONDS, retrying transient LLM errors with a bounded
+backoff. Then record the outcome (status, output, error, tokens, cost) and hand the answer to the
+delivery port. Three failures in a row pause the task.
+
+The model may answer with the silent marker alone to say there is nothing worth posting: the run
+is recorded as `silent` and nothing is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from scheduler.clock import Clock
+from scheduler.delivery import ChatUnreachableError, Delivery, DeliveryError
+from scheduler.llm import Completion, LLMClient, LLMError, TransientLLMError
+from scheduler.schedule import Schedule
+from scheduler.tools import Toolbox, current_time_tool, web_fetch_tool
+from scheduler.web_fetch import FetchPolicy
+from storage import chats, runs, tasks
+from storage.records import Run, RunStatus, Task, TaskState
+
+log = logging.getLogger(__name__)
+
+SILENT_MARKER = "NOTHING_TO_REPORT"
+FAILURES_BEFORE_PAUSE = 3
+MEMORY_RUNS = 3
+MEMORY_CHARS = 3_000
+MAX_OUTPUT_CHARS = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerSettings:
+    model: str
+    run_timeout_seconds: float = 120.0
+    max_tool_steps: int = 5
+    max_concurrent_runs: int = 20
+    llm_attempts: int = 3
+    retry_wait_seconds: float = 1.0
+    retry_wait_max_seconds: float = 10.0
+    fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
+
+
+@dataclass(slots=True)
+class _Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = None
+    calls: int = 0
+
+    def add(self, completion: Completion) -> None:
+        self.calls += 1
+        self.prompt_tokens += completion.prompt_tokens
+        self.completion_tokens += completion.completion_tokens
+        if completion.cost is not None:
+            self.cost = (self.cost or 0.0) + completion.cost
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    status: RunStatus
+    output: str | None
+    error: str | None
+
+
+class _RunFailed(Exception):
+    """The run cannot produce an answer; the text is what the chat is told."""
+
+
+class TaskRunner:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        llm: LLMClient,
+        delivery: Delivery,
+        clock: Clock,
+        settings: RunnerSettings,
+    ) -> None:
+        self._sessions = sessions
+        self._llm = llm
+        self._delivery = delivery
+        self._clock = clock
+        self._settings = settings
+        self._slots = asyncio.Semaphore(settings.max_concurrent_runs)
+
+    async def execute(self, run: Run, task: Task) -> None:
+        async with self._slots:
+            async with self._sessions() as session, session.begin():
+                if not await runs.mark_started(session, run.id, started_at=self._clock.now()):
+                    return  # interrupted while it waited for a slot
+                current = await tasks.get(session, run.task_id)
+                memory = await runs.recent_outputs(session, run.task_id, limit=MEMORY_RUNS)
+            if current is None:
+                return  # deleted while it waited; its runs went with it
+            usage = _Usage()
+            async with self._delivery.working(current.chat_id):
+                outcome = await self._think(current, memory, usage)
+            await self._conclude(current, run, outcome, usage)
+
+    # --- the model --------------------------------------------------------------------------
+
+    async def _think(self, task: Task, memory: Sequence[Run], usage: _Usage) -> _Outcome:
+        try:
+            async with asyncio.timeout(self._settings.run_timeout_seconds):
+                answer = await self._converse(task, memory, usage)
+        except TimeoutError:
+            return _failed(f"no answer within {self._settings.run_timeout_seconds:g} s")
+        except LLMError as error:
+            return _failed(str(error))
+        except _RunFailed as error:
+            return _failed(str(error))
+        if is_silent(answer):
+            return _Outcome(RunStatus.SILENT, answer, None)
+        return _Outcome(RunStatus.SUCCEEDED, answer[:MAX_OUTPUT_CHARS], None)
+
+    async def _converse(self, task: Task, memory: Sequence[Run], usage: _Usage) -> str:
+        toolbox = Toolbox(
+            [
+                current_time_tool(self._clock, task.timezone),
+                web_fetch_tool(self._settings.fetch_policy),
+            ]
+        )
+        messages = build_messages(task, memory, now=self._clock.now())
+        for step in range(self._settings.max_tool_steps + 1):
+            last_step = step == self._settings.max_tool_steps
+            completion = await self._complete(
+                messages, toolbox.specs(), tool_choice="none" if last_step else "auto"
+            )
+            usage.add(completion)
+            if not completion.tool_calls:
+                answer = (completion.content or "").strip()
+                if not answer:
+                    raise _RunFailed("the model gave an empty answer")
+                return answer
+            if last_step:
+                break
+            messages.append(completion.as_message())
+            for call in completion.tool_calls:
+                result = await toolbox.call(call.name, call.arguments)
+                messages.append(call.result_message(result))
+        raise _RunFailed(
+            f"the model kept calling tools after {self._settings.max_tool_steps} steps"
+        )
+
+    async def _complete(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, tool_choice: str
+    ) -> Completion:
+        settings = self._settings
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(settings.llm_attempts),
+            wait=wait_exponential(
+                multiplier=settings.retry_wait_seconds, max=settings.retry_wait_max_seconds
+            ),
+            retry=retry_if_exception_type(TransientLLMError),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._llm.complete(
+                    messages,
+                    model=settings.model,
+                    tools=tools,
+                    tool_choice=tool_choice,
+                    timeout=settings.run_timeout_seconds,
+                )
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    # --- the record and the chat ------------------------------------------------------------
+
+    async def _conclude(self, task: Task, run: Run, outcome: _Outcome, usage: _Usage) -> None:
+        now = self._clock.now()
+        paused: Task | None = None
+        async with self._sessions() as session, session.begin():
+            finished = await runs.finish(
+                session,
+                run.id,
+                status=outcome.status,
+                finished_at=now,
+                output=outcome.output,
+                error=outcome.error,
+                prompt_tokens=usage.prompt_tokens if usage.calls else None,
+                completion_tokens=usage.completion_tokens if usage.calls else None,
+                cost=usage.cost,
+            )
+            if finished is None:
+                return  # interrupted by a shutdown meanwhile, or the task was deleted
+            failures = await tasks.record_outcome(
+                session,
+                task.id,
+                failed=outcome.status is RunStatus.FAILED,
+                finished_at=now,
+            )
+            if failures is not None and failures >= FAILURES_BEFORE_PAUSE:
+                paused = await tasks.set_state(
+                    session, task.id, TaskState.PAUSED, next_run_at=None, now=now
+                )
+        log.info(
+            "run %d of task %d %s (%d+%d tokens)",
+            run.id,
+            task.id,
+            outcome.status.value,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+        )
+        await self._deliver(task, finished, outcome, paused)
+
+    async def _deliver(self, task: Task, run: Run, outcome: _Outcome, paused: Task | None) -> None:
+        try:
+            message_id: int | None = None
+            if outcome.status is RunStatus.SUCCEEDED and outcome.output:
+                message_id = await self._delivery.send_result(task, run, outcome.output)
+            elif outcome.status is RunStatus.FAILED:
+                message_id = await self._delivery.send_failure(task, run, outcome.error or "")
+            if paused is not None and paused.state is TaskState.PAUSED:
+                await self._delivery.send_paused(
+                    paused,
+                    f"it failed {FAILURES_BEFORE_PAUSE} times in a row; the last error was: "
+                    f"{outcome.error}",
+                )
+        except ChatUnreachableError as error:
+            await self._chat_gone(task, run, str(error))
+            return
+        except DeliveryError as error:
+            await self._record_delivery(run, None, str(error))
+            return
+        if message_id is not None:
+            await self._record_delivery(run, message_id, None)
+
+    async def _record_delivery(self, run: Run, message_id: int | None, error: str | None) -> None:
+        async with self._sessions() as session, session.begin():
+            await runs.set_delivery(session, run.id, message_id=message_id, error=error)
+
+    async def _chat_gone(self, task: Task, run: Run, reason: str) -> None:
+        """The chat blocked or removed the bot: stop running its tasks until it is back."""
+        async with self._sessions() as session, session.begin():
+            await runs.set_delivery(session, run.id, message_id=None, error=reason)
+            await chats.set_active(session, task.chat_id, False)
+            paused = await tasks.pause_all_in_chat(session, task.chat_id, now=self._clock.now())
+        log.warning(
+            "chat %d is unreachable (%s); paused its tasks %s", task.chat_id, reason, paused
+        )
+
+
+def is_silent(answer: str) -> bool:
+    """True when the model used the silent marker instead of an answer."""
+    stripped = answer.strip().strip("`*_.!\"' \n").upper()
+    return stripped == SILENT_MARKER
+
+
+def build_messages(task: Task, memory: Sequence[Run], *, now: datetime) -> list[dict[str, Any]]:
+    """System prompt, then earlier runs as earlier turns, then this run's request."""
+    schedule = Schedule.of(task)
+    zone = schedule.zone
+    local = now.astimezone(zone)
+    system = (
+        "You are cronpilot, a Telegram bot that runs tasks for its users on a schedule and "
+        "posts each answer into their chat. Nobody is there to answer questions: do the task "
+        "now and write the message to post. Be concise and concrete; Markdown is fine.\n"
+        f"Now it is {local:%A %Y-%m-%d %H:%M} ({zone.key}, UTC{local:%z}).\n"
+        f'You are running task #{task.id} "{task.name}", scheduled {schedule.describe()}.\n'
+        "Your answers to earlier runs of this task come before this request, so you can say "
+        "what changed and avoid repeating yourself. If the task asks only for something new "
+        "or only under some condition, and there is nothing worth posting this time, answer "
+        f"with exactly {SILENT_MARKER} and nothing else; nothing will be posted.\n"
+        "Use the web_fetch tool to read web pages and current_time for the time elsewhere. "
+        "If a tool fails, say what you could not do rather than inventing results."
+    )
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
+    for earlier in memory:
+        when = (earlier.finished_at or earlier.scheduled_for).astimezone(zone)
+        messages.append({"role": "user", "content": f"[{when:%Y-%m-%d %H:%M}] {task.prompt}"})
+        output = earlier.output or ""
+        if len(output) > MEMORY_CHARS:
+            output = output[:MEMORY_CHARS] + " […]"
+        messages.append({"role": "assistant", "content": output})
+    messages.append({"role": "user", "content": f"[{local:%Y-%m-%d %H:%M}] {task.prompt}"})
+    return messages
+
+
+def _failed(reason: str) -> _Outcome:
+    return _Outcome(RunStatus.FAILED, None, reason)

@@ -1,0 +1,143 @@
+"""The tools a task run may call: `current_time` and `web_fetch`.
+
+A tool never raises into the run: whatever goes wrong becomes its result text, so the model can
+read the error and carry on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cronpilot.errors import CronpilotError
+from scheduler.clock import Clock
+from scheduler.schedule import zone_for
+from scheduler.web_fetch import FetchPolicy, WebFetchError, fetch_page
+
+ToolHandler = Callable[[Mapping[str, Any]], Awaitable[str]]
+
+# What one tool result may add to the conversation.
+MAX_RESULT_CHARS = 20_000
+
+
+class ToolArgumentError(CronpilotError):
+    """The model called a tool with arguments it does not take."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    handler: ToolHandler
+
+    def spec(self) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+            },
+        }
+
+
+class Toolbox:
+    def __init__(self, tools: list[Tool]) -> None:
+        self._tools = {tool.name: tool for tool in tools}
+
+    def specs(self) -> list[dict[str, Any]]:
+        return [tool.spec() for tool in self._tools.values()]
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    async def call(self, name: str, arguments: str) -> str:
+        """Run one tool call and return its result text (an error text when it failed)."""
+        tool = self._tools.get(name)
+        if tool is None:
+            known = ", ".join(self._tools) or "none"
+            return f"error: there is no tool named {name!r}; the tools are: {known}"
+        try:
+            parsed = json.loads(arguments or "{}")
+        except json.JSONDecodeError as error:
+            return f"error: the arguments are not valid JSON ({error.msg}); send a JSON object"
+        if not isinstance(parsed, dict):
+            return "error: the arguments must be a JSON object"
+        try:
+            result = await tool.handler(parsed)
+        except (ToolArgumentError, WebFetchError) as error:
+            return f"error: {error}"
+        if len(result) > MAX_RESULT_CHARS:
+            result = result[:MAX_RESULT_CHARS] + "\n[…cut: the result was too long]"
+        return result
+
+
+def _string_argument(arguments: Mapping[str, Any], name: str, *, required: bool) -> str | None:
+    value = arguments.get(name)
+    if value is None:
+        if required:
+            raise ToolArgumentError(f"the argument {name!r} is required")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ToolArgumentError(f"the argument {name!r} must be a non-empty string")
+    return value.strip()
+
+
+def current_time_tool(clock: Clock, default_zone: str) -> Tool:
+    async def handler(arguments: Mapping[str, Any]) -> str:
+        zone_name = _string_argument(arguments, "timezone", required=False) or default_zone
+        try:
+            zone = zone_for(zone_name)
+        except CronpilotError as error:
+            raise ToolArgumentError(str(error)) from None
+        local: datetime = clock.now().astimezone(zone)
+        return f"{local:%A %Y-%m-%d %H:%M:%S} {local.tzname()} (UTC{local:%z}, {zone.key})"
+
+    return Tool(
+        name="current_time",
+        description="The current date and time, in the task's time zone or a given IANA zone.",
+        parameters={
+            "type": "object",
+            "properties": {
+                "timezone": {
+                    "type": "string",
+                    "description": "IANA time zone such as Europe/Berlin; default: the task's",
+                }
+            },
+            "additionalProperties": False,
+        },
+        handler=handler,
+    )
+
+
+def web_fetch_tool(policy: FetchPolicy) -> Tool:
+    async def handler(arguments: Mapping[str, Any]) -> str:
+        url = _string_argument(arguments, "url", required=True)
+        assert url is not None
+        page = await fetch_page(url, policy)
+        header = [f"URL: {page.url}", f"Status: {page.status}"]
+        if page.title:
+            header.append(f"Title: {page.title}")
+        if page.truncated:
+            header.append("Note: the page was longer; this is its beginning")
+        return "\n".join(header) + "\n\n" + page.text
+
+    return Tool(
+        name="web_fetch",
+        description=(
+            "Fetch a public web page (http or https) and return its readable text, not HTML. "
+            "Use it to read news sites, feeds, documentation and the like."
+        ),
+        parameters={
+            "type": "object",
+            "properties": {"url": {"type": "string", "description": "the full URL to fetch"}},
+            "required": ["url"],
+            "additionalProperties": False,
+        },
+        handler=handler,
+    )
