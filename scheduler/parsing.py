@@ -1,0 +1,61 @@
+"""From a message to a validated schedule: rules first, the LLM only when the rules decline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cronpilot.errors import NotUnderstoodError
+from scheduler.llm import LLMClient
+from scheduler.llm_parser import LLMScheduleParser
+from scheduler.rules import parse_rules
+from scheduler.schedule import ParsedRequest, validate
+
+MAX_REQUEST_CHARS = 4_000
+# PARSER_MODEL values that mean "rules only, never ask an LLM about schedules".
+PARSER_OFF = frozenset({"off", "none", "rules"})
+
+
+class RequestParser:
+    """Turns what a user wrote into a ParsedRequest, or raises.
+
+    Raises NotUnderstoodError when no schedule can be found for sure (ParserUnavailableError,
+    a subclass, when the LLM could not be asked) and ScheduleError when a schedule was understood
+    but is not allowed (too frequent, in the past, never runs).
+    """
+
+    def __init__(self, *, llm_parser: LLMScheduleParser | None, min_interval_seconds: int) -> None:
+        self._llm_parser = llm_parser
+        self._min_interval_seconds = min_interval_seconds
+
+    async def parse(
+        self, text: str, *, now: datetime, timezone: str, use_llm: bool = True
+    ) -> ParsedRequest:
+        text = text.strip()
+        if not text:
+            raise NotUnderstoodError("the message is empty")
+        if len(text) > MAX_REQUEST_CHARS:
+            raise NotUnderstoodError(
+                f"that is {len(text)} characters long; keep a task under {MAX_REQUEST_CHARS}"
+            )
+        try:
+            request = parse_rules(text, now=now, timezone=timezone)
+        except NotUnderstoodError:
+            if self._llm_parser is None or not use_llm:
+                raise
+            return await self._llm_parser.parse(text, now=now, timezone=timezone)
+        schedule = validate(
+            request.schedule, now=now, min_interval_seconds=self._min_interval_seconds
+        )
+        return ParsedRequest(schedule=schedule, prompt=request.prompt, source=request.source)
+
+
+def build_request_parser(
+    *, llm: LLMClient | None, model: str, min_interval_seconds: int
+) -> RequestParser:
+    """Rules always; the LLM too when there is a client and the model is not switched off."""
+    llm_parser = (
+        LLMScheduleParser(llm, model=model, min_interval_seconds=min_interval_seconds)
+        if llm is not None and model.strip().lower() not in PARSER_OFF
+        else None
+    )
+    return RequestParser(llm_parser=llm_parser, min_interval_seconds=min_interval_seconds)
