@@ -20,7 +20,6 @@ How it works:
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,12 +32,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cronpilot.errors import CronpilotError
+from cronpilot.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.schedule import Schedule
 from storage import runs, tasks
 from storage.records import Run, RunStatus, RunTrigger, Task
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 INTERRUPTED_BY_CRASH = "the bot stopped while this run was going"
 INTERRUPTED_BY_STOP = "the bot was shut down before this run finished"
@@ -63,7 +63,7 @@ class EngineSettings:
     misfire_grace_seconds: int = 3600
     horizon_seconds: int = 600
     refill_seconds: int = 60
-    claim_batch: int = 500
+    claim_batch: int = 1000
     # An occurrence claimed later than this after its instant counts as a catch-up.
     catch_up_after_seconds: int = 60
     max_missed_records: int = 50
@@ -138,7 +138,7 @@ class Engine:
                 await runs.interrupt(
                     session, leftover, now=self._clock.now(), reason=INTERRUPTED_BY_STOP
                 )
-            log.warning("interrupted %d runs that did not finish in time", len(leftover))
+            log.warning("scheduler.runs_interrupted", count=len(leftover), reason="shutdown")
 
     @property
     def running(self) -> bool:
@@ -169,7 +169,7 @@ class Engine:
                 session, now=self._clock.now(), reason=INTERRUPTED_BY_CRASH
             )
         if interrupted:
-            log.warning("marked %d runs left running by a crash as interrupted", len(interrupted))
+            log.warning("scheduler.runs_interrupted", count=len(interrupted), reason="crash")
         return interrupted
 
     async def refill(self) -> None:
@@ -207,7 +207,7 @@ class Engine:
         try:
             await self.claim_due()
         except Exception:  # an alarm must never take the scheduler down
-            log.exception("claiming the runs due at %s failed", instant.isoformat())
+            log.exception("scheduler.claim_failed", due=instant.isoformat())
 
     # --- claiming ---------------------------------------------------------------------------
 
@@ -215,22 +215,23 @@ class Engine:
         """Claim and start every occurrence due by now; return what this process won."""
         won: list[Claim] = []
         async with self._claiming:
-            while True:
+            more = True
+            while more:
                 try:
                     batch, more = await self._claim_batch()
                 except OperationalError as error:
                     # SQLite busy beyond its timeout, or a dropped connection: the rows stay
                     # due and the next alarm or refill picks them up.
-                    log.warning("claiming due runs failed, will retry: %s", error)
+                    log.warning("scheduler.claim_retry", error=str(error).splitlines()[0])
                     break
                 won.extend(batch)
-                for claim in batch:
-                    if claim.run.status is RunStatus.RUNNING:
-                        self._start(claim.run, claim.task)
-                if batch:
-                    await self._notify(batch)
-                if not more:
-                    break
+        # Runs start only once everything due is claimed: a thousand runs starting between two
+        # batches would make the later claims late.
+        for claim in won:
+            if claim.run.status is RunStatus.RUNNING:
+                self._start(claim.run, claim.task)
+        if won:
+            await self._notify(won)
         return won
 
     async def _claim_batch(self) -> tuple[list[Claim], bool]:
@@ -240,17 +241,22 @@ class Engine:
             due = await tasks.lock_due(session, due_before=now, limit=settings.claim_batch)
             if not due:
                 return [], False
-            busy = await runs.running_task_ids(session, [task.id for task in due])
+            busy = {item.task.id for item in due if item.busy}
             new_runs: list[runs.NewRun] = []
             advances: list[tasks.Advance] = []
-            for task in due:
-                plan = _plan(task, now, settings)
+            plans: dict[tuple[object, ...], _Plan] = {}
+            for task in (item.task for item in due):
+                # Tasks due together mostly share a schedule: plan each schedule once.
+                key = (task.kind, task.cron, task.timezone, task.run_at, task.every_seconds)
+                plan = plans.get((*key, task.next_run_at))
+                if plan is None:
+                    plan = plans[(*key, task.next_run_at)] = _plan(task, now, settings)
                 new_runs.extend(plan.records(task, busy, now, settings))
                 advances.append(tasks.Advance(task.id, plan.following))
             recorded = await runs.add_occurrences(session, new_runs)
             await tasks.advance(session, advances, now=now)
         committed = self._clock.now()
-        by_id = {task.id: task for task in due}
+        by_id = {item.task.id: item.task for item in due}
         claims = [
             Claim(
                 run=run,
@@ -298,7 +304,7 @@ class Engine:
         except asyncio.CancelledError:
             raise
         except Exception:  # the executor must not raise; if it does, the run is not lost
-            log.exception("run %d of task %d failed unexpectedly", run.id, task.id)
+            log.exception("run.crashed", run_id=run.id, task_id=task.id)
             async with self._sessions() as session, session.begin():
                 await runs.finish(
                     session,

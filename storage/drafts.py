@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DraftRow
@@ -55,6 +55,22 @@ async def add(
 async def get(session: AsyncSession, draft_id: str) -> Draft | None:
     row = await session.get(DraftRow, draft_id, populate_existing=True)
     return to_record(row) if row is not None else None
+
+
+async def list_open(
+    session: AsyncSession, *, chat_id: int, user_id: int, now: datetime
+) -> list[Draft]:
+    """The user's drafts in this chat that have not expired, oldest first."""
+    result = await session.execute(
+        select(DraftRow)
+        .where(
+            DraftRow.chat_id == chat_id,
+            DraftRow.user_id == user_id,
+            DraftRow.expires_at > now,
+        )
+        .order_by(DraftRow.created_at, DraftRow.id)
+    )
+    return [to_record(row) for row in result.scalars()]
 
 
 async def set_message_id(session: AsyncSession, draft_id: str, message_id: int) -> None:

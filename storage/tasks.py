@@ -10,8 +10,9 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import TaskRow
-from storage.records import NewTask, Task, TaskKind, TaskState
+from storage.dialects import id_in, is_postgres
+from storage.models import RunRow, TaskRow
+from storage.records import NewTask, RunStatus, Task, TaskKind, TaskState
 
 
 def to_record(row: TaskRow) -> Task:
@@ -178,23 +179,42 @@ async def delete(session: AsyncSession, task_id: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def lock_due(session: AsyncSession, *, due_before: datetime, limit: int) -> list[Task]:
+@dataclass(frozen=True, slots=True)
+class DueTask:
+    task: Task
+    # A run of this task is still going (its new occurrence will be recorded as skipped).
+    busy: bool
+
+
+async def lock_due(session: AsyncSession, *, due_before: datetime, limit: int) -> list[DueTask]:
     """Active tasks whose next run is at or before `due_before`, earliest first.
 
     On PostgreSQL the rows stay locked until the transaction ends and rows another process
     holds are skipped, so two bot processes share the due work instead of both doing it. SQLite
     serialises writers anyway (every transaction begins IMMEDIATE).
     """
+    table = TaskRow.__table__
+    running = (
+        select(RunRow.id)
+        .where(RunRow.task_id == table.c.id, RunRow.status == RunStatus.RUNNING)
+        .exists()
+    )
     statement = (
-        select(TaskRow)
-        .where(TaskRow.next_run_at <= due_before)
-        .order_by(TaskRow.next_run_at, TaskRow.id)
+        select(table, running.label("busy"))
+        .where(table.c.next_run_at <= due_before)
+        .order_by(table.c.next_run_at, table.c.id)
         .limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
-    result = await session.execute(statement, execution_options={"populate_existing": True})
-    return [to_record(row) for row in result.scalars()]
+    if is_postgres(session):
+        statement = statement.with_for_update(skip_locked=True, of=table)
+    # Core rows, not entities: this is the hot path when thousands of tasks fall due together.
+    result = await session.execute(statement)
+    due = []
+    for row in result:
+        values = dict(row._mapping)
+        busy = bool(values.pop("busy"))
+        due.append(DueTask(Task(**values), busy))
+    return due
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,20 +226,21 @@ class Advance:
 
 
 async def advance(session: AsyncSession, advances: Sequence[Advance], *, now: datetime) -> None:
-    if not advances:
-        return
-    await session.execute(
-        update(TaskRow),
-        [
-            {
-                "id": item.task_id,
-                "next_run_at": item.next_run_at,
-                "state": TaskState.ACTIVE if item.next_run_at is not None else TaskState.FINISHED,
-                "updated_at": now,
-            }
-            for item in advances
-        ],
-    )
+    """Move claimed tasks on, one statement per distinct next run: tasks due together mostly
+    share their schedule, so a thousand of them usually take one or two statements."""
+    by_next: dict[datetime | None, list[int]] = {}
+    for item in advances:
+        by_next.setdefault(item.next_run_at, []).append(item.task_id)
+    for next_run_at, task_ids in by_next.items():
+        await session.execute(
+            update(TaskRow)
+            .where(id_in(session, TaskRow.id, task_ids))
+            .values(
+                next_run_at=next_run_at,
+                state=TaskState.ACTIVE if next_run_at is not None else TaskState.FINISHED,
+                updated_at=now,
+            )
+        )
 
 
 async def due_instants(

@@ -384,7 +384,7 @@ async def test_claim_building_blocks(sessions: Sessions) -> None:
 
     async with sessions() as session, session.begin():
         assert await tasks.due_instants(session, until=due) == [due - timedelta(minutes=5), due]
-        locked = await tasks.lock_due(session, due_before=due, limit=10)
+        locked = [item.task for item in await tasks.lock_due(session, due_before=due, limit=10)]
         assert [t.id for t in locked] == [early.id, on_time.id]
         won = await runs.add_occurrences(
             session,
