@@ -13,7 +13,6 @@ is recorded as `silent` and nothing is sent.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +26,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from cronpilot.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.delivery import ChatUnreachableError, Delivery, DeliveryError
 from scheduler.llm import Completion, LLMClient, LLMError, TransientLLMError
@@ -36,7 +36,7 @@ from scheduler.web_fetch import FetchPolicy
 from storage import chats, runs, tasks
 from storage.records import Run, RunStatus, Task, TaskState
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 SILENT_MARKER = "NOTHING_TO_REPORT"
 FAILURES_BEFORE_PAUSE = 3
@@ -211,12 +211,17 @@ class TaskRunner:
                     session, task.id, TaskState.PAUSED, next_run_at=None, now=now
                 )
         log.info(
-            "run %d of task %d %s (%d+%d tokens)",
-            run.id,
-            task.id,
-            outcome.status.value,
-            usage.prompt_tokens,
-            usage.completion_tokens,
+            "run.finished",
+            run_id=run.id,
+            task_id=task.id,
+            chat_id=task.chat_id,
+            trigger=run.trigger.value,
+            status=outcome.status.value,
+            duration=round(finished.duration_seconds or 0.0, 3),
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost=usage.cost,
+            error=outcome.error,
         )
         await self._deliver(task, finished, outcome, paused)
 
@@ -252,9 +257,7 @@ class TaskRunner:
             await runs.set_delivery(session, run.id, message_id=None, error=reason)
             await chats.set_active(session, task.chat_id, False)
             paused = await tasks.pause_all_in_chat(session, task.chat_id, now=self._clock.now())
-        log.warning(
-            "chat %d is unreachable (%s); paused its tasks %s", task.chat_id, reason, paused
-        )
+        log.warning("chat.unreachable", chat_id=task.chat_id, reason=reason, paused=paused)
 
 
 def is_silent(answer: str) -> bool:

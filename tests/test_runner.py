@@ -1,0 +1,437 @@
+"""The task runner through the real LiteLLM client against a fake OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from scheduler.delivery import ChatUnreachableError
+from scheduler.engine import Engine, EngineSettings
+from scheduler.llm import LiteLLMClient
+from scheduler.parsing import build_request_parser
+from scheduler.runner import SILENT_MARKER, RunnerSettings, TaskRunner
+from scheduler.usecases import UseCases, UseCaseSettings
+from scheduler.web_fetch import FetchPolicy
+from storage import chats, runs, tasks
+from storage.database import create_engine, create_sessionmaker
+from storage.records import NewTask, Run, RunStatus, RunTrigger, Task, TaskKind, TaskState
+from tests.fakes.llm import FakeLLM, TextReply
+
+Sessions = async_sessionmaker[AsyncSession]
+CHAT = 777
+START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+MODEL = "openai/gpt-4o-mini"
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+
+@dataclass
+class FakeDelivery:
+    results: list[tuple[int, str]] = field(default_factory=list)
+    failures: list[tuple[int, str]] = field(default_factory=list)
+    paused: list[tuple[int, str]] = field(default_factory=list)
+    working_in: list[int] = field(default_factory=list)
+    unreachable: bool = False
+    next_message_id: int = 100
+
+    @contextlib.asynccontextmanager
+    async def working(self, chat_id: int) -> AsyncIterator[None]:
+        self.working_in.append(chat_id)
+        yield
+
+    def _sent(self) -> int:
+        if self.unreachable:
+            raise ChatUnreachableError("Forbidden: bot was blocked by the user")
+        self.next_message_id += 1
+        return self.next_message_id
+
+    async def send_result(self, task: Task, run: Run, text: str) -> int:
+        message_id = self._sent()
+        self.results.append((task.id, text))
+        return message_id
+
+    async def send_failure(self, task: Task, run: Run, reason: str) -> int:
+        message_id = self._sent()
+        self.failures.append((task.id, reason))
+        return message_id
+
+    async def send_paused(self, task: Task, reason: str) -> None:
+        self._sent()
+        self.paused.append((task.id, reason))
+
+
+@pytest.fixture
+async def sessions(pg_url: str) -> AsyncIterator[Sessions]:
+    engine = create_engine(pg_url)
+    try:
+        yield create_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def litellm_imported() -> None:
+    # Importing LiteLLM takes seconds; do it once, not inside the first test's run timeout.
+    asyncio.run(LiteLLMClient(api_base=None, api_key=None).warm_up())
+
+
+@pytest.fixture
+async def llm() -> AsyncIterator[FakeLLM]:
+    async with FakeLLM() as server:
+        yield server
+
+
+@dataclass
+class World:
+    sessions: Sessions
+    llm: FakeLLM
+    clock: FakeClock
+    delivery: FakeDelivery
+    engine: Engine
+    runner: TaskRunner
+
+    async def task(self, prompt: str = "Summarize the news", **changes: object) -> Task:
+        fields: dict[str, object] = {
+            "chat_id": CHAT,
+            "created_by": 1,
+            "name": prompt[:40],
+            "prompt": prompt,
+            "kind": TaskKind.CRON,
+            "timezone": "Europe/Berlin",
+            "next_run_at": START + timedelta(days=1),
+            "cron": "0 10 * * *",
+        }
+        fields.update(changes)
+        async with self.sessions() as session, session.begin():
+            await chats.upsert(session, CHAT, type="private", title=None, now=START)
+            return await tasks.add(session, NewTask(**fields), now=START)  # type: ignore[arg-type]
+
+    async def run(self, task: Task) -> Run:
+        run = await self.engine.run_now(task.id, chat_id=CHAT, trigger=RunTrigger.MANUAL)
+        await self.engine.wait_idle()
+        async with self.sessions() as session:
+            finished = await runs.get(session, run.id)
+        assert finished is not None
+        return finished
+
+
+def make_world(
+    sessions: Sessions, llm: FakeLLM, *, fetch_policy: FetchPolicy | None = None, **settings: object
+) -> World:
+    clock = FakeClock(START)
+    delivery = FakeDelivery()
+    options: dict[str, object] = {
+        "model": MODEL,
+        "run_timeout_seconds": 5,
+        "max_tool_steps": 3,
+        "retry_wait_seconds": 0.01,
+        "retry_wait_max_seconds": 0.05,
+    }
+    if fetch_policy is not None:
+        options["fetch_policy"] = fetch_policy
+    options.update(settings)
+    runner = TaskRunner(
+        sessions,
+        LiteLLMClient(api_base=llm.base_url, api_key="sk-test-key-123456"),
+        delivery,
+        clock,
+        RunnerSettings(**options),  # type: ignore[arg-type]
+    )
+    engine = Engine(sessions, runner, clock, EngineSettings())
+    return World(sessions, llm, clock, delivery, engine, runner)
+
+
+@pytest.fixture
+def world(sessions: Sessions, llm: FakeLLM) -> World:
+    return make_world(sessions, llm)
+
+
+async def test_plain_answer_is_recorded_and_delivered(world: World) -> None:
+    task = await world.task()
+    world.llm.reply_text(
+        "**Top story**: nothing burned down.", prompt_tokens=120, completion_tokens=30
+    )
+    run = await world.run(task)
+    assert run.status is RunStatus.SUCCEEDED
+    assert run.output == "**Top story**: nothing burned down."
+    assert (run.prompt_tokens, run.completion_tokens) == (120, 30)
+    assert run.cost is not None
+    assert run.cost > 0
+    assert run.started_at is not None
+    assert run.finished_at is not None
+    assert run.delivered_message_id == world.delivery.next_message_id
+    assert world.delivery.results == [(task.id, "**Top story**: nothing burned down.")]
+    assert world.delivery.working_in == [CHAT]
+
+    [request] = world.llm.requests
+    assert request["model"] == "gpt-4o-mini"
+    assert request.headers["Authorization"] == "Bearer sk-test-key-123456"
+    system, user = request["messages"]
+    assert system["role"] == "system"
+    assert "Thursday 2026-11-26 10:00 (Europe/Berlin, UTC+0100)" in system["content"]
+    assert SILENT_MARKER in system["content"]
+    assert user == {"role": "user", "content": "[2026-11-26 10:00] Summarize the news"}
+    assert {tool["function"]["name"] for tool in request["tools"]} == {"current_time", "web_fetch"}
+
+
+async def test_tool_call_then_answer(world: World) -> None:
+    task = await world.task("Tell me the time in Tokyo")
+    [call_id] = world.llm.reply_tool_calls([("current_time", {"timezone": "Asia/Tokyo"})])
+    world.llm.reply_text("It is evening in Tokyo.", prompt_tokens=50, completion_tokens=7)
+    run = await world.run(task)
+    assert run.status is RunStatus.SUCCEEDED
+    assert (run.prompt_tokens, run.completion_tokens) == (60, 12)
+    second = world.llm.requests[1]["messages"]
+    assert second[-2]["role"] == "assistant"
+    assert second[-2]["tool_calls"][0]["id"] == call_id
+    assert second[-1] == {
+        "role": "tool",
+        "tool_call_id": call_id,
+        "content": "Thursday 2026-11-26 18:00:00 JST (UTC+0900, Asia/Tokyo)",
+    }
+
+
+async def test_endless_tool_calls_are_bounded(world: World) -> None:
+    task = await world.task()
+    for _ in range(10):
+        world.llm.reply_tool_calls([("current_time", {})])
+    run = await world.run(task)
+    assert run.status is RunStatus.FAILED
+    assert run.error == "the model kept calling tools after 3 steps"
+    assert len(world.llm.requests) == 4  # three rounds with tools, one last asking for an answer
+    assert world.llm.requests[-1]["tool_choice"] == "none"
+    assert world.delivery.failures == [(task.id, "the model kept calling tools after 3 steps")]
+
+
+async def test_server_error_then_success_is_retried(world: World) -> None:
+    task = await world.task()
+    world.llm.reply_error(500, "The server had an error")
+    world.llm.reply_text("Recovered.")
+    run = await world.run(task)
+    assert run.status is RunStatus.SUCCEEDED
+    assert run.output == "Recovered."
+    assert len(world.llm.requests) == 2
+
+
+async def test_persistent_server_errors_fail_after_bounded_attempts(world: World) -> None:
+    task = await world.task()
+    for _ in range(5):
+        world.llm.reply_error(503, "Overloaded")
+    run = await world.run(task)
+    assert run.status is RunStatus.FAILED
+    assert len(world.llm.requests) == 3
+    assert world.delivery.failures[0][0] == task.id
+
+
+async def test_bad_key_is_not_retried(world: World) -> None:
+    task = await world.task()
+    world.llm.reply_error(401, "Incorrect API key provided: sk-test-key-123456")
+    run = await world.run(task)
+    assert run.status is RunStatus.FAILED
+    assert len(world.llm.requests) == 1
+    assert "sk-test-key-123456" not in (run.error or "")
+
+
+async def test_timeout(sessions: Sessions, llm: FakeLLM) -> None:
+    world = make_world(sessions, llm, run_timeout_seconds=0.5, llm_attempts=1)
+    task = await world.task()
+    llm.reply_delay(5)
+    run = await world.run(task)
+    assert run.status is RunStatus.FAILED
+    assert run.error is not None
+    assert "0.5 s" in run.error
+    assert run.finished_at is not None
+
+
+async def test_malformed_tool_arguments_go_back_to_the_model(world: World) -> None:
+    task = await world.task()
+    world.llm.reply_tool_calls_raw([("web_fetch", '{"url": "https://exa')])
+    world.llm.reply_tool_calls([("no_such_tool", {})])
+    world.llm.reply_text("I could not fetch it.")
+    run = await world.run(task)
+    assert run.status is RunStatus.SUCCEEDED
+    first_result = world.llm.requests[1]["messages"][-1]["content"]
+    assert first_result.startswith("error: the arguments are not valid JSON")
+    second_result = world.llm.requests[2]["messages"][-1]["content"]
+    assert second_result == (
+        "error: there is no tool named 'no_such_tool'; the tools are: current_time, web_fetch"
+    )
+
+
+async def test_silent_marker_posts_nothing(world: World) -> None:
+    task = await world.task("Tell me only about new releases")
+    world.llm.reply_text(f" {SILENT_MARKER}. ")
+    run = await world.run(task)
+    assert run.status is RunStatus.SILENT
+    assert world.delivery.results == []
+    assert run.delivered_message_id is None
+
+
+async def test_memory_of_earlier_runs(world: World) -> None:
+    task = await world.task("What is new on the blog?")
+    for text in ("Post A", "Post B", "Post C", "Post D"):
+        world.llm.reply_text(text)
+        await world.run(task)
+        world.clock.current += timedelta(hours=1)
+    world.llm.reply_text("Post E")
+    await world.run(task)
+    messages = world.llm.requests[-1]["messages"]
+    remembered = [m["content"] for m in messages if m["role"] == "assistant"]
+    assert remembered == ["Post B", "Post C", "Post D"]
+    assert messages[1]["content"] == "[2026-11-26 11:00] What is new on the blog?"
+
+
+async def test_three_failures_in_a_row_pause_the_task(world: World) -> None:
+    task = await world.task()
+    for _ in range(3):
+        world.llm.reply_error(400, "Bad request")
+    for _ in range(3):
+        await world.run(task)
+    async with world.sessions() as session:
+        paused = await tasks.get(session, task.id)
+    assert paused is not None
+    assert paused.state is TaskState.PAUSED
+    assert paused.next_run_at is None
+    assert len(world.delivery.failures) == 3
+    assert [task_id for task_id, _ in world.delivery.paused] == [task.id]
+    assert "3 times in a row" in world.delivery.paused[0][1]
+
+
+async def test_success_resets_the_failure_count(world: World) -> None:
+    task = await world.task()
+    world.llm.reply_error(400, "Bad request")
+    world.llm.reply_error(400, "Bad request")
+    world.llm.reply_text("fine")
+    world.llm.reply_error(400, "Bad request")
+    for _ in range(4):
+        await world.run(task)
+    async with world.sessions() as session:
+        current = await tasks.get(session, task.id)
+    assert current is not None
+    assert current.state is TaskState.ACTIVE
+    assert current.consecutive_failures == 1
+
+
+async def test_blocked_chat_pauses_its_tasks(world: World) -> None:
+    task = await world.task()
+    other = await world.task("Another")
+    world.delivery.unreachable = True
+    world.llm.reply_text("hello")
+    run = await world.run(task)
+    assert run.status is RunStatus.SUCCEEDED
+    assert run.delivery_error == "Forbidden: bot was blocked by the user"
+    async with world.sessions() as session:
+        chat = await chats.get(session, CHAT)
+        states = [(await tasks.get(session, t.id)) for t in (task, other)]
+    assert chat is not None
+    assert chat.active is False
+    assert [t.state for t in states if t is not None] == [TaskState.PAUSED, TaskState.PAUSED]
+
+
+async def test_web_fetch_through_the_runner(sessions: Sessions, llm: FakeLLM) -> None:
+    async def page(_: web.Request) -> web.Response:
+        return web.Response(
+            text="<html><head><title>Release notes</title></head><body><article>"
+            "<h1>Version 2.0</h1><p>Version 2.0 adds scheduling by cron expression and "
+            "fixes the daylight saving bug that made jobs run twice.</p></article></body></html>",
+            content_type="text/html",
+        )
+
+    app = web.Application()
+    app.router.add_get("/notes", page)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        policy = FetchPolicy(allowed_test_addresses=frozenset({("127.0.0.1", port)}))
+        world = make_world(sessions, llm, fetch_policy=policy)
+        task = await world.task("Summarize the release notes")
+        llm.reply_tool_calls(
+            [
+                ("web_fetch", {"url": f"http://127.0.0.1:{port}/notes"}),
+                ("web_fetch", {"url": "http://169.254.169.254/latest/meta-data/"}),
+            ]
+        )
+        llm.reply_text("2.0 fixes the DST bug.")
+        run = await world.run(task)
+    finally:
+        await runner.cleanup()
+    assert run.status is RunStatus.SUCCEEDED
+    fetched, refused = world.llm.requests[1]["messages"][-2:]
+    assert "Title: Release notes" in fetched["content"]
+    assert "daylight saving bug" in fetched["content"]
+    assert "<p>" not in fetched["content"]
+    assert refused["content"].startswith("error: refused: 169.254.169.254")
+
+
+async def test_created_task_fires_once_across_a_restart(pg_url: str, llm: FakeLLM) -> None:
+    """The whole path: use cases create the task, the engine fires it at its instant, the LLM
+    answers, the delivery port gets the result, once, and a restarted process does not repeat it."""
+
+    def process() -> tuple[World, UseCases, object]:
+        database = create_engine(pg_url)
+        sessions = create_sessionmaker(database)
+        world = make_world(sessions, llm)
+        usecases = UseCases(
+            sessions,
+            world.engine,
+            build_request_parser(llm=None, model="off", min_interval_seconds=300),
+            world.clock,
+            UseCaseSettings(
+                default_timezone="Europe/Berlin", max_tasks_per_chat=25, min_interval_seconds=300
+            ),
+        )
+        return world, usecases, database
+
+    first, usecases, first_db = process()
+    chat = await usecases.see_chat(CHAT, type="private", title="Alice")
+    card = await usecases.draft(chat, 1, "every day at 10:30 summarize the news")
+    task = await usecases.confirm(CHAT, card.draft_id, 1)
+    due = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)  # 10:30 in Berlin
+    assert task.next_run_at == due
+
+    llm.reply_text("Today: calm.")
+    first.clock.current = due
+    await first.engine.claim_due()
+    await first.engine.wait_idle()
+    await first.engine.stop()
+    await first_db.dispose()  # type: ignore[attr-defined]
+
+    second, _, second_db = process()
+    second.clock.current = due + timedelta(seconds=20)
+    await second.engine.start()
+    await second.engine.wait_idle()
+    await second.engine.stop()
+    await second_db.dispose()  # type: ignore[attr-defined]
+
+    assert first.delivery.results == [(task.id, "Today: calm.")]
+    assert second.delivery.results == []
+    assert len(llm.requests) == 1
+    async with first.sessions() as session:
+        history = await runs.list_for_task(session, task.id)
+        stored = await tasks.get(session, task.id)
+    assert [(r.scheduled_for, r.trigger, r.status) for r in history] == [
+        (due, RunTrigger.SCHEDULE, RunStatus.SUCCEEDED)
+    ]
+    assert stored is not None
+    assert stored.next_run_at == due + timedelta(days=1)
+    assert json.loads(json.dumps(llm.requests[0]["messages"]))[-1]["content"].endswith(
+        "Summarize the news"
+    )
+    assert isinstance(TextReply("x"), TextReply)
