@@ -1,0 +1,1 @@
+"""The Telegram side of cronpilot: the only package that imports `telegram`."""

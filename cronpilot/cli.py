@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from cronpilot import __version__
 from cronpilot.errors import ConfigurationError, CronpilotError
@@ -49,15 +51,116 @@ async def _migrate(settings: Settings) -> int:
     return EXIT_OK
 
 
+async def _run(settings: Settings) -> int:
+    from bot.run import serve
+
+    await serve(settings)
+    return EXIT_OK
+
+
+def _parse_now(text: str | None, zone: str) -> datetime:
+    from scheduler.schedule import resolve_wall_time, zone_for
+
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigurationError(
+            f"--now {text!r} is not an ISO time such as 2026-11-26T10:00"
+        ) from None
+    if moment.tzinfo is None:
+        # Wall-clock time in --tz, placed by the same DST rule as schedules.
+        return resolve_wall_time(moment, zone_for(zone))[1][0]
+    return moment
+
+
+async def _parse(settings: Settings, arguments: argparse.Namespace) -> int:
+    from cronpilot.errors import NotUnderstoodError, ScheduleError
+    from scheduler.llm import LiteLLMClient
+    from scheduler.parsing import build_request_parser
+    from scheduler.schedule import canonical_zone
+
+    try:
+        zone = canonical_zone(arguments.tz or settings.default_timezone)
+    except ScheduleError as error:
+        raise ConfigurationError(f"--tz: {error}") from None
+    now = _parse_now(arguments.now, zone)
+    llm = None
+    if not arguments.no_llm:
+        key = settings.llm_api_key
+        llm = LiteLLMClient(
+            api_base=settings.llm_api_base, api_key=key.get_secret_value() if key else None
+        )
+    parser = build_request_parser(
+        llm=llm,
+        model=settings.effective_parser_model,
+        min_interval_seconds=settings.min_interval_seconds,
+    )
+    try:
+        request = await parser.parse(arguments.text, now=now, timezone=zone)
+    except (NotUnderstoodError, ScheduleError) as error:
+        return _fail(f"no schedule: {error}", EXIT_FAILURE)
+    schedule = request.schedule
+    runs = [run.astimezone(schedule.zone) for run in schedule.next_runs(now, 3)]
+    result = {
+        "kind": schedule.kind.value,
+        "cron": schedule.cron,
+        "run_at": schedule.run_at.astimezone(schedule.zone).isoformat()
+        if schedule.run_at
+        else None,
+        "every_seconds": schedule.every_seconds,
+        "timezone": schedule.timezone,
+        "prompt": request.prompt,
+        "description": schedule.describe(),
+        "next_runs": [run.isoformat() for run in runs],
+        "source": request.source,
+    }
+    if arguments.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return EXIT_OK
+    print(f"Task:       {request.prompt}")
+    print(f"When:       {result['description']}")
+    if schedule.cron:
+        print(f"Cron:       {schedule.cron}")
+    print(f"Time zone:  {schedule.timezone}")
+    for index, run in enumerate(runs):
+        label = "Next runs:" if index == 0 else ""
+        print(f"{label:<11} {run:%a %d %b %Y %H:%M %Z}")
+    print(f"Understood: by {request.source}")
+    return EXIT_OK
+
+
+def configure_logging(settings: Settings) -> None:
+    from sqlalchemy.engine import make_url
+
+    from cronpilot import logs
+
+    secrets = [
+        secret.get_secret_value()
+        for secret in (settings.telegram_bot_token, settings.llm_api_key, settings.webhook_secret)
+        if secret is not None
+    ]
+    password = make_url(settings.database_url).password
+    if password:
+        secrets.append(str(password))
+    logs.configure(level=settings.log_level, json=settings.log_format == "json", secrets=secrets)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     try:
         settings = load_settings()
     except ConfigurationError as error:
         return _fail(f"invalid settings:\n{error}", EXIT_USAGE)
+    configure_logging(settings)
     try:
         if arguments.command == "migrate":
             return asyncio.run(_migrate(settings))
+        if arguments.command == "parse":
+            return asyncio.run(_parse(settings, arguments))
+        if arguments.command == "run":
+            return asyncio.run(_run(settings))
         return _fail(f"`cronpilot {arguments.command}` is not available yet", EXIT_USAGE)
     except ConfigurationError as error:
         return _fail(str(error), EXIT_USAGE)

@@ -1,0 +1,139 @@
+"""The composition root: one function builds everything and hands it on, typed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import BotCommand
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.context import CONTEXT_TYPES, BotData, Services
+from bot.delivery import TelegramDelivery
+from bot.handlers.routes import COMMANDS, register
+from bot.ratelimit import MessageRateLimiter
+from cronpilot.logs import get_logger
+from cronpilot.settings import Settings
+from scheduler.clock import Clock, SystemClock
+from scheduler.engine import Engine, EngineSettings
+from scheduler.llm import LiteLLMClient, LLMClient
+from scheduler.parsing import build_request_parser
+from scheduler.runner import RunnerSettings, TaskRunner
+from scheduler.usecases import UseCases, UseCaseSettings
+from storage.database import create_engine, create_sessionmaker
+
+log = get_logger(__name__)
+
+DRAFT_PURGE_SECONDS = 3600
+
+
+@dataclass
+class Runtime:
+    """Everything `cronpilot run` starts and stops, in the order it must."""
+
+    settings: Settings
+    application: Application  # type: ignore[type-arg]
+    services: Services
+    database: AsyncEngine
+    _housekeeping: asyncio.Task[None] | None = field(default=None, init=False)
+
+    @property
+    def engine(self) -> Engine:
+        return self.services.engine
+
+    async def start(self) -> None:
+        """Initialise the bot, set the command menu, start the engine (not the updates)."""
+        await self.application.initialize()
+        await self.application.bot.set_my_commands(
+            [BotCommand(name, description) for name, description in COMMANDS]
+        )
+        await self.application.start()
+        jobs = await self.engine.start()
+        self._housekeeping = asyncio.create_task(self._purge_drafts(), name="purge-drafts")
+        log.info("scheduler.started", job_count=jobs)
+
+    async def stop(self) -> None:
+        """After updates stopped: finish or interrupt runs, then close everything."""
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
+        await self.engine.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+        await self.database.dispose()
+
+    async def _purge_drafts(self) -> None:
+        while True:
+            await asyncio.sleep(DRAFT_PURGE_SECONDS)
+            try:
+                await self.services.usecases.purge_expired_drafts()
+            except Exception:  # housekeeping must not die; the next round tries again
+                log.exception("drafts.purge_failed")
+
+
+def build_runtime(
+    settings: Settings, *, clock: Clock | None = None, llm: LLMClient | None = None
+) -> Runtime:
+    """Build the whole bot from settings. Nothing connects until `Runtime.start`."""
+    token = settings.require_bot_token().get_secret_value()
+    clock = clock or SystemClock()
+    llm = llm or LiteLLMClient(
+        api_base=settings.llm_api_base,
+        api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+    )
+    database = create_engine(settings.database_url, pool_size=settings.max_concurrent_runs + 5)
+    sessions = create_sessionmaker(database)
+
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_api_base_url)
+        .context_types(CONTEXT_TYPES)
+        .rate_limiter(MessageRateLimiter())
+        .concurrent_updates(True)
+        .build()
+    )
+    delivery = TelegramDelivery(application.bot)
+    runner = TaskRunner(
+        sessions,
+        llm,
+        delivery,
+        clock,
+        RunnerSettings(
+            model=settings.llm_model,
+            run_timeout_seconds=settings.run_timeout_seconds,
+            max_tool_steps=settings.max_tool_steps,
+            max_concurrent_runs=settings.max_concurrent_runs,
+        ),
+    )
+    engine = Engine(
+        sessions,
+        runner,
+        clock,
+        EngineSettings(misfire_grace_seconds=settings.misfire_grace_seconds),
+    )
+    usecases = UseCases(
+        sessions,
+        engine,
+        build_request_parser(
+            llm=llm,
+            model=settings.effective_parser_model,
+            min_interval_seconds=settings.min_interval_seconds,
+        ),
+        clock,
+        UseCaseSettings(
+            default_timezone=settings.default_timezone,
+            max_tasks_per_chat=settings.max_tasks_per_chat,
+            min_interval_seconds=settings.min_interval_seconds,
+        ),
+    )
+    services = Services(settings=settings, usecases=usecases, engine=engine, clock=clock)
+    bot_data = application.bot_data
+    assert isinstance(bot_data, BotData)
+    bot_data.services = services
+    register(application)
+    return Runtime(settings, application, services, database)

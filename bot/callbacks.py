@@ -1,0 +1,70 @@
+"""Callback data: short ids only, at most 64 bytes, parsed back strictly.
+
+Every button carries an action and one id (a draft id, a task id or a page number). Whoever
+presses it is authorised again by the handler: the id must belong to the chat it is pressed in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+MAX_CALLBACK_BYTES = 64
+
+
+class Action(StrEnum):
+    CONFIRM = "dc"
+    EDIT = "de"
+    CANCEL = "dx"
+    RUN = "tr"
+    RUN_AGAIN = "ta"
+    RETRY = "tR"
+    PAUSE = "tp"
+    RESUME = "tu"
+    DELETE = "td"
+    DELETE_YES = "ty"
+    DELETE_NO = "tn"
+    HISTORY = "th"
+    PAGE = "lp"
+
+
+DRAFT_ACTIONS = frozenset({Action.CONFIRM, Action.EDIT, Action.CANCEL})
+_SHAPE = re.compile(r"^(?P<action>[a-zA-Z]{2}):(?P<ref>[A-Za-z0-9_-]{1,32})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    action: Action
+    ref: str
+
+    @property
+    def number(self) -> int:
+        """The ref as a task id or page; ValueError when it is not a number."""
+        if not self.ref.isascii() or not self.ref.isdigit():
+            raise ValueError(f"{self.ref!r} is not a number")
+        return int(self.ref)
+
+    def encode(self) -> str:
+        data = f"{self.action.value}:{self.ref}"
+        if len(data.encode()) > MAX_CALLBACK_BYTES:
+            raise ValueError(f"callback data {data!r} is longer than {MAX_CALLBACK_BYTES} bytes")
+        return data
+
+
+def encode(action: Action, ref: str | int) -> str:
+    return Callback(action, str(ref)).encode()
+
+
+def decode(data: str | None) -> Callback | None:
+    """The callback a button carried, or None for anything we did not make."""
+    if not data:
+        return None
+    match = _SHAPE.match(data)
+    if match is None:
+        return None
+    try:
+        action = Action(match["action"])
+    except ValueError:
+        return None
+    return Callback(action, match["ref"])

@@ -1,0 +1,119 @@
+"""The scheduler's delivery port, implemented for Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot import render
+from cronpilot.logs import get_logger
+from scheduler.delivery import ChatUnreachableError, DeliveryError
+from storage.records import Run, Task
+
+log = get_logger(__name__)
+
+# Telegram shows "typing…" for about five seconds; renew it a little before it fades.
+TYPING_EVERY_SECONDS = 4.5
+# Bad Request texts that mean the chat itself is gone, not that one message was wrong.
+_GONE = ("chat not found", "bot was kicked", "group chat was deactivated", "user is deactivated")
+
+
+def _unreachable(error: TelegramError) -> bool:
+    if isinstance(error, Forbidden):
+        return True
+    return isinstance(error, BadRequest) and any(text in error.message.lower() for text in _GONE)
+
+
+class TelegramDelivery:
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    @contextlib.asynccontextmanager
+    async def working(self, chat_id: int) -> AsyncIterator[None]:
+        typing = asyncio.create_task(self._keep_typing(chat_id), name=f"typing-{chat_id}")
+        try:
+            yield
+        finally:
+            typing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await typing
+
+    async def _keep_typing(self, chat_id: int) -> None:
+        while True:
+            try:
+                await self._bot.send_chat_action(chat_id, ChatAction.TYPING)
+            except TelegramError as error:
+                # Cosmetic: the result's own delivery reports real problems.
+                log.debug("telegram.typing_failed", chat_id=chat_id, error=str(error))
+                return
+            await asyncio.sleep(TYPING_EVERY_SECONDS)
+
+    async def send_result(self, task: Task, run: Run, text: str) -> int:
+        buttons = render.result_buttons(task)
+        chunks = render.result_chunks(task, text)
+        try:
+            messages = [
+                await self._bot.send_message(
+                    task.chat_id,
+                    chunk.text,
+                    entities=list(chunk.entities),
+                    reply_markup=buttons if index == len(chunks) - 1 else None,
+                    disable_web_page_preview=True,
+                )
+                for index, chunk in enumerate(chunks)
+            ]
+        except BadRequest as error:
+            if _unreachable(error):
+                raise ChatUnreachableError(error.message) from None
+            # The formatting was refused: send the model's text as it is.
+            log.warning("telegram.formatting_refused", run_id=run.id, error=str(error))
+            messages = await self._send_plain(task, text, buttons)
+        except TelegramError as error:
+            raise self._error(error) from None
+        return messages[0].message_id
+
+    async def _send_plain(
+        self, task: Task, text: str, buttons: InlineKeyboardMarkup
+    ) -> list[Message]:
+        chunks = render.plain_chunks(task, text)
+        try:
+            return [
+                await self._bot.send_message(
+                    task.chat_id,
+                    chunk,
+                    reply_markup=buttons if index == len(chunks) - 1 else None,
+                    disable_web_page_preview=True,
+                )
+                for index, chunk in enumerate(chunks)
+            ]
+        except TelegramError as error:
+            raise self._error(error) from None
+
+    async def send_failure(self, task: Task, run: Run, reason: str) -> int:
+        screen = render.failure(task, reason)
+        try:
+            message = await self._bot.send_message(
+                task.chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
+            )
+        except TelegramError as error:
+            raise self._error(error) from None
+        return message.message_id
+
+    async def send_paused(self, task: Task, reason: str) -> None:
+        try:
+            await self._bot.send_message(
+                task.chat_id, render.paused_notice(task, reason), parse_mode=ParseMode.HTML
+            )
+        except TelegramError as error:
+            raise self._error(error) from None
+
+    @staticmethod
+    def _error(error: TelegramError) -> DeliveryError:
+        if _unreachable(error):
+            return ChatUnreachableError(error.message)
+        return DeliveryError(f"Telegram refused the message: {error.message}")

@@ -1,0 +1,1 @@
+"""All of the bot's handlers, registered in one place (`register`)."""

@@ -1,0 +1,46 @@
+"""Small pieces every handler uses: the chat record, replies, command arguments."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+from telegram.constants import ParseMode
+
+from bot.context import Context, services
+from bot.render import Screen
+from storage.records import Chat
+
+
+async def current_chat(update: Update, context: Context) -> Chat:
+    """The chat of this update, recorded (or refreshed) in the database."""
+    chat = update.effective_chat
+    assert chat is not None
+    title = chat.title or chat.full_name
+    return await services(context).usecases.see_chat(chat.id, type=chat.type, title=title)
+
+
+def chat_zone(chat: Chat, context: Context) -> str:
+    return services(context).usecases.zone_of(chat)
+
+
+async def reply(update: Update, screen: Screen | str) -> Message | None:
+    message = update.effective_message
+    if message is None:
+        return None
+    if isinstance(screen, str):
+        screen = Screen(screen)
+    return await message.reply_text(
+        screen.text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=screen.keyboard,
+        disable_web_page_preview=True,
+    )
+
+
+def task_number(context: Context) -> int | None:
+    """The task id given to a command (/pause 12), or None when it is missing or not a number."""
+    if not context.args:
+        return None
+    text = context.args[0].lstrip("#")
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)

@@ -1,0 +1,214 @@
+"""Creating tasks: a request becomes a confirmation card; Confirm, Edit and Cancel act on it."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from telegram import Chat, ForceReply, Message, Update
+from telegram.constants import MessageEntityType, ParseMode
+from telegram.error import BadRequest
+
+from bot import render
+from bot.access import NOT_MANAGER, can_manage
+from bot.callbacks import Action, Callback
+from bot.context import Context, services
+from bot.handlers.common import chat_zone, current_chat, reply, task_number
+from cronpilot.errors import NotUnderstoodError, ScheduleError
+from scheduler.engine import TaskNotFoundError
+from scheduler.llm_parser import ParserUnavailableError
+from scheduler.usecases import Card, DraftNotFoundError, QuotaExceededError
+from storage.records import Chat as ChatRecord
+
+_EDIT_REFERENCE = re.compile(r"\(request ([A-Za-z0-9_-]{1,16})\)")
+
+
+def _without_mention(message: Message, username: str | None) -> str:
+    """The message text with the bot's @mention taken out."""
+    text = message.text or ""
+    if not username:
+        return text
+    for entity in reversed(message.entities):
+        if entity.type == MessageEntityType.MENTION:
+            mention = message.parse_entity(entity)
+            if mention.lower() == f"@{username.lower()}":
+                start = len(text.encode("utf-16-le")[: entity.offset * 2].decode("utf-16-le"))
+                text = text[:start] + text[start + len(mention) :]
+    return " ".join(text.split())
+
+
+async def text_message(update: Update, context: Context) -> None:
+    """Plain text: a task request in private chats, or in groups when addressed to the bot."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or message.text is None:
+        return
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user and replied.from_user.id == context.bot.id:
+        reference = _EDIT_REFERENCE.search(replied.text or "")
+        if reference is not None:
+            await _replace_draft(update, context, reference.group(1), message.text)
+            return
+        if chat.type != Chat.PRIVATE:
+            await _request(update, context, _without_mention(message, context.bot.username))
+            return
+    if chat.type == Chat.PRIVATE:
+        await _request(update, context, message.text)
+        return
+    username = context.bot.username
+    if username and f"@{username.lower()}" in message.text.lower():
+        await _request(update, context, _without_mention(message, username))
+
+
+async def new_command(update: Update, context: Context) -> None:
+    text = " ".join(context.args or [])
+    if not text:
+        await reply(update, "Write the task after /new, for example:\n" + render.EXAMPLES[0])
+        return
+    await _request(update, context, text)
+
+
+async def edit_command(update: Update, context: Context) -> None:
+    task_id = task_number(context)
+    text = " ".join((context.args or [])[1:])
+    if task_id is None or not text:
+        await reply(update, "Usage: /edit N new text, for example /edit 3 every monday at 8 …")
+        return
+    await _request(update, context, text, task_id=task_id)
+
+
+async def _request(
+    update: Update, context: Context, text: str, *, task_id: int | None = None
+) -> None:
+    if not await can_manage(update, context):
+        await reply(update, NOT_MANAGER)
+        return
+    chat = await current_chat(update, context)
+    card = await _draft(update, context, chat, text, task_id=task_id)
+    if card is not None:
+        await _show_card(update, context, chat, card)
+
+
+async def _draft(
+    update: Update,
+    context: Context,
+    chat: ChatRecord,
+    text: str,
+    *,
+    task_id: int | None,
+) -> Card | None:
+    user = update.effective_user
+    assert user is not None
+    try:
+        return await services(context).usecases.draft(chat, user.id, text, task_id=task_id)
+    except ParserUnavailableError as error:
+        await reply(update, f"⏳ {escape(str(error))}")
+    except NotUnderstoodError as error:
+        await reply(update, render.not_understood(str(error)))
+    except ScheduleError as error:
+        await reply(update, f"❌ That schedule can't be used: {escape(str(error))}.")
+    except (QuotaExceededError, TaskNotFoundError) as error:
+        await reply(update, f"❌ {escape(str(error)).capitalize()}.")
+    return None
+
+
+async def _show_card(update: Update, context: Context, chat: ChatRecord, card: Card) -> None:
+    sent = await reply(update, render.card(card, chat_zone(chat, context)))
+    if sent is not None:
+        await services(context).usecases.attach_card(card.draft_id, sent.message_id)
+
+
+async def _replace_draft(update: Update, context: Context, draft_id: str, text: str) -> None:
+    """The corrected request after Edit: a new card, the old one marked as replaced."""
+    if not await can_manage(update, context):
+        await reply(update, NOT_MANAGER)
+        return
+    chat = await current_chat(update, context)
+    usecases = services(context).usecases
+    try:
+        old = await usecases.get_draft(chat.id, draft_id)
+    except DraftNotFoundError as error:
+        await reply(update, f"⌛ {escape(str(error)).capitalize()}.")
+        return
+    card = await _draft(update, context, chat, text, task_id=old.task_id)
+    if card is None:
+        return  # the correction was not understood; the old card stays open
+    await _show_card(update, context, chat, card)
+    try:
+        await usecases.cancel(chat.id, draft_id)
+    except DraftNotFoundError:
+        return
+    if old.message_id is not None:
+        await _edit_quietly(context, chat.id, old.message_id, render.replaced(old))
+
+
+async def cancel_command(update: Update, context: Context) -> None:
+    chat = await current_chat(update, context)
+    user = update.effective_user
+    assert user is not None
+    dropped = await services(context).usecases.cancel_open_drafts(chat.id, user.id)
+    for card in dropped:
+        if card.message_id is not None:
+            await _edit_quietly(context, chat.id, card.message_id, render.cancelled(card))
+    if dropped:
+        await reply(update, f"✖️ Cancelled {len(dropped)} open request(s).")
+    else:
+        await reply(update, "There is nothing to cancel.")
+
+
+async def draft_button(update: Update, context: Context, callback: Callback) -> None:
+    """Confirm, Edit or Cancel on a card."""
+    query = update.callback_query
+    chat = update.effective_chat
+    user = update.effective_user
+    assert query is not None and chat is not None and user is not None
+    if not await can_manage(update, context):
+        await query.answer(NOT_MANAGER, show_alert=True)
+        return
+    usecases = services(context).usecases
+    record = await current_chat(update, context)
+    try:
+        if callback.action is Action.CONFIRM:
+            task = await usecases.confirm(chat.id, callback.ref, user.id)
+            await query.answer(f"Scheduled as task #{task.id}")
+            screen = render.scheduled(task, chat_zone(record, context))
+            await query.edit_message_text(
+                screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
+            )
+        elif callback.action is Action.CANCEL:
+            card = await usecases.cancel(chat.id, callback.ref)
+            await query.answer("Cancelled")
+            await query.edit_message_text(render.cancelled(card), parse_mode=ParseMode.HTML)
+        else:
+            await usecases.get_draft(chat.id, callback.ref)
+            await query.answer()
+            await context.bot.send_message(
+                chat.id,
+                render.edit_prompt(callback.ref),
+                reply_markup=ForceReply(
+                    selective=True, input_field_placeholder="corrected request"
+                ),
+                reply_to_message_id=query.message.message_id if query.message else None,
+            )
+    except DraftNotFoundError as error:
+        await query.answer(str(error).capitalize(), show_alert=True)
+        await _drop_buttons(query.message)
+    except (ScheduleError, QuotaExceededError, TaskNotFoundError) as error:
+        await query.answer(str(error).capitalize()[:200], show_alert=True)
+
+
+async def _drop_buttons(message: object) -> None:
+    if isinstance(message, Message):
+        try:
+            await message.edit_reply_markup(reply_markup=None)
+        except BadRequest:
+            return  # already without buttons
+
+
+async def _edit_quietly(context: Context, chat_id: int, message_id: int, text: str) -> None:
+    try:
+        await context.bot.edit_message_text(
+            text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+        )
+    except BadRequest:
+        return  # deleted meanwhile, or already says so

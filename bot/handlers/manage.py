@@ -1,0 +1,210 @@
+"""Managing tasks: /tasks and the id commands, and the buttons on lists, cards and results."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot import render
+from bot.access import NOT_MANAGER, can_manage
+from bot.callbacks import Action, Callback
+from bot.context import Context, services
+from bot.handlers.common import chat_zone, current_chat, reply, task_number
+from cronpilot.errors import CronpilotError
+from scheduler.engine import TaskBusyError, TaskNotFoundError
+from scheduler.usecases import TaskStateError
+from storage.records import RunTrigger, Task
+
+# Actions that change something; reading (list, history) is open to every allowed member.
+CHANGING = frozenset(
+    {
+        Action.RUN,
+        Action.RUN_AGAIN,
+        Action.RETRY,
+        Action.PAUSE,
+        Action.RESUME,
+        Action.DELETE,
+        Action.DELETE_YES,
+        Action.DELETE_NO,
+    }
+)
+
+
+async def tasks_command(update: Update, context: Context) -> None:
+    chat = await current_chat(update, context)
+    page = (task_number(context) or 1) - 1
+    listing = await services(context).usecases.list_tasks(chat.id, page=page)
+    await reply(update, render.task_list(listing, chat_zone(chat, context)))
+
+
+async def task_command(update: Update, context: Context) -> None:
+    task_id = await _task_id_or_usage(update, context, "task")
+    if task_id is None:
+        return
+    chat = await current_chat(update, context)
+    try:
+        task = await services(context).usecases.get_task(chat.id, task_id)
+    except TaskNotFoundError as error:
+        await reply(update, f"❌ {escape(str(error)).capitalize()}.")
+        return
+    await reply(update, render.task_detail(task, chat_zone(chat, context)))
+
+
+async def history_command(update: Update, context: Context) -> None:
+    task_id = await _task_id_or_usage(update, context, "history")
+    if task_id is None:
+        return
+    chat = await current_chat(update, context)
+    await reply(update, await _history(context, chat.id, task_id, chat_zone(chat, context)))
+
+
+async def change_command(update: Update, context: Context) -> None:
+    """/run, /pause, /resume and /delete with a task id."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    command = message.text.split()[0].lstrip("/").split("@")[0].lower()
+    task_id = await _task_id_or_usage(update, context, command)
+    if task_id is None:
+        return
+    if not await can_manage(update, context):
+        await reply(update, NOT_MANAGER)
+        return
+    chat = await current_chat(update, context)
+    usecases = services(context).usecases
+    try:
+        if command == "run":
+            await usecases.run_now(chat.id, task_id)
+            await reply(update, f"🚀 Running task #{task_id} now; the result will follow.")
+        elif command == "pause":
+            await usecases.pause(chat.id, task_id)
+            await reply(update, f"⏸ Task #{task_id} is paused. /resume {task_id} to restart it.")
+        elif command == "resume":
+            task = await usecases.resume(chat.id, task_id)
+            next_run = render.when(task.next_run_at, chat_zone(chat, context))
+            await reply(update, f"▶️ Task #{task_id} is active again; next run {next_run}.")
+        else:
+            task = await usecases.get_task(chat.id, task_id)
+            await reply(update, render.confirm_delete(task))
+    except (TaskNotFoundError, TaskBusyError, TaskStateError) as error:
+        await reply(update, f"❌ {escape(str(error)).capitalize()}.")
+
+
+async def _task_id_or_usage(update: Update, context: Context, command: str) -> int | None:
+    task_id = task_number(context)
+    if task_id is None:
+        await reply(update, f"Usage: /{command} N, where N is the task's number from /tasks.")
+    return task_id
+
+
+async def _history(context: Context, chat_id: int, task_id: int, zone: str) -> str:
+    usecases = services(context).usecases
+    try:
+        task = await usecases.get_task(chat_id, task_id)
+        entries = await usecases.history(chat_id, task_id)
+    except TaskNotFoundError as error:
+        return f"❌ {escape(str(error)).capitalize()}."
+    return render.history(task, entries, zone)
+
+
+async def task_button(update: Update, context: Context, callback: Callback) -> None:
+    """Every button that acts on a task, re-checked against the chat it is pressed in."""
+    query = update.callback_query
+    assert query is not None
+    if callback.action in CHANGING and not await can_manage(update, context):
+        await query.answer(NOT_MANAGER, show_alert=True)
+        return
+    chat = await current_chat(update, context)
+    zone = chat_zone(chat, context)
+    usecases = services(context).usecases
+    message = query.message if isinstance(query.message, Message) else None
+    try:
+        task_id = callback.number
+    except ValueError:
+        await query.answer("That button is not valid any more.", show_alert=True)
+        return
+    try:
+        if callback.action is Action.PAGE:
+            listing = await usecases.list_tasks(chat.id, page=task_id)
+            await query.answer()
+            await _edit(message, render.task_list(listing, zone))
+        elif callback.action is Action.HISTORY:
+            await query.answer()
+            await context.bot.send_message(
+                chat.id, await _history(context, chat.id, task_id, zone), parse_mode=ParseMode.HTML
+            )
+        elif callback.action in (Action.RUN, Action.RUN_AGAIN, Action.RETRY):
+            trigger = RunTrigger.RETRY if callback.action is Action.RETRY else RunTrigger.MANUAL
+            await usecases.run_now(chat.id, task_id, trigger=trigger)
+            await query.answer(f"Running task #{task_id}; the result will follow.")
+        elif callback.action is Action.PAUSE:
+            task = await usecases.pause(chat.id, task_id)
+            await query.answer(f"Task #{task_id} paused")
+            await _refresh(message, task, zone, context, chat.id)
+        elif callback.action is Action.RESUME:
+            task = await usecases.resume(chat.id, task_id)
+            await query.answer(f"Task #{task_id} resumed")
+            await _refresh(message, task, zone, context, chat.id)
+        elif callback.action is Action.DELETE:
+            task = await usecases.get_task(chat.id, task_id)
+            await query.answer()
+            screen = render.confirm_delete(task)
+            await context.bot.send_message(
+                chat.id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
+            )
+        elif callback.action is Action.DELETE_YES:
+            task = await usecases.delete(chat.id, task_id)
+            await query.answer(f"Task #{task_id} deleted")
+            await _edit(message, render.Screen(f"🗑 Deleted task #{task.id} {escape(task.name)}."))
+        elif callback.action is Action.DELETE_NO:
+            await query.answer("Kept")
+            await _edit(message, render.Screen(f"Task #{task_id} was kept."))
+    except (TaskNotFoundError, TaskBusyError, TaskStateError) as error:
+        await query.answer(str(error).capitalize()[:200], show_alert=True)
+    except CronpilotError as error:
+        await query.answer(str(error)[:200], show_alert=True)
+
+
+async def _refresh(
+    message: Message | None, task: Task, zone: str, context: Context, chat_id: int
+) -> None:
+    """After pause or resume, show the new state where the button was pressed."""
+    if message is None:
+        return
+    if message.text and message.text.startswith("Tasks in this chat"):
+        listing = await services(context).usecases.list_tasks(chat_id, page=_page_of(message))
+        await _edit(message, render.task_list(listing, zone))
+    elif message.text and message.text.startswith(("Task #", "✅ Scheduled")):
+        await _edit(message, render.task_detail(task, zone))
+    else:
+        # A result message: swap its Pause button for Resume (or back).
+        try:
+            await message.edit_reply_markup(InlineKeyboardMarkup([render.task_buttons(task)[:2]]))
+        except BadRequest:
+            return
+
+
+def _page_of(message: Message) -> int:
+    text = message.text or ""
+    marker = ", page "
+    if marker not in text:
+        return 0
+    number = text.split(marker, 1)[1].split(" ", 1)[0]
+    return int(number) - 1 if number.isdigit() else 0
+
+
+async def _edit(message: Message | None, screen: render.Screen) -> None:
+    if message is None:
+        return
+    try:
+        await message.edit_text(
+            screen.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=screen.keyboard,
+            disable_web_page_preview=True,
+        )
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            raise

@@ -1,0 +1,101 @@
+"""/start, /help, /timezone and the shared location."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from html import escape
+
+from telegram import Chat, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.constants import ParseMode
+from timezonefinder import TimezoneFinder
+
+from bot import render
+from bot.access import NOT_MANAGER, can_manage
+from bot.context import Context, services
+from bot.handlers.common import chat_zone, current_chat, reply
+from cronpilot.errors import ScheduleError
+
+SHARE_LOCATION = "📍 Share location"
+
+
+@functools.cache
+def _finder() -> TimezoneFinder:
+    # Loads its map data once; offline, no network.
+    return TimezoneFinder()
+
+
+def zone_at(latitude: float, longitude: float) -> str | None:
+    return _finder().timezone_at(lng=longitude, lat=latitude)
+
+
+async def start(update: Update, context: Context) -> None:
+    chat = await current_chat(update, context)
+    private = chat.type == Chat.PRIVATE
+    message = update.effective_message
+    assert message is not None
+    keyboard = (
+        ReplyKeyboardMarkup(
+            [[KeyboardButton(SHARE_LOCATION, request_location=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+        if private
+        else None
+    )
+    await message.reply_text(
+        render.start(chat_zone(chat, context), private=private),
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
+        disable_web_page_preview=True,
+    )
+
+
+async def help_command(update: Update, context: Context) -> None:
+    await reply(update, render.help_text())
+
+
+async def timezone(update: Update, context: Context) -> None:
+    chat = await current_chat(update, context)
+    if not context.args:
+        await reply(
+            update,
+            f"🌍 This chat's time zone is <b>{chat_zone(chat, context)}</b>.\n"
+            "Change it with /timezone Area/City, for example /timezone America/New_York.",
+        )
+        return
+    if not await can_manage(update, context):
+        await reply(update, NOT_MANAGER)
+        return
+    try:
+        zone = await services(context).usecases.set_timezone(chat.id, " ".join(context.args))
+    except ScheduleError as error:
+        await reply(update, f"❌ {escape(str(error))}.")
+        return
+    await reply(update, _zone_set(zone))
+
+
+async def location(update: Update, context: Context) -> None:
+    message = update.effective_message
+    assert message is not None and message.location is not None
+    chat = await current_chat(update, context)
+    where = message.location
+    zone = await asyncio.to_thread(zone_at, where.latitude, where.longitude)
+    if zone is None:
+        await message.reply_text(
+            "I couldn't tell the time zone of that place (is it at sea?). "
+            "Use /timezone Area/City instead.",
+            reply_markup=ReplyKeyboardRemove(),
+        )
+        return
+    zone = await services(context).usecases.set_timezone(chat.id, zone)
+    await message.reply_text(
+        _zone_set(zone), parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove()
+    )
+
+
+def _zone_set(zone: str) -> str:
+    return (
+        f"🌍 Time zone set to <b>{escape(zone)}</b>. New tasks use it; "
+        "existing tasks keep the zone they were created with (change one with /edit)."
+    )

@@ -1,0 +1,39 @@
+"""`cronpilot run`: migrate, start, take updates until SIGTERM or SIGINT, stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from bot.app import build_runtime
+from cronpilot.logs import get_logger
+from cronpilot.settings import Settings
+from storage.migrate import upgrade_to_head
+
+log = get_logger(__name__)
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+
+
+async def serve(settings: Settings, *, migrate: bool = True) -> None:
+    if migrate:
+        state = await upgrade_to_head(settings.database_url)
+        log.info("database.migrated", revision=state.head)
+    runtime = build_runtime(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await runtime.start()
+        updater = runtime.application.updater
+        assert updater is not None
+        await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        log.info("bot.polling")
+        await stop.wait()
+        log.info("bot.stopping", in_flight=runtime.engine.in_flight)
+        await updater.stop()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await runtime.stop()
