@@ -69,6 +69,8 @@ def _parse_now(text: str | None, zone: str) -> datetime:
         raise ConfigurationError(
             f"--now {text!r} is not an ISO time such as 2026-11-26T10:00"
         ) from None
+    if not 1970 <= moment.year <= 2999:
+        raise ConfigurationError(f"--now {text!r} is outside the years 1970 to 2999")
     if moment.tzinfo is None:
         # Wall-clock time in --tz, placed by the same DST rule as schedules.
         return resolve_wall_time(moment, zone_for(zone))[1][0]
@@ -147,11 +149,24 @@ def configure_logging(settings: Settings) -> None:
     logs.configure(level=settings.log_level, json=settings.log_format == "json", secrets=secrets)
 
 
+async def _check(settings: Settings) -> int:
+    from cronpilot.check import exit_status, render, run_checks
+
+    results = await run_checks(settings)
+    print(render(results))
+    return exit_status(results)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     try:
         settings = load_settings()
     except ConfigurationError as error:
+        if arguments.command == "check":
+            from cronpilot.check import render, settings_failed
+
+            print(render([settings_failed(error)]))
+            return EXIT_USAGE
         return _fail(f"invalid settings:\n{error}", EXIT_USAGE)
     configure_logging(settings)
     try:
@@ -159,9 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_migrate(settings))
         if arguments.command == "parse":
             return asyncio.run(_parse(settings, arguments))
-        if arguments.command == "run":
-            return asyncio.run(_run(settings))
-        return _fail(f"`cronpilot {arguments.command}` is not available yet", EXIT_USAGE)
+        if arguments.command == "check":
+            return asyncio.run(_check(settings))
+        return asyncio.run(_run(settings))
     except ConfigurationError as error:
         return _fail(str(error), EXIT_USAGE)
     except CronpilotError as error:

@@ -34,6 +34,9 @@ MACROS = {
     "@hourly": "0 * * * *",
 }
 
+# What the tasks table stores; every useful expression is far shorter.
+MAX_LENGTH = 255
+
 MONTH_NAMES = {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
 # cron counts weekdays from Sunday = 0; Python's date.weekday() from Monday = 0.
 WEEKDAY_NAMES = {"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
@@ -102,6 +105,8 @@ def parse_cron(expression: str) -> CronExpression:
     text = " ".join(expression.split())
     if not text:
         raise ScheduleError("the cron expression is empty")
+    if len(text) > MAX_LENGTH:
+        raise ScheduleError(f"the cron expression is longer than {MAX_LENGTH} characters")
     if text.startswith("@"):
         expanded = MACROS.get(text.lower())
         if expanded is None:

@@ -24,9 +24,11 @@ from scheduler.schedule import (
     validate,
     zone_for,
 )
+from scheduler.text import clean_text
 from storage.records import TaskKind
 
 TOOL_NAME = "schedule_task"
+MAX_PROMPT_CHARS = 4_000
 PARSER_TIMEOUT_SECONDS = 30.0
 
 
@@ -136,12 +138,14 @@ class LLMScheduleParser:
                 problem = str(invalid)
                 if attempt == 0:
                     messages.append(completion.as_message())
-                    messages.append(
-                        {
-                            "role": "tool",
-                            "tool_call_id": call.id,
-                            "content": f"Invalid: {problem}. Call {TOOL_NAME} again, corrected.",
-                        }
+                    # Providers refuse a conversation in which any tool call goes unanswered.
+                    messages.extend(
+                        other.result_message(
+                            f"Invalid: {problem}. Call {TOOL_NAME} again, corrected."
+                            if other is call
+                            else f"Ignored: call {TOOL_NAME} exactly once."
+                        )
+                        for other in completion.tool_calls
                     )
         raise NotUnderstoodError(f"I couldn't work out a valid schedule from that ({problem})")
 
@@ -167,8 +171,10 @@ class LLMScheduleParser:
         except (json.JSONDecodeError, ValidationError) as error:
             raise _InvalidAnswer(f"the arguments are not valid: {_first_line(error)}") from None
         if not answer.understood:
-            raise NotUnderstoodError(answer.reason or "I couldn't find a schedule in that")
-        prompt = " ".join(answer.prompt.split())
+            # One line: the command line and the bot show it as the reason.
+            reason = " ".join((answer.reason or "").split())
+            raise NotUnderstoodError(reason or "I couldn't find a schedule in that")
+        prompt = " ".join(clean_text(answer.prompt).split())[:MAX_PROMPT_CHARS]
         if not prompt:
             raise _InvalidAnswer("prompt is empty; put the task to perform in it")
         try:
@@ -180,6 +186,9 @@ class LLMScheduleParser:
             )
         except ScheduleError as error:
             raise _InvalidAnswer(str(error)) from None
+        except OverflowError:
+            # A time near year 9999 that leaves the calendar when converted to UTC.
+            raise _InvalidAnswer("run_at is too far in the future") from None
         return ParsedRequest(
             schedule=schedule, prompt=prompt[:1].upper() + prompt[1:], source="llm"
         )

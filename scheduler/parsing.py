@@ -9,8 +9,10 @@ from scheduler.llm import LLMClient
 from scheduler.llm_parser import LLMScheduleParser
 from scheduler.rules import parse_rules
 from scheduler.schedule import ParsedRequest, validate
+from scheduler.text import clean_text
 
 MAX_REQUEST_CHARS = 4_000
+
 # PARSER_MODEL values that mean "rules only, never ask an LLM about schedules".
 PARSER_OFF = frozenset({"off", "none", "rules"})
 
@@ -30,7 +32,7 @@ class RequestParser:
     async def parse(
         self, text: str, *, now: datetime, timezone: str, use_llm: bool = True
     ) -> ParsedRequest:
-        text = text.strip()
+        text = clean_text(text)
         if not text:
             raise NotUnderstoodError("the message is empty")
         if len(text) > MAX_REQUEST_CHARS:
@@ -39,6 +41,9 @@ class RequestParser:
             )
         try:
             request = parse_rules(text, now=now, timezone=timezone)
+        except OverflowError:
+            # Date arithmetic past year 9999: nobody means that.
+            raise NotUnderstoodError("that date is too far away") from None
         except NotUnderstoodError:
             if self._llm_parser is None or not use_llm:
                 raise

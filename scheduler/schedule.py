@@ -33,6 +33,9 @@ from storage.records import Task, TaskKind
 # and to prove that `0 0 30 2 *` never comes.
 SEARCH_YEARS = 400
 DAY = timedelta(days=1)
+# Beyond these a schedule is a typo, and date arithmetic near year 9999 would overflow.
+MAX_AHEAD = timedelta(days=366 * 100)
+MAX_PERIOD_SECONDS = 366 * 86_400 * 10
 
 _T = TypeVar("_T")
 
@@ -130,12 +133,16 @@ def validate(schedule: Schedule, *, now: datetime, min_interval_seconds: int) ->
         if schedule.run_at <= now:
             when = format_local(schedule.run_at, zone_for(zone_name))
             raise ScheduleError(f"{when} is in the past; pick a time that is still ahead")
+        if schedule.run_at - now > MAX_AHEAD:
+            raise ScheduleError("that is more than 100 years ahead")
         return Schedule(
             kind=TaskKind.ONCE, timezone=zone_name, run_at=schedule.run_at.astimezone(UTC)
         )
     if schedule.every_seconds is None or schedule.run_at is None:
         raise ScheduleError("an interval schedule needs a period and a start")
     _require_aware(schedule.run_at, "run_at")
+    if schedule.every_seconds > MAX_PERIOD_SECONDS:
+        raise ScheduleError("the longest allowed period is 10 years")
     if schedule.every_seconds < min_interval_seconds:
         raise ScheduleError(
             f"every {describe_period(schedule.every_seconds)} is too often; the shortest "
