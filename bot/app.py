@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 
 from bot.context import CONTEXT_TYPES, BotData, Services
 from bot.delivery import TelegramDelivery
@@ -76,9 +77,16 @@ class Runtime:
 
 
 def build_runtime(
-    settings: Settings, *, clock: Clock | None = None, llm: LLMClient | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    llm: LLMClient | None = None,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
 ) -> Runtime:
-    """Build the whole bot from settings. Nothing connects until `Runtime.start`."""
+    """Build the whole bot from settings. Nothing connects until `Runtime.start`.
+
+    Tests pass their own clock, LLM client and rate limiter; production uses the defaults.
+    """
     token = settings.require_bot_token().get_secret_value()
     clock = clock or SystemClock()
     llm = llm or LiteLLMClient(
@@ -93,7 +101,7 @@ def build_runtime(
         .token(token)
         .base_url(settings.telegram_api_base_url)
         .context_types(CONTEXT_TYPES)
-        .rate_limiter(MessageRateLimiter())
+        .rate_limiter(rate_limiter or MessageRateLimiter())
         .concurrent_updates(True)
         .build()
     )

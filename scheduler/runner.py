@@ -26,6 +26,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from cronpilot import metrics
 from cronpilot.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.delivery import ChatUnreachableError, Delivery, DeliveryError
@@ -125,6 +126,8 @@ class TaskRunner:
             return _failed(str(error))
         except _RunFailed as error:
             return _failed(str(error))
+        # A model can emit NUL, which PostgreSQL cannot store; it never means anything.
+        answer = answer.replace("\x00", "")
         if is_silent(answer):
             return _Outcome(RunStatus.SILENT, answer, None)
         return _Outcome(RunStatus.SUCCEEDED, answer[:MAX_OUTPUT_CHARS], None)
@@ -210,6 +213,14 @@ class TaskRunner:
                 paused = await tasks.set_state(
                     session, task.id, TaskState.PAUSED, next_run_at=None, now=now
                 )
+        metrics.observe_run(
+            outcome.status.value,
+            run.trigger.value,
+            finished.duration_seconds,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.cost,
+        )
         log.info(
             "run.finished",
             run_id=run.id,

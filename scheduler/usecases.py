@@ -21,6 +21,7 @@ from scheduler.clock import Clock
 from scheduler.engine import Engine, TaskNotFoundError
 from scheduler.parsing import RequestParser
 from scheduler.schedule import ParsedRequest, Schedule, canonical_zone, validate
+from scheduler.text import clean_text
 from storage import chats, drafts, runs, tasks
 from storage.records import Chat, Draft, NewTask, Run, RunTrigger, Task, TaskKind, TaskState
 
@@ -163,6 +164,7 @@ class UseCases:
         or TaskNotFoundError when editing a task of another chat.
         """
         now = self._clock.now()
+        text = clean_text(text)
         if task_id is not None:
             await self.get_task(chat.id, task_id)
         else:

@@ -96,7 +96,7 @@ class TaskRow(Base):
     name: Mapped[str] = mapped_column(String(100))
     prompt: Mapped[str] = mapped_column(Text)
     kind: Mapped[TaskKind] = mapped_column(_enum(TaskKind, "task_kind"))
-    cron: Mapped[str | None] = mapped_column(String(120))
+    cron: Mapped[str | None] = mapped_column(String(255))
     # For `once` the instant to run; for `interval` the instant the period counts from.
     run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     every_seconds: Mapped[int | None] = mapped_column(Integer)

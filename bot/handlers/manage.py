@@ -131,9 +131,11 @@ async def task_button(update: Update, context: Context, callback: Callback) -> N
             await query.answer()
             await _edit(message, render.task_list(listing, zone))
         elif callback.action is Action.HISTORY:
+            task = await usecases.get_task(chat.id, task_id)
+            entries = await usecases.history(chat.id, task_id)
             await query.answer()
             await context.bot.send_message(
-                chat.id, await _history(context, chat.id, task_id, zone), parse_mode=ParseMode.HTML
+                chat.id, render.history(task, entries, zone), parse_mode=ParseMode.HTML
             )
         elif callback.action in (Action.RUN, Action.RUN_AGAIN, Action.RETRY):
             trigger = RunTrigger.RETRY if callback.action is Action.RETRY else RunTrigger.MANUAL

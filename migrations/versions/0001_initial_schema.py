@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("prompt", sa.Text(), nullable=False),
         sa.Column("kind", _enum("task_kind", "cron", "once", "interval"), nullable=False),
-        sa.Column("cron", sa.String(length=120), nullable=True),
+        sa.Column("cron", sa.String(length=255), nullable=True),
         sa.Column("run_at", UTC_DATETIME, nullable=True),
         sa.Column("every_seconds", sa.Integer(), nullable=True),
         sa.Column("timezone", sa.String(length=64), nullable=False),

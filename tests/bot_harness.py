@@ -1,0 +1,123 @@
+"""The real bot (PTB Application, engine, runner, use cases) against fake Telegram and LLM servers.
+
+Everything is real except the two servers at the far ends and the clock, which the test moves:
+the PTB Application long-polls the fake Bot API over HTTP and the runner calls the fake
+OpenAI-compatible server through LiteLLM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram.ext import BaseRateLimiter
+
+from bot.app import Runtime, build_runtime
+from bot.ratelimit import MessageRateLimiter
+from cronpilot.settings import Settings, load_settings
+from scheduler.llm import LiteLLMClient
+from storage.records import Run, Task
+from tests.fakes.llm import FakeLLM
+from tests.fakes.telegram import FakeTelegram
+
+BERLIN = ZoneInfo("Europe/Berlin")
+# A Thursday, as in the product brief's examples.
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=BERLIN)
+ALICE, BOB, CAROL, MALLORY = 111, 222, 333, 666
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+
+def bot_settings(fake: FakeTelegram, llm: FakeLLM, database_url: str, **changes: Any) -> Settings:
+    values: dict[str, Any] = {
+        "telegram_bot_token": fake.token,
+        "telegram_api_base_url": fake.base_url,
+        "database_url": database_url,
+        "llm_api_base": llm.base_url,
+        "llm_api_key": "sk-test-e2e-key-0123456789",
+        "allowed_users": f"{ALICE},{BOB},{CAROL}",
+        "default_timezone": "Europe/Berlin",
+        "parser_model": "off",
+        "run_timeout_seconds": 10,
+    }
+    values.update(changes)
+    return load_settings(**values)
+
+
+def fast_limiter() -> MessageRateLimiter:
+    """No pacing: flow tests exchange a handful of messages with an unlimited fake."""
+    return MessageRateLimiter(per_chat_rate=0, overall_max_rate=0, group_max_rate=0)
+
+
+@dataclass
+class BotUnderTest:
+    fake: FakeTelegram
+    llm: FakeLLM
+    settings: Settings
+    clock: FakeClock
+    rate_limiter: BaseRateLimiter[Any] | None = None
+    runtime: Runtime | None = field(default=None, init=False)
+
+    async def start(self) -> Runtime:
+        self.runtime = build_runtime(
+            self.settings,
+            clock=self.clock,
+            llm=LiteLLMClient(
+                api_base=self.settings.llm_api_base,
+                api_key=self.settings.llm_api_key.get_secret_value()
+                if self.settings.llm_api_key
+                else None,
+            ),
+            rate_limiter=self.rate_limiter or fast_limiter(),
+        )
+        await self.runtime.start()
+        updater = self.runtime.application.updater
+        assert updater is not None
+        await updater.start_polling(poll_interval=0, timeout=1)
+        return self.runtime
+
+    async def stop(self) -> None:
+        if self.runtime is None:
+            return
+        updater = self.runtime.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        await self.runtime.stop()
+        self.runtime = None
+
+    async def restart(self) -> Runtime:
+        await self.stop()
+        return await self.start()
+
+    @property
+    def engine(self) -> Any:
+        assert self.runtime is not None
+        return self.runtime.engine
+
+    async def fire_due(self, at: datetime) -> list[Run]:
+        """Move the clock to `at`, let the engine claim what is due and run it to the end."""
+        self.clock.current = at
+        claims = await self.engine.claim_due()
+        await self.engine.wait_idle()
+        return [claim.run for claim in claims]
+
+    async def tasks_of(self, chat_id: int) -> list[Task]:
+        assert self.runtime is not None
+        usecases = self.runtime.services.usecases
+        first = await usecases.list_tasks(chat_id)
+        found = list(first.tasks)
+        for number in range(1, first.pages):
+            found.extend((await usecases.list_tasks(chat_id, page=number)).tasks)
+        return found
+
+    async def history(self, chat_id: int, task_id: int) -> list[Run]:
+        assert self.runtime is not None
+        return await self.runtime.services.usecases.history(chat_id, task_id, limit=100)
