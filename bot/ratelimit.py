@@ -12,7 +12,17 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiolimiter import AsyncLimiter
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import AIORateLimiter
+
+from cronpilot import metrics
 
 MESSAGE_METHODS = frozenset(
     {
@@ -27,15 +37,31 @@ MESSAGE_METHODS = frozenset(
         "forwardMessage",
     }
 )
-PER_CHAT_RATE = 1.0  # messages per second in any one chat
+# Telegram: about one message a second in any one chat, with short bursts tolerated.
+PER_CHAT_RATE = 1.0
+PER_CHAT_BURST = 3
 _MAX_CHAT_LIMITERS = 2048
 
 JSONish = bool | dict[str, Any] | list[dict[str, Any]]
 
 
 class MessageRateLimiter(AIORateLimiter):
-    def __init__(self, *, max_retries: int = 3) -> None:
-        super().__init__(max_retries=max_retries)
+    def __init__(
+        self,
+        *,
+        max_retries: int = 3,
+        per_chat_rate: float = PER_CHAT_RATE,
+        per_chat_burst: int = PER_CHAT_BURST,
+        overall_max_rate: float = 30,
+        group_max_rate: float = 20,
+    ) -> None:
+        super().__init__(
+            max_retries=max_retries,
+            overall_max_rate=overall_max_rate,
+            group_max_rate=group_max_rate,
+        )
+        self._per_chat_rate = per_chat_rate
+        self._per_chat_burst = per_chat_burst
         self._chat_limiters: dict[int | str, AsyncLimiter] = {}
 
     def _chat_limiter(self, chat_id: int | str) -> AsyncLimiter:
@@ -46,7 +72,11 @@ class MessageRateLimiter(AIORateLimiter):
                 for key, idle in list(self._chat_limiters.items()):
                     if idle.has_capacity(idle.max_rate):
                         del self._chat_limiters[key]
-            limiter = AsyncLimiter(max_rate=1, time_period=1 / PER_CHAT_RATE)
+            # A bucket of `burst` messages that refills at `rate` a second.
+            limiter = AsyncLimiter(
+                max_rate=self._per_chat_burst,
+                time_period=self._per_chat_burst / self._per_chat_rate,
+            )
             self._chat_limiters[chat_id] = limiter
         return limiter
 
@@ -59,10 +89,11 @@ class MessageRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> JSONish:
+        callback = _counting_errors(callback, endpoint)
         if endpoint not in MESSAGE_METHODS:
             return await callback(*args, **kwargs)
         chat_id = data.get("chat_id")
-        if isinstance(chat_id, int | str):
+        if self._per_chat_rate and isinstance(chat_id, int | str):
             async with self._chat_limiter(chat_id):
                 return await super().process_request(
                     callback, args, kwargs, endpoint, data, rate_limit_args
@@ -70,3 +101,32 @@ class MessageRateLimiter(AIORateLimiter):
         return await super().process_request(
             callback, args, kwargs, endpoint, data, rate_limit_args
         )
+
+
+def _error_kind(error: TelegramError) -> str:
+    # Subclasses first: BadRequest and TimedOut are NetworkErrors too.
+    for kind, error_type in (
+        ("retry_after", RetryAfter),
+        ("forbidden", Forbidden),
+        ("bad_request", BadRequest),
+        ("timeout", TimedOut),
+        ("network", NetworkError),
+    ):
+        if isinstance(error, error_type):
+            return kind
+    return "other"
+
+
+def _counting_errors(
+    callback: Callable[..., Coroutine[Any, Any, JSONish]], endpoint: str
+) -> Callable[..., Coroutine[Any, Any, JSONish]]:
+    """Count every failed Bot API request (each retry too) in cronpilot_telegram_errors_total."""
+
+    async def counted(*args: Any, **kwargs: Any) -> JSONish:
+        try:
+            return await callback(*args, **kwargs)
+        except TelegramError as error:
+            metrics.observe_telegram_error(endpoint, _error_kind(error))
+            raise
+
+    return counted

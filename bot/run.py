@@ -6,6 +6,8 @@ import asyncio
 import signal
 
 from bot.app import build_runtime
+from cronpilot import metrics
+from cronpilot.health import HealthServer, callable_probe, database_probe
 from cronpilot.logs import get_logger
 from cronpilot.settings import Settings
 from storage.migrate import upgrade_to_head
@@ -20,11 +22,29 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
         state = await upgrade_to_head(settings.database_url)
         log.info("database.migrated", revision=state.head)
     runtime = build_runtime(settings)
+    engine = runtime.engine
+    metrics.follow_scheduler(lambda: engine.job_count, lambda: engine.in_flight)
+    health = (
+        HealthServer(
+            settings.health_port,
+            [
+                database_probe(runtime.database),
+                callable_probe(
+                    "scheduler", lambda: engine.running, problem="the scheduler is not running"
+                ),
+            ],
+        )
+        if settings.health_port is not None
+        else None
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
+        if health is not None:
+            await health.start()
+            log.info("health.serving", port=health.port)
         await runtime.start()
         updater = runtime.application.updater
         assert updater is not None
@@ -37,3 +57,5 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         await runtime.stop()
+        if health is not None:
+            await health.stop()

@@ -31,6 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cronpilot import metrics
 from cronpilot.errors import CronpilotError
 from cronpilot.logs import get_logger
 from scheduler.clock import Clock
@@ -268,6 +269,12 @@ class Engine:
         return claims, len(due) == settings.claim_batch
 
     async def _notify(self, claims: Sequence[Claim]) -> None:
+        metrics.observe_claims(
+            claim.lateness_seconds for claim in claims if claim.run.status is RunStatus.RUNNING
+        )
+        for claim in claims:
+            if claim.run.status is not RunStatus.RUNNING:
+                metrics.observe_run(claim.run.status.value, claim.run.trigger.value, None)
         for listener in self._listeners:
             result = listener(claims)
             if result is not None:

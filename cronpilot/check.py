@@ -1,0 +1,337 @@
+"""`cronpilot check`: the settings, the database, the Bot API and the LLM, each said plainly.
+
+`run_checks` returns one `CheckResult` per thing checked, in a fixed order (settings, database,
+telegram, llm, and the parser's model when it is another one); `render` turns them into one line
+each, `✓ name: detail`, `! name: detail — fix` (works, but worth changing) or
+`✗ name: detail — fix`; `exit_status` is 0 when nothing failed. No secret (the bot token, the
+LLM key, the webhook secret, the database password) ever appears in a result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from cronpilot.errors import ConfigurationError, DatabaseError
+from cronpilot.logs import Redactor
+from cronpilot.settings import Settings
+from scheduler.llm import (
+    LiteLLMClient,
+    LLMClient,
+    LLMError,
+    PermanentLLMError,
+    TransientLLMError,
+)
+from storage.migrate import revision_state
+
+DATABASE_TIMEOUT_SECONDS = 20.0
+TELEGRAM_TIMEOUT_SECONDS = 10.0
+LLM_TIMEOUT_SECONDS = 30.0
+LLM_PROMPT = "Reply with OK"
+_ANSWER_SHOWN_CHARS = 40
+
+MIGRATE = "run `cronpilot migrate`"
+ASK_BOTFATHER = "get a token from @BotFather and put it in TELEGRAM_BOT_TOKEN"
+CHECK_DATABASE = "check DATABASE_URL and that the database server is running"
+CHECK_BOT_API = "check the network and TELEGRAM_API_BASE_URL"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One thing checked. `warning` marks a result that works but is probably not intended."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
+    warning: bool = False
+
+
+async def run_checks(settings: Settings, *, llm: LLMClient | None = None) -> list[CheckResult]:
+    """Check everything `cronpilot run` needs; the checks run at once, the order is fixed."""
+    if llm is None:
+        key = settings.llm_api_key
+        llm = LiteLLMClient(
+            api_base=settings.llm_api_base, api_key=key.get_secret_value() if key else None
+        )
+    checks = [check_database(settings), check_telegram(settings), check_llm(settings, llm)]
+    if settings.effective_parser_model != settings.llm_model:
+        checks.append(check_llm(settings, llm, parser=True))
+    results = [check_settings(settings), *await asyncio.gather(*checks)]
+    redactor = Redactor(_secrets(settings))
+    return [_redacted(result, redactor) for result in results]
+
+
+def render(results: Iterable[CheckResult]) -> str:
+    """One line per result, without a final newline."""
+    return "\n".join(_line(result) for result in results)
+
+
+def exit_status(results: Iterable[CheckResult]) -> int:
+    return 0 if all(result.ok for result in results) else 1
+
+
+def settings_failed(error: ConfigurationError) -> CheckResult:
+    """The result to show when the settings could not even be loaded."""
+    problems = "; ".join(line for line in str(error).splitlines() if line.strip())
+    return CheckResult("settings", False, problems, "fix them in .env or in the environment")
+
+
+def _line(result: CheckResult) -> str:
+    mark = "✗" if not result.ok else "!" if result.warning else "✓"
+    line = f"{mark} {result.name}: {result.detail}"
+    if result.fix and (result.warning or not result.ok):
+        line += f" — {result.fix}"
+    return line
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+
+def check_settings(settings: Settings) -> CheckResult:
+    allowed = settings.allowed_users
+    if allowed.everyone:
+        who = "everyone may use the bot"
+    else:
+        count = len(allowed.ids)
+        who = f"{count} allowed user{'' if count == 1 else 's'}"
+    mode = f"webhook at {settings.webhook_url}" if settings.webhook_url else "long polling"
+    problems: list[str] = []
+    fixes: list[str] = []
+    if settings.telegram_bot_token is None:
+        problems.append("TELEGRAM_BOT_TOKEN is not set")
+        fixes.append(ASK_BOTFATHER)
+    if not allowed.everyone and not allowed.ids:
+        problems.append("ALLOWED_USERS is empty, so the bot refuses everyone")
+        fixes.append(
+            "set ALLOWED_USERS to your Telegram user id (the bot tells it to anyone it "
+            "refuses), or to * for everyone"
+        )
+    if problems:
+        return CheckResult(
+            "settings",
+            True,
+            f"valid, but {' and '.join(problems)}",
+            "; ".join(fixes),
+            warning=True,
+        )
+    return CheckResult(
+        "settings", True, f"valid: {mode}, {who}, default time zone {settings.default_timezone}"
+    )
+
+
+# --- database -----------------------------------------------------------------------------------
+
+
+async def check_database(settings: Settings) -> CheckResult:
+    display = settings.database_url_for_display
+    missing = _missing_sqlite_file(settings.database_url)
+    if missing is not None:
+        return missing
+    try:
+        async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS):
+            state = await revision_state(settings.database_url)
+    except TimeoutError:
+        return _database_failed(
+            f"the database at {display} did not answer within {DATABASE_TIMEOUT_SECONDS:g} s",
+            CHECK_DATABASE,
+        )
+    except DatabaseError as error:
+        text = str(error)
+        # Unreachable needs the URL or the server fixed; the other DatabaseErrors (a newer
+        # schema, several heads) already say what to do.
+        return _database_failed(text, CHECK_DATABASE if text.startswith("cannot reach") else None)
+    except SQLAlchemyError as error:
+        reason = _first_line(str(getattr(error, "orig", None) or error))
+        return _database_failed(
+            f"the schema version at {display} could not be read: {reason}",
+            "check that the database user may read and create tables",
+        )
+    if state.at_head:
+        return CheckResult("database", True, f"{display} is at revision {state.head} (newest)")
+    if state.current is None:
+        return _database_failed(
+            f"{display} has no cronpilot tables yet (the newest revision is {state.head})", MIGRATE
+        )
+    return _database_failed(
+        f"{display} is at revision {state.current}, behind the newest {state.head}", MIGRATE
+    )
+
+
+def _database_failed(detail: str, fix: str | None) -> CheckResult:
+    return CheckResult("database", False, detail, fix)
+
+
+def _missing_sqlite_file(database_url: str) -> CheckResult | None:
+    """Say so when a SQLite file does not exist yet, rather than create it by connecting."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    if url.query.get("uri") or url.database.startswith("file:"):
+        return None  # SQLite URI filenames are the operator's own business
+    path = Path(url.database)
+    if path.exists():
+        return None
+    if not path.parent.exists():
+        return _database_failed(
+            f"the folder {path.parent} for the SQLite file {path} does not exist",
+            "create the folder, or point DATABASE_URL somewhere else",
+        )
+    return _database_failed(f"there is no SQLite file at {path} yet", MIGRATE)
+
+
+# --- Telegram -----------------------------------------------------------------------------------
+
+
+async def check_telegram(settings: Settings) -> CheckResult:
+    token = settings.telegram_bot_token
+    base = settings.telegram_api_base_url
+    if token is None:
+        return _telegram_failed("TELEGRAM_BOT_TOKEN is not set", ASK_BOTFATHER)
+    # The token is part of the URL: it never goes into a message (and run_checks redacts anyway).
+    url = f"{base}{token.get_secret_value()}/getMe"
+    try:
+        async with httpx.AsyncClient(timeout=TELEGRAM_TIMEOUT_SECONDS) as client:
+            response = await client.get(url)
+    except httpx.TimeoutException:
+        return _telegram_failed(
+            f"the Bot API at {base} did not answer within {TELEGRAM_TIMEOUT_SECONDS:g} s",
+            CHECK_BOT_API,
+        )
+    except (httpx.TransportError, httpx.InvalidURL) as error:
+        return _telegram_failed(
+            f"cannot reach the Bot API at {base}: {_transport_reason(error)}", CHECK_BOT_API
+        )
+    body = _json(response)
+    status = response.status_code
+    if status == 401:
+        return _telegram_failed(
+            "the token was rejected (HTTP 401 Unauthorized)",
+            "get a new one from @BotFather and put it in TELEGRAM_BOT_TOKEN",
+        )
+    if status == 404:
+        return _telegram_failed(
+            f"the Bot API at {base} answered 404 Not Found",
+            "check TELEGRAM_API_BASE_URL (it ends in /bot) and TELEGRAM_BOT_TOKEN",
+        )
+    if body is None:
+        return _telegram_failed(
+            f"the server at {base} does not answer like a Bot API (HTTP {status}, not JSON)",
+            "check TELEGRAM_API_BASE_URL",
+        )
+    result = body.get("result")
+    if status != 200 or body.get("ok") is not True or not isinstance(result, dict):
+        description = body.get("description")
+        said = f": {_first_line(description)}" if isinstance(description, str) else ""
+        return _telegram_failed(f"getMe failed with HTTP {status}{said}", CHECK_BOT_API)
+    username = result.get("username")
+    who = f"@{username}" if isinstance(username, str) and username else "a bot with no username"
+    return CheckResult("telegram", True, f"connected as {who} (bot id {result.get('id')})")
+
+
+def _telegram_failed(detail: str, fix: str) -> CheckResult:
+    return CheckResult("telegram", False, detail, fix)
+
+
+def _json(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        body = response.json()
+    except ValueError:  # json.JSONDecodeError and UnicodeDecodeError both are
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _transport_reason(error: Exception) -> str:
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    for cause in chain:
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "the host name does not resolve"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS failed ({_first_line(str(cause))})"
+    return _first_line(str(error)) or type(error).__name__
+
+
+# --- the LLM ------------------------------------------------------------------------------------
+
+
+async def check_llm(settings: Settings, llm: LLMClient, *, parser: bool = False) -> CheckResult:
+    """One tiny completion with LLM_MODEL (or PARSER_MODEL, for `parser=True`)."""
+    name, model_setting = ("parser model", "PARSER_MODEL") if parser else ("llm", "LLM_MODEL")
+    model = settings.effective_parser_model if parser else settings.llm_model
+    try:
+        completion = await llm.complete(
+            [{"role": "user", "content": LLM_PROMPT}], model=model, timeout=LLM_TIMEOUT_SECONDS
+        )
+    except TransientLLMError as error:
+        return CheckResult(
+            name,
+            False,
+            f"the provider did not answer: {error}",
+            "check LLM_API_BASE and the network, or try again later",
+        )
+    except PermanentLLMError as error:
+        return CheckResult(name, False, str(error), _llm_fix(str(error), model_setting))
+    except LLMError as error:
+        return CheckResult(
+            name, False, str(error), f"check {model_setting}, LLM_API_KEY and LLM_API_BASE"
+        )
+    answer = " ".join((completion.content or "").split())
+    if len(answer) > _ANSWER_SHOWN_CHARS:
+        answer = answer[: _ANSWER_SHOWN_CHARS - 1] + "…"
+    return CheckResult(name, True, f'{model} answered "{answer}"')
+
+
+def _llm_fix(message: str, model_setting: str) -> str:
+    """Which setting to change, from what scheduler.llm said about the failure."""
+    if "API key" in message:
+        return "check LLM_API_KEY (or the provider's own variable, such as OPENAI_API_KEY)"
+    if "API base" in message:
+        return "check LLM_API_BASE: the provider's http(s) URL, or empty for the default"
+    if "refused access" in message:
+        return f"check that LLM_API_KEY may use the model in {model_setting}"
+    if "not found" in message or "Provider NOT provided" in message:
+        return f"check {model_setting}: provider/model, as in openai/gpt-4o-mini"
+    return f"check {model_setting}, LLM_API_KEY and LLM_API_BASE"
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+
+def _secrets(settings: Settings) -> list[str]:
+    secrets = [
+        secret.get_secret_value()
+        for secret in (settings.telegram_bot_token, settings.llm_api_key, settings.webhook_secret)
+        if secret is not None
+    ]
+    password = make_url(settings.database_url).password
+    if password:
+        secrets.append(str(password))
+    return secrets
+
+
+def _redacted(result: CheckResult, redactor: Redactor) -> CheckResult:
+    return replace(
+        result,
+        detail=str(redactor.clean(result.detail)),
+        fix=str(redactor.clean(result.fix)) if result.fix is not None else None,
+    )
+
+
+def _first_line(text: str) -> str:
+    stripped = text.strip()
+    return stripped.splitlines()[0] if stripped else ""
