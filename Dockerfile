@@ -1,20 +1,70 @@
-# Minimal image for now: installs cronpilot from the lock and runs the bot.
-FROM python:3.11.11-slim-bookworm
+# cronpilot's image: the builder installs the locked dependencies and cronpilot itself (not
+# editable: the migrations ship inside the installed package) into /app/.venv; the runtime stage
+# gets that virtual environment alone and runs it as an unprivileged user.
+#
+# Build: docker build -t cronpilot .
+# Run:   docker run --env-file .env -p 9100:9100 -v cronpilot-data:/data cronpilot
+#
+# python:3.11.16-slim-bookworm, pinned by tag and by the digest of its multi-architecture index
+# (refresh both together: docker buildx imagetools inspect python:3.11.16-slim-bookworm).
+ARG PYTHON_IMAGE=python:3.11.16-slim-bookworm@sha256:528257d48c1da0dcecc2e725d1ae34498d60c965f1241e39cd6a85a8859bdf84
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
+FROM ${PYTHON_IMAGE} AS builder
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
-    LOG_FORMAT=json
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PROJECT_ENVIRONMENT=/app/.venv
 
-WORKDIR /app
+# The same uv as CI (.ci/run), so the lock is read the same way.
 RUN pip install --no-cache-dir uv==0.13.9
+
+WORKDIR /src
+
+# Dependencies first, in a layer of their own that only a change to the lock rebuilds.
 COPY pyproject.toml uv.lock README.md ./
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --locked --no-dev --no-install-project
+
 COPY cronpilot ./cronpilot
 COPY bot ./bot
 COPY scheduler ./scheduler
 COPY storage ./storage
 COPY migrations ./migrations
-RUN uv sync --locked --no-dev --no-editable
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --locked --no-dev --no-editable
 
-CMD ["/app/.venv/bin/cronpilot", "run"]
+
+FROM ${PYTHON_IMAGE} AS runtime
+
+LABEL org.opencontainers.image.title="cronpilot" \
+      org.opencontainers.image.description="A self-hosted Telegram bot that runs LLM tasks on a schedule." \
+      org.opencontainers.image.licenses="MIT"
+
+# A fixed, high uid that belongs to no user on the host; /data is its working folder (the
+# default SQLite file lands there), so mount a volume on it when not using PostgreSQL.
+RUN groupadd --system --gid 10001 cronpilot \
+    && useradd --system --no-log-init --uid 10001 --gid cronpilot \
+        --home-dir /data --create-home --shell /usr/sbin/nologin cronpilot
+
+COPY --from=builder /app/.venv /app/.venv
+
+ENV PATH="/app/.venv/bin:${PATH}" \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    LOG_FORMAT=json \
+    HEALTH_PORT=9100
+
+WORKDIR /data
+USER 10001:10001
+
+# 8080: the webhook server (WEBHOOK_URL set); 9100: /healthz and /metrics (HEALTH_PORT).
+EXPOSE 8080 9100
+
+# slim has no curl: Python's urllib asks /healthz, and a 503 raises, which fails the check.
+# With HEALTH_PORT emptied there is nothing to ask, and the check passes.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request as r; p = os.environ.get('HEALTH_PORT'); p and r.urlopen(f'http://127.0.0.1:{p}/healthz', timeout=4)"]
+
+CMD ["cronpilot", "run"]
