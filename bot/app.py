@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
@@ -28,6 +30,7 @@ from storage.database import create_engine, create_sessionmaker
 log = get_logger(__name__)
 
 DRAFT_PURGE_SECONDS = 3600
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
 @dataclass
@@ -38,7 +41,8 @@ class Runtime:
     application: Application  # type: ignore[type-arg]
     services: Services
     database: AsyncEngine
-    _housekeeping: asyncio.Task[None] | None = field(default=None, init=False)
+    llm: LLMClient
+    _background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     @property
     def engine(self) -> Engine:
@@ -52,20 +56,65 @@ class Runtime:
         )
         await self.application.start()
         jobs = await self.engine.start()
-        self._housekeeping = asyncio.create_task(self._purge_drafts(), name="purge-drafts")
+        self._background = [
+            asyncio.create_task(self._purge_drafts(), name="purge-drafts"),
+            asyncio.create_task(self._warm_up(), name="warm-up"),
+        ]
         log.info("scheduler.started", job_count=jobs)
+
+    async def take_updates(self, *, poll_interval: float = 0.0, poll_timeout: int = 10) -> None:
+        """Start receiving updates: webhook mode when WEBHOOK_URL is set, else long polling."""
+        updater = self.application.updater
+        assert updater is not None
+        url = self.settings.webhook_url
+        if url is None:
+            await updater.start_polling(
+                poll_interval=poll_interval, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
+            )
+            log.info("bot.polling")
+            return
+        # Telegram posts to WEBHOOK_URL; the load balancer forwards that path here unchanged.
+        path = urlsplit(url).path.strip("/")
+        await updater.start_webhook(
+            listen="0.0.0.0",  # noqa: S104 - a webhook server must be reachable from outside
+            port=self.settings.webhook_port,
+            url_path=path,
+            webhook_url=url,
+            secret_token=self.settings.effective_webhook_secret(),
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        log.info("bot.webhook", url=url, port=self.settings.webhook_port)
+
+    async def stop_updates(self) -> None:
+        """Stop receiving updates (the webhook itself stays set, for the other replicas)."""
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
 
     async def stop(self) -> None:
         """After updates stopped: finish or interrupt runs, then close everything."""
-        if self._housekeeping is not None:
-            self._housekeeping.cancel()
+        for task in self._background:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._housekeeping
+                await task
         await self.engine.stop()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
         await self.database.dispose()
+
+    async def _warm_up(self) -> None:
+        """Load the LLM library now rather than inside the first run, then take everything
+        loaded so far out of the garbage collector's sight: LiteLLM alone is ~200 MB of
+        objects, and rescanning them made full collections pause the loop for 150–400 ms."""
+        try:
+            await self.llm.warm_up()
+        except Exception:  # the first run will try again and report the problem properly
+            log.exception("llm.warm_up_failed")
+            return
+        gc.collect()
+        gc.freeze()
+        log.info("llm.ready")
 
     async def _purge_drafts(self) -> None:
         while True:
@@ -144,4 +193,4 @@ def build_runtime(
     assert isinstance(bot_data, BotData)
     bot_data.services = services
     register(application)
-    return Runtime(settings, application, services, database)
+    return Runtime(settings, application, services, database, llm)

@@ -35,23 +35,26 @@ class TelegramDelivery:
 
     @contextlib.asynccontextmanager
     async def working(self, chat_id: int) -> AsyncIterator[None]:
-        typing = asyncio.create_task(self._keep_typing(chat_id), name=f"typing-{chat_id}")
+        done = asyncio.Event()
+        typing = asyncio.create_task(self._keep_typing(chat_id, done), name=f"typing-{chat_id}")
         try:
             yield
         finally:
-            typing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await typing
+            # Asked to stop, not cancelled: cancelling a request in flight can leave its pooled
+            # connection stuck, and enough of those exhaust the pool.
+            done.set()
+            await typing
 
-    async def _keep_typing(self, chat_id: int) -> None:
-        while True:
+    async def _keep_typing(self, chat_id: int, done: asyncio.Event) -> None:
+        while not done.is_set():
             try:
                 await self._bot.send_chat_action(chat_id, ChatAction.TYPING)
             except TelegramError as error:
                 # Cosmetic: the result's own delivery reports real problems.
                 log.debug("telegram.typing_failed", chat_id=chat_id, error=str(error))
                 return
-            await asyncio.sleep(TYPING_EVERY_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), TYPING_EVERY_SECONDS)
 
     async def send_result(self, task: Task, run: Run, text: str) -> int:
         buttons = render.result_buttons(task)

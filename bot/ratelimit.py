@@ -1,17 +1,23 @@
 """Throttling outgoing messages the way Telegram counts them.
 
-PTB's AIORateLimiter throttles every request that names a chat, so "typing…" actions and
-getChatMember lookups would eat the 30-messages-a-second budget that results need. This subclass
-throttles only the methods that post or change messages, and adds Telegram's per-chat pace of
-about one message a second, which AIORateLimiter leaves out.
+Telegram allows about 30 messages a second over all chats, 20 a minute in one group, and about
+one a second in one chat with short bursts; going over costs a 429 and a pause for everyone.
+PTB's AIORateLimiter throttles every request that names a chat (so "typing…" actions and
+getChatMember lookups eat the message budget), uses leaky buckets whose initial burst can break
+a per-minute window, and has no per-chat pace. This limiter counts only the methods that post or
+change messages, and keeps each limit as a sliding window with a small safety margin, so that
+no window Telegram looks at ever holds too many. A 429 that still happens pauses all sending for
+the time Telegram asks, then the request is retried.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from aiolimiter import AsyncLimiter
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -20,9 +26,12 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import AIORateLimiter
+from telegram.ext import BaseRateLimiter
 
 from cronpilot import metrics
+from cronpilot.logs import get_logger
+
+log = get_logger(__name__)
 
 MESSAGE_METHODS = frozenset(
     {
@@ -37,70 +46,118 @@ MESSAGE_METHODS = frozenset(
         "forwardMessage",
     }
 )
-# Telegram: about one message a second in any one chat, with short bursts tolerated.
-PER_CHAT_RATE = 1.0
-PER_CHAT_BURST = 3
-_MAX_CHAT_LIMITERS = 2048
+# Telegram's limits, each a little under the real one to leave room for network jitter.
+# Over all chats the messages are evenly spaced (28 a second) rather than allowed in bursts:
+# Telegram counts arrivals, and requests that leave in a burst can arrive closer still.
+OVERALL = (1, 1 / 28)
+PER_GROUP = (19, 60.0)  # messages per minute in one group
+PER_CHAT = (3, 3.2)  # about one a second in one chat, bursts of three
+_MAX_WINDOWS = 4096
 
 JSONish = bool | dict[str, Any] | list[dict[str, Any]]
+Callback = Callable[..., Coroutine[Any, Any, JSONish]]
 
 
-class MessageRateLimiter(AIORateLimiter):
+class SlidingWindow:
+    """At most `limit` events in any `period` seconds; `acquire` waits for room."""
+
+    def __init__(self, limit: int, period: float, clock: Callable[[], float] = time.monotonic):
+        self.limit = limit
+        self.period = period
+        self._clock = clock
+        self._events: collections.deque[float] = collections.deque()
+        self._lock = asyncio.Lock()
+
+    def idle(self) -> bool:
+        now = self._clock()
+        return not self._events or self._events[-1] <= now - self.period
+
+    async def acquire(self) -> None:
+        async with self._lock:  # first come, first served
+            while True:
+                now = self._clock()
+                while self._events and self._events[0] <= now - self.period:
+                    self._events.popleft()
+                if len(self._events) < self.limit:
+                    self._events.append(now)
+                    return
+                await asyncio.sleep(self._events[0] + self.period - now)
+
+
+class MessageRateLimiter(BaseRateLimiter[int]):
     def __init__(
         self,
         *,
         max_retries: int = 3,
-        per_chat_rate: float = PER_CHAT_RATE,
-        per_chat_burst: int = PER_CHAT_BURST,
-        overall_max_rate: float = 30,
-        group_max_rate: float = 20,
+        overall: tuple[int, float] | None = OVERALL,
+        per_group: tuple[int, float] | None = PER_GROUP,
+        per_chat: tuple[int, float] | None = PER_CHAT,
     ) -> None:
-        super().__init__(
-            max_retries=max_retries,
-            overall_max_rate=overall_max_rate,
-            group_max_rate=group_max_rate,
-        )
-        self._per_chat_rate = per_chat_rate
-        self._per_chat_burst = per_chat_burst
-        self._chat_limiters: dict[int | str, AsyncLimiter] = {}
+        self._max_retries = max_retries
+        self._overall = SlidingWindow(*overall) if overall else None
+        self._per_group = per_group
+        self._per_chat = per_chat
+        self._windows: dict[tuple[str, int | str], SlidingWindow] = {}
+        self._unpaused = asyncio.Event()
+        self._unpaused.set()
 
-    def _chat_limiter(self, chat_id: int | str) -> AsyncLimiter:
-        limiter = self._chat_limiters.get(chat_id)
-        if limiter is None:
-            if len(self._chat_limiters) >= _MAX_CHAT_LIMITERS:
-                # Forget the idle ones; a full limiter has no history worth keeping.
-                for key, idle in list(self._chat_limiters.items()):
-                    if idle.has_capacity(idle.max_rate):
-                        del self._chat_limiters[key]
-            # A bucket of `burst` messages that refills at `rate` a second.
-            limiter = AsyncLimiter(
-                max_rate=self._per_chat_burst,
-                time_period=self._per_chat_burst / self._per_chat_rate,
-            )
-            self._chat_limiters[chat_id] = limiter
-        return limiter
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    def _window(self, kind: str, chat_id: int | str, limits: tuple[int, float]) -> SlidingWindow:
+        key = (kind, chat_id)
+        window = self._windows.get(key)
+        if window is None:
+            if len(self._windows) >= _MAX_WINDOWS:
+                for stale in [k for k, w in self._windows.items() if w.idle()]:
+                    del self._windows[stale]
+            window = self._windows[key] = SlidingWindow(*limits)
+        return window
+
+    async def _wait_for_room(self, chat_id: object) -> None:
+        if isinstance(chat_id, int | str):
+            if self._per_chat is not None:
+                await self._window("chat", chat_id, self._per_chat).acquire()
+            # Groups, supergroups and channels have negative ids (or @names).
+            is_group = isinstance(chat_id, str) or chat_id < 0
+            if is_group and self._per_group is not None:
+                await self._window("group", chat_id, self._per_group).acquire()
+        if self._overall is not None:
+            await self._overall.acquire()
 
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, JSONish]],
+        callback: Callback,
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> JSONish:
-        callback = _counting_errors(callback, endpoint)
+        counted = _counting_errors(callback, endpoint)
         if endpoint not in MESSAGE_METHODS:
-            return await callback(*args, **kwargs)
-        chat_id = data.get("chat_id")
-        if self._per_chat_rate and isinstance(chat_id, int | str):
-            async with self._chat_limiter(chat_id):
-                return await super().process_request(
-                    callback, args, kwargs, endpoint, data, rate_limit_args
-                )
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
+            return await counted(*args, **kwargs)
+        retries = rate_limit_args if rate_limit_args is not None else self._max_retries
+        for attempt in range(retries + 1):
+            await self._unpaused.wait()
+            await self._wait_for_room(data.get("chat_id"))
+            try:
+                return await counted(*args, **kwargs)
+            except RetryAfter as error:
+                if attempt == retries:
+                    raise
+                pause = error.retry_after
+                seconds = pause.total_seconds() if not isinstance(pause, int) else float(pause)
+                log.warning("telegram.flood_wait", method=endpoint, seconds=seconds)
+                self._unpaused.clear()
+                try:
+                    await asyncio.sleep(seconds + 0.1)
+                finally:
+                    self._unpaused.set()
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _error_kind(error: TelegramError) -> str:
@@ -117,9 +174,7 @@ def _error_kind(error: TelegramError) -> str:
     return "other"
 
 
-def _counting_errors(
-    callback: Callable[..., Coroutine[Any, Any, JSONish]], endpoint: str
-) -> Callable[..., Coroutine[Any, Any, JSONish]]:
+def _counting_errors(callback: Callback, endpoint: str) -> Callback:
     """Count every failed Bot API request (each retry too) in cronpilot_telegram_errors_total."""
 
     async def counted(*args: Any, **kwargs: Any) -> JSONish:

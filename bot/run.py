@@ -14,8 +14,6 @@ from storage.migrate import upgrade_to_head
 
 log = get_logger(__name__)
 
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
-
 
 async def serve(settings: Settings, *, migrate: bool = True) -> None:
     if migrate:
@@ -46,13 +44,10 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
             await health.start()
             log.info("health.serving", port=health.port)
         await runtime.start()
-        updater = runtime.application.updater
-        assert updater is not None
-        await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-        log.info("bot.polling")
+        await runtime.take_updates()
         await stop.wait()
         log.info("bot.stopping", in_flight=runtime.engine.in_flight)
-        await updater.stop()
+        await runtime.stop_updates()
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

@@ -6,6 +6,9 @@ the result on. The names and defaults are the product contract (see the README's
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -157,7 +160,9 @@ class Settings(BaseSettings):
     @field_validator("webhook_url")
     @classmethod
     def _webhook_needs_https(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("https://"):
+        # Telegram only posts over HTTPS; plain http is left for a Bot API server on this host.
+        local = re.match(r"http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)", value or "")
+        if value is not None and not value.startswith("https://") and local is None:
             raise ValueError("must start with https:// (Telegram only posts updates over HTTPS)")
         return value
 
@@ -213,6 +218,15 @@ class Settings(BaseSettings):
     def database_url_for_display(self) -> str:
         """The database URL with any password masked, for messages and logs."""
         return make_url(self.database_url).render_as_string(hide_password=True)
+
+    def effective_webhook_secret(self) -> str:
+        """WEBHOOK_SECRET, or one derived from the bot token: every replica derives the same,
+        so replicas behind one URL accept each other's updates without extra configuration."""
+        if self.webhook_secret is not None:
+            return self.webhook_secret.get_secret_value()
+        token = self.require_bot_token().get_secret_value().encode()
+        digest = hmac.new(token, b"cronpilot webhook secret", hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
     def require_bot_token(self) -> SecretStr:
         if self.telegram_bot_token is None:

@@ -179,8 +179,10 @@ class Engine:
         until = self._clock.now() + timedelta(seconds=self._settings.horizon_seconds)
         async with self._sessions() as session:
             instants = await tasks.due_instants(session, until=until)
-        for instant in instants:
+        for count, instant in enumerate(instants, 1):
             self.arm(instant)
+            if count % 200 == 0:
+                await asyncio.sleep(0)  # thousands of alarms must not hold up the loop
 
     def arm(self, instant: datetime | None) -> None:
         """Make sure the engine wakes at `instant` if it is within the horizon.

@@ -112,6 +112,10 @@ class LLMClient(Protocol):
         timeout: float,  # noqa: ASYNC109
     ) -> Completion: ...
 
+    async def warm_up(self) -> None:
+        """Get ready for the first call ahead of time (load libraries, open pools)."""
+        ...
+
 
 class LiteLLMClient:
     """`LLMClient` through LiteLLM: any provider it supports, one attempt per call.

@@ -40,7 +40,6 @@ from typing import Literal, TypeAlias
 
 import httpcore
 import httpx
-import trafilatura
 
 from cronpilot.errors import CronpilotError
 
@@ -531,6 +530,9 @@ def _pretty_json(text: str) -> str:
 
 def html_text(html: str, url: str) -> tuple[str | None, str]:
     """(title, main text as Markdown) of an HTML page; links are made absolute against `url`."""
+    # Imported here: it costs a quarter of a second at start-up and only runs in a thread.
+    import trafilatura
+
     tree = trafilatura.load_html(html)
     title = _clean_title(tree.findtext(".//title")) if tree is not None else None
     text = trafilatura.extract(

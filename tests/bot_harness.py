@@ -54,7 +54,7 @@ def bot_settings(fake: FakeTelegram, llm: FakeLLM, database_url: str, **changes:
 
 def fast_limiter() -> MessageRateLimiter:
     """No pacing: flow tests exchange a handful of messages with an unlimited fake."""
-    return MessageRateLimiter(per_chat_rate=0, overall_max_rate=0, group_max_rate=0)
+    return MessageRateLimiter(overall=None, per_group=None, per_chat=None)
 
 
 @dataclass
@@ -79,17 +79,13 @@ class BotUnderTest:
             rate_limiter=self.rate_limiter or fast_limiter(),
         )
         await self.runtime.start()
-        updater = self.runtime.application.updater
-        assert updater is not None
-        await updater.start_polling(poll_interval=0, timeout=1)
+        await self.runtime.take_updates(poll_interval=0, poll_timeout=1)
         return self.runtime
 
     async def stop(self) -> None:
         if self.runtime is None:
             return
-        updater = self.runtime.application.updater
-        if updater is not None and updater.running:
-            await updater.stop()
+        await self.runtime.stop_updates()
         await self.runtime.stop()
         self.runtime = None
 

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     TypeHandler,
@@ -66,6 +67,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, start.location),
             MessageHandler(filters.TEXT & ~filters.COMMAND, create.text_message),
             CallbackQueryHandler(on_button),
+            ChatMemberHandler(start.membership, ChatMemberHandler.MY_CHAT_MEMBER),
         ]
     )
     application.add_error_handler(on_error)

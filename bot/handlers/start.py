@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import functools
 from html import escape
+from typing import TYPE_CHECKING
 
 from telegram import Chat, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.constants import ParseMode
-from timezonefinder import TimezoneFinder
+from telegram.constants import ChatMemberStatus, ParseMode
 
 from bot import render
 from bot.access import NOT_MANAGER, can_manage
@@ -16,12 +16,17 @@ from bot.context import Context, services
 from bot.handlers.common import chat_zone, current_chat, reply
 from cronpilot.errors import ScheduleError
 
+if TYPE_CHECKING:
+    from timezonefinder import TimezoneFinder
+
 SHARE_LOCATION = "📍 Share location"
 
 
 @functools.cache
 def _finder() -> TimezoneFinder:
-    # Loads its map data once; offline, no network.
+    # Imported and loaded on the first shared location (offline, no network), not at start-up.
+    from timezonefinder import TimezoneFinder
+
     return TimezoneFinder()
 
 
@@ -99,3 +104,17 @@ def _zone_set(zone: str) -> str:
         f"🌍 Time zone set to <b>{escape(zone)}</b>. New tasks use it; "
         "existing tasks keep the zone they were created with (change one with /edit)."
     )
+
+
+async def membership(update: Update, context: Context) -> None:
+    """The bot was blocked, kicked or let back in: keep the chat's state in step."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    usecases = services(context).usecases
+    status = change.new_chat_member.status
+    if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+        await usecases.chat_unreachable(change.chat.id)
+    else:
+        chat = change.chat
+        await usecases.see_chat(chat.id, type=chat.type, title=chat.title or chat.full_name)
