@@ -5,9 +5,10 @@
 # Build: docker build -t cronpilot .
 # Run:   docker run --env-file .env -p 9100:9100 -v cronpilot-data:/data cronpilot
 #
-# python:3.11.16-slim-bookworm, pinned by tag and by the digest of its multi-architecture index
-# (refresh both together: docker buildx imagetools inspect python:3.11.16-slim-bookworm).
-ARG PYTHON_IMAGE=python:3.11.16-slim-bookworm@sha256:528257d48c1da0dcecc2e725d1ae34498d60c965f1241e39cd6a85a8859bdf84
+# Pinned to an exact Python patch release and Debian release. To pin the bytes as well, append
+# the digest that `docker buildx imagetools inspect python:3.11.16-slim-bookworm` prints
+# (…-bookworm@sha256:…); it could not be looked up where this file was written.
+ARG PYTHON_IMAGE=python:3.11.16-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS builder
 

@@ -223,14 +223,15 @@ def _instants_on(
     day: date,
     minutes_of_day: list[int],
     after: datetime,
-) -> list[datetime]:
+) -> Iterator[datetime]:
+    """The day's run instants in order, lazily: a caller wanting three of 288 makes three."""
     midnight = datetime.combine(day, time())
     offset = midnight.replace(tzinfo=zone).utcoffset()
     if offset is not None and offset == (midnight + DAY).replace(tzinfo=zone).utcoffset():
         # No transition today (all but two days a year): every wall time exists exactly once.
         base = (midnight - offset).replace(tzinfo=UTC)
         skip = bisect.bisect_right(minutes_of_day, (after - base).total_seconds() / 60)
-        return [base + timedelta(minutes=m) for m in minutes_of_day[skip:]]
+        return (base + timedelta(minutes=m) for m in minutes_of_day[skip:])
     instants: list[datetime] = []
     for minute_of_day in minutes_of_day:
         wall = midnight + timedelta(minutes=minute_of_day)
@@ -242,7 +243,7 @@ def _instants_on(
         elif not expression.every_hour:
             instants.append(resolved[0])
     instants.sort()
-    return instants
+    return iter(instants)
 
 
 def resolve_wall_time(
