@@ -67,7 +67,7 @@ async def run_checks(settings: Settings, *, llm: LLMClient | None = None) -> lis
     if settings.effective_parser_model != settings.llm_model:
         checks.append(check_llm(settings, llm, parser=True))
     results = [check_settings(settings), *await asyncio.gather(*checks)]
-    redactor = Redactor(_secrets(settings))
+    redactor = Redactor(settings.secret_values())
     return [_redacted(result, redactor) for result in results]
 
 
@@ -310,18 +310,6 @@ def _llm_fix(message: str, model_setting: str) -> str:
 
 
 # --- secrets ------------------------------------------------------------------------------------
-
-
-def _secrets(settings: Settings) -> list[str]:
-    secrets = [
-        secret.get_secret_value()
-        for secret in (settings.telegram_bot_token, settings.llm_api_key, settings.webhook_secret)
-        if secret is not None
-    ]
-    password = make_url(settings.database_url).password
-    if password:
-        secrets.append(str(password))
-    return secrets
 
 
 def _redacted(result: CheckResult, redactor: Redactor) -> CheckResult:

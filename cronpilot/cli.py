@@ -140,19 +140,13 @@ async def _parse(settings: Settings, arguments: argparse.Namespace) -> int:
 
 
 def configure_logging(settings: Settings) -> None:
-    from sqlalchemy.engine import make_url
-
     from cronpilot import logs
 
-    secrets = [
-        secret.get_secret_value()
-        for secret in (settings.telegram_bot_token, settings.llm_api_key, settings.webhook_secret)
-        if secret is not None
-    ]
-    password = make_url(settings.database_url).password
-    if password:
-        secrets.append(str(password))
-    logs.configure(level=settings.log_level, json=settings.log_format == "json", secrets=secrets)
+    logs.configure(
+        level=settings.log_level,
+        json=settings.log_format == "json",
+        secrets=settings.secret_values(),
+    )
 
 
 async def _check(settings: Settings) -> int:

@@ -228,6 +228,18 @@ class Settings(BaseSettings):
         digest = hmac.new(token, b"cronpilot webhook secret", hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
+    def secret_values(self) -> list[str]:
+        """Every secret in the settings, to keep out of logs and messages."""
+        values = [
+            secret.get_secret_value()
+            for secret in (self.telegram_bot_token, self.llm_api_key, self.webhook_secret)
+            if secret is not None
+        ]
+        password = make_url(self.database_url).password
+        if password:
+            values.append(str(password))
+        return values
+
     def require_bot_token(self) -> SecretStr:
         if self.telegram_bot_token is None:
             raise ConfigurationError(

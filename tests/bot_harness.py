@@ -19,6 +19,7 @@ from bot.ratelimit import MessageRateLimiter
 from cronpilot.settings import Settings, load_settings
 from scheduler.llm import LiteLLMClient
 from storage.records import Run, Task
+from tests.fakes.clock import FakeClock
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram
 
@@ -26,14 +27,6 @@ BERLIN = ZoneInfo("Europe/Berlin")
 # A Thursday, as in the product brief's examples.
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=BERLIN)
 ALICE, BOB, CAROL, MALLORY = 111, 222, 333, 666
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
 
 
 def bot_settings(fake: FakeTelegram, llm: FakeLLM, database_url: str, **changes: Any) -> Settings:

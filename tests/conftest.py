@@ -11,9 +11,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from scheduler.llm import LiteLLMClient
 from storage.database import create_engine, create_sessionmaker
 from storage.migrate import upgrade_to_head
 from storage.models import Base
+from tests.fakes.llm import FakeLLM
+from tests.fakes.telegram import FakeTelegram, RateLimits
 from tests.postgres import Server, postgres_server
 
 
@@ -82,3 +85,23 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
         yield create_sessionmaker(engine)
     finally:
         await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def litellm_imported() -> None:
+    """Import LiteLLM (about 6 s) once per run, never inside a test's own timeouts."""
+    asyncio.run(LiteLLMClient(api_base=None, api_key=None).warm_up())
+
+
+@pytest.fixture
+async def llm() -> AsyncIterator[FakeLLM]:
+    """A fake OpenAI-compatible server with an empty script."""
+    async with FakeLLM() as server:
+        yield server
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """A fake Bot API server without flood limits (tests about limits set their own)."""
+    async with FakeTelegram(rate_limits=RateLimits.unlimited()) as server:
+        yield server

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -10,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scheduler.llm import LiteLLMClient
 from storage.records import RunStatus, RunTrigger, TaskState
 from tests.bot_harness import (
     ALICE,
@@ -25,24 +23,9 @@ from tests.bot_harness import (
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeChat, FakeMessage, FakeTelegram, FakeUser, RateLimits
 
+pytestmark = pytest.mark.usefixtures("litellm_imported")
+
 HN = "every weekday at 9am summarize the top Hacker News stories"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def litellm_imported() -> None:
-    asyncio.run(LiteLLMClient(api_base=None, api_key=None).warm_up())
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(rate_limits=RateLimits.unlimited()) as server:
-        yield server
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[FakeLLM]:
-    async with FakeLLM() as server:
-        yield server
 
 
 @pytest.fixture

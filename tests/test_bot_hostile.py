@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from scheduler.llm import LiteLLMClient
 from tests.bot_harness import ALICE, NOW, BotUnderTest, FakeClock, bot_settings
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser, RateLimits
+
+pytestmark = pytest.mark.usefixtures("litellm_imported")
 
 SORRY = "Something went wrong"
 
@@ -65,11 +66,6 @@ HOSTILE = [
     ("/cancel", "nothing to cancel"),
     ("/unknowncommand", None),
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def litellm_imported() -> None:
-    asyncio.run(LiteLLMClient(api_base=None, api_key=None).warm_up())
 
 
 @pytest.fixture

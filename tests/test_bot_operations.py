@@ -10,38 +10,21 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from cronpilot import logs
-from scheduler.llm import LiteLLMClient
 from storage.records import TaskState
 from tests.bot_harness import ALICE, BERLIN, NOW, BotUnderTest, FakeClock, bot_settings
 from tests.fakes.llm import FakeLLM
-from tests.fakes.telegram import FakeTelegram, RateLimits
+from tests.fakes.telegram import FakeTelegram
+
+pytestmark = pytest.mark.usefixtures("litellm_imported")
 
 HN = "every weekday at 9am summarize the top Hacker News stories"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module", autouse=True)
-def litellm_imported() -> None:
-    asyncio.run(LiteLLMClient(api_base=None, api_key=None).warm_up())
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(rate_limits=RateLimits.unlimited()) as server:
-        yield server
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[FakeLLM]:
-    async with FakeLLM() as server:
-        yield server
 
 
 def free_port() -> int:

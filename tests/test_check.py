@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -29,17 +28,13 @@ from storage.migrate import RevisionState
 from tests.fakes.llm import ErrorReply, FakeLLM, Reply, TextReply
 from tests.fakes.telegram import FakeTelegram
 
+pytestmark = pytest.mark.usefixtures("litellm_imported")
+
 API_KEY = "sk-test-cronpilot-check-0123456789"
 WRONG_TOKEN = "987654321:AAWrongTokenWrongTokenWrongToken12345"
 UNREACHABLE_POSTGRES = "postgresql+asyncpg://cronpilot:pa55word-x@127.0.0.1:9/cronpilot"
 NOT_LISTENING = "http://127.0.0.1:9"
 MIGRATE = "run `cronpilot migrate`"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def litellm_imported() -> None:
-    # LiteLLM's import takes ~6 s; pay it once here rather than inside a test's timeouts.
-    asyncio.run(LiteLLMClient(api_base=None, api_key=None).warm_up())
 
 
 @pytest.fixture(autouse=True)
@@ -54,12 +49,6 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 async def telegram() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram() as fake:
         yield fake
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[FakeLLM]:
-    async with FakeLLM() as server:
-        yield server
 
 
 def make_settings(**values: Any) -> Settings:

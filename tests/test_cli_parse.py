@@ -14,7 +14,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -108,12 +108,6 @@ async def cronpilot_parse_async(cwd: Path, env: Mapping[str, str], *arguments: s
             await process.wait()
     assert process.returncode is not None
     return Outcome(process.returncode, stdout.decode(), stderr.decode())
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[FakeLLM]:
-    async with FakeLLM() as server:
-        yield server
 
 
 def llm_environment(llm: FakeLLM) -> dict[str, str]:

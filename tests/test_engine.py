@@ -20,21 +20,11 @@ from storage import chats, runs, tasks
 from storage.database import create_engine, create_sessionmaker
 from storage.models import RunRow
 from storage.records import NewTask, Run, RunStatus, RunTrigger, Task, TaskKind, TaskState
+from tests.fakes.clock import FakeClock
 
 Sessions = async_sessionmaker[AsyncSession]
 CHAT = 4242
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
-
-    def set(self, now: datetime) -> None:
-        self.current = now
 
 
 @dataclass

@@ -7,11 +7,9 @@ fixed: Thursday 2026-11-26 10:00 in Berlin (CET, +01:00).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +23,8 @@ from scheduler.parsing import RequestParser, build_request_parser
 from scheduler.schedule import ParsedRequest, Schedule, validate
 from storage.records import TaskKind
 from tests.fakes.llm import FakeLLM
+
+pytestmark = pytest.mark.usefixtures("litellm_imported")
 
 TZ = "Europe/Berlin"
 BERLIN = ZoneInfo(TZ)
@@ -48,18 +48,6 @@ ANSWER_FIELDS = {
 }
 NO_SCHEDULE = "I couldn't find a schedule in that"
 UNAVAILABLE = "I couldn't understand that right now: the language model is unavailable"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def litellm_imported() -> None:
-    # Importing LiteLLM takes seconds; do it once, not inside the first test's timeout.
-    asyncio.run(LiteLLMClient(api_base=None, api_key=None).warm_up())
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[FakeLLM]:
-    async with FakeLLM() as server:
-        yield server
 
 
 def llm_parser(

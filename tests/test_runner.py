@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -23,20 +22,15 @@ from scheduler.web_fetch import FetchPolicy
 from storage import chats, runs, tasks
 from storage.database import create_engine, create_sessionmaker
 from storage.records import NewTask, Run, RunStatus, RunTrigger, Task, TaskKind, TaskState
+from tests.fakes.clock import FakeClock
 from tests.fakes.llm import FakeLLM, TextReply
+
+pytestmark = pytest.mark.usefixtures("litellm_imported")
 
 Sessions = async_sessionmaker[AsyncSession]
 CHAT = 777
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 MODEL = "openai/gpt-4o-mini"
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
 
 
 @dataclass
@@ -81,18 +75,6 @@ async def sessions(pg_url: str) -> AsyncIterator[Sessions]:
         yield create_sessionmaker(engine)
     finally:
         await engine.dispose()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def litellm_imported() -> None:
-    # Importing LiteLLM takes seconds; do it once, not inside the first test's run timeout.
-    asyncio.run(LiteLLMClient(api_base=None, api_key=None).warm_up())
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[FakeLLM]:
-    async with FakeLLM() as server:
-        yield server
 
 
 @dataclass
