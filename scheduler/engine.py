@@ -335,65 +335,37 @@ class _Plan:
     def records(
         self, task: Task, busy: set[int], now: datetime, settings: EngineSettings
     ) -> list[runs.NewRun]:
-        records = [
-            runs.NewRun(
-                task_id=task.id,
-                scheduled_for=instant,
-                trigger=RunTrigger.CATCH_UP,
-                status=RunStatus.MISSED,
-                finished_at=now,
-                error="the bot was not running at this time",
+        """The rows this plan writes: missed ones, folded ones, and the one that runs."""
+
+        def missed(instant: datetime, why: str) -> runs.NewRun:
+            return runs.NewRun(
+                task.id, instant, RunTrigger.CATCH_UP, RunStatus.MISSED, finished_at=now, error=why
             )
-            for instant in self.missed
-        ]
+
+        down = "the bot was not running at this time"
+        records = [missed(instant, down) for instant in self.missed]
         if self.truncated and records:
-            last = records[-1]
-            records[-1] = runs.NewRun(
-                task_id=last.task_id,
-                scheduled_for=last.scheduled_for,
-                trigger=last.trigger,
-                status=last.status,
-                finished_at=now,
-                error=f"{last.error}; later missed occurrences were not recorded one by one",
-            )
-        records.extend(
-            runs.NewRun(
-                task_id=task.id,
-                scheduled_for=instant,
-                trigger=RunTrigger.CATCH_UP,
-                status=RunStatus.MISSED,
-                finished_at=now,
-                error="folded into the catch-up run that followed",
-            )
-            for instant in self.coalesced
-        )
+            last = records.pop()
+            later = "; later missed occurrences were not recorded one by one"
+            records.append(missed(last.scheduled_for, down + later))
+        folded = "folded into the catch-up run that followed"
+        records.extend(missed(instant, folded) for instant in self.coalesced)
         if self.to_run is not None:
-            late = (now - self.to_run).total_seconds()
-            trigger = (
-                RunTrigger.CATCH_UP
-                if late > settings.catch_up_after_seconds
-                else RunTrigger.SCHEDULE
-            )
+            late = (now - self.to_run).total_seconds() > settings.catch_up_after_seconds
+            trigger = RunTrigger.CATCH_UP if late else RunTrigger.SCHEDULE
             if task.id in busy:
                 records.append(
                     runs.NewRun(
-                        task_id=task.id,
-                        scheduled_for=self.to_run,
-                        trigger=trigger,
-                        status=RunStatus.SKIPPED,
+                        task.id,
+                        self.to_run,
+                        trigger,
+                        RunStatus.SKIPPED,
                         finished_at=now,
                         error="the previous run was still going",
                     )
                 )
             else:
-                records.append(
-                    runs.NewRun(
-                        task_id=task.id,
-                        scheduled_for=self.to_run,
-                        trigger=trigger,
-                        status=RunStatus.RUNNING,
-                    )
-                )
+                records.append(runs.NewRun(task.id, self.to_run, trigger, RunStatus.RUNNING))
         return records
 
 

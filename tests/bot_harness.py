@@ -7,6 +7,7 @@ OpenAI-compatible server through LiteLLM.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,12 +22,23 @@ from scheduler.llm import LiteLLMClient
 from storage.records import Run, Task
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import FakeLLM
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # A Thursday, as in the product brief's examples.
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=BERLIN)
 ALICE, BOB, CAROL, MALLORY = 111, 222, 333, 666
+
+
+async def create_task(fake: FakeTelegram, chat: FakeChat, user: FakeUser, text: str) -> int:
+    """Send a request, press Confirm on its card, return the new task's id."""
+    await fake.send_text(chat, user, text)
+    card = await fake.wait_for_message(chat, lambda m: m.has_button("Confirm"))
+    await fake.press(chat, user, card, "Confirm")
+    scheduled = await fake.wait_for_message(chat, lambda m: "Scheduled" in m.text)
+    found = re.search(r"task #(\d+)", scheduled.text)
+    assert found is not None
+    return int(found.group(1))
 
 
 def bot_settings(fake: FakeTelegram, llm: FakeLLM, database_url: str, **changes: Any) -> Settings:

@@ -19,6 +19,7 @@ from tests.bot_harness import (
     BotUnderTest,
     FakeClock,
     bot_settings,
+    create_task,
 )
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeChat, FakeMessage, FakeTelegram, FakeUser, RateLimits
@@ -51,15 +52,6 @@ def dm(fake: FakeTelegram, alice: FakeUser) -> FakeChat:
 async def say(fake: FakeTelegram, chat: FakeChat, user: FakeUser, text: str) -> FakeMessage:
     await fake.send_text(chat, user, text)
     return await fake.wait_for_message(chat)
-
-
-async def create_task(fake: FakeTelegram, chat: FakeChat, user: FakeUser, text: str) -> int:
-    card = await say(fake, chat, user, text)
-    await fake.press(chat, user, card, "Confirm")
-    scheduled = await fake.wait_for_message(chat, lambda m: "Scheduled" in m.text)
-    found = re.search(r"task #(\d+)", scheduled.text)
-    assert found is not None
-    return int(found.group(1))
 
 
 async def test_newcomer_path(
@@ -240,7 +232,14 @@ async def test_groups_admins_manage_members_read(
     query = await fake.press(team, bob, card, "Confirm")
     assert "admins" in (await fake.wait_for_callback_answer(query)).text
     await fake.press(team, alice, card, "Confirm")
-    await fake.wait_for_message(team, lambda m: "Scheduled" in m.text)
+    scheduled = await fake.wait_for_message(team, lambda m: "Scheduled" in m.text)
+    # Replying to the bot is a request too.
+    await fake.send_text(
+        team, alice, "every friday at 16 ask for the weekly report", reply_to=scheduled
+    )
+    reply_card = await fake.wait_for_message(team, lambda m: m.has_button("Confirm"))
+    assert "weekly report" in reply_card.text
+    await fake.press(team, alice, reply_card, "Cancel")
     # Members can read…
     listing = await say(fake, team, bob, "/tasks")
     assert "stand-up prompt" in listing.text
@@ -351,9 +350,18 @@ async def test_pause_resume_delete_and_pagination(
     await fake.wait_for_message(dm, lambda m: "Deleted task" in m.text)
     assert len(await bot.tasks_of(ALICE)) == 11
 
-    detail = await say(fake, dm, alice, f"/task {ids[1]}")
-    assert f"Task #{ids[1]}" in detail.text
-    assert "At 07:00" in detail.text
+    # /edit re-schedules a task through a new card.
+    edit_card = await say(fake, dm, alice, f"/edit {ids[1]} every monday at 7:15 say hello")
+    assert f"Change task #{ids[1]}?" in edit_card.text
+    await fake.press(dm, alice, edit_card, "Confirm")
+    await fake.wait_for_message(dm, lambda m: f"task #{ids[1]}" in m.text and "Scheduled" in m.text)
+    edited = next(t for t in await bot.tasks_of(ALICE) if t.id == ids[1])
+    assert (edited.cron, edited.prompt) == ("15 7 * * 1", "Say hello")
+    assert len(await bot.tasks_of(ALICE)) == 11
+
+    detail = await say(fake, dm, alice, f"/task {ids[2]}")
+    assert f"Task #{ids[2]}" in detail.text
+    assert "At 08:00" in detail.text
     missing = await say(fake, dm, alice, f"/task {ids[0]}")
     assert "no task" in missing.text.lower()
 

@@ -17,7 +17,7 @@ import pytest
 
 from cronpilot import logs
 from storage.records import TaskState
-from tests.bot_harness import ALICE, BERLIN, NOW, BotUnderTest, FakeClock, bot_settings
+from tests.bot_harness import ALICE, BERLIN, NOW, BotUnderTest, FakeClock, bot_settings, create_task
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram
 
@@ -52,10 +52,7 @@ async def test_webhook_mode(fake: FakeTelegram, llm: FakeLLM, pg_url: str) -> No
         # Updates arrive through the webhook, with the secret, and are answered.
         alice = fake.user(ALICE, "Alice")
         dm = fake.private_chat(alice)
-        await fake.send_text(dm, alice, HN)
-        card = await fake.wait_for_message(dm, lambda m: m.has_button("Confirm"))
-        await fake.press(dm, alice, card, "Confirm")
-        await fake.wait_for_message(dm, lambda m: "Scheduled" in m.text)
+        await create_task(fake, dm, alice, HN)
 
         # An update with a wrong secret, or none, is refused and has no effect.
         forged = {
@@ -89,10 +86,7 @@ async def test_blocking_the_bot_pauses_tasks_at_once(
     try:
         alice = fake.user(ALICE, "Alice")
         dm = fake.private_chat(alice)
-        await fake.send_text(dm, alice, HN)
-        card = await fake.wait_for_message(dm, lambda m: m.has_button("Confirm"))
-        await fake.press(dm, alice, card, "Confirm")
-        await fake.wait_for_message(dm, lambda m: "Scheduled" in m.text)
+        await create_task(fake, dm, alice, HN)
         member = {"id": fake.bot.id, "is_bot": True, "first_name": "cronpilot"}
         fake.inject_update(
             {
@@ -127,10 +121,7 @@ async def test_secrets_never_reach_the_logs(fake: FakeTelegram, llm: FakeLLM, pg
     try:
         alice = fake.user(ALICE, "Alice")
         dm = fake.private_chat(alice)
-        await fake.send_text(dm, alice, HN)
-        card = await fake.wait_for_message(dm, lambda m: m.has_button("Confirm"))
-        await fake.press(dm, alice, card, "Confirm")
-        await fake.wait_for_message(dm, lambda m: "Scheduled" in m.text)
+        await create_task(fake, dm, alice, HN)
         # A provider error that echoes the key, and one that succeeds.
         llm.reply_error(401, f"Incorrect API key provided: {key}")
         await bot.fire_due(datetime(2026, 11, 27, 9, 0, tzinfo=BERLIN))
