@@ -16,6 +16,7 @@ log = get_logger(__name__)
 
 
 async def serve(settings: Settings, *, migrate: bool = True) -> None:
+    settings.require_bot_token()  # before anything is written
     if migrate:
         state = await upgrade_to_head(settings.database_url)
         log.info("database.migrated", revision=state.head)

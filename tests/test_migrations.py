@@ -169,3 +169,12 @@ def test_cli_reports_unwritable_sqlite_path(tmp_path: Path) -> None:
     assert "cannot reach the database" in result.stderr
     assert "Traceback" not in result.stderr
     assert not missing.parent.exists()
+
+
+def test_cli_run_without_a_token_writes_nothing(tmp_path: Path) -> None:
+    result = run_cli("run", env={}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "cronpilot: TELEGRAM_BOT_TOKEN: not set; get one from @BotFather and put it in .env"
+    ]
+    assert list(tmp_path.iterdir()) == []
