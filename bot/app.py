@@ -138,10 +138,7 @@ def build_runtime(
     """
     token = settings.require_bot_token().get_secret_value()
     clock = clock or SystemClock()
-    llm = llm or LiteLLMClient(
-        api_base=settings.llm_api_base,
-        api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
-    )
+    llm = llm or LiteLLMClient.from_settings(settings)
     database = create_engine(settings.database_url, pool_size=settings.max_concurrent_runs + 5)
     sessions = create_sessionmaker(database)
 

@@ -298,10 +298,14 @@ class Chunk:
     entities: tuple[MessageEntity, ...]
 
 
+def _result_header(task: Task) -> str:
+    return f"📋 {_clip(task.name, 80)} · task #{task.id}\n\n"
+
+
 def result_chunks(task: Task, answer: str) -> list[Chunk]:
     """The model's Markdown, converted to Telegram entities and split under the size limit,
     headed with the task's name."""
-    header = f"📋 {_clip(task.name, 80)} · task #{task.id}\n\n"
+    header = _result_header(task)
     text, entities = convert(answer)
     chunks = split_entities(text, entities, RESULT_CHUNK) or [(answer.strip() or "…", [])]
     result = []
@@ -330,7 +334,7 @@ def result_chunks(task: Task, answer: str) -> list[Chunk]:
 
 def plain_chunks(task: Task, answer: str) -> list[str]:
     """The fallback when Telegram refuses the formatting: the raw answer, split by size."""
-    text = f"📋 {_clip(task.name, 80)} · task #{task.id}\n\n{answer}"
+    text = _result_header(task) + answer
     return [body for body, _ in split_entities(text, [], RESULT_CHUNK)] or [text]
 
 

@@ -59,10 +59,7 @@ class CheckResult:
 async def run_checks(settings: Settings, *, llm: LLMClient | None = None) -> list[CheckResult]:
     """Check everything `cronpilot run` needs; the checks run at once, the order is fixed."""
     if llm is None:
-        key = settings.llm_api_key
-        llm = LiteLLMClient(
-            api_base=settings.llm_api_base, api_key=key.get_secret_value() if key else None
-        )
+        llm = LiteLLMClient.from_settings(settings)
     checks = [check_database(settings), check_telegram(settings), check_llm(settings, llm)]
     if settings.effective_parser_model != settings.llm_model:
         checks.append(check_llm(settings, llm, parser=True))

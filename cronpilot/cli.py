@@ -94,12 +94,7 @@ async def _parse(settings: Settings, arguments: argparse.Namespace) -> int:
     except ScheduleError as error:
         raise ConfigurationError(f"--tz: {error}") from None
     now = _parse_now(arguments.now, zone)
-    llm = None
-    if not arguments.no_llm:
-        key = settings.llm_api_key
-        llm = LiteLLMClient(
-            api_base=settings.llm_api_base, api_key=key.get_secret_value() if key else None
-        )
+    llm = None if arguments.no_llm else LiteLLMClient.from_settings(settings)
     parser = build_request_parser(
         llm=llm,
         model=settings.effective_parser_model,

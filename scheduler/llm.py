@@ -17,11 +17,14 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from cronpilot.errors import CronpilotError
+
+if TYPE_CHECKING:
+    from cronpilot.settings import Settings
 
 # Set before LiteLLM is imported, which reads them at import time. Operators may override any.
 _LITELLM_ENVIRONMENT: Mapping[str, str] = {
@@ -130,6 +133,12 @@ class LiteLLMClient:
         self._api_base = api_base or None
         self._api_key = api_key or None
         self._litellm: Any = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LiteLLMClient:
+        """The client LLM_API_BASE and LLM_API_KEY describe."""
+        key = settings.llm_api_key
+        return cls(api_base=settings.llm_api_base, api_key=key.get_secret_value() if key else None)
 
     def __repr__(self) -> str:
         return f"LiteLLMClient(api_base={self._api_base!r})"

@@ -18,7 +18,6 @@ from telegram.ext import BaseRateLimiter
 from bot.app import Runtime, build_runtime
 from bot.ratelimit import MessageRateLimiter
 from cronpilot.settings import Settings, load_settings
-from scheduler.llm import LiteLLMClient
 from storage.records import Run, Task
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import FakeLLM
@@ -75,12 +74,6 @@ class BotUnderTest:
         self.runtime = build_runtime(
             self.settings,
             clock=self.clock,
-            llm=LiteLLMClient(
-                api_base=self.settings.llm_api_base,
-                api_key=self.settings.llm_api_key.get_secret_value()
-                if self.settings.llm_api_key
-                else None,
-            ),
             rate_limiter=self.rate_limiter or fast_limiter(),
         )
         await self.runtime.start()

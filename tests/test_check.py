@@ -60,13 +60,6 @@ def file_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-def client_for(settings: Settings) -> LiteLLMClient:
-    key = settings.llm_api_key
-    return LiteLLMClient(
-        api_base=settings.llm_api_base, api_key=key.get_secret_value() if key else None
-    )
-
-
 # --- the whole run ------------------------------------------------------------------------------
 
 
@@ -318,7 +311,7 @@ def llm_settings(api_base: str, **values: Any) -> Settings:
 async def test_llm_ok(llm: FakeLLM) -> None:
     llm.reply_text("OK, and a good morning to you, who asked me to reply with OK!")
     settings = llm_settings(llm.base_url)
-    result = await check_llm(settings, client_for(settings))
+    result = await check_llm(settings, LiteLLMClient.from_settings(settings))
     assert result == CheckResult(
         "llm", True, 'openai/gpt-4o-mini answered "OK, and a good morning to you, who aske…"'
     )
@@ -327,7 +320,7 @@ async def test_llm_ok(llm: FakeLLM) -> None:
 async def test_llm_rejects_the_key(llm: FakeLLM) -> None:
     llm.reply_error(401, f"Incorrect API key provided: {API_KEY}")
     settings = llm_settings(llm.base_url)
-    output = render([await check_llm(settings, client_for(settings))])
+    output = render([await check_llm(settings, LiteLLMClient.from_settings(settings))])
     assert output == (
         "✗ llm: the LLM provider rejected the API key (HTTP 401) — check LLM_API_KEY (or the "
         "provider's own variable, such as OPENAI_API_KEY)"
@@ -338,7 +331,7 @@ async def test_llm_rejects_the_key(llm: FakeLLM) -> None:
 async def test_llm_provider_fails(llm: FakeLLM) -> None:
     llm.reply_error(500, "The server had an error while processing your request.")
     settings = llm_settings(llm.base_url)
-    assert render([await check_llm(settings, client_for(settings))]) == (
+    assert render([await check_llm(settings, LiteLLMClient.from_settings(settings))]) == (
         "✗ llm: the provider did not answer: the LLM provider failed (HTTP 500): The server had "
         "an error while processing your request. — check LLM_API_BASE and the network, or try "
         "again later"
@@ -347,7 +340,7 @@ async def test_llm_provider_fails(llm: FakeLLM) -> None:
 
 async def test_llm_unreachable() -> None:
     settings = llm_settings(f"{NOT_LISTENING}/v1")
-    assert render([await check_llm(settings, client_for(settings))]) == (
+    assert render([await check_llm(settings, LiteLLMClient.from_settings(settings))]) == (
         "✗ llm: the provider did not answer: could not connect to the LLM provider — check "
         "LLM_API_BASE and the network, or try again later"
     )
@@ -356,7 +349,7 @@ async def test_llm_unreachable() -> None:
 async def test_llm_unknown_model(llm: FakeLLM) -> None:
     llm.reply_error(404, "The model `gpt-nope` does not exist")
     settings = llm_settings(llm.base_url, llm_model="openai/gpt-nope")
-    assert render([await check_llm(settings, client_for(settings))]) == (
+    assert render([await check_llm(settings, LiteLLMClient.from_settings(settings))]) == (
         "✗ llm: model openai/gpt-nope or its API was not found (HTTP 404): The model `gpt-nope` "
         "does not exist — check LLM_MODEL: provider/model, as in openai/gpt-4o-mini"
     )
@@ -365,7 +358,7 @@ async def test_llm_unknown_model(llm: FakeLLM) -> None:
 async def test_unknown_parser_model_names_its_setting(llm: FakeLLM) -> None:
     llm.reply_error(404, "The model `gpt-nope` does not exist")
     settings = llm_settings(llm.base_url, parser_model="openai/gpt-nope")
-    result = await check_llm(settings, client_for(settings), parser=True)
+    result = await check_llm(settings, LiteLLMClient.from_settings(settings), parser=True)
     assert result.name == "parser model"
     assert result.fix == "check PARSER_MODEL: provider/model, as in openai/gpt-4o-mini"
     assert llm.requests[0]["model"] == "gpt-nope"
