@@ -28,10 +28,13 @@ COPY pyproject.toml uv.lock README.md ./
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-dev --no-install-project
 
-COPY cronpilot ./cronpilot
-COPY bot ./bot
-COPY scheduler ./scheduler
+COPY core ./core
 COPY storage ./storage
+COPY scheduler ./scheduler
+COPY application ./application
+COPY bot ./bot
+COPY web ./web
+COPY cronpilot ./cronpilot
 COPY migrations ./migrations
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-dev --no-editable

@@ -21,7 +21,7 @@ from common import scratch_database, seed
 from sqlalchemy import select
 
 from bot.ratelimit import MessageRateLimiter
-from cronpilot.logs import configure
+from core.logs import configure
 from scheduler.llm import LiteLLMClient
 from storage.database import create_engine, create_sessionmaker
 from storage.migrate import upgrade_to_head

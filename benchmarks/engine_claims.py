@@ -21,11 +21,11 @@ from datetime import UTC, datetime, timedelta
 from common import describe, scratch_database, seed
 from sqlalchemy import func, select
 
-from cronpilot.logs import configure
+from core.logs import configure
 from scheduler.clock import SystemClock
 from scheduler.engine import Claim, Engine, EngineSettings
 from scheduler.llm import LiteLLMClient
-from scheduler.runner import RunnerSettings, TaskRunner
+from scheduler.runner.runner import RunnerSettings, TaskRunner
 from storage.database import create_engine, create_sessionmaker
 from storage.migrate import upgrade_to_head
 from storage.models import RunRow

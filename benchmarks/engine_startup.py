@@ -36,8 +36,8 @@ async def child(url: str) -> None:
     import gc
     from collections.abc import AsyncIterator
 
-    import bot.app  # noqa: F401 - what `cronpilot run` imports, so its cost is counted
-    from cronpilot.logs import configure
+    import cronpilot.runtime  # noqa: F401 - what `cronpilot run` imports, so its cost is counted
+    from core.logs import configure
     from scheduler.clock import SystemClock
     from scheduler.engine import Engine, EngineSettings
     from scheduler.llm import LiteLLMClient
@@ -102,7 +102,7 @@ async def child(url: str) -> None:
 
 
 async def prepare(url: str, total: int) -> None:
-    from cronpilot.logs import configure
+    from core.logs import configure
     from scheduler.clock import SystemClock
     from storage.database import create_engine, create_sessionmaker
     from storage.migrate import upgrade_to_head

@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cronpilot.errors import NotUnderstoodError
-from scheduler.rules import parse_rules
+from core.errors import NotUnderstoodError
+from scheduler.parsing.rules import parse_rules
 from tests.test_rules import NEGATIVE_PHRASES, NOW, POSITIVE_CASES, TZ
 
 

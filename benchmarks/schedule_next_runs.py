@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scheduler.schedule import Schedule, cron_expression, validate
+from scheduler.schedules.schedule import Schedule, cron_expression, validate
 from storage.records import TaskKind
 
 MIN_INTERVAL_SECONDS = 300

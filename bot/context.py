@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
-from cronpilot.settings import Settings
+from application.usecases import UseCases
+from core.settings import Settings
 from scheduler.clock import Clock
 from scheduler.engine import Engine
-from scheduler.usecases import UseCases
 
 
 @dataclass(frozen=True, slots=True)

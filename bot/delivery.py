@@ -11,7 +11,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import render
-from cronpilot.logs import get_logger
+from core.logs import get_logger
 from scheduler.delivery import ChatUnreachableError, DeliveryError
 from storage.records import Run, Task
 

@@ -28,8 +28,8 @@ from telegram.error import (
 )
 from telegram.ext import BaseRateLimiter
 
-from cronpilot import metrics
-from cronpilot.logs import get_logger
+from core import metrics
+from core.logs import get_logger
 
 log = get_logger(__name__)
 

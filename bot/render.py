@@ -10,9 +10,9 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from telegramify_markdown import convert, split_entities, utf16_len
 
+from application.usecases import Card, TaskPage
 from bot.callbacks import Action, encode
-from scheduler.schedule import Schedule, format_local, zone_for
-from scheduler.usecases import Card, TaskPage
+from scheduler.schedules.schedule import Schedule, format_local, zone_for
 from storage.records import Run, RunStatus, Task, TaskKind, TaskState
 
 MAX_MESSAGE = 4096

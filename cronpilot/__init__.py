@@ -1,6 +1,5 @@
-"""cronpilot: a self-hosted Telegram bot that runs LLM tasks on a schedule.
+"""The top floor: the command line, `cronpilot check` and the composition root."""
 
-This package holds what every layer shares: settings, the error root, the command line.
-"""
+from core import __version__
 
-__version__ = "0.1.0"
+__all__ = ["__version__"]

@@ -21,9 +21,9 @@ import httpx
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from cronpilot.errors import ConfigurationError, DatabaseError
-from cronpilot.logs import Redactor
-from cronpilot.settings import Settings
+from core.errors import ConfigurationError, DatabaseError
+from core.logs import Redactor
+from core.settings import Settings
 from scheduler.llm import (
     LiteLLMClient,
     LLMClient,

@@ -9,9 +9,9 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from core.errors import ConfigurationError, CronpilotError
+from core.settings import Settings, load_settings
 from cronpilot import __version__
-from cronpilot.errors import ConfigurationError, CronpilotError
-from cronpilot.settings import Settings, load_settings
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -54,7 +54,7 @@ async def _migrate(settings: Settings) -> int:
 async def _run(settings: Settings) -> int:
     import gc
 
-    from bot.run import serve
+    from cronpilot.serve import serve
 
     # Everything imported so far lives as long as the process: keep full garbage collections
     # from rescanning it (they would pause the event loop for a fifth of a second each).
@@ -65,7 +65,7 @@ async def _run(settings: Settings) -> int:
 
 
 def _parse_now(text: str | None, zone: str) -> datetime:
-    from scheduler.schedule import resolve_wall_time, zone_for
+    from scheduler.schedules.schedule import resolve_wall_time, zone_for
 
     if text is None:
         return datetime.now(UTC)
@@ -84,10 +84,10 @@ def _parse_now(text: str | None, zone: str) -> datetime:
 
 
 async def _parse(settings: Settings, arguments: argparse.Namespace) -> int:
-    from cronpilot.errors import NotUnderstoodError, ScheduleError
+    from core.errors import NotUnderstoodError, ScheduleError
     from scheduler.llm import LiteLLMClient
-    from scheduler.parsing import build_request_parser
-    from scheduler.schedule import canonical_zone
+    from scheduler.parsing.request import build_request_parser
+    from scheduler.schedules.schedule import canonical_zone
 
     try:
         zone = canonical_zone(arguments.tz or settings.default_timezone)
@@ -135,7 +135,7 @@ async def _parse(settings: Settings, arguments: argparse.Namespace) -> int:
 
 
 def configure_logging(settings: Settings) -> None:
-    from cronpilot import logs
+    from core import logs
 
     logs.configure(
         level=settings.log_level,

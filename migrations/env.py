@@ -23,7 +23,7 @@ def run_with_connection(connection: Connection) -> None:
 async def run_with_new_engine() -> None:
     # Imported here so that `cronpilot migrate`, which passes its own connection, never
     # reads settings a second time.
-    from cronpilot.settings import load_settings
+    from core.settings import load_settings
     from storage.database import create_engine
 
     url = config.attributes.get("database_url") or load_settings().database_url

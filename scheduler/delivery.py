@@ -6,7 +6,7 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from cronpilot.errors import CronpilotError
+from core.errors import CronpilotError
 from storage.records import Run, Task
 
 

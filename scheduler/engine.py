@@ -31,11 +31,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cronpilot import metrics
-from cronpilot.errors import CronpilotError
-from cronpilot.logs import get_logger
+from core import metrics
+from core.errors import CronpilotError
+from core.logs import get_logger
 from scheduler.clock import Clock
-from scheduler.schedule import Schedule
+from scheduler.schedules.schedule import Schedule
 from storage import runs, tasks
 from storage.records import Run, RunStatus, RunTrigger, Task
 

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from cronpilot.errors import CronpilotError
+from core.errors import CronpilotError
 
 if TYPE_CHECKING:
-    from cronpilot.settings import Settings
+    from core.settings import Settings
 
 # Set before LiteLLM is imported, which reads them at import time. Operators may override any.
 _LITELLM_ENVIRONMENT: Mapping[str, str] = {

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from cronpilot.errors import DatabaseError
+from core.errors import DatabaseError
 
 CONNECT_TIMEOUT_SECONDS = 10
 

@@ -15,7 +15,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from cronpilot.errors import DatabaseError
+from core.errors import DatabaseError
 from storage.database import create_engine, describe_connection_error
 from storage.models import TABLE_NAMES, Base
 

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import BaseRateLimiter
 
-from bot.app import Runtime, build_runtime
 from bot.ratelimit import MessageRateLimiter
-from cronpilot.settings import Settings, load_settings
+from core.settings import Settings, load_settings
+from cronpilot.runtime import Runtime, build_runtime
 from storage.records import Run, Task
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import FakeLLM

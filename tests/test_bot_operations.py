@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cronpilot import logs
+from core import logs
 from storage.records import TaskState
 from tests.bot_harness import ALICE, BERLIN, NOW, BotUnderTest, FakeClock, bot_settings, create_task
 from tests.fakes.llm import FakeLLM

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from core.errors import ConfigurationError
+from core.settings import Settings
 from cronpilot.check import (
     CheckResult,
     check_database,
@@ -21,8 +23,6 @@ from cronpilot.check import (
     run_checks,
     settings_failed,
 )
-from cronpilot.errors import ConfigurationError
-from cronpilot.settings import Settings
 from scheduler.llm import Completion, LiteLLMClient, PermanentLLMError
 from storage.migrate import RevisionState
 from tests.fakes.llm import ErrorReply, FakeLLM, Reply, TextReply

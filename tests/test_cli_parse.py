@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from cronpilot.settings import Settings
+from core.settings import Settings
 from tests.fakes.llm import FakeLLM
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scheduler.clock import SystemClock
 from scheduler.engine import Engine, EngineSettings, TaskBusyError, TaskNotFoundError
-from scheduler.schedule import Schedule, validate
+from scheduler.schedules.schedule import Schedule, validate
 from storage import chats, runs, tasks
 from storage.database import create_engine, create_sessionmaker
 from storage.models import RunRow

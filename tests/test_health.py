@@ -15,9 +15,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cronpilot import __version__, metrics
-from cronpilot.health import HealthServer, Probe, callable_probe, database_probe
+from core import metrics
+from cronpilot import __version__
 from storage.database import create_engine
+from web.health import HealthServer, Probe, callable_probe, database_probe
 
 LOCALHOST = "127.0.0.1"
 # ProcessCollector reads /proc, so the process_* series exist on Linux only.

@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cronpilot.errors import NotUnderstoodError, ScheduleError
+from core.errors import NotUnderstoodError, ScheduleError
 from scheduler.llm import LiteLLMClient
-from scheduler.llm_parser import TOOL_NAME, LLMScheduleParser, ParserUnavailableError
-from scheduler.parsing import RequestParser, build_request_parser
-from scheduler.schedule import ParsedRequest, Schedule, validate
+from scheduler.parsing.llm_parser import TOOL_NAME, LLMScheduleParser, ParserUnavailableError
+from scheduler.parsing.request import RequestParser, build_request_parser
+from scheduler.schedules.schedule import ParsedRequest, Schedule, validate
 from storage.records import TaskKind
 from tests.fakes.llm import FakeLLM
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from cronpilot.errors import DatabaseError
+from core.errors import DatabaseError
 from storage.database import create_engine
 from storage.migrate import (
     VERSION_TABLE,

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from croniter import croniter
 
-from cronpilot.errors import NotUnderstoodError, ScheduleError
-from scheduler.rules import parse_rules
-from scheduler.schedule import ParsedRequest, Schedule
+from core.errors import NotUnderstoodError, ScheduleError
+from scheduler.parsing.rules import parse_rules
+from scheduler.schedules.schedule import ParsedRequest, Schedule
 from storage.records import TaskKind
 
 TZ = "Europe/Berlin"

@@ -12,13 +12,13 @@ import pytest
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from application.usecases import UseCases, UseCaseSettings
 from scheduler.delivery import ChatUnreachableError
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient
-from scheduler.parsing import build_request_parser
-from scheduler.runner import SILENT_MARKER, RunnerSettings, TaskRunner
-from scheduler.usecases import UseCases, UseCaseSettings
-from scheduler.web_fetch import FetchPolicy
+from scheduler.parsing.request import build_request_parser
+from scheduler.runner.runner import SILENT_MARKER, RunnerSettings, TaskRunner
+from scheduler.runner.tools.web_fetch import FetchPolicy
 from storage import chats, runs, tasks
 from storage.database import create_engine, create_sessionmaker
 from storage.records import NewTask, Run, RunStatus, RunTrigger, Task, TaskKind, TaskState

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from croniter import croniter
 
-from cronpilot.errors import ScheduleError
-from scheduler.cron import parse_cron
-from scheduler.schedule import Schedule, canonical_zone, resolve_wall_time, validate
+from core.errors import ScheduleError
+from scheduler.schedules.cron import parse_cron
+from scheduler.schedules.schedule import Schedule, canonical_zone, resolve_wall_time, validate
 from storage.records import TaskKind
 
 BERLIN = ZoneInfo("Europe/Berlin")

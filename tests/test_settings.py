@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cronpilot.errors import ConfigurationError
-from cronpilot.settings import AllowedUsers, Settings, load_settings
+from core.errors import ConfigurationError
+from core.settings import AllowedUsers, Settings, load_settings
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 

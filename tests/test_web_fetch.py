@@ -27,8 +27,8 @@ import httpcore
 import pytest
 from aiohttp import web
 
-from cronpilot.errors import CronpilotError
-from scheduler.web_fetch import (
+from core.errors import CronpilotError
+from scheduler.runner.tools.web_fetch import (
     USER_AGENT,
     FetchPolicy,
     IPAddress,

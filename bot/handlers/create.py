@@ -9,15 +9,15 @@ from telegram import Chat, ForceReply, Message, Update
 from telegram.constants import MessageEntityType, ParseMode
 from telegram.error import BadRequest
 
+from application.usecases import Card, DraftNotFoundError, QuotaExceededError
 from bot import render
 from bot.access import NOT_MANAGER, can_manage
 from bot.callbacks import Action, Callback
 from bot.context import Context, services
 from bot.handlers.common import chat_zone, current_chat, reply, task_number
-from cronpilot.errors import NotUnderstoodError, ScheduleError
+from core.errors import NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskNotFoundError
-from scheduler.llm_parser import ParserUnavailableError
-from scheduler.usecases import Card, DraftNotFoundError, QuotaExceededError
+from scheduler.parsing.llm_parser import ParserUnavailableError
 from storage.records import Chat as ChatRecord
 
 _EDIT_REFERENCE = re.compile(r"\(request ([A-Za-z0-9_-]{1,16})\)")

@@ -7,7 +7,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import Context
-from cronpilot.logs import get_logger
+from core.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -8,14 +8,14 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from application.usecases import TaskStateError
 from bot import render
 from bot.access import NOT_MANAGER, can_manage
 from bot.callbacks import Action, Callback
 from bot.context import Context, services
 from bot.handlers.common import chat_zone, current_chat, reply, task_number
-from cronpilot.errors import CronpilotError
+from core.errors import CronpilotError
 from scheduler.engine import TaskBusyError, TaskNotFoundError
-from scheduler.usecases import TaskStateError
 from storage.records import RunTrigger, Task
 
 # Actions that change something; reading (list, history) is open to every allowed member.

@@ -14,7 +14,7 @@ from bot import render
 from bot.access import NOT_MANAGER, can_manage
 from bot.context import Context, services
 from bot.handlers.common import chat_zone, current_chat, reply
-from cronpilot.errors import ScheduleError
+from core.errors import ScheduleError
 
 if TYPE_CHECKING:
     from timezonefinder import TimezoneFinder

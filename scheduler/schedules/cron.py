@@ -11,8 +11,8 @@ Semantics, as in Vixie cron and the cron(5) manual page:
   weekday d of the month (`1#1` = first Monday);
 - the macros @yearly, @annually, @monthly, @weekly, @daily, @midnight and @hourly.
 
-This module knows nothing about time zones; scheduler.schedule turns matching wall-clock times
-into instants.
+This module knows nothing about time zones; scheduler.schedules.schedule turns matching
+wall-clock times into instants.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from cronpilot.errors import ScheduleError
+from core.errors import ScheduleError
 
 MACROS = {
     "@yearly": "0 0 1 1 *",

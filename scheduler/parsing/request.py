@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cronpilot.errors import NotUnderstoodError
+from core.errors import NotUnderstoodError
 from scheduler.llm import LLMClient
-from scheduler.llm_parser import LLMScheduleParser
-from scheduler.rules import parse_rules
-from scheduler.schedule import ParsedRequest, validate
+from scheduler.parsing.llm_parser import LLMScheduleParser
+from scheduler.parsing.rules import parse_rules
+from scheduler.schedules.schedule import ParsedRequest, validate
 from scheduler.text import clean_text
 
 MAX_REQUEST_CHARS = 4_000

@@ -117,8 +117,8 @@ from functools import cache
 from typing import Final, Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from cronpilot.errors import NotUnderstoodError, ScheduleError
-from scheduler.schedule import ParsedRequest, Schedule
+from core.errors import NotUnderstoodError, ScheduleError
+from scheduler.schedules.schedule import ParsedRequest, Schedule
 from storage.records import TaskKind
 
 __all__ = ["parse_rules"]

@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cronpilot.errors import CronpilotError, ScheduleError
-from cronpilot.logs import get_logger
+from core.errors import CronpilotError, ScheduleError
+from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.engine import Engine, TaskNotFoundError
-from scheduler.parsing import RequestParser
-from scheduler.schedule import ParsedRequest, Schedule, canonical_zone, validate
+from scheduler.parsing.request import RequestParser
+from scheduler.schedules.schedule import ParsedRequest, Schedule, canonical_zone, validate
 from scheduler.text import clean_text
 from storage import chats, drafts, runs, tasks
 from storage.records import Chat, Draft, NewTask, Run, RunTrigger, Task, TaskKind, TaskState

@@ -13,18 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 
+from application.usecases import UseCases, UseCaseSettings
 from bot.context import CONTEXT_TYPES, BotData, Services
 from bot.delivery import TelegramDelivery
 from bot.handlers.routes import COMMANDS, register
 from bot.ratelimit import MessageRateLimiter
-from cronpilot.logs import get_logger
-from cronpilot.settings import Settings
+from core.logs import get_logger
+from core.settings import Settings
 from scheduler.clock import Clock, SystemClock
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
-from scheduler.parsing import build_request_parser
-from scheduler.runner import RunnerSettings, TaskRunner
-from scheduler.usecases import UseCases, UseCaseSettings
+from scheduler.parsing.request import build_request_parser
+from scheduler.runner.runner import RunnerSettings, TaskRunner
 from storage.database import create_engine, create_sessionmaker
 
 log = get_logger(__name__)

@@ -41,7 +41,7 @@ from typing import Literal, TypeAlias
 import httpcore
 import httpx
 
-from cronpilot.errors import CronpilotError
+from core.errors import CronpilotError
 
 IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver: TypeAlias = Callable[[str, int], Awaitable[Sequence[IPAddress]]]

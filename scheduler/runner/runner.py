@@ -26,14 +26,14 @@ from tenacity import (
     wait_exponential,
 )
 
-from cronpilot import metrics
-from cronpilot.logs import get_logger
+from core import metrics
+from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.delivery import ChatUnreachableError, Delivery, DeliveryError
 from scheduler.llm import Completion, LLMClient, LLMError, TransientLLMError
-from scheduler.schedule import Schedule
-from scheduler.tools import Toolbox, current_time_tool, web_fetch_tool
-from scheduler.web_fetch import FetchPolicy
+from scheduler.runner.tools.toolbox import Toolbox, current_time_tool, web_fetch_tool
+from scheduler.runner.tools.web_fetch import FetchPolicy
+from scheduler.schedules.schedule import Schedule
 from storage import chats, runs, tasks
 from storage.records import Run, RunStatus, Task, TaskState
 

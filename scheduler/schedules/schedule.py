@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from cron_descriptor import ExpressionDescriptor, Options
 
-from cronpilot.errors import ScheduleError
-from scheduler.cron import CronExpression, parse_cron
+from core.errors import ScheduleError
+from scheduler.schedules.cron import CronExpression, parse_cron
 from storage.records import Task, TaskKind
 
 # Far enough to find `0 0 * 2 5#5` (a fifth Friday in February comes every 28 years or so)

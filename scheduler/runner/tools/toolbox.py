@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cronpilot.errors import CronpilotError
+from core.errors import CronpilotError
 from scheduler.clock import Clock
-from scheduler.schedule import zone_for
-from scheduler.web_fetch import FetchPolicy, WebFetchError, fetch_page
+from scheduler.runner.tools.web_fetch import FetchPolicy, WebFetchError, fetch_page
+from scheduler.schedules.schedule import zone_for
 
 ToolHandler = Callable[[Mapping[str, Any]], Awaitable[str]]
 

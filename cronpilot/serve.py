@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import signal
 
-from bot.app import build_runtime
-from cronpilot import metrics
-from cronpilot.health import HealthServer, callable_probe, database_probe
-from cronpilot.logs import get_logger
-from cronpilot.settings import Settings
+from core import metrics
+from core.logs import get_logger
+from core.settings import Settings
+from cronpilot.runtime import build_runtime
 from storage.migrate import upgrade_to_head
+from web.health import HealthServer, callable_probe, database_probe
 
 log = get_logger(__name__)
 

@@ -23,7 +23,7 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import choose_encoder
 
-from cronpilot import __version__
+from core import __version__
 
 # The `…_created` series prometheus-client adds to every counter and histogram double what a
 # scrape carries and say nothing a restart does not; this switch is process-wide, and cronpilot

@@ -3,7 +3,7 @@
 `/healthz` runs every probe at once, each bounded by a timeout, so a hung database makes the
 answer 503 rather than a hang: 200 `{"status": "ok", "checks": {"database": "ok", …}}`, or 503
 `{"status": "failing", "checks": {"database": "<what is wrong>", …}}`. `/metrics` is the
-Prometheus exposition of `cronpilot.metrics.REGISTRY`, in the format the scraper asks for.
+Prometheus exposition of `core.metrics.REGISTRY`, in the format the scraper asks for.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cronpilot import metrics
-from cronpilot.logs import get_logger
+from core import metrics
+from core.logs import get_logger
 from storage.database import describe_connection_error
 
 log = get_logger(__name__)

@@ -14,9 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from cronpilot.errors import NotUnderstoodError, ScheduleError
+from core.errors import NotUnderstoodError, ScheduleError
 from scheduler.llm import Completion, LLMClient, LLMError
-from scheduler.schedule import (
+from scheduler.schedules.schedule import (
     ParsedRequest,
     Schedule,
     canonical_zone,

@@ -1,0 +1,1 @@
+"""From words to a schedule: the rules parser, the LLM parser and the request parser over both."""

@@ -1,0 +1,1 @@
+"""The task runner: the run loop and the tools the model may call."""

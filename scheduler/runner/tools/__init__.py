@@ -1,0 +1,1 @@
+"""The tools offered to the task model, one module per tool."""

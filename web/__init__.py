@@ -1,0 +1,1 @@
+"""The HTTP front door: health, metrics (and, to come, the API and the Mini App)."""
