@@ -24,7 +24,7 @@ from tests.fakes.telegram import FakeTelegram
 pytestmark = pytest.mark.usefixtures("litellm_imported")
 
 HN = "every weekday at 9am summarize the top Hacker News stories"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:

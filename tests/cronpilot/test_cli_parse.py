@@ -26,7 +26,7 @@ import pytest
 from core.settings import Settings
 from tests.fakes.llm import FakeLLM
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOOL_NAME = "schedule_task"
 HN = "every weekday at 9am summarize the top Hacker News stories"
 # A phrase the rules parser declines ("fortnight"), so only the LLM can understand it.

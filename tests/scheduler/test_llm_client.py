@@ -29,7 +29,7 @@ from scheduler.llm import (
 )
 from tests.fakes.llm import FakeLLM
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "sk-test-cronpilot-0123456789abcdef"
 MODEL = "openai/gpt-4o-mini"
 ASK = [{"role": "user", "content": "Summarise the news."}]
