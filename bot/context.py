@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from application.languages import LanguageUseCases
 from application.usecases import UseCases
 from core.settings import Settings
 from scheduler.clock import Clock
@@ -16,6 +17,7 @@ from scheduler.engine import Engine
 class Services:
     settings: Settings
     usecases: UseCases
+    languages: LanguageUseCases
     engine: Engine
     clock: Clock
 

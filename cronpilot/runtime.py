@@ -10,13 +10,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 
+from application.languages import LanguageUseCases
 from application.usecases import UseCases, UseCaseSettings
 from bot.context import CONTEXT_TYPES, BotData, Services
 from bot.delivery import TelegramDelivery
-from bot.handlers.routes import COMMANDS, register
+from bot.handlers.routes import register, set_commands
 from bot.ratelimit import MessageRateLimiter
 from core.logs import get_logger
 from core.settings import Settings
@@ -51,9 +51,7 @@ class Runtime:
     async def start(self) -> None:
         """Initialise the bot, set the command menu, start the engine (not the updates)."""
         await self.application.initialize()
-        await self.application.bot.set_my_commands(
-            [BotCommand(name, description) for name, description in COMMANDS]
-        )
+        await set_commands(self.application.bot)
         await self.application.start()
         jobs = await self.engine.start()
         self._background = [
@@ -185,7 +183,13 @@ def build_runtime(
             min_interval_seconds=settings.min_interval_seconds,
         ),
     )
-    services = Services(settings=settings, usecases=usecases, engine=engine, clock=clock)
+    services = Services(
+        settings=settings,
+        usecases=usecases,
+        languages=LanguageUseCases(sessions),
+        engine=engine,
+        clock=clock,
+    )
     bot_data = application.bot_data
     assert isinstance(bot_data, BotData)
     bot_data.services = services
