@@ -133,9 +133,8 @@ from scheduler.parsing.rules.zones import (
     ZONE_ALIASES,
     match_zone,
     set_zone,
-    zone_info,
 )
-from scheduler.schedules.schedule import ParsedRequest, Schedule
+from scheduler.schedules.schedule import ParsedRequest, Schedule, canonical_zone, zone_for
 from storage.records import TaskKind
 
 __all__ = ["parse_rules"]
@@ -165,7 +164,7 @@ def parse_rules(text: str, *, now: datetime, timezone: str) -> ParsedRequest:
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-    zone_info(timezone)
+    chat_zone = canonical_zone(timezone)
     message = Text(text)
     found = Found()
     source: Literal["rules", "cron"]
@@ -177,7 +176,7 @@ def parse_rules(text: str, *, now: datetime, timezone: str) -> ParsedRequest:
             set_zone(found, ZONE_ALIASES[alias.group("alias")])
             message.claim(alias.start("alias"), alias.end("alias"))
         match_zone(message, found)
-        schedule = Schedule(kind=TaskKind.CRON, timezone=found.zone or timezone, cron=cron)
+        schedule = Schedule(kind=TaskKind.CRON, timezone=found.zone or chat_zone, cron=cron)
         source = "cron"
     else:
         for matcher in _MATCHERS:
@@ -185,8 +184,8 @@ def parse_rules(text: str, *, now: datetime, timezone: str) -> ParsedRequest:
         check_leftovers(message)
         if not found.schedule_words:
             raise NotUnderstoodError(NO_SCHEDULE)
-        zone_name = found.zone or timezone
-        zone = zone_info(zone_name)
+        zone_name = found.zone or chat_zone
+        zone = zone_for(zone_name)
         schedule = build_schedule(found, When(zone_name, zone, now.astimezone(zone)))
         source = "rules"
     prompt = prompt_of(message)

@@ -11,31 +11,25 @@ from scheduler.parsing.rules.scan import Date, Found, Text, When, render_numbers
 from scheduler.parsing.rules.vocabulary import MONTH_SUFFIX, MONTH_TITLES, MONTH_WORD, MONTHS
 
 _YEAR = r"(?:,?\s+(?P<year>[0-9]{4})(?![0-9:]))?"
-
 _DATE_ISO_RE: Final = re.compile(
     r"(?:\bon\s+)?(?<![\w.:/-])(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})"
     r"(?![\w:/-])"
 )
-
 _DATE_MONTH_DAY_RE: Final = re.compile(
     rf"(?:\b(?P<every>every|each)\s+|\bon\s+)?(?:\bthe\s+)?\b(?P<month>{MONTH_WORD})\.?\s*"
     r"(?:the\s+)?(?P<day>[0-9]{1,2})(?:st|nd|rd|th)?"
     r"(?![0-9]|[:.][0-9]|\s?(?:[ap]\.?m\b|o'?clock|%)|[a-z])" + _YEAR
 )
-
 _DATE_DAY_MONTH_RE: Final = re.compile(
     rf"(?:\b(?P<every>every|each)\s+|\bon\s+)?(?:\bthe\s+)?(?<![\w:.#])(?P<day>[0-9]{{1,2}})"
     rf"(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{MONTH_WORD})\.?" + _YEAR
 )
-
 _MONTH_DAY_ITEM = r"(?:[0-9]{1,2}(?:st|nd|rd|th)?|first|last(?:\s+day)?)"
-
 _MONTH_DAYS_RE: Final = re.compile(
     r"(?:\b(?P<pre>on|every|each)\s+)?(?:\b(?P<the>the)\s+)?(?<![\w:.])"
     rf"(?P<items>{_MONTH_DAY_ITEM}(?:(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*)(?:the\s+)?"
     rf"{_MONTH_DAY_ITEM}){{0,9}})\b(?![:.][0-9])(?P<day_word>\s+day\b)?" + MONTH_SUFFIX
 )
-
 _MONTH_DAY_PART_RE: Final = re.compile(
     r"(?P<number>[0-9]{1,2})(?P<suffix>st|nd|rd|th)?|(?P<first>first)|(?P<last>last)"
 )

@@ -29,12 +29,10 @@ _FREQUENCY_FOLLOWERS: Final = frozenset(
     {"at", "on", "in", "from", "between", "and", "until", "till", "starting", "except", "around",
      "by", "before", "after", "every", "each"}
 )  # fmt: skip
-
 _NTH_WEEKDAY_RE: Final = re.compile(
     r"(?:\b(?P<pre>on|every|each)\s+)?(?:\b(?:the|every|each)\s+)?"
     rf"\b(?P<ordinal>{alternation(ORDINALS)})\s+(?P<day>{DAY_WORD})(?!')" + MONTH_SUFFIX
 )
-
 _FREQUENCY_RE: Final = re.compile(
     r"\b(?P<daily>(?:every|each)\s+(?:single\s+)?day)\b"
     r"|\b(?P<weekly>(?:every|each)\s+week)\b"
@@ -42,24 +40,19 @@ _FREQUENCY_RE: Final = re.compile(
     r"|\b(?P<yearly>(?:every|each)\s+year)\b"
     r"|(?:@|\b)(?P<word>daily|everyday|weekly|monthly|yearly|annually|nightly)\b"
 )
-
 _RELATIVE_DAY_RE: Final = re.compile(
     r"\b(?:(?P<after_tomorrow>(?:the\s+)?day\s+after\s+tomorrow)|(?P<tomorrow>tomorrow|tmrw)"
     rf"|(?P<today>today)|(?P<tonight>tonight)|this\s+(?P<this>morning|afternoon|evening))\b(?!')"
     rf"(?:\s+(?:in\s+the\s+)?(?P<part>{PART_OF_DAY})\b(?!'))?"
 )
-
 _DAY_ITEM = rf"(?:{DAY_WORD}(?:\s*(?:-|\bto\b|\bthrough\b|\bthru\b)\s*{DAY_WORD})?|{DAY_GROUP})"
-
 _DAY_SEPARATOR = r"(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*|\s*/\s*)(?:(?:on|every|each)\s+)?"
-
 _DAYS_RE: Final = re.compile(
     r"(?:\b(?P<pre>on\s+every|on\s+each|every|each|on|from|next|this\s+coming|this|coming|at)"
     r"\s+)?"
     rf"(?P<days>{_DAY_ITEM}(?:{_DAY_SEPARATOR}{_DAY_ITEM}){{0,6}})(?!')"
     rf"(?:\s+(?:in\s+the\s+)?(?P<part>{PART_OF_DAY})(?P<parts>s)?\b(?!'))?"
 )
-
 _DAY_PART_RE: Final = re.compile(
     rf"(?P<first>{DAY_WORD})(?:\s*(?:-|\bto\b|\bthrough\b|\bthru\b)\s*(?P<last>{DAY_WORD}))?"
     rf"|(?P<group>{DAY_GROUP})"

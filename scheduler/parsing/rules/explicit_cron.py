@@ -6,40 +6,25 @@ import re
 from typing import Final
 
 from scheduler.parsing.rules.scan import Text
+from scheduler.schedules.cron import MACROS
 
 _CRON_NAME = r"(?:sun|mon|tue|wed|thu|fri|sat|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
-
 _CRON_VALUE = rf"(?:[0-9]{{1,2}}|{_CRON_NAME})"
-
 _CRON_ITEM = rf"(?:(?:\*|{_CRON_VALUE}(?:-{_CRON_VALUE})?)(?:/[0-9]{{1,2}})?|l|{_CRON_VALUE}#[0-9])"
-
 _CRON_FIELD_RE: Final = re.compile(rf"{_CRON_ITEM}(?:,{_CRON_ITEM}){{0,59}}", re.IGNORECASE)
-
 _CRON_TIME_ITEM = r"(?:\*|[0-9]{1,2}(?:-[0-9]{1,2})?)(?:/[0-9]{1,2})?"
-
 _CRON_TIME_FIELD_RE: Final = re.compile(rf"{_CRON_TIME_ITEM}(?:,{_CRON_TIME_ITEM}){{0,59}}")
-
 _CRON_HEAD_RE: Final = re.compile(r"\s*(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)(?!\S)")
-
 _CRON_MACRO_RE: Final = re.compile(r"\s*@(\w+)(?!\S)")
-
-_CRON_MACROS: Final = {
-    "yearly": "0 0 1 1 *",
-    "annually": "0 0 1 1 *",
-    "monthly": "0 0 1 * *",
-    "weekly": "0 0 * * 0",
-    "daily": "0 0 * * *",
-    "midnight": "0 0 * * *",
-    "hourly": "0 * * * *",
-}
 
 
 def explicit_cron(text: Text) -> str | None:
     """The five fields (or macro) the message starts with, claimed; None if it doesn't."""
     macro = _CRON_MACRO_RE.match(text.original)
-    if macro is not None and macro.group(1).lower() in _CRON_MACROS:
+    expanded = MACROS.get("@" + macro.group(1).lower()) if macro is not None else None
+    if macro is not None and expanded is not None:
         text.claim(macro.start(1) - 1, macro.end())
-        return _CRON_MACROS[macro.group(1).lower()]
+        return expanded
     head = _CRON_HEAD_RE.match(text.original)
     if head is None:
         return None

@@ -24,7 +24,6 @@ from scheduler.parsing.rules.vocabulary import NUMBER_WORD, NUMBER_WORDS, UNIT_W
 from scheduler.schedules.schedule import Schedule
 
 UNIT_SECONDS: Final = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 604800}
-
 _PERIOD_RE: Final = re.compile(
     rf"\b(?:every|each)\s+(?:(?P<count>{NUMBER_WORD})\s*(?P<unit>{UNIT_WORD})"
     r"|(?P<half>half[\s-]+(?:an\s+)?hour|half[\s-]?hour)\b"
@@ -32,19 +31,16 @@ _PERIOD_RE: Final = re.compile(
     r"|(?P<single>minute|hour)\b)"
     r"|(?:@|\b)(?P<hourly>hourly)\b"
 )
-
 _DURATION = (
     rf"(?:{NUMBER_WORD}\s*{UNIT_WORD}(?:\s+and\s+a\s+half)?|half\s+an?\s+hour|a\s+half[\s-]hour"
     r"|a\s+quarter\s+(?:of\s+)?an?\s+hour)"
 )
-
 _OFFSET_RE: Final = re.compile(
     rf"\bin\s+(?P<after_in>{_DURATION}(?:(?:\s*,\s*|\s+and\s+|\s+){_DURATION})?)"
     r"(?:\s+from\s+now\b)?"
     rf"|(?<![\w.])(?P<from_now>{_DURATION}(?:(?:\s*,\s*|\s+and\s+|\s+){_DURATION})?)"
     r"\s+from\s+now\b"
 )
-
 _DURATION_PART_RE: Final = re.compile(
     rf"(?P<count>{NUMBER_WORD})\s*(?P<unit>{UNIT_WORD})(?P<and_half>\s+and\s+a\s+half)?"
     r"|(?P<half_hour>half\s+an?\s+hour|a\s+half[\s-]hour)"

@@ -34,7 +34,6 @@ _MODIFIERS_AFTER: Final = frozenset(
      "onward", "onwards", "or", "outside", "sharp", "since", "starting", "through", "thru",
      "till", "til", "until", "week", "while", "within"}
 )  # fmt: skip
-
 _TOKEN_END_RE: Final = re.compile(r"\s|$")
 
 # Right after a schedule phrase: "for 2 weeks", "9-17", "or so".
@@ -86,7 +85,6 @@ _LEFTOVER_RES: Final = tuple(
         r"(?<![\w.:])[0-9]{1,2}\s+(?:to|until|till)\s+[0-9]{1,2}(?![0-9])",
     )
 )
-
 _FREQUENCY_WORD_RE: Final = re.compile(
     r"\b(?:hourly|daily|nightly|weekly|monthly|yearly|annually|everyday)\b"
 )

@@ -9,15 +9,10 @@ from scheduler.parsing.rules.scan import Text
 
 # Punctuation only, in the user's own spelling (the prompt is cut from the original text).
 _PROMPT_NOISE_RE: Final = re.compile(r"[\s,;:.!?\-\u2013\u2014()\[\]*_~\"'\u2018\u2019]*")
-
 _EMPTY_BRACKETS_RE: Final = re.compile(r"\(\s*\)|\[\s*\]")
-
 _SPACES_RE: Final = re.compile(r"[^\S\n]+")
-
 _LINE_EDGE_SPACES_RE: Final = re.compile(r" ?\n ?")
-
 _LEADING_NOISE_RE: Final = re.compile(r"^[\s,;:.!?)\]\-\u2013\u2014]+")
-
 _TRAILING_NOISE_RE: Final = re.compile(r"(?:[\s,;:\-\u2013\u2014(\[]|\s[.!]+)+$")
 
 

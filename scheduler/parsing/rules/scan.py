@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Final, NamedTuple
 from zoneinfo import ZoneInfo
 
 from core.errors import NotUnderstoodError
-from scheduler.schedules.schedule import Schedule
+from scheduler.schedules.schedule import Schedule, fixed_time_instant
 from storage.records import TaskKind
 
 # Same-length replacements, so positions in the scan are positions in the original text.
@@ -21,13 +21,9 @@ _NORMALISE: Final = str.maketrans(
         "\u2018": "'", "\u2019": "'", "\u02bc": "'",
     }
 )  # fmt: skip
-
 CLAIMED: Final = "\x00"  # written over claimed characters; no pattern matches across it
-
 _WORD_BEFORE_RE: Final = re.compile(r"([a-z']+)\s*$")
-
 WORD_AFTER_RE: Final = re.compile(r"\s*([a-z']+)")
-
 _MASK_RE: Final = re.compile(r"(?:https?://|www\.)\S+|(?<!\S)[^\s@]{1,64}@[^\s@]+\.\S+")
 
 
@@ -113,9 +109,7 @@ class Text:
 
 
 REPEAT_OR_ONCE: Final = "I can't tell whether that repeats or happens once."
-
 TWO_DAYS: Final = "I found two different days in that; please name one."
-
 NO_SCHEDULE: Final = (
     "I couldn't find a schedule in that. Try e.g. “every weekday at 9am summarize the news” "
     "or “tomorrow at 18:00 remind me to call Anna”."
@@ -143,7 +137,8 @@ class When:
         return Schedule(kind=TaskKind.ONCE, timezone=self.zone_name, run_at=run_at)
 
     def at(self, day: date, clock: tuple[int, int]) -> datetime:
-        return _wall_clock(day, clock[0], clock[1], self.zone)
+        wall = datetime.combine(day, time(clock[0], clock[1]))
+        return fixed_time_instant(wall, self.zone).astimezone(self.zone)
 
 
 def has_any(found: Found, *names: str) -> bool:
@@ -180,21 +175,3 @@ def render_numbers(values: set[int], full: range) -> str:
             parts.extend(str(value) for value in ordered[index : end + 1])
         index = end + 1
     return ",".join(parts)
-
-
-def _wall_clock(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
-    """The instant `day hour:minute` in `zone`; a time in a spring-forward gap moves past it.
-
-    In the repeated fall-back hour fold=0, the first occurrence, is what datetime gives.
-    """
-    candidate = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
-    for _ in range(24 * 60):
-        back = candidate.astimezone(UTC).astimezone(zone)
-        if (back.date(), back.hour, back.minute) == (
-            candidate.date(),
-            candidate.hour,
-            candidate.minute,
-        ):
-            return candidate
-        candidate += timedelta(minutes=1)  # same tzinfo: wall-clock arithmetic
-    raise NotUnderstoodError("That local time does not exist in this time zone.")

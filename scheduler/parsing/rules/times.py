@@ -28,36 +28,29 @@ from scheduler.parsing.rules.zones import (
 )
 
 _PART_OF_DAY_DEFAULT: Final = {"morning": 8, "afternoon": 14, "evening": 18, "night": 21}
-
 _PART_OF_DAY_HOURS: Final = {
     "morning": range(4, 12),
     "afternoon": range(12, 18),
     "evening": range(16, 24),
     "night": range(18, 24),
 }
-
 _DEFAULT_HOUR: Final = 9
-
 _TIMES_RE: Final = re.compile(
     rf"{AT}(?P<listed>(?:{CLOCK}|{BARE_HOUR})(?:{TIME_SEPARATOR}(?:{CLOCK}|{BARE_HOUR}))"
     r"{0,5})"
     rf"|(?<![\w:.$€£])(?P<plain>{CLOCK}(?:{TIME_SEPARATOR}{CLOCK}){{0,5}})"
 )
-
 _TIME_SPLIT_RE: Final = re.compile(r"\s*(?:,\s*and\s+|,|\band\b|&)\s*(?:(?:at\b|@)\s*)?")
-
 _CLOCK_PARTS_RE: Final = re.compile(
     rf"(?P<hour>[0-9]{{1,2}}|{HOUR_WORD})(?:[:.](?P<minute>[0-9]{{2}}))?\s*"
     r"(?:(?P<meridiem>[ap])\.?m\.?|(?P<oclock>o'?clock))?(?P<zulu>\s?z)?"
     r"|(?P<named>noon|midday|midnight)"
 )
-
 _WINDOW_RE: Final = re.compile(
     rf"(?:\b(?P<pre>from|between)\s+)?(?<![\w:.])(?P<start>{CLOCK}|{BARE_HOUR})\s*"
     r"(?P<separator>-|\bto\b|\buntil\b|\btill\b|\band\b|\bthrough\b)\s*"
     rf"(?P<end>{CLOCK}|{BARE_HOUR})"
 )
-
 _PART_OF_DAY_RE: Final = re.compile(
     rf"\b(?:(?P<every>every|each)\s+|in\s+the\s+|at\s+(?=night))(?P<part>{PART_OF_DAY})\b(?!')"
 )

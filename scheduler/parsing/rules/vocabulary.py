@@ -16,7 +16,6 @@ WEEKDAYS: Final = (
     ("friday", ("fri",)),
     ("saturday", ("sat",)),
 )
-
 WEEKDAY_TITLES: Final = tuple(name.capitalize() for name, _ in WEEKDAYS)
 
 
@@ -37,34 +36,28 @@ def _day_forms() -> dict[str, _DayForm]:
 
 
 DAY_FORMS: Final = _day_forms()
-
 MONTHS: Final = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
     "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
     "sept": 9, "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12,
     "dec": 12,
 }  # fmt: skip
-
 MONTH_TITLES: Final = (
     "", "January", "February", "March", "April", "May", "June", "July", "August", "September",
     "October", "November", "December",
 )  # fmt: skip
-
 HOUR_WORDS: Final = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
 }  # fmt: skip
-
 NUMBER_WORDS: Final = {
     **HOUR_WORDS, "a": 1, "an": 1, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
     "fifty": 50,
 }  # fmt: skip
-
 ORDINALS: Final = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
     "fifth": 5, "5th": 5, "last": -1,
 }  # fmt: skip
-
 DETERMINERS: Final = frozenset(
     {"a", "an", "the", "my", "your", "our", "their", "his", "her", "its", "this", "that",
      "these", "those"}
@@ -77,19 +70,12 @@ def alternation(words: Iterable[str]) -> str:
 
 
 DAY_WORD = rf"(?<![\w'])(?:{alternation(DAY_FORMS)})\b"
-
 DAY_GROUP = r"(?:week\s?days?|work\s?days?|working\s+days?|business\s+days?|week\s?ends?)\b"
-
 MONTH_WORD = rf"(?:{alternation(MONTHS)})\b"
-
 NUMBER_WORD = rf"(?:[0-9]{{1,6}}(?![0-9])|\b(?:{alternation(NUMBER_WORDS)})\b)"
-
 HOUR_WORD = rf"\b(?:{alternation(HOUR_WORDS)})"
-
 UNIT_WORD = r"(?:seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w)\b"
-
 MERIDIEM = r"(?:a\.?m\.?|p\.?m\.?)(?![a-z])"
-
 PART_OF_DAY = r"(?:morning|afternoon|evening|night)"
 
 # One clock time that cannot be mistaken for a plain number.
@@ -108,9 +94,6 @@ BARE_HOUR = (
     r"[0-9]{1,2}(?![0-9]|[:.][0-9]|\s?(?:%|st\b|nd\b|rd\b|th\b|a\.?m|p\.?m)"
     r"|\s*(?:secs?|seconds?|mins?|minutes?|hours?|hrs?|days?|weeks?|months?|years?|times?)\b)"
 )
-
 TIME_SEPARATOR = r"(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*)(?:(?:\bat\b|@)\s*)?"
-
 AT = r"(?:\bat\s*|@\s*)"
-
 MONTH_SUFFIX = r"(?P<of_month>\s+of\s+(?:the|every|each|a)\s+month\b)?"

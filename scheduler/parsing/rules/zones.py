@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from functools import cache
 from typing import Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
-from core.errors import NotUnderstoodError, ScheduleError
+from core.errors import NotUnderstoodError
 from scheduler.parsing.rules.scan import Found, Text
+from scheduler.schedules.schedule import zone_names
 
 # Zone regions whose last path segment is a city; legacy directories (US/, Canada/, Etc/ ...)
 # and top-level names (EST, Japan, Zulu ...) are left out on purpose.
@@ -22,7 +23,6 @@ _NOT_CITIES: Final = frozenset(
     {"act", "center", "christmas", "easter", "knox in", "north", "oral", "south", "tell city",
      "troll", "wake", "west", "yap"}
 )  # fmt: skip
-
 ZONE_ALIASES: Final = {"utc": "UTC", "gmt": "GMT", "z": "UTC"}
 
 # Abbreviations people put after a time; they are ambiguous (IST, CST) or not IANA names.
@@ -41,26 +41,18 @@ AFTER_TIME_ZONE_RE: Final = re.compile(
 AFTER_TIME_ZONE_NAME_RE: Final = re.compile(
     r"\s+(?P<in>in\s+)?(?P<name>[a-z][a-z'.-]*(?:\s+[a-z][a-z'.-]*)?)\s+time\b"
 )
-
 AFTER_TIME_LOCAL_RE: Final = re.compile(r"\s*(?:in\s+)?(?:local|my|our)\s+time\b(?:\s+zone\b)?")
-
 _IANA_RE: Final = re.compile(
     r"(?:\bin\s+)?(?<![\w/_-])(?P<name>[a-z]+(?:[_-][a-z]+)*(?:/[a-z0-9_+-]+){1,2})(?![\w/])"
     r"(?:\s+time\b(?:\s+zone\b)?)?"
 )
-
 _ALIAS_ZONE_RE: Final = re.compile(
     r"\b(?:in\s+(?P<in>utc|gmt)\b|(?P<named>utc|gmt)\s+time\b)(?P<offset>\s*[+-]\s*[0-9])?"
 )
-
 _LOCAL_TIME_RE: Final = re.compile(r"\bin\s+(?:local|my|our)\s+time\b(?:\s+zone\b)?")
-
 _TIME_WORD_RE: Final = re.compile(r"\btime\b(?:\s+zone\b)?")
-
 _WORDS_BEFORE_RE: Final = re.compile(r"(?<![\w'.-])((?:[a-z][a-z'.-]*\s+){1,4})$")
-
 _WORD_RE: Final = re.compile(r"[a-z][a-z'.-]*")
-
 _WORDS_AFTER_RE: Final = re.compile(r"\s+((?:[a-z][a-z'.-]*)(?:\s+[a-z][a-z'.-]*){0,2})")
 
 
@@ -69,7 +61,7 @@ def match_zone(text: Text, found: Found) -> None:
         text.claim(match.start(), match.end())
     for match in _IANA_RE.finditer(text.scan):
         name = match.group("name")
-        canonical = _zone_names().get(name)
+        canonical = zone_names().get(name)
         if canonical is None:
             if name.split("/", 1)[0].capitalize() in _CITY_REGIONS:
                 shown = text.shown(match.start("name"), match.end("name"))
@@ -148,12 +140,6 @@ def decline_bare_city(text: Text, end: int) -> None:
 
 
 @cache
-def _zone_names() -> dict[str, str]:
-    """Every IANA name, lowercased, to its spelling."""
-    return {name.lower(): name for name in available_timezones()}
-
-
-@cache
 def _city_zones() -> dict[str, str]:
     """City (last part of an IANA name, spaces for underscores, lowercase) to its zone."""
     cities: dict[str, str] = {}
@@ -166,10 +152,3 @@ def _city_zones() -> dict[str, str]:
         if city not in _NOT_CITIES:
             cities.setdefault(city, name)
     return cities
-
-
-def zone_info(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ScheduleError(f"unknown time zone {name!r}") from error
