@@ -204,7 +204,8 @@ class UseCases:
         """Turn the draft into a task (or apply it to the task it edits)."""
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
-            draft = await self._live_draft(session, chat_id, draft_id)
+            # Locked: two quick presses of Confirm make one task, not two.
+            draft = await self._live_draft(session, chat_id, draft_id, lock=True)
             schedule = validate(
                 _schedule_from_payload(draft.payload),
                 now=now,
@@ -213,6 +214,9 @@ class UseCases:
             prompt = str(draft.payload["prompt"])
             next_run = _first_run(schedule, now)
             if draft.task_id is None:
+                # The count and the insert under the chat's lock: concurrent Confirms of
+                # different drafts cannot all see room under the quota.
+                await chats.lock(session, chat_id)
                 if await self._count_open(session, chat_id) >= self._settings.max_tasks_per_chat:
                     raise self._quota_error()
                 task = await tasks.add(
@@ -248,7 +252,8 @@ class UseCases:
                 if edited is None:
                     raise TaskNotFoundError(f"task #{draft.task_id} no longer exists")
                 task = edited
-            await drafts.delete(session, draft.id)
+            if not await drafts.delete(session, draft.id):
+                raise self._draft_gone()
         self._engine.arm(task.next_run_at)
         log.info(
             "task.created" if draft.task_id is None else "task.edited",
@@ -377,13 +382,12 @@ class UseCases:
             source=str(draft.payload.get("source", "rules")),
         )
 
-    async def _live_draft(self, session: AsyncSession, chat_id: int, draft_id: str) -> Draft:
-        draft = await drafts.get(session, draft_id)
+    async def _live_draft(
+        self, session: AsyncSession, chat_id: int, draft_id: str, *, lock: bool = False
+    ) -> Draft:
+        draft = await drafts.get(session, draft_id, for_update=lock)
         if draft is None or draft.chat_id != chat_id:
-            raise DraftNotFoundError(
-                "this request is no longer open (already confirmed or cancelled); "
-                "send it again if you still want it"
-            )
+            raise self._draft_gone()
         if draft.expires_at <= self._clock.now():
             raise DraftNotFoundError(
                 "this request expired (requests stay open for 24 hours); send it again"
@@ -407,6 +411,13 @@ class UseCases:
         async with self._sessions() as session:
             if await self._count_open(session, chat_id) >= self._settings.max_tasks_per_chat:
                 raise self._quota_error()
+
+    @staticmethod
+    def _draft_gone() -> DraftNotFoundError:
+        return DraftNotFoundError(
+            "this request is no longer open (already confirmed or cancelled); "
+            "send it again if you still want it"
+        )
 
     def _quota_error(self) -> QuotaExceededError:
         limit = self._settings.max_tasks_per_chat

@@ -1,7 +1,8 @@
 """How long the rules parser takes per phrase: p50, p99 and max over many repetitions.
 
 Run with `uv run python benchmarks/rules_parser.py [repetitions]`. The phrases are the positive
-and negative tables of tests/test_rules.py; the target is p50 <= 1 ms. Prints figures only.
+and negative tables of tests/scheduler/parsing/test_rules.py; the target is p50 <= 1 ms.
+Prints figures only.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.errors import NotUnderstoodError
 from scheduler.parsing.rules import parse_rules
-from tests.test_rules import NEGATIVE_PHRASES, NOW, POSITIVE_CASES, TZ
+from tests.scheduler.parsing.test_rules import NEGATIVE_PHRASES, NOW, POSITIVE_CASES, TZ
 
 
 def _time_once(text: str) -> float:

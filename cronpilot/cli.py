@@ -65,7 +65,7 @@ async def _run(settings: Settings) -> int:
 
 
 def _parse_now(text: str | None, zone: str) -> datetime:
-    from scheduler.schedules.schedule import resolve_wall_time, zone_for
+    from scheduler.schedules.schedule import fixed_time_instant, zone_for
 
     if text is None:
         return datetime.now(UTC)
@@ -79,7 +79,7 @@ def _parse_now(text: str | None, zone: str) -> datetime:
         raise ConfigurationError(f"--now {text!r} is outside the years 1970 to 2999")
     if moment.tzinfo is None:
         # Wall-clock time in --tz, placed by the same DST rule as schedules.
-        return resolve_wall_time(moment, zone_for(zone))[1][0]
+        return fixed_time_instant(moment, zone_for(zone))
     return moment
 
 
@@ -103,6 +103,9 @@ async def _parse(settings: Settings, arguments: argparse.Namespace) -> int:
     try:
         request = await parser.parse(arguments.text, now=now, timezone=zone)
     except (NotUnderstoodError, ScheduleError) as error:
+        if arguments.json:
+            # A script reading stdout gets the reason too, as the one object it expects.
+            print(json.dumps({"error": f"no schedule: {error}"}, ensure_ascii=False))
         return _fail(f"no schedule: {error}", EXIT_FAILURE)
     schedule = request.schedule
     runs = [run.astimezone(schedule.zone) for run in schedule.next_runs(now, 3)]

@@ -20,7 +20,7 @@ from scheduler.schedules.schedule import (
     ParsedRequest,
     Schedule,
     canonical_zone,
-    resolve_wall_time,
+    fixed_time_instant,
     validate,
     zone_for,
 )
@@ -212,7 +212,7 @@ def _schedule_from(answer: ScheduleAnswer, zone: str, now: datetime) -> Schedule
             raise ScheduleError(f"run_at {answer.run_at!r} is not an ISO 8601 time") from None
         if run_at.tzinfo is None:
             # The same DST policy as cron: a time in a gap means the first valid instant after.
-            run_at = resolve_wall_time(run_at, zone_for(zone))[1][0]
+            run_at = fixed_time_instant(run_at, zone_for(zone))
         return Schedule(kind=TaskKind.ONCE, timezone=zone, run_at=run_at)
     if answer.kind == "interval":
         if not answer.every_seconds:

@@ -45,6 +45,7 @@ FAILURES_BEFORE_PAUSE = 3
 MEMORY_RUNS = 3
 MEMORY_CHARS = 3_000
 MAX_OUTPUT_CHARS = 50_000
+INTERNAL_ERROR = "internal error (see the bot's log)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,9 @@ class TaskRunner:
             return _failed(str(error))
         except _RunFailed as error:
             return _failed(str(error))
+        except Exception:  # a bug or a library surprise: the chat still hears of the failure
+            log.exception("run.think_crashed", task_id=task.id)
+            return _failed(INTERNAL_ERROR)
         # A model can emit NUL, which PostgreSQL cannot store; it never means anything.
         answer = answer.replace("\x00", "")
         if is_silent(answer):

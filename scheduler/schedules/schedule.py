@@ -160,13 +160,14 @@ def validate(schedule: Schedule, *, now: datetime, min_interval_seconds: int) ->
 
 
 @functools.cache
-def _zones_by_lower_name() -> dict[str, str]:
+def zone_names() -> dict[str, str]:
+    """Every IANA zone name, lowercased, to its spelling."""
     return {name.lower(): name for name in available_timezones()}
 
 
 def canonical_zone(name: str) -> str:
     """The IANA spelling of a zone name given in any case, or ScheduleError."""
-    found = _zones_by_lower_name().get(name.strip().lower())
+    found = zone_names().get(name.strip().lower())
     if found is None:
         shown = name.strip()[:64]
         raise ScheduleError(
@@ -273,6 +274,15 @@ def resolve_wall_time(
         else:
             low = middle
     return "gap", [high]
+
+
+def fixed_time_instant(wall: datetime, zone: ZoneInfo) -> datetime:
+    """When a run fixed at the naive wall-clock time `wall` in `zone` happens, in UTC.
+
+    The daylight-saving policy of fixed-time runs: in a spring-forward gap, the first valid
+    instant after it (the moment the clocks jump); in a repeated fall-back hour, the first one.
+    """
+    return resolve_wall_time(wall, zone)[1][0]
 
 
 def _check_fires(expression: CronExpression) -> None:

@@ -58,6 +58,17 @@ class Outcome:
         [line] = self.stderr.splitlines()
         return line
 
+    def json_error(self) -> str:
+        """A decline with --json: exit 1, `{"error": reason}` on stdout, the reason on stderr."""
+        assert self.status == 1
+        [line] = self.stdout.splitlines()
+        value = json.loads(line)
+        assert isinstance(value, dict)
+        assert list(value) == ["error"]
+        [reason] = self.stderr.splitlines()
+        assert reason == f"cronpilot: {value['error']}"
+        return str(value["error"])
+
 
 def clean_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     settings = {name.upper() for name in Settings.model_fields}
@@ -304,8 +315,7 @@ async def test_no_llm_never_asks_the_configured_llm(tmp_path: Path, llm: FakeLLM
         tmp_path, llm_environment(llm), DECLINED_BY_RULES, *BERLIN_NOW, "--json", "--no-llm"
     )
 
-    line = outcome.one_line_error(1)
-    assert "fortnight" in line
+    assert "fortnight" in outcome.json_error()
     assert llm.requests == []
 
 
@@ -360,8 +370,8 @@ async def test_a_failing_llm_is_couldnt_understand_right_now(tmp_path: Path, llm
         tmp_path, llm_environment(llm), DECLINED_BY_RULES, *BERLIN_NOW, "--json"
     )
 
-    line = outcome.one_line_error(1)
-    assert line.startswith("cronpilot: no schedule: I couldn't understand that right now")
-    assert "HTTP 500" in line
-    assert "sk-test" not in line
+    reason = outcome.json_error()
+    assert reason.startswith("no schedule: I couldn't understand that right now")
+    assert "HTTP 500" in reason
+    assert "sk-test" not in outcome.stdout + outcome.stderr
     assert len(llm.requests) == 1

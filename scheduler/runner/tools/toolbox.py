@@ -1,7 +1,9 @@
 """The tools a task run may call: `current_time` and `web_fetch`.
 
 A tool never raises into the run: whatever goes wrong becomes its result text, so the model can
-read the error and carry on.
+read the error and carry on. That holds for failures nobody foresaw too (a library raising
+something undocumented on a strange URL): those are logged with their traceback and the model
+hears that the tool failed.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from core.errors import CronpilotError
+from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.runner.tools.web_fetch import FetchPolicy, WebFetchError, fetch_page
 from scheduler.schedules.schedule import zone_for
+
+log = get_logger(__name__)
 
 ToolHandler = Callable[[Mapping[str, Any]], Awaitable[str]]
 
@@ -72,6 +77,9 @@ class Toolbox:
             result = await tool.handler(parsed)
         except (ToolArgumentError, WebFetchError) as error:
             return f"error: {error}"
+        except Exception as error:  # the boundary: a tool's surprise must not end the run
+            log.exception("tool.crashed", tool=name)
+            return f"error: the {name} tool failed unexpectedly ({type(error).__name__})"
         if len(result) > MAX_RESULT_CHARS:
             result = result[:MAX_RESULT_CHARS] + "\n[…cut: the result was too long]"
         return result

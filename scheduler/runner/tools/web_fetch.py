@@ -53,6 +53,13 @@ ACCEPT = (
     "application/json;q=0.9,application/xml;q=0.8,text/*;q=0.7"
 )
 _SHARED_ADDRESS_SPACE = ipaddress.IPv4Network("100.64.0.0/10")
+# Ranges Python 3.11's `is_global` still calls global: the 6to4 relay anycast prefix (RFC 7526,
+# deprecated; it reaches whichever relay is nearest) and IPv6 documentation space (RFC 9637).
+_NOT_PUBLIC_RANGES: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, str] = {
+    ipaddress.IPv4Network("192.88.99.0/24"): "a 6to4 relay anycast address",
+    ipaddress.IPv6Network("3fff::/20"): "a documentation address",
+    ipaddress.IPv6Network("2001:db8::/32"): "a documentation address",
+}
 _NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
 # What the C library's inet_aton also accepts as IPv4: 2130706433, 0x7f000001, 017700000001, 127.1.
 _LEGACY_IPV4 = re.compile(r"[0-9a-fA-FxX.]+")
@@ -140,6 +147,9 @@ def _non_public_kind(address: IPAddress) -> str | None:
         return "a multicast address"
     if isinstance(address, ipaddress.IPv4Address) and address in _SHARED_ADDRESS_SPACE:
         return "a shared (CGNAT) address"
+    for network, kind in _NOT_PUBLIC_RANGES.items():
+        if address.version == network.version and address in network:
+            return kind
     if address.is_reserved:
         return "a reserved address"
     if address.is_private:
@@ -348,7 +358,8 @@ def checked_url(url: str | httpx.URL) -> httpx.URL:
     """`url` parsed, if it is an absolute http(s) URL with a host and no user name or password."""
     try:
         parsed = httpx.URL(url)
-    except httpx.InvalidURL:
+        host = parsed.host
+    except (httpx.InvalidURL, UnicodeError, ValueError):  # IDNAError is a UnicodeError
         raise WebFetchError("refused: not a valid URL") from None
     if not parsed.scheme:
         raise WebFetchError("refused: not an absolute URL (it needs http:// or https://)")
@@ -356,7 +367,7 @@ def checked_url(url: str | httpx.URL) -> httpx.URL:
         raise WebFetchError(f"refused: {parsed.scheme}: URLs are not allowed, only http and https")
     if parsed.userinfo:  # never echoed: it may hold a password
         raise WebFetchError("refused: URLs with a user name or password are not allowed")
-    if not parsed.host:
+    if not host:
         raise WebFetchError("refused: the URL has no host")
     return parsed
 
@@ -375,6 +386,10 @@ async def _fetch(url: httpx.URL, policy: FetchPolicy, backend: PublicNetworkBack
                 raise WebFetchError(f"the connection to {url.host} failed") from None
             except (httpcore.ProtocolError, httpcore.UnsupportedProtocol, httpx.HTTPError):
                 raise WebFetchError(f"{url.host} sent an invalid HTTP response") from None
+            except (httpx.InvalidURL, UnicodeError, ValueError):
+                # httpx builds the redirect's URL before we see it; `mailto:`, `about:blank`,
+                # `data:` and broken IDNA names fail there.
+                raise WebFetchError(f"{url.host} redirected to an invalid URL") from None
             url = target
     raise WebFetchError(f"too many redirects (more than {policy.max_redirects})")
 

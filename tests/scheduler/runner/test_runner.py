@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from application.usecases import UseCases, UseCaseSettings
 from scheduler.delivery import ChatUnreachableError
 from scheduler.engine import Engine, EngineSettings
-from scheduler.llm import LiteLLMClient
+from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
 from scheduler.runner.runner import SILENT_MARKER, RunnerSettings, TaskRunner
 from scheduler.runner.tools.web_fetch import FetchPolicy
@@ -112,7 +112,12 @@ class World:
 
 
 def make_world(
-    sessions: Sessions, llm: FakeLLM, *, fetch_policy: FetchPolicy | None = None, **settings: object
+    sessions: Sessions,
+    llm: FakeLLM,
+    *,
+    fetch_policy: FetchPolicy | None = None,
+    client: LLMClient | None = None,
+    **settings: object,
 ) -> World:
     clock = FakeClock(START)
     delivery = FakeDelivery()
@@ -128,7 +133,7 @@ def make_world(
     options.update(settings)
     runner = TaskRunner(
         sessions,
-        LiteLLMClient(api_base=llm.base_url, api_key="sk-test-key-123456"),
+        client or LiteLLMClient(api_base=llm.base_url, api_key="sk-test-key-123456"),
         delivery,
         clock,
         RunnerSettings(**options),  # type: ignore[arg-type]
@@ -444,3 +449,29 @@ async def test_created_task_fires_once_across_a_restart(pg_url: str, llm: FakeLL
         "Summarize the news"
     )
     assert isinstance(TextReply("x"), TextReply)
+
+
+class _BrokenLLM:
+    """An LLM client whose library raises something nobody documented."""
+
+    async def complete(self, *args: object, **kwargs: object) -> object:
+        raise KeyError("choices")
+
+    async def warm_up(self) -> None:
+        return None
+
+
+async def test_a_run_that_crashes_unexpectedly_is_reported_and_counted(
+    sessions: Sessions, llm: FakeLLM
+) -> None:
+    world = make_world(sessions, llm, client=_BrokenLLM())  # type: ignore[arg-type]
+    task = await world.task()
+    run = await world.run(task)
+    assert run.status is RunStatus.FAILED
+    assert run.error == "internal error (see the bot's log)"
+    assert world.delivery.failures == [(task.id, "internal error (see the bot's log)")]
+    assert run.delivered_message_id == world.delivery.next_message_id
+    async with sessions() as session:
+        stored = await tasks.get(session, task.id)
+    assert stored is not None
+    assert stored.consecutive_failures == 1

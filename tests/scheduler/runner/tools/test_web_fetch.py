@@ -460,6 +460,11 @@ def test_policy_rejects_nonsense() -> None:
         ("example.com/page", "refused: not an absolute URL (it needs http:// or https://)"),
         ("http:///no-host", "refused: the URL has no host"),
         ("http://[::1", "refused: not a valid URL"),
+        ("https://xn--/", "refused: not a valid URL"),
+        ("https://xn--a.com/", "refused: not a valid URL"),
+        ("mailto:me@example.com", "refused: mailto: URLs are not allowed, only http and https"),
+        ("about:blank", "refused: about: URLs are not allowed, only http and https"),
+        ("data:text/plain,hi", "refused: data: URLs are not allowed, only http and https"),
     ],
 )
 async def test_bad_urls_are_refused(url: str, message: str) -> None:
@@ -513,6 +518,10 @@ async def test_loopback_is_refused_without_the_allow_rule(site: Site) -> None:
         ("http://[fec0::1]/", "refused: fec0::1 is a site-local address"),
         ("http://[ff02::1]/", "refused: ff02::1 is a multicast address"),
         ("http://[::5db8:d70e]/", "refused: ::5db8:d70e is a reserved address"),  # IPv4-compat
+        ("http://192.88.99.1/", "refused: 192.88.99.1 is a 6to4 relay anycast address"),
+        ("http://[3fff::1]/", "refused: 3fff::1 is a documentation address"),
+        ("http://[3fff:fff:ffff::1]/", "refused: 3fff:fff:ffff::1 is a documentation address"),
+        ("http://[2001:db8::1]/", "refused: 2001:db8::1 is a documentation address"),
     ],
 )
 async def test_non_public_literal_addresses_are_refused(url: str, message: str) -> None:
@@ -530,6 +539,7 @@ async def test_non_public_literal_addresses_are_refused(url: str, message: str) 
         ("64:ff9b::a9fe:a9fe", "169.254.169.254, a link-local address"),  # NAT64
         ("2002:a00:1::", "10.0.0.1, a private address"),  # 6to4
         ("2001:0:4136:e378:8000:63bf:80ff:fffe", "127.0.0.1, a loopback address"),  # Teredo
+        ("2002:c058:6301::", "192.88.99.1, a 6to4 relay anycast address"),  # 6to4 of the relay
     ],
 )
 async def test_ipv6_forms_embedding_non_public_ipv4_are_refused(
@@ -623,6 +633,10 @@ async def test_redirect_to_a_loopback_port_that_is_not_allowed_is_refused(
         ("file:///etc/passwd", "refused: file: URLs are not allowed, only http and https"),
         ("gopher://127.0.0.1:70/", "refused: gopher: URLs are not allowed, only http and https"),
         ("http://[::1", "127.0.0.1 sent an invalid HTTP response"),
+        ("mailto:someone@example.com", "127.0.0.1 redirected to an invalid URL"),
+        ("about:blank", "127.0.0.1 redirected to an invalid URL"),
+        ("data:text/plain,hi", "127.0.0.1 redirected to an invalid URL"),
+        ("https://xn--/", "127.0.0.1 redirected to an invalid URL"),
     ],
 )
 async def test_redirect_to_a_bad_url_is_refused(site: Site, target: str, message: str) -> None:

@@ -1,0 +1,194 @@
+"""The rules parser: the English phrases people really type, turned into a schedule and a prompt.
+
+No LLM is involved and nothing is guessed: whatever is not fully understood is declined with
+`NotUnderstoodError`, whose text is a short reason meant for the user (the LLM parser may then try).
+
+How it works. The text is copied into a lowercase "scan" of the same length (URLs and e-mail
+addresses masked so nothing inside them is read as a schedule). Small matchers, in a fixed order,
+each look for one kind of schedule phrase (zone, "in 2 hours", "every 15 minutes", "from 9 to 17",
+"the first monday of the month", dates, "on the 15th", "daily"/"monthly", "tomorrow", day names,
+"every morning", clock times), record what they found and claim the characters they used. What is
+left is the prompt. Before building the schedule, the leftovers are checked: a schedule-like word
+that no matcher claimed (a day or month name, "every", a clock time, "daily", "until", ...) means
+the message was not fully understood, so it is declined rather than scheduled wrongly.
+
+Decisions (the product contract is PRODUCT.md, "Scheduling semantics"):
+
+- Cron output is standard Vixie cron read in the schedule's zone, in canonical form: numbers, not
+  names; runs of three or more consecutive values as ranges (`1-5`), other sets as lists (`0,6`);
+  `*` for "every"; `* * * * *` for every minute and `0 * * * *` for every hour (not `*/1`).
+- Times: `9am`, `9 am`, `9 a.m.`, `9:30`, `09:30`, `9:30pm`, `9.30pm`, `18:30`, `9 o'clock`,
+  `nine pm`, noon/midday (12:00), midnight (00:00). A bare hour is only read as a time after
+  "at"/"@" (or inside "from 9 to 17" / "between 9 and 17") and means that hour on the 24-hour
+  clock: "at 9" is 09:00, "at 17" is 17:00. `9.30` without am/pm is declined (ambiguous); so are
+  25:00, 9:75, 13pm, 0am, and a list or window that mixes bare hours with am/pm ("from 9am to 5").
+- Parts of day: morning 08:00, afternoon 14:00, evening 18:00, night/tonight 21:00. With a clock
+  time the part of day must agree: an hour 1-11 written without am/pm and without a leading zero
+  is moved to the afternoon/evening when the words say so ("tonight at 8" is 20:00, "each evening
+  at 6:30" is 18:30, but "every evening at 06:30" is declined); any other disagreement
+  ("tomorrow morning at 9pm", "tonight at 1") is declined. Accepted hours: morning 04-11,
+  afternoon 12-17, evening 16-23, night 18-23.
+- Days without a time run at 09:00, recurring or one-shot ("every monday", "tomorrow").
+  "today" with no time at all is declined (which time?).
+- Several times in one cron only when they form a grid: "at 9 and 17" is `0 9,17`, "at 9:00 and
+  9:30" is `0,30 9`; "at 9 and 17:30" is declined (`0,30 9,17` would fire four times).
+- "every weekend", "on weekends", "weekends" all mean Saturday and Sunday (`0,6`).
+  "on monday" (singular) is a one-shot; "mondays", "every monday", or two or more days
+  ("on monday and thursday", "mon, wed and fri", "mon-fri") repeat. Day ranges may wrap
+  ("fri-mon" is `0,1,5,6`).
+- Periods: every N minutes is `*/N` when N divides 60 (N < 60), otherwise an interval of N*60 s
+  counted from now (so "every 60 minutes" is an interval, "every hour"/"hourly" is `0 * * * *`);
+  every N hours is `0 */N` when N divides 24 (N < 24), otherwise an interval; every N seconds is
+  an interval (the validator applies the minimum); every N days or weeks (N > 1) is an interval
+  from now, declined with a time of day (a fixed time every N days cannot be exact in cron, and
+  an interval drifts by an hour at each DST change). "every 1 day" is "every day" and
+  "every 1 week"/"weekly"/"every week" with a day ("weekly on monday") is that day; "weekly" with
+  no day and no time is an interval of 7 days from now, with a time but no day it is declined.
+  A period can be limited to days ("every 30 minutes on weekdays" is `*/30 * * * 1-5`) only when
+  it is a cron.
+- Windows: hour steps include the end hour ("every hour from 9 to 17" is `0 9-17`, "every 2
+  hours from 8 to 20" is `0 8-20/2`; the minute of the start is kept: "every hour from 9:30 to
+  17" is `30 9-16`); minute steps exclude it ("every 30 minutes between 9am and 5pm" is
+  `*/30 9-16`, last run 16:30) and need whole-hour bounds and a step dividing 60. Windows across
+  midnight are declined. A window without a period is declined.
+- Monthly: "monthly"/"every month" alone is the 1st at 09:00; "on the 1st and 15th of every month"
+  is `1,15`; "the last day of the month" is `L`; "the first monday of every month" is `1#1`, up to
+  "fifth" (`#5`, skips months without one). "of the month" counts as "every month". A day of the
+  month or an n-th weekday without any "every month"/"monthly" is declined (once or monthly?),
+  "every second tuesday" or "every 2nd day" without "of the month" is declined (could be
+  fortnightly / every other day), and "the last
+  friday of the month" is declined (our cron has no `5L`). Days 29-31 are taken literally (they
+  skip shorter months; the confirmation card shows the next runs).
+- Yearly: "every year on March 3", "every December 24", "annually on 1 jan", "on march 3 every
+  year" give `M H D Mo *`. February 29 is accepted (runs in leap years).
+- One-shots: "today/tonight/this evening" must still be ahead ("that time has already passed
+  today"); "next monday" is the coming Monday, in 7 days if today is Monday; "on friday"/"friday"
+  is the coming Friday, today if today is Friday and the time is still ahead, else in 7 days;
+  "this friday" is the same except that a passed time today is declined; "the day after tomorrow"
+  is supported; a date without a year is this year if still ahead, else the next year in which
+  the date exists; a date with a year must be ahead; "Thursday, December 24" is checked for
+  agreement; a time alone ("at 8pm") is today if still ahead, else tomorrow.
+- "in N seconds/minutes/hours/days/weeks" (also "in an hour and a half", "in 1 hour and 30
+  minutes", "in half an hour", "N minutes from now") is the exact instant now + N of elapsed
+  time, computed in UTC, so DST does not shift it. "in 3 days at 9" is the calendar day three days
+  from today at 09:00.
+- A local time that falls in a spring-forward gap moves to the first valid instant after it
+  (02:30 -> 03:00); in the repeated fall-back hour the first occurrence is used.
+- Zones: "<city> time" / "in <city> time" where the city is the last part of an IANA name
+  (underscores as spaces, case-insensitive, regions Africa ... Pacific only, so legacy names like
+  "US/Pacific" are not cities; a few English words such as "christmas", "wake", "north" are not
+  cities either), full IANA names anywhere ("Europe/Berlin"), "UTC"/"GMT" after a time or as
+  "in UTC"/"UTC time", and "Z" right after a time ("18:00Z"). "local time"/"my time" means the
+  chat's zone. "9am EST", "UTC+2", an unknown "in Foo time" or "at 9 Foo time" are declined,
+  and so is a city right after a time without "time" ("at 9 Berlin": a zone or a place?).
+  The text's zone is the schedule's zone and the times are read in it.
+- Explicit cron: when the first five whitespace-separated tokens all look like cron fields (the
+  minute and hour fields numeric), they are passed through unchanged with source "cron" and the
+  rest is the prompt (zone phrases in it still apply). The Vixie macros (@daily, @hourly, ...)
+  at the start are accepted as well and written out as five fields.
+- The prompt is the text without the schedule phrases. Fragments made only of punctuation are
+  dropped, a schedule set off by commas on both sides takes one comma with it, empty brackets go,
+  punctuation left dangling at either end is removed (a final "." or "!" that belongs to the
+  user's sentence stays, a final "?" always stays), runs of spaces become one (line breaks are
+  kept), and the first letter is capitalised. Nothing else is rewritten.
+- Frequency adjectives are part of the prompt when a determiner precedes them ("my daily
+  briefing", "the weekly report"). Otherwise "daily" (and hourly/weekly/monthly/yearly/annually/
+  nightly/everyday) is a schedule when it is the first word ("Daily news at 9": daily at 9,
+  prompt "News") or ends a phrase (followed by punctuation, the end, a time, or "at"/"on"/...);
+  elsewhere ("summarize daily news every morning") it is declined as ambiguous.
+- "today"/"tomorrow"/"tonight" after "for"/"of"/"about" or with "'s" belong to the prompt
+  ("tomorrow's weather", "the news for today").
+- Words that change the meaning of a schedule next to it are declined rather than ignored:
+  "until", "except", "but not", "starting", "before", "after", "around", "or", "during",
+  "for 2 weeks", "for an hour", "every other", "twice a day", "in Paris" right after a time, and
+  a number right after a schedule phrase ("every day 10 UTC", "every monday 5 tips").
+- Still declined, as not worth the risk: "9 to 5" without "from", "at 9.30", "12 noon",
+  "half past nine", numeric dates other than ISO ("12/31", "31.12.2026"), "in 2 months", and
+  "today"/"tomorrow" inside a repeating task's prompt unless written "for tomorrow"/"tomorrow's".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Final, Literal
+
+from core.errors import NotUnderstoodError
+from scheduler.parsing.rules.build import build_schedule
+from scheduler.parsing.rules.dates import match_dates, match_month_days
+from scheduler.parsing.rules.days import (
+    match_days,
+    match_frequency_words,
+    match_nth_weekdays,
+    match_relative_days,
+)
+from scheduler.parsing.rules.explicit_cron import explicit_cron
+from scheduler.parsing.rules.intervals import match_offsets, match_periods
+from scheduler.parsing.rules.leftovers import check_leftovers
+from scheduler.parsing.rules.prompt import prompt_of
+from scheduler.parsing.rules.scan import NO_SCHEDULE, Found, Text, When
+from scheduler.parsing.rules.times import match_parts_of_day, match_times, match_windows
+from scheduler.parsing.rules.zones import (
+    AFTER_TIME_ZONE_RE,
+    ZONE_ALIASES,
+    match_zone,
+    set_zone,
+)
+from scheduler.schedules.schedule import ParsedRequest, Schedule, canonical_zone, zone_for
+from storage.records import TaskKind
+
+__all__ = ["parse_rules"]
+
+_MATCHERS: Final[tuple[Callable[[Text, Found], None], ...]] = (
+    match_zone,
+    match_offsets,
+    match_dates,
+    match_periods,
+    match_windows,
+    match_nth_weekdays,
+    match_month_days,
+    match_frequency_words,
+    match_relative_days,
+    match_days,
+    match_parts_of_day,
+    match_times,
+)
+
+
+def parse_rules(text: str, *, now: datetime, timezone: str) -> ParsedRequest:
+    """The schedule and task prompt in `text`, or NotUnderstoodError with a reason for the user.
+
+    `now` must be aware; `timezone` is the chat's IANA zone, used unless the text names another.
+    Raises ValueError for a naive `now` and ScheduleError for an unknown `timezone` (both are
+    the caller's mistakes, not the user's).
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    chat_zone = canonical_zone(timezone)
+    message = Text(text)
+    found = Found()
+    source: Literal["rules", "cron"]
+    cron = explicit_cron(message)
+    if cron is not None:
+        alias = AFTER_TIME_ZONE_RE.match(message.scan, message.spans[0][1])
+        if alias is not None and alias.group("alias") and not alias.group("offset"):
+            # "0 9 * * 1-5 UTC summarize HN"
+            set_zone(found, ZONE_ALIASES[alias.group("alias")])
+            message.claim(alias.start("alias"), alias.end("alias"))
+        match_zone(message, found)
+        schedule = Schedule(kind=TaskKind.CRON, timezone=found.zone or chat_zone, cron=cron)
+        source = "cron"
+    else:
+        for matcher in _MATCHERS:
+            matcher(message, found)
+        check_leftovers(message)
+        if not found.schedule_words:
+            raise NotUnderstoodError(NO_SCHEDULE)
+        zone_name = found.zone or chat_zone
+        zone = zone_for(zone_name)
+        schedule = build_schedule(found, When(zone_name, zone, now.astimezone(zone)))
+        source = "rules"
+    prompt = prompt_of(message)
+    if not prompt:
+        raise NotUnderstoodError("I understood when, but not what to do then.")
+    return ParsedRequest(schedule=schedule, prompt=prompt, source=source)

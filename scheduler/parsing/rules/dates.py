@@ -1,0 +1,122 @@
+"""Calendar dates and days of the month, and the one-time instants they name."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Final
+
+from core.errors import NotUnderstoodError
+from scheduler.parsing.rules.scan import Date, Found, Text, When, render_numbers
+from scheduler.parsing.rules.vocabulary import MONTH_SUFFIX, MONTH_TITLES, MONTH_WORD, MONTHS
+
+_YEAR = r"(?:,?\s+(?P<year>[0-9]{4})(?![0-9:]))?"
+_DATE_ISO_RE: Final = re.compile(
+    r"(?:\bon\s+)?(?<![\w.:/-])(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})"
+    r"(?![\w:/-])"
+)
+_DATE_MONTH_DAY_RE: Final = re.compile(
+    rf"(?:\b(?P<every>every|each)\s+|\bon\s+)?(?:\bthe\s+)?\b(?P<month>{MONTH_WORD})\.?\s*"
+    r"(?:the\s+)?(?P<day>[0-9]{1,2})(?:st|nd|rd|th)?"
+    r"(?![0-9]|[:.][0-9]|\s?(?:[ap]\.?m\b|o'?clock|%)|[a-z])" + _YEAR
+)
+_DATE_DAY_MONTH_RE: Final = re.compile(
+    rf"(?:\b(?P<every>every|each)\s+|\bon\s+)?(?:\bthe\s+)?(?<![\w:.#])(?P<day>[0-9]{{1,2}})"
+    rf"(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{MONTH_WORD})\.?" + _YEAR
+)
+_MONTH_DAY_ITEM = r"(?:[0-9]{1,2}(?:st|nd|rd|th)?|first|last(?:\s+day)?)"
+_MONTH_DAYS_RE: Final = re.compile(
+    r"(?:\b(?P<pre>on|every|each)\s+)?(?:\b(?P<the>the)\s+)?(?<![\w:.])"
+    rf"(?P<items>{_MONTH_DAY_ITEM}(?:(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*)(?:the\s+)?"
+    rf"{_MONTH_DAY_ITEM}){{0,9}})\b(?![:.][0-9])(?P<day_word>\s+day\b)?" + MONTH_SUFFIX
+)
+_MONTH_DAY_PART_RE: Final = re.compile(
+    r"(?P<number>[0-9]{1,2})(?P<suffix>st|nd|rd|th)?|(?P<first>first)|(?P<last>last)"
+)
+
+
+def match_dates(text: Text, found: Found) -> None:
+    for pattern in (_DATE_ISO_RE, _DATE_MONTH_DAY_RE, _DATE_DAY_MONTH_RE):
+        for match in pattern.finditer(text.scan):
+            groups = match.groupdict()
+            if pattern is _DATE_DAY_MONTH_RE and text.word_before(match.start()) == "at":
+                continue  # "at 9 may ..." is a time
+            month = groups["month"]
+            month_number = MONTHS[month] if month in MONTHS else int(month)
+            year = int(groups["year"]) if groups["year"] else None
+            every = groups.get("every") is not None
+            if every and year is not None:
+                raise NotUnderstoodError("A date with a year happens once, not every year.")
+            value = Date(year, month_number, int(groups["day"]), every)
+            found.put("date", value, "a date")
+            text.claim(match.start(), match.end())
+
+
+def match_month_days(text: Text, found: Found) -> None:
+    for match in _MONTH_DAYS_RE.finditer(text.scan):
+        monthly = match.group("of_month") is not None
+        pre, the = match.group("pre"), match.group("the")
+        days: list[int] = []
+        last = False
+        loose_number = False  # "15" without "th": fine after "on the", else too vague
+        for part in _MONTH_DAY_PART_RE.finditer(match.group("items")):
+            if part.group("last"):
+                last = True
+            elif part.group("first"):
+                days.append(1)
+            else:
+                days.append(int(part.group("number")))
+                loose_number = loose_number or part.group("suffix") is None
+        suffixed = any(char.isdigit() for char in match.group("items")) and not loose_number
+        if not (
+            monthly  # "the 15th of every month", "the first of the month"
+            or (pre and the)  # "on the 15", "on the first"
+            or (suffixed and (pre or the))  # "on 15th", "the 15th"
+            or (match.group("day_word") and the)  # "the last day"
+        ):
+            continue  # "15", "the 2 top stories", "first": not a day of the month
+        if last and days:
+            raise NotUnderstoodError("I can't mix “the last day” with other days of the month.")
+        if any(not 1 <= day <= 31 for day in days):
+            raise NotUnderstoodError("A month has days 1 to 31.")
+        field = "L" if last else render_numbers(set(days), range(1, 32))
+        found.put("month_days", field, "a day of the month")
+        # Only "of the month" (or "monthly" elsewhere) makes it monthly: "every 2nd day" is not.
+        found.monthly = found.monthly or monthly
+        text.claim(match.start(), match.end())
+
+
+def date_once(value: Date, clock: tuple[int, int], when: When) -> datetime:
+    if value.year is not None:
+        try:
+            day = date(value.year, value.month, value.day)
+        except ValueError as error:
+            raise NotUnderstoodError(f"There is no {_shown_date(value)}.") from error
+        run_at = when.at(day, clock)
+        if run_at <= when.now:
+            raise NotUnderstoodError("That date has already passed.")
+        return run_at
+    check_date_exists(value)
+    # This year if still ahead, else the next year that has the date (February 29).
+    for year in range(when.now.year, min(when.now.year + 9, 10_000)):
+        try:
+            day = date(year, value.month, value.day)
+        except ValueError:
+            continue
+        run_at = when.at(day, clock)
+        if run_at > when.now:
+            return run_at
+    raise NotUnderstoodError("That date is too far in the future.")
+
+
+def check_date_exists(value: Date) -> None:
+    try:
+        date(2000, value.month, value.day)  # a leap year: February 29 exists
+    except ValueError as error:
+        raise NotUnderstoodError(f"There is no {_shown_date(value)}.") from error
+
+
+def _shown_date(value: Date) -> str:
+    if 1 <= value.month <= 12:
+        return f"{MONTH_TITLES[value.month]} {value.day}"
+    return f"month {value.month}"

@@ -1,0 +1,195 @@
+"""Day phrases: weekday names and groups, "tomorrow", "daily", "the first monday"."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from core.errors import NotUnderstoodError
+from scheduler.parsing.rules.scan import CLAIMED, WORD_AFTER_RE, Found, Text
+from scheduler.parsing.rules.vocabulary import (
+    DAY_FORMS,
+    DAY_GROUP,
+    DAY_WORD,
+    DETERMINERS,
+    MONTH_SUFFIX,
+    ORDINALS,
+    PART_OF_DAY,
+    alternation,
+)
+
+# Before a day name these make it something we don't schedule ("last monday", "every other").
+_NOT_BEFORE_A_DAY: Final = frozenset(
+    {"last", "past", "previous", "other", "first", "second", "third", "fourth", "fifth", "1st",
+     "2nd", "3rd", "4th", "5th"}
+)  # fmt: skip
+
+# Words that may follow "daily" (& co.) when it closes a schedule phrase: "daily at 9".
+_FREQUENCY_FOLLOWERS: Final = frozenset(
+    {"at", "on", "in", "from", "between", "and", "until", "till", "starting", "except", "around",
+     "by", "before", "after", "every", "each"}
+)  # fmt: skip
+_NTH_WEEKDAY_RE: Final = re.compile(
+    r"(?:\b(?P<pre>on|every|each)\s+)?(?:\b(?:the|every|each)\s+)?"
+    rf"\b(?P<ordinal>{alternation(ORDINALS)})\s+(?P<day>{DAY_WORD})(?!')" + MONTH_SUFFIX
+)
+_FREQUENCY_RE: Final = re.compile(
+    r"\b(?P<daily>(?:every|each)\s+(?:single\s+)?day)\b"
+    r"|\b(?P<weekly>(?:every|each)\s+week)\b"
+    r"|\b(?P<monthly>(?:every|each)\s+month)\b"
+    r"|\b(?P<yearly>(?:every|each)\s+year)\b"
+    r"|(?:@|\b)(?P<word>daily|everyday|weekly|monthly|yearly|annually|nightly)\b"
+)
+_RELATIVE_DAY_RE: Final = re.compile(
+    r"\b(?:(?P<after_tomorrow>(?:the\s+)?day\s+after\s+tomorrow)|(?P<tomorrow>tomorrow|tmrw)"
+    rf"|(?P<today>today)|(?P<tonight>tonight)|this\s+(?P<this>morning|afternoon|evening))\b(?!')"
+    rf"(?:\s+(?:in\s+the\s+)?(?P<part>{PART_OF_DAY})\b(?!'))?"
+)
+_DAY_ITEM = rf"(?:{DAY_WORD}(?:\s*(?:-|\bto\b|\bthrough\b|\bthru\b)\s*{DAY_WORD})?|{DAY_GROUP})"
+_DAY_SEPARATOR = r"(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*|\s*/\s*)(?:(?:on|every|each)\s+)?"
+_DAYS_RE: Final = re.compile(
+    r"(?:\b(?P<pre>on\s+every|on\s+each|every|each|on|from|next|this\s+coming|this|coming|at)"
+    r"\s+)?"
+    rf"(?P<days>{_DAY_ITEM}(?:{_DAY_SEPARATOR}{_DAY_ITEM}){{0,6}})(?!')"
+    rf"(?:\s+(?:in\s+the\s+)?(?P<part>{PART_OF_DAY})(?P<parts>s)?\b(?!'))?"
+)
+_DAY_PART_RE: Final = re.compile(
+    rf"(?P<first>{DAY_WORD})(?:\s*(?:-|\bto\b|\bthrough\b|\bthru\b)\s*(?P<last>{DAY_WORD}))?"
+    rf"|(?P<group>{DAY_GROUP})"
+)
+
+
+def match_nth_weekdays(text: Text, found: Found) -> None:
+    for match in _NTH_WEEKDAY_RE.finditer(text.scan):
+        ordinal = ORDINALS[match.group("ordinal")]
+        monthly = match.group("of_month") is not None
+        if ordinal == -1:
+            if monthly or match.group("pre"):
+                raise NotUnderstoodError(
+                    "I can't schedule “the last <weekday> of the month” exactly; "
+                    "try e.g. “the 4th friday of every month” if that is what you mean."
+                )
+            continue  # "last friday" is in the past: left for the leftover check
+        weekday = DAY_FORMS[match.group("day")].weekday
+        found.put("nth_weekday", (weekday, ordinal), "a weekday of the month")
+        found.monthly = found.monthly or monthly
+        text.claim(match.start(), match.end())
+
+
+def match_frequency_words(text: Text, found: Found) -> None:
+    for match in _FREQUENCY_RE.finditer(text.scan):
+        word = match.group("word")
+        if word is not None:
+            if not closes_phrase(text, match.start("word"), match.end("word")):
+                continue
+            kind = {"everyday": "daily", "annually": "yearly", "nightly": "daily"}.get(word, word)
+            if word == "nightly":
+                found.put("part_of_day", "night", "a part of the day")
+        else:
+            kind = next(name for name in ("daily", "weekly", "monthly", "yearly") if match[name])
+        setattr(found, kind, True)
+        found.schedule_words = True
+        text.claim(match.start(), match.end())
+
+
+def closes_phrase(text: Text, start: int, end: int) -> bool:
+    """Whether "daily" (or hourly, weekly ...) here is a schedule, not an adjective."""
+    if text.word_before(start) in DETERMINERS:
+        return False  # "my daily briefing"
+    if not text.scan[:start].strip(" \t,;:.!-*_\"'" + CLAIMED):
+        return True  # the first word: "Daily news at 9", "Monthly: pay rent"
+    following = text.scan[end : end + 40].lstrip(" ")
+    if not following or not following[0].isalpha():
+        return True  # end, punctuation, a time, a claimed phrase
+    word = WORD_AFTER_RE.match(following)
+    return word is not None and word.group(1) in _FREQUENCY_FOLLOWERS
+
+
+def match_relative_days(text: Text, found: Found) -> None:
+    for match in _RELATIVE_DAY_RE.finditer(text.scan):
+        if text.word_before(match.start()) in ("for", "of", "about"):
+            continue  # "the news for today" is the prompt's business
+        part = match.group("part")
+        if match.group("after_tomorrow"):
+            day = 2
+        elif match.group("tomorrow"):
+            day = 1
+        else:
+            day = 0
+            if match.group("tonight"):
+                if part is not None:
+                    continue
+                part = "night"
+            elif match.group("this"):
+                if part is not None:
+                    continue
+                part = match.group("this")
+        found.put("relative_day", day, "a day")
+        if part is not None:
+            found.put("part_of_day", part, "a part of the day")
+        text.claim(match.start(), match.end())
+
+
+def match_days(text: Text, found: Found) -> None:
+    for match in _DAYS_RE.finditer(text.scan):
+        pre = " ".join(match.group("pre").split()) if match.group("pre") else None
+        start = match.start() if pre is not None else match.start("days")
+        if pre is None and text.word_before(start) in _NOT_BEFORE_A_DAY:
+            continue  # "last monday", "every other monday": left for the leftover check
+        weekdays: set[int] = set()
+        plural = group = ranged = False
+        items = 0
+        for part in _DAY_PART_RE.finditer(match.group("days")):
+            items += 1
+            if part.group("group"):
+                group = True
+                name = re.sub(r"\s", "", part.group("group"))
+                plural = plural or name.endswith("s")
+                weekend = name.startswith("weekend")
+                weekdays |= {0, 6} if weekend else {1, 2, 3, 4, 5}
+                continue
+            first = DAY_FORMS[part.group("first")]
+            plural = plural or first.plural
+            if part.group("last") is None:
+                weekdays.add(first.weekday)
+                continue
+            ranged = True
+            last = DAY_FORMS[part.group("last")]
+            plural = plural or last.plural
+            span = (last.weekday - first.weekday) % 7
+            weekdays |= {(first.weekday + step) % 7 for step in range(span + 1)}
+        part_of_day = match.group("part")
+        several = items > 1 or ranged
+        claim_start = start
+        if pre in ("every", "each", "on every", "on each"):
+            recurring = True
+        elif pre in ("next", "this", "coming", "this coming"):
+            if several or plural or group:
+                raise NotUnderstoodError(f"“{pre} …” names one day; I can't repeat that.")
+            recurring = False
+        elif pre == "from":
+            if not (ranged and items == 1):
+                continue  # "from monday" is a start date: declined by the leftover check
+            recurring = True
+        elif several or plural or match.group("parts"):
+            recurring = True
+        elif group:
+            if pre not in ("on", "at") and part_of_day is None:
+                continue  # a bare "weekday" is just a word
+            recurring = True
+        else:
+            one = DAY_FORMS[match.group("days").split()[0]]
+            if not one.full and pre != "on":
+                continue  # "sun", "sat", "wed" alone are English words
+            recurring = False
+            if pre == "at":
+                claim_start = match.start("days")  # "at monday": the "at" stays and is declined
+        if recurring:
+            found.put("weekdays", frozenset(weekdays), "days of the week")
+        else:
+            mode = "next" if pre == "next" else "this" if pre in ("this", "this coming") else "on"
+            (weekday,) = weekdays
+            found.put("weekday_once", (weekday, mode), "a day of the week")
+        if part_of_day is not None:
+            found.put("part_of_day", part_of_day, "a part of the day")
+        text.claim(claim_start, match.end())

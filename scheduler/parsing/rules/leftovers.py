@@ -1,0 +1,117 @@
+"""What the matchers left behind.
+
+Schedule-like words there mean the message was not fully understood.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from core.errors import NotUnderstoodError
+from scheduler.parsing.rules.scan import Text
+from scheduler.parsing.rules.vocabulary import (
+    DETERMINERS,
+    HOUR_WORDS,
+    MERIDIEM,
+    MONTH_WORD,
+    WEEKDAYS,
+    alternation,
+)
+
+# Right before a schedule phrase these change its meaning ("until friday", "not on mondays").
+_MODIFIERS_BEFORE: Final = frozenset(
+    {"about", "after", "around", "at", "before", "beginning", "between", "but", "by", "each",
+     "every", "except", "excluding", "fifth", "first", "fourth", "from", "in", "last", "near",
+     "never", "next", "not", "on", "or", "other", "past", "previous", "second", "since",
+     "starting", "than", "third", "till", "til", "until", "within"}
+)  # fmt: skip
+
+# Right after a schedule phrase these do ("at 9 or 10", "tomorrow until 5", "at 9 sharp").
+_MODIFIERS_AFTER: Final = frozenset(
+    {"after", "around", "at", "before", "beginning", "between", "but", "each", "earliest",
+     "during", "every", "except", "excluding", "from", "in", "ish", "later", "latest", "on",
+     "onward", "onwards", "or", "outside", "sharp", "since", "starting", "through", "thru",
+     "till", "til", "until", "week", "while", "within"}
+)  # fmt: skip
+_TOKEN_END_RE: Final = re.compile(r"\s|$")
+
+# Right after a schedule phrase: "for 2 weeks", "9-17", "or so".
+# Right after a schedule phrase: "for 2 weeks", "for an hour", or a number ("every day 10 UTC",
+# "every hour 9-17"): a number there is too likely a time or a range we did not read.
+_AFTER_PHRASE_RE: Final = re.compile(
+    r"\s*(?:for\s+(?:the\s+next\s+)?(?:[0-9]+|a|an|one|two|three|four|five|six|seven|eight|nine"
+    r"|ten)\s+(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|times?)\b|[0-9])"
+)
+
+# Schedule-like words left in the prompt mean we did not understand the whole schedule.
+_LEFTOVER_RES: Final = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"\bevery\b(?:\s+[a-z0-9']+)?",
+        r"\beach\s+(?:day|week|month|year|hour|minute|morning|afternoon|evening|night|weekday"
+        rf"|weekend|other|time|{alternation(name for name, _ in WEEKDAYS)})",
+        rf"\b(?:{alternation(name for name, _ in WEEKDAYS)})s?\b(?!')",
+        r"\b(?:weekdays?|weekends|workdays?|business\s+days?|working\s+days?)\b",
+        r"\b(?:on|at|this|next|the)\s+weekend\b",
+        r"\b(?:next|this|coming)\s+(?:week|month|year)\b",
+        rf"\b{MONTH_WORD}\.?\s*(?:the\s+)?[0-9]",
+        rf"(?<![\w.:])[0-9]{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_WORD}",
+        r"\b(?:in|on|every|each|of|until|till|from|since|before|after|next|this|by|during)\s+"
+        r"(?:january|february|april|june|july|august|september|october|november|december)\b",
+        r"[0-9]{1,2}:[0-9]{2}",
+        r"\bat\s+[0-9]{1,2}\.[0-9]{2}\b",  # "at 9.30" could be a price; 9:30 or 9.30pm is a time
+        rf"(?<![\w.])[0-9]{{1,2}}(?:[.:][0-9]{{2}})?\s?{MERIDIEM}",
+        r"\bo'?clock\b",
+        r"\b(?:noon|midday|midnight)\b",
+        r"\b(?:at|by|before|after|until|till|around)\s+[0-9]{1,2}(?![0-9%]|[.,][0-9])",
+        rf"\bat\s+(?:{alternation(HOUR_WORDS)})\b",
+        r"\b(?:once|twice|thrice|[0-9]+\s+times)\s+(?:a|an|per|every|each)\b",
+        r"\b(?:fortnight|fortnightly|biweekly|bi-weekly|quarterly|semi-?annually|bimonthly)\b",
+        r"\b(?:except|excluding)\b",
+        r"\bbut\s+not\b",
+        r"\b(?:in|within|after)\s+(?:[0-9]+|an?|half\s+an?)\s*(?:secs?|seconds?|mins?|minutes?"
+        r"|hours?|hrs?|days?|weeks?|months?|years?)\b",
+        r"\b(?:starting|beginning)\s+(?:from|on|at|in|next|this|tomorrow|today|tonight|now)\b",
+        r"\bend\s+of\s+(?:the\s+)?(?:month|week|year|day)\b",
+        r"\bat\s+(?:lunch|lunchtime|dinner|dinnertime|breakfast|bedtime|dawn|dusk|sunrise"
+        r"|sunset)\b",
+        r"\bon\s+(?:the\s+)?[0-9]{1,2}(?:st|nd|rd|th)?\b",
+        r"(?<![\w.:#])[0-9]{1,2}(?:st|nd|rd|th)\b",
+        r"(?<![\w./])[0-9]{1,2}/[0-9]{1,2}(?:/[0-9]{2,4})?(?![\w/])",
+        r"(?<![\w.])[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{2,4}(?![\w.])",
+        r"\b(?:utc|gmt)\s*[+-]\s*[0-9]",
+        r"\b(?:from|between)\s+[0-9]{1,2}(?::[0-9]{2})?\s*(?:-|to|and|until|till)\s*[0-9]",
+        r"(?<![\w.:])[0-9]{1,2}\s+(?:to|until|till)\s+[0-9]{1,2}(?![0-9])",
+    )
+)
+_FREQUENCY_WORD_RE: Final = re.compile(
+    r"\b(?:hourly|daily|nightly|weekly|monthly|yearly|annually|everyday)\b"
+)
+
+
+def check_leftovers(text: Text) -> None:
+    for pattern in _LEFTOVER_RES:
+        match = pattern.search(text.scan)
+        if match is not None:
+            raise _not_sure(text, match.start(), match.end())
+    for match in _FREQUENCY_WORD_RE.finditer(text.scan):
+        if text.word_before(match.start()) not in DETERMINERS:
+            raise _not_sure(text, match.start(), match.end())
+    for start, end in text.spans:
+        before = text.word_before_match(start)
+        if before is not None and before.group(1) in _MODIFIERS_BEFORE:
+            raise _not_sure(text, before.start(1), end)
+        after = text.word_after_match(end)
+        if after is not None and after.group(1) in _MODIFIERS_AFTER:
+            raise _not_sure(text, start, after.end(1))
+        phrase = _AFTER_PHRASE_RE.match(text.scan, end)
+        if phrase is not None:
+            token_end = _TOKEN_END_RE.search(text.scan, phrase.end())
+            raise _not_sure(text, start, token_end.start() if token_end else len(text.scan))
+
+
+def _not_sure(text: Text, start: int, end: int) -> NotUnderstoodError:
+    return NotUnderstoodError(
+        f"I'm not sure what “{text.shown(start, end)}” means here, so I won't guess the schedule."
+    )

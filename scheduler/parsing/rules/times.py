@@ -1,0 +1,191 @@
+"""Clock times, lists of times, time windows and parts of the day."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Final
+
+from core.errors import NotUnderstoodError
+from scheduler.parsing.rules.scan import Clock, Found, Text, render_numbers
+from scheduler.parsing.rules.vocabulary import (
+    AT,
+    BARE_HOUR,
+    CLOCK,
+    HOUR_WORD,
+    HOUR_WORDS,
+    PART_OF_DAY,
+    TIME_SEPARATOR,
+)
+from scheduler.parsing.rules.zones import (
+    AFTER_TIME_LOCAL_RE,
+    AFTER_TIME_ZONE_NAME_RE,
+    AFTER_TIME_ZONE_RE,
+    ZONE_ABBREVIATIONS,
+    ZONE_ALIASES,
+    decline_bare_city,
+    set_zone,
+)
+
+_PART_OF_DAY_DEFAULT: Final = {"morning": 8, "afternoon": 14, "evening": 18, "night": 21}
+_PART_OF_DAY_HOURS: Final = {
+    "morning": range(4, 12),
+    "afternoon": range(12, 18),
+    "evening": range(16, 24),
+    "night": range(18, 24),
+}
+_DEFAULT_HOUR: Final = 9
+_TIMES_RE: Final = re.compile(
+    rf"{AT}(?P<listed>(?:{CLOCK}|{BARE_HOUR})(?:{TIME_SEPARATOR}(?:{CLOCK}|{BARE_HOUR}))"
+    r"{0,5})"
+    rf"|(?<![\w:.$€£])(?P<plain>{CLOCK}(?:{TIME_SEPARATOR}{CLOCK}){{0,5}})"
+)
+_TIME_SPLIT_RE: Final = re.compile(r"\s*(?:,\s*and\s+|,|\band\b|&)\s*(?:(?:at\b|@)\s*)?")
+_CLOCK_PARTS_RE: Final = re.compile(
+    rf"(?P<hour>[0-9]{{1,2}}|{HOUR_WORD})(?:[:.](?P<minute>[0-9]{{2}}))?\s*"
+    r"(?:(?P<meridiem>[ap])\.?m\.?|(?P<oclock>o'?clock))?(?P<zulu>\s?z)?"
+    r"|(?P<named>noon|midday|midnight)"
+)
+_WINDOW_RE: Final = re.compile(
+    rf"(?:\b(?P<pre>from|between)\s+)?(?<![\w:.])(?P<start>{CLOCK}|{BARE_HOUR})\s*"
+    r"(?P<separator>-|\bto\b|\buntil\b|\btill\b|\band\b|\bthrough\b)\s*"
+    rf"(?P<end>{CLOCK}|{BARE_HOUR})"
+)
+_PART_OF_DAY_RE: Final = re.compile(
+    rf"\b(?:(?P<every>every|each)\s+|in\s+the\s+|at\s+(?=night))(?P<part>{PART_OF_DAY})\b(?!')"
+)
+
+
+def match_windows(text: Text, found: Found) -> None:
+    for match in _WINDOW_RE.finditer(text.scan):
+        start_text, end_text = match.group("start"), match.group("end")
+        bare = _is_bare_number(start_text) or _is_bare_number(end_text)
+        if match.group("pre") is None and bare:
+            continue  # "10-12" is not a window; bare hours need "from"/"between"
+        if (match.group("separator") == "and") != (match.group("pre") == "between"):
+            continue  # "at 9am and 5pm" is two times; "from 9 and 5" is nothing
+        start, end = _clock(start_text), _clock(end_text)
+        _check_mixed_meridiem((start, end))
+        found.put("window", (start, end), "a time window")
+        text.claim(match.start(), match.end())
+
+
+def _is_bare_number(item: str) -> bool:
+    return item.strip().isdigit()
+
+
+def match_parts_of_day(text: Text, found: Found) -> None:
+    for match in _PART_OF_DAY_RE.finditer(text.scan):
+        found.put("part_of_day", match.group("part"), "a part of the day")
+        if match.group("every"):
+            found.every_part_of_day = True
+        text.claim(match.start(), match.end())
+
+
+def match_times(text: Text, found: Found) -> None:
+    for match in _TIMES_RE.finditer(text.scan):
+        items = match.group("listed") or match.group("plain")
+        clocks = tuple(_clock(item) for item in _TIME_SPLIT_RE.split(items) if item)
+        _check_mixed_meridiem(clocks)
+        found.put("clocks", clocks, "a time of day")
+        end = match.end()
+        if items.rstrip().endswith("z"):
+            set_zone(found, "UTC")
+        zone = AFTER_TIME_ZONE_RE.match(text.scan, end)
+        if zone is not None and zone.group("alias"):
+            if zone.group("offset"):
+                raise NotUnderstoodError(
+                    "I can't use UTC offsets as a time zone; name a city, e.g. “Berlin time”."
+                )
+            set_zone(found, ZONE_ALIASES[zone.group("alias")])
+            end = zone.end()
+        elif zone is not None and zone.group("word") in ZONE_ABBREVIATIONS:
+            shown = text.shown(zone.start("word"), zone.end("word"))
+            raise NotUnderstoodError(
+                f"“{shown}” is ambiguous as a time zone; name a city, e.g. “New York time”."
+            )
+        local = AFTER_TIME_LOCAL_RE.match(text.scan, end)
+        if local is not None:
+            end = local.end()  # "at 9 local time": the chat's zone
+        decline_bare_city(text, end)
+        unknown = AFTER_TIME_ZONE_NAME_RE.match(text.scan, end)
+        if unknown is not None and (
+            unknown.group("in") or text.original[unknown.start("name")].isupper()
+        ):
+            shown = text.shown(unknown.start("name"), unknown.end())
+            raise NotUnderstoodError(
+                f"I don't know the time zone “{shown}”; try a city like “Berlin time”."
+            )
+        text.claim(match.start(), end)
+
+
+def _clock(item: str) -> Clock:
+    parts = _CLOCK_PARTS_RE.fullmatch(item.strip())
+    if parts is None:  # the patterns only hand over clock-shaped items
+        raise NotUnderstoodError(f"“{item.strip()}” is not a time I understand.")
+    named = parts.group("named")
+    if named is not None:
+        return Clock(0 if named == "midnight" else 12, 0, bare=False, meridiem=False)
+    hour_text = parts.group("hour")
+    hour = HOUR_WORDS[hour_text] if hour_text in HOUR_WORDS else int(hour_text)
+    minute = int(parts.group("minute") or 0)
+    shown = item.strip()
+    if parts.group("meridiem"):
+        if not 1 <= hour <= 12 or minute > 59:
+            raise NotUnderstoodError(f"“{shown}” is not a valid time.")
+        hour = hour % 12 + (12 if parts.group("meridiem") == "p" else 0)
+        return Clock(hour, minute, bare=False, meridiem=True)
+    if hour > 23 or minute > 59:
+        raise NotUnderstoodError(f"“{shown}” is not a valid time.")
+    bare = parts.group("minute") is None
+    padded = hour_text.startswith("0") and len(hour_text) == 2
+    return Clock(hour, minute, bare=bare, meridiem=False, padded=padded)
+
+
+def _check_mixed_meridiem(clocks: Iterable[Clock]) -> None:
+    listed = tuple(clocks)
+    if any(clock.meridiem for clock in listed) and any(clock.bare for clock in listed):
+        raise NotUnderstoodError(
+            "Some times have am/pm and some don't; please write each one fully (e.g. 9am, 5pm)."
+        )
+
+
+def one_clock(found: Found) -> tuple[int, int]:
+    clocks = _resolve_clocks(found)
+    if clocks is None:
+        return (_DEFAULT_HOUR, 0)
+    if len(clocks) != 1:
+        raise NotUnderstoodError("Several times for something that happens once? Name one.")
+    return clocks[0]
+
+
+def _resolve_clocks(found: Found) -> list[tuple[int, int]] | None:
+    """The wall-clock times asked for, with the part of day applied; None if none was given."""
+    part = found.part_of_day
+    if found.clocks is None:
+        return None if part is None else [(_PART_OF_DAY_DEFAULT[part], 0)]
+    resolved = []
+    for clock in found.clocks:
+        hour = clock.hour
+        if part is not None:
+            twelve_hour = not clock.meridiem and not clock.padded and 1 <= hour <= 11
+            if twelve_hour and part in ("afternoon", "evening", "night"):
+                hour += 12  # "tonight at 8" is 20:00, "every evening at 6:30" 18:30
+            if hour not in _PART_OF_DAY_HOURS[part]:
+                raise NotUnderstoodError(f"That time doesn't fit “{part}”; which do you mean?")
+        resolved.append((hour, clock.minute))
+    return resolved
+
+
+def clock_fields(found: Found) -> str:
+    """The minute and hour fields of a cron for the times asked for (09:00 if none)."""
+    clocks = _resolve_clocks(found) or [(_DEFAULT_HOUR, 0)]
+    minutes = {minute for _, minute in clocks}
+    hours = {hour for hour, _ in clocks}
+    # One cron runs at every minute x hour combination; refuse lists that aren't such a grid.
+    if set(clocks) != {(hour, minute) for hour in hours for minute in minutes}:
+        shown = " and ".join(f"{hour:02d}:{minute:02d}" for hour, minute in clocks)
+        raise NotUnderstoodError(
+            f"One schedule can't run at exactly {shown}; please make a task for each time."
+        )
+    return f"{render_numbers(minutes, range(60))} {render_numbers(hours, range(24))}"

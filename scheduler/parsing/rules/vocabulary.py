@@ -1,0 +1,99 @@
+"""The words the rules parser knows (days, months, numbers, units) and pattern pieces of them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Final, NamedTuple
+
+# cron numbering: Sunday = 0 ... Saturday = 6.
+WEEKDAYS: Final = (
+    ("sunday", ("sun",)),
+    ("monday", ("mon",)),
+    ("tuesday", ("tue", "tues")),
+    ("wednesday", ("wed", "weds")),
+    ("thursday", ("thu", "thur", "thurs")),
+    ("friday", ("fri",)),
+    ("saturday", ("sat",)),
+)
+WEEKDAY_TITLES: Final = tuple(name.capitalize() for name, _ in WEEKDAYS)
+
+
+class _DayForm(NamedTuple):
+    weekday: int
+    full: bool  # "monday", not "mon": an abbreviation alone is too often an English word
+    plural: bool
+
+
+def _day_forms() -> dict[str, _DayForm]:
+    forms: dict[str, _DayForm] = {}
+    for number, (name, abbreviations) in enumerate(WEEKDAYS):
+        forms[name] = _DayForm(number, full=True, plural=False)
+        forms[name + "s"] = _DayForm(number, full=True, plural=True)
+        for abbreviation in abbreviations:
+            forms[abbreviation] = _DayForm(number, full=False, plural=False)
+    return forms
+
+
+DAY_FORMS: Final = _day_forms()
+MONTHS: Final = {
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
+    "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
+    "sept": 9, "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12,
+    "dec": 12,
+}  # fmt: skip
+MONTH_TITLES: Final = (
+    "", "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+HOUR_WORDS: Final = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}  # fmt: skip
+NUMBER_WORDS: Final = {
+    **HOUR_WORDS, "a": 1, "an": 1, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50,
+}  # fmt: skip
+ORDINALS: Final = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+    "fifth": 5, "5th": 5, "last": -1,
+}  # fmt: skip
+DETERMINERS: Final = frozenset(
+    {"a", "an", "the", "my", "your", "our", "their", "his", "her", "its", "this", "that",
+     "these", "those"}
+)  # fmt: skip
+
+
+def alternation(words: Iterable[str]) -> str:
+    # Longest first, so "tues" is tried before "tue".
+    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+
+
+DAY_WORD = rf"(?<![\w'])(?:{alternation(DAY_FORMS)})\b"
+DAY_GROUP = r"(?:week\s?days?|work\s?days?|working\s+days?|business\s+days?|week\s?ends?)\b"
+MONTH_WORD = rf"(?:{alternation(MONTHS)})\b"
+NUMBER_WORD = rf"(?:[0-9]{{1,6}}(?![0-9])|\b(?:{alternation(NUMBER_WORDS)})\b)"
+HOUR_WORD = rf"\b(?:{alternation(HOUR_WORDS)})"
+UNIT_WORD = r"(?:seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w)\b"
+MERIDIEM = r"(?:a\.?m\.?|p\.?m\.?)(?![a-z])"
+PART_OF_DAY = r"(?:morning|afternoon|evening|night)"
+
+# One clock time that cannot be mistaken for a plain number.
+CLOCK = (
+    r"(?:"
+    rf"[0-9]{{1,2}}(?:[:.][0-9]{{2}})?\s{{0,3}}{MERIDIEM}"
+    rf"|{HOUR_WORD}\s{{0,3}}{MERIDIEM}"
+    r"|[0-9]{1,2}:[0-9]{2}(?![0-9]|:[0-9])(?:\s?z\b)?"
+    rf"|(?:[0-9]{{1,2}}|{HOUR_WORD})\s?o'?clock\b"
+    r"|\b(?:noon|midday|midnight)\b"
+    r")"
+)
+
+# A bare hour ("at 9"); not "9%", "9th", "9.5", "10 minutes".
+BARE_HOUR = (
+    r"[0-9]{1,2}(?![0-9]|[:.][0-9]|\s?(?:%|st\b|nd\b|rd\b|th\b|a\.?m|p\.?m)"
+    r"|\s*(?:secs?|seconds?|mins?|minutes?|hours?|hrs?|days?|weeks?|months?|years?|times?)\b)"
+)
+TIME_SEPARATOR = r"(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*)(?:(?:\bat\b|@)\s*)?"
+AT = r"(?:\bat\s*|@\s*)"
+MONTH_SUFFIX = r"(?P<of_month>\s+of\s+(?:the|every|each|a)\s+month\b)?"
