@@ -19,6 +19,7 @@ from bot.context import CONTEXT_TYPES, BotData, Services
 from bot.delivery import TelegramDelivery
 from bot.handlers.routes import COMMANDS, register
 from bot.ratelimit import MessageRateLimiter
+from bot.webhook import update_receiver
 from core.logs import get_logger
 from core.settings import Settings
 from scheduler.clock import Clock, SystemClock
@@ -27,6 +28,10 @@ from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
 from scheduler.runner.runner import RunnerSettings, TaskRunner
 from storage.database import create_engine, create_sessionmaker
+from web.app import build_app
+from web.health import Health, callable_probe, database_probe
+from web.server import HttpServer
+from web.webhook import Webhook
 
 log = get_logger(__name__)
 
@@ -43,6 +48,10 @@ class Runtime:
     services: Services
     database: AsyncEngine
     llm: LLMClient
+    # The one HTTP server (HTTP_PORT); None when the setting is unset.
+    http: HttpServer | None = None
+    webhook: Webhook | None = None
+    health: Health | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     @property
@@ -50,7 +59,8 @@ class Runtime:
         return self.services.engine
 
     async def start(self) -> None:
-        """Initialise the bot, set the command menu, start the engine (not the updates)."""
+        """Initialise the bot, set the command menu, start the engine and the HTTP server
+        (not the updates)."""
         await self.application.initialize()
         await self.application.bot.set_my_commands(
             [BotCommand(name, description) for name, description in COMMANDS]
@@ -62,38 +72,45 @@ class Runtime:
             asyncio.create_task(self._warm_up(), name="warm-up"),
         ]
         log.info("scheduler.started", job_count=jobs)
+        if self.http is not None:
+            await self.http.start()
 
     async def take_updates(self, *, poll_interval: float = 0.0, poll_timeout: int = 10) -> None:
         """Start receiving updates: webhook mode when WEBHOOK_URL is set, else long polling."""
-        updater = self.application.updater
-        assert updater is not None
         url = self.settings.webhook_url
         if url is None:
+            updater = self.application.updater
+            assert updater is not None
             await updater.start_polling(
                 poll_interval=poll_interval, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
             )
             log.info("bot.polling")
             return
-        # Telegram posts to WEBHOOK_URL; the load balancer forwards that path here unchanged.
-        path = urlsplit(url).path.strip("/")
-        await updater.start_webhook(
-            listen="0.0.0.0",  # noqa: S104 - a webhook server must be reachable from outside
-            port=self.settings.webhook_port,
-            url_path=path,
-            webhook_url=url,
+        # Telegram posts to WEBHOOK_URL; the load balancer forwards that path to HTTP_PORT.
+        await self.application.bot.set_webhook(
+            url,
             secret_token=self.settings.effective_webhook_secret(),
             allowed_updates=ALLOWED_UPDATES,
         )
-        log.info("bot.webhook", url=url, port=self.settings.webhook_port)
+        log.info("bot.webhook", url=url, port=self.http.port if self.http else None)
 
     async def stop_updates(self) -> None:
-        """Stop receiving updates (the webhook itself stays set, for the other replicas)."""
+        """Stop receiving updates (the webhook itself stays set, for the other replicas) and
+        close the HTTP server."""
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
+        if self.webhook is not None:
+            self.webhook.accepting = False
+        if self.http is not None:
+            await self.http.stop()
+        if self.health is not None:
+            await self.health.close()
 
     async def stop(self) -> None:
         """After updates stopped: finish or interrupt runs, then close everything."""
+        if self.http is not None:
+            await self.http.stop()
         for task in self._background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -191,4 +208,30 @@ def build_runtime(
     assert isinstance(bot_data, BotData)
     bot_data.services = services
     register(application)
-    return Runtime(settings, application, services, database, llm)
+    runtime = Runtime(settings, application, services, database, llm)
+    if settings.http_port is not None:
+        _add_http_server(runtime)
+    return runtime
+
+
+def _add_http_server(runtime: Runtime) -> None:
+    """The one HTTP server on HTTP_PORT: health, metrics, the webhook, the API, the Mini App."""
+    settings = runtime.settings
+    assert settings.http_port is not None
+    engine = runtime.engine
+    runtime.health = Health(
+        [
+            database_probe(runtime.database),
+            callable_probe(
+                "scheduler", lambda: engine.running, problem="the scheduler is not running"
+            ),
+        ]
+    )
+    if settings.webhook_url is not None:
+        runtime.webhook = Webhook(
+            urlsplit(settings.webhook_url).path,
+            settings.effective_webhook_secret(),
+            update_receiver(runtime.application),
+        )
+    app = build_app(runtime.health, webhook=runtime.webhook)
+    runtime.http = HttpServer(app, settings.http_port)
