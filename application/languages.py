@@ -20,7 +20,7 @@ class UnsupportedLanguageError(CronpilotError):
         self.code = code
 
 
-class LanguageUseCases:
+class Languages:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
-from application.languages import LanguageUseCases
-from application.usecases import UseCases
+from application import Application
 from core.settings import Settings
 from scheduler.clock import Clock
 from scheduler.engine import Engine
@@ -16,8 +15,7 @@ from scheduler.engine import Engine
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: Settings
-    usecases: UseCases
-    languages: LanguageUseCases
+    app: Application
     engine: Engine
     clock: Clock
 

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 
-from application.languages import LanguageUseCases
-from application.usecases import UseCases, UseCaseSettings
+from application import build_application
+from application.records import ApplicationSettings
 from bot.context import CONTEXT_TYPES, BotData, Services
 from bot.delivery import TelegramDelivery
 from bot.handlers.routes import register, set_commands
@@ -135,7 +135,7 @@ class Runtime:
         while True:
             await asyncio.sleep(DRAFT_PURGE_SECONDS)
             try:
-                await self.services.usecases.purge_expired_drafts()
+                await self.services.app.drafts.purge_expired()
             except Exception:  # housekeeping must not die; the next round tries again
                 log.exception("drafts.purge_failed")
 
@@ -185,7 +185,7 @@ def build_runtime(
         clock,
         EngineSettings(misfire_grace_seconds=settings.misfire_grace_seconds),
     )
-    usecases = UseCases(
+    app = build_application(
         sessions,
         engine,
         build_request_parser(
@@ -194,19 +194,13 @@ def build_runtime(
             min_interval_seconds=settings.min_interval_seconds,
         ),
         clock,
-        UseCaseSettings(
+        ApplicationSettings(
             default_timezone=settings.default_timezone,
             max_tasks_per_chat=settings.max_tasks_per_chat,
             min_interval_seconds=settings.min_interval_seconds,
         ),
     )
-    services = Services(
-        settings=settings,
-        usecases=usecases,
-        languages=LanguageUseCases(sessions),
-        engine=engine,
-        clock=clock,
-    )
+    services = Services(settings=settings, app=app, engine=engine, clock=clock)
     bot_data = application.bot_data
     assert isinstance(bot_data, BotData)
     bot_data.services = services

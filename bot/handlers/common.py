@@ -28,7 +28,7 @@ async def current_chat(update: Update, context: Context) -> Chat:
     code = telegram_language(update)
     if chat.type == chat.PRIVATE and code is not None:
         user_language = supported_language(code) or ENGLISH
-    return await services(context).usecases.see_chat(
+    return await services(context).app.chats.see(
         chat.id, type=chat.type, title=title, user_language=user_language
     )
 
@@ -39,7 +39,7 @@ def words(update: Update, chat: Chat) -> Translator:
 
 
 def chat_zone(chat: Chat, context: Context) -> str:
-    return services(context).usecases.zone_of(chat)
+    return services(context).app.chats.zone_of(chat)
 
 
 async def reply(update: Update, screen: Screen | str) -> Message | None:

@@ -51,7 +51,7 @@ async def language_command(update: Update, context: Context) -> None:
         return
     wanted = context.args[0].strip().lower()
     try:
-        language = await services(context).languages.set_language(
+        language = await services(context).app.languages.set_language(
             chat.id, None if wanted in AUTOMATIC else wanted
         )
     except UnsupportedLanguageError as error:
