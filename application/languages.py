@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import CronpilotError
-from core.languages import supported_language
+from core.languages import ENGLISH, chat_language, supported_language
 from core.logs import get_logger
 from storage import chats
 
@@ -23,6 +23,13 @@ class UnsupportedLanguageError(CronpilotError):
 class Languages:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+
+    async def of_chat(self, chat_id: int) -> str:
+        """The language to speak in a chat when nobody is writing (results, notices): its
+        setting, else the language its person's app had when last seen, else English."""
+        async with self._sessions() as session:
+            chat = await chats.get(session, chat_id)
+        return chat_language(chat.language, chat.user_language) if chat else ENGLISH
 
     async def set_language(self, chat_id: int, code: str | None) -> str | None:
         """Set the chat's language (`pt-BR` is stored as `pt`), or forget it with None.

@@ -9,7 +9,8 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot import render
 from bot.context import Context, services
-from bot.i18n import Translator
+from bot.i18n import Translator, translator
+from core.languages import ENGLISH
 
 MANAGERS = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 
@@ -40,16 +41,29 @@ async def gate(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop  # channel posts and the like: nobody to authorise
     if services(context).settings.allowed_users.allows(user.id):
         return
+    # A stranger has no chat record worth making: their app's language in private, else English.
+    _ = update_words(update)
     query = update.callback_query
     if query is not None:
         await query.answer(
-            f"You are not allowed to use this bot (your id is {user.id}).", show_alert=True
+            _("You are not allowed to use this bot (your id is {user_id}).", user_id=user.id),
+            show_alert=True,
         )
     elif update.effective_message is not None and addressed_to_bot(update, context):
         await update.effective_message.reply_text(
-            render.refused(user.id), parse_mode=ParseMode.HTML
+            render.refused(_, user.id), parse_mode=ParseMode.HTML
         )
     raise ApplicationHandlerStop
+
+
+def update_words(update: Update) -> Translator:
+    """The bot's words before the chat is looked up: the language of the person's app in a
+    private chat, else English."""
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is not None and chat.type == Chat.PRIVATE and user is not None:
+        return translator(user.language_code or ENGLISH)
+    return translator(ENGLISH)
 
 
 async def can_manage(update: Update, context: Context) -> bool:
@@ -70,9 +84,6 @@ async def can_manage(update: Update, context: Context) -> bool:
     except TelegramError:
         return False
     return member.status in MANAGERS
-
-
-NOT_MANAGER = "Only this group's admins can create or change tasks here."
 
 
 def not_manager(_: Translator) -> str:

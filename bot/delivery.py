@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import render
+from bot.i18n import Translator, translator
 from core.logs import get_logger
 from scheduler.delivery import ChatUnreachableError, DeliveryError
 from storage.records import Run, Task
@@ -30,8 +31,12 @@ def _unreachable(error: TelegramError) -> bool:
 
 
 class TelegramDelivery:
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, language_of: Callable[[int], Awaitable[str]]) -> None:
         self._bot = bot
+        self._language_of = language_of
+
+    async def _words(self, chat_id: int) -> Translator:
+        return translator(await self._language_of(chat_id))
 
     @contextlib.asynccontextmanager
     async def working(self, chat_id: int) -> AsyncIterator[None]:
@@ -57,8 +62,9 @@ class TelegramDelivery:
                 await asyncio.wait_for(done.wait(), TYPING_EVERY_SECONDS)
 
     async def send_result(self, task: Task, run: Run, text: str) -> int:
-        buttons = render.result_buttons(task)
-        chunks = render.result_chunks(task, text)
+        _ = await self._words(task.chat_id)
+        buttons = render.result_buttons(_, task)
+        chunks = render.result_chunks(_, task, text)
         try:
             messages = [
                 await self._bot.send_message(
@@ -75,15 +81,15 @@ class TelegramDelivery:
                 raise ChatUnreachableError(error.message) from None
             # The formatting was refused: send the model's text as it is.
             log.warning("telegram.formatting_refused", run_id=run.id, error=str(error))
-            messages = await self._send_plain(task, text, buttons)
+            messages = await self._send_plain(_, task, text, buttons)
         except TelegramError as error:
             raise self._error(error) from None
         return messages[0].message_id
 
     async def _send_plain(
-        self, task: Task, text: str, buttons: InlineKeyboardMarkup
+        self, _: Translator, task: Task, text: str, buttons: InlineKeyboardMarkup
     ) -> list[Message]:
-        chunks = render.plain_chunks(task, text)
+        chunks = render.plain_chunks(_, task, text)
         try:
             return [
                 await self._bot.send_message(
@@ -98,7 +104,7 @@ class TelegramDelivery:
             raise self._error(error) from None
 
     async def send_failure(self, task: Task, run: Run, reason: str) -> int:
-        screen = render.failure(task, reason)
+        screen = render.failure(await self._words(task.chat_id), task, reason)
         try:
             message = await self._bot.send_message(
                 task.chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
@@ -110,7 +116,9 @@ class TelegramDelivery:
     async def send_paused(self, task: Task, reason: str) -> None:
         try:
             await self._bot.send_message(
-                task.chat_id, render.paused_notice(task, reason), parse_mode=ParseMode.HTML
+                task.chat_id,
+                render.paused_notice(await self._words(task.chat_id), task, reason),
+                parse_mode=ParseMode.HTML,
             )
         except TelegramError as error:
             raise self._error(error) from None

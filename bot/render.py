@@ -1,4 +1,7 @@
-"""How things look in Telegram: texts (HTML, every user-supplied part escaped) and keyboards."""
+"""How things look in Telegram: texts (HTML, every user-supplied part escaped) and keyboards.
+
+Every function takes the chat's `Translator` as `_`; every word comes from the catalogs.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
+from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from telegramify_markdown import convert, split_entities, utf16_len
 
 from application.records import Card, TaskPage
 from bot.callbacks import Action, encode
-from scheduler.schedules.schedule import Schedule, format_local, zone_for
-from storage.records import Run, RunStatus, Task, TaskKind, TaskState
+from bot.i18n import N_, Translator, recognise
+from scheduler.schedules.schedule import Schedule, describe_cron, zone_for
+from storage.records import Run, RunStatus, RunTrigger, Task, TaskKind, TaskState
 
 MAX_MESSAGE = 4096
 # Room for the header and a safety margin under Telegram's limit.
@@ -21,11 +26,18 @@ RESULT_CHUNK = 3900
 PROMPT_PREVIEW = 300
 
 EXAMPLES = (
-    "every weekday at 9am summarize the top Hacker News stories",
-    "remind me to drink water every 2 hours",
-    "tomorrow at 8pm tell me a joke",
-    "0 9 * * 1-5 check https://status.example.com and tell me if anything is down",
+    N_("every weekday at 9am summarize the top Hacker News stories"),
+    N_("remind me to drink water every 2 hours"),
+    N_("tomorrow at 8pm tell me a joke"),
+    N_("0 9 * * 1-5 check https://status.example.com and tell me if anything is down"),
 )
+
+# Messages the bot recognises again when a button is pressed on them or a reply comes to them.
+EDIT_PROMPT = N_("✏️ Send the corrected request as a reply to this message (request {draft_id}).")
+LIST_HEADER = N_("<b>Tasks in this chat</b> ({total} in all)")
+LIST_HEADER_PAGED = N_("<b>Tasks in this chat</b> ({total} in all, page {page} of {pages})")
+DETAIL_HEADER = N_("<b>Task #{number}</b> · {name} · {state}")
+SCHEDULED_HEADER = N_("✅ <b>Scheduled — task #{number}</b>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,36 +56,64 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def when(instant: datetime | None, zone: str) -> str:
-    return format_local(instant, zone_for(zone)) if instant is not None else "—"
+def when(_: Translator, instant: datetime | None, zone: str) -> str:
+    return _.instant(instant, zone_for(zone)) if instant is not None else "—"
+
+
+def _examples(_: Translator, count: int) -> str:
+    return "\n".join(f"• <i>{escape(_(example))}</i>" for example in EXAMPLES[:count])
 
 
 # --- start and help ---------------------------------------------------------------------------
 
 
-def start(zone: str, *, private: bool) -> str:
-    examples = "\n".join(f"• <i>{escape(example)}</i>" for example in EXAMPLES[:2])
-    how_to_ask = (
-        "Just write what you want and when."
-        if private
-        else "Use /new followed by what you want and when, mention me, or reply to me."
-    )
-    change = "/timezone Europe/Berlin" + (", or tap “Share location” below" if private else "")
-    return (
-        "👋 <b>Hi, I'm cronpilot.</b> I run tasks for you on a schedule with an AI model and "
-        "post the results here.\n\n"
-        f"{how_to_ask} For example:\n{examples}\n\n"
-        "I'll show you exactly what I understood before anything is scheduled.\n\n"
-        f"🌍 This chat's time zone is <b>{escape(zone)}</b>. Change it with {change}.\n"
-        "/tasks lists your tasks, /help shows everything I can do."
+def start(_: Translator, zone: str, *, private: bool) -> str:
+    examples = _examples(_, 2)
+    if private:
+        how_to_ask = _(
+            "Just write what you want and when. For example:\n{examples}", examples=examples
+        )
+        zone_line = _(
+            "🌍 This chat's time zone is <b>{zone}</b>. Change it with /timezone Europe/Berlin, "
+            "or tap “Share location” below.",
+            zone=escape(zone),
+        )
+    else:
+        how_to_ask = _(
+            "Use /new followed by what you want and when, mention me, or reply to me. "
+            "For example:\n{examples}",
+            examples=examples,
+        )
+        zone_line = _(
+            "🌍 This chat's time zone is <b>{zone}</b>. Change it with /timezone Europe/Berlin.",
+            zone=escape(zone),
+        )
+    return "\n\n".join(
+        [
+            _(
+                "👋 <b>Hi, I'm cronpilot.</b> I run tasks for you on a schedule with an AI model "
+                "and post the results here."
+            ),
+            how_to_ask,
+            _("I'll show you exactly what I understood before anything is scheduled."),
+            zone_line
+            + "\n"
+            + _(
+                "/tasks lists your tasks, /help shows everything I can do, "
+                "/language changes my language."
+            ),
+        ]
     )
 
 
-def help_text() -> str:
-    examples = "\n".join(f"• <i>{escape(example)}</i>" for example in EXAMPLES)
-    return (
+def share_location(_: Translator) -> str:
+    return _("📍 Share location")
+
+
+def help_text(_: Translator) -> str:
+    return _(
         "<b>Creating a task</b>: write the task and its schedule (in groups: /new …).\n"
-        f"{examples}\n"
+        "{examples}\n"
         "You can also start with a five-field cron expression.\n\n"
         "<b>Managing tasks</b>\n"
         "/tasks: list them, with buttons\n"
@@ -84,205 +124,330 @@ def help_text() -> str:
         "/history N: the last runs of task N\n"
         "/edit N new text: change what task N does and when\n"
         "/timezone Area/City: this chat's time zone\n"
+        "/language xx: the language I speak here\n"
         "/cancel: drop the request you are writing\n\n"
-        "If a task has nothing new to say, it stays quiet."
+        "If a task has nothing new to say, it stays quiet.",
+        examples=_examples(_, len(EXAMPLES)),
     )
 
 
-def not_understood(reason: str) -> str:
-    examples = "\n".join(f"• <i>{escape(example)}</i>" for example in EXAMPLES[:3])
-    return (
-        f"🤔 I couldn't find a schedule in that: {escape(reason)}.\n\n"
-        f"Say what to do and when, for example:\n{examples}"
+def not_understood(_: Translator, reason: str) -> str:
+    return _(
+        "🤔 I couldn't find a schedule in that: {reason}.\n\n"
+        "Say what to do and when, for example:\n{examples}",
+        reason=escape(reason),
+        examples=_examples(_, 3),
     )
 
 
-def refused(user_id: int) -> str:
-    return (
+def problem(_: Translator, error: Exception, *, sign: str = "❌") -> str:
+    """An expected error, said in the chat."""
+    # Until these errors carry facts for the catalogs to word, their own text is shown.
+    return _("{sign} {problem}.", sign=sign, problem=escape(str(error).capitalize()))
+
+
+def alert(_: Translator, error: Exception) -> str:
+    """An expected error, said in a button's alert (plain text, at most 200 characters)."""
+    # As in `problem`: the error's own text for now.
+    return str(error).capitalize()[:200]
+
+
+def refused(_: Translator, user_id: int) -> str:
+    return _(
         "⛔ Sorry, you are not allowed to use this bot.\n"
-        f"Your Telegram user id is <code>{user_id}</code>: ask the bot's operator to add it to "
-        "ALLOWED_USERS."
+        "Your Telegram user id is <code>{user_id}</code>: ask the bot's operator to add it to "
+        "ALLOWED_USERS.",
+        user_id=user_id,
     )
+
+
+# --- schedules --------------------------------------------------------------------------------
+
+
+def period(_: Translator, seconds: int) -> str:
+    """A period in the largest whole unit: "2 hours", "90 minutes"."""
+    if seconds % 86_400 == 0:
+        return _.plural("{count} day", "{count} days", seconds // 86_400)
+    if seconds % 3_600 == 0:
+        return _.plural("{count} hour", "{count} hours", seconds // 3_600)
+    if seconds % 60 == 0:
+        return _.plural("{count} minute", "{count} minutes", seconds // 60)
+    return _.plural("{count} second", "{count} seconds", seconds)
+
+
+def describe(_: Translator, schedule: Schedule) -> str:
+    """The schedule in words, in the chat's language."""
+    if schedule.kind is TaskKind.ONCE and schedule.run_at is not None:
+        return _("Once, {when}", when=_.instant(schedule.run_at, schedule.zone))
+    if schedule.kind is TaskKind.INTERVAL and schedule.every_seconds is not None:
+        return _("Every {period}", period=period(_, schedule.every_seconds))
+    if schedule.cron is not None:
+        return describe_cron(schedule.cron, _.language)
+    return schedule.describe()
+
+
+def _schedule_lines(_: Translator, schedule: Schedule) -> list[str]:
+    lines = [_("🗓 <b>When:</b> {description}", description=escape(describe(_, schedule)))]
+    if schedule.kind is TaskKind.CRON and schedule.cron:
+        lines.append(_("⚙️ <b>Cron:</b> <code>{cron}</code>", cron=escape(schedule.cron)))
+    elif schedule.kind is TaskKind.INTERVAL and schedule.every_seconds:
+        lines.append(
+            _.plural(
+                "⚙️ <b>Every:</b> {count} second",
+                "⚙️ <b>Every:</b> {count} seconds",
+                schedule.every_seconds,
+            )
+        )
+    else:
+        lines.append(_("⚙️ <b>One time only</b>"))
+    lines.append(_("🌍 <b>Time zone:</b> {zone}", zone=escape(schedule.timezone)))
+    return lines
 
 
 # --- the confirmation card --------------------------------------------------------------------
 
 
-def _schedule_lines(schedule: Schedule) -> list[str]:
-    lines = [f"🗓 <b>When:</b> {escape(schedule.describe())}"]
-    if schedule.kind is TaskKind.CRON and schedule.cron:
-        lines.append(f"⚙️ <b>Cron:</b> <code>{escape(schedule.cron)}</code>")
-    elif schedule.kind is TaskKind.INTERVAL and schedule.every_seconds:
-        lines.append(f"⚙️ <b>Every:</b> {schedule.every_seconds} seconds")
-    else:
-        lines.append("⚙️ <b>One time only</b>")
-    lines.append(f"🌍 <b>Time zone:</b> {escape(schedule.timezone)}")
-    return lines
-
-
-def card(card: Card, chat_zone: str) -> Screen:
-    title = f"Change task #{card.task_id}?" if card.task_id else "Schedule this task?"
-    runs = "\n".join(f"• {when(run, chat_zone)}" for run in card.next_runs) or "• none"
+def card(_: Translator, card: Card, chat_zone: str) -> Screen:
+    title = (
+        _("Change task #{number}?", number=card.task_id)
+        if card.task_id
+        else _("Schedule this task?")
+    )
+    runs = "\n".join(f"• {when(_, run, chat_zone)}" for run in card.next_runs)
     lines = [
         f"<b>{title}</b>",
         "",
-        f"📝 <b>Task:</b> {escape(_clip(card.prompt, PROMPT_PREVIEW))}",
-        *_schedule_lines(card.schedule),
-        f"⏭ <b>Next runs</b> ({escape(chat_zone)}):",
-        runs,
+        _("📝 <b>Task:</b> {prompt}", prompt=escape(_clip(card.prompt, PROMPT_PREVIEW))),
+        *_schedule_lines(_, card.schedule),
+        _("⏭ <b>Next runs</b> ({zone}):", zone=escape(chat_zone)),
+        runs or _("• none"),
     ]
     if card.source == "llm":
-        lines += ["", "<i>Understood with the help of the AI model: please check it.</i>"]
+        lines += ["", _("<i>Understood with the help of the AI model: please check it.</i>")]
     keyboard = InlineKeyboardMarkup(
         [
             [
-                button("✅ Confirm", Action.CONFIRM, card.draft_id),
-                button("✏️ Edit", Action.EDIT, card.draft_id),
-                button("✖️ Cancel", Action.CANCEL, card.draft_id),
+                button(_("✅ Confirm"), Action.CONFIRM, card.draft_id),
+                button(_("✏️ Edit"), Action.EDIT, card.draft_id),
+                button(_("✖️ Cancel"), Action.CANCEL, card.draft_id),
             ]
         ]
     )
     return Screen("\n".join(lines), keyboard)
 
 
-def edit_prompt(draft_id: str) -> str:
+def edit_prompt(_: Translator, draft_id: str) -> str:
     # The draft id in the text lets the reply find its draft again, even after a restart.
-    return f"✏️ Send the corrected request as a reply to this message (request {draft_id})."
+    return _(EDIT_PROMPT, draft_id=draft_id)
 
 
-def cancelled(card_: Card) -> str:
-    return f"✖️ Cancelled: <s>{escape(_clip(card_.prompt, PROMPT_PREVIEW))}</s>"
+def edit_reference(text: str) -> str | None:
+    """The draft an "Edit" prompt (in any language) was about, from the prompt's text."""
+    found = recognise(EDIT_PROMPT, text)
+    return found["draft_id"] if found is not None else None
 
 
-def replaced(card_: Card) -> str:
-    return (
-        f"✏️ Replaced by a corrected request: <s>{escape(_clip(card_.prompt, PROMPT_PREVIEW))}</s>"
+def edit_placeholder(_: Translator) -> str:
+    return _("corrected request")
+
+
+def cancelled(_: Translator, card_: Card) -> str:
+    return _("✖️ Cancelled: <s>{prompt}</s>", prompt=escape(_clip(card_.prompt, PROMPT_PREVIEW)))
+
+
+def replaced(_: Translator, card_: Card) -> str:
+    return _(
+        "✏️ Replaced by a corrected request: <s>{prompt}</s>",
+        prompt=escape(_clip(card_.prompt, PROMPT_PREVIEW)),
     )
 
 
 # --- tasks ------------------------------------------------------------------------------------
 
 
-def task_buttons(task: Task) -> list[InlineKeyboardButton]:
+def task_buttons(_: Translator, task: Task) -> list[InlineKeyboardButton]:
     toggle = (
-        button("⏸ Pause", Action.PAUSE, task.id)
+        button(_("⏸ Pause"), Action.PAUSE, task.id)
         if task.state is TaskState.ACTIVE
-        else button("▶️ Resume", Action.RESUME, task.id)
+        else button(_("▶️ Resume"), Action.RESUME, task.id)
     )
     return [
-        button("🚀 Run now", Action.RUN, task.id),
+        button(_("🚀 Run now"), Action.RUN, task.id),
         toggle,
-        button("🗑 Delete", Action.DELETE, task.id),
-        button("📜 History", Action.HISTORY, task.id),
+        button(_("🗑 Delete"), Action.DELETE, task.id),
+        button(_("📜 History"), Action.HISTORY, task.id),
     ]
 
 
-def _state(task: Task) -> str:
-    return {TaskState.ACTIVE: "active", TaskState.PAUSED: "⏸ paused", TaskState.FINISHED: "done"}[
-        task.state
-    ]
+def _state(_: Translator, task: Task) -> str:
+    if task.state is TaskState.ACTIVE:
+        return _("active")
+    if task.state is TaskState.PAUSED:
+        return _("⏸ paused")
+    return _("done")
 
 
-def scheduled(task: Task, chat_zone: str) -> Screen:
+def scheduled(_: Translator, task: Task, chat_zone: str) -> Screen:
     schedule = Schedule.of(task)
     text = "\n".join(
         [
-            f"✅ <b>Scheduled — task #{task.id}</b>",
+            _(SCHEDULED_HEADER, number=task.id),
             "",
             f"📝 {escape(_clip(task.prompt, PROMPT_PREVIEW))}",
-            *_schedule_lines(schedule),
-            f"⏭ <b>Next run:</b> {when(task.next_run_at, chat_zone)}",
+            *_schedule_lines(_, schedule),
+            _("⏭ <b>Next run:</b> {when}", when=when(_, task.next_run_at, chat_zone)),
         ]
     )
-    return Screen(text, InlineKeyboardMarkup([task_buttons(task)]))
+    return Screen(text, InlineKeyboardMarkup([task_buttons(_, task)]))
 
 
-def task_detail(task: Task, chat_zone: str) -> Screen:
+def task_detail(_: Translator, task: Task, chat_zone: str) -> Screen:
     schedule = Schedule.of(task)
     text = "\n".join(
         [
-            f"<b>Task #{task.id}</b> · {escape(task.name)} · {_state(task)}",
+            _(DETAIL_HEADER, number=task.id, name=escape(task.name), state=_state(_, task)),
             "",
             f"📝 {escape(_clip(task.prompt, 1500))}",
-            *_schedule_lines(schedule),
-            f"⏭ <b>Next run:</b> {when(task.next_run_at, chat_zone)}",
-            f"⏮ <b>Last run:</b> {when(task.last_run_at, chat_zone)}",
+            *_schedule_lines(_, schedule),
+            _("⏭ <b>Next run:</b> {when}", when=when(_, task.next_run_at, chat_zone)),
+            _("⏮ <b>Last run:</b> {when}", when=when(_, task.last_run_at, chat_zone)),
         ]
     )
-    return Screen(text, InlineKeyboardMarkup([task_buttons(task)]))
+    return Screen(text, InlineKeyboardMarkup([task_buttons(_, task)]))
 
 
-def task_list(page: TaskPage, chat_zone: str) -> Screen:
+def shows_task(text: str) -> bool:
+    """Whether a message (in any language) is a task's card: its detail or "Scheduled"."""
+    return recognise(DETAIL_HEADER, text) is not None or (
+        recognise(SCHEDULED_HEADER, text) is not None
+    )
+
+
+def task_list(_: Translator, page: TaskPage, chat_zone: str) -> Screen:
     if page.total == 0:
         return Screen(
-            f"You have no tasks here yet. Write one, for example:\n<i>{escape(EXAMPLES[0])}</i>"
+            _(
+                "You have no tasks here yet. Write one, for example:\n<i>{example}</i>",
+                example=escape(_(EXAMPLES[0])),
+            )
         )
-    header = f"<b>Tasks in this chat</b> ({page.total} in all"
-    header += f", page {page.page + 1} of {page.pages})" if page.pages > 1 else ")"
+    if page.pages > 1:
+        header = _(LIST_HEADER_PAGED, total=page.total, page=page.page + 1, pages=page.pages)
+    else:
+        header = _(LIST_HEADER, total=page.total)
     lines = [header]
     rows: list[list[InlineKeyboardButton]] = []
-    for task, description in zip(page.tasks, page.descriptions, strict=True):
+    for task in page.tasks:
         lines += [
             "",
             f"<b>#{task.id}</b> {escape(task.name)}",
-            f"{escape(description)} · next {when(task.next_run_at, chat_zone)} · {_state(task)}",
+            _(
+                "{description} · next {when} · {state}",
+                description=escape(describe(_, Schedule.of(task))),
+                when=when(_, task.next_run_at, chat_zone),
+                state=_state(_, task),
+            ),
         ]
         rows.append(
             [
                 InlineKeyboardButton(f"{b.text} #{task.id}", callback_data=b.callback_data)
-                for b in task_buttons(task)
+                for b in task_buttons(_, task)
             ]
         )
     navigation = []
     if page.page > 0:
-        navigation.append(button("« Previous", Action.PAGE, page.page - 1))
+        navigation.append(button(_("« Previous"), Action.PAGE, page.page - 1))
     if page.page < page.pages - 1:
-        navigation.append(button("Next »", Action.PAGE, page.page + 1))
+        navigation.append(button(_("Next »"), Action.PAGE, page.page + 1))
     if navigation:
         rows.append(navigation)
     return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
 
 
-def confirm_delete(task: Task) -> Screen:
+def listed_page(text: str) -> int | None:
+    """The page (from 0) a message shows when it is a task list in any language, else None."""
+    paged = recognise(LIST_HEADER_PAGED, text)
+    if paged is not None:
+        return int(paged["page"]) - 1 if paged["page"].isdigit() else 0
+    return 0 if recognise(LIST_HEADER, text) is not None else None
+
+
+def confirm_delete(_: Translator, task: Task) -> Screen:
     return Screen(
-        f"🗑 Delete task #{task.id} <b>{escape(task.name)}</b> and its history? "
-        "This cannot be undone.",
+        _(
+            "🗑 Delete task #{number} <b>{name}</b> and its history? This cannot be undone.",
+            number=task.id,
+            name=escape(task.name),
+        ),
         InlineKeyboardMarkup(
             [
                 [
-                    button("🗑 Delete it", Action.DELETE_YES, task.id),
-                    button("Keep it", Action.DELETE_NO, task.id),
+                    button(_("🗑 Delete it"), Action.DELETE_YES, task.id),
+                    button(_("Keep it"), Action.DELETE_NO, task.id),
                 ]
             ]
         ),
     )
 
 
-def _duration(run: Run) -> str:
+def _duration(_: Translator, run: Run) -> str:
     seconds = run.duration_seconds
-    return f"{seconds:.1f} s" if seconds is not None else "—"
+    if seconds is None:
+        return "—"
+    return _("{seconds} s", seconds=format_decimal(seconds, "0.0", locale=_.locale))
 
 
-def history(task: Task, entries: Sequence[Run], chat_zone: str) -> str:
-    lines = [f"📜 <b>Last runs of task #{task.id}</b> · {escape(task.name)}"]
+TRIGGERS = {
+    RunTrigger.SCHEDULE: N_("schedule"),
+    RunTrigger.MANUAL: N_("manual"),
+    RunTrigger.CATCH_UP: N_("catch-up"),
+    RunTrigger.RETRY: N_("retry"),
+}
+STATUSES = {
+    RunStatus.RUNNING: N_("running"),
+    RunStatus.SUCCEEDED: N_("succeeded"),
+    RunStatus.FAILED: N_("failed"),
+    RunStatus.SILENT: N_("silent"),
+    RunStatus.SKIPPED: N_("skipped"),
+    RunStatus.MISSED: N_("missed"),
+    RunStatus.INTERRUPTED: N_("interrupted"),
+}
+
+
+def history(_: Translator, task: Task, entries: Sequence[Run], chat_zone: str) -> str:
+    lines = [
+        _(
+            "📜 <b>Last runs of task #{number}</b> · {name}",
+            number=task.id,
+            name=escape(task.name),
+        )
+    ]
     if not entries:
-        lines.append("No runs yet.")
+        lines.append(_("No runs yet."))
     for run in entries:
         parts = [
-            when(run.scheduled_for, chat_zone),
-            run.trigger.value.replace("_", "-"),
-            f"<b>{run.status.value}</b>",
-            _duration(run),
+            when(_, run.scheduled_for, chat_zone),
+            _(TRIGGERS.get(run.trigger, run.trigger.value)),
+            f"<b>{_(STATUSES.get(run.status, run.status.value))}</b>",
+            _duration(_, run),
         ]
         if run.prompt_tokens is not None or run.completion_tokens is not None:
-            parts.append(f"{run.prompt_tokens or 0}+{run.completion_tokens or 0} tokens")
+            parts.append(
+                _(
+                    "{prompt}+{completion} tokens",
+                    prompt=run.prompt_tokens or 0,
+                    completion=run.completion_tokens or 0,
+                )
+            )
         if run.cost is not None:
-            parts.append(f"${run.cost:.4f}")
+            parts.append("$" + format_decimal(run.cost, "0.0000", locale=_.locale))
         line = " · ".join(parts)
         if run.error and run.status not in (RunStatus.SUCCEEDED, RunStatus.SILENT):
             line += f"\n   ↳ {escape(_clip(run.error, 200))}"
         elif run.delivery_error:
-            line += f"\n   ↳ not delivered: {escape(_clip(run.delivery_error, 200))}"
+            line += "\n   ↳ " + _(
+                "not delivered: {error}", error=escape(_clip(run.delivery_error, 200))
+            )
         lines.append(line)
     return "\n".join(lines)
 
@@ -298,14 +463,14 @@ class Chunk:
     entities: tuple[MessageEntity, ...]
 
 
-def _result_header(task: Task) -> str:
-    return f"📋 {_clip(task.name, 80)} · task #{task.id}\n\n"
+def _result_header(_: Translator, task: Task) -> str:
+    return _("📋 {name} · task #{number}", name=_clip(task.name, 80), number=task.id) + "\n\n"
 
 
-def result_chunks(task: Task, answer: str) -> list[Chunk]:
+def result_chunks(_: Translator, task: Task, answer: str) -> list[Chunk]:
     """The model's Markdown, converted to Telegram entities and split under the size limit,
     headed with the task's name."""
-    header = _result_header(task)
+    header = _result_header(_, task)
     text, entities = convert(answer)
     chunks = split_entities(text, entities, RESULT_CHUNK) or [(answer.strip() or "…", [])]
     result = []
@@ -332,32 +497,35 @@ def result_chunks(task: Task, answer: str) -> list[Chunk]:
     return result
 
 
-def plain_chunks(task: Task, answer: str) -> list[str]:
+def plain_chunks(_: Translator, task: Task, answer: str) -> list[str]:
     """The fallback when Telegram refuses the formatting: the raw answer, split by size."""
-    text = _result_header(task) + answer
+    text = _result_header(_, task) + answer
     return [body for body, _ in split_entities(text, [], RESULT_CHUNK)] or [text]
 
 
-def result_buttons(task: Task) -> InlineKeyboardMarkup:
+def result_buttons(_: Translator, task: Task) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                button("🔁 Run again", Action.RUN_AGAIN, task.id),
-                button("⏸ Pause", Action.PAUSE, task.id),
+                button(_("🔁 Run again"), Action.RUN_AGAIN, task.id),
+                button(_("⏸ Pause"), Action.PAUSE, task.id),
             ]
         ]
     )
 
 
-def failure(task: Task, reason: str) -> Screen:
+def failure(_: Translator, task: Task, reason: str) -> Screen:
     return Screen(
-        f"⚠️ Task #{task.id} failed: {escape(_clip(reason, 500))}",
-        InlineKeyboardMarkup([[button("🔁 Retry", Action.RETRY, task.id)]]),
+        _("⚠️ Task #{number} failed: {reason}", number=task.id, reason=escape(_clip(reason, 500))),
+        InlineKeyboardMarkup([[button(_("🔁 Retry"), Action.RETRY, task.id)]]),
     )
 
 
-def paused_notice(task: Task, reason: str) -> str:
-    return (
-        f"⏸ Task #{task.id} <b>{escape(task.name)}</b> is paused: {escape(_clip(reason, 600))}\n"
-        f"Resume it with /resume {task.id} once the problem is fixed."
+def paused_notice(_: Translator, task: Task, reason: str) -> str:
+    return _(
+        "⏸ Task #{number} <b>{name}</b> is paused: {reason}\n"
+        "Resume it with /resume {number} once the problem is fixed.",
+        number=task.id,
+        name=escape(task.name),
+        reason=escape(_clip(reason, 600)),
     )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 
 from application import build_application
+from application.languages import Languages
 from application.records import ApplicationSettings
 from bot.context import CONTEXT_TYPES, BotData, Services
 from bot.delivery import TelegramDelivery
@@ -166,7 +167,7 @@ def build_runtime(
         .concurrent_updates(True)
         .build()
     )
-    delivery = TelegramDelivery(application.bot)
+    delivery = TelegramDelivery(application.bot, Languages(sessions).of_chat)
     runner = TaskRunner(
         sessions,
         llm,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from html import escape
 
 from telegram import Chat, ForceReply, Message, Update
@@ -12,16 +11,14 @@ from telegram.error import BadRequest
 from application.errors import DraftNotFoundError, QuotaExceededError
 from application.records import Card
 from bot import render
-from bot.access import NOT_MANAGER, can_manage
+from bot.access import can_manage, not_manager
 from bot.callbacks import Action, Callback
 from bot.context import Context, services
-from bot.handlers.common import chat_zone, current_chat, reply, task_number
+from bot.handlers.common import chat_zone, current_chat, reply, task_number, words
 from core.errors import NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskNotFoundError
 from scheduler.parsing.llm_parser import ParserUnavailableError
 from storage.records import Chat as ChatRecord
-
-_EDIT_REFERENCE = re.compile(r"\(request ([A-Za-z0-9_-]{1,16})\)")
 
 
 def _without_mention(message: Message, username: str | None) -> str:
@@ -46,9 +43,9 @@ async def text_message(update: Update, context: Context) -> None:
         return
     replied = message.reply_to_message
     if replied is not None and replied.from_user and replied.from_user.id == context.bot.id:
-        reference = _EDIT_REFERENCE.search(replied.text or "")
-        if reference is not None:
-            await _replace_draft(update, context, reference.group(1), message.text)
+        draft_id = render.edit_reference(replied.text or "")
+        if draft_id is not None:
+            await _replace_draft(update, context, draft_id, message.text)
             return
         if chat.type != Chat.PRIVATE:
             await _request(update, context, _without_mention(message, context.bot.username))
@@ -64,7 +61,14 @@ async def text_message(update: Update, context: Context) -> None:
 async def new_command(update: Update, context: Context) -> None:
     text = " ".join(context.args or [])
     if not text:
-        await reply(update, "Write the task after /new, for example:\n" + render.EXAMPLES[0])
+        _ = words(update, await current_chat(update, context))
+        await reply(
+            update,
+            _(
+                "Write the task after /new, for example:\n{example}",
+                example=escape(_(render.EXAMPLES[0])),
+            ),
+        )
         return
     await _request(update, context, text)
 
@@ -73,7 +77,8 @@ async def edit_command(update: Update, context: Context) -> None:
     task_id = task_number(context)
     text = " ".join((context.args or [])[1:])
     if task_id is None or not text:
-        await reply(update, "Usage: /edit N new text, for example /edit 3 every monday at 8 …")
+        _ = words(update, await current_chat(update, context))
+        await reply(update, _("Usage: /edit N new text, for example /edit 3 every monday at 8 …"))
         return
     await _request(update, context, text, task_id=task_id)
 
@@ -81,10 +86,10 @@ async def edit_command(update: Update, context: Context) -> None:
 async def _request(
     update: Update, context: Context, text: str, *, task_id: int | None = None
 ) -> None:
-    if not await can_manage(update, context):
-        await reply(update, NOT_MANAGER)
-        return
     chat = await current_chat(update, context)
+    if not await can_manage(update, context):
+        await reply(update, not_manager(words(update, chat)))
+        return
     card = await _draft(update, context, chat, text, task_id=task_id)
     if card is not None:
         await _show_card(update, context, chat, card)
@@ -100,36 +105,40 @@ async def _draft(
 ) -> Card | None:
     user = update.effective_user
     assert user is not None
+    _ = words(update, chat)
     try:
         return await services(context).app.drafts.create(chat, user.id, text, task_id=task_id)
     except ParserUnavailableError as error:
-        await reply(update, f"⏳ {escape(str(error))}")
+        await reply(update, _("⏳ {problem}", problem=escape(str(error))))
     except NotUnderstoodError as error:
-        await reply(update, render.not_understood(str(error)))
+        await reply(update, render.not_understood(_, str(error)))
     except ScheduleError as error:
-        await reply(update, f"❌ That schedule can't be used: {escape(str(error))}.")
+        await reply(
+            update, _("❌ That schedule can't be used: {problem}.", problem=escape(str(error)))
+        )
     except (QuotaExceededError, TaskNotFoundError) as error:
-        await reply(update, f"❌ {escape(str(error)).capitalize()}.")
+        await reply(update, render.problem(_, error))
     return None
 
 
 async def _show_card(update: Update, context: Context, chat: ChatRecord, card: Card) -> None:
-    sent = await reply(update, render.card(card, chat_zone(chat, context)))
+    sent = await reply(update, render.card(words(update, chat), card, chat_zone(chat, context)))
     if sent is not None:
         await services(context).app.drafts.attach_card(card.draft_id, sent.message_id)
 
 
 async def _replace_draft(update: Update, context: Context, draft_id: str, text: str) -> None:
     """The corrected request after Edit: a new card, the old one marked as replaced."""
-    if not await can_manage(update, context):
-        await reply(update, NOT_MANAGER)
-        return
     chat = await current_chat(update, context)
+    _ = words(update, chat)
+    if not await can_manage(update, context):
+        await reply(update, not_manager(_))
+        return
     app = services(context).app
     try:
         old = await app.drafts.get(chat.id, draft_id)
     except DraftNotFoundError as error:
-        await reply(update, f"⌛ {escape(str(error)).capitalize()}.")
+        await reply(update, render.problem(_, error, sign="⌛"))
         return
     card = await _draft(update, context, chat, text, task_id=old.task_id)
     if card is None:
@@ -140,21 +149,29 @@ async def _replace_draft(update: Update, context: Context, draft_id: str, text: 
     except DraftNotFoundError:
         return
     if old.message_id is not None:
-        await _edit_quietly(context, chat.id, old.message_id, render.replaced(old))
+        await _edit_quietly(context, chat.id, old.message_id, render.replaced(_, old))
 
 
 async def cancel_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
+    _ = words(update, chat)
     user = update.effective_user
     assert user is not None
     dropped = await services(context).app.drafts.cancel_open(chat.id, user.id)
     for card in dropped:
         if card.message_id is not None:
-            await _edit_quietly(context, chat.id, card.message_id, render.cancelled(card))
+            await _edit_quietly(context, chat.id, card.message_id, render.cancelled(_, card))
     if dropped:
-        await reply(update, f"✖️ Cancelled {len(dropped)} open request(s).")
+        await reply(
+            update,
+            _.plural(
+                "✖️ Cancelled {count} open request.",
+                "✖️ Cancelled {count} open requests.",
+                len(dropped),
+            ),
+        )
     else:
-        await reply(update, "There is nothing to cancel.")
+        await reply(update, _("There is nothing to cancel."))
 
 
 async def draft_button(update: Update, context: Context, callback: Callback) -> None:
@@ -163,39 +180,40 @@ async def draft_button(update: Update, context: Context, callback: Callback) -> 
     chat = update.effective_chat
     user = update.effective_user
     assert query is not None and chat is not None and user is not None
+    record = await current_chat(update, context)
+    _ = words(update, record)
     if not await can_manage(update, context):
-        await query.answer(NOT_MANAGER, show_alert=True)
+        await query.answer(not_manager(_), show_alert=True)
         return
     app = services(context).app
-    record = await current_chat(update, context)
     try:
         if callback.action is Action.CONFIRM:
             task = await app.drafts.confirm(chat.id, callback.ref, user.id)
-            await query.answer(f"Scheduled as task #{task.id}")
-            screen = render.scheduled(task, chat_zone(record, context))
+            await query.answer(_("Scheduled as task #{number}", number=task.id))
+            screen = render.scheduled(_, task, chat_zone(record, context))
             await query.edit_message_text(
                 screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
             )
         elif callback.action is Action.CANCEL:
             card = await app.drafts.cancel(chat.id, callback.ref)
-            await query.answer("Cancelled")
-            await query.edit_message_text(render.cancelled(card), parse_mode=ParseMode.HTML)
+            await query.answer(_("Cancelled"))
+            await query.edit_message_text(render.cancelled(_, card), parse_mode=ParseMode.HTML)
         else:
             await app.drafts.get(chat.id, callback.ref)
             await query.answer()
             await context.bot.send_message(
                 chat.id,
-                render.edit_prompt(callback.ref),
+                render.edit_prompt(_, callback.ref),
                 reply_markup=ForceReply(
-                    selective=True, input_field_placeholder="corrected request"
+                    selective=True, input_field_placeholder=render.edit_placeholder(_)
                 ),
                 reply_to_message_id=query.message.message_id if query.message else None,
             )
     except DraftNotFoundError as error:
-        await query.answer(str(error).capitalize(), show_alert=True)
+        await query.answer(render.alert(_, error), show_alert=True)
         await _drop_buttons(query.message)
     except (ScheduleError, QuotaExceededError, TaskNotFoundError) as error:
-        await query.answer(str(error).capitalize()[:200], show_alert=True)
+        await query.answer(render.alert(_, error), show_alert=True)
 
 
 async def _drop_buttons(message: object) -> None:

@@ -10,10 +10,11 @@ from telegram.error import BadRequest
 
 from application.errors import TaskStateError
 from bot import render
-from bot.access import NOT_MANAGER, can_manage
+from bot.access import can_manage, not_manager
 from bot.callbacks import Action, Callback
 from bot.context import Context, services
-from bot.handlers.common import chat_zone, current_chat, reply, task_number
+from bot.handlers.common import chat_zone, current_chat, reply, task_number, words
+from bot.i18n import Translator
 from core.errors import CronpilotError
 from scheduler.engine import TaskBusyError, TaskNotFoundError
 from storage.records import RunTrigger, Task
@@ -37,28 +38,30 @@ async def tasks_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
     page = (task_number(context) or 1) - 1
     listing = await services(context).app.tasks.list(chat.id, page=page)
-    await reply(update, render.task_list(listing, chat_zone(chat, context)))
+    await reply(update, render.task_list(words(update, chat), listing, chat_zone(chat, context)))
 
 
 async def task_command(update: Update, context: Context) -> None:
-    task_id = await _task_id_or_usage(update, context, "task")
+    chat = await current_chat(update, context)
+    _ = words(update, chat)
+    task_id = await _task_id_or_usage(update, context, _, "task")
     if task_id is None:
         return
-    chat = await current_chat(update, context)
     try:
         task = await services(context).app.tasks.get(chat.id, task_id)
     except TaskNotFoundError as error:
-        await reply(update, f"❌ {escape(str(error)).capitalize()}.")
+        await reply(update, render.problem(_, error))
         return
-    await reply(update, render.task_detail(task, chat_zone(chat, context)))
+    await reply(update, render.task_detail(_, task, chat_zone(chat, context)))
 
 
 async def history_command(update: Update, context: Context) -> None:
-    task_id = await _task_id_or_usage(update, context, "history")
+    chat = await current_chat(update, context)
+    _ = words(update, chat)
+    task_id = await _task_id_or_usage(update, context, _, "history")
     if task_id is None:
         return
-    chat = await current_chat(update, context)
-    await reply(update, await _history(context, chat.id, task_id, chat_zone(chat, context)))
+    await reply(update, await _history(context, _, chat.id, task_id, chat_zone(chat, context)))
 
 
 async def change_command(update: Update, context: Context) -> None:
@@ -66,135 +69,161 @@ async def change_command(update: Update, context: Context) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None
     command = message.text.split()[0].lstrip("/").split("@")[0].lower()
-    task_id = await _task_id_or_usage(update, context, command)
+    chat = await current_chat(update, context)
+    _ = words(update, chat)
+    task_id = await _task_id_or_usage(update, context, _, command)
     if task_id is None:
         return
     if not await can_manage(update, context):
-        await reply(update, NOT_MANAGER)
+        await reply(update, not_manager(_))
         return
-    chat = await current_chat(update, context)
     app = services(context).app
     try:
         if command == "run":
             await app.runs.run_now(chat.id, task_id)
-            await reply(update, f"🚀 Running task #{task_id} now; the result will follow.")
+            await reply(
+                update, _("🚀 Running task #{number} now; the result will follow.", number=task_id)
+            )
         elif command == "pause":
             await app.tasks.pause(chat.id, task_id)
-            await reply(update, f"⏸ Task #{task_id} is paused. /resume {task_id} to restart it.")
+            await reply(
+                update,
+                _("⏸ Task #{number} is paused. /resume {number} to restart it.", number=task_id),
+            )
         elif command == "resume":
             task = await app.tasks.resume(chat.id, task_id)
-            next_run = render.when(task.next_run_at, chat_zone(chat, context))
-            await reply(update, f"▶️ Task #{task_id} is active again; next run {next_run}.")
+            next_run = render.when(_, task.next_run_at, chat_zone(chat, context))
+            await reply(
+                update,
+                _(
+                    "▶️ Task #{number} is active again; next run {when}.",
+                    number=task_id,
+                    when=next_run,
+                ),
+            )
         else:
             task = await app.tasks.get(chat.id, task_id)
-            await reply(update, render.confirm_delete(task))
+            await reply(update, render.confirm_delete(_, task))
     except (TaskNotFoundError, TaskBusyError, TaskStateError) as error:
-        await reply(update, f"❌ {escape(str(error)).capitalize()}.")
+        await reply(update, render.problem(_, error))
 
 
-async def _task_id_or_usage(update: Update, context: Context, command: str) -> int | None:
+async def _task_id_or_usage(
+    update: Update, context: Context, _: Translator, command: str
+) -> int | None:
     task_id = task_number(context)
     if task_id is None:
-        await reply(update, f"Usage: /{command} N, where N is the task's number from /tasks.")
+        await reply(
+            update,
+            _(
+                "Usage: /{command} N, where N is the task's number from /tasks.",
+                command=command,
+            ),
+        )
     return task_id
 
 
-async def _history(context: Context, chat_id: int, task_id: int, zone: str) -> str:
+async def _history(context: Context, _: Translator, chat_id: int, task_id: int, zone: str) -> str:
     app = services(context).app
     try:
         task = await app.tasks.get(chat_id, task_id)
         entries = await app.runs.history(chat_id, task_id)
     except TaskNotFoundError as error:
-        return f"❌ {escape(str(error)).capitalize()}."
-    return render.history(task, entries, zone)
+        return render.problem(_, error)
+    return render.history(_, task, entries, zone)
 
 
 async def task_button(update: Update, context: Context, callback: Callback) -> None:
     """Every button that acts on a task, re-checked against the chat it is pressed in."""
     query = update.callback_query
     assert query is not None
-    if callback.action in CHANGING and not await can_manage(update, context):
-        await query.answer(NOT_MANAGER, show_alert=True)
-        return
     chat = await current_chat(update, context)
+    _ = words(update, chat)
+    if callback.action in CHANGING and not await can_manage(update, context):
+        await query.answer(not_manager(_), show_alert=True)
+        return
     zone = chat_zone(chat, context)
     app = services(context).app
     message = query.message if isinstance(query.message, Message) else None
     try:
         task_id = callback.number
     except ValueError:
-        await query.answer("That button is not valid any more.", show_alert=True)
+        await query.answer(_("That button is not valid any more."), show_alert=True)
         return
     try:
         if callback.action is Action.PAGE:
             listing = await app.tasks.list(chat.id, page=task_id)
             await query.answer()
-            await _edit(message, render.task_list(listing, zone))
+            await _edit(message, render.task_list(_, listing, zone))
         elif callback.action is Action.HISTORY:
             task = await app.tasks.get(chat.id, task_id)
             entries = await app.runs.history(chat.id, task_id)
             await query.answer()
             await context.bot.send_message(
-                chat.id, render.history(task, entries, zone), parse_mode=ParseMode.HTML
+                chat.id, render.history(_, task, entries, zone), parse_mode=ParseMode.HTML
             )
         elif callback.action in (Action.RUN, Action.RUN_AGAIN, Action.RETRY):
             trigger = RunTrigger.RETRY if callback.action is Action.RETRY else RunTrigger.MANUAL
             await app.runs.run_now(chat.id, task_id, trigger=trigger)
-            await query.answer(f"Running task #{task_id}; the result will follow.")
+            await query.answer(_("Running task #{number}; the result will follow.", number=task_id))
         elif callback.action is Action.PAUSE:
             task = await app.tasks.pause(chat.id, task_id)
-            await query.answer(f"Task #{task_id} paused")
-            await _refresh(message, task, zone, context, chat.id)
+            await query.answer(_("Task #{number} paused", number=task_id))
+            await _refresh(message, _, task, zone, context, chat.id)
         elif callback.action is Action.RESUME:
             task = await app.tasks.resume(chat.id, task_id)
-            await query.answer(f"Task #{task_id} resumed")
-            await _refresh(message, task, zone, context, chat.id)
+            await query.answer(_("Task #{number} resumed", number=task_id))
+            await _refresh(message, _, task, zone, context, chat.id)
         elif callback.action is Action.DELETE:
             task = await app.tasks.get(chat.id, task_id)
             await query.answer()
-            screen = render.confirm_delete(task)
+            screen = render.confirm_delete(_, task)
             await context.bot.send_message(
                 chat.id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
             )
         elif callback.action is Action.DELETE_YES:
             task = await app.tasks.delete(chat.id, task_id)
-            await query.answer(f"Task #{task_id} deleted")
-            await _edit(message, render.Screen(f"🗑 Deleted task #{task.id} {escape(task.name)}."))
+            await query.answer(_("Task #{number} deleted", number=task_id))
+            await _edit(
+                message,
+                render.Screen(
+                    _("🗑 Deleted task #{number} {name}.", number=task.id, name=escape(task.name))
+                ),
+            )
         elif callback.action is Action.DELETE_NO:
-            await query.answer("Kept")
-            await _edit(message, render.Screen(f"Task #{task_id} was kept."))
+            await query.answer(_("Kept"))
+            await _edit(message, render.Screen(_("Task #{number} was kept.", number=task_id)))
     except (TaskNotFoundError, TaskBusyError, TaskStateError) as error:
-        await query.answer(str(error).capitalize()[:200], show_alert=True)
+        await query.answer(render.alert(_, error), show_alert=True)
     except CronpilotError as error:
-        await query.answer(str(error)[:200], show_alert=True)
+        await query.answer(render.alert(_, error), show_alert=True)
 
 
 async def _refresh(
-    message: Message | None, task: Task, zone: str, context: Context, chat_id: int
+    message: Message | None,
+    _: Translator,
+    task: Task,
+    zone: str,
+    context: Context,
+    chat_id: int,
 ) -> None:
     """After pause or resume, show the new state where the button was pressed."""
     if message is None:
         return
-    if message.text and message.text.startswith("Tasks in this chat"):
-        listing = await services(context).app.tasks.list(chat_id, page=_page_of(message))
-        await _edit(message, render.task_list(listing, zone))
-    elif message.text and message.text.startswith(("Task #", "✅ Scheduled")):
-        await _edit(message, render.task_detail(task, zone))
+    page = render.listed_page(message.text or "")
+    if page is not None:
+        listing = await services(context).app.tasks.list(chat_id, page=page)
+        await _edit(message, render.task_list(_, listing, zone))
+    elif render.shows_task(message.text or ""):
+        await _edit(message, render.task_detail(_, task, zone))
     else:
         # A result message: swap its Pause button for Resume (or back).
         try:
-            await message.edit_reply_markup(InlineKeyboardMarkup([render.task_buttons(task)[:2]]))
+            await message.edit_reply_markup(
+                InlineKeyboardMarkup([render.task_buttons(_, task)[:2]])
+            )
         except BadRequest:
             return
-
-
-def _page_of(message: Message) -> int:
-    text = message.text or ""
-    marker = ", page "
-    if marker not in text:
-        return 0
-    number = text.split(marker, 1)[1].split(" ", 1)[0]
-    return int(number) - 1 if number.isdigit() else 0
 
 
 async def _edit(message: Message | None, screen: render.Screen) -> None:

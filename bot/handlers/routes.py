@@ -13,7 +13,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.access import gate
+from bot.access import gate, update_words
 from bot.callbacks import DRAFT_ACTIONS, decode
 from bot.context import Context
 from bot.handlers import create, language, manage, start
@@ -58,7 +58,8 @@ async def on_button(update: Update, context: Context) -> None:
     assert query is not None
     callback = decode(query.data)
     if callback is None:
-        await query.answer("That button is not valid any more.", show_alert=True)
+        _ = update_words(update)
+        await query.answer(_("That button is not valid any more."), show_alert=True)
         return
     if callback.action in DRAFT_ACTIONS:
         await create.draft_button(update, context, callback)

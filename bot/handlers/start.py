@@ -11,15 +11,14 @@ from telegram import Chat, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRem
 from telegram.constants import ChatMemberStatus, ParseMode
 
 from bot import render
-from bot.access import NOT_MANAGER, can_manage
+from bot.access import can_manage, not_manager
 from bot.context import Context, services
-from bot.handlers.common import chat_zone, current_chat, reply
+from bot.handlers.common import chat_zone, current_chat, reply, words
+from bot.i18n import Translator
 from core.errors import ScheduleError
 
 if TYPE_CHECKING:
     from timezonefinder import TimezoneFinder
-
-SHARE_LOCATION = "📍 Share location"
 
 
 @functools.cache
@@ -36,12 +35,13 @@ def zone_at(latitude: float, longitude: float) -> str | None:
 
 async def start(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
+    _ = words(update, chat)
     private = chat.type == Chat.PRIVATE
     message = update.effective_message
     assert message is not None
     keyboard = (
         ReplyKeyboardMarkup(
-            [[KeyboardButton(SHARE_LOCATION, request_location=True)]],
+            [[KeyboardButton(render.share_location(_), request_location=True)]],
             resize_keyboard=True,
             one_time_keyboard=True,
         )
@@ -49,7 +49,7 @@ async def start(update: Update, context: Context) -> None:
         else None
     )
     await message.reply_text(
-        render.start(chat_zone(chat, context), private=private),
+        render.start(_, chat_zone(chat, context), private=private),
         parse_mode=ParseMode.HTML,
         reply_markup=keyboard,
         disable_web_page_preview=True,
@@ -57,52 +57,68 @@ async def start(update: Update, context: Context) -> None:
 
 
 async def help_command(update: Update, context: Context) -> None:
-    await reply(update, render.help_text())
+    chat = await current_chat(update, context)
+    await reply(update, render.help_text(words(update, chat)))
 
 
 async def timezone(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
+    _ = words(update, chat)
     if not context.args:
         await reply(
             update,
-            f"🌍 This chat's time zone is <b>{chat_zone(chat, context)}</b>.\n"
-            "Change it with /timezone Area/City, for example /timezone America/New_York.",
+            _(
+                "🌍 This chat's time zone is <b>{zone}</b>.\n"
+                "Change it with /timezone Area/City, for example /timezone America/New_York.",
+                zone=escape(chat_zone(chat, context)),
+            ),
         )
         return
     if not await can_manage(update, context):
-        await reply(update, NOT_MANAGER)
+        await reply(update, not_manager(_))
         return
+    wanted = " ".join(context.args)
     try:
-        zone = await services(context).app.chats.set_timezone(chat.id, " ".join(context.args))
-    except ScheduleError as error:
-        await reply(update, f"❌ {escape(str(error))}.")
+        zone = await services(context).app.chats.set_timezone(chat.id, wanted)
+    except ScheduleError:
+        await reply(
+            update,
+            _(
+                "❌ unknown time zone “{zone}”; use an IANA name such as Europe/Berlin or UTC.",
+                zone=escape(wanted[:64]),
+            ),
+        )
         return
-    await reply(update, _zone_set(zone))
+    await reply(update, _zone_set(_, zone))
 
 
 async def location(update: Update, context: Context) -> None:
     message = update.effective_message
     assert message is not None and message.location is not None
     chat = await current_chat(update, context)
+    _ = words(update, chat)
     where = message.location
     zone = await asyncio.to_thread(zone_at, where.latitude, where.longitude)
     if zone is None:
         await message.reply_text(
-            "I couldn't tell the time zone of that place (is it at sea?). "
-            "Use /timezone Area/City instead.",
+            _(
+                "I couldn't tell the time zone of that place (is it at sea?). "
+                "Use /timezone Area/City instead."
+            ),
             reply_markup=ReplyKeyboardRemove(),
         )
         return
     zone = await services(context).app.chats.set_timezone(chat.id, zone)
     await message.reply_text(
-        _zone_set(zone), parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove()
+        _zone_set(_, zone), parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove()
     )
 
 
-def _zone_set(zone: str) -> str:
-    return (
-        f"🌍 Time zone set to <b>{escape(zone)}</b>. New tasks use it; "
-        "existing tasks keep the zone they were created with (change one with /edit)."
+def _zone_set(_: Translator, zone: str) -> str:
+    return _(
+        "🌍 Time zone set to <b>{zone}</b>. New tasks use it; "
+        "existing tasks keep the zone they were created with (change one with /edit).",
+        zone=escape(zone),
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import calendar
 import functools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -23,6 +24,7 @@ from itertools import islice, pairwise
 from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
+from babel.dates import get_day_names, get_month_names
 from cron_descriptor import ExpressionDescriptor, Options
 
 from core.errors import ScheduleError
@@ -334,15 +336,42 @@ def _interval_runs(anchor: datetime, every: int, after: datetime, count: int) ->
 # --- words -------------------------------------------------------------------------------------
 
 
+# cron-descriptor's own translations, by our language codes.
+_DESCRIPTOR_LOCALES = {
+    "en": "en_US",
+    "ru": "ru_RU",
+    "de": "de_DE",
+    "es": "es_ES",
+    "fr": "fr_FR",
+    "pt": "pt_PT",
+}
+_ENGLISH_DAYS = tuple(calendar.day_name)  # Monday first
+_ENGLISH_MONTHS = tuple(calendar.month_name)[1:]
+
+
 @functools.lru_cache(maxsize=1024)
-def describe_cron(text: str) -> str:
+def describe_cron(text: str, language: str = "en") -> str:
+    """A cron expression in words, in `language` (one cron-descriptor translates)."""
     options = Options()
     options.use_24hour_time_format = True
     options.day_of_week_start_index_zero = True
+    options.locale_code = _DESCRIPTOR_LOCALES.get(language, "en_US")
     try:
-        return str(ExpressionDescriptor(cron_expression(text).text, options).get_description())
+        words = str(ExpressionDescriptor(cron_expression(text).text, options).get_description())
     except Exception:  # noqa: BLE001 - the descriptor is cosmetic; the cron itself is valid
         return f"cron {text}"
+    return words if language == "en" else _localise_names(words, language)
+
+
+def _localise_names(words: str, language: str) -> str:
+    """cron-descriptor takes weekday and month names from the process's C locale (English);
+    put Babel's names in the language in their place."""
+    days = get_day_names("wide", locale=language)
+    months = get_month_names("wide", context="stand-alone", locale=language)
+    names = {english: days[index] for index, english in enumerate(_ENGLISH_DAYS)}
+    names |= {english: months[index + 1] for index, english in enumerate(_ENGLISH_MONTHS)}
+    pattern = re.compile(r"\b(" + "|".join(names) + r")\b")
+    return pattern.sub(lambda found: names[found.group(1)], words)
 
 
 def describe_period(seconds: int) -> str:

@@ -62,7 +62,7 @@ HOSTILE = [
     ("/timezone Europe/Berlin; rm -rf /", "unknown time zone"),
     ("/tasks -5", "no tasks"),
     ("/tasks 999999", "no tasks"),
-    ("/cancel", "open request(s)"),  # the cards left open above
+    ("/cancel", "open request"),  # the cards left open above
     ("/cancel", "nothing to cancel"),
     ("/unknowncommand", None),
 ]
