@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 
 from bot.context import CONTEXT_TYPES, BotData, Services
 from bot.delivery import TelegramDelivery
-from bot.handlers.routes import COMMANDS, register
+from bot.handlers.routes import register, set_commands
 from bot.ratelimit import MessageRateLimiter
 from core.logs import get_logger
 
@@ -49,9 +49,7 @@ class TelegramBot:
     async def start(self) -> None:
         """Initialise PTB, set the command menu, start dispatching (updates come later)."""
         await self._application.initialize()
-        await self._application.bot.set_my_commands(
-            [BotCommand(name, description) for name, description in COMMANDS]
-        )
+        await set_commands(self._application.bot)
         await self._application.start()
 
     async def poll(self, *, poll_interval: float, poll_timeout: int) -> None:
