@@ -98,7 +98,8 @@ def _system_prompt(now: datetime, timezone: str) -> str:
         f"Current time: {local:%A %Y-%m-%d %H:%M} in {timezone} (UTC offset {local:%z}).\n"
         "Never guess: if the message does not clearly say when, set understood to false and "
         "say what is missing. Use standard cron (0 = Sunday). Do not invent a time that the "
-        "user did not imply; a day without a time means 09:00."
+        "user did not imply; a day without a time means 09:00. Write the task's prompt in the "
+        "language the user wrote in."
     )
 
 

@@ -355,7 +355,8 @@ def describe_cron(text: str, language: str = "en") -> str:
     options = Options()
     options.use_24hour_time_format = True
     options.day_of_week_start_index_zero = True
-    options.locale_code = _DESCRIPTOR_LOCALES.get(language, "en_US")
+    language = language if language in _DESCRIPTOR_LOCALES else "en"
+    options.locale_code = _DESCRIPTOR_LOCALES[language]
     try:
         words = str(ExpressionDescriptor(cron_expression(text).text, options).get_description())
     except Exception:  # noqa: BLE001 - the descriptor is cosmetic; the cron itself is valid

@@ -83,3 +83,86 @@ async def test_a_group_speaks_english_until_an_admin_chooses(
     # Everyone in the group now reads French, whatever their own app says.
     shown = await say(fake, group, member, "/language")
     assert "La langue de ce chat est : Français" in shown.text
+
+
+@pytest.fixture
+async def bot_with_llm_parser(
+    fake: FakeTelegram, llm: FakeLLM, pg_url: str
+) -> AsyncIterator[BotUnderTest]:
+    settings = bot_settings(fake, llm, pg_url, parser_model="openai/gpt-4o-mini")
+    under_test = BotUnderTest(fake, llm, settings, FakeClock(NOW))
+    await under_test.start()
+    try:
+        yield under_test
+    finally:
+        await under_test.stop()
+
+
+async def test_a_russian_user_gets_start_the_card_and_tasks_in_russian(
+    bot_with_llm_parser: BotUnderTest, fake: FakeTelegram, llm: FakeLLM
+) -> None:
+    bot = bot_with_llm_parser
+    boris = fake.user(ALICE, "Борис", language_code="ru")
+    dm = fake.private_chat(boris)
+
+    welcome = await say(fake, dm, boris, "/start")
+    assert welcome.text.startswith("👋 Привет, я cronpilot.")
+    assert "Просто напишите, что нужно сделать и когда." in welcome.text
+    assert "по будням в 9 утра делай сводку главных новостей Hacker News" in welcome.text
+    assert "Часовой пояс этого чата: Europe/Berlin" in welcome.text
+    assert welcome.keyboard == [["📍 Отправить местоположение"]]
+
+    # A request in Russian: the rules read English only, so the LLM parser understands it.
+    llm.reply_tool_calls(
+        [
+            (
+                "schedule_task",
+                {
+                    "understood": True,
+                    "kind": "cron",
+                    "cron": "0 9 * * 1-5",
+                    "prompt": "присылай сводку главных новостей Hacker News",
+                },
+            )
+        ]
+    )
+    card = await say(fake, dm, boris, "каждый будний день в 9 утра присылай сводку Hacker News")
+    assert card.text.splitlines()[0] == "Запланировать эту задачу?"
+    assert "📝 Задача: Присылай сводку главных новостей Hacker News" in card.text
+    assert "🗓 Когда: В 09:00, понедельник по пятница" in card.text
+    assert "⚙️ Cron: 0 9 * * 1-5" in card.text
+    assert "🌍 Часовой пояс: Europe/Berlin" in card.text
+    # Weekday and month names in Russian, from Babel.
+    assert "• пт 27 нояб. 2026 09:00 CET" in card.text
+    assert "Понято с помощью ИИ-модели: пожалуйста, проверьте." in card.text
+    assert card.button_labels == ["✅ Подтвердить", "✏️ Изменить", "✖️ Отмена"]
+
+    pressed = await fake.press(dm, boris, card, "Подтвердить")
+    assert (await fake.wait_for_callback_answer(pressed)).text == "Запланировано как задача №1"
+    scheduled = await fake.wait_for_message(dm, lambda m: "Запланировано —" in m.text)
+    assert scheduled.text.startswith("✅ Запланировано — задача №1")
+    assert scheduled.button_labels == ["🚀 Запустить", "⏸ Пауза", "🗑 Удалить", "📜 История"]
+
+    listing = await say(fake, dm, boris, "/tasks")
+    assert listing.text.splitlines()[0] == "Задачи этого чата (всего: 1)"
+    assert (
+        "В 09:00, понедельник по пятница · далее пт 27 нояб. 2026 09:00 CET · активна"
+        in listing.text
+    )
+    # Pausing from the list redraws the list, recognised in Russian.
+    since = fake.checkpoint()
+    await fake.press(dm, boris, listing, "⏸ Пауза #1")
+    redrawn = await fake.wait_for_message(
+        dm, lambda m: m.message_id == listing.message_id, since=since
+    )
+    assert redrawn.text.endswith("В 09:00, понедельник по пятница · далее — · ⏸ на паузе")
+    assert redrawn.has_button("▶️ Возобновить #1")
+    [task] = await bot.tasks_of(ALICE)
+
+    # Results and their buttons are in Russian too, and the model is told to write Russian.
+    llm.reply_text("Сегодня ничего не сгорело.")
+    await fake.press(dm, boris, redrawn, "🚀 Запустить #1")
+    result = await fake.wait_for_message(dm, lambda m: "Сегодня" in m.text)
+    assert result.text.startswith(f"📋 {task.name} · задача №1")
+    assert result.button_labels == ["🔁 Ещё раз", "⏸ Пауза"]
+    assert "Write in Russian" in llm.requests[-1]["messages"][0]["content"]

@@ -12,7 +12,13 @@ from croniter import croniter
 
 from core.errors import ScheduleError
 from scheduler.schedules.cron import parse_cron
-from scheduler.schedules.schedule import Schedule, canonical_zone, resolve_wall_time, validate
+from scheduler.schedules.schedule import (
+    Schedule,
+    canonical_zone,
+    describe_cron,
+    resolve_wall_time,
+    validate,
+)
 from storage.records import TaskKind
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -618,3 +624,22 @@ def test_matches_reference_on_random_expressions_and_zones() -> None:
         expected = reference_runs(expression, zone, after, 5)
         assert schedule.next_runs(after, 5) == expected, (expression, zone_name, after)
         compared += 1
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "At 09:00, only on Sunday, only in January"),
+        ("ru", "В 09:00, только в воскресенье, только в январь"),
+        ("de", "Um 09:00, nur am Sonntag, nur im Januar"),
+        ("es", "A las 09:00, sólo el domingo, sólo en enero"),
+        ("fr", "À 09:00, uniquement le dimanche, uniquement en janvier"),
+        ("pt", "Às 09:00, somente de domingo, somente em janeiro"),
+        # A language cron-descriptor does not have reads English.
+        ("ja", "At 09:00, only on Sunday, only in January"),
+    ],
+)
+def test_cron_in_words_in_each_language_with_its_own_day_and_month_names(
+    language: str, words: str
+) -> None:
+    assert describe_cron("0 9 * 1 0", language) == words
