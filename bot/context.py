@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from application.access import Access
+from application.tokens import ApiTokens
 from application.usecases import UseCases
 from core.settings import Settings
 from scheduler.clock import Clock
@@ -18,6 +20,8 @@ class Services:
     usecases: UseCases
     engine: Engine
     clock: Clock
+    access: Access
+    tokens: ApiTokens
 
 
 class BotData:

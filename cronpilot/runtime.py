@@ -13,10 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 
+from application.access import Access
+from application.tokens import ApiTokens
 from application.usecases import UseCases, UseCaseSettings
 from bot.context import CONTEXT_TYPES, BotData, Services
 from bot.delivery import TelegramDelivery
 from bot.handlers.routes import COMMANDS, register
+from bot.members import TelegramMembers
 from bot.ratelimit import MessageRateLimiter
 from bot.webhook import update_receiver
 from core.logs import get_logger
@@ -202,7 +205,20 @@ def build_runtime(
             min_interval_seconds=settings.min_interval_seconds,
         ),
     )
-    services = Services(settings=settings, usecases=usecases, engine=engine, clock=clock)
+    access = Access(
+        settings.allowed_users,
+        TelegramMembers(application.bot),
+        clock,
+        group_members_can_manage=settings.group_members_can_manage,
+    )
+    services = Services(
+        settings=settings,
+        usecases=usecases,
+        engine=engine,
+        clock=clock,
+        access=access,
+        tokens=ApiTokens(sessions, clock),
+    )
     bot_data = application.bot_data
     assert isinstance(bot_data, BotData)
     bot_data.services = services

@@ -16,7 +16,7 @@ from telegram.ext import (
 from bot.access import gate
 from bot.callbacks import DRAFT_ACTIONS, decode
 from bot.context import Context
-from bot.handlers import create, manage, start
+from bot.handlers import create, manage, start, token
 from bot.handlers.errors import on_error
 
 COMMANDS = (
@@ -30,6 +30,7 @@ COMMANDS = (
     ("history", "a task's last runs: /history N"),
     ("edit", "change a task: /edit N new text"),
     ("timezone", "show or set this chat's time zone"),
+    ("token", "an API token for scripts: /token, /token revoke"),
     ("cancel", "drop the request you are writing"),
     ("help", "what I can do"),
     ("start", "introduction"),
@@ -57,6 +58,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("start", start.start),
             CommandHandler("help", start.help_command),
             CommandHandler("timezone", start.timezone),
+            CommandHandler("token", token.token_command),
             CommandHandler("new", create.new_command),
             CommandHandler("edit", create.edit_command),
             CommandHandler("cancel", create.cancel_command),

@@ -75,7 +75,7 @@ async def test_everything_ok(sqlite_url: str, telegram: FakeTelegram, llm: FakeL
     results = await run_checks(settings)
     assert render(results) == (
         "✓ settings: valid: long polling, 1 allowed user, default time zone UTC\n"
-        f"✓ database: {sqlite_url} is at revision 0001 (newest)\n"
+        f"✓ database: {sqlite_url} is at revision 0002_api_tokens (newest)\n"
         "✓ telegram: connected as @cronpilot_test_bot (bot id 123456789)\n"
         '✓ llm: openai/gpt-4o-mini answered "OK"'
     )
@@ -183,7 +183,9 @@ def test_settings_that_do_not_load_are_one_failed_line() -> None:
 
 async def test_database_at_head(sqlite_url: str) -> None:
     result = await check_database(make_settings(database_url=sqlite_url))
-    assert result == CheckResult("database", True, f"{sqlite_url} is at revision 0001 (newest)")
+    assert result == CheckResult(
+        "database", True, f"{sqlite_url} is at revision 0002_api_tokens (newest)"
+    )
 
 
 async def test_database_with_no_tables_is_behind_head(tmp_path: Path) -> None:
@@ -192,7 +194,7 @@ async def test_database_with_no_tables_is_behind_head(tmp_path: Path) -> None:
     result = await check_database(make_settings(database_url=file_url(path)))
     assert render([result]) == (
         f"✗ database: {file_url(path)} has no cronpilot tables yet (the newest revision is "
-        f"0001) — {MIGRATE}"
+        f"0002_api_tokens) — {MIGRATE}"
     )
 
 
@@ -234,8 +236,8 @@ async def test_database_migrated_by_a_newer_cronpilot(sqlite_url: str) -> None:
     result = await check_database(make_settings(database_url=sqlite_url))
     assert render([result]) == (
         "✗ database: the database is at revision ffff9999, which this cronpilot does not know "
-        "(its newest is 0001); it was migrated by a newer cronpilot, so upgrade cronpilot "
-        "instead"
+        "(its newest is 0002_api_tokens); it was migrated by a newer cronpilot, so upgrade "
+        "cronpilot instead"
     )
 
 
