@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from application import Application
 from application.access import Access
 from application.tokens import ApiTokens
-from application.usecases import UseCases
 from core.settings import Settings
 from scheduler.clock import Clock
 from scheduler.engine import Engine
@@ -17,7 +17,7 @@ from scheduler.engine import Engine
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: Settings
-    usecases: UseCases
+    app: Application
     engine: Engine
     clock: Clock
     access: Access

@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 
+from application import build_application
 from application.access import Access
+from application.records import ApplicationSettings
 from application.tokens import ApiTokens
-from application.usecases import UseCases, UseCaseSettings
 from bot.context import CONTEXT_TYPES, BotData, Services
 from bot.delivery import TelegramDelivery
 from bot.handlers.routes import COMMANDS, register
@@ -140,7 +141,7 @@ class Runtime:
         while True:
             await asyncio.sleep(DRAFT_PURGE_SECONDS)
             try:
-                await self.services.usecases.purge_expired_drafts()
+                await self.services.app.drafts.purge_expired()
             except Exception:  # housekeeping must not die; the next round tries again
                 log.exception("drafts.purge_failed")
 
@@ -190,7 +191,7 @@ def build_runtime(
         clock,
         EngineSettings(misfire_grace_seconds=settings.misfire_grace_seconds),
     )
-    usecases = UseCases(
+    app = build_application(
         sessions,
         engine,
         build_request_parser(
@@ -199,7 +200,7 @@ def build_runtime(
             min_interval_seconds=settings.min_interval_seconds,
         ),
         clock,
-        UseCaseSettings(
+        ApplicationSettings(
             default_timezone=settings.default_timezone,
             max_tasks_per_chat=settings.max_tasks_per_chat,
             min_interval_seconds=settings.min_interval_seconds,
@@ -213,7 +214,7 @@ def build_runtime(
     )
     services = Services(
         settings=settings,
-        usecases=usecases,
+        app=app,
         engine=engine,
         clock=clock,
         access=access,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialects import insert_for
@@ -57,3 +57,12 @@ async def set_active(session: AsyncSession, chat_id: int, active: bool) -> bool:
         update(ChatRow).where(ChatRow.id == chat_id).values(active=active)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def lock(session: AsyncSession, chat_id: int) -> bool:
+    """Hold the chat's row until the transaction ends (PostgreSQL; SQLite serialises writers
+    anyway): whatever counts the chat's tasks and then adds one does it under this lock."""
+    result = await session.execute(
+        select(ChatRow.id).where(ChatRow.id == chat_id).with_for_update()
+    )
+    return result.scalar_one_or_none() is not None

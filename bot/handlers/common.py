@@ -15,11 +15,11 @@ async def current_chat(update: Update, context: Context) -> Chat:
     chat = update.effective_chat
     assert chat is not None
     title = chat.title or chat.full_name
-    return await services(context).usecases.see_chat(chat.id, type=chat.type, title=title)
+    return await services(context).app.chats.see(chat.id, type=chat.type, title=title)
 
 
 def chat_zone(chat: Chat, context: Context) -> str:
-    return services(context).usecases.zone_of(chat)
+    return services(context).app.chats.zone_of(chat)
 
 
 async def reply(update: Update, screen: Screen | str) -> Message | None:

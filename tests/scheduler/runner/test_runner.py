@@ -12,7 +12,8 @@ import pytest
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from application.usecases import UseCases, UseCaseSettings
+from application import Application, build_application
+from application.records import ApplicationSettings
 from scheduler.delivery import ChatUnreachableError
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
@@ -371,25 +372,25 @@ async def test_created_task_fires_once_across_a_restart(pg_url: str, llm: FakeLL
     """The whole path: use cases create the task, the engine fires it at its instant, the LLM
     answers, the delivery port gets the result, once, and a restarted process does not repeat it."""
 
-    def process() -> tuple[World, UseCases, object]:
+    def process() -> tuple[World, Application, object]:
         database = create_engine(pg_url)
         sessions = create_sessionmaker(database)
         world = make_world(sessions, llm)
-        usecases = UseCases(
+        app = build_application(
             sessions,
             world.engine,
             build_request_parser(llm=None, model="off", min_interval_seconds=300),
             world.clock,
-            UseCaseSettings(
+            ApplicationSettings(
                 default_timezone="Europe/Berlin", max_tasks_per_chat=25, min_interval_seconds=300
             ),
         )
-        return world, usecases, database
+        return world, app, database
 
-    first, usecases, first_db = process()
-    chat = await usecases.see_chat(CHAT, type="private", title="Alice")
-    card = await usecases.draft(chat, 1, "every day at 10:30 summarize the news")
-    task = await usecases.confirm(CHAT, card.draft_id, 1)
+    first, app, first_db = process()
+    chat = await app.chats.see(CHAT, type="private", title="Alice")
+    card = await app.drafts.create(chat, 1, "every day at 10:30 summarize the news")
+    task = await app.drafts.confirm(CHAT, card.draft_id, 1)
     due = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)  # 10:30 in Berlin
     assert task.next_run_at == due
 
