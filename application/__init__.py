@@ -1,6 +1,7 @@
 """The application layer: the use cases every front door calls, returning frozen records.
 
-A front door holds one `Application` and calls its subjects: `chats`, `drafts`, `tasks`, `runs`.
+A front door holds one `Application` and calls its subjects: `chats`, `languages`, `drafts`,
+`tasks`, `runs`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application.chats import Chats
 from application.drafts import Drafts
+from application.languages import Languages
 from application.records import ApplicationSettings
 from application.runs import Runs
 from application.tasks import Tasks
@@ -22,6 +24,7 @@ from scheduler.parsing.request import RequestParser
 @dataclass(frozen=True, slots=True)
 class Application:
     chats: Chats
+    languages: Languages
     drafts: Drafts
     tasks: Tasks
     runs: Runs
@@ -36,6 +39,7 @@ def build_application(
 ) -> Application:
     return Application(
         chats=Chats(sessions, clock, settings),
+        languages=Languages(sessions),
         drafts=Drafts(sessions, engine, parser, clock, settings),
         tasks=Tasks(sessions, engine, clock),
         runs=Runs(sessions, engine),

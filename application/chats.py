@@ -30,11 +30,19 @@ class Chats:
         self._clock = clock
         self._settings = settings
 
-    async def see(self, chat_id: int, *, type: str, title: str | None) -> Chat:
-        """Record that the chat exists and talks to us (again)."""
+    async def see(
+        self, chat_id: int, *, type: str, title: str | None, user_language: str | None = None
+    ) -> Chat:
+        """Record that the chat exists and talks to us (again); in a private chat, with the
+        language of the person's Telegram app."""
         async with self._sessions() as session, session.begin():
             return await chats.upsert(
-                session, chat_id, type=type, title=title, now=self._clock.now()
+                session,
+                chat_id,
+                type=type,
+                title=title,
+                now=self._clock.now(),
+                user_language=user_language,
             )
 
     def zone_of(self, chat: Chat) -> str:

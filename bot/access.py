@@ -8,6 +8,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot import render
 from bot.context import Context, services
+from bot.i18n import Translator
 
 
 def addressed_to_bot(update: Update, context: Context) -> bool:
@@ -64,3 +65,7 @@ async def can_manage(update: Update, context: Context) -> bool:
 
 
 NOT_MANAGER = "Only this group's admins can create or change tasks here."
+
+
+def not_manager(_: Translator) -> str:
+    return _("Only this group's admins can create or change tasks here.")

@@ -176,6 +176,33 @@ async def test_plain_answer_is_recorded_and_delivered(world: World) -> None:
     assert {tool["function"]["name"] for tool in request["tools"]} == {"current_time", "web_fetch"}
 
 
+async def test_the_model_is_told_to_write_in_the_chat_language(world: World) -> None:
+    task = await world.task()
+    world.llm.reply_text("Готово.")
+    await world.run(task)
+    assert "Write in English, the language of the chat" in system_prompt(world, 0)
+
+    # The person's Telegram app speaks Portuguese; the chat then chose German.
+    async with world.sessions() as session, session.begin():
+        await chats.upsert(session, CHAT, type="private", title=None, now=START, user_language="pt")
+    world.llm.reply_text("Pronto.")
+    await world.run(task)
+    assert "Write in Portuguese, the language of the chat, unless the task" in system_prompt(
+        world, 1
+    )
+    async with world.sessions() as session, session.begin():
+        await chats.set_language(session, CHAT, "de")
+    world.llm.reply_text("Fertig.")
+    await world.run(task)
+    assert "Write in German" in system_prompt(world, 2)
+
+
+def system_prompt(world: World, request: int) -> str:
+    system = world.llm.requests[request]["messages"][0]
+    assert system["role"] == "system"
+    return str(system["content"])
+
+
 async def test_tool_call_then_answer(world: World) -> None:
     task = await world.task("Tell me the time in Tokyo")
     [call_id] = world.llm.reply_tool_calls([("current_time", {"timezone": "Asia/Tokyo"})])

@@ -1,7 +1,7 @@
 """API tokens: one hashed token per user for /api/v1.
 
-Revision ID: 0002_api_tokens
-Revises: 0001
+Revision ID: 0003_api_tokens
+Revises: 0002_chat_language
 Create Date: 2026-11-28
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_api_tokens"
-down_revision: str | None = "0001"
+revision: str = "0003_api_tokens"
+down_revision: str | None = "0002_chat_language"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
