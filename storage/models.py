@@ -169,6 +169,8 @@ class DraftRow(Base):
     user_id: Mapped[int] = mapped_column(BigInteger)
     # The confirmation card, once it has been sent.
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The "send the corrected request" prompt after Edit: a reply to it replaces this draft.
+    edit_prompt_id: Mapped[int | None] = mapped_column(BigInteger)
     # Set when the draft re-schedules an existing task (/edit) instead of creating one.
     task_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("tasks.id", ondelete="CASCADE")
