@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import functools
 import gettext
-import html
 import io
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -95,53 +93,6 @@ def translator_for(chat: Chat, telegram_language: str | None = None) -> Translat
 def N_(message: str) -> str:
     """Marks a message for the catalogs where it is defined; `_(message)` translates it later."""
     return message
-
-
-# Placeholders that hold ids and numbers; any other value may hold anything but a line break.
-_ID_PLACEHOLDERS = frozenset({"number", "page", "pages", "total", "draft_id", "count"})
-_TAG = re.compile(r"</?[a-z]+[^>]*>")
-# A placeholder's name between two private-use characters, which re.escape leaves alone.
-_MARK = re.compile("\ue000(\\w+)\ue001")
-
-
-class _Marked(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return f"\ue000{key}\ue001"
-
-
-def _pattern(text: str) -> re.Pattern[str]:
-    seen: set[str] = set()
-
-    def group(found: re.Match[str]) -> str:
-        name = found.group(1)
-        if name in seen:
-            return f"(?P={name})"
-        seen.add(name)
-        value = "[A-Za-z0-9_-]+" if name in _ID_PLACEHOLDERS else "[^\\n]+?"
-        return f"(?P<{name}>{value})"
-
-    return re.compile(_MARK.sub(group, re.escape(text)))
-
-
-@functools.cache
-def _patterns(message: str) -> tuple[re.Pattern[str], ...]:
-    patterns = []
-    for language in LANGUAGES:
-        text = _translations(language).gettext(message).format_map(_Marked())
-        # Telegram hands back a message's text without its HTML tags.
-        text = html.unescape(_TAG.sub("", text))
-        patterns.append(_pattern(text))
-    return tuple(patterns)
-
-
-def recognise(message: str, text: str) -> dict[str, str] | None:
-    """The placeholder values when `text` begins with `message` as the bot wrote it in any
-    language (e.g. which draft an "Edit" prompt was about), else None."""
-    for pattern in _patterns(message):
-        found = pattern.match(text)
-        if found is not None:
-            return found.groupdict()
-    return None
 
 
 def language_names() -> dict[str, str]:

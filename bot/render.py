@@ -15,8 +15,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from telegramify_markdown import convert, split_entities, utf16_len
 
 from application.records import Card, TaskPage
-from bot.callbacks import Action, encode
-from bot.i18n import N_, Translator, recognise
+from bot.callbacks import RESULT, TASK_CARD, Action, Place, encode, list_page
+from bot.i18n import N_, Translator
 from scheduler.schedules.schedule import Schedule, describe_cron, zone_for
 from storage.records import Run, RunStatus, RunTrigger, Task, TaskKind, TaskState
 
@@ -32,13 +32,6 @@ EXAMPLES = (
     N_("0 9 * * 1-5 check https://status.example.com and tell me if anything is down"),
 )
 
-# Messages the bot recognises again when a button is pressed on them or a reply comes to them.
-EDIT_PROMPT = N_("✏️ Send the corrected request as a reply to this message (request {draft_id}).")
-LIST_HEADER = N_("<b>Tasks in this chat</b> ({total} in all)")
-LIST_HEADER_PAGED = N_("<b>Tasks in this chat</b> ({total} in all, page {page} of {pages})")
-DETAIL_HEADER = N_("<b>Task #{number}</b> · {name} · {state}")
-SCHEDULED_HEADER = N_("✅ <b>Scheduled — task #{number}</b>")
-
 
 @dataclass(frozen=True, slots=True)
 class Screen:
@@ -48,8 +41,10 @@ class Screen:
     keyboard: InlineKeyboardMarkup | None = None
 
 
-def button(label: str, action: Action, ref: str | int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=encode(action, ref))
+def button(
+    label: str, action: Action, ref: str | int, place: Place | None = None
+) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=encode(action, ref, place))
 
 
 def _clip(text: str, limit: int) -> str:
@@ -236,15 +231,8 @@ def card(_: Translator, card: Card, chat_zone: str) -> Screen:
     return Screen("\n".join(lines), keyboard)
 
 
-def edit_prompt(_: Translator, draft_id: str) -> str:
-    # The draft id in the text lets the reply find its draft again, even after a restart.
-    return _(EDIT_PROMPT, draft_id=draft_id)
-
-
-def edit_reference(text: str) -> str | None:
-    """The draft an "Edit" prompt (in any language) was about, from the prompt's text."""
-    found = recognise(EDIT_PROMPT, text)
-    return found["draft_id"] if found is not None else None
+def edit_prompt(_: Translator) -> str:
+    return _("✏️ Send the corrected request as a reply to this message.")
 
 
 def edit_placeholder(_: Translator) -> str:
@@ -265,11 +253,12 @@ def replaced(_: Translator, card_: Card) -> str:
 # --- tasks ------------------------------------------------------------------------------------
 
 
-def task_buttons(_: Translator, task: Task) -> list[InlineKeyboardButton]:
+def task_buttons(_: Translator, task: Task, place: Place) -> list[InlineKeyboardButton]:
+    """Run, Pause or Resume, Delete and History; Pause and Resume redraw `place` after."""
     toggle = (
-        button(_("⏸ Pause"), Action.PAUSE, task.id)
+        button(_("⏸ Pause"), Action.PAUSE, task.id, place)
         if task.state is TaskState.ACTIVE
-        else button(_("▶️ Resume"), Action.RESUME, task.id)
+        else button(_("▶️ Resume"), Action.RESUME, task.id, place)
     )
     return [
         button(_("🚀 Run now"), Action.RUN, task.id),
@@ -291,21 +280,26 @@ def scheduled(_: Translator, task: Task, chat_zone: str) -> Screen:
     schedule = Schedule.of(task)
     text = "\n".join(
         [
-            _(SCHEDULED_HEADER, number=task.id),
+            _("✅ <b>Scheduled — task #{number}</b>", number=task.id),
             "",
             f"📝 {escape(_clip(task.prompt, PROMPT_PREVIEW))}",
             *_schedule_lines(_, schedule),
             _("⏭ <b>Next run:</b> {when}", when=when(_, task.next_run_at, chat_zone)),
         ]
     )
-    return Screen(text, InlineKeyboardMarkup([task_buttons(_, task)]))
+    return Screen(text, InlineKeyboardMarkup([task_buttons(_, task, TASK_CARD)]))
 
 
 def task_detail(_: Translator, task: Task, chat_zone: str) -> Screen:
     schedule = Schedule.of(task)
     text = "\n".join(
         [
-            _(DETAIL_HEADER, number=task.id, name=escape(task.name), state=_state(_, task)),
+            _(
+                "<b>Task #{number}</b> · {name} · {state}",
+                number=task.id,
+                name=escape(task.name),
+                state=_state(_, task),
+            ),
             "",
             f"📝 {escape(_clip(task.prompt, 1500))}",
             *_schedule_lines(_, schedule),
@@ -313,14 +307,7 @@ def task_detail(_: Translator, task: Task, chat_zone: str) -> Screen:
             _("⏮ <b>Last run:</b> {when}", when=when(_, task.last_run_at, chat_zone)),
         ]
     )
-    return Screen(text, InlineKeyboardMarkup([task_buttons(_, task)]))
-
-
-def shows_task(text: str) -> bool:
-    """Whether a message (in any language) is a task's card: its detail or "Scheduled"."""
-    return recognise(DETAIL_HEADER, text) is not None or (
-        recognise(SCHEDULED_HEADER, text) is not None
-    )
+    return Screen(text, InlineKeyboardMarkup([task_buttons(_, task, TASK_CARD)]))
 
 
 def task_list(_: Translator, page: TaskPage, chat_zone: str) -> Screen:
@@ -332,9 +319,14 @@ def task_list(_: Translator, page: TaskPage, chat_zone: str) -> Screen:
             )
         )
     if page.pages > 1:
-        header = _(LIST_HEADER_PAGED, total=page.total, page=page.page + 1, pages=page.pages)
+        header = _(
+            "<b>Tasks in this chat</b> ({total} in all, page {page} of {pages})",
+            total=page.total,
+            page=page.page + 1,
+            pages=page.pages,
+        )
     else:
-        header = _(LIST_HEADER, total=page.total)
+        header = _("<b>Tasks in this chat</b> ({total} in all)", total=page.total)
     lines = [header]
     rows: list[list[InlineKeyboardButton]] = []
     for task in page.tasks:
@@ -351,7 +343,7 @@ def task_list(_: Translator, page: TaskPage, chat_zone: str) -> Screen:
         rows.append(
             [
                 InlineKeyboardButton(f"{b.text} #{task.id}", callback_data=b.callback_data)
-                for b in task_buttons(_, task)
+                for b in task_buttons(_, task, list_page(page.page))
             ]
         )
     navigation = []
@@ -362,14 +354,6 @@ def task_list(_: Translator, page: TaskPage, chat_zone: str) -> Screen:
     if navigation:
         rows.append(navigation)
     return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
-
-
-def listed_page(text: str) -> int | None:
-    """The page (from 0) a message shows when it is a task list in any language, else None."""
-    paged = recognise(LIST_HEADER_PAGED, text)
-    if paged is not None:
-        return int(paged["page"]) - 1 if paged["page"].isdigit() else 0
-    return 0 if recognise(LIST_HEADER, text) is not None else None
 
 
 def confirm_delete(_: Translator, task: Task) -> Screen:
@@ -508,7 +492,7 @@ def result_buttons(_: Translator, task: Task) -> InlineKeyboardMarkup:
         [
             [
                 button(_("🔁 Run again"), Action.RUN_AGAIN, task.id),
-                button(_("⏸ Pause"), Action.PAUSE, task.id),
+                button(_("⏸ Pause"), Action.PAUSE, task.id, RESULT),
             ]
         ]
     )

@@ -16,6 +16,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 from bot.context import CONTEXT_TYPES, BotData, Services
 from bot.delivery import TelegramDelivery
 from bot.handlers.routes import register, set_commands
+from bot.members import TelegramMembers
 from bot.ratelimit import MessageRateLimiter
 from core.logs import get_logger
 
@@ -47,6 +48,8 @@ class TelegramBot:
         # The runner posts results through this; it needs no services, so it exists first.
         # `language_of` tells it which language a chat speaks.
         self.delivery = TelegramDelivery(self._application.bot, language_of)
+        # application.access asks this who is a group's admin.
+        self.members = TelegramMembers(self._application.bot)
 
     def serve(self, services: Services) -> None:
         """Hand the handlers their services and register them (once, before `start`)."""

@@ -43,7 +43,9 @@ async def text_message(update: Update, context: Context) -> None:
         return
     replied = message.reply_to_message
     if replied is not None and replied.from_user and replied.from_user.id == context.bot.id:
-        draft_id = render.edit_reference(replied.text or "")
+        draft_id = await services(context).app.drafts.answering_edit_prompt(
+            chat.id, replied.message_id
+        )
         if draft_id is not None:
             await _replace_draft(update, context, draft_id, message.text)
             return
@@ -200,15 +202,18 @@ async def draft_button(update: Update, context: Context, callback: Callback) -> 
             await query.edit_message_text(render.cancelled(_, card), parse_mode=ParseMode.HTML)
         else:
             await app.drafts.get(chat.id, callback.ref)
-            await query.answer()
-            await context.bot.send_message(
+            prompt = await context.bot.send_message(
                 chat.id,
-                render.edit_prompt(_, callback.ref),
+                render.edit_prompt(_),
                 reply_markup=ForceReply(
                     selective=True, input_field_placeholder=render.edit_placeholder(_)
                 ),
                 reply_to_message_id=query.message.message_id if query.message else None,
             )
+            # A reply to this prompt finds its draft through the prompt's message id.
+            await app.drafts.attach_edit_prompt(callback.ref, prompt.message_id)
+            # Answered once the prompt is known: from then on a reply to it finds the draft.
+            await query.answer()
     except DraftNotFoundError as error:
         await query.answer(render.alert(_, error), show_alert=True)
         await _drop_buttons(query.message)

@@ -11,7 +11,7 @@ from telegram.error import BadRequest
 from application.errors import TaskStateError
 from bot import render
 from bot.access import can_manage, not_manager
-from bot.callbacks import Action, Callback
+from bot.callbacks import LIST, RESULT, TASK_CARD, Action, Callback
 from bot.context import Context, services
 from bot.handlers.common import chat_zone, current_chat, reply, task_number, words
 from bot.i18n import Translator
@@ -169,11 +169,11 @@ async def task_button(update: Update, context: Context, callback: Callback) -> N
         elif callback.action is Action.PAUSE:
             task = await app.tasks.pause(chat.id, task_id)
             await query.answer(_("Task #{number} paused", number=task_id))
-            await _refresh(message, _, task, zone, context, chat.id)
+            await _refresh(message, _, callback, task, zone, context, chat.id)
         elif callback.action is Action.RESUME:
             task = await app.tasks.resume(chat.id, task_id)
             await query.answer(_("Task #{number} resumed", number=task_id))
-            await _refresh(message, _, task, zone, context, chat.id)
+            await _refresh(message, _, callback, task, zone, context, chat.id)
         elif callback.action is Action.DELETE:
             task = await app.tasks.get(chat.id, task_id)
             await query.answer()
@@ -202,26 +202,28 @@ async def task_button(update: Update, context: Context, callback: Callback) -> N
 async def _refresh(
     message: Message | None,
     _: Translator,
+    callback: Callback,
     task: Task,
     zone: str,
     context: Context,
     chat_id: int,
 ) -> None:
-    """After pause or resume, show the new state where the button was pressed."""
+    """After pause or resume, show the new state where the button was pressed: the button
+    says where that is (a task card, a result, or a page of the list)."""
     if message is None:
         return
-    page = render.listed_page(message.text or "")
-    if page is not None:
-        listing = await services(context).app.tasks.list(chat_id, page=page)
+    place = callback.place
+    if place is not None and place.kind == LIST:
+        listing = await services(context).app.tasks.list(chat_id, page=place.page)
         await _edit(message, render.task_list(_, listing, zone))
-    elif render.shows_task(message.text or ""):
+    elif place == TASK_CARD:
         await _edit(message, render.task_detail(_, task, zone))
     else:
-        # A result message: swap its Pause button for Resume (or back).
+        # A result message (or a button from before places were marked): swap its Pause
+        # button for Resume (or back), keeping the message as it is.
+        buttons = render.task_buttons(_, task, RESULT)[:2]
         try:
-            await message.edit_reply_markup(
-                InlineKeyboardMarkup([render.task_buttons(_, task)[:2]])
-            )
+            await message.edit_reply_markup(InlineKeyboardMarkup([buttons]))
         except BadRequest:
             return
 

@@ -149,7 +149,7 @@ async def test_a_russian_user_gets_start_the_card_and_tasks_in_russian(
         "В 09:00, понедельник по пятница · далее пт 27 нояб. 2026 09:00 CET · активна"
         in listing.text
     )
-    # Pausing from the list redraws the list, recognised in Russian.
+    # Pausing from the list redraws the list, in Russian.
     since = fake.checkpoint()
     await fake.press(dm, boris, listing, "⏸ Пауза #1")
     redrawn = await fake.wait_for_message(
