@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from application.changes import Changes
+from application.conversations import Conversations
 from application.usecases import UseCases
 from core.settings import Settings
 from scheduler.clock import Clock
@@ -18,6 +20,8 @@ class Services:
     usecases: UseCases
     engine: Engine
     clock: Clock
+    conversations: Conversations
+    changes: Changes
 
 
 class BotData:

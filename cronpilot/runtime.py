@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 
+from application.changes import Changes
+from application.conversations import Conversations
 from application.usecases import UseCases, UseCaseSettings
 from bot.context import CONTEXT_TYPES, BotData, Services
 from bot.delivery import TelegramDelivery
@@ -121,6 +123,7 @@ class Runtime:
             await asyncio.sleep(DRAFT_PURGE_SECONDS)
             try:
                 await self.services.usecases.purge_expired_drafts()
+                await self.services.changes.purge_expired()
             except Exception:  # housekeeping must not die; the next round tries again
                 log.exception("drafts.purge_failed")
 
@@ -185,7 +188,15 @@ def build_runtime(
             min_interval_seconds=settings.min_interval_seconds,
         ),
     )
-    services = Services(settings=settings, usecases=usecases, engine=engine, clock=clock)
+    changes = Changes(sessions, engine, clock, min_interval_seconds=settings.min_interval_seconds)
+    services = Services(
+        settings=settings,
+        usecases=usecases,
+        engine=engine,
+        clock=clock,
+        conversations=Conversations(sessions, runner, changes, clock),
+        changes=changes,
+    )
     bot_data = application.bot_data
     assert isinstance(bot_data, BotData)
     bot_data.services = services

@@ -122,13 +122,3 @@ async def thread(session: AsyncSession, followup_id: int, *, limit: int) -> list
         found.append(to_record(row))
         current = row.parent_id
     return list(reversed(found))
-
-
-async def interrupt_running(session: AsyncSession, *, now: datetime, reason: str) -> int:
-    """Follow-ups left running by a crash or a stop: they will never finish."""
-    result = await session.execute(
-        update(FollowupRow)
-        .where(FollowupRow.status == RunStatus.RUNNING)
-        .values(status=RunStatus.INTERRUPTED, finished_at=now, error=reason)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -14,9 +14,9 @@ from telegram.ext import (
 )
 
 from bot.access import gate
-from bot.callbacks import DRAFT_ACTIONS, decode
+from bot.callbacks import CHANGE_ACTIONS, DRAFT_ACTIONS, decode
 from bot.context import Context
-from bot.handlers import create, manage, start
+from bot.handlers import conversations, create, manage, start
 from bot.handlers.errors import on_error
 
 COMMANDS = (
@@ -45,6 +45,8 @@ async def on_button(update: Update, context: Context) -> None:
         return
     if callback.action in DRAFT_ACTIONS:
         await create.draft_button(update, context, callback)
+    elif callback.action in CHANGE_ACTIONS:
+        await conversations.change_button(update, context, callback)
     else:
         await manage.task_button(update, context, callback)
 
