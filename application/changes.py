@@ -22,7 +22,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from application.usecases import TaskStateError, task_name
+from application.drafts import task_name
+from application.errors import TaskStateError
 from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
 from core.logs import get_logger
 from scheduler.clock import Clock

@@ -29,13 +29,14 @@ from application.changes import (
     propose_change_function,
 )
 from core.errors import ScheduleError
+from core.languages import ENGLISH, chat_language, english_name
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.engine import TaskNotFoundError
 from scheduler.runner.runner import TaskRunner, Turn
 from scheduler.schedules.schedule import Schedule
 from scheduler.text import clean_text
-from storage import followups, runs, tasks
+from storage import chats, followups, runs, tasks
 from storage.records import Followup, Run, RunStatus, Task
 
 log = get_logger(__name__)
@@ -179,6 +180,7 @@ class Conversations:
         task = subject.task
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
+            chat = await chats.get(session, task.chat_id)
             thread = (
                 await followups.thread(session, subject.followup.id, limit=THREAD_TURNS)
                 if subject.followup is not None
@@ -199,7 +201,8 @@ class Conversations:
                 question=text,
                 now=now,
             )
-        return followup, build_messages(task, run, thread, text, now=now)
+        language = chat_language(chat.language, chat.user_language) if chat else ENGLISH
+        return followup, build_messages(task, run, thread, text, now=now, language=language)
 
     async def _conclude(
         self,
@@ -286,6 +289,7 @@ def build_messages(
     question: str,
     *,
     now: datetime,
+    language: str = ENGLISH,
 ) -> list[dict[str, Any]]:
     """System prompt, the run's request and answer, the thread so far, then the new question."""
     schedule = Schedule.of(task)
@@ -295,6 +299,8 @@ def build_messages(
         "You are cronpilot, a Telegram bot that runs tasks for its users on a schedule and "
         "posts each answer into their chat.\n"
         f"Now it is {local:%A %Y-%m-%d %H:%M} ({zone.key}, UTC{local:%z}).\n"
+        f"Write in {english_name(language)}, the language of the chat, unless the user writes "
+        "in another language.\n"
         f'This conversation is about task #{task.id} "{task.name}", scheduled '
         f"{schedule.describe()} ({task.state.value}). Its instructions are:\n{task.prompt}\n\n"
         "The user replied to one of the task's messages. Answer their question about it, "

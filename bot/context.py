@@ -6,9 +6,7 @@ from dataclasses import dataclass
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
-from application.changes import Changes
-from application.conversations import Conversations
-from application.usecases import UseCases
+from application import Application
 from core.settings import Settings
 from scheduler.clock import Clock
 from scheduler.engine import Engine
@@ -17,11 +15,9 @@ from scheduler.engine import Engine
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: Settings
-    usecases: UseCases
+    app: Application
     engine: Engine
     clock: Clock
-    conversations: Conversations
-    changes: Changes
 
 
 class BotData:

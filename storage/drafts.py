@@ -52,8 +52,12 @@ async def add(
     return to_record(row)
 
 
-async def get(session: AsyncSession, draft_id: str) -> Draft | None:
-    row = await session.get(DraftRow, draft_id, populate_existing=True)
+async def get(session: AsyncSession, draft_id: str, *, for_update: bool = False) -> Draft | None:
+    """The draft; with `for_update` its row stays locked until the transaction ends, so a
+    second Confirm of the same draft waits and then finds it gone."""
+    row = await session.get(
+        DraftRow, draft_id, populate_existing=True, with_for_update=for_update or None
+    )
     return to_record(row) if row is not None else None
 
 

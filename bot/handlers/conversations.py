@@ -15,7 +15,7 @@ from application.conversations import (
     Proposed,
     Unclear,
 )
-from application.usecases import TaskStateError
+from application.errors import TaskStateError
 from bot import replies
 from bot.access import NOT_MANAGER, can_manage
 from bot.callbacks import Action, Callback, decode
@@ -70,7 +70,7 @@ async def reply_about_task(update: Update, context: Context, replied: Message, t
     chat = update.effective_chat
     user = update.effective_user
     assert chat is not None and user is not None
-    conversations = services(context).conversations
+    conversations = services(context).app.conversations
     subject = await conversations.subject(
         chat.id, replied.message_id, task_id=_task_named_by(replied.reply_markup)
     )
@@ -95,7 +95,7 @@ async def reply_about_task(update: Update, context: Context, replied: Message, t
         now = services(context).clock.now()
         sent = await _reply(update, replies.change_card(outcome.card, now, zone))
         if sent is not None:
-            await services(context).changes.attach_card(outcome.card.change_id, sent.message_id)
+            await services(context).app.changes.attach_card(outcome.card.change_id, sent.message_id)
     elif isinstance(outcome, NotAllowed):
         await _reply(update, NOT_MANAGER)
     elif isinstance(outcome, Unclear):
@@ -130,7 +130,7 @@ async def _post_answer(update: Update, context: Context, outcome: Answered) -> N
         sent = [
             await message.reply_text(answer[:4000], disable_web_page_preview=True, do_quote=True)
         ]
-    await services(context).conversations.delivered(outcome.followup.id, sent[0].message_id)
+    await services(context).app.conversations.delivered(outcome.followup.id, sent[0].message_id)
 
 
 async def change_button(update: Update, context: Context, callback: Callback) -> None:
@@ -141,7 +141,7 @@ async def change_button(update: Update, context: Context, callback: Callback) ->
     if not await can_manage(update, context):
         await query.answer(NOT_MANAGER, show_alert=True)
         return
-    changes = services(context).changes
+    changes = services(context).app.changes
     record = await current_chat(update, context)
     message = query.message if isinstance(query.message, Message) else None
     try:

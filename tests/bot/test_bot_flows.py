@@ -240,7 +240,7 @@ async def test_groups_admins_manage_members_read(
     reply_card = await fake.wait_for_message(team, lambda m: m.has_button("Confirm"))
     assert "weekly report" in reply_card.text
     await fake.press(team, alice, reply_card, "Cancel")
-    await fake.wait_for_message(team, lambda m: "Cancelled" in m.text)
+    await fake.wait_for_message(team, lambda m: m.text.startswith("✖️ Cancelled"))
     # Members can read…
     listing = await say(fake, team, bob, "/tasks")
     assert "stand-up prompt" in listing.text

@@ -162,10 +162,12 @@ def test_valid_settings_are_summarised() -> None:
         telegram_bot_token=WRONG_TOKEN,
         allowed_users="*",
         webhook_url="https://bot.example.com/telegram",
+        http_port=8080,
         default_timezone="Europe/Berlin",
     )
     assert render([check_settings(settings)]) == (
-        "✓ settings: valid: webhook at https://bot.example.com/telegram, everyone may use the "
+        "✓ settings: valid: webhook at https://bot.example.com/telegram, HTTP on port 8080, "
+        "everyone may use the "
         "bot, default time zone Europe/Berlin"
     )
 
