@@ -18,7 +18,7 @@ from application.conversations import (
 from application.errors import TaskStateError
 from bot import replies
 from bot.access import NOT_MANAGER, can_manage
-from bot.callbacks import Action, Callback, decode
+from bot.callbacks import LIST, Action, Callback, decode
 from bot.context import Context, services
 from bot.handlers.common import chat_zone, current_chat
 from bot.render import Screen
@@ -40,7 +40,12 @@ def _task_named_by(markup: InlineKeyboardMarkup | None) -> int | None:
         for button in row:
             data = button.callback_data if isinstance(button.callback_data, str) else None
             callback = decode(data)
-            if callback is not None and callback.action in _TASK_BUTTONS:
+            on_a_list = (
+                callback is not None
+                and callback.place is not None
+                and (callback.place.kind == LIST)
+            )
+            if callback is not None and callback.action in _TASK_BUTTONS and not on_a_list:
                 try:
                     found.add(callback.number)
                 except ValueError:
