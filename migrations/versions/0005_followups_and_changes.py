@@ -1,7 +1,7 @@
 """Follow-ups (questions about results) and changes proposed in words.
 
-Revision ID: 0004_followups_and_changes
-Revises: 0003_api_tokens
+Revision ID: 0005_followups_and_changes
+Revises: 0004_api_tokens
 Create Date: 2026-11-28
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0004_followups_and_changes"
-down_revision: str | None = "0003_api_tokens"
+revision: str = "0005_followups_and_changes"
+down_revision: str | None = "0004_api_tokens"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
