@@ -323,3 +323,22 @@ async def test_phrases_that_are_more_than_a_schedule_go_to_the_model(
     [task] = await bot.tasks_of(ALICE)
     assert (task.id, task.cron) == (task_id, "0 9 * * *")
     assert fake.errors == []
+
+
+async def test_a_russian_user_gets_the_change_card_in_russian(
+    bot: BotUnderTest, fake: FakeTelegram, llm: FakeLLM
+) -> None:
+    boris = fake.user(ALICE, "Boris", language_code="ru")
+    chat = fake.private_chat(boris)
+    task_id, result = await digest_result(bot, fake, llm, chat, boris)
+    llm.reply_tool_calls([("propose_change", {"action": "pause"})])
+    _, card = await reply_to(fake, chat, boris, result, "поставь на паузу")
+    assert f"Приостановить задачу #{task_id}" in card.text
+    assert card.button_labels == ["✅ Подтвердить", "✖️ Отмена"]
+    # The model is told to answer in the chat's language.
+    assert "Write in Russian" in contents(llm.requests[-1], "system")[0]
+    query = await fake.press(chat, boris, card, "Подтвердить")
+    assert (await fake.wait_for_callback_answer(query)).text == f"Задача #{task_id} изменена"
+    await fake.wait_for_message(chat, lambda m: "приостановлена" in m.text)
+    [task] = await bot.tasks_of(ALICE)
+    assert task.state is TaskState.PAUSED
