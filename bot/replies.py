@@ -60,21 +60,22 @@ def _schedule_words(_: Translator, schedule: Schedule) -> str:
 
 def _runs(_: Translator, card: ChangeCard, now: datetime, zone: str) -> str:
     runs = card.next_runs(now)
-    return "\n".join(f"• {render.when(_, run, zone)}" for run in runs) or _("• none")
+    if not runs:
+        return _("No more runs.")
+    return "\n".join(f"• {render.when(_, run, zone)}" for run in runs)
 
 
 def change_card(_: Translator, card: ChangeCard, now: datetime, zone: str) -> render.Screen:
     task = card.task
     name = escape(task.name)
-    next_runs = _("⏭ <b>Next runs</b> ({zone}):", zone=escape(zone))
+    next_runs = [_("⏭ <b>Next runs</b> ({zone}):", zone=escape(zone)), _runs(_, card, now, zone)]
     if card.action is ChangeAction.PAUSE:
         lines = [_("⏸ <b>Pause task #{number}</b> {name}?", number=task.id, name=name)]
     elif card.action is ChangeAction.RESUME:
         lines = [
             _("▶️ <b>Resume task #{number}</b> {name}?", number=task.id, name=name),
             "",
-            next_runs,
-            _runs(_, card, now, zone),
+            *next_runs,
         ]
     elif card.action is ChangeAction.DELETE:
         lines = [
@@ -97,11 +98,13 @@ def change_card(_: Translator, card: ChangeCard, now: datetime, zone: str) -> re
                 _("🗓 <b>When:</b> {description}", description=_schedule_words(_, card.old_schedule))
             )
         if card.new_prompt is not None:
+            old = escape(_clip(card.old_prompt, PROMPT_PREVIEW))
+            new = escape(_clip(card.new_prompt, PROMPT_PREVIEW))
             lines += [
-                _("📝 <b>Now:</b> {prompt}", prompt=escape(_clip(card.old_prompt, PROMPT_PREVIEW))),
-                _("📝 <b>New:</b> {prompt}", prompt=escape(_clip(card.new_prompt, PROMPT_PREVIEW))),
+                _("📝 <b>Now:</b> {prompt}", prompt=old),
+                _("📝 <b>New:</b> {prompt}", prompt=new),
             ]
-        lines += [next_runs, _runs(_, card, now, zone)]
+        lines += next_runs
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -127,6 +130,14 @@ def change_applied(_: Translator, applied: AppliedChange, zone: str) -> render.S
         heading = _("✅ Task #{number} is changed.", number=task.id)
     detail = render.task_detail(_, task, zone)
     return render.Screen(f"{heading}\n\n{detail.text}", detail.keyboard)
+
+
+def changed_notice(_: Translator, task_id: int) -> str:
+    return _("Task #{number} changed", number=task_id)
+
+
+def cancelled_notice(_: Translator) -> str:
+    return _("Cancelled")
 
 
 def change_cancelled(_: Translator, card: ChangeCard) -> str:

@@ -154,14 +154,14 @@ async def change_button(update: Update, context: Context, callback: Callback) ->
     try:
         if callback.action is Action.CHANGE_CONFIRM:
             applied = await changes.confirm(chat.id, callback.ref)
-            await query.answer(_("Task #{number} changed", number=applied.task.id))
+            await query.answer(replies.changed_notice(_, applied.task.id))
             screen = replies.change_applied(_, applied, chat_zone(record, context))
             await query.edit_message_text(
                 screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
             )
         else:
             card = await changes.cancel(chat.id, callback.ref)
-            await query.answer(_("Cancelled"))
+            await query.answer(replies.cancelled_notice(_))
             await query.edit_message_text(
                 replies.change_cancelled(_, card), parse_mode=ParseMode.HTML
             )
