@@ -7,7 +7,6 @@ OpenAI-compatible server through LiteLLM.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,13 +14,14 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import BaseRateLimiter
 
+from bot.callbacks import Action
 from bot.ratelimit import MessageRateLimiter
 from core.settings import Settings, load_settings
 from cronpilot.runtime import Runtime, build_runtime
 from storage.records import Run, Task
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import FakeLLM
-from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser
+from tests.fakes.telegram import FakeChat, FakeMessage, FakeTelegram, FakeUser
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # A Thursday, as in the product brief's examples.
@@ -30,14 +30,30 @@ ALICE, BOB, CAROL, MALLORY = 111, 222, 333, 666
 
 
 async def create_task(fake: FakeTelegram, chat: FakeChat, user: FakeUser, text: str) -> int:
-    """Send a request, press Confirm on its card, return the new task's id."""
+    """Send a request, press Confirm on its card, return the new task's id (in any language:
+    the buttons are found by what they do, not by their labels)."""
     await fake.send_text(chat, user, text)
-    card = await fake.wait_for_message(chat, lambda m: m.has_button("Confirm"))
-    await fake.press(chat, user, card, "Confirm")
-    scheduled = await fake.wait_for_message(chat, lambda m: "Scheduled" in m.text)
-    found = re.search(r"task #(\d+)", scheduled.text)
-    assert found is not None
-    return int(found.group(1))
+    card = await fake.wait_for_message(chat, lambda m: _data(m, Action.CONFIRM) is not None)
+    confirm = _data(card, Action.CONFIRM)
+    assert confirm is not None
+    since = fake.checkpoint()
+    await fake.press_data(chat, user, card, confirm)
+    scheduled = await fake.wait_for_message(
+        chat,
+        lambda m: m.message_id == card.message_id and _data(m, Action.RUN) is not None,
+        since=since,
+    )
+    run = _data(scheduled, Action.RUN)
+    assert run is not None
+    return int(run.split(":")[1])
+
+
+def _data(message: FakeMessage, action: Action) -> str | None:
+    """The callback data of the message's first button doing `action`."""
+    for button in message.buttons:
+        if button.callback_data and button.callback_data.startswith(f"{action.value}:"):
+            return button.callback_data
+    return None
 
 
 def bot_settings(fake: FakeTelegram, llm: FakeLLM, database_url: str, **changes: Any) -> Settings:

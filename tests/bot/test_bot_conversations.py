@@ -333,12 +333,12 @@ async def test_a_russian_user_gets_the_change_card_in_russian(
     task_id, result = await digest_result(bot, fake, llm, chat, boris)
     llm.reply_tool_calls([("propose_change", {"action": "pause"})])
     _, card = await reply_to(fake, chat, boris, result, "поставь на паузу")
-    assert f"Приостановить задачу #{task_id}" in card.text
+    assert f"Приостановить задачу №{task_id}" in card.text
     assert card.button_labels == ["✅ Подтвердить", "✖️ Отмена"]
     # The model is told to answer in the chat's language.
     assert "Write in Russian" in contents(llm.requests[-1], "system")[0]
     query = await fake.press(chat, boris, card, "Подтвердить")
-    assert (await fake.wait_for_callback_answer(query)).text == f"Задача #{task_id} изменена"
+    assert (await fake.wait_for_callback_answer(query)).text == f"Задача №{task_id} изменена"
     await fake.wait_for_message(chat, lambda m: "приостановлена" in m.text)
     [task] = await bot.tasks_of(ALICE)
     assert task.state is TaskState.PAUSED
