@@ -6,7 +6,12 @@ import math
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from application.errors import QuotaExceededError, TaskStateError
+from application.errors import (
+    QuotaExceededError,
+    TaskAlreadyActiveError,
+    TaskNotActiveError,
+    TaskTimePassedError,
+)
 from application.records import TaskPage
 from core.logs import get_logger
 from scheduler.clock import Clock
@@ -26,20 +31,19 @@ async def task_in_chat(
     """The task, if it exists and belongs to the chat asking; else TaskNotFoundError."""
     task = await tasks.get(session, task_id, for_update=lock)
     if task is None or task.chat_id != chat_id:
-        raise TaskNotFoundError(f"there is no task #{task_id} in this chat")
+        raise TaskNotFoundError(task_id)
     return task
+
+
+async def check_quota(session: AsyncSession, chat_id: int, limit: int) -> None:
+    """QuotaExceededError when the chat has `limit` tasks that count already."""
+    if await count_open(session, chat_id) >= limit:
+        raise QuotaExceededError(limit)
 
 
 async def count_open(session: AsyncSession, chat_id: int) -> int:
     """The tasks that count against the chat's quota: active and paused ones."""
     return await tasks.count_for_chat(session, chat_id, states=[TaskState.ACTIVE, TaskState.PAUSED])
-
-
-def quota_error(limit: int) -> QuotaExceededError:
-    return QuotaExceededError(
-        f"this chat already has {limit} tasks, the most it may have; "
-        "delete one with /delete N first"
-    )
 
 
 class Tasks:
@@ -74,7 +78,7 @@ class Tasks:
         async with self._sessions() as session, session.begin():
             task = await task_in_chat(session, chat_id, task_id, lock=True)
             if task.state is not TaskState.ACTIVE:
-                raise TaskStateError(f"task #{task_id} is {task.state.value}, not active")
+                raise TaskNotActiveError(task_id, task.state)
             paused = await tasks.set_state(
                 session, task_id, TaskState.PAUSED, next_run_at=None, now=self._clock.now()
             )
@@ -87,13 +91,10 @@ class Tasks:
         async with self._sessions() as session, session.begin():
             task = await task_in_chat(session, chat_id, task_id, lock=True)
             if task.state is TaskState.ACTIVE:
-                raise TaskStateError(f"task #{task_id} is already active")
+                raise TaskAlreadyActiveError(task_id)
             next_run = Schedule.of(task).next_after(now)
             if next_run is None:
-                raise TaskStateError(
-                    f"task #{task_id} was a one-time task and its time has passed; "
-                    f"use /edit {task_id} with a new time"
-                )
+                raise TaskTimePassedError(task_id, task.state)
             resumed = await tasks.set_state(
                 session,
                 task_id,

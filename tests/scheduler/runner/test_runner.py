@@ -104,7 +104,7 @@ class World:
             return await tasks.add(session, NewTask(**fields), now=START)  # type: ignore[arg-type]
 
     async def run(self, task: Task) -> Run:
-        run = await self.engine.run_now(task.id, chat_id=CHAT, trigger=RunTrigger.MANUAL)
+        run = await self.engine.run_now(task.id, trigger=RunTrigger.MANUAL)
         await self.engine.wait_idle()
         async with self.sessions() as session:
             finished = await runs.get(session, run.id)
