@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -46,6 +47,31 @@ async def count_open(session: AsyncSession, chat_id: int) -> int:
     return await tasks.count_for_chat(session, chat_id, states=[TaskState.ACTIVE, TaskState.PAUSED])
 
 
+async def pause_task(session: AsyncSession, task: Task, *, now: datetime) -> Task:
+    """Pause a task (locked by the caller): only an active one can be."""
+    if task.state is not TaskState.ACTIVE:
+        raise TaskNotActiveError(task.id, task.state)
+    paused = await tasks.set_state(session, task.id, TaskState.PAUSED, next_run_at=None, now=now)
+    assert paused is not None
+    return paused
+
+
+async def resume_task(session: AsyncSession, task: Task, *, now: datetime) -> Task:
+    """Resume a task (locked by the caller) at its next instant after `now`, its failures
+    forgotten and its chat reachable again; the caller arms the engine after the commit."""
+    if task.state is TaskState.ACTIVE:
+        raise TaskAlreadyActiveError(task.id)
+    next_run = Schedule.of(task).next_after(now)
+    if next_run is None:
+        raise TaskTimePassedError(task.id, task.state)
+    resumed = await tasks.set_state(
+        session, task.id, TaskState.ACTIVE, next_run_at=next_run, now=now, reset_failures=True
+    )
+    await chats.set_active(session, task.chat_id, True)
+    assert resumed is not None
+    return resumed
+
+
 class Tasks:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], engine: Engine, clock: Clock
@@ -77,34 +103,14 @@ class Tasks:
     async def pause(self, chat_id: int, task_id: int) -> Task:
         async with self._sessions() as session, session.begin():
             task = await task_in_chat(session, chat_id, task_id, lock=True)
-            if task.state is not TaskState.ACTIVE:
-                raise TaskNotActiveError(task_id, task.state)
-            paused = await tasks.set_state(
-                session, task_id, TaskState.PAUSED, next_run_at=None, now=self._clock.now()
-            )
-        assert paused is not None
+            paused = await pause_task(session, task, now=self._clock.now())
         log.info("task.paused", task_id=task_id, chat_id=chat_id)
         return paused
 
     async def resume(self, chat_id: int, task_id: int) -> Task:
-        now = self._clock.now()
         async with self._sessions() as session, session.begin():
             task = await task_in_chat(session, chat_id, task_id, lock=True)
-            if task.state is TaskState.ACTIVE:
-                raise TaskAlreadyActiveError(task_id)
-            next_run = Schedule.of(task).next_after(now)
-            if next_run is None:
-                raise TaskTimePassedError(task_id, task.state)
-            resumed = await tasks.set_state(
-                session,
-                task_id,
-                TaskState.ACTIVE,
-                next_run_at=next_run,
-                now=now,
-                reset_failures=True,
-            )
-            await chats.set_active(session, chat_id, True)
-        assert resumed is not None
+            resumed = await resume_task(session, task, now=self._clock.now())
         self._engine.arm(resumed.next_run_at)
         log.info("task.resumed", task_id=task_id, chat_id=chat_id)
         return resumed

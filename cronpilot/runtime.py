@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application import build_application
+from application.access import Access
 from application.records import ApplicationSettings
+from application.tokens import ApiTokens
 from bot.context import Services
 from bot.telegram_bot import RateLimiter, TelegramBot
 from core.logs import get_logger
@@ -115,6 +117,7 @@ class Runtime:
             await asyncio.sleep(DRAFT_PURGE_SECONDS)
             try:
                 await self.services.app.drafts.purge_expired()
+                await self.services.app.changes.purge_expired()
             except Exception:  # housekeeping must not die; the next round tries again
                 log.exception("drafts.purge_failed")
 
@@ -169,8 +172,22 @@ def build_runtime(
             max_tasks_per_chat=settings.max_tasks_per_chat,
             min_interval_seconds=settings.min_interval_seconds,
         ),
+        runner,
     )
-    services = Services(settings=settings, app=app, engine=engine, clock=clock)
+    access = Access(
+        settings.allowed_users,
+        bot.members,
+        clock,
+        group_members_can_manage=settings.group_members_can_manage,
+    )
+    services = Services(
+        settings=settings,
+        app=app,
+        engine=engine,
+        clock=clock,
+        access=access,
+        tokens=ApiTokens(sessions, clock),
+    )
     bot.serve(services)
     runtime = Runtime(settings, bot, services, database, llm)
     if settings.http_port is not None:

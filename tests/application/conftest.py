@@ -13,10 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from application import Application, build_application
 from application.records import ApplicationSettings
 from scheduler.engine import Engine, EngineSettings
+from scheduler.llm import LiteLLMClient
 from scheduler.parsing.request import build_request_parser
+from scheduler.runner.runner import RunnerSettings, TaskRunner
 from storage import runs
 from storage.records import Chat, Run, RunStatus, Task
 from tests.fakes.clock import FakeClock
+from tests.fakes.delivery import FakeDelivery
 
 # A Thursday morning in Berlin.
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -63,6 +66,14 @@ async def world(sessions: async_sessionmaker[AsyncSession]) -> World:
     clock = FakeClock(NOW)
     executor = HeldExecutor(sessions, clock)
     engine = Engine(sessions, executor, clock, EngineSettings())
+    # Follow-up answers need a runner; these tests ask it nothing, so its model is never called.
+    runner = TaskRunner(
+        sessions,
+        LiteLLMClient(api_base="http://127.0.0.1:9", api_key=None),
+        FakeDelivery(),
+        clock,
+        RunnerSettings(model="openai/none"),
+    )
     app = build_application(
         sessions,
         engine,
@@ -71,5 +82,6 @@ async def world(sessions: async_sessionmaker[AsyncSession]) -> World:
         ApplicationSettings(
             default_timezone="Europe/Berlin", max_tasks_per_chat=QUOTA, min_interval_seconds=300
         ),
+        runner,
     )
     return World(app, engine, executor, clock)
