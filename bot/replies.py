@@ -15,7 +15,8 @@ from telegramify_markdown import convert, split_entities
 from application.changes import AppliedChange, ChangeAction, ChangeCard
 from bot import render
 from bot.callbacks import Action
-from scheduler.schedules.schedule import Schedule
+from bot.i18n import Translator
+from scheduler.schedules.schedule import Schedule, zone_for
 from storage.records import Task, TaskKind
 
 PROMPT_PREVIEW = 600
@@ -57,98 +58,123 @@ def _schedule_words(schedule: Schedule) -> str:
     return description
 
 
-def _runs(card: ChangeCard, now: datetime, zone: str) -> str:
+def _runs(_: Translator, card: ChangeCard, now: datetime, zone: str) -> str:
     runs = card.next_runs(now)
-    return "\n".join(f"• {render.when(run, zone)}" for run in runs) or "• none"
+    if not runs:
+        return _("No more runs.")
+    return "\n".join(f"• {_.instant(run, zone_for(zone))}" for run in runs)
 
 
-def change_card(card: ChangeCard, now: datetime, zone: str) -> render.Screen:
+def change_card(_: Translator, card: ChangeCard, now: datetime, zone: str) -> render.Screen:
     task = card.task
     name = escape(task.name)
+    next_runs = [_("⏭ <b>Next runs</b> ({zone}):", zone=escape(zone)), _runs(_, card, now, zone)]
     if card.action is ChangeAction.PAUSE:
-        lines = [f"⏸ <b>Pause task #{task.id}</b> {name}?"]
+        lines = [_("⏸ <b>Pause task #{number}</b> {name}?", number=task.id, name=name)]
     elif card.action is ChangeAction.RESUME:
         lines = [
-            f"▶️ <b>Resume task #{task.id}</b> {name}?",
+            _("▶️ <b>Resume task #{number}</b> {name}?", number=task.id, name=name),
             "",
-            f"⏭ <b>Next runs</b> ({escape(zone)}):",
-            _runs(card, now, zone),
+            *next_runs,
         ]
     elif card.action is ChangeAction.DELETE:
-        lines = [f"🗑 <b>Delete task #{task.id}</b> {name} and its history? This cannot be undone."]
+        lines = [
+            _(
+                "🗑 <b>Delete task #{number}</b> {name} and its history? This cannot be undone.",
+                number=task.id,
+                name=name,
+            )
+        ]
     else:
-        lines = [f"✏️ <b>Change task #{task.id}?</b> {name}", ""]
+        lines = [_("✏️ <b>Change task #{number}?</b> {name}", number=task.id, name=name), ""]
         if card.new_schedule is not None:
             lines += [
-                f"🗓 <b>Now:</b> {_schedule_words(card.old_schedule)}",
-                f"🗓 <b>New:</b> {_schedule_words(card.new_schedule)}",
-                f"🌍 <b>Time zone:</b> {escape(card.new_schedule.timezone)}",
+                _("🗓 <b>Now:</b> {schedule}", schedule=_schedule_words(card.old_schedule)),
+                _("🗓 <b>New:</b> {schedule}", schedule=_schedule_words(card.new_schedule)),
+                _("🌍 <b>Time zone:</b> {zone}", zone=escape(card.new_schedule.timezone)),
             ]
         else:
-            lines.append(f"🗓 <b>When:</b> {_schedule_words(card.old_schedule)}")
+            lines.append(
+                _("🗓 <b>When:</b> {schedule}", schedule=_schedule_words(card.old_schedule))
+            )
         if card.new_prompt is not None:
+            old = escape(_clip(card.old_prompt, PROMPT_PREVIEW))
+            new = escape(_clip(card.new_prompt, PROMPT_PREVIEW))
             lines += [
-                f"📝 <b>Now:</b> {escape(_clip(card.old_prompt, PROMPT_PREVIEW))}",
-                f"📝 <b>New:</b> {escape(_clip(card.new_prompt, PROMPT_PREVIEW))}",
+                _("📝 <b>Now:</b> {prompt}", prompt=old),
+                _("📝 <b>New:</b> {prompt}", prompt=new),
             ]
-        lines += [f"⏭ <b>Next runs</b> ({escape(zone)}):", _runs(card, now, zone)]
+        lines += next_runs
     keyboard = InlineKeyboardMarkup(
         [
             [
-                render.button("✅ Confirm", Action.CHANGE_CONFIRM, card.change_id),
-                render.button("✖️ Cancel", Action.CHANGE_CANCEL, card.change_id),
+                render.button(_("✅ Confirm"), Action.CHANGE_CONFIRM, card.change_id),
+                render.button(_("✖️ Cancel"), Action.CHANGE_CANCEL, card.change_id),
             ]
         ]
     )
     return render.Screen("\n".join(lines), keyboard)
 
 
-def change_applied(applied: AppliedChange, zone: str) -> render.Screen:
+def change_applied(_: Translator, applied: AppliedChange, zone: str) -> render.Screen:
     task = applied.task
     if applied.action is ChangeAction.DELETE:
-        return render.Screen(f"🗑 Deleted task #{task.id} {escape(task.name)}.")
-    headings = {
-        ChangeAction.EDIT: f"✅ Task #{task.id} is changed.",
-        ChangeAction.PAUSE: f"⏸ Task #{task.id} is paused.",
-        ChangeAction.RESUME: f"▶️ Task #{task.id} is active again.",
-    }
+        return render.Screen(
+            _("🗑 Deleted task #{number} {name}.", number=task.id, name=escape(task.name))
+        )
+    if applied.action is ChangeAction.PAUSE:
+        heading = _("⏸ Task #{number} is paused.", number=task.id)
+    elif applied.action is ChangeAction.RESUME:
+        heading = _("▶️ Task #{number} is active again.", number=task.id)
+    else:
+        heading = _("✅ Task #{number} is changed.", number=task.id)
     detail = render.task_detail(task, zone)
-    return render.Screen(f"{headings[applied.action]}\n\n{detail.text}", detail.keyboard)
+    return render.Screen(f"{heading}\n\n{detail.text}", detail.keyboard)
 
 
-def change_cancelled(card: ChangeCard) -> str:
-    return f"✖️ Cancelled: task #{card.task.id} stays as it was."
+def changed_notice(_: Translator, task_id: int) -> str:
+    return _("Task #{number} changed", number=task_id)
 
 
-def change_closed() -> str:
-    return "This change is no longer open (already confirmed, cancelled or expired)."
+def cancelled_notice(_: Translator) -> str:
+    return _("Cancelled")
 
 
-def change_outdated(task_id: int) -> str:
-    return (
-        f"Task #{task_id} was changed after this card was made, so it was not applied. "
-        "Reply again to ask for the change."
+def change_cancelled(_: Translator, card: ChangeCard) -> str:
+    return _("✖️ Cancelled: task #{number} stays as it was.", number=card.task.id)
+
+
+def change_closed(_: Translator) -> str:
+    return _("This change is no longer open (already confirmed, cancelled or expired).")
+
+
+def change_outdated(_: Translator, task_id: int) -> str:
+    return _(
+        "Task #{number} was changed after this card was made, so it was not applied. "
+        "Reply again to ask for the change.",
+        number=task_id,
     )
 
 
-def answer_failed(reason: str) -> str:
-    return f"⚠️ I couldn't answer that: {escape(_clip(reason, 500))}"
+def answer_failed(_: Translator, reason: str) -> str:
+    return _("⚠️ I couldn't answer that: {reason}", reason=escape(_clip(reason, 500)))
 
 
-def change_unusable(reason: str) -> str:
-    return f"❌ I couldn't turn that into a change: {escape(_clip(reason, 500))}."
+def change_unusable(_: Translator, reason: str) -> str:
+    return _("❌ I couldn't turn that into a change: {reason}.", reason=escape(_clip(reason, 500)))
 
 
-def unclear(task: Task) -> str:
-    return (
-        f"🤔 You can ask me about task #{task.id}'s results, or change the task by replying, "
+def unclear(_: Translator, task: Task) -> str:
+    return _(
+        "🤔 You can ask me about task #{number}'s results, or change the task by replying, "
         "for example:\n"
         "• <i>only on weekdays at 8am</i>\n"
         "• <i>shorter, three bullet points</i>\n"
         "• <i>pause this</i>\n"
-        "To create a new task, send it as a new message rather than a reply."
+        "To create a new task, send it as a new message rather than a reply.",
+        number=task.id,
     )
 
 
-def task_gone() -> str:
-    return "❌ That task no longer exists."
+def task_gone(_: Translator) -> str:
+    return _("❌ That task no longer exists.")

@@ -17,7 +17,7 @@ from application.conversations import (
 )
 from application.errors import TaskStateError
 from bot import problems, replies
-from bot.access import NOT_MANAGER, can_manage
+from bot.access import can_manage, not_manager
 from bot.callbacks import LIST, Action, Callback, decode
 from bot.context import Context, services
 from bot.handlers.common import chat_zone, current_chat, words
@@ -82,15 +82,16 @@ async def reply_about_task(update: Update, context: Context, replied: Message, t
     if subject is None:
         return False
     record = await current_chat(update, context)
+    _ = words(update, record)
     zone = chat_zone(record, context)
     may_change = await can_manage(update, context)
     try:
         outcome = await conversations.reply(subject, user.id, text, may_change=may_change)
     except ScheduleError as error:
-        await _reply(update, problems.reply(words(update, record), error, zone))
+        await _reply(update, problems.reply(_, error, zone))
         return True
     except TaskNotFoundError:
-        await _reply(update, replies.task_gone())
+        await _reply(update, replies.task_gone(_))
         return True
     if isinstance(outcome, NewRequest):
         return False
@@ -98,18 +99,18 @@ async def reply_about_task(update: Update, context: Context, replied: Message, t
         await _post_answer(update, context, outcome)
     elif isinstance(outcome, Proposed):
         now = services(context).clock.now()
-        sent = await _reply(update, replies.change_card(outcome.card, now, zone))
+        sent = await _reply(update, replies.change_card(_, outcome.card, now, zone))
         if sent is not None:
             await services(context).app.changes.attach_card(outcome.card.change_id, sent.message_id)
     elif isinstance(outcome, NotAllowed):
-        await _reply(update, NOT_MANAGER)
+        await _reply(update, not_manager(_))
     elif isinstance(outcome, Unclear):
-        await _reply(update, replies.unclear(outcome.task))
+        await _reply(update, replies.unclear(_, outcome.task))
     elif isinstance(outcome, Failed):
         text = (
-            replies.change_unusable(outcome.reason)
+            replies.change_unusable(_, outcome.reason)
             if outcome.invalid_change
-            else replies.answer_failed(outcome.reason)
+            else replies.answer_failed(_, outcome.reason)
         )
         await _reply(update, text)
     return True
@@ -143,32 +144,34 @@ async def change_button(update: Update, context: Context, callback: Callback) ->
     query = update.callback_query
     chat = update.effective_chat
     assert query is not None and chat is not None
+    record = await current_chat(update, context)
+    _ = words(update, record)
     if not await can_manage(update, context):
-        await query.answer(NOT_MANAGER, show_alert=True)
+        await query.answer(not_manager(_), show_alert=True)
         return
     changes = services(context).app.changes
-    record = await current_chat(update, context)
     message = query.message if isinstance(query.message, Message) else None
     try:
         if callback.action is Action.CHANGE_CONFIRM:
             applied = await changes.confirm(chat.id, callback.ref)
-            await query.answer(f"Task #{applied.task.id} changed")
-            screen = replies.change_applied(applied, chat_zone(record, context))
+            await query.answer(replies.changed_notice(_, applied.task.id))
+            screen = replies.change_applied(_, applied, chat_zone(record, context))
             await query.edit_message_text(
                 screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
             )
         else:
             card = await changes.cancel(chat.id, callback.ref)
-            await query.answer("Cancelled")
-            await query.edit_message_text(replies.change_cancelled(card), parse_mode=ParseMode.HTML)
+            await query.answer(replies.cancelled_notice(_))
+            await query.edit_message_text(
+                replies.change_cancelled(_, card), parse_mode=ParseMode.HTML
+            )
     except ChangeOutdatedError as error:
-        await query.answer(replies.change_outdated(error.task_id), show_alert=True)
+        await query.answer(replies.change_outdated(_, error.task_id), show_alert=True)
         await _drop_buttons(message)
     except ChangeNotFoundError:
-        await query.answer(replies.change_closed(), show_alert=True)
+        await query.answer(replies.change_closed(_), show_alert=True)
         await _drop_buttons(message)
     except (TaskNotFoundError, TaskStateError, ScheduleError) as error:
-        _ = words(update, record)
         await query.answer(problems.alert(_, error, chat_zone(record, context)), show_alert=True)
         await _drop_buttons(message)
 

@@ -323,3 +323,50 @@ async def test_phrases_that_are_more_than_a_schedule_go_to_the_model(
     [task] = await bot.tasks_of(ALICE)
     assert (task.id, task.cron) == (task_id, "0 9 * * *")
     assert fake.errors == []
+
+
+async def test_a_russian_user_gets_the_change_card_in_russian(
+    bot: BotUnderTest, fake: FakeTelegram, llm: FakeLLM
+) -> None:
+    boris = fake.user(ALICE, "Boris", language_code="ru")
+    chat = fake.private_chat(boris)
+    task_id, result = await digest_result(bot, fake, llm, chat, boris)
+    llm.reply_tool_calls([("propose_change", {"action": "pause"})])
+    _, card = await reply_to(fake, chat, boris, result, "поставь на паузу")
+    assert f"Приостановить задачу #{task_id}" in card.text
+    assert card.button_labels == ["✅ Подтвердить", "✖️ Отмена"]
+    # The model is told to answer in the chat's language.
+    assert "Write in Russian" in contents(llm.requests[-1], "system")[0]
+    query = await fake.press(chat, boris, card, "Подтвердить")
+    assert (await fake.wait_for_callback_answer(query)).text == f"Задача #{task_id} изменена"
+    await fake.wait_for_message(chat, lambda m: "приостановлена" in m.text)
+    [task] = await bot.tasks_of(ALICE)
+    assert task.state is TaskState.PAUSED
+
+
+async def test_a_failure_notice_can_be_asked_about_and_old_cards_go_stale(
+    bot: BotUnderTest, fake: FakeTelegram, llm: FakeLLM, dm: FakeChat, alice: FakeUser
+) -> None:
+    task_id = await create_task(fake, dm, alice, HN)
+    llm.reply_error(401, "Incorrect API key provided")
+    await fake.send_text(dm, alice, f"/run {task_id}")
+    notice = await fake.wait_for_message(dm, lambda m: "failed" in m.text)
+    await bot.engine.wait_idle()
+    llm.reply_text("The provider refused the key; ask the operator to check LLM_API_KEY.")
+    _, answer = await reply_to(fake, dm, alice, notice, "why did it fail?")
+    assert "LLM_API_KEY" in answer.text
+    assert contents(llm.requests[-1], "assistant")[0].startswith("(This run failed: ")
+
+    # Two cards for the same task: once one is confirmed, the other is refused.
+    first_text, second_text = "only on weekdays at 8am", "every day at 7pm"
+    _, first = await reply_to(fake, dm, alice, notice, first_text)
+    _, second = await reply_to(fake, dm, alice, notice, second_text)
+    await fake.press(dm, alice, second, "Confirm")
+    await fake.wait_for_message(dm, lambda m: "is changed" in m.text)
+    query = await fake.press(dm, alice, first, "Confirm")
+    refused = await fake.wait_for_callback_answer(query)
+    assert refused.show_alert
+    assert f"Task #{task_id} was changed after this card was made" in (refused.text or "")
+    [task] = await bot.tasks_of(ALICE)
+    assert (task.id, task.cron) == (task_id, "0 19 * * *")
+    assert fake.errors == []
