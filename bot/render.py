@@ -135,18 +135,6 @@ def not_understood(_: Translator, reason: str) -> str:
     )
 
 
-def problem(_: Translator, error: Exception, *, sign: str = "❌") -> str:
-    """An expected error, said in the chat."""
-    # Until these errors carry facts for the catalogs to word, their own text is shown.
-    return _("{sign} {problem}.", sign=sign, problem=escape(str(error).capitalize()))
-
-
-def alert(_: Translator, error: Exception) -> str:
-    """An expected error, said in a button's alert (plain text, at most 200 characters)."""
-    # As in `problem`: the error's own text for now.
-    return str(error).capitalize()[:200]
-
-
 def refused(_: Translator, user_id: int) -> str:
     return _(
         "⛔ Sorry, you are not allowed to use this bot.\n"

@@ -10,7 +10,7 @@ from telegram.error import BadRequest
 
 from application.errors import DraftNotFoundError, QuotaExceededError
 from application.records import Card
-from bot import render
+from bot import problems, render
 from bot.access import can_manage, not_manager
 from bot.callbacks import Action, Callback
 from bot.context import Context, services
@@ -118,12 +118,8 @@ async def _draft(
         await reply(update, _("⏳ {problem}", problem=escape(str(error))))
     except NotUnderstoodError as error:
         await reply(update, render.not_understood(_, str(error)))
-    except ScheduleError as error:
-        await reply(
-            update, _("❌ That schedule can't be used: {problem}.", problem=escape(str(error)))
-        )
-    except (QuotaExceededError, TaskNotFoundError) as error:
-        await reply(update, render.problem(_, error))
+    except (ScheduleError, QuotaExceededError, TaskNotFoundError) as error:
+        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
     return None
 
 
@@ -144,7 +140,7 @@ async def _replace_draft(update: Update, context: Context, draft_id: str, text: 
     try:
         old = await app.drafts.get(chat.id, draft_id)
     except DraftNotFoundError as error:
-        await reply(update, render.problem(_, error, sign="⌛"))
+        await reply(update, problems.reply(_, error, chat_zone(chat, context), sign="⌛"))
         return
     card = await _draft(update, context, chat, text, task_id=old.task_id)
     if card is None:
@@ -192,11 +188,12 @@ async def draft_button(update: Update, context: Context, callback: Callback) -> 
         await query.answer(not_manager(_), show_alert=True)
         return
     app = services(context).app
+    zone = chat_zone(record, context)
     try:
         if callback.action is Action.CONFIRM:
             task = await app.drafts.confirm(chat.id, callback.ref, user.id)
             await query.answer(_("Scheduled as task #{number}", number=task.id))
-            screen = render.scheduled(_, task, chat_zone(record, context))
+            screen = render.scheduled(_, task, zone)
             await query.edit_message_text(
                 screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
             )
@@ -219,10 +216,10 @@ async def draft_button(update: Update, context: Context, callback: Callback) -> 
             # Answered once the prompt is known: from then on a reply to it finds the draft.
             await query.answer()
     except DraftNotFoundError as error:
-        await query.answer(render.alert(_, error), show_alert=True)
+        await query.answer(problems.alert(_, error, zone), show_alert=True)
         await _drop_buttons(query.message)
     except (ScheduleError, QuotaExceededError, TaskNotFoundError) as error:
-        await query.answer(render.alert(_, error), show_alert=True)
+        await query.answer(problems.alert(_, error, zone), show_alert=True)
 
 
 async def _drop_buttons(message: object) -> None:

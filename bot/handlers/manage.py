@@ -9,7 +9,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from application.errors import TaskStateError
-from bot import render
+from bot import problems, render
 from bot.access import can_manage, not_manager
 from bot.callbacks import LIST, RESULT, TASK_CARD, Action, Callback
 from bot.context import Context, services
@@ -50,7 +50,7 @@ async def task_command(update: Update, context: Context) -> None:
     try:
         task = await services(context).app.tasks.get(chat.id, task_id)
     except TaskNotFoundError as error:
-        await reply(update, render.problem(_, error))
+        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
         return
     await reply(update, render.task_detail(_, task, chat_zone(chat, context)))
 
@@ -105,7 +105,7 @@ async def change_command(update: Update, context: Context) -> None:
             task = await app.tasks.get(chat.id, task_id)
             await reply(update, render.confirm_delete(_, task))
     except (TaskNotFoundError, TaskBusyError, TaskStateError) as error:
-        await reply(update, render.problem(_, error))
+        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
 
 
 async def _task_id_or_usage(
@@ -129,7 +129,7 @@ async def _history(context: Context, _: Translator, chat_id: int, task_id: int, 
         task = await app.tasks.get(chat_id, task_id)
         entries = await app.runs.history(chat_id, task_id)
     except TaskNotFoundError as error:
-        return render.problem(_, error)
+        return problems.reply(_, error, zone)
     return render.history(_, task, entries, zone)
 
 
@@ -193,10 +193,8 @@ async def task_button(update: Update, context: Context, callback: Callback) -> N
         elif callback.action is Action.DELETE_NO:
             await query.answer(_("Kept"))
             await _edit(message, render.Screen(_("Task #{number} was kept.", number=task_id)))
-    except (TaskNotFoundError, TaskBusyError, TaskStateError) as error:
-        await query.answer(render.alert(_, error), show_alert=True)
     except CronpilotError as error:
-        await query.answer(render.alert(_, error), show_alert=True)
+        await query.answer(problems.alert(_, error, zone), show_alert=True)
 
 
 async def _refresh(

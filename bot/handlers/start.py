@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from telegram import Chat, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 
-from bot import render
+from bot import problems, render
 from bot.access import can_manage, not_manager
 from bot.context import Context, services
 from bot.handlers.common import chat_zone, current_chat, reply, words
@@ -80,14 +80,8 @@ async def timezone(update: Update, context: Context) -> None:
     wanted = " ".join(context.args)
     try:
         zone = await services(context).app.chats.set_timezone(chat.id, wanted)
-    except ScheduleError:
-        await reply(
-            update,
-            _(
-                "❌ unknown time zone “{zone}”; use an IANA name such as Europe/Berlin or UTC.",
-                zone=escape(wanted[:64]),
-            ),
-        )
+    except ScheduleError as error:
+        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
         return
     await reply(update, _zone_set(_, zone))
 
