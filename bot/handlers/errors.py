@@ -8,9 +8,12 @@ from telegram.error import TelegramError
 
 from bot.access import update_words
 from bot.context import Context
+from bot.i18n import N_
 from core.logs import get_logger
 
 log = get_logger(__name__)
+
+SORRY = N_("😵 Something went wrong on my side. It has been logged; please try again.")
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -19,7 +22,7 @@ async def on_error(update: object, context: Context) -> None:
         return
     # The chat's record may be what failed: speak the person's language, not the chat's.
     _ = update_words(update)
-    sorry = _("😵 Something went wrong on my side. It has been logged; please try again.")
+    sorry = _(SORRY)
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(sorry, show_alert=True)
