@@ -19,7 +19,7 @@ from scheduler.engine import Engine, TaskNotFoundError
 from scheduler.parsing.request import RequestParser
 from scheduler.schedules.schedule import ParsedRequest, Schedule, validate
 from scheduler.text import clean_text
-from storage import drafts, tasks
+from storage import chats, drafts, tasks
 from storage.records import Chat, Draft, NewTask, Task, TaskKind
 
 log = get_logger(__name__)
@@ -95,7 +95,8 @@ class Drafts:
         """Turn the draft into a task (or apply it to the task it edits)."""
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
-            draft = await self._live_draft(session, chat_id, draft_id)
+            # Locked: two quick presses of Confirm make one task, not two.
+            draft = await self._live_draft(session, chat_id, draft_id, lock=True)
             schedule = validate(
                 _schedule_from_payload(draft.payload),
                 now=now,
@@ -104,6 +105,9 @@ class Drafts:
             prompt = str(draft.payload["prompt"])
             next_run = _first_run(schedule, now)
             if draft.task_id is None:
+                # The count and the insert under the chat's lock: concurrent Confirms of
+                # different drafts cannot all see room under the quota.
+                await chats.lock(session, chat_id)
                 if await count_open(session, chat_id) >= self._settings.max_tasks_per_chat:
                     raise quota_error(self._settings.max_tasks_per_chat)
                 task = await tasks.add(
@@ -139,7 +143,8 @@ class Drafts:
                 if edited is None:
                     raise TaskNotFoundError(f"task #{draft.task_id} no longer exists")
                 task = edited
-            await drafts.delete(session, draft.id)
+            if not await drafts.delete(session, draft.id):
+                raise _draft_gone()
         self._engine.arm(task.next_run_at)
         log.info(
             "task.created" if draft.task_id is None else "task.edited",
@@ -169,18 +174,24 @@ class Drafts:
         async with self._sessions() as session, session.begin():
             return await drafts.delete_expired(session, now=self._clock.now())
 
-    async def _live_draft(self, session: AsyncSession, chat_id: int, draft_id: str) -> Draft:
-        draft = await drafts.get(session, draft_id)
+    async def _live_draft(
+        self, session: AsyncSession, chat_id: int, draft_id: str, *, lock: bool = False
+    ) -> Draft:
+        draft = await drafts.get(session, draft_id, for_update=lock)
         if draft is None or draft.chat_id != chat_id:
-            raise DraftNotFoundError(
-                "this request is no longer open (already confirmed or cancelled); "
-                "send it again if you still want it"
-            )
+            raise _draft_gone()
         if draft.expires_at <= self._clock.now():
             raise DraftNotFoundError(
                 "this request expired (requests stay open for 24 hours); send it again"
             )
         return draft
+
+
+def _draft_gone() -> DraftNotFoundError:
+    return DraftNotFoundError(
+        "this request is no longer open (already confirmed or cancelled); "
+        "send it again if you still want it"
+    )
 
 
 def _card(draft: Draft, now: datetime) -> Card:

@@ -6,19 +6,14 @@ import asyncio
 import contextlib
 import gc
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 
 from application import build_application
 from application.records import ApplicationSettings
-from bot.context import CONTEXT_TYPES, BotData, Services
-from bot.delivery import TelegramDelivery
-from bot.handlers.routes import register, set_commands
-from bot.ratelimit import MessageRateLimiter
-from bot.webhook import update_receiver
+from bot.context import Services
+from bot.telegram_bot import RateLimiter, TelegramBot
 from core.logs import get_logger
 from core.settings import Settings
 from scheduler.clock import Clock, SystemClock
@@ -35,7 +30,6 @@ from web.webhook import Webhook
 log = get_logger(__name__)
 
 DRAFT_PURGE_SECONDS = 3600
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
 @dataclass
@@ -43,7 +37,7 @@ class Runtime:
     """Everything `cronpilot run` starts and stops, in the order it must."""
 
     settings: Settings
-    application: Application  # type: ignore[type-arg]
+    bot: TelegramBot
     services: Services
     database: AsyncEngine
     llm: LLMClient
@@ -60,9 +54,7 @@ class Runtime:
     async def start(self) -> None:
         """Initialise the bot, set the command menu, start the engine and the HTTP server
         (not the updates)."""
-        await self.application.initialize()
-        await set_commands(self.application.bot)
-        await self.application.start()
+        await self.bot.start()
         jobs = await self.engine.start()
         self._background = [
             asyncio.create_task(self._purge_drafts(), name="purge-drafts"),
@@ -76,27 +68,16 @@ class Runtime:
         """Start receiving updates: webhook mode when WEBHOOK_URL is set, else long polling."""
         url = self.settings.webhook_url
         if url is None:
-            updater = self.application.updater
-            assert updater is not None
-            await updater.start_polling(
-                poll_interval=poll_interval, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
-            )
-            log.info("bot.polling")
+            await self.bot.poll(poll_interval=poll_interval, poll_timeout=poll_timeout)
             return
         # Telegram posts to WEBHOOK_URL; the load balancer forwards that path to HTTP_PORT.
-        await self.application.bot.set_webhook(
-            url,
-            secret_token=self.settings.effective_webhook_secret(),
-            allowed_updates=ALLOWED_UPDATES,
-        )
+        await self.bot.set_webhook(url, secret=self.settings.effective_webhook_secret())
         log.info("bot.webhook", url=url, port=self.http.port if self.http else None)
 
     async def stop_updates(self) -> None:
         """Stop receiving updates (the webhook itself stays set, for the other replicas) and
         close the HTTP server."""
-        updater = self.application.updater
-        if updater is not None and updater.running:
-            await updater.stop()
+        await self.bot.stop_polling()
         if self.webhook is not None:
             self.webhook.accepting = False
         if self.http is not None:
@@ -113,9 +94,7 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.engine.stop()
-        if self.application.running:
-            await self.application.stop()
-        await self.application.shutdown()
+        await self.bot.stop()
         await self.database.dispose()
 
     async def _warm_up(self) -> None:
@@ -145,7 +124,7 @@ def build_runtime(
     *,
     clock: Clock | None = None,
     llm: LLMClient | None = None,
-    rate_limiter: BaseRateLimiter[Any] | None = None,
+    rate_limiter: RateLimiter | None = None,
 ) -> Runtime:
     """Build the whole bot from settings. Nothing connects until `Runtime.start`.
 
@@ -157,20 +136,11 @@ def build_runtime(
     database = create_engine(settings.database_url, pool_size=settings.max_concurrent_runs + 5)
     sessions = create_sessionmaker(database)
 
-    application = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(settings.telegram_api_base_url)
-        .context_types(CONTEXT_TYPES)
-        .rate_limiter(rate_limiter or MessageRateLimiter())
-        .concurrent_updates(True)
-        .build()
-    )
-    delivery = TelegramDelivery(application.bot)
+    bot = TelegramBot(token, base_url=settings.telegram_api_base_url, rate_limiter=rate_limiter)
     runner = TaskRunner(
         sessions,
         llm,
-        delivery,
+        bot.delivery,
         clock,
         RunnerSettings(
             model=settings.llm_model,
@@ -201,11 +171,8 @@ def build_runtime(
         ),
     )
     services = Services(settings=settings, app=app, engine=engine, clock=clock)
-    bot_data = application.bot_data
-    assert isinstance(bot_data, BotData)
-    bot_data.services = services
-    register(application)
-    runtime = Runtime(settings, application, services, database, llm)
+    bot.serve(services)
+    runtime = Runtime(settings, bot, services, database, llm)
     if settings.http_port is not None:
         _add_http_server(runtime)
     return runtime
@@ -228,7 +195,7 @@ def _add_http_server(runtime: Runtime) -> None:
         runtime.webhook = Webhook(
             urlsplit(settings.webhook_url).path,
             settings.effective_webhook_secret(),
-            update_receiver(runtime.application),
+            runtime.bot.receive,
         )
     app = build_app(runtime.health, webhook=runtime.webhook)
     runtime.http = HttpServer(app, settings.http_port)
