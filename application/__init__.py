@@ -1,7 +1,7 @@
 """The application layer: the use cases every front door calls, returning frozen records.
 
 A front door holds one `Application` and calls its subjects: `chats`, `languages`, `drafts`,
-`tasks`, `runs`.
+`tasks`, `runs`, `usage`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from application.languages import Languages
 from application.records import ApplicationSettings
 from application.runs import Runs
 from application.tasks import Tasks
+from application.usage import Usage
 from scheduler.clock import Clock
 from scheduler.engine import Engine
 from scheduler.parsing.request import RequestParser
@@ -28,6 +29,7 @@ class Application:
     drafts: Drafts
     tasks: Tasks
     runs: Runs
+    usage: Usage
 
 
 def build_application(
@@ -36,6 +38,8 @@ def build_application(
     parser: RequestParser,
     clock: Clock,
     settings: ApplicationSettings,
+    *,
+    usage: Usage | None = None,
 ) -> Application:
     return Application(
         chats=Chats(sessions, clock, settings),
@@ -43,4 +47,5 @@ def build_application(
         drafts=Drafts(sessions, engine, parser, clock, settings),
         tasks=Tasks(sessions, engine, clock),
         runs=Runs(sessions, engine),
+        usage=usage or Usage(sessions, clock, settings.monthly_budget_usd),
     )

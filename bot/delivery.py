@@ -115,6 +115,16 @@ class TelegramDelivery:
         except TelegramError as error:
             raise self._error(error) from None
 
+    async def send_budget_reached(self, task: Task, spent_usd: float, budget_usd: float) -> None:
+        try:
+            await self._bot.send_message(
+                task.chat_id,
+                render.budget_reached(task, spent_usd, budget_usd),
+                parse_mode=ParseMode.HTML,
+            )
+        except TelegramError as error:
+            raise self._error(error) from None
+
     @staticmethod
     def _error(error: TelegramError) -> DeliveryError:
         if _unreachable(error):

@@ -361,3 +361,11 @@ def paused_notice(task: Task, reason: str) -> str:
         f"⏸ Task #{task.id} <b>{escape(task.name)}</b> is paused: {escape(_clip(reason, 600))}\n"
         f"Resume it with /resume {task.id} once the problem is fixed."
     )
+
+
+def budget_reached(task: Task, spent_usd: float, budget_usd: float) -> str:
+    return (
+        f"💸 Task #{task.id} <b>{escape(task.name)}</b> did not run: this chat has spent "
+        f"${spent_usd:.2f} of its ${budget_usd:.2f} monthly budget. Runs start again next month; "
+        "/usage shows where it went."
+    )

@@ -1,4 +1,4 @@
-"""The four tables cronpilot owns: chats, tasks, runs, drafts."""
+"""The tables cronpilot owns: chats, tasks, runs, drafts, and the LLM spending ledger."""
 
 from __future__ import annotations
 
@@ -156,6 +156,8 @@ class RunRow(Base):
     delivered_message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     # Telegram refusing the result is not the LLM failing; it is kept apart.
     delivery_error: Mapped[str | None] = mapped_column(Text)
+    # The tools the model called, in the order of first use: [["web_search", 2], …].
+    tool_calls: Mapped[list[Any] | None] = mapped_column(JSONDocument)
 
 
 class DraftRow(Base):
@@ -177,6 +179,30 @@ class DraftRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SpendingRow(Base):
+    """One LLM expense of a chat: a run, a schedule parse, a follow-up answer.
+
+    Apart from `runs` so that deleting a task does not give its chat the money back: the
+    monthly budget counts everything spent, and a deleted task's rows keep `task_id` NULL.
+    """
+
+    __tablename__ = "spending"
+    __table_args__ = (Index("ix_spending_chat_at", "chat_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("tasks.id", ondelete="SET NULL")
+    )
+    # "run", "parse", "follow_up".
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    # USD; None when LiteLLM does not know the model's prices.
+    cost: Mapped[float | None] = mapped_column(Float)
 
 
 TABLE_NAMES = frozenset(Base.metadata.tables)

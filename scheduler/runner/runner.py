@@ -32,11 +32,18 @@ from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.delivery import ChatUnreachableError, Delivery, DeliveryError
 from scheduler.llm import Completion, LLMClient, LLMError, TransientLLMError
-from scheduler.runner.tools.toolbox import Toolbox, current_time_tool, web_fetch_tool
+from scheduler.runner.budget import BudgetGate, BudgetReached
+from scheduler.runner.tools.toolbox import (
+    Tool,
+    Toolbox,
+    ToolSource,
+    current_time_tool,
+    web_fetch_tool,
+)
 from scheduler.runner.tools.web_fetch import FetchPolicy
-from scheduler.schedules.schedule import Schedule
-from storage import chats, runs, tasks
-from storage.records import Run, RunStatus, Task, TaskState
+from scheduler.schedules.schedule import Schedule, zone_for
+from storage import chats, runs, spending, tasks
+from storage.records import Run, RunStatus, Spending, Task, TaskState
 
 log = get_logger(__name__)
 
@@ -46,6 +53,7 @@ MEMORY_RUNS = 3
 MEMORY_CHARS = 3_000
 MAX_OUTPUT_CHARS = 50_000
 INTERNAL_ERROR = "internal error (see the bot's log)"
+BUDGET_REACHED = "monthly budget reached"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +74,11 @@ class _Usage:
     completion_tokens: int = 0
     cost: float | None = None
     calls: int = 0
+    # Tool name → calls, in the order of first use.
+    tools: dict[str, int] = field(default_factory=dict)
+
+    def used(self, tool: str) -> None:
+        self.tools[tool] = self.tools.get(tool, 0) + 1
 
     def add(self, completion: Completion) -> None:
         self.calls += 1
@@ -94,12 +107,17 @@ class TaskRunner:
         delivery: Delivery,
         clock: Clock,
         settings: RunnerSettings,
+        *,
+        tool_sources: Sequence[ToolSource] = (),
+        budget: BudgetGate | None = None,
     ) -> None:
         self._sessions = sessions
         self._llm = llm
         self._delivery = delivery
         self._clock = clock
         self._settings = settings
+        self._tool_sources = tuple(tool_sources)
+        self._budget = budget
         self._slots = asyncio.Semaphore(settings.max_concurrent_runs)
 
     async def execute(self, run: Run, task: Task) -> None:
@@ -112,6 +130,11 @@ class TaskRunner:
                 chat = await chats.get(session, current.chat_id) if current else None
             if current is None:
                 return  # deleted while it waited; its runs went with it
+            if self._budget is not None:
+                reached = await self._budget.reached(current.chat_id)
+                if reached is not None:
+                    await self._over_budget(current, run, reached)
+                    return
             language = chat_language(chat.language, chat.user_language) if chat else ENGLISH
             usage = _Usage()
             async with self._delivery.working(current.chat_id):
@@ -148,9 +171,12 @@ class TaskRunner:
             [
                 current_time_tool(self._clock, task.timezone),
                 web_fetch_tool(self._settings.fetch_policy),
+                *await self._extra_tools(),
             ]
         )
-        messages = build_messages(task, memory, now=self._clock.now(), language=language)
+        messages = build_messages(
+            task, memory, now=self._clock.now(), language=language, tools=toolbox.names
+        )
         for step in range(self._settings.max_tool_steps + 1):
             last_step = step == self._settings.max_tool_steps
             completion = await self._complete(
@@ -166,11 +192,18 @@ class TaskRunner:
                 break
             messages.append(completion.as_message())
             for call in completion.tool_calls:
+                usage.used(call.name[:64] or "?")
                 result = await toolbox.call(call.name, call.arguments)
                 messages.append(call.result_message(result))
         raise _RunFailed(
             f"the model kept calling tools after {self._settings.max_tool_steps} steps"
         )
+
+    async def _extra_tools(self) -> list[Tool]:
+        found: list[Tool] = []
+        for source in self._tool_sources:
+            found.extend(await source.tools())
+        return found
 
     async def _complete(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, tool_choice: str
@@ -211,7 +244,23 @@ class TaskRunner:
                 prompt_tokens=usage.prompt_tokens if usage.calls else None,
                 completion_tokens=usage.completion_tokens if usage.calls else None,
                 cost=usage.cost,
+                tool_calls=tuple(usage.tools.items()),
             )
+            # Spent even when the run's own record was closed meanwhile (a shutdown interrupted
+            # it), but not recorded for a task deleted meanwhile, whose chat may be gone too.
+            if usage.calls and (finished is not None or await tasks.get(session, task.id)):
+                await spending.add(
+                    session,
+                    Spending(
+                        chat_id=task.chat_id,
+                        task_id=task.id,
+                        kind=spending.RUN,
+                        at=now,
+                        prompt_tokens=usage.prompt_tokens,
+                        completion_tokens=usage.completion_tokens,
+                        cost=usage.cost,
+                    ),
+                )
             if finished is None:
                 return  # interrupted by a shutdown meanwhile, or the task was deleted
             failures = await tasks.record_outcome(
@@ -243,9 +292,46 @@ class TaskRunner:
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             cost=usage.cost,
+            tools=usage.tools or None,
             error=outcome.error,
         )
         await self._deliver(task, finished, outcome, paused)
+
+    async def _over_budget(self, task: Task, run: Run, reached: BudgetReached) -> None:
+        """Record the run as skipped without calling the model; tell the chat once a day."""
+        now = self._clock.now()
+        day_start = now.astimezone(zone_for(task.timezone)).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        async with self._sessions() as session, session.begin():
+            finished = await runs.finish(
+                session, run.id, status=RunStatus.SKIPPED, finished_at=now, error=BUDGET_REACHED
+            )
+            if finished is None:
+                return
+            told_today = await runs.count_since(
+                session, task.id, error=BUDGET_REACHED, since=day_start, excluding=run.id
+            )
+        metrics.observe_run(RunStatus.SKIPPED.value, run.trigger.value, None, 0, 0, None)
+        log.info(
+            "run.finished",
+            run_id=run.id,
+            task_id=task.id,
+            chat_id=task.chat_id,
+            trigger=run.trigger.value,
+            status=RunStatus.SKIPPED.value,
+            error=BUDGET_REACHED,
+            spent=reached.spent_usd,
+            budget=reached.budget_usd,
+        )
+        if told_today:
+            return
+        try:
+            await self._delivery.send_budget_reached(task, reached.spent_usd, reached.budget_usd)
+        except ChatUnreachableError as error:
+            await self._chat_gone(task, finished, str(error))
+        except DeliveryError as error:
+            await self._record_delivery(finished, None, str(error))
 
     async def _deliver(self, task: Task, run: Run, outcome: _Outcome, paused: Task | None) -> None:
         try:
@@ -289,7 +375,12 @@ def is_silent(answer: str) -> bool:
 
 
 def build_messages(
-    task: Task, memory: Sequence[Run], *, now: datetime, language: str = ENGLISH
+    task: Task,
+    memory: Sequence[Run],
+    *,
+    now: datetime,
+    language: str = ENGLISH,
+    tools: Sequence[str] = ("current_time", "web_fetch"),
 ) -> list[dict[str, Any]]:
     """System prompt, then earlier runs as earlier turns, then this run's request.
 
@@ -310,8 +401,8 @@ def build_messages(
         "what changed and avoid repeating yourself. If the task asks only for something new "
         "or only under some condition, and there is nothing worth posting this time, answer "
         f"with exactly {SILENT_MARKER} and nothing else; nothing will be posted.\n"
-        "Use the web_fetch tool to read web pages and current_time for the time elsewhere. "
-        "If a tool fails, say what you could not do rather than inventing results."
+        + _tool_advice(tools)
+        + "If a tool fails, say what you could not do rather than inventing results."
     )
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
     for earlier in memory:
@@ -323,6 +414,22 @@ def build_messages(
         messages.append({"role": "assistant", "content": output})
     messages.append({"role": "user", "content": f"[{local:%Y-%m-%d %H:%M}] {task.prompt}"})
     return messages
+
+
+def _tool_advice(tools: Sequence[str]) -> str:
+    advice = []
+    if "web_search" in tools:
+        advice.append("Use web_search to find current pages and news. ")
+    advice.append(
+        "Use the web_fetch tool to read web pages and current_time for the time elsewhere. "
+    )
+    others = [name for name in tools if "__" in name]
+    if others:
+        advice.append(
+            "Tools named server__tool come from the operator's MCP servers; use them when the "
+            "task needs what they reach. "
+        )
+    return "".join(advice)
 
 
 def _failed(reason: str) -> _Outcome:

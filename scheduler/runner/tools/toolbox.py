@@ -10,10 +10,10 @@ hears that the tool failed.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from core.errors import CronpilotError
 from core.logs import get_logger
@@ -53,6 +53,23 @@ class Tool:
                 "parameters": self.parameters,
             },
         }
+
+
+class ToolSource(Protocol):
+    """Tools beyond the built-in ones, asked for at the start of every run (MCP servers may
+    come and go between runs)."""
+
+    async def tools(self) -> Sequence[Tool]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FixedTools:
+    """A `ToolSource` whose tools never change (web_search)."""
+
+    fixed: tuple[Tool, ...]
+
+    async def tools(self) -> Sequence[Tool]:
+        return self.fixed
 
 
 class Toolbox:

@@ -24,7 +24,7 @@ def web_search_tool(
     search: WebSearch,
     *,
     max_results: int = MAX_RESULTS,
-    timeout: float = SEARCH_TIMEOUT_SECONDS,  # noqa: ASYNC109
+    timeout: float = SEARCH_TIMEOUT_SECONDS,
 ) -> Tool:
     async def handler(arguments: Mapping[str, Any]) -> str:
         query = string_argument(arguments, "query", required=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +18,9 @@ from scheduler.delivery import ChatUnreachableError
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
+from scheduler.runner.budget import BudgetGate
 from scheduler.runner.runner import SILENT_MARKER, RunnerSettings, TaskRunner
+from scheduler.runner.tools.toolbox import ToolSource
 from scheduler.runner.tools.web_fetch import FetchPolicy
 from storage import chats, runs, tasks
 from storage.database import create_engine, create_sessionmaker
@@ -39,6 +41,7 @@ class FakeDelivery:
     results: list[tuple[int, str]] = field(default_factory=list)
     failures: list[tuple[int, str]] = field(default_factory=list)
     paused: list[tuple[int, str]] = field(default_factory=list)
+    over_budget: list[tuple[int, float, float]] = field(default_factory=list)
     working_in: list[int] = field(default_factory=list)
     unreachable: bool = False
     next_message_id: int = 100
@@ -67,6 +70,10 @@ class FakeDelivery:
     async def send_paused(self, task: Task, reason: str) -> None:
         self._sent()
         self.paused.append((task.id, reason))
+
+    async def send_budget_reached(self, task: Task, spent_usd: float, budget_usd: float) -> None:
+        self._sent()
+        self.over_budget.append((task.id, spent_usd, budget_usd))
 
 
 @pytest.fixture
@@ -118,9 +125,12 @@ def make_world(
     *,
     fetch_policy: FetchPolicy | None = None,
     client: LLMClient | None = None,
+    tool_sources: Sequence[ToolSource] = (),
+    budget: BudgetGate | None = None,
+    clock: FakeClock | None = None,
     **settings: object,
 ) -> World:
-    clock = FakeClock(START)
+    clock = clock or FakeClock(START)
     delivery = FakeDelivery()
     options: dict[str, object] = {
         "model": MODEL,
@@ -138,6 +148,8 @@ def make_world(
         delivery,
         clock,
         RunnerSettings(**options),  # type: ignore[arg-type]
+        tool_sources=tool_sources,
+        budget=budget,
     )
     engine = Engine(sessions, runner, clock, EngineSettings())
     return World(sessions, llm, clock, delivery, engine, runner)
