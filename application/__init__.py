@@ -1,7 +1,7 @@
 """The application layer: the use cases every front door calls, returning frozen records.
 
 A front door holds one `Application` and calls its subjects: `chats`, `languages`, `drafts`,
-`tasks`, `runs`, `usage`.
+`tasks`, `runs`, `changes`, `conversations`, `usage`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from application.changes import Changes
 from application.chats import Chats
+from application.conversations import Conversations
 from application.drafts import Drafts
 from application.languages import Languages
 from application.records import ApplicationSettings
@@ -20,6 +22,7 @@ from application.usage import Usage
 from scheduler.clock import Clock
 from scheduler.engine import Engine
 from scheduler.parsing.request import RequestParser
+from scheduler.runner.runner import TaskRunner
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,8 @@ class Application:
     drafts: Drafts
     tasks: Tasks
     runs: Runs
+    changes: Changes
+    conversations: Conversations
     usage: Usage
 
 
@@ -38,14 +43,19 @@ def build_application(
     parser: RequestParser,
     clock: Clock,
     settings: ApplicationSettings,
+    runner: TaskRunner,
     *,
     usage: Usage | None = None,
 ) -> Application:
+    changes = Changes(sessions, engine, clock, min_interval_seconds=settings.min_interval_seconds)
+    usage = usage or Usage(sessions, clock, settings.monthly_budget_usd)
     return Application(
         chats=Chats(sessions, clock, settings),
         languages=Languages(sessions),
         drafts=Drafts(sessions, engine, parser, clock, settings),
         tasks=Tasks(sessions, engine, clock),
         runs=Runs(sessions, engine),
-        usage=usage or Usage(sessions, clock, settings.monthly_budget_usd),
+        changes=changes,
+        conversations=Conversations(sessions, runner, changes, clock, usage),
+        usage=usage,
     )

@@ -1,7 +1,7 @@
 """Runs remember the tools they used; a ledger of every LLM expense per chat (monthly budget).
 
-Revision ID: 0003_tools_and_spending
-Revises: 0002_chat_language
+Revision ID: 0006_tools_and_spending
+Revises: 0005_followups_and_changes
 Create Date: 2026-11-28
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0003_tools_and_spending"
-down_revision: str | None = "0002_chat_language"
+revision: str = "0006_tools_and_spending"
+down_revision: str | None = "0005_followups_and_changes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
