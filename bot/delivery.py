@@ -11,6 +11,8 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import render
+from bot.i18n import translator
+from core.languages import ENGLISH
 from core.logs import get_logger
 from scheduler.delivery import ChatUnreachableError, DeliveryError
 from storage.records import Run, Task
@@ -119,7 +121,8 @@ class TelegramDelivery:
         try:
             await self._bot.send_message(
                 task.chat_id,
-                render.budget_reached(task, spent_usd, budget_usd),
+                # English until deliveries learn each chat's language.
+                render.budget_reached(translator(ENGLISH), task, spent_usd, budget_usd),
                 parse_mode=ParseMode.HTML,
             )
         except TelegramError as error:
