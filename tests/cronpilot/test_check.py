@@ -24,9 +24,11 @@ from cronpilot.check import (
     settings_failed,
 )
 from scheduler.llm import Completion, LiteLLMClient, PermanentLLMError
-from storage.migrate import RevisionState
+from storage.migrate import RevisionState, head_revision
 from tests.fakes.llm import ErrorReply, FakeLLM, Reply, TextReply
 from tests.fakes.telegram import FakeTelegram
+
+HEAD = head_revision()
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
 
@@ -75,7 +77,7 @@ async def test_everything_ok(sqlite_url: str, telegram: FakeTelegram, llm: FakeL
     results = await run_checks(settings)
     assert render(results) == (
         "✓ settings: valid: long polling, 1 allowed user, default time zone UTC\n"
-        f"✓ database: {sqlite_url} is at revision 0001 (newest)\n"
+        f"✓ database: {sqlite_url} is at revision {HEAD} (newest)\n"
         "✓ telegram: connected as @cronpilot_test_bot (bot id 123456789)\n"
         '✓ llm: openai/gpt-4o-mini answered "OK"'
     )
@@ -183,7 +185,7 @@ def test_settings_that_do_not_load_are_one_failed_line() -> None:
 
 async def test_database_at_head(sqlite_url: str) -> None:
     result = await check_database(make_settings(database_url=sqlite_url))
-    assert result == CheckResult("database", True, f"{sqlite_url} is at revision 0001 (newest)")
+    assert result == CheckResult("database", True, f"{sqlite_url} is at revision {HEAD} (newest)")
 
 
 async def test_database_with_no_tables_is_behind_head(tmp_path: Path) -> None:
@@ -192,7 +194,7 @@ async def test_database_with_no_tables_is_behind_head(tmp_path: Path) -> None:
     result = await check_database(make_settings(database_url=file_url(path)))
     assert render([result]) == (
         f"✗ database: {file_url(path)} has no cronpilot tables yet (the newest revision is "
-        f"0001) — {MIGRATE}"
+        f"{HEAD}) — {MIGRATE}"
     )
 
 
@@ -234,7 +236,7 @@ async def test_database_migrated_by_a_newer_cronpilot(sqlite_url: str) -> None:
     result = await check_database(make_settings(database_url=sqlite_url))
     assert render([result]) == (
         "✗ database: the database is at revision ffff9999, which this cronpilot does not know "
-        "(its newest is 0001); it was migrated by a newer cronpilot, so upgrade cronpilot "
+        f"(its newest is {HEAD}); it was migrated by a newer cronpilot, so upgrade cronpilot "
         "instead"
     )
 
