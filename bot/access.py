@@ -9,6 +9,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot import render
 from bot.context import Context, services
+from bot.i18n import Translator
 
 MANAGERS = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 
@@ -72,3 +73,7 @@ async def can_manage(update: Update, context: Context) -> bool:
 
 
 NOT_MANAGER = "Only this group's admins can create or change tasks here."
+
+
+def not_manager(_: Translator) -> str:
+    return _("Only this group's admins can create or change tasks here.")

@@ -10,7 +10,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from telegramify_markdown import convert, split_entities, utf16_len
 
-from application.usecases import Card, TaskPage
+from application.records import Card, TaskPage
 from bot.callbacks import Action, encode
 from scheduler.schedules.schedule import Schedule, format_local, zone_for
 from storage.records import Run, RunStatus, Task, TaskKind, TaskState

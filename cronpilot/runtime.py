@@ -6,27 +6,23 @@ import asyncio
 import contextlib
 import gc
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import BotCommand
-from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 
-from application.usecases import UseCases, UseCaseSettings
-from bot.context import CONTEXT_TYPES, BotData, Services
-from bot.delivery import TelegramDelivery
-from bot.handlers.routes import COMMANDS, register
-from bot.ratelimit import MessageRateLimiter
-from bot.webhook import update_receiver
+from application import build_application
+from application.records import ApplicationSettings
+from bot.context import Services
+from bot.telegram_bot import RateLimiter, TelegramBot
 from core.logs import get_logger
 from core.settings import Settings
 from scheduler.clock import Clock, SystemClock
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
-from scheduler.runner.runner import RunnerSettings, TaskRunner
+from scheduler.runner.runner import DELIVERY_BACKOFF, RunnerSettings, TaskRunner
 from storage.database import create_engine, create_sessionmaker
+from storage.retry import DEFAULT_BACKOFF, Backoff
 from web.app import build_app
 from web.health import Health, callable_probe, database_probe
 from web.server import HttpServer
@@ -35,7 +31,6 @@ from web.webhook import Webhook
 log = get_logger(__name__)
 
 DRAFT_PURGE_SECONDS = 3600
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
 @dataclass
@@ -43,7 +38,7 @@ class Runtime:
     """Everything `cronpilot run` starts and stops, in the order it must."""
 
     settings: Settings
-    application: Application  # type: ignore[type-arg]
+    bot: TelegramBot
     services: Services
     database: AsyncEngine
     llm: LLMClient
@@ -60,11 +55,7 @@ class Runtime:
     async def start(self) -> None:
         """Initialise the bot, set the command menu, start the engine and the HTTP server
         (not the updates)."""
-        await self.application.initialize()
-        await self.application.bot.set_my_commands(
-            [BotCommand(name, description) for name, description in COMMANDS]
-        )
-        await self.application.start()
+        await self.bot.start()
         jobs = await self.engine.start()
         self._background = [
             asyncio.create_task(self._purge_drafts(), name="purge-drafts"),
@@ -78,27 +69,16 @@ class Runtime:
         """Start receiving updates: webhook mode when WEBHOOK_URL is set, else long polling."""
         url = self.settings.webhook_url
         if url is None:
-            updater = self.application.updater
-            assert updater is not None
-            await updater.start_polling(
-                poll_interval=poll_interval, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
-            )
-            log.info("bot.polling")
+            await self.bot.poll(poll_interval=poll_interval, poll_timeout=poll_timeout)
             return
         # Telegram posts to WEBHOOK_URL; the load balancer forwards that path to HTTP_PORT.
-        await self.application.bot.set_webhook(
-            url,
-            secret_token=self.settings.effective_webhook_secret(),
-            allowed_updates=ALLOWED_UPDATES,
-        )
+        await self.bot.set_webhook(url, secret=self.settings.effective_webhook_secret())
         log.info("bot.webhook", url=url, port=self.http.port if self.http else None)
 
     async def stop_updates(self) -> None:
         """Stop receiving updates (the webhook itself stays set, for the other replicas) and
         close the HTTP server."""
-        updater = self.application.updater
-        if updater is not None and updater.running:
-            await updater.stop()
+        await self.bot.stop_polling()
         if self.webhook is not None:
             self.webhook.accepting = False
         if self.http is not None:
@@ -115,9 +95,7 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.engine.stop()
-        if self.application.running:
-            await self.application.stop()
-        await self.application.shutdown()
+        await self.bot.stop()
         await self.database.dispose()
 
     async def _warm_up(self) -> None:
@@ -137,7 +115,7 @@ class Runtime:
         while True:
             await asyncio.sleep(DRAFT_PURGE_SECONDS)
             try:
-                await self.services.usecases.purge_expired_drafts()
+                await self.services.app.drafts.purge_expired()
             except Exception:  # housekeeping must not die; the next round tries again
                 log.exception("drafts.purge_failed")
 
@@ -147,11 +125,13 @@ def build_runtime(
     *,
     clock: Clock | None = None,
     llm: LLMClient | None = None,
-    rate_limiter: BaseRateLimiter[Any] | None = None,
+    rate_limiter: RateLimiter | None = None,
+    retry_backoff: Backoff | None = None,
 ) -> Runtime:
     """Build the whole bot from settings. Nothing connects until `Runtime.start`.
 
-    Tests pass their own clock, LLM client and rate limiter; production uses the defaults.
+    Tests pass their own clock, LLM client, rate limiter and (shorter) waits between retries
+    of database work and deliveries; production uses the defaults.
     """
     token = settings.require_bot_token().get_secret_value()
     clock = clock or SystemClock()
@@ -159,35 +139,31 @@ def build_runtime(
     database = create_engine(settings.database_url, pool_size=settings.max_concurrent_runs + 5)
     sessions = create_sessionmaker(database)
 
-    application = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(settings.telegram_api_base_url)
-        .context_types(CONTEXT_TYPES)
-        .rate_limiter(rate_limiter or MessageRateLimiter())
-        .concurrent_updates(True)
-        .build()
-    )
-    delivery = TelegramDelivery(application.bot)
+    bot = TelegramBot(token, base_url=settings.telegram_api_base_url, rate_limiter=rate_limiter)
     runner = TaskRunner(
         sessions,
         llm,
-        delivery,
+        bot.delivery,
         clock,
         RunnerSettings(
             model=settings.llm_model,
             run_timeout_seconds=settings.run_timeout_seconds,
             max_tool_steps=settings.max_tool_steps,
             max_concurrent_runs=settings.max_concurrent_runs,
+            database_backoff=retry_backoff or DEFAULT_BACKOFF,
+            delivery_backoff=retry_backoff or DELIVERY_BACKOFF,
         ),
     )
     engine = Engine(
         sessions,
         runner,
         clock,
-        EngineSettings(misfire_grace_seconds=settings.misfire_grace_seconds),
+        EngineSettings(
+            misfire_grace_seconds=settings.misfire_grace_seconds,
+            database_backoff=retry_backoff or DEFAULT_BACKOFF,
+        ),
     )
-    usecases = UseCases(
+    app = build_application(
         sessions,
         engine,
         build_request_parser(
@@ -196,18 +172,15 @@ def build_runtime(
             min_interval_seconds=settings.min_interval_seconds,
         ),
         clock,
-        UseCaseSettings(
+        ApplicationSettings(
             default_timezone=settings.default_timezone,
             max_tasks_per_chat=settings.max_tasks_per_chat,
             min_interval_seconds=settings.min_interval_seconds,
         ),
     )
-    services = Services(settings=settings, usecases=usecases, engine=engine, clock=clock)
-    bot_data = application.bot_data
-    assert isinstance(bot_data, BotData)
-    bot_data.services = services
-    register(application)
-    runtime = Runtime(settings, application, services, database, llm)
+    services = Services(settings=settings, app=app, engine=engine, clock=clock)
+    bot.serve(services)
+    runtime = Runtime(settings, bot, services, database, llm)
     if settings.http_port is not None:
         _add_http_server(runtime)
     return runtime
@@ -230,7 +203,7 @@ def _add_http_server(runtime: Runtime) -> None:
         runtime.webhook = Webhook(
             urlsplit(settings.webhook_url).path,
             settings.effective_webhook_secret(),
-            update_receiver(runtime.application),
+            runtime.bot.receive,
         )
     app = build_app(runtime.health, webhook=runtime.webhook)
     runtime.http = HttpServer(app, settings.http_port)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -43,7 +43,7 @@ from scheduler.clock import Clock
 from scheduler.schedules.schedule import Schedule
 from storage import runs, tasks, workers
 from storage.records import Run, RunStatus, RunTrigger, Task
-from storage.retry import Backoff, describe, patiently, unavailable
+from storage.retry import DEFAULT_BACKOFF, Backoff, describe, patiently, unavailable
 
 log = get_logger(__name__)
 
@@ -84,7 +84,7 @@ class EngineSettings:
     # A worker beats every heartbeat_seconds; one silent for lease_seconds is taken for dead.
     heartbeat_seconds: float = 15.0
     lease_seconds: float = 90.0
-    database_backoff: Backoff = field(default_factory=Backoff)
+    database_backoff: Backoff = DEFAULT_BACKOFF
 
 
 @dataclass(frozen=True, slots=True)

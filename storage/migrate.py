@@ -66,13 +66,6 @@ def _script_directory() -> ScriptDirectory:
     return ScriptDirectory.from_config(alembic_config())
 
 
-def head_revision() -> str:
-    """The newest revision this cronpilot knows."""
-    head = _script_directory().get_current_head()
-    assert head is not None  # the migrations folder ships with the package
-    return head
-
-
 def _read_revision(connection: Connection) -> RevisionState:
     script = _script_directory()
     head = script.get_current_head()

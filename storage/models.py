@@ -70,6 +70,11 @@ class ChatRow(Base):
     # False once the bot was blocked or removed; the chat's tasks are paused then.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The language chosen with /language; None means "not chosen".
+    language: Mapped[str | None] = mapped_column(String(8))
+    # In a private chat, the language of the person's Telegram app as last seen, so that
+    # scheduled messages speak it too.
+    user_language: Mapped[str | None] = mapped_column(String(8))
 
 
 class TaskRow(Base):

@@ -45,6 +45,8 @@ class Chat:
     timezone: str | None
     active: bool
     created_at: datetime
+    language: str | None = None
+    user_language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from bot.ratelimit import MessageRateLimiter
 from core.settings import Settings, load_settings
 from cronpilot.runtime import Runtime, build_runtime
 from storage.records import Run, Task
+from storage.retry import Backoff
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser
@@ -61,6 +62,10 @@ def fast_limiter() -> MessageRateLimiter:
     return MessageRateLimiter(overall=None, per_group=None, per_chat=None)
 
 
+# Database work and deliveries are retried within a second, not after the production waits.
+QUICK_RETRIES = Backoff(first=0.05, longest=0.5)
+
+
 @dataclass
 class BotUnderTest:
     fake: FakeTelegram
@@ -75,6 +80,7 @@ class BotUnderTest:
             self.settings,
             clock=self.clock,
             rate_limiter=self.rate_limiter or fast_limiter(),
+            retry_backoff=QUICK_RETRIES,
         )
         await self.runtime.start()
         await self.runtime.take_updates(poll_interval=0, poll_timeout=1)
@@ -105,13 +111,13 @@ class BotUnderTest:
 
     async def tasks_of(self, chat_id: int) -> list[Task]:
         assert self.runtime is not None
-        usecases = self.runtime.services.usecases
-        first = await usecases.list_tasks(chat_id)
+        app = self.runtime.services.app
+        first = await app.tasks.list(chat_id)
         found = list(first.tasks)
         for number in range(1, first.pages):
-            found.extend((await usecases.list_tasks(chat_id, page=number)).tasks)
+            found.extend((await app.tasks.list(chat_id, page=number)).tasks)
         return found
 
     async def history(self, chat_id: int, task_id: int) -> list[Run]:
         assert self.runtime is not None
-        return await self.runtime.services.usecases.history(chat_id, task_id, limit=100)
+        return await self.runtime.services.app.runs.history(chat_id, task_id, limit=100)

@@ -122,8 +122,11 @@ class PrivateServer(Server):
     def stop(self, mode: str = "fast") -> None:
         """Stop it; "fast" drops every connection as a crash or a restart would."""
         subprocess.run(
-            [*self.command_prefix, str(self.bindir / "pg_ctl"), "-D", str(self.data)]
-            + ["-m", mode, "-w", "stop"],
+            [
+                *self.command_prefix,
+                str(self.bindir / "pg_ctl"),
+                *("-D", str(self.data), "-m", mode, "-w", "stop"),
+            ],
             check=False,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -32,6 +32,7 @@ from tenacity import (
 )
 
 from core import metrics
+from core.languages import ENGLISH, chat_language, english_name
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.delivery import (
@@ -46,7 +47,7 @@ from scheduler.runner.tools.web_fetch import FetchPolicy
 from scheduler.schedules.schedule import Schedule
 from storage import chats, runs, tasks
 from storage.records import Run, RunStatus, Task, TaskState
-from storage.retry import Backoff, patiently, unavailable
+from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
 
 log = get_logger(__name__)
 
@@ -56,6 +57,8 @@ MEMORY_RUNS = 3
 MEMORY_CHARS = 3_000
 MAX_OUTPUT_CHARS = 50_000
 INTERNAL_ERROR = "internal error (see the bot's log)"
+# Telegram down or flooded: try again after 1 s, 2 s, 4 s … and then every 5 minutes.
+DELIVERY_BACKOFF = Backoff(first=1.0, longest=300.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +72,8 @@ class RunnerSettings:
     retry_wait_max_seconds: float = 10.0
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
     # Waits while the database is away, and between attempts to deliver a result.
-    database_backoff: Backoff = field(default_factory=Backoff)
-    delivery_backoff: Backoff = field(default_factory=lambda: Backoff(first=1.0, longest=300.0))
+    database_backoff: Backoff = DEFAULT_BACKOFF
+    delivery_backoff: Backoff = DELIVERY_BACKOFF
 
 
 @dataclass(slots=True)
@@ -124,26 +127,32 @@ class TaskRunner:
             )
             if prepared is None:
                 return None  # interrupted while it waited for a slot, or the task was deleted
-            current, memory = prepared
+            current, memory, language = prepared
             usage = _Usage()
             async with self._delivery.working(current.chat_id):
-                outcome = await self._think(current, memory, usage)
+                outcome = await self._think(current, memory, usage, language)
         return await self._conclude(current, run, outcome, usage)
 
-    async def _prepare(self, run: Run) -> tuple[Task, list[Run]] | None:
+    async def _prepare(self, run: Run) -> tuple[Task, list[Run], str] | None:
         async with self._sessions() as session, session.begin():
             if not await runs.mark_started(session, run.id, started_at=self._clock.now()):
                 return None
             current = await tasks.get(session, run.task_id)
             memory = await runs.recent_outputs(session, run.task_id, limit=MEMORY_RUNS)
-        return (current, memory) if current is not None else None
+            chat = await chats.get(session, current.chat_id) if current else None
+        if current is None:
+            return None
+        language = chat_language(chat.language, chat.user_language) if chat else ENGLISH
+        return current, memory, language
 
     # --- the model --------------------------------------------------------------------------
 
-    async def _think(self, task: Task, memory: Sequence[Run], usage: _Usage) -> _Outcome:
+    async def _think(
+        self, task: Task, memory: Sequence[Run], usage: _Usage, language: str
+    ) -> _Outcome:
         try:
             async with asyncio.timeout(self._settings.run_timeout_seconds):
-                answer = await self._converse(task, memory, usage)
+                answer = await self._converse(task, memory, usage, language)
         except TimeoutError:
             return _failed(f"no answer within {self._settings.run_timeout_seconds:g} s")
         except LLMError as error:
@@ -159,14 +168,16 @@ class TaskRunner:
             return _Outcome(RunStatus.SILENT, answer, None)
         return _Outcome(RunStatus.SUCCEEDED, answer[:MAX_OUTPUT_CHARS], None)
 
-    async def _converse(self, task: Task, memory: Sequence[Run], usage: _Usage) -> str:
+    async def _converse(
+        self, task: Task, memory: Sequence[Run], usage: _Usage, language: str
+    ) -> str:
         toolbox = Toolbox(
             [
                 current_time_tool(self._clock, task.timezone),
                 web_fetch_tool(self._settings.fetch_policy),
             ]
         )
-        messages = build_messages(task, memory, now=self._clock.now())
+        messages = build_messages(task, memory, now=self._clock.now(), language=language)
         for step in range(self._settings.max_tool_steps + 1):
             last_step = step == self._settings.max_tool_steps
             completion = await self._complete(
@@ -395,8 +406,13 @@ def is_silent(answer: str) -> bool:
     return stripped == SILENT_MARKER
 
 
-def build_messages(task: Task, memory: Sequence[Run], *, now: datetime) -> list[dict[str, Any]]:
-    """System prompt, then earlier runs as earlier turns, then this run's request."""
+def build_messages(
+    task: Task, memory: Sequence[Run], *, now: datetime, language: str = ENGLISH
+) -> list[dict[str, Any]]:
+    """System prompt, then earlier runs as earlier turns, then this run's request.
+
+    `language` is the chat's: the answer is written in it unless the task asks otherwise.
+    """
     schedule = Schedule.of(task)
     zone = schedule.zone
     local = now.astimezone(zone)
@@ -404,6 +420,8 @@ def build_messages(task: Task, memory: Sequence[Run], *, now: datetime) -> list[
         "You are cronpilot, a Telegram bot that runs tasks for its users on a schedule and "
         "posts each answer into their chat. Nobody is there to answer questions: do the task "
         "now and write the message to post. Be concise and concrete; Markdown is fine.\n"
+        f"Write in {english_name(language)}, the language of the chat, unless the task asks "
+        "for another language.\n"
         f"Now it is {local:%A %Y-%m-%d %H:%M} ({zone.key}, UTC{local:%z}).\n"
         f'You are running task #{task.id} "{task.name}", scheduled {schedule.describe()}.\n'
         "Your answers to earlier runs of this task come before this request, so you can say "

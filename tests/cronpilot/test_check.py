@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from core.errors import ConfigurationError
 from core.settings import Settings
@@ -24,11 +25,9 @@ from cronpilot.check import (
     settings_failed,
 )
 from scheduler.llm import Completion, LiteLLMClient, PermanentLLMError
-from storage.migrate import RevisionState, head_revision
+from storage.migrate import RevisionState, alembic_config
 from tests.fakes.llm import ErrorReply, FakeLLM, Reply, TextReply
 from tests.fakes.telegram import FakeTelegram
-
-HEAD = head_revision()
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
 
@@ -37,6 +36,9 @@ WRONG_TOKEN = "987654321:AAWrongTokenWrongTokenWrongToken12345"
 UNREACHABLE_POSTGRES = "postgresql+asyncpg://cronpilot:pa55word-x@127.0.0.1:9/cronpilot"
 NOT_LISTENING = "http://127.0.0.1:9"
 MIGRATE = "run `cronpilot migrate`"
+
+# The newest revision, whichever it is now.
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 @pytest.fixture(autouse=True)
