@@ -86,6 +86,17 @@ class Drafts:
         async with self._sessions() as session, session.begin():
             await drafts.set_message_id(session, draft_id, message_id)
 
+    async def attach_edit_prompt(self, draft_id: str, message_id: int) -> None:
+        """Remember the message that asks for the corrected request after Edit."""
+        async with self._sessions() as session, session.begin():
+            await drafts.set_edit_prompt(session, draft_id, message_id)
+
+    async def answering_edit_prompt(self, chat_id: int, message_id: int) -> str | None:
+        """The id of the draft whose Edit prompt is that message, if it still exists."""
+        async with self._sessions() as session:
+            draft = await drafts.find_by_edit_prompt(session, chat_id, message_id)
+        return draft.id if draft is not None else None
+
     async def get(self, chat_id: int, draft_id: str) -> Card:
         async with self._sessions() as session:
             draft = await self._live_draft(session, chat_id, draft_id)

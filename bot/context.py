@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from application import Application
+from application.access import Access
+from application.tokens import ApiTokens
 from core.settings import Settings
 from scheduler.clock import Clock
 from scheduler.engine import Engine
@@ -18,6 +20,8 @@ class Services:
     app: Application
     engine: Engine
     clock: Clock
+    access: Access
+    tokens: ApiTokens
 
 
 class BotData:

@@ -15,6 +15,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 from bot.context import CONTEXT_TYPES, BotData, Services
 from bot.delivery import TelegramDelivery
 from bot.handlers.routes import register, set_commands
+from bot.members import TelegramMembers
 from bot.ratelimit import MessageRateLimiter
 from core.logs import get_logger
 
@@ -38,6 +39,8 @@ class TelegramBot:
         )
         # The runner posts results through this; it needs no services, so it exists first.
         self.delivery = TelegramDelivery(self._application.bot)
+        # application.access asks this who is a group's admin.
+        self.members = TelegramMembers(self._application.bot)
 
     def serve(self, services: Services) -> None:
         """Hand the handlers their services and register them (once, before `start`)."""

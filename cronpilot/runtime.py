@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application import build_application
+from application.access import Access
 from application.records import ApplicationSettings
+from application.tokens import ApiTokens
 from bot.context import Services
 from bot.telegram_bot import RateLimiter, TelegramBot
 from core.logs import get_logger
@@ -178,7 +180,20 @@ def build_runtime(
             min_interval_seconds=settings.min_interval_seconds,
         ),
     )
-    services = Services(settings=settings, app=app, engine=engine, clock=clock)
+    access = Access(
+        settings.allowed_users,
+        bot.members,
+        clock,
+        group_members_can_manage=settings.group_members_can_manage,
+    )
+    services = Services(
+        settings=settings,
+        app=app,
+        engine=engine,
+        clock=clock,
+        access=access,
+        tokens=ApiTokens(sessions, clock),
+    )
     bot.serve(services)
     runtime = Runtime(settings, bot, services, database, llm)
     if settings.http_port is not None:

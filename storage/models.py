@@ -1,4 +1,5 @@
-"""The tables cronpilot owns: chats, tasks, runs, drafts, and workers (live processes)."""
+"""The tables cronpilot owns: chats, tasks, runs, drafts, api_tokens, and workers (the live
+bot processes)."""
 
 from __future__ import annotations
 
@@ -184,6 +185,8 @@ class DraftRow(Base):
     user_id: Mapped[int] = mapped_column(BigInteger)
     # The confirmation card, once it has been sent.
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The "send the corrected request" prompt after Edit: a reply to it replaces this draft.
+    edit_prompt_id: Mapped[int | None] = mapped_column(BigInteger)
     # Set when the draft re-schedules an existing task (/edit) instead of creating one.
     task_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("tasks.id", ondelete="CASCADE")
@@ -192,6 +195,17 @@ class DraftRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ApiTokenRow(Base):
+    """A user's API token for /api/v1 (one per user; /token replaces it). Only its SHA-256 is
+    kept: the token itself is shown once, in the chat that asked for it."""
+
+    __tablename__ = "api_tokens"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class WorkerRow(Base):

@@ -123,3 +123,5 @@ class Draft:
     payload: dict[str, Any]
     created_at: datetime
     expires_at: datetime
+    # The message asking for the corrected request, once Edit was pressed.
+    edit_prompt_id: int | None = None

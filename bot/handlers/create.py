@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from html import escape
 
 from telegram import Chat, ForceReply, Message, Update
@@ -20,8 +19,6 @@ from core.errors import NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskNotFoundError
 from scheduler.parsing.llm_parser import ParserUnavailableError
 from storage.records import Chat as ChatRecord
-
-_EDIT_REFERENCE = re.compile(r"\(request ([A-Za-z0-9_-]{1,16})\)")
 
 
 def _without_mention(message: Message, username: str | None) -> str:
@@ -46,9 +43,11 @@ async def text_message(update: Update, context: Context) -> None:
         return
     replied = message.reply_to_message
     if replied is not None and replied.from_user and replied.from_user.id == context.bot.id:
-        reference = _EDIT_REFERENCE.search(replied.text or "")
-        if reference is not None:
-            await _replace_draft(update, context, reference.group(1), message.text)
+        draft_id = await services(context).app.drafts.answering_edit_prompt(
+            chat.id, replied.message_id
+        )
+        if draft_id is not None:
+            await _replace_draft(update, context, draft_id, message.text)
             return
         if chat.type != Chat.PRIVATE:
             await _request(update, context, _without_mention(message, context.bot.username))
@@ -182,15 +181,18 @@ async def draft_button(update: Update, context: Context, callback: Callback) -> 
             await query.edit_message_text(render.cancelled(card), parse_mode=ParseMode.HTML)
         else:
             await app.drafts.get(chat.id, callback.ref)
-            await query.answer()
-            await context.bot.send_message(
+            prompt = await context.bot.send_message(
                 chat.id,
-                render.edit_prompt(callback.ref),
+                render.edit_prompt(),
                 reply_markup=ForceReply(
                     selective=True, input_field_placeholder="corrected request"
                 ),
                 reply_to_message_id=query.message.message_id if query.message else None,
             )
+            # A reply to this prompt finds its draft through the prompt's message id.
+            await app.drafts.attach_edit_prompt(callback.ref, prompt.message_id)
+            # Answered once the prompt is known: from then on a reply to it finds the draft.
+            await query.answer()
     except DraftNotFoundError as error:
         await query.answer(str(error).capitalize(), show_alert=True)
         await _drop_buttons(query.message)

@@ -11,7 +11,7 @@ from telegram.error import BadRequest
 from application.errors import TaskStateError
 from bot import render
 from bot.access import NOT_MANAGER, can_manage
-from bot.callbacks import Action, Callback
+from bot.callbacks import LIST, RESULT, TASK_CARD, Action, Callback
 from bot.context import Context, services
 from bot.handlers.common import chat_zone, current_chat, reply, task_number
 from core.errors import CronpilotError
@@ -144,11 +144,11 @@ async def task_button(update: Update, context: Context, callback: Callback) -> N
         elif callback.action is Action.PAUSE:
             task = await app.tasks.pause(chat.id, task_id)
             await query.answer(f"Task #{task_id} paused")
-            await _refresh(message, task, zone, context, chat.id)
+            await _refresh(message, callback, task, zone, context, chat.id)
         elif callback.action is Action.RESUME:
             task = await app.tasks.resume(chat.id, task_id)
             await query.answer(f"Task #{task_id} resumed")
-            await _refresh(message, task, zone, context, chat.id)
+            await _refresh(message, callback, task, zone, context, chat.id)
         elif callback.action is Action.DELETE:
             task = await app.tasks.get(chat.id, task_id)
             await query.answer()
@@ -170,31 +170,31 @@ async def task_button(update: Update, context: Context, callback: Callback) -> N
 
 
 async def _refresh(
-    message: Message | None, task: Task, zone: str, context: Context, chat_id: int
+    message: Message | None,
+    callback: Callback,
+    task: Task,
+    zone: str,
+    context: Context,
+    chat_id: int,
 ) -> None:
-    """After pause or resume, show the new state where the button was pressed."""
+    """After pause or resume, show the new state where the button was pressed: the button
+    says where that is (a task card, a result, or a page of the list)."""
     if message is None:
         return
-    if message.text and message.text.startswith("Tasks in this chat"):
-        listing = await services(context).app.tasks.list(chat_id, page=_page_of(message))
+    place = callback.place
+    if place is not None and place.kind == LIST:
+        listing = await services(context).app.tasks.list(chat_id, page=place.page)
         await _edit(message, render.task_list(listing, zone))
-    elif message.text and message.text.startswith(("Task #", "✅ Scheduled")):
+    elif place == TASK_CARD:
         await _edit(message, render.task_detail(task, zone))
     else:
-        # A result message: swap its Pause button for Resume (or back).
+        # A result message (or a button from before places were marked): swap its Pause
+        # button for Resume (or back), keeping the message as it is.
+        buttons = render.task_buttons(task, RESULT)[:2]
         try:
-            await message.edit_reply_markup(InlineKeyboardMarkup([render.task_buttons(task)[:2]]))
+            await message.edit_reply_markup(InlineKeyboardMarkup([buttons]))
         except BadRequest:
             return
-
-
-def _page_of(message: Message) -> int:
-    text = message.text or ""
-    marker = ", page "
-    if marker not in text:
-        return 0
-    number = text.split(marker, 1)[1].split(" ", 1)[0]
-    return int(number) - 1 if number.isdigit() else 0
 
 
 async def _edit(message: Message | None, screen: render.Screen) -> None:

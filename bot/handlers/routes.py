@@ -16,7 +16,7 @@ from telegram.ext import (
 from bot.access import gate
 from bot.callbacks import DRAFT_ACTIONS, decode
 from bot.context import Context
-from bot.handlers import create, language, manage, start
+from bot.handlers import create, language, manage, start, token
 from bot.handlers.errors import on_error
 from bot.i18n import N_, translator
 from core.languages import ENGLISH, LANGUAGES
@@ -34,6 +34,7 @@ COMMANDS = (
     ("edit", N_("change a task: /edit N new text")),
     ("timezone", N_("show or set this chat's time zone")),
     ("language", N_("show or set the language I speak here")),
+    ("token", N_("an API token for scripts: /token, /token revoke")),
     ("cancel", N_("drop the request you are writing")),
     ("help", N_("what I can do")),
     ("start", N_("introduction")),
@@ -75,6 +76,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("help", start.help_command),
             CommandHandler("timezone", start.timezone),
             CommandHandler("language", language.language_command),
+            CommandHandler("token", token.token_command),
             CommandHandler("new", create.new_command),
             CommandHandler("edit", create.edit_command),
             CommandHandler("cancel", create.cancel_command),
