@@ -118,6 +118,7 @@ class Runtime:
             await asyncio.sleep(DRAFT_PURGE_SECONDS)
             try:
                 await self.services.app.drafts.purge_expired()
+                await self.services.app.changes.purge_expired()
             except Exception:  # housekeeping must not die; the next round tries again
                 log.exception("drafts.purge_failed")
 
@@ -179,6 +180,7 @@ def build_runtime(
             max_tasks_per_chat=settings.max_tasks_per_chat,
             min_interval_seconds=settings.min_interval_seconds,
         ),
+        runner,
     )
     access = Access(
         settings.allowed_users,

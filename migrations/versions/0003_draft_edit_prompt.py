@@ -2,7 +2,7 @@
 reading the draft id back out of the prompt's wording.
 
 Revision ID: 0003_draft_edit_prompt
-Revises: 0003_api_tokens
+Revises: 0002_chat_language
 Create Date: 2026-11-28
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_draft_edit_prompt"
-down_revision: str | None = "0003_api_tokens"
+down_revision: str | None = "0002_chat_language"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

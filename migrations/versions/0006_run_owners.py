@@ -1,8 +1,8 @@
 """Run owners and undelivered results: a workers table with heartbeats, runs.owner and
 runs.delivery_pending.
 
-Revision ID: 0004_run_owners
-Revises: 0003_draft_edit_prompt
+Revision ID: 0006_run_owners
+Revises: 0005_followups_and_changes
 Create Date: 2026-11-28
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_run_owners"
-down_revision: str | None = "0003_draft_edit_prompt"
+revision: str = "0006_run_owners"
+down_revision: str | None = "0005_followups_and_changes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
