@@ -342,3 +342,31 @@ async def test_a_russian_user_gets_the_change_card_in_russian(
     await fake.wait_for_message(chat, lambda m: "приостановлена" in m.text)
     [task] = await bot.tasks_of(ALICE)
     assert task.state is TaskState.PAUSED
+
+
+async def test_a_failure_notice_can_be_asked_about_and_old_cards_go_stale(
+    bot: BotUnderTest, fake: FakeTelegram, llm: FakeLLM, dm: FakeChat, alice: FakeUser
+) -> None:
+    task_id = await create_task(fake, dm, alice, HN)
+    llm.reply_error(401, "Incorrect API key provided")
+    await fake.send_text(dm, alice, f"/run {task_id}")
+    notice = await fake.wait_for_message(dm, lambda m: "failed" in m.text)
+    await bot.engine.wait_idle()
+    llm.reply_text("The provider refused the key; ask the operator to check LLM_API_KEY.")
+    _, answer = await reply_to(fake, dm, alice, notice, "why did it fail?")
+    assert "LLM_API_KEY" in answer.text
+    assert contents(llm.requests[-1], "assistant")[0].startswith("(This run failed: ")
+
+    # Two cards for the same task: once one is confirmed, the other is refused.
+    first_text, second_text = "only on weekdays at 8am", "every day at 7pm"
+    _, first = await reply_to(fake, dm, alice, notice, first_text)
+    _, second = await reply_to(fake, dm, alice, notice, second_text)
+    await fake.press(dm, alice, second, "Confirm")
+    await fake.wait_for_message(dm, lambda m: "is changed" in m.text)
+    query = await fake.press(dm, alice, first, "Confirm")
+    refused = await fake.wait_for_callback_answer(query)
+    assert refused.show_alert
+    assert f"Task #{task_id} was changed after this card was made" in (refused.text or "")
+    [task] = await bot.tasks_of(ALICE)
+    assert (task.id, task.cron) == (task_id, "0 19 * * *")
+    assert fake.errors == []
