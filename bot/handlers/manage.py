@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import (
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    WebAppInfo,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -13,7 +20,7 @@ from bot import render
 from bot.access import NOT_MANAGER, can_manage
 from bot.callbacks import LIST, RESULT, TASK_CARD, Action, Callback
 from bot.context import Context, services
-from bot.handlers.common import chat_zone, current_chat, reply, task_number
+from bot.handlers.common import chat_zone, current_chat, reply, task_number, words
 from core.errors import CronpilotError
 from scheduler.engine import TaskBusyError, TaskNotFoundError
 from storage.records import RunTrigger, Task
@@ -37,7 +44,14 @@ async def tasks_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
     page = (task_number(context) or 1) - 1
     listing = await services(context).app.tasks.list(chat.id, page=page)
-    await reply(update, render.task_list(listing, chat_zone(chat, context)))
+    screen = render.task_list(listing, chat_zone(chat, context))
+    webapp_url = services(context).settings.webapp_url
+    if webapp_url is not None and chat.type == Chat.PRIVATE:
+        _ = words(update, chat)
+        dashboard = [InlineKeyboardButton(_("Open dashboard"), web_app=WebAppInfo(webapp_url))]
+        rows = list(screen.keyboard.inline_keyboard) if screen.keyboard is not None else []
+        screen = render.Screen(screen.text, InlineKeyboardMarkup([*rows, dashboard]))
+    await reply(update, screen)
 
 
 async def task_command(update: Update, context: Context) -> None:
