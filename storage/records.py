@@ -101,6 +101,10 @@ class Run:
     cost: float | None
     delivered_message_id: int | None
     delivery_error: str | None
+    # The process that claimed the run (workers.id); None for rows from before owners existed.
+    owner: str | None = None
+    # A message for the chat is owed and not sent yet.
+    delivery_pending: bool = False
     # The tools the model called and how often, in the order of first use.
     tool_calls: tuple[tuple[str, int], ...] = ()
 

@@ -1,7 +1,7 @@
 """Runs remember the tools they used; a ledger of every LLM expense per chat (monthly budget).
 
-Revision ID: 0006_tools_and_spending
-Revises: 0005_followups_and_changes
+Revision ID: 0007_tools_and_spending
+Revises: 0006_run_owners
 Create Date: 2026-11-28
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0006_tools_and_spending"
-down_revision: str | None = "0005_followups_and_changes"
+revision: str = "0007_tools_and_spending"
+down_revision: str | None = "0006_run_owners"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
