@@ -345,8 +345,7 @@ class TaskRunner:
         """The chat blocked or removed the bot: stop running its tasks until it is back."""
         async with self._sessions() as session, session.begin():
             await runs.set_delivery(session, run.id, message_id=None, error=reason)
-            await chats.set_active(session, task.chat_id, False)
-            paused = await tasks.pause_all_in_chat(session, task.chat_id, now=self._clock.now())
+            paused = await chats.mark_unreachable(session, task.chat_id, now=self._clock.now())
         log.warning("chat.unreachable", chat_id=task.chat_id, reason=reason, paused=paused)
 
 
