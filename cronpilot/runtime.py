@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.types import ASGIApp
 
 from application import build_application
 from application.access import Access, Reach
@@ -31,7 +30,7 @@ from scheduler.runner.tools.web_search import web_search_tool
 from storage.database import create_engine, create_sessionmaker
 from storage.retry import DEFAULT_BACKOFF, Backoff
 from web.api import ApiServices, build_api
-from web.app import build_app
+from web.app import WebApp, build_app
 from web.health import Health, callable_probe, database_probe
 from web.ratelimit import RateLimiter as ApiRateLimiter
 from web.server import HttpServer
@@ -56,7 +55,7 @@ class Runtime:
     webhook: Webhook | None = None
     health: Health | None = None
     # The ASGI app the HTTP server serves, and what its API is built from (tests use both).
-    web_app: ASGIApp | None = None
+    web_app: WebApp | None = None
     api_services: ApiServices | None = None
     # The MCP servers of MCP_CONFIG, started once and shared by every run.
     mcp: McpServers | None = None

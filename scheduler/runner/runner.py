@@ -518,8 +518,7 @@ class TaskRunner:
 
     async def _pause_chat(self, session: AsyncSession, chat_id: int) -> None:
         """The chat blocked or removed the bot: stop running its tasks until it is back."""
-        await chats.set_active(session, chat_id, False)
-        paused = await tasks.pause_all_in_chat(session, chat_id, now=self._clock.now())
+        paused = await chats.mark_unreachable(session, chat_id, now=self._clock.now())
         log.warning("chat.unreachable", chat_id=chat_id, paused=paused)
 
     async def _notify_if_paused(self, run: Run) -> None:
