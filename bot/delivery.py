@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import render
 from bot.i18n import Translator, translator
 from core.logs import get_logger
-from scheduler.delivery import ChatUnreachableError, DeliveryError
+from scheduler.delivery import ChatUnreachableError, DeliveryDelayedError, DeliveryError
 from storage.records import Run, Task
 
 log = get_logger(__name__)
@@ -123,8 +123,27 @@ class TelegramDelivery:
         except TelegramError as error:
             raise self._error(error) from None
 
+    async def send_budget_reached(self, task: Task, spent_usd: float, budget_usd: float) -> None:
+        try:
+            await self._bot.send_message(
+                task.chat_id,
+                render.budget_reached(await self._words(task.chat_id), task, spent_usd, budget_usd),
+                parse_mode=ParseMode.HTML,
+            )
+        except TelegramError as error:
+            raise self._error(error) from None
+
     @staticmethod
     def _error(error: TelegramError) -> DeliveryError:
         if _unreachable(error):
             return ChatUnreachableError(error.message)
+        if isinstance(error, RetryAfter):
+            pause = error.retry_after
+            seconds = pause if isinstance(pause, int) else pause.total_seconds()
+            return DeliveryDelayedError(
+                f"Telegram asked to wait {seconds:g} s", retry_after=seconds
+            )
+        # A 5xx, a timeout or a dropped connection (BadRequest is a NetworkError too, and final).
+        if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+            return DeliveryDelayedError(f"Telegram did not take the message: {error.message}")
         return DeliveryError(f"Telegram refused the message: {error.message}")

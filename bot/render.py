@@ -412,14 +412,18 @@ def history(_: Translator, task: Task, entries: Sequence[Run], chat_zone: str) -
                 )
             )
         if run.cost is not None:
-            parts.append("$" + format_decimal(run.cost, "0.0000", locale=_.locale))
+            parts.append(dollars(_, run.cost))
         line = " · ".join(parts)
+        if run.tool_calls:
+            line += f"\n   🔧 {escape(tool_trace(run))}"
         if run.error and run.status not in (RunStatus.SUCCEEDED, RunStatus.SILENT):
             line += f"\n   ↳ {escape(_clip(run.error, 200))}"
         elif run.delivery_error:
             line += "\n   ↳ " + _(
                 "not delivered: {error}", error=escape(_clip(run.delivery_error, 200))
             )
+        if run.delivery_pending:
+            line += "\n   ↳ " + _("not delivered yet; I keep trying to send it.")
         lines.append(line)
     return "\n".join(lines)
 
@@ -501,3 +505,24 @@ def paused_notice(_: Translator, task: Task, reason: str) -> str:
         name=escape(task.name),
         reason=escape(_clip(reason, 600)),
     )
+
+
+def tool_trace(run: Run) -> str:
+    """The tools a run used: "web_search ×2, web_fetch ×1"."""
+    return ", ".join(f"{name} ×{count}" for name, count in run.tool_calls)
+
+
+def budget_reached(_: Translator, task: Task, spent_usd: float, budget_usd: float) -> str:
+    return _(
+        "💸 Task #{number} <b>{name}</b> did not run: this chat has spent {spent} of its "
+        "{budget} monthly budget. Runs start again next month; /usage shows where it went.",
+        number=task.id,
+        name=escape(task.name),
+        spent=dollars(_, spent_usd, places=2),
+        budget=dollars(_, budget_usd, places=2),
+    )
+
+
+def dollars(_: Translator, amount: float, *, places: int = 4) -> str:
+    """An amount in US dollars as the chat's language writes numbers: "$0.0123"."""
+    return "$" + format_decimal(amount, "0." + "0" * places, locale=_.locale)

@@ -10,23 +10,33 @@ from bot.access import update_words
 from bot.context import Context
 from bot.i18n import N_
 from core.logs import get_logger
+from storage.retry import describe, unavailable
 
 log = get_logger(__name__)
 
 SORRY = N_("😵 Something went wrong on my side. It has been logged; please try again.")
+DATABASE_AWAY = N_(
+    "⏳ I can't reach my database right now, so I can't do that. Please try again in a moment."
+)
 
 
 async def on_error(update: object, context: Context) -> None:
-    log.error("bot.update_failed", exc_info=context.error)
+    error = context.error
+    if error is not None and unavailable(error):
+        # An outage, not a bug: no traceback per update, and the person hears it will pass.
+        log.warning("bot.database_unavailable", error=describe(error)[:200])
+        answer = DATABASE_AWAY
+    else:
+        log.error("bot.update_failed", exc_info=error)
+        answer = SORRY
     if not isinstance(update, Update):
         return
     # The chat's record may be what failed: speak the person's language, not the chat's.
-    _ = update_words(update)
-    sorry = _(SORRY)
+    said = update_words(update)(answer)
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(sorry, show_alert=True)
+            await update.callback_query.answer(said, show_alert=True)
         elif update.effective_message is not None:
-            await update.effective_message.reply_text(sorry)
+            await update.effective_message.reply_text(said)
     except TelegramError:
         log.warning("bot.error_reply_failed")

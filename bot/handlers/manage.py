@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import (
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    WebAppInfo,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -38,7 +45,14 @@ async def tasks_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
     page = (task_number(context) or 1) - 1
     listing = await services(context).app.tasks.list(chat.id, page=page)
-    await reply(update, render.task_list(words(update, chat), listing, chat_zone(chat, context)))
+    _ = words(update, chat)
+    screen = render.task_list(_, listing, chat_zone(chat, context))
+    webapp_url = services(context).settings.webapp_url
+    if webapp_url is not None and chat.type == Chat.PRIVATE:
+        dashboard = [InlineKeyboardButton(_("Open dashboard"), web_app=WebAppInfo(webapp_url))]
+        rows = list(screen.keyboard.inline_keyboard) if screen.keyboard is not None else []
+        screen = render.Screen(screen.text, InlineKeyboardMarkup([*rows, dashboard]))
+    await reply(update, screen)
 
 
 async def task_command(update: Update, context: Context) -> None:
