@@ -8,8 +8,12 @@ from core.errors import CronpilotError
 from core.languages import ENGLISH, chat_language, supported_language
 from core.logs import get_logger
 from storage import chats
+from storage.retry import unavailable
 
 log = get_logger(__name__)
+
+# How many chats' languages are remembered for an outage (a dict of short strings).
+KNOWN_CHATS = 100_000
 
 
 class UnsupportedLanguageError(CronpilotError):
@@ -23,13 +27,25 @@ class UnsupportedLanguageError(CronpilotError):
 class Languages:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        # The last language read for each chat, for when the database is away: a result owed
+        # to a chat is still delivered then, and in its language if it was seen before.
+        self._known: dict[int, str] = {}
 
     async def of_chat(self, chat_id: int) -> str:
         """The language to speak in a chat when nobody is writing (results, notices): its
         setting, else the language its person's app had when last seen, else English."""
-        async with self._sessions() as session:
-            chat = await chats.get(session, chat_id)
-        return chat_language(chat.language, chat.user_language) if chat else ENGLISH
+        try:
+            async with self._sessions() as session:
+                chat = await chats.get(session, chat_id)
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            return self._known.get(chat_id, ENGLISH)
+        language = chat_language(chat.language, chat.user_language) if chat else ENGLISH
+        if len(self._known) >= KNOWN_CHATS:
+            self._known.clear()
+        self._known[chat_id] = language
+        return language
 
     async def set_language(self, chat_id: int, code: str | None) -> str | None:
         """Set the chat's language (`pt-BR` is stored as `pt`), or forget it with None.
