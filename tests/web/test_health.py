@@ -66,7 +66,7 @@ def probes(engine: AsyncEngine, scheduler: dict[str, bool]) -> list[Probe]:
 @pytest.fixture
 def scheduler_gauges() -> Iterator[None]:
     yield
-    metrics.set_scheduler_state(0, 0)
+    metrics.follow_scheduler(lambda: 0, lambda: 0)
 
 
 @contextlib.asynccontextmanager
@@ -324,17 +324,13 @@ async def test_telegram_errors_keep_their_kinds_bounded(probes: list[Probe]) -> 
 
 
 @pytest.mark.usefixtures("scheduler_gauges")
-async def test_scheduler_gauges_are_set_or_followed(probes: list[Probe]) -> None:
+async def test_scheduler_gauges_follow_the_engine(probes: list[Probe]) -> None:
     state = {"jobs": 11, "in_flight": 3}
     async with serving(probes) as server:
-        metrics.set_scheduler_state(7, 2)
-        set_lines = (await get(server, "/metrics")).text.splitlines()
         metrics.follow_scheduler(lambda: state["jobs"], lambda: state["in_flight"])
         followed = (await get(server, "/metrics")).text.splitlines()
         state["jobs"] = 12
         changed = (await get(server, "/metrics")).text.splitlines()
-    assert "cronpilot_scheduler_alarm_jobs 7.0" in set_lines
-    assert "cronpilot_runs_in_flight 2.0" in set_lines
     assert "cronpilot_scheduler_alarm_jobs 11.0" in followed
     assert "cronpilot_runs_in_flight 3.0" in followed
     assert "cronpilot_scheduler_alarm_jobs 12.0" in changed
