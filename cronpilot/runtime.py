@@ -24,6 +24,7 @@ from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
 from scheduler.runner.runner import DELIVERY_BACKOFF, RunnerSettings, TaskRunner
+from scheduler.runner.tools.extraction import default_pool
 from storage.database import create_engine, create_sessionmaker
 from storage.retry import DEFAULT_BACKOFF, Backoff
 from web.api import ApiServices, build_api
@@ -104,6 +105,7 @@ class Runtime:
                 await task
         await self.engine.stop()
         await self.bot.stop()
+        await default_pool().close()
         await self.database.dispose()
 
     async def _warm_up(self) -> None:
