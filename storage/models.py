@@ -172,6 +172,8 @@ class RunRow(Base):
     delivery_pending: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )
+    # The tools the model called, by name, in the order first called; None before any record.
+    tools: Mapped[list[str] | None] = mapped_column(JSONDocument)
 
 
 class DraftRow(Base):

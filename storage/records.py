@@ -105,6 +105,8 @@ class Run:
     owner: str | None = None
     # A message for the chat is owed and not sent yet.
     delivery_pending: bool = False
+    # The tools the model called during the run, in the order first called.
+    tools: tuple[str, ...] = ()
 
     @property
     def duration_seconds(self) -> float | None:

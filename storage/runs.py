@@ -32,6 +32,7 @@ def to_record(row: RunRow) -> Run:
         delivery_error=row.delivery_error,
         owner=row.owner,
         delivery_pending=row.delivery_pending,
+        tools=tuple(row.tools or ()),
     )
 
 
@@ -82,6 +83,7 @@ async def finish(
     owner: str | None = None,
     delivery_pending: bool = False,
     delivered_message_id: int | None = None,
+    tools: Sequence[str] = (),
 ) -> Run | None:
     """Close a run. A run that is no longer `running` is left as it is and None is returned,
     unless `owner` owns it: then the answer it has is recorded even over an `interrupted`
@@ -103,6 +105,7 @@ async def finish(
             cost=cost,
             delivery_pending=delivery_pending,
             delivered_message_id=delivered_message_id,
+            tools=list(tools),
         )
         .returning(RunRow),
         execution_options={"populate_existing": True},

@@ -146,6 +146,7 @@ class RunOut(BaseModel):
     prompt_tokens: int | None
     completion_tokens: int | None
     cost: float | None
+    tools: list[str]
 
 
 class RunsOut(BaseModel):
@@ -494,6 +495,7 @@ def _run_out(run: Run) -> RunOut:
         prompt_tokens=run.prompt_tokens,
         completion_tokens=run.completion_tokens,
         cost=run.cost,
+        tools=list(run.tools),
     )
 
 

@@ -88,6 +88,8 @@ class Usage:
     completion_tokens: int = 0
     cost: float | None = None
     calls: int = 0
+    # The tools called, by name, in the order first called.
+    tools: list[str] = field(default_factory=list)
 
     def add(self, completion: Completion) -> None:
         self.calls += 1
@@ -261,6 +263,8 @@ class TaskRunner:
                 return called
             messages.append(completion.as_message())
             for call in completion.tool_calls:
+                if call.name not in usage.tools:
+                    usage.tools.append(call.name)
                 result = await toolbox.call(call.name, call.arguments)
                 messages.append(call.result_message(result))
         raise _RunFailed(
@@ -334,6 +338,7 @@ class TaskRunner:
                 cost=usage.cost,
                 owner=run.owner,
                 delivery_pending=owes and sent is None,
+                tools=usage.tools,
             )
             if finished is None:
                 return None  # interrupted by a shutdown meanwhile, or the task was deleted
