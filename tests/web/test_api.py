@@ -105,7 +105,7 @@ async def test_a_script_creates_lists_runs_reads_and_pauses(
             (run_id, "succeeded", "manual")
         ]
         assert (runs[0]["prompt_tokens"], runs[0]["completion_tokens"]) == (40, 9)
-        assert runs[0]["tools"] == ["current_time"]
+        assert runs[0]["tools"] == [{"name": "current_time", "calls": 1}]
         assert runs[0]["error"] is None
 
         paused = await api.patch(f"/api/v1/tasks/{task['id']}", json={"state": "paused"})
