@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import metrics
+from core.errors import ConfigurationError
 from cronpilot import __version__
 from storage.database import create_engine
 from web.app import build_app
@@ -353,3 +354,13 @@ async def test_openmetrics_is_served_when_asked_for(probes: list[Probe]) -> None
         response = await get(server, "/metrics", Accept="application/openmetrics-text")
     assert response.headers["Content-Type"].startswith("application/openmetrics-text;")
     assert response.text.endswith("# EOF\n")
+
+
+async def test_a_port_in_use_is_one_clear_error(probes: list[Probe]) -> None:
+    async with serving(probes) as first:
+        taken = first.port
+        second = HttpServer(build_app(Health(probes)), taken, host=LOCALHOST)
+        with pytest.raises(ConfigurationError) as caught:
+            await second.start()
+    assert str(caught.value).startswith(f"HTTP_PORT: cannot listen on {LOCALHOST}:{taken} (")
+    assert str(caught.value).endswith("is another program using that port?")
