@@ -12,7 +12,8 @@ from telegramify_markdown import convert, split_entities, utf16_len
 
 from application.usecases import Card, TaskPage
 from bot.callbacks import Action, encode
-from scheduler.schedules.schedule import Schedule, format_local, zone_for
+from scheduler.schedules.descriptions import format_local
+from scheduler.schedules.schedule import Schedule, zone_for
 from storage.records import Run, RunStatus, Task, TaskKind, TaskState
 
 MAX_MESSAGE = 4096

@@ -70,7 +70,7 @@ async def test_newcomer_path(
     card = await say(fake, dm, alice, HN)
     assert "Schedule this task?" in card.text
     assert "Summarize the top Hacker News stories" in card.text
-    assert "At 09:00, Monday through Friday" in card.text
+    assert "Monday to Friday at 09:00" in card.text
     assert "0 9 * * 1-5" in card.text
     assert "Europe/Berlin" in card.text
     runs = re.findall(r"• (.+)", card.text)
@@ -154,7 +154,7 @@ async def test_edit_and_cancel(
     new_card = await fake.wait_for_message(
         dm, lambda m: "Lyon" in m.text and m.has_button("Confirm")
     )
-    assert "At 08:00" in new_card.text
+    assert "Every day at 08:00" in new_card.text
     old = await fake.wait_for_message(
         dm, lambda m: m.message_id == card.message_id and "Replaced" in m.text
     )
@@ -361,7 +361,7 @@ async def test_pause_resume_delete_and_pagination(
 
     detail = await say(fake, dm, alice, f"/task {ids[2]}")
     assert f"Task #{ids[2]}" in detail.text
-    assert "At 08:00" in detail.text
+    assert "Every day at 08:00" in detail.text
     missing = await say(fake, dm, alice, f"/task {ids[0]}")
     assert "no task" in missing.text.lower()
 

@@ -326,15 +326,15 @@ async def test_an_invalid_cron_is_sent_back_once_and_the_repaired_answer_is_used
         (json.dumps(answer(kind="cron", cron="0 0 30 2 *", prompt="p")), "never runs"),
         (
             json.dumps(answer(kind="cron", cron="* * * * *", prompt="p")),
-            "runs every 1 minute at times; the shortest allowed period is 5 minutes",
+            "every 1 minute is more often than this bot allows: at most every 5 minutes",
         ),
         (
             json.dumps(answer(kind="cron", cron="*/2 * * * *", prompt="p")),
-            "the shortest allowed period is 5 minutes",
+            "every 2 minutes is more often than this bot allows: at most every 5 minutes",
         ),
         (
             json.dumps(answer(kind="interval", every_seconds=60, prompt="p")),
-            "every 1 minute is too often; the shortest allowed period is 5 minutes",
+            "every 1 minute is more often than this bot allows: at most every 5 minutes",
         ),
         (json.dumps(answer(kind="interval", every_seconds=0, prompt="p")), "every_seconds"),
         (
@@ -422,7 +422,7 @@ async def test_every_call_of_an_invalid_answer_is_answered_in_the_repair(llm: Fa
         (
             answer(kind="cron", cron="* * * * *", prompt="p"),
             answer(kind="interval", every_seconds=60, prompt="p"),
-            "every 1 minute is too often; the shortest allowed period is 5 minutes",
+            "every 1 minute is more often than this bot allows: at most every 5 minutes",
         ),
         (
             answer(kind="interval", every_seconds=120, prompt="p"),
@@ -690,8 +690,8 @@ async def test_use_llm_false_keeps_the_rules_decline(llm: FakeLLM) -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("every minute check the server", "'* * * * *' runs every 1 minute at times"),
-        ("every 2 minutes ping the server", "'*/2 * * * *' runs every 2 minutes at times"),
+        ("every minute check the server", "every 1 minute is more often than this bot allows"),
+        ("every 2 minutes ping the server", "every 2 minutes is more often than this bot allows"),
     ],
 )
 async def test_a_too_frequent_rules_schedule_is_refused_without_asking_the_llm(
@@ -702,7 +702,7 @@ async def test_a_too_frequent_rules_schedule_is_refused_without_asking_the_llm(
     with pytest.raises(ScheduleError) as raised:
         await request_parser(llm).parse(text, now=NOW, timezone=TZ)
 
-    assert str(raised.value) == f"{problem}; the shortest allowed period is 5 minutes"
+    assert str(raised.value) == f"{problem}: at most every 5 minutes"
     assert llm.requests == []
 
 
