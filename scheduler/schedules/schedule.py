@@ -109,6 +109,24 @@ class Schedule:
         return describe_cron(_require(self.cron, "cron"), locale)
 
 
+def interval_starting(first_run: datetime, every_seconds: int, timezone: str) -> Schedule:
+    """An interval whose first run is `first_run`: its anchor is one period before.
+
+    For whole days the period is counted in local days ("every 2 weeks on monday at 10" keeps
+    10:00 across DST), so the anchor is the same wall-clock time that many days earlier.
+    """
+    _require_aware(first_run, "first_run")
+    if every_seconds % DAY_SECONDS == 0:
+        zone = zone_for(timezone)
+        wall = first_run.astimezone(zone).replace(tzinfo=None, fold=0)
+        anchor = fixed_time_instant(wall - DAY * (every_seconds // DAY_SECONDS), zone)
+    else:
+        anchor = first_run.astimezone(UTC) - timedelta(seconds=every_seconds)
+    return Schedule(
+        kind=TaskKind.INTERVAL, timezone=timezone, every_seconds=every_seconds, run_at=anchor
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedRequest:
     """What a message asked for: when, and what to do then."""
@@ -116,6 +134,8 @@ class ParsedRequest:
     schedule: Schedule
     prompt: str
     source: Literal["rules", "cron", "llm"]
+    # Misspellings read as schedule words, (typed, read as): the card shows them.
+    corrections: tuple[tuple[str, str], ...] = ()
 
 
 def validate(schedule: Schedule, *, now: datetime, min_interval_seconds: int) -> Schedule:
@@ -152,12 +172,18 @@ def validate(schedule: Schedule, *, now: datetime, min_interval_seconds: int) ->
         raise ScheduleError("the longest allowed period is 10 years")
     if schedule.every_seconds < min_interval_seconds:
         raise too_frequent(schedule.every_seconds, min_interval_seconds)
-    return replace(
+    valid = replace(
         schedule,
         timezone=zone_name,
         cron=None,
         run_at=schedule.run_at.astimezone(UTC),
     )
+    # Whichever parser built it, an interval of whole days keeps its wall-clock time (the
+    # next runs step in local days); its first run must be within reach.
+    first = valid.next_after(now)
+    if first is None or first - now > MAX_AHEAD:
+        raise ScheduleError("that is more than 100 years ahead")
+    return valid
 
 
 # --- zones -------------------------------------------------------------------------------------

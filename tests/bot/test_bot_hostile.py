@@ -29,7 +29,7 @@ HOSTILE = [
     ("every day at 25:00 do something", "couldn't find a schedule"),
     ("every 0 minutes ping", "couldn't find a schedule"),
     ("every 99999999999999999999 minutes ping", "couldn't find a schedule"),
-    ("every 1 seconds ping", "too often"),
+    ("every 1 seconds ping", "more often than this bot allows"),
     ("* * * * * spam me", "shortest allowed period"),
     ("61 * * * * x", "minute 61 is out of range"),
     ("0 0 31 2 * never", "never runs"),

@@ -110,6 +110,7 @@ Decisions (the product contract is PRODUCT.md, "Scheduling semantics"):
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Final, Literal
 
@@ -124,7 +125,8 @@ from scheduler.parsing.rules.days import (
 )
 from scheduler.parsing.rules.explicit_cron import explicit_cron
 from scheduler.parsing.rules.intervals import match_offsets, match_periods
-from scheduler.parsing.rules.leftovers import check_leftovers
+from scheduler.parsing.rules.leftovers import check_leftovers, check_past
+from scheduler.parsing.rules.misspellings import corrected, misspellings
 from scheduler.parsing.rules.prompt import prompt_of
 from scheduler.parsing.rules.scan import NO_SCHEDULE, Found, Text, When
 from scheduler.parsing.rules.times import match_parts_of_day, match_times, match_windows
@@ -161,11 +163,38 @@ def parse_rules(text: str, *, now: datetime, timezone: str) -> ParsedRequest:
     `now` must be aware; `timezone` is the chat's IANA zone, used unless the text names another.
     Raises ValueError for a naive `now` and ScheduleError for an unknown `timezone` (both are
     the caller's mistakes, not the user's).
+
+    A misspelled schedule word is read as the word it stands for only when that is unambiguous
+    and the corrected word becomes part of the schedule; the request then lists the correction.
+    Otherwise the message is declined: a misspelling is never left in the prompt.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     chat_zone = canonical_zone(timezone)
-    message = Text(text)
+    typos = misspellings(Text(text).scan)
+    if not typos:
+        return _parse(Text(text), now, chat_zone)
+    for typo in typos:
+        if typo.meant is None:
+            raise NotUnderstoodError(_not_sure_of(typo.typed))
+    fixed, spans = corrected(text, typos)
+    message = Text(fixed)
+    try:
+        request = _parse(message, now, chat_zone)
+    except NotUnderstoodError:
+        raise NotUnderstoodError(_not_sure_of(typos[0].typed)) from None
+    for typo, (start, end) in zip(typos, spans, strict=True):
+        if not message.covers(start, end):
+            raise NotUnderstoodError(_not_sure_of(typo.typed))
+    corrections = tuple((typo.typed, typo.meant or "") for typo in typos)
+    return replace(request, corrections=corrections)
+
+
+def _not_sure_of(typed: str) -> str:
+    return f"I'm not sure what “{typed}” means here, so I won't guess the schedule."
+
+
+def _parse(message: Text, now: datetime, chat_zone: str) -> ParsedRequest:
     found = Found()
     source: Literal["rules", "cron"]
     cron = explicit_cron(message)
@@ -181,7 +210,8 @@ def parse_rules(text: str, *, now: datetime, timezone: str) -> ParsedRequest:
     else:
         for matcher in _MATCHERS:
             matcher(message, found)
-        check_leftovers(message)
+        check_past(message)
+        check_leftovers(message, found)
         if not found.schedule_words:
             raise NotUnderstoodError(NO_SCHEDULE)
         zone_name = found.zone or chat_zone

@@ -20,6 +20,7 @@ from core.errors import NotUnderstoodError, ScheduleError
 from scheduler.llm import LiteLLMClient
 from scheduler.parsing.llm_parser import TOOL_NAME, LLMScheduleParser, ParserUnavailableError
 from scheduler.parsing.request import RequestParser, build_request_parser
+from scheduler.parsing.rules import parse_rules
 from scheduler.schedules.schedule import ParsedRequest, Schedule, validate
 from storage.records import TaskKind
 from tests.fakes.llm import FakeLLM
@@ -233,6 +234,48 @@ async def test_an_interval_answer_counts_from_now(llm: FakeLLM) -> None:
         NOW + timedelta(minutes=90),
         NOW + timedelta(minutes=180),
     ]
+
+
+@pytest.mark.parametrize(
+    ("zone", "first_run", "after_the_change"),
+    [
+        # Europe/Berlin springs forward on 29 March 2026, America/New_York on 8 March.
+        ("Europe/Berlin", "2026-03-16T10:00:00", "2026-03-30T10:00:00+02:00"),
+        ("America/New_York", "2026-02-23T10:00:00", "2026-03-09T10:00:00-04:00"),
+    ],
+)
+async def test_an_llm_interval_from_its_first_run_matches_the_rules_across_dst(
+    llm: FakeLLM, zone: str, first_run: str, after_the_change: str
+) -> None:
+    text = "every other week on monday at 10 send the team update"
+    now = datetime(2026, 2, 12, 12, 0, tzinfo=ZoneInfo(zone))
+    llm.reply_tool_calls(
+        [
+            (
+                TOOL_NAME,
+                answer(
+                    kind="interval",
+                    every_seconds=14 * 86_400,
+                    run_at=first_run,
+                    prompt="send the team update",
+                ),
+            )
+        ]
+    )
+
+    request = await llm_parser(llm).parse(text, now=now, timezone=zone)
+
+    first = datetime.fromisoformat(first_run).replace(tzinfo=ZoneInfo(zone))
+    runs = request.schedule.next_runs(now, 2)
+    assert [run.astimezone(ZoneInfo(zone)).isoformat() for run in runs] == [
+        first.isoformat(),
+        after_the_change,
+    ]
+    # The rules parser, asked the day before, builds the same runs: one validation, one engine.
+    the_day_before = first - timedelta(days=1)
+    by_rules = parse_rules(text, now=the_day_before, timezone=zone)
+    checked = validate(by_rules.schedule, now=the_day_before, min_interval_seconds=MIN_INTERVAL)
+    assert checked.next_runs(the_day_before, 2) == runs
 
 
 async def test_a_zone_the_model_names_replaces_the_chats(llm: FakeLLM) -> None:
