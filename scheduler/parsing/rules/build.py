@@ -51,6 +51,9 @@ def _build_recurring(found: Found, when: When) -> Schedule:
     if found.relative_day is not None:
         raise NotUnderstoodError(REPEAT_OR_ONCE)
     every_day = found.daily or found.every_part_of_day
+    if found.daily and weekdays is not None and weekdays != frozenset(range(1, 6)):
+        # "every day … mondays": which? ("daily … on weekdays" is each working day.)
+        raise NotUnderstoodError(TWO_DAYS)
     if found.loose_day is not None and found.clocks is None and not every_day:
         raise NotUnderstoodError(REPEAT_OR_ONCE)  # "I love mondays": a schedule or a liking?
     if found.times_a_day is not None:

@@ -86,8 +86,11 @@ _LEFTOVER_RES: Final = tuple(
         r"(?<![\w.:])[0-9]{1,2}\s+(?:to|until|till)\s+[0-9]{1,2}(?![0-9])",
         # Day abbreviations that are not English words ("mon wed fri" unread, "thurs at 9").
         r"(?<![\w'])(?:mon|tue|tues|thu|thur|thurs|fri|weds)\b",
-        # "ever day": a real word that is a misspelling here.
-        r"\bever\s+(?:single\s+)?(?:day|week|month|year|hour|minute|morning|afternoon|evening"
+        # Cron fields not at the start ("daily */5 * * * * ping"): a second schedule.
+        r"(?<!\S)(?:[0-9*][0-9*,/#l-]*\s+){4}[0-9a-z*][0-9a-z*,/#-]*(?!\S)",
+        r"(?<!\S)\*/[0-9]",
+        # "ever day", "very morning": real words that are misspellings of "every" here.
+        r"\b(?:ever|very)\s+(?:single\s+)?(?:day|week|month|year|hour|minute|morning|afternoon|evening"
         r"|night|weekday|weekend)s?\b",
     )
 )
@@ -98,6 +101,14 @@ _PAST_RE: Final = re.compile(
     r"|(?:[0-9]+|an?|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few|few)\s+"
     r"(?:secs?|seconds?|mins?|minutes?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago)\b"
 )
+# With "in 2 hours": another amount of time left in the text was probably part of it.
+_ZONE_TIME_RE: Final = re.compile(r"(?:\b[a-z'.-]+\s+){1,3}time\b(?!\s+(?:to|for|of)\b)")
+_LETTERS: Final = "abcdefghijklmnopqrstuvwxyz'.- "
+_HALF_RE: Final = re.compile(
+    r"\bhalf\b|\b[0-9]+\s*(?:secs?|seconds?|mins?|minutes?|hours?|hrs?|days?|weeks?)\b"
+)
+_PART_OF_DAY_WORD_RE: Final = re.compile(r"\b(?:morning|afternoon|evening|night)s?\b")
+_WORD_BEFORE_RE: Final = re.compile(r"[a-z'.-]+\s*$")
 _ENGLISH_DAY_ABBREVIATION_RE: Final = re.compile(r"(?<![\w'])(?:sun|sat|wed)\b(?!')")
 _PAST_GAP_RE: Final = re.compile(r"[\s,]*(?:\b(?:at|on)\b[\s,]*)?")
 _FREQUENCY_WORD_RE: Final = re.compile(
@@ -133,6 +144,20 @@ def check_leftovers(text: Text, found: Found) -> None:
         match = pattern.search(text.scan)
         if match is not None:
             raise _not_sure(text, match.start(), match.end())
+    if found.offset is not None:
+        half = _HALF_RE.search(text.scan)
+        if half is not None:  # "in an hour and … a half": the half was meant too
+            raise _not_sure(text, half.start(), half.end())  # "… and 30 minutes"
+    for match in _ZONE_TIME_RE.finditer(text.scan):
+        before = text.scan[: match.start()]
+        if before.rstrip().endswith(CLAIMED) or before.rstrip(" \t" + _LETTERS).endswith(CLAIMED):
+            # "at 9 los very angeles time": a zone we could not read
+            raise _not_sure(text, match.start(), match.end())
+    if found.clocks is None and found.part_of_day is None:
+        for match in _PART_OF_DAY_WORD_RE.finditer(text.scan):
+            if _near_the_schedule(text, match.start()):
+                # "every saturday our morning": the time of day was meant, not 09:00.
+                raise _not_sure(text, match.start(), match.end())
     for match in _ENGLISH_DAY_ABBREVIATION_RE.finditer(text.scan):
         if _touches_the_schedule(text, match.start(), match.end()):
             raise _not_sure(text, match.start(), match.end())  # "sun at 10": Sunday?
@@ -153,6 +178,15 @@ def check_leftovers(text: Text, found: Found) -> None:
         if phrase is not None:
             token_end = _TOKEN_END_RE.search(text.scan, phrase.end())
             raise _not_sure(text, start, token_end.start() if token_end else len(text.scan))
+
+
+def _near_the_schedule(text: Text, start: int) -> bool:
+    """Whether a claimed span ends at most one word before `start`."""
+    before = text.scan[:start].rstrip()
+    if before.endswith(CLAIMED):
+        return True
+    word = _WORD_BEFORE_RE.search(before)
+    return word is not None and before[: word.start()].rstrip().endswith(CLAIMED)
 
 
 def _describes_a_noun(text: Text, end: int) -> bool:
