@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
-from application.usecases import UseCases
+from application import Application
+from application.access import Access
+from application.tokens import ApiTokens
 from core.settings import Settings
 from scheduler.clock import Clock
 from scheduler.engine import Engine
@@ -15,9 +17,11 @@ from scheduler.engine import Engine
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: Settings
-    usecases: UseCases
+    app: Application
     engine: Engine
     clock: Clock
+    access: Access
+    tokens: ApiTokens
 
 
 class BotData:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from html import escape
 
 from telegram import Chat, ForceReply, Message, Update
 from telegram.constants import MessageEntityType, ParseMode
 from telegram.error import BadRequest
 
-from application.usecases import Card, DraftNotFoundError, QuotaExceededError
+from application.errors import DraftNotFoundError, QuotaExceededError
+from application.records import Card
 from bot import render
 from bot.access import NOT_MANAGER, can_manage
 from bot.callbacks import Action, Callback
@@ -19,8 +19,6 @@ from core.errors import NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskNotFoundError
 from scheduler.parsing.llm_parser import ParserUnavailableError
 from storage.records import Chat as ChatRecord
-
-_EDIT_REFERENCE = re.compile(r"\(request ([A-Za-z0-9_-]{1,16})\)")
 
 
 def _without_mention(message: Message, username: str | None) -> str:
@@ -45,9 +43,11 @@ async def text_message(update: Update, context: Context) -> None:
         return
     replied = message.reply_to_message
     if replied is not None and replied.from_user and replied.from_user.id == context.bot.id:
-        reference = _EDIT_REFERENCE.search(replied.text or "")
-        if reference is not None:
-            await _replace_draft(update, context, reference.group(1), message.text)
+        draft_id = await services(context).app.drafts.answering_edit_prompt(
+            chat.id, replied.message_id
+        )
+        if draft_id is not None:
+            await _replace_draft(update, context, draft_id, message.text)
             return
         if chat.type != Chat.PRIVATE:
             await _request(update, context, _without_mention(message, context.bot.username))
@@ -100,7 +100,7 @@ async def _draft(
     user = update.effective_user
     assert user is not None
     try:
-        return await services(context).usecases.draft(chat, user.id, text, task_id=task_id)
+        return await services(context).app.drafts.create(chat, user.id, text, task_id=task_id)
     except ParserUnavailableError as error:
         await reply(update, f"⏳ {escape(str(error))}")
     except NotUnderstoodError as error:
@@ -115,7 +115,7 @@ async def _draft(
 async def _show_card(update: Update, context: Context, chat: ChatRecord, card: Card) -> None:
     sent = await reply(update, render.card(card, chat_zone(chat, context)))
     if sent is not None:
-        await services(context).usecases.attach_card(card.draft_id, sent.message_id)
+        await services(context).app.drafts.attach_card(card.draft_id, sent.message_id)
 
 
 async def _replace_draft(update: Update, context: Context, draft_id: str, text: str) -> None:
@@ -124,9 +124,9 @@ async def _replace_draft(update: Update, context: Context, draft_id: str, text: 
         await reply(update, NOT_MANAGER)
         return
     chat = await current_chat(update, context)
-    usecases = services(context).usecases
+    app = services(context).app
     try:
-        old = await usecases.get_draft(chat.id, draft_id)
+        old = await app.drafts.get(chat.id, draft_id)
     except DraftNotFoundError as error:
         await reply(update, f"⌛ {escape(str(error)).capitalize()}.")
         return
@@ -135,7 +135,7 @@ async def _replace_draft(update: Update, context: Context, draft_id: str, text: 
         return  # the correction was not understood; the old card stays open
     await _show_card(update, context, chat, card)
     try:
-        await usecases.cancel(chat.id, draft_id)
+        await app.drafts.cancel(chat.id, draft_id)
     except DraftNotFoundError:
         return
     if old.message_id is not None:
@@ -146,7 +146,7 @@ async def cancel_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
     user = update.effective_user
     assert user is not None
-    dropped = await services(context).usecases.cancel_open_drafts(chat.id, user.id)
+    dropped = await services(context).app.drafts.cancel_open(chat.id, user.id)
     for card in dropped:
         if card.message_id is not None:
             await _edit_quietly(context, chat.id, card.message_id, render.cancelled(card))
@@ -165,31 +165,34 @@ async def draft_button(update: Update, context: Context, callback: Callback) -> 
     if not await can_manage(update, context):
         await query.answer(NOT_MANAGER, show_alert=True)
         return
-    usecases = services(context).usecases
+    app = services(context).app
     record = await current_chat(update, context)
     try:
         if callback.action is Action.CONFIRM:
-            task = await usecases.confirm(chat.id, callback.ref, user.id)
+            task = await app.drafts.confirm(chat.id, callback.ref, user.id)
             await query.answer(f"Scheduled as task #{task.id}")
             screen = render.scheduled(task, chat_zone(record, context))
             await query.edit_message_text(
                 screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
             )
         elif callback.action is Action.CANCEL:
-            card = await usecases.cancel(chat.id, callback.ref)
+            card = await app.drafts.cancel(chat.id, callback.ref)
             await query.answer("Cancelled")
             await query.edit_message_text(render.cancelled(card), parse_mode=ParseMode.HTML)
         else:
-            await usecases.get_draft(chat.id, callback.ref)
-            await query.answer()
-            await context.bot.send_message(
+            await app.drafts.get(chat.id, callback.ref)
+            prompt = await context.bot.send_message(
                 chat.id,
-                render.edit_prompt(callback.ref),
+                render.edit_prompt(),
                 reply_markup=ForceReply(
                     selective=True, input_field_placeholder="corrected request"
                 ),
                 reply_to_message_id=query.message.message_id if query.message else None,
             )
+            # A reply to this prompt finds its draft through the prompt's message id.
+            await app.drafts.attach_edit_prompt(callback.ref, prompt.message_id)
+            # Answered once the prompt is known: from then on a reply to it finds the draft.
+            await query.answer()
     except DraftNotFoundError as error:
         await query.answer(str(error).capitalize(), show_alert=True)
         await _drop_buttons(query.message)
