@@ -218,6 +218,9 @@ def _card(draft: Draft, now: datetime) -> Card:
         description=schedule.describe(),
         next_runs=tuple(schedule.next_runs(now, PREVIEW_RUNS)),
         source=str(draft.payload.get("source", "rules")),
+        corrections=tuple(
+            (str(typed), str(meant)) for typed, meant in draft.payload.get("corrections", ())
+        ),
     )
 
 
@@ -232,6 +235,7 @@ def _payload(request: ParsedRequest, text: str) -> dict[str, Any]:
         "cron": schedule.cron,
         "run_at": schedule.run_at.isoformat() if schedule.run_at else None,
         "every_seconds": schedule.every_seconds,
+        "corrections": [list(pair) for pair in request.corrections],
     }
 
 

@@ -134,6 +134,11 @@ def card(card: Card, chat_zone: str) -> Screen:
         f"⏭ <b>Next runs</b> ({escape(chat_zone)}):",
         runs,
     ]
+    lines += [
+        # A whole sentence with named placeholders, ready for the catalogs.
+        "✍️ Read “{typed}” as “{meant}”.".format(typed=escape(typed), meant=escape(meant))  # noqa: UP032
+        for typed, meant in card.corrections
+    ]
     if card.source == "llm":
         lines += ["", "<i>Understood with the help of the AI model: please check it.</i>"]
     keyboard = InlineKeyboardMarkup(

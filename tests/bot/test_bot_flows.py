@@ -169,6 +169,34 @@ async def test_edit_and_cancel(
     assert await bot.tasks_of(ALICE) == []
 
 
+async def test_a_misspelled_schedule_word_is_read_and_the_card_says_so(
+    bot: BotUnderTest, fake: FakeTelegram, dm: FakeChat, alice: FakeUser
+) -> None:
+    card = await say(fake, dm, alice, "evry day at 8am send me a news summary")
+
+    assert "Every day at 08:00" in card.text
+    assert "0 8 * * *" in card.text
+    assert "Read “evry” as “every”." in card.text
+    await fake.press(dm, alice, card, "Confirm")
+    await fake.wait_for_message(dm, lambda m: "Scheduled" in m.text)
+    [task] = await bot.tasks_of(ALICE)
+    assert (task.cron, task.prompt) == ("0 8 * * *", "Send me a news summary")
+
+
+async def test_a_fortnightly_request_is_an_interval_from_the_first_matching_day(
+    bot: BotUnderTest, fake: FakeTelegram, dm: FakeChat, alice: FakeUser
+) -> None:
+    card = await say(fake, dm, alice, "every other week on monday at 10 send the team update")
+
+    assert "Every 2 weeks on Monday at 10:00, starting Mon 30 Nov 2026" in card.text
+    runs = re.findall(r"• (.+)", card.text)
+    assert runs == [
+        "Mon 30 Nov 2026 10:00 CET",
+        "Mon 14 Dec 2026 10:00 CET",
+        "Mon 28 Dec 2026 10:00 CET",
+    ]
+
+
 async def test_edit_prompt_is_found_by_its_message_not_its_wording(
     bot: BotUnderTest, fake: FakeTelegram, dm: FakeChat, alice: FakeUser
 ) -> None:

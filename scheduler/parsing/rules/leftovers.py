@@ -134,7 +134,7 @@ def _touches_the_schedule(text: Text, start: int, end: int) -> bool:
     after = _PAST_GAP_RE.match(text.scan, end)
     if after is not None and text.scan[after.end() : after.end() + 1] == CLAIMED:
         return True
-    before = text.scan[:start].rstrip(" \t\n,")
+    before = text.scan[max(0, start - 80) : start].rstrip(" \t\n,")
     before = before.removesuffix(" at").removesuffix(" on").rstrip(" \t\n,")
     return before.endswith(CLAIMED)
 
@@ -149,8 +149,8 @@ def check_leftovers(text: Text, found: Found) -> None:
         if half is not None:  # "in an hour and … a half": the half was meant too
             raise _not_sure(text, half.start(), half.end())  # "… and 30 minutes"
     for match in _ZONE_TIME_RE.finditer(text.scan):
-        before = text.scan[: match.start()]
-        if before.rstrip().endswith(CLAIMED) or before.rstrip(" \t" + _LETTERS).endswith(CLAIMED):
+        preceding = text.scan[max(0, match.start() - 80) : match.start()]
+        if preceding.rstrip(" \t" + _LETTERS).endswith(CLAIMED):
             # "at 9 los very angeles time": a zone we could not read
             raise _not_sure(text, match.start(), match.end())
     if found.clocks is None and found.part_of_day is None:
@@ -182,7 +182,7 @@ def check_leftovers(text: Text, found: Found) -> None:
 
 def _near_the_schedule(text: Text, start: int) -> bool:
     """Whether a claimed span ends at most one word before `start`."""
-    before = text.scan[:start].rstrip()
+    before = text.scan[max(0, start - 80) : start].rstrip()
     if before.endswith(CLAIMED):
         return True
     word = _WORD_BEFORE_RE.search(before)
