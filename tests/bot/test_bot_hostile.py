@@ -30,7 +30,7 @@ HOSTILE = [
     ("every 0 minutes ping", "couldn't find a schedule"),
     ("every 99999999999999999999 minutes ping", "couldn't find a schedule"),
     ("every 1 seconds ping", "more often than this bot allows"),
-    ("* * * * * spam me", "shortest allowed period"),
+    ("* * * * * spam me", "more often than this bot allows"),
     ("61 * * * * x", "minute 61 is out of range"),
     ("0 0 31 2 * never", "never runs"),
     ("@reboot do x", "couldn't find a schedule"),

@@ -40,9 +40,10 @@ _MONTH_DAYS_RE: Final = re.compile(
     rf"(?P<items>{_MONTH_DAY_ITEM}(?:(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*)(?:the\s+)?"
     rf"{_MONTH_DAY_ITEM}){{0,9}})\b(?![:.][0-9])(?P<day_word>\s+day\b)?" + MONTH_SUFFIX
 )
+# After "every 15th" these (within a word) make it a unit: "every 2nd day", "every 2nd our day".
 _NOT_MONTHLY_AFTER_RE: Final = re.compile(
-    r"\s*(?:of\b|days?\b|weeks?\b|months?\b|years?\b|hours?\b|minutes?\b|times?\b|week|"
-    r"work|business|mon|tue|wed|thu|fri|sat|sun|[0-9])"
+    r"\s*(?:[0-9]|(?:[a-z']+\s+)?(?:of\b|days?\b|weeks?\b|months?\b|years?\b|hours?\b"
+    r"|minutes?\b|times?\b|week|work|business|mon|tue|wed|thu|fri|sat|sun))"
 )
 _MONTH_DAY_PART_RE: Final = re.compile(
     r"(?P<number>[0-9]{1,2})(?P<suffix>st|nd|rd|th)?|(?P<first>first)|(?P<last>last)"

@@ -66,7 +66,11 @@ def _misspelled(draw: st.DrawFn) -> str:
 
 
 @settings(
-    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+    database=None,
 )
 @given(
     case=st.sampled_from(UNDERSTOOD),
