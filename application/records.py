@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from scheduler.schedules.schedule import Schedule
+from scheduler.schedules.schedule import ParsedRequest, Schedule
 from storage.records import Task
 
 
@@ -25,6 +25,15 @@ class Card:
     source: str
     # Misspellings the parser read as schedule words: (typed, read as).
     corrections: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What a request would be understood as; nothing is kept."""
+
+    request: ParsedRequest
+    description: str
+    next_runs: tuple[datetime, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,9 +48,17 @@ INTERRUPTED_BY_STOP = "the bot was shut down before this run finished"
 class TaskBusyError(CronpilotError):
     """The task already has a run going."""
 
+    def __init__(self, task_id: int) -> None:
+        super().__init__(f"task {task_id} has a run going")
+        self.task_id = task_id
+
 
 class TaskNotFoundError(CronpilotError):
-    """No such task in this chat."""
+    """No such task (in the chat asking: tasks of other chats are not found either)."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(f"task {task_id} not found")
+        self.task_id = task_id
 
 
 class RunExecutor(Protocol):
@@ -284,14 +292,16 @@ class Engine:
 
     # --- running ----------------------------------------------------------------------------
 
-    async def run_now(self, task_id: int, *, chat_id: int, trigger: RunTrigger) -> Run:
-        """Start a run of the task immediately (Run now, Retry), unless one is going."""
+    async def run_now(self, task_id: int, *, trigger: RunTrigger) -> Run:
+        """Start a run of the task immediately (Run now, Retry), unless one is going.
+
+        Who may run it is the caller's question (the use cases check the task's chat)."""
         async with self._sessions() as session, session.begin():
             task = await tasks.get(session, task_id, for_update=True)
-            if task is None or task.chat_id != chat_id:
-                raise TaskNotFoundError(f"there is no task #{task_id} in this chat")
+            if task is None:
+                raise TaskNotFoundError(task_id)
             if await runs.running_task_ids(session, [task_id]):
-                raise TaskBusyError(f"task #{task_id} is running right now; wait for its result")
+                raise TaskBusyError(task_id)
             run = await runs.add(
                 session,
                 task_id=task_id,

@@ -10,11 +10,12 @@ from telegram.error import BadRequest
 
 from application.errors import DraftNotFoundError, QuotaExceededError
 from application.records import Card
-from bot import render
+from bot import problems, render
 from bot.access import NOT_MANAGER, can_manage
 from bot.callbacks import Action, Callback
 from bot.context import Context, services
-from bot.handlers.common import chat_zone, current_chat, reply, task_number
+from bot.handlers import conversations
+from bot.handlers.common import chat_zone, current_chat, reply, task_number, words
 from core.errors import NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskNotFoundError
 from scheduler.parsing.llm_parser import ParserUnavailableError
@@ -48,6 +49,9 @@ async def text_message(update: Update, context: Context) -> None:
         )
         if draft_id is not None:
             await _replace_draft(update, context, draft_id, message.text)
+            return
+        text = _without_mention(message, context.bot.username)
+        if await conversations.reply_about_task(update, context, replied, text):
             return
         if chat.type != Chat.PRIVATE:
             await _request(update, context, _without_mention(message, context.bot.username))
@@ -105,10 +109,8 @@ async def _draft(
         await reply(update, f"⏳ {escape(str(error))}")
     except NotUnderstoodError as error:
         await reply(update, render.not_understood(str(error)))
-    except ScheduleError as error:
-        await reply(update, f"❌ That schedule can't be used: {escape(str(error))}.")
-    except (QuotaExceededError, TaskNotFoundError) as error:
-        await reply(update, f"❌ {escape(str(error)).capitalize()}.")
+    except (ScheduleError, QuotaExceededError, TaskNotFoundError) as error:
+        await reply(update, problems.reply(words(update, chat), error, chat_zone(chat, context)))
     return None
 
 
@@ -128,7 +130,8 @@ async def _replace_draft(update: Update, context: Context, draft_id: str, text: 
     try:
         old = await app.drafts.get(chat.id, draft_id)
     except DraftNotFoundError as error:
-        await reply(update, f"⌛ {escape(str(error)).capitalize()}.")
+        _ = words(update, chat)
+        await reply(update, problems.reply(_, error, chat_zone(chat, context), sign="⌛"))
         return
     card = await _draft(update, context, chat, text, task_id=old.task_id)
     if card is None:
@@ -167,11 +170,12 @@ async def draft_button(update: Update, context: Context, callback: Callback) -> 
         return
     app = services(context).app
     record = await current_chat(update, context)
+    _, zone = words(update, record), chat_zone(record, context)
     try:
         if callback.action is Action.CONFIRM:
             task = await app.drafts.confirm(chat.id, callback.ref, user.id)
             await query.answer(f"Scheduled as task #{task.id}")
-            screen = render.scheduled(task, chat_zone(record, context))
+            screen = render.scheduled(task, zone)
             await query.edit_message_text(
                 screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
             )
@@ -194,10 +198,10 @@ async def draft_button(update: Update, context: Context, callback: Callback) -> 
             # Answered once the prompt is known: from then on a reply to it finds the draft.
             await query.answer()
     except DraftNotFoundError as error:
-        await query.answer(str(error).capitalize(), show_alert=True)
+        await query.answer(problems.alert(_, error, zone), show_alert=True)
         await _drop_buttons(query.message)
     except (ScheduleError, QuotaExceededError, TaskNotFoundError) as error:
-        await query.answer(str(error).capitalize()[:200], show_alert=True)
+        await query.answer(problems.alert(_, error, zone), show_alert=True)
 
 
 async def _drop_buttons(message: object) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Bot, BotCommand, Update
+from telegram import Bot, BotCommand, MenuButtonWebApp, Update, WebAppInfo
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -14,9 +14,9 @@ from telegram.ext import (
 )
 
 from bot.access import gate
-from bot.callbacks import DRAFT_ACTIONS, decode
+from bot.callbacks import CHANGE_ACTIONS, DRAFT_ACTIONS, decode
 from bot.context import Context
-from bot.handlers import create, language, manage, start, token
+from bot.handlers import conversations, create, language, manage, start, token
 from bot.handlers.errors import on_error
 from bot.i18n import N_, translator
 from core.languages import ENGLISH, LANGUAGES
@@ -54,6 +54,16 @@ async def set_commands(bot: Bot) -> None:
         )
 
 
+async def set_menu_button(bot: Bot, webapp_url: str | None) -> None:
+    """With WEBAPP_URL, the menu button of private chats opens the Mini App."""
+    if webapp_url is None:
+        return
+    _ = translator(ENGLISH)
+    await bot.set_chat_menu_button(
+        menu_button=MenuButtonWebApp(_("Dashboard"), WebAppInfo(webapp_url))
+    )
+
+
 async def on_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
@@ -63,6 +73,8 @@ async def on_button(update: Update, context: Context) -> None:
         return
     if callback.action in DRAFT_ACTIONS:
         await create.draft_button(update, context, callback)
+    elif callback.action in CHANGE_ACTIONS:
+        await conversations.change_button(update, context, callback)
     else:
         await manage.task_button(update, context, callback)
 

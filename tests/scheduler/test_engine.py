@@ -452,15 +452,17 @@ async def test_run_now(sessions: Sessions, clock: FakeClock) -> None:
     hold = asyncio.Event()
     engine, executor = make_engine(sessions, clock, RecordingExecutor(sessions, clock, hold))
     task = await add_task(sessions, clock, cron("0 9 * * *", "UTC"))
-    run = await engine.run_now(task.id, chat_id=CHAT, trigger=RunTrigger.MANUAL)
+    run = await engine.run_now(task.id, trigger=RunTrigger.MANUAL)
     assert run.trigger is RunTrigger.MANUAL
-    with pytest.raises(TaskBusyError, match="running right now"):
-        await engine.run_now(task.id, chat_id=CHAT, trigger=RunTrigger.MANUAL)
-    with pytest.raises(TaskNotFoundError):
-        await engine.run_now(task.id, chat_id=CHAT + 1, trigger=RunTrigger.MANUAL)
+    with pytest.raises(TaskBusyError) as busy:
+        await engine.run_now(task.id, trigger=RunTrigger.MANUAL)
+    assert busy.value.task_id == task.id
+    with pytest.raises(TaskNotFoundError) as missing:
+        await engine.run_now(task.id + 1, trigger=RunTrigger.MANUAL)
+    assert missing.value.task_id == task.id + 1
     hold.set()
     await engine.wait_idle()
-    retry = await engine.run_now(task.id, chat_id=CHAT, trigger=RunTrigger.RETRY)
+    retry = await engine.run_now(task.id, trigger=RunTrigger.RETRY)
     await engine.wait_idle()
     assert [r.id for r in executor.executed] == [run.id, retry.id]
     # Manual runs never move the schedule.

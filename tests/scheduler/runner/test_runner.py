@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application import Application, build_application
 from application.records import ApplicationSettings
-from scheduler.delivery import ChatUnreachableError
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
@@ -24,6 +22,7 @@ from storage import chats, runs, tasks
 from storage.database import create_engine, create_sessionmaker
 from storage.records import NewTask, Run, RunStatus, RunTrigger, Task, TaskKind, TaskState
 from tests.fakes.clock import FakeClock
+from tests.fakes.delivery import FakeDelivery
 from tests.fakes.llm import FakeLLM, TextReply
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
@@ -32,41 +31,6 @@ Sessions = async_sessionmaker[AsyncSession]
 CHAT = 777
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 MODEL = "openai/gpt-4o-mini"
-
-
-@dataclass
-class FakeDelivery:
-    results: list[tuple[int, str]] = field(default_factory=list)
-    failures: list[tuple[int, str]] = field(default_factory=list)
-    paused: list[tuple[int, str]] = field(default_factory=list)
-    working_in: list[int] = field(default_factory=list)
-    unreachable: bool = False
-    next_message_id: int = 100
-
-    @contextlib.asynccontextmanager
-    async def working(self, chat_id: int) -> AsyncIterator[None]:
-        self.working_in.append(chat_id)
-        yield
-
-    def _sent(self) -> int:
-        if self.unreachable:
-            raise ChatUnreachableError("Forbidden: bot was blocked by the user")
-        self.next_message_id += 1
-        return self.next_message_id
-
-    async def send_result(self, task: Task, run: Run, text: str) -> int:
-        message_id = self._sent()
-        self.results.append((task.id, text))
-        return message_id
-
-    async def send_failure(self, task: Task, run: Run, reason: str) -> int:
-        message_id = self._sent()
-        self.failures.append((task.id, reason))
-        return message_id
-
-    async def send_paused(self, task: Task, reason: str) -> None:
-        self._sent()
-        self.paused.append((task.id, reason))
 
 
 @pytest.fixture
@@ -104,7 +68,7 @@ class World:
             return await tasks.add(session, NewTask(**fields), now=START)  # type: ignore[arg-type]
 
     async def run(self, task: Task) -> Run:
-        run = await self.engine.run_now(task.id, chat_id=CHAT, trigger=RunTrigger.MANUAL)
+        run = await self.engine.run_now(task.id, trigger=RunTrigger.MANUAL)
         await self.engine.wait_idle()
         async with self.sessions() as session:
             finished = await runs.get(session, run.id)
@@ -411,6 +375,7 @@ async def test_created_task_fires_once_across_a_restart(pg_url: str, llm: FakeLL
             ApplicationSettings(
                 default_timezone="Europe/Berlin", max_tasks_per_chat=25, min_interval_seconds=300
             ),
+            world.runner,
         )
         return world, app, database
 
