@@ -270,7 +270,10 @@ def _card(draft: Draft, now: datetime) -> Card:
 
 
 def _payload(request: ParsedRequest, text: str) -> dict[str, Any]:
-    return _schedule_payload(request.schedule, request.prompt, text=text, source=request.source)
+    payload = _schedule_payload(request.schedule, request.prompt, text=text, source=request.source)
+    # Misspellings read as schedule words, shown on the card.
+    payload["corrections"] = [list(pair) for pair in request.corrections]
+    return payload
 
 
 def _schedule_payload(schedule: Schedule, prompt: str, *, text: str, source: str) -> dict[str, Any]:
@@ -283,7 +286,6 @@ def _schedule_payload(schedule: Schedule, prompt: str, *, text: str, source: str
         "cron": schedule.cron,
         "run_at": schedule.run_at.isoformat() if schedule.run_at else None,
         "every_seconds": schedule.every_seconds,
-        "corrections": [list(pair) for pair in request.corrections],
     }
 
 

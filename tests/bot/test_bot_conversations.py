@@ -160,8 +160,8 @@ async def test_a_reply_with_a_schedule_changes_the_same_task_after_confirm(
 
     _, card = await reply_to(fake, dm, alice, result, "only on weekdays at 8am")
     assert f"Change task #{task_id}?" in card.text
-    assert "Now: At 09:00, Monday through Friday (0 9 * * 1-5)" in card.text
-    assert "New: At 08:00, Monday through Friday (0 8 * * 1-5)" in card.text
+    assert "Now: Monday to Friday at 09:00 (0 9 * * 1-5)" in card.text
+    assert "New: Monday to Friday at 08:00 (0 8 * * 1-5)" in card.text
     assert re.findall(r"• (.+)", card.text) == [
         "Fri 27 Nov 2026 08:00 CET",
         "Mon 30 Nov 2026 08:00 CET",
@@ -310,7 +310,7 @@ async def test_phrases_that_are_more_than_a_schedule_go_to_the_model(
     # The rules would read "skip weekends" as "on weekends": the model is asked instead.
     llm.reply_tool_calls([("propose_change", {"action": "edit", "cron": "0 9 * * 1-5"})])
     _, card = await reply_to(fake, dm, alice, detail, "skip weekends")
-    assert "New: At 09:00, Monday through Friday (0 9 * * 1-5)" in card.text
+    assert "New: Monday to Friday at 09:00 (0 9 * * 1-5)" in card.text
     assert contents(llm.requests[-1], "user")[-1] == "skip weekends"
     # "make it 7pm" is a new time of day, not a single run at 7pm.
     llm.reply_tool_calls([("propose_change", {"action": "edit", "schedule": "every day at 7pm"})])

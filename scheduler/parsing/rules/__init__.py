@@ -192,14 +192,14 @@ def parse_rules(
     chat_zone = canonical_zone(timezone)
     typos = misspellings(Text(text).scan)
     if not typos:
-        return _parse(Text(text), now, chat_zone)
+        return _parse(Text(text), now, chat_zone, require_prompt=require_prompt)
     for typo in typos:
         if typo.meant is None:
             raise NotUnderstoodError(_not_sure_of(typo.typed))
     fixed, spans = corrected(text, typos)
     message = Text(fixed)
     try:
-        request = _parse(message, now, chat_zone)
+        request = _parse(message, now, chat_zone, require_prompt=require_prompt)
     except NotUnderstoodError:
         raise NotUnderstoodError(_not_sure_of(typos[0].typed)) from None
     for typo, (start, end) in zip(typos, spans, strict=True):
@@ -213,7 +213,7 @@ def _not_sure_of(typed: str) -> str:
     return f"I'm not sure what “{typed}” means here, so I won't guess the schedule."
 
 
-def _parse(message: Text, now: datetime, chat_zone: str) -> ParsedRequest:
+def _parse(message: Text, now: datetime, chat_zone: str, *, require_prompt: bool) -> ParsedRequest:
     found = Found()
     source: Literal["rules", "cron"]
     cron = explicit_cron(message)
