@@ -213,7 +213,7 @@ async def test_a_reply_changes_the_prompt_through_the_model(
     assert set(parameters["properties"]) == {"action", "schedule", "cron", "prompt"}
     assert "Now: Summarize the top Hacker News stories" in card.text
     assert f"New: {shorter}" in card.text
-    assert "At 09:00" in card.text  # the schedule stays
+    assert "Monday to Friday at 09:00" in card.text  # the schedule stays
     [task] = await bot.tasks_of(ALICE)
     assert task.prompt == "Summarize the top Hacker News stories"
 
