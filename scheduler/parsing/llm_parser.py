@@ -58,7 +58,8 @@ class ScheduleAnswer(BaseModel):
         default=None,
         description="kind=cron: five-field standard cron 'minute hour day-of-month month "
         "day-of-week' read in the task's time zone; day-of-week 0 or 7 = Sunday, 1 = Monday, "
-        "1-5 = Monday to Friday; L = last day of month; 1#1 = first Monday",
+        "1-5 = Monday to Friday; L = last day of month; 1#1 = first Monday; 5L = last Friday "
+        "of the month",
     )
     run_at: str | None = Field(
         default=None,

@@ -743,6 +743,15 @@ def test_matches_reference_on_random_expressions_and_zones() -> None:
         compared += 1
 
 
+@pytest.mark.parametrize("weekday", range(7))
+def test_last_weekday_agrees_with_croniter(weekday: int) -> None:
+    # croniter writes the last <weekday> of the month as L<d>; we write <d>L.
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    ours = cron(f"30 7 * * {weekday}L", "UTC").next_runs(start, 24)
+    reference = croniter(f"30 7 * * L{weekday}", start)
+    assert ours == [reference.get_next(datetime) for _ in range(24)]
+
+
 def test_last_weekday_of_the_month() -> None:
     assert local_runs(cron("0 9 * * 5L", "Europe/Berlin"), NOW, 3) == [
         "Fri 2026-11-27 09:00 +0100",
