@@ -187,7 +187,7 @@ async def test_a_reply_with_a_schedule_changes_the_same_task_after_confirm(
     await fake.send_text(dm, alice, f"/task {task_id}")
     detail = await fake.wait_for_message(dm, lambda m: m.text.startswith(f"Task #{task_id}"))
     _, card = await reply_to(fake, dm, alice, detail, "every day at 7pm")
-    assert "New: At 19:00 (0 19 * * *)" in card.text
+    assert "New: Every day at 19:00 (0 19 * * *)" in card.text
     await fake.press(dm, alice, card, "Confirm")
     await fake.wait_for_message(dm, lambda m: "is changed" in m.text)
     [task] = await bot.tasks_of(ALICE)
@@ -315,7 +315,7 @@ async def test_phrases_that_are_more_than_a_schedule_go_to_the_model(
     # "make it 7pm" is a new time of day, not a single run at 7pm.
     llm.reply_tool_calls([("propose_change", {"action": "edit", "schedule": "every day at 7pm"})])
     _, card = await reply_to(fake, dm, alice, detail, "make it 7pm")
-    assert "New: At 19:00 (0 19 * * *)" in card.text
+    assert "New: Every day at 19:00 (0 19 * * *)" in card.text
     # A proposal that is not allowed is explained, and changes nothing.
     llm.reply_tool_calls([("propose_change", {"action": "edit", "cron": "* * * * *"})])
     _, refused = await reply_to(fake, dm, alice, detail, "run it every minute")
