@@ -291,6 +291,8 @@ def history(task: Task, entries: Sequence[Run], chat_zone: str) -> str:
             line += f"\n   ↳ {escape(_clip(run.error, 200))}"
         elif run.delivery_error:
             line += f"\n   ↳ not delivered: {escape(_clip(run.delivery_error, 200))}"
+        if run.delivery_pending:
+            line += "\n   ↳ not delivered yet; I keep trying to send it."
         lines.append(line)
     return "\n".join(lines)
 

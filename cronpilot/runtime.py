@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.types import ASGIApp
 
 from application import build_application
 from application.access import Access, Reach
@@ -23,10 +22,11 @@ from scheduler.clock import Clock, SystemClock
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
-from scheduler.runner.runner import RunnerSettings, TaskRunner
+from scheduler.runner.runner import DELIVERY_BACKOFF, RunnerSettings, TaskRunner
 from storage.database import create_engine, create_sessionmaker
+from storage.retry import DEFAULT_BACKOFF, Backoff
 from web.api import ApiServices, build_api
-from web.app import build_app
+from web.app import WebApp, build_app
 from web.health import Health, callable_probe, database_probe
 from web.ratelimit import RateLimiter as ApiRateLimiter
 from web.server import HttpServer
@@ -51,7 +51,7 @@ class Runtime:
     webhook: Webhook | None = None
     health: Health | None = None
     # The ASGI app the HTTP server serves, and what its API is built from (tests use both).
-    web_app: ASGIApp | None = None
+    web_app: WebApp | None = None
     api_services: ApiServices | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
@@ -134,10 +134,12 @@ def build_runtime(
     clock: Clock | None = None,
     llm: LLMClient | None = None,
     rate_limiter: RateLimiter | None = None,
+    retry_backoff: Backoff | None = None,
 ) -> Runtime:
     """Build the whole bot from settings. Nothing connects until `Runtime.start`.
 
-    Tests pass their own clock, LLM client and rate limiter; production uses the defaults.
+    Tests pass their own clock, LLM client, rate limiter and (shorter) waits between retries
+    of database work and deliveries; production uses the defaults.
     """
     token = settings.require_bot_token().get_secret_value()
     clock = clock or SystemClock()
@@ -156,13 +158,18 @@ def build_runtime(
             run_timeout_seconds=settings.run_timeout_seconds,
             max_tool_steps=settings.max_tool_steps,
             max_concurrent_runs=settings.max_concurrent_runs,
+            database_backoff=retry_backoff or DEFAULT_BACKOFF,
+            delivery_backoff=retry_backoff or DELIVERY_BACKOFF,
         ),
     )
     engine = Engine(
         sessions,
         runner,
         clock,
-        EngineSettings(misfire_grace_seconds=settings.misfire_grace_seconds),
+        EngineSettings(
+            misfire_grace_seconds=settings.misfire_grace_seconds,
+            database_backoff=retry_backoff or DEFAULT_BACKOFF,
+        ),
     )
     app = build_application(
         sessions,

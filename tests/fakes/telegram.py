@@ -1545,6 +1545,7 @@ class FakeTelegram:
         self._session: ClientSession | None = None
         self._delivery: asyncio.Task[None] | None = None
         self._port: int | None = None
+        self._faults: dict[str, list[tuple[ApiError, str | None]]] = {}
         self._methods: dict[str, ApiMethod] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -1759,6 +1760,25 @@ class FakeTelegram:
         query.update_id = self._queue_update("callback_query", body)
         return query
 
+    def fail_next(
+        self,
+        method: str,
+        error_code: int,
+        description: str,
+        *,
+        times: int = 1,
+        retry_after: int | None = None,
+        text_contains: str | None = None,
+    ) -> None:
+        """The next `times` calls of `method` (only those whose `text` contains
+        `text_contains`, if given) get this error answer instead of their result, as
+        Telegram's 5xx, 429 and 403 answers arrive (the call still counts in `calls`)."""
+        error = ApiError(error_code, description, retry_after=retry_after)
+        self._faults.setdefault(method.lower(), []).extend([(error, text_contains)] * times)
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
     def inject_update(self, update: Mapping[str, Any]) -> int:
         """Queue any update body (``{"my_chat_member": {...}}``); returns its update_id."""
         if len(update) != 1:
@@ -1882,6 +1902,12 @@ class FakeTelegram:
             return self._error_response(method, error)
         self.calls.append(ApiCall(method, dict(params.values)))
         self._notify()
+        faults = self._faults.get(method.lower(), [])
+        text = params.text("text") or ""
+        for index, (fault, text_contains) in enumerate(faults):
+            if text_contains is None or text_contains in text:
+                del faults[index]
+                return self._error_response(method, fault)
         implementation = self._methods.get(method.lower())
         if implementation is None:
             return self._error_response(method, ApiError(404, "Not Found"))
