@@ -14,15 +14,19 @@ from application import build_application
 from application.access import Access, Reach
 from application.records import ApplicationSettings
 from application.tokens import ApiTokens
+from application.usage import Usage
 from bot.context import Services
 from bot.telegram_bot import RateLimiter, TelegramBot
 from core.logs import get_logger
 from core.settings import Settings
 from scheduler.clock import Clock, SystemClock
 from scheduler.engine import Engine, EngineSettings
-from scheduler.llm import LiteLLMClient, LLMClient
+from scheduler.llm import LiteLLMClient, LiteLLMSearch, LLMClient
 from scheduler.parsing.request import build_request_parser
 from scheduler.runner.runner import DELIVERY_BACKOFF, RunnerSettings, TaskRunner
+from scheduler.runner.tools.mcp import McpServers
+from scheduler.runner.tools.toolbox import FixedTools, ToolSource
+from scheduler.runner.tools.web_search import web_search_tool
 from storage.database import create_engine, create_sessionmaker
 from storage.retry import DEFAULT_BACKOFF, Backoff
 from web.api import ApiServices, build_api
@@ -53,6 +57,8 @@ class Runtime:
     # The ASGI app the HTTP server serves, and what its API is built from (tests use both).
     web_app: WebApp | None = None
     api_services: ApiServices | None = None
+    # The MCP servers of MCP_CONFIG, started once and shared by every run.
+    mcp: McpServers | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     @property
@@ -68,6 +74,8 @@ class Runtime:
             asyncio.create_task(self._purge_drafts(), name="purge-drafts"),
             asyncio.create_task(self._warm_up(), name="warm-up"),
         ]
+        if self.mcp is not None:
+            self._background.append(asyncio.create_task(self.mcp.start(), name="mcp-start"))
         log.info("scheduler.started", job_count=jobs)
         if self.http is not None:
             await self.http.start()
@@ -102,6 +110,8 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.engine.stop()
+        if self.mcp is not None:
+            await self.mcp.stop()
         await self.bot.stop()
         await self.database.dispose()
 
@@ -148,6 +158,14 @@ def build_runtime(
     sessions = create_sessionmaker(database)
 
     bot = TelegramBot(token, base_url=settings.telegram_api_base_url, rate_limiter=rate_limiter)
+    usage = Usage(sessions, clock, settings.chat_monthly_budget_usd)
+    tool_sources: list[ToolSource] = []
+    search = LiteLLMSearch.from_settings(settings)
+    if search is not None:
+        tool_sources.append(FixedTools((web_search_tool(search),)))
+    mcp = McpServers(settings.mcp_servers) if settings.mcp_servers else None
+    if mcp is not None:
+        tool_sources.append(mcp)
     runner = TaskRunner(
         sessions,
         llm,
@@ -161,6 +179,8 @@ def build_runtime(
             database_backoff=retry_backoff or DEFAULT_BACKOFF,
             delivery_backoff=retry_backoff or DELIVERY_BACKOFF,
         ),
+        tool_sources=tool_sources,
+        budget=usage,
     )
     engine = Engine(
         sessions,
@@ -184,8 +204,10 @@ def build_runtime(
             default_timezone=settings.default_timezone,
             max_tasks_per_chat=settings.max_tasks_per_chat,
             min_interval_seconds=settings.min_interval_seconds,
+            monthly_budget_usd=settings.chat_monthly_budget_usd,
         ),
         runner,
+        usage=usage,
     )
     access = Access(
         settings.allowed_users,
@@ -202,7 +224,7 @@ def build_runtime(
         tokens=ApiTokens(sessions, clock),
     )
     bot.serve(services)
-    runtime = Runtime(settings, bot, services, database, llm)
+    runtime = Runtime(settings, bot, services, database, llm, mcp=mcp)
     if settings.http_port is not None:
         _add_http_server(runtime, Reach(sessions, access), token)
     return runtime

@@ -44,3 +44,7 @@ class Delivery(Protocol):
     async def send_paused(self, task: Task, reason: str) -> None:
         """Tell the chat that the task was paused and why."""
         ...
+
+    async def send_budget_reached(self, task: Task, spent_usd: float, budget_usd: float) -> None:
+        """Tell the chat that a run was skipped because its monthly budget is spent."""
+        ...

@@ -1,4 +1,4 @@
-"""A delivery port that keeps what it was given: results, failures and pause notices."""
+"""A delivery port that keeps what it was given: results, failures, pause and budget notices."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ class FakeDelivery:
     results: list[tuple[int, str]] = field(default_factory=list)
     failures: list[tuple[int, str]] = field(default_factory=list)
     paused: list[tuple[int, str]] = field(default_factory=list)
+    over_budget: list[tuple[int, float, float]] = field(default_factory=list)
     working_in: list[int] = field(default_factory=list)
     unreachable: bool = False
     next_message_id: int = 100
@@ -43,3 +44,7 @@ class FakeDelivery:
     async def send_paused(self, task: Task, reason: str) -> None:
         self._sent()
         self.paused.append((task.id, reason))
+
+    async def send_budget_reached(self, task: Task, spent_usd: float, budget_usd: float) -> None:
+        self._sent()
+        self.over_budget.append((task.id, spent_usd, budget_usd))
