@@ -18,8 +18,9 @@ Decisions, for the model's benefit and the reader's:
   for forums and news threads they are the content; everything is capped at `max_chars` anyway.
   Plain text, Markdown, XML and other text/* come back as they are, JSON pretty-printed. A
   successful answer in any other type, or with no Content-Type at all, is refused unread.
-- `timeout_seconds` bounds the whole call, extraction included. An extraction cut off by it
-  finishes in its worker thread and is dropped; the size cap bounds that work.
+- `timeout_seconds` bounds the whole call, extraction included. Extraction runs in worker
+  processes (see `extraction`) on trimmed HTML, with a time limit of its own: a page too costly
+  to read is refused, and the bot's event loop never waits on it.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import httpcore
 import httpx
 
 from core.errors import CronpilotError
+from scheduler.runner.tools.extraction import ExtractionTimeoutError, default_pool, trimmed_html
 
 IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver: TypeAlias = Callable[[str, int], Awaitable[Sequence[IPAddress]]]
@@ -422,10 +424,14 @@ async def _page(response: httpx.Response, policy: FetchPolicy) -> FetchedPage:
             truncated=False,
         )
     body, body_truncated = await _read_body(response, policy.max_bytes)
-    # Decoding and extraction are CPU work on up to max_bytes: keep them off the event loop.
-    title, text = await asyncio.to_thread(
-        readable_text, kind, body, response.charset_encoding, str(response.url)
-    )
+    # Decoding and extraction are CPU work on up to max_bytes: they run in worker processes,
+    # bounded in time, never on the event loop or in a thread that would hold the GIL.
+    try:
+        title, text = await default_pool().readable_text(
+            kind, body, response.charset_encoding, str(response.url)
+        )
+    except ExtractionTimeoutError:
+        raise WebFetchError("the page is too large or too complex to read") from None
     text_truncated = len(text) > policy.max_chars
     return FetchedPage(
         url=str(response.url),
@@ -489,9 +495,9 @@ def body_kind(media_type: str) -> BodyKind | None:
 def readable_text(
     kind: BodyKind, body: bytes, charset: str | None, url: str
 ) -> tuple[str | None, str]:
-    """(title, text) of a body; synchronous and CPU-bound, run it in a thread."""
+    """(title, text) of a body; synchronous and CPU-bound, run it in an extraction worker."""
     if kind == "html":
-        return html_text(decode(body, charset, html=True), url)
+        return html_text(trimmed_html(decode(body, charset, html=True)), url)
     text = decode(body, charset, html=False)
     if kind == "json":
         return None, _pretty_json(text)

@@ -202,8 +202,17 @@ def test_invalid_cron_is_explained(expression: str, message: str | None) -> None
 
 
 def test_period_check_knows_when_days_are_not_consecutive() -> None:
-    # 23:58 on Mondays, 00:00 on Wednesdays: never two minutes apart.
-    cron("0,58 0,23 * * 1")
+    # 23:58 and 00:00 are two minutes apart only when the next day runs too.
+    with pytest.raises(ScheduleError, match="runs every 2 minutes at times"):
+        cron("0,58 0,23 * * 1,2")
+    mondays_and_wednesdays = cron("0,58 0,23 * * 1,3")
+    after = datetime(2026, 11, 30, 22, 0, tzinfo=UTC)  # a Monday
+    assert local_runs(mondays_and_wednesdays, after, 4) == [
+        "Mon 2026-11-30 23:00 +0000",
+        "Mon 2026-11-30 23:58 +0000",
+        "Wed 2026-12-02 00:00 +0000",
+        "Wed 2026-12-02 00:58 +0000",
+    ]
 
 
 # --- zones ------------------------------------------------------------------------------------
