@@ -3,8 +3,9 @@
 Text extraction (trafilatura over lxml) is CPU work that grows faster than the page: a crafted
 2 MB page took 23 s of CPU. In a thread of the bot's process it also holds the GIL for long
 stretches and stalls the event loop. So the HTML is trimmed first (scripts and styles dropped,
-then cut at `page_text.MAX_HTML_CHARS`), and the work runs in a small pool of worker processes, each a
-plain `python -m` of this module speaking a tiny framed protocol over its stdin and stdout. A
+then cut at `page_text.MAX_HTML_CHARS`), and the work runs in a small pool of worker processes,
+each a plain `python -m` of this module speaking a tiny framed protocol over its stdin and
+stdout. A
 page gets CPU_SECONDS_PER_PAGE of CPU (RLIMIT_CPU) and EXTRACTION_SECONDS in all; a worker over
 either is gone and replaced, and the fetch reports the page as too costly to read.
 """
