@@ -17,7 +17,8 @@ from telegramify_markdown import convert, split_entities, utf16_len
 from application.records import Card, TaskPage
 from bot.callbacks import RESULT, TASK_CARD, Action, Place, encode, list_page
 from bot.i18n import N_, Translator
-from scheduler.schedules.schedule import Schedule, describe_cron, zone_for
+from scheduler.schedules.descriptions import describe_cron
+from scheduler.schedules.schedule import Schedule, zone_for
 from storage.records import Run, RunStatus, RunTrigger, Task, TaskKind, TaskState
 
 MAX_MESSAGE = 4096
@@ -204,6 +205,11 @@ def card(_: Translator, card: Card, chat_zone: str) -> Screen:
         *_schedule_lines(_, card.schedule),
         _("⏭ <b>Next runs</b> ({zone}):", zone=escape(chat_zone)),
         runs or _("• none"),
+    ]
+    lines += [
+        # A whole sentence with named placeholders, ready for the catalogs.
+        "✍️ Read “{typed}” as “{meant}”.".format(typed=escape(typed), meant=escape(meant))  # noqa: UP032
+        for typed, meant in card.corrections
     ]
     if card.source == "llm":
         lines += ["", _("<i>Understood with the help of the AI model: please check it.</i>")]
