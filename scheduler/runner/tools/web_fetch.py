@@ -40,7 +40,8 @@ import httpcore
 import httpx
 
 from core.errors import CronpilotError
-from scheduler.runner.tools.extraction import BodyKind, ExtractionTimeoutError, default_pool
+from scheduler.runner.tools.extraction import ExtractionTimeoutError, default_pool
+from scheduler.runner.tools.page_text import body_kind
 
 IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver: TypeAlias = Callable[[str, int], Awaitable[Sequence[IPAddress]]]
@@ -473,16 +474,3 @@ def _decompressor(content_encoding: str) -> Callable[[bytes, int], bytes]:
 
 
 # --- readable text -----------------------------------------------------------------------------
-
-
-def body_kind(media_type: str) -> BodyKind | None:
-    """How a media type is turned into text, or None when it is not text at all."""
-    if media_type in {"text/html", "application/xhtml+xml"}:
-        return "html"
-    if media_type in {"application/json", "text/json"} or media_type.endswith("+json"):
-        return "json"
-    if media_type.startswith("text/") or media_type == "application/xml":
-        return "text"
-    if media_type.endswith("+xml"):  # RSS, Atom, SVG source and friends
-        return "text"
-    return None
