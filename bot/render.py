@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 
+from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from telegramify_markdown import convert, split_entities, utf16_len
@@ -164,10 +165,39 @@ def describe(_: Translator, schedule: Schedule) -> str:
     if schedule.kind is TaskKind.ONCE and schedule.run_at is not None:
         return _("Once, {when}", when=_.instant(schedule.run_at, schedule.zone))
     if schedule.kind is TaskKind.INTERVAL and schedule.every_seconds is not None:
-        return _("Every {period}", period=period(_, schedule.every_seconds))
+        return _interval(_, schedule, schedule.every_seconds)
     if schedule.cron is not None:
         return describe_cron(schedule.cron, _.language)
     return schedule.describe()
+
+
+def _interval(_: Translator, schedule: Schedule, seconds: int) -> str:
+    """Whole days step in local days at one wall-clock time, from the first matching day;
+    shorter periods are elapsed time."""
+    if seconds % 86_400 or schedule.run_at is None:
+        return _("Every {period}", period=period(_, seconds))
+    days = seconds // 86_400
+    local = schedule.run_at.astimezone(schedule.zone)
+    first = local + timedelta(days=days)
+    words = {
+        "time": format_time(local, "HH:mm", locale=_.locale),
+        "start": format_date(first, "EEE dd MMM y", locale=_.locale),
+    }
+    if days % 7 == 0:
+        weekday = format_date(first, "EEEE", locale=_.locale)
+        return _.plural(
+            "Every week on {weekday} at {time}, starting {start}",
+            "Every {count} weeks on {weekday} at {time}, starting {start}",
+            days // 7,
+            weekday=weekday,
+            **words,
+        )
+    return _.plural(
+        "Every day at {time}, starting {start}",
+        "Every {count} days at {time}, starting {start}",
+        days,
+        **words,
+    )
 
 
 def _schedule_lines(_: Translator, schedule: Schedule) -> list[str]:
