@@ -14,7 +14,7 @@ from application import build_application
 from application.access import Access, Reach
 from application.records import ApplicationSettings
 from application.tokens import ApiTokens
-from application.usage import Usage
+from application.usage import MeteredLLM, Usage
 from bot.context import Services
 from bot.telegram_bot import RateLimiter, TelegramBot
 from core.logs import get_logger
@@ -195,7 +195,7 @@ def build_runtime(
         sessions,
         engine,
         build_request_parser(
-            llm=llm,
+            llm=MeteredLLM(llm, usage),
             model=settings.effective_parser_model,
             min_interval_seconds=settings.min_interval_seconds,
         ),
