@@ -369,6 +369,16 @@ def _mcp_result(status: McpStatus) -> CheckResult:
     count = len(status.tools)
     listed = ", ".join(status.tools[:5]) + (", …" if count > 5 else "")
     detail = f"{count} tool{'' if count == 1 else 's'}" + (f" ({listed})" if count else "")
+    if status.skipped:
+        skipped = ", ".join(status.skipped[:5]) + (", …" if len(status.skipped) > 5 else "")
+        return CheckResult(
+            name,
+            True,
+            f"{detail}; not offered: {skipped}",
+            "tool names may only hold letters, digits, _ and - (64 at most with the server's "
+            "name), or the model could not call them",
+            warning=True,
+        )
     return CheckResult(name, True, detail)
 
 
