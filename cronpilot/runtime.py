@@ -24,6 +24,7 @@ from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LiteLLMSearch, LLMClient
 from scheduler.parsing.request import build_request_parser
 from scheduler.runner.runner import DELIVERY_BACKOFF, RunnerSettings, TaskRunner
+from scheduler.runner.tools.extraction import default_pool
 from scheduler.runner.tools.mcp import McpServers
 from scheduler.runner.tools.toolbox import FixedTools, ToolSource
 from scheduler.runner.tools.web_search import web_search_tool
@@ -113,18 +114,20 @@ class Runtime:
         if self.mcp is not None:
             await self.mcp.stop()
         await self.bot.stop()
+        await default_pool().close()
         await self.database.dispose()
 
     async def _warm_up(self) -> None:
-        """Load the LLM library now rather than inside the first run, then take everything
-        loaded so far out of the garbage collector's sight: LiteLLM alone is ~200 MB of
-        objects, and rescanning them made full collections pause the loop for 150–400 ms."""
+        """Load the LLM library now rather than inside the first run (`cronpilot run` loaded
+        it before the loop started), then take everything loaded so far out of the garbage
+        collector's sight: LiteLLM alone is ~200 MB of objects, and rescanning them made full
+        collections pause the loop for 150–400 ms. No collection first: one over all of that,
+        on the loop, would be just such a pause."""
         try:
             await self.llm.warm_up()
         except Exception:  # the first run will try again and report the problem properly
             log.exception("llm.warm_up_failed")
             return
-        gc.collect()
         gc.freeze()
         log.info("llm.ready")
 
