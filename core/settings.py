@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,6 +32,14 @@ from core.errors import ConfigurationError
 
 # Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - as a webhook secret token.
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+# Environment variables that hold credentials: LiteLLM reads provider keys such as
+# OPENAI_API_KEY, ANTHROPIC_API_KEY, AZURE_API_KEY, AWS_SECRET_ACCESS_KEY, HF_TOKEN or
+# VERTEXAI_CREDENTIALS straight from the environment, whatever cronpilot's own settings say.
+_SECRET_VARIABLE = re.compile(
+    r".*(_API_KEY|_KEY_ID|_ACCESS_KEY|_SECRET|_SECRET_KEY|_TOKEN|_PASSWORD|_CREDENTIALS)$",
+    re.IGNORECASE,
+)
 
 # The async drivers we ship, and the plain schemes people paste that mean the same database.
 _DRIVER_ALIASES = {
@@ -228,16 +238,26 @@ class Settings(BaseSettings):
         digest = hmac.new(token, b"cronpilot webhook secret", hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
-    def secret_values(self) -> list[str]:
-        """Every secret in the settings, to keep out of logs and messages."""
+    def secret_values(self, environ: Mapping[str, str] | None = None) -> list[str]:
+        """Every secret to keep out of logs and messages: the settings' own, the webhook secret
+        (also when derived from the token), and every credential-shaped variable of the
+        environment (the provider keys LiteLLM may use)."""
         values = [
             secret.get_secret_value()
             for secret in (self.telegram_bot_token, self.llm_api_key, self.webhook_secret)
             if secret is not None
         ]
+        if self.telegram_bot_token is not None:
+            values.append(self.effective_webhook_secret())
         password = make_url(self.database_url).password
         if password:
             values.append(str(password))
+        environment = os.environ if environ is None else environ
+        values.extend(
+            value
+            for name, value in environment.items()
+            if _SECRET_VARIABLE.fullmatch(name) and value.strip()
+        )
         return values
 
     def require_bot_token(self) -> SecretStr:

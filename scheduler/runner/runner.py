@@ -124,7 +124,10 @@ class TaskRunner:
         except TimeoutError:
             return _failed(f"no answer within {self._settings.run_timeout_seconds:g} s")
         except LLMError as error:
-            return _failed(str(error))
+            # The chat and /history hear what kind of failure it was; the provider's own
+            # words (which may quote the request or a key) go to the log only.
+            log.warning("run.llm_failed", task_id=task.id, error=str(error))
+            return _failed(error.summary)
         except _RunFailed as error:
             return _failed(str(error))
         except Exception:  # a bug or a library surprise: the chat still hears of the failure
