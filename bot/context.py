@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from application.draft_edits import DraftEdits
+from application.limits import RequestLimits
 from application.usecases import UseCases
 from core.settings import Settings
 from scheduler.clock import Clock
@@ -18,6 +20,8 @@ class Services:
     usecases: UseCases
     engine: Engine
     clock: Clock
+    edits: DraftEdits
+    limits: RequestLimits
 
 
 class BotData:

@@ -127,12 +127,16 @@ class Settings(BaseSettings):
     run_timeout_seconds: float = Field(120, gt=0, le=3600)
     max_tool_steps: int = Field(5, ge=0, le=50)
     max_concurrent_runs: int = Field(20, ge=1, le=1000)
+    user_messages_per_minute: int = Field(20, ge=1, le=10_000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
     webhook_url: str | None = None
     webhook_port: int = Field(8080, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
     health_port: int | None = Field(None, ge=1, le=65535)
+    # The interface /healthz and /metrics listen on; 0.0.0.0 in Docker, where the port is
+    # published on purpose.
+    http_host: str = "127.0.0.1"
 
     @field_validator(
         "telegram_bot_token",
@@ -268,14 +272,41 @@ class Settings(BaseSettings):
         return self.telegram_bot_token
 
 
+def _plain_words(kind: str, context: Mapping[str, Any], message: str) -> str:
+    """Pydantic's wording ("Input should be a valid integer, unable to parse…") in plain words."""
+    bounds = {
+        "greater_than_equal": ("must be at least", "ge"),
+        "greater_than": ("must be more than", "gt"),
+        "less_than_equal": ("must be at most", "le"),
+        "less_than": ("must be less than", "lt"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"{words} {context.get(key)}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "must be a whole number, such as 25"
+    if kind in ("float_parsing", "float_type"):
+        return "must be a number, such as 120"
+    if kind in ("bool_parsing", "bool_type"):
+        return "must be true or false"
+    if kind == "literal_error":
+        return f"must be one of {context.get('expected', '')}".strip()
+    if kind in ("string_type", "missing"):
+        return "must be set to some text"
+    return message.removeprefix("Value error, ")
+
+
 def describe_validation_error(error: ValidationError) -> list[str]:
     """One readable line per problem, named by environment variable, never echoing the value."""
     lines = []
     for problem in error.errors(include_url=False, include_input=False):
         location = problem.get("loc") or ()
         name = str(location[0]).upper() if location else "SETTINGS"
-        message = str(problem.get("msg", "is invalid"))
-        message = message.removeprefix("Value error, ")
+        message = _plain_words(
+            str(problem.get("type", "")),
+            problem.get("ctx") or {},
+            str(problem.get("msg", "is invalid")),
+        )
         lines.append(f"{name}: {message}")
     return lines
 

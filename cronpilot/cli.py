@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from core.errors import ConfigurationError, CronpilotError
 from core.settings import Settings, load_settings
 from cronpilot import __version__
+from storage.database import MissingDatabaseError
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -44,10 +45,16 @@ def _fail(message: str, status: int) -> int:
 
 
 async def _migrate(settings: Settings) -> int:
-    from storage.migrate import upgrade_to_head
+    from storage.migrate import revision_state, upgrade_to_head
 
+    display = settings.database_url_for_display
+    before = await revision_state(settings.database_url)
+    if before.at_head:
+        print(f"database {display} was already at the newest revision {before.head}; no change")
+        return EXIT_OK
     state = await upgrade_to_head(settings.database_url)
-    print(f"database {settings.database_url_for_display} is at revision {state.head} (newest)")
+    start = f"revision {before.current}" if before.current else "an empty database"
+    print(f"database {display} upgraded from {start} to revision {state.head} (newest)")
     return EXIT_OK
 
 
@@ -163,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "check":
             from cronpilot.check import render, settings_failed
 
-            print(render([settings_failed(error)]))
+            print(render(settings_failed(error)))
             return EXIT_USAGE
         return _fail(f"invalid settings:\n{error}", EXIT_USAGE)
     configure_logging(settings)
@@ -177,6 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_run(settings))
     except ConfigurationError as error:
         return _fail(str(error), EXIT_USAGE)
+    except MissingDatabaseError as error:
+        from cronpilot.check import create_database_hint
+
+        return _fail(f"{error}; {create_database_hint(error)}", EXIT_FAILURE)
     except CronpilotError as error:
         return _fail(str(error), EXIT_FAILURE)
     except KeyboardInterrupt:

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 
+from application.draft_edits import DraftEdits
+from application.limits import LimitSettings, RequestLimits
 from application.usecases import UseCases, UseCaseSettings
 from bot.context import CONTEXT_TYPES, BotData, Services
 from bot.delivery import TelegramDelivery
@@ -185,7 +187,16 @@ def build_runtime(
             min_interval_seconds=settings.min_interval_seconds,
         ),
     )
-    services = Services(settings=settings, usecases=usecases, engine=engine, clock=clock)
+    services = Services(
+        settings=settings,
+        usecases=usecases,
+        engine=engine,
+        clock=clock,
+        edits=DraftEdits(sessions, clock),
+        limits=RequestLimits(
+            clock, LimitSettings(messages_per_window=settings.user_messages_per_minute)
+        ),
+    )
     bot_data = application.bot_data
     assert isinstance(bot_data, BotData)
     bot_data.services = services

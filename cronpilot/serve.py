@@ -32,6 +32,7 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
                     "scheduler", lambda: engine.running, problem="the scheduler is not running"
                 ),
             ],
+            host=settings.http_host,
         )
         if settings.health_port is not None
         else None

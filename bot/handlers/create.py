@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from html import escape
 
 from telegram import Chat, ForceReply, Message, Update
@@ -19,8 +18,6 @@ from core.errors import NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskNotFoundError
 from scheduler.parsing.llm_parser import ParserUnavailableError
 from storage.records import Chat as ChatRecord
-
-_EDIT_REFERENCE = re.compile(r"\(request ([A-Za-z0-9_-]{1,16})\)")
 
 
 def _without_mention(message: Message, username: str | None) -> str:
@@ -44,14 +41,10 @@ async def text_message(update: Update, context: Context) -> None:
     if message is None or chat is None or message.text is None:
         return
     replied = message.reply_to_message
-    if replied is not None and replied.from_user and replied.from_user.id == context.bot.id:
-        reference = _EDIT_REFERENCE.search(replied.text or "")
-        if reference is not None:
-            await _replace_draft(update, context, reference.group(1), message.text)
-            return
-        if chat.type != Chat.PRIVATE:
-            await _request(update, context, _without_mention(message, context.bot.username))
-            return
+    to_bot = replied is not None and replied.from_user and replied.from_user.id == context.bot.id
+    if to_bot and chat.type != Chat.PRIVATE:
+        await _request(update, context, _without_mention(message, context.bot.username))
+        return
     if chat.type == Chat.PRIVATE:
         await _request(update, context, message.text)
         return
@@ -83,6 +76,15 @@ async def _request(
     if not await can_manage(update, context):
         await reply(update, NOT_MANAGER)
         return
+    user = update.effective_user
+    assert user is not None
+    chat_id = update.effective_chat.id if update.effective_chat else user.id
+    if task_id is None:
+        # After Edit, the next request is the correction, replied to the prompt or not.
+        editing = await services(context).edits.awaiting_correction(chat_id, user.id)
+        if editing is not None:
+            await _replace_draft(update, context, editing, text)
+            return
     chat = await current_chat(update, context)
     card = await _draft(update, context, chat, text, task_id=task_id)
     if card is not None:
@@ -102,13 +104,13 @@ async def _draft(
     try:
         return await services(context).usecases.draft(chat, user.id, text, task_id=task_id)
     except ParserUnavailableError as error:
-        await reply(update, f"⏳ {escape(str(error))}")
+        await reply(update, f"⏳ {escape(render.sentence(str(error)))}")
     except NotUnderstoodError as error:
         await reply(update, render.not_understood(str(error)))
     except ScheduleError as error:
-        await reply(update, f"❌ That schedule can't be used: {escape(str(error))}.")
+        await reply(update, render.unusable_schedule(str(error)))
     except (QuotaExceededError, TaskNotFoundError) as error:
-        await reply(update, f"❌ {escape(str(error)).capitalize()}.")
+        await reply(update, render.problem(str(error)))
     return None
 
 
@@ -128,7 +130,7 @@ async def _replace_draft(update: Update, context: Context, draft_id: str, text: 
     try:
         old = await usecases.get_draft(chat.id, draft_id)
     except DraftNotFoundError as error:
-        await reply(update, f"⌛ {escape(str(error)).capitalize()}.")
+        await reply(update, f"⌛ {escape(render.sentence(str(error)))}")
         return
     card = await _draft(update, context, chat, text, task_id=old.task_id)
     if card is None:
@@ -180,21 +182,26 @@ async def draft_button(update: Update, context: Context, callback: Callback) -> 
             await query.answer("Cancelled")
             await query.edit_message_text(render.cancelled(card), parse_mode=ParseMode.HTML)
         else:
-            await usecases.get_draft(chat.id, callback.ref)
+            await services(context).edits.start(chat.id, callback.ref, user.id)
             await query.answer()
             await context.bot.send_message(
                 chat.id,
-                render.edit_prompt(callback.ref),
+                render.edit_prompt(),
                 reply_markup=ForceReply(
                     selective=True, input_field_placeholder="corrected request"
                 ),
                 reply_to_message_id=query.message.message_id if query.message else None,
             )
     except DraftNotFoundError as error:
-        await query.answer(str(error).capitalize(), show_alert=True)
-        await _drop_buttons(query.message)
+        if "expired" in str(error):
+            await query.answer(render.sentence(str(error)), show_alert=True)
+            await _drop_buttons(query.message)
+        else:
+            # Already confirmed or cancelled (a second press, perhaps before the first one's
+            # edit arrived): harmless, and the card stays as the first press left it.
+            await query.answer(render.already_handled(), show_alert=True)
     except (ScheduleError, QuotaExceededError, TaskNotFoundError) as error:
-        await query.answer(str(error).capitalize()[:200], show_alert=True)
+        await query.answer(render.sentence(str(error))[:200], show_alert=True)
 
 
 async def _drop_buttons(message: object) -> None:

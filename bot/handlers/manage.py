@@ -13,7 +13,7 @@ from bot import render
 from bot.access import NOT_MANAGER, can_manage
 from bot.callbacks import Action, Callback
 from bot.context import Context, services
-from bot.handlers.common import chat_zone, current_chat, reply, task_number
+from bot.handlers.common import chat_zone, current_chat, oversized_number, reply, task_number
 from core.errors import CronpilotError
 from scheduler.engine import TaskBusyError, TaskNotFoundError
 from storage.records import RunTrigger, Task
@@ -48,7 +48,7 @@ async def task_command(update: Update, context: Context) -> None:
     try:
         task = await services(context).usecases.get_task(chat.id, task_id)
     except TaskNotFoundError as error:
-        await reply(update, f"❌ {escape(str(error)).capitalize()}.")
+        await reply(update, render.problem(str(error)))
         return
     await reply(update, render.task_detail(task, chat_zone(chat, context)))
 
@@ -89,12 +89,15 @@ async def change_command(update: Update, context: Context) -> None:
             task = await usecases.get_task(chat.id, task_id)
             await reply(update, render.confirm_delete(task))
     except (TaskNotFoundError, TaskBusyError, TaskStateError) as error:
-        await reply(update, f"❌ {escape(str(error)).capitalize()}.")
+        await reply(update, render.problem(str(error)))
 
 
 async def _task_id_or_usage(update: Update, context: Context, command: str) -> int | None:
     task_id = task_number(context)
-    if task_id is None:
+    too_large = oversized_number(context)
+    if too_large is not None:
+        await reply(update, render.no_such_task(too_large))
+    elif task_id is None:
         await reply(update, f"Usage: /{command} N, where N is the task's number from /tasks.")
     return task_id
 
@@ -105,7 +108,7 @@ async def _history(context: Context, chat_id: int, task_id: int, zone: str) -> s
         task = await usecases.get_task(chat_id, task_id)
         entries = await usecases.history(chat_id, task_id)
     except TaskNotFoundError as error:
-        return f"❌ {escape(str(error)).capitalize()}."
+        return render.problem(str(error))
     return render.history(task, entries, zone)
 
 
@@ -164,9 +167,9 @@ async def task_button(update: Update, context: Context, callback: Callback) -> N
             await query.answer("Kept")
             await _edit(message, render.Screen(f"Task #{task_id} was kept."))
     except (TaskNotFoundError, TaskBusyError, TaskStateError) as error:
-        await query.answer(str(error).capitalize()[:200], show_alert=True)
+        await query.answer(render.sentence(str(error))[:200], show_alert=True)
     except CronpilotError as error:
-        await query.answer(str(error)[:200], show_alert=True)
+        await query.answer(render.sentence(str(error))[:200], show_alert=True)
 
 
 async def _refresh(

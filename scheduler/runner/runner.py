@@ -30,20 +30,27 @@ from core import metrics
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.delivery import ChatUnreachableError, Delivery, DeliveryError
-from scheduler.llm import Completion, LLMClient, LLMError, TransientLLMError
+from scheduler.llm import Completion, LLMClient, LLMError, ToolCall, TransientLLMError
 from scheduler.runner.tools.toolbox import Toolbox, current_time_tool, web_fetch_tool
 from scheduler.runner.tools.web_fetch import FetchPolicy
 from scheduler.schedules.schedule import Schedule
 from storage import chats, runs, tasks
-from storage.records import Run, RunStatus, Task, TaskState
+from storage.records import Run, RunStatus, RunTrigger, Task, TaskState
 
 log = get_logger(__name__)
 
 SILENT_MARKER = "NOTHING_TO_REPORT"
 FAILURES_BEFORE_PAUSE = 3
+# Runs the schedule started; only they count towards pausing a failing task, and only they
+# stay silent when there is nothing to report.
+SCHEDULED_TRIGGERS = frozenset({RunTrigger.SCHEDULE, RunTrigger.CATCH_UP})
 MEMORY_RUNS = 3
 MEMORY_CHARS = 3_000
 MAX_OUTPUT_CHARS = 50_000
+# Bounds on one model step's tool calls: how many run, and how much text their results carry
+# back into the next request.
+MAX_TOOL_CALLS_PER_STEP = 5
+MAX_STEP_RESULT_CHARS = 40_000
 INTERNAL_ERROR = "internal error (see the bot's log)"
 
 
@@ -161,9 +168,7 @@ class TaskRunner:
             if last_step:
                 break
             messages.append(completion.as_message())
-            for call in completion.tool_calls:
-                result = await toolbox.call(call.name, call.arguments)
-                messages.append(call.result_message(result))
+            messages.extend(await _call_tools(toolbox, completion.tool_calls))
         raise _RunFailed(
             f"the model kept calling tools after {self._settings.max_tool_steps} steps"
         )
@@ -215,8 +220,13 @@ class TaskRunner:
                 task.id,
                 failed=outcome.status is RunStatus.FAILED,
                 finished_at=now,
+                counts=run.trigger in SCHEDULED_TRIGGERS,
             )
-            if failures is not None and failures >= FAILURES_BEFORE_PAUSE:
+            if (
+                run.trigger in SCHEDULED_TRIGGERS
+                and failures is not None
+                and failures >= FAILURES_BEFORE_PAUSE
+            ):
                 paused = await tasks.set_state(
                     session, task.id, TaskState.PAUSED, next_run_at=None, now=now
                 )
@@ -250,6 +260,9 @@ class TaskRunner:
                 message_id = await self._delivery.send_result(task, run, outcome.output)
             elif outcome.status is RunStatus.FAILED:
                 message_id = await self._delivery.send_failure(task, run, outcome.error or "")
+            elif outcome.status is RunStatus.SILENT and run.trigger not in SCHEDULED_TRIGGERS:
+                # Someone pressed Run now and waits for an answer: silence would be a dead end.
+                message_id = await self._delivery.send_nothing_to_report(task, run)
             if paused is not None and paused.state is TaskState.PAUSED:
                 await self._delivery.send_paused(
                     paused,
@@ -312,6 +325,31 @@ def build_messages(task: Task, memory: Sequence[Run], *, now: datetime) -> list[
         messages.append({"role": "assistant", "content": output})
     messages.append({"role": "user", "content": f"[{local:%Y-%m-%d %H:%M}] {task.prompt}"})
     return messages
+
+
+async def _call_tools(toolbox: Toolbox, calls: Sequence[ToolCall]) -> list[dict[str, Any]]:
+    """Answer every call of one step, within the step's bounds: at most MAX_TOOL_CALLS_PER_STEP
+    calls run and at most MAX_STEP_RESULT_CHARS of results go back to the model (50 fetches at
+    once would otherwise put a million characters into the next request). Calls over a bound
+    are answered with an error the model can act on, since every call needs an answer."""
+    answers = []
+    carried = 0
+    for index, call in enumerate(calls):
+        if index >= MAX_TOOL_CALLS_PER_STEP:
+            result = (
+                f"error: not run; at most {MAX_TOOL_CALLS_PER_STEP} tool calls are run per "
+                "step, so ask for fewer at once"
+            )
+        elif carried >= MAX_STEP_RESULT_CHARS:
+            result = "error: not run; this step's tool results already reached their size limit"
+        else:
+            result = await toolbox.call(call.name, call.arguments)
+            room = MAX_STEP_RESULT_CHARS - carried
+            if len(result) > room:
+                result = result[:room] + "\n[…cut: this step's tool results reached their limit]"
+            carried += len(result)
+        answers.append(call.result_message(result))
+    return answers
 
 
 def _failed(reason: str) -> _Outcome:

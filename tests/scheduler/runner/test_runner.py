@@ -38,6 +38,7 @@ class FakeDelivery:
     results: list[tuple[int, str]] = field(default_factory=list)
     failures: list[tuple[int, str]] = field(default_factory=list)
     paused: list[tuple[int, str]] = field(default_factory=list)
+    nothing_to_report: list[int] = field(default_factory=list)
     working_in: list[int] = field(default_factory=list)
     unreachable: bool = False
     next_message_id: int = 100
@@ -66,6 +67,11 @@ class FakeDelivery:
     async def send_paused(self, task: Task, reason: str) -> None:
         self._sent()
         self.paused.append((task.id, reason))
+
+    async def send_nothing_to_report(self, task: Task, run: Run) -> int:
+        message_id = self._sent()
+        self.nothing_to_report.append(task.id)
+        return message_id
 
 
 @pytest.fixture
