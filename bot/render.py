@@ -90,12 +90,14 @@ def help_text() -> str:
     )
 
 
-def sentence(text: str) -> str:
-    """`text` as one sentence: first letter capital, the rest as written, one final stop."""
+def sentence(text: str, *, capital: bool = True) -> str:
+    """`text` as one sentence: first letter capital (unless it continues one), the rest as
+    written, one final stop."""
     text = " ".join(text.split())
     if not text:
         return text
-    text = text[0].upper() + text[1:]
+    if capital:
+        text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
@@ -109,7 +111,7 @@ def not_understood(reason: str) -> str:
 
 def unusable_schedule(reason: str) -> str:
     """A schedule was found but cannot be used (too often, never fires, in the past)."""
-    return f"❌ That schedule can't be used: {escape(sentence(reason))}"
+    return f"❌ That schedule can't be used: {escape(sentence(reason, capital=False))}"
 
 
 def problem(reason: str) -> str:
