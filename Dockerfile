@@ -58,18 +58,18 @@ ENV PATH="/app/.venv/bin:${PATH}" \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     LOG_FORMAT=json \
-    HEALTH_PORT=9100 \
+    HTTP_PORT=8080 \
     HTTP_HOST=0.0.0.0
 
 WORKDIR /data
 USER 10001:10001
 
-# 8080: the webhook server (WEBHOOK_URL set); 9100: /healthz and /metrics (HEALTH_PORT).
-EXPOSE 8080 9100
+# 8080 (HTTP_PORT): /healthz, /metrics, the webhook (WEBHOOK_URL set), /api/v1 and /app/.
+EXPOSE 8080
 
 # slim has no curl: Python's urllib asks /healthz, and a 503 raises, which fails the check.
-# With HEALTH_PORT emptied there is nothing to ask, and the check passes.
+# With HTTP_PORT emptied there is nothing to ask, and the check passes.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request as r; p = os.environ.get('HEALTH_PORT'); p and r.urlopen(f'http://127.0.0.1:{p}/healthz', timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request as r; p = os.environ.get('HTTP_PORT'); p and r.urlopen(f'http://127.0.0.1:{p}/healthz', timeout=4)"]
 
 CMD ["cronpilot", "run"]

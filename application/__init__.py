@@ -1,1 +1,46 @@
-"""The application layer: the use cases every front door calls, returning frozen records."""
+"""The application layer: the use cases every front door calls, returning frozen records.
+
+A front door holds one `Application` and calls its subjects: `chats`, `languages`, `drafts`,
+`tasks`, `runs`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from application.chats import Chats
+from application.drafts import Drafts
+from application.languages import Languages
+from application.records import ApplicationSettings
+from application.runs import Runs
+from application.tasks import Tasks
+from scheduler.clock import Clock
+from scheduler.engine import Engine
+from scheduler.parsing.request import RequestParser
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    chats: Chats
+    languages: Languages
+    drafts: Drafts
+    tasks: Tasks
+    runs: Runs
+
+
+def build_application(
+    sessions: async_sessionmaker[AsyncSession],
+    engine: Engine,
+    parser: RequestParser,
+    clock: Clock,
+    settings: ApplicationSettings,
+) -> Application:
+    return Application(
+        chats=Chats(sessions, clock, settings),
+        languages=Languages(sessions),
+        drafts=Drafts(sessions, engine, parser, clock, settings),
+        tasks=Tasks(sessions, engine, clock),
+        runs=Runs(sessions, engine),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from application.usecases import DraftNotFoundError
+from application.errors import DraftNotFoundError
 from scheduler.clock import Clock
 from storage import drafts
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from telegram import Chat, Update
-from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import TelegramError
+from telegram.constants import ParseMode
 from telegram.ext import ApplicationHandlerStop
 
 from application.limits import Verdict
 from bot import render
 from bot.context import Context, services
-
-MANAGERS = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
+from bot.i18n import Translator
 
 
 def addressed_to_bot(update: Update, context: Context) -> bool:
@@ -72,26 +70,25 @@ async def gate(update: Update, context: Context) -> None:
 
 
 async def can_manage(update: Update, context: Context) -> bool:
-    """Creating and changing tasks: anyone in private, admins in groups (unless the operator
-    lets members manage too)."""
+    """Creating and changing tasks: the rules of application.access (anyone in their private
+    chat, admins in groups unless the operator lets members manage too)."""
     chat = update.effective_chat
     user = update.effective_user
     if chat is None or user is None:
         return False
-    if chat.type == Chat.PRIVATE or services(context).settings.group_members_can_manage:
-        return True
     message = update.effective_message
     # An anonymous admin writes as the group itself.
-    if message is not None and message.sender_chat is not None:
+    if chat.type != Chat.PRIVATE and message is not None and message.sender_chat is not None:
         return message.sender_chat.id == chat.id
-    try:
-        member = await context.bot.get_chat_member(chat.id, user.id)
-    except TelegramError:
-        return False
-    return member.status in MANAGERS
+    rights = await services(context).access.rights_in(user.id, chat.id, chat.type)
+    return rights.manage
 
 
 NOT_MANAGER = (
     "Only this group's admins can create, run or change tasks here. "
     "You can still look: /tasks lists them and /history N shows a task's last runs."
 )
+
+
+def not_manager(_: Translator) -> str:
+    return _("Only this group's admins can create or change tasks here.")

@@ -1,7 +1,9 @@
 """Callback data: short ids only, at most 64 bytes, parsed back strictly.
 
-Every button carries an action and one id (a draft id, a task id or a page number). Whoever
-presses it is authorised again by the handler: the id must belong to the chat it is pressed in.
+Every button carries an action and one id (a draft id, a task id or a page number), and a task's
+buttons also say which screen they sit on (a task card, a result, or page N of the list), so a
+press can redraw that screen without reading its wording back. Whoever presses a button is
+authorised again by the handler: the id must belong to the chat it is pressed in.
 """
 
 from __future__ import annotations
@@ -32,13 +34,37 @@ class Action(StrEnum):
 
 
 DRAFT_ACTIONS = frozenset({Action.CONFIRM, Action.EDIT, Action.CANCEL})
-_SHAPE = re.compile(r"^(?P<action>[a-zA-Z]{2}):(?P<ref>[A-Za-z0-9_-]{1,32})$")
+_SHAPE = re.compile(
+    r"^(?P<action>[a-zA-Z]{2}):(?P<ref>[A-Za-z0-9_-]{1,32})(?::(?P<place>[dr]|l[0-9]{1,6}))?$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a task's button sits: "d" a task card, "r" a posted result, "l<N>" list page N."""
+
+    kind: str
+    page: int = 0
+
+    def encode(self) -> str:
+        return f"{LIST}{self.page}" if self.kind == LIST else self.kind
+
+
+LIST = "l"
+TASK_CARD = Place("d")
+RESULT = Place("r")
+
+
+def list_page(page: int) -> Place:
+    return Place(LIST, page)
 
 
 @dataclass(frozen=True, slots=True)
 class Callback:
     action: Action
     ref: str
+    # Buttons sent before places were marked carry none.
+    place: Place | None = None
 
     @property
     def number(self) -> int:
@@ -49,13 +75,15 @@ class Callback:
 
     def encode(self) -> str:
         data = f"{self.action.value}:{self.ref}"
+        if self.place is not None:
+            data += f":{self.place.encode()}"
         if len(data.encode()) > MAX_CALLBACK_BYTES:
             raise ValueError(f"callback data {data!r} is longer than {MAX_CALLBACK_BYTES} bytes")
         return data
 
 
-def encode(action: Action, ref: str | int) -> str:
-    return Callback(action, str(ref)).encode()
+def encode(action: Action, ref: str | int, place: Place | None = None) -> str:
+    return Callback(action, str(ref), place).encode()
 
 
 def decode(data: str | None) -> Callback | None:
@@ -69,4 +97,11 @@ def decode(data: str | None) -> Callback | None:
         action = Action(match["action"])
     except ValueError:
         return None
-    return Callback(action, match["ref"])
+    marker = match["place"]
+    if marker is None:
+        place = None
+    elif marker.startswith("l"):
+        place = list_page(int(marker[1:]))
+    else:
+        place = Place(marker)
+    return Callback(action, match["ref"], place)

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from application import Application
+from application.access import Access
 from application.draft_edits import DraftEdits
 from application.limits import RequestLimits
-from application.usecases import UseCases
+from application.tokens import ApiTokens
 from core.settings import Settings
 from scheduler.clock import Clock
 from scheduler.engine import Engine
@@ -17,9 +19,11 @@ from scheduler.engine import Engine
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: Settings
-    usecases: UseCases
+    app: Application
     engine: Engine
     clock: Clock
+    access: Access
+    tokens: ApiTokens
     edits: DraftEdits
     limits: RequestLimits
 

@@ -10,8 +10,8 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from telegramify_markdown import split_entities, utf16_len
 
-from application.usecases import Card, TaskPage
-from bot.callbacks import Action, encode
+from application.records import Card, TaskPage
+from bot.callbacks import RESULT, TASK_CARD, Action, Place, encode, list_page
 from bot.markdown import convert
 from scheduler.schedules.schedule import Schedule, format_local, zone_for
 from storage.records import Run, RunStatus, Task, TaskKind, TaskState
@@ -37,8 +37,10 @@ class Screen:
     keyboard: InlineKeyboardMarkup | None = None
 
 
-def button(label: str, action: Action, ref: str | int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=encode(action, ref))
+def button(
+    label: str, action: Action, ref: str | int, place: Place | None = None
+) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=encode(action, ref, place))
 
 
 def _clip(text: str, limit: int) -> str:
@@ -205,11 +207,12 @@ def replaced(card_: Card) -> str:
 # --- tasks ------------------------------------------------------------------------------------
 
 
-def task_buttons(task: Task) -> list[InlineKeyboardButton]:
+def task_buttons(task: Task, place: Place) -> list[InlineKeyboardButton]:
+    """Run, Pause or Resume, Delete and History; Pause and Resume redraw `place` after."""
     toggle = (
-        button("⏸ Pause", Action.PAUSE, task.id)
+        button("⏸ Pause", Action.PAUSE, task.id, place)
         if task.state is TaskState.ACTIVE
-        else button("▶️ Resume", Action.RESUME, task.id)
+        else button("▶️ Resume", Action.RESUME, task.id, place)
     )
     return [
         button("🚀 Run now", Action.RUN, task.id),
@@ -236,7 +239,7 @@ def scheduled(task: Task, chat_zone: str) -> Screen:
             f"⏭ <b>Next run:</b> {when(task.next_run_at, chat_zone)}",
         ]
     )
-    return Screen(text, InlineKeyboardMarkup([task_buttons(task)]))
+    return Screen(text, InlineKeyboardMarkup([task_buttons(task, TASK_CARD)]))
 
 
 def task_detail(task: Task, chat_zone: str) -> Screen:
@@ -251,7 +254,7 @@ def task_detail(task: Task, chat_zone: str) -> Screen:
             f"⏮ <b>Last run:</b> {when(task.last_run_at, chat_zone)}",
         ]
     )
-    return Screen(text, InlineKeyboardMarkup([task_buttons(task)]))
+    return Screen(text, InlineKeyboardMarkup([task_buttons(task, TASK_CARD)]))
 
 
 def task_list(page: TaskPage, chat_zone: str) -> Screen:
@@ -272,7 +275,7 @@ def task_list(page: TaskPage, chat_zone: str) -> Screen:
         rows.append(
             [
                 InlineKeyboardButton(f"{b.text} #{task.id}", callback_data=b.callback_data)
-                for b in task_buttons(task)
+                for b in task_buttons(task, list_page(page.page))
             ]
         )
     navigation = []
@@ -389,7 +392,7 @@ def result_buttons(task: Task) -> InlineKeyboardMarkup:
         [
             [
                 button("🔁 Run again", Action.RUN_AGAIN, task.id),
-                button("⏸ Pause", Action.PAUSE, task.id),
+                button("⏸ Pause", Action.PAUSE, task.id, RESULT),
             ]
         ]
     )

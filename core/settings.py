@@ -131,12 +131,15 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
     webhook_url: str | None = None
-    webhook_port: int = Field(8080, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
-    health_port: int | None = Field(None, ge=1, le=65535)
-    # The interface /healthz and /metrics listen on; 0.0.0.0 in Docker, where the port is
-    # published on purpose.
+    http_port: int | None = Field(None, ge=0, le=65535)
+    # The interface HTTP_PORT listens on: this machine only, unless told otherwise (the Docker
+    # image says 0.0.0.0, where the port is published on purpose).
     http_host: str = "127.0.0.1"
+    webapp_url: str | None = None
+    # Replaced by HTTP_PORT; still read so that an old setting fails with one clear line.
+    health_port: str | None = None
+    webhook_port: str | None = None
 
     @field_validator(
         "telegram_bot_token",
@@ -145,7 +148,10 @@ class Settings(BaseSettings):
         "parser_model",
         "webhook_url",
         "webhook_secret",
+        "http_port",
+        "webapp_url",
         "health_port",
+        "webhook_port",
         mode="before",
     )
     @classmethod
@@ -163,6 +169,24 @@ class Settings(BaseSettings):
         if value is not None and not re.fullmatch(shape, value.get_secret_value()):
             raise ValueError("does not look like a bot token from @BotFather (digits:letters)")
         return value
+
+    @field_validator("health_port", "webhook_port")
+    @classmethod
+    def _replaced_by_http_port(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError(
+                "replaced by HTTP_PORT: one server now answers /healthz, /metrics, the webhook, "
+                "/api/v1 and /app/ on that port; rename the setting to HTTP_PORT"
+            )
+        return value
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _webapp_needs_https(cls, value: str | None) -> str | None:
+        # Telegram opens Mini Apps over HTTPS only.
+        if value is not None and not re.fullmatch(r"https://[^\s/]+(/\S*)?", value.strip()):
+            raise ValueError("must be the https:// address of /app/ (Telegram opens only HTTPS)")
+        return value.strip() if value is not None else None
 
     @field_validator("telegram_api_base_url", "llm_api_base", "webhook_url")
     @classmethod
@@ -222,6 +246,15 @@ class Settings(BaseSettings):
     def _default_parser_model(self) -> Settings:
         if self.parser_model is None:
             self.parser_model = self.llm_model
+        return self
+
+    @model_validator(mode="after")
+    def _webhook_needs_http_port(self) -> Settings:
+        if self.webhook_url is not None and self.http_port is None:
+            raise ValueError(
+                "HTTP_PORT: not set, but WEBHOOK_URL is; the webhook is served on HTTP_PORT "
+                "(8080 in Docker)"
+            )
         return self
 
     @property
@@ -301,13 +334,13 @@ def describe_validation_error(error: ValidationError) -> list[str]:
     lines = []
     for problem in error.errors(include_url=False, include_input=False):
         location = problem.get("loc") or ()
-        name = str(location[0]).upper() if location else "SETTINGS"
         message = _plain_words(
             str(problem.get("type", "")),
             problem.get("ctx") or {},
             str(problem.get("msg", "is invalid")),
         )
-        lines.append(f"{name}: {message}")
+        # Checks across settings name the variable at the start of their own message.
+        lines.append(f"{str(location[0]).upper()}: {message}" if location else message)
     return lines
 
 

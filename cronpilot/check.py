@@ -114,6 +114,8 @@ def check_settings(settings: Settings) -> CheckResult:
         count = len(allowed.ids)
         who = f"{count} allowed user{'' if count == 1 else 's'}"
     mode = f"webhook at {settings.webhook_url}" if settings.webhook_url else "long polling"
+    if settings.http_port is not None:
+        mode += f", HTTP on port {settings.http_port}"
     problems: list[str] = []
     fixes: list[str] = []
     if settings.telegram_bot_token is None:

@@ -6,20 +6,18 @@ import asyncio
 import contextlib
 import gc
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import BotCommand
-from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 
+from application import build_application
+from application.access import Access
 from application.draft_edits import DraftEdits
 from application.limits import LimitSettings, RequestLimits
-from application.usecases import UseCases, UseCaseSettings
-from bot.context import CONTEXT_TYPES, BotData, Services
-from bot.delivery import TelegramDelivery
-from bot.handlers.routes import COMMANDS, register
-from bot.ratelimit import MessageRateLimiter
+from application.records import ApplicationSettings
+from application.tokens import ApiTokens
+from bot.context import Services
+from bot.telegram_bot import RateLimiter, TelegramBot
 from core.logs import get_logger
 from core.settings import Settings
 from scheduler.clock import Clock, SystemClock
@@ -28,11 +26,14 @@ from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
 from scheduler.runner.runner import RunnerSettings, TaskRunner
 from storage.database import create_engine, create_sessionmaker
+from web.app import build_app
+from web.health import Health, callable_probe, database_probe
+from web.server import HttpServer
+from web.webhook import Webhook
 
 log = get_logger(__name__)
 
 DRAFT_PURGE_SECONDS = 3600
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
 @dataclass
@@ -40,10 +41,14 @@ class Runtime:
     """Everything `cronpilot run` starts and stops, in the order it must."""
 
     settings: Settings
-    application: Application  # type: ignore[type-arg]
+    bot: TelegramBot
     services: Services
     database: AsyncEngine
     llm: LLMClient
+    # The one HTTP server (HTTP_PORT); None when the setting is unset.
+    http: HttpServer | None = None
+    webhook: Webhook | None = None
+    health: Health | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     @property
@@ -51,58 +56,49 @@ class Runtime:
         return self.services.engine
 
     async def start(self) -> None:
-        """Initialise the bot, set the command menu, start the engine (not the updates)."""
-        await self.application.initialize()
-        await self.application.bot.set_my_commands(
-            [BotCommand(name, description) for name, description in COMMANDS]
-        )
-        await self.application.start()
+        """Initialise the bot, set the command menu, start the engine and the HTTP server
+        (not the updates)."""
+        await self.bot.start()
         jobs = await self.engine.start()
         self._background = [
             asyncio.create_task(self._purge_drafts(), name="purge-drafts"),
             asyncio.create_task(self._warm_up(), name="warm-up"),
         ]
         log.info("scheduler.started", job_count=jobs)
+        if self.http is not None:
+            await self.http.start()
 
     async def take_updates(self, *, poll_interval: float = 0.0, poll_timeout: int = 10) -> None:
         """Start receiving updates: webhook mode when WEBHOOK_URL is set, else long polling."""
-        updater = self.application.updater
-        assert updater is not None
         url = self.settings.webhook_url
         if url is None:
-            await updater.start_polling(
-                poll_interval=poll_interval, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
-            )
-            log.info("bot.polling")
+            await self.bot.poll(poll_interval=poll_interval, poll_timeout=poll_timeout)
             return
-        # Telegram posts to WEBHOOK_URL; the load balancer forwards that path here unchanged.
-        path = urlsplit(url).path.strip("/")
-        await updater.start_webhook(
-            listen="0.0.0.0",  # noqa: S104 - a webhook server must be reachable from outside
-            port=self.settings.webhook_port,
-            url_path=path,
-            webhook_url=url,
-            secret_token=self.settings.effective_webhook_secret(),
-            allowed_updates=ALLOWED_UPDATES,
-        )
-        log.info("bot.webhook", url=url, port=self.settings.webhook_port)
+        # Telegram posts to WEBHOOK_URL; the load balancer forwards that path to HTTP_PORT.
+        await self.bot.set_webhook(url, secret=self.settings.effective_webhook_secret())
+        log.info("bot.webhook", url=url, port=self.http.port if self.http else None)
 
     async def stop_updates(self) -> None:
-        """Stop receiving updates (the webhook itself stays set, for the other replicas)."""
-        updater = self.application.updater
-        if updater is not None and updater.running:
-            await updater.stop()
+        """Stop receiving updates (the webhook itself stays set, for the other replicas) and
+        close the HTTP server."""
+        await self.bot.stop_polling()
+        if self.webhook is not None:
+            self.webhook.accepting = False
+        if self.http is not None:
+            await self.http.stop()
+        if self.health is not None:
+            await self.health.close()
 
     async def stop(self) -> None:
         """After updates stopped: finish or interrupt runs, then close everything."""
+        if self.http is not None:
+            await self.http.stop()
         for task in self._background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.engine.stop()
-        if self.application.running:
-            await self.application.stop()
-        await self.application.shutdown()
+        await self.bot.stop()
         await self.database.dispose()
 
     async def _warm_up(self) -> None:
@@ -122,7 +118,7 @@ class Runtime:
         while True:
             await asyncio.sleep(DRAFT_PURGE_SECONDS)
             try:
-                await self.services.usecases.purge_expired_drafts()
+                await self.services.app.drafts.purge_expired()
             except Exception:  # housekeeping must not die; the next round tries again
                 log.exception("drafts.purge_failed")
 
@@ -132,7 +128,7 @@ def build_runtime(
     *,
     clock: Clock | None = None,
     llm: LLMClient | None = None,
-    rate_limiter: BaseRateLimiter[Any] | None = None,
+    rate_limiter: RateLimiter | None = None,
 ) -> Runtime:
     """Build the whole bot from settings. Nothing connects until `Runtime.start`.
 
@@ -144,20 +140,11 @@ def build_runtime(
     database = create_engine(settings.database_url, pool_size=settings.max_concurrent_runs + 5)
     sessions = create_sessionmaker(database)
 
-    application = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(settings.telegram_api_base_url)
-        .context_types(CONTEXT_TYPES)
-        .rate_limiter(rate_limiter or MessageRateLimiter())
-        .concurrent_updates(True)
-        .build()
-    )
-    delivery = TelegramDelivery(application.bot)
+    bot = TelegramBot(token, base_url=settings.telegram_api_base_url, rate_limiter=rate_limiter)
     runner = TaskRunner(
         sessions,
         llm,
-        delivery,
+        bot.delivery,
         clock,
         RunnerSettings(
             model=settings.llm_model,
@@ -172,7 +159,7 @@ def build_runtime(
         clock,
         EngineSettings(misfire_grace_seconds=settings.misfire_grace_seconds),
     )
-    usecases = UseCases(
+    app = build_application(
         sessions,
         engine,
         build_request_parser(
@@ -181,24 +168,55 @@ def build_runtime(
             min_interval_seconds=settings.min_interval_seconds,
         ),
         clock,
-        UseCaseSettings(
+        ApplicationSettings(
             default_timezone=settings.default_timezone,
             max_tasks_per_chat=settings.max_tasks_per_chat,
             min_interval_seconds=settings.min_interval_seconds,
         ),
     )
+    access = Access(
+        settings.allowed_users,
+        bot.members,
+        clock,
+        group_members_can_manage=settings.group_members_can_manage,
+    )
     services = Services(
         settings=settings,
-        usecases=usecases,
+        app=app,
         engine=engine,
         clock=clock,
+        access=access,
+        tokens=ApiTokens(sessions, clock),
         edits=DraftEdits(sessions, clock),
         limits=RequestLimits(
             clock, LimitSettings(messages_per_window=settings.user_messages_per_minute)
         ),
     )
-    bot_data = application.bot_data
-    assert isinstance(bot_data, BotData)
-    bot_data.services = services
-    register(application)
-    return Runtime(settings, application, services, database, llm)
+    bot.serve(services)
+    runtime = Runtime(settings, bot, services, database, llm)
+    if settings.http_port is not None:
+        _add_http_server(runtime)
+    return runtime
+
+
+def _add_http_server(runtime: Runtime) -> None:
+    """The one HTTP server on HTTP_PORT: health, metrics, the webhook, the API, the Mini App."""
+    settings = runtime.settings
+    assert settings.http_port is not None
+    engine = runtime.engine
+    runtime.health = Health(
+        [
+            database_probe(runtime.database),
+            callable_probe(
+                "scheduler", lambda: engine.running, problem="the scheduler is not running"
+            ),
+        ]
+    )
+    if settings.webhook_url is not None:
+        runtime.webhook = Webhook(
+            urlsplit(settings.webhook_url).path,
+            settings.effective_webhook_secret(),
+            runtime.bot.receive,
+        )
+    app = build_app(runtime.health, webhook=runtime.webhook)
+    runtime.http = HttpServer(app, settings.http_port, host=settings.http_host)

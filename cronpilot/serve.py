@@ -10,7 +10,6 @@ from core.logs import get_logger
 from core.settings import Settings
 from cronpilot.runtime import build_runtime
 from storage.migrate import upgrade_to_head
-from web.health import HealthServer, callable_probe, database_probe
 
 log = get_logger(__name__)
 
@@ -23,28 +22,11 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
     runtime = build_runtime(settings)
     engine = runtime.engine
     metrics.follow_scheduler(lambda: engine.job_count, lambda: engine.in_flight)
-    health = (
-        HealthServer(
-            settings.health_port,
-            [
-                database_probe(runtime.database),
-                callable_probe(
-                    "scheduler", lambda: engine.running, problem="the scheduler is not running"
-                ),
-            ],
-            host=settings.http_host,
-        )
-        if settings.health_port is not None
-        else None
-    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        if health is not None:
-            await health.start()
-            log.info("health.serving", port=health.port)
         await runtime.start()
         await runtime.take_updates()
         await stop.wait()
@@ -54,5 +36,3 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         await runtime.stop()
-        if health is not None:
-            await health.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialects import insert_for
@@ -20,6 +20,8 @@ def to_record(row: ChatRow) -> Chat:
         timezone=row.timezone,
         active=row.active,
         created_at=row.created_at,
+        language=row.language,
+        user_language=row.user_language,
     )
 
 
@@ -29,16 +31,31 @@ async def get(session: AsyncSession, chat_id: int) -> Chat | None:
 
 
 async def upsert(
-    session: AsyncSession, chat_id: int, *, type: str, title: str | None, now: datetime
+    session: AsyncSession,
+    chat_id: int,
+    *,
+    type: str,
+    title: str | None,
+    now: datetime,
+    user_language: str | None = None,
 ) -> Chat:
     """Record that the chat exists and can reach us: new chats are created, known ones refreshed
-    (a chat that had blocked the bot and writes again is active again)."""
+    (a chat that had blocked the bot and writes again is active again). A `user_language` given
+    replaces the one kept; None keeps it."""
     statement = insert_for(session, ChatRow).values(
-        id=chat_id, type=type, title=title, timezone=None, active=True, created_at=now
+        id=chat_id,
+        type=type,
+        title=title,
+        timezone=None,
+        active=True,
+        created_at=now,
+        user_language=user_language,
     )
+    refreshed: dict[str, object] = {"type": type, "title": title, "active": True}
+    if user_language is not None:
+        refreshed["user_language"] = user_language
     statement = statement.on_conflict_do_update(
-        index_elements=[ChatRow.id],
-        set_={"type": type, "title": title, "active": True},
+        index_elements=[ChatRow.id], set_=refreshed
     ).returning(ChatRow)
     # The row may already sit in this session's identity map; take the database's values.
     result = await session.execute(statement, execution_options={"populate_existing": True})
@@ -52,8 +69,24 @@ async def set_timezone(session: AsyncSession, chat_id: int, timezone: str | None
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def set_language(session: AsyncSession, chat_id: int, language: str | None) -> bool:
+    result = await session.execute(
+        update(ChatRow).where(ChatRow.id == chat_id).values(language=language)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def set_active(session: AsyncSession, chat_id: int, active: bool) -> bool:
     result = await session.execute(
         update(ChatRow).where(ChatRow.id == chat_id).values(active=active)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def lock(session: AsyncSession, chat_id: int) -> bool:
+    """Hold the chat's row until the transaction ends (PostgreSQL; SQLite serialises writers
+    anyway): whatever counts the chat's tasks and then adds one does it under this lock."""
+    result = await session.execute(
+        select(ChatRow.id).where(ChatRow.id == chat_id).with_for_update()
+    )
+    return result.scalar_one_or_none() is not None

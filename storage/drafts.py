@@ -23,6 +23,7 @@ def to_record(row: DraftRow) -> Draft:
         payload=dict(row.payload),
         created_at=row.created_at,
         expires_at=row.expires_at,
+        edit_prompt_id=row.edit_prompt_id,
     )
 
 
@@ -42,6 +43,7 @@ async def add(
         chat_id=chat_id,
         user_id=user_id,
         message_id=None,
+        edit_prompt_id=None,
         task_id=task_id,
         payload=payload,
         created_at=now,
@@ -52,8 +54,12 @@ async def add(
     return to_record(row)
 
 
-async def get(session: AsyncSession, draft_id: str) -> Draft | None:
-    row = await session.get(DraftRow, draft_id, populate_existing=True)
+async def get(session: AsyncSession, draft_id: str, *, for_update: bool = False) -> Draft | None:
+    """The draft; with `for_update` its row stays locked until the transaction ends, so a
+    second Confirm of the same draft waits and then finds it gone."""
+    row = await session.get(
+        DraftRow, draft_id, populate_existing=True, with_for_update=for_update or None
+    )
     return to_record(row) if row is not None else None
 
 
@@ -97,6 +103,21 @@ async def set_payload_value(session: AsyncSession, draft_id: str, key: str, valu
     row.payload = {**row.payload, key: value}
     await session.flush()
     return True
+
+
+async def set_edit_prompt(session: AsyncSession, draft_id: str, message_id: int) -> None:
+    await session.execute(
+        update(DraftRow).where(DraftRow.id == draft_id).values(edit_prompt_id=message_id)
+    )
+
+
+async def find_by_edit_prompt(session: AsyncSession, chat_id: int, message_id: int) -> Draft | None:
+    """The draft whose Edit prompt is that message of the chat (expired or not)."""
+    result = await session.execute(
+        select(DraftRow).where(DraftRow.chat_id == chat_id, DraftRow.edit_prompt_id == message_id)
+    )
+    row = result.scalars().first()
+    return to_record(row) if row is not None else None
 
 
 async def delete(session: AsyncSession, draft_id: str) -> bool:

@@ -1,4 +1,4 @@
-"""The four tables cronpilot owns: chats, tasks, runs, drafts."""
+"""The tables cronpilot owns: chats, tasks, runs, drafts, api_tokens."""
 
 from __future__ import annotations
 
@@ -70,6 +70,11 @@ class ChatRow(Base):
     # False once the bot was blocked or removed; the chat's tasks are paused then.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The language chosen with /language; None means "not chosen".
+    language: Mapped[str | None] = mapped_column(String(8))
+    # In a private chat, the language of the person's Telegram app as last seen, so that
+    # scheduled messages speak it too.
+    user_language: Mapped[str | None] = mapped_column(String(8))
 
 
 class TaskRow(Base):
@@ -164,6 +169,8 @@ class DraftRow(Base):
     user_id: Mapped[int] = mapped_column(BigInteger)
     # The confirmation card, once it has been sent.
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The "send the corrected request" prompt after Edit: a reply to it replaces this draft.
+    edit_prompt_id: Mapped[int | None] = mapped_column(BigInteger)
     # Set when the draft re-schedules an existing task (/edit) instead of creating one.
     task_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("tasks.id", ondelete="CASCADE")
@@ -172,6 +179,17 @@ class DraftRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ApiTokenRow(Base):
+    """A user's API token for /api/v1 (one per user; /token replaces it). Only its SHA-256 is
+    kept: the token itself is shown once, in the chat that asked for it."""
+
+    __tablename__ = "api_tokens"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 TABLE_NAMES = frozenset(Base.metadata.tables)

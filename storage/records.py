@@ -45,6 +45,8 @@ class Chat:
     timezone: str | None
     active: bool
     created_at: datetime
+    language: str | None = None
+    user_language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,3 +119,5 @@ class Draft:
     payload: dict[str, Any]
     created_at: datetime
     expires_at: datetime
+    # The message asking for the corrected request, once Edit was pressed.
+    edit_prompt_id: int | None = None

@@ -107,13 +107,13 @@ class BotUnderTest:
 
     async def tasks_of(self, chat_id: int) -> list[Task]:
         assert self.runtime is not None
-        usecases = self.runtime.services.usecases
-        first = await usecases.list_tasks(chat_id)
+        app = self.runtime.services.app
+        first = await app.tasks.list(chat_id)
         found = list(first.tasks)
         for number in range(1, first.pages):
-            found.extend((await usecases.list_tasks(chat_id, page=number)).tasks)
+            found.extend((await app.tasks.list(chat_id, page=number)).tasks)
         return found
 
     async def history(self, chat_id: int, task_id: int) -> list[Run]:
         assert self.runtime is not None
-        return await self.runtime.services.usecases.history(chat_id, task_id, limit=100)
+        return await self.runtime.services.app.runs.history(chat_id, task_id, limit=100)

@@ -1,4 +1,4 @@
-"""`/healthz` and `/metrics` on HEALTH_PORT, for Docker's HEALTHCHECK and for Prometheus.
+"""`/healthz` and `/metrics` on HTTP_PORT, for Docker's HEALTHCHECK and for Prometheus.
 
 `/healthz` runs every probe at once, each bounded by a timeout, so a hung database makes the
 answer 503 rather than a hang: 200 `{"status": "ok", "checks": {"database": "ok", …}}`, or 503
@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 
-from aiohttp import web
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from core import metrics
 from core.logs import get_logger
@@ -27,10 +27,8 @@ log = get_logger(__name__)
 
 OK = "ok"
 PROBE_TIMEOUT_SECONDS = 3.0
-# How long stop() lets overrun probes finish their cancellation before it returns anyway.
+# How long close() lets overrun probes finish their cancellation before it returns anyway.
 STRAGGLER_WAIT_SECONDS = 1.0
-# In a container the port must be reachable from outside it; it serves no secrets.
-ALL_INTERFACES = "0.0.0.0"  # noqa: S104
 
 # A probe answers None when healthy, or a short description of what is wrong.
 ProbeCheck = Callable[[], Awaitable[str | None]]
@@ -44,74 +42,31 @@ class Probe:
     check: ProbeCheck
 
 
-class HealthServer:
-    """An HTTP server for `/healthz` and `/metrics`; port 0 picks a free port (see `port`)."""
+class Health:
+    """The `/healthz` and `/metrics` endpoints of the HTTP server (see web.app)."""
 
     def __init__(
-        self,
-        port: int,
-        probes: Sequence[Probe],
-        *,
-        host: str = ALL_INTERFACES,
-        probe_timeout: float = PROBE_TIMEOUT_SECONDS,
+        self, probes: Sequence[Probe], *, probe_timeout: float = PROBE_TIMEOUT_SECONDS
     ) -> None:
         names = [probe.name for probe in probes]
         if len(set(names)) != len(names):
             raise ValueError(f"probe names must be unique: {', '.join(names)}")
-        self._requested_port = port
-        self._host = host
         self._probes = tuple(probes)
         self._probe_timeout = probe_timeout
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
         self._last: dict[str, str] = {}
         # Probes that overran the timeout, cancelled but perhaps still cleaning up.
         self._stragglers: set[asyncio.Future[str | None]] = set()
 
-    @property
-    def port(self) -> int:
-        """The port actually bound, once started."""
-        if self._port is None:
-            raise RuntimeError("the health server is not running")
-        return self._port
+    def routes(self) -> list[Route]:
+        return [
+            Route("/healthz", self._healthz, methods=["GET"]),
+            Route("/metrics", self._metrics, methods=["GET"]),
+        ]
 
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_get("/healthz", self._healthz)
-        app.router.add_get("/metrics", self._metrics)
-        # A scraper that hangs up cancels its request; stop() does not wait long for stragglers.
-        runner = web.AppRunner(
-            app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
-        )
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, self._host, self._requested_port).start()
-        except OSError:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        self._port = int(runner.addresses[0][1])
-        log.info("health.listening", host=self._host, port=self._port)
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+    async def close(self) -> None:
+        """Give overrun probes a moment to finish their cancellation, then let them be."""
         if self._stragglers:
             await asyncio.wait(set(self._stragglers), timeout=STRAGGLER_WAIT_SECONDS)
-        self._runner = None
-        self._port = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def check(self) -> tuple[bool, dict[str, str]]:
         """Run every probe at once; healthy when all say "ok"."""
@@ -154,17 +109,17 @@ class HealthServer:
                 log.warning("health.failing", probe=name, problem=answer)
         self._last = dict(checks)
 
-    async def _healthz(self, _request: web.Request) -> web.Response:
+    async def _healthz(self, _request: Request) -> Response:
         healthy, checks = await self.check()
-        return web.json_response(
+        return JSONResponse(
             {"status": OK if healthy else "failing", "checks": checks},
-            status=200 if healthy else 503,
+            status_code=200 if healthy else 503,
             headers={"Cache-Control": "no-store"},
         )
 
-    async def _metrics(self, request: web.Request) -> web.Response:
+    async def _metrics(self, request: Request) -> Response:
         body, content_type = metrics.exposition(request.headers.get("Accept", ""))
-        return web.Response(body=body, headers={"Content-Type": content_type})
+        return Response(body, headers={"Content-Type": content_type})
 
 
 def database_probe(engine: AsyncEngine, *, name: str = "database") -> Probe:

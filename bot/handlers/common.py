@@ -6,20 +6,40 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 
 from bot.context import Context, services
+from bot.i18n import Translator, translator_for
 from bot.render import Screen
+from core.languages import ENGLISH, supported_language
 from storage.records import Chat
 
 
+def telegram_language(update: Update) -> str | None:
+    """The language of the person's Telegram app, when they gave one."""
+    user = update.effective_user
+    return user.language_code if user is not None and user.language_code else None
+
+
 async def current_chat(update: Update, context: Context) -> Chat:
-    """The chat of this update, recorded (or refreshed) in the database."""
+    """The chat of this update, recorded (or refreshed) in the database; a private chat keeps
+    its person's language for the messages it gets later (results, notices)."""
     chat = update.effective_chat
     assert chat is not None
     title = chat.title or chat.full_name
-    return await services(context).usecases.see_chat(chat.id, type=chat.type, title=title)
+    user_language = None
+    code = telegram_language(update)
+    if chat.type == chat.PRIVATE and code is not None:
+        user_language = supported_language(code) or ENGLISH
+    return await services(context).app.chats.see(
+        chat.id, type=chat.type, title=title, user_language=user_language
+    )
+
+
+def words(update: Update, chat: Chat) -> Translator:
+    """The bot's words for this chat and update."""
+    return translator_for(chat, telegram_language(update))
 
 
 def chat_zone(chat: Chat, context: Context) -> str:
-    return services(context).usecases.zone_of(chat)
+    return services(context).app.chats.zone_of(chat)
 
 
 async def reply(update: Update, screen: Screen | str) -> Message | None:

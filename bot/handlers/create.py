@@ -8,7 +8,8 @@ from telegram import Chat, ForceReply, Message, Update
 from telegram.constants import MessageEntityType, ParseMode
 from telegram.error import BadRequest
 
-from application.usecases import Card, DraftNotFoundError, QuotaExceededError
+from application.errors import DraftNotFoundError, QuotaExceededError
+from application.records import Card
 from bot import render
 from bot.access import NOT_MANAGER, can_manage
 from bot.callbacks import Action, Callback
@@ -41,10 +42,16 @@ async def text_message(update: Update, context: Context) -> None:
     if message is None or chat is None or message.text is None:
         return
     replied = message.reply_to_message
-    to_bot = replied is not None and replied.from_user and replied.from_user.id == context.bot.id
-    if to_bot and chat.type != Chat.PRIVATE:
-        await _request(update, context, _without_mention(message, context.bot.username))
-        return
+    if replied is not None and replied.from_user and replied.from_user.id == context.bot.id:
+        draft_id = await services(context).app.drafts.answering_edit_prompt(
+            chat.id, replied.message_id
+        )
+        if draft_id is not None:
+            await _replace_draft(update, context, draft_id, message.text)
+            return
+        if chat.type != Chat.PRIVATE:
+            await _request(update, context, _without_mention(message, context.bot.username))
+            return
     if chat.type == Chat.PRIVATE:
         await _request(update, context, message.text)
         return
@@ -102,7 +109,7 @@ async def _draft(
     user = update.effective_user
     assert user is not None
     try:
-        return await services(context).usecases.draft(chat, user.id, text, task_id=task_id)
+        return await services(context).app.drafts.create(chat, user.id, text, task_id=task_id)
     except ParserUnavailableError as error:
         await reply(update, f"⏳ {escape(render.sentence(str(error)))}")
     except NotUnderstoodError as error:
@@ -117,7 +124,7 @@ async def _draft(
 async def _show_card(update: Update, context: Context, chat: ChatRecord, card: Card) -> None:
     sent = await reply(update, render.card(card, chat_zone(chat, context)))
     if sent is not None:
-        await services(context).usecases.attach_card(card.draft_id, sent.message_id)
+        await services(context).app.drafts.attach_card(card.draft_id, sent.message_id)
 
 
 async def _replace_draft(update: Update, context: Context, draft_id: str, text: str) -> None:
@@ -126,9 +133,9 @@ async def _replace_draft(update: Update, context: Context, draft_id: str, text: 
         await reply(update, NOT_MANAGER)
         return
     chat = await current_chat(update, context)
-    usecases = services(context).usecases
+    app = services(context).app
     try:
-        old = await usecases.get_draft(chat.id, draft_id)
+        old = await app.drafts.get(chat.id, draft_id)
     except DraftNotFoundError as error:
         await reply(update, f"⌛ {escape(render.sentence(str(error)))}")
         return
@@ -137,7 +144,7 @@ async def _replace_draft(update: Update, context: Context, draft_id: str, text: 
         return  # the correction was not understood; the old card stays open
     await _show_card(update, context, chat, card)
     try:
-        await usecases.cancel(chat.id, draft_id)
+        await app.drafts.cancel(chat.id, draft_id)
     except DraftNotFoundError:
         return
     if old.message_id is not None:
@@ -148,7 +155,7 @@ async def cancel_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
     user = update.effective_user
     assert user is not None
-    dropped = await services(context).usecases.cancel_open_drafts(chat.id, user.id)
+    dropped = await services(context).app.drafts.cancel_open(chat.id, user.id)
     for card in dropped:
         if card.message_id is not None:
             await _edit_quietly(context, chat.id, card.message_id, render.cancelled(card))
@@ -167,24 +174,25 @@ async def draft_button(update: Update, context: Context, callback: Callback) -> 
     if not await can_manage(update, context):
         await query.answer(NOT_MANAGER, show_alert=True)
         return
-    usecases = services(context).usecases
+    app = services(context).app
     record = await current_chat(update, context)
     try:
         if callback.action is Action.CONFIRM:
-            task = await usecases.confirm(chat.id, callback.ref, user.id)
+            task = await app.drafts.confirm(chat.id, callback.ref, user.id)
             await query.answer(f"Scheduled as task #{task.id}")
             screen = render.scheduled(task, chat_zone(record, context))
             await query.edit_message_text(
                 screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
             )
         elif callback.action is Action.CANCEL:
-            card = await usecases.cancel(chat.id, callback.ref)
+            card = await app.drafts.cancel(chat.id, callback.ref)
             await query.answer("Cancelled")
             await query.edit_message_text(render.cancelled(card), parse_mode=ParseMode.HTML)
         else:
+            # The presser's next request replaces this card, whether it replies to the prompt
+            # or not.
             await services(context).edits.start(chat.id, callback.ref, user.id)
-            await query.answer()
-            await context.bot.send_message(
+            prompt = await context.bot.send_message(
                 chat.id,
                 render.edit_prompt(),
                 reply_markup=ForceReply(
@@ -192,6 +200,10 @@ async def draft_button(update: Update, context: Context, callback: Callback) -> 
                 ),
                 reply_to_message_id=query.message.message_id if query.message else None,
             )
+            # A reply to this prompt finds its draft through the prompt's message id.
+            await app.drafts.attach_edit_prompt(callback.ref, prompt.message_id)
+            # Answered once the prompt is known: from then on a reply to it finds the draft.
+            await query.answer()
     except DraftNotFoundError as error:
         if "expired" in str(error):
             await query.answer(render.sentence(str(error)), show_alert=True)

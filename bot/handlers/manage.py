@@ -8,10 +8,10 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from application.usecases import TaskStateError
+from application.errors import TaskStateError
 from bot import render
 from bot.access import NOT_MANAGER, can_manage
-from bot.callbacks import Action, Callback
+from bot.callbacks import LIST, RESULT, TASK_CARD, Action, Callback
 from bot.context import Context, services
 from bot.handlers.common import chat_zone, current_chat, oversized_number, reply, task_number
 from core.errors import CronpilotError
@@ -36,7 +36,7 @@ CHANGING = frozenset(
 async def tasks_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
     page = (task_number(context) or 1) - 1
-    listing = await services(context).usecases.list_tasks(chat.id, page=page)
+    listing = await services(context).app.tasks.list(chat.id, page=page)
     await reply(update, render.task_list(listing, chat_zone(chat, context)))
 
 
@@ -46,7 +46,7 @@ async def task_command(update: Update, context: Context) -> None:
         return
     chat = await current_chat(update, context)
     try:
-        task = await services(context).usecases.get_task(chat.id, task_id)
+        task = await services(context).app.tasks.get(chat.id, task_id)
     except TaskNotFoundError as error:
         await reply(update, render.problem(str(error)))
         return
@@ -73,20 +73,20 @@ async def change_command(update: Update, context: Context) -> None:
         await reply(update, NOT_MANAGER)
         return
     chat = await current_chat(update, context)
-    usecases = services(context).usecases
+    app = services(context).app
     try:
         if command == "run":
-            await usecases.run_now(chat.id, task_id)
+            await app.runs.run_now(chat.id, task_id)
             await reply(update, f"🚀 Running task #{task_id} now; the result will follow.")
         elif command == "pause":
-            await usecases.pause(chat.id, task_id)
+            await app.tasks.pause(chat.id, task_id)
             await reply(update, f"⏸ Task #{task_id} is paused. /resume {task_id} to restart it.")
         elif command == "resume":
-            task = await usecases.resume(chat.id, task_id)
+            task = await app.tasks.resume(chat.id, task_id)
             next_run = render.when(task.next_run_at, chat_zone(chat, context))
             await reply(update, f"▶️ Task #{task_id} is active again; next run {next_run}.")
         else:
-            task = await usecases.get_task(chat.id, task_id)
+            task = await app.tasks.get(chat.id, task_id)
             await reply(update, render.confirm_delete(task))
     except (TaskNotFoundError, TaskBusyError, TaskStateError) as error:
         await reply(update, render.problem(str(error)))
@@ -103,10 +103,10 @@ async def _task_id_or_usage(update: Update, context: Context, command: str) -> i
 
 
 async def _history(context: Context, chat_id: int, task_id: int, zone: str) -> str:
-    usecases = services(context).usecases
+    app = services(context).app
     try:
-        task = await usecases.get_task(chat_id, task_id)
-        entries = await usecases.history(chat_id, task_id)
+        task = await app.tasks.get(chat_id, task_id)
+        entries = await app.runs.history(chat_id, task_id)
     except TaskNotFoundError as error:
         return render.problem(str(error))
     return render.history(task, entries, zone)
@@ -121,7 +121,7 @@ async def task_button(update: Update, context: Context, callback: Callback) -> N
         return
     chat = await current_chat(update, context)
     zone = chat_zone(chat, context)
-    usecases = services(context).usecases
+    app = services(context).app
     message = query.message if isinstance(query.message, Message) else None
     try:
         task_id = callback.number
@@ -130,37 +130,37 @@ async def task_button(update: Update, context: Context, callback: Callback) -> N
         return
     try:
         if callback.action is Action.PAGE:
-            listing = await usecases.list_tasks(chat.id, page=task_id)
+            listing = await app.tasks.list(chat.id, page=task_id)
             await query.answer()
             await _edit(message, render.task_list(listing, zone))
         elif callback.action is Action.HISTORY:
-            task = await usecases.get_task(chat.id, task_id)
-            entries = await usecases.history(chat.id, task_id)
+            task = await app.tasks.get(chat.id, task_id)
+            entries = await app.runs.history(chat.id, task_id)
             await query.answer()
             await context.bot.send_message(
                 chat.id, render.history(task, entries, zone), parse_mode=ParseMode.HTML
             )
         elif callback.action in (Action.RUN, Action.RUN_AGAIN, Action.RETRY):
             trigger = RunTrigger.RETRY if callback.action is Action.RETRY else RunTrigger.MANUAL
-            await usecases.run_now(chat.id, task_id, trigger=trigger)
+            await app.runs.run_now(chat.id, task_id, trigger=trigger)
             await query.answer(f"Running task #{task_id}; the result will follow.")
         elif callback.action is Action.PAUSE:
-            task = await usecases.pause(chat.id, task_id)
+            task = await app.tasks.pause(chat.id, task_id)
             await query.answer(f"Task #{task_id} paused")
-            await _refresh(message, task, zone, context, chat.id)
+            await _refresh(message, callback, task, zone, context, chat.id)
         elif callback.action is Action.RESUME:
-            task = await usecases.resume(chat.id, task_id)
+            task = await app.tasks.resume(chat.id, task_id)
             await query.answer(f"Task #{task_id} resumed")
-            await _refresh(message, task, zone, context, chat.id)
+            await _refresh(message, callback, task, zone, context, chat.id)
         elif callback.action is Action.DELETE:
-            task = await usecases.get_task(chat.id, task_id)
+            task = await app.tasks.get(chat.id, task_id)
             await query.answer()
             screen = render.confirm_delete(task)
             await context.bot.send_message(
                 chat.id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
             )
         elif callback.action is Action.DELETE_YES:
-            task = await usecases.delete(chat.id, task_id)
+            task = await app.tasks.delete(chat.id, task_id)
             await query.answer(f"Task #{task_id} deleted")
             await _edit(message, render.Screen(f"🗑 Deleted task #{task.id} {escape(task.name)}."))
         elif callback.action is Action.DELETE_NO:
@@ -173,31 +173,31 @@ async def task_button(update: Update, context: Context, callback: Callback) -> N
 
 
 async def _refresh(
-    message: Message | None, task: Task, zone: str, context: Context, chat_id: int
+    message: Message | None,
+    callback: Callback,
+    task: Task,
+    zone: str,
+    context: Context,
+    chat_id: int,
 ) -> None:
-    """After pause or resume, show the new state where the button was pressed."""
+    """After pause or resume, show the new state where the button was pressed: the button
+    says where that is (a task card, a result, or a page of the list)."""
     if message is None:
         return
-    if message.text and message.text.startswith("Tasks in this chat"):
-        listing = await services(context).usecases.list_tasks(chat_id, page=_page_of(message))
+    place = callback.place
+    if place is not None and place.kind == LIST:
+        listing = await services(context).app.tasks.list(chat_id, page=place.page)
         await _edit(message, render.task_list(listing, zone))
-    elif message.text and message.text.startswith(("Task #", "✅ Scheduled")):
+    elif place == TASK_CARD:
         await _edit(message, render.task_detail(task, zone))
     else:
-        # A result message: swap its Pause button for Resume (or back).
+        # A result message (or a button from before places were marked): swap its Pause
+        # button for Resume (or back), keeping the message as it is.
+        buttons = render.task_buttons(task, RESULT)[:2]
         try:
-            await message.edit_reply_markup(InlineKeyboardMarkup([render.task_buttons(task)[:2]]))
+            await message.edit_reply_markup(InlineKeyboardMarkup([buttons]))
         except BadRequest:
             return
-
-
-def _page_of(message: Message) -> int:
-    text = message.text or ""
-    marker = ", page "
-    if marker not in text:
-        return 0
-    number = text.split(marker, 1)[1].split(" ", 1)[0]
-    return int(number) - 1 if number.isdigit() else 0
 
 
 async def _edit(message: Message | None, screen: render.Screen) -> None:

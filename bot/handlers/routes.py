@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Bot, BotCommand, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -16,24 +16,42 @@ from telegram.ext import (
 from bot.access import gate
 from bot.callbacks import DRAFT_ACTIONS, decode
 from bot.context import Context
-from bot.handlers import create, manage, start
+from bot.handlers import create, language, manage, start, token
 from bot.handlers.errors import on_error
+from bot.i18n import N_, translator
+from core.languages import ENGLISH, LANGUAGES
 
+# The command menu; its descriptions are translated per language by `set_commands`.
 COMMANDS = (
-    ("tasks", "list this chat's tasks"),
-    ("new", "create a task (in groups)"),
-    ("task", "show a task: /task N"),
-    ("run", "run a task now: /run N"),
-    ("pause", "pause a task: /pause N"),
-    ("resume", "resume a task: /resume N"),
-    ("delete", "delete a task: /delete N"),
-    ("history", "a task's last runs: /history N"),
-    ("edit", "change a task: /edit N new text"),
-    ("timezone", "show or set this chat's time zone"),
-    ("cancel", "drop the request you are writing"),
-    ("help", "what I can do"),
-    ("start", "introduction"),
+    ("tasks", N_("list this chat's tasks")),
+    ("new", N_("create a task (in groups)")),
+    ("task", N_("show a task: /task N")),
+    ("run", N_("run a task now: /run N")),
+    ("pause", N_("pause a task: /pause N")),
+    ("resume", N_("resume a task: /resume N")),
+    ("delete", N_("delete a task: /delete N")),
+    ("history", N_("a task's last runs: /history N")),
+    ("edit", N_("change a task: /edit N new text")),
+    ("timezone", N_("show or set this chat's time zone")),
+    ("language", N_("show or set the language I speak here")),
+    ("token", N_("an API token for scripts: /token, /token revoke")),
+    ("cancel", N_("drop the request you are writing")),
+    ("help", N_("what I can do")),
+    ("start", N_("introduction")),
 )
+
+
+async def set_commands(bot: Bot) -> None:
+    """The command menu: English for everyone, and in each language for its speakers."""
+    await bot.set_my_commands([BotCommand(name, description) for name, description in COMMANDS])
+    for code in LANGUAGES:
+        if code == ENGLISH:
+            continue
+        _ = translator(code)
+        await bot.set_my_commands(
+            [BotCommand(name, _(description)) for name, description in COMMANDS],
+            language_code=code,
+        )
 
 
 async def on_button(update: Update, context: Context) -> None:
@@ -57,6 +75,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("start", start.start),
             CommandHandler("help", start.help_command),
             CommandHandler("timezone", start.timezone),
+            CommandHandler("language", language.language_command),
+            CommandHandler("token", token.token_command),
             CommandHandler("new", create.new_command),
             CommandHandler("edit", create.edit_command),
             CommandHandler("cancel", create.cancel_command),

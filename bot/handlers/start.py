@@ -89,7 +89,7 @@ async def timezone(update: Update, context: Context) -> None:
         await reply(update, NOT_MANAGER)
         return
     try:
-        zone = await services(context).usecases.set_timezone(chat.id, " ".join(context.args))
+        zone = await services(context).app.chats.set_timezone(chat.id, " ".join(context.args))
     except ScheduleError as error:
         await reply(update, f"❌ {escape(str(error))}.")
         return
@@ -109,7 +109,7 @@ async def location(update: Update, context: Context) -> None:
             reply_markup=ReplyKeyboardRemove(),
         )
         return
-    zone = await services(context).usecases.set_timezone(chat.id, zone)
+    zone = await services(context).app.chats.set_timezone(chat.id, zone)
     await message.reply_text(
         _zone_set(zone), parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove()
     )
@@ -127,10 +127,10 @@ async def membership(update: Update, context: Context) -> None:
     change = update.my_chat_member
     if change is None:
         return
-    usecases = services(context).usecases
+    app = services(context).app
     status = change.new_chat_member.status
     if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-        await usecases.chat_unreachable(change.chat.id)
+        await app.chats.unreachable(change.chat.id)
     else:
         chat = change.chat
-        await usecases.see_chat(chat.id, type=chat.type, title=chat.title or chat.full_name)
+        await app.chats.see(chat.id, type=chat.type, title=chat.title or chat.full_name)

@@ -27,6 +27,7 @@ from tenacity import (
 )
 
 from core import metrics
+from core.languages import ENGLISH, chat_language, english_name
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.delivery import ChatUnreachableError, Delivery, DeliveryError
@@ -115,19 +116,23 @@ class TaskRunner:
                     return  # interrupted while it waited for a slot
                 current = await tasks.get(session, run.task_id)
                 memory = await runs.recent_outputs(session, run.task_id, limit=MEMORY_RUNS)
+                chat = await chats.get(session, current.chat_id) if current else None
             if current is None:
                 return  # deleted while it waited; its runs went with it
+            language = chat_language(chat.language, chat.user_language) if chat else ENGLISH
             usage = _Usage()
             async with self._delivery.working(current.chat_id):
-                outcome = await self._think(current, memory, usage)
+                outcome = await self._think(current, memory, usage, language)
             await self._conclude(current, run, outcome, usage)
 
     # --- the model --------------------------------------------------------------------------
 
-    async def _think(self, task: Task, memory: Sequence[Run], usage: _Usage) -> _Outcome:
+    async def _think(
+        self, task: Task, memory: Sequence[Run], usage: _Usage, language: str
+    ) -> _Outcome:
         try:
             async with asyncio.timeout(self._settings.run_timeout_seconds):
-                answer = await self._converse(task, memory, usage)
+                answer = await self._converse(task, memory, usage, language)
         except TimeoutError:
             return _failed(f"no answer within {self._settings.run_timeout_seconds:g} s")
         except LLMError as error:
@@ -146,14 +151,16 @@ class TaskRunner:
             return _Outcome(RunStatus.SILENT, answer, None)
         return _Outcome(RunStatus.SUCCEEDED, answer[:MAX_OUTPUT_CHARS], None)
 
-    async def _converse(self, task: Task, memory: Sequence[Run], usage: _Usage) -> str:
+    async def _converse(
+        self, task: Task, memory: Sequence[Run], usage: _Usage, language: str
+    ) -> str:
         toolbox = Toolbox(
             [
                 current_time_tool(self._clock, task.timezone),
                 web_fetch_tool(self._settings.fetch_policy),
             ]
         )
-        messages = build_messages(task, memory, now=self._clock.now())
+        messages = build_messages(task, memory, now=self._clock.now(), language=language)
         for step in range(self._settings.max_tool_steps + 1):
             last_step = step == self._settings.max_tool_steps
             completion = await self._complete(
@@ -297,8 +304,13 @@ def is_silent(answer: str) -> bool:
     return stripped == SILENT_MARKER
 
 
-def build_messages(task: Task, memory: Sequence[Run], *, now: datetime) -> list[dict[str, Any]]:
-    """System prompt, then earlier runs as earlier turns, then this run's request."""
+def build_messages(
+    task: Task, memory: Sequence[Run], *, now: datetime, language: str = ENGLISH
+) -> list[dict[str, Any]]:
+    """System prompt, then earlier runs as earlier turns, then this run's request.
+
+    `language` is the chat's: the answer is written in it unless the task asks otherwise.
+    """
     schedule = Schedule.of(task)
     zone = schedule.zone
     local = now.astimezone(zone)
@@ -306,6 +318,8 @@ def build_messages(task: Task, memory: Sequence[Run], *, now: datetime) -> list[
         "You are cronpilot, a Telegram bot that runs tasks for its users on a schedule and "
         "posts each answer into their chat. Nobody is there to answer questions: do the task "
         "now and write the message to post. Be concise and concrete; Markdown is fine.\n"
+        f"Write in {english_name(language)}, the language of the chat, unless the task asks "
+        "for another language.\n"
         f"Now it is {local:%A %Y-%m-%d %H:%M} ({zone.key}, UTC{local:%z}).\n"
         f'You are running task #{task.id} "{task.name}", scheduled {schedule.describe()}.\n'
         "Your answers to earlier runs of this task come before this request, so you can say "

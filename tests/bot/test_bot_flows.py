@@ -147,9 +147,10 @@ async def test_edit_and_cancel(
     bot: BotUnderTest, fake: FakeTelegram, dm: FakeChat, alice: FakeUser
 ) -> None:
     card = await say(fake, dm, alice, "every day at 7 check the weather in Paris")
-    await fake.press(dm, alice, card, "Edit")
+    pressed = await fake.press(dm, alice, card, "Edit")
     prompt = await fake.wait_for_message(dm, lambda m: "corrected request" in m.text)
     assert prompt.force_reply
+    await fake.wait_for_callback_answer(pressed)
     await fake.send_text(dm, alice, "every day at 8 check the weather in Lyon", reply_to=prompt)
     new_card = await fake.wait_for_message(
         dm, lambda m: "Lyon" in m.text and m.has_button("Confirm")
@@ -165,6 +166,40 @@ async def test_edit_and_cancel(
     cancelled = await fake.wait_for_message(dm, lambda m: m.message_id == new_card.message_id)
     assert cancelled.text.startswith("✖️ Cancelled")
     assert cancelled.buttons == []
+    assert await bot.tasks_of(ALICE) == []
+
+
+async def test_edit_prompt_is_found_by_its_message_not_its_wording(
+    bot: BotUnderTest, fake: FakeTelegram, dm: FakeChat, alice: FakeUser
+) -> None:
+    card = await say(fake, dm, alice, "every day at 7 check the weather in Paris")
+    pressed = await fake.press(dm, alice, card, "Edit")
+    prompt = await fake.wait_for_message(dm, lambda m: "corrected request" in m.text)
+    await fake.wait_for_callback_answer(pressed)
+    # The prompt names no request: the draft is found through the prompt's message id,
+    # which the database keeps across a restart.
+    assert card.buttons[0].callback_data is not None
+    draft_id = card.buttons[0].callback_data.split(":")[1]
+    assert draft_id not in prompt.text
+    await bot.restart()
+    await fake.send_text(dm, alice, "every day at 9 check the weather in Nice", reply_to=prompt)
+    new_card = await fake.wait_for_message(dm, lambda m: "Nice" in m.text)
+    assert new_card.has_button("Confirm")
+    old = await fake.wait_for_message(
+        dm, lambda m: m.message_id == card.message_id and "Replaced" in m.text
+    )
+    assert old.buttons == []
+
+    # Once the request expired, a reply to its prompt is told so (and makes nothing).
+    pressed = await fake.press(dm, alice, new_card, "Edit")
+    second = await fake.wait_for_message(
+        dm, lambda m: "corrected request" in m.text and m.message_id != prompt.message_id
+    )
+    await fake.wait_for_callback_answer(pressed)
+    bot.clock.current = NOW + timedelta(hours=25)
+    await fake.send_text(dm, alice, "every day at 10 check the weather", reply_to=second)
+    told = await fake.wait_for_message(dm, lambda m: "expired" in m.text)
+    assert "send it again" in told.text
     assert await bot.tasks_of(ALICE) == []
 
 
@@ -240,6 +275,7 @@ async def test_groups_admins_manage_members_read(
     reply_card = await fake.wait_for_message(team, lambda m: m.has_button("Confirm"))
     assert "weekly report" in reply_card.text
     await fake.press(team, alice, reply_card, "Cancel")
+    await fake.wait_for_message(team, lambda m: m.text.startswith("✖️ Cancelled"))
     # Members can read…
     listing = await say(fake, team, bob, "/tasks")
     assert "stand-up prompt" in listing.text

@@ -36,7 +36,7 @@ def free_port() -> int:
 async def test_webhook_mode(fake: FakeTelegram, llm: FakeLLM, pg_url: str) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/updates"
-    settings = bot_settings(fake, llm, pg_url, webhook_url=url, webhook_port=port)
+    settings = bot_settings(fake, llm, pg_url, webhook_url=url, http_port=port)
     bot = BotUnderTest(fake, llm, settings, FakeClock(NOW))
     await bot.start()
     try:
@@ -148,7 +148,7 @@ async def test_cronpilot_run_stops_cleanly_on_sigterm(
     environment = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_", "TELEGRAM_", "LLM_", "WEBHOOK_", "HEALTH_"))
+        if not key.startswith(("DATABASE_", "TELEGRAM_", "LLM_", "WEBHOOK_", "HEALTH_", "HTTP_"))
     }
     health_port = free_port()
     environment.update(
@@ -161,7 +161,7 @@ async def test_cronpilot_run_stops_cleanly_on_sigterm(
             "ALLOWED_USERS": str(ALICE),
             "PARSER_MODEL": "off",
             "LOG_FORMAT": "json",
-            "HEALTH_PORT": str(health_port),
+            "HTTP_PORT": str(health_port),
             "PYTHONPATH": str(ROOT),
         }
     )
@@ -186,7 +186,7 @@ async def test_cronpilot_run_stops_cleanly_on_sigterm(
         writer.write(b"GET /healthz HTTP/1.0\r\nHost: x\r\n\r\n")
         answer = (await reader.read()).decode()
         writer.close()
-        assert answer.startswith("HTTP/1.0 200"), answer
+        assert answer.startswith(("HTTP/1.0 200", "HTTP/1.1 200")), answer
         body = json.loads(answer.split("\r\n\r\n", 1)[1])
         assert body == {"status": "ok", "checks": {"database": "ok", "scheduler": "ok"}}
     finally:

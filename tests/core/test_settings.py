@@ -43,9 +43,9 @@ def test_defaults_are_the_documented_ones() -> None:
     assert settings.max_concurrent_runs == 20
     assert (settings.log_level, settings.log_format) == ("INFO", "console")
     assert settings.webhook_url is None
-    assert settings.webhook_port == 8080
     assert settings.webhook_secret is None
-    assert settings.health_port is None
+    assert settings.http_port is None
+    assert settings.webapp_url is None
 
 
 def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,7 +55,7 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LLM_MODEL", "anthropic/claude-haiku")
     monkeypatch.setenv("LOG_LEVEL", "debug")
     monkeypatch.setenv("LOG_FORMAT", "JSON")
-    monkeypatch.setenv("HEALTH_PORT", "9100")
+    monkeypatch.setenv("HTTP_PORT", "8080")
     monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.com/telegram")
     settings = load_settings()
     assert settings.require_bot_token().get_secret_value() == TOKEN
@@ -66,7 +66,35 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.database_url_for_display == "postgresql+asyncpg://bot:***@db:5432/cronpilot"
     assert settings.parser_model == "anthropic/claude-haiku"  # follows LLM_MODEL
     assert (settings.log_level, settings.log_format) == ("DEBUG", "json")
-    assert settings.health_port == 9100
+    assert settings.http_port == 8080
+
+
+@pytest.mark.parametrize("name", ["HEALTH_PORT", "WEBHOOK_PORT"])
+def test_old_port_settings_fail_naming_http_port(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(name, "9100")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{name}: replaced by HTTP_PORT")
+
+
+def test_webhook_needs_http_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.com/telegram")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert str(caught.value).startswith("HTTP_PORT: not set, but WEBHOOK_URL is")
+
+
+def test_webapp_url_must_be_https(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBAPP_URL", "http://bot.example.com/app/")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert str(caught.value).startswith("WEBAPP_URL: must be the https:// address")
+    monkeypatch.setenv("WEBAPP_URL", "https://bot.example.com/app/")
+    assert load_settings().webapp_url == "https://bot.example.com/app/"
 
 
 def test_star_allows_everyone(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from core.errors import ConfigurationError
 from core.settings import Settings
@@ -24,7 +25,7 @@ from cronpilot.check import (
     settings_failed,
 )
 from scheduler.llm import Completion, LiteLLMClient, PermanentLLMError
-from storage.migrate import RevisionState
+from storage.migrate import RevisionState, alembic_config
 from tests.fakes.llm import ErrorReply, FakeLLM, Reply, TextReply
 from tests.fakes.telegram import FakeTelegram
 
@@ -35,6 +36,9 @@ WRONG_TOKEN = "987654321:AAWrongTokenWrongTokenWrongToken12345"
 UNREACHABLE_POSTGRES = "postgresql+asyncpg://cronpilot:pa55word-x@127.0.0.1:9/cronpilot"
 NOT_LISTENING = "http://127.0.0.1:9"
 MIGRATE = "run `cronpilot migrate`"
+
+# The newest revision, whichever it is now.
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +79,7 @@ async def test_everything_ok(sqlite_url: str, telegram: FakeTelegram, llm: FakeL
     results = await run_checks(settings)
     assert render(results) == (
         "✓ settings: valid: long polling, 1 allowed user, default time zone UTC\n"
-        f"✓ database: {sqlite_url} is at revision 0001 (newest)\n"
+        f"✓ database: {sqlite_url} is at revision {HEAD} (newest)\n"
         "✓ telegram: connected as @cronpilot_test_bot (bot id 123456789)\n"
         '✓ llm: openai/gpt-4o-mini answered "OK"'
     )
@@ -158,10 +162,12 @@ def test_valid_settings_are_summarised() -> None:
         telegram_bot_token=WRONG_TOKEN,
         allowed_users="*",
         webhook_url="https://bot.example.com/telegram",
+        http_port=8080,
         default_timezone="Europe/Berlin",
     )
     assert render([check_settings(settings)]) == (
-        "✓ settings: valid: webhook at https://bot.example.com/telegram, everyone may use the "
+        "✓ settings: valid: webhook at https://bot.example.com/telegram, HTTP on port 8080, "
+        "everyone may use the "
         "bot, default time zone Europe/Berlin"
     )
 
@@ -182,7 +188,7 @@ def test_settings_that_do_not_load_are_one_failed_line_each() -> None:
 
 async def test_database_at_head(sqlite_url: str) -> None:
     result = await check_database(make_settings(database_url=sqlite_url))
-    assert result == CheckResult("database", True, f"{sqlite_url} is at revision 0001 (newest)")
+    assert result == CheckResult("database", True, f"{sqlite_url} is at revision {HEAD} (newest)")
 
 
 async def test_database_with_no_tables_is_behind_head(tmp_path: Path) -> None:
@@ -191,7 +197,7 @@ async def test_database_with_no_tables_is_behind_head(tmp_path: Path) -> None:
     result = await check_database(make_settings(database_url=file_url(path)))
     assert render([result]) == (
         f"✗ database: {file_url(path)} has no cronpilot tables yet (the newest revision is "
-        f"0001) — {MIGRATE}"
+        f"{HEAD}) — {MIGRATE}"
     )
 
 
@@ -233,7 +239,7 @@ async def test_database_migrated_by_a_newer_cronpilot(sqlite_url: str) -> None:
     result = await check_database(make_settings(database_url=sqlite_url))
     assert render([result]) == (
         "✗ database: the database is at revision ffff9999, which this cronpilot does not know "
-        "(its newest is 0001); it was migrated by a newer cronpilot, so upgrade cronpilot "
+        f"(its newest is {HEAD}); it was migrated by a newer cronpilot, so upgrade cronpilot "
         "instead"
     )
 

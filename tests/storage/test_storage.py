@@ -59,6 +59,29 @@ async def test_chat_upsert_creates_refreshes_and_reactivates(sessions: Sessions)
         assert not await chats.set_timezone(session, 42, "UTC")
 
 
+async def test_chat_keeps_its_chosen_and_its_user_language(sessions: Sessions) -> None:
+    async with sessions() as session, session.begin():
+        chat = await chats.upsert(
+            session, 42, type="private", title="A", now=NOW, user_language="ru"
+        )
+        assert (chat.language, chat.user_language) == (None, "ru")
+        assert await chats.set_language(session, 42, "de")
+    async with sessions() as session, session.begin():
+        # An update without a language keeps the one seen before; the choice is never touched.
+        chat = await chats.upsert(session, 42, type="private", title="A", now=NOW)
+        assert (chat.language, chat.user_language) == ("de", "ru")
+        chat = await chats.upsert(
+            session, 42, type="private", title="A", now=NOW, user_language="pt"
+        )
+        assert (chat.language, chat.user_language) == ("de", "pt")
+        assert await chats.set_language(session, 42, None)
+        assert not await chats.set_language(session, 43, "de")
+    async with sessions() as session:
+        found = await chats.get(session, 42)
+    assert found is not None
+    assert (found.language, found.user_language) == (None, "pt")
+
+
 async def test_datetimes_come_back_aware_utc(sessions: Sessions) -> None:
     await make_chat(sessions)
     berlin = datetime(2026, 3, 29, 3, 30, tzinfo=ZoneInfo("Europe/Berlin"))

@@ -7,6 +7,7 @@ the exact exposition lines are built from the value each series had before the t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core import metrics
 from cronpilot import __version__
 from storage.database import create_engine
-from web.health import HealthServer, Probe, callable_probe, database_probe
+from web.app import build_app
+from web.health import PROBE_TIMEOUT_SECONDS, Health, Probe, callable_probe, database_probe
+from web.server import HttpServer
 
 LOCALHOST = "127.0.0.1"
 # ProcessCollector reads /proc, so the process_* series exist on Linux only.
@@ -66,7 +69,20 @@ def scheduler_gauges() -> Iterator[None]:
     metrics.set_scheduler_state(0, 0)
 
 
-async def get(server: HealthServer, path: str, **headers: str) -> httpx.Response:
+@contextlib.asynccontextmanager
+async def serving(
+    probes: list[Probe], *, probe_timeout: float = PROBE_TIMEOUT_SECONDS
+) -> AsyncIterator[HttpServer]:
+    """The real HTTP server with health routes only, on a free port of the loopback."""
+    health = Health(probes, probe_timeout=probe_timeout)
+    try:
+        async with HttpServer(build_app(health), 0, host=LOCALHOST) as server:
+            yield server
+    finally:
+        await health.close()
+
+
+async def get(server: HttpServer, path: str, **headers: str) -> httpx.Response:
     # A hung probe must not hang the request: the client gives up long after the probe timeout.
     async with httpx.AsyncClient(timeout=10) as client:
         return await client.get(f"http://{LOCALHOST}:{server.port}{path}", headers=headers)
@@ -86,7 +102,7 @@ def line(name: str, value: float, **labels: str) -> str:
 
 
 async def test_healthz_is_ok_when_every_probe_is(probes: list[Probe]) -> None:
-    async with HealthServer(0, probes, host=LOCALHOST) as server:
+    async with serving(probes) as server:
         assert server.port > 0
         response = await get(server, "/healthz")
     assert response.status_code == 200
@@ -98,7 +114,7 @@ async def test_healthz_is_ok_when_every_probe_is(probes: list[Probe]) -> None:
 async def test_a_failing_probe_gives_503_with_its_message(
     probes: list[Probe], scheduler: dict[str, bool]
 ) -> None:
-    async with HealthServer(0, probes, host=LOCALHOST) as server:
+    async with serving(probes) as server:
         scheduler["running"] = False
         failing = await get(server, "/healthz")
         scheduler["running"] = True
@@ -115,7 +131,7 @@ async def test_an_unreachable_sqlite_database_fails(tmp_path: Path) -> None:
     path = tmp_path / "no such folder" / "cronpilot.db"
     database = create_engine(f"sqlite+aiosqlite:///{path}")
     try:
-        async with HealthServer(0, [database_probe(database)], host=LOCALHOST) as server:
+        async with serving([database_probe(database)]) as server:
             response = await get(server, "/healthz")
     finally:
         await database.dispose()
@@ -129,7 +145,7 @@ async def test_an_unreachable_sqlite_database_fails(tmp_path: Path) -> None:
 async def test_an_unreachable_postgresql_database_fails_without_its_password() -> None:
     database = create_engine("postgresql+asyncpg://cronpilot:pa55word-x@127.0.0.1:9/cronpilot")
     try:
-        async with HealthServer(0, [database_probe(database)], host=LOCALHOST) as server:
+        async with serving([database_probe(database)]) as server:
             response = await get(server, "/healthz")
     finally:
         await database.dispose()
@@ -148,9 +164,7 @@ async def test_a_hung_probe_gives_503_within_the_timeout(probes: list[Probe]) ->
         await never.wait()
         return None
 
-    async with HealthServer(
-        0, [*probes, Probe("hung", hang)], host=LOCALHOST, probe_timeout=0.2
-    ) as server:
+    async with serving([*probes, Probe("hung", hang)], probe_timeout=0.2) as server:
         response = await get(server, "/healthz")
     assert response.status_code == 503
     assert response.json() == {
@@ -173,9 +187,7 @@ async def test_a_probe_slow_to_cancel_does_not_hold_the_answer(probes: list[Prob
             raise
         return None
 
-    async with HealthServer(
-        0, [*probes, Probe("stubborn", stubborn)], host=LOCALHOST, probe_timeout=0.2
-    ) as server:
+    async with serving([*probes, Probe("stubborn", stubborn)], probe_timeout=0.2) as server:
         response = await get(server, "/healthz")
         assert cancelled.is_set()
         released.set()
@@ -187,7 +199,7 @@ async def test_a_probe_that_raises_reads_as_failing(probes: list[Probe]) -> None
     async def broken() -> str | None:
         raise RuntimeError("a bug in the probe")
 
-    async with HealthServer(0, [*probes, Probe("broken", broken)], host=LOCALHOST) as server:
+    async with serving([*probes, Probe("broken", broken)]) as server:
         response = await get(server, "/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["broken"] == "the check itself failed (RuntimeError)"
@@ -201,7 +213,7 @@ async def test_the_database_probe_does_not_wait_for_a_sqlite_writer(
     async with engine.connect() as writer:
         await writer.begin()
         await writer.exec_driver_sql("CREATE TABLE held (id INTEGER)")
-        async with HealthServer(0, probes, host=LOCALHOST, probe_timeout=1.0) as server:
+        async with serving(probes, probe_timeout=1.0) as server:
             response = await get(server, "/healthz")
         await writer.rollback()
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "scheduler": "ok"}}
@@ -209,12 +221,12 @@ async def test_the_database_probe_does_not_wait_for_a_sqlite_writer(
 
 def test_probe_names_are_unique(probes: list[Probe]) -> None:
     with pytest.raises(ValueError, match="probe names must be unique: database, database"):
-        HealthServer(0, [probes[0], probes[0]])
+        Health([probes[0], probes[0]])
 
 
 def test_the_port_is_known_only_while_running(probes: list[Probe]) -> None:
-    with pytest.raises(RuntimeError, match="the health server is not running"):
-        _ = HealthServer(0, probes).port
+    with pytest.raises(RuntimeError, match="the HTTP server is not running"):
+        _ = HttpServer(build_app(Health(probes)), 0).port
 
 
 # --- /metrics ----------------------------------------------------------------------------------
@@ -235,7 +247,7 @@ async def test_metrics_expose_what_was_observed(probes: list[Probe]) -> None:
     metrics.observe_run("succeeded", "schedule", 3.0, 120, 30, 0.25)
     metrics.observe_run("skipped", "schedule", None)
 
-    async with HealthServer(0, probes, host=LOCALHOST) as server:
+    async with serving(probes) as server:
         response = await get(server, "/metrics")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
@@ -260,7 +272,7 @@ async def test_metrics_expose_what_was_observed(probes: list[Probe]) -> None:
 
 
 async def test_histogram_buckets_are_the_documented_ones(probes: list[Probe]) -> None:
-    async with HealthServer(0, probes, host=LOCALHOST) as server:
+    async with serving(probes) as server:
         text = (await get(server, "/metrics")).text
     run_bounds = re.findall(r'^cronpilot_run_duration_seconds_bucket\{le="([^"]+)"\}', text, re.M)
     fire_bounds = re.findall(r'^cronpilot_fire_lateness_seconds_bucket\{le="([^"]+)"\}', text, re.M)
@@ -279,7 +291,7 @@ async def test_claim_lateness_lands_in_its_buckets(probes: list[Probe]) -> None:
     before = {bound: sample("cronpilot_fire_lateness_seconds_bucket", le=bound) for bound in bounds}
     # -0.001 is a claim a hair early (clock granularity): on time, not negative.
     metrics.observe_claims([0.003, 0.2, 75.0, -0.001])
-    async with HealthServer(0, probes, host=LOCALHOST) as server:
+    async with serving(probes) as server:
         lines = (await get(server, "/metrics")).text.splitlines()
     added = {"0.005": 2, "0.25": 3, "60.0": 3, "+Inf": 4}
     for bound in bounds:
@@ -294,7 +306,7 @@ async def test_telegram_errors_keep_their_kinds_bounded(probes: list[Probe]) -> 
     other = sample("cronpilot_telegram_errors_total", method="sendMessage", kind="other")
     metrics.observe_telegram_error("sendMessage", "forbidden")
     metrics.observe_telegram_error("sendMessage", "something new")
-    async with HealthServer(0, probes, host=LOCALHOST) as server:
+    async with serving(probes) as server:
         text = (await get(server, "/metrics")).text
     lines = text.splitlines()
     assert (
@@ -313,7 +325,7 @@ async def test_telegram_errors_keep_their_kinds_bounded(probes: list[Probe]) -> 
 @pytest.mark.usefixtures("scheduler_gauges")
 async def test_scheduler_gauges_are_set_or_followed(probes: list[Probe]) -> None:
     state = {"jobs": 11, "in_flight": 3}
-    async with HealthServer(0, probes, host=LOCALHOST) as server:
+    async with serving(probes) as server:
         metrics.set_scheduler_state(7, 2)
         set_lines = (await get(server, "/metrics")).text.splitlines()
         metrics.follow_scheduler(lambda: state["jobs"], lambda: state["in_flight"])
@@ -328,7 +340,7 @@ async def test_scheduler_gauges_are_set_or_followed(probes: list[Probe]) -> None
 
 
 async def test_only_cronpilot_and_process_metrics_are_exposed(probes: list[Probe]) -> None:
-    async with HealthServer(0, probes, host=LOCALHOST) as server:
+    async with serving(probes) as server:
         text = (await get(server, "/metrics")).text
     names = set(re.findall(r"^# TYPE (\S+) ", text, re.M))
     ours = {name for name in names if name.startswith("cronpilot_")}
@@ -340,7 +352,7 @@ async def test_only_cronpilot_and_process_metrics_are_exposed(probes: list[Probe
 
 
 async def test_openmetrics_is_served_when_asked_for(probes: list[Probe]) -> None:
-    async with HealthServer(0, probes, host=LOCALHOST) as server:
+    async with serving(probes) as server:
         response = await get(server, "/metrics", Accept="application/openmetrics-text")
     assert response.headers["Content-Type"].startswith("application/openmetrics-text;")
     assert response.text.endswith("# EOF\n")

@@ -12,7 +12,8 @@ import pytest
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from application.usecases import UseCases, UseCaseSettings
+from application import Application, build_application
+from application.records import ApplicationSettings
 from scheduler.delivery import ChatUnreachableError
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
@@ -188,6 +189,33 @@ async def test_plain_answer_is_recorded_and_delivered(world: World) -> None:
     assert SILENT_MARKER in system["content"]
     assert user == {"role": "user", "content": "[2026-11-26 10:00] Summarize the news"}
     assert {tool["function"]["name"] for tool in request["tools"]} == {"current_time", "web_fetch"}
+
+
+async def test_the_model_is_told_to_write_in_the_chat_language(world: World) -> None:
+    task = await world.task()
+    world.llm.reply_text("Готово.")
+    await world.run(task)
+    assert "Write in English, the language of the chat" in system_prompt(world, 0)
+
+    # The person's Telegram app speaks Portuguese; the chat then chose German.
+    async with world.sessions() as session, session.begin():
+        await chats.upsert(session, CHAT, type="private", title=None, now=START, user_language="pt")
+    world.llm.reply_text("Pronto.")
+    await world.run(task)
+    assert "Write in Portuguese, the language of the chat, unless the task" in system_prompt(
+        world, 1
+    )
+    async with world.sessions() as session, session.begin():
+        await chats.set_language(session, CHAT, "de")
+    world.llm.reply_text("Fertig.")
+    await world.run(task)
+    assert "Write in German" in system_prompt(world, 2)
+
+
+def system_prompt(world: World, request: int) -> str:
+    system = world.llm.requests[request]["messages"][0]
+    assert system["role"] == "system"
+    return str(system["content"])
 
 
 async def test_tool_call_then_answer(world: World) -> None:
@@ -448,25 +476,25 @@ async def test_created_task_fires_once_across_a_restart(pg_url: str, llm: FakeLL
     """The whole path: use cases create the task, the engine fires it at its instant, the LLM
     answers, the delivery port gets the result, once, and a restarted process does not repeat it."""
 
-    def process() -> tuple[World, UseCases, object]:
+    def process() -> tuple[World, Application, object]:
         database = create_engine(pg_url)
         sessions = create_sessionmaker(database)
         world = make_world(sessions, llm)
-        usecases = UseCases(
+        app = build_application(
             sessions,
             world.engine,
             build_request_parser(llm=None, model="off", min_interval_seconds=300),
             world.clock,
-            UseCaseSettings(
+            ApplicationSettings(
                 default_timezone="Europe/Berlin", max_tasks_per_chat=25, min_interval_seconds=300
             ),
         )
-        return world, usecases, database
+        return world, app, database
 
-    first, usecases, first_db = process()
-    chat = await usecases.see_chat(CHAT, type="private", title="Alice")
-    card = await usecases.draft(chat, 1, "every day at 10:30 summarize the news")
-    task = await usecases.confirm(CHAT, card.draft_id, 1)
+    first, app, first_db = process()
+    chat = await app.chats.see(CHAT, type="private", title="Alice")
+    card = await app.drafts.create(chat, 1, "every day at 10:30 summarize the news")
+    task = await app.drafts.confirm(CHAT, card.draft_id, 1)
     due = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)  # 10:30 in Berlin
     assert task.next_run_at == due
 

@@ -1,0 +1,253 @@
+"""Drafts: a request understood and kept until the user confirms it as a task (or an edit)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from application.chats import zone_of
+from application.errors import DraftNotFoundError
+from application.records import ApplicationSettings, Card
+from application.tasks import count_open, quota_error, task_in_chat
+from core.errors import ScheduleError
+from core.logs import get_logger
+from scheduler.clock import Clock
+from scheduler.engine import Engine, TaskNotFoundError
+from scheduler.parsing.request import RequestParser
+from scheduler.schedules.schedule import ParsedRequest, Schedule, validate
+from scheduler.text import clean_text
+from storage import chats, drafts, tasks
+from storage.records import Chat, Draft, NewTask, Task, TaskKind
+
+log = get_logger(__name__)
+
+DRAFT_LIFETIME = timedelta(hours=24)
+NAME_CHARS = 60
+PREVIEW_RUNS = 3
+
+
+def task_name(prompt: str) -> str:
+    """A short name from the prompt: its first line, cut at a word under NAME_CHARS."""
+    first_line = prompt.strip().splitlines()[0] if prompt.strip() else "Task"
+    if len(first_line) <= NAME_CHARS:
+        return first_line
+    cut = first_line[: NAME_CHARS - 1].rsplit(" ", 1)[0]
+    return (cut or first_line[: NAME_CHARS - 1]) + "…"
+
+
+class Drafts:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        engine: Engine,
+        parser: RequestParser,
+        clock: Clock,
+        settings: ApplicationSettings,
+    ) -> None:
+        self._sessions = sessions
+        self._engine = engine
+        self._parser = parser
+        self._clock = clock
+        self._settings = settings
+
+    async def create(
+        self, chat: Chat, user_id: int, text: str, *, task_id: int | None = None
+    ) -> Card:
+        """Understand `text` and keep it as a draft awaiting Confirm.
+
+        Raises NotUnderstoodError / ScheduleError (the user is told why), QuotaExceededError,
+        or TaskNotFoundError when editing a task of another chat.
+        """
+        now = self._clock.now()
+        text = clean_text(text)
+        async with self._sessions() as session:
+            if task_id is not None:
+                await task_in_chat(session, chat.id, task_id)
+            elif await count_open(session, chat.id) >= self._settings.max_tasks_per_chat:
+                raise quota_error(self._settings.max_tasks_per_chat)
+        request = await self._parser.parse(text, now=now, timezone=zone_of(chat, self._settings))
+        async with self._sessions() as session, session.begin():
+            draft = await drafts.add(
+                session,
+                draft_id=secrets.token_urlsafe(6),
+                chat_id=chat.id,
+                user_id=user_id,
+                payload=_payload(request, text),
+                now=now,
+                expires_at=now + DRAFT_LIFETIME,
+                task_id=task_id,
+            )
+        return _card(draft, now)
+
+    async def attach_card(self, draft_id: str, message_id: int) -> None:
+        async with self._sessions() as session, session.begin():
+            await drafts.set_message_id(session, draft_id, message_id)
+
+    async def attach_edit_prompt(self, draft_id: str, message_id: int) -> None:
+        """Remember the message that asks for the corrected request after Edit."""
+        async with self._sessions() as session, session.begin():
+            await drafts.set_edit_prompt(session, draft_id, message_id)
+
+    async def answering_edit_prompt(self, chat_id: int, message_id: int) -> str | None:
+        """The id of the draft whose Edit prompt is that message, if it still exists."""
+        async with self._sessions() as session:
+            draft = await drafts.find_by_edit_prompt(session, chat_id, message_id)
+        return draft.id if draft is not None else None
+
+    async def get(self, chat_id: int, draft_id: str) -> Card:
+        async with self._sessions() as session:
+            draft = await self._live_draft(session, chat_id, draft_id)
+        return _card(draft, self._clock.now())
+
+    async def confirm(self, chat_id: int, draft_id: str, user_id: int) -> Task:
+        """Turn the draft into a task (or apply it to the task it edits)."""
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            # Locked: two quick presses of Confirm make one task, not two.
+            draft = await self._live_draft(session, chat_id, draft_id, lock=True)
+            schedule = validate(
+                _schedule_from_payload(draft.payload),
+                now=now,
+                min_interval_seconds=self._settings.min_interval_seconds,
+            )
+            prompt = str(draft.payload["prompt"])
+            next_run = _first_run(schedule, now)
+            if draft.task_id is None:
+                # The count and the insert under the chat's lock: concurrent Confirms of
+                # different drafts cannot all see room under the quota.
+                await chats.lock(session, chat_id)
+                if await count_open(session, chat_id) >= self._settings.max_tasks_per_chat:
+                    raise quota_error(self._settings.max_tasks_per_chat)
+                task = await tasks.add(
+                    session,
+                    NewTask(
+                        chat_id=chat_id,
+                        created_by=user_id,
+                        name=task_name(prompt),
+                        prompt=prompt,
+                        kind=schedule.kind,
+                        timezone=schedule.timezone,
+                        next_run_at=next_run,
+                        cron=schedule.cron,
+                        run_at=schedule.run_at,
+                        every_seconds=schedule.every_seconds,
+                    ),
+                    now=now,
+                )
+            else:
+                edited = await tasks.update_definition(
+                    session,
+                    draft.task_id,
+                    name=task_name(prompt),
+                    prompt=prompt,
+                    kind=schedule.kind,
+                    cron=schedule.cron,
+                    run_at=schedule.run_at,
+                    every_seconds=schedule.every_seconds,
+                    timezone=schedule.timezone,
+                    next_run_at=next_run,
+                    now=now,
+                )
+                if edited is None:
+                    raise TaskNotFoundError(f"task #{draft.task_id} no longer exists")
+                task = edited
+            if not await drafts.delete(session, draft.id):
+                raise _draft_gone()
+        self._engine.arm(task.next_run_at)
+        log.info(
+            "task.created" if draft.task_id is None else "task.edited",
+            task_id=task.id,
+            chat_id=chat_id,
+            kind=task.kind.value,
+            next_run_at=task.next_run_at.isoformat() if task.next_run_at else None,
+        )
+        return task
+
+    async def cancel(self, chat_id: int, draft_id: str) -> Card:
+        async with self._sessions() as session, session.begin():
+            draft = await self._live_draft(session, chat_id, draft_id)
+            await drafts.delete(session, draft.id)
+        return _card(draft, self._clock.now())
+
+    async def cancel_open(self, chat_id: int, user_id: int) -> list[Card]:
+        """/cancel: drop every request this user still has open in this chat."""
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            found = await drafts.list_open(session, chat_id=chat_id, user_id=user_id, now=now)
+            for draft in found:
+                await drafts.delete(session, draft.id)
+        return [_card(draft, now) for draft in found]
+
+    async def purge_expired(self) -> int:
+        async with self._sessions() as session, session.begin():
+            return await drafts.delete_expired(session, now=self._clock.now())
+
+    async def _live_draft(
+        self, session: AsyncSession, chat_id: int, draft_id: str, *, lock: bool = False
+    ) -> Draft:
+        draft = await drafts.get(session, draft_id, for_update=lock)
+        if draft is None or draft.chat_id != chat_id:
+            raise _draft_gone()
+        if draft.expires_at <= self._clock.now():
+            raise DraftNotFoundError(
+                "this request expired (requests stay open for 24 hours); send it again"
+            )
+        return draft
+
+
+def _draft_gone() -> DraftNotFoundError:
+    return DraftNotFoundError(
+        "this request is no longer open (already confirmed or cancelled); "
+        "send it again if you still want it"
+    )
+
+
+def _card(draft: Draft, now: datetime) -> Card:
+    schedule = _schedule_from_payload(draft.payload)
+    prompt = str(draft.payload["prompt"])
+    return Card(
+        draft_id=draft.id,
+        task_id=draft.task_id,
+        message_id=draft.message_id,
+        prompt=prompt,
+        name=task_name(prompt),
+        schedule=schedule,
+        description=schedule.describe(),
+        next_runs=tuple(schedule.next_runs(now, PREVIEW_RUNS)),
+        source=str(draft.payload.get("source", "rules")),
+    )
+
+
+def _payload(request: ParsedRequest, text: str) -> dict[str, Any]:
+    schedule = request.schedule
+    return {
+        "text": text,
+        "prompt": request.prompt,
+        "source": request.source,
+        "kind": schedule.kind.value,
+        "timezone": schedule.timezone,
+        "cron": schedule.cron,
+        "run_at": schedule.run_at.isoformat() if schedule.run_at else None,
+        "every_seconds": schedule.every_seconds,
+    }
+
+
+def _schedule_from_payload(payload: dict[str, Any]) -> Schedule:
+    run_at = payload.get("run_at")
+    return Schedule(
+        kind=TaskKind(payload["kind"]),
+        timezone=str(payload["timezone"]),
+        cron=payload.get("cron"),
+        run_at=datetime.fromisoformat(run_at) if run_at else None,
+        every_seconds=payload.get("every_seconds"),
+    )
+
+
+def _first_run(schedule: Schedule, now: datetime) -> datetime:
+    first = schedule.next_after(now)
+    if first is None:
+        raise ScheduleError("that time has passed; send the request again with a new time")
+    return first

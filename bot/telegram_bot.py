@@ -1,0 +1,85 @@
+"""The Telegram front door as one object: PTB's Application with our handlers and command menu.
+
+The composition root builds it, hands it the services, and starts and stops it; nothing outside
+bot/ sees a PTB type. Updates arrive by long polling, or through `receive` from the HTTP
+server's webhook route.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
+
+from bot.context import CONTEXT_TYPES, BotData, Services
+from bot.delivery import TelegramDelivery
+from bot.handlers.routes import register, set_commands
+from bot.members import TelegramMembers
+from bot.ratelimit import MessageRateLimiter
+from core.logs import get_logger
+
+log = get_logger(__name__)
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+
+RateLimiter = BaseRateLimiter[Any]
+
+
+class TelegramBot:
+    def __init__(self, token: str, *, base_url: str, rate_limiter: RateLimiter | None = None):
+        self._application: Application = (  # type: ignore[type-arg]
+            ApplicationBuilder()
+            .token(token)
+            .base_url(base_url)
+            .context_types(CONTEXT_TYPES)
+            .rate_limiter(rate_limiter or MessageRateLimiter())
+            .concurrent_updates(True)
+            .build()
+        )
+        # The runner posts results through this; it needs no services, so it exists first.
+        self.delivery = TelegramDelivery(self._application.bot)
+        # application.access asks this who is a group's admin.
+        self.members = TelegramMembers(self._application.bot)
+
+    def serve(self, services: Services) -> None:
+        """Hand the handlers their services and register them (once, before `start`)."""
+        bot_data = self._application.bot_data
+        assert isinstance(bot_data, BotData)
+        bot_data.services = services
+        register(self._application)
+
+    async def start(self) -> None:
+        """Initialise PTB, set the command menu, start dispatching (updates come later)."""
+        await self._application.initialize()
+        await set_commands(self._application.bot)
+        await self._application.start()
+
+    async def poll(self, *, poll_interval: float, poll_timeout: int) -> None:
+        updater = self._application.updater
+        assert updater is not None
+        await updater.start_polling(
+            poll_interval=poll_interval, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
+        )
+        log.info("bot.polling")
+
+    async def set_webhook(self, url: str, *, secret: str) -> None:
+        """Ask Telegram to post updates to `url`; they arrive through `receive`."""
+        await self._application.bot.set_webhook(
+            url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+        )
+
+    async def receive(self, payload: dict[str, Any]) -> None:
+        """One update posted to the webhook, onto PTB's update queue."""
+        update = Update.de_json(payload, self._application.bot)
+        await self._application.update_queue.put(update)
+
+    async def stop_polling(self) -> None:
+        updater = self._application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+
+    async def stop(self) -> None:
+        if self._application.running:
+            await self._application.stop()
+        await self._application.shutdown()

@@ -1,0 +1,103 @@
+"""The one HTTP server: uvicorn serving an ASGI app inside the bot's own event loop.
+
+This is python-telegram-bot's documented way of sharing a web server with a bot: the server is
+one more task in the loop that runs the Application, and webhook updates are handed to the
+Application's update queue (see web.app). uvicorn's own signal handling is switched off: the
+process's stop logic (cronpilot.serve) owns SIGTERM and SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Generator
+from types import TracebackType
+from typing import Self
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from core.logs import get_logger
+
+log = get_logger(__name__)
+
+# In a container the port must be reachable from outside it.
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104
+# How long stop() lets open requests finish before it closes their connections.
+GRACEFUL_SECONDS = 5
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class HttpServer:
+    """Serves `app` on `port` (0 picks a free one; see `port`) until `stop()`."""
+
+    def __init__(self, app: ASGIApp, port: int, *, host: str = ALL_INTERFACES) -> None:
+        self._app = app
+        self._requested_port = port
+        self._host = host
+        self._server: _Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._port: int | None = None
+
+    @property
+    def port(self) -> int:
+        """The port actually bound, once started."""
+        if self._port is None:
+            raise RuntimeError("the HTTP server is not running")
+        return self._port
+
+    async def start(self) -> None:
+        # Bind here, so a port in use fails start() with OSError instead of inside a task.
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self._host, self._requested_port))
+        except OSError:
+            sock.close()
+            raise
+        config = uvicorn.Config(
+            self._app,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=GRACEFUL_SECONDS,
+            server_header=False,
+        )
+        server = _Server(config)
+        self._server = server
+        self._task = asyncio.create_task(server.serve(sockets=[sock]), name="http-server")
+        while not server.started:
+            if self._task.done():
+                sock.close()
+                self._task.result()  # raises what went wrong
+                raise RuntimeError("the HTTP server stopped while starting")
+            await asyncio.sleep(0.01)
+        self._port = int(sock.getsockname()[1])
+        log.info("http.listening", host=self._host, port=self._port)
+
+    async def stop(self) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task
+        self._server = None
+        self._task = None
+        self._port = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
