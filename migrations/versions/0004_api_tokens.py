@@ -1,7 +1,7 @@
 """API tokens: one hashed token per user for /api/v1.
 
-Revision ID: 0003_api_tokens
-Revises: 0002_chat_language
+Revision ID: 0004_api_tokens
+Revises: 0003_draft_edit_prompt
 Create Date: 2026-11-28
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_api_tokens"
-down_revision: str | None = "0002_chat_language"
+revision: str = "0004_api_tokens"
+down_revision: str | None = "0003_draft_edit_prompt"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
