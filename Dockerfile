@@ -34,6 +34,7 @@ COPY scheduler ./scheduler
 COPY application ./application
 COPY bot ./bot
 COPY web ./web
+COPY terminal ./terminal
 COPY cronpilot ./cronpilot
 COPY migrations ./migrations
 RUN --mount=type=cache,target=/root/.cache/uv \

@@ -8,9 +8,9 @@ import gc
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from application import build_application
+from application import Application, build_application
 from application.access import Access
 from application.draft_edits import DraftEdits
 from application.limits import LimitSettings, RequestLimits
@@ -21,6 +21,7 @@ from bot.telegram_bot import RateLimiter, TelegramBot
 from core.logs import get_logger
 from core.settings import Settings
 from scheduler.clock import Clock, SystemClock
+from scheduler.delivery import Delivery
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
@@ -123,28 +124,26 @@ class Runtime:
                 log.exception("drafts.purge_failed")
 
 
-def build_runtime(
-    settings: Settings,
-    *,
-    clock: Clock | None = None,
-    llm: LLMClient | None = None,
-    rate_limiter: RateLimiter | None = None,
-) -> Runtime:
-    """Build the whole bot from settings. Nothing connects until `Runtime.start`.
+@dataclass(frozen=True, slots=True)
+class Stack:
+    """Everything below the front doors: database, engine and runner, the application."""
 
-    Tests pass their own clock, LLM client and rate limiter; production uses the defaults.
-    """
-    token = settings.require_bot_token().get_secret_value()
-    clock = clock or SystemClock()
-    llm = llm or LiteLLMClient.from_settings(settings)
+    database: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    engine: Engine
+    app: Application
+    llm: LLMClient
+
+
+def build_stack(settings: Settings, delivery: Delivery, *, clock: Clock, llm: LLMClient) -> Stack:
+    """The application over storage and the scheduler, results leaving through `delivery`
+    (Telegram for the bot, the terminal for `cronpilot chat` and `cronpilot tasks run`)."""
     database = create_engine(settings.database_url, pool_size=settings.max_concurrent_runs + 5)
     sessions = create_sessionmaker(database)
-
-    bot = TelegramBot(token, base_url=settings.telegram_api_base_url, rate_limiter=rate_limiter)
     runner = TaskRunner(
         sessions,
         llm,
-        bot.delivery,
+        delivery,
         clock,
         RunnerSettings(
             model=settings.llm_model,
@@ -174,6 +173,27 @@ def build_runtime(
             min_interval_seconds=settings.min_interval_seconds,
         ),
     )
+    return Stack(database, sessions, engine, app, llm)
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    llm: LLMClient | None = None,
+    rate_limiter: RateLimiter | None = None,
+) -> Runtime:
+    """Build the whole bot from settings. Nothing connects until `Runtime.start`.
+
+    Tests pass their own clock, LLM client and rate limiter; production uses the defaults.
+    """
+    token = settings.require_bot_token().get_secret_value()
+    clock = clock or SystemClock()
+    llm = llm or LiteLLMClient.from_settings(settings)
+    bot = TelegramBot(token, base_url=settings.telegram_api_base_url, rate_limiter=rate_limiter)
+    stack = build_stack(settings, bot.delivery, clock=clock, llm=llm)
+    database, sessions, engine, app = stack.database, stack.sessions, stack.engine, stack.app
+
     access = Access(
         settings.allowed_users,
         bot.members,

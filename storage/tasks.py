@@ -70,6 +70,15 @@ async def get(session: AsyncSession, task_id: int, *, for_update: bool = False) 
     return to_record(row) if row is not None else None
 
 
+async def list_all(session: AsyncSession, *, chat_id: int | None = None) -> list[Task]:
+    """Every task (of one chat, if given), by id: the operator's view."""
+    statement = select(TaskRow).order_by(TaskRow.id)
+    if chat_id is not None:
+        statement = statement.where(TaskRow.chat_id == chat_id)
+    result = await session.execute(statement)
+    return [to_record(row) for row in result.scalars()]
+
+
 async def list_for_chat(
     session: AsyncSession, chat_id: int, *, offset: int = 0, limit: int = 10
 ) -> list[Task]:

@@ -76,6 +76,7 @@ def test_the_derived_webhook_secret_and_provider_variables_are_secrets() -> None
         _env_file=None,
         telegram_bot_token="123456:" + "A" * 35,
         webhook_url="https://bot.example.com/hook",
+        http_port=8080,
     )
     environment = {
         "ANTHROPIC_API_KEY": "anthropic-key-1",
