@@ -1,7 +1,7 @@
 """The application layer: the use cases every front door calls, returning frozen records.
 
 A front door holds one `Application` and calls its subjects: `chats`, `languages`, `drafts`,
-`tasks`, `runs`.
+`tasks`, `runs`, `changes`, `conversations`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from application.changes import Changes
 from application.chats import Chats
+from application.conversations import Conversations
 from application.drafts import Drafts
 from application.languages import Languages
 from application.records import ApplicationSettings
@@ -19,6 +21,7 @@ from application.tasks import Tasks
 from scheduler.clock import Clock
 from scheduler.engine import Engine
 from scheduler.parsing.request import RequestParser
+from scheduler.runner.runner import TaskRunner
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,8 @@ class Application:
     drafts: Drafts
     tasks: Tasks
     runs: Runs
+    changes: Changes
+    conversations: Conversations
 
 
 def build_application(
@@ -36,11 +41,15 @@ def build_application(
     parser: RequestParser,
     clock: Clock,
     settings: ApplicationSettings,
+    runner: TaskRunner,
 ) -> Application:
+    changes = Changes(sessions, engine, clock, min_interval_seconds=settings.min_interval_seconds)
     return Application(
         chats=Chats(sessions, clock, settings),
         languages=Languages(sessions),
         drafts=Drafts(sessions, engine, parser, clock, settings),
         tasks=Tasks(sessions, engine, clock),
         runs=Runs(sessions, engine),
+        changes=changes,
+        conversations=Conversations(sessions, runner, changes, clock),
     )

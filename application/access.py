@@ -13,10 +13,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from core.errors import CronpilotError
 from core.settings import AllowedUsers
 from scheduler.clock import Clock
-from storage.records import Chat
+from scheduler.engine import TaskNotFoundError
+from storage import chats, tasks
+from storage.records import Chat, Task
 
 MEMBERSHIP_CACHE = timedelta(seconds=60)
 PRIVATE = "private"
@@ -122,3 +126,53 @@ class Access:
     def forget(self, chat_id: int, user_id: int) -> None:
         """Drop a cached role (the bot saw the member's status change)."""
         self._roles.pop((chat_id, user_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatView:
+    chat: Chat
+    rights: Rights
+
+
+class Reach:
+    """What a user can reach from outside a chat (the API and the Mini App act for a user,
+    not inside a chat): their chats, and chats and tasks by id, checked with Access.
+
+    A chat or task the user may not see is reported exactly like a missing one."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], access: Access) -> None:
+        self._sessions = sessions
+        self._access = access
+
+    async def chats(self, user_id: int) -> list[ChatView]:
+        self._access.require_allowed(user_id)
+        async with self._sessions() as session:
+            candidates = await chats.list_for_user(session, user_id)
+        views = []
+        for chat in candidates:
+            rights = await self._access.rights(user_id, chat)
+            if rights.read:
+                views.append(ChatView(chat, rights))
+        return views
+
+    async def chat(self, user_id: int, chat_id: int, *, manage: bool) -> Chat:
+        self._access.require_allowed(user_id)
+        async with self._sessions() as session:
+            chat = await chats.get(session, chat_id)
+        if chat is None:
+            raise ChatHiddenError(f"there is no chat {chat_id} that user {user_id} may see")
+        await self._access.require(user_id, chat, manage=manage)
+        return chat
+
+    async def task(self, user_id: int, task_id: int, *, manage: bool) -> Task:
+        self._access.require_allowed(user_id)
+        async with self._sessions() as session:
+            task = await tasks.get(session, task_id)
+            chat = await chats.get(session, task.chat_id) if task is not None else None
+        if task is None or chat is None:
+            raise TaskNotFoundError(f"there is no task #{task_id}")
+        try:
+            await self._access.require(user_id, chat, manage=manage)
+        except ChatHiddenError:
+            raise TaskNotFoundError(f"there is no task #{task_id}") from None
+        return task

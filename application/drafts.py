@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application.chats import zone_of
 from application.errors import DraftNotFoundError
-from application.records import ApplicationSettings, Card
+from application.records import ApplicationSettings, Card, Preview
 from application.tasks import count_open, quota_error, task_in_chat
-from core.errors import ScheduleError
+from core.errors import NotUnderstoodError, ScheduleError
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.engine import Engine, TaskNotFoundError
-from scheduler.parsing.request import RequestParser
+from scheduler.parsing.request import MAX_REQUEST_CHARS, RequestParser
 from scheduler.schedules.schedule import ParsedRequest, Schedule, validate
 from scheduler.text import clean_text
 from storage import chats, drafts, tasks
@@ -81,6 +81,61 @@ class Drafts:
                 task_id=task_id,
             )
         return _card(draft, now)
+
+    async def create_explicit(
+        self,
+        chat: Chat,
+        user_id: int,
+        *,
+        prompt: str,
+        schedule: Schedule,
+        task_id: int | None = None,
+    ) -> Card:
+        """Keep an already structured schedule (the API's cron / run_at / every_seconds) as a
+        draft, checked exactly as a parsed one is when confirmed.
+
+        Raises NotUnderstoodError for an empty prompt, ScheduleError for a schedule that is not
+        allowed, QuotaExceededError, or TaskNotFoundError when editing a task of another chat.
+        """
+        now = self._clock.now()
+        prompt = clean_text(prompt)
+        if not prompt:
+            raise NotUnderstoodError("the task has no prompt: say what should be done")
+        if len(prompt) > MAX_REQUEST_CHARS:
+            raise NotUnderstoodError(
+                f"that is {len(prompt)} characters long; keep a task under {MAX_REQUEST_CHARS}"
+            )
+        schedule = validate(
+            schedule, now=now, min_interval_seconds=self._settings.min_interval_seconds
+        )
+        async with self._sessions() as session:
+            if task_id is not None:
+                await task_in_chat(session, chat.id, task_id)
+            elif await count_open(session, chat.id) >= self._settings.max_tasks_per_chat:
+                raise quota_error(self._settings.max_tasks_per_chat)
+        async with self._sessions() as session, session.begin():
+            draft = await drafts.add(
+                session,
+                draft_id=secrets.token_urlsafe(6),
+                chat_id=chat.id,
+                user_id=user_id,
+                payload=_schedule_payload(schedule, prompt, text=prompt, source="api"),
+                now=now,
+                expires_at=now + DRAFT_LIFETIME,
+                task_id=task_id,
+            )
+        return _card(draft, now)
+
+    async def understand(self, text: str, *, timezone: str) -> Preview:
+        """What a request would be understood as, without keeping anything (the API's
+        /parse and the Mini App's live preview)."""
+        now = self._clock.now()
+        request = await self._parser.parse(text, now=now, timezone=timezone)
+        return Preview(
+            request=request,
+            description=request.schedule.describe(),
+            next_runs=tuple(request.schedule.next_runs(now, PREVIEW_RUNS)),
+        )
 
     async def attach_card(self, draft_id: str, message_id: int) -> None:
         async with self._sessions() as session, session.begin():
@@ -222,11 +277,14 @@ def _card(draft: Draft, now: datetime) -> Card:
 
 
 def _payload(request: ParsedRequest, text: str) -> dict[str, Any]:
-    schedule = request.schedule
+    return _schedule_payload(request.schedule, request.prompt, text=text, source=request.source)
+
+
+def _schedule_payload(schedule: Schedule, prompt: str, *, text: str, source: str) -> dict[str, Any]:
     return {
         "text": text,
-        "prompt": request.prompt,
-        "source": request.source,
+        "prompt": prompt,
+        "source": source,
         "kind": schedule.kind.value,
         "timezone": schedule.timezone,
         "cron": schedule.cron,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from scheduler.schedules.schedule import Schedule
+from scheduler.schedules.schedule import ParsedRequest, Schedule
 from storage.records import Task
 
 
@@ -23,6 +23,15 @@ class Card:
     description: str
     next_runs: tuple[datetime, ...]
     source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What a request would be understood as; nothing is kept."""
+
+    request: ParsedRequest
+    description: str
+    next_runs: tuple[datetime, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,9 +31,12 @@ class Action(StrEnum):
     DELETE_NO = "tn"
     HISTORY = "th"
     PAGE = "lp"
+    CHANGE_CONFIRM = "cc"
+    CHANGE_CANCEL = "cx"
 
 
 DRAFT_ACTIONS = frozenset({Action.CONFIRM, Action.EDIT, Action.CANCEL})
+CHANGE_ACTIONS = frozenset({Action.CHANGE_CONFIRM, Action.CHANGE_CANCEL})
 _SHAPE = re.compile(
     r"^(?P<action>[a-zA-Z]{2}):(?P<ref>[A-Za-z0-9_-]{1,32})(?::(?P<place>[dr]|l[0-9]{1,6}))?$"
 )

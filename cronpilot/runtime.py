@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp
 
 from application import Application, build_application
-from application.access import Access
+from application.access import Access, Reach
 from application.draft_edits import DraftEdits
 from application.limits import LimitSettings, RequestLimits
 from application.records import ApplicationSettings
@@ -27,8 +28,10 @@ from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
 from scheduler.runner.runner import RunnerSettings, TaskRunner
 from storage.database import create_engine, create_sessionmaker
+from web.api import ApiServices, build_api
 from web.app import build_app
 from web.health import Health, callable_probe, database_probe
+from web.ratelimit import RateLimiter as ApiRateLimiter
 from web.server import HttpServer
 from web.webhook import Webhook
 
@@ -50,6 +53,9 @@ class Runtime:
     http: HttpServer | None = None
     webhook: Webhook | None = None
     health: Health | None = None
+    # The ASGI app the HTTP server serves, and what its API is built from (tests use both).
+    web_app: ASGIApp | None = None
+    api_services: ApiServices | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     @property
@@ -120,6 +126,7 @@ class Runtime:
             await asyncio.sleep(DRAFT_PURGE_SECONDS)
             try:
                 await self.services.app.drafts.purge_expired()
+                await self.services.app.changes.purge_expired()
             except Exception:  # housekeeping must not die; the next round tries again
                 log.exception("drafts.purge_failed")
 
@@ -172,6 +179,7 @@ def build_stack(settings: Settings, delivery: Delivery, *, clock: Clock, llm: LL
             max_tasks_per_chat=settings.max_tasks_per_chat,
             min_interval_seconds=settings.min_interval_seconds,
         ),
+        runner,
     )
     return Stack(database, sessions, engine, app, llm)
 
@@ -215,11 +223,11 @@ def build_runtime(
     bot.serve(services)
     runtime = Runtime(settings, bot, services, database, llm)
     if settings.http_port is not None:
-        _add_http_server(runtime)
+        _add_http_server(runtime, Reach(sessions, access), token)
     return runtime
 
 
-def _add_http_server(runtime: Runtime) -> None:
+def _add_http_server(runtime: Runtime, reach: Reach, bot_token: str) -> None:
     """The one HTTP server on HTTP_PORT: health, metrics, the webhook, the API, the Mini App."""
     settings = runtime.settings
     assert settings.http_port is not None
@@ -238,5 +246,16 @@ def _add_http_server(runtime: Runtime) -> None:
             settings.effective_webhook_secret(),
             runtime.bot.receive,
         )
-    app = build_app(runtime.health, webhook=runtime.webhook)
-    runtime.http = HttpServer(app, settings.http_port, host=settings.http_host)
+    services = runtime.services
+    runtime.api_services = ApiServices(
+        app=services.app,
+        access=services.access,
+        reach=reach,
+        tokens=services.tokens,
+        clock=services.clock,
+        bot_token=bot_token,
+        rate_limiter=ApiRateLimiter(),
+    )
+    api = build_api(runtime.api_services)
+    runtime.web_app = build_app(runtime.health, webhook=runtime.webhook, api=api)
+    runtime.http = HttpServer(runtime.web_app, settings.http_port, host=settings.http_host)

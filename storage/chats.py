@@ -90,3 +90,18 @@ async def lock(session: AsyncSession, chat_id: int) -> bool:
         select(ChatRow.id).where(ChatRow.id == chat_id).with_for_update()
     )
     return result.scalar_one_or_none() is not None
+
+
+GROUP_TYPES = ("group", "supergroup")
+
+
+async def list_for_user(session: AsyncSession, user_id: int) -> list[Chat]:
+    """The chats a user might see: their own private chat and every active group (whether
+    they are a member is Telegram's to say), private chat first."""
+    rows = await session.scalars(
+        select(ChatRow).where(
+            (ChatRow.id == user_id) | (ChatRow.type.in_(GROUP_TYPES) & ChatRow.active.is_(True))
+        )
+    )
+    found = [to_record(row) for row in rows]
+    return sorted(found, key=lambda chat: (chat.type != "private", chat.id))

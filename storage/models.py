@@ -1,4 +1,5 @@
-"""The tables cronpilot owns: chats, tasks, runs, drafts, api_tokens."""
+"""The tables cronpilot owns: chats, tasks, runs, drafts, api_tokens, follow-ups and change
+proposals."""
 
 from __future__ import annotations
 
@@ -176,6 +177,60 @@ class DraftRow(Base):
         BigInteger, ForeignKey("tasks.id", ondelete="CASCADE")
     )
     # The parsed request: prompt, name, schedule fields, zone, where it came from.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class FollowupRow(Base):
+    """One question about a task's result and the model's answer: a thread of follow-ups hangs
+    off the run it started from, each reply pointing at the follow-up it answered."""
+
+    __tablename__ = "followups"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("tasks.id", ondelete="CASCADE"), index=True
+    )
+    # The run whose result (or failure notice) the thread started from; None when the thread
+    # started from a task card.
+    run_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("runs.id", ondelete="CASCADE"), index=True
+    )
+    parent_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("followups.id", ondelete="CASCADE")
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    question: Mapped[str] = mapped_column(Text)
+    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "followup_status"))
+    answer: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    cost: Mapped[float | None] = mapped_column(Float)
+    # The answer's message in the chat, so a reply to it continues the thread.
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_followups_chat_message", "chat_id", "message_id"),)
+
+
+class ChangeRow(Base):
+    """A change to a task asked for in words, waiting for Confirm or Cancel (like a draft)."""
+
+    __tablename__ = "changes"
+
+    # Short and URL-safe: it travels in callback data.
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tasks.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The task's definition when proposed and what is to change (see application/changes.py).
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -121,3 +121,39 @@ class Draft:
     expires_at: datetime
     # The message asking for the corrected request, once Edit was pressed.
     edit_prompt_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Followup:
+    """A question about a task's result and its answer."""
+
+    id: int
+    task_id: int
+    run_id: int | None
+    parent_id: int | None
+    chat_id: int
+    user_id: int
+    question: str
+    status: RunStatus
+    answer: str | None
+    error: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost: float | None
+    message_id: int | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A proposed change to a task, awaiting Confirm or Cancel."""
+
+    id: str
+    chat_id: int
+    task_id: int
+    user_id: int
+    message_id: int | None
+    payload: dict[str, Any]
+    created_at: datetime
+    expires_at: datetime

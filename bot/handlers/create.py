@@ -14,6 +14,7 @@ from bot import render
 from bot.access import NOT_MANAGER, can_manage
 from bot.callbacks import Action, Callback
 from bot.context import Context, services
+from bot.handlers import conversations
 from bot.handlers.common import chat_zone, current_chat, reply, task_number
 from core.errors import NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskNotFoundError
@@ -48,6 +49,9 @@ async def text_message(update: Update, context: Context) -> None:
         )
         if draft_id is not None:
             await _replace_draft(update, context, draft_id, message.text)
+            return
+        text = _without_mention(message, context.bot.username)
+        if await conversations.reply_about_task(update, context, replied, text):
             return
         if chat.type != Chat.PRIVATE:
             await _request(update, context, _without_mention(message, context.bot.username))

@@ -14,9 +14,9 @@ from telegram.ext import (
 )
 
 from bot.access import gate
-from bot.callbacks import DRAFT_ACTIONS, decode
+from bot.callbacks import CHANGE_ACTIONS, DRAFT_ACTIONS, decode
 from bot.context import Context
-from bot.handlers import create, language, manage, start, token
+from bot.handlers import conversations, create, language, manage, start, token
 from bot.handlers.errors import on_error
 from bot.i18n import N_, translator
 from core.languages import ENGLISH, LANGUAGES
@@ -63,6 +63,8 @@ async def on_button(update: Update, context: Context) -> None:
         return
     if callback.action in DRAFT_ACTIONS:
         await create.draft_button(update, context, callback)
+    elif callback.action in CHANGE_ACTIONS:
+        await conversations.change_button(update, context, callback)
     else:
         await manage.task_button(update, context, callback)
 

@@ -8,6 +8,10 @@ delivery port. Three failures in a row pause the task.
 
 The model may answer with the silent marker alone to say there is nothing worth posting: the run
 is recorded as `silent` and nothing is sent.
+
+`converse` is the same loop for a conversation about a task (a follow-up question, a change asked
+for in words): the same slots, tools, timeout, tool-step limit and retries, "typing…" included;
+the caller builds the messages and records the outcome.
 """
 
 from __future__ import annotations
@@ -68,7 +72,9 @@ class RunnerSettings:
 
 
 @dataclass(slots=True)
-class _Usage:
+class Usage:
+    """Tokens and cost of every model call a run or a conversation made."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float | None = None
@@ -80,6 +86,17 @@ class _Usage:
         self.completion_tokens += completion.completion_tokens
         if completion.cost is not None:
             self.cost = (self.cost or 0.0) + completion.cost
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What a conversation with the model came to: an answer, a call to one of the caller's own
+    functions (which ends the conversation), or an error saying why there is neither."""
+
+    answer: str | None
+    call: ToolCall | None
+    error: str | None
+    usage: Usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +137,7 @@ class TaskRunner:
             if current is None:
                 return  # deleted while it waited; its runs went with it
             language = chat_language(chat.language, chat.user_language) if chat else ENGLISH
-            usage = _Usage()
+            usage = Usage()
             async with self._delivery.working(current.chat_id):
                 outcome = await self._think(current, memory, usage, language)
             await self._conclude(current, run, outcome, usage)
@@ -128,43 +145,91 @@ class TaskRunner:
     # --- the model --------------------------------------------------------------------------
 
     async def _think(
-        self, task: Task, memory: Sequence[Run], usage: _Usage, language: str
+        self, task: Task, memory: Sequence[Run], usage: Usage, language: str
     ) -> _Outcome:
+        messages = build_messages(task, memory, now=self._clock.now(), language=language)
         try:
-            async with asyncio.timeout(self._settings.run_timeout_seconds):
-                answer = await self._converse(task, memory, usage, language)
-        except TimeoutError:
-            return _failed(f"no answer within {self._settings.run_timeout_seconds:g} s")
-        except LLMError as error:
-            # The chat and /history hear what kind of failure it was; the provider's own
-            # words (which may quote the request or a key) go to the log only.
-            log.warning("run.llm_failed", task_id=task.id, error=str(error))
-            return _failed(error.summary)
+            answer = await self._bounded(task, messages, usage, ())
         except _RunFailed as error:
             return _failed(str(error))
-        except Exception:  # a bug or a library surprise: the chat still hears of the failure
-            log.exception("run.think_crashed", task_id=task.id)
-            return _failed(INTERNAL_ERROR)
-        # A model can emit NUL, which PostgreSQL cannot store; it never means anything.
-        answer = answer.replace("\x00", "")
+        assert isinstance(answer, str)
         if is_silent(answer):
             return _Outcome(RunStatus.SILENT, answer, None)
         return _Outcome(RunStatus.SUCCEEDED, answer[:MAX_OUTPUT_CHARS], None)
 
-    async def _converse(
-        self, task: Task, memory: Sequence[Run], usage: _Usage, language: str
-    ) -> str:
-        toolbox = Toolbox(
+    async def converse(
+        self,
+        task: Task,
+        messages: list[dict[str, Any]],
+        *,
+        functions: Sequence[dict[str, Any]] = (),
+    ) -> Turn:
+        """One conversation turn about `task` with the task's tools and bounds.
+
+        `functions` are the caller's own, offered beside the tools: the first call to one ends
+        the turn and is handed back unanswered. Never raises for the model's or the tools'
+        failures: they come back as `Turn.error`.
+        """
+        usage = Usage()
+        async with self._slots, self._delivery.working(task.chat_id):
+            try:
+                result = await self._bounded(task, messages, usage, functions)
+            except _RunFailed as error:
+                return Turn(None, None, str(error), usage)
+        if isinstance(result, ToolCall):
+            return Turn(None, result, None, usage)
+        return Turn(result[:MAX_OUTPUT_CHARS], None, None, usage)
+
+    async def _bounded(
+        self,
+        task: Task,
+        messages: list[dict[str, Any]],
+        usage: Usage,
+        functions: Sequence[dict[str, Any]],
+    ) -> str | ToolCall:
+        """The tool loop within the run timeout; every failure becomes _RunFailed."""
+        try:
+            async with asyncio.timeout(self._settings.run_timeout_seconds):
+                result = await self._converse(task, messages, usage, functions)
+        except TimeoutError:
+            raise _RunFailed(f"no answer within {self._settings.run_timeout_seconds:g} s") from None
+        except LLMError as error:
+            # The chat and /history hear what kind of failure it was; the provider's own
+            # words (which may quote the request or a key) go to the log only.
+            log.warning("run.llm_failed", task_id=task.id, error=str(error))
+            raise _RunFailed(error.summary) from None
+        except _RunFailed:
+            raise
+        except Exception:  # a bug or a library surprise: the chat still hears of the failure
+            log.exception("run.think_crashed", task_id=task.id)
+            raise _RunFailed(INTERNAL_ERROR) from None
+        if isinstance(result, ToolCall):
+            return result
+        # A model can emit NUL, which PostgreSQL cannot store; it never means anything.
+        return result.replace("\x00", "")
+
+    def _toolbox(self, task: Task) -> Toolbox:
+        return Toolbox(
             [
                 current_time_tool(self._clock, task.timezone),
                 web_fetch_tool(self._settings.fetch_policy),
             ]
         )
-        messages = build_messages(task, memory, now=self._clock.now(), language=language)
+
+    async def _converse(
+        self,
+        task: Task,
+        messages: list[dict[str, Any]],
+        usage: Usage,
+        functions: Sequence[dict[str, Any]],
+    ) -> str | ToolCall:
+        toolbox = self._toolbox(task)
+        own = {spec["function"]["name"] for spec in functions}
+        specs = [*toolbox.specs(), *functions]
         for step in range(self._settings.max_tool_steps + 1):
             last_step = step == self._settings.max_tool_steps
             completion = await self._complete(
-                messages, toolbox.specs(), tool_choice="none" if last_step else "auto"
+                messages, specs, tool_choice="none" if last_step else "auto"
             )
             usage.add(completion)
             if not completion.tool_calls:
@@ -174,6 +239,9 @@ class TaskRunner:
                 return answer
             if last_step:
                 break
+            called = next((call for call in completion.tool_calls if call.name in own), None)
+            if called is not None:
+                return called
             messages.append(completion.as_message())
             messages.extend(await _call_tools(toolbox, completion.tool_calls))
         raise _RunFailed(
@@ -205,7 +273,7 @@ class TaskRunner:
 
     # --- the record and the chat ------------------------------------------------------------
 
-    async def _conclude(self, task: Task, run: Run, outcome: _Outcome, usage: _Usage) -> None:
+    async def _conclude(self, task: Task, run: Run, outcome: _Outcome, usage: Usage) -> None:
         now = self._clock.now()
         paused: Task | None = None
         async with self._sessions() as session, session.begin():
@@ -318,9 +386,9 @@ def build_messages(
         "You are cronpilot, a Telegram bot that runs tasks for its users on a schedule and "
         "posts each answer into their chat. Nobody is there to answer questions: do the task "
         "now and write the message to post. Be concise and concrete; Markdown is fine.\n"
+        f"Now it is {local:%A %Y-%m-%d %H:%M} ({zone.key}, UTC{local:%z}).\n"
         f"Write in {english_name(language)}, the language of the chat, unless the task asks "
         "for another language.\n"
-        f"Now it is {local:%A %Y-%m-%d %H:%M} ({zone.key}, UTC{local:%z}).\n"
         f'You are running task #{task.id} "{task.name}", scheduled {schedule.describe()}.\n'
         "Your answers to earlier runs of this task come before this request, so you can say "
         "what changed and avoid repeating yourself. If the task asks only for something new "

@@ -155,8 +155,13 @@ _MATCHERS: Final[tuple[Callable[[Text, Found], None], ...]] = (
 )
 
 
-def parse_rules(text: str, *, now: datetime, timezone: str) -> ParsedRequest:
+def parse_rules(
+    text: str, *, now: datetime, timezone: str, require_prompt: bool = True
+) -> ParsedRequest:
     """The schedule and task prompt in `text`, or NotUnderstoodError with a reason for the user.
+
+    With `require_prompt=False` a text that is only a schedule ("only on weekdays at 8am", for
+    a change to an existing task) is accepted and its prompt is what was left, maybe nothing.
 
     `now` must be aware; `timezone` is the chat's IANA zone, used unless the text names another.
     Raises ValueError for a naive `now` and ScheduleError for an unknown `timezone` (both are
@@ -189,6 +194,6 @@ def parse_rules(text: str, *, now: datetime, timezone: str) -> ParsedRequest:
         schedule = build_schedule(found, When(zone_name, zone, now.astimezone(zone)))
         source = "rules"
     prompt = prompt_of(message)
-    if not prompt:
+    if not prompt and require_prompt:
         raise NotUnderstoodError("I understood when, but not what to do then.")
     return ParsedRequest(schedule=schedule, prompt=prompt, source=source)

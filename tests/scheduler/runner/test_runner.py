@@ -488,6 +488,7 @@ async def test_created_task_fires_once_across_a_restart(pg_url: str, llm: FakeLL
             ApplicationSettings(
                 default_timezone="Europe/Berlin", max_tasks_per_chat=25, min_interval_seconds=300
             ),
+            world.runner,
         )
         return world, app, database
 

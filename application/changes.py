@@ -1,0 +1,439 @@
+"""Changes to a task asked for in words: proposed as a card, applied only on Confirm.
+
+A change is proposed from a reply ("only on weekdays at 8am", "shorter, three bullet points",
+"pause this"): a schedule phrase the rules parser reads whole, or what the model asked for
+through the one function `propose_change`. Either way it is validated like any new schedule and
+stored like a draft (short id, chat, expiry), so a stale or forged button is refused. Confirm
+changes the same task (same id, its runs kept); nothing changes without it. A proposal also
+remembers the task's definition when it was made: if the task changed meanwhile, Confirm is
+refused rather than overwrite the newer definition.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from application.drafts import task_name
+from application.errors import TaskStateError
+from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
+from core.logs import get_logger
+from scheduler.clock import Clock
+from scheduler.engine import Engine, TaskNotFoundError
+from scheduler.parsing.rules import parse_rules
+from scheduler.schedules.schedule import Schedule, validate
+from scheduler.text import clean_text
+from storage import changes, tasks
+from storage.records import Change, Task, TaskKind, TaskState
+
+log = get_logger(__name__)
+
+CHANGE_LIFETIME = timedelta(hours=24)
+PREVIEW_RUNS = 3
+MAX_PROMPT_CHARS = 4_000
+PROPOSE_CHANGE = "propose_change"
+
+# Words that may stand beside a schedule phrase in a reply that only reschedules ("only on
+# weekdays at 8am", "make it every day at 7pm instead"). Any other word ("skip weekends", "also
+# at 9") means more than a new schedule, and the model reads it instead.
+_FILLER = frozenset(
+    {
+        *("only", "just", "please", "pls", "instead", "rather", "now", "then", "ok", "okay"),
+        *("actually", "so", "make", "it", "change", "move", "set", "run", "reschedule"),
+        *("schedule", "to", "the", "this", "task", "that", "let's", "lets", "can", "you"),
+        *("could", "would", "i", "i'd", "want", "like", "should", "be", "do", "from", "and"),
+        *("on", "at"),
+    }
+)
+# Words that make a reply with a schedule a change to the task rather than a new task ("skip
+# weekends", "also include the top comment every day at 7").
+_CHANGE_WORDS = frozenset(
+    {
+        *("skip", "also", "instead", "only", "except", "without", "stop", "pause", "resume"),
+        *("delete", "add", "remove", "include", "exclude", "shorter", "longer", "more", "less"),
+        *("fewer", "don't", "dont", "not", "no", "never", "anymore", "too", "it", "this"),
+    }
+)
+_WORDS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+class ChangeAction(StrEnum):
+    EDIT = "edit"
+    PAUSE = "pause"
+    RESUME = "resume"
+    DELETE = "delete"
+
+
+class ChangeNotFoundError(CronpilotError):
+    """The proposal expired, was already confirmed or cancelled, or belongs to another chat."""
+
+
+class ChangeOutdatedError(ChangeNotFoundError):
+    """The task was changed by something else after the proposal was made."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(f"task #{task_id} was changed after this proposal was made")
+        self.task_id = task_id
+
+
+class InvalidChangeError(CronpilotError):
+    """The model's proposal cannot be used as it is; the text says why."""
+
+
+class ProposedChange(BaseModel):
+    """What the model fills in when a reply asks to change the task. Field descriptions are the
+    model's instructions."""
+
+    action: Literal["edit", "pause", "resume", "delete"] = Field(
+        description="edit to change the schedule and/or what the task does; pause, resume or "
+        "delete the task as a whole"
+    )
+    schedule: str | None = Field(
+        default=None,
+        description="action=edit, when the user wants a different schedule: the complete new "
+        "schedule in plain English, e.g. 'every weekday at 8am' or 'every monday at 19:00'; "
+        "null to keep the current schedule",
+    )
+    cron: str | None = Field(
+        default=None,
+        description="instead of schedule, when the new schedule is easier as cron: five-field "
+        "standard cron 'minute hour day-of-month month day-of-week' in the task's time zone, "
+        "0 or 7 = Sunday, 1-5 = Monday to Friday",
+    )
+    prompt: str | None = Field(
+        default=None,
+        description="action=edit, when the user wants the task to do or write something "
+        "different: the complete new task instructions (not just the difference), keeping "
+        "everything they did not ask to change; null to keep the current instructions",
+    )
+
+
+def propose_change_function() -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {
+            "name": PROPOSE_CHANGE,
+            "description": "Propose a change to this task; the user confirms it before it "
+            "takes effect.",
+            "parameters": ProposedChange.model_json_schema(),
+        },
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeCard:
+    """Everything a change card shows: what the task is, what it would become."""
+
+    change_id: str
+    message_id: int | None
+    task: Task
+    action: ChangeAction
+    old_schedule: Schedule
+    new_schedule: Schedule | None
+    old_prompt: str
+    new_prompt: str | None
+
+    @property
+    def schedule(self) -> Schedule:
+        return self.new_schedule or self.old_schedule
+
+    def next_runs(self, now: datetime) -> list[datetime]:
+        return self.schedule.next_runs(now, PREVIEW_RUNS)
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedChange:
+    action: ChangeAction
+    task: Task
+
+
+def _definition(schedule: Schedule, prompt: str) -> dict[str, Any]:
+    return {
+        "prompt": prompt,
+        "kind": schedule.kind.value,
+        "timezone": schedule.timezone,
+        "cron": schedule.cron,
+        "run_at": schedule.run_at.isoformat() if schedule.run_at else None,
+        "every_seconds": schedule.every_seconds,
+    }
+
+
+def _schedule_from(values: dict[str, Any]) -> Schedule:
+    run_at = values.get("run_at")
+    return Schedule(
+        kind=TaskKind(values["kind"]),
+        timezone=str(values["timezone"]),
+        cron=values.get("cron"),
+        run_at=datetime.fromisoformat(run_at) if run_at else None,
+        every_seconds=values.get("every_seconds"),
+    )
+
+
+def _same_instants(left: dict[str, Any], right: dict[str, Any]) -> bool:
+    """Definitions compared with run_at as an instant (a database may spell it differently)."""
+    left_at, right_at = left.get("run_at"), right.get("run_at")
+    if (left_at is None) != (right_at is None):
+        return False
+    if left_at is not None and datetime.fromisoformat(str(left_at)) != datetime.fromisoformat(
+        str(right_at)
+    ):
+        return False
+    return {k: v for k, v in left.items() if k != "run_at"} == {
+        k: v for k, v in right.items() if k != "run_at"
+    }
+
+
+class Changes:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        engine: Engine,
+        clock: Clock,
+        *,
+        min_interval_seconds: int,
+    ) -> None:
+        self._sessions = sessions
+        self._engine = engine
+        self._clock = clock
+        self._min_interval_seconds = min_interval_seconds
+
+    # --- understanding ----------------------------------------------------------------------
+
+    def schedule_phrase(self, task: Task, text: str) -> Schedule | None:
+        """The new schedule when `text` is only a schedule phrase the rules read whole.
+
+        None when it is anything more (the model reads it then). A "once" answer for a
+        repeating task ("make it 7pm") is left to the model too: it means a new time of day,
+        not a single run. Raises ScheduleError when the schedule is understood but not allowed.
+        """
+        now = self._clock.now()
+        try:
+            request = parse_rules(text, now=now, timezone=task.timezone, require_prompt=False)
+        except (NotUnderstoodError, ScheduleError, OverflowError):
+            return None
+        if any(word not in _FILLER for word in _WORDS.findall(request.prompt.lower())):
+            return None
+        if request.schedule.kind is TaskKind.ONCE and task.kind is not TaskKind.ONCE:
+            return None
+        return validate(request.schedule, now=now, min_interval_seconds=self._min_interval_seconds)
+
+    def is_new_request(self, task: Task, text: str) -> bool:
+        """Whether `text` reads as a whole new task (a schedule and at least two words of
+        something to do, none of them a word of change), not as a change to this one."""
+        try:
+            request = parse_rules(text, now=self._clock.now(), timezone=task.timezone)
+        except (NotUnderstoodError, ScheduleError, OverflowError):
+            return False
+        words = _WORDS.findall(text.lower())
+        if any(word in _CHANGE_WORDS for word in words):
+            return False
+        meaning = [w for w in _WORDS.findall(request.prompt.lower()) if w not in _FILLER]
+        return len(meaning) >= 2
+
+    def read_proposal(
+        self, task: Task, arguments: str
+    ) -> tuple[ChangeAction, Schedule | None, str | None]:
+        """The model's `propose_change` arguments, checked: InvalidChangeError says what is wrong
+        (ScheduleError when the new schedule is not allowed)."""
+        try:
+            proposal = ProposedChange.model_validate(json.loads(arguments))
+        except (json.JSONDecodeError, ValidationError) as error:
+            raise InvalidChangeError(
+                f"the proposal could not be read ({type(error).__name__})"
+            ) from None
+        action = ChangeAction(proposal.action)
+        if action is not ChangeAction.EDIT:
+            return action, None, None
+        schedule = self._proposed_schedule(task, proposal)
+        prompt = None
+        if proposal.prompt is not None and clean_text(proposal.prompt).strip():
+            prompt = clean_text(proposal.prompt).strip()[:MAX_PROMPT_CHARS]
+            if prompt == task.prompt:
+                prompt = None
+        if schedule is not None and _definition(schedule, "") == _definition(Schedule.of(task), ""):
+            schedule = None
+        if schedule is None and prompt is None:
+            raise InvalidChangeError("the proposal would change nothing")
+        return action, schedule, prompt
+
+    def _proposed_schedule(self, task: Task, proposal: ProposedChange) -> Schedule | None:
+        now = self._clock.now()
+        if proposal.cron and proposal.cron.strip():
+            schedule = Schedule(kind=TaskKind.CRON, timezone=task.timezone, cron=proposal.cron)
+        elif proposal.schedule and proposal.schedule.strip():
+            try:
+                schedule = parse_rules(
+                    proposal.schedule, now=now, timezone=task.timezone, require_prompt=False
+                ).schedule
+            except NotUnderstoodError as error:
+                raise InvalidChangeError(
+                    f"the new schedule {proposal.schedule!r} could not be read: {error}"
+                ) from None
+            except OverflowError:
+                raise ScheduleError("that date is too far away") from None
+        else:
+            return None
+        return validate(schedule, now=now, min_interval_seconds=self._min_interval_seconds)
+
+    # --- the card ---------------------------------------------------------------------------
+
+    async def propose(
+        self,
+        task: Task,
+        user_id: int,
+        action: ChangeAction,
+        *,
+        schedule: Schedule | None = None,
+        prompt: str | None = None,
+        text: str,
+    ) -> ChangeCard:
+        """Keep the proposal until Confirm or Cancel; nothing about the task changes yet."""
+        now = self._clock.now()
+        payload = {
+            "action": action.value,
+            "text": text,
+            "old": _definition(Schedule.of(task), task.prompt),
+            "schedule": _definition(schedule, "") if schedule is not None else None,
+            "prompt": prompt,
+        }
+        async with self._sessions() as session, session.begin():
+            change = await changes.add(
+                session,
+                change_id=secrets.token_urlsafe(6),
+                chat_id=task.chat_id,
+                task_id=task.id,
+                user_id=user_id,
+                payload=payload,
+                now=now,
+                expires_at=now + CHANGE_LIFETIME,
+            )
+        log.info("change.proposed", task_id=task.id, chat_id=task.chat_id, action=action.value)
+        return _card(change, task)
+
+    async def attach_card(self, change_id: str, message_id: int) -> None:
+        async with self._sessions() as session, session.begin():
+            await changes.set_message_id(session, change_id, message_id)
+
+    async def confirm(self, chat_id: int, change_id: str) -> AppliedChange:
+        """Apply the proposal to its task. Raises ChangeNotFoundError (also when outdated),
+        TaskStateError, ScheduleError (the new time has passed meanwhile)."""
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            change = await self._live(session, chat_id, change_id)
+            task = await tasks.get(session, change.task_id, for_update=True)
+            if task is None or task.chat_id != chat_id:
+                raise TaskNotFoundError(f"there is no task #{change.task_id} in this chat")
+            if not _same_instants(
+                _definition(Schedule.of(task), task.prompt), change.payload["old"]
+            ):
+                raise ChangeOutdatedError(task.id)
+            action = ChangeAction(change.payload["action"])
+            changed = await self._apply(session, task, action, change.payload, now)
+            await changes.delete(session, change.id)
+        if changed is not None:
+            self._engine.arm(changed.next_run_at)
+        log.info("change.confirmed", task_id=task.id, chat_id=chat_id, action=action.value)
+        return AppliedChange(action, changed or task)
+
+    async def _apply(
+        self,
+        session: AsyncSession,
+        task: Task,
+        action: ChangeAction,
+        payload: dict[str, Any],
+        now: datetime,
+    ) -> Task | None:
+        if action is ChangeAction.DELETE:
+            await tasks.delete(session, task.id)
+            return None
+        if action is ChangeAction.PAUSE:
+            if task.state is not TaskState.ACTIVE:
+                raise TaskStateError(f"task #{task.id} is {task.state.value}, not active")
+            return await tasks.set_state(
+                session, task.id, TaskState.PAUSED, next_run_at=None, now=now
+            )
+        if action is ChangeAction.RESUME:
+            if task.state is TaskState.ACTIVE:
+                raise TaskStateError(f"task #{task.id} is already active")
+            next_run = Schedule.of(task).next_after(now)
+            if next_run is None:
+                raise TaskStateError(f"task #{task.id} was a one-time task and its time has passed")
+            return await tasks.set_state(
+                session,
+                task.id,
+                TaskState.ACTIVE,
+                next_run_at=next_run,
+                now=now,
+                reset_failures=True,
+            )
+        schedule = (
+            _schedule_from(payload["schedule"]) if payload.get("schedule") else Schedule.of(task)
+        )
+        schedule = validate(schedule, now=now, min_interval_seconds=self._min_interval_seconds)
+        prompt = str(payload.get("prompt") or task.prompt)
+        next_run = schedule.next_after(now)
+        if next_run is None:
+            raise ScheduleError("that time has passed; ask again with a new time")
+        edited = await tasks.update_definition(
+            session,
+            task.id,
+            name=task_name(prompt),
+            prompt=prompt,
+            kind=schedule.kind,
+            cron=schedule.cron,
+            run_at=schedule.run_at,
+            every_seconds=schedule.every_seconds,
+            timezone=schedule.timezone,
+            next_run_at=next_run,
+            now=now,
+        )
+        if edited is not None and task.state is TaskState.PAUSED:
+            # A paused task stays paused: changing it is not resuming it.
+            edited = await tasks.set_state(
+                session, task.id, TaskState.PAUSED, next_run_at=None, now=now
+            )
+        return edited
+
+    async def cancel(self, chat_id: int, change_id: str) -> ChangeCard:
+        async with self._sessions() as session, session.begin():
+            change = await self._live(session, chat_id, change_id)
+            task = await tasks.get(session, change.task_id)
+            await changes.delete(session, change.id)
+        if task is None:
+            raise TaskNotFoundError(f"there is no task #{change.task_id} in this chat")
+        return _card(change, task)
+
+    async def purge_expired(self) -> int:
+        async with self._sessions() as session, session.begin():
+            return await changes.delete_expired(session, now=self._clock.now())
+
+    async def _live(self, session: AsyncSession, chat_id: int, change_id: str) -> Change:
+        change = await changes.get(session, change_id)
+        if change is None or change.chat_id != chat_id:
+            raise ChangeNotFoundError("this change is no longer open")
+        if change.expires_at <= self._clock.now():
+            raise ChangeNotFoundError("this change expired")
+        return change
+
+
+def _card(change: Change, task: Task) -> ChangeCard:
+    payload = change.payload
+    old = payload["old"]
+    return ChangeCard(
+        change_id=change.id,
+        message_id=change.message_id,
+        task=task,
+        action=ChangeAction(payload["action"]),
+        old_schedule=_schedule_from(old),
+        new_schedule=_schedule_from(payload["schedule"]) if payload.get("schedule") else None,
+        old_prompt=str(old["prompt"]),
+        new_prompt=payload.get("prompt"),
+    )

@@ -1,0 +1,337 @@
+"""Replies to the bot's messages about a task: follow-up questions and changes asked in words.
+
+A reply to a result, a failure notice, a follow-up answer or a task card is about that task,
+except a reply to a task card that reads as a whole new request (a schedule and something to
+do, "every friday at 16 ask for the report"): that stays a new task request. A reply that
+is only a schedule phrase the rules parser reads whole becomes a change card without asking
+the model. Anything else goes to the task's model with the task, that run's
+answer and the thread so far (the last THREAD_TURNS follow-ups), the task's own tools, and
+one more function, `propose_change`: the model either answers (a follow-up, recorded and
+posted as a reply), proposes a change (a change card), or says the reply is neither (a short
+help). Follow-ups run within the runner's bounds (slots, timeout, tool steps) and are recorded
+with their tokens and cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from application.changes import (
+    PROPOSE_CHANGE,
+    ChangeAction,
+    ChangeCard,
+    Changes,
+    InvalidChangeError,
+    propose_change_function,
+)
+from core.errors import ScheduleError
+from core.languages import ENGLISH, chat_language, english_name
+from core.logs import get_logger
+from scheduler.clock import Clock
+from scheduler.engine import TaskNotFoundError
+from scheduler.runner.runner import TaskRunner, Turn
+from scheduler.schedules.schedule import Schedule
+from scheduler.text import clean_text
+from storage import chats, followups, runs, tasks
+from storage.records import Followup, Run, RunStatus, Task
+
+log = get_logger(__name__)
+
+THREAD_TURNS = 10
+# The model's answer when a reply is neither a question it can answer nor a change.
+NOT_FOR_ME = "NOT_A_QUESTION"
+RESULT_CHARS = 12_000
+TURN_CHARS = 4_000
+MAX_QUESTION_CHARS = 4_000
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a reply is about: a task, and the run or follow-up whose message was replied to."""
+
+    task: Task
+    run: Run | None
+    followup: Followup | None
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    followup: Followup
+
+
+@dataclass(frozen=True, slots=True)
+class Proposed:
+    card: ChangeCard
+
+
+@dataclass(frozen=True, slots=True)
+class NotAllowed:
+    """A change was asked for by someone who may not change tasks in this chat."""
+
+    task: Task
+
+
+@dataclass(frozen=True, slots=True)
+class NewRequest:
+    """A reply to a task card that is a whole new task request, not about this task."""
+
+    task: Task
+
+
+@dataclass(frozen=True, slots=True)
+class Unclear:
+    """Neither a question the model could answer nor a change."""
+
+    task: Task
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The model could not answer (or its proposal could not be used); `reason` says why."""
+
+    task: Task
+    reason: str
+    invalid_change: bool = False
+
+
+Outcome = Answered | Proposed | NotAllowed | NewRequest | Unclear | Failed
+
+
+class Conversations:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        runner: TaskRunner,
+        changes: Changes,
+        clock: Clock,
+    ) -> None:
+        self._sessions = sessions
+        self._runner = runner
+        self._changes = changes
+        self._clock = clock
+
+    async def subject(
+        self, chat_id: int, message_id: int, *, task_id: int | None = None
+    ) -> Subject | None:
+        """What the bot's message `message_id` in this chat is about, if it is about a task.
+
+        Results, failure notices and follow-up answers are found by their message; a task card
+        names its task (`task_id`, read from its buttons), which must belong to this chat.
+        """
+        async with self._sessions() as session:
+            followup = await followups.find_delivered(session, chat_id, message_id)
+            run: Run | None = None
+            if followup is not None:
+                if followup.run_id is not None:
+                    run = await runs.get(session, followup.run_id)
+                task_id = followup.task_id
+            else:
+                run = await runs.find_delivered(session, chat_id, message_id)
+                if run is not None:
+                    task_id = run.task_id
+            if task_id is None:
+                return None
+            task = await tasks.get(session, task_id)
+        if task is None or task.chat_id != chat_id:
+            return None
+        return Subject(task, run, followup)
+
+    async def reply(
+        self, subject: Subject, user_id: int, text: str, *, may_change: bool
+    ) -> Outcome:
+        """Answer a reply about `subject.task`, or propose the change it asks for.
+
+        Raises ScheduleError when the reply names a schedule that is not allowed.
+        """
+        task = subject.task
+        text = clean_text(text).strip()[:MAX_QUESTION_CHARS]
+        if not text:
+            return Unclear(task)
+        if (
+            subject.run is None
+            and subject.followup is None
+            and self._changes.is_new_request(task, text)
+        ):
+            return NewRequest(task)
+        schedule = self._changes.schedule_phrase(task, text)
+        if schedule is not None:
+            if not may_change:
+                return NotAllowed(task)
+            card = await self._changes.propose(
+                task, user_id, ChangeAction.EDIT, schedule=schedule, text=text
+            )
+            return Proposed(card)
+        followup, messages = await self._begin(subject, user_id, text)
+        turn = await self._runner.converse(task, messages, functions=[propose_change_function()])
+        return await self._conclude(subject, followup, turn, user_id, text, may_change)
+
+    async def delivered(self, followup_id: int, message_id: int) -> None:
+        """The answer was posted as `message_id`: a reply to it continues the thread."""
+        async with self._sessions() as session, session.begin():
+            await followups.set_message_id(session, followup_id, message_id)
+
+    async def _begin(
+        self, subject: Subject, user_id: int, text: str
+    ) -> tuple[Followup, list[dict[str, Any]]]:
+        task = subject.task
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            chat = await chats.get(session, task.chat_id)
+            thread = (
+                await followups.thread(session, subject.followup.id, limit=THREAD_TURNS)
+                if subject.followup is not None
+                else []
+            )
+            run = subject.run
+            if run is None and subject.followup is None:
+                # A task card: the task's last answer, if it has one, is what there is to ask about.
+                latest = await runs.recent_outputs(session, task.id, limit=1)
+                run = latest[-1] if latest else None
+            followup = await followups.add(
+                session,
+                task_id=task.id,
+                run_id=run.id if run is not None else None,
+                parent_id=subject.followup.id if subject.followup is not None else None,
+                chat_id=task.chat_id,
+                user_id=user_id,
+                question=text,
+                now=now,
+            )
+        language = chat_language(chat.language, chat.user_language) if chat else ENGLISH
+        return followup, build_messages(task, run, thread, text, now=now, language=language)
+
+    async def _conclude(
+        self,
+        subject: Subject,
+        followup: Followup,
+        turn: Turn,
+        user_id: int,
+        text: str,
+        may_change: bool,
+    ) -> Outcome:
+        task = subject.task
+        outcome: Outcome
+        status = RunStatus.SUCCEEDED
+        answer: str | None = None
+        error: str | None = turn.error
+        if turn.error is not None:
+            status = RunStatus.FAILED
+            outcome = Failed(task, turn.error)
+        elif turn.call is not None:
+            status = RunStatus.SILENT
+            outcome = await self._proposal(task, turn.call.arguments, user_id, text, may_change)
+            if isinstance(outcome, Failed):
+                status, error = RunStatus.FAILED, outcome.reason
+        elif turn.answer is None or _is_not_for_me(turn.answer):
+            status = RunStatus.SILENT
+            outcome = Unclear(task)
+        else:
+            answer = turn.answer
+            outcome = Answered(followup)
+        usage = turn.usage
+        async with self._sessions() as session, session.begin():
+            finished = await followups.finish(
+                session,
+                followup.id,
+                status=status,
+                finished_at=self._clock.now(),
+                answer=answer,
+                error=error,
+                prompt_tokens=usage.prompt_tokens if usage.calls else None,
+                completion_tokens=usage.completion_tokens if usage.calls else None,
+                cost=usage.cost,
+            )
+        if finished is None:
+            raise TaskNotFoundError(f"task #{task.id} was deleted meanwhile")
+        log.info(
+            "followup.finished",
+            followup_id=followup.id,
+            task_id=task.id,
+            chat_id=task.chat_id,
+            status=status.value,
+            outcome=type(outcome).__name__,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost=usage.cost,
+            error=error,
+        )
+        if isinstance(outcome, Answered):
+            return Answered(finished)
+        return outcome
+
+    async def _proposal(
+        self, task: Task, arguments: str, user_id: int, text: str, may_change: bool
+    ) -> Outcome:
+        if not may_change:
+            return NotAllowed(task)
+        try:
+            action, schedule, prompt = self._changes.read_proposal(task, arguments)
+        except (InvalidChangeError, ScheduleError) as error:
+            return Failed(task, str(error), invalid_change=True)
+        card = await self._changes.propose(
+            task, user_id, action, schedule=schedule, prompt=prompt, text=text
+        )
+        return Proposed(card)
+
+
+def _is_not_for_me(answer: str) -> bool:
+    return answer.strip().strip("`*_.!\"' \n").upper() == NOT_FOR_ME
+
+
+def build_messages(
+    task: Task,
+    run: Run | None,
+    thread: list[Followup],
+    question: str,
+    *,
+    now: datetime,
+    language: str = ENGLISH,
+) -> list[dict[str, Any]]:
+    """System prompt, the run's request and answer, the thread so far, then the new question."""
+    schedule = Schedule.of(task)
+    zone = schedule.zone
+    local = now.astimezone(zone)
+    system = (
+        "You are cronpilot, a Telegram bot that runs tasks for its users on a schedule and "
+        "posts each answer into their chat.\n"
+        f"Now it is {local:%A %Y-%m-%d %H:%M} ({zone.key}, UTC{local:%z}).\n"
+        f"Write in {english_name(language)}, the language of the chat, unless the user writes "
+        "in another language.\n"
+        f'This conversation is about task #{task.id} "{task.name}", scheduled '
+        f"{schedule.describe()} ({task.state.value}). Its instructions are:\n{task.prompt}\n\n"
+        "The user replied to one of the task's messages. Answer their question about it, "
+        "concisely and concretely, from what the task wrote; Markdown is fine. Use the tools "
+        "when the answer needs fresh information, and say so if a tool fails rather than "
+        "inventing results.\n"
+        f"If they ask to change the task itself (when it runs, what it does or how it writes, "
+        f"or to pause, resume or delete it), call {PROPOSE_CHANGE} instead of answering; "
+        "nothing changes until they confirm.\n"
+        "If the message is neither a question you can answer nor a change to the task, answer "
+        f"with exactly {NOT_FOR_ME} and nothing else."
+    )
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
+    if run is not None:
+        when = (run.finished_at or run.scheduled_for).astimezone(zone)
+        messages.append({"role": "user", "content": f"[{when:%Y-%m-%d %H:%M}] {task.prompt}"})
+        if run.output:
+            messages.append({"role": "assistant", "content": _clip(run.output, RESULT_CHARS)})
+        else:
+            failure = run.error or run.status.value
+            messages.append(
+                {"role": "assistant", "content": f"(This run failed: {_clip(failure, 500)})"}
+            )
+    for earlier in thread:
+        if earlier.answer is None:
+            continue  # it proposed a change or was not a question: no answer to remember
+        messages.append({"role": "user", "content": _clip(earlier.question, TURN_CHARS)})
+        messages.append({"role": "assistant", "content": _clip(earlier.answer, TURN_CHARS)})
+    messages.append({"role": "user", "content": question})
+    return messages
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + " […]"

@@ -1,0 +1,184 @@
+"""How replies about a task look: follow-up answers, change cards and what becomes of them.
+
+HTML texts with every user- or model-supplied part escaped; whole sentences with named
+placeholders, so they can move to the translation catalogs as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from telegram import InlineKeyboardMarkup, MessageEntity
+from telegramify_markdown import convert, split_entities
+
+from application.changes import AppliedChange, ChangeAction, ChangeCard
+from bot import render
+from bot.callbacks import Action
+from bot.i18n import Translator
+from scheduler.schedules.schedule import Schedule, zone_for
+from storage.records import Task, TaskKind
+
+PROMPT_PREVIEW = 600
+
+
+def answer_chunks(answer: str) -> list[render.Chunk]:
+    """The model's Markdown as Telegram entities, split under the size limit."""
+    text, entities = convert(answer)
+    chunks = split_entities(text, entities, render.RESULT_CHUNK)
+    if not chunks:
+        return [render.Chunk(answer.strip() or "…", ())]
+    return [
+        render.Chunk(
+            body,
+            tuple(
+                MessageEntity(
+                    type=entity.type,
+                    offset=entity.offset,
+                    length=entity.length,
+                    url=entity.url,
+                    language=entity.language,
+                    custom_emoji_id=entity.custom_emoji_id,
+                )
+                for entity in body_entities
+            ),
+        )
+        for body, body_entities in chunks
+    ]
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _schedule_words(schedule: Schedule) -> str:
+    description = escape(schedule.describe())
+    if schedule.kind is TaskKind.CRON and schedule.cron:
+        return f"{description} (<code>{escape(schedule.cron)}</code>)"
+    return description
+
+
+def _runs(_: Translator, card: ChangeCard, now: datetime, zone: str) -> str:
+    runs = card.next_runs(now)
+    if not runs:
+        return _("No more runs.")
+    return "\n".join(f"• {_.instant(run, zone_for(zone))}" for run in runs)
+
+
+def change_card(_: Translator, card: ChangeCard, now: datetime, zone: str) -> render.Screen:
+    task = card.task
+    name = escape(task.name)
+    next_runs = [_("⏭ <b>Next runs</b> ({zone}):", zone=escape(zone)), _runs(_, card, now, zone)]
+    if card.action is ChangeAction.PAUSE:
+        lines = [_("⏸ <b>Pause task #{number}</b> {name}?", number=task.id, name=name)]
+    elif card.action is ChangeAction.RESUME:
+        lines = [
+            _("▶️ <b>Resume task #{number}</b> {name}?", number=task.id, name=name),
+            "",
+            *next_runs,
+        ]
+    elif card.action is ChangeAction.DELETE:
+        lines = [
+            _(
+                "🗑 <b>Delete task #{number}</b> {name} and its history? This cannot be undone.",
+                number=task.id,
+                name=name,
+            )
+        ]
+    else:
+        lines = [_("✏️ <b>Change task #{number}?</b> {name}", number=task.id, name=name), ""]
+        if card.new_schedule is not None:
+            lines += [
+                _("🗓 <b>Now:</b> {schedule}", schedule=_schedule_words(card.old_schedule)),
+                _("🗓 <b>New:</b> {schedule}", schedule=_schedule_words(card.new_schedule)),
+                _("🌍 <b>Time zone:</b> {zone}", zone=escape(card.new_schedule.timezone)),
+            ]
+        else:
+            lines.append(
+                _("🗓 <b>When:</b> {schedule}", schedule=_schedule_words(card.old_schedule))
+            )
+        if card.new_prompt is not None:
+            old = escape(_clip(card.old_prompt, PROMPT_PREVIEW))
+            new = escape(_clip(card.new_prompt, PROMPT_PREVIEW))
+            lines += [
+                _("📝 <b>Now:</b> {prompt}", prompt=old),
+                _("📝 <b>New:</b> {prompt}", prompt=new),
+            ]
+        lines += next_runs
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                render.button(_("✅ Confirm"), Action.CHANGE_CONFIRM, card.change_id),
+                render.button(_("✖️ Cancel"), Action.CHANGE_CANCEL, card.change_id),
+            ]
+        ]
+    )
+    return render.Screen("\n".join(lines), keyboard)
+
+
+def change_applied(_: Translator, applied: AppliedChange, zone: str) -> render.Screen:
+    task = applied.task
+    if applied.action is ChangeAction.DELETE:
+        return render.Screen(
+            _("🗑 Deleted task #{number} {name}.", number=task.id, name=escape(task.name))
+        )
+    if applied.action is ChangeAction.PAUSE:
+        heading = _("⏸ Task #{number} is paused.", number=task.id)
+    elif applied.action is ChangeAction.RESUME:
+        heading = _("▶️ Task #{number} is active again.", number=task.id)
+    else:
+        heading = _("✅ Task #{number} is changed.", number=task.id)
+    detail = render.task_detail(task, zone)
+    return render.Screen(f"{heading}\n\n{detail.text}", detail.keyboard)
+
+
+def changed_notice(_: Translator, task_id: int) -> str:
+    return _("Task #{number} changed", number=task_id)
+
+
+def cancelled_notice(_: Translator) -> str:
+    return _("Cancelled")
+
+
+def change_cancelled(_: Translator, card: ChangeCard) -> str:
+    return _("✖️ Cancelled: task #{number} stays as it was.", number=card.task.id)
+
+
+def change_closed(_: Translator) -> str:
+    return _("This change is no longer open (already confirmed, cancelled or expired).")
+
+
+def change_outdated(_: Translator, task_id: int) -> str:
+    return _(
+        "Task #{number} was changed after this card was made, so it was not applied. "
+        "Reply again to ask for the change.",
+        number=task_id,
+    )
+
+
+def answer_failed(_: Translator, reason: str) -> str:
+    return _("⚠️ I couldn't answer that: {reason}", reason=escape(_clip(reason, 500)))
+
+
+def change_unusable(_: Translator, reason: str) -> str:
+    return _("❌ I couldn't turn that into a change: {reason}.", reason=escape(_clip(reason, 500)))
+
+
+def schedule_refused(_: Translator, reason: str) -> str:
+    return _("❌ That schedule can't be used: {reason}.", reason=escape(reason))
+
+
+def unclear(_: Translator, task: Task) -> str:
+    return _(
+        "🤔 You can ask me about task #{number}'s results, or change the task by replying, "
+        "for example:\n"
+        "• <i>only on weekdays at 8am</i>\n"
+        "• <i>shorter, three bullet points</i>\n"
+        "• <i>pause this</i>\n"
+        "To create a new task, send it as a new message rather than a reply.",
+        number=task.id,
+    )
+
+
+def task_gone(_: Translator) -> str:
+    return _("❌ That task no longer exists.")

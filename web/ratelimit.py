@@ -1,0 +1,47 @@
+"""A token bucket per API caller (a token, or a Mini App user): bursts are fine, floods are not."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+# Sixty requests at once, then one a second: a dashboard refresh or a script's loop fits.
+BURST = 60
+PER_SECOND = 1.0
+# Buckets idle this long are full again anyway; forgetting them bounds the memory.
+FORGET_AFTER_SECONDS = 3600.0
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        *,
+        burst: int = BURST,
+        per_second: float = PER_SECOND,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._burst = float(burst)
+        self._per_second = per_second
+        self._monotonic = monotonic
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def take(self, key: str) -> int | None:
+        """Take one request for `key`; None when allowed, else whole seconds to wait."""
+        now = self._monotonic()
+        if len(self._buckets) > 10_000:
+            self._forget_idle(now)
+        level, then = self._buckets.get(key, (self._burst, now))
+        level = min(self._burst, level + (now - then) * self._per_second)
+        if level < 1.0:
+            self._buckets[key] = (level, now)
+            return max(1, math.ceil((1.0 - level) / self._per_second))
+        self._buckets[key] = (level - 1.0, now)
+        return None
+
+    def _forget_idle(self, now: float) -> None:
+        self._buckets = {
+            key: (level, then)
+            for key, (level, then) in self._buckets.items()
+            if now - then < FORGET_AFTER_SECONDS
+        }
