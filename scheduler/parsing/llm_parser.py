@@ -163,7 +163,7 @@ class LLMScheduleParser:
             )
         except LLMError as error:
             # The chat hears what kind of failure it was; the provider's words go to the log.
-            log.warning("parser.llm_failed", error=str(error))
+            log.debug("parser.llm_failed", error=str(error))
             raise ParserUnavailableError(
                 f"I couldn't understand that right now: the language model is unavailable "
                 f"({error.summary}). Try again later, or write the schedule as cron, e.g. "
