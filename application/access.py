@@ -170,9 +170,9 @@ class Reach:
             task = await tasks.get(session, task_id)
             chat = await chats.get(session, task.chat_id) if task is not None else None
         if task is None or chat is None:
-            raise TaskNotFoundError(f"there is no task #{task_id}")
+            raise TaskNotFoundError(task_id)
         try:
             await self._access.require(user_id, chat, manage=manage)
         except ChatHiddenError:
-            raise TaskNotFoundError(f"there is no task #{task_id}") from None
+            raise TaskNotFoundError(task_id) from None
         return task

@@ -23,13 +23,13 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application.drafts import task_name
-from application.errors import TaskStateError
+from application.tasks import pause_task, resume_task, task_in_chat
 from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.engine import Engine, TaskNotFoundError
 from scheduler.parsing.rules import parse_rules
-from scheduler.schedules.schedule import Schedule, validate
+from scheduler.schedules.schedule import Schedule, TimePassedError, validate
 from scheduler.text import clean_text
 from storage import changes, tasks
 from storage.records import Change, Task, TaskKind, TaskState
@@ -328,9 +328,7 @@ class Changes:
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
             change = await self._live(session, chat_id, change_id)
-            task = await tasks.get(session, change.task_id, for_update=True)
-            if task is None or task.chat_id != chat_id:
-                raise TaskNotFoundError(f"there is no task #{change.task_id} in this chat")
+            task = await task_in_chat(session, chat_id, change.task_id, lock=True)
             if not _same_instants(
                 _definition(Schedule.of(task), task.prompt), change.payload["old"]
             ):
@@ -355,25 +353,9 @@ class Changes:
             await tasks.delete(session, task.id)
             return None
         if action is ChangeAction.PAUSE:
-            if task.state is not TaskState.ACTIVE:
-                raise TaskStateError(f"task #{task.id} is {task.state.value}, not active")
-            return await tasks.set_state(
-                session, task.id, TaskState.PAUSED, next_run_at=None, now=now
-            )
+            return await pause_task(session, task, now=now)
         if action is ChangeAction.RESUME:
-            if task.state is TaskState.ACTIVE:
-                raise TaskStateError(f"task #{task.id} is already active")
-            next_run = Schedule.of(task).next_after(now)
-            if next_run is None:
-                raise TaskStateError(f"task #{task.id} was a one-time task and its time has passed")
-            return await tasks.set_state(
-                session,
-                task.id,
-                TaskState.ACTIVE,
-                next_run_at=next_run,
-                now=now,
-                reset_failures=True,
-            )
+            return await resume_task(session, task, now=now)
         schedule = (
             _schedule_from(payload["schedule"]) if payload.get("schedule") else Schedule.of(task)
         )
@@ -381,7 +363,7 @@ class Changes:
         prompt = str(payload.get("prompt") or task.prompt)
         next_run = schedule.next_after(now)
         if next_run is None:
-            raise ScheduleError("that time has passed; ask again with a new time")
+            raise TimePassedError(schedule.run_at or now, schedule.timezone)
         edited = await tasks.update_definition(
             session,
             task.id,
@@ -408,7 +390,7 @@ class Changes:
             task = await tasks.get(session, change.task_id)
             await changes.delete(session, change.id)
         if task is None:
-            raise TaskNotFoundError(f"there is no task #{change.task_id} in this chat")
+            raise TaskNotFoundError(change.task_id)
         return _card(change, task)
 
     async def purge_expired(self) -> int:

@@ -246,7 +246,7 @@ class Conversations:
                 cost=usage.cost,
             )
         if finished is None:
-            raise TaskNotFoundError(f"task #{task.id} was deleted meanwhile")
+            raise TaskNotFoundError(task.id)
         log.info(
             "followup.finished",
             followup_id=followup.id,

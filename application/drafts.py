@@ -9,15 +9,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application.chats import zone_of
-from application.errors import DraftNotFoundError
+from application.errors import DraftExpiredError, DraftNotFoundError
 from application.records import ApplicationSettings, Card, Preview
-from application.tasks import count_open, quota_error, task_in_chat
-from core.errors import NotUnderstoodError, ScheduleError
+from application.tasks import check_quota, task_in_chat
+from core.errors import NotUnderstoodError
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.engine import Engine, TaskNotFoundError
 from scheduler.parsing.request import MAX_REQUEST_CHARS, RequestParser
-from scheduler.schedules.schedule import ParsedRequest, Schedule, validate
+from scheduler.schedules.schedule import ParsedRequest, Schedule, TimePassedError, validate
 from scheduler.text import clean_text
 from storage import chats, drafts, tasks
 from storage.records import Chat, Draft, NewTask, Task, TaskKind
@@ -66,8 +66,8 @@ class Drafts:
         async with self._sessions() as session:
             if task_id is not None:
                 await task_in_chat(session, chat.id, task_id)
-            elif await count_open(session, chat.id) >= self._settings.max_tasks_per_chat:
-                raise quota_error(self._settings.max_tasks_per_chat)
+            else:
+                await check_quota(session, chat.id, self._settings.max_tasks_per_chat)
         request = await self._parser.parse(text, now=now, timezone=zone_of(chat, self._settings))
         async with self._sessions() as session, session.begin():
             draft = await drafts.add(
@@ -111,8 +111,8 @@ class Drafts:
         async with self._sessions() as session:
             if task_id is not None:
                 await task_in_chat(session, chat.id, task_id)
-            elif await count_open(session, chat.id) >= self._settings.max_tasks_per_chat:
-                raise quota_error(self._settings.max_tasks_per_chat)
+            else:
+                await check_quota(session, chat.id, self._settings.max_tasks_per_chat)
         async with self._sessions() as session, session.begin():
             draft = await drafts.add(
                 session,
@@ -174,8 +174,7 @@ class Drafts:
                 # The count and the insert under the chat's lock: concurrent Confirms of
                 # different drafts cannot all see room under the quota.
                 await chats.lock(session, chat_id)
-                if await count_open(session, chat_id) >= self._settings.max_tasks_per_chat:
-                    raise quota_error(self._settings.max_tasks_per_chat)
+                await check_quota(session, chat_id, self._settings.max_tasks_per_chat)
                 task = await tasks.add(
                     session,
                     NewTask(
@@ -207,10 +206,10 @@ class Drafts:
                     now=now,
                 )
                 if edited is None:
-                    raise TaskNotFoundError(f"task #{draft.task_id} no longer exists")
+                    raise TaskNotFoundError(draft.task_id)
                 task = edited
             if not await drafts.delete(session, draft.id):
-                raise _draft_gone()
+                raise DraftNotFoundError(draft.id)
         self._engine.arm(task.next_run_at)
         log.info(
             "task.created" if draft.task_id is None else "task.edited",
@@ -245,19 +244,10 @@ class Drafts:
     ) -> Draft:
         draft = await drafts.get(session, draft_id, for_update=lock)
         if draft is None or draft.chat_id != chat_id:
-            raise _draft_gone()
+            raise DraftNotFoundError(draft_id)
         if draft.expires_at <= self._clock.now():
-            raise DraftNotFoundError(
-                "this request expired (requests stay open for 24 hours); send it again"
-            )
+            raise DraftExpiredError(draft_id, DRAFT_LIFETIME)
         return draft
-
-
-def _draft_gone() -> DraftNotFoundError:
-    return DraftNotFoundError(
-        "this request is no longer open (already confirmed or cancelled); "
-        "send it again if you still want it"
-    )
 
 
 def _card(draft: Draft, now: datetime) -> Card:
@@ -307,5 +297,5 @@ def _schedule_from_payload(payload: dict[str, Any]) -> Schedule:
 def _first_run(schedule: Schedule, now: datetime) -> datetime:
     first = schedule.next_after(now)
     if first is None:
-        raise ScheduleError("that time has passed; send the request again with a new time")
+        raise TimePassedError(schedule.run_at or now, schedule.timezone)
     return first

@@ -1,17 +1,67 @@
-"""The use cases' own errors (the engine's TaskNotFoundError and TaskBusyError pass through)."""
+"""The use cases' own errors. They carry facts (ids, limits, states); front doors word them.
+
+The engine's TaskNotFoundError and TaskBusyError, and the schedules' ScheduleError family,
+pass through the use cases unchanged.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from core.errors import CronpilotError
+from storage.records import TaskState
 
 
 class DraftNotFoundError(CronpilotError):
-    """The draft expired, was already confirmed or cancelled, or belongs to another chat."""
+    """The draft was already confirmed or cancelled, or belongs to another chat."""
+
+    def __init__(self, draft_id: str) -> None:
+        super().__init__(f"draft {draft_id!r} is not open in this chat")
+        self.draft_id = draft_id
+
+
+class DraftExpiredError(DraftNotFoundError):
+    """The draft outlived its lifetime without being confirmed."""
+
+    def __init__(self, draft_id: str, lifetime: timedelta) -> None:
+        super().__init__(draft_id)
+        self.args = (f"draft {draft_id!r} expired (drafts live {lifetime})",)
+        self.lifetime = lifetime
 
 
 class QuotaExceededError(CronpilotError):
-    """The chat has as many tasks as it may have."""
+    """The chat has as many tasks (active or paused) as it may have."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the chat has {limit} tasks, the most it may have")
+        self.limit = limit
 
 
 class TaskStateError(CronpilotError):
-    """The task cannot do that in its current state (resume a finished one-shot, say)."""
+    """The task cannot do that in its current state."""
+
+    def __init__(self, task_id: int, state: TaskState, fact: str) -> None:
+        super().__init__(f"task {task_id} is {state.value}: {fact}")
+        self.task_id = task_id
+        self.state = state
+
+
+class TaskNotActiveError(TaskStateError):
+    """Pausing a task that is paused already or finished."""
+
+    def __init__(self, task_id: int, state: TaskState) -> None:
+        super().__init__(task_id, state, "only an active task can be paused")
+
+
+class TaskAlreadyActiveError(TaskStateError):
+    """Resuming a task that is active."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(task_id, TaskState.ACTIVE, "it is active already")
+
+
+class TaskTimePassedError(TaskStateError):
+    """Resuming a one-time task whose time has passed: it has no run left to make."""
+
+    def __init__(self, task_id: int, state: TaskState) -> None:
+        super().__init__(task_id, state, "its one-time run lies in the past")

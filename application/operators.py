@@ -24,5 +24,5 @@ class Operators:
         async with self._sessions() as session:
             task = await tasks.get(session, task_id)
         if task is None:
-            raise TaskNotFoundError(f"there is no task #{task_id}")
+            raise TaskNotFoundError(task_id)
         return task

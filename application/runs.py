@@ -18,7 +18,9 @@ class Runs:
     async def run_now(
         self, chat_id: int, task_id: int, *, trigger: RunTrigger = RunTrigger.MANUAL
     ) -> Run:
-        return await self._engine.run_now(task_id, chat_id=chat_id, trigger=trigger)
+        async with self._sessions() as session:
+            await task_in_chat(session, chat_id, task_id)
+        return await self._engine.run_now(task_id, trigger=trigger)
 
     async def history(self, chat_id: int, task_id: int, *, limit: int = 10) -> list[Run]:
         async with self._sessions() as session:

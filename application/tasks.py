@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from application.errors import QuotaExceededError, TaskStateError
+from application.errors import (
+    QuotaExceededError,
+    TaskAlreadyActiveError,
+    TaskNotActiveError,
+    TaskTimePassedError,
+)
 from application.records import TaskPage
 from core.logs import get_logger
 from scheduler.clock import Clock
@@ -26,8 +32,14 @@ async def task_in_chat(
     """The task, if it exists and belongs to the chat asking; else TaskNotFoundError."""
     task = await tasks.get(session, task_id, for_update=lock)
     if task is None or task.chat_id != chat_id:
-        raise TaskNotFoundError(f"there is no task #{task_id} in this chat")
+        raise TaskNotFoundError(task_id)
     return task
+
+
+async def check_quota(session: AsyncSession, chat_id: int, limit: int) -> None:
+    """QuotaExceededError when the chat has `limit` tasks that count already."""
+    if await count_open(session, chat_id) >= limit:
+        raise QuotaExceededError(limit)
 
 
 async def count_open(session: AsyncSession, chat_id: int) -> int:
@@ -35,11 +47,29 @@ async def count_open(session: AsyncSession, chat_id: int) -> int:
     return await tasks.count_for_chat(session, chat_id, states=[TaskState.ACTIVE, TaskState.PAUSED])
 
 
-def quota_error(limit: int) -> QuotaExceededError:
-    return QuotaExceededError(
-        f"this chat already has {limit} tasks, the most it may have; "
-        "delete one with /delete N first"
+async def pause_task(session: AsyncSession, task: Task, *, now: datetime) -> Task:
+    """Pause a task (locked by the caller): only an active one can be."""
+    if task.state is not TaskState.ACTIVE:
+        raise TaskNotActiveError(task.id, task.state)
+    paused = await tasks.set_state(session, task.id, TaskState.PAUSED, next_run_at=None, now=now)
+    assert paused is not None
+    return paused
+
+
+async def resume_task(session: AsyncSession, task: Task, *, now: datetime) -> Task:
+    """Resume a task (locked by the caller) at its next instant after `now`, its failures
+    forgotten and its chat reachable again; the caller arms the engine after the commit."""
+    if task.state is TaskState.ACTIVE:
+        raise TaskAlreadyActiveError(task.id)
+    next_run = Schedule.of(task).next_after(now)
+    if next_run is None:
+        raise TaskTimePassedError(task.id, task.state)
+    resumed = await tasks.set_state(
+        session, task.id, TaskState.ACTIVE, next_run_at=next_run, now=now, reset_failures=True
     )
+    await chats.set_active(session, task.chat_id, True)
+    assert resumed is not None
+    return resumed
 
 
 class Tasks:
@@ -73,37 +103,14 @@ class Tasks:
     async def pause(self, chat_id: int, task_id: int) -> Task:
         async with self._sessions() as session, session.begin():
             task = await task_in_chat(session, chat_id, task_id, lock=True)
-            if task.state is not TaskState.ACTIVE:
-                raise TaskStateError(f"task #{task_id} is {task.state.value}, not active")
-            paused = await tasks.set_state(
-                session, task_id, TaskState.PAUSED, next_run_at=None, now=self._clock.now()
-            )
-        assert paused is not None
+            paused = await pause_task(session, task, now=self._clock.now())
         log.info("task.paused", task_id=task_id, chat_id=chat_id)
         return paused
 
     async def resume(self, chat_id: int, task_id: int) -> Task:
-        now = self._clock.now()
         async with self._sessions() as session, session.begin():
             task = await task_in_chat(session, chat_id, task_id, lock=True)
-            if task.state is TaskState.ACTIVE:
-                raise TaskStateError(f"task #{task_id} is already active")
-            next_run = Schedule.of(task).next_after(now)
-            if next_run is None:
-                raise TaskStateError(
-                    f"task #{task_id} was a one-time task and its time has passed; "
-                    f"use /edit {task_id} with a new time"
-                )
-            resumed = await tasks.set_state(
-                session,
-                task_id,
-                TaskState.ACTIVE,
-                next_run_at=next_run,
-                now=now,
-                reset_failures=True,
-            )
-            await chats.set_active(session, chat_id, True)
-        assert resumed is not None
+            resumed = await resume_task(session, task, now=self._clock.now())
         self._engine.arm(resumed.next_run_at)
         log.info("task.resumed", task_id=task_id, chat_id=chat_id)
         return resumed

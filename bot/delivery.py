@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import render
 from core.logs import get_logger
-from scheduler.delivery import ChatUnreachableError, DeliveryError
+from scheduler.delivery import ChatUnreachableError, DeliveryDelayedError, DeliveryError
 from storage.records import Run, Task
 
 log = get_logger(__name__)
@@ -132,4 +132,13 @@ class TelegramDelivery:
     def _error(error: TelegramError) -> DeliveryError:
         if _unreachable(error):
             return ChatUnreachableError(error.message)
+        if isinstance(error, RetryAfter):
+            pause = error.retry_after
+            seconds = pause if isinstance(pause, int) else pause.total_seconds()
+            return DeliveryDelayedError(
+                f"Telegram asked to wait {seconds:g} s", retry_after=seconds
+            )
+        # A 5xx, a timeout or a dropped connection (BadRequest is a NetworkError too, and final).
+        if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+            return DeliveryDelayedError(f"Telegram did not take the message: {error.message}")
         return DeliveryError(f"Telegram refused the message: {error.message}")

@@ -111,15 +111,6 @@ def not_understood(reason: str) -> str:
     return f"🤔 {escape(sentence(reason))}\n\nSay what to do and when, for example:\n{examples}"
 
 
-def unusable_schedule(reason: str) -> str:
-    """A schedule was found but cannot be used (too often, never fires, in the past)."""
-    return f"❌ That schedule can't be used: {escape(sentence(reason, capital=False))}"
-
-
-def problem(reason: str) -> str:
-    return f"❌ {escape(sentence(reason))}"
-
-
 def no_such_task(number: str) -> str:
     return f"❌ There is no task #{escape(number)} in this chat. /tasks lists the ones there are."
 
@@ -332,6 +323,8 @@ def history(task: Task, entries: Sequence[Run], chat_zone: str) -> str:
             line += f"\n   ↳ {escape(_clip(run.error, 200))}"
         elif run.delivery_error:
             line += f"\n   ↳ not delivered: {escape(_clip(run.delivery_error, 200))}"
+        if run.delivery_pending:
+            line += "\n   ↳ not delivered yet; I keep trying to send it."
         lines.append(line)
     return "\n".join(lines)
 

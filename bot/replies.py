@@ -164,10 +164,6 @@ def change_unusable(_: Translator, reason: str) -> str:
     return _("❌ I couldn't turn that into a change: {reason}.", reason=escape(_clip(reason, 500)))
 
 
-def schedule_refused(_: Translator, reason: str) -> str:
-    return _("❌ That schedule can't be used: {reason}.", reason=escape(reason))
-
-
 def unclear(_: Translator, task: Task) -> str:
     return _(
         "🤔 You can ask me about task #{number}'s results, or change the task by replying, "

@@ -14,7 +14,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 
 from bot.context import CONTEXT_TYPES, BotData, Services
 from bot.delivery import TelegramDelivery
-from bot.handlers.routes import register, set_commands
+from bot.handlers.routes import register, set_commands, set_menu_button
 from bot.members import TelegramMembers
 from bot.ratelimit import MessageRateLimiter
 from core.logs import get_logger
@@ -53,6 +53,9 @@ class TelegramBot:
         """Initialise PTB, set the command menu, start dispatching (updates come later)."""
         await self._application.initialize()
         await set_commands(self._application.bot)
+        bot_data = self._application.bot_data
+        assert isinstance(bot_data, BotData)
+        await set_menu_button(self._application.bot, bot_data.services.settings.webapp_url)
         await self._application.start()
 
     async def poll(self, *, poll_interval: float, poll_timeout: int) -> None:

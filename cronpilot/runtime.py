@@ -26,8 +26,9 @@ from scheduler.delivery import Delivery
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
-from scheduler.runner.runner import RunnerSettings, TaskRunner
+from scheduler.runner.runner import DELIVERY_BACKOFF, RunnerSettings, TaskRunner
 from storage.database import create_engine, create_sessionmaker
+from storage.retry import DEFAULT_BACKOFF, Backoff
 from web.api import ApiServices, build_api
 from web.app import build_app
 from web.health import Health, callable_probe, database_probe
@@ -142,9 +143,17 @@ class Stack:
     llm: LLMClient
 
 
-def build_stack(settings: Settings, delivery: Delivery, *, clock: Clock, llm: LLMClient) -> Stack:
+def build_stack(
+    settings: Settings,
+    delivery: Delivery,
+    *,
+    clock: Clock,
+    llm: LLMClient,
+    retry_backoff: Backoff | None = None,
+) -> Stack:
     """The application over storage and the scheduler, results leaving through `delivery`
-    (Telegram for the bot, the terminal for `cronpilot chat` and `cronpilot tasks run`)."""
+    (Telegram for the bot, the terminal for `cronpilot chat` and `cronpilot tasks run`).
+    Tests pass (shorter) waits between retries of database work and deliveries."""
     database = create_engine(settings.database_url, pool_size=settings.max_concurrent_runs + 5)
     sessions = create_sessionmaker(database)
     runner = TaskRunner(
@@ -157,13 +166,18 @@ def build_stack(settings: Settings, delivery: Delivery, *, clock: Clock, llm: LL
             run_timeout_seconds=settings.run_timeout_seconds,
             max_tool_steps=settings.max_tool_steps,
             max_concurrent_runs=settings.max_concurrent_runs,
+            database_backoff=retry_backoff or DEFAULT_BACKOFF,
+            delivery_backoff=retry_backoff or DELIVERY_BACKOFF,
         ),
     )
     engine = Engine(
         sessions,
         runner,
         clock,
-        EngineSettings(misfire_grace_seconds=settings.misfire_grace_seconds),
+        EngineSettings(
+            misfire_grace_seconds=settings.misfire_grace_seconds,
+            database_backoff=retry_backoff or DEFAULT_BACKOFF,
+        ),
     )
     app = build_application(
         sessions,
@@ -190,16 +204,18 @@ def build_runtime(
     clock: Clock | None = None,
     llm: LLMClient | None = None,
     rate_limiter: RateLimiter | None = None,
+    retry_backoff: Backoff | None = None,
 ) -> Runtime:
     """Build the whole bot from settings. Nothing connects until `Runtime.start`.
 
-    Tests pass their own clock, LLM client and rate limiter; production uses the defaults.
+    Tests pass their own clock, LLM client, rate limiter and (shorter) waits between retries
+    of database work and deliveries; production uses the defaults.
     """
     token = settings.require_bot_token().get_secret_value()
     clock = clock or SystemClock()
     llm = llm or LiteLLMClient.from_settings(settings)
     bot = TelegramBot(token, base_url=settings.telegram_api_base_url, rate_limiter=rate_limiter)
-    stack = build_stack(settings, bot.delivery, clock=clock, llm=llm)
+    stack = build_stack(settings, bot.delivery, clock=clock, llm=llm, retry_backoff=retry_backoff)
     database, sessions, engine, app = stack.database, stack.sessions, stack.engine, stack.app
 
     access = Access(

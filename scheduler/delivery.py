@@ -11,11 +11,21 @@ from storage.records import Run, Task
 
 
 class DeliveryError(CronpilotError):
-    """The chat platform refused or failed to take a message; the text says why."""
+    """The chat platform refused the message for good (sending it again would fail again);
+    the text says why."""
 
 
 class ChatUnreachableError(DeliveryError):
     """The chat is gone for good: the bot was blocked, kicked, or the chat was deleted."""
+
+
+class DeliveryDelayedError(DeliveryError):
+    """The message could not be sent now (flood wait, server error, network): try again,
+    not before `retry_after` seconds when the platform said so."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 class Delivery(Protocol):

@@ -14,12 +14,18 @@ How it works:
   `catch_up` when it is more than a minute late); older ones are recorded as `missed`; the next
   run is always the first one after now, so there is never a burst;
 - a task whose previous run is still going has its occurrence recorded as `skipped`;
-- on start, runs left `running` by a crash become `interrupted`.
+- every process is a worker with an id and a heartbeat in the database, and owns the runs it
+  claims. Runs left `running` by a worker whose heartbeat lapsed (a crash) become `interrupted`,
+  at start and at every refill; results such a worker still owed a chat are taken over and sent.
+  A live worker's runs are never touched, so starting a second replica takes nothing away;
+- database work is retried with backoff through an outage; a result is sent by a delivery job of
+  its own, which a shutdown cancels at once (the run stays marked as owing the message).
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +34,6 @@ from typing import Protocol
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import metrics
@@ -36,26 +41,41 @@ from core.errors import CronpilotError
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.schedules.schedule import Schedule
-from storage import runs, tasks
+from storage import runs, tasks, workers
 from storage.records import Run, RunStatus, RunTrigger, Task
+from storage.retry import DEFAULT_BACKOFF, Backoff, describe, patiently, unavailable
 
 log = get_logger(__name__)
 
 INTERRUPTED_BY_CRASH = "the bot stopped while this run was going"
 INTERRUPTED_BY_STOP = "the bot was shut down before this run finished"
+INTERNAL_ERROR = "internal error (see the bot's log)"
 
 
 class TaskBusyError(CronpilotError):
     """The task already has a run going."""
 
+    def __init__(self, task_id: int) -> None:
+        super().__init__(f"task {task_id} has a run going")
+        self.task_id = task_id
+
 
 class TaskNotFoundError(CronpilotError):
-    """No such task in this chat."""
+    """No such task (in the chat asking: tasks of other chats are not found either)."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(f"task {task_id} not found")
+        self.task_id = task_id
 
 
 class RunExecutor(Protocol):
-    async def execute(self, run: Run, task: Task) -> None:
-        """Carry out a claimed run to its end (record, deliver); never raise."""
+    async def execute(self, run: Run, task: Task) -> Run | None:
+        """Carry out a claimed run and record it; return the finished run if its chat is owed
+        a message, for `deliver`. Should not raise."""
+        ...
+
+    async def deliver(self, run: Run, task: Task) -> None:
+        """Send the message a finished run owes its chat and record that it went."""
         ...
 
 
@@ -69,6 +89,10 @@ class EngineSettings:
     catch_up_after_seconds: int = 60
     max_missed_records: int = 50
     stop_timeout_seconds: float = 30.0
+    # A worker beats every heartbeat_seconds; one silent for lease_seconds is taken for dead.
+    heartbeat_seconds: float = 15.0
+    lease_seconds: float = 90.0
+    database_backoff: Backoff = DEFAULT_BACKOFF
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +122,18 @@ class Engine:
         self._scheduler: AsyncIOScheduler | None = None
         self._armed: set[datetime] = set()
         self._in_flight: dict[asyncio.Task[None], int] = {}
+        self._deliveries: dict[asyncio.Task[None], int] = {}
         self._listeners: list[ClaimListener] = []
         self._claiming = asyncio.Lock()
+        # This process's id in `workers` and in the runs it owns; new at every start.
+        self.worker_id = uuid.uuid4().hex
 
     # --- life cycle -----------------------------------------------------------------------
 
     async def start(self) -> int:
-        """Recover from the last stop, catch up, arm the alarms; return the armed job count."""
+        """Register, recover from crashed workers, catch up, arm the alarms, send results left
+        undelivered; return the armed job count."""
+        await patiently(self.heartbeat, what="worker.register", backoff=self._backoff)
         await self.recover()
         await self.claim_due()
         self._scheduler = AsyncIOScheduler(
@@ -116,12 +145,18 @@ class Engine:
             IntervalTrigger(seconds=self._settings.refill_seconds),
             id="refill",
         )
+        self._scheduler.add_job(
+            self._beat,
+            IntervalTrigger(seconds=self._settings.heartbeat_seconds),
+            id="heartbeat",
+        )
         self._scheduler.start()
         await self.refill()
         return self.job_count
 
     async def stop(self) -> None:
-        """Stop claiming, let running runs finish within the bound, interrupt the rest."""
+        """Stop claiming, let running runs finish within the bound, interrupt the rest; stop
+        delivering at once (what is owed stays recorded and the next start sends it)."""
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
@@ -130,15 +165,26 @@ class Engine:
         if pending:
             _, pending = await asyncio.wait(pending, timeout=self._settings.stop_timeout_seconds)
         leftover = [self._in_flight[task] for task in pending]
-        for task in pending:
+        cancelled = pending | set(self._deliveries)
+        for task in cancelled:
             task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
-        if leftover:
+        if cancelled:
+            await asyncio.gather(*cancelled, return_exceptions=True)
+        try:
             async with self._sessions() as session, session.begin():
-                await runs.interrupt(
-                    session, leftover, now=self._clock.now(), reason=INTERRUPTED_BY_STOP
-                )
+                if leftover:
+                    await runs.interrupt(
+                        session, leftover, now=self._clock.now(), reason=INTERRUPTED_BY_STOP
+                    )
+                await workers.retire(session, self.worker_id)
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            # Nobody waits for the database at shutdown: once this worker's lease lapses,
+            # another process (or the next start) interrupts and delivers what it left.
+            log.warning("worker.retire_failed", error=describe(error))
+            return
+        if leftover:
             log.warning("scheduler.runs_interrupted", count=len(leftover), reason="shutdown")
 
     @property
@@ -157,28 +203,68 @@ class Engine:
         self._listeners.append(listener)
 
     async def wait_idle(self) -> None:
-        """Wait until every run this process started has ended (tests, shutdown)."""
-        while self._in_flight:
-            await asyncio.gather(*list(self._in_flight), return_exceptions=True)
+        """Wait until every run and delivery this process started has ended (tests)."""
+        while self._in_flight or self._deliveries:
+            await asyncio.gather(*self._in_flight, *self._deliveries, return_exceptions=True)
 
     # --- recovery and alarms --------------------------------------------------------------
 
-    async def recover(self) -> list[Run]:
-        """Runs left `running` by a crash (of any process) become interrupted."""
+    async def heartbeat(self) -> None:
+        """Tell the other processes this one is alive (registering it the first time)."""
         async with self._sessions() as session, session.begin():
-            interrupted = await runs.interrupt_running(
-                session, now=self._clock.now(), reason=INTERRUPTED_BY_CRASH
+            await workers.beat(session, self.worker_id, now=self._clock.now())
+
+    async def _beat(self) -> None:
+        try:
+            await self.heartbeat()
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            log.warning("worker.heartbeat_failed", error=describe(error))
+
+    async def recover(self) -> list[Run]:
+        """Runs left `running` by a worker that is gone become interrupted; results such a
+        worker still owed are taken over and sent."""
+        now = self._clock.now()
+        alive_since = now - timedelta(seconds=self._settings.lease_seconds)
+        async with self._sessions() as session, session.begin():
+            interrupted = await runs.interrupt_orphans(
+                session,
+                me=self.worker_id,
+                alive_since=alive_since,
+                now=now,
+                reason=INTERRUPTED_BY_CRASH,
             )
+            adopted = await runs.adopt_undelivered(
+                session, me=self.worker_id, alive_since=alive_since
+            )
+            owners = {run.task_id: await tasks.get(session, run.task_id) for run in adopted}
+            await workers.forget_dead(session, before=alive_since - timedelta(days=1))
         if interrupted:
             log.warning("scheduler.runs_interrupted", count=len(interrupted), reason="crash")
+        if adopted:
+            log.info("delivery.adopted", count=len(adopted))
+        for run in adopted:
+            task = owners[run.task_id]
+            if task is not None:
+                self._deliver(run, task)
         return interrupted
 
     async def refill(self) -> None:
-        """Claim anything overdue and arm an alarm for every instant within the horizon."""
+        """Claim anything overdue, recover what dead workers left, and arm an alarm for every
+        instant within the horizon."""
         await self.claim_due()
-        until = self._clock.now() + timedelta(seconds=self._settings.horizon_seconds)
-        async with self._sessions() as session:
-            instants = await tasks.due_instants(session, until=until)
+        try:
+            await self.recover()
+            until = self._clock.now() + timedelta(seconds=self._settings.horizon_seconds)
+            async with self._sessions() as session:
+                instants = await tasks.due_instants(session, until=until)
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            # The claims above waited for the database; the next refill does the rest.
+            log.warning("scheduler.refill_postponed", error=describe(error))
+            return
         for count, instant in enumerate(instants, 1):
             self.arm(instant)
             if count % 200 == 0:
@@ -220,13 +306,11 @@ class Engine:
         async with self._claiming:
             more = True
             while more:
-                try:
-                    batch, more = await self._claim_batch()
-                except OperationalError as error:
-                    # SQLite busy beyond its timeout, or a dropped connection: the rows stay
-                    # due and the next alarm or refill picks them up.
-                    log.warning("scheduler.claim_retry", error=str(error).splitlines()[0])
-                    break
+                # Through an outage the claim waits; the occurrences stay due meanwhile and
+                # are claimed (late, as catch-ups) when the database is back.
+                batch, more = await patiently(
+                    self._claim_batch, what="scheduler.claim", backoff=self._backoff
+                )
                 won.extend(batch)
         # Runs start only once everything due is claimed: a thousand runs starting between two
         # batches would make the later claims late.
@@ -254,7 +338,7 @@ class Engine:
                 plan = plans.get((*key, task.next_run_at))
                 if plan is None:
                     plan = plans[(*key, task.next_run_at)] = _plan(task, now, settings)
-                new_runs.extend(plan.records(task, busy, now, settings))
+                new_runs.extend(plan.records(task, busy, now, settings, self.worker_id))
                 advances.append(tasks.Advance(task.id, plan.following))
             recorded = await runs.add_occurrences(session, new_runs)
             await tasks.advance(session, advances, now=now)
@@ -284,20 +368,23 @@ class Engine:
 
     # --- running ----------------------------------------------------------------------------
 
-    async def run_now(self, task_id: int, *, chat_id: int, trigger: RunTrigger) -> Run:
-        """Start a run of the task immediately (Run now, Retry), unless one is going."""
+    async def run_now(self, task_id: int, *, trigger: RunTrigger) -> Run:
+        """Start a run of the task immediately (Run now, Retry), unless one is going.
+
+        Who may run it is the caller's question (the use cases check the task's chat)."""
         async with self._sessions() as session, session.begin():
             task = await tasks.get(session, task_id, for_update=True)
-            if task is None or task.chat_id != chat_id:
-                raise TaskNotFoundError(f"there is no task #{task_id} in this chat")
+            if task is None:
+                raise TaskNotFoundError(task_id)
             if await runs.running_task_ids(session, [task_id]):
-                raise TaskBusyError(f"task #{task_id} is running right now; wait for its result")
+                raise TaskBusyError(task_id)
             run = await runs.add(
                 session,
                 task_id=task_id,
                 scheduled_for=self._clock.now(),
                 trigger=trigger,
                 status=RunStatus.RUNNING,
+                owner=self.worker_id,
             )
         self._start(run, task)
         return run
@@ -309,19 +396,50 @@ class Engine:
 
     async def _execute(self, run: Run, task: Task) -> None:
         try:
-            await self._executor.execute(run, task)
+            owed = await self._executor.execute(run, task)
         except asyncio.CancelledError:
             raise
-        except Exception:  # the executor must not raise; if it does, the run is not lost
+        except Exception:  # the executor should not raise; if it does, the run is not lost
             log.exception("run.crashed", run_id=run.id, task_id=task.id)
-            async with self._sessions() as session, session.begin():
-                await runs.finish(
-                    session,
-                    run.id,
-                    status=RunStatus.FAILED,
-                    finished_at=self._clock.now(),
-                    error="internal error (see the bot's log)",
+            owed = await patiently(
+                lambda: self._fail(run), what="run.finish", backoff=self._backoff
+            )
+        if owed is not None:
+            self._deliver(owed, task)
+
+    async def _fail(self, run: Run) -> Run | None:
+        async with self._sessions() as session, session.begin():
+            failed = await runs.finish(
+                session,
+                run.id,
+                status=RunStatus.FAILED,
+                finished_at=self._clock.now(),
+                error=INTERNAL_ERROR,
+                owner=run.owner,
+                delivery_pending=True,
+            )
+            if failed is not None:
+                await tasks.record_outcome(
+                    session, run.task_id, failed=True, finished_at=self._clock.now()
                 )
+        return failed
+
+    def _deliver(self, run: Run, task: Task) -> None:
+        job = asyncio.create_task(self._send(run, task), name=f"deliver-{run.id}")
+        self._deliveries[job] = run.id
+        job.add_done_callback(self._deliveries.pop)
+
+    async def _send(self, run: Run, task: Task) -> None:
+        try:
+            await self._executor.deliver(run, task)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # it stays owed; the next start (or another worker) tries again
+            log.exception("delivery.crashed", run_id=run.id, task_id=task.id)
+
+    @property
+    def _backoff(self) -> Backoff:
+        return self._settings.database_backoff
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,13 +451,19 @@ class _Plan:
     following: datetime | None
 
     def records(
-        self, task: Task, busy: set[int], now: datetime, settings: EngineSettings
+        self, task: Task, busy: set[int], now: datetime, settings: EngineSettings, owner: str
     ) -> list[runs.NewRun]:
         """The rows this plan writes: missed ones, folded ones, and the one that runs."""
 
         def missed(instant: datetime, why: str) -> runs.NewRun:
             return runs.NewRun(
-                task.id, instant, RunTrigger.CATCH_UP, RunStatus.MISSED, finished_at=now, error=why
+                task.id,
+                instant,
+                RunTrigger.CATCH_UP,
+                RunStatus.MISSED,
+                finished_at=now,
+                error=why,
+                owner=owner,
             )
 
         down = "the bot was not running at this time"
@@ -362,10 +486,13 @@ class _Plan:
                         RunStatus.SKIPPED,
                         finished_at=now,
                         error="the previous run was still going",
+                        owner=owner,
                     )
                 )
             else:
-                records.append(runs.NewRun(task.id, self.to_run, trigger, RunStatus.RUNNING))
+                records.append(
+                    runs.NewRun(task.id, self.to_run, trigger, RunStatus.RUNNING, owner=owner)
+                )
         return records
 
 

@@ -1,5 +1,5 @@
-"""The tables cronpilot owns: chats, tasks, runs, drafts, api_tokens, follow-ups and change
-proposals."""
+"""The tables cronpilot owns: chats, tasks, runs, drafts, api_tokens, follow-ups, change
+proposals, and workers (the live bot processes)."""
 
 from __future__ import annotations
 
@@ -138,6 +138,13 @@ class RunRow(Base):
             postgresql_where=text("status = 'running'"),
             sqlite_where=text("status = 'running'"),
         ),
+        # Start-up and the periodic sweep look for the few results still owed to a chat.
+        Index(
+            "ix_runs_undelivered",
+            "owner",
+            postgresql_where=text("delivery_pending"),
+            sqlite_where=text("delivery_pending"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -157,6 +164,14 @@ class RunRow(Base):
     delivered_message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     # Telegram refusing the result is not the LLM failing; it is kept apart.
     delivery_error: Mapped[str | None] = mapped_column(Text)
+    # The process (workers.id) that claimed the run and owns its record and delivery. Another
+    # process only takes a run over once that owner's heartbeat has lapsed.
+    owner: Mapped[str | None] = mapped_column(String(32))
+    # The run has a message for the chat that has not been sent yet: set when it finishes,
+    # cleared when the message is delivered or can never be (the chat is gone).
+    delivery_pending: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
 
 
 class DraftRow(Base):
@@ -245,6 +260,17 @@ class ApiTokenRow(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WorkerRow(Base):
+    """A running bot process. It claims runs under its id and beats its heartbeat while alive;
+    a row whose heartbeat lapsed (or that is gone) means its runs have no owner any more."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 TABLE_NAMES = frozenset(Base.metadata.tables)

@@ -101,6 +101,10 @@ class Run:
     cost: float | None
     delivered_message_id: int | None
     delivery_error: str | None
+    # The process that claimed the run (workers.id); None for rows from before owners existed.
+    owner: str | None = None
+    # A message for the chat is owed and not sent yet.
+    delivery_pending: bool = False
 
     @property
     def duration_seconds(self) -> float | None:

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text, update
+from sqlalchemy import ColumnElement, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialects import id_in, insert_for, is_postgres
-from storage.models import SCHEDULED_OCCURRENCE, RunRow, TaskRow
+from storage.models import SCHEDULED_OCCURRENCE, RunRow, TaskRow, WorkerRow
 from storage.records import Run, RunStatus, RunTrigger
 
 
@@ -30,6 +30,8 @@ def to_record(row: RunRow) -> Run:
         cost=row.cost,
         delivered_message_id=row.delivered_message_id,
         delivery_error=row.delivery_error,
+        owner=row.owner,
+        delivery_pending=row.delivery_pending,
     )
 
 
@@ -43,6 +45,7 @@ async def add(
     started_at: datetime | None = None,
     finished_at: datetime | None = None,
     error: str | None = None,
+    owner: str | None = None,
 ) -> Run:
     row = RunRow(
         task_id=task_id,
@@ -52,6 +55,8 @@ async def add(
         started_at=started_at,
         finished_at=finished_at,
         error=error,
+        owner=owner,
+        delivery_pending=False,
     )
     session.add(row)
     await session.flush()
@@ -74,12 +79,20 @@ async def finish(
     prompt_tokens: int | None = None,
     completion_tokens: int | None = None,
     cost: float | None = None,
+    owner: str | None = None,
+    delivery_pending: bool = False,
+    delivered_message_id: int | None = None,
 ) -> Run | None:
-    """Close a running run. A run that is no longer `running` (say, marked interrupted by a
-    newer process) is left as it is and None is returned."""
+    """Close a run. A run that is no longer `running` is left as it is and None is returned,
+    unless `owner` owns it: then the answer it has is recorded even over an `interrupted`
+    that another process wrote while it could not see this one's heartbeat (a database
+    outage), and writing the same outcome twice (a retried commit) is harmless."""
+    closable = RunRow.status == RunStatus.RUNNING
+    if owner is not None:
+        closable = or_(closable, RunRow.owner == owner)
     result = await session.execute(
         update(RunRow)
-        .where(RunRow.id == run_id, RunRow.status == RunStatus.RUNNING)
+        .where(RunRow.id == run_id, closable)
         .values(
             status=status,
             finished_at=finished_at,
@@ -88,6 +101,8 @@ async def finish(
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             cost=cost,
+            delivery_pending=delivery_pending,
+            delivered_message_id=delivered_message_id,
         )
         .returning(RunRow),
         execution_options={"populate_existing": True},
@@ -99,10 +114,11 @@ async def finish(
 async def set_delivery(
     session: AsyncSession, run_id: int, *, message_id: int | None, error: str | None
 ) -> None:
+    """The run's message was delivered (`message_id`) or never can be (`error`)."""
     await session.execute(
         update(RunRow)
         .where(RunRow.id == run_id)
-        .values(delivered_message_id=message_id, delivery_error=error)
+        .values(delivered_message_id=message_id, delivery_error=error, delivery_pending=False)
     )
 
 
@@ -157,6 +173,68 @@ async def interrupt_running(session: AsyncSession, *, now: datetime, reason: str
     return [to_record(row) for row in result.scalars()]
 
 
+def _ownerless(me: str, alive_since: datetime) -> ColumnElement[bool]:
+    """Rows whose owner is not this process and is gone: no owner at all, an owner that
+    retired, or one whose heartbeat is older than `alive_since`."""
+    alive = select(WorkerRow.id).where(WorkerRow.heartbeat_at >= alive_since)
+    return or_(RunRow.owner.is_(None), ~RunRow.owner.in_(alive.scalar_subquery()))
+
+
+async def interrupt_orphans(
+    session: AsyncSession, *, me: str, alive_since: datetime, now: datetime, reason: str
+) -> list[Run]:
+    """Mark interrupted the runs still `running` whose owner is gone; never this process's."""
+    result = await session.execute(
+        update(RunRow)
+        .where(
+            RunRow.status == RunStatus.RUNNING,
+            or_(RunRow.owner.is_(None), RunRow.owner != me),
+            _ownerless(me, alive_since),
+        )
+        .values(status=RunStatus.INTERRUPTED, finished_at=now, error=reason)
+        .returning(RunRow),
+        execution_options={"populate_existing": True},
+    )
+    return [to_record(row) for row in result.scalars()]
+
+
+async def adopt_undelivered(
+    session: AsyncSession, *, me: str, alive_since: datetime, limit: int = 500
+) -> list[Run]:
+    """Take over finished runs whose message is still owed and whose owner is gone (this
+    process after a restart has a new id); return them, oldest first."""
+    orphaned = (
+        select(RunRow.id)
+        .where(
+            RunRow.delivery_pending.is_(True),
+            or_(RunRow.owner.is_(None), RunRow.owner != me),
+            _ownerless(me, alive_since),
+        )
+        .order_by(RunRow.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        orphaned = orphaned.with_for_update(skip_locked=True)
+    result = await session.execute(
+        update(RunRow)
+        .where(RunRow.id.in_(orphaned.scalar_subquery()))
+        .values(owner=me)
+        .returning(RunRow),
+        execution_options={"populate_existing": True},
+    )
+    return sorted((to_record(row) for row in result.scalars()), key=lambda run: run.id)
+
+
+async def undelivered(session: AsyncSession, task_id: int) -> int:
+    """How many of the task's results are still owed to its chat."""
+    result = await session.execute(
+        select(func.count())
+        .select_from(RunRow)
+        .where(RunRow.task_id == task_id, RunRow.delivery_pending.is_(True))
+    )
+    return int(result.scalar_one())
+
+
 @dataclass(frozen=True, slots=True)
 class NewRun:
     task_id: int
@@ -166,6 +244,7 @@ class NewRun:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: str | None = None
+    owner: str | None = None
 
 
 async def add_occurrences(session: AsyncSession, occurrences: Sequence[NewRun]) -> list[Run]:
@@ -202,6 +281,7 @@ def _occurrence_values(item: NewRun) -> dict[str, object]:
         "started_at": item.started_at,
         "finished_at": item.finished_at,
         "error": item.error,
+        "owner": item.owner,
     }
 
 
@@ -210,12 +290,13 @@ def _occurrence_values(item: NewRun) -> dict[str, object]:
 # The one interpolated part is a constant of ours, hence the noqa.
 _UNNEST_INSERT = text(
     f"""
-    INSERT INTO runs (task_id, scheduled_for, trigger, status, started_at, finished_at, error)
+    INSERT INTO runs
+        (task_id, scheduled_for, trigger, status, started_at, finished_at, error, owner)
     SELECT * FROM unnest(
         CAST(:task_id AS BIGINT[]), CAST(:scheduled_for AS TIMESTAMPTZ[]),
         CAST(:trigger AS VARCHAR[]), CAST(:status AS VARCHAR[]),
         CAST(:started_at AS TIMESTAMPTZ[]), CAST(:finished_at AS TIMESTAMPTZ[]),
-        CAST(:error AS TEXT[])
+        CAST(:error AS TEXT[]), CAST(:owner AS VARCHAR[])
     )
     ON CONFLICT (task_id, scheduled_for) WHERE {SCHEDULED_OCCURRENCE} DO NOTHING
     RETURNING *
@@ -232,7 +313,16 @@ async def _add_occurrences_postgres(
             value.value if isinstance(value, RunTrigger | RunStatus) else value for value in values
         ]
 
-    names = ("task_id", "scheduled_for", "trigger", "status", "started_at", "finished_at", "error")
+    names = (
+        "task_id",
+        "scheduled_for",
+        "trigger",
+        "status",
+        "started_at",
+        "finished_at",
+        "error",
+        "owner",
+    )
     result = await session.execute(_UNNEST_INSERT, {name: column(name) for name in names})
     return [Run(**row._mapping) for row in result]
 

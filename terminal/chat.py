@@ -116,7 +116,7 @@ class TerminalChat:
             self.say(f"❌ That schedule can't be used: {_sentence(str(error), capital=False)}")
             return
         except QuotaExceededError as error:
-            self.say(f"❌ {_sentence(str(error))}")
+            self.say(f"❌ {_sentence(text.problem(error))}")
             return
         if self._draft_id is not None:
             # A new request while a card waits is its correction: one live card at a time.
@@ -131,7 +131,7 @@ class TerminalChat:
         try:
             task = await self._app.drafts.confirm(LOCAL_CHAT_ID, draft_id, LOCAL_USER_ID)
         except (DraftNotFoundError, ScheduleError, QuotaExceededError) as error:
-            self.say(f"❌ {_sentence(str(error))}")
+            self.say(f"❌ {_sentence(text.problem(error))}")
             return
         next_run = text.when(task.next_run_at, task.timezone)
         self.say(f"✅ Scheduled — task #{task.id}. Next run {next_run}.")
@@ -185,7 +185,7 @@ class TerminalChat:
                 lines = [text.run_line(run, zone) for run in found]
                 self.say("\n".join(lines) if lines else f"Task #{task_id} has not run yet.")
         except (TaskNotFoundError, TaskStateError, TaskBusyError) as error:
-            self.say(f"❌ {_sentence(str(error))}")
+            self.say(f"❌ {_sentence(text.problem(error))}")
 
 
 def _sentence(reason: str, *, capital: bool = True) -> str:

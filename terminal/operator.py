@@ -71,7 +71,7 @@ async def tasks_command(
         else:
             return await _run(app, engine, console, task)
     except (TaskNotFoundError, TaskStateError, TaskBusyError) as error:
-        return console.problem(str(error))
+        return console.problem(text.problem(error, chat_id=chat_id))
     console.show(text.task_detail(task, task.timezone), text.task_json(task))
     return 0
 
@@ -89,7 +89,7 @@ async def runs_command(
         task = await _task(operators, number, chat_id)
         found = await app.runs.history(task.chat_id, number, limit=limit)
     except TaskNotFoundError as error:
-        return console.problem(str(error))
+        return console.problem(text.problem(error, chat_id=chat_id))
     lines = "\n".join(text.run_line(run, task.timezone) for run in found)
     console.show(lines or f"task #{number} has not run yet", [text.run_json(run) for run in found])
     return 0
@@ -98,7 +98,7 @@ async def runs_command(
 async def _task(operators: Operators, number: int, chat_id: int | None) -> Task:
     task = await operators.task(number)
     if chat_id is not None and task.chat_id != chat_id:
-        raise TaskNotFoundError(f"there is no task #{number} in chat {chat_id}")
+        raise TaskNotFoundError(number)
     return task
 
 

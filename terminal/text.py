@@ -5,9 +5,41 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from application.errors import (
+    DraftExpiredError,
+    DraftNotFoundError,
+    QuotaExceededError,
+    TaskAlreadyActiveError,
+    TaskStateError,
+    TaskTimePassedError,
+)
 from application.records import Card
+from core.errors import CronpilotError
+from scheduler.engine import TaskBusyError, TaskNotFoundError
 from scheduler.schedules.schedule import Schedule, format_local, zone_for
 from storage.records import Run, Task, TaskKind
+
+
+def problem(error: CronpilotError, *, chat_id: int | None = None) -> str:
+    """An expected error in plain words (errors carry facts; front doors word them)."""
+    if isinstance(error, TaskNotFoundError):
+        where = f" in chat {chat_id}" if chat_id is not None else ""
+        return f"there is no task #{error.task_id}{where}"
+    if isinstance(error, TaskBusyError):
+        return f"task #{error.task_id} is running right now; wait for its result"
+    if isinstance(error, TaskAlreadyActiveError):
+        return f"task #{error.task_id} is already active"
+    if isinstance(error, TaskTimePassedError):
+        return f"task #{error.task_id} was a one-time task and its time has passed"
+    if isinstance(error, TaskStateError):
+        return f"task #{error.task_id} is {error.state.value}, not active"
+    if isinstance(error, QuotaExceededError):
+        return f"this chat already has {error.limit} tasks, the most it may have"
+    if isinstance(error, DraftExpiredError):
+        return "this request expired; send it again"
+    if isinstance(error, DraftNotFoundError):
+        return "this request is no longer open"
+    return str(error)
 
 
 def when(instant: datetime | None, zone: str) -> str:

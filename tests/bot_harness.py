@@ -19,6 +19,7 @@ from bot.ratelimit import MessageRateLimiter
 from core.settings import Settings, load_settings
 from cronpilot.runtime import Runtime, build_runtime
 from storage.records import Run, Task
+from storage.retry import Backoff
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser
@@ -63,6 +64,10 @@ def fast_limiter() -> MessageRateLimiter:
     return MessageRateLimiter(overall=None, per_group=None, per_chat=None)
 
 
+# Database work and deliveries are retried within a second, not after the production waits.
+QUICK_RETRIES = Backoff(first=0.05, longest=0.5)
+
+
 @dataclass
 class BotUnderTest:
     fake: FakeTelegram
@@ -77,6 +82,7 @@ class BotUnderTest:
             self.settings,
             clock=self.clock,
             rate_limiter=self.rate_limiter or fast_limiter(),
+            retry_backoff=QUICK_RETRIES,
         )
         await self.runtime.start()
         await self.runtime.take_updates(poll_interval=0, poll_timeout=1)

@@ -99,8 +99,42 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class PrivateServer(Server):
+    """A server of our own, which a test may stop and start again (a database outage)."""
+
+    data: Path
+    command_prefix: tuple[str, ...]
+    bindir: Path
+    options: str
+    log: Path
+
+    def start(self) -> None:
+        command = [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", self.options]
+        # The server inherits pg_ctl's output; a pipe here would never reach end-of-file.
+        subprocess.run(
+            [*self.command_prefix, *command, "-l", str(self.log), "-w", "start"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop it; "fast" drops every connection as a crash or a restart would."""
+        subprocess.run(
+            [
+                *self.command_prefix,
+                str(self.bindir / "pg_ctl"),
+                *("-D", str(self.data), "-m", mode, "-w", "stop"),
+            ],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+
 @contextlib.contextmanager
-def throwaway_server() -> Iterator[Server]:
+def throwaway_server() -> Iterator[PrivateServer]:
     """A private PostgreSQL in a temporary folder (initdb refuses root, so run as `postgres`)."""
     bindir = _binaries()
     if bindir is None:
@@ -118,22 +152,19 @@ def throwaway_server() -> Iterator[Server]:
     port = _free_port()
     initdb = [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"]
     subprocess.run([*prefix, *initdb], check=True, capture_output=True)
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-    log = folder / "server.log"
-    start = [str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"]
-    # The server inherits pg_ctl's output; a pipe here would never reach end-of-file.
-    subprocess.run(
-        [*prefix, *start], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    server = PrivateServer(
+        url=make_url(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"),
+        data=data,
+        command_prefix=tuple(prefix),
+        bindir=bindir,
+        options=f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+        log=folder / "server.log",
     )
+    server.start()
     try:
-        yield Server(make_url(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"))
+        yield server
     finally:
-        subprocess.run(
-            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            check=False,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server.stop("immediate")
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -16,7 +16,7 @@ from application.conversations import (
     Unclear,
 )
 from application.errors import TaskStateError
-from bot import replies
+from bot import problems, replies
 from bot.access import can_manage, not_manager
 from bot.callbacks import LIST, Action, Callback, decode
 from bot.context import Context, services
@@ -88,7 +88,7 @@ async def reply_about_task(update: Update, context: Context, replied: Message, t
     try:
         outcome = await conversations.reply(subject, user.id, text, may_change=may_change)
     except ScheduleError as error:
-        await _reply(update, replies.schedule_refused(_, str(error)))
+        await _reply(update, problems.reply(_, error, zone))
         return True
     except TaskNotFoundError:
         await _reply(update, replies.task_gone(_))
@@ -172,7 +172,7 @@ async def change_button(update: Update, context: Context, callback: Callback) ->
         await query.answer(replies.change_closed(_), show_alert=True)
         await _drop_buttons(message)
     except (TaskNotFoundError, TaskStateError, ScheduleError) as error:
-        await query.answer(str(error).capitalize()[:200], show_alert=True)
+        await query.answer(problems.alert(_, error, chat_zone(record, context)), show_alert=True)
         await _drop_buttons(message)
 
 

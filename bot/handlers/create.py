@@ -8,14 +8,14 @@ from telegram import Chat, ForceReply, Message, Update
 from telegram.constants import MessageEntityType, ParseMode
 from telegram.error import BadRequest
 
-from application.errors import DraftNotFoundError, QuotaExceededError
+from application.errors import DraftExpiredError, DraftNotFoundError, QuotaExceededError
 from application.records import Card
-from bot import render
+from bot import problems, render
 from bot.access import NOT_MANAGER, can_manage
 from bot.callbacks import Action, Callback
 from bot.context import Context, services
 from bot.handlers import conversations
-from bot.handlers.common import chat_zone, current_chat, reply, task_number
+from bot.handlers.common import chat_zone, current_chat, reply, task_number, words
 from core.errors import NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskNotFoundError
 from scheduler.parsing.llm_parser import ParserUnavailableError
@@ -118,10 +118,8 @@ async def _draft(
         await reply(update, f"⏳ {escape(render.sentence(str(error)))}")
     except NotUnderstoodError as error:
         await reply(update, render.not_understood(str(error)))
-    except ScheduleError as error:
-        await reply(update, render.unusable_schedule(str(error)))
-    except (QuotaExceededError, TaskNotFoundError) as error:
-        await reply(update, render.problem(str(error)))
+    except (ScheduleError, QuotaExceededError, TaskNotFoundError) as error:
+        await reply(update, problems.reply(words(update, chat), error, chat_zone(chat, context)))
     return None
 
 
@@ -141,7 +139,8 @@ async def _replace_draft(update: Update, context: Context, draft_id: str, text: 
     try:
         old = await app.drafts.get(chat.id, draft_id)
     except DraftNotFoundError as error:
-        await reply(update, f"⌛ {escape(render.sentence(str(error)))}")
+        _ = words(update, chat)
+        await reply(update, problems.reply(_, error, chat_zone(chat, context), sign="⌛"))
         return
     card = await _draft(update, context, chat, text, task_id=old.task_id)
     if card is None:
@@ -180,11 +179,12 @@ async def draft_button(update: Update, context: Context, callback: Callback) -> 
         return
     app = services(context).app
     record = await current_chat(update, context)
+    _, zone = words(update, record), chat_zone(record, context)
     try:
         if callback.action is Action.CONFIRM:
             task = await app.drafts.confirm(chat.id, callback.ref, user.id)
             await query.answer(f"Scheduled as task #{task.id}")
-            screen = render.scheduled(task, chat_zone(record, context))
+            screen = render.scheduled(task, zone)
             await query.edit_message_text(
                 screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
             )
@@ -209,15 +209,15 @@ async def draft_button(update: Update, context: Context, callback: Callback) -> 
             # Answered once the prompt is known: from then on a reply to it finds the draft.
             await query.answer()
     except DraftNotFoundError as error:
-        if "expired" in str(error):
-            await query.answer(render.sentence(str(error)), show_alert=True)
+        if isinstance(error, DraftExpiredError):
+            await query.answer(problems.alert(_, error, zone), show_alert=True)
             await _drop_buttons(query.message)
         else:
             # Already confirmed or cancelled (a second press, perhaps before the first one's
             # edit arrived): harmless, and the card stays as the first press left it.
             await query.answer(render.already_handled(), show_alert=True)
     except (ScheduleError, QuotaExceededError, TaskNotFoundError) as error:
-        await query.answer(render.sentence(str(error))[:200], show_alert=True)
+        await query.answer(problems.alert(_, error, zone), show_alert=True)
 
 
 async def _drop_buttons(message: object) -> None:

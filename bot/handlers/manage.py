@@ -4,16 +4,31 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import (
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    WebAppInfo,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from application.errors import TaskStateError
-from bot import render
+from bot import problems, render
 from bot.access import NOT_MANAGER, can_manage
 from bot.callbacks import LIST, RESULT, TASK_CARD, Action, Callback
 from bot.context import Context, services
-from bot.handlers.common import chat_zone, current_chat, oversized_number, reply, task_number
+from bot.handlers.common import (
+    chat_zone,
+    current_chat,
+    oversized_number,
+    reply,
+    task_number,
+    words,
+)
+from bot.i18n import Translator
 from core.errors import CronpilotError
 from scheduler.engine import TaskBusyError, TaskNotFoundError
 from storage.records import RunTrigger, Task
@@ -37,7 +52,14 @@ async def tasks_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
     page = (task_number(context) or 1) - 1
     listing = await services(context).app.tasks.list(chat.id, page=page)
-    await reply(update, render.task_list(listing, chat_zone(chat, context)))
+    screen = render.task_list(listing, chat_zone(chat, context))
+    webapp_url = services(context).settings.webapp_url
+    if webapp_url is not None and chat.type == Chat.PRIVATE:
+        _ = words(update, chat)
+        dashboard = [InlineKeyboardButton(_("Open dashboard"), web_app=WebAppInfo(webapp_url))]
+        rows = list(screen.keyboard.inline_keyboard) if screen.keyboard is not None else []
+        screen = render.Screen(screen.text, InlineKeyboardMarkup([*rows, dashboard]))
+    await reply(update, screen)
 
 
 async def task_command(update: Update, context: Context) -> None:
@@ -48,7 +70,7 @@ async def task_command(update: Update, context: Context) -> None:
     try:
         task = await services(context).app.tasks.get(chat.id, task_id)
     except TaskNotFoundError as error:
-        await reply(update, render.problem(str(error)))
+        await reply(update, problems.reply(words(update, chat), error, chat_zone(chat, context)))
         return
     await reply(update, render.task_detail(task, chat_zone(chat, context)))
 
@@ -58,7 +80,8 @@ async def history_command(update: Update, context: Context) -> None:
     if task_id is None:
         return
     chat = await current_chat(update, context)
-    await reply(update, await _history(context, chat.id, task_id, chat_zone(chat, context)))
+    zone = chat_zone(chat, context)
+    await reply(update, await _history(words(update, chat), context, chat.id, task_id, zone))
 
 
 async def change_command(update: Update, context: Context) -> None:
@@ -89,7 +112,7 @@ async def change_command(update: Update, context: Context) -> None:
             task = await app.tasks.get(chat.id, task_id)
             await reply(update, render.confirm_delete(task))
     except (TaskNotFoundError, TaskBusyError, TaskStateError) as error:
-        await reply(update, render.problem(str(error)))
+        await reply(update, problems.reply(words(update, chat), error, chat_zone(chat, context)))
 
 
 async def _task_id_or_usage(update: Update, context: Context, command: str) -> int | None:
@@ -102,13 +125,13 @@ async def _task_id_or_usage(update: Update, context: Context, command: str) -> i
     return task_id
 
 
-async def _history(context: Context, chat_id: int, task_id: int, zone: str) -> str:
+async def _history(_: Translator, context: Context, chat_id: int, task_id: int, zone: str) -> str:
     app = services(context).app
     try:
         task = await app.tasks.get(chat_id, task_id)
         entries = await app.runs.history(chat_id, task_id)
     except TaskNotFoundError as error:
-        return render.problem(str(error))
+        return problems.reply(_, error, zone)
     return render.history(task, entries, zone)
 
 
@@ -166,10 +189,8 @@ async def task_button(update: Update, context: Context, callback: Callback) -> N
         elif callback.action is Action.DELETE_NO:
             await query.answer("Kept")
             await _edit(message, render.Screen(f"Task #{task_id} was kept."))
-    except (TaskNotFoundError, TaskBusyError, TaskStateError) as error:
-        await query.answer(render.sentence(str(error))[:200], show_alert=True)
     except CronpilotError as error:
-        await query.answer(render.sentence(str(error))[:200], show_alert=True)
+        await query.answer(problems.alert(words(update, chat), error, zone), show_alert=True)
 
 
 async def _refresh(

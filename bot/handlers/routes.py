@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Bot, BotCommand, Update
+from telegram import Bot, BotCommand, MenuButtonWebApp, Update, WebAppInfo
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -52,6 +52,16 @@ async def set_commands(bot: Bot) -> None:
             [BotCommand(name, _(description)) for name, description in COMMANDS],
             language_code=code,
         )
+
+
+async def set_menu_button(bot: Bot, webapp_url: str | None) -> None:
+    """With WEBAPP_URL, the menu button of private chats opens the Mini App."""
+    if webapp_url is None:
+        return
+    _ = translator(ENGLISH)
+    await bot.set_chat_menu_button(
+        menu_button=MenuButtonWebApp(_("Dashboard"), WebAppInfo(webapp_url))
+    )
 
 
 async def on_button(update: Update, context: Context) -> None:

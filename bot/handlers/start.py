@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from telegram import Chat, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 
-from bot import render
+from bot import problems, render
 from bot.access import NOT_MANAGER, can_manage
 from bot.context import Context, services
-from bot.handlers.common import chat_zone, current_chat, reply
+from bot.handlers.common import chat_zone, current_chat, reply, words
 from core.errors import ScheduleError
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ async def timezone(update: Update, context: Context) -> None:
     try:
         zone = await services(context).app.chats.set_timezone(chat.id, " ".join(context.args))
     except ScheduleError as error:
-        await reply(update, f"❌ {escape(str(error))}.")
+        await reply(update, problems.reply(words(update, chat), error, chat_zone(chat, context)))
         return
     await reply(update, _zone_set(zone))
 

@@ -3,8 +3,13 @@
 A run: wait for a free slot (MAX_CONCURRENT_RUNS), mark the run started, read the task and its
 last few answers, show "typing…" while the model works, loop over tool calls up to
 MAX_TOOL_STEPS, all within RUN_TIMEOUT_SECONDS, retrying transient LLM errors with a bounded
-backoff. Then record the outcome (status, output, error, tokens, cost) and hand the answer to the
-delivery port. Three failures in a row pause the task.
+backoff. Then record the outcome (status, output, error, tokens, cost), marking the run as owing
+its chat a message, and return it: the engine has `deliver` send that message, retrying with
+backoff until it is delivered or never can be (the chat is gone, the message refused). Three
+failures in a row pause the task.
+
+The database may go away at any point: its work is retried with backoff until it is back. An
+answer that is ready while the database is away is delivered at once and recorded later.
 
 The model may answer with the silent marker alone to say there is nothing worth posting: the run
 is recorded as `silent` and nothing is sent.
@@ -34,13 +39,19 @@ from core import metrics
 from core.languages import ENGLISH, chat_language, english_name
 from core.logs import get_logger
 from scheduler.clock import Clock
-from scheduler.delivery import ChatUnreachableError, Delivery, DeliveryError
+from scheduler.delivery import (
+    ChatUnreachableError,
+    Delivery,
+    DeliveryDelayedError,
+    DeliveryError,
+)
 from scheduler.llm import Completion, LLMClient, LLMError, ToolCall, TransientLLMError
 from scheduler.runner.tools.toolbox import Toolbox, current_time_tool, web_fetch_tool
 from scheduler.runner.tools.web_fetch import FetchPolicy
 from scheduler.schedules.schedule import Schedule
 from storage import chats, runs, tasks
 from storage.records import Run, RunStatus, RunTrigger, Task, TaskState
+from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
 
 log = get_logger(__name__)
 
@@ -57,6 +68,8 @@ MAX_OUTPUT_CHARS = 50_000
 MAX_TOOL_CALLS_PER_STEP = 5
 MAX_STEP_RESULT_CHARS = 40_000
 INTERNAL_ERROR = "internal error (see the bot's log)"
+# Telegram down or flooded: try again after 1 s, 2 s, 4 s … and then every 5 minutes.
+DELIVERY_BACKOFF = Backoff(first=1.0, longest=300.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +82,9 @@ class RunnerSettings:
     retry_wait_seconds: float = 1.0
     retry_wait_max_seconds: float = 10.0
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
+    # Waits while the database is away, and between attempts to deliver a result.
+    database_backoff: Backoff = DEFAULT_BACKOFF
+    delivery_backoff: Backoff = DELIVERY_BACKOFF
 
 
 @dataclass(slots=True)
@@ -126,21 +142,32 @@ class TaskRunner:
         self._settings = settings
         self._slots = asyncio.Semaphore(settings.max_concurrent_runs)
 
-    async def execute(self, run: Run, task: Task) -> None:
+    async def execute(self, run: Run, task: Task) -> Run | None:
+        """Run it and record the outcome; return the finished run when the chat is owed a
+        message (the engine then has `deliver` send it), None when nothing is owed."""
         async with self._slots:
-            async with self._sessions() as session, session.begin():
-                if not await runs.mark_started(session, run.id, started_at=self._clock.now()):
-                    return  # interrupted while it waited for a slot
-                current = await tasks.get(session, run.task_id)
-                memory = await runs.recent_outputs(session, run.task_id, limit=MEMORY_RUNS)
-                chat = await chats.get(session, current.chat_id) if current else None
-            if current is None:
-                return  # deleted while it waited; its runs went with it
-            language = chat_language(chat.language, chat.user_language) if chat else ENGLISH
+            prepared = await patiently(
+                lambda: self._prepare(run), what="run.start", backoff=self._db_backoff
+            )
+            if prepared is None:
+                return None  # interrupted while it waited for a slot, or the task was deleted
+            current, memory, language = prepared
             usage = Usage()
             async with self._delivery.working(current.chat_id):
                 outcome = await self._think(current, memory, usage, language)
-            await self._conclude(current, run, outcome, usage)
+        return await self._conclude(current, run, outcome, usage)
+
+    async def _prepare(self, run: Run) -> tuple[Task, list[Run], str] | None:
+        async with self._sessions() as session, session.begin():
+            if not await runs.mark_started(session, run.id, started_at=self._clock.now()):
+                return None
+            current = await tasks.get(session, run.task_id)
+            memory = await runs.recent_outputs(session, run.task_id, limit=MEMORY_RUNS)
+            chat = await chats.get(session, current.chat_id) if current else None
+        if current is None:
+            return None
+        language = chat_language(chat.language, chat.user_language) if chat else ENGLISH
+        return current, memory, language
 
     # --- the model --------------------------------------------------------------------------
 
@@ -271,11 +298,37 @@ class TaskRunner:
                 )
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
-    # --- the record and the chat ------------------------------------------------------------
+    # --- the record and the chat ---------------------------------------------------------
 
-    async def _conclude(self, task: Task, run: Run, outcome: _Outcome, usage: Usage) -> None:
+    async def _conclude(self, task: Task, run: Run, outcome: _Outcome, usage: Usage) -> Run | None:
+        try:
+            finished = await self._record(task, run, outcome, usage, sent=None)
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            # The database is away and the answer is here: the chat gets it now, the record
+            # follows once the database is back.
+            log.warning("run.record_deferred", run_id=run.id, task_id=task.id)
+            sent = await self._send(task, run, outcome.status, outcome.output, outcome.error)
+            finished = await patiently(
+                lambda: self._record(task, run, outcome, usage, sent=sent),
+                what="run.finish",
+                backoff=self._db_backoff,
+            )
+            if finished is not None and sent.message_id is not None:
+                await self._notify_if_paused(finished)
+            return None
+        if finished is None or not finished.delivery_pending:
+            return None
+        return finished
+
+    async def _record(
+        self, task: Task, run: Run, outcome: _Outcome, usage: Usage, *, sent: _Sent | None
+    ) -> Run | None:
+        """Close the run (and count it against the task) in one transaction; with `sent`,
+        what the delivery that went ahead of the record did."""
         now = self._clock.now()
-        paused: Task | None = None
+        owes = _owes_message(outcome.status, outcome.output, run.trigger)
         async with self._sessions() as session, session.begin():
             finished = await runs.finish(
                 session,
@@ -287,9 +340,17 @@ class TaskRunner:
                 prompt_tokens=usage.prompt_tokens if usage.calls else None,
                 completion_tokens=usage.completion_tokens if usage.calls else None,
                 cost=usage.cost,
+                owner=run.owner,
+                delivery_pending=owes and sent is None,
             )
             if finished is None:
-                return  # interrupted by a shutdown meanwhile, or the task was deleted
+                return None  # interrupted by a shutdown meanwhile, or the task was deleted
+            if sent is not None and owes:
+                await runs.set_delivery(
+                    session, run.id, message_id=sent.message_id, error=sent.error
+                )
+                if sent.chat_gone:
+                    await self._pause_chat(session, task.chat_id)
             failures = await tasks.record_outcome(
                 session,
                 task.id,
@@ -302,9 +363,7 @@ class TaskRunner:
                 and failures is not None
                 and failures >= FAILURES_BEFORE_PAUSE
             ):
-                paused = await tasks.set_state(
-                    session, task.id, TaskState.PAUSED, next_run_at=None, now=now
-                )
+                await tasks.set_state(session, task.id, TaskState.PAUSED, next_run_at=None, now=now)
         metrics.observe_run(
             outcome.status.value,
             run.trigger.value,
@@ -326,44 +385,106 @@ class TaskRunner:
             cost=usage.cost,
             error=outcome.error,
         )
-        await self._deliver(task, finished, outcome, paused)
+        return finished
 
-    async def _deliver(self, task: Task, run: Run, outcome: _Outcome, paused: Task | None) -> None:
-        try:
-            message_id: int | None = None
-            if outcome.status is RunStatus.SUCCEEDED and outcome.output:
-                message_id = await self._delivery.send_result(task, run, outcome.output)
-            elif outcome.status is RunStatus.FAILED:
-                message_id = await self._delivery.send_failure(task, run, outcome.error or "")
-            elif outcome.status is RunStatus.SILENT and run.trigger not in SCHEDULED_TRIGGERS:
-                # Someone pressed Run now and waits for an answer: silence would be a dead end.
-                message_id = await self._delivery.send_nothing_to_report(task, run)
-            if paused is not None and paused.state is TaskState.PAUSED:
-                await self._delivery.send_paused(
-                    paused,
-                    f"it failed {FAILURES_BEFORE_PAUSE} times in a row; the last error was: "
-                    f"{outcome.error}",
+    async def deliver(self, run: Run, task: Task) -> None:
+        """Send the message a finished run owes its chat, retrying with backoff until it is
+        delivered or can never be; then record which. Cancelling it (shutdown) leaves the run
+        marked as owing the message, and the next start sends it."""
+        sent = await self._send(task, run, run.status, run.output, run.error)
+        await patiently(
+            lambda: self._record_delivery(task, run, sent),
+            what="run.delivery",
+            backoff=self._db_backoff,
+        )
+        if sent.message_id is not None:
+            await self._notify_if_paused(run)
+
+    async def _send(
+        self, task: Task, run: Run, status: RunStatus, output: str | None, error: str | None
+    ) -> _Sent:
+        if not _owes_message(status, output, run.trigger):
+            return _Sent(None, None, chat_gone=False)
+        backoff = self._settings.delivery_backoff
+        attempt = 0
+        while True:
+            try:
+                if status is RunStatus.SUCCEEDED:
+                    message_id = await self._delivery.send_result(task, run, output or "")
+                elif status is RunStatus.SILENT:
+                    message_id = await self._delivery.send_nothing_to_report(task, run)
+                else:
+                    message_id = await self._delivery.send_failure(task, run, error or "")
+                return _Sent(message_id, None, chat_gone=False)
+            except ChatUnreachableError as gone:
+                return _Sent(None, str(gone), chat_gone=True)
+            except DeliveryDelayedError as delayed:
+                wait = max(delayed.retry_after or 0.0, backoff.wait(attempt))
+                log.warning(
+                    "delivery.retry",
+                    run_id=run.id,
+                    chat_id=task.chat_id,
+                    attempt=attempt + 1,
+                    retry_in=round(wait, 2),
+                    reason=str(delayed),
                 )
-        except ChatUnreachableError as error:
-            await self._chat_gone(task, run, str(error))
-            return
-        except DeliveryError as error:
-            await self._record_delivery(run, None, str(error))
-            return
-        if message_id is not None:
-            await self._record_delivery(run, message_id, None)
+            except DeliveryError as refused:
+                return _Sent(None, str(refused), chat_gone=False)
+            attempt += 1
+            await asyncio.sleep(wait)
 
-    async def _record_delivery(self, run: Run, message_id: int | None, error: str | None) -> None:
+    async def _record_delivery(self, task: Task, run: Run, sent: _Sent) -> None:
         async with self._sessions() as session, session.begin():
-            await runs.set_delivery(session, run.id, message_id=message_id, error=error)
+            await runs.set_delivery(session, run.id, message_id=sent.message_id, error=sent.error)
+            if sent.chat_gone:
+                await self._pause_chat(session, task.chat_id)
 
-    async def _chat_gone(self, task: Task, run: Run, reason: str) -> None:
+    async def _pause_chat(self, session: AsyncSession, chat_id: int) -> None:
         """The chat blocked or removed the bot: stop running its tasks until it is back."""
-        async with self._sessions() as session, session.begin():
-            await runs.set_delivery(session, run.id, message_id=None, error=reason)
-            await chats.set_active(session, task.chat_id, False)
-            paused = await tasks.pause_all_in_chat(session, task.chat_id, now=self._clock.now())
-        log.warning("chat.unreachable", chat_id=task.chat_id, reason=reason, paused=paused)
+        await chats.set_active(session, chat_id, False)
+        paused = await tasks.pause_all_in_chat(session, chat_id, now=self._clock.now())
+        log.warning("chat.unreachable", chat_id=chat_id, paused=paused)
+
+    async def _notify_if_paused(self, run: Run) -> None:
+        """After a failure notice: if that failure paused the task, say so."""
+        if run.status is not RunStatus.FAILED:
+            return
+        async with self._sessions() as session:
+            task = await tasks.get(session, run.task_id)
+        if (
+            task is None
+            or task.state is not TaskState.PAUSED
+            or task.consecutive_failures < FAILURES_BEFORE_PAUSE
+        ):
+            return
+        reason = (
+            f"it failed {FAILURES_BEFORE_PAUSE} times in a row; the last error was: {run.error}"
+        )
+        try:
+            await self._delivery.send_paused(task, reason)
+        except DeliveryError as error:  # the failure notice itself arrived; this is a footnote
+            log.warning("delivery.pause_notice_failed", task_id=task.id, error=str(error))
+
+    @property
+    def _db_backoff(self) -> Backoff:
+        return self._settings.database_backoff
+
+
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    """What became of a run's message: its id, or why it can never be delivered."""
+
+    message_id: int | None
+    error: str | None
+    chat_gone: bool
+
+
+def _owes_message(status: RunStatus, output: str | None, trigger: RunTrigger) -> bool:
+    """Whether the chat is owed a message: an answer, a failure, or, for a run someone asked
+    for (Run now, Retry), that there was nothing to report; scheduled silent runs stay silent."""
+    if status is RunStatus.SILENT:
+        return trigger not in SCHEDULED_TRIGGERS
+    return (status is RunStatus.SUCCEEDED and bool(output)) or status is RunStatus.FAILED
 
 
 def is_silent(answer: str) -> bool:

@@ -111,6 +111,25 @@ class ParsedRequest:
     source: Literal["rules", "cron", "llm"]
 
 
+class UnknownZoneError(ScheduleError):
+    """A time zone name that is not in the IANA database."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"unknown time zone {name!r}; use an IANA name such as Europe/Berlin or UTC"
+        )
+        self.name = name
+
+
+class TimePassedError(ScheduleError):
+    """A one-time schedule whose instant is no longer ahead."""
+
+    def __init__(self, run_at: datetime, zone: str) -> None:
+        super().__init__(f"{format_local(run_at, zone_for(zone))} is in the past")
+        self.run_at = run_at
+        self.zone = zone
+
+
 def validate(schedule: Schedule, *, now: datetime, min_interval_seconds: int) -> Schedule:
     """Check a schedule completely and return it in canonical form, or raise ScheduleError.
 
@@ -131,8 +150,7 @@ def validate(schedule: Schedule, *, now: datetime, min_interval_seconds: int) ->
             raise ScheduleError("a one-time schedule needs the time to run")
         _require_aware(schedule.run_at, "run_at")
         if schedule.run_at <= now:
-            when = format_local(schedule.run_at, zone_for(zone_name))
-            raise ScheduleError(f"{when} is in the past; pick a time that is still ahead")
+            raise TimePassedError(schedule.run_at, zone_name)
         if schedule.run_at - now > MAX_AHEAD:
             raise ScheduleError("that is more than 100 years ahead")
         return Schedule(
@@ -169,10 +187,7 @@ def canonical_zone(name: str) -> str:
     """The IANA spelling of a zone name given in any case, or ScheduleError."""
     found = zone_names().get(name.strip().lower())
     if found is None:
-        shown = name.strip()[:64]
-        raise ScheduleError(
-            f"unknown time zone {shown!r}; use an IANA name such as Europe/Berlin or UTC"
-        )
+        raise UnknownZoneError(name.strip()[:64])
     return found
 
 

@@ -57,9 +57,9 @@ HOSTILE = [
     ("/edit 1", "Usage: /edit N"),
     ("/edit 1 every day at 9 x", "no task #1"),
     ("/new", "Write the task after /new"),
-    ("/timezone ../../etc/passwd", "unknown time zone"),
-    ("/timezone " + "A" * 500, "unknown time zone"),
-    ("/timezone Europe/Berlin; rm -rf /", "unknown time zone"),
+    ("/timezone ../../etc/passwd", "know the time zone"),
+    ("/timezone " + "A" * 500, "know the time zone"),
+    ("/timezone Europe/Berlin; rm -rf /", "know the time zone"),
     ("/tasks -5", "no tasks"),
     ("/tasks 999999", "no tasks"),
     ("/cancel", "open request(s)"),  # the cards left open above

@@ -92,7 +92,15 @@ class DelayedReply:
     then: Reply
 
 
-Reply = TextReply | ToolCallsReply | ErrorReply | RawReply | DelayedReply
+@dataclass(frozen=True, slots=True)
+class GatedReply:
+    """`then`, once the test opens `gate`: the model "thinks" exactly as long as a test needs."""
+
+    gate: asyncio.Event
+    then: Reply
+
+
+Reply = TextReply | ToolCallsReply | ErrorReply | RawReply | DelayedReply | GatedReply
 Responder = Callable[[Mapping[str, Any]], Reply]
 
 
@@ -172,6 +180,10 @@ class FakeLLM:
     def reply_raw(self, status: int, body: str, *, content_type: str = "application/json") -> None:
         self.enqueue(RawReply(status, body, content_type))
 
+    def reply_when(self, gate: asyncio.Event, then: Reply) -> None:
+        """The next reply waits for the test to set `gate`."""
+        self.enqueue(GatedReply(gate, then))
+
     def reply_delay(self, seconds: float, *, then: Reply | None = None) -> None:
         self.enqueue(DelayedReply(seconds, then or TextReply("This answer came late.")))
 
@@ -234,12 +246,17 @@ class FakeLLM:
                 ErrorReply(400, "The fake LLM server does not stream; send stream=false.")
             )
         reply = self._replies.popleft() if self._replies else self.default(received)
-        while isinstance(reply, DelayedReply):
-            try:
-                await asyncio.wait_for(self._closing.wait(), reply.seconds)
-            except TimeoutError:
-                pass
-            else:
+        while isinstance(reply, DelayedReply | GatedReply):
+            closing = asyncio.ensure_future(self._closing.wait())
+            waiting = (
+                asyncio.ensure_future(reply.gate.wait())
+                if isinstance(reply, GatedReply)
+                else asyncio.ensure_future(asyncio.sleep(reply.seconds))
+            )
+            await asyncio.wait({closing, waiting}, return_when=asyncio.FIRST_COMPLETED)
+            for pending in (closing, waiting):
+                pending.cancel()
+            if self._closing.is_set():
                 return _error_response(ErrorReply(503, "The fake LLM server is shutting down."))
             reply = reply.then
         return self._respond(reply, model=str(body.get("model", "")))

@@ -925,6 +925,8 @@ class FakeButton:
     text: str
     callback_data: str | None = None
     url: str | None = None
+    # The Mini App a web_app button opens.
+    web_app_url: str | None = None
 
 
 _BUTTON_ACTIONS = (
@@ -996,6 +998,11 @@ def _validate_inline_button(button: object) -> None:
         problem = link_problem(url) if isinstance(url, str) else "Wrong HTTP URL"
         if problem is not None:
             raise bad_request(f"inline keyboard button URL '{url}' is invalid: {problem}")
+    if "web_app" in button:
+        web_app = button["web_app"]
+        url = web_app.get("url") if isinstance(web_app, dict) else None
+        if not isinstance(url, str) or not url.startswith("https://"):
+            raise bad_request("BUTTON_URL_INVALID")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1231,7 +1238,12 @@ class FakeMessage:
             return []
         return [
             [
-                FakeButton(button["text"], button.get("callback_data"), button.get("url"))
+                FakeButton(
+                    button["text"],
+                    button.get("callback_data"),
+                    button.get("url"),
+                    (button.get("web_app") or {}).get("url"),
+                )
                 for button in row
             ]
             for row in markup["inline_keyboard"]
@@ -1519,6 +1531,8 @@ class FakeTelegram:
         self._chats: dict[int, FakeChat] = {}
         self._queries: dict[str, FakeCallbackQuery] = {}
         self._commands: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        # setChatMenuButton, by chat id (None: the default for every private chat).
+        self.menu_buttons: dict[int | None, JSONObject] = {}
         self._pending: list[_PendingUpdate] = []
         self._allowed_updates: frozenset[str] | None = None
         self._update_ids = itertools.count(700_000_001)
@@ -1531,6 +1545,7 @@ class FakeTelegram:
         self._session: ClientSession | None = None
         self._delivery: asyncio.Task[None] | None = None
         self._port: int | None = None
+        self._faults: dict[str, list[tuple[ApiError, str | None]]] = {}
         self._methods: dict[str, ApiMethod] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -1541,6 +1556,8 @@ class FakeTelegram:
             "answercallbackquery": self._answer_callback_query,
             "sendchataction": self._send_chat_action,
             "setmycommands": self._set_my_commands,
+            "setchatmenubutton": self._set_chat_menu_button,
+            "getchatmenubutton": self._get_chat_menu_button,
             "getmycommands": self._get_my_commands,
             "deletemycommands": self._delete_my_commands,
             "getchat": self._get_chat,
@@ -1743,6 +1760,25 @@ class FakeTelegram:
         query.update_id = self._queue_update("callback_query", body)
         return query
 
+    def fail_next(
+        self,
+        method: str,
+        error_code: int,
+        description: str,
+        *,
+        times: int = 1,
+        retry_after: int | None = None,
+        text_contains: str | None = None,
+    ) -> None:
+        """The next `times` calls of `method` (only those whose `text` contains
+        `text_contains`, if given) get this error answer instead of their result, as
+        Telegram's 5xx, 429 and 403 answers arrive (the call still counts in `calls`)."""
+        error = ApiError(error_code, description, retry_after=retry_after)
+        self._faults.setdefault(method.lower(), []).extend([(error, text_contains)] * times)
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
     def inject_update(self, update: Mapping[str, Any]) -> int:
         """Queue any update body (``{"my_chat_member": {...}}``); returns its update_id."""
         if len(update) != 1:
@@ -1866,6 +1902,12 @@ class FakeTelegram:
             return self._error_response(method, error)
         self.calls.append(ApiCall(method, dict(params.values)))
         self._notify()
+        faults = self._faults.get(method.lower(), [])
+        text = params.text("text") or ""
+        for index, (fault, text_contains) in enumerate(faults):
+            if text_contains is None or text_contains in text:
+                del faults[index]
+                return self._error_response(method, fault)
         implementation = self._methods.get(method.lower())
         if implementation is None:
             return self._error_response(method, ApiError(404, "Not Found"))
@@ -2123,6 +2165,28 @@ class FakeTelegram:
             commands.append((command, description))
         self._commands[self._commands_key(params)] = commands
         return True
+
+    async def _set_chat_menu_button(self, params: Params) -> bool:
+        raw = params.json("menu_button", "can't parse menu button JSON object")
+        button: JSONObject = {"type": "default"} if raw is None else raw  # type: ignore[assignment]
+        if not isinstance(button, dict) or button.get("type") not in (
+            "default",
+            "commands",
+            "web_app",
+        ):
+            raise bad_request("can't parse menu button JSON object")
+        if button["type"] == "web_app":
+            web_app = button.get("web_app")
+            url = web_app.get("url") if isinstance(web_app, dict) else None
+            if not isinstance(button.get("text"), str) or not button["text"].strip():
+                raise bad_request("BUTTON_TEXT_INVALID")
+            if not isinstance(url, str) or not url.startswith("https://"):
+                raise bad_request("BUTTON_URL_INVALID")
+        self.menu_buttons[params.integer("chat_id")] = button
+        return True
+
+    async def _get_chat_menu_button(self, params: Params) -> JSONObject:
+        return self.menu_buttons.get(params.integer("chat_id"), {"type": "default"})
 
     async def _get_my_commands(self, params: Params) -> list[JSONObject]:
         return [

@@ -47,6 +47,7 @@ class RecordingExecutor:
                 status=RunStatus.SUCCEEDED,
                 finished_at=self.clock.now(),
                 output=f"done {task.name}",
+                owner=run.owner,
             )
 
 
@@ -406,6 +407,82 @@ async def test_runs_left_running_by_a_crash_become_interrupted(
     assert after.error == "the bot stopped while this run was going"
 
 
+async def test_a_second_replica_leaves_a_live_workers_runs_alone(
+    pg_url: str, clock: FakeClock
+) -> None:
+    first_db, second_db = create_engine(pg_url), create_engine(pg_url)
+    try:
+        first_sessions = create_sessionmaker(first_db)
+        hold = asyncio.Event()
+        first, _ = make_engine(
+            first_sessions, clock, RecordingExecutor(first_sessions, clock, hold)
+        )
+        second, _ = make_engine(create_sessionmaker(second_db), clock)
+        task = await add_task(first_sessions, clock, cron("*/5 * * * *", "UTC"))
+        clock.set(START + timedelta(minutes=5))
+        await first.heartbeat()
+        [claim] = await first.claim_due()
+        assert claim.run.owner == first.worker_id
+
+        await second.start()  # a replica starting while the first one's run is going
+        [during] = await all_runs(first_sessions, task.id)
+        assert during.status is RunStatus.RUNNING
+        hold.set()
+        await first.wait_idle()
+        [after] = await all_runs(first_sessions, task.id)
+        assert after.status is RunStatus.SUCCEEDED
+        await second.stop()
+    finally:
+        await first_db.dispose()
+        await second_db.dispose()
+
+
+async def test_runs_of_a_worker_whose_heartbeat_lapsed_are_interrupted_by_another(
+    pg_url: str, clock: FakeClock
+) -> None:
+    first_db, second_db = create_engine(pg_url), create_engine(pg_url)
+    try:
+        first_sessions = create_sessionmaker(first_db)
+        hold = asyncio.Event()
+        first, _ = make_engine(
+            first_sessions,
+            clock,
+            RecordingExecutor(first_sessions, clock, hold),
+            stop_timeout_seconds=0.1,
+        )
+        second, _ = make_engine(create_sessionmaker(second_db), clock, lease_seconds=90)
+        task = await add_task(first_sessions, clock, cron("*/5 * * * *", "UTC"))
+        clock.set(START + timedelta(minutes=5))
+        await first.heartbeat()
+        await first.claim_due()
+        await second.heartbeat()
+
+        clock.set(clock.now() + timedelta(seconds=80))  # silent, but within its lease
+        await second.recover()
+        assert [r.status for r in await all_runs(first_sessions, task.id)] == [RunStatus.RUNNING]
+
+        clock.set(clock.now() + timedelta(seconds=20))  # silent past its lease
+        [interrupted] = await second.recover()
+        assert interrupted.error == "the bot stopped while this run was going"
+        assert [r.status for r in await all_runs(first_sessions, task.id)] == [
+            RunStatus.INTERRUPTED
+        ]
+        # The worker was only cut off, not dead: its answer, when it comes, is kept.
+        hold.set()
+        await first.wait_idle()
+        [run] = await all_runs(first_sessions, task.id)
+        assert run.status is RunStatus.SUCCEEDED
+        # The task is not busy: its next occurrence runs.
+        clock.set(START + timedelta(minutes=10))
+        assert [c.run.status for c in await second.claim_due()] == [RunStatus.RUNNING]
+        await second.wait_idle()
+        await first.stop()
+        await second.stop()
+    finally:
+        await first_db.dispose()
+        await second_db.dispose()
+
+
 async def test_stop_interrupts_runs_that_do_not_finish_in_time(
     sessions: Sessions, clock: FakeClock
 ) -> None:
@@ -452,15 +529,17 @@ async def test_run_now(sessions: Sessions, clock: FakeClock) -> None:
     hold = asyncio.Event()
     engine, executor = make_engine(sessions, clock, RecordingExecutor(sessions, clock, hold))
     task = await add_task(sessions, clock, cron("0 9 * * *", "UTC"))
-    run = await engine.run_now(task.id, chat_id=CHAT, trigger=RunTrigger.MANUAL)
+    run = await engine.run_now(task.id, trigger=RunTrigger.MANUAL)
     assert run.trigger is RunTrigger.MANUAL
-    with pytest.raises(TaskBusyError, match="running right now"):
-        await engine.run_now(task.id, chat_id=CHAT, trigger=RunTrigger.MANUAL)
-    with pytest.raises(TaskNotFoundError):
-        await engine.run_now(task.id, chat_id=CHAT + 1, trigger=RunTrigger.MANUAL)
+    with pytest.raises(TaskBusyError) as busy:
+        await engine.run_now(task.id, trigger=RunTrigger.MANUAL)
+    assert busy.value.task_id == task.id
+    with pytest.raises(TaskNotFoundError) as missing:
+        await engine.run_now(task.id + 1, trigger=RunTrigger.MANUAL)
+    assert missing.value.task_id == task.id + 1
     hold.set()
     await engine.wait_idle()
-    retry = await engine.run_now(task.id, chat_id=CHAT, trigger=RunTrigger.RETRY)
+    retry = await engine.run_now(task.id, trigger=RunTrigger.RETRY)
     await engine.wait_idle()
     assert [r.id for r in executor.executed] == [run.id, retry.id]
     # Manual runs never move the schedule.

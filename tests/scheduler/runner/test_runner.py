@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application import Application, build_application
 from application.records import ApplicationSettings
-from scheduler.delivery import ChatUnreachableError
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
@@ -30,6 +28,7 @@ from storage import chats, runs, tasks
 from storage.database import create_engine, create_sessionmaker
 from storage.records import NewTask, Run, RunStatus, RunTrigger, Task, TaskKind, TaskState
 from tests.fakes.clock import FakeClock
+from tests.fakes.delivery import FakeDelivery
 from tests.fakes.llm import FakeLLM, TextReply
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
@@ -38,47 +37,6 @@ Sessions = async_sessionmaker[AsyncSession]
 CHAT = 777
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 MODEL = "openai/gpt-4o-mini"
-
-
-@dataclass
-class FakeDelivery:
-    results: list[tuple[int, str]] = field(default_factory=list)
-    failures: list[tuple[int, str]] = field(default_factory=list)
-    paused: list[tuple[int, str]] = field(default_factory=list)
-    nothing_to_report: list[int] = field(default_factory=list)
-    working_in: list[int] = field(default_factory=list)
-    unreachable: bool = False
-    next_message_id: int = 100
-
-    @contextlib.asynccontextmanager
-    async def working(self, chat_id: int) -> AsyncIterator[None]:
-        self.working_in.append(chat_id)
-        yield
-
-    def _sent(self) -> int:
-        if self.unreachable:
-            raise ChatUnreachableError("Forbidden: bot was blocked by the user")
-        self.next_message_id += 1
-        return self.next_message_id
-
-    async def send_result(self, task: Task, run: Run, text: str) -> int:
-        message_id = self._sent()
-        self.results.append((task.id, text))
-        return message_id
-
-    async def send_failure(self, task: Task, run: Run, reason: str) -> int:
-        message_id = self._sent()
-        self.failures.append((task.id, reason))
-        return message_id
-
-    async def send_paused(self, task: Task, reason: str) -> None:
-        self._sent()
-        self.paused.append((task.id, reason))
-
-    async def send_nothing_to_report(self, task: Task, run: Run) -> int:
-        message_id = self._sent()
-        self.nothing_to_report.append(task.id)
-        return message_id
 
 
 @pytest.fixture
@@ -117,7 +75,7 @@ class World:
 
     async def run(self, task: Task, *, trigger: RunTrigger = RunTrigger.SCHEDULE) -> Run:
         """Run the task now, as the schedule would (or as a person would, with MANUAL)."""
-        run = await self.engine.run_now(task.id, chat_id=CHAT, trigger=trigger)
+        run = await self.engine.run_now(task.id, trigger=trigger)
         await self.engine.wait_idle()
         # Each scheduled occurrence is one instant; the next run is another.
         self.clock.current += timedelta(seconds=1)

@@ -1,0 +1,94 @@
+"""Expected errors in words: the one place that turns an error's type and facts into a sentence.
+
+Errors raised below the bot carry facts (a task id, a limit, an instant); what the user reads is
+written here, through the catalogs. `explain` gives plain text (for a button's alert); `reply`
+gives it as HTML with a sign in front (for a message).
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from application.errors import (
+    DraftExpiredError,
+    DraftNotFoundError,
+    QuotaExceededError,
+    TaskAlreadyActiveError,
+    TaskNotActiveError,
+    TaskStateError,
+    TaskTimePassedError,
+)
+from bot.i18n import Translator
+from core.errors import CronpilotError, ScheduleError
+from scheduler.engine import TaskBusyError, TaskNotFoundError
+from scheduler.schedules.schedule import TimePassedError, UnknownZoneError, zone_for
+from storage.records import TaskState
+
+ALERT_CHARS = 200
+
+
+def explain(_: Translator, error: CronpilotError, zone: str) -> str:
+    """The sentence for an expected error, in the chat's language; dates in `zone`."""
+    if isinstance(error, TaskNotFoundError):
+        return _("There is no task #{number} in this chat.", number=error.task_id)
+    if isinstance(error, TaskBusyError):
+        return _("Task #{number} is running right now; wait for its result.", number=error.task_id)
+    if isinstance(error, TaskStateError):
+        return _task_state(_, error)
+    if isinstance(error, QuotaExceededError):
+        return _(
+            "This chat already has {limit} tasks, the most it may have; "
+            "delete one with /delete N first.",
+            limit=error.limit,
+        )
+    if isinstance(error, DraftExpiredError):
+        return _.plural(
+            "This request expired (requests stay open for {count} hour); send it again.",
+            "This request expired (requests stay open for {count} hours); send it again.",
+            int(error.lifetime.total_seconds() // 3600),
+        )
+    if isinstance(error, DraftNotFoundError):
+        return _(
+            "This request is no longer open (already confirmed or cancelled); "
+            "send it again if you still want it."
+        )
+    if isinstance(error, TimePassedError):
+        return _(
+            "{when} is in the past; send the request again with a time that is still ahead.",
+            when=_.instant(error.run_at, zone_for(zone)),
+        )
+    if isinstance(error, UnknownZoneError):
+        return _(
+            "I don't know the time zone {name}; use an IANA name such as Europe/Berlin or UTC.",
+            name=error.name,
+        )
+    if isinstance(error, ScheduleError):
+        # The schedule's own reason (a cron field out of range, a zone we do not know, …).
+        return _("That schedule can't be used: {reason}.", reason=str(error))
+    return str(error)
+
+
+def alert(_: Translator, error: CronpilotError, zone: str) -> str:
+    """For a button's alert: plain text within Telegram's 200 characters."""
+    text = explain(_, error, zone)
+    return text if len(text) <= ALERT_CHARS else text[: ALERT_CHARS - 1] + "…"
+
+
+def reply(_: Translator, error: CronpilotError, zone: str, *, sign: str = "❌") -> str:
+    """For a message: HTML, with a sign in front."""
+    return f"{sign} {escape(explain(_, error, zone))}"
+
+
+def _task_state(_: Translator, error: TaskStateError) -> str:
+    number = error.task_id
+    if isinstance(error, TaskAlreadyActiveError):
+        return _("Task #{number} is already active.", number=number)
+    if isinstance(error, TaskTimePassedError):
+        return _(
+            "Task #{number} was a one-time task and its time has passed; "
+            "use /edit {number} with a new time.",
+            number=number,
+        )
+    if isinstance(error, TaskNotActiveError) and error.state is TaskState.PAUSED:
+        return _("Task #{number} is paused already.", number=number)
+    return _("Task #{number} is done; it has nothing left to pause.", number=number)

@@ -1,0 +1,37 @@
+"""Repository for workers: the bot processes alive now, each with a heartbeat.
+
+A process registers at start, beats every few seconds and retires at a clean stop. Its runs are
+its own while its heartbeat is fresh; once it lapses (a crash, a lost machine) any other process
+may interrupt its runs and send the results it still owed. Callers own the transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dialects import insert_for
+from storage.models import WorkerRow
+
+
+async def beat(session: AsyncSession, worker_id: str, *, now: datetime) -> None:
+    """Register the worker, or renew its heartbeat (re-registering it if it was retired)."""
+    statement = insert_for(session, WorkerRow).values(
+        id=worker_id, started_at=now, heartbeat_at=now
+    )
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=[WorkerRow.id], set_={"heartbeat_at": now})
+    )
+
+
+async def retire(session: AsyncSession, worker_id: str) -> None:
+    """The worker stopped cleanly: what it still owns may be taken over at once."""
+    await session.execute(delete(WorkerRow).where(WorkerRow.id == worker_id))
+
+
+async def forget_dead(session: AsyncSession, *, before: datetime) -> int:
+    """Drop workers silent since long before `before` (their runs were taken over long ago)."""
+    result = await session.execute(delete(WorkerRow).where(WorkerRow.heartbeat_at < before))
+    return int(result.rowcount)  # type: ignore[attr-defined]

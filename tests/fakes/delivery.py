@@ -1,0 +1,51 @@
+"""A delivery port that keeps what it was given: results, failures and pause notices."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from scheduler.delivery import ChatUnreachableError
+from storage.records import Run, Task
+
+
+@dataclass
+class FakeDelivery:
+    results: list[tuple[int, str]] = field(default_factory=list)
+    failures: list[tuple[int, str]] = field(default_factory=list)
+    paused: list[tuple[int, str]] = field(default_factory=list)
+    nothing_to_report: list[int] = field(default_factory=list)
+    working_in: list[int] = field(default_factory=list)
+    unreachable: bool = False
+    next_message_id: int = 100
+
+    @contextlib.asynccontextmanager
+    async def working(self, chat_id: int) -> AsyncIterator[None]:
+        self.working_in.append(chat_id)
+        yield
+
+    def _sent(self) -> int:
+        if self.unreachable:
+            raise ChatUnreachableError("Forbidden: bot was blocked by the user")
+        self.next_message_id += 1
+        return self.next_message_id
+
+    async def send_result(self, task: Task, run: Run, text: str) -> int:
+        message_id = self._sent()
+        self.results.append((task.id, text))
+        return message_id
+
+    async def send_failure(self, task: Task, run: Run, reason: str) -> int:
+        message_id = self._sent()
+        self.failures.append((task.id, reason))
+        return message_id
+
+    async def send_paused(self, task: Task, reason: str) -> None:
+        self._sent()
+        self.paused.append((task.id, reason))
+
+    async def send_nothing_to_report(self, task: Task, run: Run) -> int:
+        message_id = self._sent()
+        self.nothing_to_report.append(task.id)
+        return message_id

@@ -1,0 +1,140 @@
+"""The Mini App in a real headless Chromium against the real bot's HTTP server.
+
+Debian's chromium with the playwright package (`.ci/run` installs it); Telegram's own script is
+blocked, as the machine has no internet, so the page reads initData from the launch URL's
+fragment exactly as Telegram passes it (`#tgWebAppData=…`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from storage.records import TaskState
+from tests.bot_harness import ALICE, NOW, BotUnderTest, FakeClock, bot_settings, create_task
+from tests.fakes.llm import FakeLLM
+from tests.fakes.telegram import FakeTelegram
+from tests.web.api_harness import init_data
+
+CHROMIUM = Path("/usr/bin/chromium")
+EXECUTABLE = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+THEME = {"bg_color": "#17212b", "text_color": "#f5f5f5", "button_color": "#5288c1"}
+
+pytestmark = [
+    pytest.mark.usefixtures("litellm_imported"),
+    pytest.mark.skipif(
+        EXECUTABLE is None,
+        reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)",
+    ),
+]
+
+
+@pytest.fixture
+async def bot(fake: FakeTelegram, llm: FakeLLM, pg_url: str) -> AsyncIterator[BotUnderTest]:
+    settings = bot_settings(fake, llm, pg_url, http_port=0)
+    under_test = BotUnderTest(fake, llm, settings, FakeClock(NOW))
+    await under_test.start()
+    try:
+        yield under_test
+    finally:
+        await under_test.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=EXECUTABLE, args=FLAGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def open_app(browser: Browser, bot: BotUnderTest, signed: str) -> Page:
+    assert bot.runtime is not None
+    assert bot.runtime.http is not None
+    # A phone-sized screen.
+    page = await browser.new_page(viewport={"width": 390, "height": 760})
+    page.set_default_timeout(15_000)
+    await page.route("https://telegram.org/**", lambda route: route.abort())
+    fragment = f"tgWebAppData={quote(signed)}&tgWebAppThemeParams={quote(json.dumps(THEME))}"
+    await page.goto(f"http://127.0.0.1:{bot.runtime.http.port}/app/#{fragment}")
+    return page
+
+
+async def test_the_mini_app_lists_tasks_and_pauses_one(
+    bot: BotUnderTest, fake: FakeTelegram, browser: Browser
+) -> None:
+    alice = fake.user(ALICE, "Alice")
+    dm = fake.private_chat(alice)
+    task_id = await create_task(fake, dm, alice, "every weekday at 9am summarize Hacker News")
+    signed = init_data(alice, fake.token, auth_date=bot.clock.now() - timedelta(minutes=5))
+    page = await open_app(browser, bot, signed)
+    task = page.locator(f'li.task[data-id="{task_id}"]')
+    await task.wait_for()
+    assert "Summarize Hacker News" in await task.locator(".task-name").inner_text()
+    assert await task.get_attribute("data-state") == "active"
+    assert "Next:" in await task.locator(".task-next").inner_text()
+    # The Telegram theme is applied.
+    background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(23, 33, 43)"
+    # Nothing is wider than the phone.
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    await task.get_by_role("button", name="Pause").click()
+    await page.locator(f'li.task[data-id="{task_id}"][data-state="paused"]').wait_for()
+    assert "is paused" in await page.locator("#status").inner_text()
+    assert [t.state for t in await bot.tasks_of(ALICE)] == [TaskState.PAUSED]
+    resume = page.locator(f'li.task[data-id="{task_id}"]').get_by_role("button", name="Resume")
+    assert await resume.is_visible()
+
+
+async def test_the_mini_app_creates_a_task_from_a_previewed_request(
+    bot: BotUnderTest, fake: FakeTelegram, browser: Browser
+) -> None:
+    alice = fake.user(ALICE, "Alice")
+    await fake.send_text(fake.private_chat(alice), alice, "/start")
+    await fake.wait_for_message(fake.private_chat(alice))
+    signed = init_data(alice, fake.token, auth_date=bot.clock.now())
+    page = await open_app(browser, bot, signed)
+    await page.locator("#empty").wait_for()
+    await page.locator("#request").fill("every day at 7 read the weather for Berlin")
+    preview = page.locator("#preview")
+    await preview.get_by_text("Read the weather for Berlin", exact=False).wait_for()
+    assert "(0 7 * * *), Europe/Berlin" in await preview.inner_text()
+    await page.get_by_role("button", name="Confirm").click()
+    await page.locator("#status").get_by_text("Scheduled as task").wait_for()
+    tasks = await bot.tasks_of(ALICE)
+    assert [(t.cron, t.prompt) for t in tasks] == [("0 7 * * *", "Read the weather for Berlin")]
+    await page.locator(f'li.task[data-id="{tasks[0].id}"]').wait_for()
+
+
+async def test_forged_or_stale_init_data_shows_nothing(
+    bot: BotUnderTest, fake: FakeTelegram, browser: Browser
+) -> None:
+    alice = fake.user(ALICE, "Alice")
+    dm = fake.private_chat(alice)
+    await create_task(fake, dm, alice, "every weekday at 9am summarize Hacker News")
+    forged = init_data(
+        alice, "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", auth_date=bot.clock.now()
+    )
+    stale = init_data(alice, fake.token, auth_date=bot.clock.now() - timedelta(hours=30))
+    for signed, reason in ((forged, "not signed"), (stale, "older than 24 hours")):
+        page = await open_app(browser, bot, signed)
+        await page.locator("#status.bad").get_by_text(reason, exact=False).wait_for()
+        assert await page.locator("li.task").count() == 0
+        await page.close()
