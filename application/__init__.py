@@ -1,7 +1,7 @@
 """The application layer: the use cases every front door calls, returning frozen records.
 
 A front door holds one `Application` and calls its subjects: `chats`, `languages`, `drafts`,
-`tasks`, `runs`, `changes`, `conversations`.
+`tasks`, `runs`, `changes`, `conversations`, `usage`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from application.languages import Languages
 from application.records import ApplicationSettings
 from application.runs import Runs
 from application.tasks import Tasks
+from application.usage import Usage
 from scheduler.clock import Clock
 from scheduler.engine import Engine
 from scheduler.parsing.request import RequestParser
@@ -33,6 +34,7 @@ class Application:
     runs: Runs
     changes: Changes
     conversations: Conversations
+    usage: Usage
 
 
 def build_application(
@@ -42,8 +44,11 @@ def build_application(
     clock: Clock,
     settings: ApplicationSettings,
     runner: TaskRunner,
+    *,
+    usage: Usage | None = None,
 ) -> Application:
     changes = Changes(sessions, engine, clock, min_interval_seconds=settings.min_interval_seconds)
+    usage = usage or Usage(sessions, clock, settings.monthly_budget_usd)
     return Application(
         chats=Chats(sessions, clock, settings),
         languages=Languages(sessions),
@@ -51,5 +56,6 @@ def build_application(
         tasks=Tasks(sessions, engine, clock),
         runs=Runs(sessions, engine),
         changes=changes,
-        conversations=Conversations(sessions, runner, changes, clock),
+        conversations=Conversations(sessions, runner, changes, clock, usage),
+        usage=usage,
     )

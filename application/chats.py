@@ -8,7 +8,7 @@ from application.records import ApplicationSettings
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.schedules.schedule import canonical_zone
-from storage import chats, tasks
+from storage import chats
 from storage.records import Chat
 
 log = get_logger(__name__)
@@ -58,7 +58,6 @@ class Chats:
     async def unreachable(self, chat_id: int) -> list[int]:
         """The chat blocked or removed the bot: mark it inactive, pause its tasks."""
         async with self._sessions() as session, session.begin():
-            await chats.set_active(session, chat_id, False)
-            paused = await tasks.pause_all_in_chat(session, chat_id, now=self._clock.now())
+            paused = await chats.mark_unreachable(session, chat_id, now=self._clock.now())
         log.warning("chat.unreachable", chat_id=chat_id, paused=paused)
         return paused

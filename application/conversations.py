@@ -9,7 +9,8 @@ answer and the thread so far (the last THREAD_TURNS follow-ups), the task's own 
 one more function, `propose_change`: the model either answers (a follow-up, recorded and
 posted as a reply), proposes a change (a change card), or says the reply is neither (a short
 help). Follow-ups run within the runner's bounds (slots, timeout, tool steps) and are recorded
-with their tokens and cost.
+with their tokens and cost, which count against the chat's monthly budget like runs: past it,
+the model is not asked.
 """
 
 from __future__ import annotations
@@ -28,16 +29,17 @@ from application.changes import (
     InvalidChangeError,
     propose_change_function,
 )
+from application.usage import Usage
 from core.errors import ScheduleError
 from core.languages import ENGLISH, chat_language, english_name
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.engine import TaskNotFoundError
-from scheduler.runner.runner import TaskRunner, Turn
+from scheduler.runner.runner import BUDGET_REACHED, TaskRunner, Turn
 from scheduler.schedules.schedule import Schedule
 from scheduler.text import clean_text
-from storage import chats, followups, runs, tasks
-from storage.records import Followup, Run, RunStatus, Task
+from storage import chats, followups, runs, spending, tasks
+from storage.records import Followup, Run, RunStatus, Spending, Task
 
 log = get_logger(__name__)
 
@@ -108,11 +110,13 @@ class Conversations:
         runner: TaskRunner,
         changes: Changes,
         clock: Clock,
+        usage: Usage | None = None,
     ) -> None:
         self._sessions = sessions
         self._runner = runner
         self._changes = changes
         self._clock = clock
+        self._usage = usage
 
     async def subject(
         self, chat_id: int, message_id: int, *, task_id: int | None = None
@@ -165,6 +169,8 @@ class Conversations:
                 task, user_id, ChangeAction.EDIT, schedule=schedule, text=text
             )
             return Proposed(card)
+        if self._usage is not None and await self._usage.reached(task.chat_id) is not None:
+            return Failed(task, BUDGET_REACHED)
         followup, messages = await self._begin(subject, user_id, text)
         turn = await self._runner.converse(task, messages, functions=[propose_change_function()])
         return await self._conclude(subject, followup, turn, user_id, text, may_change)
@@ -245,6 +251,19 @@ class Conversations:
                 completion_tokens=usage.completion_tokens if usage.calls else None,
                 cost=usage.cost,
             )
+            if finished is not None and usage.calls:
+                await spending.add(
+                    session,
+                    Spending(
+                        chat_id=task.chat_id,
+                        task_id=task.id,
+                        kind=spending.FOLLOW_UP,
+                        at=self._clock.now(),
+                        prompt_tokens=usage.prompt_tokens,
+                        completion_tokens=usage.completion_tokens,
+                        cost=usage.cost,
+                    ),
+                )
         if finished is None:
             raise TaskNotFoundError(task.id)
         log.info(

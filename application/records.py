@@ -48,3 +48,5 @@ class ApplicationSettings:
     default_timezone: str
     max_tasks_per_chat: int
     min_interval_seconds: int
+    # CHAT_MONTHLY_BUDGET_USD; None = no limit.
+    monthly_budget_usd: float | None = None

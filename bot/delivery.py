@@ -11,6 +11,8 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import render
+from bot.i18n import translator
+from core.languages import ENGLISH
 from core.logs import get_logger
 from scheduler.delivery import ChatUnreachableError, DeliveryDelayedError, DeliveryError
 from storage.records import Run, Task
@@ -127,6 +129,17 @@ class TelegramDelivery:
         except TelegramError as error:
             raise self._error(error) from None
         return message.message_id
+
+    async def send_budget_reached(self, task: Task, spent_usd: float, budget_usd: float) -> None:
+        try:
+            await self._bot.send_message(
+                task.chat_id,
+                # English until deliveries learn each chat's language.
+                render.budget_reached(translator(ENGLISH), task, spent_usd, budget_usd),
+                parse_mode=ParseMode.HTML,
+            )
+        except TelegramError as error:
+            raise self._error(error) from None
 
     @staticmethod
     def _error(error: TelegramError) -> DeliveryError:

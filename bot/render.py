@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
+from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from telegramify_markdown import split_entities, utf16_len
 
 from application.records import Card, TaskPage
 from bot.callbacks import RESULT, TASK_CARD, Action, Place, encode, list_page
+from bot.i18n import Translator
 from bot.markdown import convert
 from scheduler.schedules.schedule import Schedule, format_local, zone_for
 from storage.records import Run, RunStatus, Task, TaskKind, TaskState
@@ -319,6 +321,8 @@ def history(task: Task, entries: Sequence[Run], chat_zone: str) -> str:
         if run.cost is not None:
             parts.append(f"${run.cost:.4f}")
         line = " · ".join(parts)
+        if run.tool_calls:
+            line += f"\n   🔧 {escape(tool_trace(run))}"
         if run.error and run.status not in (RunStatus.SUCCEEDED, RunStatus.SILENT):
             line += f"\n   ↳ {escape(_clip(run.error, 200))}"
         elif run.delivery_error:
@@ -411,3 +415,24 @@ def nothing_to_report(task: Task) -> str:
         f"🤫 Task #{task.id} <b>{escape(task.name)}</b> ran: nothing to report this time. "
         "Scheduled runs with nothing to report stay silent."
     )
+
+
+def tool_trace(run: Run) -> str:
+    """The tools a run used: "web_search ×2, web_fetch ×1"."""
+    return ", ".join(f"{name} ×{count}" for name, count in run.tool_calls)
+
+
+def budget_reached(_: Translator, task: Task, spent_usd: float, budget_usd: float) -> str:
+    return _(
+        "💸 Task #{number} <b>{name}</b> did not run: this chat has spent {spent} of its "
+        "{budget} monthly budget. Runs start again next month; /usage shows where it went.",
+        number=task.id,
+        name=escape(task.name),
+        spent=dollars(_, spent_usd, places=2),
+        budget=dollars(_, budget_usd, places=2),
+    )
+
+
+def dollars(_: Translator, amount: float, *, places: int = 4) -> str:
+    """An amount in US dollars as the chat's language writes numbers: "$0.0123"."""
+    return "$" + format_decimal(amount, "0." + "0" * places, locale=_.locale)

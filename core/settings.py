@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -29,6 +30,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from core.errors import ConfigurationError
+from core.mcp_config import McpServerConfig, load_mcp_config
 
 # Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - as a webhook secret token.
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -39,6 +41,33 @@ _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _SECRET_VARIABLE = re.compile(
     r".*(_API_KEY|_KEY_ID|_ACCESS_KEY|_SECRET|_SECRET_KEY|_TOKEN|_PASSWORD|_CREDENTIALS)$",
     re.IGNORECASE,
+)
+
+# The providers of LiteLLM's search API (litellm.types.utils.SearchProviders in the pinned
+# release; tests/core/test_settings.py fails when an upgrade changes them).
+SEARCH_PROVIDERS = (
+    "agentcore",
+    "apiserpent",
+    "bing_grounding",
+    "brave",
+    "dataforseo",
+    "deepseek",
+    "duckduckgo",
+    "exa_ai",
+    "fastcrw",
+    "firecrawl",
+    "google_pse",
+    "linkup",
+    "nimble",
+    "parallel_ai",
+    "perplexity",
+    "searchapi",
+    "searxng",
+    "serper",
+    "tavily",
+    "tinyfish",
+    "xai",
+    "you_com",
 )
 
 # The async drivers we ship, and the plain schemes people paste that mean the same database.
@@ -137,9 +166,15 @@ class Settings(BaseSettings):
     # image says 0.0.0.0, where the port is published on purpose).
     http_host: str = "127.0.0.1"
     webapp_url: str | None = None
+    search_provider: str | None = None
+    search_api_base: str | None = None
+    search_api_key: SecretStr | None = None
+    mcp_config: str | None = None
+    chat_monthly_budget_usd: float | None = Field(None, ge=0)
     # Replaced by HTTP_PORT; still read so that an old setting fails with one clear line.
     health_port: str | None = None
     webhook_port: str | None = None
+    _mcp_servers: tuple[McpServerConfig, ...] = PrivateAttr(default=())
 
     @field_validator(
         "telegram_bot_token",
@@ -150,6 +185,11 @@ class Settings(BaseSettings):
         "webhook_secret",
         "http_port",
         "webapp_url",
+        "search_provider",
+        "search_api_base",
+        "search_api_key",
+        "mcp_config",
+        "chat_monthly_budget_usd",
         "health_port",
         "webhook_port",
         mode="before",
@@ -188,7 +228,20 @@ class Settings(BaseSettings):
             raise ValueError("must be the https:// address of /app/ (Telegram opens only HTTPS)")
         return value.strip() if value is not None else None
 
-    @field_validator("telegram_api_base_url", "llm_api_base", "webhook_url")
+    @field_validator("search_provider")
+    @classmethod
+    def _known_search_provider(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        name = value.strip().lower()
+        if name not in SEARCH_PROVIDERS:
+            raise ValueError(
+                f"{value.strip()!r} is not a search provider LiteLLM knows; one of "
+                + ", ".join(SEARCH_PROVIDERS)
+            )
+        return name
+
+    @field_validator("telegram_api_base_url", "llm_api_base", "webhook_url", "search_api_base")
     @classmethod
     def _check_http_url(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value.strip()):
@@ -257,6 +310,30 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _searxng_needs_base(self) -> Settings:
+        if self.search_provider == "searxng" and self.search_api_base is None:
+            raise ValueError(
+                "SEARCH_API_BASE: not set, but SEARCH_PROVIDER is searxng; set it to your "
+                "SearXNG address, such as http://searxng:8080"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _read_mcp_config(self) -> Settings:
+        if self.mcp_config is not None:
+            try:
+                self._mcp_servers = load_mcp_config(self.mcp_config)
+            except ConfigurationError as error:
+                # The message already starts with MCP_CONFIG: and names the file.
+                raise ValueError(str(error)) from None
+        return self
+
+    @property
+    def mcp_servers(self) -> tuple[McpServerConfig, ...]:
+        """The servers MCP_CONFIG names, read and checked once at start."""
+        return self._mcp_servers
+
     @property
     def effective_parser_model(self) -> str:
         return self.parser_model or self.llm_model
@@ -281,11 +358,18 @@ class Settings(BaseSettings):
         environment (the provider keys LiteLLM may use)."""
         values = [
             secret.get_secret_value()
-            for secret in (self.telegram_bot_token, self.llm_api_key, self.webhook_secret)
+            for secret in (
+                self.telegram_bot_token,
+                self.llm_api_key,
+                self.webhook_secret,
+                self.search_api_key,
+            )
             if secret is not None
         ]
         if self.telegram_bot_token is not None:
             values.append(self.effective_webhook_secret())
+        for server in self.mcp_servers:
+            values.extend(server.secret_values())
         password = make_url(self.database_url).password
         if password:
             values.append(str(password))

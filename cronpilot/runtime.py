@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from starlette.types import ASGIApp
 
 from application import Application, build_application
 from application.access import Access, Reach
@@ -17,6 +16,7 @@ from application.draft_edits import DraftEdits
 from application.limits import LimitSettings, RequestLimits
 from application.records import ApplicationSettings
 from application.tokens import ApiTokens
+from application.usage import Usage
 from bot.context import Services
 from bot.telegram_bot import RateLimiter, TelegramBot
 from core.logs import get_logger
@@ -24,13 +24,16 @@ from core.settings import Settings
 from scheduler.clock import Clock, SystemClock
 from scheduler.delivery import Delivery
 from scheduler.engine import Engine, EngineSettings
-from scheduler.llm import LiteLLMClient, LLMClient
+from scheduler.llm import LiteLLMClient, LiteLLMSearch, LLMClient
 from scheduler.parsing.request import build_request_parser
 from scheduler.runner.runner import DELIVERY_BACKOFF, RunnerSettings, TaskRunner
+from scheduler.runner.tools.mcp import McpServers
+from scheduler.runner.tools.toolbox import FixedTools, ToolSource
+from scheduler.runner.tools.web_search import web_search_tool
 from storage.database import create_engine, create_sessionmaker
 from storage.retry import DEFAULT_BACKOFF, Backoff
 from web.api import ApiServices, build_api
-from web.app import build_app
+from web.app import WebApp, build_app
 from web.health import Health, callable_probe, database_probe
 from web.ratelimit import RateLimiter as ApiRateLimiter
 from web.server import HttpServer
@@ -55,8 +58,10 @@ class Runtime:
     webhook: Webhook | None = None
     health: Health | None = None
     # The ASGI app the HTTP server serves, and what its API is built from (tests use both).
-    web_app: ASGIApp | None = None
+    web_app: WebApp | None = None
     api_services: ApiServices | None = None
+    # The MCP servers of MCP_CONFIG, started once and shared by every run.
+    mcp: McpServers | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     @property
@@ -72,6 +77,8 @@ class Runtime:
             asyncio.create_task(self._purge_drafts(), name="purge-drafts"),
             asyncio.create_task(self._warm_up(), name="warm-up"),
         ]
+        if self.mcp is not None:
+            self._background.append(asyncio.create_task(self.mcp.start(), name="mcp-start"))
         log.info("scheduler.started", job_count=jobs)
         if self.http is not None:
             await self.http.start()
@@ -106,6 +113,8 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.engine.stop()
+        if self.mcp is not None:
+            await self.mcp.stop()
         await self.bot.stop()
         await self.database.dispose()
 
@@ -141,6 +150,7 @@ class Stack:
     engine: Engine
     app: Application
     llm: LLMClient
+    mcp: McpServers | None
 
 
 def build_stack(
@@ -156,6 +166,15 @@ def build_stack(
     Tests pass (shorter) waits between retries of database work and deliveries."""
     database = create_engine(settings.database_url, pool_size=settings.max_concurrent_runs + 5)
     sessions = create_sessionmaker(database)
+
+    usage = Usage(sessions, clock, settings.chat_monthly_budget_usd)
+    tool_sources: list[ToolSource] = []
+    search = LiteLLMSearch.from_settings(settings)
+    if search is not None:
+        tool_sources.append(FixedTools((web_search_tool(search),)))
+    mcp = McpServers(settings.mcp_servers) if settings.mcp_servers else None
+    if mcp is not None:
+        tool_sources.append(mcp)
     runner = TaskRunner(
         sessions,
         llm,
@@ -169,6 +188,8 @@ def build_stack(
             database_backoff=retry_backoff or DEFAULT_BACKOFF,
             delivery_backoff=retry_backoff or DELIVERY_BACKOFF,
         ),
+        tool_sources=tool_sources,
+        budget=usage,
     )
     engine = Engine(
         sessions,
@@ -192,10 +213,12 @@ def build_stack(
             default_timezone=settings.default_timezone,
             max_tasks_per_chat=settings.max_tasks_per_chat,
             min_interval_seconds=settings.min_interval_seconds,
+            monthly_budget_usd=settings.chat_monthly_budget_usd,
         ),
         runner,
+        usage=usage,
     )
-    return Stack(database, sessions, engine, app, llm)
+    return Stack(database, sessions, engine, app, llm, mcp)
 
 
 def build_runtime(
@@ -216,8 +239,13 @@ def build_runtime(
     llm = llm or LiteLLMClient.from_settings(settings)
     bot = TelegramBot(token, base_url=settings.telegram_api_base_url, rate_limiter=rate_limiter)
     stack = build_stack(settings, bot.delivery, clock=clock, llm=llm, retry_backoff=retry_backoff)
-    database, sessions, engine, app = stack.database, stack.sessions, stack.engine, stack.app
-
+    database, sessions, engine, app, mcp = (
+        stack.database,
+        stack.sessions,
+        stack.engine,
+        stack.app,
+        stack.mcp,
+    )
     access = Access(
         settings.allowed_users,
         bot.members,
@@ -237,7 +265,7 @@ def build_runtime(
         ),
     )
     bot.serve(services)
-    runtime = Runtime(settings, bot, services, database, llm)
+    runtime = Runtime(settings, bot, services, database, llm, mcp=mcp)
     if settings.http_port is not None:
         _add_http_server(runtime, Reach(sessions, access), token)
     return runtime

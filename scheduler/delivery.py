@@ -49,3 +49,7 @@ class Delivery(Protocol):
         """Tell the chat that a run someone asked for had nothing to report; return the
         message id. (Scheduled runs with nothing to report stay silent.)"""
         ...
+
+    async def send_budget_reached(self, task: Task, spent_usd: float, budget_usd: float) -> None:
+        """Tell the chat that a run was skipped because its monthly budget is spent."""
+        ...

@@ -1,8 +1,9 @@
-"""The LLM port the task runner and the schedule parser use, and its LiteLLM implementation.
+"""The LLM port the task runner and the schedule parser use, and its LiteLLM implementation;
+likewise the web search port of the `web_search` tool, through LiteLLM's search API.
 
-Callers see only `LLMClient.complete`, `Completion` and the `LLMError` family; everything
-LiteLLM-specific (its import, its settings, its exceptions and response objects) stays in
-`LiteLLMClient`.
+Callers see only `LLMClient.complete`, `Completion` and the `LLMError` family, and
+`WebSearch.search`, `SearchHit` and `SearchError`; everything LiteLLM-specific (its import, its
+settings, its exceptions and response objects) stays in `LiteLLMClient` and `LiteLLMSearch`.
 """
 
 from __future__ import annotations
@@ -393,3 +394,136 @@ def _provider_message(response: httpx.Response) -> str | None:
     if not isinstance(error, str):
         error = body.get("message")
     return error if isinstance(error, str) else None
+
+
+# --- web search ---------------------------------------------------------------------------------
+
+
+class SearchError(CronpilotError):
+    """The search failed; the message is short, for the model, and never holds the API key."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    title: str
+    url: str
+    snippet: str
+
+
+class WebSearch(Protocol):
+    @property
+    def provider(self) -> str: ...
+
+    async def search(
+        self,
+        query: str,
+        *,
+        max_results: int,
+        timeout: float,  # noqa: ASYNC109 - handed to the provider request, like `complete`'s
+    ) -> list[SearchHit]: ...
+
+
+class LiteLLMSearch:
+    """`WebSearch` through `litellm.asearch`: every provider LiteLLM's search API supports."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        api_base: str | None,
+        api_key: str | None,
+        secrets: Iterable[str] = (),
+    ) -> None:
+        self._provider = provider
+        self._api_base = api_base or None
+        self._api_key = api_key or None
+        self._redactor = Redactor([*secrets, *([api_key] if api_key else [])])
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LiteLLMSearch | None:
+        """The search SEARCH_PROVIDER, SEARCH_API_BASE and SEARCH_API_KEY describe, if any."""
+        if settings.search_provider is None:
+            return None
+        key = settings.search_api_key
+        return cls(
+            provider=settings.search_provider,
+            api_base=settings.search_api_base,
+            api_key=key.get_secret_value() if key else None,
+            secrets=settings.secret_values(),
+        )
+
+    @property
+    def provider(self) -> str:
+        return self._provider
+
+    def __repr__(self) -> str:
+        return f"LiteLLMSearch(provider={self._provider!r}, api_base={self._api_base!r})"
+
+    async def search(
+        self,
+        query: str,
+        *,
+        max_results: int,
+        timeout: float,  # noqa: ASYNC109
+    ) -> list[SearchHit]:
+        litellm = await asyncio.to_thread(_import_litellm)
+        arguments: dict[str, Any] = {
+            "query": query,
+            "search_provider": self._provider,
+            "max_results": max_results,
+            "timeout": float(timeout),
+        }
+        # Only when set, so the provider's own variables (TAVILY_API_KEY, …) keep working.
+        if self._api_base is not None:
+            arguments["api_base"] = self._api_base
+        if self._api_key is not None:
+            arguments["api_key"] = self._api_key
+        try:
+            # The request carries the timeout itself; this later bound only catches an overrun.
+            async with asyncio.timeout(timeout + _OVERRUN_GRACE_SECONDS):
+                response = await litellm.asearch(**arguments)
+        except TimeoutError:
+            raise SearchError(self._timed_out(timeout)) from None
+        except Exception as error:  # LiteLLM's, httpx's, aiohttp's and pydantic's errors alike
+            raise self._error(error, timeout) from error
+        hits = []
+        for result in getattr(response, "results", None) or ():
+            url = getattr(result, "url", None)
+            if not isinstance(url, str) or not url:
+                continue
+            hits.append(
+                SearchHit(
+                    title=_plain(getattr(result, "title", None)),
+                    url=url,
+                    snippet=_plain(getattr(result, "snippet", None)),
+                )
+            )
+        return hits[:max_results]
+
+    def _timed_out(self, timeout: float) -> str:
+        return f"the search provider {self._provider} did not answer within {timeout:g} s"
+
+    def _error(self, error: Exception, timeout: float) -> SearchError:
+        causes = _causes(error)
+        if any(isinstance(c, TimeoutError | httpx.TimeoutException) for c in causes) or (
+            "timeout" in type(error).__name__.lower()
+        ):
+            return SearchError(self._timed_out(timeout))
+        response = next((c.response for c in causes if isinstance(c, httpx.HTTPStatusError)), None)
+        if response is not None and response.status_code in (401, 403):
+            return SearchError(
+                f"the search provider {self._provider} refused the API key "
+                f"(HTTP {response.status_code})"
+            )
+        # LiteLLM appends a traceback to some of its messages; the first sentence says enough.
+        detail = _detail(response, error, self._redactor).split(" Traceback (")[0]
+        if response is not None:
+            return SearchError(
+                f"the search provider {self._provider} failed (HTTP {response.status_code}): "
+                f"{detail}"
+            )
+        return SearchError(f"the search provider {self._provider} failed: {detail}")
+
+
+def _plain(value: object) -> str:
+    return " ".join(value.split()) if isinstance(value, str) else ""

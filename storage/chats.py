@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import tasks
 from storage.dialects import insert_for
 from storage.models import ChatRow
 from storage.records import Chat
@@ -105,3 +106,10 @@ async def list_for_user(session: AsyncSession, user_id: int) -> list[Chat]:
     )
     found = [to_record(row) for row in rows]
     return sorted(found, key=lambda chat: (chat.type != "private", chat.id))
+
+
+async def mark_unreachable(session: AsyncSession, chat_id: int, *, now: datetime) -> list[int]:
+    """The chat blocked or removed the bot (seen by an update or by a failed delivery): mark it
+    inactive and pause its active tasks until someone resumes them; return their ids."""
+    await set_active(session, chat_id, False)
+    return await tasks.pause_all_in_chat(session, chat_id, now=now)

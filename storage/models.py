@@ -1,5 +1,5 @@
 """The tables cronpilot owns: chats, tasks, runs, drafts, api_tokens, follow-ups, change
-proposals, and workers (the live bot processes)."""
+proposals, workers (the live bot processes), and the LLM spending ledger."""
 
 from __future__ import annotations
 
@@ -172,6 +172,8 @@ class RunRow(Base):
     delivery_pending: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )
+    # The tools the model called, in the order of first use: [["web_search", 2], …].
+    tool_calls: Mapped[list[Any] | None] = mapped_column(JSONDocument)
 
 
 class DraftRow(Base):
@@ -271,6 +273,30 @@ class WorkerRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SpendingRow(Base):
+    """One LLM expense of a chat: a run, a schedule parse, a follow-up answer.
+
+    Apart from `runs` so that deleting a task does not give its chat the money back: the
+    monthly budget counts everything spent, and a deleted task's rows keep `task_id` NULL.
+    """
+
+    __tablename__ = "spending"
+    __table_args__ = (Index("ix_spending_chat_at", "chat_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("tasks.id", ondelete="SET NULL")
+    )
+    # "run", "parse", "follow_up".
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    # USD; None when LiteLLM does not know the model's prices.
+    cost: Mapped[float | None] = mapped_column(Float)
 
 
 TABLE_NAMES = frozenset(Base.metadata.tables)

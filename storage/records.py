@@ -105,12 +105,27 @@ class Run:
     owner: str | None = None
     # A message for the chat is owed and not sent yet.
     delivery_pending: bool = False
+    # The tools the model called and how often, in the order of first use.
+    tool_calls: tuple[tuple[str, int], ...] = ()
 
     @property
     def duration_seconds(self) -> float | None:
         if self.started_at is None or self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class Spending:
+    """One LLM expense of a chat (a run, a schedule parse, a follow-up answer)."""
+
+    chat_id: int
+    task_id: int | None
+    kind: str
+    at: datetime
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, text, update
+from sqlalchemy import ColumnElement, RowMapping, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialects import id_in, insert_for, is_postgres
@@ -32,7 +33,27 @@ def to_record(row: RunRow) -> Run:
         delivery_error=row.delivery_error,
         owner=row.owner,
         delivery_pending=row.delivery_pending,
+        tool_calls=tool_calls_from(row.tool_calls),
     )
+
+
+def tool_calls_from(stored: Any) -> tuple[tuple[str, int], ...]:
+    """The stored [[name, count], …] as a tuple; anything malformed is left out."""
+    if not isinstance(stored, list):
+        return ()
+    return tuple(
+        (str(item[0]), int(item[1]))
+        for item in stored
+        if isinstance(item, list) and len(item) == 2 and isinstance(item[1], int)
+    )
+
+
+def _from_mapping(mapping: RowMapping) -> Run:
+    values = dict(mapping)
+    values["tool_calls"] = tool_calls_from(values.get("tool_calls"))
+    values["trigger"] = RunTrigger(values["trigger"])
+    values["status"] = RunStatus(values["status"])
+    return Run(**values)
 
 
 async def add(
@@ -82,6 +103,7 @@ async def finish(
     owner: str | None = None,
     delivery_pending: bool = False,
     delivered_message_id: int | None = None,
+    tool_calls: Sequence[tuple[str, int]] = (),
 ) -> Run | None:
     """Close a run. A run that is no longer `running` is left as it is and None is returned,
     unless `owner` owns it: then the answer it has is recorded even over an `interrupted`
@@ -103,6 +125,7 @@ async def finish(
             cost=cost,
             delivery_pending=delivery_pending,
             delivered_message_id=delivered_message_id,
+            tool_calls=[[name, count] for name, count in tool_calls] or None,
         )
         .returning(RunRow),
         execution_options={"populate_existing": True},
@@ -146,6 +169,23 @@ async def recent_outputs(session: AsyncSession, task_id: int, *, limit: int) -> 
         .limit(limit)
     )
     return [to_record(row) for row in reversed(result.scalars().all())]
+
+
+async def count_since(
+    session: AsyncSession, task_id: int, *, error: str, since: datetime, excluding: int
+) -> int:
+    """How many of the task's runs since `since` ended with this error (other than one)."""
+    result = await session.execute(
+        select(func.count())
+        .select_from(RunRow)
+        .where(
+            RunRow.task_id == task_id,
+            RunRow.error == error,
+            RunRow.finished_at >= since,
+            RunRow.id != excluding,
+        )
+    )
+    return int(result.scalar_one())
 
 
 async def find_delivered(session: AsyncSession, chat_id: int, message_id: int) -> Run | None:
@@ -269,7 +309,7 @@ async def add_occurrences(session: AsyncSession, occurrences: Sequence[NewRun]) 
         .returning(*table.c)
     )
     result = await session.execute(statement)
-    return [Run(**row._mapping) for row in result]
+    return [_from_mapping(row._mapping) for row in result]
 
 
 def _occurrence_values(item: NewRun) -> dict[str, object]:
@@ -324,7 +364,7 @@ async def _add_occurrences_postgres(
         "owner",
     )
     result = await session.execute(_UNNEST_INSERT, {name: column(name) for name in names})
-    return [Run(**row._mapping) for row in result]
+    return [_from_mapping(row._mapping) for row in result]
 
 
 async def running_task_ids(session: AsyncSession, task_ids: Sequence[int]) -> set[int]:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -42,6 +43,10 @@ log = get_logger(__name__)
 
 PREVIEW_RUNS = 3
 MAX_TEXT_CHARS = 4_000
+# Ids are 64-bit in the database; anything outside is refused as invalid, not looked up.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+ChatId = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+TaskId = Annotated[int, PathParam(ge=1, le=INT64_MAX)]
 
 # Domain errors and the status each one answers with.
 STATUS: tuple[tuple[type[Exception], int], ...] = (
@@ -168,7 +173,7 @@ class ParseOut(BaseModel):
 
 
 class NewTaskIn(Strict):
-    chat_id: int
+    chat_id: ChatId
     text: str | None = Field(
         None, max_length=MAX_TEXT_CHARS, description="a request, parsed as the bot parses it"
     )
@@ -189,7 +194,7 @@ class TaskPatchIn(Strict):
 
 class ParseIn(Strict):
     text: str = Field(max_length=MAX_TEXT_CHARS)
-    chat_id: int | None = None
+    chat_id: ChatId | None = None
     timezone: str | None = Field(None, max_length=64)
 
 
@@ -248,7 +253,7 @@ def build_api(services: ApiServices) -> FastAPI:
     @api.get("/tasks", response_model=TaskPageOut)
     async def list_tasks(
         me: Me,
-        chat_id: Annotated[int, Query()],
+        chat_id: Annotated[int, Query(ge=INT64_MIN, le=INT64_MAX)],
         page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     ) -> TaskPageOut:
         chat = await services.reach.chat(me.user_id, chat_id, manage=False)
@@ -277,12 +282,12 @@ def build_api(services: ApiServices) -> FastAPI:
         return _task_out(task, services.clock)
 
     @api.get("/tasks/{task_id}", response_model=TaskOut)
-    async def get_task(me: Me, task_id: int) -> TaskOut:
+    async def get_task(me: Me, task_id: TaskId) -> TaskOut:
         task = await services.reach.task(me.user_id, task_id, manage=False)
         return _task_out(task, services.clock)
 
     @api.patch("/tasks/{task_id}", response_model=TaskOut)
-    async def change_task(me: Me, task_id: int, body: TaskPatchIn) -> TaskOut:
+    async def change_task(me: Me, task_id: TaskId, body: TaskPatchIn) -> TaskOut:
         task = await services.reach.task(me.user_id, task_id, manage=True)
         chat = await services.reach.chat(me.user_id, task.chat_id, manage=True)
         drafts = services.app.drafts
@@ -306,19 +311,19 @@ def build_api(services: ApiServices) -> FastAPI:
         return _task_out(task, services.clock)
 
     @api.delete("/tasks/{task_id}", status_code=204)
-    async def delete_task(me: Me, task_id: int) -> None:
+    async def delete_task(me: Me, task_id: TaskId) -> None:
         task = await services.reach.task(me.user_id, task_id, manage=True)
         await services.app.tasks.delete(task.chat_id, task.id)
 
     @api.post("/tasks/{task_id}/run", response_model=RunStartedOut, status_code=202)
-    async def run_task(me: Me, task_id: int) -> RunStartedOut:
+    async def run_task(me: Me, task_id: TaskId) -> RunStartedOut:
         task = await services.reach.task(me.user_id, task_id, manage=True)
         run = await services.app.runs.run_now(task.chat_id, task.id)
         return RunStartedOut(run_id=run.id, task_id=task.id, status=run.status.value)
 
     @api.get("/tasks/{task_id}/runs", response_model=RunsOut)
     async def list_runs(
-        me: Me, task_id: int, limit: Annotated[int, Query(ge=1, le=100)] = 20
+        me: Me, task_id: TaskId, limit: Annotated[int, Query(ge=1, le=100)] = 20
     ) -> RunsOut:
         task = await services.reach.task(me.user_id, task_id, manage=False)
         runs = await services.app.runs.history(task.chat_id, task.id, limit=limit)

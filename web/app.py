@@ -22,6 +22,9 @@ from web.webhook import Webhook
 
 MINIAPP_FILES = Path(__file__).resolve().parent / "miniapp"
 
+# What the composition root holds and serves: an ASGI application (it needs no framework types).
+WebApp = ASGIApp
+
 
 def build_app(
     health: Health,

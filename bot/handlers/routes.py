@@ -16,7 +16,7 @@ from telegram.ext import (
 from bot.access import gate
 from bot.callbacks import CHANGE_ACTIONS, DRAFT_ACTIONS, decode
 from bot.context import Context
-from bot.handlers import conversations, create, language, manage, start, token
+from bot.handlers import conversations, create, language, manage, start, token, usage
 from bot.handlers.errors import on_error
 from bot.i18n import N_, translator
 from core.languages import ENGLISH, LANGUAGES
@@ -31,6 +31,7 @@ COMMANDS = (
     ("resume", N_("resume a task: /resume N")),
     ("delete", N_("delete a task: /delete N")),
     ("history", N_("a task's last runs: /history N")),
+    ("usage", N_("this month's runs, tokens and cost")),
     ("edit", N_("change a task: /edit N new text")),
     ("timezone", N_("show or set this chat's time zone")),
     ("language", N_("show or set the language I speak here")),
@@ -95,6 +96,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("tasks", manage.tasks_command),
             CommandHandler("task", manage.task_command),
             CommandHandler("history", manage.history_command),
+            CommandHandler("usage", usage.usage_command),
             CommandHandler(["run", "pause", "resume", "delete"], manage.change_command),
             MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, start.location),
             MessageHandler(filters.TEXT & ~filters.COMMAND, create.text_message),

@@ -46,11 +46,18 @@ from scheduler.delivery import (
     DeliveryError,
 )
 from scheduler.llm import Completion, LLMClient, LLMError, ToolCall, TransientLLMError
-from scheduler.runner.tools.toolbox import Toolbox, current_time_tool, web_fetch_tool
+from scheduler.runner.budget import BudgetGate, BudgetReached
+from scheduler.runner.tools.toolbox import (
+    Tool,
+    Toolbox,
+    ToolSource,
+    current_time_tool,
+    web_fetch_tool,
+)
 from scheduler.runner.tools.web_fetch import FetchPolicy
-from scheduler.schedules.schedule import Schedule
-from storage import chats, runs, tasks
-from storage.records import Run, RunStatus, RunTrigger, Task, TaskState
+from scheduler.schedules.schedule import Schedule, zone_for
+from storage import chats, runs, spending, tasks
+from storage.records import Run, RunStatus, RunTrigger, Spending, Task, TaskState
 from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
 
 log = get_logger(__name__)
@@ -68,6 +75,7 @@ MAX_OUTPUT_CHARS = 50_000
 MAX_TOOL_CALLS_PER_STEP = 5
 MAX_STEP_RESULT_CHARS = 40_000
 INTERNAL_ERROR = "internal error (see the bot's log)"
+BUDGET_REACHED = "monthly budget reached"
 # Telegram down or flooded: try again after 1 s, 2 s, 4 s … and then every 5 minutes.
 DELIVERY_BACKOFF = Backoff(first=1.0, longest=300.0)
 
@@ -95,6 +103,11 @@ class Usage:
     completion_tokens: int = 0
     cost: float | None = None
     calls: int = 0
+    # Tool name → calls, in the order of first use.
+    tools: dict[str, int] = field(default_factory=dict)
+
+    def used(self, tool: str) -> None:
+        self.tools[tool] = self.tools.get(tool, 0) + 1
 
     def add(self, completion: Completion) -> None:
         self.calls += 1
@@ -134,12 +147,17 @@ class TaskRunner:
         delivery: Delivery,
         clock: Clock,
         settings: RunnerSettings,
+        *,
+        tool_sources: Sequence[ToolSource] = (),
+        budget: BudgetGate | None = None,
     ) -> None:
         self._sessions = sessions
         self._llm = llm
         self._delivery = delivery
         self._clock = clock
         self._settings = settings
+        self._tool_sources = tuple(tool_sources)
+        self._budget = budget
         self._slots = asyncio.Semaphore(settings.max_concurrent_runs)
 
     async def execute(self, run: Run, task: Task) -> Run | None:
@@ -152,6 +170,11 @@ class TaskRunner:
             if prepared is None:
                 return None  # interrupted while it waited for a slot, or the task was deleted
             current, memory, language = prepared
+            if self._budget is not None:
+                reached = await self._budget.reached(current.chat_id)
+                if reached is not None:
+                    await self._over_budget(current, run, reached)
+                    return None
             usage = Usage()
             async with self._delivery.working(current.chat_id):
                 outcome = await self._think(current, memory, usage, language)
@@ -174,9 +197,12 @@ class TaskRunner:
     async def _think(
         self, task: Task, memory: Sequence[Run], usage: Usage, language: str
     ) -> _Outcome:
-        messages = build_messages(task, memory, now=self._clock.now(), language=language)
+        toolbox = await self._toolbox(task)
+        messages = build_messages(
+            task, memory, now=self._clock.now(), language=language, tools=toolbox.names
+        )
         try:
-            answer = await self._bounded(task, messages, usage, ())
+            answer = await self._bounded(task, messages, usage, (), toolbox)
         except _RunFailed as error:
             return _failed(str(error))
         assert isinstance(answer, str)
@@ -213,11 +239,14 @@ class TaskRunner:
         messages: list[dict[str, Any]],
         usage: Usage,
         functions: Sequence[dict[str, Any]],
+        toolbox: Toolbox | None = None,
     ) -> str | ToolCall:
         """The tool loop within the run timeout; every failure becomes _RunFailed."""
         try:
             async with asyncio.timeout(self._settings.run_timeout_seconds):
-                result = await self._converse(task, messages, usage, functions)
+                if toolbox is None:
+                    toolbox = await self._toolbox(task)
+                result = await self._converse(task, messages, usage, functions, toolbox)
         except TimeoutError:
             raise _RunFailed(f"no answer within {self._settings.run_timeout_seconds:g} s") from None
         except LLMError as error:
@@ -235,11 +264,15 @@ class TaskRunner:
         # A model can emit NUL, which PostgreSQL cannot store; it never means anything.
         return result.replace("\x00", "")
 
-    def _toolbox(self, task: Task) -> Toolbox:
+    async def _toolbox(self, task: Task) -> Toolbox:
+        extra: list[Tool] = []
+        for source in self._tool_sources:
+            extra.extend(await source.tools())
         return Toolbox(
             [
                 current_time_tool(self._clock, task.timezone),
                 web_fetch_tool(self._settings.fetch_policy),
+                *extra,
             ]
         )
 
@@ -249,8 +282,8 @@ class TaskRunner:
         messages: list[dict[str, Any]],
         usage: Usage,
         functions: Sequence[dict[str, Any]],
+        toolbox: Toolbox,
     ) -> str | ToolCall:
-        toolbox = self._toolbox(task)
         own = {spec["function"]["name"] for spec in functions}
         specs = [*toolbox.specs(), *functions]
         for step in range(self._settings.max_tool_steps + 1):
@@ -270,7 +303,7 @@ class TaskRunner:
             if called is not None:
                 return called
             messages.append(completion.as_message())
-            messages.extend(await _call_tools(toolbox, completion.tool_calls))
+            messages.extend(await _call_tools(toolbox, completion.tool_calls, usage))
         raise _RunFailed(
             f"the model kept calling tools after {self._settings.max_tool_steps} steps"
         )
@@ -342,7 +375,23 @@ class TaskRunner:
                 cost=usage.cost,
                 owner=run.owner,
                 delivery_pending=owes and sent is None,
+                tool_calls=tuple(usage.tools.items()),
             )
+            # Spent even when the run's own record was closed meanwhile (a shutdown interrupted
+            # it), but not recorded for a task deleted meanwhile, whose chat may be gone too.
+            if usage.calls and (finished is not None or await tasks.get(session, task.id)):
+                await spending.add(
+                    session,
+                    Spending(
+                        chat_id=task.chat_id,
+                        task_id=task.id,
+                        kind=spending.RUN,
+                        at=now,
+                        prompt_tokens=usage.prompt_tokens,
+                        completion_tokens=usage.completion_tokens,
+                        cost=usage.cost,
+                    ),
+                )
             if finished is None:
                 return None  # interrupted by a shutdown meanwhile, or the task was deleted
             if sent is not None and owes:
@@ -383,9 +432,51 @@ class TaskRunner:
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             cost=usage.cost,
+            tools=usage.tools or None,
             error=outcome.error,
         )
         return finished
+
+    async def _over_budget(self, task: Task, run: Run, reached: BudgetReached) -> None:
+        """Record the run as skipped without calling the model; tell the chat once a day."""
+        now = self._clock.now()
+        day_start = now.astimezone(zone_for(task.timezone)).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        async with self._sessions() as session, session.begin():
+            finished = await runs.finish(
+                session,
+                run.id,
+                status=RunStatus.SKIPPED,
+                finished_at=now,
+                error=BUDGET_REACHED,
+                owner=run.owner,
+            )
+            if finished is None:
+                return
+            told_today = await runs.count_since(
+                session, task.id, error=BUDGET_REACHED, since=day_start, excluding=run.id
+            )
+        metrics.observe_run(RunStatus.SKIPPED.value, run.trigger.value, None, 0, 0, None)
+        log.info(
+            "run.finished",
+            run_id=run.id,
+            task_id=task.id,
+            chat_id=task.chat_id,
+            trigger=run.trigger.value,
+            status=RunStatus.SKIPPED.value,
+            error=BUDGET_REACHED,
+            spent=reached.spent_usd,
+            budget=reached.budget_usd,
+        )
+        if told_today:
+            return
+        try:
+            await self._delivery.send_budget_reached(task, reached.spent_usd, reached.budget_usd)
+        except ChatUnreachableError as gone:
+            await self._record_delivery(task, finished, _Sent(None, str(gone), chat_gone=True))
+        except DeliveryError as refused:  # a notice, not a result: not worth retrying
+            await self._record_delivery(task, finished, _Sent(None, str(refused), chat_gone=False))
 
     async def deliver(self, run: Run, task: Task) -> None:
         """Send the message a finished run owes its chat, retrying with backoff until it is
@@ -441,8 +532,7 @@ class TaskRunner:
 
     async def _pause_chat(self, session: AsyncSession, chat_id: int) -> None:
         """The chat blocked or removed the bot: stop running its tasks until it is back."""
-        await chats.set_active(session, chat_id, False)
-        paused = await tasks.pause_all_in_chat(session, chat_id, now=self._clock.now())
+        paused = await chats.mark_unreachable(session, chat_id, now=self._clock.now())
         log.warning("chat.unreachable", chat_id=chat_id, paused=paused)
 
     async def _notify_if_paused(self, run: Run) -> None:
@@ -494,7 +584,12 @@ def is_silent(answer: str) -> bool:
 
 
 def build_messages(
-    task: Task, memory: Sequence[Run], *, now: datetime, language: str = ENGLISH
+    task: Task,
+    memory: Sequence[Run],
+    *,
+    now: datetime,
+    language: str = ENGLISH,
+    tools: Sequence[str] = ("current_time", "web_fetch"),
 ) -> list[dict[str, Any]]:
     """System prompt, then earlier runs as earlier turns, then this run's request.
 
@@ -515,8 +610,8 @@ def build_messages(
         "what changed and avoid repeating yourself. If the task asks only for something new "
         "or only under some condition, and there is nothing worth posting this time, answer "
         f"with exactly {SILENT_MARKER} and nothing else; nothing will be posted.\n"
-        "Use the web_fetch tool to read web pages and current_time for the time elsewhere. "
-        "If a tool fails, say what you could not do rather than inventing results."
+        + tool_advice(tools)
+        + "If a tool fails, say what you could not do rather than inventing results."
     )
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
     for earlier in memory:
@@ -530,7 +625,9 @@ def build_messages(
     return messages
 
 
-async def _call_tools(toolbox: Toolbox, calls: Sequence[ToolCall]) -> list[dict[str, Any]]:
+async def _call_tools(
+    toolbox: Toolbox, calls: Sequence[ToolCall], usage: Usage
+) -> list[dict[str, Any]]:
     """Answer every call of one step, within the step's bounds: at most MAX_TOOL_CALLS_PER_STEP
     calls run and at most MAX_STEP_RESULT_CHARS of results go back to the model (50 fetches at
     once would otherwise put a million characters into the next request). Calls over a bound
@@ -546,6 +643,7 @@ async def _call_tools(toolbox: Toolbox, calls: Sequence[ToolCall]) -> list[dict[
         elif carried >= MAX_STEP_RESULT_CHARS:
             result = "error: not run; this step's tool results already reached their size limit"
         else:
+            usage.used(call.name[:64] or "?")
             result = await toolbox.call(call.name, call.arguments)
             room = MAX_STEP_RESULT_CHARS - carried
             if len(result) > room:
@@ -553,6 +651,22 @@ async def _call_tools(toolbox: Toolbox, calls: Sequence[ToolCall]) -> list[dict[
             carried += len(result)
         answers.append(call.result_message(result))
     return answers
+
+
+def tool_advice(tools: Sequence[str]) -> str:
+    """What the system prompt says about the tools a run has."""
+    advice = []
+    if "web_search" in tools:
+        advice.append("Use web_search to find current pages and news. ")
+    advice.append(
+        "Use the web_fetch tool to read web pages and current_time for the time elsewhere. "
+    )
+    if any("__" in name for name in tools):
+        advice.append(
+            "Tools named server__tool come from the operator's MCP servers; use them when the "
+            "task needs what they reach. "
+        )
+    return "".join(advice)
 
 
 def _failed(reason: str) -> _Outcome:

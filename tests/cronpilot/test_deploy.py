@@ -43,3 +43,17 @@ def test_dockerignore_keeps_secrets_out_of_the_image() -> None:
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ".env" in ignored
     assert "*.db" in ignored
+
+
+def test_searxng_is_an_optional_compose_profile_that_answers_json() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    searxng = compose["services"]["searxng"]
+    assert searxng["profiles"] == ["search"]  # not started by a plain `docker compose up`
+    assert "profiles" not in compose["services"]["bot"]
+    [mount] = searxng["volumes"]
+    source = mount.split(":")[0]
+    settings = yaml.safe_load((ROOT / source).read_text())
+    assert "json" in settings["search"]["formats"]  # SearXNG refuses format=json otherwise
+    operations = (ROOT / "docs/operations.md").read_text()
+    assert "docker compose --profile search up -d" in operations
+    assert "SEARCH_API_BASE=http://searxng:8080" in operations

@@ -1,4 +1,4 @@
-"""A delivery port that keeps what it was given: results, failures and pause notices."""
+"""A delivery port that keeps what it was given: results, failures, pause and budget notices."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ class FakeDelivery:
     failures: list[tuple[int, str]] = field(default_factory=list)
     paused: list[tuple[int, str]] = field(default_factory=list)
     nothing_to_report: list[int] = field(default_factory=list)
+    over_budget: list[tuple[int, float, float]] = field(default_factory=list)
     working_in: list[int] = field(default_factory=list)
     unreachable: bool = False
     next_message_id: int = 100
@@ -49,3 +50,7 @@ class FakeDelivery:
         message_id = self._sent()
         self.nothing_to_report.append(task.id)
         return message_id
+
+    async def send_budget_reached(self, task: Task, spent_usd: float, budget_usd: float) -> None:
+        self._sent()
+        self.over_budget.append((task.id, spent_usd, budget_usd))

@@ -25,7 +25,17 @@ from storage.migrate import (
 )
 from tests.postgres import Server
 
-OUR_TABLES = {"chats", "tasks", "runs", "drafts", "api_tokens", "followups", "changes", "workers"}
+OUR_TABLES = {
+    "chats",
+    "tasks",
+    "runs",
+    "drafts",
+    "api_tokens",
+    "followups",
+    "changes",
+    "workers",
+    "spending",
+}
 # The newest revision, whichever it is now.
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 

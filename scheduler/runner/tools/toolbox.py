@@ -1,4 +1,5 @@
-"""The tools a task run may call: `current_time` and `web_fetch`.
+"""The toolbox of a task run: `current_time` and `web_fetch` (here), `web_search` and the MCP
+servers' tools (their own modules), each a `Tool`.
 
 A tool never raises into the run: whatever goes wrong becomes its result text, so the model can
 read the error and carry on. That holds for failures nobody foresaw too (a library raising
@@ -9,10 +10,10 @@ hears that the tool failed.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from core.errors import CronpilotError
 from core.logs import get_logger
@@ -28,7 +29,11 @@ ToolHandler = Callable[[Mapping[str, Any]], Awaitable[str]]
 MAX_RESULT_CHARS = 20_000
 
 
-class ToolArgumentError(CronpilotError):
+class ToolError(CronpilotError):
+    """A tool could not do what it was asked; the message is for the model."""
+
+
+class ToolArgumentError(ToolError):
     """The model called a tool with arguments it does not take."""
 
 
@@ -48,6 +53,23 @@ class Tool:
                 "parameters": self.parameters,
             },
         }
+
+
+class ToolSource(Protocol):
+    """Tools beyond the built-in ones, asked for at the start of every run (MCP servers may
+    come and go between runs)."""
+
+    async def tools(self) -> Sequence[Tool]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FixedTools:
+    """A `ToolSource` whose tools never change (web_search)."""
+
+    fixed: tuple[Tool, ...]
+
+    async def tools(self) -> Sequence[Tool]:
+        return self.fixed
 
 
 class Toolbox:
@@ -75,7 +97,7 @@ class Toolbox:
             return "error: the arguments must be a JSON object"
         try:
             result = await tool.handler(parsed)
-        except (ToolArgumentError, WebFetchError) as error:
+        except (ToolError, WebFetchError) as error:
             return f"error: {error}"
         except Exception as error:  # the boundary: a tool's surprise must not end the run
             log.exception("tool.crashed", tool=name)
@@ -85,7 +107,7 @@ class Toolbox:
         return result
 
 
-def _string_argument(arguments: Mapping[str, Any], name: str, *, required: bool) -> str | None:
+def string_argument(arguments: Mapping[str, Any], name: str, *, required: bool) -> str | None:
     value = arguments.get(name)
     if value is None:
         if required:
@@ -98,7 +120,7 @@ def _string_argument(arguments: Mapping[str, Any], name: str, *, required: bool)
 
 def current_time_tool(clock: Clock, default_zone: str) -> Tool:
     async def handler(arguments: Mapping[str, Any]) -> str:
-        zone_name = _string_argument(arguments, "timezone", required=False) or default_zone
+        zone_name = string_argument(arguments, "timezone", required=False) or default_zone
         try:
             zone = zone_for(zone_name)
         except CronpilotError as error:
@@ -125,7 +147,7 @@ def current_time_tool(clock: Clock, default_zone: str) -> Tool:
 
 def web_fetch_tool(policy: FetchPolicy) -> Tool:
     async def handler(arguments: Mapping[str, Any]) -> str:
-        url = _string_argument(arguments, "url", required=True)
+        url = string_argument(arguments, "url", required=True)
         assert url is not None
         page = await fetch_page(url, policy)
         header = [f"URL: {page.url}", f"Status: {page.status}"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +16,7 @@ from application.records import ApplicationSettings
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
+from scheduler.runner.budget import BudgetGate
 from scheduler.runner.runner import (
     MAX_STEP_RESULT_CHARS,
     MAX_TOOL_CALLS_PER_STEP,
@@ -23,6 +24,7 @@ from scheduler.runner.runner import (
     RunnerSettings,
     TaskRunner,
 )
+from scheduler.runner.tools.toolbox import ToolSource
 from scheduler.runner.tools.web_fetch import FetchPolicy
 from storage import chats, runs, tasks
 from storage.database import create_engine, create_sessionmaker
@@ -91,9 +93,12 @@ def make_world(
     *,
     fetch_policy: FetchPolicy | None = None,
     client: LLMClient | None = None,
+    tool_sources: Sequence[ToolSource] = (),
+    budget: BudgetGate | None = None,
+    clock: FakeClock | None = None,
     **settings: object,
 ) -> World:
-    clock = FakeClock(START)
+    clock = clock or FakeClock(START)
     delivery = FakeDelivery()
     options: dict[str, object] = {
         "model": MODEL,
@@ -111,6 +116,8 @@ def make_world(
         delivery,
         clock,
         RunnerSettings(**options),  # type: ignore[arg-type]
+        tool_sources=tool_sources,
+        budget=budget,
     )
     engine = Engine(sessions, runner, clock, EngineSettings())
     return World(sessions, llm, clock, delivery, engine, runner)

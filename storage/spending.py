@@ -1,0 +1,90 @@
+"""Repository for the spending ledger: every LLM expense of a chat. Callers own the transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import SpendingRow, TaskRow
+from storage.records import Spending
+
+RUN = "run"
+PARSE = "parse"
+FOLLOW_UP = "follow_up"
+
+
+async def add(session: AsyncSession, spending: Spending) -> None:
+    session.add(
+        SpendingRow(
+            chat_id=spending.chat_id,
+            task_id=spending.task_id,
+            kind=spending.kind,
+            at=spending.at,
+            prompt_tokens=spending.prompt_tokens,
+            completion_tokens=spending.completion_tokens,
+            cost=spending.cost,
+        )
+    )
+    await session.flush()
+
+
+async def spent(session: AsyncSession, chat_id: int, *, since: datetime, until: datetime) -> float:
+    """The chat's known cost in USD in [since, until)."""
+    result = await session.execute(
+        select(func.coalesce(func.sum(SpendingRow.cost), 0.0)).where(
+            SpendingRow.chat_id == chat_id, SpendingRow.at >= since, SpendingRow.at < until
+        )
+    )
+    return float(result.scalar_one() or 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class SpendingGroup:
+    """The chat's expenses in a period for one task (None: deleted tasks) and kind."""
+
+    task_id: int | None
+    task_name: str | None
+    kind: str
+    count: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float  # the known part
+    priced: int  # how many of `count` had a known cost
+
+
+async def grouped(
+    session: AsyncSession, chat_id: int, *, since: datetime, until: datetime
+) -> list[SpendingGroup]:
+    """The chat's expenses in [since, until) per task and kind, tasks in id order."""
+    result = await session.execute(
+        select(
+            SpendingRow.task_id,
+            TaskRow.name,
+            SpendingRow.kind,
+            func.count(),
+            func.coalesce(func.sum(SpendingRow.prompt_tokens), 0),
+            func.coalesce(func.sum(SpendingRow.completion_tokens), 0),
+            func.coalesce(func.sum(SpendingRow.cost), 0.0),
+            func.count(SpendingRow.cost),
+        )
+        .outerjoin(TaskRow, TaskRow.id == SpendingRow.task_id)
+        .where(SpendingRow.chat_id == chat_id, SpendingRow.at >= since, SpendingRow.at < until)
+        .group_by(SpendingRow.task_id, TaskRow.name, SpendingRow.kind)
+        .order_by(SpendingRow.task_id, SpendingRow.kind)
+    )
+    return [
+        SpendingGroup(
+            task_id=task_id,
+            task_name=name,
+            kind=kind,
+            count=int(count),
+            prompt_tokens=int(prompt),
+            completion_tokens=int(completion),
+            cost=float(cost or 0.0),
+            priced=int(priced),
+        )
+        for task_id, name, kind, count, prompt, completion, cost, priced in result.all()
+    ]
