@@ -1,4 +1,4 @@
-"""Runs: run a task now, read its history, find the run behind a posted result."""
+"""Runs: run a task now, read its history."""
 
 from __future__ import annotations
 
@@ -26,8 +26,3 @@ class Runs:
         async with self._sessions() as session:
             await task_in_chat(session, chat_id, task_id)
             return await runs.list_for_task(session, task_id, limit=limit)
-
-    async def for_message(self, chat_id: int, message_id: int) -> Run | None:
-        """The run whose result is the given message in this chat, if any."""
-        async with self._sessions() as session:
-            return await runs.find_delivered(session, chat_id, message_id)

@@ -15,8 +15,9 @@ import asyncio
 import contextlib
 import gc
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from common import describe, scratch_database, seed
 from sqlalchemy import func, select
@@ -31,6 +32,19 @@ from storage.migrate import upgrade_to_head
 from storage.models import RunRow
 from storage.records import Run, RunStatus, Task
 from tests.fakes.llm import FakeLLM
+
+
+class RecordingEngine(Engine):
+    """The real engine, noting how late behind its instant each claim it wins is."""
+
+    def __init__(self, *args: Any, lateness: list[float]) -> None:
+        super().__init__(*args)
+        self.lateness = lateness
+
+    async def claim_due(self) -> list[Claim]:
+        claims = await super().claim_due()
+        self.lateness.extend(claim.lateness_seconds for claim in claims)
+        return claims
 
 
 class CountingDelivery:
@@ -80,13 +94,8 @@ async def measure(url: str, total: int, due_count: int) -> None:
             runner = TaskRunner(
                 sessions, client, delivery, clock, RunnerSettings(model="openai/gpt-4o-mini")
             )
-            engine = Engine(sessions, runner, clock, EngineSettings())
             lateness: list[float] = []
-
-            def record(claims: Sequence[Claim]) -> None:
-                lateness.extend(claim.lateness_seconds for claim in claims)
-
-            engine.add_claim_listener(record)
+            engine = RecordingEngine(sessions, runner, clock, EngineSettings(), lateness=lateness)
             await engine.start()
             deadline = time.monotonic() + 120
             while delivery.delivered < due_count and time.monotonic() < deadline:  # noqa: ASYNC110

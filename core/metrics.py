@@ -118,21 +118,16 @@ LLM_TOKENS.labels(kind="completion")
 
 
 class _Reading:
-    """A gauge's value: either set from outside or read from a function on every scrape."""
+    """A gauge's value, read from a function on every scrape (0 until there is one)."""
 
     def __init__(self) -> None:
-        self._value = 0.0
         self._source: Callable[[], float] | None = None
-
-    def set(self, value: float) -> None:
-        self._source = None
-        self._value = float(value)
 
     def follow(self, source: Callable[[], float]) -> None:
         self._source = source
 
     def __call__(self) -> float:
-        return float(self._source()) if self._source is not None else self._value
+        return float(self._source()) if self._source is not None else 0.0
 
 
 _alarm_jobs = _Reading()
@@ -173,12 +168,6 @@ def observe_telegram_error(method: str, kind: str) -> None:
     TELEGRAM_ERRORS.labels(
         method=method, kind=kind if kind in TELEGRAM_ERROR_KINDS else "other"
     ).inc()
-
-
-def set_scheduler_state(jobs: int, in_flight: int) -> None:
-    """Set the scheduler gauges to these numbers (and stop following any source)."""
-    _alarm_jobs.set(jobs)
-    _in_flight.set(in_flight)
 
 
 def follow_scheduler(jobs: Callable[[], float], in_flight: Callable[[], float]) -> None:

@@ -27,6 +27,7 @@ from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LiteLLMSearch, LLMClient
 from scheduler.parsing.request import build_request_parser
 from scheduler.runner.runner import DELIVERY_BACKOFF, RunnerSettings, TaskRunner
+from scheduler.runner.tools.extraction import default_pool
 from scheduler.runner.tools.mcp import McpServers
 from scheduler.runner.tools.toolbox import FixedTools, ToolSource
 from scheduler.runner.tools.web_search import web_search_tool
@@ -116,6 +117,7 @@ class Runtime:
         if self.mcp is not None:
             await self.mcp.stop()
         await self.bot.stop()
+        await default_pool().close()
         await self.database.dispose()
 
     async def _warm_up(self) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -104,9 +104,6 @@ class Claim:
     lateness_seconds: float
 
 
-ClaimListener = Callable[[Sequence[Claim]], Awaitable[None] | None]
-
-
 class Engine:
     def __init__(
         self,
@@ -123,7 +120,6 @@ class Engine:
         self._armed: set[datetime] = set()
         self._in_flight: dict[asyncio.Task[None], int] = {}
         self._deliveries: dict[asyncio.Task[None], int] = {}
-        self._listeners: list[ClaimListener] = []
         self._claiming = asyncio.Lock()
         # This process's id in `workers` and in the runs it owns; new at every start.
         self.worker_id = uuid.uuid4().hex
@@ -198,9 +194,6 @@ class Engine:
     @property
     def in_flight(self) -> int:
         return len(self._in_flight)
-
-    def add_claim_listener(self, listener: ClaimListener) -> None:
-        self._listeners.append(listener)
 
     async def wait_idle(self) -> None:
         """Wait until every run and delivery this process started has ended (tests)."""
@@ -318,7 +311,7 @@ class Engine:
             if claim.run.status is RunStatus.RUNNING:
                 self._start(claim.run, claim.task)
         if won:
-            await self._notify(won)
+            self._notify(won)
         return won
 
     async def _claim_batch(self) -> tuple[list[Claim], bool]:
@@ -354,17 +347,13 @@ class Engine:
         ]
         return claims, len(due) == settings.claim_batch
 
-    async def _notify(self, claims: Sequence[Claim]) -> None:
+    def _notify(self, claims: Sequence[Claim]) -> None:
         metrics.observe_claims(
             claim.lateness_seconds for claim in claims if claim.run.status is RunStatus.RUNNING
         )
         for claim in claims:
             if claim.run.status is not RunStatus.RUNNING:
                 metrics.observe_run(claim.run.status.value, claim.run.trigger.value, None)
-        for listener in self._listeners:
-            result = listener(claims)
-            if result is not None:
-                await result
 
     # --- running ----------------------------------------------------------------------------
 

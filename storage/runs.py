@@ -201,18 +201,6 @@ async def find_delivered(session: AsyncSession, chat_id: int, message_id: int) -
     return to_record(row) if row is not None else None
 
 
-async def interrupt_running(session: AsyncSession, *, now: datetime, reason: str) -> list[Run]:
-    """Mark every run still `running` as interrupted (after a crash or a forced stop)."""
-    result = await session.execute(
-        update(RunRow)
-        .where(RunRow.status == RunStatus.RUNNING)
-        .values(status=RunStatus.INTERRUPTED, finished_at=now, error=reason)
-        .returning(RunRow),
-        execution_options={"populate_existing": True},
-    )
-    return [to_record(row) for row in result.scalars()]
-
-
 def _ownerless(me: str, alive_since: datetime) -> ColumnElement[bool]:
     """Rows whose owner is not this process and is gone: no owner at all, an owner that
     retired, or one whose heartbeat is older than `alive_since`."""

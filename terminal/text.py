@@ -16,7 +16,8 @@ from application.errors import (
 from application.records import Card
 from core.errors import CronpilotError
 from scheduler.engine import TaskBusyError, TaskNotFoundError
-from scheduler.schedules.schedule import Schedule, format_local, zone_for
+from scheduler.schedules.descriptions import format_local
+from scheduler.schedules.schedule import Schedule, zone_for
 from storage.records import Run, Task, TaskKind
 
 

@@ -133,6 +133,11 @@ class TaskPageOut(BaseModel):
     total: int
 
 
+class ToolUseOut(BaseModel):
+    name: str
+    calls: int
+
+
 class RunOut(BaseModel):
     id: int
     task_id: int
@@ -146,6 +151,7 @@ class RunOut(BaseModel):
     prompt_tokens: int | None
     completion_tokens: int | None
     cost: float | None
+    tools: list[ToolUseOut]
 
 
 class RunsOut(BaseModel):
@@ -494,6 +500,7 @@ def _run_out(run: Run) -> RunOut:
         prompt_tokens=run.prompt_tokens,
         completion_tokens=run.completion_tokens,
         cost=run.cost,
+        tools=[ToolUseOut(name=name, calls=calls) for name, calls in run.tool_calls],
     )
 
 

@@ -18,6 +18,7 @@ from typing import Self
 import uvicorn
 from starlette.types import ASGIApp
 
+from core.errors import ConfigurationError
 from core.logs import get_logger
 
 log = get_logger(__name__)
@@ -53,15 +54,19 @@ class HttpServer:
         return self._port
 
     async def start(self) -> None:
-        # Bind here, so a port in use fails start() with OSError instead of inside a task.
+        """Listen, or raise ConfigurationError saying why not (the port is taken, say)."""
+        # Bind here, so a port in use fails start() at once instead of inside a task.
         family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self._host, self._requested_port))
-        except OSError:
+        except OSError as error:
             sock.close()
-            raise
+            raise ConfigurationError(
+                f"HTTP_PORT: cannot listen on {self._host}:{self._requested_port} "
+                f"({error.strerror or error}); is another program using that port?"
+            ) from None
         config = uvicorn.Config(
             self._app,
             log_config=None,

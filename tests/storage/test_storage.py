@@ -301,37 +301,6 @@ async def test_run_finish_history_memory_and_delivery(sessions: Sessions) -> Non
         assert fetched.error == "rate limited"
 
 
-async def test_running_runs_become_interrupted(sessions: Sessions) -> None:
-    await make_chat(sessions)
-    async with sessions() as session, session.begin():
-        task = await tasks.add(session, cron_task(), now=NOW)
-        running = await runs.add(
-            session,
-            task_id=task.id,
-            scheduled_for=NOW,
-            trigger=RunTrigger.SCHEDULE,
-            status=RunStatus.RUNNING,
-            started_at=NOW,
-        )
-        done = await runs.add(
-            session,
-            task_id=task.id,
-            scheduled_for=NOW - timedelta(days=1),
-            trigger=RunTrigger.SCHEDULE,
-            status=RunStatus.SUCCEEDED,
-        )
-    later = NOW + timedelta(minutes=3)
-    async with sessions() as session, session.begin():
-        interrupted = await runs.interrupt_running(session, now=later, reason="process stopped")
-    assert [r.id for r in interrupted] == [running.id]
-    assert interrupted[0].status is RunStatus.INTERRUPTED
-    assert interrupted[0].finished_at == later
-    async with sessions() as session:
-        untouched = await runs.get(session, done.id)
-    assert untouched is not None
-    assert untouched.status is RunStatus.SUCCEEDED
-
-
 async def test_drafts_round_trip_and_expire(sessions: Sessions) -> None:
     await make_chat(sessions)
     payload = {"prompt": "Drink water", "schedule": {"kind": "interval", "every_seconds": 7200}}

@@ -90,7 +90,8 @@ async def test_a_script_creates_lists_runs_reads_and_pauses(
         assert [item["id"] for item in listing["tasks"]] == [task["id"]]
         assert (listing["page"], listing["pages"], listing["total"]) == (1, 1, 1)
 
-        llm.reply_text("Top story: cronpilot ships an API.", prompt_tokens=40, completion_tokens=9)
+        llm.reply_tool_calls([("current_time", {})], prompt_tokens=30, completion_tokens=4)
+        llm.reply_text("Top story: cronpilot ships an API.", prompt_tokens=10, completion_tokens=5)
         started = await api.post(f"/api/v1/tasks/{task['id']}/run")
         assert started.status_code == 202, started.text
         run_id = started.json()["run_id"]
@@ -104,6 +105,7 @@ async def test_a_script_creates_lists_runs_reads_and_pauses(
             (run_id, "succeeded", "manual")
         ]
         assert (runs[0]["prompt_tokens"], runs[0]["completion_tokens"]) == (40, 9)
+        assert runs[0]["tools"] == [{"name": "current_time", "calls": 1}]
         assert runs[0]["error"] is None
 
         paused = await api.patch(f"/api/v1/tasks/{task['id']}", json={"state": "paused"})
@@ -147,7 +149,7 @@ async def test_errors_are_json_with_the_right_status(bot: BotUnderTest, fake: Fa
             "/api/v1/tasks", json={"chat_id": ALICE, "prompt": "ping", "cron": "* * * * *"}
         )
         assert too_often.status_code == 422
-        assert "shortest allowed period" in too_often.json()["error"]
+        assert "more often than this bot allows" in too_often.json()["error"]
 
         explicit = await api.post(
             "/api/v1/tasks",

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import metrics
+from core.errors import ConfigurationError
 from cronpilot import __version__
 from storage.database import create_engine
 from web.app import build_app
@@ -66,7 +67,7 @@ def probes(engine: AsyncEngine, scheduler: dict[str, bool]) -> list[Probe]:
 @pytest.fixture
 def scheduler_gauges() -> Iterator[None]:
     yield
-    metrics.set_scheduler_state(0, 0)
+    metrics.follow_scheduler(lambda: 0, lambda: 0)
 
 
 @contextlib.asynccontextmanager
@@ -271,19 +272,20 @@ async def test_metrics_expose_what_was_observed(probes: list[Probe]) -> None:
     assert line("cronpilot_build_info", 1.0, version=__version__) in lines
 
 
-async def test_histogram_buckets_are_the_documented_ones(probes: list[Probe]) -> None:
+async def test_run_durations_land_in_their_buckets(probes: list[Probe]) -> None:
+    bounds = ("0.5", "2.0", "5.0", "300.0", "+Inf")
+    name = "cronpilot_run_duration_seconds_bucket"
+    before = {bound: sample(name, le=bound) for bound in bounds}
+    # 2 s counts in le=2 (bounds are inclusive), 2.5 s first in le=5, 400 s only in +Inf; a
+    # negative duration (the clock stepped back) counts as 0 s; a run recorded without running
+    # (duration None) adds nothing.
+    for duration in (2.0, 2.5, 400.0, -1.0, None):
+        metrics.observe_run("succeeded", "schedule", duration)
     async with serving(probes) as server:
-        text = (await get(server, "/metrics")).text
-    run_bounds = re.findall(r'^cronpilot_run_duration_seconds_bucket\{le="([^"]+)"\}', text, re.M)
-    fire_bounds = re.findall(r'^cronpilot_fire_lateness_seconds_bucket\{le="([^"]+)"\}', text, re.M)
-    assert run_bounds == [
-        *("0.5", "1.0", "2.0", "5.0", "10.0", "20.0", "30.0", "60.0", "120.0", "180.0", "300.0"),
-        "+Inf",
-    ]
-    assert fire_bounds == [
-        *("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0"),
-        *("30.0", "60.0", "+Inf"),
-    ]
+        lines = (await get(server, "/metrics")).text.splitlines()
+    added = {"0.5": 1, "2.0": 2, "5.0": 3, "300.0": 3, "+Inf": 4}
+    for bound in bounds:
+        assert line(name, before[bound] + added[bound], le=bound) in lines
 
 
 async def test_claim_lateness_lands_in_its_buckets(probes: list[Probe]) -> None:
@@ -323,17 +325,13 @@ async def test_telegram_errors_keep_their_kinds_bounded(probes: list[Probe]) -> 
 
 
 @pytest.mark.usefixtures("scheduler_gauges")
-async def test_scheduler_gauges_are_set_or_followed(probes: list[Probe]) -> None:
+async def test_scheduler_gauges_follow_the_engine(probes: list[Probe]) -> None:
     state = {"jobs": 11, "in_flight": 3}
     async with serving(probes) as server:
-        metrics.set_scheduler_state(7, 2)
-        set_lines = (await get(server, "/metrics")).text.splitlines()
         metrics.follow_scheduler(lambda: state["jobs"], lambda: state["in_flight"])
         followed = (await get(server, "/metrics")).text.splitlines()
         state["jobs"] = 12
         changed = (await get(server, "/metrics")).text.splitlines()
-    assert "cronpilot_scheduler_alarm_jobs 7.0" in set_lines
-    assert "cronpilot_runs_in_flight 2.0" in set_lines
     assert "cronpilot_scheduler_alarm_jobs 11.0" in followed
     assert "cronpilot_runs_in_flight 3.0" in followed
     assert "cronpilot_scheduler_alarm_jobs 12.0" in changed
@@ -356,3 +354,13 @@ async def test_openmetrics_is_served_when_asked_for(probes: list[Probe]) -> None
         response = await get(server, "/metrics", Accept="application/openmetrics-text")
     assert response.headers["Content-Type"].startswith("application/openmetrics-text;")
     assert response.text.endswith("# EOF\n")
+
+
+async def test_a_port_in_use_is_one_clear_error(probes: list[Probe]) -> None:
+    async with serving(probes) as first:
+        taken = first.port
+        second = HttpServer(build_app(Health(probes)), taken, host=LOCALHOST)
+        with pytest.raises(ConfigurationError) as caught:
+            await second.start()
+    assert str(caught.value).startswith(f"HTTP_PORT: cannot listen on {LOCALHOST}:{taken} (")
+    assert str(caught.value).endswith("is another program using that port?")

@@ -163,7 +163,7 @@ async function showHistory(task, list) {
       if (run.duration_seconds !== null) parts.push(seconds(run.duration_seconds));
       if (run.prompt_tokens !== null) parts.push(`${run.prompt_tokens + (run.completion_tokens || 0)} tokens`);
       if (run.cost !== null) parts.push(`$${run.cost.toFixed(4)}`);
-      if (run.tools && run.tools.length) parts.push(`tools: ${run.tools.join(", ")}`);
+      if (run.tools && run.tools.length) parts.push(`tools: ${run.tools.map((tool) => tool.name).join(", ")}`);
       if (run.error) parts.push(run.error);
       line.textContent = parts.join(" · ");
       return line;

@@ -18,6 +18,7 @@ import json
 import socket
 import ssl
 import tracemalloc
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ import pytest
 from aiohttp import web
 
 from core.errors import CronpilotError
+from scheduler.runner.tools import extraction
+from scheduler.runner.tools.extraction import ExtractionPool, ExtractionTimeoutError
+from scheduler.runner.tools.page_text import MAX_HTML_CHARS, trimmed_html
 from scheduler.runner.tools.web_fetch import (
     USER_AGENT,
     FetchPolicy,
@@ -200,6 +204,9 @@ def site_routes(site: Site) -> list[web.RouteDef]:
         await site.release.wait()
         return response
 
+    async def crafted(request: web.Request) -> web.Response:
+        return web.Response(text=crafted_page(), content_type="text/html")
+
     async def redirect(request: web.Request) -> web.Response:
         # A raw header, so the server can send even a broken Location.
         return web.Response(status=302, headers={"Location": request.query["to"]})
@@ -234,6 +241,7 @@ def site_routes(site: Site) -> list[web.RouteDef]:
         "/slow-headers": slow_headers,
         "/slow-body": slow_body,
         "/redirect": redirect,
+        "/crafted": crafted,
         "/loop/{n}": loop,
         "/redirect-and-close": redirect_and_close,
     }
@@ -846,3 +854,53 @@ async def test_backend_refuses_unix_sockets() -> None:
 
     with pytest.raises(WebFetchError, match=r"^refused: unix sockets are not allowed$"):
         await backend.connect_unix_socket("/var/run/docker.sock")
+
+
+# --- extraction is bounded ---------------------------------------------------------------------
+
+
+def crafted_page(paragraphs: int = 20_000) -> str:
+    """About 1.8 MB of small linked paragraphs: 23 s of extraction CPU if handed over whole."""
+    return (
+        "<html><head><script>"
+        + "var x = 1;" * 1000
+        + "</script></head><body><article>"
+        + "".join(
+            f"<p>Paragraph {i} with <a href='/l{i}'>a link</a> and <b>bold</b> text.</p>"
+            for i in range(paragraphs)
+        )
+        + "</article></body></html>"
+    )
+
+
+def test_html_is_trimmed_before_extraction() -> None:
+    page = crafted_page()
+    trimmed = trimmed_html(page)
+    assert len(trimmed) == MAX_HTML_CHARS
+    assert "var x" not in trimmed
+    assert trimmed.startswith("<html><head> </head><body><article><p>Paragraph 0")
+
+
+async def test_an_extraction_over_its_time_limit_is_killed_and_the_pool_goes_on() -> None:
+    pool = ExtractionPool(size=1, seconds=0.01)
+    try:
+        with pytest.raises(ExtractionTimeoutError):
+            await pool.readable_text("html", crafted_page().encode(), "utf-8", "https://a.example/")
+        generous = ExtractionPool(size=1, seconds=60)
+        title, text = await generous.readable_text(
+            "html", ARTICLE.encode(), "utf-8", "https://a.example/"
+        )
+        await generous.close()
+    finally:
+        await pool.close()
+    assert title == "Weekly News & Notes"
+    assert "Big headline" in text
+
+
+async def test_a_page_too_costly_to_read_is_a_tool_error(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(extraction, "EXTRACTION_SECONDS", 0.01)
+    monkeypatch.setattr(extraction, "_POOLS", weakref.WeakKeyDictionary())
+    with pytest.raises(WebFetchError, match=r"^the page is too large or too complex to read$"):
+        await fetch_page(site.url("/crafted"), site.policy(timeout_seconds=60))
