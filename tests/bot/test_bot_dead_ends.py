@@ -72,7 +72,7 @@ async def settled(fake: FakeTelegram, chat: FakeChat, user: FakeUser) -> None:
     [
         ("hello", "🤔 I couldn't find a schedule in that. Try e.g."),
         ("on february 30 at 9 do x", "🤔 There is no February 30.\n\nSay what to do and when"),
-        ("* * * * * spam", "❌ That schedule can't be used: every minute is more often"),
+        ("* * * * * spam", "❌ That schedule can't be used: every 1 minute is more often"),
     ],
 )
 async def test_a_decline_says_its_reason_once_and_punctuated(

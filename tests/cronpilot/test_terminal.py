@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ async def test_chat_then_operate_the_task_from_the_command_line(
     assert "🤔 I couldn't find a schedule in that." in said
     assert said.count("Schedule this task?") == 2
     assert "✅ Scheduled — task #1" in said
-    assert "#1 Read the news · At 10:00" in said
+    assert re.search(r"#1 Read the news · [^\n]*10:00[^\n]* · active", said)
     assert "Three stories about <b>Rust</b> today." in said
     assert "manual · succeeded" in said
     assert "15 tokens (10 in, 5 out)" in said
