@@ -6,6 +6,7 @@ from telegram import Chat, Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationHandlerStop
 
+from application.limits import Verdict
 from bot import render
 from bot.context import Context, services
 from bot.i18n import Translator, translator
@@ -32,12 +33,27 @@ def addressed_to_bot(update: Update, context: Context) -> bool:
 
 
 async def gate(update: Update, context: Context) -> None:
-    """Runs before every handler: stops updates from users not on ALLOWED_USERS."""
+    """Runs before every handler: stops updates from users not on ALLOWED_USERS, edited
+    messages, and floods."""
+    if update.my_chat_member is not None:
+        # The bot was removed or let back in: whoever did it, the chat's state must follow.
+        return
+    if update.edited_message is not None or update.edited_channel_post is not None:
+        # Editing an old "/run 3" must not run the task again; an edit is never a new request.
+        raise ApplicationHandlerStop
     user = update.effective_user
     if user is None:
         raise ApplicationHandlerStop  # channel posts and the like: nobody to authorise
+    limits = services(context).limits
     if services(context).settings.allowed_users.allows(user.id):
-        return
+        if update.callback_query is not None or update.effective_message is None:
+            return
+        verdict = limits.message(user.id)
+        if verdict is Verdict.ALLOW:
+            return
+        if verdict is Verdict.WARN:
+            await update.effective_message.reply_text(render.slow_down(update_words(update)))
+        raise ApplicationHandlerStop
     # A stranger has no chat record worth making: their app's language in private, else English.
     _ = update_words(update)
     query = update.callback_query
@@ -46,7 +62,11 @@ async def gate(update: Update, context: Context) -> None:
             _("You are not allowed to use this bot (your id is {user_id}).", user_id=user.id),
             show_alert=True,
         )
-    elif update.effective_message is not None and addressed_to_bot(update, context):
+    elif (
+        update.effective_message is not None
+        and addressed_to_bot(update, context)
+        and limits.stranger(user.id)
+    ):
         await update.effective_message.reply_text(
             render.refused(_, user.id), parse_mode=ParseMode.HTML
         )
@@ -79,4 +99,7 @@ async def can_manage(update: Update, context: Context) -> bool:
 
 
 def not_manager(_: Translator) -> str:
-    return _("Only this group's admins can create or change tasks here.")
+    return _(
+        "Only this group's admins can create, run or change tasks here. "
+        "You can still look: /tasks lists them and /history N shows a task's last runs."
+    )

@@ -12,6 +12,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot import render
 from bot.i18n import Translator, translator
+from core.languages import ENGLISH
 from core.logs import get_logger
 from scheduler.delivery import ChatUnreachableError, DeliveryDelayedError, DeliveryError
 from storage.records import Run, Task
@@ -31,11 +32,17 @@ def _unreachable(error: TelegramError) -> bool:
 
 
 class TelegramDelivery:
-    def __init__(self, bot: Bot, language_of: Callable[[int], Awaitable[str]]) -> None:
+    def __init__(self, bot: Bot) -> None:
         self._bot = bot
+        self._language_of: Callable[[int], Awaitable[str]] | None = None
+
+    def learn_languages(self, language_of: Callable[[int], Awaitable[str]]) -> None:
+        """How to find which language a chat speaks (the application's, once it exists)."""
         self._language_of = language_of
 
     async def _words(self, chat_id: int) -> Translator:
+        if self._language_of is None:
+            return translator(ENGLISH)
         return translator(await self._language_of(chat_id))
 
     @contextlib.asynccontextmanager
@@ -114,14 +121,26 @@ class TelegramDelivery:
         return message.message_id
 
     async def send_paused(self, task: Task, reason: str) -> None:
+        screen = render.paused_notice(await self._words(task.chat_id), task, reason)
         try:
             await self._bot.send_message(
-                task.chat_id,
-                render.paused_notice(await self._words(task.chat_id), task, reason),
-                parse_mode=ParseMode.HTML,
+                task.chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
             )
         except TelegramError as error:
             raise self._error(error) from None
+
+    async def send_nothing_to_report(self, task: Task, run: Run) -> int:
+        _ = await self._words(task.chat_id)
+        try:
+            message = await self._bot.send_message(
+                task.chat_id,
+                render.nothing_to_report(_, task),
+                parse_mode=ParseMode.HTML,
+                reply_markup=render.result_buttons(_, task),
+            )
+        except TelegramError as error:
+            raise self._error(error) from None
+        return message.message_id
 
     async def send_budget_reached(self, task: Task, spent_usd: float, budget_usd: float) -> None:
         try:

@@ -13,11 +13,12 @@ from html import escape
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
-from telegramify_markdown import convert, split_entities, utf16_len
+from telegramify_markdown import split_entities, utf16_len
 
 from application.records import Card, TaskPage
 from bot.callbacks import RESULT, TASK_CARD, Action, Place, encode, list_page
 from bot.i18n import N_, Translator
+from bot.markdown import convert
 from scheduler.schedules.descriptions import describe_cron
 from scheduler.schedules.schedule import Schedule, zone_for
 from storage.records import Run, RunStatus, RunTrigger, Task, TaskKind, TaskState
@@ -128,12 +129,47 @@ def help_text(_: Translator) -> str:
     )
 
 
+def sentence(text: str, *, capital: bool = True) -> str:
+    """`text` as one sentence: first letter capital (unless it continues one), the rest as
+    written, one final stop."""
+    text = " ".join(text.split())
+    if not text:
+        return text
+    if capital:
+        text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
 def not_understood(_: Translator, reason: str) -> str:
+    """The parser's reason, said once, then examples (unless the reason already gives some)."""
+    if "e.g." in reason or "for example" in reason:
+        return f"🤔 {escape(sentence(reason))}"
     return _(
-        "🤔 I couldn't find a schedule in that: {reason}.\n\n"
-        "Say what to do and when, for example:\n{examples}",
-        reason=escape(reason),
+        "🤔 {reason}\n\nSay what to do and when, for example:\n{examples}",
+        reason=escape(sentence(reason)),
         examples=_examples(_, 3),
+    )
+
+
+def no_such_task(_: Translator, number: str) -> str:
+    return _(
+        "❌ There is no task #{number} in this chat. /tasks lists the ones there are.",
+        number=escape(number),
+    )
+
+
+def unknown_command(_: Translator, command: str) -> str:
+    return _(
+        "I don't know the command {command}. "
+        "/help lists what I can do; /tasks shows this chat's tasks.",
+        command=escape(command),
+    )
+
+
+def slow_down(_: Translator) -> str:
+    return _(
+        "⏳ You are sending messages faster than I can take them. "
+        "Wait a minute, then send the last one again."
     )
 
 
@@ -256,7 +292,11 @@ def card(_: Translator, card: Card, chat_zone: str) -> Screen:
 
 
 def edit_prompt(_: Translator) -> str:
-    return _("✏️ Send the corrected request as a reply to this message.")
+    return _("✏️ Send the corrected request: it replaces the card above.")
+
+
+def already_handled(_: Translator) -> str:
+    return _("This request was already confirmed or cancelled. /tasks lists this chat's tasks.")
 
 
 def edit_placeholder(_: Translator) -> str:
@@ -398,6 +438,15 @@ def confirm_delete(_: Translator, task: Task) -> Screen:
     )
 
 
+def tokens(_: Translator, prompt: int, completion: int) -> str:
+    return _(
+        "{total} tokens ({prompt} in, {completion} out)",
+        total=prompt + completion,
+        prompt=prompt,
+        completion=completion,
+    )
+
+
 def _duration(_: Translator, run: Run) -> str:
     seconds = run.duration_seconds
     if seconds is None:
@@ -440,13 +489,7 @@ def history(_: Translator, task: Task, entries: Sequence[Run], chat_zone: str) -
             _duration(_, run),
         ]
         if run.prompt_tokens is not None or run.completion_tokens is not None:
-            parts.append(
-                _(
-                    "{prompt}+{completion} tokens",
-                    prompt=run.prompt_tokens or 0,
-                    completion=run.completion_tokens or 0,
-                )
-            )
+            parts.append(tokens(_, run.prompt_tokens or 0, run.completion_tokens or 0))
         if run.cost is not None:
             parts.append(dollars(_, run.cost))
         line = " · ".join(parts)
@@ -533,13 +576,25 @@ def failure(_: Translator, task: Task, reason: str) -> Screen:
     )
 
 
-def paused_notice(_: Translator, task: Task, reason: str) -> str:
+def paused_notice(_: Translator, task: Task, reason: str) -> Screen:
+    return Screen(
+        _(
+            "⏸ Task #{number} <b>{name}</b> is paused: {reason}\n"
+            "Resume it once the problem is fixed (or with /resume {number}).",
+            number=task.id,
+            name=escape(task.name),
+            reason=escape(_clip(reason, 600)),
+        ),
+        InlineKeyboardMarkup([[button(_("▶️ Resume"), Action.RESUME, task.id)]]),
+    )
+
+
+def nothing_to_report(_: Translator, task: Task) -> str:
     return _(
-        "⏸ Task #{number} <b>{name}</b> is paused: {reason}\n"
-        "Resume it with /resume {number} once the problem is fixed.",
+        "🤫 Task #{number} <b>{name}</b> ran: nothing to report this time. "
+        "Scheduled runs with nothing to report stay silent.",
         number=task.id,
         name=escape(task.name),
-        reason=escape(_clip(reason, 600)),
     )
 
 

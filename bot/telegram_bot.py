@@ -7,7 +7,6 @@ server's webhook route.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -33,7 +32,6 @@ class TelegramBot:
         token: str,
         *,
         base_url: str,
-        language_of: Callable[[int], Awaitable[str]],
         rate_limiter: RateLimiter | None = None,
     ):
         self._application: Application = (  # type: ignore[type-arg]
@@ -46,8 +44,7 @@ class TelegramBot:
             .build()
         )
         # The runner posts results through this; it needs no services, so it exists first.
-        # `language_of` tells it which language a chat speaks.
-        self.delivery = TelegramDelivery(self._application.bot, language_of)
+        self.delivery = TelegramDelivery(self._application.bot)
         # application.access asks this who is a group's admin.
         self.members = TelegramMembers(self._application.bot)
 
@@ -56,6 +53,8 @@ class TelegramBot:
         bot_data = self._application.bot_data
         assert isinstance(bot_data, BotData)
         bot_data.services = services
+        # Results and notices speak each chat's language.
+        self.delivery.learn_languages(services.app.languages.of_chat)
         register(self._application)
 
     async def start(self) -> None:

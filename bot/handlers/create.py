@@ -8,7 +8,7 @@ from telegram import Chat, ForceReply, Message, Update
 from telegram.constants import MessageEntityType, ParseMode
 from telegram.error import BadRequest
 
-from application.errors import DraftNotFoundError, QuotaExceededError
+from application.errors import DraftExpiredError, DraftNotFoundError, QuotaExceededError
 from application.records import Card
 from bot import problems, render
 from bot.access import can_manage, not_manager
@@ -96,6 +96,14 @@ async def _request(
     if not await can_manage(update, context):
         await reply(update, not_manager(words(update, chat)))
         return
+    user = update.effective_user
+    assert user is not None
+    if task_id is None:
+        # After Edit, the next request is the correction, replied to the prompt or not.
+        editing = await services(context).edits.awaiting_correction(chat.id, user.id)
+        if editing is not None:
+            await _replace_draft(update, context, editing, text)
+            return
     card = await _draft(update, context, chat, text, task_id=task_id)
     if card is not None:
         await _show_card(update, context, chat, card)
@@ -115,7 +123,7 @@ async def _draft(
     try:
         return await services(context).app.drafts.create(chat, user.id, text, task_id=task_id)
     except ParserUnavailableError as error:
-        await reply(update, _("⏳ {problem}", problem=escape(str(error))))
+        await reply(update, _("⏳ {problem}", problem=escape(render.sentence(str(error)))))
     except NotUnderstoodError as error:
         await reply(update, render.not_understood(_, str(error)))
     except (ScheduleError, QuotaExceededError, TaskNotFoundError) as error:
@@ -202,7 +210,9 @@ async def draft_button(update: Update, context: Context, callback: Callback) -> 
             await query.answer(_("Cancelled"))
             await query.edit_message_text(render.cancelled(_, card), parse_mode=ParseMode.HTML)
         else:
-            await app.drafts.get(chat.id, callback.ref)
+            # The presser's next request replaces this card, whether it replies to the prompt
+            # or not.
+            await services(context).edits.start(chat.id, callback.ref, user.id)
             prompt = await context.bot.send_message(
                 chat.id,
                 render.edit_prompt(_),
@@ -216,8 +226,13 @@ async def draft_button(update: Update, context: Context, callback: Callback) -> 
             # Answered once the prompt is known: from then on a reply to it finds the draft.
             await query.answer()
     except DraftNotFoundError as error:
-        await query.answer(problems.alert(_, error, zone), show_alert=True)
-        await _drop_buttons(query.message)
+        if isinstance(error, DraftExpiredError):
+            await query.answer(problems.alert(_, error, zone), show_alert=True)
+            await _drop_buttons(query.message)
+        else:
+            # Already confirmed or cancelled (a second press, perhaps before the first one's
+            # edit arrived): harmless, and the card stays as the first press left it.
+            await query.answer(render.already_handled(_), show_alert=True)
     except (ScheduleError, QuotaExceededError, TaskNotFoundError) as error:
         await query.answer(problems.alert(_, error, zone), show_alert=True)
 

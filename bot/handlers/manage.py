@@ -20,7 +20,14 @@ from bot import problems, render
 from bot.access import can_manage, not_manager
 from bot.callbacks import LIST, RESULT, TASK_CARD, Action, Callback
 from bot.context import Context, services
-from bot.handlers.common import chat_zone, current_chat, reply, task_number, words
+from bot.handlers.common import (
+    chat_zone,
+    current_chat,
+    oversized_number,
+    reply,
+    task_number,
+    words,
+)
 from bot.i18n import Translator
 from core.errors import CronpilotError
 from scheduler.engine import TaskBusyError, TaskNotFoundError
@@ -126,7 +133,10 @@ async def _task_id_or_usage(
     update: Update, context: Context, _: Translator, command: str
 ) -> int | None:
     task_id = task_number(context)
-    if task_id is None:
+    too_large = oversized_number(context)
+    if too_large is not None:
+        await reply(update, render.no_such_task(_, too_large))
+    elif task_id is None:
         await reply(
             update,
             _(
