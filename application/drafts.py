@@ -263,11 +263,17 @@ def _card(draft: Draft, now: datetime) -> Card:
         description=schedule.describe(),
         next_runs=tuple(schedule.next_runs(now, PREVIEW_RUNS)),
         source=str(draft.payload.get("source", "rules")),
+        corrections=tuple(
+            (str(typed), str(meant)) for typed, meant in draft.payload.get("corrections", ())
+        ),
     )
 
 
 def _payload(request: ParsedRequest, text: str) -> dict[str, Any]:
-    return _schedule_payload(request.schedule, request.prompt, text=text, source=request.source)
+    payload = _schedule_payload(request.schedule, request.prompt, text=text, source=request.source)
+    # Misspellings read as schedule words, shown on the card.
+    payload["corrections"] = [list(pair) for pair in request.corrections]
+    return payload
 
 
 def _schedule_payload(schedule: Schedule, prompt: str, *, text: str, source: str) -> dict[str, Any]:

@@ -23,6 +23,8 @@ class Card:
     description: str
     next_runs: tuple[datetime, ...]
     source: str
+    # Misspellings the parser read as schedule words: (typed, read as).
+    corrections: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

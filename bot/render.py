@@ -14,7 +14,8 @@ from telegramify_markdown import convert, split_entities, utf16_len
 from application.records import Card, TaskPage
 from bot.callbacks import RESULT, TASK_CARD, Action, Place, encode, list_page
 from bot.i18n import Translator
-from scheduler.schedules.schedule import Schedule, format_local, zone_for
+from scheduler.schedules.descriptions import format_local
+from scheduler.schedules.schedule import Schedule, zone_for
 from storage.records import Run, RunStatus, Task, TaskKind, TaskState
 
 MAX_MESSAGE = 4096
@@ -134,6 +135,11 @@ def card(card: Card, chat_zone: str) -> Screen:
         *_schedule_lines(card.schedule),
         f"⏭ <b>Next runs</b> ({escape(chat_zone)}):",
         runs,
+    ]
+    lines += [
+        # A whole sentence with named placeholders, ready for the catalogs.
+        "✍️ Read “{typed}” as “{meant}”.".format(typed=escape(typed), meant=escape(meant))  # noqa: UP032
+        for typed, meant in card.corrections
     ]
     if card.source == "llm":
         lines += ["", "<i>Understood with the help of the AI model: please check it.</i>"]

@@ -23,3 +23,16 @@ class ScheduleError(CronpilotError):
 
 class NotUnderstoodError(CronpilotError):
     """A message holds no schedule we can be sure of; the text says why, for the user."""
+
+
+class TooFrequentError(ScheduleError):
+    """A schedule runs more often than the operator allows (MIN_INTERVAL_SECONDS).
+
+    `period_seconds` is the shortest time between two runs, `min_seconds` the allowed minimum;
+    front doors may word it from these facts.
+    """
+
+    def __init__(self, message: str, *, period_seconds: int, min_seconds: int) -> None:
+        super().__init__(message)
+        self.period_seconds = period_seconds
+        self.min_seconds = min_seconds

@@ -52,14 +52,8 @@ async def _migrate(settings: Settings) -> int:
 
 
 async def _run(settings: Settings) -> int:
-    import gc
-
     from cronpilot.serve import serve
 
-    # Everything imported so far lives as long as the process: keep full garbage collections
-    # from rescanning it (they would pause the event loop for a fifth of a second each).
-    gc.collect()
-    gc.freeze()
     await serve(settings)
     return EXIT_OK
 
@@ -174,6 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_parse(settings, arguments))
         if arguments.command == "check":
             return asyncio.run(_check(settings))
+        from cronpilot.serve import load_before_serving
+
+        load_before_serving()
         return asyncio.run(_run(settings))
     except ConfigurationError as error:
         return _fail(str(error), EXIT_USAGE)

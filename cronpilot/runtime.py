@@ -118,15 +118,16 @@ class Runtime:
         await self.database.dispose()
 
     async def _warm_up(self) -> None:
-        """Load the LLM library now rather than inside the first run, then take everything
-        loaded so far out of the garbage collector's sight: LiteLLM alone is ~200 MB of
-        objects, and rescanning them made full collections pause the loop for 150–400 ms."""
+        """Load the LLM library now rather than inside the first run (`cronpilot run` loaded
+        it before the loop started), then take everything loaded so far out of the garbage
+        collector's sight: LiteLLM alone is ~200 MB of objects, and rescanning them made full
+        collections pause the loop for 150–400 ms. No collection first: one over all of that,
+        on the loop, would be just such a pause."""
         try:
             await self.llm.warm_up()
         except Exception:  # the first run will try again and report the problem properly
             log.exception("llm.warm_up_failed")
             return
-        gc.collect()
         gc.freeze()
         log.info("llm.ready")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
+import gc
 import json
 import logging
 import math
@@ -202,6 +203,11 @@ class LiteLLMClient:
         return self._litellm
 
 
+def preload_litellm() -> None:
+    """Import LiteLLM now, synchronously: for a process about to start its event loop."""
+    _import_litellm()
+
+
 @functools.cache
 def _import_litellm() -> Any:
     for name, value in _LITELLM_ENVIRONMENT.items():
@@ -210,7 +216,15 @@ def _import_litellm() -> Any:
     if "LITELLM_LOG" not in os.environ:  # else the operator asked for LiteLLM's own level
         for name in _LITELLM_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
-    import litellm  # slow and heavy: only once an LLM is actually used
+    # No collections while some 200 MB of objects appear: each full pass over them would hold
+    # the interpreter (and so the event loop, if one runs) for hundreds of milliseconds.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        import litellm  # slow and heavy: only once an LLM is actually used
+    finally:
+        if collecting:
+            gc.enable()
 
     # No "Give Feedback / Get Help" banners printed to stdout on every error.
     litellm.suppress_debug_info = True

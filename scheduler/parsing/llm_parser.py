@@ -21,6 +21,7 @@ from scheduler.schedules.schedule import (
     Schedule,
     canonical_zone,
     fixed_time_instant,
+    interval_starting,
     validate,
     zone_for,
 )
@@ -57,12 +58,15 @@ class ScheduleAnswer(BaseModel):
         default=None,
         description="kind=cron: five-field standard cron 'minute hour day-of-month month "
         "day-of-week' read in the task's time zone; day-of-week 0 or 7 = Sunday, 1 = Monday, "
-        "1-5 = Monday to Friday; L = last day of month; 1#1 = first Monday",
+        "1-5 = Monday to Friday; L = last day of month; 1#1 = first Monday; 5L = last Friday "
+        "of the month",
     )
     run_at: str | None = Field(
         default=None,
         description="kind=once: local date and time in the task's time zone, ISO 8601 "
-        "without offset, e.g. 2026-12-24T18:00:00",
+        "without offset, e.g. 2026-12-24T18:00:00; kind=interval: the first run, same format "
+        "(e.g. the first Monday 10:00 of 'every other week on monday at 10'); omit it to "
+        "start one period from now",
     )
     every_seconds: int | None = Field(
         default=None, description="kind=interval: the period in seconds"
@@ -206,21 +210,28 @@ def _schedule_from(answer: ScheduleAnswer, zone: str, now: datetime) -> Schedule
     if answer.kind == "once":
         if not answer.run_at:
             raise ScheduleError("kind is once but run_at is empty")
-        try:
-            run_at = datetime.fromisoformat(answer.run_at)
-        except ValueError:
-            raise ScheduleError(f"run_at {answer.run_at!r} is not an ISO 8601 time") from None
-        if run_at.tzinfo is None:
-            # The same DST policy as cron: a time in a gap means the first valid instant after.
-            run_at = fixed_time_instant(run_at, zone_for(zone))
-        return Schedule(kind=TaskKind.ONCE, timezone=zone, run_at=run_at)
+        return Schedule(kind=TaskKind.ONCE, timezone=zone, run_at=_instant(answer.run_at, zone))
     if answer.kind == "interval":
         if not answer.every_seconds:
             raise ScheduleError("kind is interval but every_seconds is empty")
+        if answer.run_at:
+            # From its first run, like the rules' "every 2 weeks on friday"; validation checks it.
+            return interval_starting(_instant(answer.run_at, zone), answer.every_seconds, zone)
         return Schedule(
             kind=TaskKind.INTERVAL, timezone=zone, every_seconds=answer.every_seconds, run_at=now
         )
     raise ScheduleError("kind must be cron, once or interval")
+
+
+def _instant(text: str, zone: str) -> datetime:
+    try:
+        run_at = datetime.fromisoformat(text)
+    except ValueError:
+        raise ScheduleError(f"run_at {text!r} is not an ISO 8601 time") from None
+    if run_at.tzinfo is None:
+        # The same DST policy as cron: a time in a gap means the first valid instant after.
+        run_at = fixed_time_instant(run_at, zone_for(zone))
+    return run_at
 
 
 def _first_line(error: Exception) -> str:

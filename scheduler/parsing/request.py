@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from core.errors import NotUnderstoodError
@@ -51,7 +52,7 @@ class RequestParser:
         schedule = validate(
             request.schedule, now=now, min_interval_seconds=self._min_interval_seconds
         )
-        return ParsedRequest(schedule=schedule, prompt=request.prompt, source=request.source)
+        return replace(request, schedule=schedule)
 
 
 def build_request_parser(

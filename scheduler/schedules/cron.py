@@ -8,7 +8,8 @@ Semantics, as in Vixie cron and the cron(5) manual page:
 - when both day fields are restricted (neither starts with `*`) a day matches if EITHER matches;
   if either starts with `*`, both must match (which makes the `*` one irrelevant);
 - extensions: `L` in day-of-month is the month's last day; `d#k` in day-of-week is the k-th
-  weekday d of the month (`1#1` = first Monday);
+  weekday d of the month (`1#1` = first Monday); `dL` in day-of-week is the last weekday d of
+  the month (`5L` = last Friday);
 - the macros @yearly, @annually, @monthly, @weekly, @daily, @midnight and @hourly.
 
 This module knows nothing about time zones; scheduler.schedules.schedule turns matching
@@ -59,6 +60,7 @@ DAY_OF_WEEK = _Field("day-of-week", 0, 7, WEEKDAY_NAMES)
 
 _STEP = re.compile(r"^(?P<base>[^/]+)(?:/(?P<step>[^/]*))?$")
 _NTH = re.compile(r"^(?P<day>[A-Za-z]+|[0-9]+)#(?P<nth>[0-9]{1,3})$")
+_LAST_WEEKDAY = re.compile(r"^(?P<day>[A-Za-z]{3}|[0-9]+)L$", re.IGNORECASE)
 # ASCII only: str.isdigit() also accepts "²", which int() then rejects.
 _NUMBER = re.compile(r"^[0-9]+$")
 
@@ -77,6 +79,8 @@ class CronExpression:
     days_of_week: frozenset[int]
     # (weekday, k) for `weekday#k`.
     nth_weekdays: frozenset[tuple[int, int]]
+    # weekday for `weekdayL`: the last one of the month.
+    last_weekdays: frozenset[int]
     day_of_month_star: bool
     day_of_week_star: bool
 
@@ -92,8 +96,13 @@ class CronExpression:
             self.last_day_of_month and day.day == calendar.monthrange(day.year, day.month)[1]
         )
         weekday = (day.weekday() + 1) % 7
-        in_week = weekday in self.days_of_week or (
-            (weekday, (day.day - 1) // 7 + 1) in self.nth_weekdays
+        in_week = (
+            weekday in self.days_of_week
+            or (weekday, (day.day - 1) // 7 + 1) in self.nth_weekdays
+            or (
+                weekday in self.last_weekdays
+                and day.day + 7 > calendar.monthrange(day.year, day.month)[1]
+            )
         )
         if self.day_of_month_star or self.day_of_week_star:
             return in_month and in_week
@@ -122,7 +131,7 @@ def parse_cron(expression: str) -> CronExpression:
     minute, hour, day_of_month, month, day_of_week = parts
 
     days_of_month, last_day = _parse_day_of_month(day_of_month)
-    days_of_week, nth = _parse_day_of_week(day_of_week)
+    days_of_week, nth, last_weekdays = _parse_day_of_week(day_of_week)
     return CronExpression(
         text=text,
         minutes=tuple(sorted(_parse_field(minute, MINUTE))),
@@ -132,6 +141,7 @@ def parse_cron(expression: str) -> CronExpression:
         months=frozenset(_parse_field(month, MONTH)),
         days_of_week=frozenset(days_of_week),
         nth_weekdays=frozenset(nth),
+        last_weekdays=frozenset(last_weekdays),
         day_of_month_star=day_of_month.startswith("*"),
         day_of_week_star=day_of_week.startswith("*"),
     )
@@ -148,10 +158,15 @@ def _parse_day_of_month(text: str) -> tuple[set[int], bool]:
     return values, last
 
 
-def _parse_day_of_week(text: str) -> tuple[set[int], set[tuple[int, int]]]:
+def _parse_day_of_week(text: str) -> tuple[set[int], set[tuple[int, int]], set[int]]:
     values: set[int] = set()
     nth: set[tuple[int, int]] = set()
+    last: set[int] = set()
     for item in _items(text, DAY_OF_WEEK):
+        last_match = _LAST_WEEKDAY.match(item)
+        if last_match is not None:
+            last.add(_value(last_match["day"], DAY_OF_WEEK) % 7)
+            continue
         match = _NTH.match(item)
         if match is None:
             values |= {day % 7 for day in _parse_item(item, DAY_OF_WEEK)}
@@ -161,7 +176,7 @@ def _parse_day_of_week(text: str) -> tuple[set[int], set[tuple[int, int]]]:
         if not 1 <= k <= 5:
             raise ScheduleError(f"in {item!r}, #{k} must be 1 to 5 (a month has at most 5)")
         nth.add((day, k))
-    return values, nth
+    return values, nth, last
 
 
 def _parse_field(text: str, field: _Field) -> set[int]:

@@ -23,10 +23,16 @@ from itertools import islice, pairwise
 from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
-from cron_descriptor import ExpressionDescriptor, Options
-
-from core.errors import ScheduleError
+from core.errors import ScheduleError, TooFrequentError
 from scheduler.schedules.cron import CronExpression, parse_cron
+from scheduler.schedules.descriptions import (
+    DAY_SECONDS,
+    describe_cron,
+    describe_interval,
+    describe_once,
+    describe_period,
+    format_local,
+)
 from storage.records import Task, TaskKind
 
 # Far enough to find `0 0 * 2 5#5` (a fifth Friday in February comes every 28 years or so)
@@ -82,6 +88,7 @@ class Schedule:
             return _interval_runs(
                 _require(self.run_at, "run_at"),
                 _require(self.every_seconds, "every_seconds"),
+                self.zone,
                 after,
                 count,
             )
@@ -92,14 +99,32 @@ class Schedule:
         runs = self.next_runs(after, 1)
         return runs[0] if runs else None
 
-    def describe(self) -> str:
-        """The schedule in words, e.g. "At 09:00, Monday through Friday"."""
+    def describe(self, locale: str = "en") -> str:
+        """The schedule in words, e.g. "Monday to Friday at 09:00" (cron in `locale`)."""
         if self.kind is TaskKind.ONCE:
-            run_at = _require(self.run_at, "run_at")
-            return f"Once, {format_local(run_at, self.zone)}"
+            return describe_once(_require(self.run_at, "run_at"), self.zone)
         if self.kind is TaskKind.INTERVAL:
-            return f"Every {describe_period(_require(self.every_seconds, 'every_seconds'))}"
-        return describe_cron(_require(self.cron, "cron"))
+            every = _require(self.every_seconds, "every_seconds")
+            return describe_interval(every, _require(self.run_at, "run_at"), self.zone)
+        return describe_cron(_require(self.cron, "cron"), locale)
+
+
+def interval_starting(first_run: datetime, every_seconds: int, timezone: str) -> Schedule:
+    """An interval whose first run is `first_run`: its anchor is one period before.
+
+    For whole days the period is counted in local days ("every 2 weeks on monday at 10" keeps
+    10:00 across DST), so the anchor is the same wall-clock time that many days earlier.
+    """
+    _require_aware(first_run, "first_run")
+    if every_seconds % DAY_SECONDS == 0:
+        zone = zone_for(timezone)
+        wall = first_run.astimezone(zone).replace(tzinfo=None, fold=0)
+        anchor = fixed_time_instant(wall - DAY * (every_seconds // DAY_SECONDS), zone)
+    else:
+        anchor = first_run.astimezone(UTC) - timedelta(seconds=every_seconds)
+    return Schedule(
+        kind=TaskKind.INTERVAL, timezone=timezone, every_seconds=every_seconds, run_at=anchor
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +134,8 @@ class ParsedRequest:
     schedule: Schedule
     prompt: str
     source: Literal["rules", "cron", "llm"]
+    # Misspellings read as schedule words, (typed, read as): the card shows them.
+    corrections: tuple[tuple[str, str], ...] = ()
 
 
 class UnknownZoneError(ScheduleError):
@@ -162,16 +189,19 @@ def validate(schedule: Schedule, *, now: datetime, min_interval_seconds: int) ->
     if schedule.every_seconds > MAX_PERIOD_SECONDS:
         raise ScheduleError("the longest allowed period is 10 years")
     if schedule.every_seconds < min_interval_seconds:
-        raise ScheduleError(
-            f"every {describe_period(schedule.every_seconds)} is too often; the shortest "
-            f"allowed period is {describe_period(min_interval_seconds)}"
-        )
-    return replace(
+        raise too_frequent(schedule.every_seconds, min_interval_seconds)
+    valid = replace(
         schedule,
         timezone=zone_name,
         cron=None,
         run_at=schedule.run_at.astimezone(UTC),
     )
+    # Whichever parser built it, an interval of whole days keeps its wall-clock time (the
+    # next runs step in local days); its first run must be within reach.
+    first = valid.next_after(now)
+    if first is None or first - now > MAX_AHEAD:
+        raise ScheduleError("that is more than 100 years ahead")
+    return valid
 
 
 # --- zones -------------------------------------------------------------------------------------
@@ -317,10 +347,17 @@ def _check_cron_period(expression: CronExpression, now: datetime, min_seconds: i
     if _has_consecutive_days(expression, now.date()):
         gaps.append(24 * 60 - times[-1] + times[0])
     if gaps and min(gaps) * 60 < min_seconds:
-        raise ScheduleError(
-            f"{expression.text!r} runs every {describe_period(min(gaps) * 60)} at times; the "
-            f"shortest allowed period is {describe_period(min_seconds)}"
-        )
+        raise too_frequent(min(gaps) * 60, min_seconds)
+
+
+def too_frequent(period_seconds: int, min_seconds: int) -> TooFrequentError:
+    """The refusal in the words people use: no cron, no "at times"."""
+    return TooFrequentError(
+        f"every {describe_period(period_seconds)} is more often than this bot allows: at most "
+        f"every {describe_period(min_seconds)}",
+        period_seconds=period_seconds,
+        min_seconds=min_seconds,
+    )
 
 
 def _has_consecutive_days(expression: CronExpression, start: date) -> bool:
@@ -337,7 +374,11 @@ def _has_consecutive_days(expression: CronExpression, start: date) -> bool:
 # --- intervals ---------------------------------------------------------------------------------
 
 
-def _interval_runs(anchor: datetime, every: int, after: datetime, count: int) -> list[datetime]:
+def _interval_runs(
+    anchor: datetime, every: int, zone: ZoneInfo, after: datetime, count: int
+) -> list[datetime]:
+    if every % DAY_SECONDS == 0:
+        return _local_day_runs(anchor, every // DAY_SECONDS, zone, after, count)
     period = timedelta(seconds=every)
     elapsed = after - anchor
     # The first run comes one period after the anchor, never at the anchor itself.
@@ -346,32 +387,23 @@ def _interval_runs(anchor: datetime, every: int, after: datetime, count: int) ->
     return [first + period * i for i in range(count)]
 
 
-# --- words -------------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1024)
-def describe_cron(text: str) -> str:
-    options = Options()
-    options.use_24hour_time_format = True
-    options.day_of_week_start_index_zero = True
-    try:
-        return str(ExpressionDescriptor(cron_expression(text).text, options).get_description())
-    except Exception:  # noqa: BLE001 - the descriptor is cosmetic; the cron itself is valid
-        return f"cron {text}"
-
-
-def describe_period(seconds: int) -> str:
-    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
-        if seconds % size == 0:
-            amount = seconds // size
-            return f"{amount} {unit}" if amount == 1 else f"{amount} {unit}s"
-    return f"{seconds} seconds"
-
-
-def format_local(instant: datetime, zone: ZoneInfo) -> str:
-    """An instant as people read it in `zone`: "Fri 27 Nov 2026 09:00 CET"."""
-    local = instant.astimezone(zone)
-    return f"{local:%a %d %b %Y %H:%M} {local.tzname()}"
+def _local_day_runs(
+    anchor: datetime, days: int, zone: ZoneInfo, after: datetime, count: int
+) -> list[datetime]:
+    """Every `days` local calendar days at the anchor's wall-clock time, placed like cron's
+    fixed times across DST (a gap moves the run to the jump, a repeated hour runs once)."""
+    local = anchor.astimezone(zone)
+    wall = local.replace(tzinfo=None, fold=0)
+    elapsed_days = (after.astimezone(zone).date() - local.date()).days
+    # Start a step early: the day's run may still be ahead of `after`, or DST may shift it.
+    step = max(1, elapsed_days // days)
+    runs: list[datetime] = []
+    while len(runs) < count:
+        instant = fixed_time_instant(wall + DAY * (days * step), zone)
+        if instant > after:
+            runs.append(instant)
+        step += 1
+    return runs
 
 
 # --- small guards ------------------------------------------------------------------------------

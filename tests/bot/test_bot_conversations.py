@@ -160,8 +160,8 @@ async def test_a_reply_with_a_schedule_changes_the_same_task_after_confirm(
 
     _, card = await reply_to(fake, dm, alice, result, "only on weekdays at 8am")
     assert f"Change task #{task_id}?" in card.text
-    assert "Now: At 09:00, Monday through Friday (0 9 * * 1-5)" in card.text
-    assert "New: At 08:00, Monday through Friday (0 8 * * 1-5)" in card.text
+    assert "Now: Monday to Friday at 09:00 (0 9 * * 1-5)" in card.text
+    assert "New: Monday to Friday at 08:00 (0 8 * * 1-5)" in card.text
     assert re.findall(r"• (.+)", card.text) == [
         "Fri 27 Nov 2026 08:00 CET",
         "Mon 30 Nov 2026 08:00 CET",
@@ -187,7 +187,7 @@ async def test_a_reply_with_a_schedule_changes_the_same_task_after_confirm(
     await fake.send_text(dm, alice, f"/task {task_id}")
     detail = await fake.wait_for_message(dm, lambda m: m.text.startswith(f"Task #{task_id}"))
     _, card = await reply_to(fake, dm, alice, detail, "every day at 7pm")
-    assert "New: At 19:00 (0 19 * * *)" in card.text
+    assert "New: Every day at 19:00 (0 19 * * *)" in card.text
     await fake.press(dm, alice, card, "Confirm")
     await fake.wait_for_message(dm, lambda m: "is changed" in m.text)
     [task] = await bot.tasks_of(ALICE)
@@ -213,7 +213,7 @@ async def test_a_reply_changes_the_prompt_through_the_model(
     assert set(parameters["properties"]) == {"action", "schedule", "cron", "prompt"}
     assert "Now: Summarize the top Hacker News stories" in card.text
     assert f"New: {shorter}" in card.text
-    assert "At 09:00" in card.text  # the schedule stays
+    assert "Monday to Friday at 09:00" in card.text  # the schedule stays
     [task] = await bot.tasks_of(ALICE)
     assert task.prompt == "Summarize the top Hacker News stories"
 
@@ -310,12 +310,12 @@ async def test_phrases_that_are_more_than_a_schedule_go_to_the_model(
     # The rules would read "skip weekends" as "on weekends": the model is asked instead.
     llm.reply_tool_calls([("propose_change", {"action": "edit", "cron": "0 9 * * 1-5"})])
     _, card = await reply_to(fake, dm, alice, detail, "skip weekends")
-    assert "New: At 09:00, Monday through Friday (0 9 * * 1-5)" in card.text
+    assert "New: Monday to Friday at 09:00 (0 9 * * 1-5)" in card.text
     assert contents(llm.requests[-1], "user")[-1] == "skip weekends"
     # "make it 7pm" is a new time of day, not a single run at 7pm.
     llm.reply_tool_calls([("propose_change", {"action": "edit", "schedule": "every day at 7pm"})])
     _, card = await reply_to(fake, dm, alice, detail, "make it 7pm")
-    assert "New: At 19:00 (0 19 * * *)" in card.text
+    assert "New: Every day at 19:00 (0 19 * * *)" in card.text
     # A proposal that is not allowed is explained, and changes nothing.
     llm.reply_tool_calls([("propose_change", {"action": "edit", "cron": "* * * * *"})])
     _, refused = await reply_to(fake, dm, alice, detail, "run it every minute")

@@ -70,7 +70,7 @@ async def test_newcomer_path(
     card = await say(fake, dm, alice, HN)
     assert "Schedule this task?" in card.text
     assert "Summarize the top Hacker News stories" in card.text
-    assert "At 09:00, Monday through Friday" in card.text
+    assert "Monday to Friday at 09:00" in card.text
     assert "0 9 * * 1-5" in card.text
     assert "Europe/Berlin" in card.text
     runs = re.findall(r"• (.+)", card.text)
@@ -155,7 +155,7 @@ async def test_edit_and_cancel(
     new_card = await fake.wait_for_message(
         dm, lambda m: "Lyon" in m.text and m.has_button("Confirm")
     )
-    assert "At 08:00" in new_card.text
+    assert "Every day at 08:00" in new_card.text
     old = await fake.wait_for_message(
         dm, lambda m: m.message_id == card.message_id and "Replaced" in m.text
     )
@@ -167,6 +167,34 @@ async def test_edit_and_cancel(
     assert cancelled.text.startswith("✖️ Cancelled")
     assert cancelled.buttons == []
     assert await bot.tasks_of(ALICE) == []
+
+
+async def test_a_misspelled_schedule_word_is_read_and_the_card_says_so(
+    bot: BotUnderTest, fake: FakeTelegram, dm: FakeChat, alice: FakeUser
+) -> None:
+    card = await say(fake, dm, alice, "evry day at 8am send me a news summary")
+
+    assert "Every day at 08:00" in card.text
+    assert "0 8 * * *" in card.text
+    assert "Read “evry” as “every”." in card.text
+    await fake.press(dm, alice, card, "Confirm")
+    await fake.wait_for_message(dm, lambda m: "Scheduled" in m.text)
+    [task] = await bot.tasks_of(ALICE)
+    assert (task.cron, task.prompt) == ("0 8 * * *", "Send me a news summary")
+
+
+async def test_a_fortnightly_request_is_an_interval_from_the_first_matching_day(
+    bot: BotUnderTest, fake: FakeTelegram, dm: FakeChat, alice: FakeUser
+) -> None:
+    card = await say(fake, dm, alice, "every other week on monday at 10 send the team update")
+
+    assert "Every 2 weeks on Monday at 10:00, starting Mon 30 Nov 2026" in card.text
+    runs = re.findall(r"• (.+)", card.text)
+    assert runs == [
+        "Mon 30 Nov 2026 10:00 CET",
+        "Mon 14 Dec 2026 10:00 CET",
+        "Mon 28 Dec 2026 10:00 CET",
+    ]
 
 
 async def test_edit_prompt_is_found_by_its_message_not_its_wording(
@@ -397,7 +425,7 @@ async def test_pause_resume_delete_and_pagination(
 
     detail = await say(fake, dm, alice, f"/task {ids[2]}")
     assert f"Task #{ids[2]}" in detail.text
-    assert "At 08:00" in detail.text
+    assert "Every day at 08:00" in detail.text
     missing = await say(fake, dm, alice, f"/task {ids[0]}")
     assert "no task" in missing.text.lower()
 

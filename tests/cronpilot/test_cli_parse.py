@@ -138,7 +138,7 @@ def test_weekday_briefing_as_json(tmp_path: Path) -> None:
         "every_seconds": None,
         "timezone": "Europe/Berlin",
         "prompt": "Summarize the top Hacker News stories",
-        "description": "At 09:00, Monday through Friday",
+        "description": "Monday to Friday at 09:00",
         "next_runs": [
             "2026-11-27T09:00:00+01:00",
             "2026-11-30T09:00:00+01:00",
@@ -160,7 +160,7 @@ def test_weekday_briefing_for_people_lists_the_three_runs(tmp_path: Path) -> Non
     ]
     lines = outcome.stdout.splitlines()
     assert "Summarize the top Hacker News stories" in lines[0]
-    for shown in ("At 09:00, Monday through Friday", "0 9 * * 1-5", "Europe/Berlin", "rules"):
+    for shown in ("Monday to Friday at 09:00", "0 9 * * 1-5", "Europe/Berlin", "rules"):
         assert shown in outcome.stdout
 
 
@@ -192,7 +192,7 @@ def test_explicit_cron_with_7_as_json(tmp_path: Path) -> None:
         "every_seconds": None,
         "timezone": "UTC",
         "prompt": "X",
-        "description": "At 09:00, only on Sunday",
+        "description": "Every Sunday at 09:00",
         "next_runs": [
             "2026-11-29T09:00:00+00:00",
             "2026-12-06T09:00:00+00:00",

@@ -149,7 +149,7 @@ async def test_errors_are_json_with_the_right_status(bot: BotUnderTest, fake: Fa
             "/api/v1/tasks", json={"chat_id": ALICE, "prompt": "ping", "cron": "* * * * *"}
         )
         assert too_often.status_code == 422
-        assert "shortest allowed period" in too_often.json()["error"]
+        assert "more often than this bot allows" in too_often.json()["error"]
 
         explicit = await api.post(
             "/api/v1/tasks",

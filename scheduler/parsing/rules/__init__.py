@@ -22,6 +22,9 @@ Decisions (the product contract is PRODUCT.md, "Scheduling semantics"):
   "at"/"@" (or inside "from 9 to 17" / "between 9 and 17") and means that hour on the 24-hour
   clock: "at 9" is 09:00, "at 17" is 17:00. `9.30` without am/pm is declined (ambiguous); so are
   25:00, 9:75, 13pm, 0am, and a list or window that mixes bare hours with am/pm ("from 9am to 5").
+  Also `9.30` after "at" (elsewhere it may be a price), `9h30`, "half past 8" (08:30), "quarter
+  past 9" (09:15), "quarter to 6" (05:45): these read like a bare hour (24-hour, moved by
+  "tonight"). "twice a day at 8 and 20" needs exactly as many times as it says.
 - Parts of day: morning 08:00, afternoon 14:00, evening 18:00, night/tonight 21:00. With a clock
   time the part of day must agree: an hour 1-11 written without am/pm and without a leading zero
   is moved to the afternoon/evening when the words say so ("tonight at 8" is 20:00, "each evening
@@ -39,9 +42,11 @@ Decisions (the product contract is PRODUCT.md, "Scheduling semantics"):
 - Periods: every N minutes is `*/N` when N divides 60 (N < 60), otherwise an interval of N*60 s
   counted from now (so "every 60 minutes" is an interval, "every hour"/"hourly" is `0 * * * *`);
   every N hours is `0 */N` when N divides 24 (N < 24), otherwise an interval; every N seconds is
-  an interval (the validator applies the minimum); every N days or weeks (N > 1) is an interval
-  from now, declined with a time of day (a fixed time every N days cannot be exact in cron, and
-  an interval drifts by an hour at each DST change). "every 1 day" is "every day" and
+  an interval (the validator applies the minimum); every N days or weeks (N > 1, also "every
+  other week/day", "every 2nd week", "fortnightly", "every other monday") is an interval from
+  now, or from its first run when a time or one weekday is given ("every 2 weeks on friday at 5pm"
+  starts on the first Friday 17:00 ahead): whole-day intervals step in local days, so the time
+  holds across DST. Two weekdays with it are declined. "every 1 day" is "every day" and
   "every 1 week"/"weekly"/"every week" with a day ("weekly on monday") is that day; "weekly" with
   no day and no time is an interval of 7 days from now, with a time but no day it is declined.
   A period can be limited to days ("every 30 minutes on weekdays" is `*/30 * * * 1-5`) only when
@@ -55,10 +60,10 @@ Decisions (the product contract is PRODUCT.md, "Scheduling semantics"):
   is `1,15`; "the last day of the month" is `L`; "the first monday of every month" is `1#1`, up to
   "fifth" (`#5`, skips months without one). "of the month" counts as "every month". A day of the
   month or an n-th weekday without any "every month"/"monthly" is declined (once or monthly?),
-  "every second tuesday" or "every 2nd day" without "of the month" is declined (could be
-  fortnightly / every other day), and "the last
-  friday of the month" is declined (our cron has no `5L`). Days 29-31 are taken literally (they
-  skip shorter months; the confirmation card shows the next runs).
+  "every second tuesday" without "of the month" is declined (fortnightly or the 2nd of the
+  month?); "every 15th" with nothing after it is monthly; "the last friday of the month" is `5L`;
+  "every quarter"/"quarterly" is the 1st of January, April, July and October. Days 29-31 are
+  taken literally (they skip shorter months; the confirmation card shows the next runs).
 - Yearly: "every year on March 3", "every December 24", "annually on 1 jan", "on march 3 every
   year" give `M H D Mo *`. February 29 is accepted (runs in leap years).
 - One-shots: "today/tonight/this evening" must still be ahead ("that time has already passed
@@ -102,14 +107,24 @@ Decisions (the product contract is PRODUCT.md, "Scheduling semantics"):
   "until", "except", "but not", "starting", "before", "after", "around", "or", "during",
   "for 2 weeks", "for an hour", "every other", "twice a day", "in Paris" right after a time, and
   a number right after a schedule phrase ("every day 10 UTC", "every monday 5 tips").
-- Still declined, as not worth the risk: "9 to 5" without "from", "at 9.30", "12 noon",
-  "half past nine", numeric dates other than ISO ("12/31", "31.12.2026"), "in 2 months", and
+- Numeric dates: `31/12` and `12/31` when only one reading is a date (`03/04` is declined and
+  asks for the month as a word; `05/05` is fine), `31.12.` and `31.12.2026` day first.
+- Misspellings (misspellings.py): a word close to one schedule word and not an English word is
+  read as that word when the corrected word becomes part of the schedule, and the request lists
+  the correction; otherwise the message is declined. Unclaimed day abbreviations that are not
+  English words ("thurs"), "sun"/"sat"/"wed" next to the schedule, "ever day", cron fields after a
+  frequency word, and past references next to the schedule ("yesterday at 5pm", "last monday at
+  9") are declined. "daily"/"weekly" inside the task are fine when a recurring schedule is stated
+  elsewhere and a noun follows ("send weekly wins every friday"). A lone plural day inside the
+  text ("I love mondays") needs a time to be a schedule.
+- Still declined, as not worth the risk: "9 to 5" without "from", "12 noon", "in 2 months", and
   "today"/"tomorrow" inside a repeating task's prompt unless written "for tomorrow"/"tomorrow's".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Final, Literal
 
@@ -124,7 +139,8 @@ from scheduler.parsing.rules.days import (
 )
 from scheduler.parsing.rules.explicit_cron import explicit_cron
 from scheduler.parsing.rules.intervals import match_offsets, match_periods
-from scheduler.parsing.rules.leftovers import check_leftovers
+from scheduler.parsing.rules.leftovers import check_leftovers, check_past
+from scheduler.parsing.rules.misspellings import corrected, misspellings
 from scheduler.parsing.rules.prompt import prompt_of
 from scheduler.parsing.rules.scan import NO_SCHEDULE, Found, Text, When
 from scheduler.parsing.rules.times import match_parts_of_day, match_times, match_windows
@@ -166,11 +182,38 @@ def parse_rules(
     `now` must be aware; `timezone` is the chat's IANA zone, used unless the text names another.
     Raises ValueError for a naive `now` and ScheduleError for an unknown `timezone` (both are
     the caller's mistakes, not the user's).
+
+    A misspelled schedule word is read as the word it stands for only when that is unambiguous
+    and the corrected word becomes part of the schedule; the request then lists the correction.
+    Otherwise the message is declined: a misspelling is never left in the prompt.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     chat_zone = canonical_zone(timezone)
-    message = Text(text)
+    typos = misspellings(Text(text).scan)
+    if not typos:
+        return _parse(Text(text), now, chat_zone, require_prompt=require_prompt)
+    for typo in typos:
+        if typo.meant is None:
+            raise NotUnderstoodError(_not_sure_of(typo.typed))
+    fixed, spans = corrected(text, typos)
+    message = Text(fixed)
+    try:
+        request = _parse(message, now, chat_zone, require_prompt=require_prompt)
+    except NotUnderstoodError:
+        raise NotUnderstoodError(_not_sure_of(typos[0].typed)) from None
+    for typo, (start, end) in zip(typos, spans, strict=True):
+        if not message.covers(start, end):
+            raise NotUnderstoodError(_not_sure_of(typo.typed))
+    corrections = tuple((typo.typed, typo.meant or "") for typo in typos)
+    return replace(request, corrections=corrections)
+
+
+def _not_sure_of(typed: str) -> str:
+    return f"I'm not sure what “{typed}” means here, so I won't guess the schedule."
+
+
+def _parse(message: Text, now: datetime, chat_zone: str, *, require_prompt: bool) -> ParsedRequest:
     found = Found()
     source: Literal["rules", "cron"]
     cron = explicit_cron(message)
@@ -186,7 +229,8 @@ def parse_rules(
     else:
         for matcher in _MATCHERS:
             matcher(message, found)
-        check_leftovers(message)
+        check_past(message)
+        check_leftovers(message, found)
         if not found.schedule_words:
             raise NotUnderstoodError(NO_SCHEDULE)
         zone_name = found.zone or chat_zone

@@ -51,6 +51,15 @@ def _build_recurring(found: Found, when: When) -> Schedule:
     if found.relative_day is not None:
         raise NotUnderstoodError(REPEAT_OR_ONCE)
     every_day = found.daily or found.every_part_of_day
+    if found.daily and weekdays is not None and weekdays != frozenset(range(1, 6)):
+        # "every day … mondays": which? ("daily … on weekdays" is each working day.)
+        raise NotUnderstoodError(TWO_DAYS)
+    if found.loose_day is not None and found.clocks is None and not every_day:
+        raise NotUnderstoodError(REPEAT_OR_ONCE)  # "I love mondays": a schedule or a liking?
+    if found.times_a_day is not None:
+        listed = len(found.clocks or ())
+        if listed != found.times_a_day and not (found.times_a_day == 1 and listed == 0):
+            raise NotUnderstoodError("How many times a day, and when? e.g. “at 9 and 21”.")
     value = found.date
     if value is not None or found.yearly:
         if value is None:
@@ -62,13 +71,18 @@ def _build_recurring(found: Found, when: When) -> Schedule:
         if (
             every_day
             or weekdays is not None
-            or has_any(found, "weekly", "monthly", "nth_weekday", "month_days")
+            or has_any(found, "weekly", "monthly", "quarterly", "nth_weekday", "month_days")
         ):
             raise NotUnderstoodError("I can't combine “every year” with other repeats.")
         check_date_exists(value)
         return when.cron(f"{clock_fields(found)} {value.day} {value.month} *")
-    if found.monthly or found.nth_weekday is not None or found.month_days is not None:
-        if not found.monthly:
+    if (
+        found.monthly
+        or found.quarterly
+        or found.nth_weekday is not None
+        or found.month_days is not None
+    ):
+        if not (found.monthly or found.quarterly):
             raise NotUnderstoodError(
                 "Every month, or just once? Say e.g. “on the 15th of every month”."
             )
@@ -76,10 +90,12 @@ def _build_recurring(found: Found, when: When) -> Schedule:
             raise NotUnderstoodError("I can't combine “every month” with other repeats.")
         if found.nth_weekday is not None and found.month_days is not None:
             raise NotUnderstoodError("Please give either a day of the month or a weekday.")
+        months = "1,4,7,10" if found.quarterly else "*"
         if found.nth_weekday is not None:
             weekday, k = found.nth_weekday
-            return when.cron(f"{clock_fields(found)} * * {weekday}#{k}")
-        return when.cron(f"{clock_fields(found)} {found.month_days or 1} * *")
+            nth = f"{weekday}L" if k == -1 else f"{weekday}#{k}"  # the last one, or the k-th
+            return when.cron(f"{clock_fields(found)} * {months} {nth}")
+        return when.cron(f"{clock_fields(found)} {found.month_days or 1} {months} *")
     if found.weekly and weekdays is None:
         if found.clocks is not None or found.part_of_day is not None or every_day:
             raise NotUnderstoodError("Every week on which day? e.g. “every monday at 9”.")

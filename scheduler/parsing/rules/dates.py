@@ -24,11 +24,26 @@ _DATE_DAY_MONTH_RE: Final = re.compile(
     rf"(?:\b(?P<every>every|each)\s+|\bon\s+)?(?:\bthe\s+)?(?<![\w:.#])(?P<day>[0-9]{{1,2}})"
     rf"(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{MONTH_WORD})\.?" + _YEAR
 )
+# "31/12", "12/31", "31/12/2026": read only when one reading is a date ("03/04" is declined).
+_DATE_SLASHED_RE: Final = re.compile(
+    r"(?:\bon\s+)?(?<![\w./:-])(?P<first>[0-9]{1,2})/(?P<second>[0-9]{1,2})"
+    r"(?:/(?P<year>[0-9]{4}|[0-9]{2}))?(?![\w/]|\.[0-9])"
+)
+# "31.12." or "31.12.2026": day first, as written where dots are used.
+_DATE_DOTTED_RE: Final = re.compile(
+    r"(?:\bon\s+)?(?<![\w.:/-])(?P<day>[0-9]{1,2})\.(?P<month>[0-9]{1,2})\."
+    r"(?P<year>[0-9]{4})?(?![\w.]|[0-9])"
+)
 _MONTH_DAY_ITEM = r"(?:[0-9]{1,2}(?:st|nd|rd|th)?|first|last(?:\s+day)?)"
 _MONTH_DAYS_RE: Final = re.compile(
     r"(?:\b(?P<pre>on|every|each)\s+)?(?:\b(?P<the>the)\s+)?(?<![\w:.])"
     rf"(?P<items>{_MONTH_DAY_ITEM}(?:(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*)(?:the\s+)?"
     rf"{_MONTH_DAY_ITEM}){{0,9}})\b(?![:.][0-9])(?P<day_word>\s+day\b)?" + MONTH_SUFFIX
+)
+# After "every 15th" these (within a word) make it a unit: "every 2nd day", "every 2nd our day".
+_NOT_MONTHLY_AFTER_RE: Final = re.compile(
+    r"\s*(?:[0-9]|(?:[a-z']+\s+)?(?:of\b|days?\b|weeks?\b|months?\b|years?\b|hours?\b"
+    r"|minutes?\b|times?\b|week|work|business|mon|tue|wed|thu|fri|sat|sun))"
 )
 _MONTH_DAY_PART_RE: Final = re.compile(
     r"(?P<number>[0-9]{1,2})(?P<suffix>st|nd|rd|th)?|(?P<first>first)|(?P<last>last)"
@@ -50,6 +65,48 @@ def match_dates(text: Text, found: Found) -> None:
             value = Date(year, month_number, int(groups["day"]), every)
             found.put("date", value, "a date")
             text.claim(match.start(), match.end())
+    _match_numeric_dates(text, found)
+
+
+def _match_numeric_dates(text: Text, found: Found) -> None:
+    for match in _DATE_DOTTED_RE.finditer(text.scan):
+        year = _full_year(match.group("year"))
+        value = Date(year, int(match.group("month")), int(match.group("day")), every=False)
+        check_date_exists(value)
+        found.put("date", value, "a date")
+        text.claim(match.start(), match.end())
+    for match in _DATE_SLASHED_RE.finditer(text.scan):
+        first, second = int(match.group("first")), int(match.group("second"))
+        year = _full_year(match.group("year"))
+        readings = {
+            (day, month) for day, month in ((first, second), (second, first)) if _exists(month, day)
+        }
+        shown = text.shown(match.start("first"), match.end("second"))
+        if not readings:
+            raise NotUnderstoodError(f"“{shown}” is not a date.")
+        if len(readings) > 1:
+            raise NotUnderstoodError(
+                f"“{shown}” could be {first} {MONTH_TITLES[second]} or {second} "
+                f"{MONTH_TITLES[first]}; please write the month as a word, e.g. "
+                f"“{first} {MONTH_TITLES[second]}”."
+            )
+        ((day, month),) = readings
+        found.put("date", Date(year, month, day, every=False), "a date")
+        text.claim(match.start(), match.end())
+
+
+def _full_year(text: str | None) -> int | None:
+    if text is None:
+        return None
+    return int(text) + 2000 if len(text) == 2 else int(text)
+
+
+def _exists(month: int, day: int) -> bool:
+    try:
+        date(2000, month, day)  # a leap year: February 29 exists
+    except ValueError:
+        return False
+    return True
 
 
 def match_month_days(text: Text, found: Found) -> None:
@@ -81,7 +138,11 @@ def match_month_days(text: Text, found: Found) -> None:
             raise NotUnderstoodError("A month has days 1 to 31.")
         field = "L" if last else render_numbers(set(days), range(1, 32))
         found.put("month_days", field, "a day of the month")
-        # Only "of the month" (or "monthly" elsewhere) makes it monthly: "every 2nd day" is not.
+        # "of the month" (or "monthly" elsewhere) makes it monthly, and so does "every 15th"
+        # when no unit follows: "every 2nd day" or "every 2nd week" is not monthly.
+        every_nth = pre in ("every", "each") and suffixed and not match.group("day_word")
+        if every_nth and _NOT_MONTHLY_AFTER_RE.match(text.scan, match.end()) is None:
+            monthly = True
         found.monthly = found.monthly or monthly
         text.claim(match.start(), match.end())
 

@@ -25,7 +25,7 @@ _NOT_BEFORE_A_DAY: Final = frozenset(
 )  # fmt: skip
 
 # Words that may follow "daily" (& co.) when it closes a schedule phrase: "daily at 9".
-_FREQUENCY_FOLLOWERS: Final = frozenset(
+FREQUENCY_FOLLOWERS: Final = frozenset(
     {"at", "on", "in", "from", "between", "and", "until", "till", "starting", "except", "around",
      "by", "before", "after", "every", "each"}
 )  # fmt: skip
@@ -38,15 +38,23 @@ _FREQUENCY_RE: Final = re.compile(
     r"|\b(?P<weekly>(?:every|each)\s+week)\b"
     r"|\b(?P<monthly>(?:every|each)\s+month)\b"
     r"|\b(?P<yearly>(?:every|each)\s+year)\b"
-    r"|(?:@|\b)(?P<word>daily|everyday|weekly|monthly|yearly|annually|nightly)\b"
+    r"|\b(?P<quarterly>(?:every|each)\s+quarter)\b(?![\s-]*(?:of\s+an?\s+)?hour)"
+    r"|(?:@|\b)(?P<word>daily|everyday|weekly|monthly|quarterly|yearly|annually|nightly)\b"
 )
+_TIMES_A_DAY_RE: Final = re.compile(
+    r"\b(?P<count>once|twice|thrice|three\s+times|[1-6]\s+times)\s+(?:a|per|each|every)\s+day\b"
+)
+_TIMES_A_DAY: Final = {"once": 1, "twice": 2, "thrice": 3, "three times": 3}
 _RELATIVE_DAY_RE: Final = re.compile(
     r"\b(?:(?P<after_tomorrow>(?:the\s+)?day\s+after\s+tomorrow)|(?P<tomorrow>tomorrow|tmrw)"
     rf"|(?P<today>today)|(?P<tonight>tonight)|this\s+(?P<this>morning|afternoon|evening))\b(?!')"
     rf"(?:\s+(?:in\s+the\s+)?(?P<part>{PART_OF_DAY})\b(?!'))?"
 )
 _DAY_ITEM = rf"(?:{DAY_WORD}(?:\s*(?:-|\bto\b|\bthrough\b|\bthru\b)\s*{DAY_WORD})?|{DAY_GROUP})"
-_DAY_SEPARATOR = r"(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*|\s*/\s*)(?:(?:on|every|each)\s+)?"
+_DAY_SEPARATOR = (
+    r"(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*|\s*/\s*|\s+(?=[a-z]{3}))"
+    r"(?:(?:on|every|each)\s+)?"
+)
 _DAYS_RE: Final = re.compile(
     r"(?:\b(?P<pre>on\s+every|on\s+each|every|each|on|from|next|this\s+coming|this|coming|at)"
     r"\s+)?"
@@ -63,16 +71,12 @@ def match_nth_weekdays(text: Text, found: Found) -> None:
     for match in _NTH_WEEKDAY_RE.finditer(text.scan):
         ordinal = ORDINALS[match.group("ordinal")]
         monthly = match.group("of_month") is not None
-        if ordinal == -1:
-            if monthly or match.group("pre"):
-                raise NotUnderstoodError(
-                    "I can't schedule “the last <weekday> of the month” exactly; "
-                    "try e.g. “the 4th friday of every month” if that is what you mean."
-                )
-            continue  # "last friday" is in the past: left for the leftover check
+        if ordinal == -1 and not (monthly or match.group("pre")):
+            continue  # "last friday" is in the past: left for the past and leftover checks
         weekday = DAY_FORMS[match.group("day")].weekday
         found.put("nth_weekday", (weekday, ordinal), "a weekday of the month")
-        found.monthly = found.monthly or monthly
+        # "every last friday" can only be monthly.
+        found.monthly = found.monthly or monthly or (ordinal == -1 and bool(match.group("pre")))
         text.claim(match.start(), match.end())
 
 
@@ -86,9 +90,16 @@ def match_frequency_words(text: Text, found: Found) -> None:
             if word == "nightly":
                 found.put("part_of_day", "night", "a part of the day")
         else:
-            kind = next(name for name in ("daily", "weekly", "monthly", "yearly") if match[name])
+            kinds = ("daily", "weekly", "monthly", "quarterly", "yearly")
+            kind = next(name for name in kinds if match[name])
         setattr(found, kind, True)
         found.schedule_words = True
+        text.claim(match.start(), match.end())
+    for match in _TIMES_A_DAY_RE.finditer(text.scan):
+        count = " ".join(match.group("count").split())
+        times = _TIMES_A_DAY.get(count) or int(count.split()[0])
+        found.put("times_a_day", times, "how many times a day")
+        found.daily = True
         text.claim(match.start(), match.end())
 
 
@@ -102,7 +113,7 @@ def closes_phrase(text: Text, start: int, end: int) -> bool:
     if not following or not following[0].isalpha():
         return True  # end, punctuation, a time, a claimed phrase
     word = WORD_AFTER_RE.match(following)
-    return word is not None and word.group(1) in _FREQUENCY_FOLLOWERS
+    return word is not None and word.group(1) in FREQUENCY_FOLLOWERS
 
 
 def match_relative_days(text: Text, found: Found) -> None:
@@ -173,6 +184,10 @@ def match_days(text: Text, found: Found) -> None:
             recurring = True
         elif several or plural or match.group("parts"):
             recurring = True
+            if not several and not text.scan[:start].strip(" \t\n,;:.!-*_\"'" + CLAIMED):
+                pass  # "mondays water the plants": the schedule opens the message
+            elif not several and part_of_day is None:
+                found.loose_day = (start, match.end())  # "I love mondays": needs a time too
         elif group:
             if pre not in ("on", "at") and part_of_day is None:
                 continue  # a bare "weekday" is just a word

@@ -15,12 +15,13 @@ from scheduler.parsing.rules.scan import (
     Found,
     Text,
     When,
+    cron_weekday,
     has_any,
     is_recurring,
     render_numbers,
 )
 from scheduler.parsing.rules.times import one_clock
-from scheduler.parsing.rules.vocabulary import NUMBER_WORD, NUMBER_WORDS, UNIT_WORD
+from scheduler.parsing.rules.vocabulary import DAY_WORD, NUMBER_WORD, NUMBER_WORDS, UNIT_WORD
 from scheduler.schedules.schedule import Schedule
 
 UNIT_SECONDS: Final = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -28,8 +29,11 @@ _PERIOD_RE: Final = re.compile(
     rf"\b(?:every|each)\s+(?:(?P<count>{NUMBER_WORD})\s*(?P<unit>{UNIT_WORD})"
     r"|(?P<half>half[\s-]+(?:an\s+)?hour|half[\s-]?hour)\b"
     r"|(?P<quarter>quarter(?:\s+of\s+an)?[\s-]+hour)\b"
-    r"|(?P<single>minute|hour)\b)"
+    r"|(?P<single>minute|hour)\b"
+    r"|(?P<other>other|second|2nd|alternate)\s+(?P<other_unit>week|day)\b"
+    rf"|(?P<other_day>other|alternate)(?=\s+{DAY_WORD}))"
     r"|(?:@|\b)(?P<hourly>hourly)\b"
+    r"|\b(?P<fortnightly>fortnightly|every\s+fortnight)\b"
 )
 _DURATION = (
     rf"(?:{NUMBER_WORD}\s*{UNIT_WORD}(?:\s+and\s+a\s+half)?|half\s+an?\s+hour|a\s+half[\s-]hour"
@@ -104,6 +108,10 @@ def match_periods(text: Text, found: Found) -> None:
             period = (15, "min")
         elif match.group("single"):
             period = (1, "min" if match.group("single") == "minute" else "h")
+        elif match.group("other"):
+            period = (2, "d" if match.group("other_unit") == "day" else "w")
+        elif match.group("other_day") or match.group("fortnightly"):
+            period = (2, "w")  # "every other monday": the day is read on its own
         else:
             period = (_number(match.group("count")), _unit(match.group("unit")))
         if period[0] == 0:
@@ -138,6 +146,8 @@ def build_offset(found: Found, offset: tuple[timedelta, int | None], when: When)
 
 def build_period(found: Found, period: tuple[int, str], when: When) -> Schedule:
     count, unit = period
+    if unit in ("d", "w"):
+        return _build_days_period(found, count, unit, when)
     if has_any(
         found, "weekday_once", "relative_day", "weekly", "monthly", "month_days", "nth_weekday",
         "yearly", "date",
@@ -146,19 +156,6 @@ def build_period(found: Found, period: tuple[int, str], when: When) -> Schedule:
             "I can only combine “every …” periods with days of the week or a time window."
         )
     timed = found.clocks is not None or found.part_of_day is not None
-    if unit in ("d", "w"):
-        if timed:
-            raise NotUnderstoodError(
-                f"I can't run something every {count} {_UNIT_WORDS[unit]} at a fixed time "
-                "exactly: cron can't count days across months, and a plain interval shifts by "
-                "an hour with daylight saving. Drop the time (it then repeats from now) or use "
-                "days of the week."
-            )
-        if found.weekdays is not None or found.window is not None:
-            raise NotUnderstoodError(
-                f"I can't combine “every {count} {_UNIT_WORDS[unit]}” with days or hours."
-            )
-        return when.interval(count * UNIT_SECONDS[unit])
     if timed:
         raise NotUnderstoodError(
             "I can't combine a period like “every 2 hours” with a time of day; "
@@ -212,3 +209,43 @@ def _window_fields(count: int, unit: str, window: tuple[Clock, Clock]) -> str:
     # Minute steps exclude the end: "between 9 and 17" ends with the 16:xx runs, as cron can't
     # add a single 17:00 to `*/30 9-16`.
     return f"{_step('*', count)} {render_numbers(set(range(start.hour, end.hour)), range(24))}"
+
+
+def _build_days_period(found: Found, count: int, unit: str, when: When) -> Schedule:
+    """Every N days or weeks: an interval in local days, from now or from its first run.
+
+    "every 3 days" repeats from now; "every 2 weeks on friday at 5pm" from the first Friday
+    17:00 ahead; "every other day at 9" from the next 09:00.
+    """
+    if has_any(
+        found, "relative_day", "weekly", "monthly", "month_days", "nth_weekday", "yearly", "date",
+        "window", "daily", "every_part_of_day",
+    ):  # fmt: skip
+        raise NotUnderstoodError(f"I can't combine “every {count} {_UNIT_WORDS[unit]}” with that.")
+    weekdays = set(found.weekdays or ())
+    if found.weekday_once is not None:
+        weekday, mode = found.weekday_once
+        if mode != "on":
+            raise NotUnderstoodError(REPEAT_OR_ONCE)
+        weekdays.add(weekday)
+    seconds = count * UNIT_SECONDS[unit]
+    timed = found.clocks is not None or found.part_of_day is not None
+    if not weekdays and not timed:
+        return when.interval(seconds)
+    if weekdays and (unit != "w" or len(weekdays) != 1):
+        raise NotUnderstoodError(
+            f"Every {count} {_UNIT_WORDS[unit]} can be on one day of the week only, "
+            "e.g. “every 2 weeks on friday”."
+        )
+    clock = one_clock(found)
+    today = when.now.date()
+    first = when.at(today, clock)
+    if weekdays:
+        (weekday,) = weekdays
+        ahead = (weekday - cron_weekday(today)) % 7
+        first = when.at(today + timedelta(days=ahead), clock)
+        if first <= when.now:
+            first = when.at(today + timedelta(days=ahead + 7), clock)
+    elif first <= when.now:
+        first = when.at(today + timedelta(days=1), clock)
+    return when.interval_from(first, seconds)

@@ -9,7 +9,8 @@ import re
 from typing import Final
 
 from core.errors import NotUnderstoodError
-from scheduler.parsing.rules.scan import Text
+from scheduler.parsing.rules.days import FREQUENCY_FOLLOWERS
+from scheduler.parsing.rules.scan import CLAIMED, Found, Text, is_recurring
 from scheduler.parsing.rules.vocabulary import (
     DETERMINERS,
     HOUR_WORDS,
@@ -83,21 +84,89 @@ _LEFTOVER_RES: Final = tuple(
         r"\b(?:utc|gmt)\s*[+-]\s*[0-9]",
         r"\b(?:from|between)\s+[0-9]{1,2}(?::[0-9]{2})?\s*(?:-|to|and|until|till)\s*[0-9]",
         r"(?<![\w.:])[0-9]{1,2}\s+(?:to|until|till)\s+[0-9]{1,2}(?![0-9])",
+        # Day abbreviations that are not English words ("mon wed fri" unread, "thurs at 9").
+        r"(?<![\w'])(?:mon|tue|tues|thu|thur|thurs|fri|weds)\b",
+        # Cron fields not at the start ("daily */5 * * * * ping"): a second schedule.
+        r"(?<!\S)(?:[0-9*][0-9*,/#l-]*\s+){4}[0-9a-z*][0-9a-z*,/#-]*(?!\S)",
+        r"(?<!\S)\*/[0-9]",
+        # "ever day", "very morning": real words that are misspellings of "every" here.
+        r"\b(?:ever|very)\s+(?:single\s+)?(?:day|week|month|year|hour|minute|morning|afternoon|evening"
+        r"|night|weekday|weekend)s?\b",
     )
 )
+_PAST_RE: Final = re.compile(
+    r"\b(?:(?:the\s+day\s+before\s+)?yesterday|earlier\s+today"
+    r"|last\s+(?:night|week|month|year|weekend"
+    rf"|{alternation(name for name, _ in WEEKDAYS)})\b(?!\s+of\b)"
+    r"|(?:[0-9]+|an?|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few|few)\s+"
+    r"(?:secs?|seconds?|mins?|minutes?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago)\b"
+)
+# With "in 2 hours": another amount of time left in the text was probably part of it.
+_ZONE_TIME_RE: Final = re.compile(r"(?:\b[a-z'.-]+\s+){1,3}time\b(?!\s+(?:to|for|of)\b)")
+_LETTERS: Final = "abcdefghijklmnopqrstuvwxyz'.- "
+_HALF_RE: Final = re.compile(
+    r"\bhalf\b|\b[0-9]+\s*(?:secs?|seconds?|mins?|minutes?|hours?|hrs?|days?|weeks?)\b"
+)
+_PART_OF_DAY_WORD_RE: Final = re.compile(r"\b(?:morning|afternoon|evening|night)s?\b")
+_WORD_BEFORE_RE: Final = re.compile(r"[a-z'.-]+\s*$")
+_ENGLISH_DAY_ABBREVIATION_RE: Final = re.compile(r"(?<![\w'])(?:sun|sat|wed)\b(?!')")
+_PAST_GAP_RE: Final = re.compile(r"[\s,]*(?:\b(?:at|on)\b[\s,]*)?")
 _FREQUENCY_WORD_RE: Final = re.compile(
     r"\b(?:hourly|daily|nightly|weekly|monthly|yearly|annually|everyday)\b"
 )
 
 
-def check_leftovers(text: Text) -> None:
+def check_past(text: Text) -> None:
+    """Decline a past reference right next to the schedule ("yesterday at 5pm").
+
+    Elsewhere it belongs to the task ("every monday summarize last week").
+    """
+    for match in _PAST_RE.finditer(text.scan):
+        if _touches_the_schedule(text, match.start(), match.end()):
+            shown = text.shown(match.start(), match.end())
+            raise NotUnderstoodError(
+                f"“{shown}” is in the past; I can only schedule what is still ahead."
+            )
+
+
+def _touches_the_schedule(text: Text, start: int, end: int) -> bool:
+    """Whether only spaces, commas, "at" or "on" lie between this span and a claimed one."""
+    after = _PAST_GAP_RE.match(text.scan, end)
+    if after is not None and text.scan[after.end() : after.end() + 1] == CLAIMED:
+        return True
+    before = text.scan[max(0, start - 80) : start].rstrip(" \t\n,")
+    before = before.removesuffix(" at").removesuffix(" on").rstrip(" \t\n,")
+    return before.endswith(CLAIMED)
+
+
+def check_leftovers(text: Text, found: Found) -> None:
     for pattern in _LEFTOVER_RES:
         match = pattern.search(text.scan)
         if match is not None:
             raise _not_sure(text, match.start(), match.end())
-    for match in _FREQUENCY_WORD_RE.finditer(text.scan):
-        if text.word_before(match.start()) not in DETERMINERS:
+    if found.offset is not None:
+        half = _HALF_RE.search(text.scan)
+        if half is not None:  # "in an hour and … a half": the half was meant too
+            raise _not_sure(text, half.start(), half.end())  # "… and 30 minutes"
+    for match in _ZONE_TIME_RE.finditer(text.scan):
+        preceding = text.scan[max(0, match.start() - 80) : match.start()]
+        if preceding.rstrip(" \t" + _LETTERS).endswith(CLAIMED):
+            # "at 9 los very angeles time": a zone we could not read
             raise _not_sure(text, match.start(), match.end())
+    if found.clocks is None and found.part_of_day is None:
+        for match in _PART_OF_DAY_WORD_RE.finditer(text.scan):
+            if _near_the_schedule(text, match.start()):
+                # "every saturday our morning": the time of day was meant, not 09:00.
+                raise _not_sure(text, match.start(), match.end())
+    for match in _ENGLISH_DAY_ABBREVIATION_RE.finditer(text.scan):
+        if _touches_the_schedule(text, match.start(), match.end()):
+            raise _not_sure(text, match.start(), match.end())  # "sun at 10": Sunday?
+    for match in _FREQUENCY_WORD_RE.finditer(text.scan):
+        if text.word_before(match.start()) in DETERMINERS:
+            continue  # "my daily briefing"
+        if is_recurring(found) and _describes_a_noun(text, match.end()):
+            continue  # "send weekly wins every friday": the schedule is stated elsewhere
+        raise _not_sure(text, match.start(), match.end())
     for start, end in text.spans:
         before = text.word_before_match(start)
         if before is not None and before.group(1) in _MODIFIERS_BEFORE:
@@ -109,6 +178,29 @@ def check_leftovers(text: Text) -> None:
         if phrase is not None:
             token_end = _TOKEN_END_RE.search(text.scan, phrase.end())
             raise _not_sure(text, start, token_end.start() if token_end else len(text.scan))
+
+
+def _near_the_schedule(text: Text, start: int) -> bool:
+    """Whether a claimed span ends at most one word before `start`."""
+    before = text.scan[max(0, start - 80) : start].rstrip()
+    if before.endswith(CLAIMED):
+        return True
+    word = _WORD_BEFORE_RE.search(before)
+    return word is not None and before[: word.start()].rstrip().endswith(CLAIMED)
+
+
+def _describes_a_noun(text: Text, end: int) -> bool:
+    """Whether the word after `end` is a plain word, not one that continues a schedule."""
+    after = text.word_after_match(end)
+    if after is None or after.start(1) != end + 1:
+        return False
+    word = after.group(1)
+    return word not in FREQUENCY_FOLLOWERS and word not in _SCHEDULE_NOUNS
+
+
+_SCHEDULE_NOUNS: Final = frozenset(
+    {"basis", "schedule", "routine", "recurring", "repeating", "to", "for", "please", "me", "you"}
+)
 
 
 def _not_sure(text: Text, start: int, end: int) -> NotUnderstoodError:

@@ -9,7 +9,7 @@ from typing import Final, NamedTuple
 from zoneinfo import ZoneInfo
 
 from core.errors import NotUnderstoodError
-from scheduler.schedules.schedule import Schedule, fixed_time_instant
+from scheduler.schedules.schedule import Schedule, fixed_time_instant, interval_starting
 from storage.records import TaskKind
 
 # Same-length replacements, so positions in the scan are positions in the original text.
@@ -62,6 +62,9 @@ class Found:
     month_days: str | None = None  # a cron day-of-month field: "1,15" or "L"
     nth_weekday: tuple[int, int] | None = None  # (weekday, k)
     yearly: bool = False
+    quarterly: bool = False  # the 1st of January, April, July and October
+    loose_day: tuple[int, int] | None = None  # a plural day name alone inside the text
+    times_a_day: int | None = None  # "twice a day": the times listed must be that many
     date: Date | None = None
     schedule_words: bool = False  # anything at all besides a zone
 
@@ -89,6 +92,10 @@ class Text:
     def claim(self, start: int, end: int) -> None:
         self.spans.append((start, end))
         self.scan = self.scan[:start] + CLAIMED * (end - start) + self.scan[end:]
+
+    def covers(self, start: int, end: int) -> bool:
+        """Whether the matchers claimed every character from `start` to `end`."""
+        return all(char == CLAIMED for char in self.scan[start:end])
 
     def shown(self, start: int, end: int) -> str:
         """The user's own words at a span, for a reason shown to them."""
@@ -133,6 +140,10 @@ class When:
             kind=TaskKind.INTERVAL, timezone=self.zone_name, every_seconds=seconds, run_at=self.now
         )
 
+    def interval_from(self, first_run: datetime, seconds: int) -> Schedule:
+        # The period counts from the first run (whole days in local days: see the schedule).
+        return interval_starting(first_run, seconds, self.zone_name)
+
     def once(self, run_at: datetime) -> Schedule:
         return Schedule(kind=TaskKind.ONCE, timezone=self.zone_name, run_at=run_at)
 
@@ -150,7 +161,7 @@ def has_any(found: Found, *names: str) -> bool:
 def is_recurring(found: Found) -> bool:
     return has_any(
         found, "daily", "every_part_of_day", "weekdays", "period", "weekly", "monthly", "yearly",
-        "month_days", "nth_weekday",
+        "month_days", "nth_weekday", "quarterly",
     )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from scheduler.parsing.rules.vocabulary import (
     AT,
     BARE_HOUR,
     CLOCK,
+    DOTTED_CLOCK,
     HOUR_WORD,
     HOUR_WORDS,
     PART_OF_DAY,
@@ -36,13 +37,15 @@ _PART_OF_DAY_HOURS: Final = {
 }
 _DEFAULT_HOUR: Final = 9
 _TIMES_RE: Final = re.compile(
-    rf"{AT}(?P<listed>(?:{CLOCK}|{BARE_HOUR})(?:{TIME_SEPARATOR}(?:{CLOCK}|{BARE_HOUR}))"
+    rf"{AT}(?P<listed>(?:{CLOCK}|{DOTTED_CLOCK}|{BARE_HOUR})"
+    rf"(?:{TIME_SEPARATOR}(?:{CLOCK}|{DOTTED_CLOCK}|{BARE_HOUR}))"
     r"{0,5})"
     rf"|(?<![\w:.$€£])(?P<plain>{CLOCK}(?:{TIME_SEPARATOR}{CLOCK}){{0,5}})"
 )
 _TIME_SPLIT_RE: Final = re.compile(r"\s*(?:,\s*and\s+|,|\band\b|&)\s*(?:(?:at\b|@)\s*)?")
 _CLOCK_PARTS_RE: Final = re.compile(
-    rf"(?P<hour>[0-9]{{1,2}}|{HOUR_WORD})(?:[:.](?P<minute>[0-9]{{2}}))?\s*"
+    r"(?:(?P<fraction>half|quarter)\s+(?P<direction>past|to)\s+)?"
+    rf"(?P<hour>[0-9]{{1,2}}|{HOUR_WORD})(?:[:.h](?P<minute>[0-9]{{2}}))?\s*"
     r"(?:(?P<meridiem>[ap])\.?m\.?|(?P<oclock>o'?clock))?(?P<zulu>\s?z)?"
     r"|(?P<named>noon|midday|midnight)"
 )
@@ -134,12 +137,24 @@ def _clock(item: str) -> Clock:
         if not 1 <= hour <= 12 or minute > 59:
             raise NotUnderstoodError(f"“{shown}” is not a valid time.")
         hour = hour % 12 + (12 if parts.group("meridiem") == "p" else 0)
-        return Clock(hour, minute, bare=False, meridiem=True)
+        return _fraction(parts, Clock(hour, minute, bare=False, meridiem=True))
     if hour > 23 or minute > 59:
         raise NotUnderstoodError(f"“{shown}” is not a valid time.")
+    if parts.group("fraction"):  # "half past 8" reads like "at 8": 24-hour, moved by "tonight"
+        return _fraction(parts, Clock(hour, 0, bare=True, meridiem=False))
     bare = parts.group("minute") is None
     padded = hour_text.startswith("0") and len(hour_text) == 2
     return Clock(hour, minute, bare=bare, meridiem=False, padded=padded)
+
+
+def _fraction(parts: re.Match[str], clock: Clock) -> Clock:
+    """ "half past 8" is 08:30, "quarter past 9" 09:15, "quarter to 6" 05:45."""
+    fraction = parts.group("fraction")
+    if fraction is None:
+        return clock
+    if parts.group("direction") == "to":
+        return clock._replace(hour=(clock.hour - 1) % 24, minute=45)
+    return clock._replace(minute=30 if fraction == "half" else 15)
 
 
 def _check_mixed_meridiem(clocks: Iterable[Clock]) -> None:

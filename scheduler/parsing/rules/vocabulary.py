@@ -21,8 +21,11 @@ WEEKDAY_TITLES: Final = tuple(name.capitalize() for name, _ in WEEKDAYS)
 
 class _DayForm(NamedTuple):
     weekday: int
-    full: bool  # "monday", not "mon": an abbreviation alone is too often an English word
+    full: bool  # "monday" or "thurs", not "sun", "sat", "wed": alone those are English words
     plural: bool
+
+
+_ENGLISH_ABBREVIATIONS: Final = frozenset({"sun", "sat", "wed"})
 
 
 def _day_forms() -> dict[str, _DayForm]:
@@ -31,7 +34,8 @@ def _day_forms() -> dict[str, _DayForm]:
         forms[name] = _DayForm(number, full=True, plural=False)
         forms[name + "s"] = _DayForm(number, full=True, plural=True)
         for abbreviation in abbreviations:
-            forms[abbreviation] = _DayForm(number, full=False, plural=False)
+            full = abbreviation not in _ENGLISH_ABBREVIATIONS
+            forms[abbreviation] = _DayForm(number, full=full, plural=False)
     return forms
 
 
@@ -86,8 +90,13 @@ CLOCK = (
     r"|[0-9]{1,2}:[0-9]{2}(?![0-9]|:[0-9])(?:\s?z\b)?"
     rf"|(?:[0-9]{{1,2}}|{HOUR_WORD})\s?o'?clock\b"
     r"|\b(?:noon|midday|midnight)\b"
+    r"|(?<![\w.])[0-9]{1,2}h[0-9]{2}\b"  # 9h30
+    rf"|\b(?:(?:half|quarter)\s+past|quarter\s+to)\s+(?:[0-9]{{1,2}}(?![0-9:.])|{HOUR_WORD}\b)"
+    rf"(?:\s{{0,3}}{MERIDIEM})?"
     r")"
 )
+# "9.30" is a time after "at" ("at 9.30"); elsewhere it may be a price or a version.
+DOTTED_CLOCK = r"[0-9]{1,2}\.[0-5][0-9](?![0-9]|\.[0-9])"
 
 # A bare hour ("at 9"); not "9%", "9th", "9.5", "10 minutes".
 BARE_HOUR = (

@@ -20,6 +20,7 @@ from core.errors import NotUnderstoodError, ScheduleError
 from scheduler.llm import LiteLLMClient
 from scheduler.parsing.llm_parser import TOOL_NAME, LLMScheduleParser, ParserUnavailableError
 from scheduler.parsing.request import RequestParser, build_request_parser
+from scheduler.parsing.rules import parse_rules
 from scheduler.schedules.schedule import ParsedRequest, Schedule, validate
 from storage.records import TaskKind
 from tests.fakes.llm import FakeLLM
@@ -235,6 +236,48 @@ async def test_an_interval_answer_counts_from_now(llm: FakeLLM) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("zone", "first_run", "after_the_change"),
+    [
+        # Europe/Berlin springs forward on 29 March 2026, America/New_York on 8 March.
+        ("Europe/Berlin", "2026-03-16T10:00:00", "2026-03-30T10:00:00+02:00"),
+        ("America/New_York", "2026-02-23T10:00:00", "2026-03-09T10:00:00-04:00"),
+    ],
+)
+async def test_an_llm_interval_from_its_first_run_matches_the_rules_across_dst(
+    llm: FakeLLM, zone: str, first_run: str, after_the_change: str
+) -> None:
+    text = "every other week on monday at 10 send the team update"
+    now = datetime(2026, 2, 12, 12, 0, tzinfo=ZoneInfo(zone))
+    llm.reply_tool_calls(
+        [
+            (
+                TOOL_NAME,
+                answer(
+                    kind="interval",
+                    every_seconds=14 * 86_400,
+                    run_at=first_run,
+                    prompt="send the team update",
+                ),
+            )
+        ]
+    )
+
+    request = await llm_parser(llm).parse(text, now=now, timezone=zone)
+
+    first = datetime.fromisoformat(first_run).replace(tzinfo=ZoneInfo(zone))
+    runs = request.schedule.next_runs(now, 2)
+    assert [run.astimezone(ZoneInfo(zone)).isoformat() for run in runs] == [
+        first.isoformat(),
+        after_the_change,
+    ]
+    # The rules parser, asked the day before, builds the same runs: one validation, one engine.
+    the_day_before = first - timedelta(days=1)
+    by_rules = parse_rules(text, now=the_day_before, timezone=zone)
+    checked = validate(by_rules.schedule, now=the_day_before, min_interval_seconds=MIN_INTERVAL)
+    assert checked.next_runs(the_day_before, 2) == runs
+
+
 async def test_a_zone_the_model_names_replaces_the_chats(llm: FakeLLM) -> None:
     llm.reply_tool_calls(
         [
@@ -326,15 +369,15 @@ async def test_an_invalid_cron_is_sent_back_once_and_the_repaired_answer_is_used
         (json.dumps(answer(kind="cron", cron="0 0 30 2 *", prompt="p")), "never runs"),
         (
             json.dumps(answer(kind="cron", cron="* * * * *", prompt="p")),
-            "runs every 1 minute at times; the shortest allowed period is 5 minutes",
+            "every 1 minute is more often than this bot allows: at most every 5 minutes",
         ),
         (
             json.dumps(answer(kind="cron", cron="*/2 * * * *", prompt="p")),
-            "the shortest allowed period is 5 minutes",
+            "every 2 minutes is more often than this bot allows: at most every 5 minutes",
         ),
         (
             json.dumps(answer(kind="interval", every_seconds=60, prompt="p")),
-            "every 1 minute is too often; the shortest allowed period is 5 minutes",
+            "every 1 minute is more often than this bot allows: at most every 5 minutes",
         ),
         (json.dumps(answer(kind="interval", every_seconds=0, prompt="p")), "every_seconds"),
         (
@@ -422,7 +465,7 @@ async def test_every_call_of_an_invalid_answer_is_answered_in_the_repair(llm: Fa
         (
             answer(kind="cron", cron="* * * * *", prompt="p"),
             answer(kind="interval", every_seconds=60, prompt="p"),
-            "every 1 minute is too often; the shortest allowed period is 5 minutes",
+            "every 1 minute is more often than this bot allows: at most every 5 minutes",
         ),
         (
             answer(kind="interval", every_seconds=120, prompt="p"),
@@ -690,8 +733,8 @@ async def test_use_llm_false_keeps_the_rules_decline(llm: FakeLLM) -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("every minute check the server", "'* * * * *' runs every 1 minute at times"),
-        ("every 2 minutes ping the server", "'*/2 * * * *' runs every 2 minutes at times"),
+        ("every minute check the server", "every 1 minute is more often than this bot allows"),
+        ("every 2 minutes ping the server", "every 2 minutes is more often than this bot allows"),
     ],
 )
 async def test_a_too_frequent_rules_schedule_is_refused_without_asking_the_llm(
@@ -702,7 +745,7 @@ async def test_a_too_frequent_rules_schedule_is_refused_without_asking_the_llm(
     with pytest.raises(ScheduleError) as raised:
         await request_parser(llm).parse(text, now=NOW, timezone=TZ)
 
-    assert str(raised.value) == f"{problem}; the shortest allowed period is 5 minutes"
+    assert str(raised.value) == f"{problem}: at most every 5 minutes"
     assert llm.requests == []
 
 

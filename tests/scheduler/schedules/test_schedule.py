@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from croniter import croniter
 
-from core.errors import ScheduleError
+from core.errors import ScheduleError, TooFrequentError
 from scheduler.schedules.cron import parse_cron
 from scheduler.schedules.schedule import Schedule, canonical_zone, resolve_wall_time, validate
 from storage.records import TaskKind
@@ -67,7 +67,7 @@ def test_the_example_from_the_brief() -> None:
         "2026-11-30T09:00:00+01:00",
         "2026-12-01T09:00:00+01:00",
     ]
-    assert schedule.describe() == "At 09:00, Monday through Friday"
+    assert schedule.describe() == "Monday to Friday at 09:00"
 
 
 def test_day_fields_or_when_both_restricted() -> None:
@@ -184,12 +184,12 @@ def test_steps_ranges_lists_months_and_macros() -> None:
         ("0 0 31 2 *", "never runs: no date matches its day and month fields"),
         ("0 0 30,31 2 *", "never runs"),
         ("0 0 31 4,6,9,11 *", "never runs"),
-        ("* * * * *", "runs every 1 minute at times; the shortest allowed period is 5 minutes"),
-        ("*/2 * * * *", "runs every 2 minutes at times"),
-        ("0,1 9 * * *", "runs every 1 minute at times"),
+        ("* * * * *", "every 1 minute is more often than this bot allows: at most every 5 minutes"),
+        ("*/2 * * * *", "every 2 minutes is more often"),
+        ("0,1 9 * * *", "every 1 minute is more often"),
         ("58 23 * * *", None),
-        ("58,59 23 * * *", "runs every 1 minute"),
-        ("0,58 0,23 * * *", "runs every 2 minutes"),  # 23:58 then 00:00 the next day
+        ("58,59 23 * * *", "every 1 minute is more often"),
+        ("0,58 0,23 * * *", "every 2 minutes is more often"),  # 23:58 then 00:00 the next day
     ],
 )
 def test_invalid_cron_is_explained(expression: str, message: str | None) -> None:
@@ -468,33 +468,156 @@ def test_interval_counts_real_seconds_from_its_anchor() -> None:
     assert schedule.next_after(NOW - timedelta(days=3)) == NOW + timedelta(minutes=90)
 
 
-def test_interval_across_dst_keeps_real_time() -> None:
+def test_an_interval_of_hours_keeps_real_time_across_dst() -> None:
     anchor = datetime(2026, 3, 7, 12, 0, tzinfo=NEW_YORK)
     schedule = Schedule(
-        kind=TaskKind.INTERVAL, timezone="America/New_York", run_at=anchor, every_seconds=86_400
+        kind=TaskKind.INTERVAL, timezone="America/New_York", run_at=anchor, every_seconds=43_200
     )
-    assert local_runs(schedule, anchor, 2) == [
+    assert local_runs(schedule, anchor, 3) == [
+        "Sun 2026-03-08 00:00 -0500",
         "Sun 2026-03-08 13:00 -0400",
-        "Mon 2026-03-09 13:00 -0400",
+        "Mon 2026-03-09 01:00 -0400",
     ]
 
 
-def test_interval_too_short_is_refused() -> None:
-    with pytest.raises(ScheduleError, match=r"every 2 minutes is too often.*5 minutes"):
+@pytest.mark.parametrize(
+    ("zone", "anchor", "expected"),
+    [
+        # Spring forward: Berlin 29 March 2026, New York 8 March 2026; the wall time stays.
+        (
+            "Europe/Berlin",
+            (2026, 3, 16, 10, 0),
+            ["Mon 2026-03-30 10:00 +0200", "Mon 2026-04-13 10:00 +0200"],
+        ),
+        (
+            "America/New_York",
+            (2026, 2, 23, 10, 0),
+            ["Mon 2026-03-09 10:00 -0400", "Mon 2026-03-23 10:00 -0400"],
+        ),
+        # Fall back: Berlin 25 October 2026, New York 1 November 2026.
+        (
+            "Europe/Berlin",
+            (2026, 10, 12, 10, 0),
+            ["Mon 2026-10-26 10:00 +0100", "Mon 2026-11-09 10:00 +0100"],
+        ),
+        (
+            "America/New_York",
+            (2026, 10, 19, 10, 0),
+            ["Mon 2026-11-02 10:00 -0500", "Mon 2026-11-16 10:00 -0500"],
+        ),
+        # A run on the change day inside the gap moves to the jump; in the repeated hour it
+        # runs once, the first time.
+        (
+            "Europe/Berlin",
+            (2026, 3, 15, 2, 30),
+            ["Sun 2026-03-29 03:00 +0200", "Sun 2026-04-12 02:30 +0200"],
+        ),
+        (
+            "America/New_York",
+            (2026, 10, 18, 1, 30),
+            ["Sun 2026-11-01 01:30 -0400", "Sun 2026-11-15 01:30 -0500"],
+        ),
+    ],
+)
+def test_an_interval_of_whole_days_keeps_its_wall_clock_time_across_dst(
+    zone: str, anchor: tuple[int, int, int, int, int], expected: list[str]
+) -> None:
+    start = datetime(*anchor, tzinfo=ZoneInfo(zone))
+    schedule = validate(
+        Schedule(kind=TaskKind.INTERVAL, timezone=zone, run_at=start, every_seconds=14 * 86_400),
+        now=start,
+        min_interval_seconds=300,
+    )
+    assert local_runs(schedule, start, 2) == expected
+    # The engine asks one at a time, from the last run: the same instants.
+    first = schedule.next_after(start)
+    assert first is not None
+    assert [first, schedule.next_after(first)] == schedule.next_runs(start, 2)
+    # From any moment between runs the next one is the same.
+    assert schedule.next_after(first - timedelta(seconds=1)) == first
+
+
+def test_an_interval_of_days_counts_from_its_anchor_in_local_days() -> None:
+    anchor = datetime(2026, 11, 26, 14, 37, tzinfo=BERLIN)
+    schedule = Schedule(
+        kind=TaskKind.INTERVAL, timezone="Europe/Berlin", run_at=anchor, every_seconds=3 * 86_400
+    )
+    later = anchor + timedelta(days=30, hours=1)  # past the run of 26 December
+    assert local_runs(schedule, later, 2) == [
+        "Tue 2026-12-29 14:37 +0100",
+        "Fri 2027-01-01 14:37 +0100",
+    ]
+    assert schedule.next_after(anchor - timedelta(days=10)) == anchor + timedelta(days=3)
+
+
+def test_interval_too_short_is_refused_in_plain_words() -> None:
+    with pytest.raises(TooFrequentError) as refused:
         validate(
             Schedule(kind=TaskKind.INTERVAL, timezone="UTC", run_at=NOW, every_seconds=120),
             now=NOW,
             min_interval_seconds=300,
         )
+    assert str(refused.value) == (
+        "every 2 minutes is more often than this bot allows: at most every 5 minutes"
+    )
+    assert (refused.value.period_seconds, refused.value.min_seconds) == (120, 300)
 
 
-def test_descriptions() -> None:
-    assert cron("*/15 * * * *").describe() == "Every 15 minutes"
-    assert cron("0 9 * * 7").describe() == "At 09:00, only on Sunday"
-    assert cron("0 9 L * *").describe() == "At 09:00, on the last day of the month"
-    assert cron("0 9 * * 1#1").describe() == "At 09:00, on the first Monday of the month"
+def test_a_cron_too_often_is_refused_without_showing_cron() -> None:
+    with pytest.raises(TooFrequentError) as refused:
+        validate(cron("*/2 * * * *"), now=NOW, min_interval_seconds=300)
+    assert str(refused.value) == (
+        "every 2 minutes is more often than this bot allows: at most every 5 minutes"
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "words"),
+    [
+        ("*/15 * * * *", "Every 15 minutes"),
+        ("0 * * * *", "Every hour"),
+        ("15 * * * *", "Every hour at 15 minutes past the hour"),
+        ("0 */2 * * *", "Every 2 hours"),
+        ("0 8-20 * * *", "Every hour from 08:00 to 20:00"),
+        ("0 8-20/2 * * *", "Every 2 hours from 08:00 to 20:00"),
+        ("*/30 9-16 * * 1-5", "Every 30 minutes from 09:00 to 16:30, Monday to Friday"),
+        ("0 9 * * *", "Every day at 09:00"),
+        ("0 9,17 * * *", "Every day at 09:00 and 17:00"),
+        ("0 9,13,17 * * *", "Every day at 09:00, 13:00 and 17:00"),
+        ("0 9 * * 1-5", "Monday to Friday at 09:00"),
+        ("0 9 * * 0,6", "Saturday and Sunday at 09:00"),
+        ("0 9 * * 6,7", "Saturday and Sunday at 09:00"),
+        ("0 9 * * 1,3,5", "Monday, Wednesday and Friday at 09:00"),
+        ("0 9 * * 7", "Every Sunday at 09:00"),
+        ("0 9 L * *", "On the last day of every month at 09:00"),
+        ("0 9 1,15 * *", "On the 1st and 15th of every month at 09:00"),
+        ("0 9 * * 1#1", "On the first Monday of the month at 09:00"),
+        ("0 9 * * 5L", "On the last Friday of the month at 09:00"),
+        ("0 9 1 1,4,7,10 *", "On the 1st of January, April, July and October at 09:00"),
+        ("0 9 15 3 *", "Every year on 15 March at 09:00"),
+        # Both day fields restricted (either matches): cron-descriptor's exact wording.
+        ("0 9 1 * 1", "At 09:00, on day 1 of the month, or on Monday"),
+    ],
+)
+def test_descriptions_read_naturally(expression: str, words: str) -> None:
+    assert cron(expression).describe() == words
+
+
+def test_descriptions_of_intervals() -> None:
     interval = Schedule(kind=TaskKind.INTERVAL, timezone="UTC", run_at=NOW, every_seconds=7200)
     assert interval.describe() == "Every 2 hours"
+    fortnightly = Schedule(
+        kind=TaskKind.INTERVAL,
+        timezone="Europe/Berlin",
+        run_at=datetime(2026, 11, 23, 10, 0, tzinfo=BERLIN),
+        every_seconds=14 * 86_400,
+    )
+    assert fortnightly.describe() == "Every 2 weeks on Monday at 10:00, starting Mon 07 Dec 2026"
+
+
+def test_a_description_in_another_locale_comes_from_cron_descriptor() -> None:
+    assert cron("*/15 * * * *").describe("de") == "Alle 15 Minuten"
+    assert cron("*/15 * * * *").describe("de_DE") == "Alle 15 Minuten"
 
 
 def test_naive_after_is_a_programming_error() -> None:
@@ -627,3 +750,23 @@ def test_matches_reference_on_random_expressions_and_zones() -> None:
         expected = reference_runs(expression, zone, after, 5)
         assert schedule.next_runs(after, 5) == expected, (expression, zone_name, after)
         compared += 1
+
+
+@pytest.mark.parametrize("weekday", range(7))
+def test_last_weekday_agrees_with_croniter(weekday: int) -> None:
+    # croniter writes the last <weekday> of the month as L<d>; we write <d>L.
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    ours = cron(f"30 7 * * {weekday}L", "UTC").next_runs(start, 24)
+    reference = croniter(f"30 7 * * L{weekday}", start)
+    assert ours == [reference.get_next(datetime) for _ in range(24)]
+
+
+def test_last_weekday_of_the_month() -> None:
+    assert local_runs(cron("0 9 * * 5L", "Europe/Berlin"), NOW, 3) == [
+        "Fri 2026-11-27 09:00 +0100",
+        "Fri 2026-12-25 09:00 +0100",
+        "Fri 2027-01-29 09:00 +0100",
+    ]
+    assert cron("0 9 * * FRIL").cron == "0 9 * * FRIL"
+    with pytest.raises(ScheduleError, match="day-of-week"):
+        cron("0 9 * * 8L")
