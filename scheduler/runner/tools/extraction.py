@@ -3,8 +3,9 @@
 Text extraction (trafilatura over lxml) is CPU work that grows faster than the page: a crafted
 2 MB page took 23 s of CPU. In a thread of the bot's process it also holds the GIL for long
 stretches and stalls the event loop. So the HTML is trimmed first (scripts and styles dropped,
-then cut at `MAX_HTML_CHARS`), and the work runs in a small pool of worker processes, each a
-plain `python -m` of this module speaking a tiny framed protocol over its stdin and stdout. A
+then cut at `page_text.MAX_HTML_CHARS`), and the work runs in a small pool of worker processes,
+each a plain `python -m` of this module speaking a tiny framed protocol over its stdin and
+stdout. A
 page gets CPU_SECONDS_PER_PAGE of CPU (RLIMIT_CPU) and EXTRACTION_SECONDS in all; a worker over
 either is gone and replaced, and the fetch reports the page as too costly to read.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import re
 import resource
 import struct
 import sys
@@ -23,12 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.logs import get_logger
+from scheduler.runner.tools.page_text import readable_text
 
 log = get_logger(__name__)
 
-# HTML beyond this is not handed to the extractor: its cost grows faster than the page, and the
-# model gets at most 20,000 characters of text anyway.
-MAX_HTML_CHARS = 250_000
 # A page may use this much CPU in its worker (the kernel stops the worker past it), and take
 # this long in all, waiting for the CPU included.
 CPU_SECONDS_PER_PAGE = 4
@@ -38,19 +36,10 @@ STARTUP_SECONDS = 60.0
 _READY = b"ready\n"
 
 _HEADER = struct.Struct(">I")
-_INVISIBLE = re.compile(
-    r"<(script|style|noscript|template|svg)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL
-)
 
 
 class ExtractionTimeoutError(Exception):
     """The page was too costly to read within the limit."""
-
-
-def trimmed_html(html: str) -> str:
-    """The part of a page worth extracting: no scripts, styles or inline SVG, and at most
-    MAX_HTML_CHARS characters."""
-    return _INVISIBLE.sub(" ", html[: MAX_HTML_CHARS * 4])[:MAX_HTML_CHARS]
 
 
 @dataclass
@@ -147,8 +136,6 @@ def default_pool() -> ExtractionPool:
 
 def _serve() -> None:
     """The worker: read requests from stdin, answer on stdout, until stdin closes."""
-    from scheduler.runner.tools.web_fetch import readable_text
-
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     sink.write(_READY)
     sink.flush()

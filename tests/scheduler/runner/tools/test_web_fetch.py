@@ -30,12 +30,8 @@ from aiohttp import web
 
 from core.errors import CronpilotError
 from scheduler.runner.tools import extraction
-from scheduler.runner.tools.extraction import (
-    MAX_HTML_CHARS,
-    ExtractionPool,
-    ExtractionTimeoutError,
-    trimmed_html,
-)
+from scheduler.runner.tools.extraction import ExtractionPool, ExtractionTimeoutError
+from scheduler.runner.tools.page_text import MAX_HTML_CHARS, trimmed_html
 from scheduler.runner.tools.web_fetch import (
     USER_AGENT,
     FetchPolicy,
