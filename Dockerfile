@@ -34,6 +34,7 @@ COPY scheduler ./scheduler
 COPY application ./application
 COPY bot ./bot
 COPY web ./web
+COPY terminal ./terminal
 COPY cronpilot ./cronpilot
 COPY migrations ./migrations
 RUN --mount=type=cache,target=/root/.cache/uv \
@@ -58,7 +59,8 @@ ENV PATH="/app/.venv/bin:${PATH}" \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     LOG_FORMAT=json \
-    HTTP_PORT=8080
+    HTTP_PORT=8080 \
+    HTTP_HOST=0.0.0.0
 
 WORKDIR /data
 USER 10001:10001

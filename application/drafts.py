@@ -12,6 +12,7 @@ from application.chats import zone_of
 from application.errors import DraftExpiredError, DraftNotFoundError
 from application.records import ApplicationSettings, Card, Preview
 from application.tasks import check_quota, task_in_chat
+from application.usage import charged_to
 from core.errors import NotUnderstoodError
 from core.logs import get_logger
 from scheduler.clock import Clock
@@ -68,7 +69,10 @@ class Drafts:
                 await task_in_chat(session, chat.id, task_id)
             else:
                 await check_quota(session, chat.id, self._settings.max_tasks_per_chat)
-        request = await self._parser.parse(text, now=now, timezone=zone_of(chat, self._settings))
+        with charged_to(chat.id):  # the LLM parser's calls count against the chat's budget
+            request = await self._parser.parse(
+                text, now=now, timezone=zone_of(chat, self._settings)
+            )
         async with self._sessions() as session, session.begin():
             draft = await drafts.add(
                 session,

@@ -10,18 +10,30 @@ call the model for a chat (follow-up answers) asks `reached` too.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.logs import get_logger
 from scheduler.clock import Clock
+from scheduler.llm import Completion, LLMClient
 from scheduler.runner.budget import BudgetReached
 from storage import spending
 from storage.records import Spending
 
+log = get_logger(__name__)
+
 # The kinds of expense, as `record` takes them.
 RUN, PARSE, FOLLOW_UP = spending.RUN, spending.PARSE, spending.FOLLOW_UP
+
+# The chat that pays for the schedule parser's model calls made in this context.
+_PAYER: ContextVar[int | None] = ContextVar("cronpilot_parse_payer", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,3 +171,51 @@ class Usage:
             key=lambda line: (line.task_id is None, line.kind == PARSE, line.task_id or 0),
         )
         return UsageReport(month_start=since, lines=tuple(ordered), budget_usd=self._budget)
+
+
+@contextmanager
+def charged_to(chat_id: int) -> Iterator[None]:
+    """Model calls made through a `MeteredLLM` inside the block go on this chat's bill."""
+    token = _PAYER.set(chat_id)
+    try:
+        yield
+    finally:
+        _PAYER.reset(token)
+
+
+class MeteredLLM:
+    """The schedule parser's `LLMClient`: each completion made inside `charged_to(chat)` is
+    recorded as a PARSE expense of that chat (the parser itself knows no chats)."""
+
+    def __init__(self, llm: LLMClient, usage: Usage) -> None:
+        self._llm = llm
+        self._usage = usage
+
+    async def warm_up(self) -> None:
+        await self._llm.warm_up()
+
+    async def complete(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        model: str,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        timeout: float,  # noqa: ASYNC109 - handed on, as LLMClient.complete's
+    ) -> Completion:
+        completion = await self._llm.complete(
+            messages, model=model, tools=tools, tool_choice=tool_choice, timeout=timeout
+        )
+        payer = _PAYER.get()
+        if payer is not None:
+            try:
+                await self._usage.record(
+                    payer,
+                    kind=PARSE,
+                    prompt_tokens=completion.prompt_tokens,
+                    completion_tokens=completion.completion_tokens,
+                    cost=completion.cost,
+                )
+            except SQLAlchemyError:  # the bill is not worth losing the user's request over
+                log.exception("usage.parse_not_recorded", chat_id=payer)
+        return completion

@@ -3,8 +3,9 @@
 A fresh process (the same imports as `cronpilot run`) starts the engine against PostgreSQL
 holding --tasks tasks, while a watchdog coroutine measures the longest time the event loop
 could not run (target ≤ 100 ms); the parent reports the seconds from spawning the process to
-the scheduler being ready (target ≤ 3 s) and the resident memory then, and again after the LLM
-library is loaded (target ≤ 300 MB with 10,000 tasks).
+the scheduler being ready (target ≤ 3 s; LiteLLM is imported before the loop starts, as
+`cronpilot run` does, and counts) and the resident memory then (target ≤ 300 MB with 10,000
+tasks).
 
     uv run python benchmarks/engine_startup.py [--tasks 100000]
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 from common import scratch_database, seed
 
 HERE = Path(__file__).resolve()
+STALL_TARGET_MS = 100.0
 
 
 def resident_mb() -> float:
@@ -38,6 +40,7 @@ async def child(url: str) -> None:
 
     import cronpilot.runtime  # noqa: F401 - what `cronpilot run` imports, so its cost is counted
     from core.logs import configure
+    from cronpilot.serve import load_before_serving
     from scheduler.clock import SystemClock
     from scheduler.engine import Engine, EngineSettings
     from scheduler.llm import LiteLLMClient
@@ -45,9 +48,8 @@ async def child(url: str) -> None:
     from storage.records import Run, Task
 
     configure(level="WARNING")
-    # As `cronpilot run` does after its imports.
-    gc.collect()
-    gc.freeze()
+    # As `cronpilot run` does before its event loop starts: LiteLLM loaded, everything frozen.
+    load_before_serving()
 
     class Idle:
         async def execute(self, run: Run, task: Task) -> None:
@@ -76,12 +78,12 @@ async def child(url: str) -> None:
     await asyncio.sleep(0.2)  # let the watchdog see the tail of start-up
     stall_start = longest
     memory_ready = resident_mb()
-    # What the runtime does next, in the background: load LiteLLM in a thread. Its import
-    # competes for the interpreter, so the loop's stalls are measured apart.
+    # What the runtime does next, in the background: the LLM client's warm-up (the library is
+    # already loaded) and a freeze of what start-up allocated.
     longest = 0.0
     await LiteLLMClient(api_base=None, api_key=None).warm_up()
-    gc.collect()
     gc.freeze()
+    await asyncio.sleep(0.2)
     stall_llm = longest
     memory_llm = resident_mb()
     await engine.stop()
@@ -133,9 +135,13 @@ def measure(url: str, total: int) -> None:
     result = json.loads(output.strip().splitlines()[-1])
     print(f"process start to scheduler ready: {result['ready_at'] - spawned:.2f} s")
     print(f"alarm jobs armed: {result['jobs']}")
-    print(f"longest event-loop stall during start: {result['longest_stall'] * 1000:.1f} ms")
-    stall = result["longest_stall_llm_load"] * 1000
-    print(f"longest stall while LiteLLM loads in the background afterwards: {stall:.1f} ms")
+    for label, key in (
+        ("during start", "longest_stall"),
+        ("after start, while the LLM client warms up", "longest_stall_llm_load"),
+    ):
+        stall = result[key] * 1000
+        verdict = "✓" if stall <= STALL_TARGET_MS else "✗"
+        print(f"longest event-loop stall {label}: {stall:.1f} ms (target ≤ 100 ms) {verdict}")
     print(f"resident memory when ready: {result['rss_ready_mb']:.0f} MB")
     print(f"resident memory with the LLM library loaded: {result['rss_with_llm_mb']:.0f} MB")
 

@@ -6,6 +6,7 @@ from telegram import Chat, Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationHandlerStop
 
+from application.limits import Verdict
 from bot import render
 from bot.context import Context, services
 from bot.i18n import Translator
@@ -31,18 +32,37 @@ def addressed_to_bot(update: Update, context: Context) -> bool:
 
 
 async def gate(update: Update, context: Context) -> None:
-    """Runs before every handler: stops updates from users not on ALLOWED_USERS."""
+    """Runs before every handler: stops updates from users not on ALLOWED_USERS, edited
+    messages, and floods."""
+    if update.my_chat_member is not None:
+        # The bot was removed or let back in: whoever did it, the chat's state must follow.
+        return
+    if update.edited_message is not None or update.edited_channel_post is not None:
+        # Editing an old "/run 3" must not run the task again; an edit is never a new request.
+        raise ApplicationHandlerStop
     user = update.effective_user
     if user is None:
         raise ApplicationHandlerStop  # channel posts and the like: nobody to authorise
+    limits = services(context).limits
     if services(context).settings.allowed_users.allows(user.id):
-        return
+        if update.callback_query is not None or update.effective_message is None:
+            return
+        verdict = limits.message(user.id)
+        if verdict is Verdict.ALLOW:
+            return
+        if verdict is Verdict.WARN:
+            await update.effective_message.reply_text(render.slow_down())
+        raise ApplicationHandlerStop
     query = update.callback_query
     if query is not None:
         await query.answer(
             f"You are not allowed to use this bot (your id is {user.id}).", show_alert=True
         )
-    elif update.effective_message is not None and addressed_to_bot(update, context):
+    elif (
+        update.effective_message is not None
+        and addressed_to_bot(update, context)
+        and limits.stranger(user.id)
+    ):
         await update.effective_message.reply_text(
             render.refused(user.id), parse_mode=ParseMode.HTML
         )
@@ -64,7 +84,10 @@ async def can_manage(update: Update, context: Context) -> bool:
     return rights.manage
 
 
-NOT_MANAGER = "Only this group's admins can create or change tasks here."
+NOT_MANAGER = (
+    "Only this group's admins can create, run or change tasks here. "
+    "You can still look: /tasks lists them and /history N shows a task's last runs."
+)
 
 
 def not_manager(_: Translator) -> str:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 MAX_CALLBACK_BYTES = 64
+# Task ids and pages are 64-bit in the database; anything larger was never ours.
+MAX_NUMBER = 2**63 - 1
 
 
 class Action(StrEnum):
@@ -70,8 +72,8 @@ class Callback:
     @property
     def number(self) -> int:
         """The ref as a task id or page; ValueError when it is not a number."""
-        if not self.ref.isascii() or not self.ref.isdigit():
-            raise ValueError(f"{self.ref!r} is not a number")
+        if not self.ref.isascii() or not self.ref.isdigit() or int(self.ref) > MAX_NUMBER:
+            raise ValueError(f"{self.ref!r} is not a number we could have made")
         return int(self.ref)
 
     def encode(self) -> str:

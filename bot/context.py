@@ -8,6 +8,8 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from application import Application
 from application.access import Access
+from application.draft_edits import DraftEdits
+from application.limits import RequestLimits
 from application.tokens import ApiTokens
 from core.settings import Settings
 from scheduler.clock import Clock
@@ -22,6 +24,8 @@ class Services:
     clock: Clock
     access: Access
     tokens: ApiTokens
+    edits: DraftEdits
+    limits: RequestLimits
 
 
 class BotData:

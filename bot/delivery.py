@@ -110,12 +110,25 @@ class TelegramDelivery:
         return message.message_id
 
     async def send_paused(self, task: Task, reason: str) -> None:
+        screen = render.paused_notice(task, reason)
         try:
             await self._bot.send_message(
-                task.chat_id, render.paused_notice(task, reason), parse_mode=ParseMode.HTML
+                task.chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
             )
         except TelegramError as error:
             raise self._error(error) from None
+
+    async def send_nothing_to_report(self, task: Task, run: Run) -> int:
+        try:
+            message = await self._bot.send_message(
+                task.chat_id,
+                render.nothing_to_report(task),
+                parse_mode=ParseMode.HTML,
+                reply_markup=render.result_buttons(task),
+            )
+        except TelegramError as error:
+            raise self._error(error) from None
+        return message.message_id
 
     async def send_budget_reached(self, task: Task, spent_usd: float, budget_usd: float) -> None:
         try:

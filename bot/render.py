@@ -9,11 +9,12 @@ from html import escape
 
 from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
-from telegramify_markdown import convert, split_entities, utf16_len
+from telegramify_markdown import split_entities, utf16_len
 
 from application.records import Card, TaskPage
 from bot.callbacks import RESULT, TASK_CARD, Action, Place, encode, list_page
 from bot.i18n import Translator
+from bot.markdown import convert
 from scheduler.schedules.descriptions import format_local
 from scheduler.schedules.schedule import Schedule, zone_for
 from storage.records import Run, RunStatus, Task, TaskKind, TaskState
@@ -94,11 +95,40 @@ def help_text() -> str:
     )
 
 
+def sentence(text: str, *, capital: bool = True) -> str:
+    """`text` as one sentence: first letter capital (unless it continues one), the rest as
+    written, one final stop."""
+    text = " ".join(text.split())
+    if not text:
+        return text
+    if capital:
+        text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
 def not_understood(reason: str) -> str:
+    """The parser's reason, said once, then examples (unless the reason already gives some)."""
+    if "e.g." in reason or "for example" in reason:
+        return f"🤔 {escape(sentence(reason))}"
     examples = "\n".join(f"• <i>{escape(example)}</i>" for example in EXAMPLES[:3])
+    return f"🤔 {escape(sentence(reason))}\n\nSay what to do and when, for example:\n{examples}"
+
+
+def no_such_task(number: str) -> str:
+    return f"❌ There is no task #{escape(number)} in this chat. /tasks lists the ones there are."
+
+
+def unknown_command(command: str) -> str:
     return (
-        f"🤔 I couldn't find a schedule in that: {escape(reason)}.\n\n"
-        f"Say what to do and when, for example:\n{examples}"
+        f"I don't know the command {escape(command)}. "
+        "/help lists what I can do; /tasks shows this chat's tasks."
+    )
+
+
+def slow_down() -> str:
+    return (
+        "⏳ You are sending messages faster than I can take them. "
+        "Wait a minute, then send the last one again."
     )
 
 
@@ -156,7 +186,11 @@ def card(card: Card, chat_zone: str) -> Screen:
 
 
 def edit_prompt() -> str:
-    return "✏️ Send the corrected request as a reply to this message."
+    return "✏️ Send the corrected request: it replaces the card above."
+
+
+def already_handled() -> str:
+    return "This request was already confirmed or cancelled. /tasks lists this chat's tasks."
 
 
 def cancelled(card_: Card) -> str:
@@ -268,6 +302,10 @@ def confirm_delete(task: Task) -> Screen:
     )
 
 
+def tokens(prompt: int, completion: int) -> str:
+    return f"{prompt + completion} tokens ({prompt} in, {completion} out)"
+
+
 def _duration(run: Run) -> str:
     seconds = run.duration_seconds
     return f"{seconds:.1f} s" if seconds is not None else "—"
@@ -285,7 +323,7 @@ def history(task: Task, entries: Sequence[Run], chat_zone: str) -> str:
             _duration(run),
         ]
         if run.prompt_tokens is not None or run.completion_tokens is not None:
-            parts.append(f"{run.prompt_tokens or 0}+{run.completion_tokens or 0} tokens")
+            parts.append(tokens(run.prompt_tokens or 0, run.completion_tokens or 0))
         if run.cost is not None:
             parts.append(f"${run.cost:.4f}")
         line = " · ".join(parts)
@@ -370,10 +408,18 @@ def failure(task: Task, reason: str) -> Screen:
     )
 
 
-def paused_notice(task: Task, reason: str) -> str:
-    return (
+def paused_notice(task: Task, reason: str) -> Screen:
+    return Screen(
         f"⏸ Task #{task.id} <b>{escape(task.name)}</b> is paused: {escape(_clip(reason, 600))}\n"
-        f"Resume it with /resume {task.id} once the problem is fixed."
+        f"Resume it once the problem is fixed (or with /resume {task.id}).",
+        InlineKeyboardMarkup([[button("▶️ Resume", Action.RESUME, task.id)]]),
+    )
+
+
+def nothing_to_report(task: Task) -> str:
+    return (
+        f"🤫 Task #{task.id} <b>{escape(task.name)}</b> ran: nothing to report this time. "
+        "Scheduled runs with nothing to report stay silent."
     )
 
 

@@ -2,8 +2,9 @@
 
 Every record goes through one pipeline: cronpilot's own structlog events and the standard-library
 records of the libraries underneath (python-telegram-bot, APScheduler, SQLAlchemy, LiteLLM).
-Before anything is written, known secrets (the bot token, the LLM key, the webhook secret, the
-database password) and anything shaped like a bot token are replaced with "[redacted]".
+Before anything is written, known secrets (the bot token, the LLM key, the provider keys LiteLLM
+reads from the environment, the webhook secret, the database password) and anything shaped like
+a bot token are replaced with "[redacted]".
 """
 
 from __future__ import annotations
@@ -31,18 +32,33 @@ _QUIET = {
 }
 
 
+# Shorter values are placeholders ("none", "x", "changeme"), not secrets: replacing them would
+# only mangle ordinary words.
+MIN_SECRET_CHARS = 8
+# A secret is replaced where it stands as a whole token: not inside a longer word or key.
+_WORD_CHARS = r"A-Za-z0-9_\-"
+
+
 class Redactor:
     """Replaces secrets in every string of an event, however deeply nested."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         # Longest first, so a secret that contains another is removed whole.
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+        found = sorted(
+            {s for s in secrets if s and len(s.strip()) >= MIN_SECRET_CHARS}, key=len, reverse=True
+        )
+        self._pattern = (
+            re.compile(
+                rf"(?<![{_WORD_CHARS}])(?:{'|'.join(map(re.escape, found))})(?![{_WORD_CHARS}])"
+            )
+            if found
+            else None
+        )
 
     def clean(self, value: Any) -> Any:
         if isinstance(value, str):
-            for secret in self._secrets:
-                if secret in value:
-                    value = value.replace(secret, REDACTED)
+            if self._pattern is not None:
+                value = self._pattern.sub(REDACTED, value)
             return _TOKEN_SHAPE.sub(REDACTED, value)
         if isinstance(value, dict):
             return {key: self.clean(item) for key, item in value.items()}

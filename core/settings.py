@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,6 +34,14 @@ from core.mcp_config import McpServerConfig, load_mcp_config
 
 # Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - as a webhook secret token.
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+# Environment variables that hold credentials: LiteLLM reads provider keys such as
+# OPENAI_API_KEY, ANTHROPIC_API_KEY, AZURE_API_KEY, AWS_SECRET_ACCESS_KEY, HF_TOKEN or
+# VERTEXAI_CREDENTIALS straight from the environment, whatever cronpilot's own settings say.
+_SECRET_VARIABLE = re.compile(
+    r".*(_API_KEY|_KEY_ID|_ACCESS_KEY|_SECRET|_SECRET_KEY|_TOKEN|_PASSWORD|_CREDENTIALS)$",
+    re.IGNORECASE,
+)
 
 # The providers of LiteLLM's search API (litellm.types.utils.SearchProviders in the pinned
 # release; tests/core/test_settings.py fails when an upgrade changes them).
@@ -146,11 +156,15 @@ class Settings(BaseSettings):
     run_timeout_seconds: float = Field(120, gt=0, le=3600)
     max_tool_steps: int = Field(5, ge=0, le=50)
     max_concurrent_runs: int = Field(20, ge=1, le=1000)
+    user_messages_per_minute: int = Field(20, ge=1, le=10_000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     http_port: int | None = Field(None, ge=0, le=65535)
+    # The interface HTTP_PORT listens on: this machine only, unless told otherwise (the Docker
+    # image says 0.0.0.0, where the port is published on purpose).
+    http_host: str = "127.0.0.1"
     webapp_url: str | None = None
     search_provider: str | None = None
     search_api_base: str | None = None
@@ -338,8 +352,10 @@ class Settings(BaseSettings):
         digest = hmac.new(token, b"cronpilot webhook secret", hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
-    def secret_values(self) -> list[str]:
-        """Every secret in the settings, to keep out of logs and messages."""
+    def secret_values(self, environ: Mapping[str, str] | None = None) -> list[str]:
+        """Every secret to keep out of logs and messages: the settings' own, the webhook secret
+        (also when derived from the token), and every credential-shaped variable of the
+        environment (the provider keys LiteLLM may use)."""
         values = [
             secret.get_secret_value()
             for secret in (
@@ -350,11 +366,19 @@ class Settings(BaseSettings):
             )
             if secret is not None
         ]
+        if self.telegram_bot_token is not None:
+            values.append(self.effective_webhook_secret())
         for server in self.mcp_servers:
             values.extend(server.secret_values())
         password = make_url(self.database_url).password
         if password:
             values.append(str(password))
+        environment = os.environ if environ is None else environ
+        values.extend(
+            value
+            for name, value in environment.items()
+            if _SECRET_VARIABLE.fullmatch(name) and value.strip()
+        )
         return values
 
     def require_bot_token(self) -> SecretStr:
@@ -365,13 +389,40 @@ class Settings(BaseSettings):
         return self.telegram_bot_token
 
 
+def _plain_words(kind: str, context: Mapping[str, Any], message: str) -> str:
+    """Pydantic's wording ("Input should be a valid integer, unable to parse…") in plain words."""
+    bounds = {
+        "greater_than_equal": ("must be at least", "ge"),
+        "greater_than": ("must be more than", "gt"),
+        "less_than_equal": ("must be at most", "le"),
+        "less_than": ("must be less than", "lt"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"{words} {context.get(key)}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "must be a whole number, such as 25"
+    if kind in ("float_parsing", "float_type"):
+        return "must be a number, such as 120"
+    if kind in ("bool_parsing", "bool_type"):
+        return "must be true or false"
+    if kind == "literal_error":
+        return f"must be one of {context.get('expected', '')}".strip()
+    if kind in ("string_type", "missing"):
+        return "must be set to some text"
+    return message.removeprefix("Value error, ")
+
+
 def describe_validation_error(error: ValidationError) -> list[str]:
     """One readable line per problem, named by environment variable, never echoing the value."""
     lines = []
     for problem in error.errors(include_url=False, include_input=False):
         location = problem.get("loc") or ()
-        message = str(problem.get("msg", "is invalid"))
-        message = message.removeprefix("Value error, ")
+        message = _plain_words(
+            str(problem.get("type", "")),
+            problem.get("ctx") or {},
+            str(problem.get("msg", "is invalid")),
+        )
         # Checks across settings name the variable at the start of their own message.
         lines.append(f"{str(location[0]).upper()}: {message}" if location else message)
     return lines

@@ -35,7 +35,9 @@ from scheduler.llm import (
     TransientLLMError,
     WebSearch,
 )
+from scheduler.parsing.request import PARSER_OFF
 from scheduler.runner.tools.mcp import McpServers, McpStatus
+from storage.database import MissingDatabaseError
 from storage.migrate import revision_state
 
 DATABASE_TIMEOUT_SECONDS = 20.0
@@ -72,12 +74,19 @@ async def run_checks(
     if search is None:
         search = LiteLLMSearch.from_settings(settings)
     checks = [check_database(settings), check_telegram(settings), check_llm(settings, llm)]
-    if settings.effective_parser_model != settings.llm_model:
+    parser_off = settings.effective_parser_model.strip().lower() in PARSER_OFF
+    if settings.effective_parser_model != settings.llm_model and not parser_off:
         checks.append(check_llm(settings, llm, parser=True))
     if search is not None:
         checks.append(check_search(search))
     found, servers = await asyncio.gather(asyncio.gather(*checks), check_mcp(settings))
     results = [check_settings(settings), *found, *servers]
+    if parser_off:
+        results.append(
+            CheckResult(
+                "parser model", True, "off (PARSER_MODEL=off): requests are read by the rules only"
+            )
+        )
     redactor = Redactor(settings.secret_values())
     return [_redacted(result, redactor) for result in results]
 
@@ -91,10 +100,13 @@ def exit_status(results: Iterable[CheckResult]) -> int:
     return 0 if all(result.ok for result in results) else 1
 
 
-def settings_failed(error: ConfigurationError) -> CheckResult:
-    """The result to show when the settings could not even be loaded."""
-    problems = "; ".join(line for line in str(error).splitlines() if line.strip())
-    return CheckResult("settings", False, problems, "fix them in .env or in the environment")
+def settings_failed(error: ConfigurationError) -> list[CheckResult]:
+    """The results to show when the settings could not even be loaded: one per problem."""
+    return [
+        CheckResult("settings", False, line.strip(), "fix it in .env or in the environment")
+        for line in str(error).splitlines()
+        if line.strip()
+    ]
 
 
 def _line(result: CheckResult) -> str:
@@ -158,6 +170,8 @@ async def check_database(settings: Settings) -> CheckResult:
             f"the database at {display} did not answer within {DATABASE_TIMEOUT_SECONDS:g} s",
             CHECK_DATABASE,
         )
+    except MissingDatabaseError as error:
+        return _database_failed(str(error), create_database_hint(error))
     except DatabaseError as error:
         text = str(error)
         # Unreachable needs the URL or the server fixed; the other DatabaseErrors (a newer
@@ -178,6 +192,17 @@ async def check_database(settings: Settings) -> CheckResult:
     return _database_failed(
         f"{display} is at revision {state.current}, behind the newest {state.head}", MIGRATE
     )
+
+
+def create_database_hint(error: MissingDatabaseError) -> str:
+    """How to create the missing database, as a command the operator can paste."""
+    options = [f"-h {error.host}"]
+    if error.port is not None:
+        options.append(f"-p {error.port}")
+    if error.user:
+        options.append(f"-U {error.user}")
+    command = f"createdb {' '.join(options)} {error.name}"
+    return f"create it with `{command}`, then run `cronpilot migrate`"
 
 
 def _database_failed(detail: str, fix: str | None) -> CheckResult:
@@ -369,6 +394,16 @@ def _mcp_result(status: McpStatus) -> CheckResult:
     count = len(status.tools)
     listed = ", ".join(status.tools[:5]) + (", …" if count > 5 else "")
     detail = f"{count} tool{'' if count == 1 else 's'}" + (f" ({listed})" if count else "")
+    if status.skipped:
+        skipped = ", ".join(status.skipped[:5]) + (", …" if len(status.skipped) > 5 else "")
+        return CheckResult(
+            name,
+            True,
+            f"{detail}; not offered: {skipped}",
+            "tool names may only hold letters, digits, _ and - (64 at most with the server's "
+            "name), or the model could not call them",
+            warning=True,
+        )
     return CheckResult(name, True, detail)
 
 

@@ -12,10 +12,13 @@ from datetime import UTC, datetime
 from core.errors import ConfigurationError, CronpilotError
 from core.settings import Settings, load_settings
 from cronpilot import __version__
+from storage.database import MissingDatabaseError
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+# `cronpilot tasks ACTION`; the first is the default.
+OPERATOR_ACTIONS = ("list", "show", "pause", "resume", "run", "delete")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,7 +37,25 @@ def _parser() -> argparse.ArgumentParser:
     parse.add_argument("--now", help="ISO time to parse against; without offset it is in --tz")
     parse.add_argument("--json", action="store_true", help="print one JSON object")
     parse.add_argument("--no-llm", action="store_true", help="use only the rules parser")
+    tasks = commands.add_parser("tasks", help="list, show, pause, resume, run or delete tasks")
+    tasks.add_argument("action", nargs="?", default="list", choices=OPERATOR_ACTIONS)
+    tasks.add_argument("number", nargs="?", type=_task_number, help="the task's number")
+    tasks.add_argument("--chat", type=int, help="only this chat's tasks (a Telegram chat id)")
+    tasks.add_argument("--json", action="store_true", help="print JSON")
+    runs = commands.add_parser("runs", help="the last runs of a task")
+    runs.add_argument("number", type=_task_number, help="the task's number")
+    runs.add_argument("--chat", type=int, help="the task must be in this chat")
+    runs.add_argument("--limit", type=int, default=10, help="how many runs (default 10)")
+    runs.add_argument("--json", action="store_true", help="print JSON")
+    commands.add_parser("chat", help="talk to the bot in this terminal, without Telegram")
     return parser
+
+
+def _task_number(text: str) -> int:
+    digits = text.lstrip("#")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 18:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a task number such as 3")
+    return int(digits)
 
 
 def _fail(message: str, status: int) -> int:
@@ -44,22 +65,22 @@ def _fail(message: str, status: int) -> int:
 
 
 async def _migrate(settings: Settings) -> int:
-    from storage.migrate import upgrade_to_head
+    from storage.migrate import revision_state, upgrade_to_head
 
+    display = settings.database_url_for_display
+    before = await revision_state(settings.database_url)
+    if before.at_head:
+        print(f"database {display} was already at the newest revision {before.head}; no change")
+        return EXIT_OK
     state = await upgrade_to_head(settings.database_url)
-    print(f"database {settings.database_url_for_display} is at revision {state.head} (newest)")
+    start = f"revision {before.current}" if before.current else "an empty database"
+    print(f"database {display} upgraded from {start} to revision {state.head} (newest)")
     return EXIT_OK
 
 
 async def _run(settings: Settings) -> int:
-    import gc
-
     from cronpilot.serve import serve
 
-    # Everything imported so far lives as long as the process: keep full garbage collections
-    # from rescanning it (they would pause the event loop for a fifth of a second each).
-    gc.collect()
-    gc.freeze()
     await serve(settings)
     return EXIT_OK
 
@@ -137,11 +158,75 @@ async def _parse(settings: Settings, arguments: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def configure_logging(settings: Settings) -> None:
+async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
+    """`cronpilot chat`, `tasks` and `runs`: the terminal front door over the application."""
+    import io
+
+    from application.operators import Operators
+    from cronpilot.runtime import build_stack
+    from scheduler.clock import SystemClock
+    from scheduler.llm import LiteLLMClient
+    from scheduler.parsing.request import PARSER_OFF
+    from storage.migrate import revision_state, upgrade_to_head
+    from terminal.chat import TerminalChat
+    from terminal.delivery import TerminalDelivery
+    from terminal.operator import Console, runs_command, tasks_command
+
+    if arguments.command == "chat":
+        await upgrade_to_head(settings.database_url)  # as `cronpilot run` does
+    elif not (await revision_state(settings.database_url)).at_head:
+        return _fail(
+            f"the database {settings.database_url_for_display} is not at the newest "
+            "revision; run `cronpilot migrate` first",
+            EXIT_FAILURE,
+        )
+    # The operator's runs are recorded and shown here; the chat session prints its results.
+    out = sys.stdout if arguments.command == "chat" else io.StringIO()
+    stack = build_stack(
+        settings,
+        TerminalDelivery(out),
+        clock=SystemClock(),
+        llm=LiteLLMClient.from_settings(settings),
+    )
+    try:
+        if arguments.command == "chat":
+            parser_off = settings.effective_parser_model.strip().lower() in PARSER_OFF
+            chat = TerminalChat(
+                stack.app, stack.engine, source=sys.stdin, out=sys.stdout, parser_off=parser_off
+            )
+            return await chat.run()
+        console = Console(sys.stdout, sys.stderr, arguments.json, settings.default_timezone)
+        operators = Operators(stack.sessions)
+        if arguments.command == "runs":
+            return await runs_command(
+                stack.app,
+                operators,
+                console,
+                number=arguments.number,
+                chat_id=arguments.chat,
+                limit=max(1, arguments.limit),
+            )
+        return await tasks_command(
+            stack.app,
+            operators,
+            stack.engine,
+            console,
+            action=arguments.action,
+            number=arguments.number,
+            chat_id=arguments.chat,
+        )
+    finally:
+        await stack.engine.stop()
+        await stack.database.dispose()
+
+
+def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
     from core import logs
 
+    # In a terminal conversation the log would drown the answers: warnings and worse only.
+    level = "WARNING" if quiet and settings.log_level in ("DEBUG", "INFO") else settings.log_level
     logs.configure(
-        level=settings.log_level,
+        level=level,
         json=settings.log_format == "json",
         secrets=settings.secret_values(),
     )
@@ -163,20 +248,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "check":
             from cronpilot.check import render, settings_failed
 
-            print(render([settings_failed(error)]))
+            print(render(settings_failed(error)))
             return EXIT_USAGE
         return _fail(f"invalid settings:\n{error}", EXIT_USAGE)
-    configure_logging(settings)
+    configure_logging(settings, quiet=arguments.command in ("chat", "tasks", "runs"))
     try:
+        if arguments.command in ("chat", "tasks", "runs"):
+            return asyncio.run(_terminal(settings, arguments))
         if arguments.command == "migrate":
             return asyncio.run(_migrate(settings))
         if arguments.command == "parse":
             return asyncio.run(_parse(settings, arguments))
         if arguments.command == "check":
             return asyncio.run(_check(settings))
+        from cronpilot.serve import load_before_serving
+
+        load_before_serving()
         return asyncio.run(_run(settings))
     except ConfigurationError as error:
         return _fail(str(error), EXIT_USAGE)
+    except MissingDatabaseError as error:
+        from cronpilot.check import create_database_hint
+
+        return _fail(f"{error}; {create_database_hint(error)}", EXIT_FAILURE)
     except CronpilotError as error:
         return _fail(str(error), EXIT_FAILURE)
     except KeyboardInterrupt:

@@ -8,18 +8,21 @@ import gc
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from application import build_application
+from application import Application, build_application
 from application.access import Access, Reach
+from application.draft_edits import DraftEdits
+from application.limits import LimitSettings, RequestLimits
 from application.records import ApplicationSettings
 from application.tokens import ApiTokens
-from application.usage import Usage
+from application.usage import MeteredLLM, Usage
 from bot.context import Services
 from bot.telegram_bot import RateLimiter, TelegramBot
 from core.logs import get_logger
 from core.settings import Settings
 from scheduler.clock import Clock, SystemClock
+from scheduler.delivery import Delivery
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LiteLLMSearch, LLMClient
 from scheduler.parsing.request import build_request_parser
@@ -118,15 +121,16 @@ class Runtime:
         await self.database.dispose()
 
     async def _warm_up(self) -> None:
-        """Load the LLM library now rather than inside the first run, then take everything
-        loaded so far out of the garbage collector's sight: LiteLLM alone is ~200 MB of
-        objects, and rescanning them made full collections pause the loop for 150–400 ms."""
+        """Load the LLM library now rather than inside the first run (`cronpilot run` loaded
+        it before the loop started), then take everything loaded so far out of the garbage
+        collector's sight: LiteLLM alone is ~200 MB of objects, and rescanning them made full
+        collections pause the loop for 150–400 ms. No collection first: one over all of that,
+        on the loop, would be just such a pause."""
         try:
             await self.llm.warm_up()
         except Exception:  # the first run will try again and report the problem properly
             log.exception("llm.warm_up_failed")
             return
-        gc.collect()
         gc.freeze()
         log.info("llm.ready")
 
@@ -140,26 +144,32 @@ class Runtime:
                 log.exception("drafts.purge_failed")
 
 
-def build_runtime(
-    settings: Settings,
-    *,
-    clock: Clock | None = None,
-    llm: LLMClient | None = None,
-    rate_limiter: RateLimiter | None = None,
-    retry_backoff: Backoff | None = None,
-) -> Runtime:
-    """Build the whole bot from settings. Nothing connects until `Runtime.start`.
+@dataclass(frozen=True, slots=True)
+class Stack:
+    """Everything below the front doors: database, engine and runner, the application."""
 
-    Tests pass their own clock, LLM client, rate limiter and (shorter) waits between retries
-    of database work and deliveries; production uses the defaults.
-    """
-    token = settings.require_bot_token().get_secret_value()
-    clock = clock or SystemClock()
-    llm = llm or LiteLLMClient.from_settings(settings)
+    database: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    engine: Engine
+    app: Application
+    llm: LLMClient
+    mcp: McpServers | None
+
+
+def build_stack(
+    settings: Settings,
+    delivery: Delivery,
+    *,
+    clock: Clock,
+    llm: LLMClient,
+    retry_backoff: Backoff | None = None,
+) -> Stack:
+    """The application over storage and the scheduler, results leaving through `delivery`
+    (Telegram for the bot, the terminal for `cronpilot chat` and `cronpilot tasks run`).
+    Tests pass (shorter) waits between retries of database work and deliveries."""
     database = create_engine(settings.database_url, pool_size=settings.max_concurrent_runs + 5)
     sessions = create_sessionmaker(database)
 
-    bot = TelegramBot(token, base_url=settings.telegram_api_base_url, rate_limiter=rate_limiter)
     usage = Usage(sessions, clock, settings.chat_monthly_budget_usd)
     tool_sources: list[ToolSource] = []
     search = LiteLLMSearch.from_settings(settings)
@@ -171,7 +181,7 @@ def build_runtime(
     runner = TaskRunner(
         sessions,
         llm,
-        bot.delivery,
+        delivery,
         clock,
         RunnerSettings(
             model=settings.llm_model,
@@ -197,7 +207,7 @@ def build_runtime(
         sessions,
         engine,
         build_request_parser(
-            llm=llm,
+            llm=MeteredLLM(llm, usage),
             model=settings.effective_parser_model,
             min_interval_seconds=settings.min_interval_seconds,
         ),
@@ -210,6 +220,34 @@ def build_runtime(
         ),
         runner,
         usage=usage,
+    )
+    return Stack(database, sessions, engine, app, llm, mcp)
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    llm: LLMClient | None = None,
+    rate_limiter: RateLimiter | None = None,
+    retry_backoff: Backoff | None = None,
+) -> Runtime:
+    """Build the whole bot from settings. Nothing connects until `Runtime.start`.
+
+    Tests pass their own clock, LLM client, rate limiter and (shorter) waits between retries
+    of database work and deliveries; production uses the defaults.
+    """
+    token = settings.require_bot_token().get_secret_value()
+    clock = clock or SystemClock()
+    llm = llm or LiteLLMClient.from_settings(settings)
+    bot = TelegramBot(token, base_url=settings.telegram_api_base_url, rate_limiter=rate_limiter)
+    stack = build_stack(settings, bot.delivery, clock=clock, llm=llm, retry_backoff=retry_backoff)
+    database, sessions, engine, app, mcp = (
+        stack.database,
+        stack.sessions,
+        stack.engine,
+        stack.app,
+        stack.mcp,
     )
     access = Access(
         settings.allowed_users,
@@ -224,6 +262,10 @@ def build_runtime(
         clock=clock,
         access=access,
         tokens=ApiTokens(sessions, clock),
+        edits=DraftEdits(sessions, clock),
+        limits=RequestLimits(
+            clock, LimitSettings(messages_per_window=settings.user_messages_per_minute)
+        ),
     )
     bot.serve(services)
     runtime = Runtime(settings, bot, services, database, llm, mcp=mcp)
@@ -263,4 +305,4 @@ def _add_http_server(runtime: Runtime, reach: Reach, bot_token: str) -> None:
     )
     api = build_api(runtime.api_services)
     runtime.web_app = build_app(runtime.health, webhook=runtime.webhook, api=api)
-    runtime.http = HttpServer(runtime.web_app, settings.http_port)
+    runtime.http = HttpServer(runtime.web_app, settings.http_port, host=settings.http_host)

@@ -42,7 +42,12 @@ class Delivery(Protocol):
         ...
 
     async def send_paused(self, task: Task, reason: str) -> None:
-        """Tell the chat that the task was paused and why."""
+        """Tell the chat that the task was paused and why, and offer to resume it."""
+        ...
+
+    async def send_nothing_to_report(self, task: Task, run: Run) -> int:
+        """Tell the chat that a run someone asked for had nothing to report; return the
+        message id. (Scheduled runs with nothing to report stay silent.)"""
         ...
 
     async def send_budget_reached(self, task: Task, spent_usd: float, budget_usd: float) -> None:

@@ -11,18 +11,20 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
+import gc
 import json
 import logging
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from core.errors import CronpilotError
+from core.logs import REDACTED, Redactor
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -53,7 +55,14 @@ _TRANSIENT_STATUSES = frozenset({408, 409, 429})
 
 
 class LLMError(CronpilotError):
-    """The LLM call failed; the message is short, for the user, and never holds the API key."""
+    """The LLM call failed. `summary` says what kind of failure it was, and is what a chat may
+    be told; `detail` is the provider's own words (cut short, secrets taken out), for the log
+    and for the operator's `cronpilot check`. `str()` gives both."""
+
+    def __init__(self, summary: str, detail: str | None = None) -> None:
+        super().__init__(f"{summary}: {detail}" if detail else summary)
+        self.summary = summary
+        self.detail = detail
 
 
 class TransientLLMError(LLMError):
@@ -130,16 +139,24 @@ class LiteLLMClient:
     event loop. `warm_up` does it ahead of time.
     """
 
-    def __init__(self, *, api_base: str | None, api_key: str | None) -> None:
+    def __init__(
+        self, *, api_base: str | None, api_key: str | None, secrets: Iterable[str] = ()
+    ) -> None:
         self._api_base = api_base or None
         self._api_key = api_key or None
+        # Every key the provider might echo back: ours and the provider variables LiteLLM reads.
+        self._redactor = Redactor([*secrets, *([api_key] if api_key else [])])
         self._litellm: Any = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LiteLLMClient:
         """The client LLM_API_BASE and LLM_API_KEY describe."""
         key = settings.llm_api_key
-        return cls(api_base=settings.llm_api_base, api_key=key.get_secret_value() if key else None)
+        return cls(
+            api_base=settings.llm_api_base,
+            api_key=key.get_secret_value() if key else None,
+            secrets=settings.secret_values(),
+        )
 
     def __repr__(self) -> str:
         return f"LiteLLMClient(api_base={self._api_base!r})"
@@ -189,7 +206,7 @@ class LiteLLMClient:
         # response parsing; every one of them becomes an LLMError here.
         except Exception as error:
             raise _llm_error(
-                error, litellm, model=model, timeout=timeout, secret=self._api_key
+                error, litellm, model=model, timeout=timeout, redactor=self._redactor
             ) from error
         try:
             return _completion_from(response, model)
@@ -202,6 +219,11 @@ class LiteLLMClient:
         return self._litellm
 
 
+def preload_litellm() -> None:
+    """Import LiteLLM now, synchronously: for a process about to start its event loop."""
+    _import_litellm()
+
+
 @functools.cache
 def _import_litellm() -> Any:
     for name, value in _LITELLM_ENVIRONMENT.items():
@@ -210,7 +232,15 @@ def _import_litellm() -> Any:
     if "LITELLM_LOG" not in os.environ:  # else the operator asked for LiteLLM's own level
         for name in _LITELLM_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
-    import litellm  # slow and heavy: only once an LLM is actually used
+    # No collections while some 200 MB of objects appear: each full pass over them would hold
+    # the interpreter (and so the event loop, if one runs) for hundreds of milliseconds.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        import litellm  # slow and heavy: only once an LLM is actually used
+    finally:
+        if collecting:
+            gc.enable()
 
     # No "Give Feedback / Get Help" banners printed to stdout on every error.
     litellm.suppress_debug_info = True
@@ -288,7 +318,7 @@ def _timeout_message(timeout: float) -> str:
 
 
 def _llm_error(
-    error: Exception, litellm: Any, *, model: str, timeout: float, secret: str | None
+    error: Exception, litellm: Any, *, model: str, timeout: float, redactor: Redactor
 ) -> LLMError:
     """Classify by what actually happened on the wire, then by LiteLLM's exception class.
 
@@ -299,7 +329,7 @@ def _llm_error(
     causes = _causes(error)
     response = next((c.response for c in causes if isinstance(c, httpx.HTTPStatusError)), None)
     if response is not None:
-        return _from_status(response, error, litellm, model=model, secret=secret)
+        return _from_status(response, error, litellm, model=model, redactor=redactor)
     if isinstance(error, litellm.Timeout) or any(
         isinstance(c, TimeoutError | httpx.TimeoutException) for c in causes
     ):
@@ -312,35 +342,35 @@ def _llm_error(
         return LLMError(f"the LLM client failed ({type(error).__name__})")
     # LiteLLM gave up without an HTTP answer: no or a refused key, an unknown provider, an
     # unreadable answer. Trying again would not change that, except for its own rate limits.
-    detail = _detail(None, error, secret)
+    detail = _detail(None, error, redactor)
     if isinstance(error, litellm.RateLimitError):
-        return TransientLLMError(f"the LLM provider is rate limiting: {detail}")
+        return TransientLLMError("the LLM provider is rate limiting", detail)
     if isinstance(error, litellm.AuthenticationError):
-        return PermanentLLMError(f"no usable API key for model {model}: {detail}")
-    return PermanentLLMError(f"the LLM call for model {model} failed: {detail}")
+        return PermanentLLMError(f"no usable API key for model {model}", detail)
+    return PermanentLLMError(f"the LLM call for model {model} failed", detail)
 
 
 def _from_status(
-    response: httpx.Response, error: Exception, litellm: Any, *, model: str, secret: str | None
+    response: httpx.Response, error: Exception, litellm: Any, *, model: str, redactor: Redactor
 ) -> LLMError:
     status = response.status_code
     if status == 401:
         # No detail: providers echo (part of) the rejected key.
         return PermanentLLMError(f"the LLM provider rejected the API key (HTTP {status})")
-    detail = _detail(response, error, secret)
+    detail = _detail(response, error, redactor)
     if status == 429:
-        return TransientLLMError(f"the LLM provider is rate limiting (HTTP 429): {detail}")
+        return TransientLLMError("the LLM provider is rate limiting (HTTP 429)", detail)
     if status in _TRANSIENT_STATUSES or status >= 500:
-        return TransientLLMError(f"the LLM provider failed (HTTP {status}): {detail}")
+        return TransientLLMError(f"the LLM provider failed (HTTP {status})", detail)
     if isinstance(error, litellm.ContextWindowExceededError):
-        return PermanentLLMError(f"the conversation is too long for model {model}: {detail}")
+        return PermanentLLMError(f"the conversation is too long for model {model}", detail)
     if isinstance(error, litellm.ContentPolicyViolationError):
-        return PermanentLLMError(f"the LLM provider's content policy refused it: {detail}")
+        return PermanentLLMError("the LLM provider's content policy refused it", detail)
     if status == 403:
-        return PermanentLLMError(f"the LLM provider refused access (HTTP 403): {detail}")
+        return PermanentLLMError("the LLM provider refused access (HTTP 403)", detail)
     if status == 404:
-        return PermanentLLMError(f"model {model} or its API was not found (HTTP 404): {detail}")
-    return PermanentLLMError(f"the LLM provider refused the request (HTTP {status}): {detail}")
+        return PermanentLLMError(f"model {model} or its API was not found (HTTP 404)", detail)
+    return PermanentLLMError(f"the LLM provider refused the request (HTTP {status})", detail)
 
 
 def _causes(error: BaseException) -> list[BaseException]:
@@ -353,14 +383,12 @@ def _causes(error: BaseException) -> list[BaseException]:
     return chain
 
 
-def _detail(response: httpx.Response | None, error: Exception, secret: str | None) -> str:
+def _detail(response: httpx.Response | None, error: Exception, redactor: Redactor) -> str:
     """The provider's own error message if it sent one, else LiteLLM's; short and key-free."""
     text = _provider_message(response) if response is not None else None
     if not text:
         text = _LITELLM_PREFIX.sub("", str(getattr(error, "message", None) or error))
-    if secret:
-        text = text.replace(secret, "***")
-    text = _KEY_PATTERN.sub("***", " ".join(text.split()))
+    text = _KEY_PATTERN.sub(REDACTED, str(redactor.clean(" ".join(text.split()))))
     if len(text) > _DETAIL_MAX_CHARS:
         text = text[: _DETAIL_MAX_CHARS - 1] + "…"
     return text or "no details"
@@ -412,10 +440,18 @@ class WebSearch(Protocol):
 class LiteLLMSearch:
     """`WebSearch` through `litellm.asearch`: every provider LiteLLM's search API supports."""
 
-    def __init__(self, *, provider: str, api_base: str | None, api_key: str | None) -> None:
+    def __init__(
+        self,
+        *,
+        provider: str,
+        api_base: str | None,
+        api_key: str | None,
+        secrets: Iterable[str] = (),
+    ) -> None:
         self._provider = provider
         self._api_base = api_base or None
         self._api_key = api_key or None
+        self._redactor = Redactor([*secrets, *([api_key] if api_key else [])])
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LiteLLMSearch | None:
@@ -427,6 +463,7 @@ class LiteLLMSearch:
             provider=settings.search_provider,
             api_base=settings.search_api_base,
             api_key=key.get_secret_value() if key else None,
+            secrets=settings.secret_values(),
         )
 
     @property
@@ -493,7 +530,7 @@ class LiteLLMSearch:
                 f"(HTTP {response.status_code})"
             )
         # LiteLLM appends a traceback to some of its messages; the first sentence says enough.
-        detail = _detail(response, error, self._api_key).split(" Traceback (")[0]
+        detail = _detail(response, error, self._redactor).split(" Traceback (")[0]
         if response is not None:
             return SearchError(
                 f"the search provider {self._provider} failed (HTTP {response.status_code}): "

@@ -62,8 +62,27 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+class MissingDatabaseError(DatabaseError):
+    """The server answered, but the database named in the URL does not exist on it."""
+
+    def __init__(self, display_url: str) -> None:
+        url = make_url(display_url)
+        self.name = url.database or ""
+        self.host = url.host or "localhost"
+        self.port = url.port
+        self.user = url.username
+        super().__init__(f"the database {self.name!r} does not exist at {display_url}")
+
+
 def describe_connection_error(error: BaseException, display_url: str) -> DatabaseError:
     """Turn a driver's failure to connect into one line that says what to fix."""
+    wrapped = getattr(error, "orig", None) if isinstance(error, SQLAlchemyError) else None
+    original = wrapped if isinstance(wrapped, BaseException) else error
+    # asyncpg's InvalidCatalogNameError (SQLSTATE 3D000), matched without importing asyncpg.
+    if getattr(original, "sqlstate", None) == "3D000" or (
+        type(original).__name__ == "InvalidCatalogNameError"
+    ):
+        return MissingDatabaseError(display_url)
     reason = _root_reason(error)
     return DatabaseError(f"cannot reach the database at {display_url}: {reason}")
 

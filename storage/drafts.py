@@ -79,10 +79,30 @@ async def list_open(
     return [to_record(row) for row in result.scalars()]
 
 
+async def list_open_in_chat(session: AsyncSession, *, chat_id: int, now: datetime) -> list[Draft]:
+    """Every draft in this chat that has not expired, oldest first."""
+    result = await session.execute(
+        select(DraftRow)
+        .where(DraftRow.chat_id == chat_id, DraftRow.expires_at > now)
+        .order_by(DraftRow.created_at, DraftRow.id)
+    )
+    return [to_record(row) for row in result.scalars()]
+
+
 async def set_message_id(session: AsyncSession, draft_id: str, message_id: int) -> None:
     await session.execute(
         update(DraftRow).where(DraftRow.id == draft_id).values(message_id=message_id)
     )
+
+
+async def set_payload_value(session: AsyncSession, draft_id: str, key: str, value: Any) -> bool:
+    """Set one key of the draft's payload; False when the draft is gone."""
+    row = await session.get(DraftRow, draft_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        return False
+    row.payload = {**row.payload, key: value}
+    await session.flush()
+    return True
 
 
 async def set_edit_prompt(session: AsyncSession, draft_id: str, message_id: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select, update
@@ -67,6 +68,15 @@ async def get(session: AsyncSession, task_id: int, *, for_update: bool = False) 
         await session.execute(statement, execution_options={"populate_existing": True})
     ).scalar_one_or_none()
     return to_record(row) if row is not None else None
+
+
+async def list_all(session: AsyncSession, *, chat_id: int | None = None) -> list[Task]:
+    """Every task (of one chat, if given), by id: the operator's view."""
+    statement = select(TaskRow).order_by(TaskRow.id)
+    if chat_id is not None:
+        statement = statement.where(TaskRow.chat_id == chat_id)
+    result = await session.execute(statement)
+    return [to_record(row) for row in result.scalars()]
 
 
 async def list_for_chat(
@@ -161,10 +171,16 @@ async def pause_all_in_chat(session: AsyncSession, chat_id: int, *, now: datetim
 
 
 async def record_outcome(
-    session: AsyncSession, task_id: int, *, failed: bool, finished_at: datetime
+    session: AsyncSession, task_id: int, *, failed: bool, finished_at: datetime, counts: bool = True
 ) -> int | None:
-    """Count a finished run against the task; return the new consecutive failure count."""
-    failures = TaskRow.consecutive_failures + 1 if failed else 0
+    """Count a finished run against the task; return the consecutive failure count.
+
+    Only runs that `count` (scheduled ones) change the count: a run someone asked for says
+    nothing about whether the schedule keeps failing."""
+    if counts:
+        failures: Any = TaskRow.consecutive_failures + 1 if failed else 0
+    else:
+        failures = TaskRow.consecutive_failures
     result = await session.execute(
         update(TaskRow)
         .where(TaskRow.id == task_id)

@@ -52,6 +52,8 @@ def bot_settings(fake: FakeTelegram, llm: FakeLLM, database_url: str, **changes:
         "default_timezone": "Europe/Berlin",
         "parser_model": "off",
         "run_timeout_seconds": 10,
+        # Flow tests send many messages at one fake instant; the limit has its own tests.
+        "user_messages_per_minute": 10_000,
     }
     values.update(changes)
     return load_settings(**values)

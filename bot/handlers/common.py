@@ -56,11 +56,25 @@ async def reply(update: Update, screen: Screen | str) -> Message | None:
     )
 
 
+# Task ids are 64-bit; 18 digits always fit.
+MAX_ID_DIGITS = 18
+
+
 def task_number(context: Context) -> int | None:
     """The task id given to a command (/pause 12), or None when it is missing or not a number."""
     if not context.args:
         return None
     text = context.args[0].lstrip("#")
-    if not text.isascii() or not text.isdigit() or len(text) > 18:
+    if not text.isascii() or not text.isdigit() or len(text) > MAX_ID_DIGITS:
         return None
     return int(text)
+
+
+def oversized_number(context: Context) -> str | None:
+    """The argument, when it is a number too large to be any task's id (32 digits, say)."""
+    if not context.args:
+        return None
+    text = context.args[0].lstrip("#")
+    if text.isascii() and text.isdigit() and len(text) > MAX_ID_DIGITS:
+        return text
+    return None

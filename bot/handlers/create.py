@@ -8,7 +8,7 @@ from telegram import Chat, ForceReply, Message, Update
 from telegram.constants import MessageEntityType, ParseMode
 from telegram.error import BadRequest
 
-from application.errors import DraftNotFoundError, QuotaExceededError
+from application.errors import DraftExpiredError, DraftNotFoundError, QuotaExceededError
 from application.records import Card
 from bot import problems, render
 from bot.access import NOT_MANAGER, can_manage
@@ -87,6 +87,15 @@ async def _request(
     if not await can_manage(update, context):
         await reply(update, NOT_MANAGER)
         return
+    user = update.effective_user
+    assert user is not None
+    chat_id = update.effective_chat.id if update.effective_chat else user.id
+    if task_id is None:
+        # After Edit, the next request is the correction, replied to the prompt or not.
+        editing = await services(context).edits.awaiting_correction(chat_id, user.id)
+        if editing is not None:
+            await _replace_draft(update, context, editing, text)
+            return
     chat = await current_chat(update, context)
     card = await _draft(update, context, chat, text, task_id=task_id)
     if card is not None:
@@ -106,7 +115,7 @@ async def _draft(
     try:
         return await services(context).app.drafts.create(chat, user.id, text, task_id=task_id)
     except ParserUnavailableError as error:
-        await reply(update, f"⏳ {escape(str(error))}")
+        await reply(update, f"⏳ {escape(render.sentence(str(error)))}")
     except NotUnderstoodError as error:
         await reply(update, render.not_understood(str(error)))
     except (ScheduleError, QuotaExceededError, TaskNotFoundError) as error:
@@ -184,7 +193,9 @@ async def draft_button(update: Update, context: Context, callback: Callback) -> 
             await query.answer("Cancelled")
             await query.edit_message_text(render.cancelled(card), parse_mode=ParseMode.HTML)
         else:
-            await app.drafts.get(chat.id, callback.ref)
+            # The presser's next request replaces this card, whether it replies to the prompt
+            # or not.
+            await services(context).edits.start(chat.id, callback.ref, user.id)
             prompt = await context.bot.send_message(
                 chat.id,
                 render.edit_prompt(),
@@ -198,8 +209,13 @@ async def draft_button(update: Update, context: Context, callback: Callback) -> 
             # Answered once the prompt is known: from then on a reply to it finds the draft.
             await query.answer()
     except DraftNotFoundError as error:
-        await query.answer(problems.alert(_, error, zone), show_alert=True)
-        await _drop_buttons(query.message)
+        if isinstance(error, DraftExpiredError):
+            await query.answer(problems.alert(_, error, zone), show_alert=True)
+            await _drop_buttons(query.message)
+        else:
+            # Already confirmed or cancelled (a second press, perhaps before the first one's
+            # edit arrived): harmless, and the card stays as the first press left it.
+            await query.answer(render.already_handled(), show_alert=True)
     except (ScheduleError, QuotaExceededError, TaskNotFoundError) as error:
         await query.answer(problems.alert(_, error, zone), show_alert=True)
 

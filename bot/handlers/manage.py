@@ -20,7 +20,14 @@ from bot import problems, render
 from bot.access import NOT_MANAGER, can_manage
 from bot.callbacks import LIST, RESULT, TASK_CARD, Action, Callback
 from bot.context import Context, services
-from bot.handlers.common import chat_zone, current_chat, reply, task_number, words
+from bot.handlers.common import (
+    chat_zone,
+    current_chat,
+    oversized_number,
+    reply,
+    task_number,
+    words,
+)
 from bot.i18n import Translator
 from core.errors import CronpilotError
 from scheduler.engine import TaskBusyError, TaskNotFoundError
@@ -110,7 +117,10 @@ async def change_command(update: Update, context: Context) -> None:
 
 async def _task_id_or_usage(update: Update, context: Context, command: str) -> int | None:
     task_id = task_number(context)
-    if task_id is None:
+    too_large = oversized_number(context)
+    if too_large is not None:
+        await reply(update, render.no_such_task(too_large))
+    elif task_id is None:
         await reply(update, f"Usage: /{command} N, where N is the task's number from /tasks.")
     return task_id
 

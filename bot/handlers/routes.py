@@ -100,6 +100,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler(["run", "pause", "resume", "delete"], manage.change_command),
             MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, start.location),
             MessageHandler(filters.TEXT & ~filters.COMMAND, create.text_message),
+            # After every CommandHandler: what none of them took is a command we do not have.
+            MessageHandler(filters.COMMAND, start.unknown_command),
             CallbackQueryHandler(on_button),
             ChatMemberHandler(start.membership, ChatMemberHandler.MY_CHAT_MEMBER),
         ]

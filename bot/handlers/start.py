@@ -60,6 +60,22 @@ async def help_command(update: Update, context: Context) -> None:
     await reply(update, render.help_text())
 
 
+async def unknown_command(update: Update, context: Context) -> None:
+    """A command the bot does not have: one short pointer to /help, never silence. In groups
+    only commands addressed to this bot (/name@bot) are answered; others may be another bot's."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or not message.text:
+        return
+    name, _, target = message.text.split()[0][1:].partition("@")
+    username = (context.bot.username or "").lower()
+    if target and target.lower() != username:
+        return
+    if chat.type != Chat.PRIVATE and not target:
+        return
+    await reply(update, render.unknown_command(f"/{name}"))
+
+
 async def timezone(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
     if not context.args:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from core.errors import NotUnderstoodError, ScheduleError
+from core.logs import get_logger
 from scheduler.llm import Completion, LLMClient, LLMError
 from scheduler.schedules.schedule import (
     ParsedRequest,
@@ -27,6 +28,8 @@ from scheduler.schedules.schedule import (
 )
 from scheduler.text import clean_text
 from storage.records import TaskKind
+
+log = get_logger(__name__)
 
 TOOL_NAME = "schedule_task"
 MAX_PROMPT_CHARS = 4_000
@@ -163,9 +166,11 @@ class LLMScheduleParser:
                 timeout=self._timeout,
             )
         except LLMError as error:
+            # The chat hears what kind of failure it was; the provider's words go to the log.
+            log.debug("parser.llm_failed", error=str(error))
             raise ParserUnavailableError(
                 f"I couldn't understand that right now: the language model is unavailable "
-                f"({error}). Try again later, or write the schedule as cron, e.g. "
+                f"({error.summary}). Try again later, or write the schedule as cron, e.g. "
                 f"'0 9 * * 1-5 summarize the news'."
             ) from None
 

@@ -57,16 +57,23 @@ from scheduler.runner.tools.toolbox import (
 from scheduler.runner.tools.web_fetch import FetchPolicy
 from scheduler.schedules.schedule import Schedule, zone_for
 from storage import chats, runs, spending, tasks
-from storage.records import Run, RunStatus, Spending, Task, TaskState
+from storage.records import Run, RunStatus, RunTrigger, Spending, Task, TaskState
 from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
 
 log = get_logger(__name__)
 
 SILENT_MARKER = "NOTHING_TO_REPORT"
 FAILURES_BEFORE_PAUSE = 3
+# Runs the schedule started; only they count towards pausing a failing task, and only they
+# stay silent when there is nothing to report.
+SCHEDULED_TRIGGERS = frozenset({RunTrigger.SCHEDULE, RunTrigger.CATCH_UP})
 MEMORY_RUNS = 3
 MEMORY_CHARS = 3_000
 MAX_OUTPUT_CHARS = 50_000
+# Bounds on one model step's tool calls: how many run, and how much text their results carry
+# back into the next request.
+MAX_TOOL_CALLS_PER_STEP = 5
+MAX_STEP_RESULT_CHARS = 40_000
 INTERNAL_ERROR = "internal error (see the bot's log)"
 BUDGET_REACHED = "monthly budget reached"
 # Telegram down or flooded: try again after 1 s, 2 s, 4 s … and then every 5 minutes.
@@ -243,7 +250,10 @@ class TaskRunner:
         except TimeoutError:
             raise _RunFailed(f"no answer within {self._settings.run_timeout_seconds:g} s") from None
         except LLMError as error:
-            raise _RunFailed(str(error)) from None
+            # The chat and /history hear what kind of failure it was; the provider's own
+            # words (which may quote the request or a key) go to the log only.
+            log.warning("run.llm_failed", task_id=task.id, error=str(error))
+            raise _RunFailed(error.summary) from None
         except _RunFailed:
             raise
         except Exception:  # a bug or a library surprise: the chat still hears of the failure
@@ -293,10 +303,7 @@ class TaskRunner:
             if called is not None:
                 return called
             messages.append(completion.as_message())
-            for call in completion.tool_calls:
-                usage.used(call.name[:64] or "?")
-                result = await toolbox.call(call.name, call.arguments)
-                messages.append(call.result_message(result))
+            messages.extend(await _call_tools(toolbox, completion.tool_calls, usage))
         raise _RunFailed(
             f"the model kept calling tools after {self._settings.max_tool_steps} steps"
         )
@@ -354,7 +361,7 @@ class TaskRunner:
         """Close the run (and count it against the task) in one transaction; with `sent`,
         what the delivery that went ahead of the record did."""
         now = self._clock.now()
-        owes = _owes_message(outcome.status, outcome.output)
+        owes = _owes_message(outcome.status, outcome.output, run.trigger)
         async with self._sessions() as session, session.begin():
             finished = await runs.finish(
                 session,
@@ -398,8 +405,13 @@ class TaskRunner:
                 task.id,
                 failed=outcome.status is RunStatus.FAILED,
                 finished_at=now,
+                counts=run.trigger in SCHEDULED_TRIGGERS,
             )
-            if failures is not None and failures >= FAILURES_BEFORE_PAUSE:
+            if (
+                run.trigger in SCHEDULED_TRIGGERS
+                and failures is not None
+                and failures >= FAILURES_BEFORE_PAUSE
+            ):
                 await tasks.set_state(session, task.id, TaskState.PAUSED, next_run_at=None, now=now)
         metrics.observe_run(
             outcome.status.value,
@@ -482,7 +494,7 @@ class TaskRunner:
     async def _send(
         self, task: Task, run: Run, status: RunStatus, output: str | None, error: str | None
     ) -> _Sent:
-        if not _owes_message(status, output):
+        if not _owes_message(status, output, run.trigger):
             return _Sent(None, None, chat_gone=False)
         backoff = self._settings.delivery_backoff
         attempt = 0
@@ -490,6 +502,8 @@ class TaskRunner:
             try:
                 if status is RunStatus.SUCCEEDED:
                     message_id = await self._delivery.send_result(task, run, output or "")
+                elif status is RunStatus.SILENT:
+                    message_id = await self._delivery.send_nothing_to_report(task, run)
                 else:
                     message_id = await self._delivery.send_failure(task, run, error or "")
                 return _Sent(message_id, None, chat_gone=False)
@@ -555,7 +569,11 @@ class _Sent:
     chat_gone: bool
 
 
-def _owes_message(status: RunStatus, output: str | None) -> bool:
+def _owes_message(status: RunStatus, output: str | None, trigger: RunTrigger) -> bool:
+    """Whether the chat is owed a message: an answer, a failure, or, for a run someone asked
+    for (Run now, Retry), that there was nothing to report; scheduled silent runs stay silent."""
+    if status is RunStatus.SILENT:
+        return trigger not in SCHEDULED_TRIGGERS
     return (status is RunStatus.SUCCEEDED and bool(output)) or status is RunStatus.FAILED
 
 
@@ -605,6 +623,34 @@ def build_messages(
         messages.append({"role": "assistant", "content": output})
     messages.append({"role": "user", "content": f"[{local:%Y-%m-%d %H:%M}] {task.prompt}"})
     return messages
+
+
+async def _call_tools(
+    toolbox: Toolbox, calls: Sequence[ToolCall], usage: Usage
+) -> list[dict[str, Any]]:
+    """Answer every call of one step, within the step's bounds: at most MAX_TOOL_CALLS_PER_STEP
+    calls run and at most MAX_STEP_RESULT_CHARS of results go back to the model (50 fetches at
+    once would otherwise put a million characters into the next request). Calls over a bound
+    are answered with an error the model can act on, since every call needs an answer."""
+    answers = []
+    carried = 0
+    for index, call in enumerate(calls):
+        if index >= MAX_TOOL_CALLS_PER_STEP:
+            result = (
+                f"error: not run; at most {MAX_TOOL_CALLS_PER_STEP} tool calls are run per "
+                "step, so ask for fewer at once"
+            )
+        elif carried >= MAX_STEP_RESULT_CHARS:
+            result = "error: not run; this step's tool results already reached their size limit"
+        else:
+            usage.used(call.name[:64] or "?")
+            result = await toolbox.call(call.name, call.arguments)
+            room = MAX_STEP_RESULT_CHARS - carried
+            if len(result) > room:
+                result = result[:room] + "\n[…cut: this step's tool results reached their limit]"
+            carried += len(result)
+        answers.append(call.result_message(result))
+    return answers
 
 
 def tool_advice(tools: Sequence[str]) -> str:

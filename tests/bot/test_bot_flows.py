@@ -117,7 +117,7 @@ async def test_newcomer_path(
     history = await say(fake, dm, alice, f"/history {task_id}")
     assert "manual · <b>" not in history.text  # rendered, not raw HTML
     assert "succeeded" in history.text
-    assert "321+45 tokens" in history.text
+    assert "366 tokens (321 in, 45 out)" in history.text
     [run] = await bot.history(ALICE, task_id)
     assert run.delivered_message_id == result.message_id
     assert run.trigger is RunTrigger.MANUAL
@@ -363,26 +363,35 @@ async def test_failure_message_retry_and_auto_pause(
     bot: BotUnderTest, fake: FakeTelegram, llm: FakeLLM, dm: FakeChat, alice: FakeUser
 ) -> None:
     task_id = await create_task(fake, dm, alice, HN)
-    for _ in range(3):
+    for _ in range(2):
         llm.reply_error(400, "Bad request: model refused")
     since = fake.checkpoint()
     await bot.fire_due(datetime(2026, 11, 27, 9, 0, tzinfo=BERLIN))
     failure = await fake.wait_for_message(dm, lambda m: "failed" in m.text, since=since)
     assert failure.text.startswith(f"⚠️ Task #{task_id} failed")
     assert failure.button_labels == ["🔁 Retry"]
-    # Retry fails again, then the third failure pauses the task and says so.
+    # Retry fails again, and says so; it does not count towards pausing the schedule.
     await fake.press(dm, alice, failure, "Retry")
     await fake.wait_for_message(
         dm, lambda m: "failed" in m.text and m.message_id != failure.message_id
     )
     await bot.engine.wait_idle()
-    await fake.send_text(dm, alice, f"/run {task_id}")
+    # Two more failed scheduled runs make three in a row: the task pauses and says so.
+    for day in (30, 1):
+        llm.reply_error(400, "Bad request: model refused")
+        month = 11 if day == 30 else 12
+        await bot.fire_due(datetime(2026, month, day, 9, 0, tzinfo=BERLIN))
     notice = await fake.wait_for_message(dm, lambda m: "is paused" in m.text, timeout=10)
     assert f"/resume {task_id}" in notice.text
     [task] = await bot.tasks_of(ALICE)
     assert task.state is TaskState.PAUSED
     triggers = [r.trigger for r in reversed(await bot.history(ALICE, task_id))]
-    assert triggers == [RunTrigger.SCHEDULE, RunTrigger.RETRY, RunTrigger.MANUAL]
+    assert triggers == [
+        RunTrigger.SCHEDULE,
+        RunTrigger.RETRY,
+        RunTrigger.SCHEDULE,
+        RunTrigger.SCHEDULE,
+    ]
 
 
 async def test_pause_resume_delete_and_pagination(

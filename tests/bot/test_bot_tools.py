@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from scheduler.parsing.llm_parser import TOOL_NAME
 from scheduler.runner.runner import BUDGET_REACHED
 from storage.records import RunStatus
 from tests.bot_harness import ALICE, BERLIN, NOW, BotUnderTest, FakeClock, bot_settings, create_task
@@ -173,5 +174,36 @@ async def test_usage_without_a_budget_says_so(
             "No monthly budget is set.",
         ]
         assert "usage" in [name for name, _ in fake.commands]
+    finally:
+        await bot.stop()
+
+
+async def test_a_request_read_by_the_llm_parser_is_on_the_chats_bill(
+    fake: FakeTelegram, llm: FakeLLM, pg_url: str, dm: FakeChat, alice: FakeUser
+) -> None:
+    bot = await started(fake, llm, pg_url, parser_model="openai/gpt-4o-mini")
+    try:
+        llm.reply_tool_calls(
+            [
+                (
+                    TOOL_NAME,
+                    {
+                        "understood": True,
+                        "kind": "cron",
+                        "cron": "30 7 * * 1",
+                        "prompt": "water the ficus",
+                    },
+                )
+            ],
+            prompt_tokens=2_000,
+            completion_tokens=100,
+        )
+        await fake.send_text(dm, alice, "whenever the week starts, early, water the ficus")
+        await fake.wait_for_message(dm, lambda m: m.has_button("Confirm"))
+        await fake.send_text(dm, alice, "/usage")
+        report = await fake.wait_for_message(dm, lambda m: "Usage in" in m.text)
+        assert report.text.splitlines()[1] == (
+            "Schedule requests read by the model: 2,100 tokens · $0.0004"
+        )
     finally:
         await bot.stop()

@@ -172,14 +172,15 @@ def test_valid_settings_are_summarised() -> None:
     )
 
 
-def test_settings_that_do_not_load_are_one_failed_line() -> None:
+def test_settings_that_do_not_load_are_one_failed_line_each() -> None:
     error = ConfigurationError("DEFAULT_TIMEZONE: 'Mars/Olympus' is not an IANA time zone\nX: y")
-    result = settings_failed(error)
-    assert render([result]) == (
-        "✗ settings: DEFAULT_TIMEZONE: 'Mars/Olympus' is not an IANA time zone; X: y — "
-        "fix them in .env or in the environment"
+    results = settings_failed(error)
+    assert render(results) == (
+        "✗ settings: DEFAULT_TIMEZONE: 'Mars/Olympus' is not an IANA time zone — "
+        "fix it in .env or in the environment\n"
+        "✗ settings: X: y — fix it in .env or in the environment"
     )
-    assert exit_status([result]) == 1
+    assert exit_status(results) == 1
 
 
 # --- database -----------------------------------------------------------------------------------

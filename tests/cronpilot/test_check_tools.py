@@ -78,8 +78,12 @@ async def test_search_and_every_mcp_server_get_a_line(
     lines = render(results).splitlines()
     assert lines[4:] == [
         "✓ search: searxng answered a test query with 1 result",
-        "✓ mcp tracker: 4 tools (lookup_issue, fail, crash, slow)",
-        "✓ mcp remote: 4 tools (lookup_issue, fail, crash, slow)",
+        "! mcp tracker: 4 tools (lookup_issue, fail, crash, slow); not offered: "
+        "a.name.providers.refuse — tool names may only hold letters, digits, _ and - (64 at "
+        "most with the server's name), or the model could not call them",
+        "! mcp remote: 4 tools (lookup_issue, fail, crash, slow); not offered: "
+        "a.name.providers.refuse — tool names may only hold letters, digits, _ and - (64 at "
+        "most with the server's name), or the model could not call them",
         f"✗ mcp broken: the command was not found ({tmp_path / 'no-such-server'}) — check "
         "mcpServers.broken in MCP_CONFIG and that the server runs",
     ]

@@ -15,6 +15,7 @@ class FakeDelivery:
     results: list[tuple[int, str]] = field(default_factory=list)
     failures: list[tuple[int, str]] = field(default_factory=list)
     paused: list[tuple[int, str]] = field(default_factory=list)
+    nothing_to_report: list[int] = field(default_factory=list)
     over_budget: list[tuple[int, float, float]] = field(default_factory=list)
     working_in: list[int] = field(default_factory=list)
     unreachable: bool = False
@@ -44,6 +45,11 @@ class FakeDelivery:
     async def send_paused(self, task: Task, reason: str) -> None:
         self._sent()
         self.paused.append((task.id, reason))
+
+    async def send_nothing_to_report(self, task: Task, run: Run) -> int:
+        message_id = self._sent()
+        self.nothing_to_report.append(task.id)
+        return message_id
 
     async def send_budget_reached(self, task: Task, spent_usd: float, budget_usd: float) -> None:
         self._sent()

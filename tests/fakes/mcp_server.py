@@ -64,11 +64,20 @@ async def slow(seconds: float) -> str:
     return "finally"
 
 
+@server.tool(name="a.name.providers.refuse")
+def dotted() -> str:
+    """A tool whose name OpenAI-style function calling does not accept."""
+    return "never offered"
+
+
 def _serve_http() -> None:
     import uvicorn
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
+    # Listening before the port is printed: a client that connects before uvicorn has started
+    # waits in the backlog instead of being refused.
+    listener.listen(16)
     print(listener.getsockname()[1], flush=True)
     app = server.streamable_http_app()
     config = uvicorn.Config(app, log_level="warning", lifespan="on")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -48,6 +49,8 @@ STOP_TIMEOUT_SECONDS = 5.0
 MAX_MCP_RESULT_CHARS = MAX_RESULT_CHARS
 MAX_DESCRIPTION_CHARS = 1_000
 _MAX_TOOL_PAGES = 20
+# The function names LLM providers accept.
+TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,8 @@ class McpStatus:
     ok: bool
     tools: tuple[str, ...] = ()
     error: str | None = None
+    # Tools not offered: their names are not ones the model can call.
+    skipped: tuple[str, ...] = ()
 
 
 class McpServer:
@@ -102,11 +107,24 @@ class McpServer:
         """The server's tools for one run; none while it cannot be reached."""
         if not await self.ensure():
             return []
-        return [self._tool(spec) for spec in self._tools]
+        return [self._tool(spec) for spec in self._tools if self._offerable(spec)]
+
+    def _offerable(self, spec: McpTool) -> bool:
+        # A name providers refuse would fail every run's request, not just this tool.
+        if TOOL_NAME.fullmatch(f"{self.name}__{spec.name}"):
+            return True
+        log.warning("mcp.tool_skipped", server=self.name, tool=spec.name[:100])
+        return False
 
     async def status(self) -> McpStatus:
         if await self.ensure():
-            return McpStatus(self.name, True, tuple(spec.name for spec in self._tools))
+            offered = [spec for spec in self._tools if self._offerable(spec)]
+            return McpStatus(
+                self.name,
+                True,
+                tuple(spec.name for spec in offered),
+                skipped=tuple(spec.name for spec in self._tools if spec not in offered),
+            )
         return McpStatus(self.name, False, error=self.error)
 
     async def stop(self) -> None:

@@ -17,7 +17,13 @@ from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
 from scheduler.runner.budget import BudgetGate
-from scheduler.runner.runner import SILENT_MARKER, RunnerSettings, TaskRunner
+from scheduler.runner.runner import (
+    MAX_STEP_RESULT_CHARS,
+    MAX_TOOL_CALLS_PER_STEP,
+    SILENT_MARKER,
+    RunnerSettings,
+    TaskRunner,
+)
 from scheduler.runner.tools.toolbox import ToolSource
 from scheduler.runner.tools.web_fetch import FetchPolicy
 from storage import chats, runs, tasks
@@ -69,9 +75,12 @@ class World:
             await chats.upsert(session, CHAT, type="private", title=None, now=START)
             return await tasks.add(session, NewTask(**fields), now=START)  # type: ignore[arg-type]
 
-    async def run(self, task: Task) -> Run:
-        run = await self.engine.run_now(task.id, trigger=RunTrigger.MANUAL)
+    async def run(self, task: Task, *, trigger: RunTrigger = RunTrigger.SCHEDULE) -> Run:
+        """Run the task now, as the schedule would (or as a person would, with MANUAL)."""
+        run = await self.engine.run_now(task.id, trigger=trigger)
         await self.engine.wait_idle()
+        # Each scheduled occurrence is one instant; the next run is another.
+        self.clock.current += timedelta(seconds=1)
         async with self.sessions() as session:
             finished = await runs.get(session, run.id)
         assert finished is not None
@@ -264,7 +273,30 @@ async def test_silent_marker_posts_nothing(world: World) -> None:
     run = await world.run(task)
     assert run.status is RunStatus.SILENT
     assert world.delivery.results == []
+    assert world.delivery.nothing_to_report == []
     assert run.delivered_message_id is None
+
+
+async def test_a_silent_run_someone_asked_for_says_nothing_to_report(world: World) -> None:
+    task = await world.task("Tell me only about new releases")
+    world.llm.reply_text(SILENT_MARKER)
+    run = await world.run(task, trigger=RunTrigger.MANUAL)
+    assert run.status is RunStatus.SILENT
+    assert world.delivery.nothing_to_report == [task.id]
+    assert run.delivered_message_id == world.delivery.next_message_id
+
+
+async def test_failed_manual_runs_do_not_count_towards_pausing(world: World) -> None:
+    task = await world.task()
+    for _ in range(4):
+        world.llm.reply_error(400, "Bad request")
+        await world.run(task, trigger=RunTrigger.MANUAL)
+    async with world.sessions() as session:
+        current = await tasks.get(session, task.id)
+    assert current is not None
+    assert current.state is TaskState.ACTIVE
+    assert current.consecutive_failures == 0
+    assert world.delivery.paused == []
 
 
 async def test_memory_of_earlier_runs(world: World) -> None:
@@ -364,6 +396,45 @@ async def test_web_fetch_through_the_runner(sessions: Sessions, llm: FakeLLM) ->
     assert "daylight saving bug" in fetched["content"]
     assert "<p>" not in fetched["content"]
     assert refused["content"].startswith("error: refused: 169.254.169.254")
+
+
+async def test_one_steps_tool_calls_and_their_text_are_capped(
+    sessions: Sessions, llm: FakeLLM
+) -> None:
+    """Fifty fetches in one step would carry about a million characters into the next request:
+    only MAX_TOOL_CALLS_PER_STEP run, their text is capped, and every call still gets an answer."""
+    fetched: list[str] = []
+
+    async def page(request: web.Request) -> web.Response:
+        fetched.append(request.path)
+        words = " ".join(f"word{index}" for index in range(6_000))
+        body = f"<html><body><p>{words}</p></body></html>"
+        return web.Response(text=body, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/{name}", page)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        policy = FetchPolicy(allowed_test_addresses=frozenset({("127.0.0.1", port)}))
+        world = make_world(sessions, llm, fetch_policy=policy)
+        task = await world.task("Read everything")
+        call_ids = llm.reply_tool_calls(
+            [("web_fetch", {"url": f"http://127.0.0.1:{port}/p{n}"}) for n in range(50)]
+        )
+        llm.reply_text("done")
+        run = await world.run(task)
+    finally:
+        await runner.cleanup()
+    assert run.status is RunStatus.SUCCEEDED
+    answers = [m for m in world.llm.requests[1]["messages"] if m["role"] == "tool"]
+    assert [answer["tool_call_id"] for answer in answers] == list(call_ids)
+    assert len(fetched) <= MAX_TOOL_CALLS_PER_STEP
+    assert sum(len(answer["content"]) for answer in answers) < MAX_STEP_RESULT_CHARS + 10_000
+    assert "at most 5 tool calls are run per step" in answers[-1]["content"]
 
 
 async def test_created_task_fires_once_across_a_restart(pg_url: str, llm: FakeLLM) -> None:

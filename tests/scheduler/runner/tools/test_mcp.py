@@ -64,6 +64,7 @@ async def test_http_tools_work_the_same(http_url: str) -> None:
         [status] = await servers.statuses()
         assert status.ok
         assert len(status.tools) == 4
+        assert status.skipped == ("a.name.providers.refuse",)  # not a callable function name
     finally:
         await servers.stop()
 

@@ -1,0 +1,195 @@
+"""`cronpilot chat`: the bot's conversation in a terminal, over the same application layer.
+
+Type a request and see the card as text; `yes` confirms it, `no` cancels it, any other text
+replaces it (Edit). Commands as in Telegram: /tasks, /task N, /run N (runs it now and shows the
+result), /pause N, /resume N, /delete N, /history N, /help, /quit. The conversation is one local
+private chat (id 0) in the configured database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TextIO
+
+from application import Application
+from application.errors import DraftNotFoundError, QuotaExceededError, TaskStateError
+from core.errors import NotUnderstoodError, ScheduleError
+from scheduler.engine import Engine, TaskBusyError, TaskNotFoundError
+from storage.records import Chat
+from terminal import text
+
+LOCAL_CHAT_ID = 0
+LOCAL_USER_ID = 0
+YES = frozenset({"yes", "y", "confirm", "/confirm"})
+NO = frozenset({"no", "n", "cancel", "/cancel"})
+QUIT = frozenset({"/quit", "/exit", "quit", "exit"})
+TASK_COMMANDS = frozenset({"/task", "/run", "/pause", "/resume", "/delete", "/history"})
+
+HELP = """Write what to do and when, for example:
+  every weekday at 9am summarize the top Hacker News stories
+  remind me to drink water every 2 hours
+I show what I understood; yes confirms it, no cancels it, any other text replaces it.
+  /tasks            this chat's tasks
+  /task N           show task N
+  /run N            run task N now and show its result
+  /pause N, /resume N, /delete N
+  /history N        the last runs of task N
+  /help, /quit
+Scheduled runs happen while `cronpilot run` is running; here, /run N runs a task at once."""
+
+PARSER_OFF_NOTE = (
+    "Note: PARSER_MODEL=off, so requests are read by the rules parser only. Running a task "
+    "still needs a model: LLM_MODEL with its key (LLM_API_KEY or the provider's own variable)."
+)
+
+
+class TerminalChat:
+    def __init__(
+        self,
+        app: Application,
+        engine: Engine,
+        *,
+        source: TextIO,
+        out: TextIO,
+        parser_off: bool,
+    ) -> None:
+        self._app = app
+        self._engine = engine
+        self._source = source
+        self._out = out
+        self._parser_off = parser_off
+        self._draft_id: str | None = None
+
+    def say(self, message: str) -> None:
+        print(message, file=self._out, flush=True)
+
+    async def run(self) -> int:
+        chat = await self._app.chats.see(LOCAL_CHAT_ID, type="private", title="terminal")
+        self.say("cronpilot chat: talk to the bot here, without Telegram. /help shows how.")
+        if self._parser_off:
+            self.say(PARSER_OFF_NOTE)
+        while True:
+            self._out.write("you> ")
+            self._out.flush()
+            line = await asyncio.to_thread(self._source.readline)
+            if not line:  # end of input
+                self.say("")
+                break
+            words = line.strip()
+            if not words:
+                continue
+            if words.lower() in QUIT:
+                break
+            await self._handle(chat, words)
+            chat = await self._app.chats.see(LOCAL_CHAT_ID, type="private", title="terminal")
+        self.say("bye")
+        return 0
+
+    async def _handle(self, chat: Chat, words: str) -> None:
+        lowered = words.lower()
+        if self._draft_id is not None and lowered in YES:
+            await self._confirm()
+        elif lowered in NO:
+            await self._cancel()
+        elif lowered in YES:
+            self.say("There is no request waiting for a yes. Write one first.")
+        elif lowered in ("/help", "/start", "help"):
+            self.say(HELP)
+        elif lowered == "/tasks":
+            await self._list(chat)
+        elif lowered.split()[0] in TASK_COMMANDS:
+            await self._task_command(chat, words)
+        elif words.startswith("/"):
+            self.say(f"I don't know the command {words.split()[0]}. /help lists what I can do.")
+        else:
+            await self._request(chat, words)
+
+    async def _request(self, chat: Chat, words: str) -> None:
+        drafts = self._app.drafts
+        try:
+            card = await drafts.create(chat, LOCAL_USER_ID, words)
+        except NotUnderstoodError as error:
+            self.say(f"🤔 {_sentence(str(error))}")
+            return
+        except ScheduleError as error:
+            self.say(f"❌ That schedule can't be used: {_sentence(str(error), capital=False)}")
+            return
+        except QuotaExceededError as error:
+            self.say(f"❌ {_sentence(text.problem(error))}")
+            return
+        if self._draft_id is not None:
+            # A new request while a card waits is its correction: one live card at a time.
+            with contextlib.suppress(DraftNotFoundError):
+                await drafts.cancel(chat.id, self._draft_id)
+        self._draft_id = card.draft_id
+        self.say(text.card(card, self._app.chats.zone_of(chat)))
+
+    async def _confirm(self) -> None:
+        assert self._draft_id is not None
+        draft_id, self._draft_id = self._draft_id, None
+        try:
+            task = await self._app.drafts.confirm(LOCAL_CHAT_ID, draft_id, LOCAL_USER_ID)
+        except (DraftNotFoundError, ScheduleError, QuotaExceededError) as error:
+            self.say(f"❌ {_sentence(text.problem(error))}")
+            return
+        next_run = text.when(task.next_run_at, task.timezone)
+        self.say(f"✅ Scheduled — task #{task.id}. Next run {next_run}.")
+
+    async def _cancel(self) -> None:
+        if self._draft_id is None:
+            self.say("There is nothing to cancel.")
+            return
+        draft_id, self._draft_id = self._draft_id, None
+        with contextlib.suppress(DraftNotFoundError):
+            await self._app.drafts.cancel(LOCAL_CHAT_ID, draft_id)
+        self.say("✖️ Cancelled.")
+
+    async def _list(self, chat: Chat) -> None:
+        page = await self._app.tasks.list(chat.id)
+        if not page.tasks:
+            self.say("You have no tasks here yet. Write one, or /help for examples.")
+            return
+        zone = self._app.chats.zone_of(chat)
+        self.say("\n".join(text.task_line(task, zone) for task in page.tasks))
+
+    async def _task_command(self, chat: Chat, words: str) -> None:
+        command, _, rest = words.partition(" ")
+        command = command.lower()
+        number = rest.strip().lstrip("#")
+        if not (number.isascii() and number.isdigit() and len(number) <= 18):
+            self.say(f"Usage: {command} N, where N is the task's number from /tasks.")
+            return
+        task_id = int(number)
+        zone = self._app.chats.zone_of(chat)
+        try:
+            if command == "/task":
+                self.say(text.task_detail(await self._app.tasks.get(chat.id, task_id), zone))
+            elif command == "/run":
+                await self._app.runs.run_now(chat.id, task_id)
+                await self._engine.wait_idle()
+            elif command == "/pause":
+                await self._app.tasks.pause(chat.id, task_id)
+                self.say(f"⏸ Task #{task_id} is paused. /resume {task_id} to restart it.")
+            elif command == "/resume":
+                task = await self._app.tasks.resume(chat.id, task_id)
+                self.say(
+                    f"▶️ Task #{task_id} is active again; next run "
+                    f"{text.when(task.next_run_at, zone)}."
+                )
+            elif command == "/delete":
+                task = await self._app.tasks.delete(chat.id, task_id)
+                self.say(f"🗑 Deleted task #{task_id} {task.name}.")
+            else:
+                found = await self._app.runs.history(chat.id, task_id)
+                lines = [text.run_line(run, zone) for run in found]
+                self.say("\n".join(lines) if lines else f"Task #{task_id} has not run yet.")
+        except (TaskNotFoundError, TaskStateError, TaskBusyError) as error:
+            self.say(f"❌ {_sentence(text.problem(error))}")
+
+
+def _sentence(reason: str, *, capital: bool = True) -> str:
+    reason = " ".join(reason.split())
+    if capital and reason:
+        reason = reason[0].upper() + reason[1:]
+    return reason if reason.endswith((".", "!", "?", "…")) else reason + "."

@@ -1,0 +1,116 @@
+"""`cronpilot tasks …` and `cronpilot runs N`: the operator's view of every chat, through the
+same use cases as the bot (a task is changed in its own chat, by the same rules)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from application import Application
+from application.errors import TaskStateError
+from application.operators import Operators
+from scheduler.engine import Engine, TaskBusyError, TaskNotFoundError
+from storage.records import Task
+from terminal import text
+
+ACTIONS = ("list", "show", "pause", "resume", "run", "delete")
+
+
+@dataclass(frozen=True, slots=True)
+class Console:
+    """Where the operator reads: answers on `out`, problems on `err`, JSON if asked."""
+
+    out: TextIO
+    err: TextIO
+    as_json: bool
+    zone: str
+
+    def show(self, lines: str, value: Any) -> None:
+        if self.as_json:
+            print(json.dumps(value, ensure_ascii=False), file=self.out)
+        else:
+            print(lines, file=self.out)
+
+    def problem(self, message: str) -> int:
+        if self.as_json:
+            print(json.dumps({"error": message}, ensure_ascii=False), file=self.out)
+        print(f"cronpilot: {message}", file=self.err)
+        return 1
+
+
+async def tasks_command(
+    app: Application,
+    operators: Operators,
+    engine: Engine,
+    console: Console,
+    *,
+    action: str,
+    number: int | None,
+    chat_id: int | None,
+) -> int:
+    if action == "list":
+        found = await operators.tasks(chat_id=chat_id)
+        lines = "\n".join(text.task_line(task, task.timezone) for task in found)
+        console.show(lines or "no tasks", [text.task_json(task) for task in found])
+        return 0
+    if number is None:
+        return console.problem(f"`cronpilot tasks {action}` needs a task number, as in {action} 3")
+    try:
+        task = await _task(operators, number, chat_id)
+        if action == "show":
+            task = await app.tasks.get(task.chat_id, number)
+        elif action == "pause":
+            task = await app.tasks.pause(task.chat_id, number)
+        elif action == "resume":
+            task = await app.tasks.resume(task.chat_id, number)
+        elif action == "delete":
+            task = await app.tasks.delete(task.chat_id, number)
+            console.show(f"deleted task #{number} {task.name}", text.task_json(task))
+            return 0
+        else:
+            return await _run(app, engine, console, task)
+    except (TaskNotFoundError, TaskStateError, TaskBusyError) as error:
+        return console.problem(text.problem(error, chat_id=chat_id))
+    console.show(text.task_detail(task, task.timezone), text.task_json(task))
+    return 0
+
+
+async def runs_command(
+    app: Application,
+    operators: Operators,
+    console: Console,
+    *,
+    number: int,
+    chat_id: int | None,
+    limit: int,
+) -> int:
+    try:
+        task = await _task(operators, number, chat_id)
+        found = await app.runs.history(task.chat_id, number, limit=limit)
+    except TaskNotFoundError as error:
+        return console.problem(text.problem(error, chat_id=chat_id))
+    lines = "\n".join(text.run_line(run, task.timezone) for run in found)
+    console.show(lines or f"task #{number} has not run yet", [text.run_json(run) for run in found])
+    return 0
+
+
+async def _task(operators: Operators, number: int, chat_id: int | None) -> Task:
+    task = await operators.task(number)
+    if chat_id is not None and task.chat_id != chat_id:
+        raise TaskNotFoundError(number)
+    return task
+
+
+async def _run(app: Application, engine: Engine, console: Console, task: Task) -> int:
+    """Run the task now, wait for it, and show the run (its answer is recorded, and shown here;
+    it is not posted to the chat)."""
+    started = await app.runs.run_now(task.chat_id, task.id)
+    await engine.wait_idle()
+    history = await app.runs.history(task.chat_id, task.id, limit=20)
+    run = next((run for run in history if run.id == started.id), started)
+    lines = text.run_line(run, task.timezone)
+    if run.output:
+        lines += f"\n\n{run.output}"
+    console.show(lines, text.run_json(run))
+    return 0 if run.status.value in ("succeeded", "silent") else 1

@@ -1,0 +1,121 @@
+"""The terminal front door as an operator meets it: `cronpilot chat` driven through its stdin,
+`cronpilot tasks` / `cronpilot runs` on the same database, and the plain-words commands
+`migrate` and `check`. Real processes, a real SQLite file, the fake LLM over HTTP."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.cronpilot.process import run_cronpilot
+from tests.fakes.llm import FakeLLM
+from tests.postgres import Server
+
+pytestmark = pytest.mark.usefixtures("litellm_imported")
+
+
+def environment(tmp_path: Path, llm: FakeLLM | None = None) -> dict[str, str]:
+    values = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cronpilot.db'}",
+        "PARSER_MODEL": "off",
+        "DEFAULT_TIMEZONE": "Europe/Berlin",
+    }
+    if llm is not None:
+        values |= {"LLM_API_BASE": llm.base_url, "LLM_API_KEY": "sk-terminal-test-0123456789"}
+    return values
+
+
+async def test_chat_then_operate_the_task_from_the_command_line(
+    tmp_path: Path, llm: FakeLLM
+) -> None:
+    env = environment(tmp_path, llm)
+    llm.reply_text("Three stories about <b>Rust</b> today.")
+    conversation = "\n".join(
+        [
+            "hello",
+            "every day at 9 read the news",
+            "every day at 10 read the news",  # replaces the card: one live card
+            "yes",
+            "/tasks",
+            "/run 1",
+            "/history 1",
+            "/frobnicate",
+            "/quit",
+        ]
+    )
+    chat = await run_cronpilot(tmp_path, env, "chat", stdin=conversation + "\n")
+    assert chat.status == 0, chat.output
+    said = chat.stdout
+    assert "PARSER_MODEL=off" in said
+    assert "runs need" in said.lower() or "still needs a model" in said
+    assert "🤔 I couldn't find a schedule in that." in said
+    assert said.count("Schedule this task?") == 2
+    assert "✅ Scheduled — task #1" in said
+    assert re.search(r"#1 Read the news · [^\n]*10:00[^\n]* · active", said)
+    assert "Three stories about <b>Rust</b> today." in said
+    assert "manual · succeeded" in said
+    assert "15 tokens (10 in, 5 out)" in said
+    assert "I don't know the command /frobnicate." in said
+
+    listed = await run_cronpilot(tmp_path, env, "tasks", "--json")
+    assert listed.status == 0, listed.output
+    [task] = json.loads(listed.stdout)
+    assert (task["id"], task["cron"], task["state"]) == (1, "0 10 * * *", "active")
+
+    paused = await run_cronpilot(tmp_path, env, "tasks", "pause", "1")
+    assert paused.status == 0
+    assert "paused" in paused.stdout.splitlines()[0]
+    again = await run_cronpilot(tmp_path, env, "tasks", "pause", "1")
+    assert again.status == 1
+    assert again.stderr.strip() == "cronpilot: task #1 is paused, not active"
+
+    llm.reply_text("NOTHING_TO_REPORT")
+    ran = await run_cronpilot(tmp_path, env, "tasks", "run", "1", "--json")
+    assert ran.status == 0, ran.output
+    assert json.loads(ran.stdout)["status"] == "silent"
+
+    runs = await run_cronpilot(tmp_path, env, "runs", "1", "--json")
+    assert [run["status"] for run in json.loads(runs.stdout)] == ["silent", "succeeded"]
+    missing = await run_cronpilot(tmp_path, env, "tasks", "show", "7", "--json")
+    assert missing.status == 1
+    assert json.loads(missing.stdout) == {"error": "there is no task #7"}
+    deleted = await run_cronpilot(tmp_path, env, "tasks", "delete", "1")
+    assert deleted.stdout.strip() == "deleted task #1 Read the news"
+
+
+async def test_migrate_says_whether_it_changed_anything(tmp_path: Path) -> None:
+    env = environment(tmp_path)
+    first = await run_cronpilot(tmp_path, env, "migrate")
+    assert first.status == 0, first.output
+    assert "upgraded from an empty database to revision" in first.stdout
+    second = await run_cronpilot(tmp_path, env, "migrate")
+    assert "already at the newest revision" in second.stdout
+    assert "no change" in second.stdout
+
+
+async def test_check_speaks_plainly(tmp_path: Path, pg_server: Server) -> None:
+    invalid = await run_cronpilot(
+        tmp_path,
+        {"MAX_TASKS_PER_CHAT": "many", "MIN_INTERVAL_SECONDS": "5", "LOG_LEVEL": "loud"},
+        "check",
+    )
+    assert invalid.status == 2
+    assert invalid.lines == [
+        "✗ settings: MAX_TASKS_PER_CHAT: must be a whole number, such as 25 — "
+        "fix it in .env or in the environment",
+        "✗ settings: MIN_INTERVAL_SECONDS: must be at least 60 — "
+        "fix it in .env or in the environment",
+        "✗ settings: LOG_LEVEL: must be one of 'DEBUG', 'INFO', 'WARNING' or 'ERROR' — "
+        "fix it in .env or in the environment",
+    ]
+    # A server that answers, and a database that is not there.
+    url = pg_server.database_url("cronpilot_never_created")
+    missing = await run_cronpilot(tmp_path, {"DATABASE_URL": url, "PARSER_MODEL": "off"}, "check")
+    [database] = [line for line in missing.lines if line.startswith("✗ database")]
+    assert "does not exist" in database
+    assert "create it with `createdb -h" in database
+    [parser] = [line for line in missing.lines if "parser model" in line]
+    assert parser.startswith("✓ parser model: off")
