@@ -370,3 +370,29 @@ async def test_a_failure_notice_can_be_asked_about_and_old_cards_go_stale(
     [task] = await bot.tasks_of(ALICE)
     assert (task.id, task.cron) == (task_id, "0 19 * * *")
     assert fake.errors == []
+
+
+async def test_follow_ups_count_against_the_monthly_budget(
+    fake: FakeTelegram, llm: FakeLLM, pg_url: str, dm: FakeChat, alice: FakeUser
+) -> None:
+    settings = bot_settings(fake, llm, pg_url, chat_monthly_budget_usd=0.01)
+    bot = BotUnderTest(fake, llm, settings, FakeClock(NOW))
+    await bot.start()
+    try:
+        task_id, result = await digest_result(bot, fake, llm, dm, alice)
+        # 100,000 + 10,000 tokens of gpt-4o-mini: $0.015 + $0.006, past the budget.
+        llm.reply_text("The second one.", prompt_tokens=100_000, completion_tokens=10_000)
+        _, answer = await reply_to(fake, dm, alice, result, "which one is about databases?")
+        assert answer.text == "The second one."
+        asked = len(llm.requests)
+        _, refused = await reply_to(fake, dm, alice, result, "and the first?")
+        assert "budget" in refused.text
+        assert len(llm.requests) == asked  # the model was not asked
+        await fake.send_text(dm, alice, "/usage")
+        report = await fake.wait_for_message(dm, lambda m: "Usage in" in m.text)
+        # The run's 340 tokens and the follow-up's 110,000, on the task's line.
+        assert f"#{task_id} Summarize the top Hacker News stories: 1 run · 110,340 tokens" in (
+            report.text
+        )
+    finally:
+        await bot.stop()

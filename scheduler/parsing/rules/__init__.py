@@ -139,7 +139,7 @@ from scheduler.parsing.rules.days import (
 )
 from scheduler.parsing.rules.explicit_cron import explicit_cron
 from scheduler.parsing.rules.intervals import match_offsets, match_periods
-from scheduler.parsing.rules.leftovers import check_leftovers, check_past
+from scheduler.parsing.rules.leftovers import check_leftovers, check_past, check_zone_words
 from scheduler.parsing.rules.misspellings import corrected, misspellings
 from scheduler.parsing.rules.prompt import prompt_of
 from scheduler.parsing.rules.scan import NO_SCHEDULE, Found, Text, When
@@ -224,6 +224,7 @@ def _parse(message: Text, now: datetime, chat_zone: str, *, require_prompt: bool
             set_zone(found, ZONE_ALIASES[alias.group("alias")])
             message.claim(alias.start("alias"), alias.end("alias"))
         match_zone(message, found)
+        check_zone_words(message)
         schedule = Schedule(kind=TaskKind.CRON, timezone=found.zone or chat_zone, cron=cron)
         source = "cron"
     else:

@@ -88,7 +88,11 @@ _LEFTOVER_RES: Final = tuple(
         r"(?<![\w'])(?:mon|tue|tues|thu|thur|thurs|fri|weds)\b",
         # Cron fields not at the start ("daily */5 * * * * ping"): a second schedule.
         r"(?<!\S)(?:[0-9*][0-9*,/#l-]*\s+){4}[0-9a-z*][0-9a-z*,/#-]*(?!\S)",
-        r"(?<!\S)\*/[0-9]",
+        r"(?<!\S)\*(?:/[0-9]+)?(?!\S)",  # a lone cron star: fields we did not read
+        r"\bof\s+(?:the|every|each|a)\s+month\b",  # "… of the month" we did not read
+        # "once … a day" with words between: a frequency we did not read.
+        r"\b(?:once|twice|thrice|[0-9]+\s+times)(?:\s+[a-z']+){0,2}\s+(?:a|an|per|every|each)\s+"
+        r"(?:day|week|month|year|hour|minute)\b",
         # "ever day", "very morning": real words that are misspellings of "every" here.
         r"\b(?:ever|very)\s+(?:single\s+)?(?:day|week|month|year|hour|minute|morning|afternoon|evening"
         r"|night|weekday|weekend)s?\b",
@@ -104,6 +108,8 @@ _PAST_RE: Final = re.compile(
 # With "in 2 hours": another amount of time left in the text was probably part of it.
 _ZONE_TIME_RE: Final = re.compile(r"(?:\b[a-z'.-]+\s+){1,3}time\b(?!\s+(?:to|for|of)\b)")
 _LETTERS: Final = "abcdefghijklmnopqrstuvwxyz'.- "
+_UNIT_WORD_RE: Final = re.compile(r"\b(?:hour|minute)\b")
+_ZONE_WORD_RE: Final = re.compile(r"\b(?:utc|gmt)\b")
 _HALF_RE: Final = re.compile(
     r"\bhalf\b|\b[0-9]+\s*(?:secs?|seconds?|mins?|minutes?|hours?|hrs?|days?|weeks?)\b"
 )
@@ -114,6 +120,13 @@ _PAST_GAP_RE: Final = re.compile(r"[\s,]*(?:\b(?:at|on)\b[\s,]*)?")
 _FREQUENCY_WORD_RE: Final = re.compile(
     r"\b(?:hourly|daily|nightly|weekly|monthly|yearly|annually|everyday)\b"
 )
+
+
+def check_zone_words(text: Text) -> None:
+    """A zone word left in the prompt was meant for the schedule ("at 9 … GMT")."""
+    match = _ZONE_WORD_RE.search(text.scan)
+    if match is not None:
+        raise _not_sure(text, match.start(), match.end())
 
 
 def check_past(text: Text) -> None:
@@ -153,6 +166,10 @@ def check_leftovers(text: Text, found: Found) -> None:
         if preceding.rstrip(" \t" + _LETTERS).endswith(CLAIMED):
             # "at 9 los very angeles time": a zone we could not read
             raise _not_sure(text, match.start(), match.end())
+    check_zone_words(text)
+    for match in _UNIT_WORD_RE.finditer(text.scan):
+        if _near_the_schedule(text, match.start()):
+            raise _not_sure(text, match.start(), match.end())  # "every quarter … hour"
     if found.clocks is None and found.part_of_day is None:
         for match in _PART_OF_DAY_WORD_RE.finditer(text.scan):
             if _near_the_schedule(text, match.start()):
