@@ -10,7 +10,7 @@ from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot import render
+from bot import results
 from bot.i18n import Translator, translator
 from core.languages import ENGLISH
 from core.logs import get_logger
@@ -70,8 +70,8 @@ class TelegramDelivery:
 
     async def send_result(self, task: Task, run: Run, text: str) -> int:
         _ = await self._words(task.chat_id)
-        buttons = render.result_buttons(_, task)
-        chunks = render.result_chunks(_, task, text)
+        buttons = results.result_buttons(_, task)
+        chunks = results.result_chunks(_, task, text)
         try:
             messages = [
                 await self._bot.send_message(
@@ -96,7 +96,7 @@ class TelegramDelivery:
     async def _send_plain(
         self, _: Translator, task: Task, text: str, buttons: InlineKeyboardMarkup
     ) -> list[Message]:
-        chunks = render.plain_chunks(_, task, text)
+        chunks = results.plain_chunks(_, task, text)
         try:
             return [
                 await self._bot.send_message(
@@ -111,7 +111,7 @@ class TelegramDelivery:
             raise self._error(error) from None
 
     async def send_failure(self, task: Task, run: Run, reason: str) -> int:
-        screen = render.failure(await self._words(task.chat_id), task, reason)
+        screen = results.failure(await self._words(task.chat_id), task, reason)
         try:
             message = await self._bot.send_message(
                 task.chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
@@ -121,7 +121,7 @@ class TelegramDelivery:
         return message.message_id
 
     async def send_paused(self, task: Task, reason: str) -> None:
-        screen = render.paused_notice(await self._words(task.chat_id), task, reason)
+        screen = results.paused_notice(await self._words(task.chat_id), task, reason)
         try:
             await self._bot.send_message(
                 task.chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
@@ -134,9 +134,9 @@ class TelegramDelivery:
         try:
             message = await self._bot.send_message(
                 task.chat_id,
-                render.nothing_to_report(_, task),
+                results.nothing_to_report(_, task),
                 parse_mode=ParseMode.HTML,
-                reply_markup=render.result_buttons(_, task),
+                reply_markup=results.result_buttons(_, task),
             )
         except TelegramError as error:
             raise self._error(error) from None
@@ -146,7 +146,9 @@ class TelegramDelivery:
         try:
             await self._bot.send_message(
                 task.chat_id,
-                render.budget_reached(await self._words(task.chat_id), task, spent_usd, budget_usd),
+                results.budget_reached(
+                    await self._words(task.chat_id), task, spent_usd, budget_usd
+                ),
                 parse_mode=ParseMode.HTML,
             )
         except TelegramError as error:

@@ -12,20 +12,16 @@ from html import escape
 
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
-from telegramify_markdown import split_entities, utf16_len
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from application.records import Card, TaskPage
-from bot.callbacks import RESULT, TASK_CARD, Action, Place, encode, list_page
+from bot.callbacks import TASK_CARD, Action, Place, encode, list_page
 from bot.i18n import N_, Translator
-from bot.markdown import convert
 from scheduler.schedules.descriptions import describe_cron
 from scheduler.schedules.schedule import Schedule, zone_for
 from storage.records import Run, RunStatus, RunTrigger, Task, TaskKind, TaskState
 
 MAX_MESSAGE = 4096
-# Room for the header and a safety margin under Telegram's limit.
-RESULT_CHUNK = 3900
 PROMPT_PREVIEW = 300
 
 EXAMPLES = (
@@ -50,7 +46,7 @@ def button(
     return InlineKeyboardButton(label, callback_data=encode(action, ref, place))
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -267,7 +263,7 @@ def card(_: Translator, card: Card, chat_zone: str) -> Screen:
     lines = [
         f"<b>{title}</b>",
         "",
-        _("📝 <b>Task:</b> {prompt}", prompt=escape(_clip(card.prompt, PROMPT_PREVIEW))),
+        _("📝 <b>Task:</b> {prompt}", prompt=escape(clip(card.prompt, PROMPT_PREVIEW))),
         *_schedule_lines(_, card.schedule),
         _("⏭ <b>Next runs</b> ({zone}):", zone=escape(chat_zone)),
         runs or _("• none"),
@@ -304,13 +300,13 @@ def edit_placeholder(_: Translator) -> str:
 
 
 def cancelled(_: Translator, card_: Card) -> str:
-    return _("✖️ Cancelled: <s>{prompt}</s>", prompt=escape(_clip(card_.prompt, PROMPT_PREVIEW)))
+    return _("✖️ Cancelled: <s>{prompt}</s>", prompt=escape(clip(card_.prompt, PROMPT_PREVIEW)))
 
 
 def replaced(_: Translator, card_: Card) -> str:
     return _(
         "✏️ Replaced by a corrected request: <s>{prompt}</s>",
-        prompt=escape(_clip(card_.prompt, PROMPT_PREVIEW)),
+        prompt=escape(clip(card_.prompt, PROMPT_PREVIEW)),
     )
 
 
@@ -346,7 +342,7 @@ def scheduled(_: Translator, task: Task, chat_zone: str) -> Screen:
         [
             _("✅ <b>Scheduled — task #{number}</b>", number=task.id),
             "",
-            f"📝 {escape(_clip(task.prompt, PROMPT_PREVIEW))}",
+            f"📝 {escape(clip(task.prompt, PROMPT_PREVIEW))}",
             *_schedule_lines(_, schedule),
             _("⏭ <b>Next run:</b> {when}", when=when(_, task.next_run_at, chat_zone)),
         ]
@@ -365,7 +361,7 @@ def task_detail(_: Translator, task: Task, chat_zone: str) -> Screen:
                 state=_state(_, task),
             ),
             "",
-            f"📝 {escape(_clip(task.prompt, 1500))}",
+            f"📝 {escape(clip(task.prompt, 1500))}",
             *_schedule_lines(_, schedule),
             _("⏭ <b>Next run:</b> {when}", when=when(_, task.next_run_at, chat_zone)),
             _("⏮ <b>Last run:</b> {when}", when=when(_, task.last_run_at, chat_zone)),
@@ -496,10 +492,10 @@ def history(_: Translator, task: Task, entries: Sequence[Run], chat_zone: str) -
         if run.tool_calls:
             line += f"\n   🔧 {escape(tool_trace(run))}"
         if run.error and run.status not in (RunStatus.SUCCEEDED, RunStatus.SILENT):
-            line += f"\n   ↳ {escape(_clip(run.error, 200))}"
+            line += f"\n   ↳ {escape(clip(run.error, 200))}"
         elif run.delivery_error:
             line += "\n   ↳ " + _(
-                "not delivered: {error}", error=escape(_clip(run.delivery_error, 200))
+                "not delivered: {error}", error=escape(clip(run.delivery_error, 200))
             )
         if run.delivery_pending:
             line += "\n   ↳ " + _("not delivered yet; I keep trying to send it.")
@@ -507,111 +503,9 @@ def history(_: Translator, task: Task, entries: Sequence[Run], chat_zone: str) -
     return "\n".join(lines)
 
 
-# --- results ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """One message of a result: plain text plus formatting entities (no parse mode needed)."""
-
-    text: str
-    entities: tuple[MessageEntity, ...]
-
-
-def _result_header(_: Translator, task: Task) -> str:
-    return _("📋 {name} · task #{number}", name=_clip(task.name, 80), number=task.id) + "\n\n"
-
-
-def result_chunks(_: Translator, task: Task, answer: str) -> list[Chunk]:
-    """The model's Markdown, converted to Telegram entities and split under the size limit,
-    headed with the task's name."""
-    header = _result_header(_, task)
-    text, entities = convert(answer)
-    chunks = split_entities(text, entities, RESULT_CHUNK) or [(answer.strip() or "…", [])]
-    result = []
-    for index, (body, body_entities) in enumerate(chunks):
-        prefix = header if index == 0 else ""
-        shift = utf16_len(prefix)
-        converted = [
-            MessageEntity(
-                type=entity.type,
-                offset=entity.offset + shift,
-                length=entity.length,
-                url=entity.url,
-                language=entity.language,
-                custom_emoji_id=entity.custom_emoji_id,
-            )
-            for entity in body_entities
-        ]
-        if prefix:
-            converted.insert(
-                0,
-                MessageEntity(type=MessageEntity.BOLD, offset=0, length=utf16_len(prefix.rstrip())),
-            )
-        result.append(Chunk(prefix + body, tuple(converted)))
-    return result
-
-
-def plain_chunks(_: Translator, task: Task, answer: str) -> list[str]:
-    """The fallback when Telegram refuses the formatting: the raw answer, split by size."""
-    text = _result_header(_, task) + answer
-    return [body for body, _ in split_entities(text, [], RESULT_CHUNK)] or [text]
-
-
-def result_buttons(_: Translator, task: Task) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                button(_("🔁 Run again"), Action.RUN_AGAIN, task.id),
-                button(_("⏸ Pause"), Action.PAUSE, task.id, RESULT),
-            ]
-        ]
-    )
-
-
-def failure(_: Translator, task: Task, reason: str) -> Screen:
-    return Screen(
-        _("⚠️ Task #{number} failed: {reason}", number=task.id, reason=escape(_clip(reason, 500))),
-        InlineKeyboardMarkup([[button(_("🔁 Retry"), Action.RETRY, task.id)]]),
-    )
-
-
-def paused_notice(_: Translator, task: Task, reason: str) -> Screen:
-    return Screen(
-        _(
-            "⏸ Task #{number} <b>{name}</b> is paused: {reason}\n"
-            "Resume it once the problem is fixed (or with /resume {number}).",
-            number=task.id,
-            name=escape(task.name),
-            reason=escape(_clip(reason, 600)),
-        ),
-        InlineKeyboardMarkup([[button(_("▶️ Resume"), Action.RESUME, task.id)]]),
-    )
-
-
-def nothing_to_report(_: Translator, task: Task) -> str:
-    return _(
-        "🤫 Task #{number} <b>{name}</b> ran: nothing to report this time. "
-        "Scheduled runs with nothing to report stay silent.",
-        number=task.id,
-        name=escape(task.name),
-    )
-
-
 def tool_trace(run: Run) -> str:
     """The tools a run used: "web_search ×2, web_fetch ×1"."""
     return ", ".join(f"{name} ×{count}" for name, count in run.tool_calls)
-
-
-def budget_reached(_: Translator, task: Task, spent_usd: float, budget_usd: float) -> str:
-    return _(
-        "💸 Task #{number} <b>{name}</b> did not run: this chat has spent {spent} of its "
-        "{budget} monthly budget. Runs start again next month; /usage shows where it went.",
-        number=task.id,
-        name=escape(task.name),
-        spent=dollars(_, spent_usd, places=2),
-        budget=dollars(_, budget_usd, places=2),
-    )
 
 
 def dollars(_: Translator, amount: float, *, places: int = 4) -> str:

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardMarkup, MessageEntity
 from telegramify_markdown import convert, split_entities
 
 from application.changes import AppliedChange, ChangeAction, ChangeCard
-from bot import render
+from bot import render, results
 from bot.callbacks import Action
 from bot.i18n import Translator
 from scheduler.schedules.schedule import Schedule
@@ -22,14 +22,14 @@ from storage.records import Task, TaskKind
 PROMPT_PREVIEW = 600
 
 
-def answer_chunks(answer: str) -> list[render.Chunk]:
+def answer_chunks(answer: str) -> list[results.Chunk]:
     """The model's Markdown as Telegram entities, split under the size limit."""
     text, entities = convert(answer)
-    chunks = split_entities(text, entities, render.RESULT_CHUNK)
+    chunks = split_entities(text, entities, results.RESULT_CHUNK)
     if not chunks:
-        return [render.Chunk(answer.strip() or "…", ())]
+        return [results.Chunk(answer.strip() or "…", ())]
     return [
-        render.Chunk(
+        results.Chunk(
             body,
             tuple(
                 MessageEntity(

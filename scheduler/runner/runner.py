@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -36,7 +35,7 @@ from tenacity import (
 )
 
 from core import metrics
-from core.languages import ENGLISH, chat_language, english_name
+from core.languages import ENGLISH, chat_language
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.delivery import (
@@ -47,6 +46,7 @@ from scheduler.delivery import (
 )
 from scheduler.llm import Completion, LLMClient, LLMError, ToolCall, TransientLLMError
 from scheduler.runner.budget import BudgetGate, BudgetReached
+from scheduler.runner.prompt import MEMORY_RUNS, build_messages, is_silent
 from scheduler.runner.tools.toolbox import (
     Tool,
     Toolbox,
@@ -55,20 +55,17 @@ from scheduler.runner.tools.toolbox import (
     web_fetch_tool,
 )
 from scheduler.runner.tools.web_fetch import FetchPolicy
-from scheduler.schedules.schedule import Schedule, zone_for
+from scheduler.schedules.schedule import zone_for
 from storage import chats, runs, spending, tasks
 from storage.records import Run, RunStatus, RunTrigger, Spending, Task, TaskState
 from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
 
 log = get_logger(__name__)
 
-SILENT_MARKER = "NOTHING_TO_REPORT"
 FAILURES_BEFORE_PAUSE = 3
 # Runs the schedule started; only they count towards pausing a failing task, and only they
 # stay silent when there is nothing to report.
 SCHEDULED_TRIGGERS = frozenset({RunTrigger.SCHEDULE, RunTrigger.CATCH_UP})
-MEMORY_RUNS = 3
-MEMORY_CHARS = 3_000
 MAX_OUTPUT_CHARS = 50_000
 # Bounds on one model step's tool calls: how many run, and how much text their results carry
 # back into the next request.
@@ -577,54 +574,6 @@ def _owes_message(status: RunStatus, output: str | None, trigger: RunTrigger) ->
     return (status is RunStatus.SUCCEEDED and bool(output)) or status is RunStatus.FAILED
 
 
-def is_silent(answer: str) -> bool:
-    """True when the model used the silent marker instead of an answer."""
-    stripped = answer.strip().strip("`*_.!\"' \n").upper()
-    return stripped == SILENT_MARKER
-
-
-def build_messages(
-    task: Task,
-    memory: Sequence[Run],
-    *,
-    now: datetime,
-    language: str = ENGLISH,
-    tools: Sequence[str] = ("current_time", "web_fetch"),
-) -> list[dict[str, Any]]:
-    """System prompt, then earlier runs as earlier turns, then this run's request.
-
-    `language` is the chat's: the answer is written in it unless the task asks otherwise.
-    """
-    schedule = Schedule.of(task)
-    zone = schedule.zone
-    local = now.astimezone(zone)
-    system = (
-        "You are cronpilot, a Telegram bot that runs tasks for its users on a schedule and "
-        "posts each answer into their chat. Nobody is there to answer questions: do the task "
-        "now and write the message to post. Be concise and concrete; Markdown is fine.\n"
-        f"Now it is {local:%A %Y-%m-%d %H:%M} ({zone.key}, UTC{local:%z}).\n"
-        f"Write in {english_name(language)}, the language of the chat, unless the task asks "
-        "for another language.\n"
-        f'You are running task #{task.id} "{task.name}", scheduled {schedule.describe()}.\n'
-        "Your answers to earlier runs of this task come before this request, so you can say "
-        "what changed and avoid repeating yourself. If the task asks only for something new "
-        "or only under some condition, and there is nothing worth posting this time, answer "
-        f"with exactly {SILENT_MARKER} and nothing else; nothing will be posted.\n"
-        + tool_advice(tools)
-        + "If a tool fails, say what you could not do rather than inventing results."
-    )
-    messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
-    for earlier in memory:
-        when = (earlier.finished_at or earlier.scheduled_for).astimezone(zone)
-        messages.append({"role": "user", "content": f"[{when:%Y-%m-%d %H:%M}] {task.prompt}"})
-        output = earlier.output or ""
-        if len(output) > MEMORY_CHARS:
-            output = output[:MEMORY_CHARS] + " […]"
-        messages.append({"role": "assistant", "content": output})
-    messages.append({"role": "user", "content": f"[{local:%Y-%m-%d %H:%M}] {task.prompt}"})
-    return messages
-
-
 async def _call_tools(
     toolbox: Toolbox, calls: Sequence[ToolCall], usage: Usage
 ) -> list[dict[str, Any]]:
@@ -651,22 +600,6 @@ async def _call_tools(
             carried += len(result)
         answers.append(call.result_message(result))
     return answers
-
-
-def tool_advice(tools: Sequence[str]) -> str:
-    """What the system prompt says about the tools a run has."""
-    advice = []
-    if "web_search" in tools:
-        advice.append("Use web_search to find current pages and news. ")
-    advice.append(
-        "Use the web_fetch tool to read web pages and current_time for the time elsewhere. "
-    )
-    if any("__" in name for name in tools):
-        advice.append(
-            "Tools named server__tool come from the operator's MCP servers; use them when the "
-            "task needs what they reach. "
-        )
-    return "".join(advice)
 
 
 def _failed(reason: str) -> _Outcome:

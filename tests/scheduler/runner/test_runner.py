@@ -17,10 +17,10 @@ from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
 from scheduler.runner.budget import BudgetGate
+from scheduler.runner.prompt import SILENT_MARKER
 from scheduler.runner.runner import (
     MAX_STEP_RESULT_CHARS,
     MAX_TOOL_CALLS_PER_STEP,
-    SILENT_MARKER,
     RunnerSettings,
     TaskRunner,
 )

@@ -1,0 +1,124 @@
+"""How a run's messages look in Telegram: the result (split under the size limit, with its
+buttons), the failure notice, the pause notice, "nothing to report" and the budget notice.
+
+Every function takes the chat's `Translator` as `_`; every word comes from the catalogs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from telegram import InlineKeyboardMarkup, MessageEntity
+from telegramify_markdown import split_entities, utf16_len
+
+from bot.callbacks import RESULT, Action
+from bot.i18n import Translator
+from bot.markdown import convert
+from bot.render import Screen, button, clip, dollars
+from storage.records import Task
+
+# Room for the header and a safety margin under Telegram's limit.
+RESULT_CHUNK = 3900
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One message of a result: plain text plus formatting entities (no parse mode needed)."""
+
+    text: str
+    entities: tuple[MessageEntity, ...]
+
+
+def _result_header(_: Translator, task: Task) -> str:
+    return _("📋 {name} · task #{number}", name=clip(task.name, 80), number=task.id) + "\n\n"
+
+
+def result_chunks(_: Translator, task: Task, answer: str) -> list[Chunk]:
+    """The model's Markdown, converted to Telegram entities and split under the size limit,
+    headed with the task's name."""
+    header = _result_header(_, task)
+    text, entities = convert(answer)
+    chunks = split_entities(text, entities, RESULT_CHUNK) or [(answer.strip() or "…", [])]
+    result = []
+    for index, (body, body_entities) in enumerate(chunks):
+        prefix = header if index == 0 else ""
+        shift = utf16_len(prefix)
+        converted = [
+            MessageEntity(
+                type=entity.type,
+                offset=entity.offset + shift,
+                length=entity.length,
+                url=entity.url,
+                language=entity.language,
+                custom_emoji_id=entity.custom_emoji_id,
+            )
+            for entity in body_entities
+        ]
+        if prefix:
+            converted.insert(
+                0,
+                MessageEntity(type=MessageEntity.BOLD, offset=0, length=utf16_len(prefix.rstrip())),
+            )
+        result.append(Chunk(prefix + body, tuple(converted)))
+    return result
+
+
+def plain_chunks(_: Translator, task: Task, answer: str) -> list[str]:
+    """The fallback when Telegram refuses the formatting: the raw answer, split by size."""
+    text = _result_header(_, task) + answer
+    return [body for body, _ in split_entities(text, [], RESULT_CHUNK)] or [text]
+
+
+def result_buttons(_: Translator, task: Task) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                button(_("🔁 Run again"), Action.RUN_AGAIN, task.id),
+                button(_("⏸ Pause"), Action.PAUSE, task.id, RESULT),
+            ]
+        ]
+    )
+
+
+def failure(_: Translator, task: Task, reason: str) -> Screen:
+    return Screen(
+        _("⚠️ Task #{number} failed: {reason}", number=task.id, reason=escape(clip(reason, 500))),
+        InlineKeyboardMarkup([[button(_("🔁 Retry"), Action.RETRY, task.id)]]),
+    )
+
+
+def paused_notice(_: Translator, task: Task, reason: str) -> Screen:
+    return Screen(
+        _(
+            "⏸ Task #{number} <b>{name}</b> is paused: {reason}\n"
+            "Resume it once the problem is fixed (or with /resume {number}).",
+            number=task.id,
+            name=escape(task.name),
+            reason=escape(clip(reason, 600)),
+        ),
+        InlineKeyboardMarkup([[button(_("▶️ Resume"), Action.RESUME, task.id)]]),
+    )
+
+
+def nothing_to_report(_: Translator, task: Task) -> str:
+    return _(
+        "🤫 Task #{number} <b>{name}</b> ran: nothing to report this time. "
+        "Scheduled runs with nothing to report stay silent.",
+        number=task.id,
+        name=escape(task.name),
+    )
+
+
+def budget_reached(_: Translator, task: Task, spent_usd: float, budget_usd: float) -> str:
+    return _(
+        "💸 Task #{number} <b>{name}</b> did not run: this chat has spent {spent} of its "
+        "{budget} monthly budget. Runs start again next month; /usage shows where it went.",
+        number=task.id,
+        name=escape(task.name),
+        spent=dollars(_, spent_usd, places=2),
+        budget=dollars(_, budget_usd, places=2),
+    )
