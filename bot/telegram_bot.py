@@ -16,6 +16,7 @@ from bot.context import CONTEXT_TYPES, BotData, Services
 from bot.delivery import TelegramDelivery
 from bot.handlers.routes import register, set_commands, set_menu_button
 from bot.members import TelegramMembers
+from bot.polling import LongPollRequest
 from bot.ratelimit import MessageRateLimiter
 from core.logs import get_logger
 
@@ -39,6 +40,8 @@ class TelegramBot:
             .token(token)
             .base_url(base_url)
             .context_types(CONTEXT_TYPES)
+            # Its own pool, which survives PTB cancelling the long poll when it stops.
+            .get_updates_request(LongPollRequest())
             .rate_limiter(rate_limiter or MessageRateLimiter())
             .concurrent_updates(True)
             .build()
