@@ -7,6 +7,7 @@ server's webhook route.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -92,6 +93,15 @@ class TelegramBot:
         updater = self._application.updater
         if updater is not None and updater.running:
             await updater.stop()
+
+    async def open_delivery(self, language_of: Callable[[int], Awaitable[str]]) -> None:
+        """Only the outgoing side (no handlers, no updates): for `cronpilot tasks run`, which
+        posts a run's result to its chat as Run now does."""
+        self.delivery.learn_languages(language_of)
+        await self._application.bot.initialize()
+
+    async def close_delivery(self) -> None:
+        await self._application.bot.shutdown()
 
     async def stop(self) -> None:
         if self._application.running:
