@@ -30,7 +30,7 @@ from application.changes import (
     propose_change_function,
 )
 from application.usage import Usage
-from core.errors import ScheduleError
+from core.errors import ScheduleError, WordedError
 from core.languages import ENGLISH, chat_language, english_name
 from core.logs import get_logger
 from scheduler.clock import Clock
@@ -93,11 +93,13 @@ class Unclear:
 
 @dataclass(frozen=True, slots=True)
 class Failed:
-    """The model could not answer (or its proposal could not be used); `reason` says why."""
+    """The model could not answer (or its proposal could not be used); `reason` says why: a
+    run's failure reason (as runs record it), and `problem` when a proposal could not be used."""
 
     task: Task
     reason: str
     invalid_change: bool = False
+    problem: WordedError | None = None
 
 
 Outcome = Answered | Proposed | NotAllowed | NewRequest | Unclear | Failed
@@ -290,7 +292,7 @@ class Conversations:
         try:
             action, schedule, prompt = self._changes.read_proposal(task, arguments)
         except (InvalidChangeError, ScheduleError) as error:
-            return Failed(task, str(error), invalid_change=True)
+            return Failed(task, str(error), invalid_change=True, problem=error)
         card = await self._changes.propose(
             task, user_id, action, schedule=schedule, prompt=prompt, text=text
         )

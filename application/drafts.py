@@ -13,7 +13,7 @@ from application.errors import DraftExpiredError, DraftNotFoundError
 from application.records import ApplicationSettings, Card, Preview
 from application.tasks import check_quota, task_in_chat
 from application.usage import charged_to
-from core.errors import NotUnderstoodError
+from core.errors import N_, NotUnderstoodError
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.engine import Engine, TaskNotFoundError
@@ -104,10 +104,12 @@ class Drafts:
         now = self._clock.now()
         prompt = clean_text(prompt)
         if not prompt:
-            raise NotUnderstoodError("the task has no prompt: say what should be done")
+            raise NotUnderstoodError(N_("the task has no prompt: say what should be done"))
         if len(prompt) > MAX_REQUEST_CHARS:
             raise NotUnderstoodError(
-                f"that is {len(prompt)} characters long; keep a task under {MAX_REQUEST_CHARS}"
+                N_("that is {count} characters long; keep a task under {limit}"),
+                count=len(prompt),
+                limit=MAX_REQUEST_CHARS,
             )
         schedule = validate(
             schedule, now=now, min_interval_seconds=self._settings.min_interval_seconds

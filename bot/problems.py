@@ -19,12 +19,18 @@ from application.errors import (
     TaskTimePassedError,
 )
 from bot.i18n import Translator
-from core.errors import CronpilotError, ScheduleError
+from bot.render import period
+from core.errors import CronpilotError, ScheduleError, TooFrequentError, WordedError
 from scheduler.engine import TaskBusyError, TaskNotFoundError
 from scheduler.schedules.schedule import TimePassedError, UnknownZoneError, zone_for
 from storage.records import TaskState
 
 ALERT_CHARS = 200
+# Facts that are names marked with `N_` below the bot, which the catalogs translate too: a cron
+# field ("minute"), a unit ("weeks"), a month or weekday, what was found twice ("a date").
+_NAMED_FACTS = frozenset(
+    {"field", "unit", "month", "other_month", "weekday", "other_weekday", "what"}
+)
 
 
 def explain(_: Translator, error: CronpilotError, zone: str) -> str:
@@ -62,10 +68,45 @@ def explain(_: Translator, error: CronpilotError, zone: str) -> str:
             "I don't know the time zone {name}; use an IANA name such as Europe/Berlin or UTC.",
             name=error.name,
         )
+    if isinstance(error, TooFrequentError):
+        return too_frequent(_, error)
     if isinstance(error, ScheduleError):
         # The schedule's own reason (a cron field out of range, a zone we do not know, …).
-        return _("That schedule can't be used: {reason}.", reason=str(error))
+        return _("That schedule can't be used: {reason}.", reason=words(_, error))
+    if isinstance(error, WordedError):
+        return words(_, error)
     return str(error)
+
+
+def too_frequent(_: Translator, error: TooFrequentError) -> str:
+    return _(
+        "Every {period} is more often than this bot allows: at most every {minimum}.",
+        period=period(_, error.period_seconds),
+        minimum=period(_, error.min_seconds),
+    )
+
+
+def words(_: Translator, error: WordedError) -> str:
+    """An error's reason in the chat's language, its facts filled in (plain text).
+
+    A reason the catalogs do not hold (the LLM parser's, in the model's own words) comes out
+    as written."""
+    if isinstance(error, TooFrequentError):
+        return too_frequent(_, error).rstrip(".")
+    facts = {
+        name: (
+            words(_, value)
+            if isinstance(value, WordedError)
+            else _(value)
+            if name in _NAMED_FACTS and isinstance(value, str)
+            else value
+        )
+        for name, value in error.facts.items()
+    }
+    try:
+        return _(error.reason, **facts)
+    except (KeyError, IndexError, ValueError):  # braces in a reason that is free text
+        return str(error)
 
 
 def alert(_: Translator, error: CronpilotError, zone: str) -> str:

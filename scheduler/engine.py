@@ -37,7 +37,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import metrics
-from core.errors import CronpilotError
+from core.errors import N_, CronpilotError
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.schedules.schedule import Schedule
@@ -47,9 +47,10 @@ from storage.retry import DEFAULT_BACKOFF, Backoff, describe, patiently, unavail
 
 log = get_logger(__name__)
 
-INTERRUPTED_BY_CRASH = "the bot stopped while this run was going"
-INTERRUPTED_BY_STOP = "the bot was shut down before this run finished"
-INTERNAL_ERROR = "internal error (see the bot's log)"
+# Why a run ended without an answer, as runs record it (the bot translates these sentences).
+INTERRUPTED_BY_CRASH = N_("the bot stopped while this run was going")
+INTERRUPTED_BY_STOP = N_("the bot was shut down before this run finished")
+INTERNAL_ERROR = N_("internal error (see the bot's log)")
 
 
 class TaskBusyError(CronpilotError):
