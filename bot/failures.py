@@ -12,10 +12,21 @@ import re
 from string import Formatter
 
 from bot.i18n import Translator
-from scheduler.engine import INTERNAL_ERROR, INTERRUPTED_BY_CRASH, INTERRUPTED_BY_STOP
+from scheduler.engine import (
+    FOLLOWUP_INTERRUPTED,
+    INTERNAL_ERROR,
+    INTERRUPTED_BY_CRASH,
+    INTERRUPTED_BY_STOP,
+)
 from scheduler.runner.runner import FAILURES
 
-RUN_FAILURES = (*FAILURES, INTERRUPTED_BY_CRASH, INTERRUPTED_BY_STOP, INTERNAL_ERROR)
+RUN_FAILURES = (
+    *FAILURES,
+    INTERRUPTED_BY_CRASH,
+    INTERRUPTED_BY_STOP,
+    INTERNAL_ERROR,
+    FOLLOWUP_INTERRUPTED,
+)
 # A fact that is itself a recorded failure ("… the last error was: {error}").
 _NESTED = "error"
 

@@ -68,8 +68,6 @@ def explain(_: Translator, error: CronpilotError, zone: str) -> str:
             "I don't know the time zone {name}; use an IANA name such as Europe/Berlin or UTC.",
             name=error.name,
         )
-    if isinstance(error, TooFrequentError):
-        return too_frequent(_, error)
     if isinstance(error, ScheduleError):
         # The schedule's own reason (a cron field out of range, a zone we do not know, …).
         return _("That schedule can't be used: {reason}.", reason=words(_, error))
@@ -79,8 +77,9 @@ def explain(_: Translator, error: CronpilotError, zone: str) -> str:
 
 
 def too_frequent(_: Translator, error: TooFrequentError) -> str:
+    """Its periods in the chat's language (the English ones are in its facts)."""
     return _(
-        "Every {period} is more often than this bot allows: at most every {minimum}.",
+        error.reason,
         period=period(_, error.period_seconds),
         minimum=period(_, error.min_seconds),
     )
@@ -92,7 +91,7 @@ def words(_: Translator, error: WordedError) -> str:
     A reason the catalogs do not hold (the LLM parser's, in the model's own words) comes out
     as written."""
     if isinstance(error, TooFrequentError):
-        return too_frequent(_, error).rstrip(".")
+        return too_frequent(_, error)
     facts = {
         name: (
             words(_, value)

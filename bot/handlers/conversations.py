@@ -142,7 +142,9 @@ async def _post_answer(update: Update, context: Context, outcome: Answered) -> N
         sent = [
             await message.reply_text(answer[:4000], disable_web_page_preview=True, do_quote=True)
         ]
-    await services(context).app.conversations.delivered(outcome.followup.id, sent[0].message_id)
+    await services(context).app.conversations.delivered(
+        outcome.followup.id, [part.message_id for part in sent]
+    )
 
 
 async def change_button(update: Update, context: Context, callback: Callback) -> None:

@@ -64,7 +64,7 @@ from scheduler.runner.tools.toolbox import (
 )
 from scheduler.runner.tools.web_fetch import FetchPolicy
 from scheduler.schedules.schedule import zone_for
-from storage import chats, runs, spending, tasks
+from storage import chats, message_parts, runs, spending, tasks
 from storage.records import Run, RunStatus, RunTrigger, Spending, Task, TaskState
 from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
 
@@ -418,6 +418,7 @@ class TaskRunner:
                 await runs.set_delivery(
                     session, run.id, message_id=sent.message_id, error=sent.error
                 )
+                await message_parts.add(session, task.chat_id, sent.parts, run_id=run.id)
                 if sent.chat_gone:
                     await self._pause_chat(session, task.chat_id)
             failures = await tasks.record_outcome(
@@ -521,8 +522,9 @@ class TaskRunner:
         while True:
             try:
                 if status is RunStatus.SUCCEEDED:
-                    message_id = await self._delivery.send_result(task, run, output or "")
-                elif status is RunStatus.SILENT:
+                    first, *parts = await self._delivery.send_result(task, run, output or "")
+                    return _Sent(first, None, chat_gone=False, parts=tuple(parts))
+                if status is RunStatus.SILENT:
                     message_id = await self._delivery.send_nothing_to_report(task, run)
                 else:
                     message_id = await self._delivery.send_failure(task, run, error or "")
@@ -547,6 +549,7 @@ class TaskRunner:
     async def _record_delivery(self, task: Task, run: Run, sent: _Sent) -> None:
         async with self._sessions() as session, session.begin():
             await runs.set_delivery(session, run.id, message_id=sent.message_id, error=sent.error)
+            await message_parts.add(session, task.chat_id, sent.parts, run_id=run.id)
             if sent.chat_gone:
                 await self._pause_chat(session, task.chat_id)
 
@@ -585,6 +588,8 @@ class _Sent:
     message_id: int | None
     error: str | None
     chat_gone: bool
+    # The later messages of a result split into several.
+    parts: tuple[int, ...] = ()
 
 
 def _owes_message(status: RunStatus, output: str | None, trigger: RunTrigger) -> bool:
