@@ -14,6 +14,7 @@ from application.records import ApplicationSettings, Card, Preview
 from application.tasks import check_quota, task_in_chat
 from application.usage import charged_to
 from core.errors import N_, NotUnderstoodError
+from core.languages import chat_language
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.engine import Engine, TaskNotFoundError
@@ -71,7 +72,10 @@ class Drafts:
                 await check_quota(session, chat.id, self._settings.max_tasks_per_chat)
         with charged_to(chat.id):  # the LLM parser's calls count against the chat's budget
             request = await self._parser.parse(
-                text, now=now, timezone=zone_of(chat, self._settings)
+                text,
+                now=now,
+                timezone=zone_of(chat, self._settings),
+                language=chat_language(chat.language, chat.user_language),
             )
         async with self._sessions() as session, session.begin():
             draft = await drafts.add(

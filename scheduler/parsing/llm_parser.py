@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from core.errors import N_, NotUnderstoodError, ScheduleError
+from core.languages import ENGLISH, english_name
 from core.logs import get_logger
 from scheduler.llm import Completion, LLMClient, LLMError
 from scheduler.schedules.schedule import (
@@ -96,7 +97,7 @@ def _tool() -> dict[str, Any]:
     }
 
 
-def _system_prompt(now: datetime, timezone: str) -> str:
+def _system_prompt(now: datetime, timezone: str, language: str = ENGLISH) -> str:
     local = now.astimezone(zone_for(timezone))
     return (
         "You turn a chat message into a scheduled task for a bot that runs LLM prompts on a "
@@ -106,7 +107,8 @@ def _system_prompt(now: datetime, timezone: str) -> str:
         "Never guess: if the message does not clearly say when, set understood to false and "
         "say what is missing. Use standard cron (0 = Sunday). Do not invent a time that the "
         "user did not imply; a day without a time means 09:00. Write the task's prompt in the "
-        "language the user wrote in."
+        "language the user wrote in, and the reason (when you cannot schedule it) in "
+        f"{english_name(language)}, the language of the chat."
     )
 
 
@@ -126,9 +128,13 @@ class LLMScheduleParser:
         self._min_interval_seconds = min_interval_seconds
         self._timeout = timeout_seconds
 
-    async def parse(self, text: str, *, now: datetime, timezone: str) -> ParsedRequest:
+    async def parse(
+        self, text: str, *, now: datetime, timezone: str, language: str = ENGLISH
+    ) -> ParsedRequest:
+        """The request in `text`; `language` is the chat's, for the reason of a decline (the
+        model's own words, passed on as written)."""
         messages: list[dict[str, Any]] = [
-            {"role": "system", "content": _system_prompt(now, timezone)},
+            {"role": "system", "content": _system_prompt(now, timezone, language)},
             {"role": "user", "content": text},
         ]
         problem: str | ScheduleError = ""

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from core.errors import N_, NotUnderstoodError
+from core.languages import ENGLISH
 from scheduler.llm import LLMClient
 from scheduler.parsing.llm_parser import LLMScheduleParser
 from scheduler.parsing.rules import parse_rules
@@ -31,7 +32,13 @@ class RequestParser:
         self._min_interval_seconds = min_interval_seconds
 
     async def parse(
-        self, text: str, *, now: datetime, timezone: str, use_llm: bool = True
+        self,
+        text: str,
+        *,
+        now: datetime,
+        timezone: str,
+        use_llm: bool = True,
+        language: str = ENGLISH,
     ) -> ParsedRequest:
         text = clean_text(text)
         if not text:
@@ -50,7 +57,7 @@ class RequestParser:
         except NotUnderstoodError:
             if self._llm_parser is None or not use_llm:
                 raise
-            return await self._llm_parser.parse(text, now=now, timezone=timezone)
+            return await self._llm_parser.parse(text, now=now, timezone=timezone, language=language)
         schedule = validate(
             request.schedule, now=now, min_interval_seconds=self._min_interval_seconds
         )
