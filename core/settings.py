@@ -155,7 +155,11 @@ class Settings(BaseSettings):
     misfire_grace_seconds: int = Field(3600, ge=0)
     run_timeout_seconds: float = Field(120, gt=0, le=3600)
     max_tool_steps: int = Field(5, ge=0, le=50)
-    max_concurrent_runs: int = Field(20, ge=1, le=1000)
+    # Runs wait on the model most of the time, so many run at once (the 09:00 burst: 1,000 runs
+    # of 2 s each deliver within Telegram's 30 messages a second); a run holds a database
+    # connection only for its short reads and writes, so the pool is sized on its own.
+    max_concurrent_runs: int = Field(100, ge=1, le=1000)
+    database_pool_size: int = Field(10, ge=1, le=200)
     user_messages_per_minute: int = Field(20, ge=1, le=10_000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"

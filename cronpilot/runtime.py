@@ -167,7 +167,7 @@ def build_stack(
     """The application over storage and the scheduler, results leaving through `delivery`
     (Telegram for the bot, the terminal for `cronpilot chat` and `cronpilot tasks run`).
     Tests pass (shorter) waits between retries of database work and deliveries."""
-    database = create_engine(settings.database_url, pool_size=settings.max_concurrent_runs + 5)
+    database = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     sessions = create_sessionmaker(database)
 
     usage = Usage(sessions, clock, settings.chat_monthly_budget_usd)

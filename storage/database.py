@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -22,7 +23,8 @@ CONNECT_TIMEOUT_SECONDS = 10
 
 
 def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
-    """An engine for `database_url` (already normalised by the settings)."""
+    """An engine for `database_url` (already normalised by the settings); on PostgreSQL it keeps
+    `pool_size` connections and opens as many more at busy moments (at most twice `pool_size`)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -72,6 +74,21 @@ class MissingDatabaseError(DatabaseError):
         self.port = url.port
         self.user = url.username
         super().__init__(f"the database {self.name!r} does not exist at {display_url}")
+
+
+def missing_sqlite_folder(database_url: str, display_url: str) -> DatabaseError | None:
+    """The error for a SQLite file whose folder does not exist, found before connecting: the
+    driver would fail the same way, but its worker thread can outlive the event loop and print a
+    traceback on the way out (aiosqlite 0.22)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    if Path(url.database).parent.is_dir():
+        return None
+    return DatabaseError(
+        f"cannot reach the database at {display_url}: unable to open database file"
+        " (does the folder exist and is it writable?)"
+    )
 
 
 def describe_connection_error(error: BaseException, display_url: str) -> DatabaseError:

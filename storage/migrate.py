@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import DatabaseError
-from storage.database import create_engine, describe_connection_error
+from storage.database import create_engine, describe_connection_error, missing_sqlite_folder
 from storage.models import TABLE_NAMES, Base
 
 # Our own name, so cronpilot can share a database with another Alembic-managed application.
@@ -104,6 +104,9 @@ def _downgrade(connection: Connection, target: str) -> None:
 
 async def _with_connection(database_url: str, work: Callable[[Connection], T]) -> T:
     display = make_url(database_url).render_as_string(hide_password=True)
+    missing = missing_sqlite_folder(database_url, display)
+    if missing is not None:
+        raise missing
     engine = create_engine(database_url, pool_size=1)
     try:
         try:

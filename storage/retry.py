@@ -17,6 +17,7 @@ from typing import TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from core.logs import get_logger
 
@@ -41,7 +42,8 @@ DEFAULT_BACKOFF = Backoff()
 
 def unavailable(error: BaseException) -> bool:
     """True when `error` means the database could not be reached or dropped the connection
-    (refused, reset, timed out, shutting down, starting up, SQLite busy), not that the work
+    (refused, reset, timed out, shutting down, starting up, SQLite busy), or that every pooled
+    connection stayed busy past the pool's timeout; not that the work
     itself was wrong."""
     seen: set[int] = set()
     pending: list[BaseException | None] = [error]
@@ -52,7 +54,7 @@ def unavailable(error: BaseException) -> bool:
         seen.add(id(current))
         if isinstance(current, DBAPIError) and current.connection_invalidated:
             return True
-        if isinstance(current, (OSError, TimeoutError, *_ASYNCPG_GONE)):
+        if isinstance(current, (OSError, TimeoutError, PoolTimeoutError, *_ASYNCPG_GONE)):
             return True
         if isinstance(current, sqlite3.OperationalError) and _SQLITE_BUSY.search(str(current)):
             return True

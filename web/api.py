@@ -9,7 +9,7 @@ status codes, always as `{"error": "…"}`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -37,7 +37,7 @@ from scheduler.engine import TaskBusyError, TaskNotFoundError
 from scheduler.schedules.schedule import Schedule, canonical_zone
 from storage.records import Chat, Run, Task, TaskKind, TaskState
 from web import initdata
-from web.ratelimit import RateLimiter
+from web.ratelimit import FAILURES_BURST, FAILURES_PER_SECOND, RateLimiter
 
 log = get_logger(__name__)
 
@@ -79,6 +79,10 @@ class ApiServices:
     clock: Clock
     bot_token: str
     rate_limiter: RateLimiter
+    # Failed sign-ins per client address.
+    failure_limiter: RateLimiter = field(
+        default_factory=lambda: RateLimiter(burst=FAILURES_BURST, per_second=FAILURES_PER_SECOND)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +370,21 @@ def build_api(services: ApiServices) -> FastAPI:
 
 
 async def _authenticate(request: Request, services: ApiServices) -> Caller:
+    """The caller, or 401; an address that failed too often meanwhile gets 429 before its
+    credentials are even looked at."""
+    address = "address:" + (request.client.host if request.client else "unknown")
+    wait = services.failure_limiter.waiting(address)
+    if wait is not None:
+        raise _too_many(wait)
+    try:
+        return await _identify(request, services)
+    except ApiError as error:
+        if error.status == 401:
+            services.failure_limiter.take(address)
+        raise
+
+
+async def _identify(request: Request, services: ApiServices) -> Caller:
     header = request.headers.get("Authorization", "")
     scheme, _, credentials = header.partition(" ")
     credentials = credentials.strip()
@@ -391,11 +410,13 @@ async def _authenticate(request: Request, services: ApiServices) -> Caller:
 def _check_rate(services: ApiServices, key: str) -> None:
     wait = services.rate_limiter.take(key)
     if wait is not None:
-        raise ApiError(
-            429,
-            f"too many requests; try again in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
+        raise _too_many(wait)
+
+
+def _too_many(wait: int) -> ApiError:
+    return ApiError(
+        429, f"too many requests; try again in {wait} s", headers={"Retry-After": str(wait)}
+    )
 
 
 def _explicit(body: NewTaskIn) -> bool:

@@ -1,4 +1,5 @@
-"""A token bucket per API caller (a token, or a Mini App user): bursts are fine, floods are not."""
+"""Token buckets: one per API caller (a token, or a Mini App user), where bursts are fine and
+floods are not; and one per client address for failed sign-ins, so guessing tokens is slow."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from collections.abc import Callable
 # Sixty requests at once, then one a second: a dashboard refresh or a script's loop fits.
 BURST = 60
 PER_SECOND = 1.0
+# Failed sign-ins from one address: ten, then one every ten seconds.
+FAILURES_BURST = 10
+FAILURES_PER_SECOND = 0.1
 # Buckets idle this long are full again anyway; forgetting them bounds the memory.
 FORGET_AFTER_SECONDS = 3600.0
 
@@ -37,6 +41,15 @@ class RateLimiter:
             self._buckets[key] = (level, now)
             return max(1, math.ceil((1.0 - level) / self._per_second))
         self._buckets[key] = (level - 1.0, now)
+        return None
+
+    def waiting(self, key: str) -> int | None:
+        """Whole seconds `key` must still wait before its next request, without taking one."""
+        now = self._monotonic()
+        level, then = self._buckets.get(key, (self._burst, now))
+        level = min(self._burst, level + (now - then) * self._per_second)
+        if level < 1.0:
+            return max(1, math.ceil((1.0 - level) / self._per_second))
         return None
 
     def _forget_idle(self, now: float) -> None:

@@ -105,7 +105,7 @@ class RunnerSettings:
     model: str
     run_timeout_seconds: float = 120.0
     max_tool_steps: int = 5
-    max_concurrent_runs: int = 20
+    max_concurrent_runs: int = 100
     llm_attempts: int = 3
     retry_wait_seconds: float = 1.0
     retry_wait_max_seconds: float = 10.0

@@ -40,7 +40,8 @@ def test_defaults_are_the_documented_ones() -> None:
     assert settings.min_interval_seconds == 300
     assert settings.misfire_grace_seconds == 3600
     assert (settings.run_timeout_seconds, settings.max_tool_steps) == (120, 5)
-    assert settings.max_concurrent_runs == 20
+    assert settings.max_concurrent_runs == 100
+    assert settings.database_pool_size == 10
     assert (settings.log_level, settings.log_format) == ("INFO", "console")
     assert settings.webhook_url is None
     assert settings.webhook_secret is None

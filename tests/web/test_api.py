@@ -348,6 +348,40 @@ async def test_each_token_has_its_own_rate_limit(bot: BotUnderTest, fake: FakeTe
         assert (await api.get("/chats", headers=alice)).status_code == 200
 
 
+async def test_failed_sign_ins_slow_their_address_down(
+    bot: BotUnderTest, fake: FakeTelegram
+) -> None:
+    services = runtime_of(bot).api_services
+    assert services is not None
+    now = [0.0]
+    failures = RateLimiter(burst=3, per_second=0.1, monotonic=lambda: now[0])
+    guarded = build_api(dataclasses.replace(services, failure_limiter=failures))
+    alice_token = await token_for(fake, fake.user(ALICE, "Alice"))
+    transport = httpx.ASGITransport(app=guarded, client=("203.0.113.7", 4711))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as api:
+        guesses = [
+            (await api.get("/chats", headers={"Authorization": f"Bearer guess-{n}"})).status_code
+            for n in range(4)
+        ]
+        assert guesses == [401, 401, 401, 429]
+        # While the address waits, no token is looked at, not even a good one.
+        good = {"Authorization": f"Bearer {alice_token}"}
+        refused = await api.get("/chats", headers=good)
+        assert refused.status_code == 429
+        assert refused.headers["Retry-After"] == "10"
+        assert refused.json()["error"].startswith("too many requests")
+        forged = await api.get("/chats", headers={"Authorization": "tma user=1&hash=00"})
+        assert forged.status_code == 429
+        now[0] += 10.0
+        assert (await api.get("/chats", headers=good)).status_code == 200
+        # Good sign-ins cost the address nothing.
+        assert [(await api.get("/chats", headers=good)).status_code for _ in range(5)] == [200] * 5
+    other = httpx.ASGITransport(app=guarded, client=("198.51.100.2", 4712))
+    async with httpx.AsyncClient(transport=other, base_url="http://api.test") as api:
+        stranger = await api.get("/chats", headers={"Authorization": "Bearer guess-x"})
+        assert stranger.status_code == 401
+
+
 async def test_openapi_and_docs_are_served(bot: BotUnderTest) -> None:
     async with client(bot, "port") as api:
         document = (await api.get("/api/v1/openapi.json")).json()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -519,3 +520,41 @@ async def test_a_run_that_crashes_unexpectedly_is_reported_and_counted(
         stored = await tasks.get(session, task.id)
     assert stored is not None
     assert stored.consecutive_failures == 1
+
+
+async def _wait_for(condition: Callable[[], bool], *, seconds: float = 10.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110 - the fake server's requests have no event
+            await asyncio.sleep(0.01)
+
+
+async def test_runs_wait_on_the_model_side_by_side_up_to_the_limit(
+    pg_url: str, llm: FakeLLM
+) -> None:
+    # A database pool of one connection (two at busy moments) for eight runs at once: a run
+    # holds a connection only for its reads and writes, never while the model thinks.
+    database = create_engine(pg_url, pool_size=1)
+    try:
+        world = make_world(create_sessionmaker(database), llm, max_concurrent_runs=8)
+        gate = asyncio.Event()
+        many = [await world.task(f"Task {number}") for number in range(12)]
+        for number in range(12):
+            world.llm.reply_when(gate, TextReply(f"Answer {number}"))
+        started = [await world.engine.run_now(task.id, trigger=RunTrigger.MANUAL) for task in many]
+
+        # Eight runs are with the model at once; the other four wait for a slot.
+        await _wait_for(lambda: len(world.llm.requests) == 8)
+        await asyncio.sleep(0.3)
+        assert len(world.llm.requests) == 8
+        gate.set()
+        await world.engine.wait_idle()
+    finally:
+        await database.dispose()
+
+    assert len(world.llm.requests) == 12
+    assert sorted(text for _, text in world.delivery.results) == sorted(
+        f"Answer {number}" for number in range(12)
+    )
+    async with world.sessions() as session:
+        finished = [await runs.get(session, run.id) for run in started]
+    assert [run.status if run else None for run in finished] == [RunStatus.SUCCEEDED] * 12
