@@ -32,7 +32,7 @@ def test_a_recorded_failure_comes_back_with_its_facts_and_nested_reasons() -> No
 def test_every_recorded_failure_is_translated(language: str) -> None:
     _ = translator(language)
     for template in RUN_FAILURES:
-        facts = {name: "7" for name in ("seconds", "steps", "count", "status", "kind", "model")}
+        facts = dict.fromkeys(("seconds", "steps", "count", "status", "kind", "model"), "7")
         facts["error"] = "x"
         english = template.format(**facts)
         assert run_failure(_, english) != english, template
@@ -51,7 +51,9 @@ def test_schedule_errors_and_declines_are_worded_from_their_facts() -> None:
     assert explain(_, cron.value, "UTC").endswith("Monat 13 liegt außerhalb des Bereichs 1–12.")
 
     often = too_frequent(60, 300)
-    assert str(often) == "every 1 minute is more often than this bot allows: at most every 5 minutes"
+    assert (
+        str(often) == "every 1 minute is more often than this bot allows: at most every 5 minutes"
+    )
     assert "alle 1 Minute" in explain(_, often, "UTC")
 
     nested = InvalidChangeError(
