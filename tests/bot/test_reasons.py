@@ -8,7 +8,7 @@ from application.changes import InvalidChangeError
 from bot.failures import RUN_FAILURES, run_failure
 from bot.i18n import translator
 from bot.problems import explain, words
-from core.errors import N_, NotUnderstoodError
+from core.errors import N_, NotUnderstoodError, ScheduleError
 from scheduler.parsing.rules import parse_rules
 from scheduler.runner.runner import FAILED_IN_A_ROW, NO_ANSWER
 from scheduler.schedules.cron import parse_cron
@@ -45,7 +45,7 @@ def test_schedule_errors_and_declines_are_worded_from_their_facts() -> None:
     assert str(declined.value) == "There is no February 30."
     assert words(_, declined.value) == "Den 30. Februar gibt es nicht."
 
-    with pytest.raises(Exception) as cron:
+    with pytest.raises(ScheduleError) as cron:
         parse_cron("0 9 * 13 *")
     assert str(cron.value) == "month 13 is out of range 1–12"
     assert explain(_, cron.value, "UTC").endswith("Monat 13 liegt außerhalb des Bereichs 1–12.")
