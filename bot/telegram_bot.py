@@ -7,6 +7,7 @@ server's webhook route.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -16,6 +17,7 @@ from bot.context import CONTEXT_TYPES, BotData, Services
 from bot.delivery import TelegramDelivery
 from bot.handlers.routes import register, set_commands, set_menu_button
 from bot.members import TelegramMembers
+from bot.polling import LongPollRequest
 from bot.ratelimit import MessageRateLimiter
 from core.logs import get_logger
 
@@ -39,6 +41,8 @@ class TelegramBot:
             .token(token)
             .base_url(base_url)
             .context_types(CONTEXT_TYPES)
+            # Its own pool, which survives PTB cancelling the long poll when it stops.
+            .get_updates_request(LongPollRequest())
             .rate_limiter(rate_limiter or MessageRateLimiter())
             .concurrent_updates(True)
             .build()
@@ -89,6 +93,15 @@ class TelegramBot:
         updater = self._application.updater
         if updater is not None and updater.running:
             await updater.stop()
+
+    async def open_delivery(self, language_of: Callable[[int], Awaitable[str]]) -> None:
+        """Only the outgoing side (no handlers, no updates): for `cronpilot tasks run`, which
+        posts a run's result to its chat as Run now does."""
+        self.delivery.learn_languages(language_of)
+        await self._application.bot.initialize()
+
+    async def close_delivery(self) -> None:
+        await self._application.bot.shutdown()
 
     async def stop(self) -> None:
         if self._application.running:

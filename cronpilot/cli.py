@@ -180,14 +180,25 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
             "revision; run `cronpilot migrate` first",
             EXIT_FAILURE,
         )
-    # The operator's runs are recorded and shown here; the chat session prints its results.
+    # The chat session prints its results. `tasks run` posts the result to the task's chat
+    # (as Run now in the bot does) when a bot token is set, and always shows it here too.
     out = sys.stdout if arguments.command == "chat" else io.StringIO()
+    telegram = None
+    if arguments.command == "tasks" and arguments.action == "run" and settings.telegram_bot_token:
+        from bot.telegram_bot import TelegramBot
+
+        telegram = TelegramBot(
+            settings.telegram_bot_token.get_secret_value(),
+            base_url=settings.telegram_api_base_url,
+        )
     stack = build_stack(
         settings,
-        TerminalDelivery(out),
+        telegram.delivery if telegram is not None else TerminalDelivery(out),
         clock=SystemClock(),
         llm=LiteLLMClient.from_settings(settings),
     )
+    if telegram is not None:
+        await telegram.open_delivery(stack.app.languages.of_chat)
     try:
         if arguments.command == "chat":
             parser_off = settings.effective_parser_model.strip().lower() in PARSER_OFF
@@ -214,9 +225,12 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
             action=arguments.action,
             number=arguments.number,
             chat_id=arguments.chat,
+            posted=telegram is not None,
         )
     finally:
         await stack.engine.stop()
+        if telegram is not None:
+            await telegram.close_delivery()
         await stack.database.dispose()
 
 

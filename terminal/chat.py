@@ -38,6 +38,14 @@ I show what I understood; yes confirms it, no cancels it, any other text replace
   /help, /quit
 Scheduled runs happen while `cronpilot run` is running; here, /run N runs a task at once."""
 
+# This chat runs tasks only when asked: the scheduler lives in `cronpilot run`, which delivers
+# through Telegram, and a second scheduler here would also run (and print) every Telegram
+# chat's tasks.
+SCHEDULE_NOTE = (
+    "Note: this terminal does not run tasks on their schedule (that is `cronpilot run`, with "
+    "Telegram); /run {number} runs it now."
+)
+
 PARSER_OFF_NOTE = (
     "Note: PARSER_MODEL=off, so requests are read by the rules parser only. Running a task "
     "still needs a model: LLM_MODEL with its key (LLM_API_KEY or the provider's own variable)."
@@ -135,6 +143,7 @@ class TerminalChat:
             return
         next_run = text.when(task.next_run_at, task.timezone)
         self.say(f"✅ Scheduled — task #{task.id}. Next run {next_run}.")
+        self.say(SCHEDULE_NOTE.format(number=task.id))
 
     async def _cancel(self) -> None:
         if self._draft_id is None:

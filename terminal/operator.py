@@ -48,7 +48,9 @@ async def tasks_command(
     action: str,
     number: int | None,
     chat_id: int | None,
+    posted: bool = False,
 ) -> int:
+    """`posted`: a run's result goes to the task's chat (a bot token is set)."""
     if action == "list":
         found = await operators.tasks(chat_id=chat_id)
         lines = "\n".join(text.task_line(task, task.timezone) for task in found)
@@ -69,7 +71,7 @@ async def tasks_command(
             console.show(f"deleted task #{number} {task.name}", text.task_json(task))
             return 0
         else:
-            return await _run(app, engine, console, task)
+            return await _run(app, engine, console, task, posted=posted)
     except (TaskNotFoundError, TaskStateError, TaskBusyError) as error:
         return console.problem(text.problem(error, chat_id=chat_id))
     console.show(text.task_detail(task, task.timezone), text.task_json(task))
@@ -102,14 +104,20 @@ async def _task(operators: Operators, number: int, chat_id: int | None) -> Task:
     return task
 
 
-async def _run(app: Application, engine: Engine, console: Console, task: Task) -> int:
-    """Run the task now, wait for it, and show the run (its answer is recorded, and shown here;
-    it is not posted to the chat)."""
+async def _run(
+    app: Application, engine: Engine, console: Console, task: Task, *, posted: bool
+) -> int:
+    """Run the task now, wait for it, and show the run here; with a bot token its result is
+    also posted to the task's chat, as Run now in the bot does."""
     started = await app.runs.run_now(task.chat_id, task.id)
     await engine.wait_idle()
     history = await app.runs.history(task.chat_id, task.id, limit=20)
     run = next((run for run in history if run.id == started.id), started)
     lines = text.run_line(run, task.timezone)
+    if not posted:
+        lines += "\n    not posted to the chat: TELEGRAM_BOT_TOKEN is not set"
+    elif run.delivered_message_id is not None:
+        lines += f"\n    posted to chat {task.chat_id}"
     if run.output:
         lines += f"\n\n{run.output}"
     console.show(lines, text.run_json(run))

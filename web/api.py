@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -233,12 +234,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def build_api(services: ApiServices) -> FastAPI:
-    api = FastAPI(
+    # The interactive docs load Swagger UI from this server (fastapi-offline ships it), not from
+    # a CDN: a self-hosted bot's operator may have no internet in the browser that reads them.
+    api = FastAPIOffline(
         title="cronpilot",
         version="1",
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        static_url="/docs-assets",
         responses=ERRORS,
     )
     _add_error_handlers(api)

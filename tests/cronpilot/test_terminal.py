@@ -4,14 +4,21 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
 
 import pytest
 
+from core.settings import Settings
+from cronpilot.runtime import build_stack
+from scheduler.clock import SystemClock
+from scheduler.llm import LiteLLMClient
+from terminal.delivery import TerminalDelivery
 from tests.cronpilot.process import run_cronpilot
 from tests.fakes.llm import FakeLLM
+from tests.fakes.telegram import FakeTelegram
 from tests.postgres import Server
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
@@ -54,6 +61,9 @@ async def test_chat_then_operate_the_task_from_the_command_line(
     assert "🤔 I couldn't find a schedule in that." in said
     assert said.count("Schedule this task?") == 2
     assert "✅ Scheduled — task #1" in said
+    # It says plainly that this terminal does not run tasks on their schedule.
+    assert "this terminal does not run tasks on their schedule" in said
+    assert "/run 1 runs it now" in said
     assert re.search(r"#1 Read the news · [^\n]*10:00[^\n]* · active", said)
     assert "Three stories about <b>Rust</b> today." in said
     assert "manual · succeeded" in said
@@ -84,6 +94,56 @@ async def test_chat_then_operate_the_task_from_the_command_line(
     assert json.loads(missing.stdout) == {"error": "there is no task #7"}
     deleted = await run_cronpilot(tmp_path, env, "tasks", "delete", "1")
     assert deleted.stdout.strip() == "deleted task #1 Read the news"
+
+
+async def _telegram_task(database_url: str, chat_id: int) -> None:
+    """A task made in a Telegram chat, through the application as the bot makes it."""
+    settings = Settings(database_url=database_url, parser_model="off")
+    stack = build_stack(
+        settings,
+        TerminalDelivery(io.StringIO()),
+        clock=SystemClock(),
+        llm=LiteLLMClient.from_settings(settings),
+    )
+    try:
+        chat = await stack.app.chats.see(chat_id, type="private", title="Alice")
+        card = await stack.app.drafts.create(chat, chat_id, "every day at 9 read the news")
+        await stack.app.drafts.confirm(chat_id, card.draft_id, chat_id)
+    finally:
+        await stack.database.dispose()
+
+
+async def test_tasks_run_posts_the_result_to_the_chat_as_run_now_does(
+    tmp_path: Path, llm: FakeLLM, fake: FakeTelegram
+) -> None:
+    alice = fake.user(4242, "Alice")
+    dm = fake.private_chat(alice)
+    env = environment(tmp_path, llm)
+    assert (await run_cronpilot(tmp_path, env, "migrate")).status == 0
+    await _telegram_task(env["DATABASE_URL"], dm.id)
+
+    # Without a token the result is shown here, and it says it was not posted.
+    llm.reply_text("Nothing posted this time.")
+    alone = await run_cronpilot(tmp_path, env, "tasks", "run", "1")
+    assert alone.status == 0, alone.output
+    assert "not posted to the chat: TELEGRAM_BOT_TOKEN is not set" in alone.stdout
+    assert "Nothing posted this time." in alone.stdout
+    assert fake.messages(dm) == []
+
+    with_bot = env | {"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url}
+    llm.reply_text("Three stories about **Rust** today.")
+    ran = await run_cronpilot(tmp_path, with_bot, "tasks", "run", "1")
+    assert ran.status == 0, ran.output
+    assert f"posted to chat {dm.id}" in ran.stdout
+    assert "Three stories about **Rust** today." in ran.stdout
+    [result] = fake.messages(dm)
+    assert result.text.startswith("📋 Read the news · task #1")
+    assert "Three stories about Rust today." in result.text
+    assert "Rust" in result.entity_texts("bold")
+    assert result.button_labels == ["🔁 Run again", "⏸ Pause"]
+    assert fake.token.split(":")[1] not in ran.output
+    runs = await run_cronpilot(tmp_path, env, "runs", "1", "--json")
+    assert [run["status"] for run in json.loads(runs.stdout)] == ["succeeded", "succeeded"]
 
 
 async def test_migrate_says_whether_it_changed_anything(tmp_path: Path) -> None:

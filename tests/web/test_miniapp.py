@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, Route, async_playwright
 
 from storage.records import TaskState
 from tests.bot_harness import ALICE, NOW, BotUnderTest, FakeClock, bot_settings, create_task
@@ -138,3 +138,27 @@ async def test_forged_or_stale_init_data_shows_nothing(
         await page.locator("#status.bad").get_by_text(reason, exact=False).wait_for()
         assert await page.locator("li.task").count() == 0
         await page.close()
+
+
+async def test_the_api_docs_work_without_internet(bot: BotUnderTest, browser: Browser) -> None:
+    assert bot.runtime is not None
+    assert bot.runtime.http is not None
+    base = f"http://127.0.0.1:{bot.runtime.http.port}"
+    page = await browser.new_page()
+    page.set_default_timeout(15_000)
+    off_site: list[str] = []
+
+    async def only_this_server(route: Route) -> None:
+        if route.request.url.startswith(base):
+            await route.continue_()
+        else:
+            off_site.append(route.request.url)
+            await route.abort()
+
+    await page.route("**/*", only_this_server)
+    await page.goto(f"{base}/api/v1/docs")
+    # Swagger UI drew the operations from /api/v1/openapi.json.
+    await page.get_by_text("/tasks/{task_id}/run").first.wait_for()
+    assert await page.locator(".opblock").count() >= 8
+    assert off_site == []
+    await page.close()
