@@ -56,6 +56,8 @@ def build_application(
         tasks=Tasks(sessions, engine, clock),
         runs=Runs(sessions, engine),
         changes=changes,
-        conversations=Conversations(sessions, runner, changes, clock, usage),
+        conversations=Conversations(
+            sessions, runner, changes, clock, usage, owner=engine.worker_id
+        ),
         usage=usage,
     )

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application.drafts import task_name
 from application.tasks import pause_task, resume_task, task_in_chat
-from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
+from core.errors import N_, CronpilotError, NotUnderstoodError, ScheduleError, WordedError
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.engine import Engine, TaskNotFoundError
@@ -84,8 +84,8 @@ class ChangeOutdatedError(ChangeNotFoundError):
         self.task_id = task_id
 
 
-class InvalidChangeError(CronpilotError):
-    """The model's proposal cannot be used as it is; the text says why."""
+class InvalidChangeError(WordedError):
+    """The model's proposal cannot be used as it is; the reason says why."""
 
 
 class ProposedChange(BaseModel):
@@ -247,7 +247,7 @@ class Changes:
             proposal = ProposedChange.model_validate(json.loads(arguments))
         except (json.JSONDecodeError, ValidationError) as error:
             raise InvalidChangeError(
-                f"the proposal could not be read ({type(error).__name__})"
+                N_("the proposal could not be read ({kind})"), kind=type(error).__name__
             ) from None
         action = ChangeAction(proposal.action)
         if action is not ChangeAction.EDIT:
@@ -261,7 +261,7 @@ class Changes:
         if schedule is not None and _definition(schedule, "") == _definition(Schedule.of(task), ""):
             schedule = None
         if schedule is None and prompt is None:
-            raise InvalidChangeError("the proposal would change nothing")
+            raise InvalidChangeError(N_("the proposal would change nothing"))
         return action, schedule, prompt
 
     def _proposed_schedule(self, task: Task, proposal: ProposedChange) -> Schedule | None:
@@ -275,10 +275,12 @@ class Changes:
                 ).schedule
             except NotUnderstoodError as error:
                 raise InvalidChangeError(
-                    f"the new schedule {proposal.schedule!r} could not be read: {error}"
+                    N_("the new schedule '{schedule}' could not be read: {problem}"),
+                    schedule=proposal.schedule,
+                    problem=error,
                 ) from None
             except OverflowError:
-                raise ScheduleError("that date is too far away") from None
+                raise ScheduleError(N_("that date is too far away")) from None
         else:
             return None
         return validate(schedule, now=now, min_interval_seconds=self._min_interval_seconds)

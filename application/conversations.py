@@ -15,6 +15,7 @@ the model is not asked.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,8 +30,9 @@ from application.changes import (
     InvalidChangeError,
     propose_change_function,
 )
+from application.tasks import task_in_chat
 from application.usage import Usage
-from core.errors import ScheduleError
+from core.errors import ScheduleError, WordedError
 from core.languages import ENGLISH, chat_language, english_name
 from core.logs import get_logger
 from scheduler.clock import Clock
@@ -38,7 +40,7 @@ from scheduler.engine import TaskNotFoundError
 from scheduler.runner.runner import BUDGET_REACHED, TaskRunner, Turn
 from scheduler.schedules.schedule import Schedule
 from scheduler.text import clean_text
-from storage import chats, followups, runs, spending, tasks
+from storage import chats, followups, message_parts, runs, spending, tasks
 from storage.records import Followup, Run, RunStatus, Spending, Task
 
 log = get_logger(__name__)
@@ -93,11 +95,13 @@ class Unclear:
 
 @dataclass(frozen=True, slots=True)
 class Failed:
-    """The model could not answer (or its proposal could not be used); `reason` says why."""
+    """The model could not answer (or its proposal could not be used); `reason` says why: a
+    run's failure reason (as runs record it), and `problem` when a proposal could not be used."""
 
     task: Task
     reason: str
     invalid_change: bool = False
+    problem: WordedError | None = None
 
 
 Outcome = Answered | Proposed | NotAllowed | NewRequest | Unclear | Failed
@@ -111,8 +115,12 @@ class Conversations:
         changes: Changes,
         clock: Clock,
         usage: Usage | None = None,
+        *,
+        owner: str | None = None,
     ) -> None:
         self._sessions = sessions
+        # The worker answering follow-ups: if it dies, its unfinished ones are interrupted.
+        self._owner = owner
         self._runner = runner
         self._changes = changes
         self._clock = clock
@@ -175,10 +183,20 @@ class Conversations:
         turn = await self._runner.converse(task, messages, functions=[propose_change_function()])
         return await self._conclude(subject, followup, turn, user_id, text, may_change)
 
-    async def delivered(self, followup_id: int, message_id: int) -> None:
-        """The answer was posted as `message_id`: a reply to it continues the thread."""
+    async def history(self, chat_id: int, task_id: int, *, limit: int = 10) -> list[Followup]:
+        """The task's newest follow-ups, newest first: what was asked and what it cost."""
+        async with self._sessions() as session:
+            await task_in_chat(session, chat_id, task_id)
+            return await followups.list_for_task(session, task_id, limit=limit)
+
+    async def delivered(self, followup_id: int, message_ids: Sequence[int]) -> None:
+        """The answer was posted as `message_ids` (first to last; a long answer takes several):
+        a reply to any of them continues the thread."""
+        first, *parts = message_ids
         async with self._sessions() as session, session.begin():
-            await followups.set_message_id(session, followup_id, message_id)
+            found = await followups.set_message_id(session, followup_id, first)
+            if found is not None:
+                await message_parts.add(session, found.chat_id, parts, followup_id=followup_id)
 
     async def _begin(
         self, subject: Subject, user_id: int, text: str
@@ -206,6 +224,7 @@ class Conversations:
                 user_id=user_id,
                 question=text,
                 now=now,
+                owner=self._owner,
             )
         language = chat_language(chat.language, chat.user_language) if chat else ENGLISH
         return followup, build_messages(task, run, thread, text, now=now, language=language)
@@ -290,7 +309,7 @@ class Conversations:
         try:
             action, schedule, prompt = self._changes.read_proposal(task, arguments)
         except (InvalidChangeError, ScheduleError) as error:
-            return Failed(task, str(error), invalid_change=True)
+            return Failed(task, str(error), invalid_change=True, problem=error)
         card = await self._changes.propose(
             task, user_id, action, schedule=schedule, prompt=prompt, text=text
         )

@@ -13,7 +13,8 @@ from application.errors import DraftExpiredError, DraftNotFoundError
 from application.records import ApplicationSettings, Card, Preview
 from application.tasks import check_quota, task_in_chat
 from application.usage import charged_to
-from core.errors import NotUnderstoodError
+from core.errors import N_, NotUnderstoodError
+from core.languages import chat_language
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.engine import Engine, TaskNotFoundError
@@ -71,7 +72,10 @@ class Drafts:
                 await check_quota(session, chat.id, self._settings.max_tasks_per_chat)
         with charged_to(chat.id):  # the LLM parser's calls count against the chat's budget
             request = await self._parser.parse(
-                text, now=now, timezone=zone_of(chat, self._settings)
+                text,
+                now=now,
+                timezone=zone_of(chat, self._settings),
+                language=chat_language(chat.language, chat.user_language),
             )
         async with self._sessions() as session, session.begin():
             draft = await drafts.add(
@@ -104,10 +108,12 @@ class Drafts:
         now = self._clock.now()
         prompt = clean_text(prompt)
         if not prompt:
-            raise NotUnderstoodError("the task has no prompt: say what should be done")
+            raise NotUnderstoodError(N_("the task has no prompt: say what should be done"))
         if len(prompt) > MAX_REQUEST_CHARS:
             raise NotUnderstoodError(
-                f"that is {len(prompt)} characters long; keep a task under {MAX_REQUEST_CHARS}"
+                N_("that is {count} characters long; keep a task under {limit}"),
+                count=len(prompt),
+                limit=MAX_REQUEST_CHARS,
             )
         schedule = validate(
             schedule, now=now, min_interval_seconds=self._settings.min_interval_seconds

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import gc
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -55,9 +55,9 @@ class CountingDelivery:
     async def working(self, chat_id: int) -> AsyncIterator[None]:
         yield
 
-    async def send_result(self, task: Task, run: Run, text: str) -> int:
+    async def send_result(self, task: Task, run: Run, text: str) -> Sequence[int]:
         self.delivered += 1
-        return self.delivered
+        return [self.delivered]
 
     async def send_failure(self, task: Task, run: Run, reason: str) -> int:
         return 0

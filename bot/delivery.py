@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction, ParseMode
@@ -68,7 +68,7 @@ class TelegramDelivery:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), TYPING_EVERY_SECONDS)
 
-    async def send_result(self, task: Task, run: Run, text: str) -> int:
+    async def send_result(self, task: Task, run: Run, text: str) -> Sequence[int]:
         _ = await self._words(task.chat_id)
         buttons = results.result_buttons(_, task)
         chunks = results.result_chunks(_, task, text)
@@ -91,7 +91,7 @@ class TelegramDelivery:
             messages = await self._send_plain(_, task, text, buttons)
         except TelegramError as error:
             raise self._error(error) from None
-        return messages[0].message_id
+        return [message.message_id for message in messages]
 
     async def _send_plain(
         self, _: Translator, task: Task, text: str, buttons: InlineKeyboardMarkup

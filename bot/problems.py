@@ -19,12 +19,18 @@ from application.errors import (
     TaskTimePassedError,
 )
 from bot.i18n import Translator
-from core.errors import CronpilotError, ScheduleError
+from bot.render import period
+from core.errors import CronpilotError, ScheduleError, TooFrequentError, WordedError
 from scheduler.engine import TaskBusyError, TaskNotFoundError
 from scheduler.schedules.schedule import TimePassedError, UnknownZoneError, zone_for
 from storage.records import TaskState
 
 ALERT_CHARS = 200
+# Facts that are names marked with `N_` below the bot, which the catalogs translate too: a cron
+# field ("minute"), a unit ("weeks"), a month or weekday, what was found twice ("a date").
+_NAMED_FACTS = frozenset(
+    {"field", "unit", "month", "other_month", "weekday", "other_weekday", "what"}
+)
 
 
 def explain(_: Translator, error: CronpilotError, zone: str) -> str:
@@ -64,8 +70,42 @@ def explain(_: Translator, error: CronpilotError, zone: str) -> str:
         )
     if isinstance(error, ScheduleError):
         # The schedule's own reason (a cron field out of range, a zone we do not know, …).
-        return _("That schedule can't be used: {reason}.", reason=str(error))
+        return _("That schedule can't be used: {reason}.", reason=words(_, error))
+    if isinstance(error, WordedError):
+        return words(_, error)
     return str(error)
+
+
+def too_frequent(_: Translator, error: TooFrequentError) -> str:
+    """Its periods in the chat's language (the English ones are in its facts)."""
+    return _(
+        error.reason,
+        period=period(_, error.period_seconds),
+        minimum=period(_, error.min_seconds),
+    )
+
+
+def words(_: Translator, error: WordedError) -> str:
+    """An error's reason in the chat's language, its facts filled in (plain text).
+
+    A reason the catalogs do not hold (the LLM parser's, in the model's own words) comes out
+    as written."""
+    if isinstance(error, TooFrequentError):
+        return too_frequent(_, error)
+    facts = {
+        name: (
+            words(_, value)
+            if isinstance(value, WordedError)
+            else _(value)
+            if name in _NAMED_FACTS and isinstance(value, str)
+            else value
+        )
+        for name, value in error.facts.items()
+    }
+    try:
+        return _(error.reason, **facts)
+    except (KeyError, IndexError, ValueError):  # braces in a reason that is free text
+        return str(error)
 
 
 def alert(_: Translator, error: CronpilotError, zone: str) -> str:

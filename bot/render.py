@@ -16,6 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from application.records import Card, TaskPage
 from bot.callbacks import TASK_CARD, Action, Place, encode, list_page
+from bot.failures import run_failure
 from bot.i18n import N_, Translator
 from scheduler.schedules.descriptions import describe_cron
 from scheduler.schedules.schedule import Schedule, zone_for
@@ -136,9 +137,10 @@ def sentence(text: str, *, capital: bool = True) -> str:
     return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
-def not_understood(_: Translator, reason: str) -> str:
-    """The parser's reason, said once, then examples (unless the reason already gives some)."""
-    if "e.g." in reason or "for example" in reason:
+def not_understood(_: Translator, reason: str, english: str) -> str:
+    """The parser's reason, said once, then examples (unless the reason already gives some:
+    `english` is the reason as written below the bot, which says so)."""
+    if "e.g." in english or "for example" in english:
         return f"🤔 {escape(sentence(reason))}"
     return _(
         "🤔 {reason}\n\nSay what to do and when, for example:\n{examples}",
@@ -269,8 +271,7 @@ def card(_: Translator, card: Card, chat_zone: str) -> Screen:
         runs or _("• none"),
     ]
     lines += [
-        # A whole sentence with named placeholders, ready for the catalogs.
-        "✍️ Read “{typed}” as “{meant}”.".format(typed=escape(typed), meant=escape(meant))  # noqa: UP032
+        _("✍️ Read “{typed}” as “{meant}”.", typed=escape(typed), meant=escape(meant))
         for typed, meant in card.corrections
     ]
     if card.source == "llm":
@@ -492,7 +493,7 @@ def history(_: Translator, task: Task, entries: Sequence[Run], chat_zone: str) -
         if run.tool_calls:
             line += f"\n   🔧 {escape(tool_trace(run))}"
         if run.error and run.status not in (RunStatus.SUCCEEDED, RunStatus.SILENT):
-            line += f"\n   ↳ {escape(clip(run.error, 200))}"
+            line += f"\n   ↳ {escape(clip(run_failure(_, run.error), 200))}"
         elif run.delivery_error:
             line += "\n   ↳ " + _(
                 "not delivered: {error}", error=escape(clip(run.delivery_error, 200))

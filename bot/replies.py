@@ -6,6 +6,7 @@ chat's language (`_`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
@@ -15,11 +16,20 @@ from telegramify_markdown import convert, split_entities
 from application.changes import AppliedChange, ChangeAction, ChangeCard
 from bot import render, results
 from bot.callbacks import Action
-from bot.i18n import Translator
+from bot.failures import run_failure
+from bot.i18n import N_, Translator
 from scheduler.schedules.schedule import Schedule
-from storage.records import Task, TaskKind
+from storage.records import Followup, RunStatus, Task, TaskKind
 
 PROMPT_PREVIEW = 600
+# A follow-up is answered, or needs no answer (it asked for a change, or was not a question).
+FOLLOWUP_STATUSES = {
+    RunStatus.RUNNING: N_("running"),
+    RunStatus.SUCCEEDED: N_("answered"),
+    RunStatus.FAILED: N_("failed"),
+    RunStatus.SILENT: N_("no answer needed"),
+    RunStatus.INTERRUPTED: N_("interrupted"),
+}
 
 
 def answer_chunks(answer: str) -> list[results.Chunk]:
@@ -178,3 +188,25 @@ def unclear(_: Translator, task: Task) -> str:
 
 def task_gone(_: Translator) -> str:
     return _("❌ That task no longer exists.")
+
+
+def followup_history(_: Translator, entries: Sequence[Followup], chat_zone: str) -> str:
+    """A task's last follow-ups for /history: when, how it went, what it cost, the question."""
+    lines = [_("💬 <b>Last follow-ups</b>")]
+    for followup in entries:
+        parts = [
+            render.when(_, followup.created_at, chat_zone),
+            f"<b>{_(FOLLOWUP_STATUSES.get(followup.status, followup.status.value))}</b>",
+        ]
+        if followup.prompt_tokens is not None or followup.completion_tokens is not None:
+            parts.append(
+                render.tokens(_, followup.prompt_tokens or 0, followup.completion_tokens or 0)
+            )
+        if followup.cost is not None:
+            parts.append(render.dollars(_, followup.cost))
+        line = " · ".join(parts)
+        line += "\n   ❓ " + escape(render.clip(" ".join(followup.question.split()), 120))
+        if followup.error and followup.status in (RunStatus.FAILED, RunStatus.INTERRUPTED):
+            line += f"\n   ↳ {escape(render.clip(run_failure(_, followup.error), 200))}"
+        lines.append(line)
+    return "\n".join(lines)

@@ -13,6 +13,7 @@ from telegram import InlineKeyboardMarkup, MessageEntity
 from telegramify_markdown import split_entities, utf16_len
 
 from bot.callbacks import RESULT, Action
+from bot.failures import run_failure
 from bot.i18n import Translator
 from bot.markdown import convert
 from bot.render import Screen, button, clip, dollars
@@ -86,7 +87,11 @@ def result_buttons(_: Translator, task: Task) -> InlineKeyboardMarkup:
 
 def failure(_: Translator, task: Task, reason: str) -> Screen:
     return Screen(
-        _("⚠️ Task #{number} failed: {reason}", number=task.id, reason=escape(clip(reason, 500))),
+        _(
+            "⚠️ Task #{number} failed: {reason}",
+            number=task.id,
+            reason=escape(clip(run_failure(_, reason), 500)),
+        ),
         InlineKeyboardMarkup([[button(_("🔁 Retry"), Action.RETRY, task.id)]]),
     )
 
@@ -98,7 +103,7 @@ def paused_notice(_: Translator, task: Task, reason: str) -> Screen:
             "Resume it once the problem is fixed (or with /resume {number}).",
             number=task.id,
             name=escape(task.name),
-            reason=escape(clip(reason, 600)),
+            reason=escape(clip(run_failure(_, reason), 600)),
         ),
         InlineKeyboardMarkup([[button(_("▶️ Resume"), Action.RESUME, task.id)]]),
     )

@@ -3,6 +3,7 @@ the scheduler never imports `telegram`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -33,8 +34,9 @@ class Delivery(Protocol):
         """Show that a run is working (Telegram's "typing…") for as long as the block lasts."""
         ...
 
-    async def send_result(self, task: Task, run: Run, text: str) -> int:
-        """Post a run's answer; return the message id."""
+    async def send_result(self, task: Task, run: Run, text: str) -> Sequence[int]:
+        """Post a run's answer; return the ids of its messages, first to last (a long answer
+        takes several)."""
         ...
 
     async def send_failure(self, task: Task, run: Run, reason: str) -> int:

@@ -37,19 +37,21 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import metrics
-from core.errors import CronpilotError
+from core.errors import N_, CronpilotError
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.schedules.schedule import Schedule
-from storage import runs, tasks, workers
+from storage import followups, runs, tasks, workers
 from storage.records import Run, RunStatus, RunTrigger, Task
 from storage.retry import DEFAULT_BACKOFF, Backoff, describe, patiently, unavailable
 
 log = get_logger(__name__)
 
-INTERRUPTED_BY_CRASH = "the bot stopped while this run was going"
-INTERRUPTED_BY_STOP = "the bot was shut down before this run finished"
-INTERNAL_ERROR = "internal error (see the bot's log)"
+# Why a run ended without an answer, as runs record it (the bot translates these sentences).
+INTERRUPTED_BY_CRASH = N_("the bot stopped while this run was going")
+INTERRUPTED_BY_STOP = N_("the bot was shut down before this run finished")
+INTERNAL_ERROR = N_("internal error (see the bot's log)")
+FOLLOWUP_INTERRUPTED = N_("the bot stopped before it could answer")
 
 
 class TaskBusyError(CronpilotError):
@@ -228,6 +230,15 @@ class Engine:
                 now=now,
                 reason=INTERRUPTED_BY_CRASH,
             )
+            # Follow-ups are answered in the bot's process, bounded like runs; one that process
+            # left unanswered stays so unless it is closed here.
+            dropped = await followups.interrupt_orphans(
+                session,
+                me=self.worker_id,
+                alive_since=alive_since,
+                now=now,
+                reason=FOLLOWUP_INTERRUPTED,
+            )
             adopted = await runs.adopt_undelivered(
                 session, me=self.worker_id, alive_since=alive_since
             )
@@ -235,6 +246,8 @@ class Engine:
             await workers.forget_dead(session, before=alive_since - timedelta(days=1))
         if interrupted:
             log.warning("scheduler.runs_interrupted", count=len(interrupted), reason="crash")
+        if dropped:
+            log.warning("scheduler.followups_interrupted", count=len(dropped), reason="crash")
         if adopted:
             log.info("delivery.adopted", count=len(adopted))
         for run in adopted:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from core.errors import CronpilotError
+from core.errors import N_, CronpilotError
 from core.logs import REDACTED, Redactor
 
 if TYPE_CHECKING:
@@ -52,6 +52,31 @@ _KEY_PATTERN = re.compile(r"\b(?:sk|pk|rk|gsk|xai|csk)-[A-Za-z0-9_\-]{8,}")
 _LITELLM_PREFIX = re.compile(r"^(?:(?:litellm\.)?\w+(?:Error|Exception|Timeout)\s*[:-]\s*)+")
 # Statuses worth retrying, as the OpenAI SDK counts them: timeout, conflict, rate limit, 5xx.
 _TRANSIENT_STATUSES = frozenset({408, 409, 429})
+
+# What a failed call was, in words a chat may be told (runs and follow-ups record it, the bot
+# translates it: these sentences are in its catalogs, filled in with the facts named).
+NO_ANSWER_WITHIN = N_("the model did not answer within {seconds} s")
+UNREADABLE = N_("the model's answer could not be read")
+NO_CHOICES = N_("the model sent an answer with no choices")
+BAD_API_BASE = N_("the LLM API base is not a valid http(s) URL")
+NO_CONNECTION = N_("could not connect to the LLM provider")
+CLIENT_FAILED = N_("the LLM client failed ({kind})")
+RATE_LIMITED = N_("the LLM provider is rate limiting")
+NO_KEY = N_("no usable API key for model {model}")
+CALL_FAILED = N_("the LLM call for model {model} failed")
+KEY_REJECTED = N_("the LLM provider rejected the API key (HTTP {status})")
+RATE_LIMITED_HTTP = N_("the LLM provider is rate limiting (HTTP {status})")
+PROVIDER_FAILED = N_("the LLM provider failed (HTTP {status})")
+TOO_LONG = N_("the conversation is too long for model {model}")
+CONTENT_POLICY = N_("the LLM provider's content policy refused it")
+ACCESS_REFUSED = N_("the LLM provider refused access (HTTP {status})")
+MODEL_NOT_FOUND = N_("model {model} or its API was not found (HTTP {status})")
+REQUEST_REFUSED = N_("the LLM provider refused the request (HTTP {status})")
+SUMMARIES = (
+    NO_ANSWER_WITHIN, UNREADABLE, NO_CHOICES, BAD_API_BASE, NO_CONNECTION, CLIENT_FAILED,
+    RATE_LIMITED, NO_KEY, CALL_FAILED, KEY_REJECTED, RATE_LIMITED_HTTP, PROVIDER_FAILED,
+    TOO_LONG, CONTENT_POLICY, ACCESS_REFUSED, MODEL_NOT_FOUND, REQUEST_REFUSED,
+)  # fmt: skip
 
 
 class LLMError(CronpilotError):
@@ -211,7 +236,7 @@ class LiteLLMClient:
         try:
             return _completion_from(response, model)
         except (AttributeError, TypeError, ValueError) as error:
-            raise LLMError("the model's answer could not be read") from error
+            raise LLMError(UNREADABLE) from error
 
     async def _library(self) -> Any:
         if self._litellm is None:
@@ -267,7 +292,7 @@ def _adopt_litellm_loggers() -> None:
 def _completion_from(response: Any, requested_model: str) -> Completion:
     choices = getattr(response, "choices", None) or ()
     if not choices:
-        raise PermanentLLMError("the model sent an answer with no choices")
+        raise PermanentLLMError(NO_CHOICES)
     message = choices[0].message
     content = message.content if isinstance(message.content, str) else None
     calls = tuple(
@@ -314,7 +339,7 @@ def _cost(response: Any) -> float | None:
 
 
 def _timeout_message(timeout: float) -> str:
-    return f"the model did not answer within {timeout:g} s"
+    return NO_ANSWER_WITHIN.format(seconds=f"{timeout:g}")
 
 
 def _llm_error(
@@ -335,19 +360,19 @@ def _llm_error(
     ):
         return TransientLLMError(_timeout_message(timeout))
     if any(isinstance(c, httpx.InvalidURL | httpx.UnsupportedProtocol) for c in causes):
-        return PermanentLLMError("the LLM API base is not a valid http(s) URL")
+        return PermanentLLMError(BAD_API_BASE)
     if any(isinstance(c, httpx.TransportError | ConnectionError) for c in causes):
-        return TransientLLMError("could not connect to the LLM provider")
+        return TransientLLMError(NO_CONNECTION)
     if not isinstance(error, tuple(litellm.LITELLM_EXCEPTION_TYPES)):
-        return LLMError(f"the LLM client failed ({type(error).__name__})")
+        return LLMError(CLIENT_FAILED.format(kind=type(error).__name__))
     # LiteLLM gave up without an HTTP answer: no or a refused key, an unknown provider, an
     # unreadable answer. Trying again would not change that, except for its own rate limits.
     detail = _detail(None, error, redactor)
     if isinstance(error, litellm.RateLimitError):
-        return TransientLLMError("the LLM provider is rate limiting", detail)
+        return TransientLLMError(RATE_LIMITED, detail)
     if isinstance(error, litellm.AuthenticationError):
-        return PermanentLLMError(f"no usable API key for model {model}", detail)
-    return PermanentLLMError(f"the LLM call for model {model} failed", detail)
+        return PermanentLLMError(NO_KEY.format(model=model), detail)
+    return PermanentLLMError(CALL_FAILED.format(model=model), detail)
 
 
 def _from_status(
@@ -356,21 +381,21 @@ def _from_status(
     status = response.status_code
     if status == 401:
         # No detail: providers echo (part of) the rejected key.
-        return PermanentLLMError(f"the LLM provider rejected the API key (HTTP {status})")
+        return PermanentLLMError(KEY_REJECTED.format(status=status))
     detail = _detail(response, error, redactor)
     if status == 429:
-        return TransientLLMError("the LLM provider is rate limiting (HTTP 429)", detail)
+        return TransientLLMError(RATE_LIMITED_HTTP.format(status=status), detail)
     if status in _TRANSIENT_STATUSES or status >= 500:
-        return TransientLLMError(f"the LLM provider failed (HTTP {status})", detail)
+        return TransientLLMError(PROVIDER_FAILED.format(status=status), detail)
     if isinstance(error, litellm.ContextWindowExceededError):
-        return PermanentLLMError(f"the conversation is too long for model {model}", detail)
+        return PermanentLLMError(TOO_LONG.format(model=model), detail)
     if isinstance(error, litellm.ContentPolicyViolationError):
-        return PermanentLLMError("the LLM provider's content policy refused it", detail)
+        return PermanentLLMError(CONTENT_POLICY, detail)
     if status == 403:
-        return PermanentLLMError("the LLM provider refused access (HTTP 403)", detail)
+        return PermanentLLMError(ACCESS_REFUSED.format(status=status), detail)
     if status == 404:
-        return PermanentLLMError(f"model {model} or its API was not found (HTTP 404)", detail)
-    return PermanentLLMError(f"the LLM provider refused the request (HTTP {status})", detail)
+        return PermanentLLMError(MODEL_NOT_FOUND.format(model=model, status=status), detail)
+    return PermanentLLMError(REQUEST_REFUSED.format(status=status), detail)
 
 
 def _causes(error: BaseException) -> list[BaseException]:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import FollowupRow
+from storage import message_parts
+from storage.models import FollowupRow, WorkerRow
 from storage.records import Followup, RunStatus
 
 
@@ -45,8 +46,10 @@ async def add(
     user_id: int,
     question: str,
     now: datetime,
+    owner: str | None = None,
 ) -> Followup:
     row = FollowupRow(
+        owner=owner,
         task_id=task_id,
         run_id=run_id,
         parent_id=parent_id,
@@ -93,14 +96,30 @@ async def finish(
     return to_record(row) if row is not None else None
 
 
-async def set_message_id(session: AsyncSession, followup_id: int, message_id: int) -> None:
-    await session.execute(
-        update(FollowupRow).where(FollowupRow.id == followup_id).values(message_id=message_id)
+async def set_message_id(
+    session: AsyncSession, followup_id: int, message_id: int
+) -> Followup | None:
+    """The answer was posted as `message_id`; None when the follow-up is gone."""
+    result = await session.execute(
+        update(FollowupRow)
+        .where(FollowupRow.id == followup_id)
+        .values(message_id=message_id)
+        .returning(FollowupRow),
+        execution_options={"populate_existing": True},
     )
+    row = result.scalar_one_or_none()
+    return to_record(row) if row is not None else None
 
 
 async def find_delivered(session: AsyncSession, chat_id: int, message_id: int) -> Followup | None:
-    """The follow-up whose answer was posted as `message_id` in `chat_id`."""
+    """The follow-up whose answer was posted as `message_id` in `chat_id` (as its first
+    message or a later part)."""
+    part = await message_parts.find(session, chat_id, message_id)
+    if part is not None:
+        if part.followup_id is None:
+            return None
+        row = await session.get(FollowupRow, part.followup_id, populate_existing=True)
+        return to_record(row) if row is not None else None
     result = await session.execute(
         select(FollowupRow)
         .where(FollowupRow.chat_id == chat_id, FollowupRow.message_id == message_id)
@@ -122,3 +141,33 @@ async def thread(session: AsyncSession, followup_id: int, *, limit: int) -> list
         found.append(to_record(row))
         current = row.parent_id
     return list(reversed(found))
+
+
+async def interrupt_orphans(
+    session: AsyncSession, *, me: str, alive_since: datetime, now: datetime, reason: str
+) -> list[Followup]:
+    """Mark interrupted the follow-ups still `running` whose owner is gone (as runs are)."""
+    alive = select(WorkerRow.id).where(WorkerRow.heartbeat_at >= alive_since)
+    result = await session.execute(
+        update(FollowupRow)
+        .where(
+            FollowupRow.status == RunStatus.RUNNING,
+            or_(FollowupRow.owner.is_(None), FollowupRow.owner != me),
+            or_(FollowupRow.owner.is_(None), ~FollowupRow.owner.in_(alive.scalar_subquery())),
+        )
+        .values(status=RunStatus.INTERRUPTED, finished_at=now, error=reason)
+        .returning(FollowupRow),
+        execution_options={"populate_existing": True},
+    )
+    return [to_record(row) for row in result.scalars()]
+
+
+async def list_for_task(session: AsyncSession, task_id: int, *, limit: int = 10) -> list[Followup]:
+    """The newest follow-ups about a task, newest first."""
+    result = await session.execute(
+        select(FollowupRow)
+        .where(FollowupRow.task_id == task_id)
+        .order_by(FollowupRow.created_at.desc(), FollowupRow.id.desc())
+        .limit(limit)
+    )
+    return [to_record(row) for row in result.scalars()]

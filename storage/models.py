@@ -230,8 +230,28 @@ class FollowupRow(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The worker (process) answering it, like runs.owner: one left `running` by a worker that
+    # is gone is marked interrupted.
+    owner: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (Index("ix_followups_chat_message", "chat_id", "message_id"),)
+
+
+class MessagePartRow(Base):
+    """A later message of a result or a follow-up answer that was too long for one Telegram
+    message (the first is runs.delivered_message_id or followups.message_id): a reply to any
+    part is a reply to the whole."""
+
+    __tablename__ = "message_parts"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("runs.id", ondelete="CASCADE"), index=True
+    )
+    followup_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("followups.id", ondelete="CASCADE"), index=True
+    )
 
 
 class ChangeRow(Base):

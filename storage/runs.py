@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, RowMapping, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import message_parts
 from storage.dialects import id_in, insert_for, is_postgres
 from storage.models import SCHEDULED_OCCURRENCE, RunRow, TaskRow, WorkerRow
 from storage.records import Run, RunStatus, RunTrigger
@@ -189,7 +190,14 @@ async def count_since(
 
 
 async def find_delivered(session: AsyncSession, chat_id: int, message_id: int) -> Run | None:
-    """The run whose result was posted as `message_id` in `chat_id`."""
+    """The run whose result was posted as `message_id` in `chat_id` (as its first message or a
+    later part)."""
+    part = await message_parts.find(session, chat_id, message_id)
+    if part is not None:
+        if part.run_id is None:
+            return None
+        row = await session.get(RunRow, part.run_id, populate_existing=True)
+        return to_record(row) if row is not None else None
     result = await session.execute(
         select(RunRow)
         .join(TaskRow, TaskRow.id == RunRow.task_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import TextIO
 
 from storage.records import Run, Task
@@ -24,8 +24,8 @@ class TerminalDelivery:
         self._print("… working")
         yield
 
-    async def send_result(self, task: Task, run: Run, text: str) -> int:
-        return self._print(f"📋 {task.name} · task #{task.id}\n\n{text}\n")
+    async def send_result(self, task: Task, run: Run, text: str) -> Sequence[int]:
+        return [self._print(f"📋 {task.name} · task #{task.id}\n\n{text}\n")]
 
     async def send_failure(self, task: Task, run: Run, reason: str) -> int:
         return self._print(f"⚠️ Task #{task.id} failed: {reason}")

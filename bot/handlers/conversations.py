@@ -20,6 +20,7 @@ from bot import problems, replies
 from bot.access import can_manage, not_manager
 from bot.callbacks import LIST, Action, Callback, decode
 from bot.context import Context, services
+from bot.failures import run_failure
 from bot.handlers.common import chat_zone, current_chat, words
 from bot.render import Screen
 from core.errors import ScheduleError
@@ -108,9 +109,14 @@ async def reply_about_task(update: Update, context: Context, replied: Message, t
         await _reply(update, replies.unclear(_, outcome.task))
     elif isinstance(outcome, Failed):
         text = (
-            replies.change_unusable(_, outcome.reason)
+            replies.change_unusable(
+                _,
+                problems.words(_, outcome.problem)
+                if outcome.problem is not None
+                else outcome.reason,
+            )
             if outcome.invalid_change
-            else replies.answer_failed(_, outcome.reason)
+            else replies.answer_failed(_, run_failure(_, outcome.reason))
         )
         await _reply(update, text)
     return True
@@ -136,7 +142,9 @@ async def _post_answer(update: Update, context: Context, outcome: Answered) -> N
         sent = [
             await message.reply_text(answer[:4000], disable_web_page_preview=True, do_quote=True)
         ]
-    await services(context).app.conversations.delivered(outcome.followup.id, sent[0].message_id)
+    await services(context).app.conversations.delivered(
+        outcome.followup.id, [part.message_id for part in sent]
+    )
 
 
 async def change_button(update: Update, context: Context, callback: Callback) -> None:

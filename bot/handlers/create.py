@@ -123,9 +123,10 @@ async def _draft(
     try:
         return await services(context).app.drafts.create(chat, user.id, text, task_id=task_id)
     except ParserUnavailableError as error:
-        await reply(update, _("⏳ {problem}", problem=escape(render.sentence(str(error)))))
+        problem = render.sentence(problems.words(_, error))
+        await reply(update, _("⏳ {problem}", problem=escape(problem)))
     except NotUnderstoodError as error:
-        await reply(update, render.not_understood(_, str(error)))
+        await reply(update, render.not_understood(_, problems.words(_, error), str(error)))
     except (ScheduleError, QuotaExceededError, TaskNotFoundError) as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context)))
     return None

@@ -16,7 +16,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from application.errors import TaskStateError
-from bot import problems, render
+from bot import problems, render, replies
 from bot.access import can_manage, not_manager
 from bot.callbacks import LIST, RESULT, TASK_CARD, Action, Callback
 from bot.context import Context, services
@@ -148,13 +148,24 @@ async def _task_id_or_usage(
 
 
 async def _history(context: Context, _: Translator, chat_id: int, task_id: int, zone: str) -> str:
-    app = services(context).app
     try:
-        task = await app.tasks.get(chat_id, task_id)
-        entries = await app.runs.history(chat_id, task_id)
+        return await _history_text(context, _, chat_id, task_id, zone)
     except TaskNotFoundError as error:
         return problems.reply(_, error, zone)
-    return render.history(_, task, entries, zone)
+
+
+async def _history_text(
+    context: Context, _: Translator, chat_id: int, task_id: int, zone: str
+) -> str:
+    """The task's last runs, then its last follow-ups (what was asked, what it cost)."""
+    app = services(context).app
+    task = await app.tasks.get(chat_id, task_id)
+    entries = await app.runs.history(chat_id, task_id)
+    asked = await app.conversations.history(chat_id, task_id)
+    text = render.history(_, task, entries, zone)
+    if asked:
+        text += "\n\n" + replies.followup_history(_, asked, zone)
+    return text
 
 
 async def task_button(update: Update, context: Context, callback: Callback) -> None:
@@ -180,12 +191,9 @@ async def task_button(update: Update, context: Context, callback: Callback) -> N
             await query.answer()
             await _edit(message, render.task_list(_, listing, zone))
         elif callback.action is Action.HISTORY:
-            task = await app.tasks.get(chat.id, task_id)
-            entries = await app.runs.history(chat.id, task_id)
+            text = await _history_text(context, _, chat.id, task_id, zone)
             await query.answer()
-            await context.bot.send_message(
-                chat.id, render.history(_, task, entries, zone), parse_mode=ParseMode.HTML
-            )
+            await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)
         elif callback.action in (Action.RUN, Action.RUN_AGAIN, Action.RETRY):
             trigger = RunTrigger.RETRY if callback.action is Action.RETRY else RunTrigger.MANUAL
             await app.runs.run_now(chat.id, task_id, trigger=trigger)

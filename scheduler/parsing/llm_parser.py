@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from core.errors import NotUnderstoodError, ScheduleError
+from core.errors import N_, NotUnderstoodError, ScheduleError
+from core.languages import ENGLISH, english_name
 from core.logs import get_logger
 from scheduler.llm import Completion, LLMClient, LLMError
 from scheduler.schedules.schedule import (
@@ -96,7 +97,7 @@ def _tool() -> dict[str, Any]:
     }
 
 
-def _system_prompt(now: datetime, timezone: str) -> str:
+def _system_prompt(now: datetime, timezone: str, language: str = ENGLISH) -> str:
     local = now.astimezone(zone_for(timezone))
     return (
         "You turn a chat message into a scheduled task for a bot that runs LLM prompts on a "
@@ -106,7 +107,8 @@ def _system_prompt(now: datetime, timezone: str) -> str:
         "Never guess: if the message does not clearly say when, set understood to false and "
         "say what is missing. Use standard cron (0 = Sunday). Do not invent a time that the "
         "user did not imply; a day without a time means 09:00. Write the task's prompt in the "
-        "language the user wrote in."
+        "language the user wrote in, and the reason (when you cannot schedule it) in "
+        f"{english_name(language)}, the language of the chat."
     )
 
 
@@ -126,12 +128,16 @@ class LLMScheduleParser:
         self._min_interval_seconds = min_interval_seconds
         self._timeout = timeout_seconds
 
-    async def parse(self, text: str, *, now: datetime, timezone: str) -> ParsedRequest:
+    async def parse(
+        self, text: str, *, now: datetime, timezone: str, language: str = ENGLISH
+    ) -> ParsedRequest:
+        """The request in `text`; `language` is the chat's, for the reason of a decline (the
+        model's own words, passed on as written)."""
         messages: list[dict[str, Any]] = [
-            {"role": "system", "content": _system_prompt(now, timezone)},
+            {"role": "system", "content": _system_prompt(now, timezone, language)},
             {"role": "user", "content": text},
         ]
-        problem = ""
+        problem: str | ScheduleError = ""
         for attempt in range(2):
             completion = await self._ask(messages)
             call = next((c for c in completion.tool_calls if c.name == TOOL_NAME), None)
@@ -143,7 +149,8 @@ class LLMScheduleParser:
             try:
                 return self._read(call.arguments, now=now, timezone=timezone)
             except _InvalidAnswer as invalid:
-                problem = str(invalid)
+                # A schedule that is not allowed is told as its facts; anything else as written.
+                problem = invalid.schedule_error or str(invalid)
                 if attempt == 0:
                     messages.append(completion.as_message())
                     # Providers refuse a conversation in which any tool call goes unanswered.
@@ -155,7 +162,9 @@ class LLMScheduleParser:
                         )
                         for other in completion.tool_calls
                     )
-        raise NotUnderstoodError(f"I couldn't work out a valid schedule from that ({problem})")
+        raise NotUnderstoodError(
+            N_("I couldn't work out a valid schedule from that ({problem})"), problem=problem
+        )
 
     async def _ask(self, messages: list[dict[str, Any]]) -> Completion:
         try:
@@ -170,9 +179,12 @@ class LLMScheduleParser:
             # The chat hears what kind of failure it was; the provider's words go to the log.
             log.debug("parser.llm_failed", error=str(error))
             raise ParserUnavailableError(
-                f"I couldn't understand that right now: the language model is unavailable "
-                f"({error.summary}). Try again later, or write the schedule as cron, e.g. "
-                f"'0 9 * * 1-5 summarize the news'."
+                N_(
+                    "I couldn't understand that right now: the language model is unavailable "
+                    "({problem}). Try again later, or write the schedule as cron, e.g. "
+                    "“0 9 * * 1-5 summarize the news”."
+                ),
+                problem=error.summary,
             ) from None
 
     def _read(self, arguments: str, *, now: datetime, timezone: str) -> ParsedRequest:
@@ -181,9 +193,12 @@ class LLMScheduleParser:
         except (json.JSONDecodeError, ValidationError) as error:
             raise _InvalidAnswer(f"the arguments are not valid: {_first_line(error)}") from None
         if not answer.understood:
-            # One line: the command line and the bot show it as the reason.
+            # One line: the command line and the bot show it as the reason. The model's own
+            # words (it is told the chat's language) go out as written: a free-text fact.
             reason = " ".join((answer.reason or "").split())
-            raise NotUnderstoodError(reason or "I couldn't find a schedule in that")
+            if reason:
+                raise NotUnderstoodError(N_("{reason}"), reason=reason)
+            raise NotUnderstoodError(N_("I couldn't find a schedule in that"))
         prompt = " ".join(clean_text(answer.prompt).split())[:MAX_PROMPT_CHARS]
         if not prompt:
             raise _InvalidAnswer("prompt is empty; put the task to perform in it")
@@ -195,7 +210,7 @@ class LLMScheduleParser:
                 min_interval_seconds=self._min_interval_seconds,
             )
         except ScheduleError as error:
-            raise _InvalidAnswer(str(error)) from None
+            raise _InvalidAnswer(str(error), error) from None
         except OverflowError:
             # A time near year 9999 that leaves the calendar when converted to UTC.
             raise _InvalidAnswer("run_at is too far in the future") from None
@@ -205,7 +220,12 @@ class LLMScheduleParser:
 
 
 class _InvalidAnswer(Exception):
-    """The model's answer cannot be used as it is; the text goes back to it."""
+    """The model's answer cannot be used as it is; the text goes back to it. `schedule_error`
+    is the reason when its schedule is not allowed: what the user is told if it stays so."""
+
+    def __init__(self, problem: str, schedule_error: ScheduleError | None = None) -> None:
+        super().__init__(problem)
+        self.schedule_error = schedule_error
 
 
 def _schedule_from(answer: ScheduleAnswer, zone: str, now: datetime) -> Schedule:

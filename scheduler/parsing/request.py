@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from core.errors import NotUnderstoodError
+from core.errors import N_, NotUnderstoodError
+from core.languages import ENGLISH
 from scheduler.llm import LLMClient
 from scheduler.parsing.llm_parser import LLMScheduleParser
 from scheduler.parsing.rules import parse_rules
@@ -31,24 +32,32 @@ class RequestParser:
         self._min_interval_seconds = min_interval_seconds
 
     async def parse(
-        self, text: str, *, now: datetime, timezone: str, use_llm: bool = True
+        self,
+        text: str,
+        *,
+        now: datetime,
+        timezone: str,
+        use_llm: bool = True,
+        language: str = ENGLISH,
     ) -> ParsedRequest:
         text = clean_text(text)
         if not text:
-            raise NotUnderstoodError("the message is empty")
+            raise NotUnderstoodError(N_("the message is empty"))
         if len(text) > MAX_REQUEST_CHARS:
             raise NotUnderstoodError(
-                f"that is {len(text)} characters long; keep a task under {MAX_REQUEST_CHARS}"
+                N_("that is {count} characters long; keep a task under {limit}"),
+                count=len(text),
+                limit=MAX_REQUEST_CHARS,
             )
         try:
             request = parse_rules(text, now=now, timezone=timezone)
         except OverflowError:
             # Date arithmetic past year 9999: nobody means that.
-            raise NotUnderstoodError("that date is too far away") from None
+            raise NotUnderstoodError(N_("that date is too far away")) from None
         except NotUnderstoodError:
             if self._llm_parser is None or not use_llm:
                 raise
-            return await self._llm_parser.parse(text, now=now, timezone=timezone)
+            return await self._llm_parser.parse(text, now=now, timezone=timezone, language=language)
         schedule = validate(
             request.schedule, now=now, min_interval_seconds=self._min_interval_seconds
         )

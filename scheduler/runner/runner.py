@@ -35,6 +35,7 @@ from tenacity import (
 )
 
 from core import metrics
+from core.errors import N_
 from core.languages import ENGLISH, chat_language
 from core.logs import get_logger
 from scheduler.clock import Clock
@@ -44,7 +45,14 @@ from scheduler.delivery import (
     DeliveryDelayedError,
     DeliveryError,
 )
-from scheduler.llm import Completion, LLMClient, LLMError, ToolCall, TransientLLMError
+from scheduler.llm import (
+    SUMMARIES,
+    Completion,
+    LLMClient,
+    LLMError,
+    ToolCall,
+    TransientLLMError,
+)
 from scheduler.runner.budget import BudgetGate, BudgetReached
 from scheduler.runner.prompt import MEMORY_RUNS, build_messages, is_silent
 from scheduler.runner.tools.toolbox import (
@@ -56,7 +64,7 @@ from scheduler.runner.tools.toolbox import (
 )
 from scheduler.runner.tools.web_fetch import FetchPolicy
 from scheduler.schedules.schedule import zone_for
-from storage import chats, runs, spending, tasks
+from storage import chats, message_parts, runs, spending, tasks
 from storage.records import Run, RunStatus, RunTrigger, Spending, Task, TaskState
 from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
 
@@ -71,8 +79,23 @@ MAX_OUTPUT_CHARS = 50_000
 # back into the next request.
 MAX_TOOL_CALLS_PER_STEP = 5
 MAX_STEP_RESULT_CHARS = 40_000
-INTERNAL_ERROR = "internal error (see the bot's log)"
-BUDGET_REACHED = "monthly budget reached"
+# Why a run or a follow-up failed, as runs record it; the bot translates these sentences
+# (FAILURES, with the model's own in scheduler.llm.SUMMARIES), filled in with the facts named.
+INTERNAL_ERROR = N_("internal error (see the bot's log)")
+BUDGET_REACHED = N_("monthly budget reached")
+NO_ANSWER = N_("no answer within {seconds} s")
+EMPTY_ANSWER = N_("the model gave an empty answer")
+ENDLESS_TOOLS = N_("the model kept calling tools after {steps} steps")
+FAILED_IN_A_ROW = N_("it failed {count} times in a row; the last error was: {error}")
+FAILURES = (
+    INTERNAL_ERROR,
+    BUDGET_REACHED,
+    NO_ANSWER,
+    EMPTY_ANSWER,
+    ENDLESS_TOOLS,
+    FAILED_IN_A_ROW,
+    *SUMMARIES,
+)
 # Telegram down or flooded: try again after 1 s, 2 s, 4 s … and then every 5 minutes.
 DELIVERY_BACKOFF = Backoff(first=1.0, longest=300.0)
 
@@ -245,7 +268,9 @@ class TaskRunner:
                     toolbox = await self._toolbox(task)
                 result = await self._converse(task, messages, usage, functions, toolbox)
         except TimeoutError:
-            raise _RunFailed(f"no answer within {self._settings.run_timeout_seconds:g} s") from None
+            raise _RunFailed(
+                NO_ANSWER.format(seconds=f"{self._settings.run_timeout_seconds:g}")
+            ) from None
         except LLMError as error:
             # The chat and /history hear what kind of failure it was; the provider's own
             # words (which may quote the request or a key) go to the log only.
@@ -292,7 +317,7 @@ class TaskRunner:
             if not completion.tool_calls:
                 answer = (completion.content or "").strip()
                 if not answer:
-                    raise _RunFailed("the model gave an empty answer")
+                    raise _RunFailed(EMPTY_ANSWER)
                 return answer
             if last_step:
                 break
@@ -301,9 +326,7 @@ class TaskRunner:
                 return called
             messages.append(completion.as_message())
             messages.extend(await _call_tools(toolbox, completion.tool_calls, usage))
-        raise _RunFailed(
-            f"the model kept calling tools after {self._settings.max_tool_steps} steps"
-        )
+        raise _RunFailed(ENDLESS_TOOLS.format(steps=self._settings.max_tool_steps))
 
     async def _complete(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, tool_choice: str
@@ -395,6 +418,7 @@ class TaskRunner:
                 await runs.set_delivery(
                     session, run.id, message_id=sent.message_id, error=sent.error
                 )
+                await message_parts.add(session, task.chat_id, sent.parts, run_id=run.id)
                 if sent.chat_gone:
                     await self._pause_chat(session, task.chat_id)
             failures = await tasks.record_outcome(
@@ -498,8 +522,9 @@ class TaskRunner:
         while True:
             try:
                 if status is RunStatus.SUCCEEDED:
-                    message_id = await self._delivery.send_result(task, run, output or "")
-                elif status is RunStatus.SILENT:
+                    first, *parts = await self._delivery.send_result(task, run, output or "")
+                    return _Sent(first, None, chat_gone=False, parts=tuple(parts))
+                if status is RunStatus.SILENT:
                     message_id = await self._delivery.send_nothing_to_report(task, run)
                 else:
                     message_id = await self._delivery.send_failure(task, run, error or "")
@@ -524,6 +549,7 @@ class TaskRunner:
     async def _record_delivery(self, task: Task, run: Run, sent: _Sent) -> None:
         async with self._sessions() as session, session.begin():
             await runs.set_delivery(session, run.id, message_id=sent.message_id, error=sent.error)
+            await message_parts.add(session, task.chat_id, sent.parts, run_id=run.id)
             if sent.chat_gone:
                 await self._pause_chat(session, task.chat_id)
 
@@ -544,9 +570,7 @@ class TaskRunner:
             or task.consecutive_failures < FAILURES_BEFORE_PAUSE
         ):
             return
-        reason = (
-            f"it failed {FAILURES_BEFORE_PAUSE} times in a row; the last error was: {run.error}"
-        )
+        reason = FAILED_IN_A_ROW.format(count=FAILURES_BEFORE_PAUSE, error=run.error)
         try:
             await self._delivery.send_paused(task, reason)
         except DeliveryError as error:  # the failure notice itself arrived; this is a footnote
@@ -564,6 +588,8 @@ class _Sent:
     message_id: int | None
     error: str | None
     chat_gone: bool
+    # The later messages of a result split into several.
+    parts: tuple[int, ...] = ()
 
 
 def _owes_message(status: RunStatus, output: str | None, trigger: RunTrigger) -> bool:

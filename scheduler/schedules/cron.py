@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from core.errors import ScheduleError
+from core.errors import N_, ScheduleError
 
 MACROS = {
     "@yearly": "0 0 1 1 *",
@@ -52,11 +52,12 @@ class _Field:
     names: dict[str, int]
 
 
-MINUTE = _Field("minute", 0, 59, {})
-HOUR = _Field("hour", 0, 23, {})
-DAY_OF_MONTH = _Field("day-of-month", 1, 31, {})
-MONTH = _Field("month", 1, 12, MONTH_NAMES)
-DAY_OF_WEEK = _Field("day-of-week", 0, 7, WEEKDAY_NAMES)
+# The names are facts of errors (`field`), translated by front doors.
+MINUTE = _Field(N_("minute"), 0, 59, {})
+HOUR = _Field(N_("hour"), 0, 23, {})
+DAY_OF_MONTH = _Field(N_("day-of-month"), 1, 31, {})
+MONTH = _Field(N_("month"), 1, 12, MONTH_NAMES)
+DAY_OF_WEEK = _Field(N_("day-of-week"), 0, 7, WEEKDAY_NAMES)
 
 _STEP = re.compile(r"^(?P<base>[^/]+)(?:/(?P<step>[^/]*))?$")
 _NTH = re.compile(r"^(?P<day>[A-Za-z]+|[0-9]+)#(?P<nth>[0-9]{1,3})$")
@@ -113,20 +114,27 @@ def parse_cron(expression: str) -> CronExpression:
     """Parse a standard cron expression or raise ScheduleError saying exactly what is wrong."""
     text = " ".join(expression.split())
     if not text:
-        raise ScheduleError("the cron expression is empty")
+        raise ScheduleError(N_("the cron expression is empty"))
     if len(text) > MAX_LENGTH:
-        raise ScheduleError(f"the cron expression is longer than {MAX_LENGTH} characters")
+        raise ScheduleError(
+            N_("the cron expression is longer than {limit} characters"), limit=MAX_LENGTH
+        )
     if text.startswith("@"):
         expanded = MACROS.get(text.lower())
         if expanded is None:
             known = ", ".join(MACROS)
-            raise ScheduleError(f"unknown cron macro {text!r}; known ones are {known}")
+            raise ScheduleError(
+                N_("unknown cron macro '{macro}'; known ones are {known}"), macro=text, known=known
+            )
         text = expanded
     parts = text.split(" ")
     if len(parts) != 5:
         raise ScheduleError(
-            f"a cron expression has 5 fields (minute hour day-of-month month day-of-week), "
-            f"this one has {len(parts)}"
+            N_(
+                "a cron expression has 5 fields (minute hour day-of-month month day-of-week), "
+                "this one has {count}"
+            ),
+            count=len(parts),
         )
     minute, hour, day_of_month, month, day_of_week = parts
 
@@ -174,7 +182,9 @@ def _parse_day_of_week(text: str) -> tuple[set[int], set[tuple[int, int]], set[i
         day = _value(match["day"], DAY_OF_WEEK) % 7
         k = int(match["nth"])
         if not 1 <= k <= 5:
-            raise ScheduleError(f"in {item!r}, #{k} must be 1 to 5 (a month has at most 5)")
+            raise ScheduleError(
+                N_("in '{item}', #{nth} must be 1 to 5 (a month has at most 5)"), item=item, nth=k
+            )
         nth.add((day, k))
     return values, nth, last
 
@@ -189,22 +199,26 @@ def _parse_field(text: str, field: _Field) -> set[int]:
 def _items(text: str, field: _Field) -> list[str]:
     items = text.split(",")
     if any(not item for item in items):
-        raise ScheduleError(f"the {field.name} field {text!r} has an empty list item")
+        raise ScheduleError(
+            N_("the {field} field '{text}' has an empty list item"), field=field.name, text=text
+        )
     return items
 
 
 def _parse_item(item: str, field: _Field) -> set[int]:
     match = _STEP.match(item)
     if match is None:
-        raise ScheduleError(f"the {field.name} field has a malformed part {item!r}")
+        raise ScheduleError(
+            N_("the {field} field has a malformed part '{item}'"), field=field.name, item=item
+        )
     base, step_text = match["base"], match["step"]
     step = 1
     if step_text is not None:
         if not _NUMBER.match(step_text):
-            raise ScheduleError(f"the step in {item!r} must be a whole number")
+            raise ScheduleError(N_("the step in '{item}' must be a whole number"), item=item)
         step = int(step_text) if len(step_text) <= 9 else field.high + 1
         if step == 0:
-            raise ScheduleError(f"the step in {item!r} must be at least 1")
+            raise ScheduleError(N_("the step in '{item}' must be at least 1"), item=item)
     if base == "*":
         low, high = field.low, field.high
         if field is DAY_OF_WEEK:
@@ -214,7 +228,9 @@ def _parse_item(item: str, field: _Field) -> set[int]:
         low, high = _value(first, field), _value(last, field)
         if low > high:
             raise ScheduleError(
-                f"the {field.name} range {base!r} runs backwards; write it from low to high"
+                N_("the {field} range '{range}' runs backwards; write it from low to high"),
+                field=field.name,
+                range=base,
             )
     else:
         low = _value(base, field)
@@ -229,11 +245,23 @@ def _value(text: str, field: _Field) -> int:
         return field.names[lowered]
     if not _NUMBER.match(text):
         if field.names:
-            raise ScheduleError(f"{text!r} is not a valid {field.name} (a number or a name)")
-        raise ScheduleError(f"{text!r} is not a valid {field.name}; expected a number")
+            raise ScheduleError(
+                N_("'{text}' is not a valid {field} (a number or a name)"),
+                text=text,
+                field=field.name,
+            )
+        raise ScheduleError(
+            N_("'{text}' is not a valid {field}; expected a number"), text=text, field=field.name
+        )
     shown = text if len(text) <= 12 else text[:12] + "…"
     # Longer digit strings are out of range anyway (and int() refuses thousands of digits).
     value = int(text) if len(text) <= 9 else field.high + 1
     if not field.low <= value <= field.high:
-        raise ScheduleError(f"{field.name} {shown} is out of range {field.low}–{field.high}")
+        raise ScheduleError(
+            N_("{field} {value} is out of range {low}–{high}"),
+            field=field.name,
+            value=shown,
+            low=field.low,
+            high=field.high,
+        )
     return value

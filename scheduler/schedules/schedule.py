@@ -23,7 +23,7 @@ from itertools import islice, pairwise
 from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
-from core.errors import ScheduleError, TooFrequentError
+from core.errors import N_, ScheduleError, TooFrequentError
 from scheduler.schedules.cron import CronExpression, parse_cron
 from scheduler.schedules.descriptions import (
     DAY_SECONDS,
@@ -143,7 +143,8 @@ class UnknownZoneError(ScheduleError):
 
     def __init__(self, name: str) -> None:
         super().__init__(
-            f"unknown time zone {name!r}; use an IANA name such as Europe/Berlin or UTC"
+            N_("unknown time zone '{name}'; use an IANA name such as Europe/Berlin or UTC"),
+            name=name,
         )
         self.name = name
 
@@ -152,7 +153,7 @@ class TimePassedError(ScheduleError):
     """A one-time schedule whose instant is no longer ahead."""
 
     def __init__(self, run_at: datetime, zone: str) -> None:
-        super().__init__(f"{format_local(run_at, zone_for(zone))} is in the past")
+        super().__init__(N_("{when} is in the past"), when=format_local(run_at, zone_for(zone)))
         self.run_at = run_at
         self.zone = zone
 
@@ -167,27 +168,27 @@ def validate(schedule: Schedule, *, now: datetime, min_interval_seconds: int) ->
     zone_name = canonical_zone(schedule.timezone)
     if schedule.kind is TaskKind.CRON:
         if schedule.cron is None:
-            raise ScheduleError("a cron schedule needs a cron expression")
+            raise ScheduleError(N_("a cron schedule needs a cron expression"))
         expression = parse_cron(schedule.cron)
         _check_fires(expression)
         _check_cron_period(expression, now.astimezone(zone_for(zone_name)), min_interval_seconds)
         return Schedule(kind=TaskKind.CRON, timezone=zone_name, cron=expression.text)
     if schedule.kind is TaskKind.ONCE:
         if schedule.run_at is None:
-            raise ScheduleError("a one-time schedule needs the time to run")
+            raise ScheduleError(N_("a one-time schedule needs the time to run"))
         _require_aware(schedule.run_at, "run_at")
         if schedule.run_at <= now:
             raise TimePassedError(schedule.run_at, zone_name)
         if schedule.run_at - now > MAX_AHEAD:
-            raise ScheduleError("that is more than 100 years ahead")
+            raise ScheduleError(N_("that is more than {years} years ahead"), years=100)
         return Schedule(
             kind=TaskKind.ONCE, timezone=zone_name, run_at=schedule.run_at.astimezone(UTC)
         )
     if schedule.every_seconds is None or schedule.run_at is None:
-        raise ScheduleError("an interval schedule needs a period and a start")
+        raise ScheduleError(N_("an interval schedule needs a period and a start"))
     _require_aware(schedule.run_at, "run_at")
     if schedule.every_seconds > MAX_PERIOD_SECONDS:
-        raise ScheduleError("the longest allowed period is 10 years")
+        raise ScheduleError(N_("the longest allowed period is {years} years"), years=10)
     if schedule.every_seconds < min_interval_seconds:
         raise too_frequent(schedule.every_seconds, min_interval_seconds)
     valid = replace(
@@ -200,7 +201,7 @@ def validate(schedule: Schedule, *, now: datetime, min_interval_seconds: int) ->
     # next runs step in local days); its first run must be within reach.
     first = valid.next_after(now)
     if first is None or first - now > MAX_AHEAD:
-        raise ScheduleError("that is more than 100 years ahead")
+        raise ScheduleError(N_("that is more than {years} years ahead"), years=100)
     return valid
 
 
@@ -335,7 +336,8 @@ def _check_fires(expression: CronExpression) -> None:
     # proves it either way.
     if next(_matching_days(expression, date(2000, 1, 1)), None) is None:
         raise ScheduleError(
-            f"{expression.text!r} never runs: no date matches its day and month fields"
+            N_("'{cron}' never runs: no date matches its day and month fields"),
+            cron=expression.text,
         )
 
 
@@ -353,10 +355,11 @@ def _check_cron_period(expression: CronExpression, now: datetime, min_seconds: i
 def too_frequent(period_seconds: int, min_seconds: int) -> TooFrequentError:
     """The refusal in the words people use: no cron, no "at times"."""
     return TooFrequentError(
-        f"every {describe_period(period_seconds)} is more often than this bot allows: at most "
-        f"every {describe_period(min_seconds)}",
+        N_("every {period} is more often than this bot allows: at most every {minimum}"),
         period_seconds=period_seconds,
         min_seconds=min_seconds,
+        period=describe_period(period_seconds),
+        minimum=describe_period(min_seconds),
     )
 
 
@@ -416,5 +419,5 @@ def _require_aware(value: datetime, name: str) -> None:
 
 def _require(value: _T | None, name: str) -> _T:
     if value is None:
-        raise ScheduleError(f"the schedule lacks {name}")
+        raise ScheduleError(N_("the schedule lacks {name}"), name=name)
     return value

@@ -166,3 +166,38 @@ async def test_a_russian_user_gets_start_the_card_and_tasks_in_russian(
     assert result.text.startswith(f"📋 {task.name} · задача №1")
     assert result.button_labels == ["🔁 Ещё раз", "⏸ Пауза"]
     assert "Write in Russian" in llm.requests[-1]["messages"][0]["content"]
+
+
+async def test_reasons_from_below_the_bot_are_told_in_the_chats_language(
+    bot: BotUnderTest, fake: FakeTelegram, llm: FakeLLM
+) -> None:
+    """Declines, schedule errors, corrections, run failures and /history: every reason made
+    below the bot reaches a Russian chat in Russian, its facts filled in."""
+    boris = fake.user(ALICE, "Борис", language_code="ru")
+    dm = fake.private_chat(boris)
+
+    declined = await say(fake, dm, boris, "hello")
+    assert declined.text.startswith("🤔 Я не нашёл в этом расписания. Попробуйте, например,")
+    no_date = await say(fake, dm, boris, "on february 30 at 9 do x")
+    assert no_date.text.startswith("🤔 Даты 30 февраля не существует.\n\n")
+    too_often = await say(fake, dm, boris, "* * * * * spam")
+    assert too_often.text == (
+        "❌ Такое расписание не подходит: раз в 1 минуту — это чаще, чем разрешает этот бот: "
+        "не чаще раза в 5 минут."
+    )
+    bad_cron = await say(fake, dm, boris, "0 25 * * * check the backups")
+    assert bad_cron.text == "❌ Такое расписание не подходит: час 25 вне диапазона 0–23."
+
+    card = await say(fake, dm, boris, "evry day at 8 summarize the news")
+    assert "✍️ «evry» прочитано как «every»." in card.text
+    await fake.press(dm, boris, card, "Подтвердить")
+    await fake.wait_for_message(dm, lambda m: "Запланировано —" in m.text)
+
+    llm.reply_error(401, "bad key")
+    await fake.send_text(dm, boris, "/run 1")
+    failed = await fake.wait_for_message(dm, lambda m: m.text.startswith("⚠️"))
+    assert failed.text == "⚠️ Задача №1 не выполнена: провайдер LLM отклонил API-ключ (HTTP 401)"
+    await bot.engine.wait_idle()
+    history = await say(fake, dm, boris, "/history 1")
+    assert "↳ провайдер LLM отклонил API-ключ (HTTP 401)" in history.text
+    assert fake.errors == []

@@ -19,6 +19,7 @@ from core.languages import LANGUAGES
 ROOT = Path(__file__).resolve().parents[2]
 # The same keywords as the pybabel command in bot/locale/babel.cfg: `_.plural(one, many, n)`.
 KEYWORDS = {**DEFAULT_KEYWORDS, "plural": (1, 2)}
+SOURCES = ("bot", "application", "scheduler", "core")
 TAG = re.compile(r"</?[a-z]+[^>]*>")
 
 
@@ -49,10 +50,12 @@ def _english(message: Message) -> list[str]:
 
 def test_the_template_holds_exactly_the_messages_in_the_code() -> None:
     extracted: set[str | tuple[str, ...]] = set()
-    for _, _, message, _, _ in extract_from_dir(
-        str(ROOT / "bot"), method_map=[("**.py", "python")], keywords=KEYWORDS
-    ):
-        extracted.add(message if isinstance(message, str) else tuple(message))
+    # The bot's own messages, and the reasons marked with `N_` below it (errors, failed runs).
+    for package in SOURCES:
+        for _, _, message, _, _ in extract_from_dir(
+            str(ROOT / package), method_map=[("**.py", "python")], keywords=KEYWORDS
+        ):
+            extracted.add(message if isinstance(message, str) else tuple(message))
     template = _ids(_read(LOCALE_DIR / "messages.pot"))
     assert extracted - template == set(), "run pybabel extract (see README, Translations)"
     assert template - extracted == set(), "messages.pot has messages the code no longer uses"

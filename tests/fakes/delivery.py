@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from scheduler.delivery import ChatUnreachableError
@@ -32,10 +32,10 @@ class FakeDelivery:
         self.next_message_id += 1
         return self.next_message_id
 
-    async def send_result(self, task: Task, run: Run, text: str) -> int:
+    async def send_result(self, task: Task, run: Run, text: str) -> Sequence[int]:
         message_id = self._sent()
         self.results.append((task.id, text))
-        return message_id
+        return [message_id]
 
     async def send_failure(self, task: Task, run: Run, reason: str) -> int:
         message_id = self._sent()

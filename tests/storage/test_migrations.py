@@ -35,6 +35,7 @@ OUR_TABLES = {
     "changes",
     "workers",
     "spending",
+    "message_parts",
 }
 # The newest revision, whichever it is now.
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -128,7 +128,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Final, Literal
 
-from core.errors import NotUnderstoodError
+from core.errors import N_, NotUnderstoodError
 from scheduler.parsing.rules.build import build_schedule
 from scheduler.parsing.rules.dates import match_dates, match_month_days
 from scheduler.parsing.rules.days import (
@@ -139,7 +139,12 @@ from scheduler.parsing.rules.days import (
 )
 from scheduler.parsing.rules.explicit_cron import explicit_cron
 from scheduler.parsing.rules.intervals import match_offsets, match_periods
-from scheduler.parsing.rules.leftovers import check_leftovers, check_past, check_zone_words
+from scheduler.parsing.rules.leftovers import (
+    check_leftovers,
+    check_past,
+    check_zone_words,
+    not_sure_of,
+)
 from scheduler.parsing.rules.misspellings import corrected, misspellings
 from scheduler.parsing.rules.prompt import prompt_of
 from scheduler.parsing.rules.scan import NO_SCHEDULE, Found, Text, When
@@ -195,22 +200,18 @@ def parse_rules(
         return _parse(Text(text), now, chat_zone, require_prompt=require_prompt)
     for typo in typos:
         if typo.meant is None:
-            raise NotUnderstoodError(_not_sure_of(typo.typed))
+            raise not_sure_of(typo.typed)
     fixed, spans = corrected(text, typos)
     message = Text(fixed)
     try:
         request = _parse(message, now, chat_zone, require_prompt=require_prompt)
     except NotUnderstoodError:
-        raise NotUnderstoodError(_not_sure_of(typos[0].typed)) from None
+        raise not_sure_of(typos[0].typed) from None
     for typo, (start, end) in zip(typos, spans, strict=True):
         if not message.covers(start, end):
-            raise NotUnderstoodError(_not_sure_of(typo.typed))
+            raise not_sure_of(typo.typed)
     corrections = tuple((typo.typed, typo.meant or "") for typo in typos)
     return replace(request, corrections=corrections)
-
-
-def _not_sure_of(typed: str) -> str:
-    return f"I'm not sure what “{typed}” means here, so I won't guess the schedule."
 
 
 def _parse(message: Text, now: datetime, chat_zone: str, *, require_prompt: bool) -> ParsedRequest:
@@ -240,5 +241,5 @@ def _parse(message: Text, now: datetime, chat_zone: str, *, require_prompt: bool
         source = "rules"
     prompt = prompt_of(message)
     if not prompt and require_prompt:
-        raise NotUnderstoodError("I understood when, but not what to do then.")
+        raise NotUnderstoodError(N_("I understood when, but not what to do then."))
     return ParsedRequest(schedule=schedule, prompt=prompt, source=source)

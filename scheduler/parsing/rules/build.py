@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from core.errors import NotUnderstoodError
+from core.errors import N_, NotUnderstoodError
 from scheduler.parsing.rules.dates import check_date_exists, date_once
 from scheduler.parsing.rules.intervals import UNIT_SECONDS, build_offset, build_period
 from scheduler.parsing.rules.scan import (
@@ -35,7 +35,9 @@ def build_schedule(found: Found, when: When) -> Schedule:
         else:
             return build_period(found, found.period, when)
     if found.window is not None:
-        raise NotUnderstoodError("A time window needs a period, e.g. “every hour from 9 to 17”.")
+        raise NotUnderstoodError(
+            N_("A time window needs a period, e.g. “every hour from 9 to 17”.")
+        )
     if is_recurring(found) or (found.date is not None and found.date.every):
         return _build_recurring(found, when)
     return when.once(_build_once(found, when))
@@ -59,21 +61,21 @@ def _build_recurring(found: Found, when: When) -> Schedule:
     if found.times_a_day is not None:
         listed = len(found.clocks or ())
         if listed != found.times_a_day and not (found.times_a_day == 1 and listed == 0):
-            raise NotUnderstoodError("How many times a day, and when? e.g. “at 9 and 21”.")
+            raise NotUnderstoodError(N_("How many times a day, and when? e.g. “at 9 and 21”."))
     value = found.date
     if value is not None or found.yearly:
         if value is None:
-            raise NotUnderstoodError("Every year on which date? e.g. “every year on March 3”.")
+            raise NotUnderstoodError(N_("Every year on which date? e.g. “every year on March 3”."))
         if not (found.yearly or value.every):
             raise NotUnderstoodError(REPEAT_OR_ONCE)
         if value.year is not None:
-            raise NotUnderstoodError("A date with a year happens once, not every year.")
+            raise NotUnderstoodError(N_("A date with a year happens once, not every year."))
         if (
             every_day
             or weekdays is not None
             or has_any(found, "weekly", "monthly", "quarterly", "nth_weekday", "month_days")
         ):
-            raise NotUnderstoodError("I can't combine “every year” with other repeats.")
+            raise NotUnderstoodError(N_("I can't combine “every year” with other repeats."))
         check_date_exists(value)
         return when.cron(f"{clock_fields(found)} {value.day} {value.month} *")
     if (
@@ -84,12 +86,12 @@ def _build_recurring(found: Found, when: When) -> Schedule:
     ):
         if not (found.monthly or found.quarterly):
             raise NotUnderstoodError(
-                "Every month, or just once? Say e.g. “on the 15th of every month”."
+                N_("Every month, or just once? Say e.g. “on the 15th of every month”.")
             )
         if every_day or found.weekly or weekdays is not None:
-            raise NotUnderstoodError("I can't combine “every month” with other repeats.")
+            raise NotUnderstoodError(N_("I can't combine “every month” with other repeats."))
         if found.nth_weekday is not None and found.month_days is not None:
-            raise NotUnderstoodError("Please give either a day of the month or a weekday.")
+            raise NotUnderstoodError(N_("Please give either a day of the month or a weekday."))
         months = "1,4,7,10" if found.quarterly else "*"
         if found.nth_weekday is not None:
             weekday, k = found.nth_weekday
@@ -98,7 +100,7 @@ def _build_recurring(found: Found, when: When) -> Schedule:
         return when.cron(f"{clock_fields(found)} {found.month_days or 1} {months} *")
     if found.weekly and weekdays is None:
         if found.clocks is not None or found.part_of_day is not None or every_day:
-            raise NotUnderstoodError("Every week on which day? e.g. “every monday at 9”.")
+            raise NotUnderstoodError(N_("Every week on which day? e.g. “every monday at 9”."))
         return when.interval(UNIT_SECONDS["w"])  # "weekly": 7 days from now
     rendered = "*" if weekdays is None else render_numbers(set(weekdays), range(7))
     return when.cron(f"{clock_fields(found)} * * {rendered}")
@@ -119,17 +121,19 @@ def _build_once(found: Found, when: When) -> datetime:
         run_at = date_once(found.date, clock, when)
         if found.weekday_once is not None and cron_weekday(run_at) != found.weekday_once[0]:
             raise NotUnderstoodError(
-                f"{MONTH_TITLES[run_at.month]} {run_at.day} is a "
-                f"{WEEKDAY_TITLES[cron_weekday(run_at)]}, "
-                f"not a {WEEKDAY_TITLES[found.weekday_once[0]]}."
+                N_("{month} {day} is a {weekday}, not a {other_weekday}."),
+                month=MONTH_TITLES[run_at.month],
+                day=run_at.day,
+                weekday=WEEKDAY_TITLES[cron_weekday(run_at)],
+                other_weekday=WEEKDAY_TITLES[found.weekday_once[0]],
             )
         return run_at
     if found.relative_day is not None:
         if found.relative_day == 0 and not timed:
-            raise NotUnderstoodError("Today at what time?")
+            raise NotUnderstoodError(N_("Today at what time?"))
         run_at = when.at(today + timedelta(days=found.relative_day), clock)
         if run_at <= when.now:
-            raise NotUnderstoodError("That time has already passed today.")
+            raise NotUnderstoodError(N_("That time has already passed today."))
         return run_at
     if found.weekday_once is not None:
         weekday, mode = found.weekday_once
@@ -139,7 +143,7 @@ def _build_once(found: Found, when: When) -> datetime:
         run_at = when.at(today + timedelta(days=ahead), clock)
         if run_at <= when.now:
             if mode == "this":
-                raise NotUnderstoodError("That time has already passed today.")
+                raise NotUnderstoodError(N_("That time has already passed today."))
             run_at = when.at(today + timedelta(days=7), clock)
         return run_at
     run_at = when.at(today, clock)

@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Final
 
-from core.errors import NotUnderstoodError
+from core.errors import N_, NotUnderstoodError
 from scheduler.parsing.rules.scan import Date, Found, Text, When, render_numbers
 from scheduler.parsing.rules.vocabulary import MONTH_SUFFIX, MONTH_TITLES, MONTH_WORD, MONTHS
 
@@ -61,9 +61,9 @@ def match_dates(text: Text, found: Found) -> None:
             year = int(groups["year"]) if groups["year"] else None
             every = groups.get("every") is not None
             if every and year is not None:
-                raise NotUnderstoodError("A date with a year happens once, not every year.")
+                raise NotUnderstoodError(N_("A date with a year happens once, not every year."))
             value = Date(year, month_number, int(groups["day"]), every)
-            found.put("date", value, "a date")
+            found.put("date", value, N_("a date"))
             text.claim(match.start(), match.end())
     _match_numeric_dates(text, found)
 
@@ -73,7 +73,7 @@ def _match_numeric_dates(text: Text, found: Found) -> None:
         year = _full_year(match.group("year"))
         value = Date(year, int(match.group("month")), int(match.group("day")), every=False)
         check_date_exists(value)
-        found.put("date", value, "a date")
+        found.put("date", value, N_("a date"))
         text.claim(match.start(), match.end())
     for match in _DATE_SLASHED_RE.finditer(text.scan):
         first, second = int(match.group("first")), int(match.group("second"))
@@ -83,15 +83,21 @@ def _match_numeric_dates(text: Text, found: Found) -> None:
         }
         shown = text.shown(match.start("first"), match.end("second"))
         if not readings:
-            raise NotUnderstoodError(f"“{shown}” is not a date.")
+            raise NotUnderstoodError(N_("“{shown}” is not a date."), shown=shown)
         if len(readings) > 1:
             raise NotUnderstoodError(
-                f"“{shown}” could be {first} {MONTH_TITLES[second]} or {second} "
-                f"{MONTH_TITLES[first]}; please write the month as a word, e.g. "
-                f"“{first} {MONTH_TITLES[second]}”."
+                N_(
+                    "“{shown}” could be {first} {month} or {second} {other_month}; please write "
+                    "the month as a word, e.g. “{first} {month}”."
+                ),
+                shown=shown,
+                first=first,
+                month=MONTH_TITLES[second],
+                second=second,
+                other_month=MONTH_TITLES[first],
             )
         ((day, month),) = readings
-        found.put("date", Date(year, month, day, every=False), "a date")
+        found.put("date", Date(year, month, day, every=False), N_("a date"))
         text.claim(match.start(), match.end())
 
 
@@ -133,11 +139,11 @@ def match_month_days(text: Text, found: Found) -> None:
         ):
             continue  # "15", "the 2 top stories", "first": not a day of the month
         if last and days:
-            raise NotUnderstoodError("I can't mix “the last day” with other days of the month.")
+            raise NotUnderstoodError(N_("I can't mix “the last day” with other days of the month."))
         if any(not 1 <= day <= 31 for day in days):
-            raise NotUnderstoodError("A month has days 1 to 31.")
+            raise NotUnderstoodError(N_("A month has days 1 to 31."))
         field = "L" if last else render_numbers(set(days), range(1, 32))
-        found.put("month_days", field, "a day of the month")
+        found.put("month_days", field, N_("a day of the month"))
         # "of the month" (or "monthly" elsewhere) makes it monthly, and so does "every 15th"
         # when no unit follows: "every 2nd day" or "every 2nd week" is not monthly.
         every_nth = pre in ("every", "each") and suffixed and not match.group("day_word")
@@ -152,10 +158,10 @@ def date_once(value: Date, clock: tuple[int, int], when: When) -> datetime:
         try:
             day = date(value.year, value.month, value.day)
         except ValueError as error:
-            raise NotUnderstoodError(f"There is no {_shown_date(value)}.") from error
+            raise _no_such_date(value) from error
         run_at = when.at(day, clock)
         if run_at <= when.now:
-            raise NotUnderstoodError("That date has already passed.")
+            raise NotUnderstoodError(N_("That date has already passed."))
         return run_at
     check_date_exists(value)
     # This year if still ahead, else the next year that has the date (February 29).
@@ -167,17 +173,19 @@ def date_once(value: Date, clock: tuple[int, int], when: When) -> datetime:
         run_at = when.at(day, clock)
         if run_at > when.now:
             return run_at
-    raise NotUnderstoodError("That date is too far in the future.")
+    raise NotUnderstoodError(N_("That date is too far in the future."))
 
 
 def check_date_exists(value: Date) -> None:
     try:
         date(2000, value.month, value.day)  # a leap year: February 29 exists
     except ValueError as error:
-        raise NotUnderstoodError(f"There is no {_shown_date(value)}.") from error
+        raise _no_such_date(value) from error
 
 
-def _shown_date(value: Date) -> str:
+def _no_such_date(value: Date) -> NotUnderstoodError:
     if 1 <= value.month <= 12:
-        return f"{MONTH_TITLES[value.month]} {value.day}"
-    return f"month {value.month}"
+        return NotUnderstoodError(
+            N_("There is no {month} {day}."), month=MONTH_TITLES[value.month], day=value.day
+        )
+    return NotUnderstoodError(N_("There is no month {number}."), number=value.month)

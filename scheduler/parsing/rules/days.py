@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from core.errors import NotUnderstoodError
+from core.errors import N_, NotUnderstoodError
 from scheduler.parsing.rules.scan import CLAIMED, WORD_AFTER_RE, Found, Text
 from scheduler.parsing.rules.vocabulary import (
     DAY_FORMS,
@@ -74,7 +74,7 @@ def match_nth_weekdays(text: Text, found: Found) -> None:
         if ordinal == -1 and not (monthly or match.group("pre")):
             continue  # "last friday" is in the past: left for the past and leftover checks
         weekday = DAY_FORMS[match.group("day")].weekday
-        found.put("nth_weekday", (weekday, ordinal), "a weekday of the month")
+        found.put("nth_weekday", (weekday, ordinal), N_("a weekday of the month"))
         # "every last friday" can only be monthly.
         found.monthly = found.monthly or monthly or (ordinal == -1 and bool(match.group("pre")))
         text.claim(match.start(), match.end())
@@ -88,7 +88,7 @@ def match_frequency_words(text: Text, found: Found) -> None:
                 continue
             kind = {"everyday": "daily", "annually": "yearly", "nightly": "daily"}.get(word, word)
             if word == "nightly":
-                found.put("part_of_day", "night", "a part of the day")
+                found.put("part_of_day", "night", N_("a part of the day"))
         else:
             kinds = ("daily", "weekly", "monthly", "quarterly", "yearly")
             kind = next(name for name in kinds if match[name])
@@ -98,7 +98,7 @@ def match_frequency_words(text: Text, found: Found) -> None:
     for match in _TIMES_A_DAY_RE.finditer(text.scan):
         count = " ".join(match.group("count").split())
         times = _TIMES_A_DAY.get(count) or int(count.split()[0])
-        found.put("times_a_day", times, "how many times a day")
+        found.put("times_a_day", times, N_("how many times a day"))
         found.daily = True
         text.claim(match.start(), match.end())
 
@@ -135,9 +135,9 @@ def match_relative_days(text: Text, found: Found) -> None:
                 if part is not None:
                     continue
                 part = match.group("this")
-        found.put("relative_day", day, "a day")
+        found.put("relative_day", day, N_("a day"))
         if part is not None:
-            found.put("part_of_day", part, "a part of the day")
+            found.put("part_of_day", part, N_("a part of the day"))
         text.claim(match.start(), match.end())
 
 
@@ -176,7 +176,9 @@ def match_days(text: Text, found: Found) -> None:
             recurring = True
         elif pre in ("next", "this", "coming", "this coming"):
             if several or plural or group:
-                raise NotUnderstoodError(f"“{pre} …” names one day; I can't repeat that.")
+                raise NotUnderstoodError(
+                    N_("“{word} …” names one day; I can't repeat that."), word=pre
+                )
             recurring = False
         elif pre == "from":
             if not (ranged and items == 1):
@@ -200,11 +202,11 @@ def match_days(text: Text, found: Found) -> None:
             if pre == "at":
                 claim_start = match.start("days")  # "at monday": the "at" stays and is declined
         if recurring:
-            found.put("weekdays", frozenset(weekdays), "days of the week")
+            found.put("weekdays", frozenset(weekdays), N_("days of the week"))
         else:
             mode = "next" if pre == "next" else "this" if pre in ("this", "this coming") else "on"
             (weekday,) = weekdays
-            found.put("weekday_once", (weekday, mode), "a day of the week")
+            found.put("weekday_once", (weekday, mode), N_("a day of the week"))
         if part_of_day is not None:
-            found.put("part_of_day", part_of_day, "a part of the day")
+            found.put("part_of_day", part_of_day, N_("a part of the day"))
         text.claim(claim_start, match.end())

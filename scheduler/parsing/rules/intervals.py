@@ -6,7 +6,7 @@ import re
 from datetime import UTC, timedelta
 from typing import Final
 
-from core.errors import NotUnderstoodError
+from core.errors import N_, NotUnderstoodError
 from scheduler.parsing.rules.days import closes_phrase
 from scheduler.parsing.rules.scan import (
     REPEAT_OR_ONCE,
@@ -75,8 +75,8 @@ def match_offsets(text: Text, found: Found) -> None:
                     calendar_days = None
             delta += timedelta(seconds=seconds)
         if delta <= timedelta():
-            raise NotUnderstoodError("“In 0 minutes” is not a time; say when.")
-        found.put("offset", (delta, calendar_days), "“in …”")
+            raise NotUnderstoodError(N_("“In 0 minutes” is not a time; say when."))
+        found.put("offset", (delta, calendar_days), N_("“in …”"))
         text.claim(match.start(), match.end())
 
 
@@ -115,12 +115,15 @@ def match_periods(text: Text, found: Found) -> None:
         else:
             period = (_number(match.group("count")), _unit(match.group("unit")))
         if period[0] == 0:
-            raise NotUnderstoodError("“Every 0 …” is not a schedule.")
-        found.put("period", period, "a period (“every …”)")
+            raise NotUnderstoodError(N_("“Every 0 …” is not a schedule."))
+        found.put("period", period, N_("a period (“every …”)"))
         text.claim(match.start(), match.end())
 
 
-_UNIT_WORDS: Final = {"s": "seconds", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# Facts of the declines (`unit`), translated by front doors.
+_UNIT_WORDS: Final = {
+    "s": N_("seconds"), "min": N_("minutes"), "h": N_("hours"), "d": N_("days"), "w": N_("weeks"),
+}  # fmt: skip
 
 
 def build_offset(found: Found, offset: tuple[timedelta, int | None], when: When) -> Schedule:
@@ -128,7 +131,9 @@ def build_offset(found: Found, offset: tuple[timedelta, int | None], when: When)
     if is_recurring(found):
         raise NotUnderstoodError(REPEAT_OR_ONCE)
     if found.window is not None:
-        raise NotUnderstoodError("A time window needs a period, e.g. “every hour from 9 to 17”.")
+        raise NotUnderstoodError(
+            N_("A time window needs a period, e.g. “every hour from 9 to 17”.")
+        )
     if has_any(found, "weekday_once", "relative_day", "date"):
         raise NotUnderstoodError(TWO_DAYS)
     try:
@@ -137,11 +142,11 @@ def build_offset(found: Found, offset: tuple[timedelta, int | None], when: When)
             return when.once((when.now.astimezone(UTC) + delta).astimezone(when.zone))
         if calendar_days is None:
             raise NotUnderstoodError(
-                "“In …” with a time of day works with whole days, e.g. “in 3 days at 9”."
+                N_("“In …” with a time of day works with whole days, e.g. “in 3 days at 9”.")
             )
         return when.once(when.at(when.now.date() + timedelta(days=calendar_days), one_clock(found)))
     except OverflowError as error:
-        raise NotUnderstoodError("That is too far in the future.") from error
+        raise NotUnderstoodError(N_("That is too far in the future.")) from error
 
 
 def build_period(found: Found, period: tuple[int, str], when: When) -> Schedule:
@@ -153,13 +158,15 @@ def build_period(found: Found, period: tuple[int, str], when: When) -> Schedule:
         "yearly", "date",
     ):  # fmt: skip
         raise NotUnderstoodError(
-            "I can only combine “every …” periods with days of the week or a time window."
+            N_("I can only combine “every …” periods with days of the week or a time window.")
         )
     timed = found.clocks is not None or found.part_of_day is not None
     if timed:
         raise NotUnderstoodError(
-            "I can't combine a period like “every 2 hours” with a time of day; "
-            "use a window such as “every 2 hours from 8 to 20”."
+            N_(
+                "I can't combine a period like “every 2 hours” with a time of day; "
+                "use a window such as “every 2 hours from 8 to 20”."
+            )
         )
     weekdays = "*" if found.weekdays is None else render_numbers(set(found.weekdays), range(7))
     if found.window is not None:
@@ -170,8 +177,12 @@ def build_period(found: Found, period: tuple[int, str], when: When) -> Schedule:
         return when.cron(f"0 {_step('*', count)} * * {weekdays}")
     if found.weekdays is not None:
         raise NotUnderstoodError(
-            f"Every {count} {_UNIT_WORDS[unit]} can't be limited to some days exactly; "
-            "use a period that divides an hour or a day."
+            N_(
+                "Every {count} {unit} can't be limited to some days exactly; "
+                "use a period that divides an hour or a day."
+            ),
+            count=count,
+            unit=_UNIT_WORDS[unit],
         )
     return when.interval(count * UNIT_SECONDS[unit])
 
@@ -186,7 +197,7 @@ def _window_fields(count: int, unit: str, window: tuple[Clock, Clock]) -> str:
     start_minutes, end_minutes = start.hour * 60 + start.minute, end.hour * 60 + end.minute
     if end_minutes <= start_minutes:
         raise NotUnderstoodError(
-            "The time window must end after it starts, on the same day (e.g. “from 9 to 17”)."
+            N_("The time window must end after it starts, on the same day (e.g. “from 9 to 17”).")
         )
     if unit == "min" and count % 60 == 0:
         count, unit = count // 60, "h"
@@ -200,11 +211,11 @@ def _window_fields(count: int, unit: str, window: tuple[Clock, Clock]) -> str:
         return f"{start.minute} {hours[0]}-{hours[-1]}/{count}"
     if unit == "s" or count >= 60 or 60 % count != 0:
         raise NotUnderstoodError(
-            "Inside a time window the period must divide an hour (e.g. every 15 or 30 minutes)."
+            N_("Inside a time window the period must divide an hour (e.g. every 15 or 30 minutes).")
         )
     if start.minute or end.minute:
         raise NotUnderstoodError(
-            "For steps of minutes the window must start and end on the hour (e.g. 9 to 17)."
+            N_("For steps of minutes the window must start and end on the hour (e.g. 9 to 17).")
         )
     # Minute steps exclude the end: "between 9 and 17" ends with the 16:xx runs, as cron can't
     # add a single 17:00 to `*/30 9-16`.
@@ -221,7 +232,11 @@ def _build_days_period(found: Found, count: int, unit: str, when: When) -> Sched
         found, "relative_day", "weekly", "monthly", "month_days", "nth_weekday", "yearly", "date",
         "window", "daily", "every_part_of_day",
     ):  # fmt: skip
-        raise NotUnderstoodError(f"I can't combine “every {count} {_UNIT_WORDS[unit]}” with that.")
+        raise NotUnderstoodError(
+            N_("I can't combine “every {count} {unit}” with that."),
+            count=count,
+            unit=_UNIT_WORDS[unit],
+        )
     weekdays = set(found.weekdays or ())
     if found.weekday_once is not None:
         weekday, mode = found.weekday_once
@@ -234,8 +249,12 @@ def _build_days_period(found: Found, count: int, unit: str, when: When) -> Sched
         return when.interval(seconds)
     if weekdays and (unit != "w" or len(weekdays) != 1):
         raise NotUnderstoodError(
-            f"Every {count} {_UNIT_WORDS[unit]} can be on one day of the week only, "
-            "e.g. “every 2 weeks on friday”."
+            N_(
+                "Every {count} {unit} can be on one day of the week only, "
+                "e.g. “every 2 weeks on friday”."
+            ),
+            count=count,
+            unit=_UNIT_WORDS[unit],
         )
     clock = one_clock(found)
     today = when.now.date()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from core.errors import NotUnderstoodError
+from core.errors import N_, NotUnderstoodError
 from scheduler.parsing.rules.days import FREQUENCY_FOLLOWERS
 from scheduler.parsing.rules.scan import CLAIMED, Found, Text, is_recurring
 from scheduler.parsing.rules.vocabulary import (
@@ -138,7 +138,8 @@ def check_past(text: Text) -> None:
         if _touches_the_schedule(text, match.start(), match.end()):
             shown = text.shown(match.start(), match.end())
             raise NotUnderstoodError(
-                f"“{shown}” is in the past; I can only schedule what is still ahead."
+                N_("“{shown}” is in the past; I can only schedule what is still ahead."),
+                shown=shown,
             )
 
 
@@ -221,6 +222,10 @@ _SCHEDULE_NOUNS: Final = frozenset(
 
 
 def _not_sure(text: Text, start: int, end: int) -> NotUnderstoodError:
+    return not_sure_of(text.shown(start, end))
+
+
+def not_sure_of(shown: str) -> NotUnderstoodError:
     return NotUnderstoodError(
-        f"I'm not sure what “{text.shown(start, end)}” means here, so I won't guess the schedule."
+        N_("I'm not sure what “{shown}” means here, so I won't guess the schedule."), shown=shown
     )

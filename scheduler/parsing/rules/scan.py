@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Final, NamedTuple
 from zoneinfo import ZoneInfo
 
-from core.errors import NotUnderstoodError
+from core.errors import N_, NotUnderstoodError
 from scheduler.schedules.schedule import Schedule, fixed_time_instant, interval_starting
 from storage.records import TaskKind
 
@@ -70,7 +70,7 @@ class Found:
 
     def put(self, name: str, value: object, what: str) -> None:
         if getattr(self, name) is not None:
-            raise NotUnderstoodError(f"I found {what} twice; please say it once.")
+            raise NotUnderstoodError(N_("I found {what} twice; please say it once."), what=what)
         setattr(self, name, value)
         self.schedule_words = True
 
@@ -115,9 +115,9 @@ class Text:
         return WORD_AFTER_RE.match(self.scan, position, position + 40)
 
 
-REPEAT_OR_ONCE: Final = "I can't tell whether that repeats or happens once."
-TWO_DAYS: Final = "I found two different days in that; please name one."
-NO_SCHEDULE: Final = (
+REPEAT_OR_ONCE: Final = N_("I can't tell whether that repeats or happens once.")
+TWO_DAYS: Final = N_("I found two different days in that; please name one.")
+NO_SCHEDULE: Final = N_(
     "I couldn't find a schedule in that. Try e.g. “every weekday at 9am summarize the news” "
     "or “tomorrow at 18:00 remind me to call Anna”."
 )

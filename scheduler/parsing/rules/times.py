@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
-from core.errors import NotUnderstoodError
+from core.errors import N_, NotUnderstoodError
 from scheduler.parsing.rules.scan import Clock, Found, Text, render_numbers
 from scheduler.parsing.rules.vocabulary import (
     AT,
@@ -69,7 +69,7 @@ def match_windows(text: Text, found: Found) -> None:
             continue  # "at 9am and 5pm" is two times; "from 9 and 5" is nothing
         start, end = _clock(start_text), _clock(end_text)
         _check_mixed_meridiem((start, end))
-        found.put("window", (start, end), "a time window")
+        found.put("window", (start, end), N_("a time window"))
         text.claim(match.start(), match.end())
 
 
@@ -79,7 +79,7 @@ def _is_bare_number(item: str) -> bool:
 
 def match_parts_of_day(text: Text, found: Found) -> None:
     for match in _PART_OF_DAY_RE.finditer(text.scan):
-        found.put("part_of_day", match.group("part"), "a part of the day")
+        found.put("part_of_day", match.group("part"), N_("a part of the day"))
         if match.group("every"):
             found.every_part_of_day = True
         text.claim(match.start(), match.end())
@@ -90,7 +90,7 @@ def match_times(text: Text, found: Found) -> None:
         items = match.group("listed") or match.group("plain")
         clocks = tuple(_clock(item) for item in _TIME_SPLIT_RE.split(items) if item)
         _check_mixed_meridiem(clocks)
-        found.put("clocks", clocks, "a time of day")
+        found.put("clocks", clocks, N_("a time of day"))
         end = match.end()
         if items.rstrip().endswith("z"):
             set_zone(found, "UTC")
@@ -98,14 +98,15 @@ def match_times(text: Text, found: Found) -> None:
         if zone is not None and zone.group("alias"):
             if zone.group("offset"):
                 raise NotUnderstoodError(
-                    "I can't use UTC offsets as a time zone; name a city, e.g. “Berlin time”."
+                    N_("I can't use UTC offsets as a time zone; name a city, e.g. “Berlin time”.")
                 )
             set_zone(found, ZONE_ALIASES[zone.group("alias")])
             end = zone.end()
         elif zone is not None and zone.group("word") in ZONE_ABBREVIATIONS:
             shown = text.shown(zone.start("word"), zone.end("word"))
             raise NotUnderstoodError(
-                f"“{shown}” is ambiguous as a time zone; name a city, e.g. “New York time”."
+                N_("“{shown}” is ambiguous as a time zone; name a city, e.g. “New York time”."),
+                shown=shown,
             )
         local = AFTER_TIME_LOCAL_RE.match(text.scan, end)
         if local is not None:
@@ -117,7 +118,8 @@ def match_times(text: Text, found: Found) -> None:
         ):
             shown = text.shown(unknown.start("name"), unknown.end())
             raise NotUnderstoodError(
-                f"I don't know the time zone “{shown}”; try a city like “Berlin time”."
+                N_("I don't know the time zone “{shown}”; try a city like “Berlin time”."),
+                shown=shown,
             )
         text.claim(match.start(), end)
 
@@ -125,7 +127,7 @@ def match_times(text: Text, found: Found) -> None:
 def _clock(item: str) -> Clock:
     parts = _CLOCK_PARTS_RE.fullmatch(item.strip())
     if parts is None:  # the patterns only hand over clock-shaped items
-        raise NotUnderstoodError(f"“{item.strip()}” is not a time I understand.")
+        raise NotUnderstoodError(N_("“{shown}” is not a time I understand."), shown=item.strip())
     named = parts.group("named")
     if named is not None:
         return Clock(0 if named == "midnight" else 12, 0, bare=False, meridiem=False)
@@ -135,11 +137,11 @@ def _clock(item: str) -> Clock:
     shown = item.strip()
     if parts.group("meridiem"):
         if not 1 <= hour <= 12 or minute > 59:
-            raise NotUnderstoodError(f"“{shown}” is not a valid time.")
+            raise NotUnderstoodError(N_("“{shown}” is not a valid time."), shown=shown)
         hour = hour % 12 + (12 if parts.group("meridiem") == "p" else 0)
         return _fraction(parts, Clock(hour, minute, bare=False, meridiem=True))
     if hour > 23 or minute > 59:
-        raise NotUnderstoodError(f"“{shown}” is not a valid time.")
+        raise NotUnderstoodError(N_("“{shown}” is not a valid time."), shown=shown)
     if parts.group("fraction"):  # "half past 8" reads like "at 8": 24-hour, moved by "tonight"
         return _fraction(parts, Clock(hour, 0, bare=True, meridiem=False))
     bare = parts.group("minute") is None
@@ -161,7 +163,7 @@ def _check_mixed_meridiem(clocks: Iterable[Clock]) -> None:
     listed = tuple(clocks)
     if any(clock.meridiem for clock in listed) and any(clock.bare for clock in listed):
         raise NotUnderstoodError(
-            "Some times have am/pm and some don't; please write each one fully (e.g. 9am, 5pm)."
+            N_("Some times have am/pm and some don't; please write each one fully (e.g. 9am, 5pm).")
         )
 
 
@@ -170,7 +172,7 @@ def one_clock(found: Found) -> tuple[int, int]:
     if clocks is None:
         return (_DEFAULT_HOUR, 0)
     if len(clocks) != 1:
-        raise NotUnderstoodError("Several times for something that happens once? Name one.")
+        raise NotUnderstoodError(N_("Several times for something that happens once? Name one."))
     return clocks[0]
 
 
@@ -187,7 +189,9 @@ def _resolve_clocks(found: Found) -> list[tuple[int, int]] | None:
             if twelve_hour and part in ("afternoon", "evening", "night"):
                 hour += 12  # "tonight at 8" is 20:00, "every evening at 6:30" 18:30
             if hour not in _PART_OF_DAY_HOURS[part]:
-                raise NotUnderstoodError(f"That time doesn't fit “{part}”; which do you mean?")
+                raise NotUnderstoodError(
+                    N_("That time doesn't fit “{part}”; which do you mean?"), part=part
+                )
         resolved.append((hour, clock.minute))
     return resolved
 
@@ -201,6 +205,7 @@ def clock_fields(found: Found) -> str:
     if set(clocks) != {(hour, minute) for hour in hours for minute in minutes}:
         shown = " and ".join(f"{hour:02d}:{minute:02d}" for hour, minute in clocks)
         raise NotUnderstoodError(
-            f"One schedule can't run at exactly {shown}; please make a task for each time."
+            N_("One schedule can't run at exactly {shown}; please make a task for each time."),
+            shown=shown,
         )
     return f"{render_numbers(minutes, range(60))} {render_numbers(hours, range(24))}"

@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable
 from typing import Final, NamedTuple
 
+from core.errors import N_
+
 # cron numbering: Sunday = 0 ... Saturday = 6.
 WEEKDAYS: Final = (
     ("sunday", ("sun",)),
@@ -16,7 +18,11 @@ WEEKDAYS: Final = (
     ("friday", ("fri",)),
     ("saturday", ("sat",)),
 )
-WEEKDAY_TITLES: Final = tuple(name.capitalize() for name, _ in WEEKDAYS)
+# Facts of the declines (`weekday`, `month`), translated by front doors.
+WEEKDAY_TITLES: Final = (
+    N_("Sunday"), N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"),
+    N_("Saturday"),
+)  # fmt: skip
 
 
 class _DayForm(NamedTuple):
@@ -47,8 +53,8 @@ MONTHS: Final = {
     "dec": 12,
 }  # fmt: skip
 MONTH_TITLES: Final = (
-    "", "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "", N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+    N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
 )  # fmt: skip
 HOUR_WORDS: Final = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,

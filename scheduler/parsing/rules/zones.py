@@ -7,7 +7,7 @@ from functools import cache
 from typing import Final
 from zoneinfo import available_timezones
 
-from core.errors import NotUnderstoodError
+from core.errors import N_, NotUnderstoodError
 from scheduler.parsing.rules.scan import Found, Text
 from scheduler.schedules.schedule import zone_names
 
@@ -65,14 +65,14 @@ def match_zone(text: Text, found: Found) -> None:
         if canonical is None:
             if name.split("/", 1)[0].capitalize() in _CITY_REGIONS:
                 shown = text.shown(match.start("name"), match.end("name"))
-                raise NotUnderstoodError(f"I don't know the time zone “{shown}”.")
+                raise NotUnderstoodError(N_("I don't know the time zone “{shown}”."), shown=shown)
             continue
         set_zone(found, canonical)
         text.claim(match.start(), match.end())
     for match in _ALIAS_ZONE_RE.finditer(text.scan):
         if match.group("offset"):
             raise NotUnderstoodError(
-                "I can't use UTC offsets as a time zone; name a city, e.g. “Berlin time”."
+                N_("I can't use UTC offsets as a time zone; name a city, e.g. “Berlin time”.")
             )
         set_zone(found, ZONE_ALIASES[match.group("in") or match.group("named")])
         text.claim(match.start(), match.end())
@@ -111,14 +111,19 @@ def _decline_unknown_city(text: Text, words: list[tuple[str, int]]) -> None:
             if text.original[position].isupper():
                 shown = text.shown(position, words[-1][1] + len(words[-1][0]))
                 raise NotUnderstoodError(
-                    f"I don't know the time zone “{shown} time”; try a city like “Berlin time”."
+                    N_("I don't know the time zone “{shown} time”; try a city like “Berlin time”."),
+                    shown=shown,
                 )
             return
 
 
 def set_zone(found: Found, zone: str) -> None:
     if found.zone is not None and found.zone != zone:
-        raise NotUnderstoodError(f"You named two time zones ({found.zone} and {zone}).")
+        raise NotUnderstoodError(
+            N_("You named two time zones ({zone} and {other_zone})."),
+            zone=found.zone,
+            other_zone=zone,
+        )
     found.zone = zone
 
 
@@ -135,7 +140,8 @@ def decline_bare_city(text: Text, end: int) -> None:
             ends = [word.end() for word in last]
             shown = text.shown(following.start(1), ends[count - 1])
             raise NotUnderstoodError(
-                f"Is “{shown}” a time zone? Say e.g. “at 9 Berlin time” to use one."
+                N_("Is “{shown}” a time zone? Say e.g. “at 9 Berlin time” to use one."),
+                shown=shown,
             )
 
 

@@ -794,3 +794,19 @@ async def test_empty_and_overlong_messages_are_declined_without_the_llm(
     assert type(raised.value) is NotUnderstoodError
     assert str(raised.value) == reason
     assert llm.requests == []
+
+
+async def test_the_model_writes_a_decline_in_the_chats_language_and_it_is_kept_as_written(
+    llm: FakeLLM,
+) -> None:
+    reason = "Не понятно, в какой день: уточните, пожалуйста. {x}"
+    llm.reply_tool_calls([(TOOL_NAME, {"understood": False, "reason": reason})])
+
+    with pytest.raises(NotUnderstoodError) as raised:
+        await llm_parser(llm).parse(TEXT, now=NOW, timezone=TZ, language="ru")
+
+    system = llm.requests[0]["messages"][0]["content"]
+    assert "the reason (when you cannot schedule it) in Russian" in system
+    # The model's own words are a fact of the error, never a message of the catalogs.
+    assert str(raised.value) == reason
+    assert raised.value.facts == {"reason": reason}
