@@ -52,7 +52,7 @@ def build_application(
     return Application(
         chats=Chats(sessions, clock, settings),
         languages=Languages(sessions),
-        drafts=Drafts(sessions, engine, parser, clock, settings),
+        drafts=Drafts(sessions, engine, parser, clock, settings, usage),
         tasks=Tasks(sessions, engine, clock),
         runs=Runs(sessions, engine),
         changes=changes,

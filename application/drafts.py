@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application.chats import zone_of
-from application.errors import DraftExpiredError, DraftNotFoundError
+from application.errors import DraftExpiredError, DraftNotFoundError, ParseBudgetSpentError
 from application.records import ApplicationSettings, Card, Preview
 from application.tasks import check_quota, task_in_chat
-from application.usage import charged_to
+from application.usage import Usage, charged_to
 from core.errors import N_, NotUnderstoodError
-from core.languages import chat_language
+from core.languages import ENGLISH, chat_language
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.engine import Engine, TaskNotFoundError
@@ -48,12 +48,14 @@ class Drafts:
         parser: RequestParser,
         clock: Clock,
         settings: ApplicationSettings,
+        usage: Usage | None = None,
     ) -> None:
         self._sessions = sessions
         self._engine = engine
         self._parser = parser
         self._clock = clock
         self._settings = settings
+        self._usage = usage
 
     async def create(
         self, chat: Chat, user_id: int, text: str, *, task_id: int | None = None
@@ -70,13 +72,13 @@ class Drafts:
                 await task_in_chat(session, chat.id, task_id)
             else:
                 await check_quota(session, chat.id, self._settings.max_tasks_per_chat)
-        with charged_to(chat.id):  # the LLM parser's calls count against the chat's budget
-            request = await self._parser.parse(
-                text,
-                now=now,
-                timezone=zone_of(chat, self._settings),
-                language=chat_language(chat.language, chat.user_language),
-            )
+        request = await self._parse(
+            text,
+            payer=chat.id,
+            now=now,
+            timezone=zone_of(chat, self._settings),
+            language=chat_language(chat.language, chat.user_language),
+        )
         async with self._sessions() as session, session.begin():
             draft = await drafts.add(
                 session,
@@ -136,16 +138,30 @@ class Drafts:
             )
         return _card(draft, now)
 
-    async def understand(self, text: str, *, timezone: str) -> Preview:
+    async def understand(self, text: str, *, timezone: str, payer: int) -> Preview:
         """What a request would be understood as, without keeping anything (the API's
-        /parse and the Mini App's live preview)."""
+        /parse and the Mini App's live preview); a model call goes on `payer`'s bill."""
         now = self._clock.now()
-        request = await self._parser.parse(text, now=now, timezone=timezone)
+        request = await self._parse(text, payer=payer, now=now, timezone=timezone)
         return Preview(
             request=request,
             description=request.schedule.describe(),
             next_runs=tuple(request.schedule.next_runs(now, PREVIEW_RUNS)),
         )
+
+    async def _parse(
+        self, text: str, *, payer: int, now: datetime, timezone: str, language: str = ENGLISH
+    ) -> ParsedRequest:
+        """Rules first; the model (on `payer`'s bill) only while `payer` has budget left."""
+
+        async def budget_left(declined: NotUnderstoodError) -> None:
+            if self._usage is not None and await self._usage.reached(payer) is not None:
+                raise ParseBudgetSpentError from declined
+
+        with charged_to(payer):
+            return await self._parser.parse(
+                text, now=now, timezone=timezone, language=language, before_model=budget_left
+            )
 
     async def attach_card(self, draft_id: str, message_id: int) -> None:
         async with self._sessions() as session, session.begin():

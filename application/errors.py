@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.errors import CronpilotError
+from core.errors import N_, CronpilotError, NotUnderstoodError
 from storage.records import TaskState
 
 
@@ -65,3 +65,18 @@ class TaskTimePassedError(TaskStateError):
 
     def __init__(self, task_id: int, state: TaskState) -> None:
         super().__init__(task_id, state, "its one-time run lies in the past")
+
+
+class ParseBudgetSpentError(NotUnderstoodError):
+    """The rules declined a request (the error's cause) and the chat's monthly budget is
+    spent, so the model that would read it was not asked."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_(
+                "This chat's monthly budget is spent, so the language model was not asked to "
+                "read this request. Requests the rules understand still work, e.g. “every "
+                "weekday at 9 summarize the news” or “0 9 * * 1-5 summarize the news”; /usage "
+                "shows where the budget went"
+            )
+        )

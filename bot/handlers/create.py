@@ -8,7 +8,12 @@ from telegram import Chat, ForceReply, Message, Update
 from telegram.constants import MessageEntityType, ParseMode
 from telegram.error import BadRequest
 
-from application.errors import DraftExpiredError, DraftNotFoundError, QuotaExceededError
+from application.errors import (
+    DraftExpiredError,
+    DraftNotFoundError,
+    ParseBudgetSpentError,
+    QuotaExceededError,
+)
 from application.records import Card
 from bot import problems, render
 from bot.access import can_manage, not_manager
@@ -122,6 +127,9 @@ async def _draft(
     _ = words(update, chat)
     try:
         return await services(context).app.drafts.create(chat, user.id, text, task_id=task_id)
+    except ParseBudgetSpentError as error:
+        problem = render.sentence(problems.words(_, error))
+        await reply(update, _("💸 {problem}", problem=escape(problem)))
     except ParserUnavailableError as error:
         problem = render.sentence(problems.words(_, error))
         await reply(update, _("⏳ {problem}", problem=escape(problem)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -39,7 +40,10 @@ class RequestParser:
         timezone: str,
         use_llm: bool = True,
         language: str = ENGLISH,
+        before_model: Callable[[NotUnderstoodError], Awaitable[None]] | None = None,
     ) -> ParsedRequest:
+        """`before_model` is awaited with the rules' reason just before the model would be
+        asked, and may raise instead (a chat past its budget)."""
         text = clean_text(text)
         if not text:
             raise NotUnderstoodError(N_("the message is empty"))
@@ -54,9 +58,11 @@ class RequestParser:
         except OverflowError:
             # Date arithmetic past year 9999: nobody means that.
             raise NotUnderstoodError(N_("that date is too far away")) from None
-        except NotUnderstoodError:
+        except NotUnderstoodError as declined:
             if self._llm_parser is None or not use_llm:
                 raise
+            if before_model is not None:
+                await before_model(declined)
             return await self._llm_parser.parse(text, now=now, timezone=timezone, language=language)
         schedule = validate(
             request.schedule, now=now, min_interval_seconds=self._min_interval_seconds

@@ -161,6 +161,45 @@ async def test_past_its_budget_a_chat_is_told_once_and_the_model_is_not_called(
         await bot.stop()
 
 
+async def test_past_its_budget_a_chat_gets_no_model_reading_its_requests_but_the_rules_still_work(
+    fake: FakeTelegram, llm: FakeLLM, pg_url: str, dm: FakeChat, alice: FakeUser
+) -> None:
+    bot = await started(
+        fake, llm, pg_url, chat_monthly_budget_usd=0.01, parser_model="openai/gpt-4o-mini"
+    )
+    try:
+        # A request the rules decline goes to the model, on the chat's bill: $0.0210.
+        llm.reply_tool_calls(
+            [(TOOL_NAME, {"understood": False, "reason": "When should I remind you?"})],
+            prompt_tokens=100_000,
+            completion_tokens=10_000,
+        )
+        since = fake.checkpoint()
+        await fake.send_text(dm, alice, "remind me about the dentist sometime")
+        await fake.wait_for_message(dm, lambda m: "When should I remind you" in m.text, since=since)
+        assert len(llm.requests) == 1
+
+        since = fake.checkpoint()
+        await fake.send_text(dm, alice, "remind me about the dentist sometime")
+        refused = await fake.wait_for_message(dm, lambda m: "budget" in m.text, since=since)
+        assert refused.text == (
+            "💸 This chat's monthly budget is spent, so the language model was not asked to read "
+            "this request. Requests the rules understand still work, e.g. “every weekday at 9 "
+            "summarize the news” or “0 9 * * 1-5 summarize the news”; /usage shows where the "
+            "budget went."
+        )
+        assert len(llm.requests) == 1
+
+        # What the rules read needs no model: the card comes as ever.
+        since = fake.checkpoint()
+        await fake.send_text(dm, alice, "every day at 9 call the dentist")
+        card = await fake.wait_for_message(dm, lambda m: m.has_button("Confirm"), since=since)
+        assert "Call the dentist" in card.text
+        assert len(llm.requests) == 1
+    finally:
+        await bot.stop()
+
+
 async def test_usage_without_a_budget_says_so(
     fake: FakeTelegram, llm: FakeLLM, pg_url: str, dm: FakeChat, alice: FakeUser
 ) -> None:

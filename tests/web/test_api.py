@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from cronpilot.runtime import Runtime
+from scheduler.parsing.llm_parser import TOOL_NAME
 from tests.bot_harness import ALICE, BOB, CAROL, NOW, BotUnderTest, FakeClock, bot_settings
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram
@@ -324,6 +325,46 @@ async def test_parse_answers_like_cronpilot_parse_json(
         vague = await api.post("/api/v1/parse", json={"text": "summarize HN"})
         assert vague.status_code == 422
         assert (await bot.tasks_of(ALICE)) == []
+
+
+async def test_a_parse_the_model_reads_goes_on_the_callers_bill_and_stops_at_the_budget(
+    fake: FakeTelegram, llm: FakeLLM, pg_url: str
+) -> None:
+    settings = bot_settings(
+        fake,
+        llm,
+        pg_url,
+        http_port=0,
+        parser_model="openai/gpt-4o-mini",
+        chat_monthly_budget_usd=0.01,
+    )
+    bot = BotUnderTest(fake, llm, settings, FakeClock(NOW))
+    await bot.start()
+    try:
+        alice = fake.user(ALICE, "Alice")
+        token = await token_for(fake, alice)
+        async with client(bot, "asgi", Authorization=f"Bearer {token}") as api:
+            # 100,000 + 10,000 tokens of gpt-4o-mini: $0.0210, past the $0.01 budget.
+            llm.reply_tool_calls(
+                [(TOOL_NAME, {"understood": False, "reason": "When?"})],
+                prompt_tokens=100_000,
+                completion_tokens=10_000,
+            )
+            asked = await api.post("/api/v1/parse", json={"text": "the dentist, sometime"})
+            assert (asked.status_code, asked.json()) == (422, {"error": "When?"})
+            report = await runtime_of(bot).services.app.usage.month(ALICE)
+            assert [(line.kind, line.tokens) for line in report.lines] == [("parse", 110_000)]
+
+            refused = await api.post("/api/v1/parse", json={"text": "the dentist, sometime"})
+            assert refused.status_code == 422
+            assert refused.json()["error"].startswith("This chat's monthly budget is spent")
+            assert len(llm.requests) == 1
+            # The rules need no model and no budget.
+            parsed = await api.post("/api/v1/parse", json={"text": "every day at 9 the dentist"})
+            assert parsed.status_code == 200, parsed.text
+            assert len(llm.requests) == 1
+    finally:
+        await bot.stop()
 
 
 async def test_each_token_has_its_own_rate_limit(bot: BotUnderTest, fake: FakeTelegram) -> None:
