@@ -75,6 +75,7 @@ async def _serve_fakes(tasks: int, llm_seconds: float, connection: Connection) -
         connection.send((fake.token, fake.base_url, llm.base_url))
         loop = asyncio.get_running_loop()
         due: float = await loop.run_in_executor(None, connection.recv)
+        far_cpu = time.process_time()
         arrivals: list[float] = []
         counted = 0
         while len(arrivals) < tasks and time.time() - due < 600:
@@ -83,7 +84,9 @@ async def _serve_fakes(tasks: int, llm_seconds: float, connection: Connection) -
             new = fake.calls[counted:]
             counted += len(new)
             arrivals.extend(now for call in new if call.method.lower() == "sendmessage")
-        connection.send((arrivals, fake.rate_limited_count, peak))
+        far_cpu = time.process_time() - far_cpu
+        methods = collections.Counter(call.method for call in fake.calls)
+        connection.send((arrivals, fake.rate_limited_count, peak, far_cpu, dict(methods)))
         await loop.run_in_executor(None, connection.recv)  # the bot has stopped
 
 
@@ -182,7 +185,9 @@ async def measure(url: str, tasks: int, llm_seconds: float, concurrent_runs: int
         claims = await runtime.engine.claim_due()
         await runtime.engine.wait_idle()
         cpu = time.process_time() - cpu
-        arrivals, rate_limited, llm_peak = await loop.run_in_executor(None, ours.recv)
+        arrivals, rate_limited, llm_peak, far_cpu, methods = await loop.run_in_executor(
+            None, ours.recv
+        )
         watch.stop()
         await watching
         async with create_sessionmaker(create_engine(url, pool_size=1))() as session:
@@ -220,6 +225,15 @@ async def measure(url: str, tasks: int, llm_seconds: float, concurrent_runs: int
             f" p95 {quantiles[-1]:.1f} s"
         )
     print(f"CPU time of the bot's process: {cpu:.1f} s (garbage collection {gc_time[0]:.1f} s)")
+    print(f"CPU time of the fakes' process: {far_cpu:.1f} s")
+    calls = ", ".join(f"{name} {count}" for name, count in sorted(methods.items()))
+    print(f"Bot API calls: {calls}")
+    # Results leave at Telegram's pace only while the bot has CPU to spare for sending them.
+    buckets = collections.Counter(int(arrival // 5) * 5 for arrival in arrivals)
+    print(
+        "results arriving per 5 s:",
+        "; ".join(f"{start}–{start + 5} s: {buckets[start]}" for start in sorted(buckets)),
+    )
     print(f"429 answers from the Bot API: {rate_limited} (target 0)")
     print(f"model calls in flight at once, at most: {llm_peak}")
     print(f"database connections open at once, at most: {watch.db_peak}")
