@@ -7,6 +7,7 @@ same requests are made in process (ASGI) and over a real port.
 from __future__ import annotations
 
 import dataclasses
+import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -292,6 +293,29 @@ async def test_init_data_signed_with_the_bot_token_is_accepted(
         outsider = init_data(stranger, fake.token, auth_date=now)
         answer = await api.get("/api/v1/chats", headers={"Authorization": f"tma {outsider}"})
         assert answer.status_code == 403
+
+
+def _outward_address() -> str | None:
+    """This machine's address on its default route (a UDP connect sends nothing)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+async def test_by_default_the_http_server_answers_this_machine_only(bot: BotUnderTest) -> None:
+    outward = _outward_address()
+    if outward is None:
+        pytest.skip("this machine has no address besides loopback")
+    http = runtime_of(bot).http
+    assert http is not None
+    async with port_client(runtime_of(bot)) as local:
+        assert (await local.get("/healthz")).status_code == 200
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((outward, http.port), timeout=5).close()
 
 
 async def test_parse_answers_like_cronpilot_parse_json(
