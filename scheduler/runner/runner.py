@@ -96,6 +96,9 @@ FAILURES = (
     FAILED_IN_A_ROW,
     *SUMMARIES,
 )
+# A shutdown that lands between a message going out and its record waits this long for the
+# record, so the next start does not send the message a second time.
+RECORD_GRACE_SECONDS = 5.0
 # Telegram down or flooded: try again after 1 s, 2 s, 4 s … and then every 5 minutes.
 DELIVERY_BACKOFF = Backoff(first=1.0, longest=300.0)
 
@@ -504,11 +507,24 @@ class TaskRunner:
         delivered or can never be; then record which. Cancelling it (shutdown) leaves the run
         marked as owing the message, and the next start sends it."""
         sent = await self._send(task, run, run.status, run.output, run.error)
-        await patiently(
-            lambda: self._record_delivery(task, run, sent),
-            what="run.delivery",
-            backoff=self._db_backoff,
+        recording = asyncio.ensure_future(
+            patiently(
+                lambda: self._record_delivery(task, run, sent),
+                what="run.delivery",
+                backoff=self._db_backoff,
+            )
         )
+        try:
+            await asyncio.shield(recording)
+        except asyncio.CancelledError:
+            # The message is out: a shutdown now must not leave it owed, to be sent again.
+            await asyncio.wait({recording}, timeout=RECORD_GRACE_SECONDS)
+            if not recording.done():
+                recording.cancel()
+                log.warning("run.delivery_unrecorded", run_id=run.id, task_id=task.id)
+            elif not recording.cancelled() and recording.exception() is not None:
+                log.warning("run.delivery_unrecorded", run_id=run.id, task_id=task.id)
+            raise
         if sent.message_id is not None:
             await self._notify_if_paused(run)
 

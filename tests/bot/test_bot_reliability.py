@@ -355,6 +355,7 @@ async def test_sigterm_while_waiting_out_a_flood_wait_and_the_result_after_resta
         result = await fake.wait_for_message(
             dm, lambda m: "The flooded result." in m.text, since=since, timeout=60
         )
+        await wait_until(lambda: stored_run(database)[1] == 0, timeout=30)
     finally:
         events = await stop_cronpilot(process)
     assert "delivery.adopted" in [e["event"] for e in events]

@@ -97,10 +97,11 @@ def make_world(
     tool_sources: Sequence[ToolSource] = (),
     budget: BudgetGate | None = None,
     clock: FakeClock | None = None,
+    delivery: FakeDelivery | None = None,
     **settings: object,
 ) -> World:
     clock = clock or FakeClock(START)
-    delivery = FakeDelivery()
+    delivery = delivery or FakeDelivery()
     options: dict[str, object] = {
         "model": MODEL,
         "run_timeout_seconds": 5,
@@ -558,3 +559,28 @@ async def test_runs_wait_on_the_model_side_by_side_up_to_the_limit(
     async with world.sessions() as session:
         finished = [await runs.get(session, run.id) for run in started]
     assert [run.status if run else None for run in finished] == [RunStatus.SUCCEEDED] * 12
+
+
+class CancelledAsItSends(FakeDelivery):
+    """A shutdown that lands the moment the message has gone out: the delivery is cancelled
+    on its way from sending to recording."""
+
+    async def send_result(self, task: Task, run: Run, text: str) -> Sequence[int]:
+        sent = await super().send_result(task, run, text)
+        current = asyncio.current_task()
+        assert current is not None
+        current.cancel()
+        return sent
+
+
+async def test_a_message_that_went_out_is_recorded_even_when_a_shutdown_cancels_its_delivery(
+    sessions: Sessions, llm: FakeLLM
+) -> None:
+    delivery = CancelledAsItSends()
+    world = make_world(sessions, llm, delivery=delivery)
+    task = await world.task()
+    world.llm.reply_text("The news, once.")
+    run = await world.run(task)
+    assert delivery.results == [(task.id, "The news, once.")]
+    # Recorded as delivered, so the next start does not send it a second time.
+    assert (run.delivery_pending, run.delivered_message_id) == (False, delivery.next_message_id)
