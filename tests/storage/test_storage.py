@@ -405,6 +405,9 @@ async def test_claim_building_blocks(sessions: Sessions) -> None:
             ],
         )
         assert [(r.task_id, r.trigger) for r in again] == [(later.id, RunTrigger.MANUAL)]
+        # What comes back is the row as stored.
+        for run in (*won, *again):
+            assert await runs.get(session, run.id) == run
         assert await runs.running_task_ids(session, [early.id, later.id, paused.id]) == {
             early.id,
             later.id,
