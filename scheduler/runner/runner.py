@@ -504,8 +504,9 @@ class TaskRunner:
 
     async def deliver(self, run: Run, task: Task) -> None:
         """Send the message a finished run owes its chat, retrying with backoff until it is
-        delivered or can never be; then record which. Cancelling it (shutdown) leaves the run
-        marked as owing the message, and the next start sends it."""
+        delivered or can never be; then record which. Cancelled (a shutdown) before the message
+        went out, the run stays marked as owing it and the next start sends it; after, the
+        record is still written (within RECORD_GRACE_SECONDS), so it is not sent twice."""
         sent = await self._send(task, run, run.status, run.output, run.error)
         recording = asyncio.ensure_future(
             patiently(
