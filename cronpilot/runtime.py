@@ -26,7 +26,8 @@ from scheduler.delivery import Delivery
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LiteLLMSearch, LLMClient
 from scheduler.parsing.request import build_request_parser
-from scheduler.runner.runner import DELIVERY_BACKOFF, RunnerSettings, TaskRunner
+from scheduler.runner.runner import RunnerSettings, TaskRunner
+from scheduler.runner.sending import DELIVERY_BACKOFF
 from scheduler.runner.tools.extraction import default_pool
 from scheduler.runner.tools.mcp import McpServers
 from scheduler.runner.tools.toolbox import FixedTools, ToolSource

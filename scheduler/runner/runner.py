@@ -5,8 +5,8 @@ last few answers, show "typing…" while the model works, loop over tool calls u
 MAX_TOOL_STEPS, all within RUN_TIMEOUT_SECONDS, retrying transient LLM errors with a bounded
 backoff. Then record the outcome (status, output, error, tokens, cost), marking the run as owing
 its chat a message, and return it: the engine has `deliver` send that message, retrying with
-backoff until it is delivered or never can be (the chat is gone, the message refused). Three
-failures in a row pause the task.
+backoff until it is delivered or never can be (the chat is gone, the message refused), in
+`scheduler/runner/sending.py`. Three failures in a row pause the task.
 
 The database may go away at any point: its work is retried with backoff until it is back. An
 answer that is ready while the database is away is delivered at once and recorded later.
@@ -42,7 +42,6 @@ from scheduler.clock import Clock
 from scheduler.delivery import (
     ChatUnreachableError,
     Delivery,
-    DeliveryDelayedError,
     DeliveryError,
 )
 from scheduler.llm import (
@@ -55,6 +54,15 @@ from scheduler.llm import (
 )
 from scheduler.runner.budget import BudgetGate, BudgetReached
 from scheduler.runner.prompt import MEMORY_RUNS, build_messages, is_silent
+from scheduler.runner.sending import (
+    DELIVERY_BACKOFF,
+    FAILED_IN_A_ROW,
+    FAILURES_BEFORE_PAUSE,
+    SCHEDULED_TRIGGERS,
+    ResultSender,
+    Sent,
+    owes_message,
+)
 from scheduler.runner.tools.toolbox import (
     Tool,
     Toolbox,
@@ -65,15 +73,11 @@ from scheduler.runner.tools.toolbox import (
 from scheduler.runner.tools.web_fetch import FetchPolicy
 from scheduler.schedules.schedule import zone_for
 from storage import chats, message_parts, runs, spending, tasks
-from storage.records import Run, RunStatus, RunTrigger, Spending, Task, TaskState
+from storage.records import Run, RunStatus, Spending, Task, TaskState
 from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
 
 log = get_logger(__name__)
 
-FAILURES_BEFORE_PAUSE = 3
-# Runs the schedule started; only they count towards pausing a failing task, and only they
-# stay silent when there is nothing to report.
-SCHEDULED_TRIGGERS = frozenset({RunTrigger.SCHEDULE, RunTrigger.CATCH_UP})
 MAX_OUTPUT_CHARS = 50_000
 # Bounds on one model step's tool calls: how many run, and how much text their results carry
 # back into the next request.
@@ -86,7 +90,6 @@ BUDGET_REACHED = N_("monthly budget reached")
 NO_ANSWER = N_("no answer within {seconds} s")
 EMPTY_ANSWER = N_("the model gave an empty answer")
 ENDLESS_TOOLS = N_("the model kept calling tools after {steps} steps")
-FAILED_IN_A_ROW = N_("it failed {count} times in a row; the last error was: {error}")
 FAILURES = (
     INTERNAL_ERROR,
     BUDGET_REACHED,
@@ -96,11 +99,6 @@ FAILURES = (
     FAILED_IN_A_ROW,
     *SUMMARIES,
 )
-# A shutdown that lands between a message going out and its record waits this long for the
-# record, so the next start does not send the message a second time.
-RECORD_GRACE_SECONDS = 5.0
-# Telegram down or flooded: try again after 1 s, 2 s, 4 s … and then every 5 minutes.
-DELIVERY_BACKOFF = Backoff(first=1.0, longest=300.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +180,13 @@ class TaskRunner:
         self._tool_sources = tuple(tool_sources)
         self._budget = budget
         self._slots = asyncio.Semaphore(settings.max_concurrent_runs)
+        self._sender = ResultSender(
+            sessions,
+            delivery,
+            clock,
+            database_backoff=settings.database_backoff,
+            delivery_backoff=settings.delivery_backoff,
+        )
 
     async def execute(self, run: Run, task: Task) -> Run | None:
         """Run it and record the outcome; return the finished run when the chat is owed a
@@ -365,26 +370,26 @@ class TaskRunner:
             # The database is away and the answer is here: the chat gets it now, the record
             # follows once the database is back.
             log.warning("run.record_deferred", run_id=run.id, task_id=task.id)
-            sent = await self._send(task, run, outcome.status, outcome.output, outcome.error)
+            sent = await self._sender.send(task, run, outcome.status, outcome.output, outcome.error)
             finished = await patiently(
                 lambda: self._record(task, run, outcome, usage, sent=sent),
                 what="run.finish",
                 backoff=self._db_backoff,
             )
             if finished is not None and sent.message_id is not None:
-                await self._notify_if_paused(finished)
+                await self._sender.notify_if_paused(finished)
             return None
         if finished is None or not finished.delivery_pending:
             return None
         return finished
 
     async def _record(
-        self, task: Task, run: Run, outcome: _Outcome, usage: Usage, *, sent: _Sent | None
+        self, task: Task, run: Run, outcome: _Outcome, usage: Usage, *, sent: Sent | None
     ) -> Run | None:
         """Close the run (and count it against the task) in one transaction; with `sent`,
         what the delivery that went ahead of the record did."""
         now = self._clock.now()
-        owes = _owes_message(outcome.status, outcome.output, run.trigger)
+        owes = owes_message(outcome.status, outcome.output, run.trigger)
         async with self._sessions() as session, session.begin():
             finished = await runs.finish(
                 session,
@@ -423,7 +428,7 @@ class TaskRunner:
                 )
                 await message_parts.add(session, task.chat_id, sent.parts, run_id=run.id)
                 if sent.chat_gone:
-                    await self._pause_chat(session, task.chat_id)
+                    await self._sender.pause_chat(session, task.chat_id)
             failures = await tasks.record_outcome(
                 session,
                 task.id,
@@ -498,123 +503,17 @@ class TaskRunner:
         try:
             await self._delivery.send_budget_reached(task, reached.spent_usd, reached.budget_usd)
         except ChatUnreachableError as gone:
-            await self._record_delivery(task, finished, _Sent(None, str(gone), chat_gone=True))
+            await self._sender.record(task, finished, Sent(None, str(gone), chat_gone=True))
         except DeliveryError as refused:  # a notice, not a result: not worth retrying
-            await self._record_delivery(task, finished, _Sent(None, str(refused), chat_gone=False))
+            await self._sender.record(task, finished, Sent(None, str(refused), chat_gone=False))
 
     async def deliver(self, run: Run, task: Task) -> None:
-        """Send the message a finished run owes its chat, retrying with backoff until it is
-        delivered or can never be; then record which. Cancelled (a shutdown) before the message
-        went out, the run stays marked as owing it and the next start sends it; after, the
-        record is still written (within RECORD_GRACE_SECONDS), so it is not sent twice."""
-        sent = await self._send(task, run, run.status, run.output, run.error)
-        recording = asyncio.ensure_future(
-            patiently(
-                lambda: self._record_delivery(task, run, sent),
-                what="run.delivery",
-                backoff=self._db_backoff,
-            )
-        )
-        try:
-            await asyncio.shield(recording)
-        except asyncio.CancelledError:
-            # The message is out: a shutdown now must not leave it owed, to be sent again.
-            await asyncio.wait({recording}, timeout=RECORD_GRACE_SECONDS)
-            if not recording.done():
-                recording.cancel()
-                log.warning("run.delivery_unrecorded", run_id=run.id, task_id=task.id)
-            elif not recording.cancelled() and recording.exception() is not None:
-                log.warning("run.delivery_unrecorded", run_id=run.id, task_id=task.id)
-            raise
-        if sent.message_id is not None:
-            await self._notify_if_paused(run)
-
-    async def _send(
-        self, task: Task, run: Run, status: RunStatus, output: str | None, error: str | None
-    ) -> _Sent:
-        if not _owes_message(status, output, run.trigger):
-            return _Sent(None, None, chat_gone=False)
-        backoff = self._settings.delivery_backoff
-        attempt = 0
-        while True:
-            try:
-                if status is RunStatus.SUCCEEDED:
-                    first, *parts = await self._delivery.send_result(task, run, output or "")
-                    return _Sent(first, None, chat_gone=False, parts=tuple(parts))
-                if status is RunStatus.SILENT:
-                    message_id = await self._delivery.send_nothing_to_report(task, run)
-                else:
-                    message_id = await self._delivery.send_failure(task, run, error or "")
-                return _Sent(message_id, None, chat_gone=False)
-            except ChatUnreachableError as gone:
-                return _Sent(None, str(gone), chat_gone=True)
-            except DeliveryDelayedError as delayed:
-                wait = max(delayed.retry_after or 0.0, backoff.wait(attempt))
-                log.warning(
-                    "delivery.retry",
-                    run_id=run.id,
-                    chat_id=task.chat_id,
-                    attempt=attempt + 1,
-                    retry_in=round(wait, 2),
-                    reason=str(delayed),
-                )
-            except DeliveryError as refused:
-                return _Sent(None, str(refused), chat_gone=False)
-            attempt += 1
-            await asyncio.sleep(wait)
-
-    async def _record_delivery(self, task: Task, run: Run, sent: _Sent) -> None:
-        async with self._sessions() as session, session.begin():
-            await runs.set_delivery(session, run.id, message_id=sent.message_id, error=sent.error)
-            await message_parts.add(session, task.chat_id, sent.parts, run_id=run.id)
-            if sent.chat_gone:
-                await self._pause_chat(session, task.chat_id)
-
-    async def _pause_chat(self, session: AsyncSession, chat_id: int) -> None:
-        """The chat blocked or removed the bot: stop running its tasks until it is back."""
-        paused = await chats.mark_unreachable(session, chat_id, now=self._clock.now())
-        log.warning("chat.unreachable", chat_id=chat_id, paused=paused)
-
-    async def _notify_if_paused(self, run: Run) -> None:
-        """After a failure notice: if that failure paused the task, say so."""
-        if run.status is not RunStatus.FAILED:
-            return
-        async with self._sessions() as session:
-            task = await tasks.get(session, run.task_id)
-        if (
-            task is None
-            or task.state is not TaskState.PAUSED
-            or task.consecutive_failures < FAILURES_BEFORE_PAUSE
-        ):
-            return
-        reason = FAILED_IN_A_ROW.format(count=FAILURES_BEFORE_PAUSE, error=run.error)
-        try:
-            await self._delivery.send_paused(task, reason)
-        except DeliveryError as error:  # the failure notice itself arrived; this is a footnote
-            log.warning("delivery.pause_notice_failed", task_id=task.id, error=str(error))
+        """Send the message a finished run owes its chat (see ResultSender.deliver)."""
+        await self._sender.deliver(run, task)
 
     @property
     def _db_backoff(self) -> Backoff:
         return self._settings.database_backoff
-
-
-@dataclass(frozen=True, slots=True)
-class _Sent:
-    """What became of a run's message: its id, or why it can never be delivered."""
-
-    message_id: int | None
-    error: str | None
-    chat_gone: bool
-    # The later messages of a result split into several.
-    parts: tuple[int, ...] = ()
-
-
-def _owes_message(status: RunStatus, output: str | None, trigger: RunTrigger) -> bool:
-    """Whether the chat is owed a message: an answer, a failure, or, for a run someone asked
-    for (Run now, Retry), that there was nothing to report; scheduled silent runs stay silent."""
-    if status is RunStatus.SILENT:
-        return trigger not in SCHEDULED_TRIGGERS
-    return (status is RunStatus.SUCCEEDED and bool(output)) or status is RunStatus.FAILED
 
 
 async def _call_tools(

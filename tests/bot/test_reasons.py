@@ -10,7 +10,8 @@ from bot.i18n import translator
 from bot.problems import explain, words
 from core.errors import N_, NotUnderstoodError, ScheduleError
 from scheduler.parsing.rules import parse_rules
-from scheduler.runner.runner import FAILED_IN_A_ROW, NO_ANSWER
+from scheduler.runner.runner import NO_ANSWER
+from scheduler.runner.sending import FAILED_IN_A_ROW
 from scheduler.schedules.cron import parse_cron
 from scheduler.schedules.schedule import too_frequent
 from tests.bot_harness import NOW

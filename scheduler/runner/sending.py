@@ -1,0 +1,163 @@
+"""A finished run's message on its way to the chat: sent with retries until it arrives or
+never can, then recorded; a chat that is gone pauses its tasks; a failure that paused its task
+gets a footnote saying so."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.errors import N_
+from core.logs import get_logger
+from scheduler.clock import Clock
+from scheduler.delivery import (
+    ChatUnreachableError,
+    Delivery,
+    DeliveryDelayedError,
+    DeliveryError,
+)
+from storage import chats, message_parts, runs, tasks
+from storage.records import Run, RunStatus, RunTrigger, Task, TaskState
+from storage.retry import Backoff, patiently
+
+log = get_logger(__name__)
+
+FAILURES_BEFORE_PAUSE = 3
+# Runs the schedule started; only they count towards pausing a failing task, and only they
+# stay silent when there is nothing to report.
+SCHEDULED_TRIGGERS = frozenset({RunTrigger.SCHEDULE, RunTrigger.CATCH_UP})
+FAILED_IN_A_ROW = N_("it failed {count} times in a row; the last error was: {error}")
+# A shutdown that lands between a message going out and its record waits this long for the
+# record, so the next start does not send the message a second time.
+RECORD_GRACE_SECONDS = 5.0
+# Telegram down or flooded: try again after 1 s, 2 s, 4 s … and then every 5 minutes.
+DELIVERY_BACKOFF = Backoff(first=1.0, longest=300.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What became of a run's message: its id, or why it can never be delivered."""
+
+    message_id: int | None
+    error: str | None
+    chat_gone: bool
+    # The later messages of a result split into several.
+    parts: tuple[int, ...] = ()
+
+
+def owes_message(status: RunStatus, output: str | None, trigger: RunTrigger) -> bool:
+    """Whether the chat is owed a message: an answer, a failure, or, for a run someone asked
+    for (Run now, Retry), that there was nothing to report; scheduled silent runs stay silent."""
+    if status is RunStatus.SILENT:
+        return trigger not in SCHEDULED_TRIGGERS
+    return (status is RunStatus.SUCCEEDED and bool(output)) or status is RunStatus.FAILED
+
+
+class ResultSender:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        delivery: Delivery,
+        clock: Clock,
+        *,
+        database_backoff: Backoff,
+        delivery_backoff: Backoff,
+    ) -> None:
+        self._sessions = sessions
+        self._delivery = delivery
+        self._clock = clock
+        self._database_backoff = database_backoff
+        self._delivery_backoff = delivery_backoff
+
+    async def deliver(self, run: Run, task: Task) -> None:
+        """Send the message a finished run owes its chat, retrying with backoff until it is
+        delivered or can never be; then record which. Cancelled (a shutdown) before the message
+        went out, the run stays marked as owing it and the next start sends it; after, the
+        record is still written (within RECORD_GRACE_SECONDS), so it is not sent twice."""
+        sent = await self.send(task, run, run.status, run.output, run.error)
+        recording = asyncio.ensure_future(
+            patiently(
+                lambda: self.record(task, run, sent),
+                what="run.delivery",
+                backoff=self._database_backoff,
+            )
+        )
+        try:
+            await asyncio.shield(recording)
+        except asyncio.CancelledError:
+            # The message is out: a shutdown now must not leave it owed, to be sent again.
+            await asyncio.wait({recording}, timeout=RECORD_GRACE_SECONDS)
+            if not recording.done():
+                recording.cancel()
+                log.warning("run.delivery_unrecorded", run_id=run.id, task_id=task.id)
+            elif not recording.cancelled() and recording.exception() is not None:
+                log.warning("run.delivery_unrecorded", run_id=run.id, task_id=task.id)
+            raise
+        if sent.message_id is not None:
+            await self.notify_if_paused(run)
+
+    async def send(
+        self, task: Task, run: Run, status: RunStatus, output: str | None, error: str | None
+    ) -> Sent:
+        if not owes_message(status, output, run.trigger):
+            return Sent(None, None, chat_gone=False)
+        backoff = self._delivery_backoff
+        attempt = 0
+        while True:
+            try:
+                if status is RunStatus.SUCCEEDED:
+                    first, *parts = await self._delivery.send_result(task, run, output or "")
+                    return Sent(first, None, chat_gone=False, parts=tuple(parts))
+                if status is RunStatus.SILENT:
+                    message_id = await self._delivery.send_nothing_to_report(task, run)
+                else:
+                    message_id = await self._delivery.send_failure(task, run, error or "")
+                return Sent(message_id, None, chat_gone=False)
+            except ChatUnreachableError as gone:
+                return Sent(None, str(gone), chat_gone=True)
+            except DeliveryDelayedError as delayed:
+                wait = max(delayed.retry_after or 0.0, backoff.wait(attempt))
+                log.warning(
+                    "delivery.retry",
+                    run_id=run.id,
+                    chat_id=task.chat_id,
+                    attempt=attempt + 1,
+                    retry_in=round(wait, 2),
+                    reason=str(delayed),
+                )
+            except DeliveryError as refused:
+                return Sent(None, str(refused), chat_gone=False)
+            attempt += 1
+            await asyncio.sleep(wait)
+
+    async def record(self, task: Task, run: Run, sent: Sent) -> None:
+        async with self._sessions() as session, session.begin():
+            await runs.set_delivery(session, run.id, message_id=sent.message_id, error=sent.error)
+            await message_parts.add(session, task.chat_id, sent.parts, run_id=run.id)
+            if sent.chat_gone:
+                await self.pause_chat(session, task.chat_id)
+
+    async def pause_chat(self, session: AsyncSession, chat_id: int) -> None:
+        """The chat blocked or removed the bot: stop running its tasks until it is back."""
+        paused = await chats.mark_unreachable(session, chat_id, now=self._clock.now())
+        log.warning("chat.unreachable", chat_id=chat_id, paused=paused)
+
+    async def notify_if_paused(self, run: Run) -> None:
+        """After a failure notice: if that failure paused the task, say so."""
+        if run.status is not RunStatus.FAILED:
+            return
+        async with self._sessions() as session:
+            task = await tasks.get(session, run.task_id)
+        if (
+            task is None
+            or task.state is not TaskState.PAUSED
+            or task.consecutive_failures < FAILURES_BEFORE_PAUSE
+        ):
+            return
+        reason = FAILED_IN_A_ROW.format(count=FAILURES_BEFORE_PAUSE, error=run.error)
+        try:
+            await self._delivery.send_paused(task, reason)
+        except DeliveryError as error:  # the failure notice itself arrived; this is a footnote
+            log.warning("delivery.pause_notice_failed", task_id=task.id, error=str(error))
