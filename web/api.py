@@ -346,17 +346,19 @@ def build_api(services: ApiServices) -> FastAPI:
     @api.post("/parse", response_model=ParseOut)
     async def parse(me: Me, body: ParseIn) -> ParseOut:
         services.access.require_allowed(me.user_id)
-        # A model call goes on the named chat's bill, else on the caller's private chat.
-        payer = me.user_id
-        if body.chat_id is not None:
-            chat = await services.reach.chat(me.user_id, body.chat_id, manage=False)
-            payer = chat.id
+        chat = (
+            await services.reach.chat(me.user_id, body.chat_id, manage=False)
+            if body.chat_id is not None
+            else None
+        )
         if body.timezone is not None:
             zone = _zone(body.timezone)
-        elif body.chat_id is not None:
+        elif chat is not None:
             zone = services.app.chats.zone_of(chat)
         else:
             zone = await _own_zone(services, me.user_id)
+        # A model call goes on the named chat's bill, else on the caller's private chat.
+        payer = chat.id if chat is not None else me.user_id
         preview = await services.app.drafts.understand(body.text, timezone=zone, payer=payer)
         schedule = preview.request.schedule
         return ParseOut(

@@ -89,10 +89,8 @@ class ResultSender:
         except asyncio.CancelledError:
             # The message is out: a shutdown now must not leave it owed, to be sent again.
             await asyncio.wait({recording}, timeout=RECORD_GRACE_SECONDS)
-            if not recording.done():
-                recording.cancel()
-                log.warning("run.delivery_unrecorded", run_id=run.id, task_id=task.id)
-            elif not recording.cancelled() and recording.exception() is not None:
+            if not recording.done() or recording.exception() is not None:
+                recording.cancel()  # nothing to cancel once it has ended
                 log.warning("run.delivery_unrecorded", run_id=run.id, task_id=task.id)
             raise
         if sent.message_id is not None:
