@@ -343,10 +343,12 @@ _UNNEST_INSERT = text(
 async def _add_occurrences_postgres(
     session: AsyncSession, occurrences: Sequence[NewRun]
 ) -> list[Run]:
+    rows = [_occurrence_values(item) for item in occurrences]
+
     def column(name: str) -> list[object]:
-        values = [_occurrence_values(item)[name] for item in occurrences]
         return [
-            value.value if isinstance(value, RunTrigger | RunStatus) else value for value in values
+            value.value if isinstance(value, RunTrigger | RunStatus) else value
+            for value in (row[name] for row in rows)
         ]
 
     names = (
