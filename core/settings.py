@@ -159,6 +159,9 @@ class Settings(BaseSettings):
     # of 2 s each deliver within Telegram's 30 messages a second); a run holds a database
     # connection only for its short reads and writes, so the pool is sized on its own.
     max_concurrent_runs: int = Field(100, ge=1, le=1000)
+    # ...but start little faster than their answers can leave (27 a second, bot/ratelimit.py),
+    # so that the CPU they cost does not slow the sending of those already done (0: no limit).
+    run_starts_per_second: float = Field(28, ge=0, le=1000)
     database_pool_size: int = Field(10, ge=1, le=200)
     user_messages_per_minute: int = Field(20, ge=1, le=10_000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

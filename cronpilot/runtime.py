@@ -189,6 +189,7 @@ def build_stack(
             run_timeout_seconds=settings.run_timeout_seconds,
             max_tool_steps=settings.max_tool_steps,
             max_concurrent_runs=settings.max_concurrent_runs,
+            run_starts_per_second=settings.run_starts_per_second,
             database_backoff=retry_backoff or DEFAULT_BACKOFF,
             delivery_backoff=retry_backoff or DELIVERY_BACKOFF,
         ),

@@ -1,6 +1,7 @@
 """The task runner: one run of one task through the LLM, with tools and memory, logged in full.
 
-A run: wait for a free slot (MAX_CONCURRENT_RUNS), mark the run started, read the task and its
+A run: wait for a free slot (MAX_CONCURRENT_RUNS) and its moment to start (RUN_STARTS_PER_SECOND,
+see scheduler/runner/pace.py), mark the run started, read the task and its
 last few answers, show "typing…" while the model works, loop over tool calls up to
 MAX_TOOL_STEPS, all within RUN_TIMEOUT_SECONDS, retrying transient LLM errors with a bounded
 backoff. Then record the outcome (status, output, error, tokens, cost), marking the run as owing
@@ -53,6 +54,7 @@ from scheduler.llm import (
     TransientLLMError,
 )
 from scheduler.runner.budget import BudgetGate, BudgetReached
+from scheduler.runner.pace import Pace
 from scheduler.runner.prompt import MEMORY_RUNS, build_messages, is_silent
 from scheduler.runner.sending import (
     DELIVERY_BACKOFF,
@@ -107,6 +109,7 @@ class RunnerSettings:
     run_timeout_seconds: float = 120.0
     max_tool_steps: int = 5
     max_concurrent_runs: int = 100
+    run_starts_per_second: float = 28.0
     llm_attempts: int = 3
     retry_wait_seconds: float = 1.0
     retry_wait_max_seconds: float = 10.0
@@ -180,6 +183,7 @@ class TaskRunner:
         self._tool_sources = tuple(tool_sources)
         self._budget = budget
         self._slots = asyncio.Semaphore(settings.max_concurrent_runs)
+        self._starts = Pace(settings.run_starts_per_second)
         self._sender = ResultSender(
             sessions,
             delivery,
@@ -192,6 +196,7 @@ class TaskRunner:
         """Run it and record the outcome; return the finished run when the chat is owed a
         message (the engine then has `deliver` send it), None when nothing is owed."""
         async with self._slots:
+            await self._starts.wait()
             prepared = await patiently(
                 lambda: self._prepare(run), what="run.start", backoff=self._db_backoff
             )

@@ -41,6 +41,7 @@ def test_defaults_are_the_documented_ones() -> None:
     assert settings.misfire_grace_seconds == 3600
     assert (settings.run_timeout_seconds, settings.max_tool_steps) == (120, 5)
     assert settings.max_concurrent_runs == 100
+    assert settings.run_starts_per_second == 28
     assert settings.database_pool_size == 10
     assert (settings.log_level, settings.log_format) == ("INFO", "console")
     assert settings.webhook_url is None
@@ -58,6 +59,7 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_FORMAT", "JSON")
     monkeypatch.setenv("HTTP_PORT", "8080")
     monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.com/telegram")
+    monkeypatch.setenv("RUN_STARTS_PER_SECOND", "0")
     settings = load_settings()
     assert settings.require_bot_token().get_secret_value() == TOKEN
     assert settings.allowed_users.ids == frozenset({42, 7, -100})
@@ -68,6 +70,7 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.parser_model == "anthropic/claude-haiku"  # follows LLM_MODEL
     assert (settings.log_level, settings.log_format) == ("DEBUG", "json")
     assert settings.http_port == 8080
+    assert settings.run_starts_per_second == 0  # no limit
 
 
 @pytest.mark.parametrize("name", ["HEALTH_PORT", "WEBHOOK_PORT"])
@@ -160,7 +163,13 @@ def test_every_problem_gets_its_own_line(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_cli_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
-    env.update({"DEFAULT_TIMEZONE": "Nowhere/Town", "MAX_CONCURRENT_RUNS": "0"})
+    env.update(
+        {
+            "DEFAULT_TIMEZONE": "Nowhere/Town",
+            "MAX_CONCURRENT_RUNS": "0",
+            "RUN_STARTS_PER_SECOND": "-1",
+        }
+    )
     result = subprocess.run(
         [sys.executable, "-m", "cronpilot.cli", "migrate"],
         env=env,
@@ -177,5 +186,6 @@ def test_cli_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
     assert sorted(line.split(":")[1].strip() for line in lines[1:]) == [
         "DEFAULT_TIMEZONE",
         "MAX_CONCURRENT_RUNS",
+        "RUN_STARTS_PER_SECOND",
     ]
     assert list(tmp_path.iterdir()) == []

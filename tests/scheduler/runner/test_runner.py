@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -559,6 +560,38 @@ async def test_runs_wait_on_the_model_side_by_side_up_to_the_limit(
     async with world.sessions() as session:
         finished = [await runs.get(session, run.id) for run in started]
     assert [run.status if run else None for run in finished] == [RunStatus.SUCCEEDED] * 12
+
+
+class TimedDelivery(FakeDelivery):
+    """Notes the loop's time as each run starts showing "typing…" (its model call follows)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thinking_since: list[float] = []
+
+    @contextlib.asynccontextmanager
+    async def working(self, chat_id: int) -> AsyncIterator[None]:
+        self.thinking_since.append(asyncio.get_running_loop().time())
+        async with super().working(chat_id):
+            yield
+
+
+async def test_runs_due_together_start_at_their_pace(sessions: Sessions, llm: FakeLLM) -> None:
+    delivery = TimedDelivery()
+    world = make_world(sessions, llm, delivery=delivery, run_starts_per_second=10)
+    many = [await world.task(f"Task {number}") for number in range(5)]
+    for number in range(5):
+        world.llm.reply_text(f"Answer {number}")
+    for task in many:
+        await world.engine.run_now(task.id, trigger=RunTrigger.MANUAL)
+    await world.engine.wait_idle()
+
+    moments = delivery.thinking_since
+    assert len(moments) == 5
+    # Ten a second: the fifth starts 0.4 s after the first (give or take the reads before
+    # "typing…"); all at once, they would start within a few milliseconds.
+    assert moments[-1] - moments[0] >= 0.3
+    assert len(world.delivery.results) == 5
 
 
 class CancelledAsItSends(FakeDelivery):

@@ -1,0 +1,42 @@
+"""How fast runs may start: RUN_STARTS_PER_SECOND, evenly spaced.
+
+At 09:00 a thousand runs are due at once, and their answers can reach Telegram no faster than
+about 30 a second (the bot sends 27, bot/ratelimit.py). Runs are I/O-bound but not free: each
+costs the process some 25–30 ms of CPU (the LiteLLM client, the Bot API requests, the database).
+Started a hundred at a time, they keep one core busy, the event loop wakes late for everything,
+and the answers already waiting leave at 14–20 a second until the runs are done (the burst's
+last result after 46–64 s). Started about as fast as their answers can leave, the same runs
+leave the loop a third of its time, and the answers leave at 26–27 a second from the third
+second on (last result after 41–43 s). Runs that wait long for their model (tens of seconds,
+tools) are held back by MAX_CONCURRENT_RUNS long before this pace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable
+
+
+class Pace:
+    """At most `per_second` starts a second, evenly spaced; 0 means no limit. A start that finds
+    the last one long past goes at once: the pace never makes up for quiet time with a burst."""
+
+    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
+        if per_second < 0:
+            raise ValueError("a pace is not negative")
+        self._interval = 1 / per_second if per_second else 0.0
+        self._clock = clock
+        self._next = -math.inf
+
+    async def wait(self) -> None:
+        """Wait for this start's moment (each caller gets the next one, first come first
+        served)."""
+        if not self._interval:
+            return
+        now = self._clock()
+        moment = max(now, self._next)
+        self._next = moment + self._interval
+        if moment > now:
+            await asyncio.sleep(moment - now)
