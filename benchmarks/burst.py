@@ -8,9 +8,10 @@ fakes run in a process of their own, as Telegram and the provider are not on the
 Telegram's 30 messages a second make 1,000 results take at least 34 s; the target is the last
 result within 45 s of the due instant, with no 429 answers provoked.
 
-    uv run python benchmarks/burst.py [--tasks 1000] [--llm-seconds 2] [--runs N]
+    uv run python benchmarks/burst.py [--tasks 1000] [--llm-seconds 2] [--runs N] [--starts R]
 
-`--runs` overrides MAX_CONCURRENT_RUNS (default: the setting's default).
+`--runs` overrides MAX_CONCURRENT_RUNS and `--starts` RUN_STARTS_PER_SECOND (default: the
+settings' defaults; `--starts 0` starts every run as soon as it has a slot).
 """
 
 from __future__ import annotations
@@ -128,7 +129,13 @@ class Watch:
         await self._database.dispose()
 
 
-async def measure(url: str, tasks: int, llm_seconds: float, concurrent_runs: int | None) -> None:
+async def measure(
+    url: str,
+    tasks: int,
+    llm_seconds: float,
+    concurrent_runs: int | None,
+    starts_per_second: float | None,
+) -> None:
     configure(level="WARNING")
     await upgrade_to_head(url)
     database = create_engine(url)
@@ -163,6 +170,8 @@ async def measure(url: str, tasks: int, llm_seconds: float, concurrent_runs: int
     }
     if concurrent_runs is not None:
         values["max_concurrent_runs"] = concurrent_runs
+    if starts_per_second is not None:
+        values["run_starts_per_second"] = starts_per_second
     settings = load_settings(**values)
     clock = FakeClock(DUE - timedelta(seconds=1))
     runtime = build_runtime(settings, clock=clock, rate_limiter=MessageRateLimiter())
@@ -207,6 +216,7 @@ async def measure(url: str, tasks: int, llm_seconds: float, concurrent_runs: int
     print(f"tasks due at once: {tasks}; model time per run: {llm_seconds:g} s")
     print(
         f"MAX_CONCURRENT_RUNS: {settings.max_concurrent_runs}; "
+        f"RUN_STARTS_PER_SECOND: {settings.run_starts_per_second:g}; "
         f"DATABASE_POOL_SIZE: {settings.database_pool_size}"
     )
     print(f"runs claimed: {len(claims)}; results delivered: {len(arrivals)}")
@@ -245,6 +255,15 @@ if __name__ == "__main__":
     parser.add_argument("--tasks", type=int, default=1_000)
     parser.add_argument("--llm-seconds", type=float, default=2.0)
     parser.add_argument("--runs", type=int, default=None, help="MAX_CONCURRENT_RUNS")
+    parser.add_argument("--starts", type=float, default=None, help="RUN_STARTS_PER_SECOND")
     arguments = parser.parse_args()
     with scratch_database("cronpilot_bench_burst") as database_url:
-        asyncio.run(measure(database_url, arguments.tasks, arguments.llm_seconds, arguments.runs))
+        asyncio.run(
+            measure(
+                database_url,
+                arguments.tasks,
+                arguments.llm_seconds,
+                arguments.runs,
+                arguments.starts,
+            )
+        )
