@@ -15,27 +15,24 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
-from collections.abc import Callable
 
 
 class Pace:
     """At most `per_second` starts a second, evenly spaced; 0 means no limit. A start that finds
     the last one long past goes at once: the pace never makes up for quiet time with a burst."""
 
-    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_second: float) -> None:
         if per_second < 0:
             raise ValueError("a pace is not negative")
         self._interval = 1 / per_second if per_second else 0.0
-        self._clock = clock
-        self._next = -math.inf
+        self._next = -math.inf  # on the event loop's clock, which times its sleeps
 
     async def wait(self) -> None:
         """Wait for this start's moment (each caller gets the next one, first come first
         served)."""
         if not self._interval:
             return
-        now = self._clock()
+        now = asyncio.get_running_loop().time()
         moment = max(now, self._next)
         self._next = moment + self._interval
         if moment > now:

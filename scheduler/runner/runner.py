@@ -1,8 +1,8 @@
 """The task runner: one run of one task through the LLM, with tools and memory, logged in full.
 
-A run: wait for a free slot (MAX_CONCURRENT_RUNS) and its moment to start (RUN_STARTS_PER_SECOND,
-see scheduler/runner/pace.py), mark the run started, read the task and its
-last few answers, show "typing…" while the model works, loop over tool calls up to
+A run: wait for a free slot (MAX_CONCURRENT_RUNS) and its moment to start
+(RUN_STARTS_PER_SECOND, see scheduler/runner/pace.py), mark the run started, read the task and
+its last few answers, show "typing…" while the model works, loop over tool calls up to
 MAX_TOOL_STEPS, all within RUN_TIMEOUT_SECONDS, retrying transient LLM errors with a bounded
 backoff. Then record the outcome (status, output, error, tokens, cost), marking the run as owing
 its chat a message, and return it: the engine has `deliver` send that message, retrying with
