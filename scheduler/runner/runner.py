@@ -74,7 +74,7 @@ from scheduler.runner.tools.toolbox import (
 )
 from scheduler.runner.tools.web_fetch import FetchPolicy
 from scheduler.schedules.schedule import zone_for
-from storage import chats, message_parts, runs, spending, tasks
+from storage import chats, runs, spending, tasks
 from storage.records import Run, RunStatus, Spending, Task, TaskState
 from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
 
@@ -428,12 +428,7 @@ class TaskRunner:
             if finished is None:
                 return None  # interrupted by a shutdown meanwhile, or the task was deleted
             if sent is not None and owes:
-                await runs.set_delivery(
-                    session, run.id, message_id=sent.message_id, error=sent.error
-                )
-                await message_parts.add(session, task.chat_id, sent.parts, run_id=run.id)
-                if sent.chat_gone:
-                    await self._sender.pause_chat(session, task.chat_id)
+                await self._sender.record_in(session, task, run, sent)
             failures = await tasks.record_outcome(
                 session,
                 task.id,

@@ -132,12 +132,17 @@ class ResultSender:
 
     async def record(self, task: Task, run: Run, sent: Sent) -> None:
         async with self._sessions() as session, session.begin():
-            await runs.set_delivery(session, run.id, message_id=sent.message_id, error=sent.error)
-            await message_parts.add(session, task.chat_id, sent.parts, run_id=run.id)
-            if sent.chat_gone:
-                await self.pause_chat(session, task.chat_id)
+            await self.record_in(session, task, run, sent)
 
-    async def pause_chat(self, session: AsyncSession, chat_id: int) -> None:
+    async def record_in(self, session: AsyncSession, task: Task, run: Run, sent: Sent) -> None:
+        """What became of the run's message, in the caller's transaction: its id and parts, or
+        why it never can be delivered, and a chat that is gone paused."""
+        await runs.set_delivery(session, run.id, message_id=sent.message_id, error=sent.error)
+        await message_parts.add(session, task.chat_id, sent.parts, run_id=run.id)
+        if sent.chat_gone:
+            await self._pause_chat(session, task.chat_id)
+
+    async def _pause_chat(self, session: AsyncSession, chat_id: int) -> None:
         """The chat blocked or removed the bot: stop running its tasks until it is back."""
         paused = await chats.mark_unreachable(session, chat_id, now=self._clock.now())
         log.warning("chat.unreachable", chat_id=chat_id, paused=paused)
