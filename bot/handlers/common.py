@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Message, Update
 from telegram.constants import ParseMode
 
+from application.permissions import Actor, Door
 from bot.context import Context, services
 from bot.i18n import Translator, translator_for
 from bot.render import Screen
@@ -30,6 +31,24 @@ async def current_chat(update: Update, context: Context) -> Chat:
         user_language = supported_language(code) or ENGLISH
     return await services(context).app.chats.see(
         chat.id, type=chat.type, title=title, user_language=user_language
+    )
+
+
+def actor(update: Update) -> Actor:
+    """Who acts in this update: the person, in this chat (and topic), through the bot. An
+    anonymous admin's message comes as the group itself (its sender chat)."""
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    message = update.message
+    topic = message.message_thread_id if message is not None and message.is_topic_message else None
+    sender = message.sender_chat if message is not None else None
+    return Actor(
+        user.id,
+        Door.BOT,
+        chat_id=chat.id,
+        chat_type=chat.type,
+        topic_id=topic,
+        as_chat=sender.id if sender is not None else None,
     )
 
 

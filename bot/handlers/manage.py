@@ -1,4 +1,8 @@
-"""Managing tasks: /tasks and the id commands, and the buttons on lists, cards and results."""
+"""Managing tasks: /tasks and the id commands, and the buttons on lists, cards and results.
+
+Each command and each kind of button has its own handler (registered in routes.py); who may do
+it is the use case's to check, and a refusal is worded by bot/problems.py.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +19,26 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from application.errors import TaskStateError
+from application.permissions import Action, Actor
 from bot import problems, render, replies
-from bot.access import can_manage, not_manager
-from bot.callbacks import LIST, RESULT, TASK_CARD, Action, Callback
+from bot.callbacks import (
+    LIST,
+    RESULT,
+    TASK_CARD,
+    ConfirmDelete,
+    DeleteTask,
+    KeepTask,
+    ListPage,
+    PauseTask,
+    ResumeTask,
+    RetryTask,
+    RunTask,
+    TaskButton,
+    TaskHistory,
+)
 from bot.context import Context, services
 from bot.handlers.common import (
+    actor,
     chat_zone,
     current_chat,
     oversized_number,
@@ -30,29 +48,19 @@ from bot.handlers.common import (
 )
 from bot.i18n import Translator
 from core.errors import CronpilotError
-from scheduler.engine import TaskBusyError, TaskNotFoundError
+from storage.records import Chat as ChatRecord
 from storage.records import RunTrigger, Task
-
-# Actions that change something; reading (list, history) is open to every allowed member.
-CHANGING = frozenset(
-    {
-        Action.RUN,
-        Action.RUN_AGAIN,
-        Action.RETRY,
-        Action.PAUSE,
-        Action.RESUME,
-        Action.DELETE,
-        Action.DELETE_YES,
-        Action.DELETE_NO,
-    }
-)
 
 
 async def tasks_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    page = (task_number(context) or 1) - 1
-    listing = await services(context).app.tasks.list(chat.id, page=page)
     _ = words(update, chat)
+    page = (task_number(context) or 1) - 1
+    try:
+        listing = await services(context).app.tasks.list(actor(update), chat.id, page=page)
+    except CronpilotError as error:
+        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
+        return
     screen = render.task_list(_, listing, chat_zone(chat, context))
     webapp_url = services(context).settings.webapp_url
     if webapp_url is not None and chat.type == Chat.PRIVATE:
@@ -63,75 +71,98 @@ async def tasks_command(update: Update, context: Context) -> None:
 
 
 async def task_command(update: Update, context: Context) -> None:
-    chat = await current_chat(update, context)
-    _ = words(update, chat)
-    task_id = await _task_id_or_usage(update, context, _, "task")
+    """/task N: the task's card."""
+    chat, _, task_id = await _command_task(update, context, "task")
     if task_id is None:
         return
+    zone = chat_zone(chat, context)
     try:
-        task = await services(context).app.tasks.get(chat.id, task_id)
-    except TaskNotFoundError as error:
-        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
+        task = await services(context).app.tasks.get(actor(update), task_id)
+    except CronpilotError as error:
+        await reply(update, problems.reply(_, error, zone))
         return
-    await reply(update, render.task_detail(_, task, chat_zone(chat, context)))
+    await reply(update, render.task_detail(_, task, zone))
 
 
 async def history_command(update: Update, context: Context) -> None:
-    chat = await current_chat(update, context)
-    _ = words(update, chat)
-    task_id = await _task_id_or_usage(update, context, _, "history")
+    """/history N: the task's last runs and follow-ups."""
+    chat, _, task_id = await _command_task(update, context, "history")
     if task_id is None:
         return
-    await reply(update, await _history(context, _, chat.id, task_id, chat_zone(chat, context)))
-
-
-async def change_command(update: Update, context: Context) -> None:
-    """/run, /pause, /resume and /delete with a task id."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    command = message.text.split()[0].lstrip("/").split("@")[0].lower()
-    chat = await current_chat(update, context)
-    _ = words(update, chat)
-    task_id = await _task_id_or_usage(update, context, _, command)
-    if task_id is None:
-        return
-    if not await can_manage(update, context):
-        await reply(update, not_manager(_))
-        return
-    app = services(context).app
+    zone = chat_zone(chat, context)
     try:
-        if command == "run":
-            await app.runs.run_now(chat.id, task_id)
-            await reply(
-                update, _("🚀 Running task #{number} now; the result will follow.", number=task_id)
-            )
-        elif command == "pause":
-            await app.tasks.pause(chat.id, task_id)
-            await reply(
-                update,
-                _("⏸ Task #{number} is paused. /resume {number} to restart it.", number=task_id),
-            )
-        elif command == "resume":
-            task = await app.tasks.resume(chat.id, task_id)
-            next_run = render.when(_, task.next_run_at, chat_zone(chat, context))
-            await reply(
-                update,
-                _(
-                    "▶️ Task #{number} is active again; next run {when}.",
-                    number=task_id,
-                    when=next_run,
-                ),
-            )
-        else:
-            task = await app.tasks.get(chat.id, task_id)
-            await reply(update, render.confirm_delete(_, task))
-    except (TaskNotFoundError, TaskBusyError, TaskStateError) as error:
+        text = await _history_text(context, _, actor(update), task_id, zone)
+    except CronpilotError as error:
+        text = problems.reply(_, error, zone)
+    await reply(update, text)
+
+
+async def run_command(update: Update, context: Context) -> None:
+    """/run N: run the task now."""
+    chat, _, task_id = await _command_task(update, context, "run")
+    if task_id is None:
+        return
+    try:
+        await services(context).app.runs.run_now(actor(update), task_id)
+    except CronpilotError as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context)))
+        return
+    await reply(update, _("🚀 Running task #{number} now; the result will follow.", number=task_id))
 
 
-async def _task_id_or_usage(
-    update: Update, context: Context, _: Translator, command: str
-) -> int | None:
+async def pause_command(update: Update, context: Context) -> None:
+    """/pause N."""
+    chat, _, task_id = await _command_task(update, context, "pause")
+    if task_id is None:
+        return
+    try:
+        await services(context).app.tasks.pause(actor(update), task_id)
+    except CronpilotError as error:
+        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
+        return
+    await reply(
+        update, _("⏸ Task #{number} is paused. /resume {number} to restart it.", number=task_id)
+    )
+
+
+async def resume_command(update: Update, context: Context) -> None:
+    """/resume N."""
+    chat, _, task_id = await _command_task(update, context, "resume")
+    if task_id is None:
+        return
+    zone = chat_zone(chat, context)
+    try:
+        task = await services(context).app.tasks.resume(actor(update), task_id)
+    except CronpilotError as error:
+        await reply(update, problems.reply(_, error, zone))
+        return
+    next_run = render.when(_, task.next_run_at, zone)
+    await reply(
+        update,
+        _("▶️ Task #{number} is active again; next run {when}.", number=task_id, when=next_run),
+    )
+
+
+async def delete_command(update: Update, context: Context) -> None:
+    """/delete N: asks again, with Delete it / Keep it."""
+    chat, _, task_id = await _command_task(update, context, "delete")
+    if task_id is None:
+        return
+    try:
+        task = await services(context).app.tasks.get(actor(update), task_id, to=Action.DELETE_TASK)
+    except CronpilotError as error:
+        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
+        return
+    await reply(update, render.confirm_delete(_, task))
+
+
+async def _command_task(
+    update: Update, context: Context, command: str
+) -> tuple[ChatRecord, Translator, int | None]:
+    """The chat, its words, and the task id given to /`command` (None after saying how the
+    command is used, or that no task has so large a number)."""
+    chat = await current_chat(update, context)
+    _ = words(update, chat)
     task_id = task_number(context)
     too_large = oversized_number(context)
     if too_large is not None:
@@ -144,114 +175,158 @@ async def _task_id_or_usage(
                 command=command,
             ),
         )
-    return task_id
-
-
-async def _history(context: Context, _: Translator, chat_id: int, task_id: int, zone: str) -> str:
-    try:
-        return await _history_text(context, _, chat_id, task_id, zone)
-    except TaskNotFoundError as error:
-        return problems.reply(_, error, zone)
+    return chat, _, task_id
 
 
 async def _history_text(
-    context: Context, _: Translator, chat_id: int, task_id: int, zone: str
+    context: Context, _: Translator, who: Actor, task_id: int, zone: str
 ) -> str:
     """The task's last runs, then its last follow-ups (what was asked, what it cost)."""
     app = services(context).app
-    task = await app.tasks.get(chat_id, task_id)
-    entries = await app.runs.history(chat_id, task_id)
-    asked = await app.conversations.history(chat_id, task_id)
+    task = await app.tasks.get(who, task_id, to=Action.TASK_HISTORY)
+    entries = await app.runs.history(who, task_id)
+    asked = await app.conversations.history(who, task_id)
     text = render.history(_, task, entries, zone)
     if asked:
         text += "\n\n" + replies.followup_history(_, asked, zone)
     return text
 
 
-async def task_button(update: Update, context: Context, callback: Callback) -> None:
-    """Every button that acts on a task, re-checked against the chat it is pressed in."""
-    query = update.callback_query
-    assert query is not None
-    chat = await current_chat(update, context)
-    _ = words(update, chat)
-    if callback.action in CHANGING and not await can_manage(update, context):
-        await query.answer(not_manager(_), show_alert=True)
-        return
-    zone = chat_zone(chat, context)
-    app = services(context).app
-    message = query.message if isinstance(query.message, Message) else None
-    try:
-        task_id = callback.number
-    except ValueError:
-        await query.answer(_("That button is not valid any more."), show_alert=True)
-        return
-    try:
-        if callback.action is Action.PAGE:
-            listing = await app.tasks.list(chat.id, page=task_id)
-            await query.answer()
-            await _edit(message, render.task_list(_, listing, zone))
-        elif callback.action is Action.HISTORY:
-            text = await _history_text(context, _, chat.id, task_id, zone)
-            await query.answer()
-            await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)
-        elif callback.action in (Action.RUN, Action.RUN_AGAIN, Action.RETRY):
-            trigger = RunTrigger.RETRY if callback.action is Action.RETRY else RunTrigger.MANUAL
-            await app.runs.run_now(chat.id, task_id, trigger=trigger)
-            await query.answer(_("Running task #{number}; the result will follow.", number=task_id))
-        elif callback.action is Action.PAUSE:
-            task = await app.tasks.pause(chat.id, task_id)
-            await query.answer(_("Task #{number} paused", number=task_id))
-            await _refresh(message, _, callback, task, zone, context, chat.id)
-        elif callback.action is Action.RESUME:
-            task = await app.tasks.resume(chat.id, task_id)
-            await query.answer(_("Task #{number} resumed", number=task_id))
-            await _refresh(message, _, callback, task, zone, context, chat.id)
-        elif callback.action is Action.DELETE:
-            task = await app.tasks.get(chat.id, task_id)
-            await query.answer()
-            screen = render.confirm_delete(_, task)
-            await context.bot.send_message(
-                chat.id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
-            )
-        elif callback.action is Action.DELETE_YES:
-            task = await app.tasks.delete(chat.id, task_id)
-            await query.answer(_("Task #{number} deleted", number=task_id))
-            await _edit(
-                message,
-                render.Screen(
-                    _("🗑 Deleted task #{number} {name}.", number=task.id, name=escape(task.name))
-                ),
-            )
-        elif callback.action is Action.DELETE_NO:
-            await query.answer(_("Kept"))
-            await _edit(message, render.Screen(_("Task #{number} was kept.", number=task_id)))
-    except CronpilotError as error:
-        await query.answer(problems.alert(_, error, zone), show_alert=True)
+# --- buttons --------------------------------------------------------------------------------------
 
 
-async def _refresh(
-    message: Message | None,
-    _: Translator,
-    callback: Callback,
-    task: Task,
-    zone: str,
-    context: Context,
-    chat_id: int,
-) -> None:
+async def list_page(update: Update, context: Context, data: ListPage) -> None:
+    """« Previous / Next » under the list."""
+    async with _Press(update, context) as press:
+        listing = await press.app.tasks.list(press.actor, press.chat.id, page=data.page)
+        await press.answer()
+        await _edit(press.message, render.task_list(press.words, listing, press.zone))
+
+
+async def task_history(update: Update, context: Context, data: TaskHistory) -> None:
+    async with _Press(update, context) as press:
+        text = await _history_text(context, press.words, press.actor, data.task_id, press.zone)
+        await press.answer()
+        await context.bot.send_message(press.chat.id, text, parse_mode=ParseMode.HTML)
+
+
+async def run_task(update: Update, context: Context, data: RunTask) -> None:
+    """Run now (task cards, the list) and Run again (results)."""
+    await _run(update, context, data, RunTrigger.MANUAL)
+
+
+async def retry_task(update: Update, context: Context, data: RetryTask) -> None:
+    """Retry on a failure notice."""
+    await _run(update, context, data, RunTrigger.RETRY)
+
+
+async def _run(update: Update, context: Context, data: TaskButton, trigger: RunTrigger) -> None:
+    async with _Press(update, context) as press:
+        await press.app.runs.run_now(press.actor, data.task_id, trigger=trigger)
+        _ = press.words
+        await press.answer(
+            _("Running task #{number}; the result will follow.", number=data.task_id)
+        )
+
+
+async def pause_task(update: Update, context: Context, data: PauseTask) -> None:
+    async with _Press(update, context) as press:
+        task = await press.app.tasks.pause(press.actor, data.task_id)
+        _ = press.words
+        await press.answer(_("Task #{number} paused", number=data.task_id))
+        await _refresh(press, data, task)
+
+
+async def resume_task(update: Update, context: Context, data: ResumeTask) -> None:
+    async with _Press(update, context) as press:
+        task = await press.app.tasks.resume(press.actor, data.task_id)
+        _ = press.words
+        await press.answer(_("Task #{number} resumed", number=data.task_id))
+        await _refresh(press, data, task)
+
+
+async def delete_task(update: Update, context: Context, data: DeleteTask) -> None:
+    """Delete: asks again, below, with Delete it / Keep it."""
+    async with _Press(update, context) as press:
+        task = await press.app.tasks.get(press.actor, data.task_id, to=Action.DELETE_TASK)
+        await press.answer()
+        screen = render.confirm_delete(press.words, task)
+        await context.bot.send_message(
+            press.chat.id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
+        )
+
+
+async def confirm_delete(update: Update, context: Context, data: ConfirmDelete) -> None:
+    """“Delete it”."""
+    async with _Press(update, context) as press:
+        task = await press.app.tasks.delete(press.actor, data.task_id)
+        _ = press.words
+        await press.answer(_("Task #{number} deleted", number=data.task_id))
+        await _edit(
+            press.message,
+            render.Screen(
+                _("🗑 Deleted task #{number} {name}.", number=task.id, name=escape(task.name))
+            ),
+        )
+
+
+async def keep_task(update: Update, context: Context, data: KeepTask) -> None:
+    """“Keep it”: only someone who could have deleted the task answers the question."""
+    async with _Press(update, context) as press:
+        await press.app.tasks.get(press.actor, data.task_id, to=Action.DELETE_TASK)
+        _ = press.words
+        await press.answer(_("Kept"))
+        await _edit(
+            press.message, render.Screen(_("Task #{number} was kept.", number=data.task_id))
+        )
+
+
+class _Press:
+    """A press of a task's button: the chat, its words and zone, the presser as the actor,
+    and an expected error answered as an alert."""
+
+    def __init__(self, update: Update, context: Context) -> None:
+        self._update = update
+        self._context = context
+        self.app = services(context).app
+        self.actor = actor(update)
+        query = update.callback_query
+        assert query is not None
+        self.query = query
+        self.message = query.message if isinstance(query.message, Message) else None
+
+    async def __aenter__(self) -> _Press:
+        self.chat = await current_chat(self._update, self._context)
+        self.words = words(self._update, self.chat)
+        self.zone = chat_zone(self.chat, self._context)
+        return self
+
+    async def __aexit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+        if isinstance(error, CronpilotError):
+            await self.query.answer(problems.alert(self.words, error, self.zone), show_alert=True)
+            return True
+        return False
+
+    async def answer(self, text: str | None = None) -> None:
+        await self.query.answer(text)
+
+
+async def _refresh(press: _Press, data: PauseTask | ResumeTask, task: Task) -> None:
     """After pause or resume, show the new state where the button was pressed: the button
     says where that is (a task card, a result, or a page of the list)."""
+    message = press.message
     if message is None:
         return
-    place = callback.place
+    place = data.place
     if place is not None and place.kind == LIST:
-        listing = await services(context).app.tasks.list(chat_id, page=place.page)
-        await _edit(message, render.task_list(_, listing, zone))
+        listing = await press.app.tasks.list(press.actor, press.chat.id, page=place.page)
+        await _edit(message, render.task_list(press.words, listing, press.zone))
     elif place == TASK_CARD:
-        await _edit(message, render.task_detail(_, task, zone))
+        await _edit(message, render.task_detail(press.words, task, press.zone))
     else:
         # A result message (or a button from before places were marked): swap its Pause
         # button for Resume (or back), keeping the message as it is.
-        buttons = render.task_buttons(_, task, RESULT)[:2]
+        buttons = render.task_buttons(press.words, task, RESULT)[:2]
         try:
             await message.edit_reply_markup(InlineKeyboardMarkup([buttons]))
         except BadRequest:

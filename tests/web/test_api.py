@@ -16,7 +16,16 @@ import pytest
 
 from cronpilot.runtime import Runtime
 from scheduler.parsing.llm_parser import TOOL_NAME
-from tests.bot_harness import ALICE, BOB, CAROL, NOW, BotUnderTest, FakeClock, bot_settings
+from tests.bot_harness import (
+    ALICE,
+    BOB,
+    CAROL,
+    NOW,
+    OPERATOR,
+    BotUnderTest,
+    FakeClock,
+    bot_settings,
+)
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram
 from tests.web.api_harness import asgi_client, init_data, port_client, token_for
@@ -376,7 +385,7 @@ async def test_a_parse_the_model_reads_goes_on_the_callers_bill_and_stops_at_the
             )
             asked = await api.post("/api/v1/parse", json={"text": "the dentist, sometime"})
             assert (asked.status_code, asked.json()) == (422, {"error": "When?"})
-            report = await runtime_of(bot).services.app.usage.month(ALICE)
+            report = await runtime_of(bot).services.app.usage.month(OPERATOR, ALICE)
             assert [(line.kind, line.tokens) for line in report.lines] == [("parse", 110_000)]
 
             refused = await api.post("/api/v1/parse", json={"text": "the dentist, sometime"})
