@@ -101,14 +101,21 @@ def decode(data: object) -> ButtonData | None:
     return kind._parse(match) if match is not None else None
 
 
+def _number(ids: re.Match[str]) -> int | None:
+    """The id or page a button carries; None when it is larger than any we make."""
+    number = int(ids["number"])
+    return number if number <= MAX_NUMBER else None
+
+
 # --- the shapes ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class DraftButton(ButtonData):
-    """A button on a confirmation card: the draft's short id."""
+class KeptButton(ButtonData):
+    """A button on something kept by a short id until it is answered (a request's card, a
+    change card)."""
 
-    draft_id: str
+    ref: str
     _fields: ClassVar[str] = r"(?P<ref>[A-Za-z0-9_-]{1,32})"
 
     @classmethod
@@ -116,22 +123,23 @@ class DraftButton(ButtonData):
         return cls(ids["ref"])
 
     def _values(self) -> tuple[str, ...]:
-        return (self.draft_id,)
+        return (self.ref,)
 
 
-@dataclass(frozen=True, slots=True)
-class ChangeButton(ButtonData):
-    """A button on a change card: the proposal's short id."""
+class DraftButton(KeptButton):
+    """A button on a confirmation card."""
 
-    change_id: str
-    _fields: ClassVar[str] = r"(?P<ref>[A-Za-z0-9_-]{1,32})"
+    @property
+    def draft_id(self) -> str:
+        return self.ref
 
-    @classmethod
-    def _parse(cls, ids: re.Match[str]) -> Self | None:
-        return cls(ids["ref"])
 
-    def _values(self) -> tuple[str, ...]:
-        return (self.change_id,)
+class ChangeButton(KeptButton):
+    """A button on a change card."""
+
+    @property
+    def change_id(self) -> str:
+        return self.ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,12 +153,9 @@ class TaskButton(ButtonData):
 
     @classmethod
     def _parse(cls, ids: re.Match[str]) -> Self | None:
-        number = int(ids["number"])
-        if number > MAX_NUMBER:
-            return None
-        marker = ids["place"]
-        if marker is None:
-            return cls(number)
+        number, marker = _number(ids), ids["place"]
+        if number is None or marker is None:
+            return None if number is None else cls(number)
         return cls(number, list_page(int(marker[1:])) if marker[0] == LIST else Place(marker))
 
     def _values(self) -> tuple[str, ...]:
@@ -168,8 +173,8 @@ class PageButton(ButtonData):
 
     @classmethod
     def _parse(cls, ids: re.Match[str]) -> Self | None:
-        page = int(ids["number"])
-        return cls(page) if page <= MAX_NUMBER else None
+        page = _number(ids)
+        return cls(page) if page is not None else None
 
     def _values(self) -> tuple[str, ...]:
         return (str(self.page),)

@@ -178,6 +178,8 @@ class UsageLineOut(BaseModel):
     """One line of the month: a task (`task_id`), the schedule requests a model read (kind
     `parse`), or the tasks deleted since (neither)."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     task_id: int | None
     name: str | None
     kind: str
@@ -206,19 +208,7 @@ class UsageOut(BaseModel):
         return cls(
             chat_id=chat_id,
             month_start=report.month_start,
-            lines=[
-                UsageLineOut(
-                    task_id=line.task_id,
-                    name=line.name,
-                    kind=line.kind,
-                    runs=line.runs,
-                    prompt_tokens=line.prompt_tokens,
-                    completion_tokens=line.completion_tokens,
-                    cost=line.cost,
-                    unpriced=line.unpriced,
-                )
-                for line in report.lines
-            ],
+            lines=[UsageLineOut.model_validate(line) for line in report.lines],
             runs=report.runs,
             tokens=report.tokens,
             cost=report.cost,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -32,10 +32,9 @@ from bot.callbacks import (
 )
 from bot.context import Context, services
 from bot.failures import run_failure
-from bot.handlers.common import actor, chat_zone, current_chat, words
-from bot.i18n import Translator
+from bot.handlers.common import Press, actor, chat_zone, current_chat, words
 from bot.render import Screen
-from core.errors import ScheduleError
+from core.errors import CronpilotError, ScheduleError
 from scheduler.engine import TaskNotFoundError
 
 # Buttons that name a task: the task cards (/task N, Scheduled, lists) and results carry them.
@@ -154,57 +153,43 @@ async def _post_answer(update: Update, context: Context, outcome: Answered) -> N
 
 async def confirm_change(update: Update, context: Context, data: ConfirmChange) -> None:
     """Confirm on a change card: the task changes, and the card says how."""
-    query = update.callback_query
-    assert query is not None
-    record = await current_chat(update, context)
-    _ = words(update, record)
-    zone = chat_zone(record, context)
-    async with _ChangePress(query, _, zone):
-        applied = await services(context).app.changes.confirm(actor(update), data.change_id)
-        await query.answer(replies.changed_notice(_, applied.task.id))
-        screen = replies.change_applied(_, applied, zone)
-        await query.edit_message_text(
+    async with _ChangePress(update, context) as press:
+        applied = await press.app.changes.confirm(press.actor, data.change_id)
+        _ = press.words
+        await press.answer(replies.changed_notice(_, applied.task.id))
+        screen = replies.change_applied(_, applied, press.zone)
+        await press.query.edit_message_text(
             screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
         )
 
 
 async def cancel_change(update: Update, context: Context, data: CancelChange) -> None:
     """Cancel on a change card."""
-    query = update.callback_query
-    assert query is not None
-    record = await current_chat(update, context)
-    _ = words(update, record)
-    async with _ChangePress(query, _, chat_zone(record, context)):
-        card = await services(context).app.changes.cancel(actor(update), data.change_id)
-        await query.answer(replies.cancelled_notice(_))
-        await query.edit_message_text(replies.change_cancelled(_, card), parse_mode=ParseMode.HTML)
+    async with _ChangePress(update, context) as press:
+        card = await press.app.changes.cancel(press.actor, data.change_id)
+        await press.answer(replies.cancelled_notice(press.words))
+        await press.query.edit_message_text(
+            replies.change_cancelled(press.words, card), parse_mode=ParseMode.HTML
+        )
 
 
-class _ChangePress:
-    """The expected errors of a change card's button, answered as alerts; a card that can no
-    longer be applied loses its buttons (a refusal leaves them to those who may)."""
+class _ChangePress(Press):
+    """A press on a change card: a card that can no longer be applied loses its buttons (a
+    refusal leaves them to those who may press them)."""
 
-    def __init__(self, query: CallbackQuery, _: Translator, zone: str) -> None:
-        self._query, self._words, self._zone = query, _, zone
-        self._message = query.message if isinstance(query.message, Message) else None
-
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
-        _, query = self._words, self._query
+    async def answer_problem(self, error: CronpilotError) -> bool:
+        _, query = self.words, self.query
         if isinstance(error, RefusedError):
-            await query.answer(problems.alert(_, error, self._zone), show_alert=True)
-            return True
+            return await super().answer_problem(error)
         if isinstance(error, ChangeOutdatedError):
             await query.answer(replies.change_outdated(_, error.task_id), show_alert=True)
         elif isinstance(error, ChangeNotFoundError):
             await query.answer(replies.change_closed(_), show_alert=True)
         elif isinstance(error, (TaskNotFoundError, TaskStateError, ScheduleError)):
-            await query.answer(problems.alert(_, error, self._zone), show_alert=True)
+            await super().answer_problem(error)
         else:
             return False
-        await _drop_buttons(self._message)
+        await _drop_buttons(self.message)
         return True
 
 

@@ -21,8 +21,16 @@ from bot import problems, render
 from bot.callbacks import CancelDraft, ConfirmDraft, EditDraft
 from bot.context import Context, services
 from bot.handlers import conversations
-from bot.handlers.common import actor, chat_zone, current_chat, reply, task_number, words
-from core.errors import NotUnderstoodError, ScheduleError
+from bot.handlers.common import (
+    Press,
+    actor,
+    chat_zone,
+    current_chat,
+    reply,
+    task_number,
+    words,
+)
+from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskNotFoundError
 from scheduler.parsing.llm_parser import ParserUnavailableError
 from storage.records import Chat as ChatRecord
@@ -193,7 +201,7 @@ async def cancel_command(update: Update, context: Context) -> None:
 async def confirm_draft(update: Update, context: Context, data: ConfirmDraft) -> None:
     """Confirm on a card: the card becomes "Scheduled — task #N"."""
     async with _CardPress(update, context) as press:
-        task = await press.app.drafts.confirm(actor(update), data.draft_id)
+        task = await press.app.drafts.confirm(press.actor, data.draft_id)
         _ = press.words
         await press.query.answer(_("Scheduled as task #{number}", number=task.id))
         screen = render.scheduled(press.words, task, press.zone)
@@ -205,7 +213,7 @@ async def confirm_draft(update: Update, context: Context, data: ConfirmDraft) ->
 async def cancel_draft(update: Update, context: Context, data: CancelDraft) -> None:
     """Cancel on a card: the card says so."""
     async with _CardPress(update, context) as press:
-        card = await press.app.drafts.cancel(actor(update), data.draft_id)
+        card = await press.app.drafts.cancel(press.actor, data.draft_id)
         _ = press.words
         await press.query.answer(_("Cancelled"))
         await press.query.edit_message_text(
@@ -217,8 +225,7 @@ async def edit_draft(update: Update, context: Context, data: EditDraft) -> None:
     """Edit on a card: the presser's next request replaces it, whether it replies to the
     prompt or not."""
     async with _CardPress(update, context) as press:
-        who = actor(update)
-        await press.app.edits.start(who, data.draft_id)
+        await press.app.edits.start(press.actor, data.draft_id)
         query = press.query
         prompt = await context.bot.send_message(
             press.chat.id,
@@ -229,30 +236,16 @@ async def edit_draft(update: Update, context: Context, data: EditDraft) -> None:
             reply_to_message_id=query.message.message_id if query.message else None,
         )
         # A reply to this prompt finds its draft through the prompt's message id.
-        await press.app.drafts.attach_edit_prompt(who, data.draft_id, prompt.message_id)
+        await press.app.drafts.attach_edit_prompt(press.actor, data.draft_id, prompt.message_id)
         # Answered once the prompt is known: from then on a reply to it finds the draft.
         await query.answer()
 
 
-class _CardPress:
-    """A press of a card's button: the chat, its words and zone, and the expected errors
-    answered as alerts."""
+class _CardPress(Press):
+    """A press on a card: a request no longer open is said so (an expired card loses its
+    buttons)."""
 
-    def __init__(self, update: Update, context: Context) -> None:
-        self._update = update
-        self._context = context
-        self.app = services(context).app
-        query = update.callback_query
-        assert query is not None
-        self.query = query
-
-    async def __aenter__(self) -> _CardPress:
-        self.chat = await current_chat(self._update, self._context)
-        self.words = words(self._update, self.chat)
-        self.zone = chat_zone(self.chat, self._context)
-        return self
-
-    async def __aexit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+    async def answer_problem(self, error: CronpilotError) -> bool:
         _, query = self.words, self.query
         if isinstance(error, DraftExpiredError):
             await query.answer(problems.alert(_, error, self.zone), show_alert=True)

@@ -6,6 +6,8 @@ it is the use case's to check, and a refusal is worded by bot/problems.py.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from html import escape
 
 from telegram import (
@@ -19,6 +21,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from application import Application
 from application.permissions import Action, Actor
 from bot import problems, render, replies
 from bot.callbacks import (
@@ -38,6 +41,7 @@ from bot.callbacks import (
 )
 from bot.context import Context, services
 from bot.handlers.common import (
+    Press,
     actor,
     chat_zone,
     current_chat,
@@ -48,7 +52,6 @@ from bot.handlers.common import (
 )
 from bot.i18n import Translator
 from core.errors import CronpilotError
-from storage.records import Chat as ChatRecord
 from storage.records import RunTrigger, Task
 
 
@@ -72,110 +75,111 @@ async def tasks_command(update: Update, context: Context) -> None:
 
 async def task_command(update: Update, context: Context) -> None:
     """/task N: the task's card."""
-    chat, _, task_id = await _command_task(update, context, "task")
-    if task_id is None:
-        return
-    zone = chat_zone(chat, context)
-    try:
-        task = await services(context).app.tasks.get(actor(update), task_id)
-    except CronpilotError as error:
-        await reply(update, problems.reply(_, error, zone))
-        return
-    await reply(update, render.task_detail(_, task, zone))
+    await _answer_id_command(update, context, "task", _task_card)
 
 
 async def history_command(update: Update, context: Context) -> None:
     """/history N: the task's last runs and follow-ups."""
-    chat, _, task_id = await _command_task(update, context, "history")
-    if task_id is None:
-        return
-    zone = chat_zone(chat, context)
-    try:
-        text = await _history_text(context, _, actor(update), task_id, zone)
-    except CronpilotError as error:
-        text = problems.reply(_, error, zone)
-    await reply(update, text)
+    await _answer_id_command(update, context, "history", _history)
 
 
 async def run_command(update: Update, context: Context) -> None:
     """/run N: run the task now."""
-    chat, _, task_id = await _command_task(update, context, "run")
-    if task_id is None:
-        return
-    try:
-        await services(context).app.runs.run_now(actor(update), task_id)
-    except CronpilotError as error:
-        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
-        return
-    await reply(update, _("🚀 Running task #{number} now; the result will follow.", number=task_id))
+    await _answer_id_command(update, context, "run", _run_now)
 
 
 async def pause_command(update: Update, context: Context) -> None:
-    """/pause N."""
-    chat, _, task_id = await _command_task(update, context, "pause")
-    if task_id is None:
-        return
-    try:
-        await services(context).app.tasks.pause(actor(update), task_id)
-    except CronpilotError as error:
-        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
-        return
-    await reply(
-        update, _("⏸ Task #{number} is paused. /resume {number} to restart it.", number=task_id)
-    )
+    await _answer_id_command(update, context, "pause", _pause)
 
 
 async def resume_command(update: Update, context: Context) -> None:
-    """/resume N."""
-    chat, _, task_id = await _command_task(update, context, "resume")
-    if task_id is None:
-        return
-    zone = chat_zone(chat, context)
-    try:
-        task = await services(context).app.tasks.resume(actor(update), task_id)
-    except CronpilotError as error:
-        await reply(update, problems.reply(_, error, zone))
-        return
-    next_run = render.when(_, task.next_run_at, zone)
-    await reply(
-        update,
-        _("▶️ Task #{number} is active again; next run {when}.", number=task_id, when=next_run),
-    )
+    await _answer_id_command(update, context, "resume", _resume)
 
 
 async def delete_command(update: Update, context: Context) -> None:
     """/delete N: asks again, with Delete it / Keep it."""
-    chat, _, task_id = await _command_task(update, context, "delete")
-    if task_id is None:
-        return
-    try:
-        task = await services(context).app.tasks.get(actor(update), task_id, to=Action.DELETE_TASK)
-    except CronpilotError as error:
-        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
-        return
-    await reply(update, render.confirm_delete(_, task))
+    await _answer_id_command(update, context, "delete", _ask_to_delete)
 
 
-async def _command_task(
-    update: Update, context: Context, command: str
-) -> tuple[ChatRecord, Translator, int | None]:
-    """The chat, its words, and the task id given to /`command` (None after saying how the
-    command is used, or that no task has so large a number)."""
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """A command with a task's number: who asks, about which task, in which words and zone."""
+
+    context: Context
+    actor: Actor
+    task_id: int
+    words: Translator
+    zone: str
+
+    @property
+    def app(self) -> Application:
+        return services(self.context).app
+
+
+async def _task_card(asked: _Asked) -> render.Screen:
+    task = await asked.app.tasks.get(asked.actor, asked.task_id)
+    return render.task_detail(asked.words, task, asked.zone)
+
+
+async def _history(asked: _Asked) -> str:
+    return await _history_text(asked.context, asked.words, asked.actor, asked.task_id, asked.zone)
+
+
+async def _run_now(asked: _Asked) -> str:
+    await asked.app.runs.run_now(asked.actor, asked.task_id)
+    _ = asked.words
+    return _("🚀 Running task #{number} now; the result will follow.", number=asked.task_id)
+
+
+async def _pause(asked: _Asked) -> str:
+    await asked.app.tasks.pause(asked.actor, asked.task_id)
+    _ = asked.words
+    return _("⏸ Task #{number} is paused. /resume {number} to restart it.", number=asked.task_id)
+
+
+async def _resume(asked: _Asked) -> str:
+    task = await asked.app.tasks.resume(asked.actor, asked.task_id)
+    _ = asked.words
+    return _(
+        "▶️ Task #{number} is active again; next run {when}.",
+        number=asked.task_id,
+        when=render.when(_, task.next_run_at, asked.zone),
+    )
+
+
+async def _ask_to_delete(asked: _Asked) -> render.Screen:
+    task = await asked.app.tasks.get(asked.actor, asked.task_id, to=Action.DELETE_TASK)
+    return render.confirm_delete(asked.words, task)
+
+
+async def _answer_id_command(
+    update: Update,
+    context: Context,
+    command: str,
+    answer: Callable[[_Asked], Awaitable[render.Screen | str]],
+) -> None:
+    """Read the task's number given to /`command` (or say how the command is used, or that no
+    task has so large a number), have `answer` act on it, and reply with its answer or the
+    problem in words."""
     chat = await current_chat(update, context)
     _ = words(update, chat)
     task_id = task_number(context)
     too_large = oversized_number(context)
     if too_large is not None:
         await reply(update, render.no_such_task(_, too_large))
-    elif task_id is None:
+        return
+    if task_id is None:
         await reply(
             update,
-            _(
-                "Usage: /{command} N, where N is the task's number from /tasks.",
-                command=command,
-            ),
+            _("Usage: /{command} N, where N is the task's number from /tasks.", command=command),
         )
-    return chat, _, task_id
+        return
+    zone = chat_zone(chat, context)
+    try:
+        screen = await answer(_Asked(context, actor(update), task_id, _, zone))
+    except CronpilotError as error:
+        screen = problems.reply(_, error, zone)
+    await reply(update, screen)
 
 
 async def _history_text(
@@ -197,14 +201,14 @@ async def _history_text(
 
 async def list_page(update: Update, context: Context, data: ListPage) -> None:
     """« Previous / Next » under the list."""
-    async with _Press(update, context) as press:
+    async with Press(update, context) as press:
         listing = await press.app.tasks.list(press.actor, press.chat.id, page=data.page)
         await press.answer()
         await _edit(press.message, render.task_list(press.words, listing, press.zone))
 
 
 async def task_history(update: Update, context: Context, data: TaskHistory) -> None:
-    async with _Press(update, context) as press:
+    async with Press(update, context) as press:
         text = await _history_text(context, press.words, press.actor, data.task_id, press.zone)
         await press.answer()
         await context.bot.send_message(press.chat.id, text, parse_mode=ParseMode.HTML)
@@ -221,7 +225,7 @@ async def retry_task(update: Update, context: Context, data: RetryTask) -> None:
 
 
 async def _run(update: Update, context: Context, data: TaskButton, trigger: RunTrigger) -> None:
-    async with _Press(update, context) as press:
+    async with Press(update, context) as press:
         await press.app.runs.run_now(press.actor, data.task_id, trigger=trigger)
         _ = press.words
         await press.answer(
@@ -230,7 +234,7 @@ async def _run(update: Update, context: Context, data: TaskButton, trigger: RunT
 
 
 async def pause_task(update: Update, context: Context, data: PauseTask) -> None:
-    async with _Press(update, context) as press:
+    async with Press(update, context) as press:
         task = await press.app.tasks.pause(press.actor, data.task_id)
         _ = press.words
         await press.answer(_("Task #{number} paused", number=data.task_id))
@@ -238,7 +242,7 @@ async def pause_task(update: Update, context: Context, data: PauseTask) -> None:
 
 
 async def resume_task(update: Update, context: Context, data: ResumeTask) -> None:
-    async with _Press(update, context) as press:
+    async with Press(update, context) as press:
         task = await press.app.tasks.resume(press.actor, data.task_id)
         _ = press.words
         await press.answer(_("Task #{number} resumed", number=data.task_id))
@@ -247,7 +251,7 @@ async def resume_task(update: Update, context: Context, data: ResumeTask) -> Non
 
 async def delete_task(update: Update, context: Context, data: DeleteTask) -> None:
     """Delete: asks again, below, with Delete it / Keep it."""
-    async with _Press(update, context) as press:
+    async with Press(update, context) as press:
         task = await press.app.tasks.get(press.actor, data.task_id, to=Action.DELETE_TASK)
         await press.answer()
         screen = render.confirm_delete(press.words, task)
@@ -258,7 +262,7 @@ async def delete_task(update: Update, context: Context, data: DeleteTask) -> Non
 
 async def confirm_delete(update: Update, context: Context, data: ConfirmDelete) -> None:
     """“Delete it”."""
-    async with _Press(update, context) as press:
+    async with Press(update, context) as press:
         task = await press.app.tasks.delete(press.actor, data.task_id)
         _ = press.words
         await press.answer(_("Task #{number} deleted", number=data.task_id))
@@ -272,7 +276,7 @@ async def confirm_delete(update: Update, context: Context, data: ConfirmDelete) 
 
 async def keep_task(update: Update, context: Context, data: KeepTask) -> None:
     """“Keep it”: only someone who could have deleted the task answers the question."""
-    async with _Press(update, context) as press:
+    async with Press(update, context) as press:
         await press.app.tasks.get(press.actor, data.task_id, to=Action.DELETE_TASK)
         _ = press.words
         await press.answer(_("Kept"))
@@ -281,37 +285,7 @@ async def keep_task(update: Update, context: Context, data: KeepTask) -> None:
         )
 
 
-class _Press:
-    """A press of a task's button: the chat, its words and zone, the presser as the actor,
-    and an expected error answered as an alert."""
-
-    def __init__(self, update: Update, context: Context) -> None:
-        self._update = update
-        self._context = context
-        self.app = services(context).app
-        self.actor = actor(update)
-        query = update.callback_query
-        assert query is not None
-        self.query = query
-        self.message = query.message if isinstance(query.message, Message) else None
-
-    async def __aenter__(self) -> _Press:
-        self.chat = await current_chat(self._update, self._context)
-        self.words = words(self._update, self.chat)
-        self.zone = chat_zone(self.chat, self._context)
-        return self
-
-    async def __aexit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
-        if isinstance(error, CronpilotError):
-            await self.query.answer(problems.alert(self.words, error, self.zone), show_alert=True)
-            return True
-        return False
-
-    async def answer(self, text: str | None = None) -> None:
-        await self.query.answer(text)
-
-
-async def _refresh(press: _Press, data: PauseTask | ResumeTask, task: Task) -> None:
+async def _refresh(press: Press, data: PauseTask | ResumeTask, task: Task) -> None:
     """After pause or resume, show the new state where the button was pressed: the button
     says where that is (a task card, a result, or a page of the list)."""
     message = press.message
