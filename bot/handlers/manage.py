@@ -6,9 +6,10 @@ it is the use case's to check, and a refusal is worded by bot/problems.py.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from telegram import (
     Chat,
@@ -71,34 +72,6 @@ async def tasks_command(update: Update, context: Context) -> None:
         rows = list(screen.keyboard.inline_keyboard) if screen.keyboard is not None else []
         screen = render.Screen(screen.text, InlineKeyboardMarkup([*rows, dashboard]))
     await reply(update, screen)
-
-
-async def task_command(update: Update, context: Context) -> None:
-    """/task N: the task's card."""
-    await _answer_id_command(update, context, "task", _task_card)
-
-
-async def history_command(update: Update, context: Context) -> None:
-    """/history N: the task's last runs and follow-ups."""
-    await _answer_id_command(update, context, "history", _history)
-
-
-async def run_command(update: Update, context: Context) -> None:
-    """/run N: run the task now."""
-    await _answer_id_command(update, context, "run", _run_now)
-
-
-async def pause_command(update: Update, context: Context) -> None:
-    await _answer_id_command(update, context, "pause", _pause)
-
-
-async def resume_command(update: Update, context: Context) -> None:
-    await _answer_id_command(update, context, "resume", _resume)
-
-
-async def delete_command(update: Update, context: Context) -> None:
-    """/delete N: asks again, with Delete it / Keep it."""
-    await _answer_id_command(update, context, "delete", _ask_to_delete)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +153,27 @@ async def _answer_id_command(
     except CronpilotError as error:
         screen = problems.reply(_, error, zone)
     await reply(update, screen)
+
+
+def _id_command(
+    command: str, answer: Callable[[_Asked], Awaitable[render.Screen | str]]
+) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    """The handler of /`command` N: `answer` acts on task N."""
+
+    async def handler(update: Update, context: Context) -> None:
+        await _answer_id_command(update, context, command, answer)
+
+    return handler
+
+
+# One handler per command with a task's number (registered in routes.py).
+task_command = _id_command("task", _task_card)
+history_command = _id_command("history", _history)
+run_command = _id_command("run", _run_now)
+pause_command = _id_command("pause", _pause)
+resume_command = _id_command("resume", _resume)
+# Asks again, with Delete it / Keep it.
+delete_command = _id_command("delete", _ask_to_delete)
 
 
 async def _history_text(
