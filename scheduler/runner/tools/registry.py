@@ -65,6 +65,16 @@ class Toolset(ABC):
         """Let go of what it holds (processes, connections): at shutdown, once."""
 
 
+class SingleToolset(Toolset):
+    """A toolset of one tool, the same for every run (`web_fetch`, `web_search`)."""
+
+    def __init__(self, tool: Tool) -> None:
+        self.tool = tool
+
+    async def tools(self, task: Task) -> Sequence[Tool]:
+        return [self.tool]
+
+
 def always_configured(settings: Settings) -> bool:
     """For tools that need no setting of their own."""
     return True

@@ -52,9 +52,8 @@ from core.settings import Settings
 from scheduler.clock import Clock
 from scheduler.runner.tools.extraction import ExtractionTimeoutError, default_pool
 from scheduler.runner.tools.page_text import body_kind
-from scheduler.runner.tools.registry import ToolKit, Toolset
+from scheduler.runner.tools.registry import SingleToolset, ToolKit, Toolset
 from scheduler.runner.tools.toolbox import Tool, ToolError, string_argument
-from storage.records import Task
 
 IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver: TypeAlias = Callable[[str, int], Awaitable[Sequence[IPAddress]]]
@@ -522,7 +521,7 @@ def web_fetch_tool(policy: FetchPolicy) -> Tool:
     )
 
 
-class WebFetchToolset(Toolset):
+class WebFetchToolset(SingleToolset):
     """`web_fetch` under `policy`; stopping it ends the extraction workers left idle."""
 
     key = KEY
@@ -530,10 +529,7 @@ class WebFetchToolset(Toolset):
     advice = "Use the web_fetch tool to read web pages. "
 
     def __init__(self, policy: FetchPolicy = DEFAULT_POLICY) -> None:
-        self._tool = web_fetch_tool(policy)
-
-    async def tools(self, task: Task) -> Sequence[Tool]:
-        return [self._tool]
+        super().__init__(web_fetch_tool(policy))
 
     async def stop(self) -> None:
         await default_pool().close()

@@ -16,9 +16,8 @@ from core.errors import N_
 from core.settings import Settings
 from scheduler.clock import Clock
 from scheduler.llm import LiteLLMSearch, SearchError, SearchHit
-from scheduler.runner.tools.registry import ToolKit, Toolset
+from scheduler.runner.tools.registry import SingleToolset, ToolKit, Toolset
 from scheduler.runner.tools.toolbox import Tool, ToolError, string_argument
-from storage.records import Task
 
 KEY = "web_search"
 
@@ -96,16 +95,13 @@ def web_search_tool(
     )
 
 
-class WebSearchToolset(Toolset):
+class WebSearchToolset(SingleToolset):
     key = KEY
     label = N_("web search")
     advice = "Use web_search to find current pages and news. "
 
     def __init__(self, search: WebSearch) -> None:
-        self._tool = web_search_tool(search)
-
-    async def tools(self, task: Task) -> Sequence[Tool]:
-        return [self._tool]
+        super().__init__(web_search_tool(search))
 
 
 def search_from(settings: Settings) -> LiteLLMSearch:

@@ -25,7 +25,8 @@ from scheduler.runner.tools.registry import (
     tool_kits,
 )
 from scheduler.runner.tools.toolbox import Tool
-from storage.records import RunStatus, Task, TaskKind, TaskState
+from storage.records import RunStatus, Task
+from tests.application.test_changes import daily_task
 from tests.fakes.clock import FakeClock
 from tests.fakes.delivery import FakeDelivery
 from tests.fakes.llm import FakeLLM
@@ -43,9 +44,8 @@ NEW_MODULE = '''
     from core.checks import CheckResult
     from core.settings import Settings
     from scheduler.clock import Clock
-    from scheduler.runner.tools.registry import ToolKit, Toolset
+    from scheduler.runner.tools.registry import SingleToolset, ToolKit, Toolset
     from scheduler.runner.tools.toolbox import Tool, string_argument
-    from storage.records import Task
 
 
     async def count(arguments: Mapping[str, Any]) -> str:
@@ -53,7 +53,7 @@ NEW_MODULE = '''
         return f"{len(text.split())} words"
 
 
-    TOOL = Tool(
+    WORD_COUNT = Tool(
         name="word_count",
         description="Count the words of a text.",
         parameters={
@@ -66,17 +66,14 @@ NEW_MODULE = '''
     )
 
 
-    class WordCountToolset(Toolset):
+    class WordCountToolset(SingleToolset):
         key = "word_count"
         label = "word count"
         advice = "Use word_count to count the words of a text. "
 
-        async def tools(self, task: Task) -> Sequence[Tool]:
-            return [TOOL]
-
 
     def build(settings: Settings, clock: Clock) -> Sequence[Toolset]:
-        return [WordCountToolset()]
+        return [WordCountToolset(WORD_COUNT)]
 
 
     async def check(settings: Settings) -> Sequence[CheckResult]:
@@ -105,28 +102,6 @@ def new_tool_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 def default_settings(**values: Any) -> Settings:
     return load_settings(_env_file=None, **values)
-
-
-def a_task(**changes: Any) -> Task:
-    values: dict[str, Any] = {
-        "id": 1,
-        "chat_id": 777,
-        "created_by": 777,
-        "name": "News",
-        "prompt": "Summarize the news",
-        "kind": TaskKind.CRON,
-        "cron": "0 9 * * *",
-        "run_at": None,
-        "every_seconds": None,
-        "timezone": "Europe/Berlin",
-        "state": TaskState.ACTIVE,
-        "next_run_at": None,
-        "last_run_at": None,
-        "consecutive_failures": 0,
-        "created_at": START,
-        "updated_at": START,
-    }
-    return Task(**(values | changes))
 
 
 @pytest.mark.usefixtures("litellm_imported", "new_tool_module")
@@ -201,7 +176,7 @@ async def test_a_task_can_have_a_subset_of_the_toolsets_by_their_keys(tmp_path: 
         ("web_search", "web search"),
         ("mcp:tracker", "tracker"),
     ]
-    task = a_task()
+    task = daily_task()
     # current_time is every task's; a key nobody has (a server since removed) is no tool.
     searching = await toolsets.toolbox(task, {"web_search", "mcp:gone"})
     assert searching.names == ["current_time", "web_search"]
@@ -250,7 +225,7 @@ async def test_toolsets_of_one_kind_advise_once_and_one_without_tools_not_at_all
             Fixed("mcp:b", ["b__y"], shared),
             Fixed("mcp:down", [], "Never said. "),
         ]
-    ).toolbox(a_task())
+    ).toolbox(daily_task())
     assert toolbox.names == ["a__x", "b__y"]
     assert toolbox.advice == (shared,)
 
@@ -259,7 +234,7 @@ async def test_a_toolset_that_breaks_costs_its_own_tools_only() -> None:
     fine, broken = Fixed("fine", ["fine_tool"]), Broken("broken", ["broken_tool"])
     toolsets = Toolsets([broken, fine])
     with structlog.testing.capture_logs() as logs:
-        toolbox = await toolsets.toolbox(a_task())
+        toolbox = await toolsets.toolbox(daily_task())
         await toolsets.stop()
     assert toolbox.names == ["fine_tool"]
     assert fine.stopped
