@@ -302,7 +302,7 @@ class McpServer(Toolset):
 
 
 class McpServers:
-    """Every server of MCP_CONFIG at once: for `cronpilot check`."""
+    """Every server of MCP_CONFIG at once: `cronpilot check` asks them all for their status."""
 
     def __init__(self, configs: Sequence[McpServerConfig], **options: float) -> None:
         self.servers = [McpServer(config, **options) for config in configs]
