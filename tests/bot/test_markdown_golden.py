@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,28 +19,10 @@ import pytest
 
 from bot.i18n import translator
 from bot.results import RESULT_CHUNK, result_chunks
-from storage.records import Task, TaskKind, TaskState
+from tests.fakes.records import a_task
 
 GOLDEN = Path(__file__).with_name("markdown.golden.json")
-NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-TASK = Task(
-    id=12,
-    chat_id=777,
-    created_by=1,
-    name="Morning digest",
-    prompt="Summarize the news",
-    kind=TaskKind.CRON,
-    cron="0 9 * * *",
-    run_at=None,
-    every_seconds=None,
-    timezone="UTC",
-    state=TaskState.ACTIVE,
-    next_run_at=None,
-    last_run_at=None,
-    consecutive_failures=0,
-    created_at=NOW,
-    updated_at=NOW,
-)
+TASK = a_task(id=12, name="Morning digest")
 
 
 def _long_answer() -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -13,46 +12,14 @@ from structlog.testing import capture_logs
 
 from scheduler.delivery import ChatUnreachableError, DeliveryDelayedError, DeliveryError
 from scheduler.runner.sending import ResultSender, Sent
-from storage.records import Run, RunStatus, RunTrigger, Task, TaskKind, TaskState
+from storage.records import Run, Task
 from storage.retry import Backoff
 from tests.fakes.clock import FakeClock
 from tests.fakes.delivery import FakeDelivery
+from tests.fakes.records import NOW, a_run, a_task
 
-NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-TASK = Task(
-    id=7,
-    chat_id=777,
-    created_by=1,
-    name="News",
-    prompt="Summarize the news",
-    kind=TaskKind.CRON,
-    cron="0 9 * * *",
-    run_at=None,
-    every_seconds=None,
-    timezone="UTC",
-    state=TaskState.ACTIVE,
-    next_run_at=None,
-    last_run_at=None,
-    consecutive_failures=0,
-    created_at=NOW,
-    updated_at=NOW,
-)
-RUN = Run(
-    id=41,
-    task_id=TASK.id,
-    scheduled_for=NOW,
-    trigger=RunTrigger.SCHEDULE,
-    status=RunStatus.SUCCEEDED,
-    started_at=NOW,
-    finished_at=NOW,
-    output="The news.",
-    error=None,
-    prompt_tokens=None,
-    completion_tokens=None,
-    cost=None,
-    delivered_message_id=None,
-    delivery_error=None,
-)
+TASK = a_task()
+RUN = a_run(TASK)
 
 
 class TroubledDelivery(FakeDelivery):
