@@ -26,11 +26,11 @@ from scheduler.runner.tools.registry import (
 )
 from scheduler.runner.tools.toolbox import Tool
 from storage.records import RunStatus, Task
-from tests.application.test_changes import daily_task
 from tests.fakes.clock import FakeClock
 from tests.fakes.delivery import FakeDelivery
 from tests.fakes.llm import FakeLLM
 from tests.fakes.mcp_tracker import stdio_entry
+from tests.fakes.records import a_task
 from tests.scheduler.runner.test_runner import START, Sessions, make_world
 
 NEW_TOOL = "word_count"
@@ -176,7 +176,7 @@ async def test_a_task_can_have_a_subset_of_the_toolsets_by_their_keys(tmp_path: 
         ("web_search", "web search"),
         ("mcp:tracker", "tracker"),
     ]
-    task = daily_task()
+    task = a_task()
     # current_time is every task's; a key nobody has (a server since removed) is no tool.
     searching = await toolsets.toolbox(task, {"web_search", "mcp:gone"})
     assert searching.names == ["current_time", "web_search"]
@@ -225,7 +225,7 @@ async def test_toolsets_of_one_kind_advise_once_and_one_without_tools_not_at_all
             Fixed("mcp:b", ["b__y"], shared),
             Fixed("mcp:down", [], "Never said. "),
         ]
-    ).toolbox(daily_task())
+    ).toolbox(a_task())
     assert toolbox.names == ["a__x", "b__y"]
     assert toolbox.advice == (shared,)
 
@@ -234,7 +234,7 @@ async def test_a_toolset_that_breaks_costs_its_own_tools_only() -> None:
     fine, broken = Fixed("fine", ["fine_tool"]), Broken("broken", ["broken_tool"])
     toolsets = Toolsets([broken, fine])
     with structlog.testing.capture_logs() as logs:
-        toolbox = await toolsets.toolbox(daily_task())
+        toolbox = await toolsets.toolbox(a_task())
         await toolsets.stop()
     assert toolbox.names == ["fine_tool"]
     assert fine.stopped
