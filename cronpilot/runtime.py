@@ -22,14 +22,11 @@ from core.settings import Settings
 from scheduler.clock import Clock, SystemClock
 from scheduler.delivery import Delivery
 from scheduler.engine import Engine, EngineSettings
-from scheduler.llm import LiteLLMClient, LiteLLMSearch, LLMClient
+from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
 from scheduler.runner.runner import RunnerSettings, TaskRunner
 from scheduler.runner.sending import DELIVERY_BACKOFF
-from scheduler.runner.tools.extraction import default_pool
-from scheduler.runner.tools.mcp import McpServers
-from scheduler.runner.tools.toolbox import FixedTools, ToolSource
-from scheduler.runner.tools.web_search import web_search_tool
+from scheduler.runner.tools.registry import Toolsets, build_toolsets
 from storage.database import create_engine, create_sessionmaker
 from storage.retry import DEFAULT_BACKOFF, Backoff
 from web.api import ApiServices, build_api
@@ -60,8 +57,9 @@ class Runtime:
     # The ASGI app the HTTP server serves, and what its API is built from (tests use both).
     web_app: WebApp | None = None
     api_services: ApiServices | None = None
-    # The MCP servers of MCP_CONFIG, started once and shared by every run.
-    mcp: McpServers | None = None
+    # The tools runs are offered (the MCP servers of MCP_CONFIG among them), started once and
+    # shared by every run.
+    tools: Toolsets = field(default_factory=Toolsets)
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     @property
@@ -77,8 +75,7 @@ class Runtime:
             asyncio.create_task(self._purge_drafts(), name="purge-drafts"),
             asyncio.create_task(self._warm_up(), name="warm-up"),
         ]
-        if self.mcp is not None:
-            self._background.append(asyncio.create_task(self.mcp.start(), name="mcp-start"))
+        self._background.append(asyncio.create_task(self.tools.start(), name="tools-start"))
         log.info("scheduler.started", job_count=jobs)
         if self.http is not None:
             await self.http.start()
@@ -113,10 +110,8 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.engine.stop()
-        if self.mcp is not None:
-            await self.mcp.stop()
+        await self.tools.stop()
         await self.bot.stop()
-        await default_pool().close()
         await self.database.dispose()
 
     async def _warm_up(self) -> None:
@@ -152,7 +147,7 @@ class Stack:
     engine: Engine
     app: Application
     llm: LLMClient
-    mcp: McpServers | None
+    tools: Toolsets
 
 
 def build_stack(
@@ -179,13 +174,7 @@ def build_stack(
     )
 
     usage = Usage(sessions, clock, settings.chat_monthly_budget_usd)
-    tool_sources: list[ToolSource] = []
-    search = LiteLLMSearch.from_settings(settings)
-    if search is not None:
-        tool_sources.append(FixedTools((web_search_tool(search),)))
-    mcp = McpServers(settings.mcp_servers) if settings.mcp_servers else None
-    if mcp is not None:
-        tool_sources.append(mcp)
+    tools = build_toolsets(settings, clock=clock)
     runner = TaskRunner(
         sessions,
         llm,
@@ -200,7 +189,7 @@ def build_stack(
             database_backoff=retry_backoff or DEFAULT_BACKOFF,
             delivery_backoff=retry_backoff or DELIVERY_BACKOFF,
         ),
-        tool_sources=tool_sources,
+        toolsets=tools,
         budget=usage,
     )
     engine = Engine(
@@ -231,7 +220,7 @@ def build_stack(
         access,
         usage=usage,
     )
-    return Stack(database, sessions, engine, app, llm, mcp)
+    return Stack(database, sessions, engine, app, llm, tools)
 
 
 def build_runtime(
@@ -259,7 +248,7 @@ def build_runtime(
         retry_backoff=retry_backoff,
         members=bot.members,
     )
-    database, engine, app, mcp = stack.database, stack.engine, stack.app, stack.mcp
+    database, engine, app = stack.database, stack.engine, stack.app
     services = Services(
         settings=settings,
         app=app,
@@ -270,7 +259,7 @@ def build_runtime(
         ),
     )
     bot.serve(services)
-    runtime = Runtime(settings, bot, services, database, llm, mcp=mcp)
+    runtime = Runtime(settings, bot, services, database, llm, tools=stack.tools)
     if settings.http_port is not None:
         _add_http_server(runtime, token)
     return runtime
