@@ -89,23 +89,25 @@ def on_button(
     return CallbackQueryHandler(callback, pattern=kind.matches)
 
 
-# One handler per kind of button; a test checks that every kind in bot/callbacks.py is here.
-BUTTONS: tuple[CallbackQueryHandler[Context, None], ...] = (
-    on_button(callbacks.ConfirmDraft, create.confirm_draft),
-    on_button(callbacks.EditDraft, create.edit_draft),
-    on_button(callbacks.CancelDraft, create.cancel_draft),
-    on_button(callbacks.RunTask, manage.run_task),
-    on_button(callbacks.RetryTask, manage.retry_task),
-    on_button(callbacks.PauseTask, manage.pause_task),
-    on_button(callbacks.ResumeTask, manage.resume_task),
-    on_button(callbacks.DeleteTask, manage.delete_task),
-    on_button(callbacks.ConfirmDelete, manage.confirm_delete),
-    on_button(callbacks.KeepTask, manage.keep_task),
-    on_button(callbacks.TaskHistory, manage.task_history),
-    on_button(callbacks.ListPage, manage.list_page),
-    on_button(callbacks.ConfirmChange, conversations.confirm_change),
-    on_button(callbacks.CancelChange, conversations.cancel_change),
-)
+def buttons() -> tuple[CallbackQueryHandler[Context, None], ...]:
+    """One handler per kind of button; a test checks that every kind in bot/callbacks.py is
+    here."""
+    return (
+        on_button(callbacks.ConfirmDraft, create.confirm_draft),
+        on_button(callbacks.EditDraft, create.edit_draft),
+        on_button(callbacks.CancelDraft, create.cancel_draft),
+        on_button(callbacks.RunTask, manage.run_task),
+        on_button(callbacks.RetryTask, manage.retry_task),
+        on_button(callbacks.PauseTask, manage.pause_task),
+        on_button(callbacks.ResumeTask, manage.resume_task),
+        on_button(callbacks.DeleteTask, manage.delete_task),
+        on_button(callbacks.ConfirmDelete, manage.confirm_delete),
+        on_button(callbacks.KeepTask, manage.keep_task),
+        on_button(callbacks.TaskHistory, manage.task_history),
+        on_button(callbacks.ListPage, manage.list_page),
+        on_button(callbacks.ConfirmChange, conversations.confirm_change),
+        on_button(callbacks.CancelChange, conversations.cancel_change),
+    )
 
 
 async def stale_button(update: Update, context: Context) -> None:
@@ -141,7 +143,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             MessageHandler(filters.TEXT & ~filters.COMMAND, create.text_message),
             # After every CommandHandler: what none of them took is a command we do not have.
             MessageHandler(filters.COMMAND, start.unknown_command),
-            *BUTTONS,
+            *buttons(),
             # After every kind of button: what none of them took.
             CallbackQueryHandler(stale_button),
             ChatMemberHandler(start.membership, ChatMemberHandler.MY_CHAT_MEMBER),

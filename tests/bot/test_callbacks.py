@@ -30,7 +30,7 @@ from bot.callbacks import (
     decode,
     list_page,
 )
-from bot.handlers.routes import BUTTONS
+from bot.handlers.routes import buttons
 
 
 @pytest.mark.parametrize(
@@ -141,7 +141,7 @@ def test_a_code_is_two_letters_and_taken_once() -> None:
 
 def test_every_kind_has_exactly_one_handler() -> None:
     handled = []
-    for handler in BUTTONS:
+    for handler in buttons():
         assert isinstance(handler, CallbackQueryHandler)
         pattern = handler.pattern
         handled.append(getattr(pattern, "__self__", None))  # a kind's `matches`
