@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -107,6 +108,29 @@ class AllowedUsers(BaseModel):
         return cls(ids=frozenset(ids))
 
 
+def parse_trusted_proxies(text: str) -> tuple[str, ...]:
+    """FORWARDED_ALLOW_IPS: comma-separated addresses and networks (`10.0.0.0/8`), or `*` for
+    every peer; each written once, the way uvicorn compares them."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if "*" in items:
+        if len(items) > 1:
+            raise ValueError("* already trusts every address; give it alone")
+        return ("*",)
+    trusted: list[str] = []
+    for item in items:
+        try:
+            found = ipaddress.ip_network(item, strict=False) if "/" in item else None
+            written = str(found) if found else str(ipaddress.ip_address(item))
+        except ValueError:
+            raise ValueError(
+                f"{item!r} is not an IP address or network; use addresses like 10.0.0.5 or "
+                "172.16.0.0/12 (the proxy's own, as this server sees it), or *"
+            ) from None
+        if written not in trusted:
+            trusted.append(written)
+    return tuple(trusted)
+
+
 def normalize_database_url(raw: str) -> str:
     """Return `raw` with an async driver, or raise ValueError saying what is wrong with it."""
     try:
@@ -172,6 +196,9 @@ class Settings(BaseSettings):
     # The interface HTTP_PORT listens on: this machine only, unless told otherwise (the Docker
     # image says 0.0.0.0, where the port is published on purpose).
     http_host: str = "127.0.0.1"
+    # The reverse proxies whose X-Forwarded-For is believed (uvicorn's setting of the same
+    # name); none by default, so a client's address is the socket's and cannot be forged.
+    forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = ()
     webapp_url: str | None = None
     search_provider: str | None = None
     search_api_base: str | None = None
@@ -274,6 +301,13 @@ class Settings(BaseSettings):
     def _parse_allowed_users(cls, value: Any) -> Any:
         if isinstance(value, str):
             return AllowedUsers.parse(value)
+        return value
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _parse_forwarded_allow_ips(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_trusted_proxies(value)
         return value
 
     @field_validator("default_timezone")

@@ -293,4 +293,9 @@ def _add_http_server(runtime: Runtime, bot_token: str) -> None:
     )
     api = build_api(runtime.api_services)
     runtime.web_app = build_app(runtime.health, webhook=runtime.webhook, api=api)
-    runtime.http = HttpServer(runtime.web_app, settings.http_port, host=settings.http_host)
+    runtime.http = HttpServer(
+        runtime.web_app,
+        settings.http_port,
+        host=settings.http_host,
+        trusted_proxies=settings.forwarded_allow_ips,
+    )

@@ -4,7 +4,8 @@ One router per resource (web/routes/: chats, tasks, runs, parse, usage, tokens),
 taking what it needs as typed dependencies (web/deps.py: the caller as `CurrentActor`, the
 application as `AppDep`). Who may see and change what is the application's to say; the routes
 only translate HTTP to use cases, and errors to statuses (web/errors.py), always as
-`{"error": "…"}`.
+`{"error": "…"}`. Every router's routes are `ApiRoute`s (web/deps.py): the caller is known
+before a body is read, and bodies are read within the limits declared here (web/bodies.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from web.bodies import JsonLimits
 from web.deps import ApiServices
 from web.errors import RESPONSES, add_error_handlers
 from web.routes import chats, parse, runs, tasks, tokens, usage
@@ -19,6 +21,11 @@ from web.routes import chats, parse, runs, tasks, tokens, usage
 __all__ = ["ApiServices", "build_api"]
 
 ROUTERS = (chats.router, tasks.router, runs.router, parse.router, usage.router, tokens.router)
+# The API's bodies are small JSON objects; the largest, a new task, has a text and a prompt of
+# at most 4,000 characters each (48 KB each even if every character came as a \uXXXX pair).
+MAX_BODY_BYTES = 128 * 1024
+# Each body is one flat object of a few fields.
+JSON_LIMITS = JsonLimits(max_keys=64, max_depth=4)
 
 
 def build_api(services: ApiServices) -> FastAPI:
@@ -32,9 +39,11 @@ def build_api(services: ApiServices) -> FastAPI:
         redoc_url=None,
         static_url="/docs-assets",
         responses=RESPONSES,
+        max_body_size=MAX_BODY_BYTES,
     )
     add_error_handlers(api)
     api.state.services = services
+    api.state.json_limits = JSON_LIMITS
     for router in ROUTERS:
         api.include_router(router)
     return api

@@ -4,6 +4,9 @@
 /<webhook path>         Telegram's updates, when WEBHOOK_URL is set (web.webhook)
 /api/v1/…               the HTTP API, OpenAPI at /api/v1/openapi.json (web.api)
 /app/                   the Mini App's static files (web/miniapp/)
+
+A route that takes a body says how large it may be (`max_body_size`, beside the route; see
+web.bodies); every other route takes none, so a body sent to it is refused (413) unread.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def build_app(
         routes.append(Mount("/api/v1", app=api))
     routes.append(Route("/app", _to_app, methods=["GET"]))
     routes.append(Mount("/app", app=StaticFiles(directory=MINIAPP_FILES, html=True)))
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, max_body_size=0)
 
 
 async def _to_app(_request: Request) -> Response:

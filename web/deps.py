@@ -1,26 +1,35 @@
 """What the API's routes depend on, typed once, as the FastAPI template's `app/api/deps.py`
 does: `CurrentActor` (who calls: the template's `CurrentUser`), `AppDep` (the one way to reach
-the application), `NowDep`, and the ids a route takes.
+the application), `NowDep`, and the ids a route takes; and `ApiRoute`, the route class of every
+router, which settles who calls before the body is read.
 
 Every request names its user: `Authorization: Bearer <token>` (from /token) or
 `Authorization: tma <initData>` (the Mini App). Who that user may be and what they may do is
-the application's to say; this module only finds out who is calling.
+the application's to say; this module only finds out who is calling. Failed sign-ins are
+counted per client address: the socket's, or the one a proxy named in FORWARDED_ALLOW_IPS
+forwarded (uvicorn has put it in the request's `client` by then; see web.server).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi import Path as PathParam
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from application import Application
 from application.permissions import Actor, Door, NotAllowedError
 from application.tokens import digest
 from scheduler.clock import Clock
 from web import initdata
+from web.bodies import JsonLimits, JsonTooComplexError
 from web.errors import ApiError, too_many
 from web.ratelimit import FAILURES_BURST, FAILURES_PER_SECOND, RateLimiter
 from web.schemas import INT64_MAX, INT64_MIN
@@ -56,7 +65,11 @@ def get_now(services: ServicesDep) -> datetime:
 
 async def get_current_actor(request: Request, services: ServicesDep) -> Actor:
     """The caller, or 401; an address that failed too often meanwhile gets 429 before its
-    credentials are even looked at, and a user not on ALLOWED_USERS 403."""
+    credentials are even looked at, and a user not on ALLOWED_USERS 403. Found once a request
+    (ApiRoute asks first, the route's dependency then gets the same)."""
+    known: Actor | None = getattr(request.state, "actor", None)
+    if known is not None:
+        return known
     address = "address:" + (request.client.host if request.client else "unknown")
     wait = services.failure_limiter.waiting(address)
     if wait is not None:
@@ -69,6 +82,7 @@ async def get_current_actor(request: Request, services: ServicesDep) -> Actor:
         raise
     if not services.app.access.allowed(actor.user_id):
         raise NotAllowedError(actor)
+    request.state.actor = actor
     return actor
 
 
@@ -103,3 +117,40 @@ def _check_rate(services: ApiServices, key: str) -> None:
     wait = services.rate_limiter.take(key)
     if wait is not None:
         raise too_many(wait)
+
+
+class ApiRoute(APIRoute):
+    """The route class of every API router. FastAPI reads and parses a route's body before it
+    resolves the route's dependencies, so a stranger's body would be read and parsed before the
+    401; here the caller is identified first (CurrentActor, for the routes that take it), and
+    only then is the body read (no further than the API's `max_body_size`) and its JSON parsed
+    within the API's limits (`api.state.json_limits`, web.api)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint = super().get_route_handler()
+        identifies = _depends_on(self.dependant, get_current_actor)
+
+        async def handle(request: Request) -> Response:
+            if identifies:
+                await get_current_actor(request, get_services(request))
+            return await endpoint(_LimitedJsonRequest(request.scope, request.receive))
+
+        return handle
+
+
+class _LimitedJsonRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            limits: JsonLimits = self.app.state.json_limits
+            try:
+                self._json = limits.parse(await self.body())
+            except JsonTooComplexError as error:
+                # FastAPI passes an HTTPException on as it is (anything else becomes a 400).
+                raise HTTPException(422, str(error)) from None
+        return self._json
+
+
+def _depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    return any(
+        needed.call is call or _depends_on(needed, call) for needed in dependant.dependencies
+    )

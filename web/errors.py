@@ -27,6 +27,7 @@ from application.permissions import (
 )
 from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskBusyError, TaskNotFoundError
+from web.bodies import MAX_BODY_SIZE_SCOPE_KEY
 
 
 class ApiError(Exception):
@@ -69,7 +70,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "not allowed"),
         (404, "no such chat or task (or not yours)"),
         (409, "conflicts with the task's state"),
-        (422, "not understood, or not allowed as a schedule"),
+        (413, "the request body is larger than the API takes"),
+        (422, "not understood, or not allowed as a schedule; or JSON with too many keys or levels"),
         (429, "too many requests; see Retry-After"),
     )
 }
@@ -115,8 +117,12 @@ async def _invalid(_request: Request, error: Exception) -> JSONResponse:
     return _answer(status, "; ".join(problems) or "the request is invalid")
 
 
-async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
+    limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+    if error.status_code == 413 and isinstance(limit, int):
+        # A chunked body that went past the route's limit (Starlette says "Content Too Large").
+        return _answer(413, f"the request body is larger than the {limit} bytes the API takes")
     return _answer(error.status_code, str(error.detail), getattr(error, "headers", None))
 
 

@@ -4,6 +4,12 @@ This is python-telegram-bot's documented way of sharing a web server with a bot:
 one more task in the loop that runs the Application, and webhook updates are handed to the
 Application's update queue (see web.app). uvicorn's own signal handling is switched off: the
 process's stop logic (cronpilot.serve) owns SIGTERM and SIGINT.
+
+A client's address is the socket's, unless the peer is one of the trusted proxies
+(FORWARDED_ALLOW_IPS): then it is what that proxy put in X-Forwarded-For, read by uvicorn's
+ProxyHeadersMiddleware from the right (the last address no trusted proxy wrote), so whatever a
+client wrote into the header itself is never believed. uvicorn trusts 127.0.0.1 by default; here
+nothing is trusted unless the setting says so.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -36,15 +42,28 @@ class _Server(uvicorn.Server):
 
 
 class HttpServer:
-    """Serves `app` on `port` (0 picks a free one; see `port`) until `stop()`."""
+    """Serves `app` on `port` (0 picks a free one; see `port`) until `stop()`, believing the
+    X-Forwarded-For of the proxies in `trusted_proxies` (addresses, networks, or "*")."""
 
-    def __init__(self, app: ASGIApp, port: int, *, host: str = ALL_INTERFACES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        port: int,
+        *,
+        host: str = ALL_INTERFACES,
+        trusted_proxies: Sequence[str] = (),
+    ) -> None:
         self._app = app
         self._requested_port = port
         self._host = host
+        self._trusted_proxies = list(trusted_proxies)
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
         self._port: int | None = None
+
+    @property
+    def trusted_proxies(self) -> tuple[str, ...]:
+        return tuple(self._trusted_proxies)
 
     @property
     def port(self) -> int:
@@ -74,6 +93,8 @@ class HttpServer:
             lifespan="off",
             timeout_graceful_shutdown=GRACEFUL_SECONDS,
             server_header=False,
+            proxy_headers=bool(self._trusted_proxies),
+            forwarded_allow_ips=self._trusted_proxies,
         )
         server = _Server(config)
         self._server = server

@@ -47,6 +47,7 @@ def test_defaults_are_the_documented_ones() -> None:
     assert settings.webhook_url is None
     assert settings.webhook_secret is None
     assert settings.http_port is None
+    assert settings.forwarded_allow_ips == ()
     assert settings.webapp_url is None
 
 
@@ -83,6 +84,40 @@ def test_old_port_settings_fail_naming_http_port(
     lines = str(caught.value).splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(f"{name}: replaced by HTTP_PORT")
+
+
+@pytest.mark.parametrize(
+    ("value", "trusted"),
+    [
+        ("", ()),
+        ("10.0.0.5", ("10.0.0.5",)),
+        (" 172.16.0.0/12 , 10.0.0.5,10.0.0.5 ", ("172.16.0.0/12", "10.0.0.5")),
+        ("10.1.2.3/8, ::1", ("10.0.0.0/8", "::1")),
+        ("*", ("*",)),
+    ],
+)
+def test_forwarded_allow_ips_names_trusted_proxies(
+    monkeypatch: pytest.MonkeyPatch, value: str, trusted: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", value)
+    assert load_settings().forwarded_allow_ips == trusted
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("proxy.local", "'proxy.local' is not an IP address or network"),
+        ("10.0.0.0/33", "'10.0.0.0/33' is not an IP address or network"),
+        ("*, 10.0.0.5", "* already trusts every address; give it alone"),
+    ],
+)
+def test_forwarded_allow_ips_refuses_what_is_not_an_address(
+    monkeypatch: pytest.MonkeyPatch, value: str, problem: str
+) -> None:
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", value)
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert str(caught.value).startswith(f"FORWARDED_ALLOW_IPS: {problem}")
 
 
 def test_webhook_needs_http_port(monkeypatch: pytest.MonkeyPatch) -> None:

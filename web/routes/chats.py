@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from application.permissions import Right
-from web.deps import AppDep, CurrentActor
+from web.deps import ApiRoute, AppDep, CurrentActor
 from web.schemas import ChatOut, ChatsOut
 
-router = APIRouter()
+router = APIRouter(route_class=ApiRoute)
 
 
 @router.get("/chats", response_model=ChatsOut)

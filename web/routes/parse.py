@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.deps import AppDep, CurrentActor
+from web.deps import ApiRoute, AppDep, CurrentActor
 from web.schemas import ParseIn, ParseOut
 
-router = APIRouter()
+router = APIRouter(route_class=ApiRoute)
 
 
 @router.post("/parse", response_model=ParseOut)

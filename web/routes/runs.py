@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from web.deps import AppDep, CurrentActor, TaskId
+from web.deps import ApiRoute, AppDep, CurrentActor, TaskId
 from web.schemas import RunOut, RunsOut, RunStartedOut
 
-router = APIRouter()
+router = APIRouter(route_class=ApiRoute)
 
 
 @router.post("/tasks/{task_id}/run", response_model=RunStartedOut, status_code=202)

@@ -11,11 +11,11 @@ from fastapi import APIRouter, Query
 from application.permissions import Action
 from scheduler.schedules.schedule import Schedule, canonical_zone
 from storage.records import TaskKind, TaskState
-from web.deps import AppDep, ChatIdQuery, CurrentActor, NowDep, TaskId
+from web.deps import ApiRoute, AppDep, ChatIdQuery, CurrentActor, NowDep, TaskId
 from web.errors import ApiError
 from web.schemas import NewTaskIn, TaskOut, TaskPageOut, TaskPatchIn
 
-router = APIRouter()
+router = APIRouter(route_class=ApiRoute)
 
 
 @router.get("/tasks", response_model=TaskPageOut)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.deps import AppDep, CurrentActor
+from web.deps import ApiRoute, AppDep, CurrentActor
 
-router = APIRouter()
+router = APIRouter(route_class=ApiRoute)
 
 
 @router.delete("/token", status_code=204)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.deps import AppDep, ChatIdQuery, CurrentActor
+from web.deps import ApiRoute, AppDep, ChatIdQuery, CurrentActor
 from web.schemas import UsageOut
 
-router = APIRouter()
+router = APIRouter(route_class=ApiRoute)
 
 
 @router.get("/usage", response_model=UsageOut)

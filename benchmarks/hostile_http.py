@@ -1,0 +1,237 @@
+"""Hostile requests against a running bot: how much does each one raise the process's memory?
+
+`cronpilot run` runs as its own process with HTTP_PORT and a webhook (WEBHOOK_URL on that port),
+against the fake Bot API and a fake model served from this script. Each request below is sent
+on a raw socket (tests/web/raw_http.py), which keeps sending the announced body until the server
+answers; before it, the process's peak RSS is reset (/proc/PID/clear_refs), after it the peak
+(VmHWM) is read: the rise is the peak minus the RSS before. Target: no request raises it by more
+than 32 MB, with or without credentials, and the 400,000-key body is refused (413 or 422).
+
+    uv run python benchmarks/hostile_http.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import common  # noqa: F401 - puts the checkout on sys.path
+import httpx
+
+from tests.cronpilot.process import clean_environment
+from tests.fakes.llm import FakeLLM
+from tests.fakes.telegram import FakeTelegram
+from tests.web.raw_http import pieces, request
+
+ALICE = 4242
+MB = 1024 * 1024
+TARGET_MB = 32.0
+WEBHOOK_SECRET = "benchmark-webhook-secret"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    path: str
+    headers: Callable[[str], dict[str, str]]
+    length: int
+    chunked: bool
+    body: Callable[[], Iterable[bytes]]
+
+
+def many_keys(count: int) -> bytes:
+    return b'{"chat_id": 1, ' + b", ".join(b'"k%d": 0' % i for i in range(count)) + b"}"
+
+
+def cases(keys_body: bytes) -> list[Case]:
+    within = many_keys(10_000)  # as many keys as fit the API's 128 KB
+    deep = b'{"chat_id": 1, "text": ' + b"[" * 60_000 + b"]" * 60_000 + b"}"
+
+    def nobody(_token: str) -> dict[str, str]:
+        return {"Content-Type": "application/json"}
+
+    def bearer(token: str) -> dict[str, str]:
+        return {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+
+    def webhook(_token: str) -> dict[str, str]:
+        return {
+            "Content-Type": "application/json",
+            "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+        }
+
+    def big() -> Iterable[bytes]:
+        return pieces(64 * MB)
+
+    def keys() -> Iterable[bytes]:
+        return [keys_body]
+
+    def keys_within() -> Iterable[bytes]:
+        return [within]
+
+    def deep_within() -> Iterable[bytes]:
+        return [deep]
+
+    found = []
+    for who, headers in (("no credentials", nobody), ("a valid token", bearer)):
+        found += [
+            Case(f"64 MB, Content-Length, {who}", "/api/v1/tasks", headers, 64 * MB, False, big),
+            Case(f"64 MB, chunked, {who}", "/api/v1/tasks", headers, 64 * MB, True, big),
+            Case(f"400,000 keys, {who}", "/api/v1/tasks", headers, len(keys_body), False, keys),
+        ]
+    return [
+        *found,
+        Case(
+            "10,000 keys in 128 KB, a valid token",
+            "/api/v1/tasks",
+            bearer,
+            len(within),
+            False,
+            keys_within,
+        ),
+        Case(
+            "60,000 levels in 120 KB, a valid token",
+            "/api/v1/tasks",
+            bearer,
+            len(deep),
+            False,
+            deep_within,
+        ),
+        Case("64 MB to the webhook, with its secret", "/telegram", webhook, 64 * MB, False, big),
+        Case("64 MB chunked to the webhook, its secret", "/telegram", webhook, 64 * MB, True, big),
+        Case("64 MB to /healthz", "/healthz", nobody, 64 * MB, False, big),
+    ]
+
+
+def rss_kb(pid: int, field: str) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    found = re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE)
+    assert found is not None, field
+    return int(found.group(1))
+
+
+def reset_peak(pid: int) -> None:
+    """Start VmHWM afresh from the current RSS (Linux: clear_refs 5)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def logged(log: Path, event: bytes) -> bool:
+    return event in log.read_bytes()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def main(rounds: int) -> int:
+    async with FakeTelegram() as fake, FakeLLM() as llm:
+        port = free_port()
+        workdir = Path(tempfile.mkdtemp(prefix="cronpilot-hostile-"))
+        environment = clean_environment(
+            {
+                "TELEGRAM_BOT_TOKEN": fake.token,
+                "TELEGRAM_API_BASE_URL": fake.base_url,
+                "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bot.db'}",
+                "LLM_API_BASE": llm.base_url,
+                "LLM_API_KEY": "sk-benchmark-0123456789",
+                "ALLOWED_USERS": str(ALICE),
+                "PARSER_MODEL": "off",
+                "LOG_FORMAT": "json",
+                "HTTP_PORT": str(port),
+                "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+                "WEBHOOK_SECRET": WEBHOOK_SECRET,
+            }
+        )
+        log = open(workdir / "bot.log", "wb")  # noqa: ASYNC230, SIM115 - the child writes it
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "cronpilot.cli",
+            "run",
+            cwd=workdir,
+            env=environment,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            await wait_until_ready(port, workdir / "bot.log")
+            alice = fake.user(ALICE, "Alice")
+            dm = fake.private_chat(alice)
+            await fake.send_text(dm, alice, "/token")
+            answer = await fake.wait_for_message(dm, lambda m: "cp_" in m.text, timeout=30)
+            found = re.search(r"\b(cp_[A-Za-z0-9_-]{40,})\b", answer.text)
+            assert found is not None, answer.text
+            token = found.group(1)
+            keys_body = many_keys(400_000)
+            print(
+                f"cronpilot run, pid {process.pid}, HTTP on {port}; RSS "
+                f"{rss_kb(process.pid, 'VmRSS') / 1024:.0f} MB; the key body is "
+                f"{len(keys_body) / MB:.1f} MB"
+            )
+            print(f"{'request':<48} {'status':>6} {'sent MB':>8} {'rise MB':>8} {'seconds':>8}")
+            worst = 0.0
+            for _ in range(rounds):
+                for case in cases(keys_body):
+                    before = rss_kb(process.pid, "VmRSS")
+                    reset_peak(process.pid)
+                    started = time.perf_counter()
+                    try:
+                        answer_ = await request(
+                            port,
+                            "POST",
+                            case.path,
+                            headers=case.headers(token),
+                            length=case.length,
+                            chunked=case.chunked,
+                            body=case.body(),
+                            timeout=120,
+                        )
+                        status, sent = str(answer_.status), answer_.sent
+                    except ConnectionError as error:
+                        status, sent = f"reset ({error})", 0
+                    seconds = time.perf_counter() - started
+                    await asyncio.sleep(0.3)  # let whatever the request started finish
+                    rise = (rss_kb(process.pid, "VmHWM") - before) / 1024
+                    worst = max(worst, rise)
+                    print(
+                        f"{case.name:<48} {status:>6} {sent / MB:>8.1f} {rise:>8.1f} "
+                        f"{seconds:>8.2f}"
+                    )
+            print(f"largest rise: {worst:.1f} MB (target ≤ {TARGET_MB:g} MB)")
+            return 0 if worst <= TARGET_MB else 1
+        finally:
+            process.terminate()
+            await process.wait()
+            log.close()
+
+
+async def wait_until_ready(port: int, log: Path) -> None:
+    """Up, and past the warm-up (LiteLLM loaded, the heap frozen): "llm.ready" in the log."""
+    async with httpx.AsyncClient(timeout=2) as client:
+        for _ in range(600):
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200 and (
+                    logged(log, b"llm.ready")
+                ):
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"the bot did not come up; see {log}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=1, help="send every request this often")
+    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+    sys.exit(asyncio.run(main(parser.parse_args().rounds)))
