@@ -20,6 +20,8 @@ import asyncio
 from telegram._utils.types import ODVInput
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
+from bot.requests import BotApiRequest
+
 # PTB's own choice for getUpdates: one connection, as there is only ever one long poll.
 POLL_CONNECTIONS = 1
 
@@ -29,6 +31,9 @@ class LongPollRequest(BaseRequest):
     on it is being cancelled (see the module's doc). The confirming getUpdates may start before
     the cancelled poll has unwound, so it checks for such a poll itself."""
 
+    # Not JSON (a proxy's error page) is an error, not a logged traceback (bot.requests).
+    parse_json_payload = staticmethod(BotApiRequest.parse_json_payload)
+
     def __init__(self) -> None:
         self._inner = self._fresh()
         self._in_flight: dict[asyncio.Task[object], HTTPXRequest] = {}
@@ -36,7 +41,7 @@ class LongPollRequest(BaseRequest):
 
     @staticmethod
     def _fresh() -> HTTPXRequest:
-        return HTTPXRequest(connection_pool_size=POLL_CONNECTIONS)
+        return BotApiRequest(connection_pool_size=POLL_CONNECTIONS)
 
     def _replace(self) -> None:
         self._inner = self._fresh()

@@ -19,6 +19,7 @@ from bot.handlers.routes import register, set_commands, set_menu_button
 from bot.members import TelegramMembers
 from bot.polling import LongPollRequest
 from bot.ratelimit import MessageRateLimiter
+from bot.requests import CONNECTIONS, BotApiRequest, one_line_polling_failures
 from core.logs import get_logger
 
 log = get_logger(__name__)
@@ -41,6 +42,8 @@ class TelegramBot:
             .token(token)
             .base_url(base_url)
             .context_types(CONTEXT_TYPES)
+            # Telegram failing is one log line, never a traceback (bot.requests).
+            .request(BotApiRequest(connection_pool_size=CONNECTIONS))
             # Its own pool, which survives PTB cancelling the long poll when it stops.
             .get_updates_request(LongPollRequest())
             .rate_limiter(rate_limiter or MessageRateLimiter())
@@ -51,6 +54,7 @@ class TelegramBot:
         self.delivery = TelegramDelivery(self._application.bot)
         # application.access asks this who is a group's admin.
         self.members = TelegramMembers(self._application.bot)
+        one_line_polling_failures()
 
     def serve(self, services: Services) -> None:
         """Hand the handlers their services and register them (once, before `start`)."""

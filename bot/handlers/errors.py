@@ -1,5 +1,6 @@
 """The one error handler: anything a handler did not expect is logged with its traceback, and
-the person gets a short apology instead of silence."""
+the person gets a short apology instead of silence. Telegram failing (a 5xx, a timeout, a lost
+connection) is expected: the request said so in one line (bot.requests), and so does this."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from telegram.error import TelegramError
 from bot.access import update_words
 from bot.context import Context
 from bot.i18n import N_
+from bot.requests import telegram_failed
 from core.logs import get_logger
 from storage.retry import describe, unavailable
 
@@ -26,6 +28,9 @@ async def on_error(update: object, context: Context) -> None:
         # An outage, not a bug: no traceback per update, and the person hears it will pass.
         log.warning("bot.database_unavailable", error=describe(error)[:200])
         answer = DATABASE_AWAY
+    elif error is not None and telegram_failed(error):
+        log.warning("bot.update_unanswered", error=f"{type(error).__name__}: {error}")
+        answer = SORRY
     else:
         log.error("bot.update_failed", exc_info=error)
         answer = SORRY

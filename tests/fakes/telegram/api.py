@@ -66,6 +66,15 @@ class ApiError(Exception):
         return payload
 
 
+# What Telegram's front servers (nginx) answer when the Bot API behind them is down or slow:
+# an HTML page, not the Bot API's JSON.
+HTML_ERROR_PAGE = (
+    "<html>\r\n<head><title>{status}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status}</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+
 def bad_request(reason: str) -> ApiError:
     return ApiError(400, f"Bad Request: {reason}")
 

@@ -9,6 +9,7 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Self
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
@@ -17,6 +18,7 @@ from tests.fakes.telegram.api import (
     _T,
     CHAT_ACTIONS,
     DEFAULT_TOKEN,
+    HTML_ERROR_PAGE,
     MAX_CALLBACK_ANSWER_LENGTH,
     MAX_COMMANDS,
     MAX_MESSAGE_LENGTH,
@@ -67,6 +69,17 @@ from tests.fakes.telegram.validation import (
 
 ApiMethod = Callable[[Params], Awaitable[object]]
 MessagePredicate = Callable[[FakeMessage], bool]
+
+
+@dataclass(frozen=True)
+class _Fault:
+    """What the server does instead of answering one call: an error answer (JSON, or the
+    HTML page of Telegram's front servers), or hanging up without any answer."""
+
+    error: ApiError | None
+    text_contains: str | None = None
+    html: bool = False
+    delay: float = 0.0
 
 
 def _bot_id(token: str) -> int:
@@ -159,7 +172,7 @@ class FakeTelegram:
         self._session: ClientSession | None = None
         self._delivery: asyncio.Task[None] | None = None
         self._port: int | None = None
-        self._faults: dict[str, list[tuple[ApiError, str | None]]] = {}
+        self._faults: dict[str, list[_Fault]] = {}
         self._methods: dict[str, ApiMethod] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -383,12 +396,22 @@ class FakeTelegram:
         times: int = 1,
         retry_after: int | None = None,
         text_contains: str | None = None,
+        html: bool = False,
     ) -> None:
         """The next `times` calls of `method` (only those whose `text` contains
         `text_contains`, if given) get this error answer instead of their result, as
-        Telegram's 5xx, 429 and 403 answers arrive (the call still counts in `calls`)."""
+        Telegram's 5xx, 429 and 403 answers arrive (the call still counts in `calls`). With
+        `html`, the answer is the HTML page Telegram's front servers send for a 502 or 504
+        (its title made of the code and `description`), not the Bot API's JSON."""
         error = ApiError(error_code, description, retry_after=retry_after)
-        self._faults.setdefault(method.lower(), []).extend([(error, text_contains)] * times)
+        fault = _Fault(error, text_contains, html=html)
+        self._faults.setdefault(method.lower(), []).extend([fault] * times)
+
+    def hang_up_next(self, method: str, *, times: int = 1, after: float = 0.0) -> None:
+        """The next `times` calls of `method` get no answer at all: the connection is closed
+        (`after` seconds later, to outlast a client's read timeout)."""
+        fault = _Fault(None, delay=after)
+        self._faults.setdefault(method.lower(), []).extend([fault] * times)
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -518,10 +541,10 @@ class FakeTelegram:
         self._notify()
         faults = self._faults.get(method.lower(), [])
         text = params.text("text") or ""
-        for index, (fault, text_contains) in enumerate(faults):
-            if text_contains is None or text_contains in text:
+        for index, fault in enumerate(faults):
+            if fault.text_contains is None or fault.text_contains in text:
                 del faults[index]
-                return self._error_response(method, fault)
+                return await self._fault_response(request, method, fault)
         implementation = self._methods.get(method.lower())
         if implementation is None:
             return self._error_response(method, ApiError(404, "Not Found"))
@@ -532,6 +555,26 @@ class FakeTelegram:
                 raise web.HTTPServiceUnavailable from None  # nobody is listening any more
             return self._error_response(method, error)
         return web.json_response({"ok": True, "result": result})
+
+    async def _fault_response(
+        self, request: web.Request, method: str, fault: _Fault
+    ) -> web.Response:
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.error is None:
+            if request.transport is not None:
+                request.transport.abort()
+            raise web.HTTPServiceUnavailable  # nobody will read it: the connection is gone
+        if not fault.html:
+            return self._error_response(method, fault.error)
+        self.errors.append(ApiErrorAnswer(method, fault.error.error_code, fault.error.description))
+        self._notify()
+        title = f"{fault.error.error_code} {fault.error.description}"
+        return web.Response(
+            text=HTML_ERROR_PAGE.format(status=title),
+            status=fault.error.error_code,
+            content_type="text/html",
+        )
 
     def _error_response(self, method: str, error: ApiError) -> web.Response:
         if error.error_code == 429:
