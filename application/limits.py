@@ -71,6 +71,11 @@ class RequestLimits:
         self._strangers[user_id] = now
         return True
 
+    def not_told(self, user_id: int) -> None:
+        """The answer `stranger` asked for was not sent after all (the bot was busy): the next
+        time they write, they are told."""
+        self._strangers.pop(user_id, None)
+
     def _forget_idle(self, now: datetime) -> None:
         if len(self._recent) < _MAX_TRACKED:
             return

@@ -1,9 +1,12 @@
 """The bot's gate: only users on ALLOWED_USERS get through (application.access says who is),
-and floods are slowed down. What each of them may do is the use cases' to check."""
+and floods are slowed down. What each of them may do is the use cases' to check. Strangers are
+told so (at most once a period) by bot.refusals, at low priority: never before the allowed."""
 
 from __future__ import annotations
 
-from telegram import Chat, Update
+from collections.abc import Awaitable
+
+from telegram import Chat, Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationHandlerStop
 
@@ -11,6 +14,8 @@ from application.limits import Verdict
 from bot import problems, render
 from bot.context import Context, services
 from bot.i18n import Translator, translator
+from bot.ratelimit import Priority
+from bot.refusals import Refusal
 from core.languages import ENGLISH
 
 
@@ -57,18 +62,45 @@ async def gate(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
     # A stranger has no chat record worth making: their app's language in private, else English.
     _ = update_words(update)
+    refusals = services(context).refusals
     query = update.callback_query
+    message = update.effective_message
     if query is not None:
-        await query.answer(problems.not_allowed(_, user.id), show_alert=True)
-    elif (
-        update.effective_message is not None
-        and addressed_to_bot(update, context)
-        and limits.stranger(user.id)
-    ):
-        await update.effective_message.reply_text(
-            render.refused(_, user.id), parse_mode=ParseMode.HTML
+        # The button stops spinning when this is sent; dropped, it stops by itself.
+        refusals.offer(
+            lambda: context.bot.answer_callback_query(
+                query.id,
+                problems.not_allowed(_, user.id),
+                show_alert=True,
+                rate_limit_args=Priority.LOW,
+            )
         )
+    elif message is not None and addressed_to_bot(update, context) and limits.stranger(user.id):
+        queued = refusals.offer(_refusal(context, message, render.refused(_, user.id)))
+        if not queued:
+            limits.not_told(user.id)
     raise ApplicationHandlerStop
+
+
+def _refusal(context: Context, message: Message, text: str) -> Refusal:
+    """A reply to `message`, as Message.reply_text makes it (quoting it in groups, in its
+    topic), sent at low priority: reply_text cannot pass rate_limit_args on."""
+    quote = None
+    if message.chat.type != Chat.PRIVATE:
+        quote = ReplyParameters(message.message_id, allow_sending_without_reply=True)
+    thread = message.message_thread_id if message.is_topic_message else None
+
+    def send() -> Awaitable[Message]:
+        return context.bot.send_message(
+            message.chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_parameters=quote,
+            message_thread_id=thread,
+            rate_limit_args=Priority.LOW,
+        )
+
+    return send
 
 
 def update_words(update: Update) -> Translator:

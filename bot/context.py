@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from application import Application
 from application.limits import RequestLimits
+from bot.ratelimit import Priority
+from bot.refusals import Refusals
 from core.settings import Settings
 from scheduler.clock import Clock
 from scheduler.engine import Engine
@@ -20,6 +22,8 @@ class Services:
     engine: Engine
     clock: Clock
     limits: RequestLimits
+    # Where the gate leaves its refusals to strangers (sent at low priority, bot.refusals).
+    refusals: Refusals = field(default_factory=Refusals)
 
 
 class BotData:
@@ -41,7 +45,8 @@ class BotData:
         self._services = services
 
 
-Context = CallbackContext[ExtBot[None], dict[object, object], dict[object, object], BotData]
+# The bot's requests may name a Priority for the rate limiter (bot.ratelimit).
+Context = CallbackContext[ExtBot[Priority], dict[object, object], dict[object, object], BotData]
 CONTEXT_TYPES = ContextTypes(bot_data=BotData)
 
 

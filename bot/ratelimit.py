@@ -9,6 +9,10 @@ minute), and has no per-chat pace. This limiter counts only the methods that pos
 change messages, and keeps each limit as a sliding window with a small safety margin, so that
 no window Telegram looks at ever holds too many. A 429 that still happens pauses all sending for
 the time Telegram asks, then the request is retried.
+
+Requests sent with `rate_limit_args=Priority.LOW` (refusals to people not on ALLOWED_USERS,
+bot.refusals) yield to all others: one at a time, and only while no other request waits for
+room, so an answer to an allowed user waits behind at most one of them.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import asyncio
 import collections
 import time
 from collections.abc import Callable, Coroutine
+from enum import Enum
 from typing import Any
 
 from telegram.error import (
@@ -87,7 +92,13 @@ class SlidingWindow:
                 await asyncio.sleep(self._events[0] + self.period - now)
 
 
-class MessageRateLimiter(BaseRateLimiter[int]):
+class Priority(Enum):
+    """A request's `rate_limit_args`: LOW yields to every other request (see the module's doc)."""
+
+    LOW = "low"
+
+
+class MessageRateLimiter(BaseRateLimiter[Priority]):
     def __init__(
         self,
         *,
@@ -103,6 +114,11 @@ class MessageRateLimiter(BaseRateLimiter[int]):
         self._windows: dict[tuple[str, int | str], SlidingWindow] = {}
         self._unpaused = asyncio.Event()
         self._unpaused.set()
+        # Low-priority requests go one at a time, and only while no other waits for room.
+        self._low_lane = asyncio.Lock()
+        self._others_waiting = 0
+        self._nobody_waiting = asyncio.Event()
+        self._nobody_waiting.set()
 
     async def initialize(self) -> None:
         return None
@@ -138,19 +154,37 @@ class MessageRateLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: Priority | None,
     ) -> JSONish:
         counted = _counting_errors(callback, endpoint)
+        if rate_limit_args is Priority.LOW:
+            async with self._low_lane:
+                await self._nobody_waiting.wait()
+                return await self._paced(counted, args, kwargs, endpoint, data, low=True)
+        return await self._paced(counted, args, kwargs, endpoint, data, low=False)
+
+    async def _paced(
+        self,
+        counted: Callback,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        *,
+        low: bool,
+    ) -> JSONish:
         if endpoint not in MESSAGE_METHODS:
             return await counted(*args, **kwargs)
-        retries = rate_limit_args if rate_limit_args is not None else self._max_retries
-        for attempt in range(retries + 1):
+        for attempt in range(self._max_retries + 1):
             await self._unpaused.wait()
-            await self._wait_for_room(data.get("chat_id"))
+            if low:
+                await self._wait_for_room(data.get("chat_id"))
+            else:
+                await self._wait_for_room_first(data.get("chat_id"))
             try:
                 return await counted(*args, **kwargs)
             except RetryAfter as error:
-                if attempt == retries:
+                if attempt == self._max_retries:
                     raise
                 pause = error.retry_after
                 seconds = pause.total_seconds() if not isinstance(pause, int) else float(pause)
@@ -161,6 +195,17 @@ class MessageRateLimiter(BaseRateLimiter[int]):
                 finally:
                     self._unpaused.set()
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _wait_for_room_first(self, chat_id: object) -> None:
+        """Wait for room as a request of normal priority: low ones wait while it does."""
+        self._others_waiting += 1
+        self._nobody_waiting.clear()
+        try:
+            await self._wait_for_room(chat_id)
+        finally:
+            self._others_waiting -= 1
+            if self._others_waiting == 0:
+                self._nobody_waiting.set()
 
 
 def _error_kind(error: TelegramError) -> str:

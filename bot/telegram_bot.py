@@ -54,6 +54,7 @@ class TelegramBot:
         self.delivery = TelegramDelivery(self._application.bot)
         # application.access asks this who is a group's admin.
         self.members = TelegramMembers(self._application.bot)
+        self._services: Services | None = None
         one_line_polling_failures()
 
     def serve(self, services: Services) -> None:
@@ -61,6 +62,7 @@ class TelegramBot:
         bot_data = self._application.bot_data
         assert isinstance(bot_data, BotData)
         bot_data.services = services
+        self._services = services
         # Results and notices speak each chat's language.
         self.delivery.learn_languages(services.app.languages.of_chat)
         register(self._application)
@@ -110,4 +112,6 @@ class TelegramBot:
     async def stop(self) -> None:
         if self._application.running:
             await self._application.stop()
+        if self._services is not None:
+            await self._services.refusals.close()
         await self._application.shutdown()

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import pytest
 
+from bot.refusals import WAITING
 from storage.records import RunStatus, RunTrigger, TaskState
 from tests.bot_harness import (
     ALICE,
@@ -320,6 +321,29 @@ async def test_a_stranger_is_answered_once_per_period(
     await fake.send_text(dm, mallory, "let me in")
     await fake.wait_for_message(dm, lambda m: str(MALLORY) in m.text)
     assert len(fake.messages(dm)) == 2
+
+
+async def test_a_flood_of_strangers_does_not_hold_up_the_allowed(
+    bot: BotUnderTest, fake: FakeTelegram, dm: FakeChat, alice: FakeUser
+) -> None:
+    # Every refusal hangs (Telegram takes its time): whoever waits for one waits long.
+    fake.hang_up_next("sendMessage", times=10_000, after=60.0, text_contains="ALLOWED_USERS")
+    strangers = [fake.user(900_000_000 + n, f"Stranger {n}") for n in range(300)]
+    for stranger in strangers:
+        await fake.send_text(fake.private_chat(stranger), stranger, "let me in")
+    greeting = await say(fake, dm, alice, "/start")
+    assert "/timezone" in greeting.text
+    # The refusals go one at a time, behind everyone else: the first still hangs (PTB gives
+    # up on it after 5 s, and a very slow machine may have reached the second).
+    refusals = [c for c in fake.calls_to("sendMessage") if "ALLOWED_USERS" in str(c["text"])]
+    assert 1 <= len(refusals) <= 2
+    # At most WAITING more wait; the others were dropped, and those strangers will be told
+    # the next time they write.
+    assert bot.runtime is not None
+    services = bot.runtime.services
+    assert services.refusals.dropped >= len(strangers) - 1 - WAITING - len(refusals)
+    dropped = [s for s in strangers if services.limits.stranger(s.id)]
+    assert len(dropped) == services.refusals.dropped
 
 
 async def test_a_huge_id_gets_a_clear_answer(

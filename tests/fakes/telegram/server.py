@@ -407,10 +407,12 @@ class FakeTelegram:
         fault = _Fault(error, text_contains, html=html)
         self._faults.setdefault(method.lower(), []).extend([fault] * times)
 
-    def hang_up_next(self, method: str, *, times: int = 1, after: float = 0.0) -> None:
-        """The next `times` calls of `method` get no answer at all: the connection is closed
-        (`after` seconds later, to outlast a client's read timeout)."""
-        fault = _Fault(None, delay=after)
+    def hang_up_next(
+        self, method: str, *, times: int = 1, after: float = 0.0, text_contains: str | None = None
+    ) -> None:
+        """The next `times` calls of `method` (as in `fail_next`) get no answer at all: the
+        connection is closed (`after` seconds later, to outlast a client's read timeout)."""
+        fault = _Fault(None, text_contains, delay=after)
         self._faults.setdefault(method.lower(), []).extend([fault] * times)
 
     def clear_faults(self) -> None:
