@@ -7,6 +7,12 @@ answers; before it, the process's peak RSS is reset (/proc/PID/clear_refs), afte
 (VmHWM) is read: the rise is the peak minus the RSS before. Target: no request raises it by more
 than 32 MB, with or without credentials, and the 400,000-key body is refused (413 or 422).
 
+Then forged addresses: the bot trusts 127.0.0.1 as its reverse proxy (FORWARDED_ALLOW_IPS), and
+a client connecting from 127.0.0.2 is someone else. That client's wrong tokens, each naming
+another X-Forwarded-For, must not escape the failed sign-in limit (ten, then 429); guesses sent
+through the proxy by 198.51.100.7 but claiming 203.0.113.9 must lock out 198.51.100.7, and
+203.0.113.9 must still sign in.
+
     uv run python benchmarks/hostile_http.py
 """
 
@@ -36,6 +42,7 @@ ALICE = 4242
 MB = 1024 * 1024
 TARGET_MB = 32.0
 WEBHOOK_SECRET = "benchmark-webhook-secret"
+PROXY, CLIENT = "127.0.0.1", "127.0.0.2"
 
 
 @dataclass(frozen=True)
@@ -150,6 +157,7 @@ async def main(rounds: int) -> int:
                 "HTTP_PORT": str(port),
                 "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
                 "WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "FORWARDED_ALLOW_IPS": PROXY,
             }
         )
         log = open(workdir / "bot.log", "wb")  # noqa: ASYNC230, SIM115 - the child writes it
@@ -208,11 +216,49 @@ async def main(rounds: int) -> int:
                         f"{seconds:>8.2f}"
                     )
             print(f"largest rise: {worst:.1f} MB (target ≤ {TARGET_MB:g} MB)")
-            return 0 if worst <= TARGET_MB else 1
+            forged_ok = await forged_addresses(port, token)
+            return 0 if worst <= TARGET_MB and forged_ok else 1
         finally:
             process.terminate()
             await process.wait()
             log.close()
+
+
+async def sign_in(port: int, token: str, source: str, forwarded: str | None = None) -> int:
+    headers = {"Authorization": f"Bearer {token}"}
+    if forwarded is not None:
+        headers["X-Forwarded-For"] = forwarded
+    answer = await request(port, "GET", "/api/v1/chats", headers=headers, source=source)
+    return answer.status
+
+
+async def forged_addresses(port: int, token: str) -> bool:
+    direct = [
+        await sign_in(port, f"guess-{n}", CLIENT, f"192.0.2.{n}, 198.51.100.{n}") for n in range(30)
+    ]
+    print(
+        f"30 wrong tokens from {CLIENT}, each forging another X-Forwarded-For: "
+        f"{direct.count(401)} × 401, then {direct.count(429)} × 429"
+    )
+    named = await sign_in(port, token, PROXY, "203.0.113.9")
+    print(f"then 203.0.113.9 (which those named) through the proxy, a good token: {named}")
+    proxied = [
+        await sign_in(port, f"guess-{n}", PROXY, "203.0.113.9, 198.51.100.7") for n in range(12)
+    ]
+    print(
+        f"12 wrong tokens through the proxy from 198.51.100.7, claiming 203.0.113.9: "
+        f"{proxied.count(401)} × 401, then {proxied.count(429)} × 429"
+    )
+    after = await sign_in(port, token, PROXY, "203.0.113.9")
+    locked = await sign_in(port, token, PROXY, "198.51.100.7")
+    print(f"then 203.0.113.9 with a good token: {after}; 198.51.100.7 with a good token: {locked}")
+    return (
+        direct == [401] * 10 + [429] * 20
+        and named == 200
+        and proxied == [401] * 10 + [429] * 2
+        and after == 200
+        and locked == 429
+    )
 
 
 async def wait_until_ready(port: int, log: Path) -> None:

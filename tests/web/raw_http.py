@@ -37,12 +37,16 @@ async def request(
     body: Iterable[bytes] | None = None,
     chunked: bool = False,
     finish: bool = True,
+    source: str | None = None,
     timeout: float = 30.0,  # noqa: ASYNC109 - a bound on the whole exchange
 ) -> RawAnswer:
     """Send the request line and headers (`Content-Length: length`, or chunked), then `body`
     piece by piece until the server answers; return the answer. A chunked body ends with the
-    last chunk unless `finish` is false (the server must answer without waiting for the end)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    last chunk unless `finish` is false (the server must answer without waiting for the end).
+    `source` is the local address to connect from (another loopback address, 127.0.0.2, is
+    another client)."""
+    local = (source, 0) if source is not None else None
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=local)
     lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
     if chunked:
         lines.append("Transfer-Encoding: chunked")
