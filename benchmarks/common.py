@@ -1,11 +1,16 @@
-"""What the benchmarks share: a throwaway PostgreSQL database and fast task seeding."""
+"""What the benchmarks share: a throwaway PostgreSQL database, fast task seeding, and
+`cronpilot run` as a process of its own against the fakes."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import socket
 import statistics
 import sys
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -13,11 +18,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import httpx  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E402
 
 from storage.models import ChatRow, TaskRow  # noqa: E402
 from storage.records import TaskKind, TaskState  # noqa: E402
+from tests.cronpilot.process import clean_environment  # noqa: E402
+from tests.fakes.llm import FakeLLM  # noqa: E402
+from tests.fakes.telegram import FakeTelegram  # noqa: E402
 from tests.postgres import postgres_server  # noqa: E402
 
 
@@ -97,3 +106,76 @@ def describe(values: Sequence[float], unit: str = "ms", scale: float = 1000.0) -
         f"p99 {percentile(values, 0.99) * scale:.1f} {unit}, "
         f"max {max(values) * scale:.1f} {unit}, mean {statistics.fmean(values) * scale:.1f} {unit}"
     )
+
+
+@dataclass(frozen=True)
+class RunningBot:
+    pid: int
+    port: int
+    log: Path
+
+
+@contextlib.asynccontextmanager
+async def cronpilot_run(
+    fake: FakeTelegram, llm: FakeLLM, allowed: int, settings: Mapping[str, str]
+) -> AsyncIterator[RunningBot]:
+    """`cronpilot run` as a process of its own (its own CPU, as in production) against the fakes,
+    on SQLite, HTTP_PORT on a free port, JSON logs to a file; entered once it answers /healthz
+    and has loaded LiteLLM ("llm.ready"), terminated on leaving."""
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="cronpilot-benchmark-"))
+    environment = clean_environment(
+        {
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bot.db'}",
+            "LLM_API_BASE": llm.base_url,
+            "LLM_API_KEY": "sk-benchmark-0123456789",
+            "ALLOWED_USERS": str(allowed),
+            "PARSER_MODEL": "off",
+            "LOG_FORMAT": "json",
+            "HTTP_PORT": str(port),
+            **{name: value.format(port=port) for name, value in settings.items()},
+        }
+    )
+    log = workdir / "bot.log"
+    with log.open("wb") as written:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "cronpilot.cli",
+            "run",
+            cwd=workdir,
+            env=environment,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=written,
+        )
+    try:
+        await _wait_until_ready(port, log)
+        yield RunningBot(process.pid, port, log)
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _wait_until_ready(port: int, log: Path) -> None:
+    async with httpx.AsyncClient(timeout=2, trust_env=False) as client:
+        for _ in range(600):
+            try:
+                healthy = (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code
+            except httpx.TransportError:
+                healthy = 0
+            if healthy == 200 and _logged(log, b"llm.ready"):
+                return
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"the bot did not come up; see {log}")
+
+
+def _logged(log: Path, event: bytes) -> bool:
+    return event in log.read_bytes()

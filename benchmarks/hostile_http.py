@@ -20,20 +20,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
-import socket
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import common  # noqa: F401 - puts the checkout on sys.path
-import httpx
+from common import cronpilot_run
 
-from tests.cronpilot.process import clean_environment
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram
 from tests.web.raw_http import pieces, request
@@ -130,98 +125,59 @@ def reset_peak(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
-def logged(log: Path, event: bytes) -> bool:
-    return event in log.read_bytes()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def main(rounds: int) -> int:
-    async with FakeTelegram() as fake, FakeLLM() as llm:
-        port = free_port()
-        workdir = Path(tempfile.mkdtemp(prefix="cronpilot-hostile-"))
-        environment = clean_environment(
-            {
-                "TELEGRAM_BOT_TOKEN": fake.token,
-                "TELEGRAM_API_BASE_URL": fake.base_url,
-                "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bot.db'}",
-                "LLM_API_BASE": llm.base_url,
-                "LLM_API_KEY": "sk-benchmark-0123456789",
-                "ALLOWED_USERS": str(ALICE),
-                "PARSER_MODEL": "off",
-                "LOG_FORMAT": "json",
-                "HTTP_PORT": str(port),
-                "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
-                "WEBHOOK_SECRET": WEBHOOK_SECRET,
-                "FORWARDED_ALLOW_IPS": PROXY,
-            }
+    settings = {
+        "WEBHOOK_URL": "http://127.0.0.1:{port}/telegram",
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "FORWARDED_ALLOW_IPS": PROXY,
+    }
+    async with (
+        FakeTelegram() as fake,
+        FakeLLM() as llm,
+        cronpilot_run(fake, llm, ALICE, settings) as bot,
+    ):
+        alice = fake.user(ALICE, "Alice")
+        dm = fake.private_chat(alice)
+        await fake.send_text(dm, alice, "/token")
+        answer = await fake.wait_for_message(dm, lambda m: "cp_" in m.text, timeout=30)
+        found = re.search(r"\b(cp_[A-Za-z0-9_-]{40,})\b", answer.text)
+        assert found is not None, answer.text
+        token = found.group(1)
+        keys_body = many_keys(400_000)
+        print(
+            f"cronpilot run, pid {bot.pid}, HTTP on {bot.port}; RSS "
+            f"{rss_kb(bot.pid, 'VmRSS') / 1024:.0f} MB; the key body is "
+            f"{len(keys_body) / MB:.1f} MB"
         )
-        log = open(workdir / "bot.log", "wb")  # noqa: ASYNC230, SIM115 - the child writes it
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "cronpilot.cli",
-            "run",
-            cwd=workdir,
-            env=environment,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=log,
-        )
-        try:
-            await wait_until_ready(port, workdir / "bot.log")
-            alice = fake.user(ALICE, "Alice")
-            dm = fake.private_chat(alice)
-            await fake.send_text(dm, alice, "/token")
-            answer = await fake.wait_for_message(dm, lambda m: "cp_" in m.text, timeout=30)
-            found = re.search(r"\b(cp_[A-Za-z0-9_-]{40,})\b", answer.text)
-            assert found is not None, answer.text
-            token = found.group(1)
-            keys_body = many_keys(400_000)
-            print(
-                f"cronpilot run, pid {process.pid}, HTTP on {port}; RSS "
-                f"{rss_kb(process.pid, 'VmRSS') / 1024:.0f} MB; the key body is "
-                f"{len(keys_body) / MB:.1f} MB"
-            )
-            print(f"{'request':<48} {'status':>6} {'sent MB':>8} {'rise MB':>8} {'seconds':>8}")
-            worst = 0.0
-            for _ in range(rounds):
-                for case in cases(keys_body):
-                    before = rss_kb(process.pid, "VmRSS")
-                    reset_peak(process.pid)
-                    started = time.perf_counter()
-                    try:
-                        answer_ = await request(
-                            port,
-                            "POST",
-                            case.path,
-                            headers=case.headers(token),
-                            length=case.length,
-                            chunked=case.chunked,
-                            body=case.body(),
-                            timeout=120,
-                        )
-                        status, sent = str(answer_.status), answer_.sent
-                    except ConnectionError as error:
-                        status, sent = f"reset ({error})", 0
-                    seconds = time.perf_counter() - started
-                    await asyncio.sleep(0.3)  # let whatever the request started finish
-                    rise = (rss_kb(process.pid, "VmHWM") - before) / 1024
-                    worst = max(worst, rise)
-                    print(
-                        f"{case.name:<48} {status:>6} {sent / MB:>8.1f} {rise:>8.1f} "
-                        f"{seconds:>8.2f}"
+        print(f"{'request':<48} {'status':>6} {'sent MB':>8} {'rise MB':>8} {'seconds':>8}")
+        worst = 0.0
+        for _ in range(rounds):
+            for case in cases(keys_body):
+                before = rss_kb(bot.pid, "VmRSS")
+                reset_peak(bot.pid)
+                started = time.perf_counter()
+                try:
+                    sent_back = await request(
+                        bot.port,
+                        "POST",
+                        case.path,
+                        headers=case.headers(token),
+                        length=case.length,
+                        chunked=case.chunked,
+                        body=case.body(),
+                        timeout=120,
                     )
-            print(f"largest rise: {worst:.1f} MB (target ≤ {TARGET_MB:g} MB)")
-            forged_ok = await forged_addresses(port, token)
-            return 0 if worst <= TARGET_MB and forged_ok else 1
-        finally:
-            process.terminate()
-            await process.wait()
-            log.close()
+                    status, sent = str(sent_back.status), sent_back.sent
+                except ConnectionError as error:
+                    status, sent = f"reset ({error})", 0
+                seconds = time.perf_counter() - started
+                await asyncio.sleep(0.3)  # let whatever the request started finish
+                rise = (rss_kb(bot.pid, "VmHWM") - before) / 1024
+                worst = max(worst, rise)
+                print(f"{case.name:<48} {status:>6} {sent / MB:>8.1f} {rise:>8.1f} {seconds:>8.2f}")
+        print(f"largest rise: {worst:.1f} MB (target ≤ {TARGET_MB:g} MB)")
+        forged_ok = await forged_addresses(bot.port, token)
+        return 0 if worst <= TARGET_MB and forged_ok else 1
 
 
 async def sign_in(port: int, token: str, source: str, forwarded: str | None = None) -> int:
@@ -261,23 +217,7 @@ async def forged_addresses(port: int, token: str) -> bool:
     )
 
 
-async def wait_until_ready(port: int, log: Path) -> None:
-    """Up, and past the warm-up (LiteLLM loaded, the heap frozen): "llm.ready" in the log."""
-    async with httpx.AsyncClient(timeout=2) as client:
-        for _ in range(600):
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200 and (
-                    logged(log, b"llm.ready")
-                ):
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"the bot did not come up; see {log}")
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=1, help="send every request this often")
-    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
     sys.exit(asyncio.run(main(parser.parse_args().rounds)))

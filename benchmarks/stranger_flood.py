@@ -17,14 +17,10 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-import common  # noqa: F401 - puts the checkout on sys.path
-from hostile_http import free_port, wait_until_ready
+from common import cronpilot_run
 
-from tests.cronpilot.process import clean_environment
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram, RateLimits
 
@@ -36,75 +32,46 @@ SETTLE_SECONDS = 15.0
 
 
 async def main(strangers: int, updates: int, rounds: int) -> int:
-    async with FakeTelegram(rate_limits=RateLimits()) as fake, FakeLLM() as llm:
-        port = free_port()
-        workdir = Path(tempfile.mkdtemp(prefix="cronpilot-flood-"))
-        environment = clean_environment(
-            {
-                "TELEGRAM_BOT_TOKEN": fake.token,
-                "TELEGRAM_API_BASE_URL": fake.base_url,
-                "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bot.db'}",
-                "LLM_API_BASE": llm.base_url,
-                "LLM_API_KEY": "sk-benchmark-0123456789",
-                "ALLOWED_USERS": str(ALICE),
-                "PARSER_MODEL": "off",
-                "LOG_FORMAT": "json",
-                "HTTP_PORT": str(port),
-            }
-        )
-        log = workdir / "bot.log"
-        with log.open("wb") as written:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "cronpilot.cli",
-                "run",
-                cwd=workdir,
-                env=environment,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=written,
-            )
-        try:
-            await wait_until_ready(port, log)
-            alice = fake.user(ALICE, "Alice")
-            dm = fake.private_chat(alice)
-            await fake.send_text(dm, alice, "/start")  # the first /start of a process is slower
-            await fake.wait_for_message(dm, timeout=30)
-            answers = []
-            for round_ in range(rounds):
-                people = [
-                    fake.user(FIRST_STRANGER + round_ * strangers + n, f"Stranger {n}")
-                    for n in range(strangers)
-                ]
-                chats = [fake.private_chat(person) for person in people]
-                since = fake.checkpoint()
-                limited = fake.rate_limited_count
-                started = time.perf_counter()
-                for n in range(updates):
-                    await fake.send_text(chats[n % strangers], people[n % strangers], "let me in")
-                await fake.send_text(dm, alice, "/start")
-                await fake.wait_for_message(dm, since=since, timeout=60)
-                answered = time.perf_counter() - started
-                told_then = sum(len(fake.messages(chat)) > 0 for chat in chats)
-                await asyncio.sleep(SETTLE_SECONDS)
-                told = sum(len(fake.messages(chat)) > 0 for chat in chats)
-                more = [chat for chat in chats if len(fake.messages(chat)) > 1]
-                print(
-                    f"round {round_ + 1}: /start answered after {answered:.2f} s; strangers told "
-                    f"by then {told_then}, {SETTLE_SECONDS:g} s later {told} of {strangers} "
-                    f"(told twice: {len(more)}); 429 answers: "
-                    f"{fake.rate_limited_count - limited}"
-                )
-                answers.append(answered)
+    async with (
+        FakeTelegram(rate_limits=RateLimits()) as fake,
+        FakeLLM() as llm,
+        cronpilot_run(fake, llm, ALICE, {}),
+    ):
+        alice = fake.user(ALICE, "Alice")
+        dm = fake.private_chat(alice)
+        await fake.send_text(dm, alice, "/start")  # the first /start of a process is slower
+        await fake.wait_for_message(dm, timeout=30)
+        answers = []
+        for round_ in range(rounds):
+            people = [
+                fake.user(FIRST_STRANGER + round_ * strangers + n, f"Stranger {n}")
+                for n in range(strangers)
+            ]
+            chats = [fake.private_chat(person) for person in people]
+            since = fake.checkpoint()
+            limited = fake.rate_limited_count
+            started = time.perf_counter()
+            for n in range(updates):
+                await fake.send_text(chats[n % strangers], people[n % strangers], "let me in")
+            await fake.send_text(dm, alice, "/start")
+            await fake.wait_for_message(dm, since=since, timeout=60)
+            answered = time.perf_counter() - started
+            told_then = sum(len(fake.messages(chat)) > 0 for chat in chats)
+            await asyncio.sleep(SETTLE_SECONDS)
+            told = sum(len(fake.messages(chat)) > 0 for chat in chats)
+            more = [chat for chat in chats if len(fake.messages(chat)) > 1]
             print(
-                f"/start during a flood of {updates} updates from {strangers} strangers: median "
-                f"{statistics.median(answers):.2f} s, worst {max(answers):.2f} s "
-                f"(target ≤ {TARGET_SECONDS:g} s)"
+                f"round {round_ + 1}: /start answered after {answered:.2f} s; strangers told "
+                f"by then {told_then}, {SETTLE_SECONDS:g} s later {told} of {strangers} "
+                f"(told twice: {len(more)}); 429 answers: {fake.rate_limited_count - limited}"
             )
-            return 0 if max(answers) <= TARGET_SECONDS else 1
-        finally:
-            process.terminate()
-            await process.wait()
+            answers.append(answered)
+        print(
+            f"/start during a flood of {updates} updates from {strangers} strangers: median "
+            f"{statistics.median(answers):.2f} s, worst {max(answers):.2f} s "
+            f"(target ≤ {TARGET_SECONDS:g} s)"
+        )
+        return 0 if max(answers) <= TARGET_SECONDS else 1
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from enum import Enum
 from typing import Any
 
@@ -157,32 +157,30 @@ class MessageRateLimiter(BaseRateLimiter[Priority]):
         rate_limit_args: Priority | None,
     ) -> JSONish:
         counted = _counting_errors(callback, endpoint)
-        if rate_limit_args is Priority.LOW:
-            async with self._low_lane:
-                await self._nobody_waiting.wait()
-                return await self._paced(counted, args, kwargs, endpoint, data, low=True)
-        return await self._paced(counted, args, kwargs, endpoint, data, low=False)
+
+        async def send() -> JSONish:
+            return await counted(*args, **kwargs)
+
+        chat_id = data.get("chat_id")
+        if rate_limit_args is not Priority.LOW:
+            return await self._paced(send, endpoint, chat_id, low=False)
+        async with self._low_lane:
+            await self._nobody_waiting.wait()
+            return await self._paced(send, endpoint, chat_id, low=True)
 
     async def _paced(
-        self,
-        counted: Callback,
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        *,
-        low: bool,
+        self, send: Callable[[], Awaitable[JSONish]], endpoint: str, chat_id: object, *, low: bool
     ) -> JSONish:
         if endpoint not in MESSAGE_METHODS:
-            return await counted(*args, **kwargs)
+            return await send()
         for attempt in range(self._max_retries + 1):
             await self._unpaused.wait()
             if low:
-                await self._wait_for_room(data.get("chat_id"))
+                await self._wait_for_room(chat_id)
             else:
-                await self._wait_for_room_first(data.get("chat_id"))
+                await self._wait_for_room_first(chat_id)
             try:
-                return await counted(*args, **kwargs)
+                return await send()
             except RetryAfter as error:
                 if attempt == self._max_retries:
                     raise
