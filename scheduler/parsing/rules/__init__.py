@@ -146,15 +146,12 @@ from scheduler.parsing.rules.leftovers import (
     not_sure_of,
 )
 from scheduler.parsing.rules.misspellings import corrected, misspellings
+from scheduler.parsing.rules.months import match_months
 from scheduler.parsing.rules.prompt import prompt_of
 from scheduler.parsing.rules.scan import NO_SCHEDULE, Found, Text, When
+from scheduler.parsing.rules.starts import match_starts
 from scheduler.parsing.rules.times import match_parts_of_day, match_times, match_windows
-from scheduler.parsing.rules.zones import (
-    AFTER_TIME_ZONE_RE,
-    ZONE_ALIASES,
-    match_zone,
-    set_zone,
-)
+from scheduler.parsing.rules.zones import match_zone, read_zone_after
 from scheduler.schedules.schedule import ParsedRequest, Schedule, canonical_zone, zone_for
 from storage.records import TaskKind
 
@@ -162,12 +159,14 @@ __all__ = ["parse_rules"]
 
 _MATCHERS: Final[tuple[Callable[[Text, Found], None], ...]] = (
     match_zone,
+    match_starts,
     match_offsets,
     match_dates,
     match_periods,
     match_windows,
     match_nth_weekdays,
     match_month_days,
+    match_months,
     match_frequency_words,
     match_relative_days,
     match_days,
@@ -219,11 +218,11 @@ def _parse(message: Text, now: datetime, chat_zone: str, *, require_prompt: bool
     source: Literal["rules", "cron"]
     cron = explicit_cron(message)
     if cron is not None:
-        alias = AFTER_TIME_ZONE_RE.match(message.scan, message.spans[0][1])
-        if alias is not None and alias.group("alias") and not alias.group("offset"):
-            # "0 9 * * 1-5 UTC summarize HN"
-            set_zone(found, ZONE_ALIASES[alias.group("alias")])
-            message.claim(alias.start("alias"), alias.end("alias"))
+        # "0 9 * * 1-5 UTC summarize HN", "0 9 * * 1-5 EST ..."
+        end = message.spans[0][1]
+        zone_end = read_zone_after(message, found, end)
+        if zone_end > end:
+            message.claim(end, zone_end)
         match_zone(message, found)
         check_zone_words(message)
         schedule = Schedule(kind=TaskKind.CRON, timezone=found.zone or chat_zone, cron=cron)

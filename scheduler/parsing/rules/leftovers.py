@@ -12,10 +12,13 @@ from core.errors import N_, NotUnderstoodError
 from scheduler.parsing.rules.days import FREQUENCY_FOLLOWERS
 from scheduler.parsing.rules.scan import CLAIMED, Found, Text, is_recurring
 from scheduler.parsing.rules.vocabulary import (
+    DAY_FORMS,
+    DAY_ORDINALS,
     DETERMINERS,
     HOUR_WORDS,
     MERIDIEM,
     MONTH_WORD,
+    MONTHS,
     WEEKDAYS,
     alternation,
 )
@@ -25,7 +28,9 @@ _MODIFIERS_BEFORE: Final = frozenset(
     {"about", "after", "around", "at", "before", "beginning", "between", "but", "by", "each",
      "every", "except", "excluding", "fifth", "first", "fourth", "from", "in", "last", "near",
      "never", "next", "not", "on", "or", "other", "past", "previous", "second", "since",
-     "starting", "than", "third", "till", "til", "until", "within"}
+     "starting", "than", "third", "till", "til", "until", "within", "of", "ev", "only", "twice",
+     "thrice", "once", "same", "during", "through", "thru", "following", "upcoming", "coming",
+     *DETERMINERS}
 )  # fmt: skip
 
 # Right after a schedule phrase these do ("at 9 or 10", "tomorrow until 5", "at 9 sharp").
@@ -33,7 +38,8 @@ _MODIFIERS_AFTER: Final = frozenset(
     {"after", "around", "at", "before", "beginning", "between", "but", "each", "earliest",
      "during", "every", "except", "excluding", "from", "in", "ish", "later", "latest", "on",
      "onward", "onwards", "or", "outside", "sharp", "since", "starting", "through", "thru",
-     "till", "til", "until", "week", "while", "within"}
+     "till", "til", "until", "week", "while", "within", "twice", "thrice", "once", "only",
+     "beginning", "ending", "ends", "approximately", "roughly"}
 )  # fmt: skip
 _TOKEN_END_RE: Final = re.compile(r"\s|$")
 
@@ -41,8 +47,24 @@ _TOKEN_END_RE: Final = re.compile(r"\s|$")
 # Right after a schedule phrase: "for 2 weeks", "for an hour", or a number ("every day 10 UTC",
 # "every hour 9-17"): a number there is too likely a time or a range we did not read.
 _AFTER_PHRASE_RE: Final = re.compile(
-    r"\s*(?:for\s+(?:the\s+next\s+)?(?:[0-9]+|a|an|one|two|three|four|five|six|seven|eight|nine"
-    r"|ten)\s+(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|times?)\b|[0-9])"
+    r"\s*(?:for\s+(?:the\s+(?:next|following|coming)\s+)?(?:[0-9]+|a|an|one|two|three|four"
+    r"|five|six|seven|eight|nine|ten|a\s+few|a\s+couple\s+of|several)\s+(?:minutes?|mins?|hours?"
+    r"|hrs?|days?|weeks?|months?|years?|times?|occurrences?|runs?)\b"
+    r"|for\s+[0-9]+x?\b|for\s+the\s+(?:next|following|rest)\b|[0-9])"
+)
+# Words that join a schedule phrase to another ("first and [third friday]", "[aug 20] and 30").
+_CONNECTORS: Final = frozenset({"and", "or", "&", "plus", "nor", "then"})
+_LAST_WORD_RE: Final = re.compile(r"([a-z0-9'&]+)[ \t,]*$")
+_FIRST_WORD_RE: Final = re.compile(r"[ \t,]*([a-z0-9'&]+)")
+# A word that is schedule language wherever it stands next to a schedule phrase.
+_SCHEDULE_WORD_RE: Final = re.compile(
+    r"[0-9]+(?:st|nd|rd|th|am|pm|h|m|s)?"
+    rf"|{alternation(DAY_FORMS)}|{alternation(MONTHS)}|{alternation(DAY_ORDINALS)}"
+    r"|last|next|other|every|each|once|twice|noon|midnight|tomorrow|today|tonight|tmrw"
+    r"|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|half|quarter"
+    r"|(?:second|sec|minute|min|hour|hr|day|week|month|year|weekday|weekend|workday|fortnight"
+    r"|morning|afternoon|evening|night)s?"
+    r"|hourly|daily|nightly|weekly|monthly|yearly|annually|everyday|quarterly"
 )
 
 # Schedule-like words left in the prompt mean we did not understand the whole schedule.
@@ -50,7 +72,7 @@ _LEFTOVER_RES: Final = tuple(
     re.compile(pattern)
     for pattern in (
         r"\bevery\b(?:\s+[a-z0-9']+)?",
-        r"\beach\s+(?:day|week|month|year|hour|minute|morning|afternoon|evening|night|weekday"
+        r"\beach\s+(?:day|week|month|year|quarter|hour|minute|morning|afternoon|evening|night|weekday"
         rf"|weekend|other|time|{alternation(name for name, _ in WEEKDAYS)})",
         rf"\b(?:{alternation(name for name, _ in WEEKDAYS)})s?\b(?!')",
         r"\b(?:weekdays?|weekends|workdays?|business\s+days?|working\s+days?)\b",
@@ -74,7 +96,9 @@ _LEFTOVER_RES: Final = tuple(
         r"\b(?:in|within|after)\s+(?:[0-9]+|an?|half\s+an?)\s*(?:secs?|seconds?|mins?|minutes?"
         r"|hours?|hrs?|days?|weeks?|months?|years?)\b",
         r"\b(?:starting|beginning)\s+(?:from|on|at|in|next|this|tomorrow|today|tonight|now)\b",
-        r"\bend\s+of\s+(?:the\s+)?(?:month|week|year|day)\b",
+        r"\b(?:start|beginning|end|middle)\s+of\s+(?:the\s+|each\s+|every\s+|this\s+|next\s+)?"
+        r"(?:month|week|year|day|quarter)\b",
+        r"\bat\s+[0-9]{3,4}(?![0-9])",  # "at 1000": a time or a count?
         r"\bat\s+(?:lunch|lunchtime|dinner|dinnertime|breakfast|bedtime|dawn|dusk|sunrise"
         r"|sunset)\b",
         r"\bon\s+(?:the\s+)?[0-9]{1,2}(?:st|nd|rd|th)?\b",
@@ -196,6 +220,69 @@ def check_leftovers(text: Text, found: Found) -> None:
         if phrase is not None:
             token_end = _TOKEN_END_RE.search(text.scan, phrase.end())
             raise _not_sure(text, start, token_end.start() if token_end else len(text.scan))
+        _check_joined(text, start, end)
+    _check_months_touch(text, found)
+
+
+def _check_joined(text: Text, start: int, end: int) -> None:
+    """Decline schedule words joined to a schedule phrase: a number right before it ("8
+    [tonight]"), or schedule language across "and"/"or" ("first and [third friday]", "[aug 20]
+    and 30", "[tomorrow] and the next day")."""
+    before = _words_before(text.scan, start)
+    if before and re.fullmatch(r"[0-9]+(?:st|nd|rd|th)?", before[0][0]):
+        raise _not_sure(text, before[0][1], end)
+    if len(before) == 2 and before[0][0] in _CONNECTORS and _is_schedule_word(before[1][0]):
+        raise _not_sure(text, before[1][1], end)
+    after = _words_after(text.scan, end)
+    if len(after) == 2 and after[0][0] in _CONNECTORS and _is_schedule_word(after[1][0]):
+        raise _not_sure(text, start, after[1][1] + len(after[1][0]))
+
+
+def _words_before(scan: str, position: int) -> list[tuple[str, int]]:
+    """Up to two words right before `position` (spaces, commas and "the" between), nearest
+    first, with where each starts."""
+    words: list[tuple[str, int]] = []
+    end = position
+    while len(words) < 2:
+        match = _LAST_WORD_RE.search(scan, max(0, end - 40), end)
+        if match is None:
+            break
+        end = match.start(1)
+        if match.group(1) in ("the", "a", "an") and words:
+            continue
+        words.append((match.group(1), match.start(1)))
+    return words
+
+
+def _words_after(scan: str, position: int) -> list[tuple[str, int]]:
+    """Up to two words right after `position` (spaces, commas and "the" between)."""
+    words: list[tuple[str, int]] = []
+    start = position
+    while len(words) < 2:
+        match = _FIRST_WORD_RE.match(scan, start, start + 40)
+        if match is None:
+            break
+        start = match.end(1)
+        if match.group(1) in ("the", "a", "an") and words:
+            continue
+        words.append((match.group(1), match.start(1)))
+    return words
+
+
+def _is_schedule_word(word: str) -> bool:
+    return _SCHEDULE_WORD_RE.fullmatch(word) is not None
+
+
+def _check_months_touch(text: Text, found: Found) -> None:
+    """Months ("in december") limit the schedule only next to it; elsewhere they may be the
+    task's ("plan the trip in march")."""
+    if found.months_span is None:
+        return
+    start, end = found.months_span
+    before = text.scan[:start].rstrip(" \t,")
+    after = text.scan[end:].lstrip(" \t,")
+    if not (before.endswith(CLAIMED) or after.startswith(CLAIMED)):
+        raise _not_sure(text, start, end)
 
 
 def _near_the_schedule(text: Text, start: int) -> bool:

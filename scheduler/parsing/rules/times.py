@@ -15,16 +15,15 @@ from scheduler.parsing.rules.vocabulary import (
     DOTTED_CLOCK,
     HOUR_WORD,
     HOUR_WORDS,
+    MILITARY_CLOCK,
     PART_OF_DAY,
     TIME_SEPARATOR,
 )
 from scheduler.parsing.rules.zones import (
     AFTER_TIME_LOCAL_RE,
     AFTER_TIME_ZONE_NAME_RE,
-    AFTER_TIME_ZONE_RE,
-    ZONE_ABBREVIATIONS,
-    ZONE_ALIASES,
     decline_bare_city,
+    read_zone_after,
     set_zone,
 )
 
@@ -37,16 +36,16 @@ _PART_OF_DAY_HOURS: Final = {
 }
 _DEFAULT_HOUR: Final = 9
 _TIMES_RE: Final = re.compile(
-    rf"{AT}(?P<listed>(?:{CLOCK}|{DOTTED_CLOCK}|{BARE_HOUR})"
-    rf"(?:{TIME_SEPARATOR}(?:{CLOCK}|{DOTTED_CLOCK}|{BARE_HOUR}))"
+    rf"{AT}(?P<listed>(?:{CLOCK}|{MILITARY_CLOCK}|{DOTTED_CLOCK}|{BARE_HOUR})"
+    rf"(?:{TIME_SEPARATOR}(?:{CLOCK}|{MILITARY_CLOCK}|{DOTTED_CLOCK}|{BARE_HOUR}))"
     r"{0,5})"
     rf"|(?<![\w:.$€£])(?P<plain>{CLOCK}(?:{TIME_SEPARATOR}{CLOCK}){{0,5}})"
 )
 _TIME_SPLIT_RE: Final = re.compile(r"\s*(?:,\s*and\s+|,|\band\b|&)\s*(?:(?:at\b|@)\s*)?")
 _CLOCK_PARTS_RE: Final = re.compile(
-    r"(?:(?P<fraction>half|quarter)\s+(?P<direction>past|to)\s+)?"
-    rf"(?P<hour>[0-9]{{1,2}}|{HOUR_WORD})(?:[:.h](?P<minute>[0-9]{{2}}))?\s*"
-    r"(?:(?P<meridiem>[ap])\.?m\.?|(?P<oclock>o'?clock))?(?P<zulu>\s?z)?"
+    r"(?:(?:a\s+)?(?P<fraction>half|quarter)\s+(?P<direction>past|to)\s+)?"
+    rf"(?P<hour>[0-9]{{1,2}}|{HOUR_WORD})(?:(?P<separator>[:.h])?(?P<minute>[0-9]{{2}}))?\s*"
+    r"(?:(?P<meridiem>[ap])\.?m\.?|(?P<oclock>o'?clock)|(?P<hours>hrs|hours|h))?(?P<zulu>\s?z)?"
     r"|(?P<named>noon|midday|midnight)"
 )
 _WINDOW_RE: Final = re.compile(
@@ -67,7 +66,7 @@ def match_windows(text: Text, found: Found) -> None:
             continue  # "10-12" is not a window; bare hours need "from"/"between"
         if (match.group("separator") == "and") != (match.group("pre") == "between"):
             continue  # "at 9am and 5pm" is two times; "from 9 and 5" is nothing
-        start, end = _clock(start_text), _clock(end_text)
+        start, end = parse_clock(start_text), parse_clock(end_text)
         _check_mixed_meridiem((start, end))
         found.put("window", (start, end), N_("a time window"))
         text.claim(match.start(), match.end())
@@ -88,26 +87,13 @@ def match_parts_of_day(text: Text, found: Found) -> None:
 def match_times(text: Text, found: Found) -> None:
     for match in _TIMES_RE.finditer(text.scan):
         items = match.group("listed") or match.group("plain")
-        clocks = tuple(_clock(item) for item in _TIME_SPLIT_RE.split(items) if item)
+        clocks = tuple(parse_clock(item) for item in _TIME_SPLIT_RE.split(items) if item)
         _check_mixed_meridiem(clocks)
         found.put("clocks", clocks, N_("a time of day"))
         end = match.end()
         if items.rstrip().endswith("z"):
             set_zone(found, "UTC")
-        zone = AFTER_TIME_ZONE_RE.match(text.scan, end)
-        if zone is not None and zone.group("alias"):
-            if zone.group("offset"):
-                raise NotUnderstoodError(
-                    N_("I can't use UTC offsets as a time zone; name a city, e.g. “Berlin time”.")
-                )
-            set_zone(found, ZONE_ALIASES[zone.group("alias")])
-            end = zone.end()
-        elif zone is not None and zone.group("word") in ZONE_ABBREVIATIONS:
-            shown = text.shown(zone.start("word"), zone.end("word"))
-            raise NotUnderstoodError(
-                N_("“{shown}” is ambiguous as a time zone; name a city, e.g. “New York time”."),
-                shown=shown,
-            )
+        end = read_zone_after(text, found, end)
         local = AFTER_TIME_LOCAL_RE.match(text.scan, end)
         if local is not None:
             end = local.end()  # "at 9 local time": the chat's zone
@@ -124,7 +110,7 @@ def match_times(text: Text, found: Found) -> None:
         text.claim(match.start(), end)
 
 
-def _clock(item: str) -> Clock:
+def parse_clock(item: str) -> Clock:
     parts = _CLOCK_PARTS_RE.fullmatch(item.strip())
     if parts is None:  # the patterns only hand over clock-shaped items
         raise NotUnderstoodError(N_("“{shown}” is not a time I understand."), shown=item.strip())
@@ -145,7 +131,10 @@ def _clock(item: str) -> Clock:
     if parts.group("fraction"):  # "half past 8" reads like "at 8": 24-hour, moved by "tonight"
         return _fraction(parts, Clock(hour, 0, bare=True, meridiem=False))
     bare = parts.group("minute") is None
-    padded = hour_text.startswith("0") and len(hour_text) == 2
+    # "09:30" and "1730" are written on the 24-hour clock.
+    padded = (hour_text.startswith("0") and len(hour_text) == 2) or (
+        parts.group("minute") is not None and parts.group("separator") is None
+    )
     return Clock(hour, minute, bare=bare, meridiem=False, padded=padded)
 
 

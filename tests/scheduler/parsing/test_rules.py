@@ -24,7 +24,7 @@ from croniter import croniter
 
 from core.errors import NotUnderstoodError, ScheduleError
 from scheduler.parsing.rules import parse_rules
-from scheduler.schedules.schedule import ParsedRequest, Schedule
+from scheduler.schedules.schedule import ParsedRequest, Schedule, zone_for
 from storage.records import TaskKind
 
 TZ = "Europe/Berlin"
@@ -117,7 +117,7 @@ def test_positive(case: Case) -> None:
         return
     assert _comparable(result.schedule) == _comparable(case.schedule)
     if result.schedule.run_at is not None:
-        assert result.schedule.run_at.tzinfo == ZoneInfo(case.schedule.timezone)
+        assert result.schedule.run_at.tzinfo == zone_for(case.schedule.timezone)
 
 
 def _comparable(schedule: Schedule) -> tuple[object, ...]:
