@@ -159,8 +159,8 @@ __all__ = ["parse_rules"]
 
 _MATCHERS: Final[tuple[Callable[[Text, Found], None], ...]] = (
     match_zone,
-    match_starts,
     match_offsets,
+    match_starts,
     match_dates,
     match_periods,
     match_windows,

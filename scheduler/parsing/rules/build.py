@@ -120,6 +120,12 @@ def _build_recurring(found: Found, when: When) -> Schedule:
         listed = len(found.clocks or ())
         if listed != found.times_a_day and not (found.times_a_day == 1 and listed == 0):
             raise NotUnderstoodError(N_("How many times a day, and when? e.g. “at 9 and 21”."))
+    if found.times_a_week is not None:
+        weekly = found.times_a_week == 1 and weekdays is None  # "once a week": weekly
+        if every_day or not (weekly or len(weekdays or ()) == found.times_a_week):
+            raise NotUnderstoodError(
+                N_("How many times a week, and on which days? e.g. “on monday and thursday”.")
+            )
     months = "*" if found.months is None else render_numbers(set(found.months), range(1, 13))
     if found.dates is not None or found.yearly:
         return _build_yearly(found, when, weekdays, months)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Final
 
 from core.errors import N_, NotUnderstoodError
-from scheduler.parsing.rules.scan import Date, Found, Text, When, render_numbers
+from scheduler.parsing.rules.scan import Date, Found, Text, When, months_period, render_numbers
 from scheduler.parsing.rules.vocabulary import (
     DAY_ORDINALS,
     MONTH_SUFFIX,
@@ -213,11 +213,12 @@ def match_month_days(text: Text, found: Found) -> None:
                 days.append(int(part.group("number")))
                 loose_number = loose_number or part.group("suffix") is None
         suffixed = any(char.isdigit() for char in match.group("items")) and not loose_number
-        if words and not (monthly or next_month or (pre and the)):
+        if words and not (monthly or next_month or (pre and the) or match.group("of_period")):
             continue  # "the second chapter", "every third": not a day of the month
         if not (
             monthly  # "the 15th of every month", "the first of the month"
             or next_month  # "the 12th of next month"
+            or (match.group("of_period") and months_period(found))  # "the 4th of every 3 months"
             or (pre and the)  # "on the 15", "on the first"
             or (suffixed and (pre or the))  # "on 15th", "the 15th"
             or (match.group("day_word") and the)  # "the last day"
@@ -229,6 +230,9 @@ def match_month_days(text: Text, found: Found) -> None:
             raise NotUnderstoodError(N_("A month has days 1 to 31."))
         field = "L" if last else render_numbers(set(days), range(1, 32))
         found.put("month_days", field, N_("a day of the month"))
+        end = match.end()
+        if match.group("of_period") and not months_period(found):
+            end = match.start("of_period")  # "the 4th of [every day]": the "of" is declined
         # "of the month" (or "monthly" elsewhere) makes it monthly, and so does "every 15th"
         # when no unit follows: "every 2nd day" or "every 2nd week" is not monthly.
         every_nth = pre in ("every", "each") and suffixed and not match.group("day_word")
@@ -236,7 +240,8 @@ def match_month_days(text: Text, found: Found) -> None:
             monthly = True
         found.monthly = found.monthly or monthly
         found.next_month = found.next_month or next_month
-        text.claim(match.start(), match.end())
+        text.claim(match.start(), end)
+
 
 
 def date_once(value: Date, clock: tuple[int, int], when: When) -> datetime:

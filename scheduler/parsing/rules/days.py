@@ -6,7 +6,7 @@ import re
 from typing import Final
 
 from core.errors import N_, NotUnderstoodError
-from scheduler.parsing.rules.scan import CLAIMED, WORD_AFTER_RE, Found, Text
+from scheduler.parsing.rules.scan import CLAIMED, WORD_AFTER_RE, Found, Text, months_period
 from scheduler.parsing.rules.vocabulary import (
     DAY_FORMS,
     DAY_GROUP,
@@ -52,8 +52,11 @@ _FREQUENCY_RE: Final = re.compile(
     r"|(?:@|\b)(?P<word>daily|everyday|weekly|monthly|quarterly|yearly|annually|nightly)\b"
 )
 _TIMES_A_DAY_RE: Final = re.compile(
-    r"\b(?P<count>once|twice|thrice|three\s+times|[1-6]\s+times)\s+(?:a|per|each|every)\s+day\b"
+    r"\b(?P<count>once|twice|thrice|three\s+times|[1-6]\s+times)\s+(?:a|per|each|every)\s+"
+    r"(?P<unit>day|week)\b"
 )
+# "once a month", "once a year": monthly, yearly.
+_ONCE_A_RE: Final = re.compile(r"\bonce\s+(?:a|per|each|every)\s+(?P<unit>month|year)\b")
 _TIMES_A_DAY: Final = {"once": 1, "twice": 2, "thrice": 3, "three times": 3}
 _RELATIVE_DAY_RE: Final = re.compile(
     r"\b(?:(?P<after_tomorrow>(?:the\s+)?day\s+after\s+tomorrow)|(?P<tomorrow>tomorrow|tmrw)"
@@ -95,6 +98,9 @@ def match_nth_weekdays(text: Text, found: Found) -> None:
         pre = match.group("pre")
         every = pre in ("every", "each")
         month = match.group("month")
+        end = match.end()
+        if match.group("of_period") and not months_period(found):
+            end = match.start("of_period")  # "of" before a claimed phrase that is no period
         suffix = match.group("of_month") or match.group("next_month") or month
         if not (suffix or pre) and all(k == -1 for _, k in nth):
             continue  # "last friday" is in the past: left for the past and leftover checks
@@ -104,12 +110,14 @@ def match_nth_weekdays(text: Text, found: Found) -> None:
             found.yearly = found.yearly or every  # "every fourth thursday in november"
         elif match.group("next_month"):
             found.next_month = True
+        elif months_period(found) and match.group("of_period"):
+            pass  # "the first friday of every other month"
         else:
             # "every first monday", "every last friday", "every 2nd and 4th tuesday" can only
             # be monthly; "every 3rd friday" could be every three weeks.
             listed = len(nth) > 1 or any(k in (1, -1) for _, k in nth)
             found.monthly = found.monthly or bool(match.group("of_month")) or (every and listed)
-        text.claim(match.start(), match.end())
+        text.claim(match.start(), end)
 
 
 def match_frequency_words(text: Text, found: Found) -> None:
@@ -130,8 +138,18 @@ def match_frequency_words(text: Text, found: Found) -> None:
     for match in _TIMES_A_DAY_RE.finditer(text.scan):
         count = " ".join(match.group("count").split())
         times = _TIMES_A_DAY.get(count) or int(count.split()[0])
-        found.put("times_a_day", times, N_("how many times a day"))
-        found.daily = True
+        if match.group("unit") == "week":
+            # "once a week on sunday", "twice a week on monday and thursday"
+            found.put("times_a_week", times, N_("how many times a week"))
+            found.weekly = found.weekly or times == 1
+        else:
+            found.put("times_a_day", times, N_("how many times a day"))
+            found.daily = True
+        found.schedule_words = True
+        text.claim(match.start(), match.end())
+    for match in _ONCE_A_RE.finditer(text.scan):
+        setattr(found, "monthly" if match.group("unit") == "month" else "yearly", True)
+        found.schedule_words = True
         text.claim(match.start(), match.end())
 
 

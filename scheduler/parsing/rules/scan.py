@@ -86,6 +86,7 @@ class Found:
     quarterly: bool = False  # the 1st of January, April, July and October
     loose_day: tuple[int, int] | None = None  # a plural day name alone inside the text
     times_a_day: int | None = None  # "twice a day": the times listed must be that many
+    times_a_week: int | None = None  # "twice a week": the days listed must be that many
     dates: tuple[Date, ...] | None = None  # "december 24", "every 3/15 and 10/15"
     schedule_words: bool = False  # anything at all besides a zone
 
@@ -118,6 +119,11 @@ class Text:
     def claim(self, start: int, end: int) -> None:
         self.spans.append((start, end))
         self.scan = self.scan[:start] + CLAIMED * (end - start) + self.scan[end:]
+
+    def taken(self, start: int, end: int) -> bool:
+        """Whether a matcher claimed any character from `start` to `end` (a pattern run over
+        the text as it was may find a time inside a zone just claimed: "9 UTC-05:30")."""
+        return CLAIMED in self.scan[start:end]
 
     def covers(self, start: int, end: int) -> bool:
         """Whether the matchers claimed every character from `start` to `end`."""
@@ -191,8 +197,13 @@ def has_any(found: Found, *names: str) -> bool:
 def is_recurring(found: Found) -> bool:
     return has_any(
         found, "daily", "every_part_of_day", "weekdays", "period", "weekly", "monthly", "yearly",
-        "month_days", "nth_weekdays", "quarterly",
+        "month_days", "nth_weekdays", "quarterly", "times_a_week",
     )  # fmt: skip
+
+
+def months_period(found: Found) -> bool:
+    """Whether the schedule repeats every N months ("every other month")."""
+    return found.period is not None and found.period[1] == "mo"
 
 
 def cron_weekday(day: date) -> int:

@@ -36,8 +36,8 @@ _CLOCK_AFTER_RE: Final = re.compile(
 )
 # "starting at 7pm", "beginning at 9:00": the first run's time of day.
 _START_AT_RE: Final = re.compile(
-    rf"\b(?:starting|beginning|commencing)\s+(?:at|@|from)\s+(?P<clock>{CLOCK}|{DOTTED_CLOCK}"
-    rf"|{BARE_HOUR})(?![\w:])"
+    rf"\b(?:starting|beginning|commencing)\s+(?:(?:at|@|from)\s+(?P<clock>{CLOCK}|{DOTTED_CLOCK}"
+    rf"|{BARE_HOUR})|(?P<written>{CLOCK}))(?![\w:])"
 )
 # A range or a list after the day is no start: "from monday to friday", "from 1 to 5 nov".
 _NOT_A_START_RE: Final = re.compile(
@@ -51,7 +51,7 @@ def match_starts(text: Text, found: Found) -> None:
     hours starting at 7pm", "starting tomorrow on weekends"; "from <day>" only when no range
     follows ("from monday to friday" is days of the week)."""
     for match in _START_AT_RE.finditer(text.scan):
-        clock = parse_clock(match.group("clock"))
+        clock = parse_clock(match.group("clock") or match.group("written"))
         found.put("start", Start(clock=clock), N_("a start"))
         text.claim(match.start(), match.end())
     for match in _START_WORD_RE.finditer(text.scan):

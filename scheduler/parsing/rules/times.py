@@ -86,6 +86,8 @@ def match_parts_of_day(text: Text, found: Found) -> None:
 
 def match_times(text: Text, found: Found) -> None:
     for match in _TIMES_RE.finditer(text.scan):
+        if text.taken(match.start(), match.end()):
+            continue
         items = match.group("listed") or match.group("plain")
         clocks = tuple(parse_clock(item) for item in _TIME_SPLIT_RE.split(items) if item)
         _check_mixed_meridiem(clocks)

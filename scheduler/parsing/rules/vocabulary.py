@@ -149,5 +149,7 @@ AT = r"(?:\bat\s*|@\s*)"
 MONTH_SUFFIXES = (
     r"(?P<of_month>\s+(?:of|in)\s+(?:the|every|each|a)\s+month\b)"
     r"|(?P<next_month>\s+(?:of\s+|in\s+)?next\s+month\b)"
+    # "the 4th of [every other month]": "of" before a period already read (claimed).
+    r"|(?P<of_period>\s+of(?=\s*\x00))"
 )
 MONTH_SUFFIX = rf"(?:{MONTH_SUFFIXES})?"
