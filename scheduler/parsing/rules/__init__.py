@@ -124,7 +124,7 @@ Decisions (the product contract is PRODUCT.md, "Scheduling semantics"):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Final, Literal
 
@@ -155,7 +155,7 @@ from scheduler.parsing.rules.zones import match_zone, read_zone_after
 from scheduler.schedules.schedule import ParsedRequest, Schedule, canonical_zone, zone_for
 from storage.records import TaskKind
 
-__all__ = ["parse_rules"]
+__all__ = ["Consumed", "Reading", "explain_rules", "parse_rules"]
 
 _MATCHERS: Final[tuple[Callable[[Text, Found], None], ...]] = (
     match_zone,
@@ -175,6 +175,38 @@ _MATCHERS: Final[tuple[Callable[[Text, Found], None], ...]] = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Consumed:
+    """Words one rule read as schedule: `rule` is the matcher ("times", "days", "zone" ...)."""
+
+    rule: str
+    words: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How the rules read a message (`cronpilot parse --explain`): the words each rule consumed,
+    in the order they stand, what was left (the prompt), and the outcome: the request, or why
+    it was declined. Positions are in `text`, the message as read (misspellings corrected)."""
+
+    text: str
+    consumed: tuple[Consumed, ...]
+    left: str
+    request: ParsedRequest | None
+    declined: NotUnderstoodError | None
+    corrections: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class _Trace:
+    consumed: list[Consumed] = field(default_factory=list)
+    text: str = ""
+    left: str = ""
+    corrections: tuple[tuple[str, str], ...] = ()
+
+
 def parse_rules(
     text: str, *, now: datetime, timezone: str, require_prompt: bool = True
 ) -> ParsedRequest:
@@ -183,7 +215,7 @@ def parse_rules(
     With `require_prompt=False` a text that is only a schedule ("only on weekdays at 8am", for
     a change to an existing task) is accepted and its prompt is what was left, maybe nothing.
 
-    `now` must be aware; `timezone` is the chat's IANA zone, used unless the text names another.
+    `now` must be aware; `timezone` is the chat's zone, used unless the text names another.
     Raises ValueError for a naive `now` and ScheduleError for an unknown `timezone` (both are
     the caller's mistakes, not the user's).
 
@@ -191,45 +223,85 @@ def parse_rules(
     and the corrected word becomes part of the schedule; the request then lists the correction.
     Otherwise the message is declined: a misspelling is never left in the prompt.
     """
+    return _read(text, now, timezone, require_prompt=require_prompt, trace=None)
+
+
+def explain_rules(text: str, *, now: datetime, timezone: str) -> Reading:
+    """What `parse_rules` makes of `text`, with which words each rule consumed and what was
+    left, whether it understood the message or declined it."""
+    trace = _Trace(text=text, left=text)
+    try:
+        request = _read(text, now, timezone, require_prompt=True, trace=trace)
+    except NotUnderstoodError as declined:
+        return Reading(trace.text, _ordered(trace), trace.left, None, declined, trace.corrections)
+    return Reading(trace.text, _ordered(trace), trace.left, request, None, trace.corrections)
+
+
+def _ordered(trace: _Trace) -> tuple[Consumed, ...]:
+    return tuple(sorted(trace.consumed, key=lambda consumed: consumed.start))
+
+
+def _read(
+    text: str, now: datetime, timezone: str, *, require_prompt: bool, trace: _Trace | None
+) -> ParsedRequest:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     chat_zone = canonical_zone(timezone)
     typos = misspellings(Text(text).scan)
     if not typos:
-        return _parse(Text(text), now, chat_zone, require_prompt=require_prompt)
+        return _parse(Text(text), now, chat_zone, require_prompt=require_prompt, trace=trace)
     for typo in typos:
         if typo.meant is None:
             raise not_sure_of(typo.typed)
     fixed, spans = corrected(text, typos)
+    corrections = tuple((typo.typed, typo.meant or "") for typo in typos)
+    if trace is not None:
+        trace.corrections = corrections
     message = Text(fixed)
     try:
-        request = _parse(message, now, chat_zone, require_prompt=require_prompt)
+        request = _parse(message, now, chat_zone, require_prompt=require_prompt, trace=trace)
     except NotUnderstoodError:
         raise not_sure_of(typos[0].typed) from None
     for typo, (start, end) in zip(typos, spans, strict=True):
         if not message.covers(start, end):
             raise not_sure_of(typo.typed)
-    corrections = tuple((typo.typed, typo.meant or "") for typo in typos)
     return replace(request, corrections=corrections)
 
 
-def _parse(message: Text, now: datetime, chat_zone: str, *, require_prompt: bool) -> ParsedRequest:
+def _parse(
+    message: Text, now: datetime, chat_zone: str, *, require_prompt: bool, trace: _Trace | None
+) -> ParsedRequest:
+    try:
+        return _parse_message(message, now, chat_zone, require_prompt=require_prompt, trace=trace)
+    finally:
+        if trace is not None:
+            trace.text = message.original
+            trace.left = prompt_of(message)
+
+
+def _parse_message(
+    message: Text, now: datetime, chat_zone: str, *, require_prompt: bool, trace: _Trace | None
+) -> ParsedRequest:
     found = Found()
     source: Literal["rules", "cron"]
     cron = explicit_cron(message)
     if cron is not None:
+        _record(trace, message, "cron", 0)
         # "0 9 * * 1-5 UTC summarize HN", "0 9 * * 1-5 EST ..."
         end = message.spans[0][1]
         zone_end = read_zone_after(message, found, end)
         if zone_end > end:
             message.claim(end, zone_end)
         match_zone(message, found)
+        _record(trace, message, "zone", 1)
         check_zone_words(message)
         schedule = Schedule(kind=TaskKind.CRON, timezone=found.zone or chat_zone, cron=cron)
         source = "cron"
     else:
         for matcher in _MATCHERS:
+            claimed = len(message.spans)
             matcher(message, found)
+            _record(trace, message, matcher.__name__.removeprefix("match_"), claimed)
         check_past(message)
         check_leftovers(message, found)
         if not found.schedule_words:
@@ -242,3 +314,12 @@ def _parse(message: Text, now: datetime, chat_zone: str, *, require_prompt: bool
     if not prompt and require_prompt:
         raise NotUnderstoodError(N_("I understood when, but not what to do then."))
     return ParsedRequest(schedule=schedule, prompt=prompt, source=source)
+
+
+def _record(trace: _Trace | None, message: Text, rule: str, claimed: int) -> None:
+    """Note the spans a rule claimed (those after the first `claimed`)."""
+    if trace is None:
+        return
+    for start, end in message.spans[claimed:]:
+        words = message.original[start:end].strip()
+        trace.consumed.append(Consumed(rule, words, start, end))
