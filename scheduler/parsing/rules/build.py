@@ -15,6 +15,7 @@ from scheduler.parsing.rules.scan import (
     TWO_DAYS,
     Date,
     Found,
+    Start,
     When,
     cron_weekday,
     has_any,
@@ -73,9 +74,9 @@ def _take_start_time(found: Found) -> None:
     if found.period is not None and found.period[1] in ("s", "min", "h"):
         return
     found.put("clocks", (start.clock,), N_("a time of day"))
+    # "every day starting at 9" is "every day at 9"; a start with no day is kept (empty) so a
+    # one-shot still declines it.
     found.start = start._replace(clock=None)
-    if found.start == type(start)():
-        found.start = None  # "every day starting at 9" is "every day at 9"
 
 
 def _names_one_day(found: Found) -> bool:
@@ -89,7 +90,7 @@ def _names_one_day(found: Found) -> bool:
 def _with_start(found: Found, schedule: Schedule, when: When) -> Schedule:
     """The schedule from its start on: a cron gets the start (validation drops it when it holds
     nothing back); "weekly starting monday" runs from that Monday."""
-    if found.start is None:
+    if found.start is None or found.start == Start():
         return schedule
     day = start_day(found.start, when)
     if schedule.kind is TaskKind.CRON:
@@ -114,7 +115,8 @@ def _build_recurring(found: Found, when: When) -> Schedule:
     if found.daily and weekdays is not None and weekdays != frozenset(range(1, 6)):
         # "every day … mondays": which? ("daily … on weekdays" is each working day.)
         raise NotUnderstoodError(TWO_DAYS)
-    if found.loose_day is not None and found.clocks is None and not every_day:
+    loose = found.loose_day is not None and found.clocks is None and found.start is None
+    if loose and not every_day:
         raise NotUnderstoodError(REPEAT_OR_ONCE)  # "I love mondays": a schedule or a liking?
     if found.times_a_day is not None:
         listed = len(found.clocks or ())
@@ -230,7 +232,7 @@ def _months_period(found: Found, count: int, when: When) -> Schedule:
         days = f"* {{months}} {nth_field(found.nth_weekdays)}"
     clocks = clock_fields(found)
     after = when.now
-    if found.start is not None:
+    if found.start is not None and found.start != Start():
         after = when.at(start_day(found.start, when), (0, 0)) - timedelta(microseconds=1)
     first = when.cron(f"{clocks} {days.format(months='*')}").next_after(after)
     if first is None:  # a valid day of the month always comes
@@ -244,9 +246,13 @@ def _months_period(found: Found, count: int, when: When) -> Schedule:
 def _build_once(found: Found, when: When) -> datetime:
     nth_once = found.nth_weekdays is not None
     day_next_month = found.month_days is not None
-    named_days = [
-        value is not None for value in (found.relative_day, found.weekday_once, found.date)
-    ].count(True) + nth_once + day_next_month
+    named_days = (
+        [value is not None for value in (found.relative_day, found.weekday_once, found.date)].count(
+            True
+        )
+        + nth_once
+        + day_next_month
+    )
     timed = found.clocks is not None or found.part_of_day is not None
     if not named_days and not timed:
         raise NotUnderstoodError(NO_SCHEDULE)
@@ -256,6 +262,8 @@ def _build_once(found: Found, when: When) -> datetime:
         raise NotUnderstoodError(TWO_DAYS)  # "Thursday, December 24" is checked below
     if len(found.dates or ()) > 1:
         raise NotUnderstoodError(TWO_DAYS)
+    if found.months is not None and not nth_once:
+        raise NotUnderstoodError(TWO_DAYS)  # "on the 12th of next month in may"
     clock = one_clock(found)
     today = when.now.date()
     if nth_once:

@@ -243,7 +243,6 @@ def match_month_days(text: Text, found: Found) -> None:
         text.claim(match.start(), end)
 
 
-
 def date_once(value: Date, clock: tuple[int, int], when: When) -> datetime:
     if value.year is not None:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from typing import Final
 
 from core.errors import N_, NotUnderstoodError
@@ -94,6 +95,13 @@ def _offset(body: str) -> Offset:
     delta = timedelta()
     calendar_days: int | None = 0
     months = 0
+    sizes = [_part_size(part) for part in _DURATION_PART_RE.finditer(body)]
+    if any(later >= earlier for earlier, later in pairwise(sizes)):
+        # "in 2 hours 3 hours", "in 30 minutes 1 hour": not a duration anyone writes
+        raise NotUnderstoodError(
+            N_("I'm not sure what “{shown}” means here, so I won't guess the schedule."),
+            shown=" ".join(body.split()),
+        )
     for part in _DURATION_PART_RE.finditer(body):
         if part.group("half_hour"):
             seconds, calendar_days = 1800, None
@@ -117,6 +125,14 @@ def _offset(body: str) -> Offset:
                 calendar_days = None
         delta += timedelta(seconds=seconds)
     return Offset(delta, calendar_days, months)
+
+
+def _part_size(part: re.Match[str]) -> int:
+    """How big a duration's unit is, to check that a compound goes from larger to smaller."""
+    if part.group("half_hour") or part.group("quarter_hour"):
+        return UNIT_SECONDS["min"]
+    unit = _unit(part.group("unit"))
+    return {"mo": 31 * 86400, "y": 366 * 86400}.get(unit) or UNIT_SECONDS[unit]
 
 
 def _unit(word: str) -> str:

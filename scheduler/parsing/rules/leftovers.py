@@ -6,7 +6,7 @@ Schedule-like words there mean the message was not fully understood.
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Final, NamedTuple
 
 from core.errors import N_, NotUnderstoodError
 from scheduler.parsing.rules.days import FREQUENCY_FOLLOWERS
@@ -30,6 +30,7 @@ _MODIFIERS_BEFORE: Final = frozenset(
      "never", "next", "not", "on", "or", "other", "past", "previous", "second", "since",
      "starting", "than", "third", "till", "til", "until", "within", "of", "ev", "only", "twice",
      "thrice", "once", "same", "during", "through", "thru", "following", "upcoming", "coming",
+     "onwards", "onward", "later", "earlier", "ish",
      *DETERMINERS}
 )  # fmt: skip
 
@@ -52,6 +53,12 @@ _AFTER_PHRASE_RE: Final = re.compile(
     r"|hrs?|days?|weeks?|months?|years?|times?|occurrences?|runs?)\b"
     r"|for\s+[0-9]+x?\b|for\s+the\s+(?:next|following|rest)\b|[0-9])"
 )
+# Right before a schedule phrase: "for 3 weeks [every day at 9]".
+_BEFORE_PHRASE_RE: Final = re.compile(
+    r"\bfor\s+(?:the\s+(?:next|following|coming)\s+)?(?:[0-9]+|a|an|one|two|three|four|five|six"
+    r"|seven|eight|nine|ten|a\s+few|a\s+couple\s+of|several)\s+(?:minutes?|mins?|hours?|hrs?"
+    r"|days?|weeks?|months?|years?|times?|occurrences?|runs?)[ \t,]*$"
+)
 # Words that join a schedule phrase to another ("first and [third friday]", "[aug 20] and 30").
 _CONNECTORS: Final = frozenset({"and", "or", "&", "plus", "nor", "then"})
 _LAST_WORD_RE: Final = re.compile(r"([a-z0-9'&]+)[ \t,]*$")
@@ -65,6 +72,7 @@ _SCHEDULE_WORD_RE: Final = re.compile(
     r"|(?:second|sec|minute|min|hour|hr|day|week|month|year|weekday|weekend|workday|fortnight"
     r"|morning|afternoon|evening|night)s?"
     r"|hourly|daily|nightly|weekly|monthly|yearly|annually|everyday|quarterly"
+    r"|after|before|until|till|from|between|except|starting|through|during|since|at|on"
 )
 
 # Schedule-like words left in the prompt mean we did not understand the whole schedule.
@@ -97,7 +105,7 @@ _LEFTOVER_RES: Final = tuple(
         r"|hours?|hrs?|days?|weeks?|months?|years?)\b",
         r"\b(?:starting|beginning)\s+(?:from|on|at|in|next|this|tomorrow|today|tonight|now)\b",
         r"\b(?:start|beginning|end|middle)\s+of\s+(?:the\s+|each\s+|every\s+|this\s+|next\s+)?"
-        r"(?:month|week|year|day|quarter)\b",
+        r"(?:month|week|year|day|quarter|today|tonight|tomorrow)\b",
         r"\bat\s+[0-9]{3,4}(?![0-9])",  # "at 1000": a time or a count?
         r"\bat\s+(?:lunch|lunchtime|dinner|dinnertime|breakfast|bedtime|dawn|dusk|sunrise"
         r"|sunset)\b",
@@ -220,53 +228,86 @@ def check_leftovers(text: Text, found: Found) -> None:
         if phrase is not None:
             token_end = _TOKEN_END_RE.search(text.scan, phrase.end())
             raise _not_sure(text, start, token_end.start() if token_end else len(text.scan))
+        duration = _BEFORE_PHRASE_RE.search(text.scan, max(0, start - 60), start)
+        if duration is not None:
+            raise _not_sure(text, duration.start(), end)
         _check_joined(text, start, end)
     _check_months_touch(text, found)
 
 
 def _check_joined(text: Text, start: int, end: int) -> None:
     """Decline schedule words joined to a schedule phrase: a number right before it ("8
-    [tonight]"), or schedule language across "and"/"or" ("first and [third friday]", "[aug 20]
-    and 30", "[tomorrow] and the next day")."""
-    before = _words_before(text.scan, start)
-    if before and re.fullmatch(r"[0-9]+(?:st|nd|rd|th)?", before[0][0]):
-        raise _not_sure(text, before[0][1], end)
-    if len(before) == 2 and before[0][0] in _CONNECTORS and _is_schedule_word(before[1][0]):
-        raise _not_sure(text, before[1][1], end)
-    after = _words_after(text.scan, end)
-    if len(after) == 2 and after[0][0] in _CONNECTORS and _is_schedule_word(after[1][0]):
-        raise _not_sure(text, start, after[1][1] + len(after[1][0]))
+    [tonight]"); "and"/"or" (or "of" after it) whose other side is schedule language, another
+    schedule phrase or the end of the message ("first and [third friday]", "[aug 20] and 30",
+    "[at noon] and [tuesdays]", "[every morning] of may", "[every day at 9] and")."""
+    before = _tokens_before(text.scan, start)
+    after = _tokens_after(text.scan, end)
+    if before and re.fullmatch(r"[0-9]+(?:st|nd|rd|th)?", before[0].word):
+        raise _not_sure(text, before[0].start, end)
+    if before and before[0].word in _CONNECTORS:
+        # "first and [third friday]", "[at 9] and [tuesdays]", "water the plants and [at 10]"
+        if (len(before) == 2 and _joins(before[1])) or (after and after[0].joining):
+            raise _not_sure(text, before[-1].start, end)
+    if after and after[0].word in (*_CONNECTORS, "of"):
+        # "[aug 20] and 30", "[every morning] of may", "[every monday] and call mom"
+        if (len(after) == 2 and _joins(after[1])) or (before and before[0].joining):
+            raise _not_sure(text, start, after[-1].end)
 
 
-def _words_before(scan: str, position: int) -> list[tuple[str, int]]:
-    """Up to two words right before `position` (spaces, commas and "the" between), nearest
-    first, with where each starts."""
-    words: list[tuple[str, int]] = []
+class _Token(NamedTuple):
+    word: str  # "" for a claimed phrase or an end of the message
+    start: int
+    end: int
+    joining: bool  # a claimed phrase or an end of the message
+
+
+def _joins(token: _Token) -> bool:
+    return token.joining or _is_schedule_word(token.word)
+
+
+# A word, a claimed phrase, or the message's edge (its start; its end, maybe after a full stop).
+_TOKEN_BEFORE_RE: Final = re.compile(rf"(?:([a-z0-9'&]+)|({CLAIMED}+)|^\s*)[ \t,]*$")
+_TOKEN_AFTER_RE: Final = re.compile(rf"[ \t,]*(?:([a-z0-9'&]+)|({CLAIMED}+)|[.!?;:]*\s*$)")
+
+
+def _tokens_before(scan: str, position: int) -> list[_Token]:
+    """Up to two tokens right before `position` (spaces and commas between; articles after
+    the first skipped), nearest first."""
+    tokens: list[_Token] = []
     end = position
-    while len(words) < 2:
-        match = _LAST_WORD_RE.search(scan, max(0, end - 40), end)
+    while len(tokens) < 2:
+        match = _TOKEN_BEFORE_RE.search(scan, 0, end)
         if match is None:
+            break  # other punctuation: nothing joined
+        word = match.group(1) or ""
+        tokens.append(_Token(word, match.start(), match.end(), not word))
+        if not word:
             break
-        end = match.start(1)
-        if match.group(1) in ("the", "a", "an") and words:
-            continue
-        words.append((match.group(1), match.start(1)))
-    return words
+        end = match.start()
+        if word in _ARTICLES and len(tokens) == 2:
+            tokens.pop()
+    return tokens
 
 
-def _words_after(scan: str, position: int) -> list[tuple[str, int]]:
-    """Up to two words right after `position` (spaces, commas and "the" between)."""
-    words: list[tuple[str, int]] = []
+def _tokens_after(scan: str, position: int) -> list[_Token]:
+    """Up to two tokens right after `position`, nearest first."""
+    tokens: list[_Token] = []
     start = position
-    while len(words) < 2:
-        match = _FIRST_WORD_RE.match(scan, start, start + 40)
-        if match is None:
+    while len(tokens) < 2:
+        match = _TOKEN_AFTER_RE.match(scan, start)
+        if match is None or match.end() == start and start < len(scan):
+            break  # other punctuation: nothing joined
+        word = match.group(1) or ""
+        tokens.append(_Token(word, match.start(), match.end(), not word))
+        if not word:
             break
-        start = match.end(1)
-        if match.group(1) in ("the", "a", "an") and words:
-            continue
-        words.append((match.group(1), match.start(1)))
-    return words
+        start = match.end()
+        if word in _ARTICLES and len(tokens) == 2:
+            tokens.pop()
+    return tokens
+
+
+_ARTICLES: Final = frozenset({"the", "a", "an"})
 
 
 def _is_schedule_word(word: str) -> bool:

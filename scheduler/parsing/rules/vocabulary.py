@@ -108,9 +108,7 @@ HOUR_WORD = rf"\b(?:{alternation(HOUR_WORDS)})"
 UNIT_WORD = r"(?:seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w)\b"
 CALENDAR_UNIT_WORD = r"(?:months?|mos?|mths?|years?|yrs?)\b"
 # A day of the month: "15", "15th", "fifteenth", "twenty-first".
-DAY_NUMBER = (
-    rf"(?:[0-9]{{1,2}}(?:st|nd|rd|th)?(?![0-9])|\b(?:{alternation(DAY_ORDINALS)})\b)"
-)
+DAY_NUMBER = rf"(?:[0-9]{{1,2}}(?:st|nd|rd|th)?(?![0-9])|\b(?:{alternation(DAY_ORDINALS)})\b)"
 MERIDIEM = r"(?:a\.?m\.?|p\.?m\.?)(?![a-z])"
 PART_OF_DAY = r"(?:morning|afternoon|evening|night)"
 
