@@ -141,7 +141,7 @@ async def _parse(settings: Settings, arguments: argparse.Namespace) -> int:
         return _fail(f"no schedule: {error}", EXIT_FAILURE)
     schedule = request.schedule
     runs = [run.astimezone(schedule.zone) for run in schedule.next_runs(now, 3)]
-    result = {
+    result: dict[str, object] = {
         "kind": schedule.kind.value,
         "cron": schedule.cron,
         "run_at": schedule.run_at.astimezone(schedule.zone).isoformat()

@@ -30,12 +30,18 @@ _DATE_ISO_RE: Final = re.compile(
     r"(?:\bon\s+)?(?<![\w.:/-])(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})"
     r"(?![\w:/-])"
 )
-# "march 3", "every aug 20 and 30", "december the 21st and 31st, 2027".
+# "march 3", "every aug 20 and 30", "every march 15 and september 15", "december the 21st and
+# 31st, 2027".
+_MONTH_DAY = rf"{MONTH_WORD}\.?\s*(?:the\s+)?{_DAY_AFTER_MONTH}"
 _DATE_MONTH_DAY_RE: Final = re.compile(
     rf"(?:\b(?P<every>every|each)\s+|\bon\s+)?(?:\bthe\s+)?\b(?P<month>{MONTH_WORD})\.?\s*"
-    rf"(?:the\s+)?(?P<days>{_DAY_AFTER_MONTH}(?:{_LIST_SEPARATOR}{_DAY_AFTER_MONTH})*)"
+    rf"(?:the\s+)?(?P<days>{_DAY_AFTER_MONTH}(?:{_LIST_SEPARATOR}(?:{_MONTH_DAY}|{_DAY_AFTER_MONTH}))*)"
     + _NOT_A_UNIT
     + _YEAR
+)
+# One item of such a list: a day, maybe with its own month.
+_LISTED_DAY_RE: Final = re.compile(
+    rf"(?:(?P<month>{MONTH_WORD})\.?\s*(?:the\s+)?)?(?P<day>[0-9]{{1,2}}|{_DAY_WORDS})"
 )
 # "3 march", "the 1st of march", "20th and 30th of aug", "the first of march" ("of" after a word).
 _DATE_DAY_MONTH_RE: Final = re.compile(
@@ -122,12 +128,16 @@ def match_dates(text: Text, found: Found) -> None:
             every = groups.get("every") is not None
             if every and year is not None:
                 raise NotUnderstoodError(N_("A date with a year happens once, not every year."))
-            days = groups.get("days") or groups["day"]
-            values = tuple(
-                Date(year, month_number, _day_number(part.group()), every)
-                for part in _DAY_PART_RE.finditer(days)
-            )
-            found.put("dates", values, N_("a date"))
+            values: list[Date] = []
+            if groups.get("days") is None:  # ISO: one date
+                values.append(Date(year, month_number, int(groups["day"]), every))
+            else:
+                days_start = match.start("days")
+                for part in _LISTED_DAY_RE.finditer(text.scan, days_start, match.end("days")):
+                    if part.group("month"):
+                        month_number = MONTHS[part.group("month")]
+                    values.append(Date(year, month_number, _day_number(part["day"]), every))
+            found.put("dates", tuple(values), N_("a date"))
             text.claim(match.start(), match.end())
     _match_numeric_dates(text, found)
 

@@ -51,6 +51,8 @@ _FREQUENCY_RE: Final = re.compile(
     r"|\b(?P<quarterly>(?:every|each)\s+quarter)\b(?![\s-]*(?:of\s+an?\s+)?hour)"
     r"|(?:@|\b)(?P<word>daily|everyday|weekly|monthly|quarterly|yearly|annually|nightly)\b"
 )
+# A repeat stated with "every" or "each" elsewhere.
+_REPEAT_ELSEWHERE_RE: Final = re.compile(r"\b(?:every|each)\b")
 _TIMES_A_DAY_RE: Final = re.compile(
     r"\b(?P<count>once|twice|thrice|three\s+times|[1-6]\s+times)\s+(?:a|per|each|every)\s+"
     r"(?P<unit>day|week)\b"
@@ -157,9 +159,13 @@ def closes_phrase(text: Text, start: int, end: int) -> bool:
     """Whether "daily" (or hourly, weekly ...) here is a schedule, not an adjective."""
     if text.word_before(start) in DETERMINERS:
         return False  # "my daily briefing"
-    if not text.scan[:start].strip(" \t,;:.!-*_\"'" + CLAIMED):
-        return True  # the first word: "Daily news at 9", "Monthly: pay rent"
     following = text.scan[end : end + 40].lstrip(" ")
+    if not text.scan[:start].strip(" \t,;:.!-*_\"'" + CLAIMED):
+        # The first word: "Daily news at 9", "Monthly: pay rent"; but "Weekly wrap-up every
+        # friday" states its repeat elsewhere, so "weekly" describes the wrap-up.
+        noun = WORD_AFTER_RE.match(following)
+        described = noun is not None and noun.group(1) not in FREQUENCY_FOLLOWERS
+        return not (described and _REPEAT_ELSEWHERE_RE.search(text.scan, end) is not None)
     if not following or not following[0].isalpha():
         return True  # end, punctuation, a time, a claimed phrase
     word = WORD_AFTER_RE.match(following)

@@ -358,10 +358,9 @@ def _window_fields(count: int, unit: str, window: tuple[Clock, Clock]) -> str:
             end=f"{end.hour:02d}:{end.minute:02d}",
         )
     minutes = {run % 60 for run in runs}
-    hours = {run // 60 for run in runs}
     every = minutes == set(range(0, 60, count))
     minute_field = _step("*", count) if every else render_numbers(minutes, range(60))
-    return f"{minute_field} {render_numbers(hours, range(24))}"
+    return f"{minute_field} {render_numbers({run // 60 for run in runs}, range(24))}"
 
 
 def _is_grid(runs: list[int]) -> bool:

@@ -40,7 +40,7 @@ _MODIFIERS_AFTER: Final = frozenset(
      "during", "every", "except", "excluding", "from", "in", "ish", "later", "latest", "on",
      "onward", "onwards", "or", "outside", "sharp", "since", "starting", "through", "thru",
      "till", "til", "until", "week", "while", "within", "twice", "thrice", "once", "only",
-     "beginning", "ending", "ends", "approximately", "roughly"}
+     "ending", "ends", "approximately", "roughly"}
 )  # fmt: skip
 _TOKEN_END_RE: Final = re.compile(r"\s|$")
 
@@ -50,14 +50,14 @@ _TOKEN_END_RE: Final = re.compile(r"\s|$")
 _AFTER_PHRASE_RE: Final = re.compile(
     r"\s*(?:for\s+(?:the\s+(?:next|following|coming)\s+)?(?:[0-9]+|a|an|one|two|three|four"
     r"|five|six|seven|eight|nine|ten|a\s+few|a\s+couple\s+of|several)\s+(?:minutes?|mins?|hours?"
-    r"|hrs?|days?|weeks?|months?|years?|times?|occurrences?|runs?)\b"
+    r"|hrs?|days?|weeks?|months?|years?|times?|occurrences?)\b"
     r"|for\s+[0-9]+x?\b|for\s+the\s+(?:next|following|rest)\b|[0-9])"
 )
 # Right before a schedule phrase: "for 3 weeks [every day at 9]".
 _BEFORE_PHRASE_RE: Final = re.compile(
     r"\bfor\s+(?:the\s+(?:next|following|coming)\s+)?(?:[0-9]+|a|an|one|two|three|four|five|six"
     r"|seven|eight|nine|ten|a\s+few|a\s+couple\s+of|several)\s+(?:minutes?|mins?|hours?|hrs?"
-    r"|days?|weeks?|months?|years?|times?|occurrences?|runs?)[ \t,]*$"
+    r"|days?|weeks?|months?|years?|times?|occurrences?)[ \t,]*$"
 )
 # Words that join a schedule phrase to another ("first and [third friday]", "[aug 20] and 30").
 _CONNECTORS: Final = frozenset({"and", "or", "&", "plus", "nor", "then"})
@@ -244,14 +244,14 @@ def _check_joined(text: Text, start: int, end: int) -> None:
     after = _tokens_after(text.scan, end)
     if before and re.fullmatch(r"[0-9]+(?:st|nd|rd|th)?", before[0].word):
         raise _not_sure(text, before[0].start, end)
-    if before and before[0].word in _CONNECTORS:
-        # "first and [third friday]", "[at 9] and [tuesdays]", "water the plants and [at 10]"
-        if (len(before) == 2 and _joins(before[1])) or (after and after[0].joining):
-            raise _not_sure(text, before[-1].start, end)
-    if after and after[0].word in (*_CONNECTORS, "of"):
-        # "[aug 20] and 30", "[every morning] of may", "[every monday] and call mom"
-        if (len(after) == 2 and _joins(after[1])) or (before and before[0].joining):
-            raise _not_sure(text, start, after[-1].end)
+    # "first and [third friday]", "[at 9] and [tuesdays]", "water the plants and [at 10]"
+    joined_before = (len(before) == 2 and _joins(before[1])) or (after and after[0].joining)
+    if before and before[0].word in _CONNECTORS and joined_before:
+        raise _not_sure(text, before[-1].start, end)
+    # "[aug 20] and 30", "[every morning] of may", "[every monday] and call mom"
+    joined_after = (len(after) == 2 and _joins(after[1])) or (before and before[0].joining)
+    if after and after[0].word in (*_CONNECTORS, "of") and joined_after:
+        raise _not_sure(text, start, after[-1].end)
 
 
 class _Token(NamedTuple):
@@ -276,7 +276,7 @@ def _tokens_before(scan: str, position: int) -> list[_Token]:
     tokens: list[_Token] = []
     end = position
     while len(tokens) < 2:
-        match = _TOKEN_BEFORE_RE.search(scan, 0, end)
+        match = _TOKEN_BEFORE_RE.search(scan, max(0, end - 80), end)
         if match is None:
             break  # other punctuation: nothing joined
         word = match.group(1) or ""
@@ -295,7 +295,7 @@ def _tokens_after(scan: str, position: int) -> list[_Token]:
     start = position
     while len(tokens) < 2:
         match = _TOKEN_AFTER_RE.match(scan, start)
-        if match is None or match.end() == start and start < len(scan):
+        if match is None or (match.end() == start and start < len(scan)):
             break  # other punctuation: nothing joined
         word = match.group(1) or ""
         tokens.append(_Token(word, match.start(), match.end(), not word))
