@@ -150,7 +150,12 @@ from scheduler.parsing.rules.months import match_months
 from scheduler.parsing.rules.prompt import prompt_of
 from scheduler.parsing.rules.scan import NO_SCHEDULE, Found, Text, When
 from scheduler.parsing.rules.starts import match_starts
-from scheduler.parsing.rules.times import match_parts_of_day, match_times, match_windows
+from scheduler.parsing.rules.times import (
+    match_hours_before_parts,
+    match_parts_of_day,
+    match_times,
+    match_windows,
+)
 from scheduler.parsing.rules.zones import match_zone, read_zone_after
 from scheduler.schedules.schedule import ParsedRequest, Schedule, canonical_zone, zone_for
 from storage.records import TaskKind
@@ -168,6 +173,7 @@ _MATCHERS: Final[tuple[Callable[[Text, Found], None], ...]] = (
     match_month_days,
     match_months,
     match_frequency_words,
+    match_hours_before_parts,
     match_relative_days,
     match_days,
     match_parts_of_day,

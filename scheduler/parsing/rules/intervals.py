@@ -41,7 +41,7 @@ UNIT_SECONDS: Final = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 _NTH_WORDS = alternation(word for word in DAY_ORDINALS if word != "first")
 _NTH_UNIT = rf"(?:{_NTH_WORDS}|[0-9]{{1,2}}(?:st|nd|rd|th))"
 _PERIOD_RE: Final = re.compile(
-    rf"\b(?:every|each)\s+(?:(?P<count>{NUMBER_WORD})\s*(?P<unit>{UNIT_WORD}|{CALENDAR_UNIT_WORD})"
+    rf"\b(?:once\s+)?(?:every|each)\s+(?:(?P<count>{NUMBER_WORD})\s*(?P<unit>{UNIT_WORD}|{CALENDAR_UNIT_WORD})"
     r"|(?P<half>half[\s-]+(?:an\s+)?hour|half[\s-]?hour)\b"
     r"|(?P<quarter>quarter(?:\s+of\s+an)?[\s-]+hour)\b"
     r"|(?P<single>minute|hour)\b"
@@ -51,6 +51,7 @@ _PERIOD_RE: Final = re.compile(
     rf"|(?P<other_day>other|alternate)(?=\s+{DAY_WORD}))"
     r"|(?:@|\b)(?P<hourly>hourly)\b"
     r"|\b(?P<fortnightly>fortnightly|every\s+fortnight)\b"
+    r"|\b(?P<semiannually>semi-?annually|twice\s+a\s+year)\b"
 )
 _DURATION = (
     rf"(?:{NUMBER_WORD}\s*(?:{UNIT_WORD}|{CALENDAR_UNIT_WORD})(?:\s+and\s+a\s+half)?"
@@ -59,7 +60,7 @@ _DURATION = (
 _DURATIONS = rf"{_DURATION}(?:(?:\s*,\s*|\s+and\s+|\s*){_DURATION})?"
 _OFFSET_RE: Final = re.compile(
     rf"\bin\s+(?P<after_in>{_DURATIONS})(?:\s+from\s+now\b)?"
-    rf"|(?<![\w.])(?P<from_now>{_DURATIONS})\s+from\s+now\b"
+    rf"|(?<![\w.])(?P<from_now>{_DURATIONS})\s+(?:from\s+now|hence)\b"
     rf"|(?<![\w.])(?P<from_day>{_DURATIONS})\s+from\s+(?P<base>today|tomorrow|tmrw)\b(?!')"
 )
 _DURATION_PART_RE: Final = re.compile(
@@ -173,6 +174,8 @@ def match_periods(text: Text, found: Found) -> None:
             period = (_number(match.group("nth")), _unit(match.group("nth_unit")))
         elif match.group("other_day") or match.group("fortnightly"):
             period = (2, "w")  # "every other monday": the day is read on its own
+        elif match.group("semiannually"):
+            period = (6, "mo")
         else:
             period = (_number(match.group("count")), _unit(match.group("unit")))
         if period[0] == 0:

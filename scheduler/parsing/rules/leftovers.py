@@ -98,7 +98,8 @@ _LEFTOVER_RES: Final = tuple(
         r"\b(?:at|by|before|after|until|till|around)\s+[0-9]{1,2}(?![0-9%]|[.,][0-9])",
         rf"\bat\s+(?:{alternation(HOUR_WORDS)})\b",
         r"\b(?:once|twice|thrice|[0-9]+\s+times)\s+(?:a|an|per|every|each)\b",
-        r"\b(?:fortnight|fortnightly|biweekly|bi-weekly|quarterly|semi-?annually|bimonthly)\b",
+        r"\b(?:fortnight|fortnightly|bi-?weekly|quarterly|semi-?annual|bi-?monthly"
+        r"|semi-?monthly|semi-?weekly|bi-?annual(?:ly)?|tri-?weekly|tri-?monthly|bi-?hourly)\b",
         r"\b(?:except|excluding)\b",
         r"\bbut\s+not\b",
         r"\b(?:in|within|after)\s+(?:[0-9]+|an?|half\s+an?)\s*(?:secs?|seconds?|mins?|minutes?"
@@ -148,6 +149,7 @@ _HALF_RE: Final = re.compile(
 _PART_OF_DAY_WORD_RE: Final = re.compile(r"\b(?:morning|afternoon|evening|night)s?\b")
 _WORD_BEFORE_RE: Final = re.compile(r"[a-z'.-]+\s*$")
 _ENGLISH_DAY_ABBREVIATION_RE: Final = re.compile(r"(?<![\w'])(?:sun|sat|wed)\b(?!')")
+_TOM_RE: Final = re.compile(rf"\s*tom\b[ \t,]*{CLAIMED}")
 _PAST_GAP_RE: Final = re.compile(r"[\s,]*(?:\b(?:at|on)\b[\s,]*)?")
 _FREQUENCY_WORD_RE: Final = re.compile(
     r"\b(?:hourly|daily|nightly|weekly|monthly|yearly|annually|everyday)\b"
@@ -233,6 +235,9 @@ def check_leftovers(text: Text, found: Found) -> None:
             raise _not_sure(text, duration.start(), end)
         _check_joined(text, start, end)
     _check_months_touch(text, found)
+    if _TOM_RE.match(text.scan):
+        # "tom at 8:30 drop off the car": "tomorrow" in a to-do app's shorthand, or Tom?
+        raise _not_sure(text, 0, 3)
 
 
 def _check_joined(text: Text, start: int, end: int) -> None:

@@ -112,16 +112,20 @@ DAY_NUMBER = rf"(?:[0-9]{{1,2}}(?:st|nd|rd|th)?(?![0-9])|\b(?:{alternation(DAY_O
 MERIDIEM = r"(?:a\.?m\.?|p\.?m\.?)(?![a-z])"
 PART_OF_DAY = r"(?:morning|afternoon|evening|night)"
 
+# Minutes before "past" ("10 past 2", "twenty past 3", "5 minutes to 9").
+_MINUTES = r"(?:[1-5]?[0-9]|five|ten|twenty(?:[\s-]five)?)"
 # One clock time that cannot be mistaken for a plain number.
 CLOCK = (
     r"(?:"
     rf"[0-9]{{1,2}}(?:[:.]?[0-9]{{2}})?\s{{0,3}}{MERIDIEM}"
+    r"|[0-9]{1,2}:[0-9]{2}[ap](?![a-z0-9])"  # "8:30a", "3:18p"
     rf"|{HOUR_WORD}\s{{0,3}}{MERIDIEM}"
     r"|[0-9]{1,2}:[0-9]{2}(?![0-9]|:[0-9])(?:\s?z\b)?"
     rf"|(?:[0-9]{{1,2}}|{HOUR_WORD})\s?o'?clock\b"
     r"|\b(?:noon|midday|midnight)\b"
     r"|(?<![\w.])[0-9]{1,2}h[0-9]{2}\b"  # 9h30
-    rf"|\b(?:a\s+)?(?:(?:half|quarter)\s+past|quarter\s+to)\s+(?:[0-9]{{1,2}}(?![0-9:.])|{HOUR_WORD}\b)"
+    rf"|\b(?:a\s+)?(?:(?:half|quarter|{_MINUTES}(?:\s+minutes?)?)\s+(?:past|after)|quarter\s+to"
+    rf"|{_MINUTES}\s+minutes?\s+to)\s+(?:[0-9]{{1,2}}(?![0-9:.])|{HOUR_WORD}\b)"
     rf"(?:\s{{0,3}}{MERIDIEM})?"
     r")"
 )
