@@ -72,7 +72,8 @@ _DAY_SEPARATOR = (
 )
 _DAYS_RE: Final = re.compile(
     r"(?P<only>\bonly\s+)?"
-    r"(?:\b(?P<pre>on\s+every|on\s+each|every|each|on|from|next|this\s+coming|this|coming|at)"
+    r"(?:\b(?P<pre>on\s+every|on\s+each|every|each|on|from|next|this\s+coming|this|coming|upcoming"
+    r"|at)"
     r"\s+)?"
     rf"(?P<days>{_DAY_ITEM}(?:{_DAY_SEPARATOR}{_DAY_ITEM}){{0,6}})(?!')"
     rf"(?:\s+(?:in\s+the\s+)?(?P<part>{PART_OF_DAY})(?P<parts>s)?\b(?!'))?"
@@ -230,7 +231,7 @@ def match_days(text: Text, found: Found) -> None:
         claim_start = start
         if pre in ("every", "each", "on every", "on each"):
             recurring = True
-        elif pre in ("next", "this", "coming", "this coming"):
+        elif pre in ("next", "this", "coming", "this coming", "upcoming"):
             if several or plural or group:
                 raise NotUnderstoodError(
                     N_("“{word} …” names one day; I can't repeat that."), word=pre

@@ -54,10 +54,11 @@ _AFTER_PHRASE_RE: Final = re.compile(
     r"|for\s+[0-9]+x?\b|for\s+the\s+(?:next|following|rest)\b|[0-9])"
 )
 # Right before a schedule phrase: "for 3 weeks [every day at 9]".
+# (Minutes and hours there are the task's: "meditate for 3 minutes [every day at noon]".)
 _BEFORE_PHRASE_RE: Final = re.compile(
     r"\bfor\s+(?:the\s+(?:next|following|coming)\s+)?(?:[0-9]+|a|an|one|two|three|four|five|six"
-    r"|seven|eight|nine|ten|a\s+few|a\s+couple\s+of|several)\s+(?:minutes?|mins?|hours?|hrs?"
-    r"|days?|weeks?|months?|years?|times?|occurrences?)[ \t,]*$"
+    r"|seven|eight|nine|ten|a\s+few|a\s+couple\s+of|several)\s+(?:days?|weeks?|months?|years?"
+    r"|times?|occurrences?)[ \t,]*$"
 )
 # Words that join a schedule phrase to another ("first and [third friday]", "[aug 20] and 30").
 _CONNECTORS: Final = frozenset({"and", "or", "&", "plus", "nor", "then"})
@@ -93,6 +94,7 @@ _LEFTOVER_RES: Final = tuple(
         r"[0-9]{1,2}:[0-9]{2}",
         r"\bat\s+[0-9]{1,2}\.[0-9]{2}\b",  # "at 9.30" could be a price; 9:30 or 9.30pm is a time
         rf"(?<![\w.])[0-9]{{1,2}}(?:[.:][0-9]{{2}})?\s?{MERIDIEM}",
+        r"(?<![\w.])[0-9]{1,2}(?::[0-9]{2})?[ap]\b",  # "5p", "8:30a" we did not read
         r"\bo'?clock\b",
         r"\b(?:noon|midday|midnight)\b",
         r"\b(?:at|by|before|after|until|till|around)\s+[0-9]{1,2}(?![0-9%]|[.,][0-9])",
@@ -198,6 +200,8 @@ def check_leftovers(text: Text, found: Found) -> None:
             raise _not_sure(text, half.start(), half.end())  # "… and 30 minutes"
     for match in _ZONE_TIME_RE.finditer(text.scan):
         preceding = text.scan[max(0, match.start() - 80) : match.start()]
+        if text.word_before(match.end() - len("time")) in DETERMINERS:
+            continue  # "open the time capsule": a noun, not a zone
         if preceding.rstrip(" \t" + _LETTERS).endswith(CLAIMED):
             # "at 9 los very angeles time": a zone we could not read
             raise _not_sure(text, match.start(), match.end())

@@ -10,9 +10,9 @@ from core.errors import N_, NotUnderstoodError
 from scheduler.parsing.rules.scan import CLAIMED, Clock, Found, Text, render_numbers
 from scheduler.parsing.rules.vocabulary import (
     AT,
-    DAY_FORMS,
     BARE_HOUR,
     CLOCK,
+    DAY_FORMS,
     DOTTED_CLOCK,
     HOUR_WORD,
     HOUR_WORDS,
