@@ -11,6 +11,17 @@ each look for one kind of schedule phrase (zone, "in 2 hours", "every 15 minutes
 left is the prompt. Before building the schedule, the leftovers are checked: a schedule-like word
 that no matcher claimed (a day or month name, "every", a clock time, "daily", "until", ...) means
 the message was not fully understood, so it is declined rather than scheduled wrongly.
+`explain_rules` returns the same reading with the words each matcher claimed and what was left
+(`cronpilot parse --explain`).
+
+What counts as left-over schedule language (leftovers.py), the rule behind "never a wrong guess":
+words that can only be schedule decline wherever they stand (a weekday, a clock time, a date,
+"every", "except", a frequency word not describing a noun); words that may also be the task's
+(numbers, ordinals, "and"/"or", "of", "for N weeks", "until", "starting" ...) decline when they
+touch a claimed phrase: a number or "for 3 weeks" right before it, a modifier word right before or
+after it, "and"/"or" whose other side is schedule language, another claimed phrase or the edge of
+the message, "of" before schedule language. So "first and [third friday of the month]" and
+"[aug 20] and 30" decline, while "summarize the top 5 stories [every day at 9]" is read.
 
 Decisions (the product contract is PRODUCT.md, "Scheduling semantics"):
 
@@ -84,7 +95,7 @@ Decisions (the product contract is PRODUCT.md, "Scheduling semantics"):
   "US/Pacific" are not cities; a few English words such as "christmas", "wake", "north" are not
   cities either), full IANA names anywhere ("Europe/Berlin"), "UTC"/"GMT" after a time or as
   "in UTC"/"UTC time", and "Z" right after a time ("18:00Z"). "local time"/"my time" means the
-  chat's zone. "9am EST", "UTC+2", an unknown "in Foo time" or "at 9 Foo time" are declined,
+  chat's zone. An unknown "in Foo time" or "at 9 Foo time" is declined,
   and so is a city right after a time without "time" ("at 9 Berlin": a zone or a place?).
   The text's zone is the schedule's zone and the times are read in it.
 - Explicit cron: when the first five whitespace-separated tokens all look like cron fields (the
@@ -103,10 +114,12 @@ Decisions (the product contract is PRODUCT.md, "Scheduling semantics"):
   elsewhere ("summarize daily news every morning") it is declined as ambiguous.
 - "today"/"tomorrow"/"tonight" after "for"/"of"/"about" or with "'s" belong to the prompt
   ("tomorrow's weather", "the news for today").
-- Words that change the meaning of a schedule next to it are declined rather than ignored:
-  "until", "except", "but not", "starting", "before", "after", "around", "or", "during",
-  "for 2 weeks", "for an hour", "every other", "twice a day", "in Paris" right after a time, and
-  a number right after a schedule phrase ("every day 10 UTC", "every monday 5 tips").
+- Words that change the meaning of a schedule next to it are declined rather than ignored
+  (unless a matcher reads them: "starting next monday", "every other week", "twice a day at 9
+  and 21"): "until", "except", "but not", "starting", "before", "after", "around", "or",
+  "during", "for 2 weeks", "for an hour", "in Paris" right after a time, a number right after a
+  schedule phrase ("every day 10 UTC", "every monday 5 tips") or right before it ("8 [every
+  day]"), and the joined words described above.
 - Numeric dates: `31/12` and `12/31` when only one reading is a date (`03/04` is declined and
   asks for the month as a word; `05/05` is fine), `31.12.` and `31.12.2026` day first.
 - Misspellings (misspellings.py): a word close to one schedule word and not an English word is
@@ -117,8 +130,53 @@ Decisions (the product contract is PRODUCT.md, "Scheduling semantics"):
   9") are declined. "daily"/"weekly" inside the task are fine when a recurring schedule is stated
   elsewhere and a noun follows ("send weekly wins every friday"). A lone plural day inside the
   text ("I love mondays") needs a time to be a schedule.
-- Still declined, as not worth the risk: "9 to 5" without "from", "12 noon", "in 2 months", and
-  "today"/"tomorrow" inside a repeating task's prompt unless written "for tomorrow"/"tomorrow's".
+- N-th weekdays (days.py): lists ("the 2nd and 4th tuesday of the month" `2#2,2#4`, "every last
+  and first monday" `1#1,1L`, "the first monday and third friday of each month" `1#1,5#3`); with
+  "every" and no "of the month" a list, the first or the last is monthly, a single 2nd-5th is not
+  ("every 3rd friday": every three weeks?). With a month: "last monday of may" is once, the next
+  one ahead; "every fourth thursday in november"/"each year on the second sunday of may" repeat
+  yearly (`0 9 * 11 4#4`); "the first friday of next month" is once. "every 10th day of the
+  month" is the 10th; "every 4th day"/"every third week" are periods.
+- Months (months.py): "from april through june", "between march and october", "in december",
+  "in may and june" limit a repeating schedule to those months (the cron's month field, yearly);
+  they must touch the rest of the schedule. A one-shot with only a month declines (which day?).
+- Every N months (N dividing 12) on a day (the 1st if none, like "monthly") or an n-th weekday:
+  the months from the first such day ahead ("every 3 months on the 4th" on 26 November: December,
+  March, June, September); "every other month", "semiannually", "the 4th of every other month".
+  "every 2 years" declines.
+- Starts (starts.py): "starting|beginning|from <day>" (tomorrow, next monday, 1 Nov, 2026-12-01;
+  "from" not before a range) give a repeating schedule its first day: an interval's first run,
+  a cron's start (`run_at`: no run before it; validation drops a start that holds nothing back).
+  "starting at 7pm" places a period's runs ("every 12 hours starting at 7pm" is `0 7,19`; "every
+  5 hours starting at 9" an interval from the next 09:00) or is the time of a daily schedule.
+  A start with a one-shot, "starting next week" and "starting in january" decline.
+- Windows off the hour: the runs are the steps from start to end, both included, when they make
+  a grid of minutes x hours ("every 30 minutes between 9:15 and 17:45" is `15,45 9-17`); else the
+  end alone is dropped when it is the one run off the grid (the whole-hour rule above); else
+  declined.
+- Dates: lists ("every 3/15 and 10/15", "every march 15 and september 15", "every aug 20 and
+  30") repeat yearly when their days and months make one cron, else decline; "on the 12th of next
+  month"; ordinal words ("march first", "the twenty-first of december"; a word before the month
+  needs "of").
+- Offsets: "in 3 months" (calendar months, the same local time, the month's last day when it has
+  no such day), "in a year", "in 1 month and 3 days"; with hours it declines. "a week from
+  tomorrow", "two weeks from today" are days (09:00 unless a time is given); "1 week hence".
+- Times also: `0930`, `1745`, `1700 hours` after "at" (a round `1000` only when the sentence or
+  the schedule goes on: "at 1000 followers"), `930am`, `8:30a`, "at 5p", "10 past 2", "twenty-five
+  past 7", "5 minutes to 9", "6 in the morning" and "8 tonight" after a day or at the start.
+- Zones: "UTC+2", "GMT-05:30", "(UTC+5:45)" after a time or as "in UTC+2" are fixed-offset zones
+  (`UTC+02:00`; see scheduler/schedules/schedule.py); abbreviations after a time that name one
+  clock (zones.py: EST/EDT/ET New York, PST Los Angeles, CET, JST ...) are that clock's zone, with
+  its daylight saving; ambiguous ones (IST, CST, BST, AST, MST, AEST, ACST) and two-letter ones not
+  in capitals decline.
+- Frequency words: "once a week/month/year", "N times a week" with that many days, "once every 10
+  days"; a first-word adjective before a noun ("Weekly wrap-up every friday") stays in the prompt
+  when "every"/"each" states the repeat elsewhere. Words of their own that look like misspellings
+  of schedule words ("biweekly", "bimonthly", "semimonthly") are never corrected; the ambiguous
+  ones decline.
+- Still declined, as not worth the risk: "9 to 5" without "from", "12 noon", "10 to 8" (07:50 or a
+  window?), "tom" first in the message (tomorrow or Tom?), and "today"/"tomorrow" inside a
+  repeating task's prompt unless written "for tomorrow"/"tomorrow's".
 """
 
 from __future__ import annotations
