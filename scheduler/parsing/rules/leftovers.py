@@ -62,8 +62,6 @@ _BEFORE_PHRASE_RE: Final = re.compile(
 )
 # Words that join a schedule phrase to another ("first and [third friday]", "[aug 20] and 30").
 _CONNECTORS: Final = frozenset({"and", "or", "&", "plus", "nor", "then"})
-_LAST_WORD_RE: Final = re.compile(r"([a-z0-9'&]+)[ \t,]*$")
-_FIRST_WORD_RE: Final = re.compile(r"[ \t,]*([a-z0-9'&]+)")
 # A word that is schedule language wherever it stands next to a schedule phrase.
 _SCHEDULE_WORD_RE: Final = re.compile(
     r"[0-9]+(?:st|nd|rd|th|am|pm|h|m|s)?"
@@ -249,8 +247,8 @@ def _check_joined(text: Text, start: int, end: int) -> None:
     [tonight]"); "and"/"or" (or "of" after it) whose other side is schedule language, another
     schedule phrase or the end of the message ("first and [third friday]", "[aug 20] and 30",
     "[at noon] and [tuesdays]", "[every morning] of may", "[every day at 9] and")."""
-    before = _tokens_before(text.scan, start)
-    after = _tokens_after(text.scan, end)
+    before = _tokens(text.scan, start, before=True)
+    after = _tokens(text.scan, end, before=False)
     if before and re.fullmatch(r"[0-9]+(?:st|nd|rd|th)?", before[0].word):
         raise _not_sure(text, before[0].start, end)
     # "first and [third friday]", "[at 9] and [tuesdays]", "water the plants and [at 10]"
@@ -279,38 +277,25 @@ _TOKEN_BEFORE_RE: Final = re.compile(rf"(?:([a-z0-9'&]+)|({CLAIMED}+)|^\s*)[ \t,
 _TOKEN_AFTER_RE: Final = re.compile(rf"[ \t,]*(?:([a-z0-9'&]+)|({CLAIMED}+)|[.!?;:]*\s*$)")
 
 
-def _tokens_before(scan: str, position: int) -> list[_Token]:
-    """Up to two tokens right before `position` (spaces and commas between; articles after
-    the first skipped), nearest first."""
+def _tokens(scan: str, position: int, *, before: bool) -> list[_Token]:
+    """Up to two tokens right before (or after) `position`, nearest first, with only spaces and
+    commas between; an article after the first is skipped ("and the [3rd]")."""
     tokens: list[_Token] = []
-    end = position
+    edge = position
     while len(tokens) < 2:
-        match = _TOKEN_BEFORE_RE.search(scan, max(0, end - 80), end)
+        if before:
+            match = _TOKEN_BEFORE_RE.search(scan, max(0, edge - 80), edge)
+        else:
+            match = _TOKEN_AFTER_RE.match(scan, edge)
+            if match is not None and match.end() == edge < len(scan):
+                match = None  # other punctuation follows
         if match is None:
             break  # other punctuation: nothing joined
         word = match.group(1) or ""
         tokens.append(_Token(word, match.start(), match.end(), not word))
         if not word:
             break
-        end = match.start()
-        if word in _ARTICLES and len(tokens) == 2:
-            tokens.pop()
-    return tokens
-
-
-def _tokens_after(scan: str, position: int) -> list[_Token]:
-    """Up to two tokens right after `position`, nearest first."""
-    tokens: list[_Token] = []
-    start = position
-    while len(tokens) < 2:
-        match = _TOKEN_AFTER_RE.match(scan, start)
-        if match is None or (match.end() == start and start < len(scan)):
-            break  # other punctuation: nothing joined
-        word = match.group(1) or ""
-        tokens.append(_Token(word, match.start(), match.end(), not word))
-        if not word:
-            break
-        start = match.end()
+        edge = match.start() if before else match.end()
         if word in _ARTICLES and len(tokens) == 2:
             tokens.pop()
     return tokens
