@@ -209,7 +209,6 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
     """`cronpilot chat`, `tasks` and `runs`: the terminal front door over the application."""
     import io
 
-    from application.operators import Operators
     from cronpilot.runtime import build_stack
     from scheduler.clock import SystemClock
     from scheduler.llm import LiteLLMClient
@@ -254,11 +253,9 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
             )
             return await chat.run()
         console = Console(sys.stdout, sys.stderr, arguments.json, settings.default_timezone)
-        operators = Operators(stack.sessions)
         if arguments.command == "runs":
             return await runs_command(
                 stack.app,
-                operators,
                 console,
                 number=arguments.number,
                 chat_id=arguments.chat,
@@ -266,7 +263,6 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
             )
         return await tasks_command(
             stack.app,
-            operators,
             stack.engine,
             console,
             action=arguments.action,
@@ -276,6 +272,7 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
         )
     finally:
         await stack.engine.stop()
+        await stack.tools.stop()
         if telegram is not None:
             await telegram.close_delivery()
         await stack.database.dispose()

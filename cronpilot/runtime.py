@@ -11,11 +11,9 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from application import Application, build_application
-from application.access import Access, Reach
-from application.draft_edits import DraftEdits
+from application.access import Access, ChatMembers, NoMembers
 from application.limits import LimitSettings, RequestLimits
 from application.records import ApplicationSettings
-from application.tokens import ApiTokens
 from application.usage import MeteredLLM, Usage
 from bot.context import Services
 from bot.telegram_bot import RateLimiter, TelegramBot
@@ -24,14 +22,11 @@ from core.settings import Settings
 from scheduler.clock import Clock, SystemClock
 from scheduler.delivery import Delivery
 from scheduler.engine import Engine, EngineSettings
-from scheduler.llm import LiteLLMClient, LiteLLMSearch, LLMClient
+from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
 from scheduler.runner.runner import RunnerSettings, TaskRunner
 from scheduler.runner.sending import DELIVERY_BACKOFF
-from scheduler.runner.tools.extraction import default_pool
-from scheduler.runner.tools.mcp import McpServers
-from scheduler.runner.tools.toolbox import FixedTools, ToolSource
-from scheduler.runner.tools.web_search import web_search_tool
+from scheduler.runner.tools.registry import Toolsets, build_toolsets
 from storage.database import create_engine, create_sessionmaker
 from storage.retry import DEFAULT_BACKOFF, Backoff
 from web.api import ApiServices, build_api
@@ -62,8 +57,9 @@ class Runtime:
     # The ASGI app the HTTP server serves, and what its API is built from (tests use both).
     web_app: WebApp | None = None
     api_services: ApiServices | None = None
-    # The MCP servers of MCP_CONFIG, started once and shared by every run.
-    mcp: McpServers | None = None
+    # The tools runs are offered (the MCP servers of MCP_CONFIG among them), started once and
+    # shared by every run.
+    tools: Toolsets = field(default_factory=Toolsets)
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     @property
@@ -79,8 +75,7 @@ class Runtime:
             asyncio.create_task(self._purge_drafts(), name="purge-drafts"),
             asyncio.create_task(self._warm_up(), name="warm-up"),
         ]
-        if self.mcp is not None:
-            self._background.append(asyncio.create_task(self.mcp.start(), name="mcp-start"))
+        self._background.append(asyncio.create_task(self.tools.start(), name="tools-start"))
         log.info("scheduler.started", job_count=jobs)
         if self.http is not None:
             await self.http.start()
@@ -115,10 +110,8 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.engine.stop()
-        if self.mcp is not None:
-            await self.mcp.stop()
+        await self.tools.stop()
         await self.bot.stop()
-        await default_pool().close()
         await self.database.dispose()
 
     async def _warm_up(self) -> None:
@@ -154,7 +147,7 @@ class Stack:
     engine: Engine
     app: Application
     llm: LLMClient
-    mcp: McpServers | None
+    tools: Toolsets
 
 
 def build_stack(
@@ -164,21 +157,24 @@ def build_stack(
     clock: Clock,
     llm: LLMClient,
     retry_backoff: Backoff | None = None,
+    members: ChatMembers | None = None,
 ) -> Stack:
     """The application over storage and the scheduler, results leaving through `delivery`
-    (Telegram for the bot, the terminal for `cronpilot chat` and `cronpilot tasks run`).
+    (Telegram for the bot, the terminal for `cronpilot chat` and `cronpilot tasks run`), and
+    group roles asked of `members` (Telegram's getChatMember; the terminal knows none).
     Tests pass (shorter) waits between retries of database work and deliveries."""
     database = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     sessions = create_sessionmaker(database)
+    access = Access(
+        sessions,
+        settings.allowed_users,
+        members or NoMembers(),
+        clock,
+        group_members_can_manage=settings.group_members_can_manage,
+    )
 
     usage = Usage(sessions, clock, settings.chat_monthly_budget_usd)
-    tool_sources: list[ToolSource] = []
-    search = LiteLLMSearch.from_settings(settings)
-    if search is not None:
-        tool_sources.append(FixedTools((web_search_tool(search),)))
-    mcp = McpServers(settings.mcp_servers) if settings.mcp_servers else None
-    if mcp is not None:
-        tool_sources.append(mcp)
+    tools = build_toolsets(settings, clock=clock)
     runner = TaskRunner(
         sessions,
         llm,
@@ -193,7 +189,7 @@ def build_stack(
             database_backoff=retry_backoff or DEFAULT_BACKOFF,
             delivery_backoff=retry_backoff or DELIVERY_BACKOFF,
         ),
-        tool_sources=tool_sources,
+        toolsets=tools,
         budget=usage,
     )
     engine = Engine(
@@ -221,9 +217,10 @@ def build_stack(
             monthly_budget_usd=settings.chat_monthly_budget_usd,
         ),
         runner,
+        access,
         usage=usage,
     )
-    return Stack(database, sessions, engine, app, llm, mcp)
+    return Stack(database, sessions, engine, app, llm, tools)
 
 
 def build_runtime(
@@ -243,40 +240,32 @@ def build_runtime(
     clock = clock or SystemClock()
     llm = llm or LiteLLMClient.from_settings(settings)
     bot = TelegramBot(token, base_url=settings.telegram_api_base_url, rate_limiter=rate_limiter)
-    stack = build_stack(settings, bot.delivery, clock=clock, llm=llm, retry_backoff=retry_backoff)
-    database, sessions, engine, app, mcp = (
-        stack.database,
-        stack.sessions,
-        stack.engine,
-        stack.app,
-        stack.mcp,
+    stack = build_stack(
+        settings,
+        bot.delivery,
+        clock=clock,
+        llm=llm,
+        retry_backoff=retry_backoff,
+        members=bot.members,
     )
-    access = Access(
-        settings.allowed_users,
-        bot.members,
-        clock,
-        group_members_can_manage=settings.group_members_can_manage,
-    )
+    database, engine, app = stack.database, stack.engine, stack.app
     services = Services(
         settings=settings,
         app=app,
         engine=engine,
         clock=clock,
-        access=access,
-        tokens=ApiTokens(sessions, clock),
-        edits=DraftEdits(sessions, clock),
         limits=RequestLimits(
             clock, LimitSettings(messages_per_window=settings.user_messages_per_minute)
         ),
     )
     bot.serve(services)
-    runtime = Runtime(settings, bot, services, database, llm, mcp=mcp)
+    runtime = Runtime(settings, bot, services, database, llm, tools=stack.tools)
     if settings.http_port is not None:
-        _add_http_server(runtime, Reach(sessions, access), token)
+        _add_http_server(runtime, token)
     return runtime
 
 
-def _add_http_server(runtime: Runtime, reach: Reach, bot_token: str) -> None:
+def _add_http_server(runtime: Runtime, bot_token: str) -> None:
     """The one HTTP server on HTTP_PORT: health, metrics, the webhook, the API, the Mini App."""
     settings = runtime.settings
     assert settings.http_port is not None
@@ -298,9 +287,6 @@ def _add_http_server(runtime: Runtime, reach: Reach, bot_token: str) -> None:
     services = runtime.services
     runtime.api_services = ApiServices(
         app=services.app,
-        access=services.access,
-        reach=reach,
-        tokens=services.tokens,
         clock=services.clock,
         bot_token=bot_token,
         rate_limiter=ApiRateLimiter(),

@@ -14,7 +14,10 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application import Application, build_application
+from application.access import Access, NoMembers
+from application.permissions import Actor, Door
 from application.records import ApplicationSettings
+from core.settings import AllowedUsers, load_settings
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
@@ -26,8 +29,9 @@ from scheduler.runner.runner import (
     RunnerSettings,
     TaskRunner,
 )
-from scheduler.runner.tools.toolbox import ToolSource
-from scheduler.runner.tools.web_fetch import FetchPolicy
+from scheduler.runner.tools.registry import Toolset, Toolsets, build_toolsets
+from scheduler.runner.tools.web_fetch import KEY as WEB_FETCH
+from scheduler.runner.tools.web_fetch import FetchPolicy, WebFetchToolset
 from storage import chats, runs, tasks
 from storage.database import create_engine, create_sessionmaker
 from storage.records import NewTask, Run, RunStatus, RunTrigger, Task, TaskKind, TaskState
@@ -95,7 +99,7 @@ def make_world(
     *,
     fetch_policy: FetchPolicy | None = None,
     client: LLMClient | None = None,
-    tool_sources: Sequence[ToolSource] = (),
+    toolsets: Sequence[Toolset] = (),
     budget: BudgetGate | None = None,
     clock: FakeClock | None = None,
     delivery: FakeDelivery | None = None,
@@ -110,16 +114,20 @@ def make_world(
         "retry_wait_seconds": 0.01,
         "retry_wait_max_seconds": 0.05,
     }
-    if fetch_policy is not None:
-        options["fetch_policy"] = fetch_policy
     options.update(settings)
+    # The tools every run has by default (the registry's, under default settings), web_fetch
+    # under the test's policy, and the test's own.
+    offered = [
+        WebFetchToolset(fetch_policy) if fetch_policy and toolset.key == WEB_FETCH else toolset
+        for toolset in build_toolsets(load_settings(_env_file=None), clock=clock)
+    ]
     runner = TaskRunner(
         sessions,
         client or LiteLLMClient(api_base=llm.base_url, api_key="sk-test-key-123456"),
         delivery,
         clock,
         RunnerSettings(**options),  # type: ignore[arg-type]
-        tool_sources=tool_sources,
+        toolsets=Toolsets([*offered, *toolsets]),
         budget=budget,
     )
     engine = Engine(sessions, runner, clock, EngineSettings())
@@ -457,13 +465,15 @@ async def test_created_task_fires_once_across_a_restart(pg_url: str, llm: FakeLL
                 default_timezone="Europe/Berlin", max_tasks_per_chat=25, min_interval_seconds=300
             ),
             world.runner,
+            Access(sessions, AllowedUsers(everyone=True), NoMembers(), world.clock),
         )
         return world, app, database
 
     first, app, first_db = process()
-    chat = await app.chats.see(CHAT, type="private", title="Alice")
-    card = await app.drafts.create(chat, 1, "every day at 10:30 summarize the news")
-    task = await app.drafts.confirm(CHAT, card.draft_id, 1)
+    await app.chats.see(CHAT, type="private", title="Alice")
+    alice = Actor(CHAT, Door.BOT, chat_id=CHAT, chat_type="private")
+    card = await app.drafts.create(alice, CHAT, "every day at 10:30 summarize the news")
+    task = await app.drafts.confirm(alice, card.draft_id)
     due = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)  # 10:30 in Berlin
     assert task.next_run_at == due
 

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from application.usage import PARSE, Usage
+from application.access import Access, NoMembers
+from application.permissions import Actor
+from application.usage import PARSE, Usage, UsageReports
+from core.settings import AllowedUsers
 from scheduler.llm import LiteLLMSearch
 from scheduler.runner.runner import BUDGET_REACHED
 from scheduler.runner.tools.mcp import McpServers
-from scheduler.runner.tools.toolbox import FixedTools
-from scheduler.runner.tools.web_search import web_search_tool
+from scheduler.runner.tools.web_search import WebSearchToolset
 from storage import tasks
 from storage.records import RunStatus
 from tests.fakes.clock import FakeClock
@@ -39,7 +41,7 @@ async def test_web_search_reaches_the_provider_and_the_answer_the_chat(
         ("Rust 1.99 released", "https://blog.rust-lang.org/1.99", "Faster incremental builds.")
     ]
     search = LiteLLMSearch(provider="searxng", api_base=searx.base_url, api_key=None)
-    world = make_world(sessions, llm, tool_sources=[FixedTools((web_search_tool(search),))])
+    world = make_world(sessions, llm, toolsets=[WebSearchToolset(search)])
     task = await world.task("Every morning, the news about the Rust compiler")
     llm.reply_tool_calls([("web_search", {"query": "rust compiler news"}), ("current_time", {})])
     llm.reply_tool_calls([("web_search", {"query": "rustc release notes"})])
@@ -64,7 +66,7 @@ async def test_a_failing_search_is_a_tool_error_and_the_run_goes_on(
 ) -> None:
     searx.fail_with = 503
     search = LiteLLMSearch(provider="searxng", api_base=searx.base_url, api_key=None)
-    world = make_world(sessions, llm, tool_sources=[FixedTools((web_search_tool(search),))])
+    world = make_world(sessions, llm, toolsets=[WebSearchToolset(search)])
     task = await world.task("News")
     llm.reply_tool_calls([("web_search", {"query": "news"})])
     llm.reply_text("I could not search today.")
@@ -81,7 +83,7 @@ async def test_an_mcp_tool_is_called_and_its_answer_reaches_the_chat(
 ) -> None:
     servers = McpServers([stdio_config(log=tmp_path / "calls.log")])
     try:
-        world = make_world(sessions, llm, tool_sources=[servers])
+        world = make_world(sessions, llm, toolsets=servers.servers)
         task = await world.task("Tell me the state of issue 7")
         llm.reply_tool_calls([("tracker__lookup_issue", {"number": 7})])
         llm.reply_text("Issue 7 is still open and assigned to Dana.")
@@ -161,7 +163,10 @@ async def test_usage_counts_runs_parses_and_deleted_tasks_for_the_month(
     async with sessions() as session, session.begin():
         await tasks.delete(session, gone.id)
 
-    report = await usage.month(CHAT)
+    # What /usage shows of the same ledger.
+    access = Access(sessions, AllowedUsers(everyone=True), NoMembers(), clock)
+    reports = UsageReports(sessions, clock, 5.0, access)
+    report = await reports.month(Actor.operator(), CHAT)
     assert report.month_start == datetime(2026, 11, 1, tzinfo=UTC)
     first, deleted, parse = report.lines
     assert (first.task_id, first.name, first.runs, first.tokens) == (kept.id, kept.name, 2, 330)
@@ -175,4 +180,4 @@ async def test_usage_counts_runs_parses_and_deleted_tasks_for_the_month(
     assert report.left_usd == pytest.approx(5.0 - report.cost)
 
     clock.current = datetime(2026, 12, 1, tzinfo=UTC)
-    assert (await usage.month(CHAT)).lines == ()
+    assert (await reports.month(Actor.operator(), CHAT)).lines == ()
