@@ -35,7 +35,7 @@ _DATE_ISO_RE: Final = re.compile(
 _MONTH_DAY = rf"{MONTH_WORD}\.?\s*(?:the\s+)?{_DAY_AFTER_MONTH}"
 _DATE_MONTH_DAY_RE: Final = re.compile(
     rf"(?:\b(?P<every>every|each)\s+|\bon\s+)?(?:\bthe\s+)?\b(?P<month>{MONTH_WORD})\.?\s*"
-    rf"(?:the\s+)?(?P<days>{_DAY_AFTER_MONTH}(?:{_LIST_SEPARATOR}(?:{_MONTH_DAY}|{_DAY_AFTER_MONTH}))*)"
+    rf"(?:the\s+)?(?P<days>{_DAY_AFTER_MONTH}(?:{_LIST_SEPARATOR}(?:{_MONTH_DAY}|{_DAY_AFTER_MONTH})){{0,9}})"
     + _NOT_A_UNIT
     + _YEAR
 )
@@ -46,14 +46,14 @@ _LISTED_DAY_RE: Final = re.compile(
 # "3 march", "the 1st of march", "20th and 30th of aug", "the first of march" ("of" after a word).
 _DATE_DAY_MONTH_RE: Final = re.compile(
     rf"(?:\b(?P<every>every|each)\s+|\bon\s+)?(?:\bthe\s+)?(?<![\w:.#])"
-    rf"(?P<days>[0-9]{{1,2}}(?:st|nd|rd|th)?(?:{_LIST_SEPARATOR}[0-9]{{1,2}}(?:st|nd|rd|th)?)*"
+    rf"(?P<days>[0-9]{{1,2}}(?:st|nd|rd|th)?(?:{_LIST_SEPARATOR}[0-9]{{1,2}}(?:st|nd|rd|th)?){{0,9}}"
     rf"\s+(?:of\s+)?|{_DAY_WORDS}\s+of\s+)(?P<month>{MONTH_WORD})\.?" + _YEAR
 )
 # "31/12", "12/31", "31/12/2026", "every 3/15 and 10/15": read only when one reading is a date
 # ("03/04" is declined).
 _SLASHED = r"(?<![\w./:-])[0-9]{1,2}/[0-9]{1,2}(?:/(?:[0-9]{4}|[0-9]{2}))?(?![\w/]|\.[0-9])"
 _DATE_SLASHED_RE: Final = re.compile(
-    rf"(?:\b(?P<every>every|each)\s+|\bon\s+)?(?P<dates>{_SLASHED}(?:{_LIST_SEPARATOR}{_SLASHED})*)"
+    rf"(?:\b(?P<every>every|each)\s+|\bon\s+)?(?P<dates>{_SLASHED}(?:{_LIST_SEPARATOR}{_SLASHED}){{0,9}})"
 )
 _SLASHED_PARTS_RE: Final = re.compile(
     r"(?P<first>[0-9]{1,2})/(?P<second>[0-9]{1,2})(?:/(?P<year>[0-9]{4}|[0-9]{2}))?"

@@ -34,13 +34,13 @@ FREQUENCY_FOLLOWERS: Final = frozenset(
 _ORDINAL = rf"\b(?:{alternation(ORDINALS)})\b"
 _LIST_SEPARATOR = r"(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*)(?:the\s+)?"
 # "first and third friday", "2nd & 4th tuesdays", "last and first monday".
-_ORDINALS_LIST = rf"{_ORDINAL}(?:{_LIST_SEPARATOR}{_ORDINAL})*"
+_ORDINALS_LIST = rf"{_ORDINAL}(?:{_LIST_SEPARATOR}{_ORDINAL}){{0,5}}"
 _NTH_ITEM = rf"{_ORDINALS_LIST}\s+{DAY_WORD}(?!')"
 _NTH_ITEM_RE: Final = re.compile(rf"(?P<ordinals>{_ORDINALS_LIST})\s+(?P<day>{DAY_WORD})")
 _ORDINAL_RE: Final = re.compile(_ORDINAL)
 _NTH_WEEKDAY_RE: Final = re.compile(
     r"(?:\b(?P<pre>on|every|each)\s+)?(?:\b(?:the|every|each)\s+)?"
-    rf"(?P<items>{_NTH_ITEM}(?:{_LIST_SEPARATOR}{_NTH_ITEM})*)"
+    rf"(?P<items>{_NTH_ITEM}(?:{_LIST_SEPARATOR}{_NTH_ITEM}){{0,6}})"
     rf"(?:{MONTH_SUFFIXES}|(?P<in_month>\s+(?:of|in)\s+(?P<month>{MONTH_WORD})\b\.?))?"
 )
 _FREQUENCY_RE: Final = re.compile(

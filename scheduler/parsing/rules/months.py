@@ -25,7 +25,7 @@ _SEPARATORS_AFTER: Final = {
 _LIST_SEPARATOR = r"(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*|\s+or\s+)"
 _LIST_RE: Final = re.compile(
     rf"(?:\bonly\s+)?\b(?:in|during)\s+(?:the\s+months?\s+of\s+)?"
-    rf"(?P<months>{_MONTH}(?:{_LIST_SEPARATOR}{_MONTH})*)(?![\w'])(?!\s*[0-9])"
+    rf"(?P<months>{_MONTH}(?:{_LIST_SEPARATOR}{_MONTH}){{0,11}})(?![\w'])(?!\s*[0-9])"
 )
 _MONTH_RE: Final = re.compile(MONTH_WORD)
 
