@@ -36,8 +36,9 @@ from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.engine import TaskBusyError, TaskNotFoundError
 from scheduler.schedules.schedule import Schedule, canonical_zone
-from storage.records import Chat, Run, Task, TaskKind, TaskState
+from storage.records import Chat, Task, TaskKind, TaskState
 from web import initdata
+from web.history import FollowupsOut, RunsOut, followup_out, run_out
 from web.ratelimit import FAILURES_BURST, FAILURES_PER_SECOND, RateLimiter
 
 log = get_logger(__name__)
@@ -136,31 +137,6 @@ class TaskPageOut(BaseModel):
     page: int
     pages: int
     total: int
-
-
-class ToolUseOut(BaseModel):
-    name: str
-    calls: int
-
-
-class RunOut(BaseModel):
-    id: int
-    task_id: int
-    status: str
-    trigger: str
-    scheduled_for: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    duration_seconds: float | None
-    error: str | None
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    cost: float | None
-    tools: list[ToolUseOut]
-
-
-class RunsOut(BaseModel):
-    runs: list[RunOut]
 
 
 class RunStartedOut(BaseModel):
@@ -341,7 +317,15 @@ def build_api(services: ApiServices) -> FastAPI:
     ) -> RunsOut:
         task = await services.reach.task(me.user_id, task_id, manage=False)
         runs = await services.app.runs.history(task.chat_id, task.id, limit=limit)
-        return RunsOut(runs=[_run_out(run) for run in runs])
+        return RunsOut(runs=[run_out(run) for run in runs])
+
+    @api.get("/tasks/{task_id}/followups", response_model=FollowupsOut)
+    async def list_followups(
+        me: Me, task_id: TaskId, limit: Annotated[int, Query(ge=1, le=100)] = 20
+    ) -> FollowupsOut:
+        task = await services.reach.task(me.user_id, task_id, manage=False)
+        found = await services.app.conversations.history(task.chat_id, task.id, limit=limit)
+        return FollowupsOut(followups=[followup_out(followup) for followup in found])
 
     @api.post("/parse", response_model=ParseOut)
     async def parse(me: Me, body: ParseIn) -> ParseOut:
@@ -514,24 +498,6 @@ def _task_out(task: Task, clock: Clock) -> TaskOut:
         next_runs=next_runs,
         last_run_at=task.last_run_at,
         created_at=task.created_at,
-    )
-
-
-def _run_out(run: Run) -> RunOut:
-    return RunOut(
-        id=run.id,
-        task_id=run.task_id,
-        status=run.status.value,
-        trigger=run.trigger.value,
-        scheduled_for=run.scheduled_for,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        duration_seconds=run.duration_seconds,
-        error=run.error,
-        prompt_tokens=run.prompt_tokens,
-        completion_tokens=run.completion_tokens,
-        cost=run.cost,
-        tools=[ToolUseOut(name=name, calls=calls) for name, calls in run.tool_calls],
     )
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from application.usage import PARSE, Usage
+from core.reasons import BudgetSpent
 from scheduler.llm import LiteLLMSearch
-from scheduler.runner.runner import BUDGET_REACHED
 from scheduler.runner.tools.mcp import McpServers
 from scheduler.runner.tools.toolbox import FixedTools
 from scheduler.runner.tools.web_search import web_search_tool
@@ -115,7 +115,7 @@ async def test_past_the_budget_runs_are_skipped_without_the_llm_and_the_chat_tol
 
     second = await world.run(task)
     assert second.status is RunStatus.SKIPPED
-    assert second.error == BUDGET_REACHED
+    assert second.reason == BudgetSpent()
     assert len(llm.requests) == 1  # the model was not asked
     assert world.delivery.over_budget == [(task.id, pytest.approx(first.cost), 0.0001)]
 
