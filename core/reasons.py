@@ -1,19 +1,20 @@
 """Why a run or a follow-up ended as it did, and why a task was paused: a code and its facts.
 
-A reason is a frozen dataclass that declares everything about itself: its `code` (what runs and
-follow-ups store in `reason_code`), its facts (the dataclass fields, stored as JSON in
-`reason_facts`), its English `sentence` with a placeholder for each fact (marked `N_`, so it is
-also the message the bot's catalogs translate), and whether it is `transient`: likely to go
-away by itself, so that trying again later without changing anything is worth it (the runner
-retries the model on those, see scheduler/llm.py). `REASONS` lists them all; `load` reads a
-stored one back. Nothing is ever read back from a sentence.
+A reason is a class that declares everything about itself, with `@reason`: its `code` (what runs
+and follow-ups store in `reason_code`), its English `sentence` with a placeholder for each fact
+(marked `N_`, so it is also the message the bot's catalogs translate), whether it is `transient`
+(likely to go away by itself, so that trying again later without changing anything is worth it;
+the runner retries the model on those, see scheduler/llm.py), and its facts: the class's fields,
+stored as JSON in `reason_facts`. `REASONS` lists them all; `load` reads a stored one back.
+Nothing is ever read back from a sentence.
 
 The words belong to the doors: `message()` is the English for the HTTP API, the terminal and the
 logs; the bot says the same sentence in the chat's language from the same facts
 (`Translator.reason` in bot/i18n.py).
 
-A new reason: a class here with its code, facts, sentence and transience, listed in `REASONS`;
-then `pybabel extract` / `update` and its translations (README, Translations). No door changes.
+A new reason: a class here, declared with its code, sentence, transience and facts, listed in
+`REASONS`; then `pybabel extract` / `update` and its translations (README, Translations). No door
+changes.
 A code, once released, keeps its meaning: stored rows carry it.
 """
 
@@ -23,7 +24,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeAlias, get_type_hints
+from typing import Any, ClassVar, TypeAlias, TypeVar, dataclass_transform, get_type_hints
 
 from core.errors import N_
 
@@ -75,257 +76,202 @@ class Reason:
         return self.message()
 
 
+R = TypeVar("R", bound=Reason)
+
+
+@dataclass_transform(frozen_default=True)
+def reason(code: str, sentence: str, *, transient: bool = False) -> Callable[[type[R]], type[R]]:
+    """Declares a reason: its code, its English sentence (marked `N_`) and whether it is
+    transient; the class's fields are its facts."""
+
+    def declare(kind: type[R]) -> type[R]:
+        kind.code, kind.sentence, kind.transient = code, sentence, transient
+        return dataclass(frozen=True, slots=True)(kind)
+
+    return declare
+
+
 # --- the model and its provider (scheduler/llm.py) -----------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@reason("model_timeout", N_("the model did not answer within {seconds} s"), transient=True)
 class ModelTimedOut(Reason):
-    code = "model_timeout"
-    sentence = N_("the model did not answer within {seconds} s")
-    transient = True
     seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@reason("unreadable_answer", N_("the model's answer could not be read"))
 class UnreadableAnswer(Reason):
-    code = "unreadable_answer"
-    sentence = N_("the model's answer could not be read")
+    pass
 
 
-@dataclass(frozen=True, slots=True)
+@reason("no_choices", N_("the model sent an answer with no choices"))
 class NoChoices(Reason):
-    code = "no_choices"
-    sentence = N_("the model sent an answer with no choices")
+    pass
 
 
-@dataclass(frozen=True, slots=True)
+@reason("bad_api_base", N_("the LLM API base is not a valid http(s) URL"))
 class BadApiBase(Reason):
-    code = "bad_api_base"
-    sentence = N_("the LLM API base is not a valid http(s) URL")
+    pass
 
 
-@dataclass(frozen=True, slots=True)
+@reason("no_connection", N_("could not connect to the LLM provider"), transient=True)
 class NoConnection(Reason):
-    code = "no_connection"
-    sentence = N_("could not connect to the LLM provider")
-    transient = True
+    pass
 
 
-@dataclass(frozen=True, slots=True)
+@reason("client_failed", N_("the LLM client failed ({kind})"))
 class ClientFailed(Reason):
     """The LLM library failed in a way of its own (`kind` is the exception's class name)."""
 
-    code = "client_failed"
-    sentence = N_("the LLM client failed ({kind})")
     kind: str
 
 
-@dataclass(frozen=True, slots=True)
+@reason("rate_limited", N_("the LLM provider is rate limiting"), transient=True)
 class RateLimited(Reason):
     """Rate limited, as the LLM library said without an HTTP answer."""
 
-    code = "rate_limited"
-    sentence = N_("the LLM provider is rate limiting")
-    transient = True
 
-
-@dataclass(frozen=True, slots=True)
+@reason("no_key", N_("no usable API key for model {model}"))
 class NoKey(Reason):
-    code = "no_key"
-    sentence = N_("no usable API key for model {model}")
     model: str
 
 
-@dataclass(frozen=True, slots=True)
+@reason("call_failed", N_("the LLM call for model {model} failed"))
 class CallFailed(Reason):
-    code = "call_failed"
-    sentence = N_("the LLM call for model {model} failed")
     model: str
 
 
-@dataclass(frozen=True, slots=True)
+@reason("key_rejected", N_("the LLM provider rejected the API key (HTTP {status})"))
 class KeyRejected(Reason):
-    code = "key_rejected"
-    sentence = N_("the LLM provider rejected the API key (HTTP {status})")
     status: int
 
 
-@dataclass(frozen=True, slots=True)
+@reason(
+    "rate_limited_http", N_("the LLM provider is rate limiting (HTTP {status})"), transient=True
+)
 class RateLimitedHttp(Reason):
-    code = "rate_limited_http"
-    sentence = N_("the LLM provider is rate limiting (HTTP {status})")
-    transient = True
     status: int
 
 
-@dataclass(frozen=True, slots=True)
+@reason("provider_failed", N_("the LLM provider failed (HTTP {status})"), transient=True)
 class ProviderFailed(Reason):
     """A timeout, conflict or server error on the provider's side (408, 409, 5xx)."""
 
-    code = "provider_failed"
-    sentence = N_("the LLM provider failed (HTTP {status})")
-    transient = True
     status: int
 
 
-@dataclass(frozen=True, slots=True)
+@reason("too_long", N_("the conversation is too long for model {model}"))
 class TooLong(Reason):
-    code = "too_long"
-    sentence = N_("the conversation is too long for model {model}")
     model: str
 
 
-@dataclass(frozen=True, slots=True)
+@reason("content_policy", N_("the LLM provider's content policy refused it"))
 class ContentPolicy(Reason):
-    code = "content_policy"
-    sentence = N_("the LLM provider's content policy refused it")
+    pass
 
 
-@dataclass(frozen=True, slots=True)
+@reason("access_refused", N_("the LLM provider refused access (HTTP {status})"))
 class AccessRefused(Reason):
-    code = "access_refused"
-    sentence = N_("the LLM provider refused access (HTTP {status})")
     status: int
 
 
-@dataclass(frozen=True, slots=True)
+@reason("model_not_found", N_("model {model} or its API was not found (HTTP {status})"))
 class ModelNotFound(Reason):
-    code = "model_not_found"
-    sentence = N_("model {model} or its API was not found (HTTP {status})")
     model: str
     status: int
 
 
-@dataclass(frozen=True, slots=True)
+@reason("request_refused", N_("the LLM provider refused the request (HTTP {status})"))
 class RequestRefused(Reason):
-    code = "request_refused"
-    sentence = N_("the LLM provider refused the request (HTTP {status})")
     status: int
 
 
 # --- a run or a follow-up (scheduler/runner/, application/conversations.py) ------------------
 
 
-@dataclass(frozen=True, slots=True)
+@reason("internal_error", N_("internal error (see the bot's log)"))
 class InternalError(Reason):
     """A bug or a library's surprise; the traceback is in the log."""
 
-    code = "internal_error"
-    sentence = N_("internal error (see the bot's log)")
 
-
-@dataclass(frozen=True, slots=True)
+@reason("run_timeout", N_("no answer within {seconds} s"), transient=True)
 class RunTimedOut(Reason):
     """The whole conversation with the model (tool calls included) ran past RUN_TIMEOUT_SECONDS."""
 
-    code = "run_timeout"
-    sentence = N_("no answer within {seconds} s")
-    transient = True
     seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@reason("empty_answer", N_("the model gave an empty answer"))
 class EmptyAnswer(Reason):
-    code = "empty_answer"
-    sentence = N_("the model gave an empty answer")
+    pass
 
 
-@dataclass(frozen=True, slots=True)
+@reason("endless_tools", N_("the model kept calling tools after {steps} steps"))
 class EndlessTools(Reason):
-    code = "endless_tools"
-    sentence = N_("the model kept calling tools after {steps} steps")
     steps: int
 
 
-@dataclass(frozen=True, slots=True)
+@reason("budget_reached", N_("monthly budget reached"))
 class BudgetSpent(Reason):
     """The chat's monthly budget is spent: the run is skipped, the follow-up not answered."""
 
-    code = "budget_reached"
-    sentence = N_("monthly budget reached")
 
-
-@dataclass(frozen=True, slots=True)
+@reason("change_unusable", N_("the proposed change could not be used: {problem}"))
 class ChangeUnusable(Reason):
     """A follow-up's proposed change could not be used; `problem` is why, in English."""
 
-    code = "change_unusable"
-    sentence = N_("the proposed change could not be used: {problem}")
     problem: str
 
 
 # --- the engine: skipped, missed and interrupted (scheduler/engine.py) ------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@reason("previous_run_going", N_("the previous run was still going"))
 class PreviousRunGoing(Reason):
     """Skipped: the task's previous run had not finished when this one was due."""
 
-    code = "previous_run_going"
-    sentence = N_("the previous run was still going")
 
-
-@dataclass(frozen=True, slots=True)
+@reason("bot_was_down", N_("the bot was not running at this time"))
 class BotWasDown(Reason):
     """Missed: due while no bot process was running, longer ago than the grace period."""
 
-    code = "bot_was_down"
-    sentence = N_("the bot was not running at this time")
 
-
-@dataclass(frozen=True, slots=True)
+@reason(
+    "bot_was_down_longer",
+    N_(
+        "the bot was not running at this time; later missed occurrences were not recorded one "
+        "by one"
+    ),
+)
 class BotWasDownLonger(Reason):
     """Missed, the last one recorded: the ones after it were too many to record one by one."""
 
-    code = "bot_was_down_longer"
-    sentence = N_(
-        "the bot was not running at this time; later missed occurrences were not recorded one "
-        "by one"
-    )
 
-
-@dataclass(frozen=True, slots=True)
+@reason("folded_into_catch_up", N_("folded into the catch-up run that followed"))
 class FoldedIntoCatchUp(Reason):
     """Missed: within the grace period, but a later occurrence ran once for all of them."""
 
-    code = "folded_into_catch_up"
-    sentence = N_("folded into the catch-up run that followed")
 
-
-@dataclass(frozen=True, slots=True)
+@reason("bot_stopped", N_("the bot stopped while this run was going"), transient=True)
 class BotStopped(Reason):
     """Interrupted: the process running it died (its heartbeat lapsed)."""
 
-    code = "bot_stopped"
-    sentence = N_("the bot stopped while this run was going")
-    transient = True
 
-
-@dataclass(frozen=True, slots=True)
+@reason("bot_shut_down", N_("the bot was shut down before this run finished"), transient=True)
 class BotShutDown(Reason):
     """Interrupted: the bot was shut down and the run did not finish within the bound."""
 
-    code = "bot_shut_down"
-    sentence = N_("the bot was shut down before this run finished")
-    transient = True
 
-
-@dataclass(frozen=True, slots=True)
+@reason("answer_interrupted", N_("the bot stopped before it could answer"), transient=True)
 class AnswerInterrupted(Reason):
     """Interrupted: a follow-up's process died before it answered."""
-
-    code = "answer_interrupted"
-    sentence = N_("the bot stopped before it could answer")
-    transient = True
 
 
 # --- a task paused (scheduler/runner/sending.py) ----------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@reason("failed_in_a_row", N_("it failed {count} times in a row; the last error was: {error}"))
 class FailedInARow(Reason):
-    code = "failed_in_a_row"
-    sentence = N_("it failed {count} times in a row; the last error was: {error}")
     count: int
     error: Reason
 
@@ -333,13 +279,11 @@ class FailedInARow(Reason):
 # --- anything else ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@reason("other", N_("{text}"))
 class Other(Reason):
     """Words we cannot tell apart by code: text recorded before reasons had codes, or a stored
     reason this version does not know."""
 
-    code = "other"
-    sentence = N_("{text}")
     text: str
 
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from core.reasons import Reason
 from storage.records import Followup, Run
 
 
@@ -22,12 +21,22 @@ class ReasonOut(BaseModel):
     message: str = Field(description="the sentence in English")
 
 
+class Ending(BaseModel):
+    """How a run or a follow-up ended: why (unless it simply succeeded) and what it cost."""
+
+    reason: ReasonOut | None = Field(description="why it failed, was skipped, missed or stopped")
+    error: str | None = Field(description="the reason's message")
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost: float | None
+
+
 class ToolUseOut(BaseModel):
     name: str
     calls: int
 
 
-class RunOut(BaseModel):
+class RunOut(Ending):
     id: int
     task_id: int
     status: str
@@ -36,11 +45,6 @@ class RunOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     duration_seconds: float | None
-    reason: ReasonOut | None = Field(description="why it failed, was skipped, missed or stopped")
-    error: str | None = Field(description="the reason's message")
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    cost: float | None
     tools: list[ToolUseOut]
 
 
@@ -48,7 +52,7 @@ class RunsOut(BaseModel):
     runs: list[RunOut]
 
 
-class FollowupOut(BaseModel):
+class FollowupOut(Ending):
     """A question asked in reply to one of the task's messages, and how it was answered."""
 
     id: int
@@ -59,11 +63,6 @@ class FollowupOut(BaseModel):
     question: str
     status: str
     answer: str | None
-    reason: ReasonOut | None = Field(description="why it failed or was interrupted")
-    error: str | None = Field(description="the reason's message")
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    cost: float | None
     created_at: datetime
     finished_at: datetime | None
 
@@ -72,12 +71,20 @@ class FollowupsOut(BaseModel):
     followups: list[FollowupOut]
 
 
-def reason_out(reason: Reason | None) -> ReasonOut | None:
-    return ReasonOut(**reason.shown()) if reason is not None else None
+def ending(record: Run | Followup) -> dict[str, Any]:
+    reason = record.reason
+    return {
+        "reason": ReasonOut(**reason.shown()) if reason is not None else None,
+        "error": reason.message() if reason is not None else None,
+        "prompt_tokens": record.prompt_tokens,
+        "completion_tokens": record.completion_tokens,
+        "cost": record.cost,
+    }
 
 
 def run_out(run: Run) -> RunOut:
     return RunOut(
+        **ending(run),
         id=run.id,
         task_id=run.task_id,
         status=run.status.value,
@@ -86,17 +93,13 @@ def run_out(run: Run) -> RunOut:
         started_at=run.started_at,
         finished_at=run.finished_at,
         duration_seconds=run.duration_seconds,
-        reason=reason_out(run.reason),
-        error=run.reason.message() if run.reason is not None else None,
-        prompt_tokens=run.prompt_tokens,
-        completion_tokens=run.completion_tokens,
-        cost=run.cost,
         tools=[ToolUseOut(name=name, calls=calls) for name, calls in run.tool_calls],
     )
 
 
 def followup_out(followup: Followup) -> FollowupOut:
     return FollowupOut(
+        **ending(followup),
         id=followup.id,
         task_id=followup.task_id,
         run_id=followup.run_id,
@@ -105,11 +108,6 @@ def followup_out(followup: Followup) -> FollowupOut:
         question=followup.question,
         status=followup.status.value,
         answer=followup.answer,
-        reason=reason_out(followup.reason),
-        error=followup.reason.message() if followup.reason is not None else None,
-        prompt_tokens=followup.prompt_tokens,
-        completion_tokens=followup.completion_tokens,
-        cost=followup.cost,
         created_at=followup.created_at,
         finished_at=followup.finished_at,
     )

@@ -158,7 +158,7 @@ async def test_a_follow_up_left_running_by_a_dead_process_is_interrupted_at_star
     await bot.restart()
     [dead] = await followup_rows(pg_url)
     assert dead.status is RunStatus.INTERRUPTED
-    assert dead.reason == AnswerInterrupted()
+    assert (dead.reason_code, dead.reason_facts) == (AnswerInterrupted.code, {})
     assert dead.finished_at == NOW + timedelta(minutes=5)
 
     history = await say(fake, dm, alice, f"/history {task_id}")

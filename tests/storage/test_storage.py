@@ -307,28 +307,21 @@ async def test_a_reason_is_stored_as_its_code_and_facts(sessions: Sessions) -> N
     paused = FailedInARow(count=3, error=ModelNotFound(model="openai/gpt-x", status=404))
     async with sessions() as session, session.begin():
         task = await tasks.add(session, cron_task(), now=NOW)
-        nested = await runs.add(
-            session,
-            task_id=task.id,
-            scheduled_for=NOW,
-            trigger=RunTrigger.MANUAL,
-            status=RunStatus.FAILED,
-            reason=paused,
-        )
-        plain = await runs.add(
-            session,
-            task_id=task.id,
-            scheduled_for=NOW,
-            trigger=RunTrigger.MANUAL,
-            status=RunStatus.SUCCEEDED,
-        )
-        unknown = await runs.add(
-            session,
-            task_id=task.id,
-            scheduled_for=NOW,
-            trigger=RunTrigger.MANUAL,
-            status=RunStatus.FAILED,
-        )
+        nested, plain, unknown = [
+            await runs.add(
+                session,
+                task_id=task.id,
+                scheduled_for=NOW,
+                trigger=RunTrigger.MANUAL,
+                status=status,
+                reason=reason,
+            )
+            for status, reason in (
+                (RunStatus.FAILED, paused),
+                (RunStatus.SUCCEEDED, None),
+                (RunStatus.FAILED, None),
+            )
+        ]
         # A code from a newer version, or facts that no longer fit, still read back.
         await session.execute(
             update(RunRow)
