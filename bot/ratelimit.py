@@ -3,8 +3,9 @@
 Telegram allows about 30 messages a second over all chats, 20 a minute in one group, and about
 one a second in one chat with short bursts; going over costs a 429 and a pause for everyone.
 PTB's AIORateLimiter throttles every request that names a chat (so "typing…" actions and
-getChatMember lookups eat the message budget), uses leaky buckets whose initial burst can break
-a per-minute window, and has no per-chat pace. This limiter counts only the methods that post or
+getChatMember lookups eat the message budget), uses aiolimiter's leaky buckets, whose initial
+burst can break a per-minute window (a full bucket of 19 and its drip let up to 38 into one
+minute), and has no per-chat pace. This limiter counts only the methods that post or
 change messages, and keeps each limit as a sliding window with a small safety margin, so that
 no window Telegram looks at ever holds too many. A 429 that still happens pauses all sending for
 the time Telegram asks, then the request is retried.

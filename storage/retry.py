@@ -4,20 +4,21 @@ retrying a unit of work with backoff until it is back.
 The background work (claims, heartbeats, a run's record) uses `patiently`; it waits through an
 outage of minutes and ends only when the work is done or the caller is cancelled (shutdown).
 What answers a person (a bot handler) does not wait: it tells them to try again in a moment.
+The retrying is tenacity's (APScheduler's `_retry.py` is the model): a wait strategy, a
+predicate for the errors worth another attempt, a log line before each wait.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sqlite3
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
 
 from core.logs import get_logger
 
@@ -26,15 +27,15 @@ log = get_logger(__name__)
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Waits between attempts: `first`, doubling up to `longest`."""
+class Backoff(wait_exponential):
+    """tenacity's exponential wait in this project's words: `first` seconds, doubling up to
+    `longest`."""
 
-    first: float = 0.5
-    longest: float = 15.0
+    def __init__(self, *, first: float = 0.5, longest: float = 15.0) -> None:
+        super().__init__(multiplier=first, max=longest)
 
-    def wait(self, attempt: int) -> float:
-        return min(self.longest, self.first * float(2 ** min(attempt, 30)))
+    def __repr__(self) -> str:
+        return f"Backoff(first={self.multiplier!r}, longest={self.max!r})"
 
 
 DEFAULT_BACKOFF = Backoff()
@@ -76,24 +77,37 @@ async def patiently(
     work: Callable[[], Awaitable[T]], *, what: str, backoff: Backoff = DEFAULT_BACKOFF
 ) -> T:
     """Run `work` (one whole unit of work: it opens and commits its own transaction) until it
-    succeeds, waiting with backoff while the database is unavailable; other errors propagate."""
-    attempt = 0
-    while True:
-        try:
-            return await work()
-        except Exception as error:
-            if not unavailable(error):
-                raise
-            wait = backoff.wait(attempt)
-            log.warning(
-                "database.unavailable",
-                work=what,
-                attempt=attempt + 1,
-                retry_in=round(wait, 2),
-                error=describe(error),
-            )
-        attempt += 1
-        await asyncio.sleep(wait)
+    succeeds, waiting with backoff while the database is unavailable; other errors propagate,
+    and so does a cancellation (a shutdown), waiting or not."""
+
+    def log_outage(state: RetryCallState) -> None:
+        log.warning(
+            "database.unavailable",
+            work=what,
+            attempt=state.attempt_number,
+            retry_in=round(state.upcoming_sleep, 2),
+            error=describe(failure(state)),
+        )
+
+    async def attempt() -> T:  # `work` may be a lambda, which tenacity would not await
+        return await work()
+
+    retrying = AsyncRetrying(
+        retry=retry_if_exception(_outage), wait=backoff, before_sleep=log_outage
+    )
+    return await retrying(attempt)
+
+
+def _outage(error: BaseException) -> bool:
+    # An error of the work, not a cancellation that happens to carry one as its context.
+    return isinstance(error, Exception) and unavailable(error)
+
+
+def failure(state: RetryCallState) -> BaseException:
+    """The error that ended the attempt tenacity is about to retry."""
+    error = state.outcome.exception() if state.outcome is not None else None
+    assert error is not None, "tenacity retries only after an attempt failed"
+    return error
 
 
 def describe(error: BaseException) -> str:

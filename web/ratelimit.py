@@ -1,5 +1,13 @@
 """Token buckets: one per API caller (a token, or a Mini App user), where bursts are fine and
-floods are not; and one per client address for failed sign-ins, so guessing tokens is slow."""
+floods are not; and one per client address for failed sign-ins, so guessing tokens is slow.
+
+A request over its budget is refused at once with the seconds it must wait (the 429's
+Retry-After), and a failed sign-in is counted after it failed. aiolimiter's leaky bucket holds
+the same budget but is made to make a caller wait: it can say whether there is room, never how
+long until there is, and it keeps time on the event loop's clock, where this one takes a clock
+the tests set. `limits` refuses and says when, but has no token bucket: after a burst its
+windows refuse for a whole window's length, where this bucket lets one request a second through.
+"""
 
 from __future__ import annotations
 

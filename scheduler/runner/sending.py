@@ -5,9 +5,11 @@ gets a footnote saying so."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from core.logs import get_logger
 from core.reasons import FailedInARow, InternalError, Reason
@@ -20,7 +22,7 @@ from scheduler.delivery import (
 )
 from storage import chats, message_parts, runs, tasks
 from storage.records import Run, RunStatus, RunTrigger, Task, TaskState
-from storage.retry import Backoff, patiently
+from storage.retry import Backoff, failure, patiently
 
 log = get_logger(__name__)
 
@@ -52,6 +54,18 @@ def owes_message(status: RunStatus, output: str | None, trigger: RunTrigger) -> 
     if status is RunStatus.SILENT:
         return trigger not in SCHEDULED_TRIGGERS
     return (status is RunStatus.SUCCEEDED and bool(output)) or status is RunStatus.FAILED
+
+
+def _as_asked_or(backoff: Backoff) -> Callable[[RetryCallState], float]:
+    """The backoff's wait, or longer when the platform said how long (Telegram's retry_after
+    on a flood wait)."""
+
+    def wait(state: RetryCallState) -> float:
+        delayed = failure(state)
+        asked = delayed.retry_after if isinstance(delayed, DeliveryDelayedError) else None
+        return max(asked or 0.0, backoff(state))
+
+    return wait
 
 
 class ResultSender:
@@ -100,36 +114,38 @@ class ResultSender:
     ) -> Sent:
         if not owes_message(status, output, run.trigger):
             return Sent(None, None, chat_gone=False)
-        backoff = self._delivery_backoff
-        attempt = 0
-        while True:
-            try:
-                if status is RunStatus.SUCCEEDED:
-                    first, *parts = await self._delivery.send_result(task, run, output or "")
-                    return Sent(first, None, chat_gone=False, parts=tuple(parts))
-                if status is RunStatus.SILENT:
-                    message_id = await self._delivery.send_nothing_to_report(task, run)
-                else:
-                    message_id = await self._delivery.send_failure(
-                        task, run, reason or InternalError()
-                    )
-                return Sent(message_id, None, chat_gone=False)
-            except ChatUnreachableError as gone:
-                return Sent(None, str(gone), chat_gone=True)
-            except DeliveryDelayedError as delayed:
-                wait = max(delayed.retry_after or 0.0, backoff.wait(attempt))
-                log.warning(
-                    "delivery.retry",
-                    run_id=run.id,
-                    chat_id=task.chat_id,
-                    attempt=attempt + 1,
-                    retry_in=round(wait, 2),
-                    reason=str(delayed),
-                )
-            except DeliveryError as refused:
-                return Sent(None, str(refused), chat_gone=False)
-            attempt += 1
-            await asyncio.sleep(wait)
+
+        async def send_once() -> Sent:
+            if status is RunStatus.SUCCEEDED:
+                first, *parts = await self._delivery.send_result(task, run, output or "")
+                return Sent(first, None, chat_gone=False, parts=tuple(parts))
+            if status is RunStatus.SILENT:
+                message_id = await self._delivery.send_nothing_to_report(task, run)
+            else:
+                message_id = await self._delivery.send_failure(task, run, reason or InternalError())
+            return Sent(message_id, None, chat_gone=False)
+
+        def log_retry(state: RetryCallState) -> None:
+            log.warning(
+                "delivery.retry",
+                run_id=run.id,
+                chat_id=task.chat_id,
+                attempt=state.attempt_number,
+                retry_in=round(state.upcoming_sleep, 2),
+                reason=str(failure(state)),
+            )
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(DeliveryDelayedError),
+            wait=_as_asked_or(self._delivery_backoff),
+            before_sleep=log_retry,
+        )
+        try:
+            return await retrying(send_once)
+        except ChatUnreachableError as gone:
+            return Sent(None, str(gone), chat_gone=True)
+        except DeliveryError as refused:
+            return Sent(None, str(refused), chat_gone=False)
 
     async def record(self, task: Task, run: Run, sent: Sent) -> None:
         async with self._sessions() as session, session.begin():

@@ -8,22 +8,21 @@ import dataclasses
 import io
 import json
 import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from core.reasons import EmptyAnswer, FailedInARow, ModelNotFound, Other
+from core.reasons import EmptyAnswer, FailedInARow, ModelNotFound
 from core.settings import Settings
 from cronpilot.runtime import build_stack
 from scheduler.clock import SystemClock
 from scheduler.llm import LiteLLMClient
-from storage.records import Run, RunStatus, RunTrigger, TaskState
+from storage.records import RunStatus
 from terminal import text
 from terminal.delivery import TerminalDelivery
-from tests.application.test_changes import daily_task
 from tests.cronpilot.process import run_cronpilot
 from tests.fakes.llm import FakeLLM
+from tests.fakes.records import a_run, a_task
 from tests.fakes.telegram import FakeTelegram
 from tests.postgres import Server
 
@@ -188,23 +187,9 @@ async def test_check_speaks_plainly(tmp_path: Path, pg_server: Server) -> None:
 
 
 async def test_the_terminal_words_a_reason_in_english_and_shows_its_code_and_facts() -> None:
-    when = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-    run = Run(
-        id=7,
-        task_id=1,
-        scheduled_for=when,
-        trigger=RunTrigger.SCHEDULE,
-        status=RunStatus.FAILED,
-        started_at=when,
-        finished_at=when + timedelta(seconds=3),
-        output=None,
-        reason=ModelNotFound(model="openai/gpt-x", status=404),
-        prompt_tokens=None,
-        completion_tokens=None,
-        cost=None,
-        delivered_message_id=None,
-        delivery_error=None,
-    )
+    task = a_task(id=1, name="Read the news")
+    reason = ModelNotFound(model="openai/gpt-x", status=404)
+    run = a_run(task, status=RunStatus.FAILED, output=None, reason=reason)
     message = "model openai/gpt-x or its API was not found (HTTP 404)"
     assert text.run_line(run, "UTC").endswith(f"\n    error: {message}")
     shown = text.run_json(run)
@@ -218,8 +203,7 @@ async def test_the_terminal_words_a_reason_in_english_and_shows_its_code_and_fac
 
     out = io.StringIO()
     delivery = TerminalDelivery(out)
-    task = daily_task(id=1, name="Read the news", state=TaskState.PAUSED)
-    await delivery.send_failure(task, run, run.reason or Other(text=""))
+    await delivery.send_failure(task, run, reason)
     await delivery.send_paused(task, FailedInARow(count=3, error=EmptyAnswer()))
     assert out.getvalue().splitlines() == [
         f"⚠️ Task #1 failed: {message}",
