@@ -35,6 +35,8 @@ Fact: TypeAlias = "int | float | str | Reason"
 
 @dataclass(frozen=True, slots=True)
 class Reason:
+    """The base of every reason; a reason is declared with `@reason` and listed in REASONS."""
+
     code: ClassVar[str]
     sentence: ClassVar[str]
     transient: ClassVar[bool] = False
