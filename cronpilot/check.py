@@ -1,8 +1,9 @@
 """`cronpilot check`: the settings, the database, the Bot API and the LLM, each said plainly.
 
 `run_checks` returns one `CheckResult` per thing checked, in a fixed order (settings, database,
-telegram, llm, the parser's model when it is another one, the search provider when one is set,
-and one per MCP server); `render` turns them into one line
+telegram, llm, the parser's model when it is another one, then the lines of every configured
+tool module, in the registry's order: the search provider when one is set, one per MCP server);
+`render` turns them into one line
 each, `✓ name: detail`, `! name: detail — fix` (works, but worth changing) or
 `✗ name: detail — fix`; `exit_status` is 0 when nothing failed. No secret (the bot token, the
 LLM key, the webhook secret, the database password) ever appears in a result.
@@ -14,7 +15,7 @@ import asyncio
 import socket
 import ssl
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,30 +23,26 @@ import httpx
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.checks import CheckResult
 from core.errors import ConfigurationError, DatabaseError
 from core.logs import Redactor
 from core.reasons import AccessRefused, BadApiBase, KeyRejected, ModelNotFound, NoKey
 from core.settings import Settings
 from scheduler.llm import (
     LiteLLMClient,
-    LiteLLMSearch,
     LLMClient,
     LLMError,
     PermanentLLMError,
-    SearchError,
     TransientLLMError,
-    WebSearch,
 )
 from scheduler.parsing.request import PARSER_OFF
-from scheduler.runner.tools.mcp import McpServers, McpStatus
+from scheduler.runner.tools.registry import check_tools
 from storage.database import MissingDatabaseError
 from storage.migrate import revision_state
 
 DATABASE_TIMEOUT_SECONDS = 20.0
 TELEGRAM_TIMEOUT_SECONDS = 10.0
 LLM_TIMEOUT_SECONDS = 30.0
-SEARCH_TIMEOUT_SECONDS = 20.0
-SEARCH_QUERY = "cronpilot"
 LLM_PROMPT = "Reply with OK"
 _ANSWER_SHOWN_CHARS = 40
 
@@ -55,33 +52,16 @@ CHECK_DATABASE = "check DATABASE_URL and that the database server is running"
 CHECK_BOT_API = "check the network and TELEGRAM_API_BASE_URL"
 
 
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    """One thing checked. `warning` marks a result that works but is probably not intended."""
-
-    name: str
-    ok: bool
-    detail: str
-    fix: str | None = None
-    warning: bool = False
-
-
-async def run_checks(
-    settings: Settings, *, llm: LLMClient | None = None, search: WebSearch | None = None
-) -> list[CheckResult]:
+async def run_checks(settings: Settings, *, llm: LLMClient | None = None) -> list[CheckResult]:
     """Check everything `cronpilot run` needs; the checks run at once, the order is fixed."""
     if llm is None:
         llm = LiteLLMClient.from_settings(settings)
-    if search is None:
-        search = LiteLLMSearch.from_settings(settings)
     checks = [check_database(settings), check_telegram(settings), check_llm(settings, llm)]
     parser_off = settings.effective_parser_model.strip().lower() in PARSER_OFF
     if settings.effective_parser_model != settings.llm_model and not parser_off:
         checks.append(check_llm(settings, llm, parser=True))
-    if search is not None:
-        checks.append(check_search(search))
-    found, servers = await asyncio.gather(asyncio.gather(*checks), check_mcp(settings))
-    results = [check_settings(settings), *found, *servers]
+    found, tools = await asyncio.gather(asyncio.gather(*checks), check_tools(settings))
+    results = [check_settings(settings), *found, *tools]
     if parser_off:
         results.append(
             CheckResult(
@@ -347,66 +327,6 @@ def _llm_fix(error: LLMError, model_setting: str) -> str:
     if isinstance(error.reason, ModelNotFound) or "Provider NOT provided" in (error.detail or ""):
         return f"check {model_setting}: provider/model, as in openai/gpt-4o-mini"
     return f"check {model_setting}, LLM_API_KEY and LLM_API_BASE"
-
-
-# --- web search and MCP servers ----------------------------------------------------------------
-
-
-async def check_search(search: WebSearch) -> CheckResult:
-    """One query through the configured provider."""
-    try:
-        hits = await search.search(SEARCH_QUERY, max_results=5, timeout=SEARCH_TIMEOUT_SECONDS)
-    except SearchError as error:
-        return CheckResult(
-            "search",
-            False,
-            str(error),
-            "check SEARCH_PROVIDER, SEARCH_API_BASE and SEARCH_API_KEY (or the provider's own "
-            "variable, such as TAVILY_API_KEY)",
-        )
-    count = len(hits)
-    return CheckResult(
-        "search",
-        True,
-        f"{search.provider} answered a test query with {count} result{'' if count == 1 else 's'}",
-    )
-
-
-async def check_mcp(settings: Settings) -> list[CheckResult]:
-    """Start every MCP server of MCP_CONFIG, list its tools, stop it: one line each."""
-    if not settings.mcp_servers:
-        return []
-    servers = McpServers(settings.mcp_servers)
-    try:
-        statuses = await servers.statuses()
-    finally:
-        await servers.stop()
-    return [_mcp_result(status) for status in statuses]
-
-
-def _mcp_result(status: McpStatus) -> CheckResult:
-    name = f"mcp {status.name}"
-    if not status.ok:
-        return CheckResult(
-            name,
-            False,
-            status.error or "could not be reached",
-            f"check mcpServers.{status.name} in MCP_CONFIG and that the server runs",
-        )
-    count = len(status.tools)
-    listed = ", ".join(status.tools[:5]) + (", …" if count > 5 else "")
-    detail = f"{count} tool{'' if count == 1 else 's'}" + (f" ({listed})" if count else "")
-    if status.skipped:
-        skipped = ", ".join(status.skipped[:5]) + (", …" if len(status.skipped) > 5 else "")
-        return CheckResult(
-            name,
-            True,
-            f"{detail}; not offered: {skipped}",
-            "tool names may only hold letters, digits, _ and - (64 at most with the server's "
-            "name), or the model could not call them",
-            warning=True,
-        )
-    return CheckResult(name, True, detail)
 
 
 # --- secrets ------------------------------------------------------------------------------------

@@ -229,6 +229,7 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
         )
     finally:
         await stack.engine.stop()
+        await stack.tools.stop()
         if telegram is not None:
             await telegram.close_delivery()
         await stack.database.dispose()

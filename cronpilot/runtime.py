@@ -24,14 +24,11 @@ from core.settings import Settings
 from scheduler.clock import Clock, SystemClock
 from scheduler.delivery import Delivery
 from scheduler.engine import Engine, EngineSettings
-from scheduler.llm import LiteLLMClient, LiteLLMSearch, LLMClient
+from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
 from scheduler.runner.runner import RunnerSettings, TaskRunner
 from scheduler.runner.sending import DELIVERY_BACKOFF
-from scheduler.runner.tools.extraction import default_pool
-from scheduler.runner.tools.mcp import McpServers
-from scheduler.runner.tools.toolbox import FixedTools, ToolSource
-from scheduler.runner.tools.web_search import web_search_tool
+from scheduler.runner.tools.registry import Toolsets, build_toolsets
 from storage.database import create_engine, create_sessionmaker
 from storage.retry import DEFAULT_BACKOFF, Backoff
 from web.api import ApiServices, build_api
@@ -62,8 +59,9 @@ class Runtime:
     # The ASGI app the HTTP server serves, and what its API is built from (tests use both).
     web_app: WebApp | None = None
     api_services: ApiServices | None = None
-    # The MCP servers of MCP_CONFIG, started once and shared by every run.
-    mcp: McpServers | None = None
+    # The tools runs are offered (the MCP servers of MCP_CONFIG among them), started once and
+    # shared by every run.
+    tools: Toolsets = field(default_factory=Toolsets)
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     @property
@@ -79,8 +77,7 @@ class Runtime:
             asyncio.create_task(self._purge_drafts(), name="purge-drafts"),
             asyncio.create_task(self._warm_up(), name="warm-up"),
         ]
-        if self.mcp is not None:
-            self._background.append(asyncio.create_task(self.mcp.start(), name="mcp-start"))
+        self._background.append(asyncio.create_task(self.tools.start(), name="tools-start"))
         log.info("scheduler.started", job_count=jobs)
         if self.http is not None:
             await self.http.start()
@@ -115,10 +112,8 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.engine.stop()
-        if self.mcp is not None:
-            await self.mcp.stop()
+        await self.tools.stop()
         await self.bot.stop()
-        await default_pool().close()
         await self.database.dispose()
 
     async def _warm_up(self) -> None:
@@ -154,7 +149,7 @@ class Stack:
     engine: Engine
     app: Application
     llm: LLMClient
-    mcp: McpServers | None
+    tools: Toolsets
 
 
 def build_stack(
@@ -172,13 +167,7 @@ def build_stack(
     sessions = create_sessionmaker(database)
 
     usage = Usage(sessions, clock, settings.chat_monthly_budget_usd)
-    tool_sources: list[ToolSource] = []
-    search = LiteLLMSearch.from_settings(settings)
-    if search is not None:
-        tool_sources.append(FixedTools((web_search_tool(search),)))
-    mcp = McpServers(settings.mcp_servers) if settings.mcp_servers else None
-    if mcp is not None:
-        tool_sources.append(mcp)
+    tools = build_toolsets(settings, clock=clock)
     runner = TaskRunner(
         sessions,
         llm,
@@ -193,7 +182,7 @@ def build_stack(
             database_backoff=retry_backoff or DEFAULT_BACKOFF,
             delivery_backoff=retry_backoff or DELIVERY_BACKOFF,
         ),
-        tool_sources=tool_sources,
+        toolsets=tools,
         budget=usage,
     )
     engine = Engine(
@@ -223,7 +212,7 @@ def build_stack(
         runner,
         usage=usage,
     )
-    return Stack(database, sessions, engine, app, llm, mcp)
+    return Stack(database, sessions, engine, app, llm, tools)
 
 
 def build_runtime(
@@ -244,13 +233,7 @@ def build_runtime(
     llm = llm or LiteLLMClient.from_settings(settings)
     bot = TelegramBot(token, base_url=settings.telegram_api_base_url, rate_limiter=rate_limiter)
     stack = build_stack(settings, bot.delivery, clock=clock, llm=llm, retry_backoff=retry_backoff)
-    database, sessions, engine, app, mcp = (
-        stack.database,
-        stack.sessions,
-        stack.engine,
-        stack.app,
-        stack.mcp,
-    )
+    database, sessions, engine, app = stack.database, stack.sessions, stack.engine, stack.app
     access = Access(
         settings.allowed_users,
         bot.members,
@@ -270,7 +253,7 @@ def build_runtime(
         ),
     )
     bot.serve(services)
-    runtime = Runtime(settings, bot, services, database, llm, mcp=mcp)
+    runtime = Runtime(settings, bot, services, database, llm, tools=stack.tools)
     if settings.http_port is not None:
         _add_http_server(runtime, Reach(sessions, access), token)
     return runtime

@@ -1,9 +1,10 @@
 """The LLM port the task runner and the schedule parser use, and its LiteLLM implementation;
-likewise the web search port of the `web_search` tool, through LiteLLM's search API.
+likewise `LiteLLMSearch`, LiteLLM's search API behind the `web_search` tool's port (`WebSearch`,
+declared by the tool's module, scheduler/runner/tools/web_search.py).
 
 Callers see only `LLMClient.complete`, `Completion` and the `LLMError` family, and
-`WebSearch.search`, `SearchHit` and `SearchError`; everything LiteLLM-specific (its import, its
-settings, its exceptions and response objects) stays in `LiteLLMClient` and `LiteLLMSearch`.
+`LiteLLMSearch.search`, `SearchHit` and `SearchError`; everything LiteLLM-specific (its import,
+its exceptions and response objects) stays in `LiteLLMClient` and `LiteLLMSearch`.
 """
 
 from __future__ import annotations
@@ -447,21 +448,8 @@ class SearchHit:
     snippet: str
 
 
-class WebSearch(Protocol):
-    @property
-    def provider(self) -> str: ...
-
-    async def search(
-        self,
-        query: str,
-        *,
-        max_results: int,
-        timeout: float,  # noqa: ASYNC109 - handed to the provider request, like `complete`'s
-    ) -> list[SearchHit]: ...
-
-
 class LiteLLMSearch:
-    """`WebSearch` through `litellm.asearch`: every provider LiteLLM's search API supports."""
+    """Web search through `litellm.asearch`: every provider LiteLLM's search API supports."""
 
     def __init__(
         self,
@@ -475,19 +463,6 @@ class LiteLLMSearch:
         self._api_base = api_base or None
         self._api_key = api_key or None
         self._redactor = Redactor([*secrets, *([api_key] if api_key else [])])
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> LiteLLMSearch | None:
-        """The search SEARCH_PROVIDER, SEARCH_API_BASE and SEARCH_API_KEY describe, if any."""
-        if settings.search_provider is None:
-            return None
-        key = settings.search_api_key
-        return cls(
-            provider=settings.search_provider,
-            api_base=settings.search_api_base,
-            api_key=key.get_secret_value() if key else None,
-            secrets=settings.secret_values(),
-        )
 
     @property
     def provider(self) -> str:

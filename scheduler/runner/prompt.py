@@ -31,11 +31,12 @@ def build_messages(
     *,
     now: datetime,
     language: str = ENGLISH,
-    tools: Sequence[str] = ("current_time", "web_fetch"),
+    advice: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """System prompt, then earlier runs as earlier turns, then this run's request.
 
     `language` is the chat's: the answer is written in it unless the task asks otherwise.
+    `advice` is what the run's toolsets say about their tools (`Toolbox.advice`).
     """
     schedule = Schedule.of(task)
     zone = schedule.zone
@@ -52,7 +53,7 @@ def build_messages(
         "what changed and avoid repeating yourself. If the task asks only for something new "
         "or only under some condition, and there is nothing worth posting this time, answer "
         f"with exactly {SILENT_MARKER} and nothing else; nothing will be posted.\n"
-        + tool_advice(tools)
+        + "".join(advice)
         + "If a tool fails, say what you could not do rather than inventing results."
     )
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
@@ -65,19 +66,3 @@ def build_messages(
         messages.append({"role": "assistant", "content": output})
     messages.append({"role": "user", "content": f"[{local:%Y-%m-%d %H:%M}] {task.prompt}"})
     return messages
-
-
-def tool_advice(tools: Sequence[str]) -> str:
-    """What the system prompt says about the tools a run has."""
-    advice = []
-    if "web_search" in tools:
-        advice.append("Use web_search to find current pages and news. ")
-    advice.append(
-        "Use the web_fetch tool to read web pages and current_time for the time elsewhere. "
-    )
-    if any("__" in name for name in tools):
-        advice.append(
-            "Tools named server__tool come from the operator's MCP servers; use them when the "
-            "task needs what they reach. "
-        )
-    return "".join(advice)

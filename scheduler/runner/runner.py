@@ -71,14 +71,8 @@ from scheduler.runner.sending import (
     Sent,
     owes_message,
 )
-from scheduler.runner.tools.toolbox import (
-    Tool,
-    Toolbox,
-    ToolSource,
-    current_time_tool,
-    web_fetch_tool,
-)
-from scheduler.runner.tools.web_fetch import FetchPolicy
+from scheduler.runner.tools.registry import Toolsets
+from scheduler.runner.tools.toolbox import Toolbox
 from scheduler.schedules.schedule import zone_for
 from storage import chats, runs, spending, tasks
 from storage.records import Run, RunStatus, Spending, Task, TaskState
@@ -103,7 +97,6 @@ class RunnerSettings:
     llm_attempts: int = 3
     retry_wait_seconds: float = 1.0
     retry_wait_max_seconds: float = 10.0
-    fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
     # Waits while the database is away, and between attempts to deliver a result.
     database_backoff: Backoff = DEFAULT_BACKOFF
     delivery_backoff: Backoff = DELIVERY_BACKOFF
@@ -166,15 +159,16 @@ class TaskRunner:
         clock: Clock,
         settings: RunnerSettings,
         *,
-        tool_sources: Sequence[ToolSource] = (),
+        toolsets: Toolsets | None = None,
         budget: BudgetGate | None = None,
     ) -> None:
+        """`toolsets` are what runs are offered (`registry.build_toolsets`); none without."""
         self._sessions = sessions
         self._llm = llm
         self._delivery = delivery
         self._clock = clock
         self._settings = settings
-        self._tool_sources = tuple(tool_sources)
+        self._toolsets = toolsets if toolsets is not None else Toolsets()
         self._budget = budget
         self._slots = asyncio.Semaphore(settings.max_concurrent_runs)
         self._starts = Pace(settings.run_starts_per_second)
@@ -224,9 +218,9 @@ class TaskRunner:
     async def _think(
         self, task: Task, memory: Sequence[Run], usage: Usage, language: str
     ) -> _Outcome:
-        toolbox = await self._toolbox(task)
+        toolbox = await self._toolsets.toolbox(task)
         messages = build_messages(
-            task, memory, now=self._clock.now(), language=language, tools=toolbox.names
+            task, memory, now=self._clock.now(), language=language, advice=toolbox.advice
         )
         try:
             answer = await self._bounded(task, messages, usage, (), toolbox)
@@ -272,7 +266,7 @@ class TaskRunner:
         try:
             async with asyncio.timeout(self._settings.run_timeout_seconds):
                 if toolbox is None:
-                    toolbox = await self._toolbox(task)
+                    toolbox = await self._toolsets.toolbox(task)
                 result = await self._converse(task, messages, usage, functions, toolbox)
         except TimeoutError:
             raise _RunFailed(RunTimedOut(seconds=self._settings.run_timeout_seconds)) from None
@@ -290,18 +284,6 @@ class TaskRunner:
             return result
         # A model can emit NUL, which PostgreSQL cannot store; it never means anything.
         return result.replace("\x00", "")
-
-    async def _toolbox(self, task: Task) -> Toolbox:
-        extra: list[Tool] = []
-        for source in self._tool_sources:
-            extra.extend(await source.tools())
-        return Toolbox(
-            [
-                current_time_tool(self._clock, task.timezone),
-                web_fetch_tool(self._settings.fetch_policy),
-                *extra,
-            ]
-        )
 
     async def _converse(
         self,

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from alembic.script import ScriptDirectory
 
+from core.checks import CheckResult
 from core.errors import ConfigurationError
 from core.reasons import CallFailed
 from core.settings import Settings
 from cronpilot.check import (
-    CheckResult,
     check_database,
     check_llm,
     check_settings,

@@ -1,9 +1,11 @@
-"""MCP servers as tools: each configured server's tools are offered as `<server>__<tool>`.
+"""MCP servers as tools: each server of MCP_CONFIG is a toolset of its own (key `mcp:<server>`,
+a task may have it or not), and its tools are offered as `<server>__<tool>`.
 
 Servers are started once and shared by every run. Each connection is owned by one asyncio task
 (the SDK's transports are anyio task groups, which must be entered and left in the same task);
 runs call tools through its session. A server that is down or crashed gives a tool error, and
-is started again when a later run asks for tools; `stop` ends them all (SIGTERM).
+is started again when a later run asks for tools; `stop` ends them all (SIGTERM). `cronpilot
+check` starts each, lists its tools and stops it: one line per server.
 
 Timeouts are the SDK's own request timeouts (the request is abandoned and answered with an
 error) rather than cancelling a call in flight, which can leave an HTTP pool slot stuck.
@@ -35,9 +37,14 @@ from mcp_types import (
 )
 from mcp_types import Tool as McpTool
 
+from core.checks import CheckResult
 from core.logs import get_logger
 from core.mcp_config import McpServerConfig
+from core.settings import Settings
+from scheduler.clock import Clock
+from scheduler.runner.tools.registry import ToolKit, Toolset
 from scheduler.runner.tools.toolbox import MAX_RESULT_CHARS, Tool, ToolError
+from storage.records import Task
 
 log = get_logger(__name__)
 
@@ -51,6 +58,11 @@ MAX_DESCRIPTION_CHARS = 1_000
 _MAX_TOOL_PAGES = 20
 # The function names LLM providers accept.
 TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+KEY = "mcp"
+ADVICE = (
+    "Tools named server__tool come from the operator's MCP servers; use them when the task "
+    "needs what they reach. "
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +77,10 @@ class McpStatus:
     skipped: tuple[str, ...] = ()
 
 
-class McpServer:
-    """One configured server and its (re)started connection."""
+class McpServer(Toolset):
+    """One configured server and its (re)started connection: a toolset named after it."""
+
+    advice = ADVICE
 
     def __init__(
         self,
@@ -76,6 +90,8 @@ class McpServer:
         connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
     ) -> None:
         self.config = config
+        self.key = f"{KEY}:{config.name}"
+        self.label = config.name
         self._call_timeout = call_timeout
         self._connect_timeout = connect_timeout
         self._session: ClientSession | None = None
@@ -103,8 +119,15 @@ class McpServer:
             await self._shut()
             return await self._start()
 
-    async def tools(self) -> list[Tool]:
-        """The server's tools for one run; none while it cannot be reached."""
+    async def start(self) -> None:
+        await self.ensure()
+
+    async def tools(self, task: Task) -> Sequence[Tool]:
+        return await self.offered()
+
+    async def offered(self) -> list[Tool]:
+        """The server's tools for one run (the same for every task); none while it cannot be
+        reached."""
         if not await self.ensure():
             return []
         return [self._tool(spec) for spec in self._tools if self._offerable(spec)]
@@ -279,7 +302,7 @@ class McpServer:
 
 
 class McpServers:
-    """Every server of MCP_CONFIG: a `ToolSource` for the runner, started once, shared."""
+    """Every server of MCP_CONFIG at once: `cronpilot check` asks them all for their status."""
 
     def __init__(self, configs: Sequence[McpServerConfig], **options: float) -> None:
         self.servers = [McpServer(config, **options) for config in configs]
@@ -291,7 +314,7 @@ class McpServers:
 
     async def tools(self) -> Sequence[Tool]:
         found: list[Tool] = []
-        for tools in await asyncio.gather(*(server.tools() for server in self.servers)):
+        for tools in await asyncio.gather(*(server.offered() for server in self.servers)):
             found.extend(tools)
         return found
 
@@ -351,3 +374,59 @@ def _reason(error: BaseException) -> str:
     if len(text) > 200:
         text = text[:199] + "…"
     return text or type(error).__name__
+
+
+# --- the tool module ------------------------------------------------------------------------
+
+
+def _configured(settings: Settings) -> bool:
+    return bool(settings.mcp_servers)
+
+
+def _build(settings: Settings, clock: Clock) -> Sequence[Toolset]:
+    return [McpServer(config) for config in settings.mcp_servers]
+
+
+async def check_servers(settings: Settings) -> Sequence[CheckResult]:
+    """Start every MCP server of MCP_CONFIG, list its tools, stop it: one line each."""
+    servers = McpServers(settings.mcp_servers)
+    try:
+        statuses = await servers.statuses()
+    finally:
+        await servers.stop()
+    return [_check_result(status) for status in statuses]
+
+
+def _check_result(status: McpStatus) -> CheckResult:
+    name = f"mcp {status.name}"
+    if not status.ok:
+        return CheckResult(
+            name,
+            False,
+            status.error or "could not be reached",
+            f"check mcpServers.{status.name} in MCP_CONFIG and that the server runs",
+        )
+    count = len(status.tools)
+    listed = ", ".join(status.tools[:5]) + (", …" if count > 5 else "")
+    detail = f"{count} tool{'' if count == 1 else 's'}" + (f" ({listed})" if count else "")
+    if status.skipped:
+        skipped = ", ".join(status.skipped[:5]) + (", …" if len(status.skipped) > 5 else "")
+        return CheckResult(
+            name,
+            True,
+            f"{detail}; not offered: {skipped}",
+            "tool names may only hold letters, digits, _ and - (64 at most with the server's "
+            "name), or the model could not call them",
+            warning=True,
+        )
+    return CheckResult(name, True, detail)
+
+
+KIT = ToolKit(
+    key=KEY,
+    order=40,
+    settings=("MCP_CONFIG",),
+    configured=_configured,
+    build=_build,
+    check=check_servers,
+)

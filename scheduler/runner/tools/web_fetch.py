@@ -1,4 +1,4 @@
-"""The engine of the `web_fetch` tool: fetch one public web page and return its readable text.
+"""The `web_fetch` tool: fetch one public web page and return its readable text.
 
 The URL comes from the model, so it is untrusted. The bot must never become a way into its own
 network: every connection (the first one, each redirect hop, each reconnect) goes through
@@ -32,16 +32,28 @@ import re
 import socket
 import ssl
 import zlib
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import httpcore
 import httpx
 
-from core.errors import CronpilotError
+from core.errors import N_, CronpilotError
+from core.settings import Settings
+from scheduler.clock import Clock
 from scheduler.runner.tools.extraction import ExtractionTimeoutError, default_pool
 from scheduler.runner.tools.page_text import body_kind
+from scheduler.runner.tools.registry import SingleToolset, ToolKit, Toolset
+from scheduler.runner.tools.toolbox import Tool, ToolError, string_argument
 
 IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver: TypeAlias = Callable[[str, int], Awaitable[Sequence[IPAddress]]]
@@ -473,4 +485,58 @@ def _decompressor(content_encoding: str) -> Callable[[bytes, int], bytes]:
     return gunzip
 
 
-# --- readable text -----------------------------------------------------------------------------
+# --- the tool --------------------------------------------------------------------------------
+
+KEY = "web_fetch"
+
+
+def web_fetch_tool(policy: FetchPolicy) -> Tool:
+    async def handler(arguments: Mapping[str, Any]) -> str:
+        url = string_argument(arguments, "url", required=True)
+        assert url is not None
+        try:
+            page = await fetch_page(url, policy)
+        except WebFetchError as error:
+            raise ToolError(str(error)) from None
+        header = [f"URL: {page.url}", f"Status: {page.status}"]
+        if page.title:
+            header.append(f"Title: {page.title}")
+        if page.truncated:
+            header.append("Note: the page was longer; this is its beginning")
+        return "\n".join(header) + "\n\n" + page.text
+
+    return Tool(
+        name="web_fetch",
+        description=(
+            "Fetch a public web page (http or https) and return its readable text, not HTML. "
+            "Use it to read news sites, feeds, documentation and the like."
+        ),
+        parameters={
+            "type": "object",
+            "properties": {"url": {"type": "string", "description": "the full URL to fetch"}},
+            "required": ["url"],
+            "additionalProperties": False,
+        },
+        handler=handler,
+    )
+
+
+class WebFetchToolset(SingleToolset):
+    """`web_fetch` under `policy`; stopping it ends the extraction workers left idle."""
+
+    key = KEY
+    label = N_("web fetch")
+    advice = "Use the web_fetch tool to read web pages. "
+
+    def __init__(self, policy: FetchPolicy = DEFAULT_POLICY) -> None:
+        super().__init__(web_fetch_tool(policy))
+
+    async def stop(self) -> None:
+        await default_pool().close()
+
+
+def _build(settings: Settings, clock: Clock) -> Sequence[Toolset]:
+    return [WebFetchToolset()]
+
+
+KIT = ToolKit(key=KEY, order=20, build=_build)

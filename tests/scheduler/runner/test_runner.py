@@ -24,6 +24,7 @@ from core.reasons import (
     RequestRefused,
     RunTimedOut,
 )
+from core.settings import load_settings
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
@@ -35,8 +36,9 @@ from scheduler.runner.runner import (
     RunnerSettings,
     TaskRunner,
 )
-from scheduler.runner.tools.toolbox import ToolSource
-from scheduler.runner.tools.web_fetch import FetchPolicy
+from scheduler.runner.tools.registry import Toolset, Toolsets, build_toolsets
+from scheduler.runner.tools.web_fetch import KEY as WEB_FETCH
+from scheduler.runner.tools.web_fetch import FetchPolicy, WebFetchToolset
 from storage import chats, runs, tasks
 from storage.database import create_engine, create_sessionmaker
 from storage.records import NewTask, Run, RunStatus, RunTrigger, Task, TaskKind, TaskState
@@ -104,7 +106,7 @@ def make_world(
     *,
     fetch_policy: FetchPolicy | None = None,
     client: LLMClient | None = None,
-    tool_sources: Sequence[ToolSource] = (),
+    toolsets: Sequence[Toolset] = (),
     budget: BudgetGate | None = None,
     clock: FakeClock | None = None,
     delivery: FakeDelivery | None = None,
@@ -119,16 +121,20 @@ def make_world(
         "retry_wait_seconds": 0.01,
         "retry_wait_max_seconds": 0.05,
     }
-    if fetch_policy is not None:
-        options["fetch_policy"] = fetch_policy
     options.update(settings)
+    # The tools every run has by default (the registry's, under default settings), web_fetch
+    # under the test's policy, and the test's own.
+    offered = [
+        WebFetchToolset(fetch_policy) if fetch_policy and toolset.key == WEB_FETCH else toolset
+        for toolset in build_toolsets(load_settings(_env_file=None), clock=clock)
+    ]
     runner = TaskRunner(
         sessions,
         client or LiteLLMClient(api_base=llm.base_url, api_key="sk-test-key-123456"),
         delivery,
         clock,
         RunnerSettings(**options),  # type: ignore[arg-type]
-        tool_sources=tool_sources,
+        toolsets=Toolsets([*offered, *toolsets]),
         budget=budget,
     )
     engine = Engine(sessions, runner, clock, EngineSettings())

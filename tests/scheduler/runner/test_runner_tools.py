@@ -13,8 +13,7 @@ from application.usage import PARSE, Usage
 from core.reasons import BudgetSpent
 from scheduler.llm import LiteLLMSearch
 from scheduler.runner.tools.mcp import McpServers
-from scheduler.runner.tools.toolbox import FixedTools
-from scheduler.runner.tools.web_search import web_search_tool
+from scheduler.runner.tools.web_search import WebSearchToolset
 from storage import tasks
 from storage.records import RunStatus
 from tests.fakes.clock import FakeClock
@@ -39,7 +38,7 @@ async def test_web_search_reaches_the_provider_and_the_answer_the_chat(
         ("Rust 1.99 released", "https://blog.rust-lang.org/1.99", "Faster incremental builds.")
     ]
     search = LiteLLMSearch(provider="searxng", api_base=searx.base_url, api_key=None)
-    world = make_world(sessions, llm, tool_sources=[FixedTools((web_search_tool(search),))])
+    world = make_world(sessions, llm, toolsets=[WebSearchToolset(search)])
     task = await world.task("Every morning, the news about the Rust compiler")
     llm.reply_tool_calls([("web_search", {"query": "rust compiler news"}), ("current_time", {})])
     llm.reply_tool_calls([("web_search", {"query": "rustc release notes"})])
@@ -64,7 +63,7 @@ async def test_a_failing_search_is_a_tool_error_and_the_run_goes_on(
 ) -> None:
     searx.fail_with = 503
     search = LiteLLMSearch(provider="searxng", api_base=searx.base_url, api_key=None)
-    world = make_world(sessions, llm, tool_sources=[FixedTools((web_search_tool(search),))])
+    world = make_world(sessions, llm, toolsets=[WebSearchToolset(search)])
     task = await world.task("News")
     llm.reply_tool_calls([("web_search", {"query": "news"})])
     llm.reply_text("I could not search today.")
@@ -81,7 +80,7 @@ async def test_an_mcp_tool_is_called_and_its_answer_reaches_the_chat(
 ) -> None:
     servers = McpServers([stdio_config(log=tmp_path / "calls.log")])
     try:
-        world = make_world(sessions, llm, tool_sources=[servers])
+        world = make_world(sessions, llm, toolsets=servers.servers)
         task = await world.task("Tell me the state of issue 7")
         llm.reply_tool_calls([("tracker__lookup_issue", {"number": 7})])
         llm.reply_text("Issue 7 is still open and assigned to Dana.")
