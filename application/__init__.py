@@ -1,7 +1,9 @@
 """The application layer: the use cases every front door calls, returning frozen records.
 
 A front door holds one `Application` and calls its subjects: `chats`, `languages`, `drafts`,
-`tasks`, `runs`, `changes`, `conversations`, `usage`.
+`edits`, `tasks`, `runs`, `changes`, `conversations`, `usage`, `tokens`. Every use case that
+reads or changes a task, a draft, a token or a chat setting takes the `Actor` (who, where,
+through which door) and checks what it needs (`application.permissions`) through `access`.
 """
 
 from __future__ import annotations
@@ -10,15 +12,18 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from application.access import Access
 from application.changes import Changes
 from application.chats import Chats
 from application.conversations import Conversations
+from application.draft_edits import DraftEdits
 from application.drafts import Drafts
 from application.languages import Languages
 from application.records import ApplicationSettings
 from application.runs import Runs
 from application.tasks import Tasks
-from application.usage import Usage
+from application.tokens import ApiTokens
+from application.usage import Usage, UsageReports
 from scheduler.clock import Clock
 from scheduler.engine import Engine
 from scheduler.parsing.request import RequestParser
@@ -30,11 +35,15 @@ class Application:
     chats: Chats
     languages: Languages
     drafts: Drafts
+    edits: DraftEdits
     tasks: Tasks
     runs: Runs
     changes: Changes
     conversations: Conversations
-    usage: Usage
+    usage: UsageReports
+    tokens: ApiTokens
+    # Who holds which right where; the doors ask it only whether a user is on ALLOWED_USERS.
+    access: Access
 
 
 def build_application(
@@ -44,20 +53,26 @@ def build_application(
     clock: Clock,
     settings: ApplicationSettings,
     runner: TaskRunner,
+    access: Access,
     *,
     usage: Usage | None = None,
 ) -> Application:
-    changes = Changes(sessions, engine, clock, min_interval_seconds=settings.min_interval_seconds)
+    changes = Changes(
+        sessions, engine, clock, access, min_interval_seconds=settings.min_interval_seconds
+    )
     usage = usage or Usage(sessions, clock, settings.monthly_budget_usd)
     return Application(
-        chats=Chats(sessions, clock, settings),
-        languages=Languages(sessions),
-        drafts=Drafts(sessions, engine, parser, clock, settings, usage),
-        tasks=Tasks(sessions, engine, clock),
-        runs=Runs(sessions, engine),
+        chats=Chats(sessions, clock, settings, access),
+        languages=Languages(sessions, access),
+        drafts=Drafts(sessions, engine, parser, clock, settings, access, usage),
+        edits=DraftEdits(sessions, clock, access),
+        tasks=Tasks(sessions, engine, clock, access),
+        runs=Runs(sessions, engine, access),
         changes=changes,
         conversations=Conversations(
-            sessions, runner, changes, clock, usage, owner=engine.worker_id
+            sessions, runner, changes, clock, access, usage, owner=engine.worker_id
         ),
-        usage=usage,
+        usage=UsageReports(sessions, clock, settings.monthly_budget_usd, access),
+        tokens=ApiTokens(sessions, clock, access),
+        access=access,
     )

@@ -22,7 +22,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from application.access import Access
 from application.drafts import task_name
+from application.permissions import Action, Actor
 from application.tasks import pause_task, resume_task, task_in_chat
 from core.errors import N_, CronpilotError, NotUnderstoodError, ScheduleError, WordedError
 from core.logs import get_logger
@@ -197,12 +199,14 @@ class Changes:
         sessions: async_sessionmaker[AsyncSession],
         engine: Engine,
         clock: Clock,
+        access: Access,
         *,
         min_interval_seconds: int,
     ) -> None:
         self._sessions = sessions
         self._engine = engine
         self._clock = clock
+        self._access = access
         self._min_interval_seconds = min_interval_seconds
 
     # --- understanding ----------------------------------------------------------------------
@@ -289,8 +293,8 @@ class Changes:
 
     async def propose(
         self,
+        actor: Actor,
         task: Task,
-        user_id: int,
         action: ChangeAction,
         *,
         schedule: Schedule | None = None,
@@ -298,6 +302,9 @@ class Changes:
         text: str,
     ) -> ChangeCard:
         """Keep the proposal until Confirm or Cancel; nothing about the task changes yet."""
+        await self._access.require(
+            actor, Action.PROPOSE_CHANGE, task.chat_id, missing=TaskNotFoundError(task.id)
+        )
         now = self._clock.now()
         payload = {
             "action": action.value,
@@ -312,7 +319,7 @@ class Changes:
                 change_id=secrets.token_urlsafe(6),
                 chat_id=task.chat_id,
                 task_id=task.id,
-                user_id=user_id,
+                user_id=actor.user_id,
                 payload=payload,
                 now=now,
                 expires_at=now + CHANGE_LIFETIME,
@@ -320,13 +327,16 @@ class Changes:
         log.info("change.proposed", task_id=task.id, chat_id=task.chat_id, action=action.value)
         return _card(change, task)
 
-    async def attach_card(self, change_id: str, message_id: int) -> None:
+    async def attach_card(self, actor: Actor, change_id: str, message_id: int) -> None:
+        """Remember the card's message (the actor just proposed the change and was shown it)."""
+        change = await self._checked(actor, Action.PROPOSE_CHANGE, change_id)
         async with self._sessions() as session, session.begin():
-            await changes.set_message_id(session, change_id, message_id)
+            await changes.set_message_id(session, change.id, message_id)
 
-    async def confirm(self, chat_id: int, change_id: str) -> AppliedChange:
+    async def confirm(self, actor: Actor, change_id: str) -> AppliedChange:
         """Apply the proposal to its task. Raises ChangeNotFoundError (also when outdated),
         TaskStateError, ScheduleError (the new time has passed meanwhile)."""
+        chat_id = (await self._checked(actor, Action.CONFIRM_CHANGE, change_id)).chat_id
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
             change = await self._live(session, chat_id, change_id)
@@ -386,7 +396,8 @@ class Changes:
             )
         return edited
 
-    async def cancel(self, chat_id: int, change_id: str) -> ChangeCard:
+    async def cancel(self, actor: Actor, change_id: str) -> ChangeCard:
+        chat_id = (await self._checked(actor, Action.CANCEL_CHANGE, change_id)).chat_id
         async with self._sessions() as session, session.begin():
             change = await self._live(session, chat_id, change_id)
             task = await tasks.get(session, change.task_id)
@@ -398,6 +409,17 @@ class Changes:
     async def purge_expired(self) -> int:
         async with self._sessions() as session, session.begin():
             return await changes.delete_expired(session, now=self._clock.now())
+
+    async def _checked(self, actor: Actor, action: Action, change_id: str) -> Change:
+        """The proposal, when `actor` may do `action` to it; one they may not see is closed."""
+        async with self._sessions() as session:
+            change = await changes.get(session, change_id)
+        closed = ChangeNotFoundError("this change is no longer open")
+        if change is None:
+            self._access.require_allowed(actor, action)
+            raise closed
+        await self._access.require(actor, action, change.chat_id, missing=closed)
+        return change
 
     async def _live(self, session: AsyncSession, chat_id: int, change_id: str) -> Change:
         change = await changes.get(session, change_id)

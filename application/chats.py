@@ -1,9 +1,14 @@
-"""Chats: who talks to us, in which time zone, and what happens when one goes away."""
+"""Chats: who talks to us, in which time zone, which of them a person may reach, and what
+happens when one goes away."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from application.access import Access, Rights
+from application.permissions import NEEDS, Action, Actor
 from application.records import ApplicationSettings
 from core.logs import get_logger
 from scheduler.clock import Clock
@@ -12,6 +17,14 @@ from storage import chats
 from storage.records import Chat
 
 log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatView:
+    """A chat someone may reach from outside it (the API, the Mini App), and what they may do."""
+
+    chat: Chat
+    rights: Rights
 
 
 def zone_of(chat: Chat, settings: ApplicationSettings) -> str:
@@ -25,10 +38,12 @@ class Chats:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         settings: ApplicationSettings,
+        access: Access,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._settings = settings
+        self._access = access
 
     async def see(
         self, chat_id: int, *, type: str, title: str | None, user_language: str | None = None
@@ -48,8 +63,26 @@ class Chats:
     def zone_of(self, chat: Chat) -> str:
         return zone_of(chat, self._settings)
 
-    async def set_timezone(self, chat_id: int, zone: str) -> str:
+    async def mine(self, actor: Actor) -> list[ChatView]:
+        """The chats the actor may read, with what they may do in each (a person is asked about
+        from outside any chat: by the API and the Mini App)."""
+        self._access.require_allowed(actor, Action.LIST_CHATS)
+        async with self._sessions() as session:
+            candidates = await chats.list_for_user(session, actor.user_id)
+        views = []
+        for chat in candidates:
+            rights = await self._access.rights(actor, chat.id, chat.type)
+            if NEEDS[Action.LIST_CHATS] in rights:
+                views.append(ChatView(chat, rights))
+        return views
+
+    async def get(self, actor: Actor, chat_id: int, *, to: Action) -> Chat:
+        """The chat, when `actor` may do `to` in it (the door checks before it reads a body)."""
+        return await self._access.chat(actor, to, chat_id)
+
+    async def set_timezone(self, actor: Actor, chat_id: int, zone: str) -> str:
         """Set the chat's zone (for tasks created from now on); return its IANA spelling."""
+        await self._access.require(actor, Action.SET_TIMEZONE, chat_id)
         name = canonical_zone(zone)
         async with self._sessions() as session, session.begin():
             await chats.set_timezone(session, chat_id, name)

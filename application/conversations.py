@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from application.access import Access
 from application.changes import (
     PROPOSE_CHANGE,
     ChangeAction,
@@ -30,7 +31,7 @@ from application.changes import (
     InvalidChangeError,
     propose_change_function,
 )
-from application.tasks import task_in_chat
+from application.permissions import Action, Actor
 from application.usage import Usage
 from core.errors import ScheduleError, WordedError
 from core.languages import ENGLISH, chat_language, english_name
@@ -114,11 +115,13 @@ class Conversations:
         runner: TaskRunner,
         changes: Changes,
         clock: Clock,
+        access: Access,
         usage: Usage | None = None,
         *,
         owner: str | None = None,
     ) -> None:
         self._sessions = sessions
+        self._access = access
         # The worker answering follow-ups: if it dies, its unfinished ones are interrupted.
         self._owner = owner
         self._runner = runner
@@ -127,13 +130,14 @@ class Conversations:
         self._usage = usage
 
     async def subject(
-        self, chat_id: int, message_id: int, *, task_id: int | None = None
+        self, actor: Actor, chat_id: int, message_id: int, *, task_id: int | None = None
     ) -> Subject | None:
         """What the bot's message `message_id` in this chat is about, if it is about a task.
 
         Results, failure notices and follow-up answers are found by their message; a task card
         names its task (`task_id`, read from its buttons), which must belong to this chat.
         """
+        await self._access.require(actor, Action.ASK_ABOUT_TASK, chat_id)
         async with self._sessions() as session:
             followup = await followups.find_delivered(session, chat_id, message_id)
             run: Run | None = None
@@ -152,14 +156,17 @@ class Conversations:
             return None
         return Subject(task, run, followup)
 
-    async def reply(
-        self, subject: Subject, user_id: int, text: str, *, may_change: bool
-    ) -> Outcome:
-        """Answer a reply about `subject.task`, or propose the change it asks for.
+    async def reply(self, actor: Actor, subject: Subject, text: str) -> Outcome:
+        """Answer a reply about `subject.task`, or propose the change it asks for (NotAllowed
+        when the actor may not change the task).
 
         Raises ScheduleError when the reply names a schedule that is not allowed.
         """
         task = subject.task
+        await self._access.require(
+            actor, Action.ASK_ABOUT_TASK, task.chat_id, missing=TaskNotFoundError(task.id)
+        )
+        may_change = await self._access.may(actor, Action.PROPOSE_CHANGE, task.chat_id)
         text = clean_text(text).strip()[:MAX_QUESTION_CHARS]
         if not text:
             return Unclear(task)
@@ -174,19 +181,19 @@ class Conversations:
             if not may_change:
                 return NotAllowed(task)
             card = await self._changes.propose(
-                task, user_id, ChangeAction.EDIT, schedule=schedule, text=text
+                actor, task, ChangeAction.EDIT, schedule=schedule, text=text
             )
             return Proposed(card)
         if self._usage is not None and await self._usage.reached(task.chat_id) is not None:
             return Failed(task, BudgetSpent())
-        followup, messages = await self._begin(subject, user_id, text)
+        followup, messages = await self._begin(subject, actor.user_id, text)
         turn = await self._runner.converse(task, messages, functions=[propose_change_function()])
-        return await self._conclude(subject, followup, turn, user_id, text, may_change)
+        return await self._conclude(subject, followup, turn, actor, text, may_change)
 
-    async def history(self, chat_id: int, task_id: int, *, limit: int = 10) -> list[Followup]:
+    async def history(self, actor: Actor, task_id: int, *, limit: int = 10) -> list[Followup]:
         """The task's newest follow-ups, newest first: what was asked and what it cost."""
+        await self._access.task(actor, Action.TASK_HISTORY, task_id)
         async with self._sessions() as session:
-            await task_in_chat(session, chat_id, task_id)
             return await followups.list_for_task(session, task_id, limit=limit)
 
     async def delivered(self, followup_id: int, message_ids: Sequence[int]) -> None:
@@ -234,7 +241,7 @@ class Conversations:
         subject: Subject,
         followup: Followup,
         turn: Turn,
-        user_id: int,
+        actor: Actor,
         text: str,
         may_change: bool,
     ) -> Outcome:
@@ -248,7 +255,7 @@ class Conversations:
             outcome = Failed(task, turn.reason)
         elif turn.call is not None:
             status = RunStatus.SILENT
-            outcome = await self._proposal(task, turn.call.arguments, user_id, text, may_change)
+            outcome = await self._proposal(task, turn.call.arguments, actor, text, may_change)
             if isinstance(outcome, Failed):
                 status, reason = RunStatus.FAILED, outcome.reason
         elif turn.answer is None or _is_not_for_me(turn.answer):
@@ -302,7 +309,7 @@ class Conversations:
         return outcome
 
     async def _proposal(
-        self, task: Task, arguments: str, user_id: int, text: str, may_change: bool
+        self, task: Task, arguments: str, actor: Actor, text: str, may_change: bool
     ) -> Outcome:
         if not may_change:
             return NotAllowed(task)
@@ -311,7 +318,7 @@ class Conversations:
         except (InvalidChangeError, ScheduleError) as error:
             return Failed(task, ChangeUnusable(problem=str(error)), problem=error)
         card = await self._changes.propose(
-            task, user_id, action, schedule=schedule, prompt=prompt, text=text
+            actor, task, action, schedule=schedule, prompt=prompt, text=text
         )
         return Proposed(card)
 

@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from application.access import Access
 from application.chats import zone_of
 from application.errors import DraftExpiredError, DraftNotFoundError, ParseBudgetSpentError
+from application.permissions import Action, Actor
 from application.records import ApplicationSettings, Card, Preview
 from application.tasks import check_quota, task_in_chat
 from application.usage import Usage, charged_to
@@ -19,7 +21,13 @@ from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.engine import Engine, TaskNotFoundError
 from scheduler.parsing.request import MAX_REQUEST_CHARS, RequestParser
-from scheduler.schedules.schedule import ParsedRequest, Schedule, TimePassedError, validate
+from scheduler.schedules.schedule import (
+    ParsedRequest,
+    Schedule,
+    TimePassedError,
+    canonical_zone,
+    validate,
+)
 from scheduler.text import clean_text
 from storage import chats, drafts, tasks
 from storage.records import Chat, Draft, NewTask, Task, TaskKind
@@ -48,6 +56,7 @@ class Drafts:
         parser: RequestParser,
         clock: Clock,
         settings: ApplicationSettings,
+        access: Access,
         usage: Usage | None = None,
     ) -> None:
         self._sessions = sessions
@@ -55,16 +64,19 @@ class Drafts:
         self._parser = parser
         self._clock = clock
         self._settings = settings
+        self._access = access
         self._usage = usage
 
     async def create(
-        self, chat: Chat, user_id: int, text: str, *, task_id: int | None = None
+        self, actor: Actor, chat_id: int, text: str, *, task_id: int | None = None
     ) -> Card:
-        """Understand `text` and keep it as a draft awaiting Confirm.
+        """Understand `text` and keep it as a draft awaiting Confirm (of a new task in the chat,
+        or of a new definition of its task `task_id`).
 
         Raises NotUnderstoodError / ScheduleError (the user is told why), QuotaExceededError,
         or TaskNotFoundError when editing a task of another chat.
         """
+        chat = await self._access.chat(actor, _making(task_id), chat_id)
         now = self._clock.now()
         text = clean_text(text)
         async with self._sessions() as session:
@@ -84,7 +96,7 @@ class Drafts:
                 session,
                 draft_id=secrets.token_urlsafe(6),
                 chat_id=chat.id,
-                user_id=user_id,
+                user_id=actor.user_id,
                 payload=_payload(request, text),
                 now=now,
                 expires_at=now + DRAFT_LIFETIME,
@@ -94,8 +106,8 @@ class Drafts:
 
     async def create_explicit(
         self,
-        chat: Chat,
-        user_id: int,
+        actor: Actor,
+        chat_id: int,
         *,
         prompt: str,
         schedule: Schedule,
@@ -107,6 +119,7 @@ class Drafts:
         Raises NotUnderstoodError for an empty prompt, ScheduleError for a schedule that is not
         allowed, QuotaExceededError, or TaskNotFoundError when editing a task of another chat.
         """
+        chat = await self._access.chat(actor, _making(task_id), chat_id)
         now = self._clock.now()
         prompt = clean_text(prompt)
         if not prompt:
@@ -130,7 +143,7 @@ class Drafts:
                 session,
                 draft_id=secrets.token_urlsafe(6),
                 chat_id=chat.id,
-                user_id=user_id,
+                user_id=actor.user_id,
                 payload=_schedule_payload(schedule, prompt, text=prompt, source="api"),
                 now=now,
                 expires_at=now + DRAFT_LIFETIME,
@@ -138,11 +151,29 @@ class Drafts:
             )
         return _card(draft, now)
 
-    async def understand(self, text: str, *, timezone: str, payer: int) -> Preview:
+    async def understand(
+        self, actor: Actor, text: str, *, chat_id: int | None = None, timezone: str | None = None
+    ) -> Preview:
         """What a request would be understood as, without keeping anything (the API's
-        /parse and the Mini App's live preview); a model call goes on `payer`'s bill."""
+        /parse and the Mini App's live preview), in `timezone`, else the chat's zone. A model
+        call goes on the chat's bill; with no chat named, on the actor's own chat's (their
+        private chat, from outside any chat)."""
+        payer = chat_id if chat_id is not None else actor.home_chat_id
+        chat: Chat | None
+        if chat_id is not None:
+            chat = await self._access.chat(actor, Action.PREVIEW_REQUEST, chat_id)
+        else:
+            await self._access.require(actor, Action.PREVIEW_REQUEST, payer)
+            async with self._sessions() as session:
+                chat = await chats.get(session, payer)
+        if timezone is not None:
+            zone = canonical_zone(timezone)
+        elif chat is not None:
+            zone = zone_of(chat, self._settings)
+        else:
+            zone = self._settings.default_timezone
         now = self._clock.now()
-        request = await self._parse(text, payer=payer, now=now, timezone=timezone)
+        request = await self._parse(text, payer=payer, now=now, timezone=zone)
         return Preview(
             request=request,
             description=request.schedule.describe(),
@@ -163,28 +194,43 @@ class Drafts:
                 text, now=now, timezone=timezone, language=language, before_model=budget_left
             )
 
-    async def attach_card(self, draft_id: str, message_id: int) -> None:
+    async def attach_card(self, actor: Actor, draft_id: str, message_id: int) -> None:
+        """Remember the card's message (the actor just made the draft and was shown it)."""
+        draft = await checked_draft(self._sessions, self._access, actor, None, draft_id)
         async with self._sessions() as session, session.begin():
-            await drafts.set_message_id(session, draft_id, message_id)
+            await drafts.set_message_id(session, draft.id, message_id)
 
-    async def attach_edit_prompt(self, draft_id: str, message_id: int) -> None:
+    async def attach_edit_prompt(self, actor: Actor, draft_id: str, message_id: int) -> None:
         """Remember the message that asks for the corrected request after Edit."""
+        draft = await checked_draft(
+            self._sessions, self._access, actor, Action.CORRECT_DRAFT, draft_id
+        )
         async with self._sessions() as session, session.begin():
-            await drafts.set_edit_prompt(session, draft_id, message_id)
+            await drafts.set_edit_prompt(session, draft.id, message_id)
 
-    async def answering_edit_prompt(self, chat_id: int, message_id: int) -> str | None:
+    async def answering_edit_prompt(
+        self, actor: Actor, chat_id: int, message_id: int
+    ) -> str | None:
         """The id of the draft whose Edit prompt is that message, if it still exists."""
+        await self._access.require(actor, Action.SHOW_DRAFT, chat_id)
         async with self._sessions() as session:
             draft = await drafts.find_by_edit_prompt(session, chat_id, message_id)
         return draft.id if draft is not None else None
 
-    async def get(self, chat_id: int, draft_id: str) -> Card:
+    async def get(self, actor: Actor, draft_id: str) -> Card:
+        found = await checked_draft(
+            self._sessions, self._access, actor, Action.SHOW_DRAFT, draft_id
+        )
         async with self._sessions() as session:
-            draft = await self._live_draft(session, chat_id, draft_id)
+            draft = await self._live_draft(session, found.chat_id, draft_id)
         return _card(draft, self._clock.now())
 
-    async def confirm(self, chat_id: int, draft_id: str, user_id: int) -> Task:
+    async def confirm(self, actor: Actor, draft_id: str) -> Task:
         """Turn the draft into a task (or apply it to the task it edits)."""
+        found = await checked_draft(
+            self._sessions, self._access, actor, Action.CONFIRM_DRAFT, draft_id
+        )
+        chat_id, user_id = found.chat_id, actor.user_id
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
             # Locked: two quick presses of Confirm make one task, not two.
@@ -246,17 +292,21 @@ class Drafts:
         )
         return task
 
-    async def cancel(self, chat_id: int, draft_id: str) -> Card:
+    async def cancel(self, actor: Actor, draft_id: str) -> Card:
+        found = await checked_draft(
+            self._sessions, self._access, actor, Action.CANCEL_DRAFT, draft_id
+        )
         async with self._sessions() as session, session.begin():
-            draft = await self._live_draft(session, chat_id, draft_id)
+            draft = await self._live_draft(session, found.chat_id, draft_id)
             await drafts.delete(session, draft.id)
         return _card(draft, self._clock.now())
 
-    async def cancel_open(self, chat_id: int, user_id: int) -> list[Card]:
-        """/cancel: drop every request this user still has open in this chat."""
+    async def cancel_open(self, actor: Actor, chat_id: int) -> list[Card]:
+        """/cancel: drop every request the actor still has open in this chat."""
+        await self._access.require(actor, Action.CANCEL_DRAFT, chat_id)
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
-            found = await drafts.list_open(session, chat_id=chat_id, user_id=user_id, now=now)
+            found = await drafts.list_open(session, chat_id=chat_id, user_id=actor.user_id, now=now)
             for draft in found:
                 await drafts.delete(session, draft.id)
         return [_card(draft, now) for draft in found]
@@ -274,6 +324,34 @@ class Drafts:
         if draft.expires_at <= self._clock.now():
             raise DraftExpiredError(draft_id, DRAFT_LIFETIME)
         return draft
+
+
+async def checked_draft(
+    sessions: async_sessionmaker[AsyncSession],
+    access: Access,
+    actor: Actor,
+    action: Action | None,
+    draft_id: str,
+) -> Draft:
+    """The draft, when `actor` may do `action` to it (None: what made it, a new task or an
+    edit); one they may not see is reported as not open. Its expiry is the caller's to check."""
+    async with sessions() as session:
+        draft = await drafts.get(session, draft_id)
+    if draft is None:
+        access.require_allowed(actor, action or Action.CREATE_TASK)
+        raise DraftNotFoundError(draft_id)
+    await access.require(
+        actor,
+        action or _making(draft.task_id),
+        draft.chat_id,
+        missing=DraftNotFoundError(draft_id),
+    )
+    return draft
+
+
+def _making(task_id: int | None) -> Action:
+    """What a draft is for: a new task, or a new definition of task `task_id`."""
+    return Action.CREATE_TASK if task_id is None else Action.EDIT_TASK
 
 
 def _card(draft: Draft, now: datetime) -> Card:

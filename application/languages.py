@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from application.access import Access
+from application.permissions import Action, Actor
 from core.errors import CronpilotError
 from core.languages import ENGLISH, chat_language, supported_language
 from core.logs import get_logger
@@ -25,8 +27,9 @@ class UnsupportedLanguageError(CronpilotError):
 
 
 class Languages:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], access: Access) -> None:
         self._sessions = sessions
+        self._access = access
         # The last language read for each chat, for when the database is away: a result owed
         # to a chat is still delivered then, and in its language if it was seen before.
         self._known: dict[int, str] = {}
@@ -47,11 +50,12 @@ class Languages:
         self._known[chat_id] = language
         return language
 
-    async def set_language(self, chat_id: int, code: str | None) -> str | None:
+    async def set_language(self, actor: Actor, chat_id: int, code: str | None) -> str | None:
         """Set the chat's language (`pt-BR` is stored as `pt`), or forget it with None.
 
         Returns the stored code; raises UnsupportedLanguageError for a language we do not speak.
         """
+        await self._access.require(actor, Action.SET_LANGUAGE, chat_id)
         language = None
         if code is not None:
             language = supported_language(code)

@@ -1,18 +1,22 @@
-"""Tasks: list, show, pause, resume and delete the tasks of a chat; who owns which, and how many."""
+"""Tasks: list, show, pause, resume and delete the tasks of a chat (each checked against the
+actor, application.permissions); which chat owns which, and how many."""
 
 from __future__ import annotations
 
+import builtins
 import math
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from application.access import Access
 from application.errors import (
     QuotaExceededError,
     TaskAlreadyActiveError,
     TaskNotActiveError,
     TaskTimePassedError,
 )
+from application.permissions import Action, Actor
 from application.records import TaskPage
 from core.logs import get_logger
 from scheduler.clock import Clock
@@ -74,13 +78,19 @@ async def resume_task(session: AsyncSession, task: Task, *, now: datetime) -> Ta
 
 class Tasks:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], engine: Engine, clock: Clock
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        engine: Engine,
+        clock: Clock,
+        access: Access,
     ) -> None:
         self._sessions = sessions
         self._engine = engine
         self._clock = clock
+        self._access = access
 
-    async def list(self, chat_id: int, *, page: int = 0) -> TaskPage:
+    async def list(self, actor: Actor, chat_id: int, *, page: int = 0) -> TaskPage:
+        await self._access.require(actor, Action.LIST_TASKS, chat_id)
         async with self._sessions() as session:
             total = await tasks.count_for_chat(session, chat_id)
             pages = max(1, math.ceil(total / PAGE_SIZE))
@@ -96,28 +106,38 @@ class Tasks:
             total=total,
         )
 
-    async def get(self, chat_id: int, task_id: int) -> Task:
+    async def every_chat(self, actor: Actor, *, chat_id: int | None = None) -> builtins.list[Task]:
+        """Every chat's tasks (or one chat's), for the operator."""
+        await self._access.require(actor, Action.EVERY_CHATS_TASKS, None)
         async with self._sessions() as session:
-            return await task_in_chat(session, chat_id, task_id)
+            return await tasks.list_all(session, chat_id=chat_id)
 
-    async def pause(self, chat_id: int, task_id: int) -> Task:
+    async def get(self, actor: Actor, task_id: int, *, to: Action = Action.SHOW_TASK) -> Task:
+        """The task, when `actor` may see it, or do `to` to it (the door is about to offer
+        that: Delete asks again first)."""
+        return await self._access.task(actor, to, task_id)
+
+    async def pause(self, actor: Actor, task_id: int) -> Task:
+        found = await self._access.task(actor, Action.PAUSE_TASK, task_id)
         async with self._sessions() as session, session.begin():
-            task = await task_in_chat(session, chat_id, task_id, lock=True)
+            task = await task_in_chat(session, found.chat_id, task_id, lock=True)
             paused = await pause_task(session, task, now=self._clock.now())
-        log.info("task.paused", task_id=task_id, chat_id=chat_id)
+        log.info("task.paused", task_id=task_id, chat_id=found.chat_id, door=actor.door.value)
         return paused
 
-    async def resume(self, chat_id: int, task_id: int) -> Task:
+    async def resume(self, actor: Actor, task_id: int) -> Task:
+        found = await self._access.task(actor, Action.RESUME_TASK, task_id)
         async with self._sessions() as session, session.begin():
-            task = await task_in_chat(session, chat_id, task_id, lock=True)
+            task = await task_in_chat(session, found.chat_id, task_id, lock=True)
             resumed = await resume_task(session, task, now=self._clock.now())
         self._engine.arm(resumed.next_run_at)
-        log.info("task.resumed", task_id=task_id, chat_id=chat_id)
+        log.info("task.resumed", task_id=task_id, chat_id=found.chat_id, door=actor.door.value)
         return resumed
 
-    async def delete(self, chat_id: int, task_id: int) -> Task:
+    async def delete(self, actor: Actor, task_id: int) -> Task:
+        found = await self._access.task(actor, Action.DELETE_TASK, task_id)
         async with self._sessions() as session, session.begin():
-            task = await task_in_chat(session, chat_id, task_id, lock=True)
+            task = await task_in_chat(session, found.chat_id, task_id, lock=True)
             await tasks.delete(session, task_id)
-        log.info("task.deleted", task_id=task_id, chat_id=chat_id)
+        log.info("task.deleted", task_id=task_id, chat_id=found.chat_id, door=actor.door.value)
         return task

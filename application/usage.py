@@ -5,7 +5,8 @@ Everything the LLM costs a chat is in the spending ledger: runs (written by the 
 schedule parses and follow-up answers (written through `record`). The budget rule
 (CHAT_MONTHLY_BUDGET_USD against this calendar month's spend, UTC) lives here once: the runner
 asks it through the `BudgetGate` port before a run, and any other front door that is about to
-call the model for a chat (follow-up answers) asks `reached` too.
+call the model for a chat (follow-up answers) asks `reached` too. What a door shows of it
+(/usage) is `UsageReports`, for those who may read the chat.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from application.access import Access
+from application.permissions import Action, Actor
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.llm import Completion, LLMClient
@@ -134,8 +137,25 @@ class Usage:
                 ),
             )
 
-    async def month(self, chat_id: int) -> UsageReport:
+
+class UsageReports:
+    """/usage for a door: a chat's month, for those who may read the chat."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        budget_usd: float | None,
+        access: Access,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._budget = budget_usd
+        self._access = access
+
+    async def month(self, actor: Actor, chat_id: int) -> UsageReport:
         """This calendar month's runs, tokens and cost per task, and the budget."""
+        await self._access.require(actor, Action.READ_USAGE, chat_id)
         since, until = month_bounds(self._clock.now())
         async with self._sessions() as session:
             groups = await spending.grouped(session, chat_id, since=since, until=until)

@@ -1,4 +1,5 @@
-"""Who may do what: the allowlist for everything, chat admins for changes in groups."""
+"""The bot's gate: only users on ALLOWED_USERS get through (application.access says who is),
+and floods are slowed down. What each of them may do is the use cases' to check."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ApplicationHandlerStop
 
 from application.limits import Verdict
-from bot import render
+from bot import problems, render
 from bot.context import Context, services
 from bot.i18n import Translator, translator
 from core.languages import ENGLISH
@@ -45,7 +46,7 @@ async def gate(update: Update, context: Context) -> None:
     if user is None:
         raise ApplicationHandlerStop  # channel posts and the like: nobody to authorise
     limits = services(context).limits
-    if services(context).settings.allowed_users.allows(user.id):
+    if services(context).app.access.allowed(user.id):
         if update.callback_query is not None or update.effective_message is None:
             return
         verdict = limits.message(user.id)
@@ -58,10 +59,7 @@ async def gate(update: Update, context: Context) -> None:
     _ = update_words(update)
     query = update.callback_query
     if query is not None:
-        await query.answer(
-            _("You are not allowed to use this bot (your id is {user_id}).", user_id=user.id),
-            show_alert=True,
-        )
+        await query.answer(problems.not_allowed(_, user.id), show_alert=True)
     elif (
         update.effective_message is not None
         and addressed_to_bot(update, context)
@@ -81,25 +79,3 @@ def update_words(update: Update) -> Translator:
     if chat is not None and chat.type == Chat.PRIVATE and user is not None:
         return translator(user.language_code or ENGLISH)
     return translator(ENGLISH)
-
-
-async def can_manage(update: Update, context: Context) -> bool:
-    """Creating and changing tasks: the rules of application.access (anyone in their private
-    chat, admins in groups unless the operator lets members manage too)."""
-    chat = update.effective_chat
-    user = update.effective_user
-    if chat is None or user is None:
-        return False
-    message = update.effective_message
-    # An anonymous admin writes as the group itself.
-    if chat.type != Chat.PRIVATE and message is not None and message.sender_chat is not None:
-        return message.sender_chat.id == chat.id
-    rights = await services(context).access.rights_in(user.id, chat.id, chat.type)
-    return rights.manage
-
-
-def not_manager(_: Translator) -> str:
-    return _(
-        "Only this group's admins can create, run or change tasks here. "
-        "You can still look: /tasks lists them and /history N shows a task's last runs."
-    )

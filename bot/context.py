@@ -7,10 +7,7 @@ from dataclasses import dataclass
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from application import Application
-from application.access import Access
-from application.draft_edits import DraftEdits
 from application.limits import RequestLimits
-from application.tokens import ApiTokens
 from core.settings import Settings
 from scheduler.clock import Clock
 from scheduler.engine import Engine
@@ -22,9 +19,6 @@ class Services:
     app: Application
     engine: Engine
     clock: Clock
-    access: Access
-    tokens: ApiTokens
-    edits: DraftEdits
     limits: RequestLimits
 
 

@@ -18,6 +18,12 @@ from application.errors import (
     TaskStateError,
     TaskTimePassedError,
 )
+from application.permissions import (
+    NotAllowedError,
+    NotManagerError,
+    PrivateChatOnlyError,
+    RefusedError,
+)
 from bot.i18n import Translator
 from bot.render import period
 from core.errors import CronpilotError, ScheduleError, TooFrequentError, WordedError
@@ -35,6 +41,13 @@ _NAMED_FACTS = frozenset(
 
 def explain(_: Translator, error: CronpilotError, zone: str) -> str:
     """The sentence for an expected error, in the chat's language; dates in `zone`."""
+    if isinstance(error, NotManagerError):
+        return not_manager(_)
+    if isinstance(error, PrivateChatOnlyError):
+        # Only API tokens are a person's own so far (application.permissions, Right.OWN).
+        return _("API tokens are handed out in a private chat only. Write /token to me there.")
+    if isinstance(error, NotAllowedError):
+        return not_allowed(_, error.user_id)
     if isinstance(error, TaskNotFoundError):
         return _("There is no task #{number} in this chat.", number=error.task_id)
     if isinstance(error, TaskBusyError):
@@ -76,6 +89,19 @@ def explain(_: Translator, error: CronpilotError, zone: str) -> str:
     return str(error)
 
 
+def not_manager(_: Translator) -> str:
+    """A group member who is no admin tried to change something (NotManagerError)."""
+    return _(
+        "Only this group's admins can create, run or change tasks here. "
+        "You can still look: /tasks lists them and /history N shows a task's last runs."
+    )
+
+
+def not_allowed(_: Translator, user_id: int) -> str:
+    """A user not on ALLOWED_USERS (the gate stops them; a use case refuses them too)."""
+    return _("You are not allowed to use this bot (your id is {user_id}).", user_id=user_id)
+
+
 def too_frequent(_: Translator, error: TooFrequentError) -> str:
     """Its periods in the chat's language (the English ones are in its facts)."""
     return _(
@@ -115,7 +141,9 @@ def alert(_: Translator, error: CronpilotError, zone: str) -> str:
 
 
 def reply(_: Translator, error: CronpilotError, zone: str, *, sign: str = "❌") -> str:
-    """For a message: HTML, with a sign in front."""
+    """For a message: HTML, with a sign in front (a refusal is no failure: it has none)."""
+    if isinstance(error, RefusedError):
+        return escape(explain(_, error, zone))
     return f"{sign} {escape(explain(_, error, zone))}"
 
 

@@ -15,7 +15,23 @@ from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from application.records import Card, TaskPage
-from bot.callbacks import TASK_CARD, Action, Place, encode, list_page
+from bot.callbacks import (
+    TASK_CARD,
+    ButtonData,
+    CancelDraft,
+    ConfirmDelete,
+    ConfirmDraft,
+    DeleteTask,
+    EditDraft,
+    KeepTask,
+    ListPage,
+    PauseTask,
+    Place,
+    ResumeTask,
+    RunTask,
+    TaskHistory,
+    list_page,
+)
 from bot.i18n import N_, Translator
 from scheduler.schedules.descriptions import describe_cron
 from scheduler.schedules.schedule import Schedule, zone_for
@@ -40,10 +56,8 @@ class Screen:
     keyboard: InlineKeyboardMarkup | None = None
 
 
-def button(
-    label: str, action: Action, ref: str | int, place: Place | None = None
-) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=encode(action, ref, place))
+def button(label: str, data: ButtonData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data.pack())
 
 
 def clip(text: str, limit: int) -> str:
@@ -278,9 +292,9 @@ def card(_: Translator, card: Card, chat_zone: str) -> Screen:
     keyboard = InlineKeyboardMarkup(
         [
             [
-                button(_("✅ Confirm"), Action.CONFIRM, card.draft_id),
-                button(_("✏️ Edit"), Action.EDIT, card.draft_id),
-                button(_("✖️ Cancel"), Action.CANCEL, card.draft_id),
+                button(_("✅ Confirm"), ConfirmDraft(card.draft_id)),
+                button(_("✏️ Edit"), EditDraft(card.draft_id)),
+                button(_("✖️ Cancel"), CancelDraft(card.draft_id)),
             ]
         ]
     )
@@ -316,15 +330,15 @@ def replaced(_: Translator, card_: Card) -> str:
 def task_buttons(_: Translator, task: Task, place: Place) -> list[InlineKeyboardButton]:
     """Run, Pause or Resume, Delete and History; Pause and Resume redraw `place` after."""
     toggle = (
-        button(_("⏸ Pause"), Action.PAUSE, task.id, place)
+        button(_("⏸ Pause"), PauseTask(task.id, place))
         if task.state is TaskState.ACTIVE
-        else button(_("▶️ Resume"), Action.RESUME, task.id, place)
+        else button(_("▶️ Resume"), ResumeTask(task.id, place))
     )
     return [
-        button(_("🚀 Run now"), Action.RUN, task.id),
+        button(_("🚀 Run now"), RunTask(task.id)),
         toggle,
-        button(_("🗑 Delete"), Action.DELETE, task.id),
-        button(_("📜 History"), Action.HISTORY, task.id),
+        button(_("🗑 Delete"), DeleteTask(task.id)),
+        button(_("📜 History"), TaskHistory(task.id)),
     ]
 
 
@@ -408,9 +422,9 @@ def task_list(_: Translator, page: TaskPage, chat_zone: str) -> Screen:
         )
     navigation = []
     if page.page > 0:
-        navigation.append(button(_("« Previous"), Action.PAGE, page.page - 1))
+        navigation.append(button(_("« Previous"), ListPage(page.page - 1)))
     if page.page < page.pages - 1:
-        navigation.append(button(_("Next »"), Action.PAGE, page.page + 1))
+        navigation.append(button(_("Next »"), ListPage(page.page + 1)))
     if navigation:
         rows.append(navigation)
     return Screen("\n".join(lines), InlineKeyboardMarkup(rows))
@@ -426,8 +440,8 @@ def confirm_delete(_: Translator, task: Task) -> Screen:
         InlineKeyboardMarkup(
             [
                 [
-                    button(_("🗑 Delete it"), Action.DELETE_YES, task.id),
-                    button(_("Keep it"), Action.DELETE_NO, task.id),
+                    button(_("🗑 Delete it"), ConfirmDelete(task.id)),
+                    button(_("Keep it"), KeepTask(task.id)),
                 ]
             ]
         ),

@@ -15,7 +15,7 @@ from telegramify_markdown import convert, split_entities
 
 from application.changes import AppliedChange, ChangeAction, ChangeCard
 from bot import render, results
-from bot.callbacks import Action
+from bot.callbacks import CancelChange, ConfirmChange
 from bot.i18n import N_, Translator
 from scheduler.schedules.schedule import Schedule
 from storage.records import Followup, RunStatus, Task, TaskKind
@@ -117,8 +117,8 @@ def change_card(_: Translator, card: ChangeCard, now: datetime, zone: str) -> re
     keyboard = InlineKeyboardMarkup(
         [
             [
-                render.button(_("✅ Confirm"), Action.CHANGE_CONFIRM, card.change_id),
-                render.button(_("✖️ Cancel"), Action.CHANGE_CANCEL, card.change_id),
+                render.button(_("✅ Confirm"), ConfirmChange(card.change_id)),
+                render.button(_("✖️ Cancel"), CancelChange(card.change_id)),
             ]
         ]
     )

@@ -12,7 +12,7 @@ from html import escape
 from telegram import InlineKeyboardMarkup, MessageEntity
 from telegramify_markdown import split_entities, utf16_len
 
-from bot.callbacks import RESULT, Action
+from bot.callbacks import RESULT, PauseTask, ResumeTask, RetryTask, RunTask
 from bot.i18n import Translator
 from bot.markdown import convert
 from bot.render import Screen, button, clip, dollars
@@ -78,8 +78,8 @@ def result_buttons(_: Translator, task: Task) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                button(_("🔁 Run again"), Action.RUN_AGAIN, task.id),
-                button(_("⏸ Pause"), Action.PAUSE, task.id, RESULT),
+                button(_("🔁 Run again"), RunTask(task.id)),
+                button(_("⏸ Pause"), PauseTask(task.id, RESULT)),
             ]
         ]
     )
@@ -92,7 +92,7 @@ def failure(_: Translator, task: Task, reason: Reason) -> Screen:
             number=task.id,
             reason=escape(clip(_.reason(reason), 500)),
         ),
-        InlineKeyboardMarkup([[button(_("🔁 Retry"), Action.RETRY, task.id)]]),
+        InlineKeyboardMarkup([[button(_("🔁 Retry"), RetryTask(task.id))]]),
     )
 
 
@@ -105,7 +105,7 @@ def paused_notice(_: Translator, task: Task, reason: Reason) -> Screen:
             name=escape(task.name),
             reason=escape(clip(_.reason(reason), 600)),
         ),
-        InlineKeyboardMarkup([[button(_("▶️ Resume"), Action.RESUME, task.id)]]),
+        InlineKeyboardMarkup([[button(_("▶️ Resume"), ResumeTask(task.id))]]),
     )
 
 

@@ -162,7 +162,6 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
     """`cronpilot chat`, `tasks` and `runs`: the terminal front door over the application."""
     import io
 
-    from application.operators import Operators
     from cronpilot.runtime import build_stack
     from scheduler.clock import SystemClock
     from scheduler.llm import LiteLLMClient
@@ -207,11 +206,9 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
             )
             return await chat.run()
         console = Console(sys.stdout, sys.stderr, arguments.json, settings.default_timezone)
-        operators = Operators(stack.sessions)
         if arguments.command == "runs":
             return await runs_command(
                 stack.app,
-                operators,
                 console,
                 number=arguments.number,
                 chat_id=arguments.chat,
@@ -219,7 +216,6 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
             )
         return await tasks_command(
             stack.app,
-            operators,
             stack.engine,
             console,
             action=arguments.action,

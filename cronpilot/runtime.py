@@ -11,11 +11,9 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from application import Application, build_application
-from application.access import Access, Reach
-from application.draft_edits import DraftEdits
+from application.access import Access, ChatMembers, NoMembers
 from application.limits import LimitSettings, RequestLimits
 from application.records import ApplicationSettings
-from application.tokens import ApiTokens
 from application.usage import MeteredLLM, Usage
 from bot.context import Services
 from bot.telegram_bot import RateLimiter, TelegramBot
@@ -159,12 +157,21 @@ def build_stack(
     clock: Clock,
     llm: LLMClient,
     retry_backoff: Backoff | None = None,
+    members: ChatMembers | None = None,
 ) -> Stack:
     """The application over storage and the scheduler, results leaving through `delivery`
-    (Telegram for the bot, the terminal for `cronpilot chat` and `cronpilot tasks run`).
+    (Telegram for the bot, the terminal for `cronpilot chat` and `cronpilot tasks run`), and
+    group roles asked of `members` (Telegram's getChatMember; the terminal knows none).
     Tests pass (shorter) waits between retries of database work and deliveries."""
     database = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     sessions = create_sessionmaker(database)
+    access = Access(
+        sessions,
+        settings.allowed_users,
+        members or NoMembers(),
+        clock,
+        group_members_can_manage=settings.group_members_can_manage,
+    )
 
     usage = Usage(sessions, clock, settings.chat_monthly_budget_usd)
     tools = build_toolsets(settings, clock=clock)
@@ -210,6 +217,7 @@ def build_stack(
             monthly_budget_usd=settings.chat_monthly_budget_usd,
         ),
         runner,
+        access,
         usage=usage,
     )
     return Stack(database, sessions, engine, app, llm, tools)
@@ -232,22 +240,20 @@ def build_runtime(
     clock = clock or SystemClock()
     llm = llm or LiteLLMClient.from_settings(settings)
     bot = TelegramBot(token, base_url=settings.telegram_api_base_url, rate_limiter=rate_limiter)
-    stack = build_stack(settings, bot.delivery, clock=clock, llm=llm, retry_backoff=retry_backoff)
-    database, sessions, engine, app = stack.database, stack.sessions, stack.engine, stack.app
-    access = Access(
-        settings.allowed_users,
-        bot.members,
-        clock,
-        group_members_can_manage=settings.group_members_can_manage,
+    stack = build_stack(
+        settings,
+        bot.delivery,
+        clock=clock,
+        llm=llm,
+        retry_backoff=retry_backoff,
+        members=bot.members,
     )
+    database, engine, app = stack.database, stack.engine, stack.app
     services = Services(
         settings=settings,
         app=app,
         engine=engine,
         clock=clock,
-        access=access,
-        tokens=ApiTokens(sessions, clock),
-        edits=DraftEdits(sessions, clock),
         limits=RequestLimits(
             clock, LimitSettings(messages_per_window=settings.user_messages_per_minute)
         ),
@@ -255,11 +261,11 @@ def build_runtime(
     bot.serve(services)
     runtime = Runtime(settings, bot, services, database, llm, tools=stack.tools)
     if settings.http_port is not None:
-        _add_http_server(runtime, Reach(sessions, access), token)
+        _add_http_server(runtime, token)
     return runtime
 
 
-def _add_http_server(runtime: Runtime, reach: Reach, bot_token: str) -> None:
+def _add_http_server(runtime: Runtime, bot_token: str) -> None:
     """The one HTTP server on HTTP_PORT: health, metrics, the webhook, the API, the Mini App."""
     settings = runtime.settings
     assert settings.http_port is not None
@@ -281,9 +287,6 @@ def _add_http_server(runtime: Runtime, reach: Reach, bot_token: str) -> None:
     services = runtime.services
     runtime.api_services = ApiServices(
         app=services.app,
-        access=services.access,
-        reach=reach,
-        tokens=services.tokens,
         clock=services.clock,
         bot_token=bot_token,
         rate_limiter=ApiRateLimiter(),

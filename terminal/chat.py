@@ -3,7 +3,8 @@
 Type a request and see the card as text; `yes` confirms it, `no` cancels it, any other text
 replaces it (Edit). Commands as in Telegram: /tasks, /task N, /run N (runs it now and shows the
 result), /pause N, /resume N, /delete N, /history N, /help, /quit. The conversation is one local
-private chat (id 0) in the configured database.
+private chat (id 0) in the configured database, and the operator at the terminal is the actor
+in it (`Actor.operator`): the same use cases as the bot's, the same table of rights.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from typing import TextIO
 
 from application import Application
 from application.errors import DraftNotFoundError, QuotaExceededError, TaskStateError
+from application.permissions import Actor
 from core.errors import NotUnderstoodError, ScheduleError
 from scheduler.engine import Engine, TaskBusyError, TaskNotFoundError
 from storage.records import Chat
 from terminal import text
 
 LOCAL_CHAT_ID = 0
-LOCAL_USER_ID = 0
+# Who acts here: the operator, in the local chat.
+ACTOR = Actor.operator(chat_id=LOCAL_CHAT_ID)
 YES = frozenset({"yes", "y", "confirm", "/confirm"})
 NO = frozenset({"no", "n", "cancel", "/cancel"})
 QUIT = frozenset({"/quit", "/exit", "quit", "exit"})
@@ -116,7 +119,7 @@ class TerminalChat:
     async def _request(self, chat: Chat, words: str) -> None:
         drafts = self._app.drafts
         try:
-            card = await drafts.create(chat, LOCAL_USER_ID, words)
+            card = await drafts.create(ACTOR, chat.id, words)
         except NotUnderstoodError as error:
             self.say(f"🤔 {_sentence(str(error))}")
             return
@@ -129,7 +132,7 @@ class TerminalChat:
         if self._draft_id is not None:
             # A new request while a card waits is its correction: one live card at a time.
             with contextlib.suppress(DraftNotFoundError):
-                await drafts.cancel(chat.id, self._draft_id)
+                await drafts.cancel(ACTOR, self._draft_id)
         self._draft_id = card.draft_id
         self.say(text.card(card, self._app.chats.zone_of(chat)))
 
@@ -137,7 +140,7 @@ class TerminalChat:
         assert self._draft_id is not None
         draft_id, self._draft_id = self._draft_id, None
         try:
-            task = await self._app.drafts.confirm(LOCAL_CHAT_ID, draft_id, LOCAL_USER_ID)
+            task = await self._app.drafts.confirm(ACTOR, draft_id)
         except (DraftNotFoundError, ScheduleError, QuotaExceededError) as error:
             self.say(f"❌ {_sentence(text.problem(error))}")
             return
@@ -151,11 +154,11 @@ class TerminalChat:
             return
         draft_id, self._draft_id = self._draft_id, None
         with contextlib.suppress(DraftNotFoundError):
-            await self._app.drafts.cancel(LOCAL_CHAT_ID, draft_id)
+            await self._app.drafts.cancel(ACTOR, draft_id)
         self.say("✖️ Cancelled.")
 
     async def _list(self, chat: Chat) -> None:
-        page = await self._app.tasks.list(chat.id)
+        page = await self._app.tasks.list(ACTOR, chat.id)
         if not page.tasks:
             self.say("You have no tasks here yet. Write one, or /help for examples.")
             return
@@ -173,24 +176,24 @@ class TerminalChat:
         zone = self._app.chats.zone_of(chat)
         try:
             if command == "/task":
-                self.say(text.task_detail(await self._app.tasks.get(chat.id, task_id), zone))
+                self.say(text.task_detail(await self._app.tasks.get(ACTOR, task_id), zone))
             elif command == "/run":
-                await self._app.runs.run_now(chat.id, task_id)
+                await self._app.runs.run_now(ACTOR, task_id)
                 await self._engine.wait_idle()
             elif command == "/pause":
-                await self._app.tasks.pause(chat.id, task_id)
+                await self._app.tasks.pause(ACTOR, task_id)
                 self.say(f"⏸ Task #{task_id} is paused. /resume {task_id} to restart it.")
             elif command == "/resume":
-                task = await self._app.tasks.resume(chat.id, task_id)
+                task = await self._app.tasks.resume(ACTOR, task_id)
                 self.say(
                     f"▶️ Task #{task_id} is active again; next run "
                     f"{text.when(task.next_run_at, zone)}."
                 )
             elif command == "/delete":
-                task = await self._app.tasks.delete(chat.id, task_id)
+                task = await self._app.tasks.delete(ACTOR, task_id)
                 self.say(f"🗑 Deleted task #{task_id} {task.name}.")
             else:
-                found = await self._app.runs.history(chat.id, task_id)
+                found = await self._app.runs.history(ACTOR, task_id)
                 lines = [text.run_line(run, zone) for run in found]
                 self.say("\n".join(lines) if lines else f"Task #{task_id} has not run yet.")
         except (TaskNotFoundError, TaskStateError, TaskBusyError) as error:

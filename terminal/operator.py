@@ -1,5 +1,6 @@
 """`cronpilot tasks …` and `cronpilot runs N`: the operator's view of every chat, through the
-same use cases as the bot (a task is changed in its own chat, by the same rules)."""
+same use cases as the bot. The operator is an actor of their own (`Actor.operator()`), whose
+rights the same table decides: they may do anything, in every chat."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from typing import Any, TextIO
 
 from application import Application
 from application.errors import TaskStateError
-from application.operators import Operators
+from application.permissions import Actor
 from scheduler.engine import Engine, TaskBusyError, TaskNotFoundError
 from storage.records import Task
 from terminal import text
 
 ACTIONS = ("list", "show", "pause", "resume", "run", "delete")
+OPERATOR = Actor.operator()
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,6 @@ class Console:
 
 async def tasks_command(
     app: Application,
-    operators: Operators,
     engine: Engine,
     console: Console,
     *,
@@ -52,25 +53,23 @@ async def tasks_command(
 ) -> int:
     """`posted`: a run's result goes to the task's chat (a bot token is set)."""
     if action == "list":
-        found = await operators.tasks(chat_id=chat_id)
+        found = await app.tasks.every_chat(OPERATOR, chat_id=chat_id)
         lines = "\n".join(text.task_line(task, task.timezone) for task in found)
         console.show(lines or "no tasks", [text.task_json(task) for task in found])
         return 0
     if number is None:
         return console.problem(f"`cronpilot tasks {action}` needs a task number, as in {action} 3")
     try:
-        task = await _task(operators, number, chat_id)
-        if action == "show":
-            task = await app.tasks.get(task.chat_id, number)
-        elif action == "pause":
-            task = await app.tasks.pause(task.chat_id, number)
+        task = await _task(app, number, chat_id)
+        if action == "pause":
+            task = await app.tasks.pause(OPERATOR, number)
         elif action == "resume":
-            task = await app.tasks.resume(task.chat_id, number)
+            task = await app.tasks.resume(OPERATOR, number)
         elif action == "delete":
-            task = await app.tasks.delete(task.chat_id, number)
+            task = await app.tasks.delete(OPERATOR, number)
             console.show(f"deleted task #{number} {task.name}", text.task_json(task))
             return 0
-        else:
+        elif action == "run":
             return await _run(app, engine, console, task, posted=posted)
     except (TaskNotFoundError, TaskStateError, TaskBusyError) as error:
         return console.problem(text.problem(error, chat_id=chat_id))
@@ -80,7 +79,6 @@ async def tasks_command(
 
 async def runs_command(
     app: Application,
-    operators: Operators,
     console: Console,
     *,
     number: int,
@@ -88,8 +86,8 @@ async def runs_command(
     limit: int,
 ) -> int:
     try:
-        task = await _task(operators, number, chat_id)
-        found = await app.runs.history(task.chat_id, number, limit=limit)
+        task = await _task(app, number, chat_id)
+        found = await app.runs.history(OPERATOR, number, limit=limit)
     except TaskNotFoundError as error:
         return console.problem(text.problem(error, chat_id=chat_id))
     lines = "\n".join(text.run_line(run, task.timezone) for run in found)
@@ -97,8 +95,9 @@ async def runs_command(
     return 0
 
 
-async def _task(operators: Operators, number: int, chat_id: int | None) -> Task:
-    task = await operators.task(number)
+async def _task(app: Application, number: int, chat_id: int | None) -> Task:
+    """The task with this number, whichever chat it is in (or only in `--chat`)."""
+    task = await app.tasks.get(OPERATOR, number)
     if chat_id is not None and task.chat_id != chat_id:
         raise TaskNotFoundError(number)
     return task
@@ -109,9 +108,9 @@ async def _run(
 ) -> int:
     """Run the task now, wait for it, and show the run here; with a bot token its result is
     also posted to the task's chat, as Run now in the bot does."""
-    started = await app.runs.run_now(task.chat_id, task.id)
+    started = await app.runs.run_now(OPERATOR, task.id)
     await engine.wait_idle()
-    history = await app.runs.history(task.chat_id, task.id, limit=20)
+    history = await app.runs.history(OPERATOR, task.id, limit=20)
     run = next((run for run in history if run.id == started.id), started)
     lines = text.run_line(run, task.timezone)
     if not posted:

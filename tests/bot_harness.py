@@ -14,10 +14,12 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import BaseRateLimiter
 
-from bot.callbacks import Action
+from application.permissions import Actor
+from bot.callbacks import ButtonData, ConfirmDraft, RunTask
 from bot.ratelimit import MessageRateLimiter
 from core.settings import Settings, load_settings
 from cronpilot.runtime import Runtime, build_runtime
+from scheduler.engine import TaskNotFoundError
 from storage.records import Run, Task
 from storage.retry import Backoff
 from tests.fakes.clock import FakeClock
@@ -28,31 +30,33 @@ BERLIN = ZoneInfo("Europe/Berlin")
 # A Thursday, as in the product brief's examples.
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=BERLIN)
 ALICE, BOB, CAROL, MALLORY = 111, 222, 333, 666
+# Tests look at what the bot stored as the operator does.
+OPERATOR = Actor.operator()
 
 
 async def create_task(fake: FakeTelegram, chat: FakeChat, user: FakeUser, text: str) -> int:
     """Send a request, press Confirm on its card, return the new task's id (in any language:
     the buttons are found by what they do, not by their labels)."""
     await fake.send_text(chat, user, text)
-    card = await fake.wait_for_message(chat, lambda m: _data(m, Action.CONFIRM) is not None)
-    confirm = _data(card, Action.CONFIRM)
+    card = await fake.wait_for_message(chat, lambda m: _data(m, ConfirmDraft) is not None)
+    confirm = _data(card, ConfirmDraft)
     assert confirm is not None
     since = fake.checkpoint()
     await fake.press_data(chat, user, card, confirm)
     scheduled = await fake.wait_for_message(
         chat,
-        lambda m: m.message_id == card.message_id and _data(m, Action.RUN) is not None,
+        lambda m: m.message_id == card.message_id and _data(m, RunTask) is not None,
         since=since,
     )
-    run = _data(scheduled, Action.RUN)
+    run = RunTask.unpack(_data(scheduled, RunTask))
     assert run is not None
-    return int(run.split(":")[1])
+    return run.task_id
 
 
-def _data(message: FakeMessage, action: Action) -> str | None:
-    """The callback data of the message's first button doing `action`."""
+def _data(message: FakeMessage, kind: type[ButtonData]) -> str | None:
+    """The callback data of the message's first button of this kind."""
     for button in message.buttons:
-        if button.callback_data and button.callback_data.startswith(f"{action.value}:"):
+        if kind.matches(button.callback_data):
             return button.callback_data
     return None
 
@@ -128,14 +132,14 @@ class BotUnderTest:
         return [claim.run for claim in claims]
 
     async def tasks_of(self, chat_id: int) -> list[Task]:
+        """The chat's tasks, as the operator sees them."""
         assert self.runtime is not None
-        app = self.runtime.services.app
-        first = await app.tasks.list(chat_id)
-        found = list(first.tasks)
-        for number in range(1, first.pages):
-            found.extend((await app.tasks.list(chat_id, page=number)).tasks)
-        return found
+        return await self.runtime.services.app.tasks.every_chat(OPERATOR, chat_id=chat_id)
 
     async def history(self, chat_id: int, task_id: int) -> list[Run]:
+        """The task's runs, as the operator sees them (it must be the chat's)."""
         assert self.runtime is not None
-        return await self.runtime.services.app.runs.history(chat_id, task_id, limit=100)
+        app = self.runtime.services.app
+        if (await app.tasks.get(OPERATOR, task_id)).chat_id != chat_id:
+            raise TaskNotFoundError(task_id)
+        return await app.runs.history(OPERATOR, task_id, limit=100)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from telegram import Message, Update
+from typing import Self
+
+from telegram import CallbackQuery, Message, Update
 from telegram.constants import ParseMode
 
+from application import Application
+from application.permissions import Actor, Door
+from bot import problems
 from bot.context import Context, services
 from bot.i18n import Translator, translator_for
 from bot.render import Screen
+from core.errors import CronpilotError
 from core.languages import ENGLISH, supported_language
 from storage.records import Chat
 
@@ -30,6 +36,24 @@ async def current_chat(update: Update, context: Context) -> Chat:
         user_language = supported_language(code) or ENGLISH
     return await services(context).app.chats.see(
         chat.id, type=chat.type, title=title, user_language=user_language
+    )
+
+
+def actor(update: Update) -> Actor:
+    """Who acts in this update: the person, in this chat (and topic), through the bot. An
+    anonymous admin's message comes as the group itself (its sender chat)."""
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    message = update.message
+    topic = message.message_thread_id if message is not None and message.is_topic_message else None
+    sender = message.sender_chat if message is not None else None
+    return Actor(
+        user.id,
+        Door.BOT,
+        chat_id=chat.id,
+        chat_type=chat.type,
+        topic_id=topic,
+        as_chat=sender.id if sender is not None else None,
     )
 
 
@@ -78,3 +102,42 @@ def oversized_number(context: Context) -> str | None:
     if text.isascii() and text.isdigit() and len(text) > MAX_ID_DIGITS:
         return text
     return None
+
+
+class Press:
+    """A press of a button, as `async with Press(update, context) as press:` around the use
+    case it calls: the chat, its words and zone, the presser as the actor, and an expected
+    error answered as an alert (`answer_problem`, which a kind of card may word its own way)."""
+
+    chat: Chat
+    words: Translator
+    zone: str
+
+    def __init__(self, update: Update, context: Context) -> None:
+        self._update = update
+        self._context = context
+        self.app: Application = services(context).app
+        self.actor = actor(update)
+        query = update.callback_query
+        assert query is not None
+        self.query: CallbackQuery = query
+        self.message = query.message if isinstance(query.message, Message) else None
+
+    async def __aenter__(self) -> Self:
+        self.chat = await current_chat(self._update, self._context)
+        self.words = words(self._update, self.chat)
+        self.zone = chat_zone(self.chat, self._context)
+        return self
+
+    async def __aexit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+        if isinstance(error, CronpilotError):
+            return await self.answer_problem(error)
+        return False
+
+    async def answer(self, text: str | None = None) -> None:
+        await self.query.answer(text)
+
+    async def answer_problem(self, error: CronpilotError) -> bool:
+        """Say what went wrong in an alert; False to let the error through after all."""
+        await self.query.answer(problems.alert(self.words, error, self.zone), show_alert=True)
+        return True

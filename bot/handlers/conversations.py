@@ -16,19 +16,28 @@ from application.conversations import (
     Unclear,
 )
 from application.errors import TaskStateError
+from application.permissions import RefusedError
 from bot import problems, replies
-from bot.access import can_manage, not_manager
-from bot.callbacks import LIST, Action, Callback, decode
+from bot.callbacks import (
+    LIST,
+    CancelChange,
+    ConfirmChange,
+    DeleteTask,
+    PauseTask,
+    ResumeTask,
+    RetryTask,
+    RunTask,
+    TaskButton,
+    decode,
+)
 from bot.context import Context, services
-from bot.handlers.common import chat_zone, current_chat, words
+from bot.handlers.common import Press, actor, chat_zone, current_chat, words
 from bot.render import Screen
-from core.errors import ScheduleError
+from core.errors import CronpilotError, ScheduleError
 from scheduler.engine import TaskNotFoundError
 
 # Buttons that name a task: the task cards (/task N, Scheduled, lists) and results carry them.
-_TASK_BUTTONS = frozenset(
-    {Action.RUN, Action.RUN_AGAIN, Action.RETRY, Action.PAUSE, Action.RESUME, Action.DELETE}
-)
+_TASK_BUTTONS = (RunTask, RetryTask, PauseTask, ResumeTask, DeleteTask)
 
 
 def _task_named_by(markup: InlineKeyboardMarkup | None) -> int | None:
@@ -38,18 +47,12 @@ def _task_named_by(markup: InlineKeyboardMarkup | None) -> int | None:
     found: set[int] = set()
     for row in markup.inline_keyboard:
         for button in row:
-            data = button.callback_data if isinstance(button.callback_data, str) else None
-            callback = decode(data)
-            on_a_list = (
-                callback is not None
-                and callback.place is not None
-                and (callback.place.kind == LIST)
-            )
-            if callback is not None and callback.action in _TASK_BUTTONS and not on_a_list:
-                try:
-                    found.add(callback.number)
-                except ValueError:
-                    continue
+            data = decode(button.callback_data)
+            if not isinstance(data, _TASK_BUTTONS):
+                continue
+            assert isinstance(data, TaskButton)
+            if data.place is None or data.place.kind != LIST:
+                found.add(data.task_id)
     return found.pop() if len(found) == 1 else None
 
 
@@ -73,21 +76,20 @@ async def reply_about_task(update: Update, context: Context, replied: Message, t
     """A reply to one of the bot's messages about a task; False when it is about none (or is a
     new task request), so that it is read as a request."""
     chat = update.effective_chat
-    user = update.effective_user
-    assert chat is not None and user is not None
+    assert chat is not None
+    who = actor(update)
     conversations = services(context).app.conversations
     subject = await conversations.subject(
-        chat.id, replied.message_id, task_id=_task_named_by(replied.reply_markup)
+        who, chat.id, replied.message_id, task_id=_task_named_by(replied.reply_markup)
     )
     if subject is None:
         return False
     record = await current_chat(update, context)
     _ = words(update, record)
     zone = chat_zone(record, context)
-    may_change = await can_manage(update, context)
     try:
-        outcome = await conversations.reply(subject, user.id, text, may_change=may_change)
-    except ScheduleError as error:
+        outcome = await conversations.reply(who, subject, text)
+    except (ScheduleError, RefusedError) as error:
         await _reply(update, problems.reply(_, error, zone))
         return True
     except TaskNotFoundError:
@@ -101,9 +103,11 @@ async def reply_about_task(update: Update, context: Context, replied: Message, t
         now = services(context).clock.now()
         sent = await _reply(update, replies.change_card(_, outcome.card, now, zone))
         if sent is not None:
-            await services(context).app.changes.attach_card(outcome.card.change_id, sent.message_id)
+            await services(context).app.changes.attach_card(
+                who, outcome.card.change_id, sent.message_id
+            )
     elif isinstance(outcome, NotAllowed):
-        await _reply(update, not_manager(_))
+        await _reply(update, problems.not_manager(_))
     elif isinstance(outcome, Unclear):
         await _reply(update, replies.unclear(_, outcome.task))
     elif isinstance(outcome, Failed):
@@ -141,41 +145,46 @@ async def _post_answer(update: Update, context: Context, outcome: Answered) -> N
     )
 
 
-async def change_button(update: Update, context: Context, callback: Callback) -> None:
-    """Confirm or Cancel on a change card, authorised again."""
-    query = update.callback_query
-    chat = update.effective_chat
-    assert query is not None and chat is not None
-    record = await current_chat(update, context)
-    _ = words(update, record)
-    if not await can_manage(update, context):
-        await query.answer(not_manager(_), show_alert=True)
-        return
-    changes = services(context).app.changes
-    message = query.message if isinstance(query.message, Message) else None
-    try:
-        if callback.action is Action.CHANGE_CONFIRM:
-            applied = await changes.confirm(chat.id, callback.ref)
-            await query.answer(replies.changed_notice(_, applied.task.id))
-            screen = replies.change_applied(_, applied, chat_zone(record, context))
-            await query.edit_message_text(
-                screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
-            )
+async def confirm_change(update: Update, context: Context, data: ConfirmChange) -> None:
+    """Confirm on a change card: the task changes, and the card says how."""
+    async with _ChangePress(update, context) as press:
+        applied = await press.app.changes.confirm(press.actor, data.change_id)
+        _ = press.words
+        await press.answer(replies.changed_notice(_, applied.task.id))
+        screen = replies.change_applied(_, applied, press.zone)
+        await press.query.edit_message_text(
+            screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
+        )
+
+
+async def cancel_change(update: Update, context: Context, data: CancelChange) -> None:
+    """Cancel on a change card."""
+    async with _ChangePress(update, context) as press:
+        card = await press.app.changes.cancel(press.actor, data.change_id)
+        await press.answer(replies.cancelled_notice(press.words))
+        await press.query.edit_message_text(
+            replies.change_cancelled(press.words, card), parse_mode=ParseMode.HTML
+        )
+
+
+class _ChangePress(Press):
+    """A press on a change card: a card that can no longer be applied loses its buttons (a
+    refusal leaves them to those who may press them)."""
+
+    async def answer_problem(self, error: CronpilotError) -> bool:
+        _, query = self.words, self.query
+        if isinstance(error, RefusedError):
+            return await super().answer_problem(error)
+        if isinstance(error, ChangeOutdatedError):
+            await query.answer(replies.change_outdated(_, error.task_id), show_alert=True)
+        elif isinstance(error, ChangeNotFoundError):
+            await query.answer(replies.change_closed(_), show_alert=True)
+        elif isinstance(error, (TaskNotFoundError, TaskStateError, ScheduleError)):
+            await super().answer_problem(error)
         else:
-            card = await changes.cancel(chat.id, callback.ref)
-            await query.answer(replies.cancelled_notice(_))
-            await query.edit_message_text(
-                replies.change_cancelled(_, card), parse_mode=ParseMode.HTML
-            )
-    except ChangeOutdatedError as error:
-        await query.answer(replies.change_outdated(_, error.task_id), show_alert=True)
-        await _drop_buttons(message)
-    except ChangeNotFoundError:
-        await query.answer(replies.change_closed(_), show_alert=True)
-        await _drop_buttons(message)
-    except (TaskNotFoundError, TaskStateError, ScheduleError) as error:
-        await query.answer(problems.alert(_, error, chat_zone(record, context)), show_alert=True)
-        await _drop_buttons(message)
+            return False
+        await _drop_buttons(self.message)
+        return True
 
 
 async def _drop_buttons(message: Message | None) -> None:

@@ -1,4 +1,5 @@
-"""Creating tasks: a request becomes a confirmation card; Confirm, Edit and Cancel act on it."""
+"""Creating tasks: a request becomes a confirmation card; Confirm, Edit and Cancel act on it
+(one handler each, registered in routes.py)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,22 @@ from application.errors import (
     ParseBudgetSpentError,
     QuotaExceededError,
 )
+from application.permissions import RefusedError
 from application.records import Card
 from bot import problems, render
-from bot.access import can_manage, not_manager
-from bot.callbacks import Action, Callback
+from bot.callbacks import CancelDraft, ConfirmDraft, EditDraft
 from bot.context import Context, services
 from bot.handlers import conversations
-from bot.handlers.common import chat_zone, current_chat, reply, task_number, words
-from core.errors import NotUnderstoodError, ScheduleError
+from bot.handlers.common import (
+    Press,
+    actor,
+    chat_zone,
+    current_chat,
+    reply,
+    task_number,
+    words,
+)
+from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskNotFoundError
 from scheduler.parsing.llm_parser import ParserUnavailableError
 from storage.records import Chat as ChatRecord
@@ -50,7 +59,7 @@ async def text_message(update: Update, context: Context) -> None:
     replied = message.reply_to_message
     if replied is not None and replied.from_user and replied.from_user.id == context.bot.id:
         draft_id = await services(context).app.drafts.answering_edit_prompt(
-            chat.id, replied.message_id
+            actor(update), chat.id, replied.message_id
         )
         if draft_id is not None:
             await _replace_draft(update, context, draft_id, message.text)
@@ -98,14 +107,9 @@ async def _request(
     update: Update, context: Context, text: str, *, task_id: int | None = None
 ) -> None:
     chat = await current_chat(update, context)
-    if not await can_manage(update, context):
-        await reply(update, not_manager(words(update, chat)))
-        return
-    user = update.effective_user
-    assert user is not None
     if task_id is None:
         # After Edit, the next request is the correction, replied to the prompt or not.
-        editing = await services(context).edits.awaiting_correction(chat.id, user.id)
+        editing = await services(context).app.edits.awaiting_correction(actor(update), chat.id)
         if editing is not None:
             await _replace_draft(update, context, editing, text)
             return
@@ -122,11 +126,11 @@ async def _draft(
     *,
     task_id: int | None,
 ) -> Card | None:
-    user = update.effective_user
-    assert user is not None
     _ = words(update, chat)
     try:
-        return await services(context).app.drafts.create(chat, user.id, text, task_id=task_id)
+        return await services(context).app.drafts.create(
+            actor(update), chat.id, text, task_id=task_id
+        )
     except ParseBudgetSpentError as error:
         problem = render.sentence(problems.words(_, error))
         await reply(update, _("💸 {problem}", problem=escape(problem)))
@@ -135,7 +139,7 @@ async def _draft(
         await reply(update, _("⏳ {problem}", problem=escape(problem)))
     except NotUnderstoodError as error:
         await reply(update, render.not_understood(_, problems.words(_, error), str(error)))
-    except (ScheduleError, QuotaExceededError, TaskNotFoundError) as error:
+    except (ScheduleError, QuotaExceededError, TaskNotFoundError, RefusedError) as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context)))
     return None
 
@@ -143,20 +147,19 @@ async def _draft(
 async def _show_card(update: Update, context: Context, chat: ChatRecord, card: Card) -> None:
     sent = await reply(update, render.card(words(update, chat), card, chat_zone(chat, context)))
     if sent is not None:
-        await services(context).app.drafts.attach_card(card.draft_id, sent.message_id)
+        await services(context).app.drafts.attach_card(
+            actor(update), card.draft_id, sent.message_id
+        )
 
 
 async def _replace_draft(update: Update, context: Context, draft_id: str, text: str) -> None:
     """The corrected request after Edit: a new card, the old one marked as replaced."""
     chat = await current_chat(update, context)
     _ = words(update, chat)
-    if not await can_manage(update, context):
-        await reply(update, not_manager(_))
-        return
     app = services(context).app
     try:
-        old = await app.drafts.get(chat.id, draft_id)
-    except DraftNotFoundError as error:
+        old = await app.drafts.get(actor(update), draft_id)
+    except (DraftNotFoundError, RefusedError) as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context), sign="⌛"))
         return
     card = await _draft(update, context, chat, text, task_id=old.task_id)
@@ -164,7 +167,7 @@ async def _replace_draft(update: Update, context: Context, draft_id: str, text: 
         return  # the correction was not understood; the old card stays open
     await _show_card(update, context, chat, card)
     try:
-        await app.drafts.cancel(chat.id, draft_id)
+        await app.drafts.cancel(actor(update), draft_id)
     except DraftNotFoundError:
         return
     if old.message_id is not None:
@@ -174,9 +177,11 @@ async def _replace_draft(update: Update, context: Context, draft_id: str, text: 
 async def cancel_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
     _ = words(update, chat)
-    user = update.effective_user
-    assert user is not None
-    dropped = await services(context).app.drafts.cancel_open(chat.id, user.id)
+    try:
+        dropped = await services(context).app.drafts.cancel_open(actor(update), chat.id)
+    except RefusedError as error:
+        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
+        return
     for card in dropped:
         if card.message_id is not None:
             await _edit_quietly(context, chat.id, card.message_id, render.cancelled(_, card))
@@ -193,57 +198,69 @@ async def cancel_command(update: Update, context: Context) -> None:
         await reply(update, _("There is nothing to cancel."))
 
 
-async def draft_button(update: Update, context: Context, callback: Callback) -> None:
-    """Confirm, Edit or Cancel on a card."""
-    query = update.callback_query
-    chat = update.effective_chat
-    user = update.effective_user
-    assert query is not None and chat is not None and user is not None
-    record = await current_chat(update, context)
-    _ = words(update, record)
-    if not await can_manage(update, context):
-        await query.answer(not_manager(_), show_alert=True)
-        return
-    app = services(context).app
-    zone = chat_zone(record, context)
-    try:
-        if callback.action is Action.CONFIRM:
-            task = await app.drafts.confirm(chat.id, callback.ref, user.id)
-            await query.answer(_("Scheduled as task #{number}", number=task.id))
-            screen = render.scheduled(_, task, zone)
-            await query.edit_message_text(
-                screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
-            )
-        elif callback.action is Action.CANCEL:
-            card = await app.drafts.cancel(chat.id, callback.ref)
-            await query.answer(_("Cancelled"))
-            await query.edit_message_text(render.cancelled(_, card), parse_mode=ParseMode.HTML)
-        else:
-            # The presser's next request replaces this card, whether it replies to the prompt
-            # or not.
-            await services(context).edits.start(chat.id, callback.ref, user.id)
-            prompt = await context.bot.send_message(
-                chat.id,
-                render.edit_prompt(_),
-                reply_markup=ForceReply(
-                    selective=True, input_field_placeholder=render.edit_placeholder(_)
-                ),
-                reply_to_message_id=query.message.message_id if query.message else None,
-            )
-            # A reply to this prompt finds its draft through the prompt's message id.
-            await app.drafts.attach_edit_prompt(callback.ref, prompt.message_id)
-            # Answered once the prompt is known: from then on a reply to it finds the draft.
-            await query.answer()
-    except DraftNotFoundError as error:
+async def confirm_draft(update: Update, context: Context, data: ConfirmDraft) -> None:
+    """Confirm on a card: the card becomes "Scheduled — task #N"."""
+    async with _CardPress(update, context) as press:
+        task = await press.app.drafts.confirm(press.actor, data.draft_id)
+        _ = press.words
+        await press.query.answer(_("Scheduled as task #{number}", number=task.id))
+        screen = render.scheduled(press.words, task, press.zone)
+        await press.query.edit_message_text(
+            screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
+        )
+
+
+async def cancel_draft(update: Update, context: Context, data: CancelDraft) -> None:
+    """Cancel on a card: the card says so."""
+    async with _CardPress(update, context) as press:
+        card = await press.app.drafts.cancel(press.actor, data.draft_id)
+        _ = press.words
+        await press.query.answer(_("Cancelled"))
+        await press.query.edit_message_text(
+            render.cancelled(press.words, card), parse_mode=ParseMode.HTML
+        )
+
+
+async def edit_draft(update: Update, context: Context, data: EditDraft) -> None:
+    """Edit on a card: the presser's next request replaces it, whether it replies to the
+    prompt or not."""
+    async with _CardPress(update, context) as press:
+        await press.app.edits.start(press.actor, data.draft_id)
+        query = press.query
+        prompt = await context.bot.send_message(
+            press.chat.id,
+            render.edit_prompt(press.words),
+            reply_markup=ForceReply(
+                selective=True, input_field_placeholder=render.edit_placeholder(press.words)
+            ),
+            reply_to_message_id=query.message.message_id if query.message else None,
+        )
+        # A reply to this prompt finds its draft through the prompt's message id.
+        await press.app.drafts.attach_edit_prompt(press.actor, data.draft_id, prompt.message_id)
+        # Answered once the prompt is known: from then on a reply to it finds the draft.
+        await query.answer()
+
+
+class _CardPress(Press):
+    """A press on a card: a request no longer open is said so (an expired card loses its
+    buttons)."""
+
+    async def answer_problem(self, error: CronpilotError) -> bool:
+        _, query = self.words, self.query
         if isinstance(error, DraftExpiredError):
-            await query.answer(problems.alert(_, error, zone), show_alert=True)
+            await query.answer(problems.alert(_, error, self.zone), show_alert=True)
             await _drop_buttons(query.message)
-        else:
+        elif isinstance(error, DraftNotFoundError):
             # Already confirmed or cancelled (a second press, perhaps before the first one's
             # edit arrived): harmless, and the card stays as the first press left it.
             await query.answer(render.already_handled(_), show_alert=True)
-    except (ScheduleError, QuotaExceededError, TaskNotFoundError) as error:
-        await query.answer(problems.alert(_, error, zone), show_alert=True)
+        elif isinstance(
+            error, (ScheduleError, QuotaExceededError, TaskNotFoundError, RefusedError)
+        ):
+            await query.answer(problems.alert(_, error, self.zone), show_alert=True)
+        else:
+            return False
+        return True
 
 
 async def _drop_buttons(message: object) -> None:

@@ -7,9 +7,10 @@ from html import escape
 from telegram import Update
 
 from application.languages import UnsupportedLanguageError
-from bot.access import can_manage, not_manager
+from application.permissions import RefusedError
+from bot import problems
 from bot.context import Context, services
-from bot.handlers.common import current_chat, reply, words
+from bot.handlers.common import actor, chat_zone, current_chat, reply, words
 from bot.i18n import Translator, language_names, translator
 from storage.records import Chat
 
@@ -46,14 +47,14 @@ async def language_command(update: Update, context: Context) -> None:
     if not context.args:
         await reply(update, _current(_, chat))
         return
-    if not await can_manage(update, context):
-        await reply(update, not_manager(_))
-        return
     wanted = context.args[0].strip().lower()
     try:
         language = await services(context).app.languages.set_language(
-            chat.id, None if wanted in AUTOMATIC else wanted
+            actor(update), chat.id, None if wanted in AUTOMATIC else wanted
         )
+    except RefusedError as error:
+        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
+        return
     except UnsupportedLanguageError as error:
         await reply(
             update,

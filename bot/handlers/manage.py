@@ -1,8 +1,15 @@
-"""Managing tasks: /tasks and the id commands, and the buttons on lists, cards and results."""
+"""Managing tasks: /tasks and the id commands, and the buttons on lists, cards and results.
+
+Each command and each kind of button has its own handler (registered in routes.py); who may do
+it is the use case's to check, and a refusal is worded by bot/problems.py.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from telegram import (
     Chat,
@@ -15,12 +22,28 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from application.errors import TaskStateError
+from application import Application
+from application.permissions import Action, Actor
 from bot import problems, render, replies
-from bot.access import can_manage, not_manager
-from bot.callbacks import LIST, RESULT, TASK_CARD, Action, Callback
+from bot.callbacks import (
+    LIST,
+    RESULT,
+    TASK_CARD,
+    ConfirmDelete,
+    DeleteTask,
+    KeepTask,
+    ListPage,
+    PauseTask,
+    ResumeTask,
+    RetryTask,
+    RunTask,
+    TaskButton,
+    TaskHistory,
+)
 from bot.context import Context, services
 from bot.handlers.common import (
+    Press,
+    actor,
     chat_zone,
     current_chat,
     oversized_number,
@@ -30,29 +53,18 @@ from bot.handlers.common import (
 )
 from bot.i18n import Translator
 from core.errors import CronpilotError
-from scheduler.engine import TaskBusyError, TaskNotFoundError
 from storage.records import RunTrigger, Task
-
-# Actions that change something; reading (list, history) is open to every allowed member.
-CHANGING = frozenset(
-    {
-        Action.RUN,
-        Action.RUN_AGAIN,
-        Action.RETRY,
-        Action.PAUSE,
-        Action.RESUME,
-        Action.DELETE,
-        Action.DELETE_YES,
-        Action.DELETE_NO,
-    }
-)
 
 
 async def tasks_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    page = (task_number(context) or 1) - 1
-    listing = await services(context).app.tasks.list(chat.id, page=page)
     _ = words(update, chat)
+    page = (task_number(context) or 1) - 1
+    try:
+        listing = await services(context).app.tasks.list(actor(update), chat.id, page=page)
+    except CronpilotError as error:
+        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
+        return
     screen = render.task_list(_, listing, chat_zone(chat, context))
     webapp_url = services(context).settings.webapp_url
     if webapp_url is not None and chat.type == Chat.PRIVATE:
@@ -62,196 +74,227 @@ async def tasks_command(update: Update, context: Context) -> None:
     await reply(update, screen)
 
 
-async def task_command(update: Update, context: Context) -> None:
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """A command with a task's number: who asks, about which task, in which words and zone."""
+
+    context: Context
+    actor: Actor
+    task_id: int
+    words: Translator
+    zone: str
+
+    @property
+    def app(self) -> Application:
+        return services(self.context).app
+
+
+async def _task_card(asked: _Asked) -> render.Screen:
+    task = await asked.app.tasks.get(asked.actor, asked.task_id)
+    return render.task_detail(asked.words, task, asked.zone)
+
+
+async def _history(asked: _Asked) -> str:
+    return await _history_text(asked.context, asked.words, asked.actor, asked.task_id, asked.zone)
+
+
+async def _run_now(asked: _Asked) -> str:
+    await asked.app.runs.run_now(asked.actor, asked.task_id)
+    _ = asked.words
+    return _("🚀 Running task #{number} now; the result will follow.", number=asked.task_id)
+
+
+async def _pause(asked: _Asked) -> str:
+    await asked.app.tasks.pause(asked.actor, asked.task_id)
+    _ = asked.words
+    return _("⏸ Task #{number} is paused. /resume {number} to restart it.", number=asked.task_id)
+
+
+async def _resume(asked: _Asked) -> str:
+    task = await asked.app.tasks.resume(asked.actor, asked.task_id)
+    _ = asked.words
+    return _(
+        "▶️ Task #{number} is active again; next run {when}.",
+        number=asked.task_id,
+        when=render.when(_, task.next_run_at, asked.zone),
+    )
+
+
+async def _ask_to_delete(asked: _Asked) -> render.Screen:
+    task = await asked.app.tasks.get(asked.actor, asked.task_id, to=Action.DELETE_TASK)
+    return render.confirm_delete(asked.words, task)
+
+
+async def _answer_id_command(
+    update: Update,
+    context: Context,
+    command: str,
+    answer: Callable[[_Asked], Awaitable[render.Screen | str]],
+) -> None:
+    """Read the task's number given to /`command` (or say how the command is used, or that no
+    task has so large a number), have `answer` act on it, and reply with its answer or the
+    problem in words."""
     chat = await current_chat(update, context)
     _ = words(update, chat)
-    task_id = await _task_id_or_usage(update, context, _, "task")
-    if task_id is None:
-        return
-    try:
-        task = await services(context).app.tasks.get(chat.id, task_id)
-    except TaskNotFoundError as error:
-        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
-        return
-    await reply(update, render.task_detail(_, task, chat_zone(chat, context)))
-
-
-async def history_command(update: Update, context: Context) -> None:
-    chat = await current_chat(update, context)
-    _ = words(update, chat)
-    task_id = await _task_id_or_usage(update, context, _, "history")
-    if task_id is None:
-        return
-    await reply(update, await _history(context, _, chat.id, task_id, chat_zone(chat, context)))
-
-
-async def change_command(update: Update, context: Context) -> None:
-    """/run, /pause, /resume and /delete with a task id."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    command = message.text.split()[0].lstrip("/").split("@")[0].lower()
-    chat = await current_chat(update, context)
-    _ = words(update, chat)
-    task_id = await _task_id_or_usage(update, context, _, command)
-    if task_id is None:
-        return
-    if not await can_manage(update, context):
-        await reply(update, not_manager(_))
-        return
-    app = services(context).app
-    try:
-        if command == "run":
-            await app.runs.run_now(chat.id, task_id)
-            await reply(
-                update, _("🚀 Running task #{number} now; the result will follow.", number=task_id)
-            )
-        elif command == "pause":
-            await app.tasks.pause(chat.id, task_id)
-            await reply(
-                update,
-                _("⏸ Task #{number} is paused. /resume {number} to restart it.", number=task_id),
-            )
-        elif command == "resume":
-            task = await app.tasks.resume(chat.id, task_id)
-            next_run = render.when(_, task.next_run_at, chat_zone(chat, context))
-            await reply(
-                update,
-                _(
-                    "▶️ Task #{number} is active again; next run {when}.",
-                    number=task_id,
-                    when=next_run,
-                ),
-            )
-        else:
-            task = await app.tasks.get(chat.id, task_id)
-            await reply(update, render.confirm_delete(_, task))
-    except (TaskNotFoundError, TaskBusyError, TaskStateError) as error:
-        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
-
-
-async def _task_id_or_usage(
-    update: Update, context: Context, _: Translator, command: str
-) -> int | None:
     task_id = task_number(context)
     too_large = oversized_number(context)
     if too_large is not None:
         await reply(update, render.no_such_task(_, too_large))
-    elif task_id is None:
+        return
+    if task_id is None:
         await reply(
             update,
-            _(
-                "Usage: /{command} N, where N is the task's number from /tasks.",
-                command=command,
-            ),
+            _("Usage: /{command} N, where N is the task's number from /tasks.", command=command),
         )
-    return task_id
-
-
-async def _history(context: Context, _: Translator, chat_id: int, task_id: int, zone: str) -> str:
+        return
+    zone = chat_zone(chat, context)
     try:
-        return await _history_text(context, _, chat_id, task_id, zone)
-    except TaskNotFoundError as error:
-        return problems.reply(_, error, zone)
+        screen = await answer(_Asked(context, actor(update), task_id, _, zone))
+    except CronpilotError as error:
+        screen = problems.reply(_, error, zone)
+    await reply(update, screen)
+
+
+def _id_command(
+    command: str, answer: Callable[[_Asked], Awaitable[render.Screen | str]]
+) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    """The handler of /`command` N: `answer` acts on task N."""
+
+    async def handler(update: Update, context: Context) -> None:
+        await _answer_id_command(update, context, command, answer)
+
+    return handler
+
+
+# One handler per command with a task's number (registered in routes.py).
+task_command = _id_command("task", _task_card)
+history_command = _id_command("history", _history)
+run_command = _id_command("run", _run_now)
+pause_command = _id_command("pause", _pause)
+resume_command = _id_command("resume", _resume)
+# Asks again, with Delete it / Keep it.
+delete_command = _id_command("delete", _ask_to_delete)
 
 
 async def _history_text(
-    context: Context, _: Translator, chat_id: int, task_id: int, zone: str
+    context: Context, _: Translator, who: Actor, task_id: int, zone: str
 ) -> str:
     """The task's last runs, then its last follow-ups (what was asked, what it cost)."""
     app = services(context).app
-    task = await app.tasks.get(chat_id, task_id)
-    entries = await app.runs.history(chat_id, task_id)
-    asked = await app.conversations.history(chat_id, task_id)
+    task = await app.tasks.get(who, task_id, to=Action.TASK_HISTORY)
+    entries = await app.runs.history(who, task_id)
+    asked = await app.conversations.history(who, task_id)
     text = render.history(_, task, entries, zone)
     if asked:
         text += "\n\n" + replies.followup_history(_, asked, zone)
     return text
 
 
-async def task_button(update: Update, context: Context, callback: Callback) -> None:
-    """Every button that acts on a task, re-checked against the chat it is pressed in."""
-    query = update.callback_query
-    assert query is not None
-    chat = await current_chat(update, context)
-    _ = words(update, chat)
-    if callback.action in CHANGING and not await can_manage(update, context):
-        await query.answer(not_manager(_), show_alert=True)
-        return
-    zone = chat_zone(chat, context)
-    app = services(context).app
-    message = query.message if isinstance(query.message, Message) else None
-    try:
-        task_id = callback.number
-    except ValueError:
-        await query.answer(_("That button is not valid any more."), show_alert=True)
-        return
-    try:
-        if callback.action is Action.PAGE:
-            listing = await app.tasks.list(chat.id, page=task_id)
-            await query.answer()
-            await _edit(message, render.task_list(_, listing, zone))
-        elif callback.action is Action.HISTORY:
-            text = await _history_text(context, _, chat.id, task_id, zone)
-            await query.answer()
-            await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML)
-        elif callback.action in (Action.RUN, Action.RUN_AGAIN, Action.RETRY):
-            trigger = RunTrigger.RETRY if callback.action is Action.RETRY else RunTrigger.MANUAL
-            await app.runs.run_now(chat.id, task_id, trigger=trigger)
-            await query.answer(_("Running task #{number}; the result will follow.", number=task_id))
-        elif callback.action is Action.PAUSE:
-            task = await app.tasks.pause(chat.id, task_id)
-            await query.answer(_("Task #{number} paused", number=task_id))
-            await _refresh(message, _, callback, task, zone, context, chat.id)
-        elif callback.action is Action.RESUME:
-            task = await app.tasks.resume(chat.id, task_id)
-            await query.answer(_("Task #{number} resumed", number=task_id))
-            await _refresh(message, _, callback, task, zone, context, chat.id)
-        elif callback.action is Action.DELETE:
-            task = await app.tasks.get(chat.id, task_id)
-            await query.answer()
-            screen = render.confirm_delete(_, task)
-            await context.bot.send_message(
-                chat.id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
-            )
-        elif callback.action is Action.DELETE_YES:
-            task = await app.tasks.delete(chat.id, task_id)
-            await query.answer(_("Task #{number} deleted", number=task_id))
-            await _edit(
-                message,
-                render.Screen(
-                    _("🗑 Deleted task #{number} {name}.", number=task.id, name=escape(task.name))
-                ),
-            )
-        elif callback.action is Action.DELETE_NO:
-            await query.answer(_("Kept"))
-            await _edit(message, render.Screen(_("Task #{number} was kept.", number=task_id)))
-    except CronpilotError as error:
-        await query.answer(problems.alert(_, error, zone), show_alert=True)
+# --- buttons --------------------------------------------------------------------------------------
 
 
-async def _refresh(
-    message: Message | None,
-    _: Translator,
-    callback: Callback,
-    task: Task,
-    zone: str,
-    context: Context,
-    chat_id: int,
-) -> None:
+async def list_page(update: Update, context: Context, data: ListPage) -> None:
+    """« Previous / Next » under the list."""
+    async with Press(update, context) as press:
+        listing = await press.app.tasks.list(press.actor, press.chat.id, page=data.page)
+        await press.answer()
+        await _edit(press.message, render.task_list(press.words, listing, press.zone))
+
+
+async def task_history(update: Update, context: Context, data: TaskHistory) -> None:
+    async with Press(update, context) as press:
+        text = await _history_text(context, press.words, press.actor, data.task_id, press.zone)
+        await press.answer()
+        await context.bot.send_message(press.chat.id, text, parse_mode=ParseMode.HTML)
+
+
+async def run_task(update: Update, context: Context, data: RunTask) -> None:
+    """Run now (task cards, the list) and Run again (results)."""
+    await _run(update, context, data, RunTrigger.MANUAL)
+
+
+async def retry_task(update: Update, context: Context, data: RetryTask) -> None:
+    """Retry on a failure notice."""
+    await _run(update, context, data, RunTrigger.RETRY)
+
+
+async def _run(update: Update, context: Context, data: TaskButton, trigger: RunTrigger) -> None:
+    async with Press(update, context) as press:
+        await press.app.runs.run_now(press.actor, data.task_id, trigger=trigger)
+        _ = press.words
+        await press.answer(
+            _("Running task #{number}; the result will follow.", number=data.task_id)
+        )
+
+
+async def pause_task(update: Update, context: Context, data: PauseTask) -> None:
+    async with Press(update, context) as press:
+        task = await press.app.tasks.pause(press.actor, data.task_id)
+        _ = press.words
+        await press.answer(_("Task #{number} paused", number=data.task_id))
+        await _refresh(press, data, task)
+
+
+async def resume_task(update: Update, context: Context, data: ResumeTask) -> None:
+    async with Press(update, context) as press:
+        task = await press.app.tasks.resume(press.actor, data.task_id)
+        _ = press.words
+        await press.answer(_("Task #{number} resumed", number=data.task_id))
+        await _refresh(press, data, task)
+
+
+async def delete_task(update: Update, context: Context, data: DeleteTask) -> None:
+    """Delete: asks again, below, with Delete it / Keep it."""
+    async with Press(update, context) as press:
+        task = await press.app.tasks.get(press.actor, data.task_id, to=Action.DELETE_TASK)
+        await press.answer()
+        screen = render.confirm_delete(press.words, task)
+        await context.bot.send_message(
+            press.chat.id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
+        )
+
+
+async def confirm_delete(update: Update, context: Context, data: ConfirmDelete) -> None:
+    """“Delete it”."""
+    async with Press(update, context) as press:
+        task = await press.app.tasks.delete(press.actor, data.task_id)
+        _ = press.words
+        await press.answer(_("Task #{number} deleted", number=data.task_id))
+        await _edit(
+            press.message,
+            render.Screen(
+                _("🗑 Deleted task #{number} {name}.", number=task.id, name=escape(task.name))
+            ),
+        )
+
+
+async def keep_task(update: Update, context: Context, data: KeepTask) -> None:
+    """“Keep it”: only someone who could have deleted the task answers the question."""
+    async with Press(update, context) as press:
+        await press.app.tasks.get(press.actor, data.task_id, to=Action.DELETE_TASK)
+        _ = press.words
+        await press.answer(_("Kept"))
+        await _edit(
+            press.message, render.Screen(_("Task #{number} was kept.", number=data.task_id))
+        )
+
+
+async def _refresh(press: Press, data: PauseTask | ResumeTask, task: Task) -> None:
     """After pause or resume, show the new state where the button was pressed: the button
     says where that is (a task card, a result, or a page of the list)."""
+    message = press.message
     if message is None:
         return
-    place = callback.place
+    place = data.place
     if place is not None and place.kind == LIST:
-        listing = await services(context).app.tasks.list(chat_id, page=place.page)
-        await _edit(message, render.task_list(_, listing, zone))
+        listing = await press.app.tasks.list(press.actor, press.chat.id, page=place.page)
+        await _edit(message, render.task_list(press.words, listing, press.zone))
     elif place == TASK_CARD:
-        await _edit(message, render.task_detail(_, task, zone))
+        await _edit(message, render.task_detail(press.words, task, press.zone))
     else:
         # A result message (or a button from before places were marked): swap its Pause
         # button for Resume (or back), keeping the message as it is.
-        buttons = render.task_buttons(_, task, RESULT)[:2]
+        buttons = render.task_buttons(press.words, task, RESULT)[:2]
         try:
             await message.edit_reply_markup(InlineKeyboardMarkup([buttons]))
         except BadRequest:

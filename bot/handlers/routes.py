@@ -1,6 +1,10 @@
-"""Every handler of the bot, registered in one place."""
+"""Every handler of the bot, registered in one place: one per command, and one per kind of
+button (its callback data class, bot/callbacks.py), as aiogram routes `MyCallback.filter()`."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from telegram import Bot, BotCommand, MenuButtonWebApp, Update, WebAppInfo
 from telegram.ext import (
@@ -13,8 +17,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot import callbacks
 from bot.access import gate, update_words
-from bot.callbacks import CHANGE_ACTIONS, DRAFT_ACTIONS, decode
+from bot.callbacks import ButtonData
 from bot.context import Context
 from bot.handlers import conversations, create, language, manage, start, token, usage
 from bot.handlers.errors import on_error
@@ -65,20 +70,52 @@ async def set_menu_button(bot: Bot, webapp_url: str | None) -> None:
     )
 
 
-async def on_button(update: Update, context: Context) -> None:
+Data = TypeVar("Data", bound=ButtonData)
+
+
+def on_button(
+    kind: type[Data], handle: Callable[[Update, Context, Data], Awaitable[None]]
+) -> CallbackQueryHandler[Context, None]:
+    """The handler of one kind of button: it runs for presses of that kind only, and gets the
+    data already read."""
+
+    async def callback(update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None
+        data = kind.unpack(query.data)
+        assert data is not None  # the pattern lets only this kind through
+        await handle(update, context, data)
+
+    return CallbackQueryHandler(callback, pattern=kind.matches)
+
+
+def buttons() -> tuple[CallbackQueryHandler[Context, None], ...]:
+    """One handler per kind of button; a test checks that every kind in bot/callbacks.py is
+    here."""
+    return (
+        on_button(callbacks.ConfirmDraft, create.confirm_draft),
+        on_button(callbacks.EditDraft, create.edit_draft),
+        on_button(callbacks.CancelDraft, create.cancel_draft),
+        on_button(callbacks.RunTask, manage.run_task),
+        on_button(callbacks.RetryTask, manage.retry_task),
+        on_button(callbacks.PauseTask, manage.pause_task),
+        on_button(callbacks.ResumeTask, manage.resume_task),
+        on_button(callbacks.DeleteTask, manage.delete_task),
+        on_button(callbacks.ConfirmDelete, manage.confirm_delete),
+        on_button(callbacks.KeepTask, manage.keep_task),
+        on_button(callbacks.TaskHistory, manage.task_history),
+        on_button(callbacks.ListPage, manage.list_page),
+        on_button(callbacks.ConfirmChange, conversations.confirm_change),
+        on_button(callbacks.CancelChange, conversations.cancel_change),
+    )
+
+
+async def stale_button(update: Update, context: Context) -> None:
+    """A press of anything we did not make (or no longer make): said so, nothing done."""
     query = update.callback_query
     assert query is not None
-    callback = decode(query.data)
-    if callback is None:
-        _ = update_words(update)
-        await query.answer(_("That button is not valid any more."), show_alert=True)
-        return
-    if callback.action in DRAFT_ACTIONS:
-        await create.draft_button(update, context, callback)
-    elif callback.action in CHANGE_ACTIONS:
-        await conversations.change_button(update, context, callback)
-    else:
-        await manage.task_button(update, context, callback)
+    _ = update_words(update)
+    await query.answer(_("That button is not valid any more."), show_alert=True)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -98,12 +135,17 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("task", manage.task_command),
             CommandHandler("history", manage.history_command),
             CommandHandler("usage", usage.usage_command),
-            CommandHandler(["run", "pause", "resume", "delete"], manage.change_command),
+            CommandHandler("run", manage.run_command),
+            CommandHandler("pause", manage.pause_command),
+            CommandHandler("resume", manage.resume_command),
+            CommandHandler("delete", manage.delete_command),
             MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, start.location),
             MessageHandler(filters.TEXT & ~filters.COMMAND, create.text_message),
             # After every CommandHandler: what none of them took is a command we do not have.
             MessageHandler(filters.COMMAND, start.unknown_command),
-            CallbackQueryHandler(on_button),
+            *buttons(),
+            # After every kind of button: what none of them took.
+            CallbackQueryHandler(stale_button),
             ChatMemberHandler(start.membership, ChatMemberHandler.MY_CHAT_MEMBER),
         ]
     )

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from telegram import Chat, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 
+from application.permissions import RefusedError
 from bot import problems, render
-from bot.access import can_manage, not_manager
 from bot.context import Context, services
-from bot.handlers.common import chat_zone, current_chat, reply, words
+from bot.handlers.common import actor, chat_zone, current_chat, reply, words
 from bot.i18n import Translator
 from core.errors import ScheduleError
 
@@ -91,13 +91,10 @@ async def timezone(update: Update, context: Context) -> None:
             ),
         )
         return
-    if not await can_manage(update, context):
-        await reply(update, not_manager(_))
-        return
     wanted = " ".join(context.args)
     try:
-        zone = await services(context).app.chats.set_timezone(chat.id, wanted)
-    except ScheduleError as error:
+        zone = await services(context).app.chats.set_timezone(actor(update), chat.id, wanted)
+    except (ScheduleError, RefusedError) as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context)))
         return
     await reply(update, _zone_set(_, zone))
@@ -119,7 +116,11 @@ async def location(update: Update, context: Context) -> None:
             reply_markup=ReplyKeyboardRemove(),
         )
         return
-    zone = await services(context).app.chats.set_timezone(chat.id, zone)
+    try:
+        zone = await services(context).app.chats.set_timezone(actor(update), chat.id, zone)
+    except RefusedError as error:
+        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
+        return
     await message.reply_text(
         _zone_set(_, zone), parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove()
     )

@@ -8,17 +8,24 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 from telegram import Update
 
+from application.permissions import RefusedError
 from application.usage import PARSE, UsageLine, UsageReport
+from bot import problems
 from bot.context import Context, services
-from bot.handlers.common import current_chat, reply, words
+from bot.handlers.common import actor, chat_zone, current_chat, reply, words
 from bot.i18n import Translator
 from bot.render import dollars
 
 
 async def usage_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    report = await services(context).app.usage.month(chat.id)
-    await reply(update, usage_text(words(update, chat), report))
+    _ = words(update, chat)
+    try:
+        report = await services(context).app.usage.month(actor(update), chat.id)
+    except RefusedError as error:
+        await reply(update, problems.reply(_, error, chat_zone(chat, context)))
+        return
+    await reply(update, usage_text(_, report))
 
 
 def usage_text(_: Translator, report: UsageReport) -> str:

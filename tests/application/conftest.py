@@ -1,5 +1,9 @@
 """The application layer with everything real below it (storage, rules parser, engine) on
-PostgreSQL and SQLite, a fixed clock, and runs recorded instead of sent to a model."""
+PostgreSQL and SQLite, a fixed clock, and runs recorded instead of sent to a model.
+
+The chats are private chats (a private chat has its person's id) unless a test makes a group;
+who is what in a group is a table the test fills (Telegram's getChatMember is exercised by the
+bot and API tests)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application import Application, build_application
-from application.records import ApplicationSettings
+from application.access import Access, MemberRole
+from application.permissions import Actor, Door
+from application.records import ApplicationSettings, Card
+from core.settings import AllowedUsers
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient
 from scheduler.parsing.request import build_request_parser
@@ -23,9 +30,23 @@ from tests.fakes.delivery import FakeDelivery
 
 # A Thursday morning in Berlin.
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+# Private chats: each has its person's id.
 CHAT, OTHER_CHAT = 1001, 2002
-ALICE = 11
+ALICE = CHAT
 QUOTA = 3
+
+
+class Members:
+    """Who is what in which group: the ChatMembers port, played by a table; every question is
+    counted."""
+
+    def __init__(self) -> None:
+        self.roles: dict[tuple[int, int], MemberRole | None] = {}
+        self.asked = 0
+
+    async def role(self, chat_id: int, user_id: int) -> MemberRole | None:
+        self.asked += 1
+        return self.roles.get((chat_id, user_id), MemberRole.OUTSIDER)
 
 
 @dataclass
@@ -52,18 +73,38 @@ class World:
     engine: Engine
     executor: HeldExecutor
     clock: FakeClock
+    members: Members
 
     async def chat(self, chat_id: int = CHAT) -> Chat:
         return await self.app.chats.see(chat_id, type="private", title="Alice")
 
+    def actor(self, chat_id: int = CHAT) -> Actor:
+        """The person whose private chat this is, writing in it."""
+        return Actor(chat_id, Door.BOT, chat_id=chat_id, chat_type="private")
+
+    async def draft(self, text: str, chat_id: int = CHAT, *, task_id: int | None = None) -> Card:
+        await self.chat(chat_id)
+        return await self.app.drafts.create(self.actor(chat_id), chat_id, text, task_id=task_id)
+
     async def task(self, text: str, chat_id: int = CHAT) -> Task:
-        card = await self.app.drafts.create(await self.chat(chat_id), ALICE, text)
-        return await self.app.drafts.confirm(chat_id, card.draft_id, ALICE)
+        card = await self.draft(text, chat_id)
+        return await self.app.drafts.confirm(self.actor(chat_id), card.draft_id)
 
 
 @pytest.fixture
 async def world(sessions: async_sessionmaker[AsyncSession]) -> World:
+    return build_world(sessions)
+
+
+def build_world(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    allowed: AllowedUsers = AllowedUsers(everyone=True),  # noqa: B008 - frozen
+    quota: int = QUOTA,
+) -> World:
     clock = FakeClock(NOW)
+    members = Members()
+    access = Access(sessions, allowed, members, clock)
     executor = HeldExecutor(sessions, clock)
     engine = Engine(sessions, executor, clock, EngineSettings())
     # Follow-up answers need a runner; these tests ask it nothing, so its model is never called.
@@ -80,8 +121,9 @@ async def world(sessions: async_sessionmaker[AsyncSession]) -> World:
         build_request_parser(llm=None, model="off", min_interval_seconds=300),
         clock,
         ApplicationSettings(
-            default_timezone="Europe/Berlin", max_tasks_per_chat=QUOTA, min_interval_seconds=300
+            default_timezone="Europe/Berlin", max_tasks_per_chat=quota, min_interval_seconds=300
         ),
         runner,
+        access,
     )
-    return World(app, engine, executor, clock)
+    return World(app, engine, executor, clock, members)

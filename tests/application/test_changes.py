@@ -44,7 +44,7 @@ def daily_task(**changes: Any) -> Task:
 @pytest.fixture
 def changes() -> Changes:
     # Reading replies touches neither the database nor the engine.
-    return Changes(None, None, FakeClock(NOW), min_interval_seconds=300)  # type: ignore[arg-type]
+    return Changes(None, None, FakeClock(NOW), None, min_interval_seconds=300)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -22,27 +22,27 @@ async def test_a_task_of_another_chat_is_not_found_and_not_touched(world: World)
     app = world.app
     for act in (app.tasks.get, app.tasks.pause, app.tasks.resume, app.tasks.delete):
         with pytest.raises(TaskNotFoundError) as missing:
-            await act(OTHER_CHAT, task.id)
+            await act(world.actor(OTHER_CHAT), task.id)
         assert missing.value.task_id == task.id
     with pytest.raises(TaskNotFoundError):
-        await app.runs.history(OTHER_CHAT, task.id)
+        await app.runs.history(world.actor(OTHER_CHAT), task.id)
     with pytest.raises(TaskNotFoundError):
-        await app.runs.run_now(OTHER_CHAT, task.id)
+        await app.runs.run_now(world.actor(OTHER_CHAT), task.id)
     assert world.executor.started == []
-    assert (await app.tasks.get(CHAT, task.id)) == task
+    assert (await app.tasks.get(world.actor(), task.id)) == task
 
 
 async def test_pause_and_resume_refuse_what_the_state_does_not_allow(world: World) -> None:
     task = await world.task("every day at 9 news")
     with pytest.raises(TaskAlreadyActiveError) as active:
-        await world.app.tasks.resume(CHAT, task.id)
+        await world.app.tasks.resume(world.actor(), task.id)
     assert (active.value.task_id, active.value.state) == (task.id, TaskState.ACTIVE)
-    paused = await world.app.tasks.pause(CHAT, task.id)
+    paused = await world.app.tasks.pause(world.actor(), task.id)
     assert (paused.state, paused.next_run_at) == (TaskState.PAUSED, None)
     with pytest.raises(TaskNotActiveError) as again:
-        await world.app.tasks.pause(CHAT, task.id)
+        await world.app.tasks.pause(world.actor(), task.id)
     assert again.value.state is TaskState.PAUSED
-    resumed = await world.app.tasks.resume(CHAT, task.id)
+    resumed = await world.app.tasks.resume(world.actor(), task.id)
     assert (resumed.state, resumed.next_run_at) == (TaskState.ACTIVE, task.next_run_at)
 
 
@@ -53,24 +53,24 @@ async def test_a_finished_task_cannot_be_paused(world: World, sessions: Sessions
             session, task.id, TaskState.FINISHED, next_run_at=None, now=world.clock.now()
         )
     with pytest.raises(TaskNotActiveError) as done:
-        await world.app.tasks.pause(CHAT, task.id)
+        await world.app.tasks.pause(world.actor(), task.id)
     assert done.value.state is TaskState.FINISHED
 
 
 async def test_a_paused_one_time_task_past_its_time_cannot_resume(world: World) -> None:
     task = await world.task("in 10 minutes call Bob")
-    await world.app.tasks.pause(CHAT, task.id)
+    await world.app.tasks.pause(world.actor(), task.id)
     assert task.run_at is not None
     world.clock.current = task.run_at + timedelta(minutes=1)
     with pytest.raises(TaskTimePassedError) as passed:
-        await world.app.tasks.resume(CHAT, task.id)
+        await world.app.tasks.resume(world.actor(), task.id)
     assert (passed.value.task_id, passed.value.state) == (task.id, TaskState.PAUSED)
-    assert (await world.app.tasks.get(CHAT, task.id)).state is TaskState.PAUSED
+    assert (await world.app.tasks.get(world.actor(), task.id)).state is TaskState.PAUSED
 
 
 async def test_an_unreachable_chat_pauses_its_tasks(world: World) -> None:
     first = await world.task("every day at 9 news")
     second = await world.task("every day at 10 weather")
     assert sorted(await world.app.chats.unreachable(CHAT)) == sorted([first.id, second.id])
-    listing = await world.app.tasks.list(CHAT)
+    listing = await world.app.tasks.list(world.actor(), CHAT)
     assert {t.state for t in listing.tasks} == {TaskState.PAUSED}

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from application.permissions import Actor, Door
 from core.reasons import EmptyAnswer, FailedInARow, ModelNotFound
-from core.settings import Settings
+from core.settings import AllowedUsers, Settings
 from cronpilot.runtime import build_stack
 from scheduler.clock import SystemClock
 from scheduler.llm import LiteLLMClient
@@ -103,7 +104,11 @@ async def test_chat_then_operate_the_task_from_the_command_line(
 
 async def _telegram_task(database_url: str, chat_id: int) -> None:
     """A task made in a Telegram chat, through the application as the bot makes it."""
-    settings = Settings(database_url=database_url, parser_model="off")
+    settings = Settings(
+        database_url=database_url,
+        parser_model="off",
+        allowed_users=AllowedUsers(ids=frozenset({chat_id})),
+    )
     stack = build_stack(
         settings,
         TerminalDelivery(io.StringIO()),
@@ -111,9 +116,10 @@ async def _telegram_task(database_url: str, chat_id: int) -> None:
         llm=LiteLLMClient.from_settings(settings),
     )
     try:
-        chat = await stack.app.chats.see(chat_id, type="private", title="Alice")
-        card = await stack.app.drafts.create(chat, chat_id, "every day at 9 read the news")
-        await stack.app.drafts.confirm(chat_id, card.draft_id, chat_id)
+        await stack.app.chats.see(chat_id, type="private", title="Alice")
+        alice = Actor(chat_id, Door.BOT, chat_id=chat_id, chat_type="private")
+        card = await stack.app.drafts.create(alice, chat_id, "every day at 9 read the news")
+        await stack.app.drafts.confirm(alice, card.draft_id)
     finally:
         await stack.database.dispose()
 

@@ -16,7 +16,15 @@ import pytest
 
 from cronpilot.runtime import Runtime
 from scheduler.parsing.llm_parser import TOOL_NAME
-from tests.bot_harness import ALICE, BOB, CAROL, NOW, BotUnderTest, FakeClock, bot_settings
+from tests.bot_harness import (
+    ALICE,
+    BOB,
+    CAROL,
+    NOW,
+    BotUnderTest,
+    FakeClock,
+    bot_settings,
+)
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram
 from tests.web.api_harness import asgi_client, init_data, port_client, token_for
@@ -424,8 +432,15 @@ async def test_a_parse_the_model_reads_goes_on_the_callers_bill_and_stops_at_the
             )
             asked = await api.post("/api/v1/parse", json={"text": "the dentist, sometime"})
             assert (asked.status_code, asked.json()) == (422, {"error": "When?"})
-            report = await runtime_of(bot).services.app.usage.month(ALICE)
-            assert [(line.kind, line.tokens) for line in report.lines] == [("parse", 110_000)]
+            usage = await api.get("/api/v1/usage", params={"chat_id": ALICE})
+            assert usage.status_code == 200, usage.text
+            report = usage.json()
+            assert [(line["kind"], line["prompt_tokens"]) for line in report["lines"]] == [
+                ("parse", 100_000)
+            ]
+            assert (report["tokens"], report["budget_usd"]) == (110_000, 0.01)
+            assert report["left_usd"] == 0
+            assert report["cost"] == pytest.approx(0.021)
 
             refused = await api.post("/api/v1/parse", json={"text": "the dentist, sometime"})
             assert refused.status_code == 422
@@ -435,6 +450,9 @@ async def test_a_parse_the_model_reads_goes_on_the_callers_bill_and_stops_at_the
             parsed = await api.post("/api/v1/parse", json={"text": "every day at 9 the dentist"})
             assert parsed.status_code == 200, parsed.text
             assert len(llm.requests) == 1
+            # A script withdraws its own token: it works no more.
+            assert (await api.delete("/api/v1/token")).status_code == 204
+            assert (await api.get("/api/v1/chats")).status_code == 401
     finally:
         await bot.stop()
 

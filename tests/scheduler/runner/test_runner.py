@@ -14,6 +14,8 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application import Application, build_application
+from application.access import Access, NoMembers
+from application.permissions import Actor, Door
 from application.records import ApplicationSettings
 from core.reasons import (
     EndlessTools,
@@ -24,7 +26,7 @@ from core.reasons import (
     RequestRefused,
     RunTimedOut,
 )
-from core.settings import load_settings
+from core.settings import AllowedUsers, load_settings
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
@@ -474,13 +476,15 @@ async def test_created_task_fires_once_across_a_restart(pg_url: str, llm: FakeLL
                 default_timezone="Europe/Berlin", max_tasks_per_chat=25, min_interval_seconds=300
             ),
             world.runner,
+            Access(sessions, AllowedUsers(everyone=True), NoMembers(), world.clock),
         )
         return world, app, database
 
     first, app, first_db = process()
-    chat = await app.chats.see(CHAT, type="private", title="Alice")
-    card = await app.drafts.create(chat, 1, "every day at 10:30 summarize the news")
-    task = await app.drafts.confirm(CHAT, card.draft_id, 1)
+    await app.chats.see(CHAT, type="private", title="Alice")
+    alice = Actor(CHAT, Door.BOT, chat_id=CHAT, chat_type="private")
+    card = await app.drafts.create(alice, CHAT, "every day at 10:30 summarize the news")
+    task = await app.drafts.confirm(alice, card.draft_id)
     due = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)  # 10:30 in Berlin
     assert task.next_run_at == due
 

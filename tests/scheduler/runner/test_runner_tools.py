@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from application.usage import PARSE, Usage
+from application.access import Access, NoMembers
+from application.permissions import Actor
+from application.usage import PARSE, Usage, UsageReports
 from core.reasons import BudgetSpent
+from core.settings import AllowedUsers
 from scheduler.llm import LiteLLMSearch
 from scheduler.runner.tools.mcp import McpServers
 from scheduler.runner.tools.web_search import WebSearchToolset
@@ -160,7 +163,10 @@ async def test_usage_counts_runs_parses_and_deleted_tasks_for_the_month(
     async with sessions() as session, session.begin():
         await tasks.delete(session, gone.id)
 
-    report = await usage.month(CHAT)
+    # What /usage shows of the same ledger.
+    access = Access(sessions, AllowedUsers(everyone=True), NoMembers(), clock)
+    reports = UsageReports(sessions, clock, 5.0, access)
+    report = await reports.month(Actor.operator(), CHAT)
     assert report.month_start == datetime(2026, 11, 1, tzinfo=UTC)
     first, deleted, parse = report.lines
     assert (first.task_id, first.name, first.runs, first.tokens) == (kept.id, kept.name, 2, 330)
@@ -174,4 +180,4 @@ async def test_usage_counts_runs_parses_and_deleted_tasks_for_the_month(
     assert report.left_usd == pytest.approx(5.0 - report.cost)
 
     clock.current = datetime(2026, 12, 1, tzinfo=UTC)
-    assert (await usage.month(CHAT)).lines == ()
+    assert (await reports.month(Actor.operator(), CHAT)).lines == ()

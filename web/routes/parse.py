@@ -1,0 +1,31 @@
+"""/parse: what a request would be understood as, without keeping anything (the Mini App's
+live preview; `cronpilot parse --json`'s shape)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from web.deps import AppDep, CurrentActor
+from web.schemas import ParseIn, ParseOut
+
+router = APIRouter()
+
+
+@router.post("/parse", response_model=ParseOut)
+async def parse(me: CurrentActor, app: AppDep, body: ParseIn) -> ParseOut:
+    # A model call goes on the named chat's bill, else on the caller's private chat.
+    preview = await app.drafts.understand(
+        me, body.text, chat_id=body.chat_id, timezone=body.timezone
+    )
+    schedule = preview.request.schedule
+    return ParseOut(
+        kind=schedule.kind,
+        cron=schedule.cron,
+        run_at=schedule.run_at.astimezone(schedule.zone) if schedule.run_at else None,
+        every_seconds=schedule.every_seconds,
+        timezone=schedule.timezone,
+        prompt=preview.request.prompt,
+        description=preview.description,
+        next_runs=[run.astimezone(schedule.zone) for run in preview.next_runs],
+        source=preview.request.source,
+    )

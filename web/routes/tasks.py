@@ -1,0 +1,127 @@
+"""/tasks: list a chat's tasks, create one (from words, or a prompt and a schedule), read,
+change (schedule, prompt, paused or active) and delete one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from application.permissions import Action
+from scheduler.schedules.schedule import Schedule, canonical_zone
+from storage.records import TaskKind, TaskState
+from web.deps import AppDep, ChatIdQuery, CurrentActor, NowDep, TaskId
+from web.errors import ApiError
+from web.schemas import NewTaskIn, TaskOut, TaskPageOut, TaskPatchIn
+
+router = APIRouter()
+
+
+@router.get("/tasks", response_model=TaskPageOut)
+async def list_tasks(
+    me: CurrentActor,
+    app: AppDep,
+    now: NowDep,
+    chat_id: ChatIdQuery,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> TaskPageOut:
+    listing = await app.tasks.list(me, chat_id, page=page - 1)
+    return TaskPageOut(
+        tasks=[TaskOut.of(task, now) for task in listing.tasks],
+        page=listing.page + 1,
+        pages=listing.pages,
+        total=listing.total,
+    )
+
+
+@router.post("/tasks", response_model=TaskOut, status_code=201)
+async def create_task(me: CurrentActor, app: AppDep, now: NowDep, body: NewTaskIn) -> TaskOut:
+    # Who may create tasks there is settled before the body is read any further.
+    chat = await app.chats.get(me, body.chat_id, to=Action.CREATE_TASK)
+    if body.text is not None:
+        if _explicit(body):
+            raise ApiError(400, "give either text, or prompt with a schedule, not both")
+        card = await app.drafts.create(me, chat.id, body.text)
+    else:
+        schedule = _schedule(body, app.chats.zone_of(chat), now)
+        card = await app.drafts.create_explicit(
+            me, chat.id, prompt=body.prompt or "", schedule=schedule
+        )
+    task = await app.drafts.confirm(me, card.draft_id)
+    return TaskOut.of(task, now)
+
+
+@router.get("/tasks/{task_id}", response_model=TaskOut)
+async def get_task(me: CurrentActor, app: AppDep, now: NowDep, task_id: TaskId) -> TaskOut:
+    return TaskOut.of(await app.tasks.get(me, task_id), now)
+
+
+@router.patch("/tasks/{task_id}", response_model=TaskOut)
+async def change_task(
+    me: CurrentActor, app: AppDep, now: NowDep, task_id: TaskId, body: TaskPatchIn
+) -> TaskOut:
+    task = await app.tasks.get(me, task_id, to=Action.EDIT_TASK)
+    was_paused = task.state is TaskState.PAUSED
+    if body.schedule is not None:
+        # The schedule in words, followed by the task's (new) prompt: one request, read as
+        # the bot reads /edit.
+        text = f"{body.schedule} {body.prompt if body.prompt is not None else task.prompt}"
+        card = await app.drafts.create(me, task.chat_id, text, task_id=task.id)
+        task = await app.drafts.confirm(me, card.draft_id)
+    elif body.prompt is not None:
+        card = await app.drafts.create_explicit(
+            me, task.chat_id, prompt=body.prompt, schedule=Schedule.of(task), task_id=task.id
+        )
+        task = await app.drafts.confirm(me, card.draft_id)
+    wanted = body.state or ("paused" if was_paused else None)
+    if wanted == "paused" and task.state is not TaskState.PAUSED:
+        task = await app.tasks.pause(me, task.id)
+    elif wanted == "active" and task.state is not TaskState.ACTIVE:
+        task = await app.tasks.resume(me, task.id)
+    return TaskOut.of(task, now)
+
+
+@router.delete("/tasks/{task_id}", status_code=204)
+async def delete_task(me: CurrentActor, app: AppDep, task_id: TaskId) -> None:
+    await app.tasks.delete(me, task_id)
+
+
+def _explicit(body: NewTaskIn) -> bool:
+    return any(
+        value is not None
+        for value in (body.prompt, body.cron, body.run_at, body.every_seconds, body.timezone)
+    )
+
+
+def _schedule(body: NewTaskIn, chat_zone: str, now: datetime) -> Schedule:
+    given = [
+        name
+        for name, value in (
+            ("cron", body.cron),
+            ("run_at", body.run_at),
+            ("every_seconds", body.every_seconds),
+        )
+        if value is not None
+    ]
+    if body.every_seconds is not None and given == ["run_at", "every_seconds"]:
+        given = ["every_seconds"]  # run_at is then the first run
+    if not given:
+        raise ApiError(
+            422,
+            "no schedule: give text (as you would write to the bot), or prompt with one of "
+            "cron, run_at or every_seconds",
+        )
+    if len(given) > 1:
+        raise ApiError(422, f"give one schedule, not {' and '.join(given)}")
+    zone = canonical_zone(body.timezone) if body.timezone is not None else chat_zone
+    if body.cron is not None:
+        return Schedule(kind=TaskKind.CRON, timezone=zone, cron=body.cron)
+    if body.every_seconds is not None:
+        return Schedule(
+            kind=TaskKind.INTERVAL,
+            timezone=zone,
+            every_seconds=body.every_seconds,
+            run_at=body.run_at or now,
+        )
+    return Schedule(kind=TaskKind.ONCE, timezone=zone, run_at=body.run_at)

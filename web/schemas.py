@@ -1,0 +1,281 @@
+"""The HTTP API's JSON shapes: what each route takes and answers (names and fields are the
+OpenAPI document's), and how a use case's frozen record becomes one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from application.usage import UsageReport
+from core.reasons import Reason
+from scheduler.schedules.schedule import Schedule
+from storage.records import Followup, Run, Task, TaskKind, TaskState
+
+PREVIEW_RUNS = 3
+MAX_TEXT_CHARS = 4_000
+# Ids are 64-bit in the database; anything outside is refused as invalid, not looked up.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+ChatId = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChatOut(BaseModel):
+    id: int
+    type: str
+    title: str | None
+    timezone: str
+    can_manage: bool
+
+
+class ChatsOut(BaseModel):
+    chats: list[ChatOut]
+
+
+class TaskOut(BaseModel):
+    id: int
+    chat_id: int
+    name: str
+    prompt: str
+    kind: TaskKind
+    cron: str | None
+    run_at: datetime | None
+    every_seconds: int | None
+    timezone: str
+    state: TaskState
+    description: str
+    next_runs: list[datetime]
+    last_run_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, task: Task, now: datetime) -> TaskOut:
+        """The task as the API shows it: its next runs (from `now`) while it is active."""
+        schedule = Schedule.of(task)
+        next_runs = (
+            [run.astimezone(schedule.zone) for run in schedule.next_runs(now, PREVIEW_RUNS)]
+            if task.state is TaskState.ACTIVE
+            else []
+        )
+        return cls(
+            id=task.id,
+            chat_id=task.chat_id,
+            name=task.name,
+            prompt=task.prompt,
+            kind=task.kind,
+            cron=task.cron,
+            run_at=task.run_at,
+            every_seconds=task.every_seconds,
+            timezone=task.timezone,
+            state=task.state,
+            description=schedule.describe(),
+            next_runs=next_runs,
+            last_run_at=task.last_run_at,
+            created_at=task.created_at,
+        )
+
+
+class TaskPageOut(BaseModel):
+    tasks: list[TaskOut]
+    page: int
+    pages: int
+    total: int
+
+
+class ReasonOut(BaseModel):
+    """Why a run or a follow-up ended: clients decide by the code (core/reasons.py) and may word
+    it themselves from the facts; `message` is the English."""
+
+    code: str = Field(description="what happened, one of a fixed set of codes")
+    facts: dict[str, Any] = Field(description="the values the code's sentence is made of")
+    message: str = Field(description="the sentence in English")
+
+    @classmethod
+    def of(cls, reason: Reason | None) -> ReasonOut | None:
+        return cls(**reason.shown()) if reason is not None else None
+
+
+class Ending(BaseModel):
+    """How a run or a follow-up ended: why (unless it simply succeeded) and what it cost."""
+
+    reason: ReasonOut | None = Field(description="why it failed, was skipped, missed or stopped")
+    error: str | None = Field(description="the reason's message, as before reasons had codes")
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost: float | None
+
+    @staticmethod
+    def of_record(record: Run | Followup) -> dict[str, Any]:
+        reason = record.reason
+        return {
+            "reason": ReasonOut.of(reason),
+            "error": reason.message() if reason is not None else None,
+            "prompt_tokens": record.prompt_tokens,
+            "completion_tokens": record.completion_tokens,
+            "cost": record.cost,
+        }
+
+
+class ToolUseOut(BaseModel):
+    name: str
+    calls: int
+
+
+class RunOut(Ending):
+    id: int
+    task_id: int
+    status: str
+    trigger: str
+    scheduled_for: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_seconds: float | None
+    tools: list[ToolUseOut]
+
+    @classmethod
+    def of(cls, run: Run) -> RunOut:
+        return cls(
+            **Ending.of_record(run),
+            id=run.id,
+            task_id=run.task_id,
+            status=run.status.value,
+            trigger=run.trigger.value,
+            scheduled_for=run.scheduled_for,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            duration_seconds=run.duration_seconds,
+            tools=[ToolUseOut(name=name, calls=calls) for name, calls in run.tool_calls],
+        )
+
+
+class RunsOut(BaseModel):
+    runs: list[RunOut]
+
+
+class FollowupOut(Ending):
+    """A question asked in reply to one of the task's messages, and how it was answered."""
+
+    id: int
+    task_id: int
+    run_id: int | None = Field(description="the run whose message was replied to, if any")
+    parent_id: int | None = Field(description="the follow-up this one continues, if any")
+    user_id: int
+    question: str
+    status: str
+    answer: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, followup: Followup) -> FollowupOut:
+        return cls(
+            **Ending.of_record(followup),
+            id=followup.id,
+            task_id=followup.task_id,
+            run_id=followup.run_id,
+            parent_id=followup.parent_id,
+            user_id=followup.user_id,
+            question=followup.question,
+            status=followup.status.value,
+            answer=followup.answer,
+            created_at=followup.created_at,
+            finished_at=followup.finished_at,
+        )
+
+
+class FollowupsOut(BaseModel):
+    followups: list[FollowupOut]
+
+
+class RunStartedOut(BaseModel):
+    run_id: int
+    task_id: int
+    status: str
+
+
+class ParseOut(BaseModel):
+    """The shape of `cronpilot parse --json`."""
+
+    kind: TaskKind
+    cron: str | None
+    run_at: datetime | None
+    every_seconds: int | None
+    timezone: str
+    prompt: str
+    description: str
+    next_runs: list[datetime]
+    source: str
+
+
+class NewTaskIn(Strict):
+    chat_id: ChatId
+    text: str | None = Field(
+        None, max_length=MAX_TEXT_CHARS, description="a request, parsed as the bot parses it"
+    )
+    prompt: str | None = Field(None, max_length=MAX_TEXT_CHARS)
+    cron: str | None = Field(None, max_length=255)
+    run_at: AwareDatetime | None = None
+    every_seconds: int | None = Field(None, ge=1, le=10 * 366 * 86400)
+    timezone: str | None = Field(None, max_length=64)
+
+
+class TaskPatchIn(Strict):
+    state: Literal["paused", "active"] | None = None
+    prompt: str | None = Field(None, max_length=MAX_TEXT_CHARS)
+    schedule: str | None = Field(
+        None, max_length=MAX_TEXT_CHARS, description="new schedule in words or cron"
+    )
+
+
+class ParseIn(Strict):
+    text: str = Field(max_length=MAX_TEXT_CHARS)
+    chat_id: ChatId | None = None
+    timezone: str | None = Field(None, max_length=64)
+
+
+class UsageLineOut(BaseModel):
+    """One line of the month: a task (`task_id`), the schedule requests a model read (kind
+    `parse`), or the tasks deleted since (neither)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    task_id: int | None
+    name: str | None
+    kind: str
+    runs: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float = Field(description="the known part, USD")
+    unpriced: int = Field(description="model calls whose price is not known")
+
+
+class UsageOut(BaseModel):
+    """What /usage shows in the bot: this calendar month's spending (UTC) and the budget."""
+
+    chat_id: int
+    month_start: datetime
+    lines: list[UsageLineOut]
+    runs: int
+    tokens: int
+    cost: float
+    unpriced: int
+    budget_usd: float | None
+    left_usd: float | None
+
+    @classmethod
+    def of(cls, chat_id: int, report: UsageReport) -> UsageOut:
+        return cls(
+            chat_id=chat_id,
+            month_start=report.month_start,
+            lines=[UsageLineOut.model_validate(line) for line in report.lines],
+            runs=report.runs,
+            tokens=report.tokens,
+            cost=report.cost,
+            unpriced=report.unpriced,
+            budget_usd=report.budget_usd,
+            left_usd=report.left_usd,
+        )
