@@ -32,7 +32,6 @@ from bot.callbacks import (
     TaskHistory,
     list_page,
 )
-from bot.failures import run_failure
 from bot.i18n import N_, Translator
 from scheduler.schedules.descriptions import describe_cron
 from scheduler.schedules.schedule import Schedule, zone_for
@@ -515,8 +514,8 @@ def history(_: Translator, task: Task, entries: Sequence[Run], chat_zone: str) -
         line = " · ".join(parts)
         if run.tool_calls:
             line += f"\n   🔧 {escape(tool_trace(run))}"
-        if run.error and run.status not in (RunStatus.SUCCEEDED, RunStatus.SILENT):
-            line += f"\n   ↳ {escape(clip(run_failure(_, run.error), 200))}"
+        if run.reason and run.status not in (RunStatus.SUCCEEDED, RunStatus.SILENT):
+            line += f"\n   ↳ {escape(clip(_.reason(run.reason), 200))}"
         elif run.delivery_error:
             line += "\n   ↳ " + _(
                 "not delivered: {error}", error=escape(clip(run.delivery_error, 200))
