@@ -36,9 +36,10 @@ from application.usage import Usage
 from core.errors import ScheduleError, WordedError
 from core.languages import ENGLISH, chat_language, english_name
 from core.logs import get_logger
+from core.reasons import BudgetSpent, ChangeUnusable, Reason, logged
 from scheduler.clock import Clock
 from scheduler.engine import TaskNotFoundError
-from scheduler.runner.runner import BUDGET_REACHED, TaskRunner, Turn
+from scheduler.runner.runner import TaskRunner, Turn
 from scheduler.schedules.schedule import Schedule
 from scheduler.text import clean_text
 from storage import chats, followups, message_parts, runs, spending, tasks
@@ -96,12 +97,11 @@ class Unclear:
 
 @dataclass(frozen=True, slots=True)
 class Failed:
-    """The model could not answer (or its proposal could not be used); `reason` says why: a
-    run's failure reason (as runs record it), and `problem` when a proposal could not be used."""
+    """The model could not answer, or its proposal could not be used (then `problem` is why, as
+    raised, and `reason` is ChangeUnusable)."""
 
     task: Task
-    reason: str
-    invalid_change: bool = False
+    reason: Reason
     problem: WordedError | None = None
 
 
@@ -185,7 +185,7 @@ class Conversations:
             )
             return Proposed(card)
         if self._usage is not None and await self._usage.reached(task.chat_id) is not None:
-            return Failed(task, BUDGET_REACHED)
+            return Failed(task, BudgetSpent())
         followup, messages = await self._begin(subject, actor.user_id, text)
         turn = await self._runner.converse(task, messages, functions=[propose_change_function()])
         return await self._conclude(subject, followup, turn, actor, text, may_change)
@@ -249,15 +249,15 @@ class Conversations:
         outcome: Outcome
         status = RunStatus.SUCCEEDED
         answer: str | None = None
-        error: str | None = turn.error
-        if turn.error is not None:
+        reason = turn.reason
+        if turn.reason is not None:
             status = RunStatus.FAILED
-            outcome = Failed(task, turn.error)
+            outcome = Failed(task, turn.reason)
         elif turn.call is not None:
             status = RunStatus.SILENT
             outcome = await self._proposal(task, turn.call.arguments, actor, text, may_change)
             if isinstance(outcome, Failed):
-                status, error = RunStatus.FAILED, outcome.reason
+                status, reason = RunStatus.FAILED, outcome.reason
         elif turn.answer is None or _is_not_for_me(turn.answer):
             status = RunStatus.SILENT
             outcome = Unclear(task)
@@ -272,7 +272,7 @@ class Conversations:
                 status=status,
                 finished_at=self._clock.now(),
                 answer=answer,
-                error=error,
+                reason=reason,
                 prompt_tokens=usage.prompt_tokens if usage.calls else None,
                 completion_tokens=usage.completion_tokens if usage.calls else None,
                 cost=usage.cost,
@@ -302,7 +302,7 @@ class Conversations:
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             cost=usage.cost,
-            error=error,
+            **logged(reason),
         )
         if isinstance(outcome, Answered):
             return Answered(finished)
@@ -316,7 +316,7 @@ class Conversations:
         try:
             action, schedule, prompt = self._changes.read_proposal(task, arguments)
         except (InvalidChangeError, ScheduleError) as error:
-            return Failed(task, str(error), invalid_change=True, problem=error)
+            return Failed(task, ChangeUnusable(problem=str(error)), problem=error)
         card = await self._changes.propose(
             actor, task, action, schedule=schedule, prompt=prompt, text=text
         )
@@ -365,7 +365,7 @@ def build_messages(
         if run.output:
             messages.append({"role": "assistant", "content": _clip(run.output, RESULT_CHARS)})
         else:
-            failure = run.error or run.status.value
+            failure = run.reason.message() if run.reason is not None else run.status.value
             messages.append(
                 {"role": "assistant", "content": f"(This run failed: {_clip(failure, 500)})"}
             )

@@ -14,6 +14,7 @@ from bot import results
 from bot.i18n import Translator, translator
 from core.languages import ENGLISH
 from core.logs import get_logger
+from core.reasons import Reason
 from scheduler.delivery import ChatUnreachableError, DeliveryDelayedError, DeliveryError
 from storage.records import Run, Task
 
@@ -110,7 +111,7 @@ class TelegramDelivery:
         except TelegramError as error:
             raise self._error(error) from None
 
-    async def send_failure(self, task: Task, run: Run, reason: str) -> int:
+    async def send_failure(self, task: Task, run: Run, reason: Reason) -> int:
         screen = results.failure(await self._words(task.chat_id), task, reason)
         try:
             message = await self._bot.send_message(
@@ -120,7 +121,7 @@ class TelegramDelivery:
             raise self._error(error) from None
         return message.message_id
 
-    async def send_paused(self, task: Task, reason: str) -> None:
+    async def send_paused(self, task: Task, reason: Reason) -> None:
         screen = results.paused_notice(await self._words(task.chat_id), task, reason)
         try:
             await self._bot.send_message(

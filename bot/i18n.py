@@ -9,6 +9,7 @@ A `Translator` is passed to whatever renders text, conventionally named `_`:
 
     _("Task #{number} is paused.", number=task.id)
     _.plural("Cancelled {count} open request.", "Cancelled {count} open requests.", count)
+    _.reason(run.reason)  # why a run ended, from its code and facts (core/reasons.py)
 
 Messages are whole sentences with named placeholders, filled with `str.format` after
 translation (a literal brace is written twice). Dates go through Babel in the same language.
@@ -30,6 +31,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from core.languages import ENGLISH, LANGUAGES, chat_language, supported_language
+from core.reasons import Reason
 from storage.records import Chat
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -65,6 +67,11 @@ class Translator:
         """A message whose wording depends on a number, given to the text as `{count}`."""
         text = _translations(self.language).ngettext(singular, plural, count)
         return text.format(count=count, **values)
+
+    def reason(self, reason: Reason) -> str:
+        """Why something ended (plain text): the reason's sentence, its facts filled in, a
+        reason inside it said the same way."""
+        return self(reason.sentence, **reason.placeholders(self.reason))
 
     @property
     def locale(self) -> Locale:

@@ -32,7 +32,6 @@ from bot.callbacks import (
     TaskHistory,
     list_page,
 )
-from bot.failures import run_failure
 from bot.i18n import N_, Translator
 from scheduler.schedules.descriptions import describe_cron
 from scheduler.schedules.schedule import Schedule, zone_for
@@ -215,7 +214,16 @@ def describe(_: Translator, schedule: Schedule) -> str:
     if schedule.kind is TaskKind.INTERVAL and schedule.every_seconds is not None:
         return _interval(_, schedule, schedule.every_seconds)
     if schedule.cron is not None:
-        return describe_cron(schedule.cron, _.language)
+        words = describe_cron(schedule.cron, _.language)
+        first = schedule.first_run()
+        if first is None:
+            return words
+        # The first run's day; its time too when the day has several runs.
+        if schedule.runs_often():
+            start = _.instant(first, schedule.zone)
+        else:
+            start = format_date(first, "EEE dd MMM y", locale=_.locale)
+        return _("{schedule}, starting {start}", schedule=words, start=start)
     return schedule.describe()
 
 
@@ -506,8 +514,8 @@ def history(_: Translator, task: Task, entries: Sequence[Run], chat_zone: str) -
         line = " · ".join(parts)
         if run.tool_calls:
             line += f"\n   🔧 {escape(tool_trace(run))}"
-        if run.error and run.status not in (RunStatus.SUCCEEDED, RunStatus.SILENT):
-            line += f"\n   ↳ {escape(clip(run_failure(_, run.error), 200))}"
+        if run.reason and run.status not in (RunStatus.SUCCEEDED, RunStatus.SILENT):
+            line += f"\n   ↳ {escape(clip(_.reason(run.reason), 200))}"
         elif run.delivery_error:
             line += "\n   ↳ " + _(
                 "not delivered: {error}", error=escape(clip(run.delivery_error, 200))

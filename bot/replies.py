@@ -16,7 +16,6 @@ from telegramify_markdown import convert, split_entities
 from application.changes import AppliedChange, ChangeAction, ChangeCard
 from bot import render, results
 from bot.callbacks import CancelChange, ConfirmChange
-from bot.failures import run_failure
 from bot.i18n import N_, Translator
 from scheduler.schedules.schedule import Schedule
 from storage.records import Followup, RunStatus, Task, TaskKind
@@ -206,7 +205,7 @@ def followup_history(_: Translator, entries: Sequence[Followup], chat_zone: str)
             parts.append(render.dollars(_, followup.cost))
         line = " · ".join(parts)
         line += "\n   ❓ " + escape(render.clip(" ".join(followup.question.split()), 120))
-        if followup.error and followup.status in (RunStatus.FAILED, RunStatus.INTERRUPTED):
-            line += f"\n   ↳ {escape(render.clip(run_failure(_, followup.error), 200))}"
+        if followup.reason and followup.status in (RunStatus.FAILED, RunStatus.INTERRUPTED):
+            line += f"\n   ↳ {escape(render.clip(_.reason(followup.reason), 200))}"
         lines.append(line)
     return "\n".join(lines)

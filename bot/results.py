@@ -13,10 +13,10 @@ from telegram import InlineKeyboardMarkup, MessageEntity
 from telegramify_markdown import split_entities, utf16_len
 
 from bot.callbacks import RESULT, PauseTask, ResumeTask, RetryTask, RunTask
-from bot.failures import run_failure
 from bot.i18n import Translator
 from bot.markdown import convert
 from bot.render import Screen, button, clip, dollars
+from core.reasons import Reason
 from storage.records import Task
 
 # Room for the header and a safety margin under Telegram's limit.
@@ -85,25 +85,25 @@ def result_buttons(_: Translator, task: Task) -> InlineKeyboardMarkup:
     )
 
 
-def failure(_: Translator, task: Task, reason: str) -> Screen:
+def failure(_: Translator, task: Task, reason: Reason) -> Screen:
     return Screen(
         _(
             "⚠️ Task #{number} failed: {reason}",
             number=task.id,
-            reason=escape(clip(run_failure(_, reason), 500)),
+            reason=escape(clip(_.reason(reason), 500)),
         ),
         InlineKeyboardMarkup([[button(_("🔁 Retry"), RetryTask(task.id))]]),
     )
 
 
-def paused_notice(_: Translator, task: Task, reason: str) -> Screen:
+def paused_notice(_: Translator, task: Task, reason: Reason) -> Screen:
     return Screen(
         _(
             "⏸ Task #{number} <b>{name}</b> is paused: {reason}\n"
             "Resume it once the problem is fixed (or with /resume {number}).",
             number=task.id,
             name=escape(task.name),
-            reason=escape(clip(run_failure(_, reason), 600)),
+            reason=escape(clip(_.reason(reason), 600)),
         ),
         InlineKeyboardMarkup([[button(_("▶️ Resume"), ResumeTask(task.id))]]),
     )

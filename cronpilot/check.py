@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.checks import CheckResult
 from core.errors import ConfigurationError, DatabaseError
 from core.logs import Redactor
+from core.reasons import AccessRefused, BadApiBase, KeyRejected, ModelNotFound, NoKey
 from core.settings import Settings
 from scheduler.llm import (
     LiteLLMClient,
@@ -303,7 +304,7 @@ async def check_llm(settings: Settings, llm: LLMClient, *, parser: bool = False)
             "check LLM_API_BASE and the network, or try again later",
         )
     except PermanentLLMError as error:
-        return CheckResult(name, False, str(error), _llm_fix(str(error), model_setting))
+        return CheckResult(name, False, str(error), _llm_fix(error, model_setting))
     except LLMError as error:
         return CheckResult(
             name, False, str(error), f"check {model_setting}, LLM_API_KEY and LLM_API_BASE"
@@ -314,15 +315,16 @@ async def check_llm(settings: Settings, llm: LLMClient, *, parser: bool = False)
     return CheckResult(name, True, f'{model} answered "{answer}"')
 
 
-def _llm_fix(message: str, model_setting: str) -> str:
-    """Which setting to change, from what scheduler.llm said about the failure."""
-    if "API key" in message:
+def _llm_fix(error: LLMError, model_setting: str) -> str:
+    """Which setting to change, from why the call failed."""
+    if isinstance(error.reason, NoKey | KeyRejected):
         return "check LLM_API_KEY (or the provider's own variable, such as OPENAI_API_KEY)"
-    if "API base" in message:
+    if isinstance(error.reason, BadApiBase):
         return "check LLM_API_BASE: the provider's http(s) URL, or empty for the default"
-    if "refused access" in message:
+    if isinstance(error.reason, AccessRefused):
         return f"check that LLM_API_KEY may use the model in {model_setting}"
-    if "not found" in message or "Provider NOT provided" in message:
+    # LiteLLM's own words when the model names no provider it knows.
+    if isinstance(error.reason, ModelNotFound) or "Provider NOT provided" in (error.detail or ""):
         return f"check {model_setting}: provider/model, as in openai/gpt-4o-mini"
     return f"check {model_setting}, LLM_API_KEY and LLM_API_BASE"
 

@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from core.errors import CronpilotError
+from core.reasons import Reason
 from storage.records import Run, Task
 
 
@@ -39,11 +40,11 @@ class Delivery(Protocol):
         takes several)."""
         ...
 
-    async def send_failure(self, task: Task, run: Run, reason: str) -> int:
+    async def send_failure(self, task: Task, run: Run, reason: Reason) -> int:
         """Tell the chat that a run failed and offer to retry; return the message id."""
         ...
 
-    async def send_paused(self, task: Task, reason: str) -> None:
+    async def send_paused(self, task: Task, reason: Reason) -> None:
         """Tell the chat that the task was paused and why, and offer to resume it."""
         ...
 

@@ -37,8 +37,19 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import metrics
-from core.errors import N_, CronpilotError
+from core.errors import CronpilotError
 from core.logs import get_logger
+from core.reasons import (
+    AnswerInterrupted,
+    BotShutDown,
+    BotStopped,
+    BotWasDown,
+    BotWasDownLonger,
+    FoldedIntoCatchUp,
+    InternalError,
+    PreviousRunGoing,
+    Reason,
+)
 from scheduler.clock import Clock
 from scheduler.schedules.schedule import Schedule
 from storage import followups, runs, tasks, workers
@@ -46,12 +57,6 @@ from storage.records import Run, RunStatus, RunTrigger, Task
 from storage.retry import DEFAULT_BACKOFF, Backoff, describe, patiently, unavailable
 
 log = get_logger(__name__)
-
-# Why a run ended without an answer, as runs record it (the bot translates these sentences).
-INTERRUPTED_BY_CRASH = N_("the bot stopped while this run was going")
-INTERRUPTED_BY_STOP = N_("the bot was shut down before this run finished")
-INTERNAL_ERROR = N_("internal error (see the bot's log)")
-FOLLOWUP_INTERRUPTED = N_("the bot stopped before it could answer")
 
 
 class TaskBusyError(CronpilotError):
@@ -172,7 +177,7 @@ class Engine:
             async with self._sessions() as session, session.begin():
                 if leftover:
                     await runs.interrupt(
-                        session, leftover, now=self._clock.now(), reason=INTERRUPTED_BY_STOP
+                        session, leftover, now=self._clock.now(), reason=BotShutDown()
                     )
                 await workers.retire(session, self.worker_id)
         except Exception as error:
@@ -228,7 +233,7 @@ class Engine:
                 me=self.worker_id,
                 alive_since=alive_since,
                 now=now,
-                reason=INTERRUPTED_BY_CRASH,
+                reason=BotStopped(),
             )
             # Follow-ups are answered in the bot's process, bounded like runs; one that process
             # left unanswered stays so unless it is closed here.
@@ -237,7 +242,7 @@ class Engine:
                 me=self.worker_id,
                 alive_since=alive_since,
                 now=now,
-                reason=FOLLOWUP_INTERRUPTED,
+                reason=AnswerInterrupted(),
             )
             adopted = await runs.adopt_undelivered(
                 session, me=self.worker_id, alive_since=alive_since
@@ -416,7 +421,7 @@ class Engine:
                 run.id,
                 status=RunStatus.FAILED,
                 finished_at=self._clock.now(),
-                error=INTERNAL_ERROR,
+                reason=InternalError(),
                 owner=run.owner,
                 delivery_pending=True,
             )
@@ -457,25 +462,22 @@ class _Plan:
     ) -> list[runs.NewRun]:
         """The rows this plan writes: missed ones, folded ones, and the one that runs."""
 
-        def missed(instant: datetime, why: str) -> runs.NewRun:
+        def missed(instant: datetime, why: Reason) -> runs.NewRun:
             return runs.NewRun(
                 task.id,
                 instant,
                 RunTrigger.CATCH_UP,
                 RunStatus.MISSED,
                 finished_at=now,
-                error=why,
+                reason=why,
                 owner=owner,
             )
 
-        down = "the bot was not running at this time"
-        records = [missed(instant, down) for instant in self.missed]
+        records = [missed(instant, BotWasDown()) for instant in self.missed]
         if self.truncated and records:
             last = records.pop()
-            later = "; later missed occurrences were not recorded one by one"
-            records.append(missed(last.scheduled_for, down + later))
-        folded = "folded into the catch-up run that followed"
-        records.extend(missed(instant, folded) for instant in self.coalesced)
+            records.append(missed(last.scheduled_for, BotWasDownLonger()))
+        records.extend(missed(instant, FoldedIntoCatchUp()) for instant in self.coalesced)
         if self.to_run is not None:
             late = (now - self.to_run).total_seconds() > settings.catch_up_after_seconds
             trigger = RunTrigger.CATCH_UP if late else RunTrigger.SCHEDULE
@@ -487,7 +489,7 @@ class _Plan:
                         trigger,
                         RunStatus.SKIPPED,
                         finished_at=now,
-                        error="the previous run was still going",
+                        reason=PreviousRunGoing(),
                         owner=owner,
                     )
                 )

@@ -24,8 +24,28 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from core.errors import N_, CronpilotError
+from core.errors import CronpilotError
 from core.logs import REDACTED, Redactor
+from core.reasons import (
+    AccessRefused,
+    BadApiBase,
+    CallFailed,
+    ClientFailed,
+    ContentPolicy,
+    KeyRejected,
+    ModelNotFound,
+    ModelTimedOut,
+    NoChoices,
+    NoConnection,
+    NoKey,
+    ProviderFailed,
+    RateLimited,
+    RateLimitedHttp,
+    Reason,
+    RequestRefused,
+    TooLong,
+    UnreadableAnswer,
+)
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -54,40 +74,16 @@ _LITELLM_PREFIX = re.compile(r"^(?:(?:litellm\.)?\w+(?:Error|Exception|Timeout)\
 # Statuses worth retrying, as the OpenAI SDK counts them: timeout, conflict, rate limit, 5xx.
 _TRANSIENT_STATUSES = frozenset({408, 409, 429})
 
-# What a failed call was, in words a chat may be told (runs and follow-ups record it, the bot
-# translates it: these sentences are in its catalogs, filled in with the facts named).
-NO_ANSWER_WITHIN = N_("the model did not answer within {seconds} s")
-UNREADABLE = N_("the model's answer could not be read")
-NO_CHOICES = N_("the model sent an answer with no choices")
-BAD_API_BASE = N_("the LLM API base is not a valid http(s) URL")
-NO_CONNECTION = N_("could not connect to the LLM provider")
-CLIENT_FAILED = N_("the LLM client failed ({kind})")
-RATE_LIMITED = N_("the LLM provider is rate limiting")
-NO_KEY = N_("no usable API key for model {model}")
-CALL_FAILED = N_("the LLM call for model {model} failed")
-KEY_REJECTED = N_("the LLM provider rejected the API key (HTTP {status})")
-RATE_LIMITED_HTTP = N_("the LLM provider is rate limiting (HTTP {status})")
-PROVIDER_FAILED = N_("the LLM provider failed (HTTP {status})")
-TOO_LONG = N_("the conversation is too long for model {model}")
-CONTENT_POLICY = N_("the LLM provider's content policy refused it")
-ACCESS_REFUSED = N_("the LLM provider refused access (HTTP {status})")
-MODEL_NOT_FOUND = N_("model {model} or its API was not found (HTTP {status})")
-REQUEST_REFUSED = N_("the LLM provider refused the request (HTTP {status})")
-SUMMARIES = (
-    NO_ANSWER_WITHIN, UNREADABLE, NO_CHOICES, BAD_API_BASE, NO_CONNECTION, CLIENT_FAILED,
-    RATE_LIMITED, NO_KEY, CALL_FAILED, KEY_REJECTED, RATE_LIMITED_HTTP, PROVIDER_FAILED,
-    TOO_LONG, CONTENT_POLICY, ACCESS_REFUSED, MODEL_NOT_FOUND, REQUEST_REFUSED,
-)  # fmt: skip
-
 
 class LLMError(CronpilotError):
-    """The LLM call failed. `summary` says what kind of failure it was, and is what a chat may
-    be told; `detail` is the provider's own words (cut short, secrets taken out), for the log
-    and for the operator's `cronpilot check`. `str()` gives both."""
+    """The LLM call failed. `reason` says what kind of failure it was (core.reasons), and is
+    what a chat may be told; `detail` is the provider's own words (cut short, secrets taken
+    out), for the log and for the operator's `cronpilot check`. `str()` gives both."""
 
-    def __init__(self, summary: str, detail: str | None = None) -> None:
+    def __init__(self, reason: Reason, detail: str | None = None) -> None:
+        summary = reason.message()
         super().__init__(f"{summary}: {detail}" if detail else summary)
-        self.summary = summary
+        self.reason = reason
         self.detail = detail
 
 
@@ -97,6 +93,12 @@ class TransientLLMError(LLMError):
 
 class PermanentLLMError(LLMError):
     """Not worth retrying: a bad key, an unknown model, a refused or malformed request."""
+
+
+def failure(reason: Reason, detail: str | None = None) -> LLMError:
+    """The error for a failed call: worth retrying exactly when its reason is transient."""
+    kind = TransientLLMError if reason.transient else PermanentLLMError
+    return kind(reason, detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +229,7 @@ class LiteLLMClient:
             async with asyncio.timeout(timeout + _OVERRUN_GRACE_SECONDS):
                 response = await litellm.acompletion(**arguments)
         except TimeoutError:
-            raise TransientLLMError(_timeout_message(timeout)) from None
+            raise failure(ModelTimedOut(seconds=float(timeout))) from None
         # LiteLLM raises its own classes, the SDKs', httpx's and plain Python errors from its
         # response parsing; every one of them becomes an LLMError here.
         except Exception as error:
@@ -237,7 +239,7 @@ class LiteLLMClient:
         try:
             return _completion_from(response, model)
         except (AttributeError, TypeError, ValueError) as error:
-            raise LLMError(UNREADABLE) from error
+            raise failure(UnreadableAnswer()) from error
 
     async def _library(self) -> Any:
         if self._litellm is None:
@@ -293,7 +295,7 @@ def _adopt_litellm_loggers() -> None:
 def _completion_from(response: Any, requested_model: str) -> Completion:
     choices = getattr(response, "choices", None) or ()
     if not choices:
-        raise PermanentLLMError(NO_CHOICES)
+        raise failure(NoChoices())
     message = choices[0].message
     content = message.content if isinstance(message.content, str) else None
     calls = tuple(
@@ -339,10 +341,6 @@ def _cost(response: Any) -> float | None:
     return float(value)
 
 
-def _timeout_message(timeout: float) -> str:
-    return NO_ANSWER_WITHIN.format(seconds=f"{timeout:g}")
-
-
 def _llm_error(
     error: Exception, litellm: Any, *, model: str, timeout: float, redactor: Redactor
 ) -> LLMError:
@@ -359,21 +357,21 @@ def _llm_error(
     if isinstance(error, litellm.Timeout) or any(
         isinstance(c, TimeoutError | httpx.TimeoutException) for c in causes
     ):
-        return TransientLLMError(_timeout_message(timeout))
+        return failure(ModelTimedOut(seconds=float(timeout)))
     if any(isinstance(c, httpx.InvalidURL | httpx.UnsupportedProtocol) for c in causes):
-        return PermanentLLMError(BAD_API_BASE)
+        return failure(BadApiBase())
     if any(isinstance(c, httpx.TransportError | ConnectionError) for c in causes):
-        return TransientLLMError(NO_CONNECTION)
+        return failure(NoConnection())
     if not isinstance(error, tuple(litellm.LITELLM_EXCEPTION_TYPES)):
-        return LLMError(CLIENT_FAILED.format(kind=type(error).__name__))
+        return failure(ClientFailed(kind=type(error).__name__))
     # LiteLLM gave up without an HTTP answer: no or a refused key, an unknown provider, an
     # unreadable answer. Trying again would not change that, except for its own rate limits.
     detail = _detail(None, error, redactor)
     if isinstance(error, litellm.RateLimitError):
-        return TransientLLMError(RATE_LIMITED, detail)
+        return failure(RateLimited(), detail)
     if isinstance(error, litellm.AuthenticationError):
-        return PermanentLLMError(NO_KEY.format(model=model), detail)
-    return PermanentLLMError(CALL_FAILED.format(model=model), detail)
+        return failure(NoKey(model=model), detail)
+    return failure(CallFailed(model=model), detail)
 
 
 def _from_status(
@@ -382,21 +380,21 @@ def _from_status(
     status = response.status_code
     if status == 401:
         # No detail: providers echo (part of) the rejected key.
-        return PermanentLLMError(KEY_REJECTED.format(status=status))
+        return failure(KeyRejected(status=status))
     detail = _detail(response, error, redactor)
     if status == 429:
-        return TransientLLMError(RATE_LIMITED_HTTP.format(status=status), detail)
+        return failure(RateLimitedHttp(status=status), detail)
     if status in _TRANSIENT_STATUSES or status >= 500:
-        return TransientLLMError(PROVIDER_FAILED.format(status=status), detail)
+        return failure(ProviderFailed(status=status), detail)
     if isinstance(error, litellm.ContextWindowExceededError):
-        return PermanentLLMError(TOO_LONG.format(model=model), detail)
+        return failure(TooLong(model=model), detail)
     if isinstance(error, litellm.ContentPolicyViolationError):
-        return PermanentLLMError(CONTENT_POLICY, detail)
+        return failure(ContentPolicy(), detail)
     if status == 403:
-        return PermanentLLMError(ACCESS_REFUSED.format(status=status), detail)
+        return failure(AccessRefused(status=status), detail)
     if status == 404:
-        return PermanentLLMError(MODEL_NOT_FOUND.format(model=model, status=status), detail)
-    return PermanentLLMError(REQUEST_REFUSED.format(status=status), detail)
+        return failure(ModelNotFound(model=model, status=status), detail)
+    return failure(RequestRefused(status=status), detail)
 
 
 def _causes(error: BaseException) -> list[BaseException]:

@@ -10,7 +10,8 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import message_parts
+from core.reasons import Reason
+from storage import message_parts, reasons
 from storage.models import FollowupRow, WorkerRow
 from storage.records import Followup, RunStatus
 
@@ -26,7 +27,7 @@ def to_record(row: FollowupRow) -> Followup:
         question=row.question,
         status=RunStatus(row.status),
         answer=row.answer,
-        error=row.error,
+        reason=reasons.read(row.reason_code, row.reason_facts),
         prompt_tokens=row.prompt_tokens,
         completion_tokens=row.completion_tokens,
         cost=row.cost,
@@ -71,7 +72,7 @@ async def finish(
     status: RunStatus,
     finished_at: datetime,
     answer: str | None,
-    error: str | None,
+    reason: Reason | None,
     prompt_tokens: int | None,
     completion_tokens: int | None,
     cost: float | None,
@@ -84,7 +85,7 @@ async def finish(
             status=status,
             finished_at=finished_at,
             answer=answer,
-            error=error,
+            **reasons.columns(reason),
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             cost=cost,
@@ -144,7 +145,7 @@ async def thread(session: AsyncSession, followup_id: int, *, limit: int) -> list
 
 
 async def interrupt_orphans(
-    session: AsyncSession, *, me: str, alive_since: datetime, now: datetime, reason: str
+    session: AsyncSession, *, me: str, alive_since: datetime, now: datetime, reason: Reason
 ) -> list[Followup]:
     """Mark interrupted the follow-ups still `running` whose owner is gone (as runs are)."""
     alive = select(WorkerRow.id).where(WorkerRow.heartbeat_at >= alive_since)
@@ -155,7 +156,7 @@ async def interrupt_orphans(
             or_(FollowupRow.owner.is_(None), FollowupRow.owner != me),
             or_(FollowupRow.owner.is_(None), ~FollowupRow.owner.in_(alive.scalar_subquery())),
         )
-        .values(status=RunStatus.INTERRUPTED, finished_at=now, error=reason)
+        .values(status=RunStatus.INTERRUPTED, finished_at=now, **reasons.columns(reason))
         .returning(FollowupRow),
         execution_options={"populate_existing": True},
     )

@@ -40,6 +40,8 @@ NAMING_CONVENTION = {
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+# The same, where None means SQL NULL (no document) rather than the JSON document `null`.
+OptionalDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 def _enum(enum_class: type[StrEnum], name: str) -> Enum:
@@ -157,7 +159,10 @@ class RunRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     output: Mapped[str | None] = mapped_column(Text)
-    error: Mapped[str | None] = mapped_column(Text)
+    # Why it ended as it did (failed, skipped, missed, interrupted): a code of core.reasons and
+    # its facts, never a sentence; the doors word it.
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    reason_facts: Mapped[dict[str, Any] | None] = mapped_column(OptionalDocument)
     prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     cost: Mapped[float | None] = mapped_column(Float)
@@ -222,7 +227,9 @@ class FollowupRow(Base):
     question: Mapped[str] = mapped_column(Text)
     status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "followup_status"))
     answer: Mapped[str | None] = mapped_column(Text)
-    error: Mapped[str | None] = mapped_column(Text)
+    # Why it failed or was interrupted, as on runs.
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    reason_facts: Mapped[dict[str, Any] | None] = mapped_column(OptionalDocument)
     prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     cost: Mapped[float | None] = mapped_column(Float)

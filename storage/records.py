@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from core.reasons import Reason
+
 
 class TaskKind(StrEnum):
     CRON = "cron"
@@ -95,7 +97,8 @@ class Run:
     started_at: datetime | None
     finished_at: datetime | None
     output: str | None
-    error: str | None
+    # Why it ended as it did, when it did not simply succeed.
+    reason: Reason | None
     prompt_tokens: int | None
     completion_tokens: int | None
     cost: float | None
@@ -155,7 +158,7 @@ class Followup:
     question: str
     status: RunStatus
     answer: str | None
-    error: str | None
+    reason: Reason | None
     prompt_tokens: int | None
     completion_tokens: int | None
     cost: float | None

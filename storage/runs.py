@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,7 +11,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, RowMapping, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import message_parts
+from core.reasons import Reason
+from storage import message_parts, reasons
 from storage.dialects import id_in, insert_for, is_postgres
 from storage.models import SCHEDULED_OCCURRENCE, RunRow, TaskRow, WorkerRow
 from storage.records import Run, RunStatus, RunTrigger
@@ -26,7 +28,7 @@ def to_record(row: RunRow) -> Run:
         started_at=row.started_at,
         finished_at=row.finished_at,
         output=row.output,
-        error=row.error,
+        reason=reasons.read(row.reason_code, row.reason_facts),
         prompt_tokens=row.prompt_tokens,
         completion_tokens=row.completion_tokens,
         cost=row.cost,
@@ -51,6 +53,7 @@ def tool_calls_from(stored: Any) -> tuple[tuple[str, int], ...]:
 
 def _from_mapping(mapping: RowMapping) -> Run:
     values = dict(mapping)
+    values["reason"] = reasons.read(values.pop("reason_code"), values.pop("reason_facts"))
     values["tool_calls"] = tool_calls_from(values.get("tool_calls"))
     values["trigger"] = RunTrigger(values["trigger"])
     values["status"] = RunStatus(values["status"])
@@ -66,7 +69,7 @@ async def add(
     status: RunStatus,
     started_at: datetime | None = None,
     finished_at: datetime | None = None,
-    error: str | None = None,
+    reason: Reason | None = None,
     owner: str | None = None,
 ) -> Run:
     row = RunRow(
@@ -76,7 +79,7 @@ async def add(
         status=status,
         started_at=started_at,
         finished_at=finished_at,
-        error=error,
+        **reasons.columns(reason),
         owner=owner,
         delivery_pending=False,
     )
@@ -97,7 +100,7 @@ async def finish(
     status: RunStatus,
     finished_at: datetime,
     output: str | None = None,
-    error: str | None = None,
+    reason: Reason | None = None,
     prompt_tokens: int | None = None,
     completion_tokens: int | None = None,
     cost: float | None = None,
@@ -120,7 +123,7 @@ async def finish(
             status=status,
             finished_at=finished_at,
             output=output,
-            error=error,
+            **reasons.columns(reason),
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             cost=cost,
@@ -173,15 +176,15 @@ async def recent_outputs(session: AsyncSession, task_id: int, *, limit: int) -> 
 
 
 async def count_since(
-    session: AsyncSession, task_id: int, *, error: str, since: datetime, excluding: int
+    session: AsyncSession, task_id: int, *, reason: type[Reason], since: datetime, excluding: int
 ) -> int:
-    """How many of the task's runs since `since` ended with this error (other than one)."""
+    """How many of the task's runs since `since` ended for this reason (other than one)."""
     result = await session.execute(
         select(func.count())
         .select_from(RunRow)
         .where(
             RunRow.task_id == task_id,
-            RunRow.error == error,
+            RunRow.reason_code == reason.code,
             RunRow.finished_at >= since,
             RunRow.id != excluding,
         )
@@ -217,7 +220,7 @@ def _ownerless(me: str, alive_since: datetime) -> ColumnElement[bool]:
 
 
 async def interrupt_orphans(
-    session: AsyncSession, *, me: str, alive_since: datetime, now: datetime, reason: str
+    session: AsyncSession, *, me: str, alive_since: datetime, now: datetime, reason: Reason
 ) -> list[Run]:
     """Mark interrupted the runs still `running` whose owner is gone; never this process's."""
     result = await session.execute(
@@ -227,7 +230,7 @@ async def interrupt_orphans(
             or_(RunRow.owner.is_(None), RunRow.owner != me),
             _ownerless(me, alive_since),
         )
-        .values(status=RunStatus.INTERRUPTED, finished_at=now, error=reason)
+        .values(status=RunStatus.INTERRUPTED, finished_at=now, **reasons.columns(reason))
         .returning(RunRow),
         execution_options={"populate_existing": True},
     )
@@ -279,7 +282,7 @@ class NewRun:
     status: RunStatus
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    error: str | None = None
+    reason: Reason | None = None
     owner: str | None = None
 
 
@@ -316,7 +319,7 @@ def _occurrence_values(item: NewRun) -> dict[str, object]:
         "status": item.status,
         "started_at": item.started_at,
         "finished_at": item.finished_at,
-        "error": item.error,
+        **reasons.columns(item.reason),
         "owner": item.owner,
     }
 
@@ -327,13 +330,17 @@ def _occurrence_values(item: NewRun) -> dict[str, object]:
 _UNNEST_INSERT = text(
     f"""
     INSERT INTO runs
-        (task_id, scheduled_for, trigger, status, started_at, finished_at, error, owner)
-    SELECT * FROM unnest(
+        (task_id, scheduled_for, trigger, status, started_at, finished_at, reason_code,
+         reason_facts, owner)
+    SELECT task_id, scheduled_for, trigger, status, started_at, finished_at, reason_code,
+        CAST(reason_facts AS JSONB), owner
+    FROM unnest(
         CAST(:task_id AS BIGINT[]), CAST(:scheduled_for AS TIMESTAMPTZ[]),
         CAST(:trigger AS VARCHAR[]), CAST(:status AS VARCHAR[]),
         CAST(:started_at AS TIMESTAMPTZ[]), CAST(:finished_at AS TIMESTAMPTZ[]),
-        CAST(:error AS TEXT[]), CAST(:owner AS VARCHAR[])
-    )
+        CAST(:reason_code AS VARCHAR[]), CAST(:reason_facts AS TEXT[]), CAST(:owner AS VARCHAR[])
+    ) AS occurrence(task_id, scheduled_for, trigger, status, started_at, finished_at,
+        reason_code, reason_facts, owner)
     ON CONFLICT (task_id, scheduled_for) WHERE {SCHEDULED_OCCURRENCE} DO NOTHING
     RETURNING id, task_id, scheduled_for, trigger
     """  # noqa: S608
@@ -346,10 +353,7 @@ async def _add_occurrences_postgres(
     rows = [_occurrence_values(item) for item in occurrences]
 
     def column(name: str) -> list[object]:
-        return [
-            value.value if isinstance(value, RunTrigger | RunStatus) else value
-            for value in (row[name] for row in rows)
-        ]
+        return [_array_item(value) for value in (row[name] for row in rows)]
 
     names = (
         "task_id",
@@ -358,7 +362,8 @@ async def _add_occurrences_postgres(
         "status",
         "started_at",
         "finished_at",
-        "error",
+        "reason_code",
+        "reason_facts",
         "owner",
     )
     result = await session.execute(_UNNEST_INSERT, {name: column(name) for name in names})
@@ -380,7 +385,7 @@ async def _add_occurrences_postgres(
                 started_at=item.started_at and item.started_at.astimezone(UTC),
                 finished_at=item.finished_at and item.finished_at.astimezone(UTC),
                 output=None,
-                error=item.error,
+                reason=item.reason,
                 prompt_tokens=None,
                 completion_tokens=None,
                 cost=None,
@@ -390,6 +395,15 @@ async def _add_occurrences_postgres(
             )
         )
     return won
+
+
+def _array_item(value: object) -> object:
+    """A value as an element of the statement's arrays: enums by value, documents as JSON text."""
+    if isinstance(value, RunTrigger | RunStatus):
+        return value.value
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return value
 
 
 async def running_task_ids(session: AsyncSession, task_ids: Sequence[int]) -> set[int]:
@@ -415,7 +429,7 @@ async def mark_started(session: AsyncSession, run_id: int, *, started_at: dateti
 
 
 async def interrupt(
-    session: AsyncSession, run_ids: Sequence[int], *, now: datetime, reason: str
+    session: AsyncSession, run_ids: Sequence[int], *, now: datetime, reason: Reason
 ) -> int:
     """Mark these runs interrupted if they are still running."""
     if not run_ids:
@@ -423,6 +437,6 @@ async def interrupt(
     result = await session.execute(
         update(RunRow)
         .where(RunRow.id.in_(list(run_ids)), RunRow.status == RunStatus.RUNNING)
-        .values(status=RunStatus.INTERRUPTED, finished_at=now, error=reason)
+        .values(status=RunStatus.INTERRUPTED, finished_at=now, **reasons.columns(reason))
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

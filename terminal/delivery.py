@@ -7,6 +7,7 @@ import itertools
 from collections.abc import AsyncIterator, Sequence
 from typing import TextIO
 
+from core.reasons import Reason
 from storage.records import Run, Task
 
 
@@ -27,11 +28,11 @@ class TerminalDelivery:
     async def send_result(self, task: Task, run: Run, text: str) -> Sequence[int]:
         return [self._print(f"📋 {task.name} · task #{task.id}\n\n{text}\n")]
 
-    async def send_failure(self, task: Task, run: Run, reason: str) -> int:
-        return self._print(f"⚠️ Task #{task.id} failed: {reason}")
+    async def send_failure(self, task: Task, run: Run, reason: Reason) -> int:
+        return self._print(f"⚠️ Task #{task.id} failed: {reason.message()}")
 
-    async def send_paused(self, task: Task, reason: str) -> None:
-        self._print(f"⏸ Task #{task.id} {task.name} is paused: {reason}")
+    async def send_paused(self, task: Task, reason: Reason) -> None:
+        self._print(f"⏸ Task #{task.id} {task.name} is paused: {reason.message()}")
 
     async def send_nothing_to_report(self, task: Task, run: Run) -> int:
         return self._print(f"🤫 Task #{task.id} {task.name} ran: nothing to report this time.")

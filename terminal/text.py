@@ -110,8 +110,8 @@ def run_line(run: Run, zone: str) -> str:
     if run.cost is not None:
         parts.append(f"${run.cost:.4f}")
     line = " · ".join(parts)
-    if run.error:
-        line += f"\n    error: {run.error}"
+    if run.reason is not None:
+        line += f"\n    error: {run.reason.message()}"
     if run.delivery_error:
         line += f"\n    not delivered: {run.delivery_error}"
     return line
@@ -153,7 +153,9 @@ def run_json(run: Run) -> dict[str, Any]:
         "prompt_tokens": run.prompt_tokens,
         "completion_tokens": run.completion_tokens,
         "cost": run.cost,
-        "error": run.error,
+        # The reason's English, as before reasons had codes.
+        "error": run.reason.message() if run.reason is not None else None,
+        "reason": run.reason.shown() if run.reason is not None else None,
         "delivery_error": run.delivery_error,
         "output": run.output,
     }

@@ -304,6 +304,11 @@ ROUTES: list[tuple[str, str, Request]] = [
     ("POST /tasks/{id}/run", "change", lambda api, t: api.post(f"/api/v1/tasks/{t.task_id}/run")),
     ("GET /tasks/{id}/runs", "read", lambda api, t: api.get(f"/api/v1/tasks/{t.task_id}/runs")),
     (
+        "GET /tasks/{id}/followups",
+        "read",
+        lambda api, t: api.get(f"/api/v1/tasks/{t.task_id}/followups"),
+    ),
+    (
         "POST /parse",
         "read",
         lambda api, t: api.post(

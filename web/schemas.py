@@ -4,13 +4,14 @@ OpenAPI document's), and how a use case's frozen record becomes one."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from application.usage import UsageReport
+from core.reasons import Reason
 from scheduler.schedules.schedule import Schedule
-from storage.records import Run, Task, TaskKind, TaskState
+from storage.records import Followup, Run, Task, TaskKind, TaskState
 
 PREVIEW_RUNS = 3
 MAX_TEXT_CHARS = 4_000
@@ -85,12 +86,46 @@ class TaskPageOut(BaseModel):
     total: int
 
 
+class ReasonOut(BaseModel):
+    """Why a run or a follow-up ended: clients decide by the code (core/reasons.py) and may word
+    it themselves from the facts; `message` is the English."""
+
+    code: str = Field(description="what happened, one of a fixed set of codes")
+    facts: dict[str, Any] = Field(description="the values the code's sentence is made of")
+    message: str = Field(description="the sentence in English")
+
+    @classmethod
+    def of(cls, reason: Reason | None) -> ReasonOut | None:
+        return cls(**reason.shown()) if reason is not None else None
+
+
+class Ending(BaseModel):
+    """How a run or a follow-up ended: why (unless it simply succeeded) and what it cost."""
+
+    reason: ReasonOut | None = Field(description="why it failed, was skipped, missed or stopped")
+    error: str | None = Field(description="the reason's message, as before reasons had codes")
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost: float | None
+
+    @staticmethod
+    def of_record(record: Run | Followup) -> dict[str, Any]:
+        reason = record.reason
+        return {
+            "reason": ReasonOut.of(reason),
+            "error": reason.message() if reason is not None else None,
+            "prompt_tokens": record.prompt_tokens,
+            "completion_tokens": record.completion_tokens,
+            "cost": record.cost,
+        }
+
+
 class ToolUseOut(BaseModel):
     name: str
     calls: int
 
 
-class RunOut(BaseModel):
+class RunOut(Ending):
     id: int
     task_id: int
     status: str
@@ -99,15 +134,12 @@ class RunOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     duration_seconds: float | None
-    error: str | None
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    cost: float | None
     tools: list[ToolUseOut]
 
     @classmethod
     def of(cls, run: Run) -> RunOut:
         return cls(
+            **Ending.of_record(run),
             id=run.id,
             task_id=run.task_id,
             status=run.status.value,
@@ -116,16 +148,47 @@ class RunOut(BaseModel):
             started_at=run.started_at,
             finished_at=run.finished_at,
             duration_seconds=run.duration_seconds,
-            error=run.error,
-            prompt_tokens=run.prompt_tokens,
-            completion_tokens=run.completion_tokens,
-            cost=run.cost,
             tools=[ToolUseOut(name=name, calls=calls) for name, calls in run.tool_calls],
         )
 
 
 class RunsOut(BaseModel):
     runs: list[RunOut]
+
+
+class FollowupOut(Ending):
+    """A question asked in reply to one of the task's messages, and how it was answered."""
+
+    id: int
+    task_id: int
+    run_id: int | None = Field(description="the run whose message was replied to, if any")
+    parent_id: int | None = Field(description="the follow-up this one continues, if any")
+    user_id: int
+    question: str
+    status: str
+    answer: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, followup: Followup) -> FollowupOut:
+        return cls(
+            **Ending.of_record(followup),
+            id=followup.id,
+            task_id=followup.task_id,
+            run_id=followup.run_id,
+            parent_id=followup.parent_id,
+            user_id=followup.user_id,
+            question=followup.question,
+            status=followup.status.value,
+            answer=followup.answer,
+            created_at=followup.created_at,
+            finished_at=followup.finished_at,
+        )
+
+
+class FollowupsOut(BaseModel):
+    followups: list[FollowupOut]
 
 
 class RunStartedOut(BaseModel):

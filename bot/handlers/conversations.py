@@ -31,7 +31,6 @@ from bot.callbacks import (
     decode,
 )
 from bot.context import Context, services
-from bot.failures import run_failure
 from bot.handlers.common import Press, actor, chat_zone, current_chat, words
 from bot.render import Screen
 from core.errors import CronpilotError, ScheduleError
@@ -113,14 +112,9 @@ async def reply_about_task(update: Update, context: Context, replied: Message, t
         await _reply(update, replies.unclear(_, outcome.task))
     elif isinstance(outcome, Failed):
         text = (
-            replies.change_unusable(
-                _,
-                problems.words(_, outcome.problem)
-                if outcome.problem is not None
-                else outcome.reason,
-            )
-            if outcome.invalid_change
-            else replies.answer_failed(_, run_failure(_, outcome.reason))
+            replies.change_unusable(_, problems.words(_, outcome.problem))
+            if outcome.problem is not None
+            else replies.answer_failed(_, _.reason(outcome.reason))
         )
         await _reply(update, text)
     return True

@@ -184,7 +184,7 @@ class LLMScheduleParser:
                     "({problem}). Try again later, or write the schedule as cron, e.g. "
                     "“0 9 * * 1-5 summarize the news”."
                 ),
-                problem=error.summary,
+                problem=error.reason.message(),
             ) from None
 
     def _read(self, arguments: str, *, now: datetime, timezone: str) -> ParsedRequest:

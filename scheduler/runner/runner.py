@@ -4,7 +4,7 @@ A run: wait for a free slot (MAX_CONCURRENT_RUNS) and its moment to start
 (RUN_STARTS_PER_SECOND, see scheduler/runner/pace.py), mark the run started, read the task and
 its last few answers, show "typing…" while the model works, loop over tool calls up to
 MAX_TOOL_STEPS, all within RUN_TIMEOUT_SECONDS, retrying transient LLM errors with a bounded
-backoff. Then record the outcome (status, output, error, tokens, cost), marking the run as owing
+backoff. Then record the outcome (status, output, reason, tokens, cost), marking the run as owing
 its chat a message, and return it: the engine has `deliver` send that message, retrying with
 backoff until it is delivered or never can be (the chat is gone, the message refused), in
 `scheduler/runner/sending.py`. Three failures in a row pause the task.
@@ -36,9 +36,17 @@ from tenacity import (
 )
 
 from core import metrics
-from core.errors import N_
 from core.languages import ENGLISH, chat_language
 from core.logs import get_logger
+from core.reasons import (
+    BudgetSpent,
+    EmptyAnswer,
+    EndlessTools,
+    InternalError,
+    Reason,
+    RunTimedOut,
+    logged,
+)
 from scheduler.clock import Clock
 from scheduler.delivery import (
     ChatUnreachableError,
@@ -46,7 +54,6 @@ from scheduler.delivery import (
     DeliveryError,
 )
 from scheduler.llm import (
-    SUMMARIES,
     Completion,
     LLMClient,
     LLMError,
@@ -58,7 +65,6 @@ from scheduler.runner.pace import Pace
 from scheduler.runner.prompt import MEMORY_RUNS, build_messages, is_silent
 from scheduler.runner.sending import (
     DELIVERY_BACKOFF,
-    FAILED_IN_A_ROW,
     FAILURES_BEFORE_PAUSE,
     SCHEDULED_TRIGGERS,
     ResultSender,
@@ -79,22 +85,6 @@ MAX_OUTPUT_CHARS = 50_000
 # back into the next request.
 MAX_TOOL_CALLS_PER_STEP = 5
 MAX_STEP_RESULT_CHARS = 40_000
-# Why a run or a follow-up failed, as runs record it; the bot translates these sentences
-# (FAILURES, with the model's own in scheduler.llm.SUMMARIES), filled in with the facts named.
-INTERNAL_ERROR = N_("internal error (see the bot's log)")
-BUDGET_REACHED = N_("monthly budget reached")
-NO_ANSWER = N_("no answer within {seconds} s")
-EMPTY_ANSWER = N_("the model gave an empty answer")
-ENDLESS_TOOLS = N_("the model kept calling tools after {steps} steps")
-FAILURES = (
-    INTERNAL_ERROR,
-    BUDGET_REACHED,
-    NO_ANSWER,
-    EMPTY_ANSWER,
-    ENDLESS_TOOLS,
-    FAILED_IN_A_ROW,
-    *SUMMARIES,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +127,11 @@ class Usage:
 @dataclass(frozen=True, slots=True)
 class Turn:
     """What a conversation with the model came to: an answer, a call to one of the caller's own
-    functions (which ends the conversation), or an error saying why there is neither."""
+    functions (which ends the conversation), or the reason there is neither."""
 
     answer: str | None
     call: ToolCall | None
-    error: str | None
+    reason: Reason | None
     usage: Usage
 
 
@@ -149,11 +139,15 @@ class Turn:
 class _Outcome:
     status: RunStatus
     output: str | None
-    error: str | None
+    reason: Reason | None
 
 
 class _RunFailed(Exception):
-    """The run cannot produce an answer; the text is what the chat is told."""
+    """The run cannot produce an answer, for `reason`."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason.message())
+        self.reason = reason
 
 
 class TaskRunner:
@@ -230,8 +224,8 @@ class TaskRunner:
         )
         try:
             answer = await self._bounded(task, messages, usage, (), toolbox)
-        except _RunFailed as error:
-            return _failed(str(error))
+        except _RunFailed as failed:
+            return _Outcome(RunStatus.FAILED, None, failed.reason)
         assert isinstance(answer, str)
         if is_silent(answer):
             return _Outcome(RunStatus.SILENT, answer, None)
@@ -248,14 +242,14 @@ class TaskRunner:
 
         `functions` are the caller's own, offered beside the tools: the first call to one ends
         the turn and is handed back unanswered. Never raises for the model's or the tools'
-        failures: they come back as `Turn.error`.
+        failures: they come back as `Turn.reason`.
         """
         usage = Usage()
         async with self._slots, self._delivery.working(task.chat_id):
             try:
                 result = await self._bounded(task, messages, usage, functions)
-            except _RunFailed as error:
-                return Turn(None, None, str(error), usage)
+            except _RunFailed as failed:
+                return Turn(None, None, failed.reason, usage)
         if isinstance(result, ToolCall):
             return Turn(None, result, None, usage)
         return Turn(result[:MAX_OUTPUT_CHARS], None, None, usage)
@@ -275,19 +269,17 @@ class TaskRunner:
                     toolbox = await self._toolsets.toolbox(task)
                 result = await self._converse(task, messages, usage, functions, toolbox)
         except TimeoutError:
-            raise _RunFailed(
-                NO_ANSWER.format(seconds=f"{self._settings.run_timeout_seconds:g}")
-            ) from None
+            raise _RunFailed(RunTimedOut(seconds=self._settings.run_timeout_seconds)) from None
         except LLMError as error:
             # The chat and /history hear what kind of failure it was; the provider's own
             # words (which may quote the request or a key) go to the log only.
             log.warning("run.llm_failed", task_id=task.id, error=str(error))
-            raise _RunFailed(error.summary) from None
+            raise _RunFailed(error.reason) from None
         except _RunFailed:
             raise
         except Exception:  # a bug or a library surprise: the chat still hears of the failure
             log.exception("run.think_crashed", task_id=task.id)
-            raise _RunFailed(INTERNAL_ERROR) from None
+            raise _RunFailed(InternalError()) from None
         if isinstance(result, ToolCall):
             return result
         # A model can emit NUL, which PostgreSQL cannot store; it never means anything.
@@ -312,7 +304,7 @@ class TaskRunner:
             if not completion.tool_calls:
                 answer = (completion.content or "").strip()
                 if not answer:
-                    raise _RunFailed(EMPTY_ANSWER)
+                    raise _RunFailed(EmptyAnswer())
                 return answer
             if last_step:
                 break
@@ -321,7 +313,7 @@ class TaskRunner:
                 return called
             messages.append(completion.as_message())
             messages.extend(await _call_tools(toolbox, completion.tool_calls, usage))
-        raise _RunFailed(ENDLESS_TOOLS.format(steps=self._settings.max_tool_steps))
+        raise _RunFailed(EndlessTools(steps=self._settings.max_tool_steps))
 
     async def _complete(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, tool_choice: str
@@ -357,7 +349,9 @@ class TaskRunner:
             # The database is away and the answer is here: the chat gets it now, the record
             # follows once the database is back.
             log.warning("run.record_deferred", run_id=run.id, task_id=task.id)
-            sent = await self._sender.send(task, run, outcome.status, outcome.output, outcome.error)
+            sent = await self._sender.send(
+                task, run, outcome.status, outcome.output, outcome.reason
+            )
             finished = await patiently(
                 lambda: self._record(task, run, outcome, usage, sent=sent),
                 what="run.finish",
@@ -384,7 +378,7 @@ class TaskRunner:
                 status=outcome.status,
                 finished_at=now,
                 output=outcome.output,
-                error=outcome.error,
+                reason=outcome.reason,
                 prompt_tokens=usage.prompt_tokens if usage.calls else None,
                 completion_tokens=usage.completion_tokens if usage.calls else None,
                 cost=usage.cost,
@@ -444,7 +438,7 @@ class TaskRunner:
             completion_tokens=usage.completion_tokens,
             cost=usage.cost,
             tools=usage.tools or None,
-            error=outcome.error,
+            **logged(outcome.reason),
         )
         return finished
 
@@ -460,13 +454,13 @@ class TaskRunner:
                 run.id,
                 status=RunStatus.SKIPPED,
                 finished_at=now,
-                error=BUDGET_REACHED,
+                reason=BudgetSpent(),
                 owner=run.owner,
             )
             if finished is None:
                 return
             told_today = await runs.count_since(
-                session, task.id, error=BUDGET_REACHED, since=day_start, excluding=run.id
+                session, task.id, reason=BudgetSpent, since=day_start, excluding=run.id
             )
         metrics.observe_run(RunStatus.SKIPPED.value, run.trigger.value, None, 0, 0, None)
         log.info(
@@ -476,7 +470,7 @@ class TaskRunner:
             chat_id=task.chat_id,
             trigger=run.trigger.value,
             status=RunStatus.SKIPPED.value,
-            error=BUDGET_REACHED,
+            **logged(BudgetSpent()),
             spent=reached.spent_usd,
             budget=reached.budget_usd,
         )
@@ -524,7 +518,3 @@ async def _call_tools(
             carried += len(result)
         answers.append(call.result_message(result))
     return answers
-
-
-def _failed(reason: str) -> _Outcome:
-    return _Outcome(RunStatus.FAILED, None, reason)

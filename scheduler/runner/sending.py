@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
-from core.errors import N_
 from core.logs import get_logger
+from core.reasons import FailedInARow, InternalError, Reason
 from scheduler.clock import Clock
 from scheduler.delivery import (
     ChatUnreachableError,
@@ -30,7 +30,6 @@ FAILURES_BEFORE_PAUSE = 3
 # Runs the schedule started; only they count towards pausing a failing task, and only they
 # stay silent when there is nothing to report.
 SCHEDULED_TRIGGERS = frozenset({RunTrigger.SCHEDULE, RunTrigger.CATCH_UP})
-FAILED_IN_A_ROW = N_("it failed {count} times in a row; the last error was: {error}")
 # A shutdown that lands between a message going out and its record waits this long for the
 # record, so the next start does not send the message a second time.
 RECORD_GRACE_SECONDS = 5.0
@@ -90,7 +89,7 @@ class ResultSender:
         delivered or can never be; then record which. Cancelled (a shutdown) before the message
         went out, the run stays marked as owing it and the next start sends it; after, the
         record is still written (within RECORD_GRACE_SECONDS), so it is not sent twice."""
-        sent = await self.send(task, run, run.status, run.output, run.error)
+        sent = await self.send(task, run, run.status, run.output, run.reason)
         recording = asyncio.ensure_future(
             patiently(
                 lambda: self.record(task, run, sent),
@@ -111,7 +110,7 @@ class ResultSender:
             await self.notify_if_paused(run)
 
     async def send(
-        self, task: Task, run: Run, status: RunStatus, output: str | None, error: str | None
+        self, task: Task, run: Run, status: RunStatus, output: str | None, reason: Reason | None
     ) -> Sent:
         if not owes_message(status, output, run.trigger):
             return Sent(None, None, chat_gone=False)
@@ -123,7 +122,7 @@ class ResultSender:
             if status is RunStatus.SILENT:
                 message_id = await self._delivery.send_nothing_to_report(task, run)
             else:
-                message_id = await self._delivery.send_failure(task, run, error or "")
+                message_id = await self._delivery.send_failure(task, run, reason or InternalError())
             return Sent(message_id, None, chat_gone=False)
 
         def log_retry(state: RetryCallState) -> None:
@@ -177,8 +176,8 @@ class ResultSender:
             or task.consecutive_failures < FAILURES_BEFORE_PAUSE
         ):
             return
-        reason = FAILED_IN_A_ROW.format(count=FAILURES_BEFORE_PAUSE, error=run.error)
+        paused = FailedInARow(count=FAILURES_BEFORE_PAUSE, error=run.reason or InternalError())
         try:
-            await self._delivery.send_paused(task, reason)
+            await self._delivery.send_paused(task, paused)
         except DeliveryError as error:  # the failure notice itself arrived; this is a footnote
             log.warning("delivery.pause_notice_failed", task_id=task.id, error=str(error))

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from core.reasons import AnswerInterrupted
 from storage.database import create_engine, create_sessionmaker
 from storage.models import FollowupRow
 from storage.records import RunStatus
@@ -157,7 +158,7 @@ async def test_a_follow_up_left_running_by_a_dead_process_is_interrupted_at_star
     await bot.restart()
     [dead] = await followup_rows(pg_url)
     assert dead.status is RunStatus.INTERRUPTED
-    assert dead.error == "the bot stopped before it could answer"
+    assert (dead.reason_code, dead.reason_facts) == (AnswerInterrupted.code, {})
     assert dead.finished_at == NOW + timedelta(minutes=5)
 
     history = await say(fake, dm, alice, f"/history {task_id}")

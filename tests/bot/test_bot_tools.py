@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from core.reasons import BudgetSpent
 from scheduler.parsing.llm_parser import TOOL_NAME
-from scheduler.runner.runner import BUDGET_REACHED
 from storage.records import RunStatus
 from tests.bot_harness import ALICE, BERLIN, NOW, BotUnderTest, FakeClock, bot_settings, create_task
 from tests.fakes.llm import FakeLLM
@@ -138,7 +138,7 @@ async def test_past_its_budget_a_chat_is_told_once_and_the_model_is_not_called(
         await bot.fire_due(datetime(2026, 11, 27, 9, 0, tzinfo=BERLIN))
         runs = await bot.history(ALICE, task_id)
         assert [run.status for run in runs[:2]] == [RunStatus.SKIPPED, RunStatus.SKIPPED]
-        assert runs[0].error == BUDGET_REACHED
+        assert runs[0].reason == BudgetSpent()
         notices = [m for m in fake.messages(dm) if "did not run" in m.text]
         assert len(notices) == 2  # the 26th's and the 27th's
         assert len(llm.requests) == 1

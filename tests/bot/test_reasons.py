@@ -5,38 +5,35 @@ from __future__ import annotations
 import pytest
 
 from application.changes import InvalidChangeError
-from bot.failures import RUN_FAILURES, run_failure
 from bot.i18n import translator
 from bot.problems import explain, words
 from core.errors import N_, NotUnderstoodError, ScheduleError
+from core.reasons import REASONS, FailedInARow, Other, RunTimedOut
 from scheduler.parsing.rules import parse_rules
-from scheduler.runner.runner import NO_ANSWER
-from scheduler.runner.sending import FAILED_IN_A_ROW
 from scheduler.schedules.cron import parse_cron
 from scheduler.schedules.schedule import too_frequent
 from tests.bot_harness import NOW
+from tests.core.test_reasons import sample
 
 
-def test_a_recorded_failure_comes_back_with_its_facts_and_nested_reasons() -> None:
-    _ = translator("ru")
-    recorded = FAILED_IN_A_ROW.format(count=3, error=NO_ANSWER.format(seconds="30"))
-    assert recorded == "it failed 3 times in a row; the last error was: no answer within 30 s"
-    assert run_failure(_, recorded) == (
+def test_a_reason_is_said_from_its_code_and_facts_a_reason_inside_it_too() -> None:
+    paused = FailedInARow(count=3, error=RunTimedOut(seconds=30))
+    assert translator("ru").reason(paused) == (
         "она не удалась 3 раза подряд; последняя ошибка: нет ответа за 30 с"
     )
-    # A provider's or a tool's own words stay as they are.
-    assert run_failure(_, "HTTP 418: I'm a teapot") == "HTTP 418: I'm a teapot"
-    assert run_failure(translator("en"), recorded) == recorded
+    assert translator("en").reason(paused) == paused.message()
+    # Words that are not ours stay as they are.
+    assert translator("ru").reason(Other(text="HTTP 418: I'm a teapot")) == "HTTP 418: I'm a teapot"
 
 
 @pytest.mark.parametrize("language", ["ru", "de", "es", "fr", "pt"])
-def test_every_recorded_failure_is_translated(language: str) -> None:
+def test_every_reason_is_said_in_every_language(language: str) -> None:
     _ = translator(language)
-    for template in RUN_FAILURES:
-        facts = dict.fromkeys(("seconds", "steps", "count", "status", "kind", "model"), "7")
-        facts["error"] = "x"
-        english = template.format(**facts)
-        assert run_failure(_, english) != english, template
+    for kind in REASONS:
+        if kind is Other:
+            continue
+        reason = sample(kind)
+        assert _.reason(reason) != reason.message(), kind.code
 
 
 def test_schedule_errors_and_declines_are_worded_from_their_facts() -> None:

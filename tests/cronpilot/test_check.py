@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 
 from core.checks import CheckResult
 from core.errors import ConfigurationError
+from core.reasons import CallFailed
 from core.settings import Settings
 from cronpilot.check import (
     check_database,
@@ -388,7 +389,9 @@ class LeakyLLM:
         self.key = key
 
     async def complete(self, *_: Any, **__: Any) -> Completion:
-        raise PermanentLLMError(f"the provider says key {self.key} is not allowed here")
+        raise PermanentLLMError(
+            CallFailed(model="x"), f"the provider says key {self.key} is not allowed here"
+        )
 
 
 async def test_secrets_are_redacted_from_every_result() -> None:
@@ -401,6 +404,6 @@ async def test_secrets_are_redacted_from_every_result() -> None:
     results = await run_checks(settings, llm=LeakyLLM("my-very-own-llm-key"))
     llm_line = render(results).splitlines()[-1]
     assert llm_line == (
-        "✗ llm: the provider says key [redacted] is not allowed here — check LLM_MODEL, "
-        "LLM_API_KEY and LLM_API_BASE"
+        "✗ llm: the LLM call for model x failed: the provider says key [redacted] is not "
+        "allowed here — check LLM_MODEL, LLM_API_KEY and LLM_API_BASE"
     )

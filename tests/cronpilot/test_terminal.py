@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -12,13 +13,17 @@ from pathlib import Path
 import pytest
 
 from application.permissions import Actor, Door
+from core.reasons import EmptyAnswer, FailedInARow, ModelNotFound
 from core.settings import AllowedUsers, Settings
 from cronpilot.runtime import build_stack
 from scheduler.clock import SystemClock
 from scheduler.llm import LiteLLMClient
+from storage.records import RunStatus
+from terminal import text
 from terminal.delivery import TerminalDelivery
 from tests.cronpilot.process import run_cronpilot
 from tests.fakes.llm import FakeLLM
+from tests.fakes.records import a_run, a_task
 from tests.fakes.telegram import FakeTelegram
 from tests.postgres import Server
 
@@ -185,3 +190,29 @@ async def test_check_speaks_plainly(tmp_path: Path, pg_server: Server) -> None:
     assert "create it with `createdb -h" in database
     [parser] = [line for line in missing.lines if "parser model" in line]
     assert parser.startswith("✓ parser model: off")
+
+
+async def test_the_terminal_words_a_reason_in_english_and_shows_its_code_and_facts() -> None:
+    task = a_task(id=1, name="Read the news")
+    reason = ModelNotFound(model="openai/gpt-x", status=404)
+    run = a_run(task, status=RunStatus.FAILED, output=None, reason=reason)
+    message = "model openai/gpt-x or its API was not found (HTTP 404)"
+    assert text.run_line(run, "UTC").endswith(f"\n    error: {message}")
+    shown = text.run_json(run)
+    assert shown["error"] == message
+    assert shown["reason"] == {
+        "code": "model_not_found",
+        "facts": {"model": "openai/gpt-x", "status": 404},
+        "message": message,
+    }
+    assert text.run_json(dataclasses.replace(run, reason=None))["reason"] is None
+
+    out = io.StringIO()
+    delivery = TerminalDelivery(out)
+    await delivery.send_failure(task, run, reason)
+    await delivery.send_paused(task, FailedInARow(count=3, error=EmptyAnswer()))
+    assert out.getvalue().splitlines() == [
+        f"⚠️ Task #1 failed: {message}",
+        "⏸ Task #1 Read the news is paused: it failed 3 times in a row; the last error was: "
+        "the model gave an empty answer",
+    ]

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+from core.reasons import Reason
 from scheduler.delivery import ChatUnreachableError
 from storage.records import Run, Task
 
@@ -13,8 +14,8 @@ from storage.records import Run, Task
 @dataclass
 class FakeDelivery:
     results: list[tuple[int, str]] = field(default_factory=list)
-    failures: list[tuple[int, str]] = field(default_factory=list)
-    paused: list[tuple[int, str]] = field(default_factory=list)
+    failures: list[tuple[int, Reason]] = field(default_factory=list)
+    paused: list[tuple[int, Reason]] = field(default_factory=list)
     nothing_to_report: list[int] = field(default_factory=list)
     over_budget: list[tuple[int, float, float]] = field(default_factory=list)
     working_in: list[int] = field(default_factory=list)
@@ -37,12 +38,12 @@ class FakeDelivery:
         self.results.append((task.id, text))
         return [message_id]
 
-    async def send_failure(self, task: Task, run: Run, reason: str) -> int:
+    async def send_failure(self, task: Task, run: Run, reason: Reason) -> int:
         message_id = self._sent()
         self.failures.append((task.id, reason))
         return message_id
 
-    async def send_paused(self, task: Task, reason: str) -> None:
+    async def send_paused(self, task: Task, reason: Reason) -> None:
         self._sent()
         self.paused.append((task.id, reason))
 

@@ -45,7 +45,7 @@ def a_run(task: Task, **changes: Any) -> Run:
         started_at=NOW,
         finished_at=NOW,
         output="The news.",
-        error=None,
+        reason=None,
         prompt_tokens=None,
         completion_tokens=None,
         cost=None,

@@ -13,6 +13,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.reasons import (
+    BotShutDown,
+    BotStopped,
+    BotWasDown,
+    BotWasDownLonger,
+    FoldedIntoCatchUp,
+    PreviousRunGoing,
+)
 from scheduler.clock import SystemClock
 from scheduler.engine import Engine, EngineSettings, TaskBusyError, TaskNotFoundError
 from scheduler.schedules.schedule import Schedule, validate
@@ -294,7 +302,9 @@ async def test_overlapping_run_skips_the_next_occurrence(
     await engine.claim_due()
     clock.set(START + timedelta(minutes=10))
     skipped = await engine.claim_due()
-    assert [c.run.status for c in skipped] == [RunStatus.SKIPPED]
+    assert [(c.run.status, c.run.reason) for c in skipped] == [
+        (RunStatus.SKIPPED, PreviousRunGoing())
+    ]
     hold.set()
     await engine.wait_idle()
     clock.set(START + timedelta(minutes=15))
@@ -306,6 +316,7 @@ async def test_overlapping_run_skips_the_next_occurrence(
         (10, RunStatus.SKIPPED),
         (15, RunStatus.SUCCEEDED),
     ]
+    assert [r.reason for r in await all_runs(sessions, task.id)][1] == PreviousRunGoing()
     assert len(executor.executed) == 2
 
 
@@ -377,7 +388,9 @@ async def test_a_week_down_records_a_bounded_number_of_missed_runs(
     missed = [r for r in history if r.status is RunStatus.MISSED]
     # 50 recorded one by one, then the 11 inside the grace folded into the one that ran.
     assert len(missed) == 50 + 11
-    assert "not recorded one by one" in (missed[49].error or "")
+    assert missed[49].reason == BotWasDownLonger()
+    assert {run.reason for run in missed[:49]} == {BotWasDown()}
+    assert {run.reason for run in missed[50:]} == {FoldedIntoCatchUp()}
     assert [r.scheduled_for for r in history if r.status is RunStatus.SUCCEEDED] == [
         START + timedelta(days=7)
     ]
@@ -404,7 +417,7 @@ async def test_runs_left_running_by_a_crash_become_interrupted(
         after = await runs.get(session, crashed.id)
     assert after is not None
     assert after.status is RunStatus.INTERRUPTED
-    assert after.error == "the bot stopped while this run was going"
+    assert after.reason == BotStopped()
 
 
 async def test_a_second_replica_leaves_a_live_workers_runs_alone(
@@ -463,7 +476,7 @@ async def test_runs_of_a_worker_whose_heartbeat_lapsed_are_interrupted_by_anothe
 
         clock.set(clock.now() + timedelta(seconds=20))  # silent past its lease
         [interrupted] = await second.recover()
-        assert interrupted.error == "the bot stopped while this run was going"
+        assert interrupted.reason == BotStopped()
         assert [r.status for r in await all_runs(first_sessions, task.id)] == [
             RunStatus.INTERRUPTED
         ]
@@ -495,7 +508,7 @@ async def test_stop_interrupts_runs_that_do_not_finish_in_time(
     await engine.stop()
     [run] = await all_runs(sessions, task.id)
     assert run.status is RunStatus.INTERRUPTED
-    assert run.error == "the bot was shut down before this run finished"
+    assert run.reason == BotShutDown()
 
 
 # --- changes take effect at once --------------------------------------------------------------

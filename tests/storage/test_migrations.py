@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
 
 from core.errors import DatabaseError
-from storage.database import create_engine
+from core.reasons import (
+    BY_CODE,
+    AnswerInterrupted,
+    BotStopped,
+    BotWasDownLonger,
+    BudgetSpent,
+    ChangeUnusable,
+    EmptyAnswer,
+    FoldedIntoCatchUp,
+    KeyRejected,
+    ModelNotFound,
+    Other,
+    PreviousRunGoing,
+    ProviderFailed,
+    Reason,
+    RunTimedOut,
+)
+from storage import followups, runs
+from storage.database import create_engine, create_sessionmaker
 from storage.migrate import (
     VERSION_TABLE,
     alembic_config,
@@ -23,7 +43,11 @@ from storage.migrate import (
     revision_state,
     upgrade_to_head,
 )
+from storage.models import RunRow
+from storage.records import RunStatus
+from tests.core.test_reasons import sample
 from tests.postgres import Server
+from tests.storage.earlier import BEFORE_REASONS, read_rows, write_rows
 
 OUR_TABLES = {
     "chats",
@@ -193,3 +217,163 @@ def test_cli_run_without_a_token_writes_nothing(tmp_path: Path) -> None:
         "cronpilot: TELEGRAM_BOT_TOKEN: not set; get one from @BotFather and put it in .env"
     ]
     assert list(tmp_path.iterdir()) == []
+
+
+# --- reasons: the sentences earlier versions recorded become codes and facts -------------------
+
+REASONS_MIGRATION = importlib.import_module("migrations.versions.0009_run_reasons")
+EARLIER = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+# What runs recorded before reasons had codes (None: no reason), and what each becomes.
+RUN_SENTENCES: list[tuple[RunStatus, str | None, Reason | None]] = [
+    (RunStatus.SUCCEEDED, None, None),
+    (RunStatus.FAILED, "no answer within 120 s", RunTimedOut(seconds=120)),
+    (
+        RunStatus.FAILED,
+        "the LLM provider rejected the API key (HTTP 401)",
+        KeyRejected(status=401),
+    ),
+    (
+        RunStatus.FAILED,
+        "model openai/gpt-x or its API was not found (HTTP 404)",
+        ModelNotFound(model="openai/gpt-x", status=404),
+    ),
+    # The first versions added the provider's words; no door shows them any more.
+    (
+        RunStatus.FAILED,
+        "the LLM provider failed (HTTP 503): upstream overloaded",
+        ProviderFailed(status=503),
+    ),
+    (RunStatus.SKIPPED, "monthly budget reached", BudgetSpent()),
+    (RunStatus.SKIPPED, "the previous run was still going", PreviousRunGoing()),
+    (
+        RunStatus.MISSED,
+        "the bot was not running at this time; later missed occurrences were not recorded one "
+        "by one",
+        BotWasDownLonger(),
+    ),
+    (RunStatus.MISSED, "folded into the catch-up run that followed", FoldedIntoCatchUp()),
+    (RunStatus.INTERRUPTED, "the bot stopped while this run was going", BotStopped()),
+    (RunStatus.FAILED, "HTTP 418: I'm a teapot", Other(text="HTTP 418: I'm a teapot")),
+]
+FOLLOWUP_SENTENCES: list[tuple[RunStatus, str | None, Reason | None]] = [
+    (RunStatus.SUCCEEDED, None, None),
+    (RunStatus.INTERRUPTED, "the bot stopped before it could answer", AnswerInterrupted()),
+    (RunStatus.FAILED, "the model gave an empty answer", EmptyAnswer()),
+    (
+        RunStatus.FAILED,
+        "the proposal would change nothing",
+        ChangeUnusable(problem="the proposal would change nothing"),
+    ),
+    (
+        RunStatus.FAILED,
+        "every 1 minute is more often than this bot allows: at most every 5 minutes",
+        Other(text="every 1 minute is more often than this bot allows: at most every 5 minutes"),
+    ),
+]
+
+
+async def _write_earlier_history(url: str) -> None:
+    await write_rows(
+        url,
+        "chats",
+        [{"id": 42, "type": "private", "title": None, "active": True, "created_at": EARLIER}],
+    )
+    await write_rows(
+        url,
+        "tasks",
+        [
+            {
+                "id": 1,
+                "chat_id": 42,
+                "created_by": 42,
+                "name": "News",
+                "prompt": "the news",
+                "kind": "cron",
+                "cron": "0 9 * * *",
+                "timezone": "UTC",
+                "state": "active",
+                "consecutive_failures": 0,
+                "created_at": EARLIER,
+                "updated_at": EARLIER,
+            }
+        ],
+    )
+    await write_rows(
+        url,
+        "runs",
+        [
+            {
+                "id": number,
+                "task_id": 1,
+                "scheduled_for": EARLIER + timedelta(days=number),
+                "trigger": "manual",
+                "status": status.value,
+                "error": error,
+                "delivery_pending": False,
+            }
+            for number, (status, error, _) in enumerate(RUN_SENTENCES, 1)
+        ],
+    )
+    await write_rows(
+        url,
+        "followups",
+        [
+            {
+                "id": number,
+                "task_id": 1,
+                "chat_id": 42,
+                "user_id": 42,
+                "question": "why?",
+                "status": status.value,
+                "error": error,
+                "created_at": EARLIER + timedelta(days=number),
+            }
+            for number, (status, error, _) in enumerate(FOLLOWUP_SENTENCES, 1)
+        ],
+    )
+
+
+async def test_recorded_sentences_become_codes_and_facts_and_come_back(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    await upgrade_to_head(url)
+    await downgrade_to(url, BEFORE_REASONS)
+    await _write_earlier_history(url)
+
+    await upgrade_to_head(url)
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            found_runs = await runs.list_for_task(session, 1, limit=100)
+            found_followups = await followups.list_for_task(session, 1, limit=100)
+            facts = (await session.execute(select(RunRow.reason_facts).where(RunRow.id == 5))).one()
+    finally:
+        await engine.dispose()
+    assert {run.id: run.reason for run in found_runs} == {
+        number: reason for number, (_, _, reason) in enumerate(RUN_SENTENCES, 1)
+    }
+    assert {followup.id: followup.reason for followup in found_followups} == {
+        number: reason for number, (_, _, reason) in enumerate(FOLLOWUP_SENTENCES, 1)
+    }
+    # The provider's words are kept where no door shows them, so the downgrade loses nothing.
+    assert facts == ({"status": 503, "detail": "upstream overloaded"},)
+
+    await downgrade_to(url, BEFORE_REASONS)
+    assert await read_rows(url, "SELECT id, error FROM runs ORDER BY id") == [
+        (number, error) for number, (_, error, _) in enumerate(RUN_SENTENCES, 1)
+    ]
+    assert await read_rows(url, "SELECT id, error FROM followups ORDER BY id") == [
+        (number, error) for number, (_, error, _) in enumerate(FOLLOWUP_SENTENCES, 1)
+    ]
+
+
+def test_the_migration_reads_every_sentence_the_last_release_wrote() -> None:
+    """Each code the migration gives is a reason whose English is the sentence it read."""
+    for code, _ in REASONS_MIGRATION.SENTENCES:
+        reason = sample(BY_CODE[code])
+        assert REASONS_MIGRATION.reason_of(reason.message(), followup=False) == (
+            reason.code,
+            reason.stored(),
+        )
+        assert REASONS_MIGRATION.sentence_of(reason.code, reason.stored()) == reason.message()

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.reasons import BotShutDown, FailedInARow, ModelNotFound, Other, RateLimitedHttp
 from storage import chats, drafts, runs, tasks
 from storage.models import DraftRow, RunRow
 from storage.records import NewTask, RunStatus, RunTrigger, TaskKind, TaskState
@@ -272,7 +273,7 @@ async def test_run_finish_history_memory_and_delivery(sessions: Sessions) -> Non
                 status=RunStatus.FAILED if day == 2 else RunStatus.SUCCEEDED,
                 finished_at=NOW + timedelta(days=day, seconds=12),
                 output=None if day == 2 else f"digest {day}",
-                error="rate limited" if day == 2 else None,
+                reason=RateLimitedHttp(status=429) if day == 2 else None,
                 prompt_tokens=100 + day,
                 completion_tokens=50,
                 cost=0.0012,
@@ -298,7 +299,62 @@ async def test_run_finish_history_memory_and_delivery(sessions: Sessions) -> Non
         assert await runs.find_delivered(session, 12345, 9_000_000_001) is None
         fetched = await runs.get(session, ids[2])
         assert fetched is not None
-        assert fetched.error == "rate limited"
+        assert fetched.reason == RateLimitedHttp(status=429)
+
+
+async def test_a_reason_is_stored_as_its_code_and_facts(sessions: Sessions) -> None:
+    await make_chat(sessions)
+    paused = FailedInARow(count=3, error=ModelNotFound(model="openai/gpt-x", status=404))
+    async with sessions() as session, session.begin():
+        task = await tasks.add(session, cron_task(), now=NOW)
+        nested, plain, unknown = [
+            await runs.add(
+                session,
+                task_id=task.id,
+                scheduled_for=NOW,
+                trigger=RunTrigger.MANUAL,
+                status=status,
+                reason=reason,
+            )
+            for status, reason in (
+                (RunStatus.FAILED, paused),
+                (RunStatus.SUCCEEDED, None),
+                (RunStatus.FAILED, None),
+            )
+        ]
+        # A code from a newer version, or facts that no longer fit, still read back.
+        await session.execute(
+            update(RunRow)
+            .where(RunRow.id == unknown.id)
+            .values(reason_code="retry_budget", reason_facts={"left": 2})
+        )
+    async with sessions() as session:
+        stored = {
+            row.id: (row.reason_code, row.reason_facts)
+            for row in (await session.execute(select(RunRow))).scalars()
+        }
+        assert stored[nested.id] == (
+            "failed_in_a_row",
+            {
+                "count": 3,
+                "error": {
+                    "code": "model_not_found",
+                    "facts": {"model": "openai/gpt-x", "status": 404},
+                },
+            },
+        )
+        # No reason is no document at all, not the JSON document `null`.
+        assert stored[plain.id] == (None, None)
+        assert (
+            await session.scalar(
+                select(func.count()).select_from(RunRow).where(RunRow.reason_facts.is_(None))
+            )
+            == 1
+        )
+        found = {run.id: run.reason for run in await runs.list_for_task(session, task.id)}
+    assert found[nested.id] == paused
+    assert found[plain.id] is None
+    assert found[unknown.id] == Other(text='retry_budget {"left": 2}')
 
 
 async def test_drafts_round_trip_and_expire(sessions: Sessions) -> None:
@@ -400,7 +456,13 @@ async def test_claim_building_blocks(sessions: Sessions) -> None:
                 runs.NewRun(
                     early.id, due - timedelta(minutes=5), RunTrigger.CATCH_UP, RunStatus.RUNNING
                 ),
-                runs.NewRun(on_time.id, due, RunTrigger.SCHEDULE, RunStatus.SKIPPED),
+                runs.NewRun(
+                    on_time.id,
+                    due,
+                    RunTrigger.SCHEDULE,
+                    RunStatus.SKIPPED,
+                    reason=FailedInARow(count=2, error=Other(text="«quoted», ünïcode")),
+                ),
                 runs.NewRun(later.id, due, RunTrigger.MANUAL, RunStatus.RUNNING),
             ],
         )
@@ -421,5 +483,5 @@ async def test_claim_building_blocks(sessions: Sessions) -> None:
         assert moved.next_run_at == due + timedelta(days=1)
         assert await tasks.lock_due(session, due_before=due, limit=10) == []
         assert await runs.mark_started(session, again[0].id, started_at=due)
-        assert await runs.interrupt(session, [again[0].id], now=due, reason="stopping") == 1
+        assert await runs.interrupt(session, [again[0].id], now=due, reason=BotShutDown()) == 1
         assert not await runs.mark_started(session, again[0].id, started_at=due)

@@ -116,7 +116,7 @@ async def test_a_script_creates_lists_runs_reads_and_pauses(
         ]
         assert (runs[0]["prompt_tokens"], runs[0]["completion_tokens"]) == (40, 9)
         assert runs[0]["tools"] == [{"name": "current_time", "calls": 1}]
-        assert runs[0]["error"] is None
+        assert (runs[0]["reason"], runs[0]["error"]) == (None, None)
 
         paused = await api.patch(f"/api/v1/tasks/{task['id']}", json={"state": "paused"})
         assert paused.status_code == 200, paused.text
@@ -126,6 +126,54 @@ async def test_a_script_creates_lists_runs_reads_and_pauses(
         health = await api.get("/healthz")
         assert health.status_code == 200
         assert health.json()["status"] == "ok"
+
+
+async def test_runs_and_follow_ups_say_why_they_ended_as_a_code_and_its_facts(
+    bot: BotUnderTest, fake: FakeTelegram, llm: FakeLLM
+) -> None:
+    alice = fake.user(ALICE, "Alice")
+    dm = fake.private_chat(alice)
+    token = await token_for(fake, alice)
+    async with client(bot, "asgi", Authorization=f"Bearer {token}") as api:
+        task = (await api.post("/api/v1/tasks", json={"chat_id": ALICE, "text": HN})).json()
+        llm.reply_error(401, "Incorrect API key provided: sk-test-abcdefgh12345678")
+        await api.post(f"/api/v1/tasks/{task['id']}/run")
+        await bot.engine.wait_idle()
+        notice = await fake.wait_for_message(dm, lambda m: m.text.startswith("⚠️"))
+
+        # A question in reply to the failure notice, which the model leaves unanswered.
+        llm.reply_text("   ")
+        await fake.send_text(dm, alice, "why did it fail?", reply_to=notice)
+        await fake.wait_for_message(dm, lambda m: m.text.startswith("⚠️ I couldn't answer"))
+
+        [run] = (await api.get(f"/api/v1/tasks/{task['id']}/runs")).json()["runs"]
+        assert run["status"] == "failed"
+        assert run["reason"] == {
+            "code": "key_rejected",
+            "facts": {"status": 401},
+            "message": "the LLM provider rejected the API key (HTTP 401)",
+        }
+        assert run["error"] == "the LLM provider rejected the API key (HTTP 401)"
+
+        answered = await api.get(f"/api/v1/tasks/{task['id']}/followups")
+        assert answered.status_code == 200, answered.text
+        [followup] = answered.json()["followups"]
+        assert (followup["question"], followup["status"], followup["run_id"]) == (
+            "why did it fail?",
+            "failed",
+            run["id"],
+        )
+        assert followup["reason"] == {
+            "code": "empty_answer",
+            "facts": {},
+            "message": "the model gave an empty answer",
+        }
+        assert followup["error"] == "the model gave an empty answer"
+
+    bob = fake.user(BOB, "Bob")
+    async with client(bot, "asgi", Authorization=f"Bearer {await token_for(fake, bob)}") as api:
+        hidden = await api.get(f"/api/v1/tasks/{task['id']}/followups")
+        assert hidden.status_code == 404
 
 
 async def test_errors_are_json_with_the_right_status(bot: BotUnderTest, fake: FakeTelegram) -> None:

@@ -23,8 +23,9 @@ from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram
 from tests.web.api_harness import token_for
 from tests.web.raw_http import CHUNK, RawAnswer, pieces, request
-from web.api import JSON_LIMITS, MAX_BODY_BYTES, build_api
+from web.api import JSON_LIMITS, MAX_BODY_BYTES, ROUTERS, build_api
 from web.app import build_app
+from web.deps import ApiRoute
 from web.health import Health
 from web.ratelimit import RateLimiter
 from web.server import HttpServer
@@ -133,6 +134,10 @@ async def test_a_chunked_body_stops_being_read_at_the_limit(
     )  # fmt: skip
     limit = MAX_BODY_BYTES
     assert error_of(api) == f"the request body is larger than the {limit} bytes the API takes"
+
+
+def test_every_router_identifies_its_caller_before_the_body() -> None:
+    assert [router.route_class for router in ROUTERS] == [ApiRoute] * len(ROUTERS)
 
 
 async def test_credentials_are_checked_before_the_body_is_read(bot: BotUnderTest) -> None:

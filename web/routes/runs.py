@@ -1,4 +1,5 @@
-"""A task's runs: start one now, read the last ones."""
+"""A task's runs and follow-ups: start a run now, read the last ones, and the questions asked
+about them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from web.deps import ApiRoute, AppDep, CurrentActor, TaskId
-from web.schemas import RunOut, RunsOut, RunStartedOut
+from web.schemas import FollowupOut, FollowupsOut, RunOut, RunsOut, RunStartedOut
 
 router = APIRouter(route_class=ApiRoute)
 
@@ -27,3 +28,14 @@ async def list_runs(
 ) -> RunsOut:
     runs = await app.runs.history(me, task_id, limit=limit)
     return RunsOut(runs=[RunOut.of(run) for run in runs])
+
+
+@router.get("/tasks/{task_id}/followups", response_model=FollowupsOut)
+async def list_followups(
+    me: CurrentActor,
+    app: AppDep,
+    task_id: TaskId,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> FollowupsOut:
+    found = await app.conversations.history(me, task_id, limit=limit)
+    return FollowupsOut(followups=[FollowupOut.of(followup) for followup in found])

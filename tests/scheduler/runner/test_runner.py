@@ -17,6 +17,15 @@ from application import Application, build_application
 from application.access import Access, NoMembers
 from application.permissions import Actor, Door
 from application.records import ApplicationSettings
+from core.reasons import (
+    EndlessTools,
+    FailedInARow,
+    InternalError,
+    KeyRejected,
+    ProviderFailed,
+    RequestRefused,
+    RunTimedOut,
+)
 from core.settings import AllowedUsers, load_settings
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
@@ -217,10 +226,10 @@ async def test_endless_tool_calls_are_bounded(world: World) -> None:
         world.llm.reply_tool_calls([("current_time", {})])
     run = await world.run(task)
     assert run.status is RunStatus.FAILED
-    assert run.error == "the model kept calling tools after 3 steps"
+    assert run.reason == EndlessTools(steps=3)
     assert len(world.llm.requests) == 4  # three rounds with tools, one last asking for an answer
     assert world.llm.requests[-1]["tool_choice"] == "none"
-    assert world.delivery.failures == [(task.id, "the model kept calling tools after 3 steps")]
+    assert world.delivery.failures == [(task.id, EndlessTools(steps=3))]
 
 
 async def test_server_error_then_success_is_retried(world: World) -> None:
@@ -240,7 +249,7 @@ async def test_persistent_server_errors_fail_after_bounded_attempts(world: World
     run = await world.run(task)
     assert run.status is RunStatus.FAILED
     assert len(world.llm.requests) == 3
-    assert world.delivery.failures[0][0] == task.id
+    assert world.delivery.failures == [(task.id, ProviderFailed(status=503))]
 
 
 async def test_bad_key_is_not_retried(world: World) -> None:
@@ -249,7 +258,9 @@ async def test_bad_key_is_not_retried(world: World) -> None:
     run = await world.run(task)
     assert run.status is RunStatus.FAILED
     assert len(world.llm.requests) == 1
-    assert "sk-test-key-123456" not in (run.error or "")
+    # The kind of failure and its facts, never the provider's words (which quote the key).
+    assert run.reason == KeyRejected(status=401)
+    assert run.reason.stored() == {"status": 401}
 
 
 async def test_timeout(sessions: Sessions, llm: FakeLLM) -> None:
@@ -258,8 +269,8 @@ async def test_timeout(sessions: Sessions, llm: FakeLLM) -> None:
     llm.reply_delay(5)
     run = await world.run(task)
     assert run.status is RunStatus.FAILED
-    assert run.error is not None
-    assert "0.5 s" in run.error
+    assert run.reason == RunTimedOut(seconds=0.5)
+    assert run.reason.message() == "no answer within 0.5 s"
     assert run.finished_at is not None
 
 
@@ -337,7 +348,7 @@ async def test_three_failures_in_a_row_pause_the_task(world: World) -> None:
     assert paused.next_run_at is None
     assert len(world.delivery.failures) == 3
     assert [task_id for task_id, _ in world.delivery.paused] == [task.id]
-    assert "3 times in a row" in world.delivery.paused[0][1]
+    assert world.delivery.paused[0][1] == FailedInARow(count=3, error=RequestRefused(status=400))
 
 
 async def test_success_resets_the_failure_count(world: World) -> None:
@@ -525,8 +536,8 @@ async def test_a_run_that_crashes_unexpectedly_is_reported_and_counted(
     task = await world.task()
     run = await world.run(task)
     assert run.status is RunStatus.FAILED
-    assert run.error == "internal error (see the bot's log)"
-    assert world.delivery.failures == [(task.id, "internal error (see the bot's log)")]
+    assert run.reason == InternalError()
+    assert world.delivery.failures == [(task.id, InternalError())]
     assert run.delivered_message_id == world.delivery.next_message_id
     async with sessions() as session:
         stored = await tasks.get(session, task.id)

@@ -12,9 +12,9 @@ import pytest
 from application.access import Access, NoMembers
 from application.permissions import Actor
 from application.usage import PARSE, Usage, UsageReports
+from core.reasons import BudgetSpent
 from core.settings import AllowedUsers
 from scheduler.llm import LiteLLMSearch
-from scheduler.runner.runner import BUDGET_REACHED
 from scheduler.runner.tools.mcp import McpServers
 from scheduler.runner.tools.web_search import WebSearchToolset
 from storage import tasks
@@ -117,7 +117,7 @@ async def test_past_the_budget_runs_are_skipped_without_the_llm_and_the_chat_tol
 
     second = await world.run(task)
     assert second.status is RunStatus.SKIPPED
-    assert second.error == BUDGET_REACHED
+    assert second.reason == BudgetSpent()
     assert len(llm.requests) == 1  # the model was not asked
     assert world.delivery.over_budget == [(task.id, pytest.approx(first.cost), 0.0001)]
 

@@ -51,7 +51,7 @@ def sender(delivery: FakeDelivery, backoff: Backoff) -> ResultSender:
 
 
 async def send(sending: ResultSender) -> Sent:
-    return await sending.send(TASK, RUN, RUN.status, RUN.output, RUN.error)
+    return await sending.send(TASK, RUN, RUN.status, RUN.output, RUN.reason)
 
 
 async def test_a_flood_wait_is_waited_out_as_long_as_telegram_asked() -> None:
