@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+import structlog
 from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 
@@ -29,13 +30,19 @@ HUNG_UP = "Server disconnected without sending a response."
 
 @pytest.fixture
 def log() -> Iterator[io.StringIO]:
-    """Everything logged meanwhile, as the operator's JSON lines."""
+    """Everything logged meanwhile, as the operator's JSON lines. No logger keeps this set-up
+    for good (none is cached meanwhile), and afterwards structlog gets its very processor list
+    back: loggers bound before keep that list, and capture_logs (other tests) edits the
+    configured one in place."""
+    saved = structlog.get_config()
     stream = io.StringIO()
     logs.configure(level="INFO", json=True, stream=stream)
+    structlog.configure(cache_logger_on_first_use=False)
     try:
         yield stream
     finally:
         logs.configure(level="WARNING")
+        structlog.configure(**saved)
 
 
 def records(stream: io.StringIO) -> list[dict[str, Any]]:
