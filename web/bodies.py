@@ -23,10 +23,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
-
-__all__ = ["MAX_BODY_SIZE_SCOPE_KEY", "JsonLimits", "JsonTooComplexError"]
-
 
 class JsonTooComplexError(ValueError):
     """The JSON has more keys, or nests deeper, than the route accepts."""

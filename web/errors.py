@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from application.errors import DraftNotFoundError, QuotaExceededError, TaskStateError
 from application.permissions import (
@@ -27,7 +28,6 @@ from application.permissions import (
 )
 from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskBusyError, TaskNotFoundError
-from web.bodies import MAX_BODY_SIZE_SCOPE_KEY
 
 
 class ApiError(Exception):
