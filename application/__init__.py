@@ -23,7 +23,7 @@ from application.records import ApplicationSettings
 from application.runs import Runs
 from application.tasks import Tasks
 from application.tokens import ApiTokens
-from application.usage import Usage, UsageReports
+from application.usage import Ledger, UsageReports
 from scheduler.clock import Clock
 from scheduler.engine import Engine
 from scheduler.parsing.request import RequestParser
@@ -55,12 +55,12 @@ def build_application(
     runner: TaskRunner,
     access: Access,
     *,
-    usage: Usage | None = None,
+    usage: Ledger | None = None,
 ) -> Application:
     changes = Changes(
         sessions, engine, clock, access, min_interval_seconds=settings.min_interval_seconds
     )
-    usage = usage or Usage(sessions, clock, settings.monthly_budget_usd)
+    usage = usage or Ledger(sessions, clock, settings.monthly_budget_usd)
     return Application(
         chats=Chats(sessions, clock, settings, access),
         languages=Languages(sessions, access),

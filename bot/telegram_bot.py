@@ -25,7 +25,8 @@ log = get_logger(__name__)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
-RateLimiter = BaseRateLimiter[Any]
+# What throttles the Bot API requests the bot makes (PTB's rate limiter type).
+BotRateLimiter = BaseRateLimiter[Any]
 
 
 class TelegramBot:
@@ -34,7 +35,7 @@ class TelegramBot:
         token: str,
         *,
         base_url: str,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: BotRateLimiter | None = None,
     ):
         self._application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()

@@ -14,9 +14,9 @@ from application import Application, build_application
 from application.access import Access, ChatMembers, NoMembers
 from application.limits import LimitSettings, RequestLimits
 from application.records import ApplicationSettings
-from application.usage import MeteredLLM, Usage
+from application.usage import Ledger, MeteredLLM
 from bot.context import Services
-from bot.telegram_bot import RateLimiter, TelegramBot
+from bot.telegram_bot import BotRateLimiter, TelegramBot
 from core.logs import get_logger
 from core.settings import Settings
 from scheduler.clock import Clock, SystemClock
@@ -32,7 +32,7 @@ from storage.retry import DEFAULT_BACKOFF, Backoff
 from web.api import ApiServices, build_api
 from web.app import WebApp, build_app
 from web.health import Health, callable_probe, database_probe
-from web.ratelimit import RateLimiter as ApiRateLimiter
+from web.ratelimit import SignInLimiter
 from web.server import HttpServer
 from web.webhook import Webhook
 
@@ -173,7 +173,7 @@ def build_stack(
         group_members_can_manage=settings.group_members_can_manage,
     )
 
-    usage = Usage(sessions, clock, settings.chat_monthly_budget_usd)
+    usage = Ledger(sessions, clock, settings.chat_monthly_budget_usd)
     tools = build_toolsets(settings, clock=clock)
     runner = TaskRunner(
         sessions,
@@ -228,7 +228,7 @@ def build_runtime(
     *,
     clock: Clock | None = None,
     llm: LLMClient | None = None,
-    rate_limiter: RateLimiter | None = None,
+    rate_limiter: BotRateLimiter | None = None,
     retry_backoff: Backoff | None = None,
 ) -> Runtime:
     """Build the whole bot from settings. Nothing connects until `Runtime.start`.
@@ -289,7 +289,7 @@ def _add_http_server(runtime: Runtime, bot_token: str) -> None:
         app=services.app,
         clock=services.clock,
         bot_token=bot_token,
-        rate_limiter=ApiRateLimiter(),
+        rate_limiter=SignInLimiter(),
     )
     api = build_api(runtime.api_services)
     runtime.web_app = build_app(runtime.health, webhook=runtime.webhook, api=api)

@@ -22,7 +22,7 @@ from application.tokens import digest
 from scheduler.clock import Clock
 from web import initdata
 from web.errors import ApiError, too_many
-from web.ratelimit import FAILURES_BURST, FAILURES_PER_SECOND, RateLimiter
+from web.ratelimit import FAILURES_BURST, FAILURES_PER_SECOND, SignInLimiter
 from web.schemas import INT64_MAX, INT64_MIN
 
 
@@ -31,10 +31,10 @@ class ApiServices:
     app: Application
     clock: Clock
     bot_token: str
-    rate_limiter: RateLimiter
+    rate_limiter: SignInLimiter
     # Failed sign-ins per client address.
-    failure_limiter: RateLimiter = field(
-        default_factory=lambda: RateLimiter(burst=FAILURES_BURST, per_second=FAILURES_PER_SECOND)
+    failure_limiter: SignInLimiter = field(
+        default_factory=lambda: SignInLimiter(burst=FAILURES_BURST, per_second=FAILURES_PER_SECOND)
     )
 
 

@@ -57,7 +57,7 @@ def actor(update: Update) -> Actor:
     )
 
 
-def words(update: Update, chat: Chat) -> Translator:
+def chat_translator(update: Update, chat: Chat) -> Translator:
     """The bot's words for this chat and update."""
     return translator_for(chat, telegram_language(update))
 
@@ -125,7 +125,7 @@ class Press:
 
     async def __aenter__(self) -> Self:
         self.chat = await current_chat(self._update, self._context)
-        self.words = words(self._update, self.chat)
+        self.words = chat_translator(self._update, self.chat)
         self.zone = chat_zone(self.chat, self._context)
         return self
 

@@ -31,7 +31,7 @@ from bot.callbacks import (
     decode,
 )
 from bot.context import Context, services
-from bot.handlers.common import Press, actor, chat_zone, current_chat, words
+from bot.handlers.common import Press, actor, chat_translator, chat_zone, current_chat
 from bot.render import Screen
 from core.errors import CronpilotError, ScheduleError
 from scheduler.engine import TaskNotFoundError
@@ -85,7 +85,7 @@ async def reply_about_task(update: Update, context: Context, replied: Message, t
     if subject is None:
         return False
     record = await current_chat(update, context)
-    _ = words(update, record)
+    _ = chat_translator(update, record)
     zone = chat_zone(record, context)
     try:
         outcome = await conversations.reply(who, subject, text)
@@ -112,7 +112,7 @@ async def reply_about_task(update: Update, context: Context, replied: Message, t
         await _reply(update, replies.unclear(_, outcome.task))
     elif isinstance(outcome, Failed):
         text = (
-            replies.change_unusable(_, problems.words(_, outcome.problem))
+            replies.change_unusable(_, problems.worded(_, outcome.problem))
             if outcome.problem is not None
             else replies.answer_failed(_, _.reason(outcome.reason))
         )

@@ -24,11 +24,11 @@ from bot.handlers import conversations
 from bot.handlers.common import (
     Press,
     actor,
+    chat_translator,
     chat_zone,
     current_chat,
     reply,
     task_number,
-    words,
 )
 from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskNotFoundError
@@ -81,7 +81,7 @@ async def text_message(update: Update, context: Context) -> None:
 async def new_command(update: Update, context: Context) -> None:
     text = " ".join(context.args or [])
     if not text:
-        _ = words(update, await current_chat(update, context))
+        _ = chat_translator(update, await current_chat(update, context))
         await reply(
             update,
             _(
@@ -97,7 +97,7 @@ async def edit_command(update: Update, context: Context) -> None:
     task_id = task_number(context)
     text = " ".join((context.args or [])[1:])
     if task_id is None or not text:
-        _ = words(update, await current_chat(update, context))
+        _ = chat_translator(update, await current_chat(update, context))
         await reply(update, _("Usage: /edit N new text, for example /edit 3 every monday at 8 …"))
         return
     await _request(update, context, text, task_id=task_id)
@@ -126,26 +126,28 @@ async def _draft(
     *,
     task_id: int | None,
 ) -> Card | None:
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     try:
         return await services(context).app.drafts.create(
             actor(update), chat.id, text, task_id=task_id
         )
     except ParseBudgetSpentError as error:
-        problem = render.sentence(problems.words(_, error))
+        problem = render.sentence(problems.worded(_, error))
         await reply(update, _("💸 {problem}", problem=escape(problem)))
     except ParserUnavailableError as error:
-        problem = render.sentence(problems.words(_, error))
+        problem = render.sentence(problems.worded(_, error))
         await reply(update, _("⏳ {problem}", problem=escape(problem)))
     except NotUnderstoodError as error:
-        await reply(update, render.not_understood(_, problems.words(_, error), str(error)))
+        await reply(update, render.not_understood(_, problems.worded(_, error), str(error)))
     except (ScheduleError, QuotaExceededError, TaskNotFoundError, RefusedError) as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context)))
     return None
 
 
 async def _show_card(update: Update, context: Context, chat: ChatRecord, card: Card) -> None:
-    sent = await reply(update, render.card(words(update, chat), card, chat_zone(chat, context)))
+    sent = await reply(
+        update, render.card(chat_translator(update, chat), card, chat_zone(chat, context))
+    )
     if sent is not None:
         await services(context).app.drafts.attach_card(
             actor(update), card.draft_id, sent.message_id
@@ -155,7 +157,7 @@ async def _show_card(update: Update, context: Context, chat: ChatRecord, card: C
 async def _replace_draft(update: Update, context: Context, draft_id: str, text: str) -> None:
     """The corrected request after Edit: a new card, the old one marked as replaced."""
     chat = await current_chat(update, context)
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     app = services(context).app
     try:
         old = await app.drafts.get(actor(update), draft_id)
@@ -176,7 +178,7 @@ async def _replace_draft(update: Update, context: Context, draft_id: str, text: 
 
 async def cancel_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     try:
         dropped = await services(context).app.drafts.cancel_open(actor(update), chat.id)
     except RefusedError as error:

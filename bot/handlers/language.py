@@ -10,7 +10,7 @@ from application.languages import UnsupportedLanguageError
 from application.permissions import RefusedError
 from bot import problems
 from bot.context import Context, services
-from bot.handlers.common import actor, chat_zone, current_chat, reply, words
+from bot.handlers.common import actor, chat_translator, chat_zone, current_chat, reply
 from bot.i18n import Translator, language_names, translator
 from storage.records import Chat
 
@@ -43,7 +43,7 @@ def _current(_: Translator, chat: Chat) -> str:
 
 async def language_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     if not context.args:
         await reply(update, _current(_, chat))
         return
@@ -67,7 +67,7 @@ async def language_command(update: Update, context: Context) -> None:
         return
     if language is None:
         chat = await current_chat(update, context)
-        _ = words(update, chat)
+        _ = chat_translator(update, chat)
         await reply(
             update,
             _("🌐 Done: I follow the language of your Telegram app again.")

@@ -44,12 +44,12 @@ from bot.context import Context, services
 from bot.handlers.common import (
     Press,
     actor,
+    chat_translator,
     chat_zone,
     current_chat,
     oversized_number,
     reply,
     task_number,
-    words,
 )
 from bot.i18n import Translator
 from core.errors import CronpilotError
@@ -58,7 +58,7 @@ from storage.records import RunTrigger, Task
 
 async def tasks_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     page = (task_number(context) or 1) - 1
     try:
         listing = await services(context).app.tasks.list(actor(update), chat.id, page=page)
@@ -135,7 +135,7 @@ async def _answer_id_command(
     task has so large a number), have `answer` act on it, and reply with its answer or the
     problem in words."""
     chat = await current_chat(update, context)
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     task_id = task_number(context)
     too_large = oversized_number(context)
     if too_large is not None:

@@ -13,7 +13,7 @@ from telegram.constants import ChatMemberStatus, ParseMode
 from application.permissions import RefusedError
 from bot import problems, render
 from bot.context import Context, services
-from bot.handlers.common import actor, chat_zone, current_chat, reply, words
+from bot.handlers.common import actor, chat_translator, chat_zone, current_chat, reply
 from bot.i18n import Translator
 from core.errors import ScheduleError
 
@@ -35,7 +35,7 @@ def zone_at(latitude: float, longitude: float) -> str | None:
 
 async def start(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     private = chat.type == Chat.PRIVATE
     message = update.effective_message
     assert message is not None
@@ -58,7 +58,7 @@ async def start(update: Update, context: Context) -> None:
 
 async def help_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    await reply(update, render.help_text(words(update, chat)))
+    await reply(update, render.help_text(chat_translator(update, chat)))
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -75,12 +75,12 @@ async def unknown_command(update: Update, context: Context) -> None:
     if chat.type != Chat.PRIVATE and not target:
         return
     record = await current_chat(update, context)
-    await reply(update, render.unknown_command(words(update, record), f"/{name}"))
+    await reply(update, render.unknown_command(chat_translator(update, record), f"/{name}"))
 
 
 async def timezone(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     if not context.args:
         await reply(
             update,
@@ -104,7 +104,7 @@ async def location(update: Update, context: Context) -> None:
     message = update.effective_message
     assert message is not None and message.location is not None
     chat = await current_chat(update, context)
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     where = message.location
     zone = await asyncio.to_thread(zone_at, where.latitude, where.longitude)
     if zone is None:

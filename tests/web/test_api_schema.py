@@ -18,7 +18,7 @@ from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram
 from tests.web.api_harness import token_for
 from web.api import build_api
-from web.ratelimit import RateLimiter
+from web.ratelimit import SignInLimiter
 from web.server import HttpServer
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
@@ -55,7 +55,7 @@ async def test_the_api_keeps_to_its_openapi_document(
     services = bot.runtime.api_services
     assert services is not None
     # The same API without its rate limit, so that the generated requests reach the handlers.
-    api = build_api(dataclasses.replace(services, rate_limiter=RateLimiter(burst=1_000_000)))
+    api = build_api(dataclasses.replace(services, rate_limiter=SignInLimiter(burst=1_000_000)))
     async with HttpServer(api, 0, host="127.0.0.1") as server:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
