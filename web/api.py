@@ -2,7 +2,7 @@
 
 One router per resource (web/routes/: chats, tasks, runs, parse, usage, tokens), each route
 taking what it needs as typed dependencies (web/deps.py: the caller as `CurrentActor`, the
-application as `AppDep`). Who may see and change what is the application's to say; the routes
+use cases as `UseCasesDep`). Who may see and change what is the application's to say; the routes
 only translate HTTP to use cases, and errors to statuses (web/errors.py), always as
 `{"error": "…"}`.
 """
@@ -12,16 +12,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from web.deps import ApiServices
+from web.deps import ApiDoor
 from web.errors import RESPONSES, add_error_handlers
 from web.routes import chats, parse, runs, tasks, tokens, usage
 
-__all__ = ["ApiServices", "build_api"]
+__all__ = ["ApiDoor", "build_api"]
 
 ROUTERS = (chats.router, tasks.router, runs.router, parse.router, usage.router, tokens.router)
 
 
-def build_api(services: ApiServices) -> FastAPI:
+def build_api(door: ApiDoor) -> FastAPI:
     # The interactive docs load Swagger UI from this server (fastapi-offline ships it), not from
     # a CDN: a self-hosted bot's operator may have no internet in the browser that reads them.
     api = FastAPIOffline(
@@ -34,7 +34,7 @@ def build_api(services: ApiServices) -> FastAPI:
         responses=RESPONSES,
     )
     add_error_handlers(api)
-    api.state.services = services
+    api.state.door = door
     for router in ROUTERS:
         api.include_router(router)
     return api

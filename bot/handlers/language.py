@@ -9,7 +9,7 @@ from telegram import Update
 from application.languages import UnsupportedLanguageError
 from application.permissions import RefusedError
 from bot import problems
-from bot.context import Context, services
+from bot.context import Context, use_cases
 from bot.handlers.common import actor, chat_translator, chat_zone, current_chat, reply
 from bot.i18n import Translator, language_names, translator
 from storage.records import Chat
@@ -49,7 +49,7 @@ async def language_command(update: Update, context: Context) -> None:
         return
     wanted = context.args[0].strip().lower()
     try:
-        language = await services(context).app.languages.set_language(
+        language = await use_cases(context).languages.set_language(
             actor(update), chat.id, None if wanted in AUTOMATIC else wanted
         )
     except RefusedError as error:

@@ -12,7 +12,7 @@ from telegram.constants import ChatMemberStatus, ParseMode
 
 from application.permissions import RefusedError
 from bot import problems, render
-from bot.context import Context, services
+from bot.context import Context, use_cases
 from bot.handlers.common import actor, chat_translator, chat_zone, current_chat, reply
 from bot.i18n import Translator
 from core.errors import ScheduleError
@@ -93,7 +93,7 @@ async def timezone(update: Update, context: Context) -> None:
         return
     wanted = " ".join(context.args)
     try:
-        zone = await services(context).app.chats.set_timezone(actor(update), chat.id, wanted)
+        zone = await use_cases(context).chats.set_timezone(actor(update), chat.id, wanted)
     except (ScheduleError, RefusedError) as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context)))
         return
@@ -117,7 +117,7 @@ async def location(update: Update, context: Context) -> None:
         )
         return
     try:
-        zone = await services(context).app.chats.set_timezone(actor(update), chat.id, zone)
+        zone = await use_cases(context).chats.set_timezone(actor(update), chat.id, zone)
     except RefusedError as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context)))
         return
@@ -139,10 +139,10 @@ async def membership(update: Update, context: Context) -> None:
     change = update.my_chat_member
     if change is None:
         return
-    app = services(context).app
+    cases = use_cases(context)
     status = change.new_chat_member.status
     if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-        await app.chats.unreachable(change.chat.id)
+        await cases.chats.unreachable(change.chat.id)
     else:
         chat = change.chat
-        await app.chats.see(chat.id, type=chat.type, title=chat.title or chat.full_name)
+        await cases.chats.see(chat.id, type=chat.type, title=chat.title or chat.full_name)
