@@ -79,6 +79,8 @@ NowDep = Annotated[datetime, Depends(get_now)]
 CurrentActor = Annotated[Actor, Depends(get_current_actor)]
 TaskId = Annotated[int, PathParam(ge=1, le=INT64_MAX)]
 ChatIdQuery = Annotated[int, Query(ge=INT64_MIN, le=INT64_MAX)]
+# How many of a task's last runs or follow-ups a list holds: 20 unless asked, 100 at most.
+HistoryLimit = Annotated[int, Query(ge=1, le=100)]
 
 
 async def _identify(request: Request, door: ApiDoor) -> Actor:

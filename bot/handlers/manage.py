@@ -231,16 +231,14 @@ async def pause_task(update: Update, context: Context, data: PauseTask) -> None:
     async with Press(update, context) as press:
         task = await press.use_cases.tasks.pause(press.actor, data.task_id)
         _ = press.words
-        await press.answer(_("Task #{number} paused", number=data.task_id))
-        await _refresh(press, data, task)
+        await _switched(press, data, task, _("Task #{number} paused", number=data.task_id))
 
 
 async def resume_task(update: Update, context: Context, data: ResumeTask) -> None:
     async with Press(update, context) as press:
         task = await press.use_cases.tasks.resume(press.actor, data.task_id)
         _ = press.words
-        await press.answer(_("Task #{number} resumed", number=data.task_id))
-        await _refresh(press, data, task)
+        await _switched(press, data, task, _("Task #{number} resumed", number=data.task_id))
 
 
 async def delete_task(update: Update, context: Context, data: DeleteTask) -> None:
@@ -279,9 +277,10 @@ async def keep_task(update: Update, context: Context, data: KeepTask) -> None:
         )
 
 
-async def _refresh(press: Press, data: PauseTask | ResumeTask, task: Task) -> None:
-    """After pause or resume, show the new state where the button was pressed: the button
-    says where that is (a task card, a result, or a page of the list)."""
+async def _switched(press: Press, data: PauseTask | ResumeTask, task: Task, notice: str) -> None:
+    """After pause or resume, say so and show the new state where the button was pressed: the
+    button says where that is (a task card, a result, or a page of the list)."""
+    await press.answer(notice)
     message = press.message
     if message is None:
         return

@@ -3,11 +3,9 @@ about them."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Query
-
-from web.deps import CurrentActor, TaskId, UseCasesDep
+from web.deps import CurrentActor, HistoryLimit, TaskId, UseCasesDep
 from web.schemas import FollowupOut, FollowupsOut, RunOut, RunsOut, RunStartedOut
 
 router = APIRouter()
@@ -24,7 +22,7 @@ async def list_runs(
     me: CurrentActor,
     use_cases: UseCasesDep,
     task_id: TaskId,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: HistoryLimit = 20,
 ) -> RunsOut:
     runs = await use_cases.runs.history(me, task_id, limit=limit)
     return RunsOut(runs=[RunOut.of(run) for run in runs])
@@ -35,7 +33,7 @@ async def list_followups(
     me: CurrentActor,
     use_cases: UseCasesDep,
     task_id: TaskId,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: HistoryLimit = 20,
 ) -> FollowupsOut:
     found = await use_cases.conversations.history(me, task_id, limit=limit)
     return FollowupsOut(followups=[FollowupOut.of(followup) for followup in found])
