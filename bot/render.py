@@ -214,7 +214,16 @@ def describe(_: Translator, schedule: Schedule) -> str:
     if schedule.kind is TaskKind.INTERVAL and schedule.every_seconds is not None:
         return _interval(_, schedule, schedule.every_seconds)
     if schedule.cron is not None:
-        return describe_cron(schedule.cron, _.language)
+        words = describe_cron(schedule.cron, _.language)
+        first = schedule.first_run()
+        if first is None:
+            return words
+        # The first run's day; its time too when the day has several runs.
+        if schedule.runs_often():
+            start = _.instant(first, schedule.zone)
+        else:
+            start = format_date(first, "EEE dd MMM y", locale=_.locale)
+        return _("{schedule}, starting {start}", schedule=words, start=start)
     return schedule.describe()
 
 

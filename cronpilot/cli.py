@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     parse.add_argument("--now", help="ISO time to parse against; without offset it is in --tz")
     parse.add_argument("--json", action="store_true", help="print one JSON object")
     parse.add_argument("--no-llm", action="store_true", help="use only the rules parser")
+    parse.add_argument(
+        "--explain",
+        action="store_true",
+        help="also show which words each rule read as the schedule and what was left",
+    )
     tasks = commands.add_parser("tasks", help="list, show, pause, resume, run or delete tasks")
     tasks.add_argument("action", nargs="?", default="list", choices=OPERATOR_ACTIONS)
     tasks.add_argument("number", nargs="?", type=_task_number, help="the task's number")
@@ -121,16 +126,22 @@ async def _parse(settings: Settings, arguments: argparse.Namespace) -> int:
         model=settings.effective_parser_model,
         min_interval_seconds=settings.min_interval_seconds,
     )
+    reading = _reading(arguments.text, now, zone) if arguments.explain else None
     try:
         request = await parser.parse(arguments.text, now=now, timezone=zone)
     except (NotUnderstoodError, ScheduleError) as error:
         if arguments.json:
             # A script reading stdout gets the reason too, as the one object it expects.
-            print(json.dumps({"error": f"no schedule: {error}"}, ensure_ascii=False))
+            failed: dict[str, object] = {"error": f"no schedule: {error}"}
+            if reading is not None:
+                failed["explain"] = reading
+            print(json.dumps(failed, ensure_ascii=False))
+        elif reading is not None:
+            _print_reading(reading)
         return _fail(f"no schedule: {error}", EXIT_FAILURE)
     schedule = request.schedule
     runs = [run.astimezone(schedule.zone) for run in schedule.next_runs(now, 3)]
-    result = {
+    result: dict[str, object] = {
         "kind": schedule.kind.value,
         "cron": schedule.cron,
         "run_at": schedule.run_at.astimezone(schedule.zone).isoformat()
@@ -143,6 +154,8 @@ async def _parse(settings: Settings, arguments: argparse.Namespace) -> int:
         "next_runs": [run.isoformat() for run in runs],
         "source": request.source,
     }
+    if reading is not None:
+        result["explain"] = reading
     if arguments.json:
         print(json.dumps(result, ensure_ascii=False))
         return EXIT_OK
@@ -155,7 +168,41 @@ async def _parse(settings: Settings, arguments: argparse.Namespace) -> int:
         label = "Next runs:" if index == 0 else ""
         print(f"{label:<11} {run:%a %d %b %Y %H:%M %Z}")
     print(f"Understood: by {request.source}")
+    if reading is not None:
+        _print_reading(reading)
     return EXIT_OK
+
+
+def _reading(text: str, now: datetime, zone: str) -> dict[str, object]:
+    """The rules parser's reading of `text`, as `--explain` shows it (also in JSON)."""
+    from scheduler.parsing.rules import explain_rules
+    from scheduler.text import clean_text
+
+    reading = explain_rules(clean_text(text), now=now, timezone=zone)
+    return {
+        "rules": [
+            {"rule": item.rule, "words": item.words, "start": item.start, "end": item.end}
+            for item in reading.consumed
+        ],
+        "left": reading.left,
+        "declined": None if reading.declined is None else str(reading.declined),
+        "corrections": [list(pair) for pair in reading.corrections],
+    }
+
+
+def _print_reading(reading: dict[str, object]) -> None:
+    rules = reading["rules"]
+    assert isinstance(rules, list)
+    print("Rules read:" if rules else "Rules read: nothing")
+    for item in rules:
+        print(f"  {item['rule']:<15} {item['words']!r}")
+    print(f"Left:        {reading['left']!r}")
+    corrections = reading["corrections"]
+    assert isinstance(corrections, list)
+    for typed, meant in corrections:
+        print(f"Read:        {typed!r} as {meant!r}")
+    if reading["declined"] is not None:
+        print(f"Rules:       declined: {reading['declined']}")
 
 
 async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:

@@ -84,6 +84,13 @@ def describe_cron(text: str, locale: str = "en") -> str:
 
 
 def _cron_descriptor(text: str, locale: str) -> str:
+    fields = text.split(" ")
+    items = fields[4].split(",")
+    if len(items) > 1 and any("#" in item or item.upper().endswith("L") for item in items):
+        # cron-descriptor drops the ordinals from a list of n-th weekdays ("5#1,5#3"), so each
+        # one is worded alone and the sentences are listed.
+        sentences = [_cron_descriptor(" ".join([*fields[:4], item]), locale) for item in items]
+        return "; ".join(sentences[:1] + [_lowercase_first(words) for words in sentences[1:]])
     options = Options()
     options.use_24hour_time_format = True
     options.day_of_week_start_index_zero = True
@@ -149,7 +156,10 @@ def _regular_step(minutes_of_day: list[int]) -> str | None:
     every = "every " + ("hour" if gap == 60 else describe_period(gap * 60))
     first, last = minutes_of_day[0], minutes_of_day[-1]
     if first < gap and last + gap >= 24 * 60:  # the whole day: no window to name
-        return every if first == 0 else f"{every} at {first} minutes past the hour"
+        if first == 0:
+            return every
+        if gap == 60:
+            return f"{every} at {first} minutes past the hour"
     return f"{every} from {first // 60:02d}:{first % 60:02d} to {last // 60:02d}:{last % 60:02d}"
 
 
@@ -179,8 +189,6 @@ def _days(expression: CronExpression) -> str | None:
 def _weekdays(expression: CronExpression) -> str | None:
     parts: list[str] = []
     plain = set(expression.days_of_week)
-    if plain and (expression.nth_weekdays or expression.last_weekdays):
-        return None
     if len(plain) == 7:
         parts.append("every day")
     elif plain == {1, 2, 3, 4, 5}:
@@ -194,11 +202,25 @@ def _weekdays(expression: CronExpression) -> str | None:
             parts.append(f"{WEEKDAY_WORDS[ordered[0]]} to {WEEKDAY_WORDS[ordered[-1]]}")
         else:
             parts.append(_listed(WEEKDAY_WORDS[day] for day in ordered))
-    for weekday, k in sorted(expression.nth_weekdays, key=lambda item: (item[1], item[0])):
-        parts.append(f"on the {_ORDINAL_WORDS[k]} {WEEKDAY_WORDS[weekday]} of the month")
-    for weekday in sorted(expression.last_weekdays, key=_MONDAY_FIRST.index):
-        parts.append(f"on the last {WEEKDAY_WORDS[weekday]} of the month")
-    return _listed(parts) if len(parts) > 1 and plain == set() else parts[0] if parts else None
+    nth = _nth_weekdays(expression)
+    if nth is not None:
+        if plain:
+            return None
+        return f"on the {nth} of the month"
+    return parts[0] if parts else None
+
+
+def _nth_weekdays(expression: CronExpression) -> str | None:
+    """ "first and third Friday", "first Monday and the last Friday"; None if there are none."""
+    ordinals: dict[int, list[str]] = {}
+    for weekday, k in sorted(expression.nth_weekdays, key=lambda item: item[1]):
+        ordinals.setdefault(weekday, []).append(_ORDINAL_WORDS[k])
+    for weekday in expression.last_weekdays:
+        ordinals.setdefault(weekday, []).append("last")
+    if not ordinals:
+        return None
+    days = [day for day in _MONDAY_FIRST if day in ordinals]
+    return " and the ".join(f"{_listed(ordinals[day])} {WEEKDAY_WORDS[day]}" for day in days)
 
 
 def _is_run(ordered: list[int]) -> bool:
@@ -233,3 +255,7 @@ def _listed(items: Iterable[str]) -> str:
 
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def _lowercase_first(text: str) -> str:
+    return text[:1].lower() + text[1:]

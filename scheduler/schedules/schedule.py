@@ -7,8 +7,11 @@ Daylight saving policy (PRODUCT.md, "Scheduling semantics"):
 - schedules whose hour field covers all 24 hours (hourly, every N minutes) follow real elapsed
   time: they skip the wall-clock times that do not exist and run in both copies of a repeated hour.
 
-Cron fields are read in the schedule's zone. One-shots are an instant. Intervals are real elapsed
-seconds counted from an anchor instant and do not care about zones at all.
+Cron fields are read in the schedule's zone; a cron schedule may have a start (`run_at`), before
+which it does not run. One-shots are an instant. Intervals are real elapsed seconds counted from an
+anchor instant (whole days step in local days).
+
+Zones are IANA names, or fixed offsets from UTC written `UTC+05:30` (see `canonical_zone`).
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ from __future__ import annotations
 import bisect
 import calendar
 import functools
+import io
+import re
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice, pairwise
-from typing import Literal, TypeVar
+from typing import Final, Literal, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
 from core.errors import N_, ScheduleError, TooFrequentError
@@ -50,7 +56,8 @@ _T = TypeVar("_T")
 class Schedule:
     """A task's schedule.
 
-    - cron: `cron` is a five-field standard (Vixie) cron expression read in `timezone`;
+    - cron: `cron` is a five-field standard (Vixie) cron expression read in `timezone`; `run_at`,
+      when set, is its start: no run comes before it ("weekdays starting next monday");
     - once: `run_at` is the instant (aware);
     - interval: every `every_seconds` seconds counted from the instant `run_at`.
     """
@@ -93,6 +100,8 @@ class Schedule:
                 count,
             )
         expression = cron_expression(_require(self.cron, "cron"))
+        if self.run_at is not None and self.run_at > after:
+            after = self.run_at - timedelta(microseconds=1)  # the start may itself be a run
         return list(islice(_cron_runs(expression, self.zone, after), count))
 
     def next_after(self, after: datetime) -> datetime | None:
@@ -106,7 +115,25 @@ class Schedule:
         if self.kind is TaskKind.INTERVAL:
             every = _require(self.every_seconds, "every_seconds")
             return describe_interval(every, _require(self.run_at, "run_at"), self.zone)
-        return describe_cron(_require(self.cron, "cron"), locale)
+        words = describe_cron(_require(self.cron, "cron"), locale)
+        start = self.first_run()
+        if start is None:
+            return words
+        # The first run's day; its time too when the day has several runs.
+        shown = format_local(start, self.zone) if self.runs_often() else f"{start:%a %d %b %Y}"
+        return f"{words}, starting {shown}"
+
+    def first_run(self) -> datetime | None:
+        """A cron schedule's first run in its zone when it has a start, else None."""
+        if self.kind is not TaskKind.CRON or self.run_at is None:
+            return None
+        first = self.next_after(self.run_at - timedelta(microseconds=1))
+        return None if first is None else first.astimezone(self.zone)
+
+    def runs_often(self) -> bool:
+        """Whether a cron schedule runs more than once on the days it runs."""
+        expression = cron_expression(_require(self.cron, "cron"))
+        return len(expression.hours) * len(expression.minutes) > 1
 
 
 def interval_starting(first_run: datetime, every_seconds: int, timezone: str) -> Schedule:
@@ -172,7 +199,8 @@ def validate(schedule: Schedule, *, now: datetime, min_interval_seconds: int) ->
         expression = parse_cron(schedule.cron)
         _check_fires(expression)
         _check_cron_period(expression, now.astimezone(zone_for(zone_name)), min_interval_seconds)
-        return Schedule(kind=TaskKind.CRON, timezone=zone_name, cron=expression.text)
+        valid = Schedule(kind=TaskKind.CRON, timezone=zone_name, cron=expression.text)
+        return _with_start(valid, schedule.run_at, now)
     if schedule.kind is TaskKind.ONCE:
         if schedule.run_at is None:
             raise ScheduleError(N_("a one-time schedule needs the time to run"))
@@ -205,7 +233,27 @@ def validate(schedule: Schedule, *, now: datetime, min_interval_seconds: int) ->
     return valid
 
 
+def _with_start(schedule: Schedule, start: datetime | None, now: datetime) -> Schedule:
+    """A cron schedule with its start kept only when the start holds back a run."""
+    if start is None:
+        return schedule
+    _require_aware(start, "run_at")
+    if start - now > MAX_AHEAD:
+        raise ScheduleError(N_("that is more than {years} years ahead"), years=100)
+    first = schedule.next_after(now)
+    if start <= now or (first is not None and first >= start):
+        return schedule  # it would run then anyway: the start says nothing
+    return replace(schedule, run_at=start.astimezone(UTC))
+
+
 # --- zones -------------------------------------------------------------------------------------
+
+# "UTC+2", "GMT-05:30", "utc +0545": an offset east (+) or west (-) of UTC, hours up to 14.
+_OFFSET_ZONE_RE: Final = re.compile(
+    r"(?:utc|gmt)\s*(?P<sign>[+-])\s*(?P<hours>[0-9]{1,2})(?::?(?P<minutes>[0-9]{2}))?",
+    re.IGNORECASE,
+)
+_MOST_OFFSET: Final = timedelta(hours=14)
 
 
 @functools.cache
@@ -215,15 +263,66 @@ def zone_names() -> dict[str, str]:
 
 
 def canonical_zone(name: str) -> str:
-    """The IANA spelling of a zone name given in any case, or ScheduleError."""
-    found = zone_names().get(name.strip().lower())
-    if found is None:
-        raise UnknownZoneError(name.strip()[:64])
-    return found
+    """The canonical spelling of a zone, or ScheduleError.
+
+    An IANA name in its own spelling ("Europe/Berlin"), or a fixed offset from UTC written
+    `UTC+05:30` / `UTC-05:00` (given as "UTC+5:30", "gmt-5", "UTC+0530" ...; no offset is "UTC").
+    The IANA `Etc/GMT-2` zones are not used for offsets: their sign is inverted and they have
+    whole hours only.
+    """
+    stripped = name.strip()
+    found = zone_names().get(stripped.lower())
+    if found is not None:
+        return found
+    offset = _OFFSET_ZONE_RE.fullmatch(stripped)
+    if offset is not None:
+        hours, minutes = int(offset["hours"]), int(offset["minutes"] or 0)
+        delta = timedelta(hours=hours, minutes=minutes)
+        if minutes < 60 and delta <= _MOST_OFFSET:
+            return offset_zone_name(-delta if offset["sign"] == "-" else delta)
+    raise UnknownZoneError(stripped[:64])
+
+
+def offset_zone_name(offset: timedelta) -> str:
+    """The canonical name of a fixed offset from UTC: "UTC+05:30", "UTC-05:00", or "UTC"."""
+    if not offset:
+        return "UTC"
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(offset) // timedelta(minutes=1)
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def zone_for(name: str) -> ZoneInfo:
-    return ZoneInfo(canonical_zone(name))
+    canonical = canonical_zone(name)
+    if canonical.startswith(("UTC+", "UTC-")):
+        return _offset_zone(canonical)
+    return ZoneInfo(canonical)
+
+
+class _OffsetZone(ZoneInfo):
+    """A fixed offset from UTC as a ZoneInfo, so every place that takes a zone takes it.
+
+    The standard library has no ZoneInfo for a bare offset (datetime.timezone is another type,
+    and the IANA Etc/GMT±N zones cover whole hours only), so one is read from a one-entry TZif
+    file made here; its abbreviation is the canonical name. Pickling names it again.
+    """
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (zone_for, (str(self),))
+
+
+@functools.cache
+def _offset_zone(canonical: str) -> ZoneInfo:
+    offset = _OFFSET_ZONE_RE.fullmatch(canonical)
+    assert offset is not None  # only canonical offset names reach here
+    seconds = (int(offset["hours"]) * 60 + int(offset["minutes"])) * 60
+    seconds = -seconds if offset["sign"] == "-" else seconds
+    abbreviation = canonical.encode("ascii") + b"\0"
+    # TZif version 1 (RFC 8536): a header with 1 local time type and its abbreviation, no
+    # transitions; that one type applies at every instant.
+    header = b"TZif" + bytes(16) + struct.pack(">6l", 0, 0, 0, 0, 1, len(abbreviation))
+    body = struct.pack(">lbB", seconds, 0, 0) + abbreviation
+    return _OffsetZone.from_file(io.BytesIO(header + body), key=canonical)
 
 
 # --- cron --------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storage.records import RunStatus, RunTrigger, TaskState
+from storage.records import RunStatus, RunTrigger, Task, TaskState
 from tests.bot_harness import (
     ALICE,
     BERLIN,
@@ -195,6 +195,41 @@ async def test_a_fortnightly_request_is_an_interval_from_the_first_matching_day(
         "Mon 14 Dec 2026 10:00 CET",
         "Mon 28 Dec 2026 10:00 CET",
     ]
+
+
+async def confirmed(
+    bot: BotUnderTest, fake: FakeTelegram, dm: FakeChat, alice: FakeUser, card: FakeMessage
+) -> Task:
+    """Press Confirm on the card: the one task the chat then has."""
+    await fake.press(dm, alice, card, "Confirm")
+    await fake.wait_for_message(dm, lambda m: "Scheduled" in m.text)
+    [task] = await bot.tasks_of(ALICE)
+    return task
+
+
+async def test_a_schedule_with_a_start_is_kept_with_it_and_runs_from_it(
+    bot: BotUnderTest, fake: FakeTelegram, dm: FakeChat, alice: FakeUser
+) -> None:
+    card = await say(fake, dm, alice, "weekdays starting next monday at 9:30 post the standup")
+
+    assert "Monday to Friday at 09:30, starting Mon 30 Nov 2026" in card.text
+    assert re.findall(r"• (.+)", card.text)[0] == "Mon 30 Nov 2026 09:30 CET"
+    task = await confirmed(bot, fake, dm, alice, card)
+    assert (task.cron, task.prompt) == ("30 9 * * 1-5", "Post the standup")
+    assert task.run_at == datetime(2026, 11, 29, 23, 0, tzinfo=UTC)  # the start: Monday 00:00
+    assert task.next_run_at == datetime(2026, 11, 30, 8, 30, tzinfo=UTC)
+
+
+async def test_a_time_with_an_offset_from_utc_keeps_that_offset(
+    bot: BotUnderTest, fake: FakeTelegram, dm: FakeChat, alice: FakeUser
+) -> None:
+    card = await say(fake, dm, alice, "every day at 6pm UTC+2 check the shop")
+
+    assert "UTC+02:00" in card.text
+    assert re.findall(r"• (.+)", card.text)[0] == "Thu 26 Nov 2026 17:00 CET"
+    task = await confirmed(bot, fake, dm, alice, card)
+    assert (task.cron, task.timezone) == ("0 18 * * *", "UTC+02:00")
+    assert task.next_run_at == datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 
 
 async def test_edit_prompt_is_found_by_its_message_not_its_wording(

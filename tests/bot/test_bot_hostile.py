@@ -35,7 +35,7 @@ HOSTILE = [
     ("0 0 31 2 * never", "never runs"),
     ("@reboot do x", "🤔"),
     ("in 99999999 days do x", "🤔"),
-    ("in 2000 years do x", "🤔"),
+    ("in 2000 years do x", "more than 100 years ahead"),
     ("tomorrow at 8pm", "🤔"),
     ("remind me", "🤔"),
     ("hello", "🤔"),

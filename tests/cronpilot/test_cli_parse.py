@@ -202,6 +202,43 @@ def test_explicit_cron_with_7_as_json(tmp_path: Path) -> None:
     }
 
 
+def test_explain_shows_what_each_rule_read_and_what_was_left(tmp_path: Path) -> None:
+    text = "first and third friday of each month at 9 send the team a retro reminder"
+    outcome = cronpilot_parse(tmp_path, text, *BERLIN_NOW, "--no-llm", "--explain")
+
+    assert outcome.status == 0
+    assert outcome.stderr == ""
+    reading = outcome.stdout.split("Rules read:\n", 1)[1].splitlines()
+    assert reading == [
+        "  nth_weekdays    'first and third friday of each month'",
+        "  times           'at 9'",
+        "Left:        'Send the team a retro reminder'",
+    ]
+    assert "0 9 * * 5#1,5#3" in outcome.stdout
+
+
+def test_explain_as_json_also_when_the_rules_decline(tmp_path: Path) -> None:
+    text = "every day at 9 until friday check"
+    outcome = cronpilot_parse(tmp_path, text, *BERLIN_NOW, "--no-llm", "--explain", "--json")
+
+    assert outcome.status == 1
+    [line] = outcome.stdout.splitlines()
+    value = json.loads(line)
+    assert value["error"].startswith("no schedule: I'm not sure what “until friday” means")
+    assert value["explain"] == {
+        "rules": [
+            {"rule": "frequency_words", "words": "every day", "start": 0, "end": 9},
+            {"rule": "times", "words": "at 9", "start": 10, "end": 14},
+            {"rule": "days", "words": "friday", "start": 21, "end": 27},
+        ],
+        "left": "Until check",
+        "declined": value["error"].removeprefix("no schedule: "),
+        "corrections": [],
+    }
+    # Without --explain the documented shapes stay as they were.
+    assert "explain" not in cronpilot_parse(tmp_path, HN, *BERLIN_NOW, "--json", "--no-llm").json()
+
+
 def test_no_schedule_exits_1_with_one_line(tmp_path: Path) -> None:
     outcome = cronpilot_parse(tmp_path, "hello", "--no-llm")
 

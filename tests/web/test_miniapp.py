@@ -103,6 +103,20 @@ async def test_the_mini_app_lists_tasks_and_pauses_one(
     assert await resume.is_visible()
 
 
+async def test_a_task_in_a_fixed_offset_zone_shows_its_runs_at_that_offset(
+    bot: BotUnderTest, fake: FakeTelegram, browser: Browser
+) -> None:
+    alice = fake.user(ALICE, "Alice")
+    dm = fake.private_chat(alice)
+    task_id = await create_task(fake, dm, alice, "every day at 6:30pm UTC+2 check the shop")
+    signed = init_data(alice, fake.token, auth_date=bot.clock.now() - timedelta(minutes=5))
+    page = await open_app(browser, bot, signed)
+    task = page.locator(f'li.task[data-id="{task_id}"]')
+    await task.wait_for()
+    assert "(UTC+02:00)" in await task.locator(".task-when").inner_text()
+    assert "06:30 PM" in await task.locator(".task-next").inner_text()
+
+
 async def test_the_mini_app_creates_a_task_from_a_previewed_request(
     bot: BotUnderTest, fake: FakeTelegram, browser: Browser
 ) -> None:

@@ -58,14 +58,21 @@ function say(text, bad = false) {
 }
 
 function when(iso, zone) {
-  return new Date(iso).toLocaleString([], {
+  const shown = {
     timeZone: zone,
     weekday: "short",
     day: "numeric",
     month: "short",
     hour: "2-digit",
     minute: "2-digit",
-  });
+  };
+  // A fixed offset from UTC ("UTC+05:30") is no IANA zone: show the instant moved by it, in UTC.
+  const offset = /^UTC([+-])(\d{2}):(\d{2})$/.exec(zone);
+  if (offset) {
+    const minutes = (offset[1] === "-" ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3]));
+    return new Date(Date.parse(iso) + minutes * 60000).toLocaleString([], { ...shown, timeZone: "UTC" });
+  }
+  return new Date(iso).toLocaleString([], shown);
 }
 
 function seconds(value) {

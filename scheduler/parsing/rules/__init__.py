@@ -11,6 +11,17 @@ each look for one kind of schedule phrase (zone, "in 2 hours", "every 15 minutes
 left is the prompt. Before building the schedule, the leftovers are checked: a schedule-like word
 that no matcher claimed (a day or month name, "every", a clock time, "daily", "until", ...) means
 the message was not fully understood, so it is declined rather than scheduled wrongly.
+`explain_rules` returns the same reading with the words each matcher claimed and what was left
+(`cronpilot parse --explain`).
+
+What counts as left-over schedule language (leftovers.py), the rule behind "never a wrong guess":
+words that can only be schedule decline wherever they stand (a weekday, a clock time, a date,
+"every", "except", a frequency word not describing a noun); words that may also be the task's
+(numbers, ordinals, "and"/"or", "of", "for N weeks", "until", "starting" ...) decline when they
+touch a claimed phrase: a number or "for 3 weeks" right before it, a modifier word right before or
+after it, "and"/"or" whose other side is schedule language, another claimed phrase or the edge of
+the message, "of" before schedule language. So "first and [third friday of the month]" and
+"[aug 20] and 30" decline, while "summarize the top 5 stories [every day at 9]" is read.
 
 Decisions (the product contract is PRODUCT.md, "Scheduling semantics"):
 
@@ -84,7 +95,7 @@ Decisions (the product contract is PRODUCT.md, "Scheduling semantics"):
   "US/Pacific" are not cities; a few English words such as "christmas", "wake", "north" are not
   cities either), full IANA names anywhere ("Europe/Berlin"), "UTC"/"GMT" after a time or as
   "in UTC"/"UTC time", and "Z" right after a time ("18:00Z"). "local time"/"my time" means the
-  chat's zone. "9am EST", "UTC+2", an unknown "in Foo time" or "at 9 Foo time" are declined,
+  chat's zone. An unknown "in Foo time" or "at 9 Foo time" is declined,
   and so is a city right after a time without "time" ("at 9 Berlin": a zone or a place?).
   The text's zone is the schedule's zone and the times are read in it.
 - Explicit cron: when the first five whitespace-separated tokens all look like cron fields (the
@@ -103,10 +114,12 @@ Decisions (the product contract is PRODUCT.md, "Scheduling semantics"):
   elsewhere ("summarize daily news every morning") it is declined as ambiguous.
 - "today"/"tomorrow"/"tonight" after "for"/"of"/"about" or with "'s" belong to the prompt
   ("tomorrow's weather", "the news for today").
-- Words that change the meaning of a schedule next to it are declined rather than ignored:
-  "until", "except", "but not", "starting", "before", "after", "around", "or", "during",
-  "for 2 weeks", "for an hour", "every other", "twice a day", "in Paris" right after a time, and
-  a number right after a schedule phrase ("every day 10 UTC", "every monday 5 tips").
+- Words that change the meaning of a schedule next to it are declined rather than ignored
+  (unless a matcher reads them: "starting next monday", "every other week", "twice a day at 9
+  and 21"): "until", "except", "but not", "starting", "before", "after", "around", "or",
+  "during", "for 2 weeks", "for an hour", "in Paris" right after a time, a number right after a
+  schedule phrase ("every day 10 UTC", "every monday 5 tips") or right before it ("8 [every
+  day]"), and the joined words described above.
 - Numeric dates: `31/12` and `12/31` when only one reading is a date (`03/04` is declined and
   asks for the month as a word; `05/05` is fine), `31.12.` and `31.12.2026` day first.
 - Misspellings (misspellings.py): a word close to one schedule word and not an English word is
@@ -117,14 +130,59 @@ Decisions (the product contract is PRODUCT.md, "Scheduling semantics"):
   9") are declined. "daily"/"weekly" inside the task are fine when a recurring schedule is stated
   elsewhere and a noun follows ("send weekly wins every friday"). A lone plural day inside the
   text ("I love mondays") needs a time to be a schedule.
-- Still declined, as not worth the risk: "9 to 5" without "from", "12 noon", "in 2 months", and
-  "today"/"tomorrow" inside a repeating task's prompt unless written "for tomorrow"/"tomorrow's".
+- N-th weekdays (days.py): lists ("the 2nd and 4th tuesday of the month" `2#2,2#4`, "every last
+  and first monday" `1#1,1L`, "the first monday and third friday of each month" `1#1,5#3`); with
+  "every" and no "of the month" a list, the first or the last is monthly, a single 2nd-5th is not
+  ("every 3rd friday": every three weeks?). With a month: "last monday of may" is once, the next
+  one ahead; "every fourth thursday in november"/"each year on the second sunday of may" repeat
+  yearly (`0 9 * 11 4#4`); "the first friday of next month" is once. "every 10th day of the
+  month" is the 10th; "every 4th day"/"every third week" are periods.
+- Months (months.py): "from april through june", "between march and october", "in december",
+  "in may and june" limit a repeating schedule to those months (the cron's month field, yearly);
+  they must touch the rest of the schedule. A one-shot with only a month declines (which day?).
+- Every N months (N dividing 12) on a day (the 1st if none, like "monthly") or an n-th weekday:
+  the months from the first such day ahead ("every 3 months on the 4th" on 26 November: December,
+  March, June, September); "every other month", "semiannually", "the 4th of every other month".
+  "every 2 years" declines.
+- Starts (starts.py): "starting|beginning|from <day>" (tomorrow, next monday, 1 Nov, 2026-12-01;
+  "from" not before a range) give a repeating schedule its first day: an interval's first run,
+  a cron's start (`run_at`: no run before it; validation drops a start that holds nothing back).
+  "starting at 7pm" places a period's runs ("every 12 hours starting at 7pm" is `0 7,19`; "every
+  5 hours starting at 9" an interval from the next 09:00) or is the time of a daily schedule.
+  A start with a one-shot, "starting next week" and "starting in january" decline.
+- Windows off the hour: the runs are the steps from start to end, both included, when they make
+  a grid of minutes x hours ("every 30 minutes between 9:15 and 17:45" is `15,45 9-17`); else the
+  end alone is dropped when it is the one run off the grid (the whole-hour rule above); else
+  declined.
+- Dates: lists ("every 3/15 and 10/15", "every march 15 and september 15", "every aug 20 and
+  30") repeat yearly when their days and months make one cron, else decline; "on the 12th of next
+  month"; ordinal words ("march first", "the twenty-first of december"; a word before the month
+  needs "of").
+- Offsets: "in 3 months" (calendar months, the same local time, the month's last day when it has
+  no such day), "in a year", "in 1 month and 3 days"; with hours it declines. "a week from
+  tomorrow", "two weeks from today" are days (09:00 unless a time is given); "1 week hence".
+- Times also: `0930`, `1745`, `1700 hours` after "at" (a round `1000` only when the sentence or
+  the schedule goes on: "at 1000 followers"), `930am`, `8:30a`, "at 5p", "10 past 2", "twenty-five
+  past 7", "5 minutes to 9", "6 in the morning" and "8 tonight" after a day or at the start.
+- Zones: "UTC+2", "GMT-05:30", "(UTC+5:45)" after a time or as "in UTC+2" are fixed-offset zones
+  (`UTC+02:00`; see scheduler/schedules/schedule.py); abbreviations after a time that name one
+  clock (zones.py: EST/EDT/ET New York, PST Los Angeles, CET, JST ...) are that clock's zone, with
+  its daylight saving; ambiguous ones (IST, CST, BST, AST, MST, AEST, ACST) and two-letter ones not
+  in capitals decline.
+- Frequency words: "once a week/month/year", "N times a week" with that many days, "once every 10
+  days"; a first-word adjective before a noun ("Weekly wrap-up every friday") stays in the prompt
+  when "every"/"each" states the repeat elsewhere. Words of their own that look like misspellings
+  of schedule words ("biweekly", "bimonthly", "semimonthly") are never corrected; the ambiguous
+  ones decline.
+- Still declined, as not worth the risk: "9 to 5" without "from", "12 noon", "10 to 8" (07:50 or a
+  window?), "tom" first in the message (tomorrow or Tom?), and "today"/"tomorrow" inside a
+  repeating task's prompt unless written "for tomorrow"/"tomorrow's".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Final, Literal
 
@@ -146,34 +204,71 @@ from scheduler.parsing.rules.leftovers import (
     not_sure_of,
 )
 from scheduler.parsing.rules.misspellings import corrected, misspellings
+from scheduler.parsing.rules.months import match_months
 from scheduler.parsing.rules.prompt import prompt_of
 from scheduler.parsing.rules.scan import NO_SCHEDULE, Found, Text, When
-from scheduler.parsing.rules.times import match_parts_of_day, match_times, match_windows
-from scheduler.parsing.rules.zones import (
-    AFTER_TIME_ZONE_RE,
-    ZONE_ALIASES,
-    match_zone,
-    set_zone,
+from scheduler.parsing.rules.starts import match_starts
+from scheduler.parsing.rules.times import (
+    match_hours_before_parts,
+    match_parts_of_day,
+    match_times,
+    match_windows,
 )
+from scheduler.parsing.rules.zones import match_zone, read_zone_after
 from scheduler.schedules.schedule import ParsedRequest, Schedule, canonical_zone, zone_for
 from storage.records import TaskKind
 
-__all__ = ["parse_rules"]
+__all__ = ["Consumed", "Reading", "explain_rules", "parse_rules"]
 
 _MATCHERS: Final[tuple[Callable[[Text, Found], None], ...]] = (
     match_zone,
     match_offsets,
+    match_starts,
     match_dates,
     match_periods,
     match_windows,
     match_nth_weekdays,
     match_month_days,
+    match_months,
     match_frequency_words,
+    match_hours_before_parts,
     match_relative_days,
     match_days,
     match_parts_of_day,
     match_times,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Consumed:
+    """Words one rule read as schedule: `rule` is the matcher ("times", "days", "zone" ...)."""
+
+    rule: str
+    words: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How the rules read a message (`cronpilot parse --explain`): the words each rule consumed,
+    in the order they stand, what was left (the prompt), and the outcome: the request, or why
+    it was declined. Positions are in `text`, the message as read (misspellings corrected)."""
+
+    text: str
+    consumed: tuple[Consumed, ...]
+    left: str
+    request: ParsedRequest | None
+    declined: NotUnderstoodError | None
+    corrections: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class _Trace:
+    consumed: list[Consumed] = field(default_factory=list)
+    text: str = ""
+    left: str = ""
+    corrections: tuple[tuple[str, str], ...] = ()
 
 
 def parse_rules(
@@ -184,7 +279,7 @@ def parse_rules(
     With `require_prompt=False` a text that is only a schedule ("only on weekdays at 8am", for
     a change to an existing task) is accepted and its prompt is what was left, maybe nothing.
 
-    `now` must be aware; `timezone` is the chat's IANA zone, used unless the text names another.
+    `now` must be aware; `timezone` is the chat's zone, used unless the text names another.
     Raises ValueError for a naive `now` and ScheduleError for an unknown `timezone` (both are
     the caller's mistakes, not the user's).
 
@@ -192,45 +287,85 @@ def parse_rules(
     and the corrected word becomes part of the schedule; the request then lists the correction.
     Otherwise the message is declined: a misspelling is never left in the prompt.
     """
+    return _read(text, now, timezone, require_prompt=require_prompt, trace=None)
+
+
+def explain_rules(text: str, *, now: datetime, timezone: str) -> Reading:
+    """What `parse_rules` makes of `text`, with which words each rule consumed and what was
+    left, whether it understood the message or declined it."""
+    trace = _Trace(text=text, left=text)
+    try:
+        request = _read(text, now, timezone, require_prompt=True, trace=trace)
+    except NotUnderstoodError as declined:
+        return Reading(trace.text, _ordered(trace), trace.left, None, declined, trace.corrections)
+    return Reading(trace.text, _ordered(trace), trace.left, request, None, trace.corrections)
+
+
+def _ordered(trace: _Trace) -> tuple[Consumed, ...]:
+    return tuple(sorted(trace.consumed, key=lambda consumed: consumed.start))
+
+
+def _read(
+    text: str, now: datetime, timezone: str, *, require_prompt: bool, trace: _Trace | None
+) -> ParsedRequest:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     chat_zone = canonical_zone(timezone)
     typos = misspellings(Text(text).scan)
     if not typos:
-        return _parse(Text(text), now, chat_zone, require_prompt=require_prompt)
+        return _parse(Text(text), now, chat_zone, require_prompt=require_prompt, trace=trace)
     for typo in typos:
         if typo.meant is None:
             raise not_sure_of(typo.typed)
     fixed, spans = corrected(text, typos)
+    corrections = tuple((typo.typed, typo.meant or "") for typo in typos)
+    if trace is not None:
+        trace.corrections = corrections
     message = Text(fixed)
     try:
-        request = _parse(message, now, chat_zone, require_prompt=require_prompt)
+        request = _parse(message, now, chat_zone, require_prompt=require_prompt, trace=trace)
     except NotUnderstoodError:
         raise not_sure_of(typos[0].typed) from None
     for typo, (start, end) in zip(typos, spans, strict=True):
         if not message.covers(start, end):
             raise not_sure_of(typo.typed)
-    corrections = tuple((typo.typed, typo.meant or "") for typo in typos)
     return replace(request, corrections=corrections)
 
 
-def _parse(message: Text, now: datetime, chat_zone: str, *, require_prompt: bool) -> ParsedRequest:
+def _parse(
+    message: Text, now: datetime, chat_zone: str, *, require_prompt: bool, trace: _Trace | None
+) -> ParsedRequest:
+    try:
+        return _parse_message(message, now, chat_zone, require_prompt=require_prompt, trace=trace)
+    finally:
+        if trace is not None:
+            trace.text = message.original
+            trace.left = prompt_of(message)
+
+
+def _parse_message(
+    message: Text, now: datetime, chat_zone: str, *, require_prompt: bool, trace: _Trace | None
+) -> ParsedRequest:
     found = Found()
     source: Literal["rules", "cron"]
     cron = explicit_cron(message)
     if cron is not None:
-        alias = AFTER_TIME_ZONE_RE.match(message.scan, message.spans[0][1])
-        if alias is not None and alias.group("alias") and not alias.group("offset"):
-            # "0 9 * * 1-5 UTC summarize HN"
-            set_zone(found, ZONE_ALIASES[alias.group("alias")])
-            message.claim(alias.start("alias"), alias.end("alias"))
+        _record(trace, message, "cron", 0)
+        # "0 9 * * 1-5 UTC summarize HN", "0 9 * * 1-5 EST ..."
+        end = message.spans[0][1]
+        zone_end = read_zone_after(message, found, end)
+        if zone_end > end:
+            message.claim(end, zone_end)
         match_zone(message, found)
+        _record(trace, message, "zone", 1)
         check_zone_words(message)
         schedule = Schedule(kind=TaskKind.CRON, timezone=found.zone or chat_zone, cron=cron)
         source = "cron"
     else:
         for matcher in _MATCHERS:
+            claimed = len(message.spans)
             matcher(message, found)
+            _record(trace, message, matcher.__name__.removeprefix("match_"), claimed)
         check_past(message)
         check_leftovers(message, found)
         if not found.schedule_words:
@@ -243,3 +378,12 @@ def _parse(message: Text, now: datetime, chat_zone: str, *, require_prompt: bool
     if not prompt and require_prompt:
         raise NotUnderstoodError(N_("I understood when, but not what to do then."))
     return ParsedRequest(schedule=schedule, prompt=prompt, source=source)
+
+
+def _record(trace: _Trace | None, message: Text, rule: str, claimed: int) -> None:
+    """Note the spans a rule claimed (those after the first `claimed`)."""
+    if trace is None:
+        return
+    for start, end in message.spans[claimed:]:
+        words = message.original[start:end].strip()
+        trace.consumed.append(Consumed(rule, words, start, end))

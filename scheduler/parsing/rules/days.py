@@ -6,13 +6,15 @@ import re
 from typing import Final
 
 from core.errors import N_, NotUnderstoodError
-from scheduler.parsing.rules.scan import CLAIMED, WORD_AFTER_RE, Found, Text
+from scheduler.parsing.rules.scan import CLAIMED, WORD_AFTER_RE, Found, Text, months_period
 from scheduler.parsing.rules.vocabulary import (
     DAY_FORMS,
     DAY_GROUP,
     DAY_WORD,
     DETERMINERS,
-    MONTH_SUFFIX,
+    MONTH_SUFFIXES,
+    MONTH_WORD,
+    MONTHS,
     ORDINALS,
     PART_OF_DAY,
     alternation,
@@ -29,9 +31,17 @@ FREQUENCY_FOLLOWERS: Final = frozenset(
     {"at", "on", "in", "from", "between", "and", "until", "till", "starting", "except", "around",
      "by", "before", "after", "every", "each"}
 )  # fmt: skip
+_ORDINAL = rf"\b(?:{alternation(ORDINALS)})\b"
+_LIST_SEPARATOR = r"(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*)(?:the\s+)?"
+# "first and third friday", "2nd & 4th tuesdays", "last and first monday".
+_ORDINALS_LIST = rf"{_ORDINAL}(?:{_LIST_SEPARATOR}{_ORDINAL}){{0,5}}"
+_NTH_ITEM = rf"{_ORDINALS_LIST}\s+{DAY_WORD}(?!')"
+_NTH_ITEM_RE: Final = re.compile(rf"(?P<ordinals>{_ORDINALS_LIST})\s+(?P<day>{DAY_WORD})")
+_ORDINAL_RE: Final = re.compile(_ORDINAL)
 _NTH_WEEKDAY_RE: Final = re.compile(
     r"(?:\b(?P<pre>on|every|each)\s+)?(?:\b(?:the|every|each)\s+)?"
-    rf"\b(?P<ordinal>{alternation(ORDINALS)})\s+(?P<day>{DAY_WORD})(?!')" + MONTH_SUFFIX
+    rf"(?P<items>{_NTH_ITEM}(?:{_LIST_SEPARATOR}{_NTH_ITEM}){{0,6}})"
+    rf"(?:{MONTH_SUFFIXES}|(?P<in_month>\s+(?:of|in)\s+(?P<month>{MONTH_WORD})\b\.?))?"
 )
 _FREQUENCY_RE: Final = re.compile(
     r"\b(?P<daily>(?:every|each)\s+(?:single\s+)?day)\b"
@@ -41,9 +51,14 @@ _FREQUENCY_RE: Final = re.compile(
     r"|\b(?P<quarterly>(?:every|each)\s+quarter)\b(?![\s-]*(?:of\s+an?\s+)?hour)"
     r"|(?:@|\b)(?P<word>daily|everyday|weekly|monthly|quarterly|yearly|annually|nightly)\b"
 )
+# A repeat stated with "every" or "each" elsewhere.
+_REPEAT_ELSEWHERE_RE: Final = re.compile(r"\b(?:every|each)\b")
 _TIMES_A_DAY_RE: Final = re.compile(
-    r"\b(?P<count>once|twice|thrice|three\s+times|[1-6]\s+times)\s+(?:a|per|each|every)\s+day\b"
+    r"\b(?P<count>once|twice|thrice|three\s+times|[1-6]\s+times)\s+(?:a|per|each|every)\s+"
+    r"(?P<unit>day|week)\b"
 )
+# "once a month", "once a year": monthly, yearly.
+_ONCE_A_RE: Final = re.compile(r"\bonce\s+(?:a|per|each|every)\s+(?P<unit>month|year)\b")
 _TIMES_A_DAY: Final = {"once": 1, "twice": 2, "thrice": 3, "three times": 3}
 _RELATIVE_DAY_RE: Final = re.compile(
     r"\b(?:(?P<after_tomorrow>(?:the\s+)?day\s+after\s+tomorrow)|(?P<tomorrow>tomorrow|tmrw)"
@@ -56,10 +71,13 @@ _DAY_SEPARATOR = (
     r"(?:(?:on|every|each)\s+)?"
 )
 _DAYS_RE: Final = re.compile(
-    r"(?:\b(?P<pre>on\s+every|on\s+each|every|each|on|from|next|this\s+coming|this|coming|at)"
+    r"(?P<only>\bonly\s+)?"
+    r"(?:\b(?P<pre>on\s+every|on\s+each|every|each|on|from|next|this\s+coming|this|coming|upcoming"
+    r"|at)"
     r"\s+)?"
     rf"(?P<days>{_DAY_ITEM}(?:{_DAY_SEPARATOR}{_DAY_ITEM}){{0,6}})(?!')"
     rf"(?:\s+(?:in\s+the\s+)?(?P<part>{PART_OF_DAY})(?P<parts>s)?\b(?!'))?"
+    r"(?P<only_after>\s+only\b)?"
 )
 _DAY_PART_RE: Final = re.compile(
     rf"(?P<first>{DAY_WORD})(?:\s*(?:-|\bto\b|\bthrough\b|\bthru\b)\s*(?P<last>{DAY_WORD}))?"
@@ -68,16 +86,41 @@ _DAY_PART_RE: Final = re.compile(
 
 
 def match_nth_weekdays(text: Text, found: Found) -> None:
+    """ "the first monday of the month", "every 2nd and 4th tuesday", "last monday of may".
+
+    With "of the month" (or "every" and the first, the last, or several) it repeats monthly;
+    with a month ("of may") it is one day, every year with "every"; "every 3rd friday" alone is
+    left undecided (every three weeks, or monthly?) and declined when the schedule is built.
+    """
     for match in _NTH_WEEKDAY_RE.finditer(text.scan):
-        ordinal = ORDINALS[match.group("ordinal")]
-        monthly = match.group("of_month") is not None
-        if ordinal == -1 and not (monthly or match.group("pre")):
+        nth: set[tuple[int, int]] = set()
+        for item in _NTH_ITEM_RE.finditer(match.group("items")):
+            weekday = DAY_FORMS[item.group("day")].weekday
+            ordinals = _ORDINAL_RE.finditer(item.group("ordinals"))
+            nth |= {(weekday, ORDINALS[word.group()]) for word in ordinals}
+        pre = match.group("pre")
+        every = pre in ("every", "each")
+        month = match.group("month")
+        end = match.end()
+        if match.group("of_period") and not months_period(found):
+            end = match.start("of_period")  # "of" before a claimed phrase that is no period
+        suffix = match.group("of_month") or match.group("next_month") or month
+        if not (suffix or pre) and all(k == -1 for _, k in nth):
             continue  # "last friday" is in the past: left for the past and leftover checks
-        weekday = DAY_FORMS[match.group("day")].weekday
-        found.put("nth_weekday", (weekday, ordinal), N_("a weekday of the month"))
-        # "every last friday" can only be monthly.
-        found.monthly = found.monthly or monthly or (ordinal == -1 and bool(match.group("pre")))
-        text.claim(match.start(), match.end())
+        found.put("nth_weekdays", frozenset(nth), N_("a weekday of the month"))
+        if month is not None:
+            found.put("months", frozenset({MONTHS[month]}), N_("a month"))
+            found.yearly = found.yearly or every  # "every fourth thursday in november"
+        elif match.group("next_month"):
+            found.next_month = True
+        elif months_period(found) and match.group("of_period"):
+            pass  # "the first friday of every other month"
+        else:
+            # "every first monday", "every last friday", "every 2nd and 4th tuesday" can only
+            # be monthly; "every 3rd friday" could be every three weeks.
+            listed = len(nth) > 1 or any(k in (1, -1) for _, k in nth)
+            found.monthly = found.monthly or bool(match.group("of_month")) or (every and listed)
+        text.claim(match.start(), end)
 
 
 def match_frequency_words(text: Text, found: Found) -> None:
@@ -98,8 +141,18 @@ def match_frequency_words(text: Text, found: Found) -> None:
     for match in _TIMES_A_DAY_RE.finditer(text.scan):
         count = " ".join(match.group("count").split())
         times = _TIMES_A_DAY.get(count) or int(count.split()[0])
-        found.put("times_a_day", times, N_("how many times a day"))
-        found.daily = True
+        if match.group("unit") == "week":
+            # "once a week on sunday", "twice a week on monday and thursday"
+            found.put("times_a_week", times, N_("how many times a week"))
+            found.weekly = found.weekly or times == 1
+        else:
+            found.put("times_a_day", times, N_("how many times a day"))
+            found.daily = True
+        found.schedule_words = True
+        text.claim(match.start(), match.end())
+    for match in _ONCE_A_RE.finditer(text.scan):
+        setattr(found, "monthly" if match.group("unit") == "month" else "yearly", True)
+        found.schedule_words = True
         text.claim(match.start(), match.end())
 
 
@@ -107,9 +160,13 @@ def closes_phrase(text: Text, start: int, end: int) -> bool:
     """Whether "daily" (or hourly, weekly ...) here is a schedule, not an adjective."""
     if text.word_before(start) in DETERMINERS:
         return False  # "my daily briefing"
-    if not text.scan[:start].strip(" \t,;:.!-*_\"'" + CLAIMED):
-        return True  # the first word: "Daily news at 9", "Monthly: pay rent"
     following = text.scan[end : end + 40].lstrip(" ")
+    if not text.scan[:start].strip(" \t,;:.!-*_\"'" + CLAIMED):
+        # The first word: "Daily news at 9", "Monthly: pay rent"; but "Weekly wrap-up every
+        # friday" states its repeat elsewhere, so "weekly" describes the wrap-up.
+        noun = WORD_AFTER_RE.match(following)
+        described = noun is not None and noun.group(1) not in FREQUENCY_FOLLOWERS
+        return not (described and _REPEAT_ELSEWHERE_RE.search(text.scan, end) is not None)
     if not following or not following[0].isalpha():
         return True  # end, punctuation, a time, a claimed phrase
     word = WORD_AFTER_RE.match(following)
@@ -144,7 +201,7 @@ def match_relative_days(text: Text, found: Found) -> None:
 def match_days(text: Text, found: Found) -> None:
     for match in _DAYS_RE.finditer(text.scan):
         pre = " ".join(match.group("pre").split()) if match.group("pre") else None
-        start = match.start() if pre is not None else match.start("days")
+        start = match.start() if pre is not None or match.group("only") else match.start("days")
         if pre is None and text.word_before(start) in _NOT_BEFORE_A_DAY:
             continue  # "last monday", "every other monday": left for the leftover check
         weekdays: set[int] = set()
@@ -174,7 +231,7 @@ def match_days(text: Text, found: Found) -> None:
         claim_start = start
         if pre in ("every", "each", "on every", "on each"):
             recurring = True
-        elif pre in ("next", "this", "coming", "this coming"):
+        elif pre in ("next", "this", "coming", "this coming", "upcoming"):
             if several or plural or group:
                 raise NotUnderstoodError(
                     N_("“{word} …” names one day; I can't repeat that."), word=pre

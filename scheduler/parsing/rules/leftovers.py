@@ -6,16 +6,19 @@ Schedule-like words there mean the message was not fully understood.
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Final, NamedTuple
 
 from core.errors import N_, NotUnderstoodError
 from scheduler.parsing.rules.days import FREQUENCY_FOLLOWERS
 from scheduler.parsing.rules.scan import CLAIMED, Found, Text, is_recurring
 from scheduler.parsing.rules.vocabulary import (
+    DAY_FORMS,
+    DAY_ORDINALS,
     DETERMINERS,
     HOUR_WORDS,
     MERIDIEM,
     MONTH_WORD,
+    MONTHS,
     WEEKDAYS,
     alternation,
 )
@@ -25,7 +28,10 @@ _MODIFIERS_BEFORE: Final = frozenset(
     {"about", "after", "around", "at", "before", "beginning", "between", "but", "by", "each",
      "every", "except", "excluding", "fifth", "first", "fourth", "from", "in", "last", "near",
      "never", "next", "not", "on", "or", "other", "past", "previous", "second", "since",
-     "starting", "than", "third", "till", "til", "until", "within"}
+     "starting", "than", "third", "till", "til", "until", "within", "of", "ev", "only", "twice",
+     "thrice", "once", "same", "during", "through", "thru", "following", "upcoming", "coming",
+     "onwards", "onward", "later", "earlier", "ish",
+     *DETERMINERS}
 )  # fmt: skip
 
 # Right after a schedule phrase these do ("at 9 or 10", "tomorrow until 5", "at 9 sharp").
@@ -33,7 +39,8 @@ _MODIFIERS_AFTER: Final = frozenset(
     {"after", "around", "at", "before", "beginning", "between", "but", "each", "earliest",
      "during", "every", "except", "excluding", "from", "in", "ish", "later", "latest", "on",
      "onward", "onwards", "or", "outside", "sharp", "since", "starting", "through", "thru",
-     "till", "til", "until", "week", "while", "within"}
+     "till", "til", "until", "week", "while", "within", "twice", "thrice", "once", "only",
+     "ending", "ends", "approximately", "roughly"}
 )  # fmt: skip
 _TOKEN_END_RE: Final = re.compile(r"\s|$")
 
@@ -41,8 +48,30 @@ _TOKEN_END_RE: Final = re.compile(r"\s|$")
 # Right after a schedule phrase: "for 2 weeks", "for an hour", or a number ("every day 10 UTC",
 # "every hour 9-17"): a number there is too likely a time or a range we did not read.
 _AFTER_PHRASE_RE: Final = re.compile(
-    r"\s*(?:for\s+(?:the\s+next\s+)?(?:[0-9]+|a|an|one|two|three|four|five|six|seven|eight|nine"
-    r"|ten)\s+(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|times?)\b|[0-9])"
+    r"\s*(?:for\s+(?:the\s+(?:next|following|coming)\s+)?(?:[0-9]+|a|an|one|two|three|four"
+    r"|five|six|seven|eight|nine|ten|a\s+few|a\s+couple\s+of|several)\s+(?:minutes?|mins?|hours?"
+    r"|hrs?|days?|weeks?|months?|years?|times?|occurrences?)\b"
+    r"|for\s+[0-9]+x?\b|for\s+the\s+(?:next|following|rest)\b|[0-9])"
+)
+# Right before a schedule phrase: "for 3 weeks [every day at 9]".
+# (Minutes and hours there are the task's: "meditate for 3 minutes [every day at noon]".)
+_BEFORE_PHRASE_RE: Final = re.compile(
+    r"\bfor\s+(?:the\s+(?:next|following|coming)\s+)?(?:[0-9]+|a|an|one|two|three|four|five|six"
+    r"|seven|eight|nine|ten|a\s+few|a\s+couple\s+of|several)\s+(?:days?|weeks?|months?|years?"
+    r"|times?|occurrences?)[ \t,]*$"
+)
+# Words that join a schedule phrase to another ("first and [third friday]", "[aug 20] and 30").
+_CONNECTORS: Final = frozenset({"and", "or", "&", "plus", "nor", "then"})
+# A word that is schedule language wherever it stands next to a schedule phrase.
+_SCHEDULE_WORD_RE: Final = re.compile(
+    r"[0-9]+(?:st|nd|rd|th|am|pm|h|m|s)?"
+    rf"|{alternation(DAY_FORMS)}|{alternation(MONTHS)}|{alternation(DAY_ORDINALS)}"
+    r"|last|next|other|every|each|once|twice|noon|midnight|tomorrow|today|tonight|tmrw"
+    r"|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|half|quarter"
+    r"|(?:second|sec|minute|min|hour|hr|day|week|month|year|weekday|weekend|workday|fortnight"
+    r"|morning|afternoon|evening|night)s?"
+    r"|hourly|daily|nightly|weekly|monthly|yearly|annually|everyday|quarterly"
+    r"|after|before|until|till|from|between|except|starting|through|during|since|at|on"
 )
 
 # Schedule-like words left in the prompt mean we did not understand the whole schedule.
@@ -50,7 +79,7 @@ _LEFTOVER_RES: Final = tuple(
     re.compile(pattern)
     for pattern in (
         r"\bevery\b(?:\s+[a-z0-9']+)?",
-        r"\beach\s+(?:day|week|month|year|hour|minute|morning|afternoon|evening|night|weekday"
+        r"\beach\s+(?:day|week|month|year|quarter|hour|minute|morning|afternoon|evening|night|weekday"
         rf"|weekend|other|time|{alternation(name for name, _ in WEEKDAYS)})",
         rf"\b(?:{alternation(name for name, _ in WEEKDAYS)})s?\b(?!')",
         r"\b(?:weekdays?|weekends|workdays?|business\s+days?|working\s+days?)\b",
@@ -63,18 +92,22 @@ _LEFTOVER_RES: Final = tuple(
         r"[0-9]{1,2}:[0-9]{2}",
         r"\bat\s+[0-9]{1,2}\.[0-9]{2}\b",  # "at 9.30" could be a price; 9:30 or 9.30pm is a time
         rf"(?<![\w.])[0-9]{{1,2}}(?:[.:][0-9]{{2}})?\s?{MERIDIEM}",
+        r"(?<![\w.])[0-9]{1,2}(?::[0-9]{2})?[ap]\b",  # "5p", "8:30a" we did not read
         r"\bo'?clock\b",
         r"\b(?:noon|midday|midnight)\b",
         r"\b(?:at|by|before|after|until|till|around)\s+[0-9]{1,2}(?![0-9%]|[.,][0-9])",
         rf"\bat\s+(?:{alternation(HOUR_WORDS)})\b",
         r"\b(?:once|twice|thrice|[0-9]+\s+times)\s+(?:a|an|per|every|each)\b",
-        r"\b(?:fortnight|fortnightly|biweekly|bi-weekly|quarterly|semi-?annually|bimonthly)\b",
+        r"\b(?:fortnight|fortnightly|bi-?weekly|quarterly|semi-?annual|bi-?monthly"
+        r"|semi-?monthly|semi-?weekly|bi-?annual(?:ly)?|tri-?weekly|tri-?monthly|bi-?hourly)\b",
         r"\b(?:except|excluding)\b",
         r"\bbut\s+not\b",
         r"\b(?:in|within|after)\s+(?:[0-9]+|an?|half\s+an?)\s*(?:secs?|seconds?|mins?|minutes?"
         r"|hours?|hrs?|days?|weeks?|months?|years?)\b",
         r"\b(?:starting|beginning)\s+(?:from|on|at|in|next|this|tomorrow|today|tonight|now)\b",
-        r"\bend\s+of\s+(?:the\s+)?(?:month|week|year|day)\b",
+        r"\b(?:start|beginning|end|middle)\s+of\s+(?:the\s+|each\s+|every\s+|this\s+|next\s+)?"
+        r"(?:month|week|year|day|quarter|today|tonight|tomorrow)\b",
+        r"\bat\s+[0-9]{3,4}(?![0-9])",  # "at 1000": a time or a count?
         r"\bat\s+(?:lunch|lunchtime|dinner|dinnertime|breakfast|bedtime|dawn|dusk|sunrise"
         r"|sunset)\b",
         r"\bon\s+(?:the\s+)?[0-9]{1,2}(?:st|nd|rd|th)?\b",
@@ -116,6 +149,7 @@ _HALF_RE: Final = re.compile(
 _PART_OF_DAY_WORD_RE: Final = re.compile(r"\b(?:morning|afternoon|evening|night)s?\b")
 _WORD_BEFORE_RE: Final = re.compile(r"[a-z'.-]+\s*$")
 _ENGLISH_DAY_ABBREVIATION_RE: Final = re.compile(r"(?<![\w'])(?:sun|sat|wed)\b(?!')")
+_TOM_RE: Final = re.compile(rf"\s*tom\b[ \t,]*{CLAIMED}")
 _PAST_GAP_RE: Final = re.compile(r"[\s,]*(?:\b(?:at|on)\b[\s,]*)?")
 _FREQUENCY_WORD_RE: Final = re.compile(
     r"\b(?:hourly|daily|nightly|weekly|monthly|yearly|annually|everyday)\b"
@@ -164,6 +198,8 @@ def check_leftovers(text: Text, found: Found) -> None:
             raise _not_sure(text, half.start(), half.end())  # "… and 30 minutes"
     for match in _ZONE_TIME_RE.finditer(text.scan):
         preceding = text.scan[max(0, match.start() - 80) : match.start()]
+        if text.word_before(match.end() - len("time")) in DETERMINERS:
+            continue  # "open the time capsule": a noun, not a zone
         if preceding.rstrip(" \t" + _LETTERS).endswith(CLAIMED):
             # "at 9 los very angeles time": a zone we could not read
             raise _not_sure(text, match.start(), match.end())
@@ -196,6 +232,92 @@ def check_leftovers(text: Text, found: Found) -> None:
         if phrase is not None:
             token_end = _TOKEN_END_RE.search(text.scan, phrase.end())
             raise _not_sure(text, start, token_end.start() if token_end else len(text.scan))
+        duration = _BEFORE_PHRASE_RE.search(text.scan, max(0, start - 60), start)
+        if duration is not None:
+            raise _not_sure(text, duration.start(), end)
+        _check_joined(text, start, end)
+    _check_months_touch(text, found)
+    if _TOM_RE.match(text.scan):
+        # "tom at 8:30 drop off the car": "tomorrow" in a to-do app's shorthand, or Tom?
+        raise _not_sure(text, 0, 3)
+
+
+def _check_joined(text: Text, start: int, end: int) -> None:
+    """Decline schedule words joined to a schedule phrase: a number right before it ("8
+    [tonight]"); "and"/"or" (or "of" after it) whose other side is schedule language, another
+    schedule phrase or the end of the message ("first and [third friday]", "[aug 20] and 30",
+    "[at noon] and [tuesdays]", "[every morning] of may", "[every day at 9] and")."""
+    before = _tokens(text.scan, start, before=True)
+    after = _tokens(text.scan, end, before=False)
+    if before and re.fullmatch(r"[0-9]+(?:st|nd|rd|th)?", before[0].word):
+        raise _not_sure(text, before[0].start, end)
+    # "first and [third friday]", "[at 9] and [tuesdays]", "water the plants and [at 10]"
+    joined_before = (len(before) == 2 and _joins(before[1])) or (after and after[0].joining)
+    if before and before[0].word in _CONNECTORS and joined_before:
+        raise _not_sure(text, before[-1].start, end)
+    # "[aug 20] and 30", "[every morning] of may", "[every monday] and call mom"
+    joined_after = (len(after) == 2 and _joins(after[1])) or (before and before[0].joining)
+    if after and after[0].word in (*_CONNECTORS, "of") and joined_after:
+        raise _not_sure(text, start, after[-1].end)
+
+
+class _Token(NamedTuple):
+    word: str  # "" for a claimed phrase or an end of the message
+    start: int
+    end: int
+    joining: bool  # a claimed phrase or an end of the message
+
+
+def _joins(token: _Token) -> bool:
+    return token.joining or _is_schedule_word(token.word)
+
+
+# A word, a claimed phrase, or the message's edge (its start; its end, maybe after a full stop).
+_TOKEN_BEFORE_RE: Final = re.compile(rf"(?:([a-z0-9'&]+)|({CLAIMED}+)|^\s*)[ \t,]*$")
+_TOKEN_AFTER_RE: Final = re.compile(rf"[ \t,]*(?:([a-z0-9'&]+)|({CLAIMED}+)|[.!?;:]*\s*$)")
+
+
+def _tokens(scan: str, position: int, *, before: bool) -> list[_Token]:
+    """Up to two tokens right before (or after) `position`, nearest first, with only spaces and
+    commas between; an article after the first is skipped ("and the [3rd]")."""
+    tokens: list[_Token] = []
+    edge = position
+    while len(tokens) < 2:
+        if before:
+            match = _TOKEN_BEFORE_RE.search(scan, max(0, edge - 80), edge)
+        else:
+            match = _TOKEN_AFTER_RE.match(scan, edge)
+            if match is not None and match.end() == edge < len(scan):
+                match = None  # other punctuation follows
+        if match is None:
+            break  # other punctuation: nothing joined
+        word = match.group(1) or ""
+        tokens.append(_Token(word, match.start(), match.end(), not word))
+        if not word:
+            break
+        edge = match.start() if before else match.end()
+        if word in _ARTICLES and len(tokens) == 2:
+            tokens.pop()
+    return tokens
+
+
+_ARTICLES: Final = frozenset({"the", "a", "an"})
+
+
+def _is_schedule_word(word: str) -> bool:
+    return _SCHEDULE_WORD_RE.fullmatch(word) is not None
+
+
+def _check_months_touch(text: Text, found: Found) -> None:
+    """Months ("in december") limit the schedule only next to it; elsewhere they may be the
+    task's ("plan the trip in march")."""
+    if found.months_span is None:
+        return
+    start, end = found.months_span
+    before = text.scan[:start].rstrip(" \t,")
+    after = text.scan[end:].lstrip(" \t,")
+    if not (before.endswith(CLAIMED) or after.startswith(CLAIMED)):
+        raise _not_sure(text, start, end)
 
 
 def _near_the_schedule(text: Text, start: int) -> bool:

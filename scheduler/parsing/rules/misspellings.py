@@ -31,7 +31,11 @@ SCHEDULE_WORDS: Final = (
 )  # fmt: skip
 _KNOWN: Final = frozenset(
     {*SCHEDULE_WORDS, *DAY_FORMS, *MONTHS, *NUMBER_WORDS, *ORDINALS, "tmrw", "mins", "secs",
-     "hrs", "wks", "workday", "workdays", "quarter", "clock", "once", "twice", "thrice"}
+     "hrs", "wks", "workday", "workdays", "quarter", "clock", "once", "twice", "thrice",
+     # Frequency words of their own, never "weekly" or "monthly" misspelled: the leftover check
+     # declines the ambiguous ones ("biweekly": twice a week or every two weeks?).
+     "biweekly", "bimonthly", "biannually", "biannual", "semiweekly", "semimonthly",
+     "semiannually", "semiannual", "triweekly", "bihourly", "trimonthly"}
 )  # fmt: skip
 # English words (from a dictionary) within reach of a schedule word: never misspellings.
 _ENGLISH: Final = frozenset(

@@ -35,6 +35,8 @@ def prompt_of(text: Text) -> str:
         if left.endswith(",") and right.startswith(","):
             # "remind me, every day at 9, to stretch": the commas went with the schedule.
             left, right = left[:-1], right[1:].lstrip()
+        elif left[-1:] in tuple(":;") and right.startswith(","):
+            right = right[1:].lstrip()  # "Team: starting monday, post your update"
         if right[:1] in tuple(".,;:!?)]") or left[-1:] in ("(", "["):
             prompt = left + right
         else:

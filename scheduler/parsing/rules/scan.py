@@ -42,6 +42,23 @@ class Date(NamedTuple):
     every: bool  # "every December 24"
 
 
+class Offset(NamedTuple):
+    """ "in 2 hours": elapsed time; "in 3 days": calendar days too; "in 2 months": months."""
+
+    delta: timedelta
+    days: int | None  # the whole calendar days it is, or None when it has hours or minutes
+    months: int = 0
+
+
+class Start(NamedTuple):
+    """ "starting next monday", "starting 1 Nov", "starting at 7pm": one day and/or a time."""
+
+    relative_day: int | None = None  # today = 0, tomorrow = 1
+    weekday: tuple[int, str] | None = None  # (weekday, "on" | "next" | "this")
+    date: Date | None = None
+    clock: Clock | None = None
+
+
 @dataclass
 class Found:
     """The schedule parts found so far; each value part may be given only once."""
@@ -54,19 +71,29 @@ class Found:
     weekdays: frozenset[int] | None = None
     weekday_once: tuple[int, str] | None = None  # (weekday, "on" | "next" | "this")
     relative_day: int | None = None  # today = 0, tomorrow = 1
-    period: tuple[int, str] | None = None  # (count, unit) with unit s | min | h | d | w
+    period: tuple[int, str] | None = None  # (count, unit) with unit s | min | h | d | w | mo | y
     window: tuple[Clock, Clock] | None = None
-    offset: tuple[timedelta, int | None] | None = None  # (delta, whole calendar days or None)
+    offset: Offset | None = None
     weekly: bool = False
     monthly: bool = False
     month_days: str | None = None  # a cron day-of-month field: "1,15" or "L"
-    nth_weekday: tuple[int, int] | None = None  # (weekday, k)
+    next_month: bool = False  # "on the 12th of next month"
+    nth_weekdays: frozenset[tuple[int, int]] | None = None  # (weekday, k), k = -1 for the last
+    months: frozenset[int] | None = None  # "in december", "from april through june", "of may"
+    months_span: tuple[int, int] | None = None  # where the months were named
+    start: Start | None = None  # "starting next monday"
     yearly: bool = False
     quarterly: bool = False  # the 1st of January, April, July and October
     loose_day: tuple[int, int] | None = None  # a plural day name alone inside the text
     times_a_day: int | None = None  # "twice a day": the times listed must be that many
-    date: Date | None = None
+    times_a_week: int | None = None  # "twice a week": the days listed must be that many
+    dates: tuple[Date, ...] | None = None  # "december 24", "every 3/15 and 10/15"
     schedule_words: bool = False  # anything at all besides a zone
+
+    @property
+    def date(self) -> Date | None:
+        """The first date named (a one-shot has one)."""
+        return self.dates[0] if self.dates else None
 
     def put(self, name: str, value: object, what: str) -> None:
         if getattr(self, name) is not None:
@@ -92,6 +119,11 @@ class Text:
     def claim(self, start: int, end: int) -> None:
         self.spans.append((start, end))
         self.scan = self.scan[:start] + CLAIMED * (end - start) + self.scan[end:]
+
+    def taken(self, start: int, end: int) -> bool:
+        """Whether a matcher claimed any character from `start` to `end` (a pattern run over
+        the text as it was may find a time inside a zone just claimed: "9 UTC-05:30")."""
+        return CLAIMED in self.scan[start:end]
 
     def covers(self, start: int, end: int) -> bool:
         """Whether the matchers claimed every character from `start` to `end`."""
@@ -134,6 +166,10 @@ class When:
     def cron(self, expression: str) -> Schedule:
         return Schedule(kind=TaskKind.CRON, timezone=self.zone_name, cron=expression)
 
+    def cron_from(self, expression: str, start: datetime) -> Schedule:
+        # No run before `start`; validation drops a start that holds nothing back.
+        return Schedule(kind=TaskKind.CRON, timezone=self.zone_name, cron=expression, run_at=start)
+
     def interval(self, seconds: int) -> Schedule:
         # The period counts from creation: now.
         return Schedule(
@@ -161,8 +197,13 @@ def has_any(found: Found, *names: str) -> bool:
 def is_recurring(found: Found) -> bool:
     return has_any(
         found, "daily", "every_part_of_day", "weekdays", "period", "weekly", "monthly", "yearly",
-        "month_days", "nth_weekday", "quarterly",
+        "month_days", "nth_weekdays", "quarterly", "times_a_week",
     )  # fmt: skip
+
+
+def months_period(found: Found) -> bool:
+    """Whether the schedule repeats every N months ("every other month")."""
+    return found.period is not None and found.period[1] == "mo"
 
 
 def cron_weekday(day: date) -> int:

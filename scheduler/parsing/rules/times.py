@@ -7,24 +7,25 @@ from collections.abc import Iterable
 from typing import Final
 
 from core.errors import N_, NotUnderstoodError
-from scheduler.parsing.rules.scan import Clock, Found, Text, render_numbers
+from scheduler.parsing.rules.scan import CLAIMED, Clock, Found, Text, render_numbers
 from scheduler.parsing.rules.vocabulary import (
     AT,
     BARE_HOUR,
     CLOCK,
+    DAY_FORMS,
     DOTTED_CLOCK,
     HOUR_WORD,
     HOUR_WORDS,
+    MILITARY_CLOCK,
     PART_OF_DAY,
     TIME_SEPARATOR,
+    alternation,
 )
 from scheduler.parsing.rules.zones import (
     AFTER_TIME_LOCAL_RE,
     AFTER_TIME_ZONE_NAME_RE,
-    AFTER_TIME_ZONE_RE,
-    ZONE_ABBREVIATIONS,
-    ZONE_ALIASES,
     decline_bare_city,
+    read_zone_after,
     set_zone,
 )
 
@@ -36,19 +37,32 @@ _PART_OF_DAY_HOURS: Final = {
     "night": range(18, 24),
 }
 _DEFAULT_HOUR: Final = 9
+_SHORT_MERIDIEM = r"[0-9]{1,2}[ap](?![a-z0-9])"  # "at 5p": after "at" only ("flat 2a" is no time)
+_AT_CLOCK = rf"(?:{CLOCK}|{MILITARY_CLOCK}|{DOTTED_CLOCK}|{_SHORT_MERIDIEM}|{BARE_HOUR})"
 _TIMES_RE: Final = re.compile(
-    rf"{AT}(?P<listed>(?:{CLOCK}|{DOTTED_CLOCK}|{BARE_HOUR})"
-    rf"(?:{TIME_SEPARATOR}(?:{CLOCK}|{DOTTED_CLOCK}|{BARE_HOUR}))"
-    r"{0,5})"
+    rf"{AT}(?P<listed>{_AT_CLOCK}(?:{TIME_SEPARATOR}{_AT_CLOCK}){{0,5}})"
     rf"|(?<![\w:.$€£])(?P<plain>{CLOCK}(?:{TIME_SEPARATOR}{CLOCK}){{0,5}})"
+)
+# "6 in the morning", "8 tonight": an hour that the part of the day after it makes a time.
+_HOUR_BEFORE_PART_RE: Final = re.compile(
+    rf"(?P<at>{AT})?(?<![\w:.$€£-])(?P<hour>[0-9]{{1,2}}|{HOUR_WORD})(?=\s+(?:in\s+the\s+"
+    r"(?:morning|afternoon|evening)|tonight|this\s+(?:morning|afternoon|evening)|at\s+night)\b)"
+)
+# Where such an hour may stand without "at": first, or after a day ("friday 7 in the evening").
+_DAY_BEFORE_RE: Final = re.compile(
+    rf"(?:^|{CLAIMED}|\b(?:{alternation(DAY_FORMS)}|today|tomorrow|tmrw|day|days|weekdays?"
+    r"|weekends?))[\s,]*$"
 )
 _TIME_SPLIT_RE: Final = re.compile(r"\s*(?:,\s*and\s+|,|\band\b|&)\s*(?:(?:at\b|@)\s*)?")
 _CLOCK_PARTS_RE: Final = re.compile(
-    r"(?:(?P<fraction>half|quarter)\s+(?P<direction>past|to)\s+)?"
-    rf"(?P<hour>[0-9]{{1,2}}|{HOUR_WORD})(?:[:.h](?P<minute>[0-9]{{2}}))?\s*"
-    r"(?:(?P<meridiem>[ap])\.?m\.?|(?P<oclock>o'?clock))?(?P<zulu>\s?z)?"
+    r"(?:(?:a\s+)?(?P<fraction>half|quarter|[0-9]{1,2}|five|ten|twenty(?:[\s-]five)?)"
+    r"(?:\s+minutes?)?\s+(?P<direction>past|after|to)\s+)?"
+    rf"(?P<hour>[0-9]{{1,2}}|{HOUR_WORD})(?:(?P<separator>[:.h])?(?P<minute>[0-9]{{2}}))?\s*"
+    r"(?:(?P<meridiem>[ap])(?:\.?m\.?)?|(?P<oclock>o'?clock)|(?P<hours>hrs|hours|h))?"
+    r"(?P<zulu>\s?z)?"
     r"|(?P<named>noon|midday|midnight)"
 )
+_FRACTIONS: Final = {"half": 30, "quarter": 15, "five": 5, "ten": 10, "twenty": 20}
 _WINDOW_RE: Final = re.compile(
     rf"(?:\b(?P<pre>from|between)\s+)?(?<![\w:.])(?P<start>{CLOCK}|{BARE_HOUR})\s*"
     r"(?P<separator>-|\bto\b|\buntil\b|\btill\b|\band\b|\bthrough\b)\s*"
@@ -67,7 +81,7 @@ def match_windows(text: Text, found: Found) -> None:
             continue  # "10-12" is not a window; bare hours need "from"/"between"
         if (match.group("separator") == "and") != (match.group("pre") == "between"):
             continue  # "at 9am and 5pm" is two times; "from 9 and 5" is nothing
-        start, end = _clock(start_text), _clock(end_text)
+        start, end = parse_clock(start_text), parse_clock(end_text)
         _check_mixed_meridiem((start, end))
         found.put("window", (start, end), N_("a time window"))
         text.claim(match.start(), match.end())
@@ -85,29 +99,28 @@ def match_parts_of_day(text: Text, found: Found) -> None:
         text.claim(match.start(), match.end())
 
 
+def match_hours_before_parts(text: Text, found: Found) -> None:
+    """ "6 in the morning", "8 tonight" (read before the part of the day is claimed)."""
+    for match in _HOUR_BEFORE_PART_RE.finditer(text.scan):
+        before = text.scan[max(0, match.start() - 40) : match.start()]
+        if match.group("at") is None and _DAY_BEFORE_RE.search(before) is None:
+            continue  # "top 5 in the morning news": a count
+        found.put("clocks", (parse_clock(match.group("hour")),), N_("a time of day"))
+        text.claim(match.start(), match.end())
+
+
 def match_times(text: Text, found: Found) -> None:
     for match in _TIMES_RE.finditer(text.scan):
+        if text.taken(match.start(), match.end()):
+            continue
         items = match.group("listed") or match.group("plain")
-        clocks = tuple(_clock(item) for item in _TIME_SPLIT_RE.split(items) if item)
+        clocks = tuple(parse_clock(item) for item in _TIME_SPLIT_RE.split(items) if item)
         _check_mixed_meridiem(clocks)
         found.put("clocks", clocks, N_("a time of day"))
         end = match.end()
         if items.rstrip().endswith("z"):
             set_zone(found, "UTC")
-        zone = AFTER_TIME_ZONE_RE.match(text.scan, end)
-        if zone is not None and zone.group("alias"):
-            if zone.group("offset"):
-                raise NotUnderstoodError(
-                    N_("I can't use UTC offsets as a time zone; name a city, e.g. “Berlin time”.")
-                )
-            set_zone(found, ZONE_ALIASES[zone.group("alias")])
-            end = zone.end()
-        elif zone is not None and zone.group("word") in ZONE_ABBREVIATIONS:
-            shown = text.shown(zone.start("word"), zone.end("word"))
-            raise NotUnderstoodError(
-                N_("“{shown}” is ambiguous as a time zone; name a city, e.g. “New York time”."),
-                shown=shown,
-            )
+        end = read_zone_after(text, found, end)
         local = AFTER_TIME_LOCAL_RE.match(text.scan, end)
         if local is not None:
             end = local.end()  # "at 9 local time": the chat's zone
@@ -124,7 +137,7 @@ def match_times(text: Text, found: Found) -> None:
         text.claim(match.start(), end)
 
 
-def _clock(item: str) -> Clock:
+def parse_clock(item: str) -> Clock:
     parts = _CLOCK_PARTS_RE.fullmatch(item.strip())
     if parts is None:  # the patterns only hand over clock-shaped items
         raise NotUnderstoodError(N_("“{shown}” is not a time I understand."), shown=item.strip())
@@ -145,18 +158,26 @@ def _clock(item: str) -> Clock:
     if parts.group("fraction"):  # "half past 8" reads like "at 8": 24-hour, moved by "tonight"
         return _fraction(parts, Clock(hour, 0, bare=True, meridiem=False))
     bare = parts.group("minute") is None
-    padded = hour_text.startswith("0") and len(hour_text) == 2
+    # "09:30" and "1730" are written on the 24-hour clock.
+    padded = (hour_text.startswith("0") and len(hour_text) == 2) or (
+        parts.group("minute") is not None and parts.group("separator") is None
+    )
     return Clock(hour, minute, bare=bare, meridiem=False, padded=padded)
 
 
 def _fraction(parts: re.Match[str], clock: Clock) -> Clock:
-    """ "half past 8" is 08:30, "quarter past 9" 09:15, "quarter to 6" 05:45."""
+    """ "half past 8" is 08:30, "quarter past 9" 09:15, "quarter to 6" 05:45, "10 past 2"
+    02:10, "twenty-five past 7" 07:25, "5 minutes to 9" 08:55."""
     fraction = parts.group("fraction")
     if fraction is None:
         return clock
+    words = fraction.replace("-", " ").split()
+    minutes = int(fraction) if fraction.isdigit() else sum(_FRACTIONS[word] for word in words)
+    if not 0 < minutes < 60:
+        raise NotUnderstoodError(N_("“{shown}” is not a valid time."), shown=parts.group())
     if parts.group("direction") == "to":
-        return clock._replace(hour=(clock.hour - 1) % 24, minute=45)
-    return clock._replace(minute=30 if fraction == "half" else 15)
+        return clock._replace(hour=(clock.hour - 1) % 24, minute=60 - minutes)
+    return clock._replace(minute=minutes)
 
 
 def _check_mixed_meridiem(clocks: Iterable[Clock]) -> None:

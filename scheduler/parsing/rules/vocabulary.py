@@ -68,6 +68,27 @@ ORDINALS: Final = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
     "fifth": 5, "5th": 5, "last": -1,
 }  # fmt: skip
+_ORDINAL_UNITS: Final = (
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+)  # fmt: skip
+_ORDINAL_TEENS: Final = (
+    "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
+    "seventeenth", "eighteenth", "nineteenth",
+)  # fmt: skip
+
+
+def _day_ordinals() -> dict[str, int]:
+    """ "first" ... "thirty-first" (also "twenty first"), the days of a month as words."""
+    words = {word: number for number, word in enumerate(_ORDINAL_UNITS, start=1)}
+    words |= {word: number for number, word in enumerate(_ORDINAL_TEENS, start=10)}
+    words |= {"twentieth": 20, "thirtieth": 30}
+    for tens, base in (("twenty", 20), ("thirty", 30)):
+        for number, unit in enumerate(_ORDINAL_UNITS[: 9 if base == 20 else 1], start=1):
+            words[f"{tens}-{unit}"] = words[f"{tens} {unit}"] = base + number
+    return words
+
+
+DAY_ORDINALS: Final = _day_ordinals()
 DETERMINERS: Final = frozenset(
     {"a", "an", "the", "my", "your", "our", "their", "his", "her", "its", "this", "that",
      "these", "those"}
@@ -85,24 +106,39 @@ MONTH_WORD = rf"(?:{alternation(MONTHS)})\b"
 NUMBER_WORD = rf"(?:[0-9]{{1,6}}(?![0-9])|\b(?:{alternation(NUMBER_WORDS)})\b)"
 HOUR_WORD = rf"\b(?:{alternation(HOUR_WORDS)})"
 UNIT_WORD = r"(?:seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w)\b"
+CALENDAR_UNIT_WORD = r"(?:months?|mos?|mths?|years?|yrs?)\b"
+# A day of the month: "15", "15th", "fifteenth", "twenty-first".
+DAY_NUMBER = rf"(?:[0-9]{{1,2}}(?:st|nd|rd|th)?(?![0-9])|\b(?:{alternation(DAY_ORDINALS)})\b)"
 MERIDIEM = r"(?:a\.?m\.?|p\.?m\.?)(?![a-z])"
 PART_OF_DAY = r"(?:morning|afternoon|evening|night)"
 
+# Minutes before "past" ("10 past 2", "twenty past 3", "5 minutes to 9").
+_MINUTES = r"(?:[1-5]?[0-9]|five|ten|twenty(?:[\s-]five)?)"
 # One clock time that cannot be mistaken for a plain number.
 CLOCK = (
     r"(?:"
-    rf"[0-9]{{1,2}}(?:[:.][0-9]{{2}})?\s{{0,3}}{MERIDIEM}"
+    rf"[0-9]{{1,2}}(?:[:.]?[0-9]{{2}})?\s{{0,3}}{MERIDIEM}"
+    r"|[0-9]{1,2}:[0-9]{2}[ap](?![a-z0-9])"  # "8:30a", "3:18p"
     rf"|{HOUR_WORD}\s{{0,3}}{MERIDIEM}"
     r"|[0-9]{1,2}:[0-9]{2}(?![0-9]|:[0-9])(?:\s?z\b)?"
     rf"|(?:[0-9]{{1,2}}|{HOUR_WORD})\s?o'?clock\b"
     r"|\b(?:noon|midday|midnight)\b"
     r"|(?<![\w.])[0-9]{1,2}h[0-9]{2}\b"  # 9h30
-    rf"|\b(?:(?:half|quarter)\s+past|quarter\s+to)\s+(?:[0-9]{{1,2}}(?![0-9:.])|{HOUR_WORD}\b)"
+    rf"|\b(?:a\s+)?(?:(?:half|quarter|{_MINUTES}(?:\s+minutes?)?)\s+(?:past|after)|quarter\s+to"
+    rf"|{_MINUTES}\s+minutes?\s+to)\s+(?:[0-9]{{1,2}}(?![0-9:.])|{HOUR_WORD}\b)"
     rf"(?:\s{{0,3}}{MERIDIEM})?"
     r")"
 )
 # "9.30" is a time after "at" ("at 9.30"); elsewhere it may be a price or a version.
 DOTTED_CLOCK = r"[0-9]{1,2}\.[0-5][0-9](?![0-9]|\.[0-9])"
+# "0930", "1745", "1700 hours" after "at": a 24-hour time. A round "1000" is one only when the
+# sentence or the schedule goes on ("at 1000 followers" is a count).
+MILITARY_CLOCK = (
+    r"(?:(?:0[0-9]|1[0-9]|2[0-3])[0-5][0-9](?=\s*(?:hrs|hours|h)\b)"
+    r"|(?:0[0-9][0-5][0-9]|(?:1[0-9]|2[0-3])(?:[0-5][1-9]|[1-5]0))(?![0-9])"
+    r"|(?:1[0-9]|2[0-3])00(?=\s*(?:$|[^\sa-z0-9]|(?:on|every|each|daily|today|tomorrow|tonight"
+    r"|utc|gmt)\b)))(?:\s*(?:hrs|hours|h)\b)?"
+)
 
 # A bare hour ("at 9"); not "9%", "9th", "9.5", "10 minutes".
 BARE_HOUR = (
@@ -111,4 +147,11 @@ BARE_HOUR = (
 )
 TIME_SEPARATOR = r"(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s*&\s*)(?:(?:\bat\b|@)\s*)?"
 AT = r"(?:\bat\s*|@\s*)"
-MONTH_SUFFIX = r"(?P<of_month>\s+of\s+(?:the|every|each|a)\s+month\b)?"
+# "of the month", "of every month", "of next month" after a day of the month or an n-th weekday.
+MONTH_SUFFIXES = (
+    r"(?P<of_month>\s+(?:of|in)\s+(?:the|every|each|a)\s+month\b)"
+    r"|(?P<next_month>\s+(?:of\s+|in\s+)?next\s+month\b)"
+    # "the 4th of [every other month]": "of" before a period already read (claimed).
+    r"|(?P<of_period>\s+of(?=\s*\x00))"
+)
+MONTH_SUFFIX = rf"(?:{MONTH_SUFFIXES})?"

@@ -1,4 +1,12 @@
-"""Time-zone phrases: IANA names, "<city> time", UTC/GMT, and zone words declined after a time."""
+"""Time-zone phrases: IANA names, "<city> time", UTC/GMT and offsets from them, abbreviations.
+
+Abbreviations people put after a time are read only where they name one clock: "EST", "EDT" and
+"ET" are New York's clock (with its daylight saving, as people mean it all year), "PST" Los
+Angeles', "CET" the IANA zone CET, "JST" Tokyo's... (ZONE_ABBREVIATIONS). Those with two common
+meanings (IST, CST, BST, AST, MST: Arizona or Denver?, AEST: Brisbane or Sydney?) are declined
+with a question, and so are two-letter ones (ET, PT) and the rest unless written in capitals.
+An offset ("6pm UTC+2", "GMT-05:30", "(UTC+5:45)") is a fixed-offset zone, named `UTC+02:00`.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +15,9 @@ from functools import cache
 from typing import Final
 from zoneinfo import available_timezones
 
-from core.errors import N_, NotUnderstoodError
+from core.errors import N_, NotUnderstoodError, ScheduleError
 from scheduler.parsing.rules.scan import Found, Text
-from scheduler.schedules.schedule import zone_names
+from scheduler.schedules.schedule import canonical_zone, zone_names
 
 # Zone regions whose last path segment is a city; legacy directories (US/, Canada/, Etc/ ...)
 # and top-level names (EST, Japan, Zulu ...) are left out on purpose.
@@ -25,16 +33,29 @@ _NOT_CITIES: Final = frozenset(
 )  # fmt: skip
 ZONE_ALIASES: Final = {"utc": "UTC", "gmt": "GMT", "z": "UTC"}
 
-# Abbreviations people put after a time; they are ambiguous (IST, CST) or not IANA names.
-ZONE_ABBREVIATIONS: Final = frozenset(
-    {"acst", "aedt", "aest", "akdt", "akst", "awst", "bst", "cdt", "cest", "cet", "cst", "ct",
-     "edt", "eest", "eet", "est", "et", "hst", "ist", "jst", "kst", "mdt", "msk", "mst", "mt",
-     "nzdt", "nzst", "pdt", "pst", "pt", "sast", "wet", "wib"}
-)  # fmt: skip
+# Abbreviations after a time that name one clock (the zone follows that clock's daylight saving).
+ZONE_ABBREVIATIONS: Final = {
+    "et": "America/New_York", "est": "America/New_York", "edt": "America/New_York",
+    "ct": "America/Chicago", "cdt": "America/Chicago", "mt": "America/Denver",
+    "mdt": "America/Denver", "pt": "America/Los_Angeles", "pst": "America/Los_Angeles",
+    "pdt": "America/Los_Angeles", "akst": "America/Anchorage", "akdt": "America/Anchorage",
+    "hst": "Pacific/Honolulu", "wet": "WET", "cet": "CET", "cest": "CET", "eet": "EET",
+    "eest": "EET", "msk": "Europe/Moscow", "sast": "Africa/Johannesburg", "pkt": "Asia/Karachi",
+    "wib": "Asia/Jakarta", "sgt": "Asia/Singapore", "hkt": "Asia/Hong_Kong", "pht": "Asia/Manila",
+    "kst": "Asia/Seoul", "jst": "Asia/Tokyo", "awst": "Australia/Perth",
+    "acdt": "Australia/Adelaide", "aedt": "Australia/Sydney", "nzst": "Pacific/Auckland",
+    "nzdt": "Pacific/Auckland",
+}  # fmt: skip
+# Abbreviations with two common meanings: declined with a question.
+AMBIGUOUS_ZONES: Final = frozenset(
+    {"acst", "adt", "aest", "ast", "bst", "cst", "gst", "ist", "mst", "sst"}
+)
+_TWO_LETTERS: Final = 2
 
-# After a time: "UTC", "GMT+2", "EST" ...
+# After a time: "UTC", "GMT+2", "(UTC-05:30)", "EST" ...
 AFTER_TIME_ZONE_RE: Final = re.compile(
-    r"\s*(?:(?P<alias>utc|gmt)\b(?P<offset>\s*[+-]\s*[0-9])?|(?P<word>[a-z]{2,5})\b)"
+    r"\s*(?P<open>\(\s*)?(?:(?P<alias>utc|gmt)\b(?P<offset>\s*[+-]\s*[0-9]{1,2}(?::?[0-9]{2})?)?"
+    r"|(?P<word>[a-z]{2,5})\b)(?(open)\s*\))"
 )
 
 # After a time: "<Name> time" or "in <name> time" is a zone we do not know (known ones are claimed).
@@ -46,8 +67,10 @@ _IANA_RE: Final = re.compile(
     r"(?:\bin\s+)?(?<![\w/_-])(?P<name>[a-z]+(?:[_-][a-z]+)*(?:/[a-z0-9_+-]+){1,2})(?![\w/])"
     r"(?:\s+time\b(?:\s+zone\b)?)?"
 )
+_OFFSET = r"\s*[+-]\s*[0-9]{1,2}(?::?[0-9]{2})?(?![0-9])"
 _ALIAS_ZONE_RE: Final = re.compile(
-    r"\b(?:in\s+(?P<in>utc|gmt)\b|(?P<named>utc|gmt)\s+time\b)(?P<offset>\s*[+-]\s*[0-9])?"
+    rf"\b(?:in\s+(?P<in>utc|gmt)(?P<in_offset>{_OFFSET})?\b"
+    rf"|(?P<named>utc|gmt)(?P<named_offset>{_OFFSET})?\s+time\b)(?P<offset>{_OFFSET})?"
 )
 _LOCAL_TIME_RE: Final = re.compile(r"\bin\s+(?:local|my|our)\s+time\b(?:\s+zone\b)?")
 _TIME_WORD_RE: Final = re.compile(r"\btime\b(?:\s+zone\b)?")
@@ -70,11 +93,14 @@ def match_zone(text: Text, found: Found) -> None:
         set_zone(found, canonical)
         text.claim(match.start(), match.end())
     for match in _ALIAS_ZONE_RE.finditer(text.scan):
-        if match.group("offset"):
+        if match.group("offset"):  # "in UTC time +2": an offset we did not read
             raise NotUnderstoodError(
-                N_("I can't use UTC offsets as a time zone; name a city, e.g. “Berlin time”.")
+                N_("I'm not sure what “{shown}” means here, so I won't guess the schedule."),
+                shown=text.shown(match.start(), match.end()),
             )
-        set_zone(found, ZONE_ALIASES[match.group("in") or match.group("named")])
+        alias = match.group("in") or match.group("named")
+        offset = match.group("in_offset") or match.group("named_offset")
+        set_zone(found, offset_zone(text, match, alias, offset) if offset else ZONE_ALIASES[alias])
         text.claim(match.start(), match.end())
     _match_city_zones(text, found)
 
@@ -115,6 +141,44 @@ def _decline_unknown_city(text: Text, words: list[tuple[str, int]]) -> None:
                     shown=shown,
                 )
             return
+
+
+def read_zone_after(text: Text, found: Found, end: int) -> int:
+    """Read a zone written right after a time ("9am UTC+2", "18:00 EST"); where it ends.
+
+    Declines an abbreviation with two meanings or one this table does not know.
+    """
+    zone = AFTER_TIME_ZONE_RE.match(text.scan, end)
+    if zone is None:
+        return end
+    alias, word = zone.group("alias"), zone.group("word")
+    if alias:
+        offset = zone.group("offset")
+        set_zone(found, offset_zone(text, zone, alias, offset) if offset else ZONE_ALIASES[alias])
+        return zone.end()
+    if word in ZONE_ABBREVIATIONS and word not in AMBIGUOUS_ZONES:
+        written = text.original[zone.start("word") : zone.end("word")]
+        if len(word) > _TWO_LETTERS or written.isupper():
+            set_zone(found, ZONE_ABBREVIATIONS[word])
+            return zone.end()
+    if word in ZONE_ABBREVIATIONS or word in AMBIGUOUS_ZONES:
+        shown = text.shown(zone.start("word"), zone.end("word"))
+        raise NotUnderstoodError(
+            N_("“{shown}” is ambiguous as a time zone; name a city, e.g. “New York time”."),
+            shown=shown,
+        )
+    return end
+
+
+def offset_zone(text: Text, match: re.Match[str], alias: str, offset: str) -> str:
+    """The fixed-offset zone of "UTC+2" ("UTC+02:00"); declines offsets that are not one."""
+    try:
+        return canonical_zone(alias + "".join(offset.split()))
+    except ScheduleError:
+        raise NotUnderstoodError(
+            N_("“{shown}” is not an offset from UTC I can use."),
+            shown=text.shown(match.start(), match.end()),
+        ) from None
 
 
 def set_zone(found: Found, zone: str) -> None:

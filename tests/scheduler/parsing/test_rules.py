@@ -1,11 +1,15 @@
-"""The rules parser, driven by a corpus of whole requests with a fixed clock: Thursday
+"""The rules parser, driven by corpora of whole requests with a fixed clock: Thursday
 2026-11-26 10:00 in Berlin.
 
-The corpus is phrases.jsonl beside this file, one request a line: `text`, then `cron`, `once`
-(an ISO instant) or `interval` (seconds; the first run is now + period unless `first` says
-otherwise), and `prompt`; or `decline` (empty, or a part of the reason). Optional: `zone` (the
-schedule's), `chat_zone`, `now`, `source`, `corrections` ([typed, read as] pairs), `group`.
-POSITIVE_CASES and NEGATIVE_PHRASES are module-level so benchmarks/rules_parser.py can time them.
+The corpora are beside this file, one request a line: phrases.jsonl (the first one) and
+phrases_families.jsonl (the phrase families of issue 23: n-th weekday lists, months, starts,
+every N months, offsets, zones ..., each base request also written in other ways: after the task,
+capitalised, upper-case, with "please"). A line: `text`, then `cron`, `once` (an ISO instant) or
+`interval` (seconds; the first run is now + period unless `first` says otherwise; for a cron,
+`first` is its first run, which a start may hold back), and `prompt`; or `decline` (empty, or a
+part of the reason). Optional: `zone` (the schedule's), `chat_zone`, `now`, `source`,
+`corrections` ([typed, read as] pairs), `group`. POSITIVE_CASES and NEGATIVE_PHRASES are
+module-level so benchmarks/rules_parser.py can time them.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from croniter import croniter
 
 from core.errors import NotUnderstoodError, ScheduleError
 from scheduler.parsing.rules import parse_rules
-from scheduler.schedules.schedule import ParsedRequest, Schedule
+from scheduler.schedules.schedule import ParsedRequest, Schedule, validate, zone_for
 from storage.records import TaskKind
 
 TZ = "Europe/Berlin"
@@ -47,6 +51,7 @@ class Case:
 
 
 PHRASES = Path(__file__).with_name("phrases.jsonl")
+FAMILIES = Path(__file__).with_name("phrases_families.jsonl")
 
 
 def _when(text: str) -> datetime:
@@ -76,9 +81,13 @@ def _case(row: dict[str, Any]) -> Case:
     )
 
 
-def _rows() -> list[dict[str, Any]]:
-    with PHRASES.open(encoding="utf-8") as lines:
+def rows(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as lines:
         return [json.loads(line) for line in lines if line.strip()]
+
+
+def _rows() -> list[dict[str, Any]]:
+    return rows(PHRASES) + rows(FAMILIES)
 
 
 POSITIVE_CASES: list[Case] = [_case(row) for row in _rows() if "decline" not in row]
@@ -92,32 +101,39 @@ def _parse(text: str, *, now: datetime = NOW, timezone: str = TZ) -> ParsedReque
     return parse_rules(text, now=now, timezone=timezone)
 
 
-def test_the_corpus_is_big_enough() -> None:
-    assert len(POSITIVE_CASES) + len(NEGATIVE_PHRASES) >= 400
-    assert len(NEGATIVE_PHRASES) >= 80
+def test_the_corpora_are_big_enough() -> None:
+    assert len(rows(PHRASES)) >= 470
+    assert len(rows(FAMILIES)) >= 500
+    assert len(NEGATIVE_PHRASES) >= 130
     texts = [case.text for case in POSITIVE_CASES if case.now == NOW]
     assert len(set(texts)) == len(texts), "a phrase is listed twice"
+    families = [row["text"] for row in rows(FAMILIES)]
+    assert len(set(families)) == len(families), "a phrase is listed twice"
 
 
 @pytest.mark.parametrize("case", POSITIVE_CASES, ids=lambda case: case.text[:60])
 def test_positive(case: Case) -> None:
     result = _parse(case.text, now=case.now, timezone=case.chat_timezone)
+    # As it is stored: a cron's start is kept only when it holds a run back.
+    schedule = validate(result.schedule, now=case.now, min_interval_seconds=1)
 
     assert result.prompt == case.prompt
     assert result.source == case.source
     assert result.corrections == case.corrections
     if case.first is not None:
-        # An interval from its first run: the anchor is one period earlier (in local days).
-        assert (result.schedule.kind, result.schedule.every_seconds) == (
+        # An interval from its first run (the anchor is one period earlier, in local days), or
+        # a cron from its start.
+        assert (schedule.kind, schedule.every_seconds, schedule.cron) == (
             case.schedule.kind,
             case.schedule.every_seconds,
+            case.schedule.cron,
         )
-        assert result.schedule.timezone == case.schedule.timezone
-        assert result.schedule.next_after(case.now) == case.first
+        assert schedule.timezone == case.schedule.timezone
+        assert schedule.next_after(case.now) == case.first
         return
-    assert _comparable(result.schedule) == _comparable(case.schedule)
+    assert _comparable(schedule) == _comparable(case.schedule)
     if result.schedule.run_at is not None:
-        assert result.schedule.run_at.tzinfo == ZoneInfo(case.schedule.timezone)
+        assert result.schedule.run_at.tzinfo == zone_for(case.schedule.timezone)
 
 
 def _comparable(schedule: Schedule) -> tuple[object, ...]:
@@ -160,7 +176,7 @@ def test_rule_crons_are_canonical_and_valid() -> None:
     # day of the week.
     canonical = re.compile(
         r"^[0-9*][0-9,*/-]* [0-9*][0-9,*/-]* (?:[0-9*][0-9,*/-]*|L) [0-9*][0-9,*/-]* "
-        r"(?:[0-9*][0-9,*/-]*|[0-6]#[1-5]|[0-6]L)$"
+        r"(?:[0-9*][0-9,*/-]*|(?:[0-6]#[1-5]|[0-6]L)(?:,(?:[0-6]#[1-5]|[0-6]L))*)$"
     )
     checked = 0
     for case in POSITIVE_CASES:
@@ -169,7 +185,7 @@ def test_rule_crons_are_canonical_and_valid() -> None:
             continue
         assert canonical.match(expression), expression
         # croniter writes "the last Friday" as L5 where we write 5L.
-        assert croniter.is_valid(re.sub(r"([0-6])L$", r"L\1", expression)), expression
+        assert croniter.is_valid(re.sub(r"([0-6])L\b", r"L\1", expression)), expression
         checked += 1
     assert checked > 100
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
+import pickle
 import random
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,7 +15,13 @@ from croniter import croniter
 from core.errors import ScheduleError, TooFrequentError
 from scheduler.schedules.cron import parse_cron
 from scheduler.schedules.descriptions import describe_cron
-from scheduler.schedules.schedule import Schedule, canonical_zone, resolve_wall_time, validate
+from scheduler.schedules.schedule import (
+    Schedule,
+    canonical_zone,
+    resolve_wall_time,
+    validate,
+    zone_for,
+)
 from storage.records import TaskKind
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -30,7 +38,7 @@ def cron(expression: str, zone: str = "UTC") -> Schedule:
 
 
 def local_runs(schedule: Schedule, after: datetime, count: int) -> list[str]:
-    zone = ZoneInfo(schedule.timezone)
+    zone = zone_for(schedule.timezone)
     return [
         run.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %z")
         for run in schedule.next_runs(after, count)
@@ -596,6 +604,13 @@ def test_a_cron_too_often_is_refused_without_showing_cron() -> None:
         ("0 9 * * 5L", "On the last Friday of the month at 09:00"),
         ("0 9 1 1,4,7,10 *", "On the 1st of January, April, July and October at 09:00"),
         ("0 9 15 3 *", "Every year on 15 March at 09:00"),
+        ("0 9 * * 5#1,5#3", "On the first and third Friday of the month at 09:00"),
+        ("0 9 * * 1#1,1L", "On the first and last Monday of the month at 09:00"),
+        ("0 9 * * 1#1,3#3", "On the first Monday and the third Wednesday of the month at 09:00"),
+        ("0 1-23/2 * * *", "Every 2 hours from 01:00 to 23:00"),
+        ("15,45 9-17 * * *", "Every 30 minutes from 09:15 to 17:45"),
+        ("0 9 * 5 0#2", "At 09:00, on the second Sunday of the month, only in May"),
+        ("0 9 * 4-6 *", "Every day in April, May and June at 09:00"),
         # Both day fields restricted (either matches): cron-descriptor's exact wording.
         ("0 9 1 * 1", "At 09:00, on day 1 of the month, or on Monday"),
     ],
@@ -787,3 +802,111 @@ def test_last_weekday_of_the_month() -> None:
     assert cron("0 9 * * FRIL").cron == "0 9 * * FRIL"
     with pytest.raises(ScheduleError, match="day-of-week"):
         cron("0 9 * * 8L")
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("ru", "В 09:00, в первый пятница месяца; в 09:00, в третий пятница месяца"),
+        ("de", "Um 09:00, am ersten Freitag des Monats; um 09:00, am dritten Freitag des Monats"),
+        (
+            "es",
+            "A las 09:00, en el primero viernes del mes; a las 09:00, en el tercer viernes del mes",
+        ),
+        ("fr", "À 09:00, le premier vendredi du mois; à 09:00, le troisième vendredi du mois"),
+        (
+            "pt",
+            "Às 09:00, na primeira sexta-feira do mês; às 09:00, na terceira sexta-feira do mês",
+        ),
+    ],
+)
+def test_a_list_of_nth_weekdays_keeps_every_ordinal_in_each_language(
+    language: str, words: str
+) -> None:
+    # cron-descriptor drops the ordinals of such a list ("в  пятница и пятница месяца").
+    assert describe_cron("0 9 * * 5#1,5#3", language) == words
+
+
+# --- fixed offsets from UTC ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        ("UTC+2", "UTC+02:00"),
+        ("gmt-5", "UTC-05:00"),
+        ("UTC+05:30", "UTC+05:30"),
+        ("utc +0545", "UTC+05:45"),
+        ("UTC-0", "UTC"),
+        ("UTC+14", "UTC+14:00"),
+        ("Etc/GMT-2", "Etc/GMT-2"),
+    ],
+)
+def test_an_offset_from_utc_is_a_zone_with_a_canonical_name(written: str, canonical: str) -> None:
+    assert canonical_zone(written) == canonical
+
+
+@pytest.mark.parametrize("bad", ["UTC+15", "UTC+2:75", "UTC+", "UTC++2", "+02:00", "UTC+02:00:00"])
+def test_offsets_past_fourteen_hours_or_malformed_are_unknown_zones(bad: str) -> None:
+    with pytest.raises(ScheduleError, match="unknown time zone"):
+        canonical_zone(bad)
+
+
+def test_a_fixed_offset_zone_runs_at_that_offset_all_year_and_survives_pickling() -> None:
+    schedule = cron("30 9 * * *", "utc+5:30")
+    assert schedule.timezone == "UTC+05:30"
+    summer = datetime(2027, 7, 1, tzinfo=UTC)
+    assert schedule.next_runs(NOW, 1) == [datetime(2026, 11, 27, 4, 0, tzinfo=UTC)]
+    assert schedule.next_runs(summer, 1) == [datetime(2027, 7, 1, 4, 0, tzinfo=UTC)]
+    zone = zone_for("UTC+05:30")
+    assert zone is zone_for("utc+0530")
+    assert pickle.loads(pickle.dumps(zone)) is zone
+    assert copy.deepcopy(zone) is zone
+    once = validate(
+        Schedule(
+            kind=TaskKind.ONCE,
+            timezone="UTC-03:30",
+            run_at=datetime(2026, 11, 27, 9, 0, tzinfo=zone_for("UTC-03:30")),
+        ),
+        now=NOW,
+        min_interval_seconds=300,
+    )
+    assert once.describe() == "Once, Fri 27 Nov 2026 09:00 UTC-03:30"
+
+
+# --- a cron's start -----------------------------------------------------------------------------
+
+
+def _from(expression: str, start: datetime, zone: str = "Europe/Berlin") -> Schedule:
+    schedule = Schedule(kind=TaskKind.CRON, timezone=zone, cron=expression, run_at=start)
+    return validate(schedule, now=NOW, min_interval_seconds=300)
+
+
+def test_a_cron_runs_from_its_start_on() -> None:
+    weekdays = _from("0 9 * * 1-5", datetime(2026, 11, 30, 0, 0, tzinfo=BERLIN))
+    assert weekdays.run_at == datetime(2026, 11, 29, 23, 0, tzinfo=UTC)
+    assert local_runs(weekdays, NOW, 3) == [
+        "Mon 2026-11-30 09:00 +0100",
+        "Tue 2026-12-01 09:00 +0100",
+        "Wed 2026-12-02 09:00 +0100",
+    ]
+    assert weekdays.describe() == "Monday to Friday at 09:00, starting Mon 30 Nov 2026"
+    # A start that is itself a run is one.
+    at_nine = _from("0 9 * * 1-5", datetime(2026, 11, 30, 9, 0, tzinfo=BERLIN))
+    assert local_runs(at_nine, NOW, 1) == ["Mon 2026-11-30 09:00 +0100"]
+
+
+def test_a_start_that_holds_no_run_back_is_dropped() -> None:
+    # The first run after now is Friday the 27th anyway.
+    assert _from("0 9 * * 1-5", datetime(2026, 11, 27, 0, 0, tzinfo=BERLIN)).run_at is None
+    assert _from("0 9 * * 1-5", datetime(2026, 11, 1, 0, 0, tzinfo=BERLIN)).run_at is None
+
+
+def test_a_start_shows_its_time_when_the_days_have_several_runs() -> None:
+    every_two_hours = _from("0 */2 * * *", datetime(2026, 11, 27, 8, 0, tzinfo=BERLIN))
+    assert every_two_hours.describe() == "Every 2 hours, starting Fri 27 Nov 2026 08:00 CET"
+
+
+def test_a_start_past_a_hundred_years_is_refused() -> None:
+    with pytest.raises(ScheduleError, match="100 years"):
+        _from("0 9 * * *", datetime(2200, 1, 1, tzinfo=UTC))
