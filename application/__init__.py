@@ -1,6 +1,6 @@
 """The application layer: the use cases every front door calls, returning frozen records.
 
-A front door holds one `Application` and calls its subjects: `chats`, `languages`, `drafts`,
+A front door holds the `UseCases` and calls their subjects: `chats`, `languages`, `drafts`,
 `edits`, `tasks`, `runs`, `changes`, `conversations`, `usage`, `tokens`. Every use case that
 reads or changes a task, a draft, a token or a chat setting takes the `Actor` (who, where,
 through which door) and checks what it needs (`application.permissions`) through `access`.
@@ -23,7 +23,7 @@ from application.records import ApplicationSettings
 from application.runs import Runs
 from application.tasks import Tasks
 from application.tokens import ApiTokens
-from application.usage import Usage, UsageReports
+from application.usage import Ledger, UsageReports
 from scheduler.clock import Clock
 from scheduler.engine import Engine
 from scheduler.parsing.request import RequestParser
@@ -31,7 +31,7 @@ from scheduler.runner.runner import TaskRunner
 
 
 @dataclass(frozen=True, slots=True)
-class Application:
+class UseCases:
     chats: Chats
     languages: Languages
     drafts: Drafts
@@ -44,9 +44,11 @@ class Application:
     tokens: ApiTokens
     # Who holds which right where; the doors ask it only whether a user is on ALLOWED_USERS.
     access: Access
+    # The clock the use cases keep time by; a door asks it for now (a test's clock reaches all).
+    clock: Clock
 
 
-def build_application(
+def build_use_cases(
     sessions: async_sessionmaker[AsyncSession],
     engine: Engine,
     parser: RequestParser,
@@ -55,24 +57,25 @@ def build_application(
     runner: TaskRunner,
     access: Access,
     *,
-    usage: Usage | None = None,
-) -> Application:
+    ledger: Ledger | None = None,
+) -> UseCases:
     changes = Changes(
         sessions, engine, clock, access, min_interval_seconds=settings.min_interval_seconds
     )
-    usage = usage or Usage(sessions, clock, settings.monthly_budget_usd)
-    return Application(
+    ledger = ledger or Ledger(sessions, clock, settings.monthly_budget_usd)
+    return UseCases(
         chats=Chats(sessions, clock, settings, access),
         languages=Languages(sessions, access),
-        drafts=Drafts(sessions, engine, parser, clock, settings, access, usage),
+        drafts=Drafts(sessions, engine, parser, clock, settings, access, ledger),
         edits=DraftEdits(sessions, clock, access),
         tasks=Tasks(sessions, engine, clock, access),
         runs=Runs(sessions, engine, access),
         changes=changes,
         conversations=Conversations(
-            sessions, runner, changes, clock, access, usage, owner=engine.worker_id
+            sessions, runner, changes, clock, access, ledger, owner=engine.worker_id
         ),
         usage=UsageReports(sessions, clock, settings.monthly_budget_usd, access),
         tokens=ApiTokens(sessions, clock, access),
         access=access,
+        clock=clock,
     )

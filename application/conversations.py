@@ -32,7 +32,7 @@ from application.changes import (
     propose_change_function,
 )
 from application.permissions import Action, Actor
-from application.usage import Usage
+from application.usage import Ledger
 from core.errors import ScheduleError, WordedError
 from core.languages import ENGLISH, chat_language, english_name
 from core.logs import get_logger
@@ -116,7 +116,7 @@ class Conversations:
         changes: Changes,
         clock: Clock,
         access: Access,
-        usage: Usage | None = None,
+        ledger: Ledger | None = None,
         *,
         owner: str | None = None,
     ) -> None:
@@ -127,7 +127,7 @@ class Conversations:
         self._runner = runner
         self._changes = changes
         self._clock = clock
-        self._usage = usage
+        self._ledger = ledger
 
     async def subject(
         self, actor: Actor, chat_id: int, message_id: int, *, task_id: int | None = None
@@ -184,7 +184,7 @@ class Conversations:
                 actor, task, ChangeAction.EDIT, schedule=schedule, text=text
             )
             return Proposed(card)
-        if self._usage is not None and await self._usage.reached(task.chat_id) is not None:
+        if self._ledger is not None and await self._ledger.reached(task.chat_id) is not None:
             return Failed(task, BudgetSpent())
         followup, messages = await self._begin(subject, actor.user_id, text)
         turn = await self._runner.converse(task, messages, functions=[propose_change_function()])

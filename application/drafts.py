@@ -14,7 +14,7 @@ from application.errors import DraftExpiredError, DraftNotFoundError, ParseBudge
 from application.permissions import Action, Actor
 from application.records import ApplicationSettings, Card, Preview
 from application.tasks import check_quota, task_in_chat
-from application.usage import Usage, charged_to
+from application.usage import Ledger, charged_to
 from core.errors import N_, NotUnderstoodError
 from core.languages import ENGLISH, chat_language
 from core.logs import get_logger
@@ -57,7 +57,7 @@ class Drafts:
         clock: Clock,
         settings: ApplicationSettings,
         access: Access,
-        usage: Usage | None = None,
+        ledger: Ledger | None = None,
     ) -> None:
         self._sessions = sessions
         self._engine = engine
@@ -65,7 +65,7 @@ class Drafts:
         self._clock = clock
         self._settings = settings
         self._access = access
-        self._usage = usage
+        self._ledger = ledger
 
     async def create(
         self, actor: Actor, chat_id: int, text: str, *, task_id: int | None = None
@@ -186,7 +186,7 @@ class Drafts:
         """Rules first; the model (on `payer`'s bill) only while `payer` has budget left."""
 
         async def budget_left(declined: NotUnderstoodError) -> None:
-            if self._usage is not None and await self._usage.reached(payer) is not None:
+            if self._ledger is not None and await self._ledger.reached(payer) is not None:
                 raise ParseBudgetSpentError from declined
 
         with charged_to(payer):

@@ -2,11 +2,11 @@
 spend more.
 
 Everything the LLM costs a chat is in the spending ledger: runs (written by the runner),
-schedule parses and follow-up answers (written through `record`). The budget rule
-(CHAT_MONTHLY_BUDGET_USD against this calendar month's spend, UTC) lives here once: the runner
-asks it through the `BudgetGate` port before a run, and any other front door that is about to
-call the model for a chat (follow-up answers) asks `reached` too. What a door shows of it
-(/usage) is `UsageReports`, for those who may read the chat.
+schedule parses and follow-up answers (written through `Ledger.record`). The budget rule
+(CHAT_MONTHLY_BUDGET_USD against this calendar month's spend, UTC) lives here once, in the
+`Ledger`: the runner asks it through the `BudgetGate` port before a run, and any other front
+door that is about to call the model for a chat (follow-up answers) asks `reached` too. What
+a door shows of it (/usage) is `UsageReports`, for those who may read the chat.
 """
 
 from __future__ import annotations
@@ -93,7 +93,9 @@ def month_bounds(now: datetime) -> tuple[datetime, datetime]:
     return start, start.replace(month=start.month + 1)
 
 
-class Usage:
+class Ledger:
+    """A chat's LLM spending: what it owes this month against its budget, and new expenses."""
+
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], clock: Clock, budget_usd: float | None
     ) -> None:
@@ -207,9 +209,9 @@ class MeteredLLM:
     """The schedule parser's `LLMClient`: each completion made inside `charged_to(chat)` is
     recorded as a PARSE expense of that chat (the parser itself knows no chats)."""
 
-    def __init__(self, llm: LLMClient, usage: Usage) -> None:
+    def __init__(self, llm: LLMClient, ledger: Ledger) -> None:
         self._llm = llm
-        self._usage = usage
+        self._ledger = ledger
 
     async def warm_up(self) -> None:
         await self._llm.warm_up()
@@ -229,7 +231,7 @@ class MeteredLLM:
         payer = _PAYER.get()
         if payer is not None:
             try:
-                await self._usage.record(
+                await self._ledger.record(
                     payer,
                     kind=PARSE,
                     prompt_tokens=completion.prompt_tokens,

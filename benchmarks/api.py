@@ -31,7 +31,7 @@ from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram, RateLimits
 from tests.web.api_harness import token_for
 from web.api import build_api
-from web.ratelimit import RateLimiter
+from web.ratelimit import SignInLimiter
 
 TASKS = 1_000
 SAMPLES = 300
@@ -95,9 +95,9 @@ async def main(database_url: str) -> None:
         try:
             token = await token_for(fake, fake.user(ALICE, "Alice"))
             await add_tasks(database_url, ALICE)
-            services = runtime.api_services
-            assert services is not None
-            app = build_api(dataclasses.replace(services, rate_limiter=RateLimiter(burst=10**9)))
+            door = runtime.api_door
+            assert door is not None
+            app = build_api(dataclasses.replace(door, rate_limiter=SignInLimiter(burst=10**9)))
             async with httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app),
                 base_url="http://cronpilot.test",

@@ -12,7 +12,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from application.limits import Verdict
 from bot import problems, render
-from bot.context import Context, services
+from bot.context import Context, use_cases
 from bot.i18n import Translator, translator
 from bot.ratelimit import Priority
 from bot.refusals import Refusal
@@ -50,8 +50,8 @@ async def gate(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         raise ApplicationHandlerStop  # channel posts and the like: nobody to authorise
-    limits = services(context).limits
-    if services(context).app.access.allowed(user.id):
+    limits = context.bot_data.limits
+    if use_cases(context).access.allowed(user.id):
         if update.callback_query is not None or update.effective_message is None:
             return
         verdict = limits.message(user.id)
@@ -62,7 +62,7 @@ async def gate(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
     # A stranger has no chat record worth making: their app's language in private, else English.
     _ = update_words(update)
-    refusals = services(context).refusals
+    refusals = context.bot_data.refusals
     query = update.callback_query
     message = update.effective_message
     if query is not None:

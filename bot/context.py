@@ -1,48 +1,45 @@
-"""What every handler receives: the services built by the composition root, typed."""
+"""What every handler receives: the use cases and the bot's own settings, typed in PTB's
+bot_data."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
-from application import Application
+from application import UseCases
 from application.limits import RequestLimits
 from bot.ratelimit import Priority
 from bot.refusals import Refusals
-from core.settings import Settings
-from scheduler.clock import Clock
-from scheduler.engine import Engine
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    settings: Settings
-    app: Application
-    engine: Engine
-    clock: Clock
-    limits: RequestLimits
-    # Where the gate leaves its refusals to strangers (sent at low priority, bot.refusals).
-    refusals: Refusals = field(default_factory=Refusals)
 
 
 class BotData:
-    """PTB's bot_data, typed: one slot, filled once by the composition root."""
+    """PTB's bot_data, typed: what the Telegram door holds, filled once by `TelegramBot.serve`:
+    the use cases, and the door's own settings (the gate's message limits per person, the Mini
+    App's address); and where the gate leaves its refusals to strangers (bot.refusals)."""
 
-    __slots__ = ("_services",)
+    __slots__ = ("_limits", "_use_cases", "refusals", "webapp_url")
 
     def __init__(self) -> None:
-        self._services: Services | None = None
+        self._use_cases: UseCases | None = None
+        self._limits: RequestLimits | None = None
+        # WEBAPP_URL: the menu button and /tasks open the Mini App there; None without one.
+        self.webapp_url: str | None = None
+        # Sent one at a time at low priority, never before anyone else's answer.
+        self.refusals = Refusals()
+
+    def fill(self, use_cases: UseCases, limits: RequestLimits, webapp_url: str | None) -> None:
+        self._use_cases, self._limits, self.webapp_url = use_cases, limits, webapp_url
 
     @property
-    def services(self) -> Services:
-        if self._services is None:
-            raise RuntimeError("the application was started without its services")
-        return self._services
+    def use_cases(self) -> UseCases:
+        if self._use_cases is None:
+            raise RuntimeError("the bot was started without its use cases")
+        return self._use_cases
 
-    @services.setter
-    def services(self, services: Services) -> None:
-        self._services = services
+    @property
+    def limits(self) -> RequestLimits:
+        if self._limits is None:
+            raise RuntimeError("the bot was started without its use cases")
+        return self._limits
 
 
 # The bot's requests may name a Priority for the rate limiter (bot.ratelimit).
@@ -50,5 +47,5 @@ Context = CallbackContext[ExtBot[Priority], dict[object, object], dict[object, o
 CONTEXT_TYPES = ContextTypes(bot_data=BotData)
 
 
-def services(context: Context) -> Services:
-    return context.bot_data.services
+def use_cases(context: Context) -> UseCases:
+    return context.bot_data.use_cases

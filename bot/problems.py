@@ -83,9 +83,9 @@ def explain(_: Translator, error: CronpilotError, zone: str) -> str:
         )
     if isinstance(error, ScheduleError):
         # The schedule's own reason (a cron field out of range, a zone we do not know, …).
-        return _("That schedule can't be used: {reason}.", reason=words(_, error))
+        return _("That schedule can't be used: {reason}.", reason=worded(_, error))
     if isinstance(error, WordedError):
-        return words(_, error)
+        return worded(_, error)
     return str(error)
 
 
@@ -111,7 +111,7 @@ def too_frequent(_: Translator, error: TooFrequentError) -> str:
     )
 
 
-def words(_: Translator, error: WordedError) -> str:
+def worded(_: Translator, error: WordedError) -> str:
     """An error's reason in the chat's language, its facts filled in (plain text).
 
     A reason the catalogs do not hold (the LLM parser's, in the model's own words) comes out
@@ -120,7 +120,7 @@ def words(_: Translator, error: WordedError) -> str:
         return too_frequent(_, error)
     facts = {
         name: (
-            words(_, value)
+            worded(_, value)
             if isinstance(value, WordedError)
             else _(value)
             if name in _NAMED_FACTS and isinstance(value, str)

@@ -1,6 +1,6 @@
 """The Telegram front door as one object: PTB's Application with our handlers and command menu.
 
-The composition root builds it, hands it the services, and starts and stops it; nothing outside
+The composition root builds it, hands it the use cases, and starts and stops it; nothing outside
 bot/ sees a PTB type. Updates arrive by long polling, or through `receive` from the HTTP
 server's webhook route.
 """
@@ -13,7 +13,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter
 
-from bot.context import CONTEXT_TYPES, BotData, Services
+from application import UseCases
+from application.limits import RequestLimits
+from bot.context import CONTEXT_TYPES, BotData
 from bot.delivery import TelegramDelivery
 from bot.handlers.routes import register, set_commands, set_menu_button
 from bot.members import TelegramMembers
@@ -26,7 +28,8 @@ log = get_logger(__name__)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
-RateLimiter = BaseRateLimiter[Any]
+# What throttles the Bot API requests the bot makes (PTB's rate limiter type).
+BotRateLimiter = BaseRateLimiter[Any]
 
 
 class TelegramBot:
@@ -35,7 +38,7 @@ class TelegramBot:
         token: str,
         *,
         base_url: str,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: BotRateLimiter | None = None,
     ):
         self._application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
@@ -50,21 +53,28 @@ class TelegramBot:
             .concurrent_updates(True)
             .build()
         )
-        # The runner posts results through this; it needs no services, so it exists first.
+        # The runner posts results through this; it needs no use cases, so it exists first.
         self.delivery = TelegramDelivery(self._application.bot)
         # application.access asks this who is a group's admin.
         self.members = TelegramMembers(self._application.bot)
-        self._services: Services | None = None
         one_line_polling_failures()
 
-    def serve(self, services: Services) -> None:
-        """Hand the handlers their services and register them (once, before `start`)."""
+    @property
+    def bot_data(self) -> BotData:
+        """What the door holds (PTB's bot_data, typed): the use cases, the gate's limits, the
+        refusals waiting to be sent."""
         bot_data = self._application.bot_data
         assert isinstance(bot_data, BotData)
-        bot_data.services = services
-        self._services = services
+        return bot_data
+
+    def serve(self, use_cases: UseCases, *, limits: RequestLimits, webapp_url: str | None) -> None:
+        """Hand the handlers the use cases and the door's settings, and register them (once,
+        before `start`)."""
+        bot_data = self._application.bot_data
+        assert isinstance(bot_data, BotData)
+        bot_data.fill(use_cases, limits, webapp_url)
         # Results and notices speak each chat's language.
-        self.delivery.learn_languages(services.app.languages.of_chat)
+        self.delivery.learn_languages(use_cases.languages.of_chat)
         register(self._application)
 
     async def start(self) -> None:
@@ -73,7 +83,7 @@ class TelegramBot:
         await set_commands(self._application.bot)
         bot_data = self._application.bot_data
         assert isinstance(bot_data, BotData)
-        await set_menu_button(self._application.bot, bot_data.services.settings.webapp_url)
+        await set_menu_button(self._application.bot, bot_data.webapp_url)
         await self._application.start()
 
     async def poll(self, *, poll_interval: float, poll_timeout: int) -> None:
@@ -112,6 +122,5 @@ class TelegramBot:
     async def stop(self) -> None:
         if self._application.running:
             await self._application.stop()
-        if self._services is not None:
-            await self._services.refusals.close()
+        await self.bot_data.refusals.close()
         await self._application.shutdown()

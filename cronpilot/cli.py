@@ -209,7 +209,7 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
     """`cronpilot chat`, `tasks` and `runs`: the terminal front door over the application."""
     import io
 
-    from cronpilot.runtime import build_stack
+    from cronpilot.runtime import assemble
     from scheduler.clock import SystemClock
     from scheduler.llm import LiteLLMClient
     from scheduler.parsing.request import PARSER_OFF
@@ -237,33 +237,37 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
             settings.telegram_bot_token.get_secret_value(),
             base_url=settings.telegram_api_base_url,
         )
-    stack = build_stack(
+    runtime = assemble(
         settings,
         telegram.delivery if telegram is not None else TerminalDelivery(out),
         clock=SystemClock(),
         llm=LiteLLMClient.from_settings(settings),
     )
     if telegram is not None:
-        await telegram.open_delivery(stack.app.languages.of_chat)
+        await telegram.open_delivery(runtime.use_cases.languages.of_chat)
     try:
         if arguments.command == "chat":
             parser_off = settings.effective_parser_model.strip().lower() in PARSER_OFF
             chat = TerminalChat(
-                stack.app, stack.engine, source=sys.stdin, out=sys.stdout, parser_off=parser_off
+                runtime.use_cases,
+                runtime.engine,
+                source=sys.stdin,
+                out=sys.stdout,
+                parser_off=parser_off,
             )
             return await chat.run()
         console = Console(sys.stdout, sys.stderr, arguments.json, settings.default_timezone)
         if arguments.command == "runs":
             return await runs_command(
-                stack.app,
+                runtime.use_cases,
                 console,
                 number=arguments.number,
                 chat_id=arguments.chat,
                 limit=max(1, arguments.limit),
             )
         return await tasks_command(
-            stack.app,
-            stack.engine,
+            runtime.use_cases,
+            runtime.engine,
             console,
             action=arguments.action,
             number=arguments.number,
@@ -271,11 +275,9 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
             posted=telegram is not None,
         )
     finally:
-        await stack.engine.stop()
-        await stack.tools.stop()
+        await runtime.stop()
         if telegram is not None:
             await telegram.close_delivery()
-        await stack.database.dispose()
 
 
 def configure_logging(settings: Settings, *, quiet: bool = False) -> None:

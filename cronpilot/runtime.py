@@ -8,15 +8,14 @@ import gc
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from application import Application, build_application
+from application import UseCases, build_use_cases
 from application.access import Access, ChatMembers, NoMembers
 from application.limits import LimitSettings, RequestLimits
 from application.records import ApplicationSettings
-from application.usage import MeteredLLM, Usage
-from bot.context import Services
-from bot.telegram_bot import RateLimiter, TelegramBot
+from application.usage import Ledger, MeteredLLM
+from bot.telegram_bot import BotRateLimiter, TelegramBot
 from core.logs import get_logger
 from core.settings import Settings
 from scheduler.clock import Clock, SystemClock
@@ -29,10 +28,10 @@ from scheduler.runner.sending import DELIVERY_BACKOFF
 from scheduler.runner.tools.registry import Toolsets, build_toolsets
 from storage.database import create_engine, create_sessionmaker
 from storage.retry import DEFAULT_BACKOFF, Backoff
-from web.api import ApiServices, build_api
+from web.api import ApiDoor, build_api
 from web.app import WebApp, build_app
 from web.health import Health, callable_probe, database_probe
-from web.ratelimit import RateLimiter as ApiRateLimiter
+from web.ratelimit import SignInLimiter
 from web.server import HttpServer
 from web.webhook import Webhook
 
@@ -43,33 +42,39 @@ DRAFT_PURGE_SECONDS = 3600
 
 @dataclass
 class Runtime:
-    """Everything `cronpilot run` starts and stops, in the order it must."""
+    """The process, composed: everything below the front doors (`assemble`: the database, the
+    engine and runner, the use cases, the LLM client, the tools), and the doors `cronpilot run`
+    opens on it (`build_runtime`: the Telegram bot, the HTTP server), started and stopped in
+    the order they must be. The terminal's commands use the part below the doors."""
 
     settings: Settings
-    bot: TelegramBot
-    services: Services
     database: AsyncEngine
+    engine: Engine
+    use_cases: UseCases
     llm: LLMClient
+    # The tools runs are offered (the MCP servers of MCP_CONFIG among them), started once and
+    # shared by every run.
+    tools: Toolsets
+    bot: TelegramBot | None = None
     # The one HTTP server (HTTP_PORT); None when the setting is unset.
     http: HttpServer | None = None
     webhook: Webhook | None = None
     health: Health | None = None
     # The ASGI app the HTTP server serves, and what its API is built from (tests use both).
     web_app: WebApp | None = None
-    api_services: ApiServices | None = None
-    # The tools runs are offered (the MCP servers of MCP_CONFIG among them), started once and
-    # shared by every run.
-    tools: Toolsets = field(default_factory=Toolsets)
+    api_door: ApiDoor | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     @property
-    def engine(self) -> Engine:
-        return self.services.engine
+    def telegram(self) -> TelegramBot:
+        if self.bot is None:
+            raise RuntimeError("this runtime was assembled without the Telegram bot")
+        return self.bot
 
     async def start(self) -> None:
         """Initialise the bot, set the command menu, start the engine and the HTTP server
         (not the updates)."""
-        await self.bot.start()
+        await self.telegram.start()
         jobs = await self.engine.start()
         self._background = [
             asyncio.create_task(self._purge_drafts(), name="purge-drafts"),
@@ -84,16 +89,16 @@ class Runtime:
         """Start receiving updates: webhook mode when WEBHOOK_URL is set, else long polling."""
         url = self.settings.webhook_url
         if url is None:
-            await self.bot.poll(poll_interval=poll_interval, poll_timeout=poll_timeout)
+            await self.telegram.poll(poll_interval=poll_interval, poll_timeout=poll_timeout)
             return
         # Telegram posts to WEBHOOK_URL; the load balancer forwards that path to HTTP_PORT.
-        await self.bot.set_webhook(url, secret=self.settings.effective_webhook_secret())
+        await self.telegram.set_webhook(url, secret=self.settings.effective_webhook_secret())
         log.info("bot.webhook", url=url, port=self.http.port if self.http else None)
 
     async def stop_updates(self) -> None:
         """Stop receiving updates (the webhook itself stays set, for the other replicas) and
         close the HTTP server."""
-        await self.bot.stop_polling()
+        await self.telegram.stop_polling()
         if self.webhook is not None:
             self.webhook.accepting = False
         if self.http is not None:
@@ -111,7 +116,8 @@ class Runtime:
                 await task
         await self.engine.stop()
         await self.tools.stop()
-        await self.bot.stop()
+        if self.bot is not None:
+            await self.bot.stop()
         await self.database.dispose()
 
     async def _warm_up(self) -> None:
@@ -132,25 +138,13 @@ class Runtime:
         while True:
             await asyncio.sleep(DRAFT_PURGE_SECONDS)
             try:
-                await self.services.app.drafts.purge_expired()
-                await self.services.app.changes.purge_expired()
+                await self.use_cases.drafts.purge_expired()
+                await self.use_cases.changes.purge_expired()
             except Exception:  # housekeeping must not die; the next round tries again
                 log.exception("drafts.purge_failed")
 
 
-@dataclass(frozen=True, slots=True)
-class Stack:
-    """Everything below the front doors: database, engine and runner, the application."""
-
-    database: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    engine: Engine
-    app: Application
-    llm: LLMClient
-    tools: Toolsets
-
-
-def build_stack(
+def assemble(
     settings: Settings,
     delivery: Delivery,
     *,
@@ -158,8 +152,8 @@ def build_stack(
     llm: LLMClient,
     retry_backoff: Backoff | None = None,
     members: ChatMembers | None = None,
-) -> Stack:
-    """The application over storage and the scheduler, results leaving through `delivery`
+) -> Runtime:
+    """The use cases over storage and the scheduler, results leaving through `delivery`
     (Telegram for the bot, the terminal for `cronpilot chat` and `cronpilot tasks run`), and
     group roles asked of `members` (Telegram's getChatMember; the terminal knows none).
     Tests pass (shorter) waits between retries of database work and deliveries."""
@@ -173,7 +167,7 @@ def build_stack(
         group_members_can_manage=settings.group_members_can_manage,
     )
 
-    usage = Usage(sessions, clock, settings.chat_monthly_budget_usd)
+    ledger = Ledger(sessions, clock, settings.chat_monthly_budget_usd)
     tools = build_toolsets(settings, clock=clock)
     runner = TaskRunner(
         sessions,
@@ -190,7 +184,7 @@ def build_stack(
             delivery_backoff=retry_backoff or DELIVERY_BACKOFF,
         ),
         toolsets=tools,
-        budget=usage,
+        budget=ledger,
     )
     engine = Engine(
         sessions,
@@ -201,11 +195,11 @@ def build_stack(
             database_backoff=retry_backoff or DEFAULT_BACKOFF,
         ),
     )
-    app = build_application(
+    use_cases = build_use_cases(
         sessions,
         engine,
         build_request_parser(
-            llm=MeteredLLM(llm, usage),
+            llm=MeteredLLM(llm, ledger),
             model=settings.effective_parser_model,
             min_interval_seconds=settings.min_interval_seconds,
         ),
@@ -218,9 +212,9 @@ def build_stack(
         ),
         runner,
         access,
-        usage=usage,
+        ledger=ledger,
     )
-    return Stack(database, sessions, engine, app, llm, tools)
+    return Runtime(settings, database, engine, use_cases, llm, tools)
 
 
 def build_runtime(
@@ -228,7 +222,7 @@ def build_runtime(
     *,
     clock: Clock | None = None,
     llm: LLMClient | None = None,
-    rate_limiter: RateLimiter | None = None,
+    rate_limiter: BotRateLimiter | None = None,
     retry_backoff: Backoff | None = None,
 ) -> Runtime:
     """Build the whole bot from settings. Nothing connects until `Runtime.start`.
@@ -240,7 +234,7 @@ def build_runtime(
     clock = clock or SystemClock()
     llm = llm or LiteLLMClient.from_settings(settings)
     bot = TelegramBot(token, base_url=settings.telegram_api_base_url, rate_limiter=rate_limiter)
-    stack = build_stack(
+    runtime = assemble(
         settings,
         bot.delivery,
         clock=clock,
@@ -248,18 +242,14 @@ def build_runtime(
         retry_backoff=retry_backoff,
         members=bot.members,
     )
-    database, engine, app = stack.database, stack.engine, stack.app
-    services = Services(
-        settings=settings,
-        app=app,
-        engine=engine,
-        clock=clock,
+    bot.serve(
+        runtime.use_cases,
         limits=RequestLimits(
             clock, LimitSettings(messages_per_window=settings.user_messages_per_minute)
         ),
+        webapp_url=settings.webapp_url,
     )
-    bot.serve(services)
-    runtime = Runtime(settings, bot, services, database, llm, tools=stack.tools)
+    runtime.bot = bot
     if settings.http_port is not None:
         _add_http_server(runtime, token)
     return runtime
@@ -282,16 +272,12 @@ def _add_http_server(runtime: Runtime, bot_token: str) -> None:
         runtime.webhook = Webhook(
             urlsplit(settings.webhook_url).path,
             settings.effective_webhook_secret(),
-            runtime.bot.receive,
+            runtime.telegram.receive,
         )
-    services = runtime.services
-    runtime.api_services = ApiServices(
-        app=services.app,
-        clock=services.clock,
-        bot_token=bot_token,
-        rate_limiter=ApiRateLimiter(),
+    runtime.api_door = ApiDoor(
+        use_cases=runtime.use_cases, bot_token=bot_token, rate_limiter=SignInLimiter()
     )
-    api = build_api(runtime.api_services)
+    api = build_api(runtime.api_door)
     runtime.web_app = build_app(runtime.health, webhook=runtime.webhook, api=api)
     runtime.http = HttpServer(
         runtime.web_app,

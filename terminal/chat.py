@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 from typing import TextIO
 
-from application import Application
+from application import UseCases
 from application.errors import DraftNotFoundError, QuotaExceededError, TaskStateError
 from application.permissions import Actor
 from core.errors import NotUnderstoodError, ScheduleError
@@ -58,14 +58,14 @@ PARSER_OFF_NOTE = (
 class TerminalChat:
     def __init__(
         self,
-        app: Application,
+        use_cases: UseCases,
         engine: Engine,
         *,
         source: TextIO,
         out: TextIO,
         parser_off: bool,
     ) -> None:
-        self._app = app
+        self._use_cases = use_cases
         self._engine = engine
         self._source = source
         self._out = out
@@ -76,7 +76,7 @@ class TerminalChat:
         print(message, file=self._out, flush=True)
 
     async def run(self) -> int:
-        chat = await self._app.chats.see(LOCAL_CHAT_ID, type="private", title="terminal")
+        chat = await self._use_cases.chats.see(LOCAL_CHAT_ID, type="private", title="terminal")
         self.say("cronpilot chat: talk to the bot here, without Telegram. /help shows how.")
         if self._parser_off:
             self.say(PARSER_OFF_NOTE)
@@ -93,7 +93,7 @@ class TerminalChat:
             if words.lower() in QUIT:
                 break
             await self._handle(chat, words)
-            chat = await self._app.chats.see(LOCAL_CHAT_ID, type="private", title="terminal")
+            chat = await self._use_cases.chats.see(LOCAL_CHAT_ID, type="private", title="terminal")
         self.say("bye")
         return 0
 
@@ -117,7 +117,7 @@ class TerminalChat:
             await self._request(chat, words)
 
     async def _request(self, chat: Chat, words: str) -> None:
-        drafts = self._app.drafts
+        drafts = self._use_cases.drafts
         try:
             card = await drafts.create(ACTOR, chat.id, words)
         except NotUnderstoodError as error:
@@ -134,13 +134,13 @@ class TerminalChat:
             with contextlib.suppress(DraftNotFoundError):
                 await drafts.cancel(ACTOR, self._draft_id)
         self._draft_id = card.draft_id
-        self.say(text.card(card, self._app.chats.zone_of(chat)))
+        self.say(text.card(card, self._use_cases.chats.zone_of(chat)))
 
     async def _confirm(self) -> None:
         assert self._draft_id is not None
         draft_id, self._draft_id = self._draft_id, None
         try:
-            task = await self._app.drafts.confirm(ACTOR, draft_id)
+            task = await self._use_cases.drafts.confirm(ACTOR, draft_id)
         except (DraftNotFoundError, ScheduleError, QuotaExceededError) as error:
             self.say(f"❌ {_sentence(text.problem(error))}")
             return
@@ -154,15 +154,15 @@ class TerminalChat:
             return
         draft_id, self._draft_id = self._draft_id, None
         with contextlib.suppress(DraftNotFoundError):
-            await self._app.drafts.cancel(ACTOR, draft_id)
+            await self._use_cases.drafts.cancel(ACTOR, draft_id)
         self.say("✖️ Cancelled.")
 
     async def _list(self, chat: Chat) -> None:
-        page = await self._app.tasks.list(ACTOR, chat.id)
+        page = await self._use_cases.tasks.list(ACTOR, chat.id)
         if not page.tasks:
             self.say("You have no tasks here yet. Write one, or /help for examples.")
             return
-        zone = self._app.chats.zone_of(chat)
+        zone = self._use_cases.chats.zone_of(chat)
         self.say("\n".join(text.task_line(task, zone) for task in page.tasks))
 
     async def _task_command(self, chat: Chat, words: str) -> None:
@@ -173,27 +173,27 @@ class TerminalChat:
             self.say(f"Usage: {command} N, where N is the task's number from /tasks.")
             return
         task_id = int(number)
-        zone = self._app.chats.zone_of(chat)
+        zone = self._use_cases.chats.zone_of(chat)
         try:
             if command == "/task":
-                self.say(text.task_detail(await self._app.tasks.get(ACTOR, task_id), zone))
+                self.say(text.task_detail(await self._use_cases.tasks.get(ACTOR, task_id), zone))
             elif command == "/run":
-                await self._app.runs.run_now(ACTOR, task_id)
+                await self._use_cases.runs.run_now(ACTOR, task_id)
                 await self._engine.wait_idle()
             elif command == "/pause":
-                await self._app.tasks.pause(ACTOR, task_id)
+                await self._use_cases.tasks.pause(ACTOR, task_id)
                 self.say(f"⏸ Task #{task_id} is paused. /resume {task_id} to restart it.")
             elif command == "/resume":
-                task = await self._app.tasks.resume(ACTOR, task_id)
+                task = await self._use_cases.tasks.resume(ACTOR, task_id)
                 self.say(
                     f"▶️ Task #{task_id} is active again; next run "
                     f"{text.when(task.next_run_at, zone)}."
                 )
             elif command == "/delete":
-                task = await self._app.tasks.delete(ACTOR, task_id)
+                task = await self._use_cases.tasks.delete(ACTOR, task_id)
                 self.say(f"🗑 Deleted task #{task_id} {task.name}.")
             else:
-                found = await self._app.runs.history(ACTOR, task_id)
+                found = await self._use_cases.runs.history(ACTOR, task_id)
                 lines = [text.run_line(run, zone) for run in found]
                 self.say("\n".join(lines) if lines else f"Task #{task_id} has not run yet.")
         except (TaskNotFoundError, TaskStateError, TaskBusyError) as error:

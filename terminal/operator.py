@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from application import Application
+from application import UseCases
 from application.errors import TaskStateError
 from application.permissions import Actor
 from scheduler.engine import Engine, TaskBusyError, TaskNotFoundError
@@ -42,7 +42,7 @@ class Console:
 
 
 async def tasks_command(
-    app: Application,
+    use_cases: UseCases,
     engine: Engine,
     console: Console,
     *,
@@ -53,24 +53,24 @@ async def tasks_command(
 ) -> int:
     """`posted`: a run's result goes to the task's chat (a bot token is set)."""
     if action == "list":
-        found = await app.tasks.every_chat(OPERATOR, chat_id=chat_id)
+        found = await use_cases.tasks.every_chat(OPERATOR, chat_id=chat_id)
         lines = "\n".join(text.task_line(task, task.timezone) for task in found)
         console.show(lines or "no tasks", [text.task_json(task) for task in found])
         return 0
     if number is None:
         return console.problem(f"`cronpilot tasks {action}` needs a task number, as in {action} 3")
     try:
-        task = await _task(app, number, chat_id)
+        task = await _task(use_cases, number, chat_id)
         if action == "pause":
-            task = await app.tasks.pause(OPERATOR, number)
+            task = await use_cases.tasks.pause(OPERATOR, number)
         elif action == "resume":
-            task = await app.tasks.resume(OPERATOR, number)
+            task = await use_cases.tasks.resume(OPERATOR, number)
         elif action == "delete":
-            task = await app.tasks.delete(OPERATOR, number)
+            task = await use_cases.tasks.delete(OPERATOR, number)
             console.show(f"deleted task #{number} {task.name}", text.task_json(task))
             return 0
         elif action == "run":
-            return await _run(app, engine, console, task, posted=posted)
+            return await _run(use_cases, engine, console, task, posted=posted)
     except (TaskNotFoundError, TaskStateError, TaskBusyError) as error:
         return console.problem(text.problem(error, chat_id=chat_id))
     console.show(text.task_detail(task, task.timezone), text.task_json(task))
@@ -78,7 +78,7 @@ async def tasks_command(
 
 
 async def runs_command(
-    app: Application,
+    use_cases: UseCases,
     console: Console,
     *,
     number: int,
@@ -86,8 +86,8 @@ async def runs_command(
     limit: int,
 ) -> int:
     try:
-        task = await _task(app, number, chat_id)
-        found = await app.runs.history(OPERATOR, number, limit=limit)
+        task = await _task(use_cases, number, chat_id)
+        found = await use_cases.runs.history(OPERATOR, number, limit=limit)
     except TaskNotFoundError as error:
         return console.problem(text.problem(error, chat_id=chat_id))
     lines = "\n".join(text.run_line(run, task.timezone) for run in found)
@@ -95,22 +95,22 @@ async def runs_command(
     return 0
 
 
-async def _task(app: Application, number: int, chat_id: int | None) -> Task:
+async def _task(use_cases: UseCases, number: int, chat_id: int | None) -> Task:
     """The task with this number, whichever chat it is in (or only in `--chat`)."""
-    task = await app.tasks.get(OPERATOR, number)
+    task = await use_cases.tasks.get(OPERATOR, number)
     if chat_id is not None and task.chat_id != chat_id:
         raise TaskNotFoundError(number)
     return task
 
 
 async def _run(
-    app: Application, engine: Engine, console: Console, task: Task, *, posted: bool
+    use_cases: UseCases, engine: Engine, console: Console, task: Task, *, posted: bool
 ) -> int:
     """Run the task now, wait for it, and show the run here; with a bot token its result is
     also posted to the task's chat, as Run now in the bot does."""
-    started = await app.runs.run_now(OPERATOR, task.id)
+    started = await use_cases.runs.run_now(OPERATOR, task.id)
     await engine.wait_idle()
-    history = await app.runs.history(OPERATOR, task.id, limit=20)
+    history = await use_cases.runs.history(OPERATOR, task.id, limit=20)
     run = next((run for run in history if run.id == started.id), started)
     lines = text.run_line(run, task.timezone)
     if not posted:

@@ -134,12 +134,12 @@ class BotUnderTest:
     async def tasks_of(self, chat_id: int) -> list[Task]:
         """The chat's tasks, as the operator sees them."""
         assert self.runtime is not None
-        return await self.runtime.services.app.tasks.every_chat(OPERATOR, chat_id=chat_id)
+        return await self.runtime.use_cases.tasks.every_chat(OPERATOR, chat_id=chat_id)
 
     async def history(self, chat_id: int, task_id: int) -> list[Run]:
         """The task's runs, as the operator sees them (it must be the chat's)."""
         assert self.runtime is not None
-        app = self.runtime.services.app
+        app = self.runtime.use_cases
         if (await app.tasks.get(OPERATOR, task_id)).chat_id != chat_id:
             raise TaskNotFoundError(task_id)
         return await app.runs.history(OPERATOR, task_id, limit=100)

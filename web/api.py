@@ -2,7 +2,7 @@
 
 One router per resource (web/routes/: chats, tasks, runs, parse, usage, tokens), each route
 taking what it needs as typed dependencies (web/deps.py: the caller as `CurrentActor`, the
-application as `AppDep`). Who may see and change what is the application's to say; the routes
+use cases as `UseCasesDep`). Who may see and change what is the application's to say; the routes
 only translate HTTP to use cases, and errors to statuses (web/errors.py), always as
 `{"error": "…"}`. Every router's routes are `ApiRoute`s (web/deps.py): the caller is known
 before a body is read, and bodies are read within the limits declared here (web/bodies.py).
@@ -14,11 +14,11 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from web.bodies import JsonLimits
-from web.deps import ApiServices
+from web.deps import ApiDoor
 from web.errors import RESPONSES, add_error_handlers
 from web.routes import chats, parse, runs, tasks, tokens, usage
 
-__all__ = ["ApiServices", "build_api"]
+__all__ = ["ApiDoor", "build_api"]
 
 ROUTERS = (chats.router, tasks.router, runs.router, parse.router, usage.router, tokens.router)
 # The API's bodies are small JSON objects; the largest, a new task, has a text and a prompt of
@@ -28,7 +28,7 @@ MAX_BODY_BYTES = 128 * 1024
 JSON_LIMITS = JsonLimits(max_keys=64, max_depth=4)
 
 
-def build_api(services: ApiServices) -> FastAPI:
+def build_api(door: ApiDoor) -> FastAPI:
     # The interactive docs load Swagger UI from this server (fastapi-offline ships it), not from
     # a CDN: a self-hosted bot's operator may have no internet in the browser that reads them.
     api = FastAPIOffline(
@@ -42,7 +42,7 @@ def build_api(services: ApiServices) -> FastAPI:
         max_body_size=MAX_BODY_BYTES,
     )
     add_error_handlers(api)
-    api.state.services = services
+    api.state.door = door
     api.state.json_limits = JSON_LIMITS
     for router in ROUTERS:
         api.include_router(router)

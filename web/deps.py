@@ -1,7 +1,7 @@
 """What the API's routes depend on, typed once, as the FastAPI template's `app/api/deps.py`
-does: `CurrentActor` (who calls: the template's `CurrentUser`), `AppDep` (the one way to reach
-the application), `NowDep`, and the ids a route takes; and `ApiRoute`, the route class of every
-router, which settles who calls before the body is read.
+does: `CurrentActor` (who calls: the template's `CurrentUser`), `UseCasesDep` (the one way to
+reach the application), `NowDep`, and the ids a route takes; and `ApiRoute`, the route class of
+every router, which settles who calls before the body is read.
 
 Every request names its user: `Authorization: Bearer <token>` (from /token) or
 `Authorization: tma <initData>` (the Mini App). Who that user may be and what they may do is
@@ -24,46 +24,48 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from application import Application
+from application import UseCases
 from application.permissions import Actor, Door, NotAllowedError
 from application.tokens import digest
-from scheduler.clock import Clock
 from web import initdata
 from web.bodies import JsonLimits, JsonTooComplexError
 from web.errors import ApiError, too_many
-from web.ratelimit import FAILURES_BURST, FAILURES_PER_SECOND, RateLimiter
+from web.ratelimit import FAILURES_BURST, FAILURES_PER_SECOND, SignInLimiter
 from web.schemas import INT64_MAX, INT64_MIN
 
 
 @dataclass(frozen=True, slots=True)
-class ApiServices:
-    app: Application
-    clock: Clock
+class ApiDoor:
+    """What the HTTP door holds: the use cases, and its own settings (the bot token the Mini
+    App's initData is signed with, the sign-in limits)."""
+
+    use_cases: UseCases
     bot_token: str
-    rate_limiter: RateLimiter
+    # Requests per caller (a token, a Mini App user).
+    rate_limiter: SignInLimiter
     # Failed sign-ins per client address.
-    failure_limiter: RateLimiter = field(
-        default_factory=lambda: RateLimiter(burst=FAILURES_BURST, per_second=FAILURES_PER_SECOND)
+    failure_limiter: SignInLimiter = field(
+        default_factory=lambda: SignInLimiter(burst=FAILURES_BURST, per_second=FAILURES_PER_SECOND)
     )
 
 
-def get_services(request: Request) -> ApiServices:
-    found: ApiServices = request.app.state.services
+def get_door(request: Request) -> ApiDoor:
+    found: ApiDoor = request.app.state.door
     return found
 
 
-ServicesDep = Annotated[ApiServices, Depends(get_services)]
+DoorDep = Annotated[ApiDoor, Depends(get_door)]
 
 
-def get_app(services: ServicesDep) -> Application:
-    return services.app
+def get_use_cases(door: DoorDep) -> UseCases:
+    return door.use_cases
 
 
-def get_now(services: ServicesDep) -> datetime:
-    return services.clock.now()
+def get_now(door: DoorDep) -> datetime:
+    return door.use_cases.clock.now()
 
 
-async def get_current_actor(request: Request, services: ServicesDep) -> Actor:
+async def get_current_actor(request: Request, door: DoorDep) -> Actor:
     """The caller, or 401; an address that failed too often meanwhile gets 429 before its
     credentials are even looked at, and a user not on ALLOWED_USERS 403. Found once a request
     (ApiRoute asks first, the route's dependency then gets the same)."""
@@ -71,50 +73,52 @@ async def get_current_actor(request: Request, services: ServicesDep) -> Actor:
     if known is not None:
         return known
     address = "address:" + (request.client.host if request.client else "unknown")
-    wait = services.failure_limiter.waiting(address)
+    wait = door.failure_limiter.waiting(address)
     if wait is not None:
         raise too_many(wait)
     try:
-        actor = await _identify(request, services)
+        actor = await _identify(request, door)
     except ApiError as error:
         if error.status == 401:
-            services.failure_limiter.take(address)
+            door.failure_limiter.take(address)
         raise
-    if not services.app.access.allowed(actor.user_id):
+    if not door.use_cases.access.allowed(actor.user_id):
         raise NotAllowedError(actor)
     request.state.actor = actor
     return actor
 
 
-AppDep = Annotated[Application, Depends(get_app)]
+UseCasesDep = Annotated[UseCases, Depends(get_use_cases)]
 NowDep = Annotated[datetime, Depends(get_now)]
 CurrentActor = Annotated[Actor, Depends(get_current_actor)]
 TaskId = Annotated[int, PathParam(ge=1, le=INT64_MAX)]
 ChatIdQuery = Annotated[int, Query(ge=INT64_MIN, le=INT64_MAX)]
+# How many of a task's last runs or follow-ups a list holds: 20 unless asked, 100 at most.
+HistoryLimit = Annotated[int, Query(ge=1, le=100)]
 
 
-async def _identify(request: Request, services: ApiServices) -> Actor:
+async def _identify(request: Request, door: ApiDoor) -> Actor:
     header = request.headers.get("Authorization", "")
     scheme, _, credentials = header.partition(" ")
     credentials = credentials.strip()
     if scheme.lower() == "bearer" and credentials:
-        _check_rate(services, "token:" + digest(credentials))
-        user_id = await services.app.tokens.user_for(credentials)
+        _check_rate(door, "token:" + digest(credentials))
+        user_id = await door.use_cases.tokens.user_for(credentials)
         if user_id is None:
             raise ApiError(401, "the token is unknown or was revoked; /token makes a new one")
         return Actor(user_id, Door.API)
     if scheme.lower() == "tma" and credentials:
         try:
-            user = initdata.verify(credentials, services.bot_token, now=services.clock.now())
+            user = initdata.verify(credentials, door.bot_token, now=door.use_cases.clock.now())
         except initdata.InitDataError as error:
             raise ApiError(401, str(error)) from None
-        _check_rate(services, f"user:{user.id}")
+        _check_rate(door, f"user:{user.id}")
         return Actor(user.id, Door.MINIAPP)
     raise ApiError(401, "send Authorization: Bearer <token> (from /token) or tma <initData>")
 
 
-def _check_rate(services: ApiServices, key: str) -> None:
-    wait = services.rate_limiter.take(key)
+def _check_rate(door: ApiDoor, key: str) -> None:
+    wait = door.rate_limiter.take(key)
     if wait is not None:
         raise too_many(wait)
 
@@ -132,7 +136,7 @@ class ApiRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             if identifies:
-                await get_current_actor(request, get_services(request))
+                await get_current_actor(request, get_door(request))
             return await endpoint(_LimitedJsonRequest(request.scope, request.receive))
 
         return handle

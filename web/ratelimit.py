@@ -25,7 +25,10 @@ FAILURES_PER_SECOND = 0.1
 FORGET_AFTER_SECONDS = 3600.0
 
 
-class RateLimiter:
+class SignInLimiter:
+    """Token buckets by key over the API's sign-ins: every request signs in (a token or initData)
+    and takes from its caller's bucket; a failed sign-in takes from its address's."""
+
     def __init__(
         self,
         *,

@@ -7,10 +7,10 @@ from typing import Self
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ParseMode
 
-from application import Application
+from application import UseCases
 from application.permissions import Actor, Door
 from bot import problems
-from bot.context import Context, services
+from bot.context import Context, use_cases
 from bot.i18n import Translator, translator_for
 from bot.render import Screen
 from core.errors import CronpilotError
@@ -34,7 +34,7 @@ async def current_chat(update: Update, context: Context) -> Chat:
     code = telegram_language(update)
     if chat.type == chat.PRIVATE and code is not None:
         user_language = supported_language(code) or ENGLISH
-    return await services(context).app.chats.see(
+    return await use_cases(context).chats.see(
         chat.id, type=chat.type, title=title, user_language=user_language
     )
 
@@ -57,13 +57,13 @@ def actor(update: Update) -> Actor:
     )
 
 
-def words(update: Update, chat: Chat) -> Translator:
+def chat_translator(update: Update, chat: Chat) -> Translator:
     """The bot's words for this chat and update."""
     return translator_for(chat, telegram_language(update))
 
 
 def chat_zone(chat: Chat, context: Context) -> str:
-    return services(context).app.chats.zone_of(chat)
+    return use_cases(context).chats.zone_of(chat)
 
 
 async def reply(update: Update, screen: Screen | str) -> Message | None:
@@ -116,7 +116,7 @@ class Press:
     def __init__(self, update: Update, context: Context) -> None:
         self._update = update
         self._context = context
-        self.app: Application = services(context).app
+        self.use_cases: UseCases = use_cases(context)
         self.actor = actor(update)
         query = update.callback_query
         assert query is not None
@@ -125,7 +125,7 @@ class Press:
 
     async def __aenter__(self) -> Self:
         self.chat = await current_chat(self._update, self._context)
-        self.words = words(self._update, self.chat)
+        self.words = chat_translator(self._update, self.chat)
         self.zone = chat_zone(self.chat, self._context)
         return self
 

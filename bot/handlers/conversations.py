@@ -30,8 +30,8 @@ from bot.callbacks import (
     TaskButton,
     decode,
 )
-from bot.context import Context, services
-from bot.handlers.common import Press, actor, chat_zone, current_chat, words
+from bot.context import Context, use_cases
+from bot.handlers.common import Press, actor, chat_translator, chat_zone, current_chat
 from bot.render import Screen
 from core.errors import CronpilotError, ScheduleError
 from scheduler.engine import TaskNotFoundError
@@ -78,14 +78,14 @@ async def reply_about_task(update: Update, context: Context, replied: Message, t
     chat = update.effective_chat
     assert chat is not None
     who = actor(update)
-    conversations = services(context).app.conversations
+    conversations = use_cases(context).conversations
     subject = await conversations.subject(
         who, chat.id, replied.message_id, task_id=_task_named_by(replied.reply_markup)
     )
     if subject is None:
         return False
     record = await current_chat(update, context)
-    _ = words(update, record)
+    _ = chat_translator(update, record)
     zone = chat_zone(record, context)
     try:
         outcome = await conversations.reply(who, subject, text)
@@ -100,10 +100,10 @@ async def reply_about_task(update: Update, context: Context, replied: Message, t
     if isinstance(outcome, Answered):
         await _post_answer(update, context, outcome)
     elif isinstance(outcome, Proposed):
-        now = services(context).clock.now()
+        now = use_cases(context).clock.now()
         sent = await _reply(update, replies.change_card(_, outcome.card, now, zone))
         if sent is not None:
-            await services(context).app.changes.attach_card(
+            await use_cases(context).changes.attach_card(
                 who, outcome.card.change_id, sent.message_id
             )
     elif isinstance(outcome, NotAllowed):
@@ -112,7 +112,7 @@ async def reply_about_task(update: Update, context: Context, replied: Message, t
         await _reply(update, replies.unclear(_, outcome.task))
     elif isinstance(outcome, Failed):
         text = (
-            replies.change_unusable(_, problems.words(_, outcome.problem))
+            replies.change_unusable(_, problems.worded(_, outcome.problem))
             if outcome.problem is not None
             else replies.answer_failed(_, _.reason(outcome.reason))
         )
@@ -140,7 +140,7 @@ async def _post_answer(update: Update, context: Context, outcome: Answered) -> N
         sent = [
             await message.reply_text(answer[:4000], disable_web_page_preview=True, do_quote=True)
         ]
-    await services(context).app.conversations.delivered(
+    await use_cases(context).conversations.delivered(
         outcome.followup.id, [part.message_id for part in sent]
     )
 
@@ -148,7 +148,7 @@ async def _post_answer(update: Update, context: Context, outcome: Answered) -> N
 async def confirm_change(update: Update, context: Context, data: ConfirmChange) -> None:
     """Confirm on a change card: the task changes, and the card says how."""
     async with _ChangePress(update, context) as press:
-        applied = await press.app.changes.confirm(press.actor, data.change_id)
+        applied = await press.use_cases.changes.confirm(press.actor, data.change_id)
         _ = press.words
         await press.answer(replies.changed_notice(_, applied.task.id))
         screen = replies.change_applied(_, applied, press.zone)
@@ -160,7 +160,7 @@ async def confirm_change(update: Update, context: Context, data: ConfirmChange) 
 async def cancel_change(update: Update, context: Context, data: CancelChange) -> None:
     """Cancel on a change card."""
     async with _ChangePress(update, context) as press:
-        card = await press.app.changes.cancel(press.actor, data.change_id)
+        card = await press.use_cases.changes.cancel(press.actor, data.change_id)
         await press.answer(replies.cancelled_notice(press.words))
         await press.query.edit_message_text(
             replies.change_cancelled(press.words, card), parse_mode=ParseMode.HTML

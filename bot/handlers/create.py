@@ -19,16 +19,16 @@ from application.permissions import RefusedError
 from application.records import Card
 from bot import problems, render
 from bot.callbacks import CancelDraft, ConfirmDraft, EditDraft
-from bot.context import Context, services
+from bot.context import Context, use_cases
 from bot.handlers import conversations
 from bot.handlers.common import (
     Press,
     actor,
+    chat_translator,
     chat_zone,
     current_chat,
     reply,
     task_number,
-    words,
 )
 from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskNotFoundError
@@ -58,7 +58,7 @@ async def text_message(update: Update, context: Context) -> None:
         return
     replied = message.reply_to_message
     if replied is not None and replied.from_user and replied.from_user.id == context.bot.id:
-        draft_id = await services(context).app.drafts.answering_edit_prompt(
+        draft_id = await use_cases(context).drafts.answering_edit_prompt(
             actor(update), chat.id, replied.message_id
         )
         if draft_id is not None:
@@ -81,7 +81,7 @@ async def text_message(update: Update, context: Context) -> None:
 async def new_command(update: Update, context: Context) -> None:
     text = " ".join(context.args or [])
     if not text:
-        _ = words(update, await current_chat(update, context))
+        _ = chat_translator(update, await current_chat(update, context))
         await reply(
             update,
             _(
@@ -97,7 +97,7 @@ async def edit_command(update: Update, context: Context) -> None:
     task_id = task_number(context)
     text = " ".join((context.args or [])[1:])
     if task_id is None or not text:
-        _ = words(update, await current_chat(update, context))
+        _ = chat_translator(update, await current_chat(update, context))
         await reply(update, _("Usage: /edit N new text, for example /edit 3 every monday at 8 …"))
         return
     await _request(update, context, text, task_id=task_id)
@@ -109,7 +109,7 @@ async def _request(
     chat = await current_chat(update, context)
     if task_id is None:
         # After Edit, the next request is the correction, replied to the prompt or not.
-        editing = await services(context).app.edits.awaiting_correction(actor(update), chat.id)
+        editing = await use_cases(context).edits.awaiting_correction(actor(update), chat.id)
         if editing is not None:
             await _replace_draft(update, context, editing, text)
             return
@@ -126,39 +126,37 @@ async def _draft(
     *,
     task_id: int | None,
 ) -> Card | None:
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     try:
-        return await services(context).app.drafts.create(
-            actor(update), chat.id, text, task_id=task_id
-        )
+        return await use_cases(context).drafts.create(actor(update), chat.id, text, task_id=task_id)
     except ParseBudgetSpentError as error:
-        problem = render.sentence(problems.words(_, error))
+        problem = render.sentence(problems.worded(_, error))
         await reply(update, _("💸 {problem}", problem=escape(problem)))
     except ParserUnavailableError as error:
-        problem = render.sentence(problems.words(_, error))
+        problem = render.sentence(problems.worded(_, error))
         await reply(update, _("⏳ {problem}", problem=escape(problem)))
     except NotUnderstoodError as error:
-        await reply(update, render.not_understood(_, problems.words(_, error), str(error)))
+        await reply(update, render.not_understood(_, problems.worded(_, error), str(error)))
     except (ScheduleError, QuotaExceededError, TaskNotFoundError, RefusedError) as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context)))
     return None
 
 
 async def _show_card(update: Update, context: Context, chat: ChatRecord, card: Card) -> None:
-    sent = await reply(update, render.card(words(update, chat), card, chat_zone(chat, context)))
+    sent = await reply(
+        update, render.card(chat_translator(update, chat), card, chat_zone(chat, context))
+    )
     if sent is not None:
-        await services(context).app.drafts.attach_card(
-            actor(update), card.draft_id, sent.message_id
-        )
+        await use_cases(context).drafts.attach_card(actor(update), card.draft_id, sent.message_id)
 
 
 async def _replace_draft(update: Update, context: Context, draft_id: str, text: str) -> None:
     """The corrected request after Edit: a new card, the old one marked as replaced."""
     chat = await current_chat(update, context)
-    _ = words(update, chat)
-    app = services(context).app
+    _ = chat_translator(update, chat)
+    cases = use_cases(context)
     try:
-        old = await app.drafts.get(actor(update), draft_id)
+        old = await cases.drafts.get(actor(update), draft_id)
     except (DraftNotFoundError, RefusedError) as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context), sign="⌛"))
         return
@@ -167,7 +165,7 @@ async def _replace_draft(update: Update, context: Context, draft_id: str, text: 
         return  # the correction was not understood; the old card stays open
     await _show_card(update, context, chat, card)
     try:
-        await app.drafts.cancel(actor(update), draft_id)
+        await cases.drafts.cancel(actor(update), draft_id)
     except DraftNotFoundError:
         return
     if old.message_id is not None:
@@ -176,9 +174,9 @@ async def _replace_draft(update: Update, context: Context, draft_id: str, text: 
 
 async def cancel_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     try:
-        dropped = await services(context).app.drafts.cancel_open(actor(update), chat.id)
+        dropped = await use_cases(context).drafts.cancel_open(actor(update), chat.id)
     except RefusedError as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context)))
         return
@@ -201,7 +199,7 @@ async def cancel_command(update: Update, context: Context) -> None:
 async def confirm_draft(update: Update, context: Context, data: ConfirmDraft) -> None:
     """Confirm on a card: the card becomes "Scheduled — task #N"."""
     async with _CardPress(update, context) as press:
-        task = await press.app.drafts.confirm(press.actor, data.draft_id)
+        task = await press.use_cases.drafts.confirm(press.actor, data.draft_id)
         _ = press.words
         await press.query.answer(_("Scheduled as task #{number}", number=task.id))
         screen = render.scheduled(press.words, task, press.zone)
@@ -213,7 +211,7 @@ async def confirm_draft(update: Update, context: Context, data: ConfirmDraft) ->
 async def cancel_draft(update: Update, context: Context, data: CancelDraft) -> None:
     """Cancel on a card: the card says so."""
     async with _CardPress(update, context) as press:
-        card = await press.app.drafts.cancel(press.actor, data.draft_id)
+        card = await press.use_cases.drafts.cancel(press.actor, data.draft_id)
         _ = press.words
         await press.query.answer(_("Cancelled"))
         await press.query.edit_message_text(
@@ -225,7 +223,7 @@ async def edit_draft(update: Update, context: Context, data: EditDraft) -> None:
     """Edit on a card: the presser's next request replaces it, whether it replies to the
     prompt or not."""
     async with _CardPress(update, context) as press:
-        await press.app.edits.start(press.actor, data.draft_id)
+        await press.use_cases.edits.start(press.actor, data.draft_id)
         query = press.query
         prompt = await context.bot.send_message(
             press.chat.id,
@@ -236,7 +234,9 @@ async def edit_draft(update: Update, context: Context, data: EditDraft) -> None:
             reply_to_message_id=query.message.message_id if query.message else None,
         )
         # A reply to this prompt finds its draft through the prompt's message id.
-        await press.app.drafts.attach_edit_prompt(press.actor, data.draft_id, prompt.message_id)
+        await press.use_cases.drafts.attach_edit_prompt(
+            press.actor, data.draft_id, prompt.message_id
+        )
         # Answered once the prompt is known: from then on a reply to it finds the draft.
         await query.answer()
 

@@ -9,8 +9,8 @@ from telegram import Update
 from application.languages import UnsupportedLanguageError
 from application.permissions import RefusedError
 from bot import problems
-from bot.context import Context, services
-from bot.handlers.common import actor, chat_zone, current_chat, reply, words
+from bot.context import Context, use_cases
+from bot.handlers.common import actor, chat_translator, chat_zone, current_chat, reply
 from bot.i18n import Translator, language_names, translator
 from storage.records import Chat
 
@@ -43,13 +43,13 @@ def _current(_: Translator, chat: Chat) -> str:
 
 async def language_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     if not context.args:
         await reply(update, _current(_, chat))
         return
     wanted = context.args[0].strip().lower()
     try:
-        language = await services(context).app.languages.set_language(
+        language = await use_cases(context).languages.set_language(
             actor(update), chat.id, None if wanted in AUTOMATIC else wanted
         )
     except RefusedError as error:
@@ -67,7 +67,7 @@ async def language_command(update: Update, context: Context) -> None:
         return
     if language is None:
         chat = await current_chat(update, context)
-        _ = words(update, chat)
+        _ = chat_translator(update, chat)
         await reply(
             update,
             _("🌐 Done: I follow the language of your Telegram app again.")

@@ -22,7 +22,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from application import Application
+from application import UseCases
 from application.permissions import Action, Actor
 from bot import problems, render, replies
 from bot.callbacks import (
@@ -40,16 +40,16 @@ from bot.callbacks import (
     TaskButton,
     TaskHistory,
 )
-from bot.context import Context, services
+from bot.context import Context, use_cases
 from bot.handlers.common import (
     Press,
     actor,
+    chat_translator,
     chat_zone,
     current_chat,
     oversized_number,
     reply,
     task_number,
-    words,
 )
 from bot.i18n import Translator
 from core.errors import CronpilotError
@@ -58,15 +58,15 @@ from storage.records import RunTrigger, Task
 
 async def tasks_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     page = (task_number(context) or 1) - 1
     try:
-        listing = await services(context).app.tasks.list(actor(update), chat.id, page=page)
+        listing = await use_cases(context).tasks.list(actor(update), chat.id, page=page)
     except CronpilotError as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context)))
         return
     screen = render.task_list(_, listing, chat_zone(chat, context))
-    webapp_url = services(context).settings.webapp_url
+    webapp_url = context.bot_data.webapp_url
     if webapp_url is not None and chat.type == Chat.PRIVATE:
         dashboard = [InlineKeyboardButton(_("Open dashboard"), web_app=WebAppInfo(webapp_url))]
         rows = list(screen.keyboard.inline_keyboard) if screen.keyboard is not None else []
@@ -85,12 +85,12 @@ class _Asked:
     zone: str
 
     @property
-    def app(self) -> Application:
-        return services(self.context).app
+    def use_cases(self) -> UseCases:
+        return use_cases(self.context)
 
 
 async def _task_card(asked: _Asked) -> render.Screen:
-    task = await asked.app.tasks.get(asked.actor, asked.task_id)
+    task = await asked.use_cases.tasks.get(asked.actor, asked.task_id)
     return render.task_detail(asked.words, task, asked.zone)
 
 
@@ -99,19 +99,19 @@ async def _history(asked: _Asked) -> str:
 
 
 async def _run_now(asked: _Asked) -> str:
-    await asked.app.runs.run_now(asked.actor, asked.task_id)
+    await asked.use_cases.runs.run_now(asked.actor, asked.task_id)
     _ = asked.words
     return _("🚀 Running task #{number} now; the result will follow.", number=asked.task_id)
 
 
 async def _pause(asked: _Asked) -> str:
-    await asked.app.tasks.pause(asked.actor, asked.task_id)
+    await asked.use_cases.tasks.pause(asked.actor, asked.task_id)
     _ = asked.words
     return _("⏸ Task #{number} is paused. /resume {number} to restart it.", number=asked.task_id)
 
 
 async def _resume(asked: _Asked) -> str:
-    task = await asked.app.tasks.resume(asked.actor, asked.task_id)
+    task = await asked.use_cases.tasks.resume(asked.actor, asked.task_id)
     _ = asked.words
     return _(
         "▶️ Task #{number} is active again; next run {when}.",
@@ -121,7 +121,7 @@ async def _resume(asked: _Asked) -> str:
 
 
 async def _ask_to_delete(asked: _Asked) -> render.Screen:
-    task = await asked.app.tasks.get(asked.actor, asked.task_id, to=Action.DELETE_TASK)
+    task = await asked.use_cases.tasks.get(asked.actor, asked.task_id, to=Action.DELETE_TASK)
     return render.confirm_delete(asked.words, task)
 
 
@@ -135,7 +135,7 @@ async def _answer_id_command(
     task has so large a number), have `answer` act on it, and reply with its answer or the
     problem in words."""
     chat = await current_chat(update, context)
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     task_id = task_number(context)
     too_large = oversized_number(context)
     if too_large is not None:
@@ -180,10 +180,10 @@ async def _history_text(
     context: Context, _: Translator, who: Actor, task_id: int, zone: str
 ) -> str:
     """The task's last runs, then its last follow-ups (what was asked, what it cost)."""
-    app = services(context).app
-    task = await app.tasks.get(who, task_id, to=Action.TASK_HISTORY)
-    entries = await app.runs.history(who, task_id)
-    asked = await app.conversations.history(who, task_id)
+    cases = use_cases(context)
+    task = await cases.tasks.get(who, task_id, to=Action.TASK_HISTORY)
+    entries = await cases.runs.history(who, task_id)
+    asked = await cases.conversations.history(who, task_id)
     text = render.history(_, task, entries, zone)
     if asked:
         text += "\n\n" + replies.followup_history(_, asked, zone)
@@ -196,7 +196,7 @@ async def _history_text(
 async def list_page(update: Update, context: Context, data: ListPage) -> None:
     """« Previous / Next » under the list."""
     async with Press(update, context) as press:
-        listing = await press.app.tasks.list(press.actor, press.chat.id, page=data.page)
+        listing = await press.use_cases.tasks.list(press.actor, press.chat.id, page=data.page)
         await press.answer()
         await _edit(press.message, render.task_list(press.words, listing, press.zone))
 
@@ -220,7 +220,7 @@ async def retry_task(update: Update, context: Context, data: RetryTask) -> None:
 
 async def _run(update: Update, context: Context, data: TaskButton, trigger: RunTrigger) -> None:
     async with Press(update, context) as press:
-        await press.app.runs.run_now(press.actor, data.task_id, trigger=trigger)
+        await press.use_cases.runs.run_now(press.actor, data.task_id, trigger=trigger)
         _ = press.words
         await press.answer(
             _("Running task #{number}; the result will follow.", number=data.task_id)
@@ -229,24 +229,22 @@ async def _run(update: Update, context: Context, data: TaskButton, trigger: RunT
 
 async def pause_task(update: Update, context: Context, data: PauseTask) -> None:
     async with Press(update, context) as press:
-        task = await press.app.tasks.pause(press.actor, data.task_id)
+        task = await press.use_cases.tasks.pause(press.actor, data.task_id)
         _ = press.words
-        await press.answer(_("Task #{number} paused", number=data.task_id))
-        await _refresh(press, data, task)
+        await _switched(press, data, task, _("Task #{number} paused", number=data.task_id))
 
 
 async def resume_task(update: Update, context: Context, data: ResumeTask) -> None:
     async with Press(update, context) as press:
-        task = await press.app.tasks.resume(press.actor, data.task_id)
+        task = await press.use_cases.tasks.resume(press.actor, data.task_id)
         _ = press.words
-        await press.answer(_("Task #{number} resumed", number=data.task_id))
-        await _refresh(press, data, task)
+        await _switched(press, data, task, _("Task #{number} resumed", number=data.task_id))
 
 
 async def delete_task(update: Update, context: Context, data: DeleteTask) -> None:
     """Delete: asks again, below, with Delete it / Keep it."""
     async with Press(update, context) as press:
-        task = await press.app.tasks.get(press.actor, data.task_id, to=Action.DELETE_TASK)
+        task = await press.use_cases.tasks.get(press.actor, data.task_id, to=Action.DELETE_TASK)
         await press.answer()
         screen = render.confirm_delete(press.words, task)
         await context.bot.send_message(
@@ -257,7 +255,7 @@ async def delete_task(update: Update, context: Context, data: DeleteTask) -> Non
 async def confirm_delete(update: Update, context: Context, data: ConfirmDelete) -> None:
     """“Delete it”."""
     async with Press(update, context) as press:
-        task = await press.app.tasks.delete(press.actor, data.task_id)
+        task = await press.use_cases.tasks.delete(press.actor, data.task_id)
         _ = press.words
         await press.answer(_("Task #{number} deleted", number=data.task_id))
         await _edit(
@@ -271,7 +269,7 @@ async def confirm_delete(update: Update, context: Context, data: ConfirmDelete) 
 async def keep_task(update: Update, context: Context, data: KeepTask) -> None:
     """“Keep it”: only someone who could have deleted the task answers the question."""
     async with Press(update, context) as press:
-        await press.app.tasks.get(press.actor, data.task_id, to=Action.DELETE_TASK)
+        await press.use_cases.tasks.get(press.actor, data.task_id, to=Action.DELETE_TASK)
         _ = press.words
         await press.answer(_("Kept"))
         await _edit(
@@ -279,15 +277,16 @@ async def keep_task(update: Update, context: Context, data: KeepTask) -> None:
         )
 
 
-async def _refresh(press: Press, data: PauseTask | ResumeTask, task: Task) -> None:
-    """After pause or resume, show the new state where the button was pressed: the button
-    says where that is (a task card, a result, or a page of the list)."""
+async def _switched(press: Press, data: PauseTask | ResumeTask, task: Task, notice: str) -> None:
+    """After pause or resume, say so and show the new state where the button was pressed: the
+    button says where that is (a task card, a result, or a page of the list)."""
+    await press.answer(notice)
     message = press.message
     if message is None:
         return
     place = data.place
     if place is not None and place.kind == LIST:
-        listing = await press.app.tasks.list(press.actor, press.chat.id, page=place.page)
+        listing = await press.use_cases.tasks.list(press.actor, press.chat.id, page=place.page)
         await _edit(message, render.task_list(press.words, listing, press.zone))
     elif place == TASK_CARD:
         await _edit(message, render.task_detail(press.words, task, press.zone))

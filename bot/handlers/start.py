@@ -12,8 +12,8 @@ from telegram.constants import ChatMemberStatus, ParseMode
 
 from application.permissions import RefusedError
 from bot import problems, render
-from bot.context import Context, services
-from bot.handlers.common import actor, chat_zone, current_chat, reply, words
+from bot.context import Context, use_cases
+from bot.handlers.common import actor, chat_translator, chat_zone, current_chat, reply
 from bot.i18n import Translator
 from core.errors import ScheduleError
 
@@ -35,7 +35,7 @@ def zone_at(latitude: float, longitude: float) -> str | None:
 
 async def start(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     private = chat.type == Chat.PRIVATE
     message = update.effective_message
     assert message is not None
@@ -58,7 +58,7 @@ async def start(update: Update, context: Context) -> None:
 
 async def help_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    await reply(update, render.help_text(words(update, chat)))
+    await reply(update, render.help_text(chat_translator(update, chat)))
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -75,12 +75,12 @@ async def unknown_command(update: Update, context: Context) -> None:
     if chat.type != Chat.PRIVATE and not target:
         return
     record = await current_chat(update, context)
-    await reply(update, render.unknown_command(words(update, record), f"/{name}"))
+    await reply(update, render.unknown_command(chat_translator(update, record), f"/{name}"))
 
 
 async def timezone(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     if not context.args:
         await reply(
             update,
@@ -93,7 +93,7 @@ async def timezone(update: Update, context: Context) -> None:
         return
     wanted = " ".join(context.args)
     try:
-        zone = await services(context).app.chats.set_timezone(actor(update), chat.id, wanted)
+        zone = await use_cases(context).chats.set_timezone(actor(update), chat.id, wanted)
     except (ScheduleError, RefusedError) as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context)))
         return
@@ -104,7 +104,7 @@ async def location(update: Update, context: Context) -> None:
     message = update.effective_message
     assert message is not None and message.location is not None
     chat = await current_chat(update, context)
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     where = message.location
     zone = await asyncio.to_thread(zone_at, where.latitude, where.longitude)
     if zone is None:
@@ -117,7 +117,7 @@ async def location(update: Update, context: Context) -> None:
         )
         return
     try:
-        zone = await services(context).app.chats.set_timezone(actor(update), chat.id, zone)
+        zone = await use_cases(context).chats.set_timezone(actor(update), chat.id, zone)
     except RefusedError as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context)))
         return
@@ -139,10 +139,10 @@ async def membership(update: Update, context: Context) -> None:
     change = update.my_chat_member
     if change is None:
         return
-    app = services(context).app
+    cases = use_cases(context)
     status = change.new_chat_member.status
     if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-        await app.chats.unreachable(change.chat.id)
+        await cases.chats.unreachable(change.chat.id)
     else:
         chat = change.chat
-        await app.chats.see(chat.id, type=chat.type, title=chat.title or chat.full_name)
+        await cases.chats.see(chat.id, type=chat.type, title=chat.title or chat.full_name)

@@ -8,14 +8,14 @@ from telegram import Update
 
 from application.permissions import RefusedError
 from bot import problems
-from bot.context import Context, services
-from bot.handlers.common import actor, chat_zone, current_chat, reply, words
+from bot.context import Context, use_cases
+from bot.handlers.common import actor, chat_translator, chat_zone, current_chat, reply
 
 
 async def token_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    _ = words(update, chat)
-    tokens = services(context).app.tokens
+    _ = chat_translator(update, chat)
+    tokens = use_cases(context).tokens
     argument = context.args[0].lower() if context.args else ""
     try:
         if argument == "revoke":

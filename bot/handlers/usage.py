@@ -11,17 +11,17 @@ from telegram import Update
 from application.permissions import RefusedError
 from application.usage import PARSE, UsageLine, UsageReport
 from bot import problems
-from bot.context import Context, services
-from bot.handlers.common import actor, chat_zone, current_chat, reply, words
+from bot.context import Context, use_cases
+from bot.handlers.common import actor, chat_translator, chat_zone, current_chat, reply
 from bot.i18n import Translator
 from bot.render import dollars
 
 
 async def usage_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    _ = words(update, chat)
+    _ = chat_translator(update, chat)
     try:
-        report = await services(context).app.usage.month(actor(update), chat.id)
+        report = await use_cases(context).usage.month(actor(update), chat.id)
     except RefusedError as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context)))
         return

@@ -22,25 +22,41 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Awaitable, Callable
+
+
+def _loop_time() -> float:
+    return asyncio.get_running_loop().time()
 
 
 class Pace:
     """At most `per_second` starts a second, evenly spaced; 0 means no limit. A start that finds
-    the last one long past goes at once: the pace never makes up for quiet time with a burst."""
+    the last one long past goes at once: the pace never makes up for quiet time with a burst.
 
-    def __init__(self, per_second: float) -> None:
+    It keeps time on the event loop's clock, which times its sleeps; tests give it a clock of
+    their own (`monotonic`, in seconds) and a `sleep` that goes with it."""
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        monotonic: Callable[[], float] = _loop_time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         if per_second < 0:
             raise ValueError("a pace is not negative")
         self._interval = 1 / per_second if per_second else 0.0
-        self._next = -math.inf  # on the event loop's clock, which times its sleeps
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next = -math.inf
 
     async def wait(self) -> None:
         """Wait for this start's moment (each caller gets the next one, first come first
         served)."""
         if not self._interval:
             return
-        now = asyncio.get_running_loop().time()
+        now = self._monotonic()
         moment = max(now, self._next)
         self._next = moment + self._interval
         if moment > now:
-            await asyncio.sleep(moment - now)
+            await self._sleep(moment - now)

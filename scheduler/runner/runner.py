@@ -103,7 +103,7 @@ class RunnerSettings:
 
 
 @dataclass(slots=True)
-class Usage:
+class ModelUsage:
     """Tokens and cost of every model call a run or a conversation made."""
 
     prompt_tokens: int = 0
@@ -132,7 +132,7 @@ class Turn:
     answer: str | None
     call: ToolCall | None
     reason: Reason | None
-    usage: Usage
+    usage: ModelUsage
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +196,7 @@ class TaskRunner:
                 if reached is not None:
                     await self._over_budget(current, run, reached)
                     return None
-            usage = Usage()
+            usage = ModelUsage()
             async with self._delivery.working(current.chat_id):
                 outcome = await self._think(current, memory, usage, language)
         return await self._conclude(current, run, outcome, usage)
@@ -216,7 +216,7 @@ class TaskRunner:
     # --- the model --------------------------------------------------------------------------
 
     async def _think(
-        self, task: Task, memory: Sequence[Run], usage: Usage, language: str
+        self, task: Task, memory: Sequence[Run], usage: ModelUsage, language: str
     ) -> _Outcome:
         toolbox = await self._toolsets.toolbox(task)
         messages = build_messages(
@@ -244,7 +244,7 @@ class TaskRunner:
         the turn and is handed back unanswered. Never raises for the model's or the tools'
         failures: they come back as `Turn.reason`.
         """
-        usage = Usage()
+        usage = ModelUsage()
         async with self._slots, self._delivery.working(task.chat_id):
             try:
                 result = await self._bounded(task, messages, usage, functions)
@@ -258,7 +258,7 @@ class TaskRunner:
         self,
         task: Task,
         messages: list[dict[str, Any]],
-        usage: Usage,
+        usage: ModelUsage,
         functions: Sequence[dict[str, Any]],
         toolbox: Toolbox | None = None,
     ) -> str | ToolCall:
@@ -289,7 +289,7 @@ class TaskRunner:
         self,
         task: Task,
         messages: list[dict[str, Any]],
-        usage: Usage,
+        usage: ModelUsage,
         functions: Sequence[dict[str, Any]],
         toolbox: Toolbox,
     ) -> str | ToolCall:
@@ -340,7 +340,9 @@ class TaskRunner:
 
     # --- the record and the chat ---------------------------------------------------------
 
-    async def _conclude(self, task: Task, run: Run, outcome: _Outcome, usage: Usage) -> Run | None:
+    async def _conclude(
+        self, task: Task, run: Run, outcome: _Outcome, usage: ModelUsage
+    ) -> Run | None:
         try:
             finished = await self._record(task, run, outcome, usage, sent=None)
         except Exception as error:
@@ -365,7 +367,7 @@ class TaskRunner:
         return finished
 
     async def _record(
-        self, task: Task, run: Run, outcome: _Outcome, usage: Usage, *, sent: Sent | None
+        self, task: Task, run: Run, outcome: _Outcome, usage: ModelUsage, *, sent: Sent | None
     ) -> Run | None:
         """Close the run (and count it against the task) in one transaction; with `sent`,
         what the delivery that went ahead of the record did."""
@@ -493,7 +495,7 @@ class TaskRunner:
 
 
 async def _call_tools(
-    toolbox: Toolbox, calls: Sequence[ToolCall], usage: Usage
+    toolbox: Toolbox, calls: Sequence[ToolCall], usage: ModelUsage
 ) -> list[dict[str, Any]]:
     """Answer every call of one step, within the step's bounds: at most MAX_TOOL_CALLS_PER_STEP
     calls run and at most MAX_STEP_RESULT_CHARS of results go back to the model (50 fetches at

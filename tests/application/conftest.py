@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from application import Application, build_application
+from application import UseCases, build_use_cases
 from application.access import Access, MemberRole
 from application.permissions import Actor, Door
 from application.records import ApplicationSettings, Card
@@ -69,7 +69,7 @@ class HeldExecutor:
 
 @dataclass
 class World:
-    app: Application
+    app: UseCases
     engine: Engine
     executor: HeldExecutor
     clock: FakeClock
@@ -115,7 +115,7 @@ def build_world(
         clock,
         RunnerSettings(model="openai/none"),
     )
-    app = build_application(
+    app = build_use_cases(
         sessions,
         engine,
         build_request_parser(llm=None, model="off", min_interval_seconds=300),

@@ -340,10 +340,10 @@ async def test_a_flood_of_strangers_does_not_hold_up_the_allowed(
     # At most WAITING more wait; the others were dropped, and those strangers will be told
     # the next time they write.
     assert bot.runtime is not None
-    services = bot.runtime.services
-    assert services.refusals.dropped >= len(strangers) - 1 - WAITING - len(refusals)
-    dropped = [s for s in strangers if services.limits.stranger(s.id)]
-    assert len(dropped) == services.refusals.dropped
+    held = bot.runtime.telegram.bot_data
+    assert held.refusals.dropped >= len(strangers) - 1 - WAITING - len(refusals)
+    dropped = [s for s in strangers if held.limits.stranger(s.id)]
+    assert len(dropped) == held.refusals.dropped
 
 
 async def test_a_huge_id_gets_a_clear_answer(

@@ -51,7 +51,7 @@ async def test_token_is_shown_once_and_stored_hashed(
     assert answer.entity_texts("code")[0] == token
     assert await stored_digests(pg_url) == [(ALICE, hashlib.sha256(token.encode()).hexdigest())]
     assert bot.runtime is not None
-    tokens = bot.runtime.services.app.tokens
+    tokens = bot.runtime.use_cases.tokens
     assert await tokens.user_for(token) == ALICE
     assert await tokens.user_for(token + "x") is None
 

@@ -6,7 +6,7 @@ import pytest
 
 from application.changes import InvalidChangeError
 from bot.i18n import translator
-from bot.problems import explain, words
+from bot.problems import explain, worded
 from core.errors import N_, NotUnderstoodError, ScheduleError
 from core.reasons import REASONS, FailedInARow, Other, RunTimedOut
 from scheduler.parsing.rules import parse_rules
@@ -41,7 +41,7 @@ def test_schedule_errors_and_declines_are_worded_from_their_facts() -> None:
     with pytest.raises(NotUnderstoodError) as declined:
         parse_rules("on february 30 at 9 do x", now=NOW, timezone="Europe/Berlin")
     assert str(declined.value) == "There is no February 30."
-    assert words(_, declined.value) == "Den 30. Februar gibt es nicht."
+    assert worded(_, declined.value) == "Den 30. Februar gibt es nicht."
 
     with pytest.raises(ScheduleError) as cron:
         parse_cron("0 9 * 13 *")
@@ -59,6 +59,6 @@ def test_schedule_errors_and_declines_are_worded_from_their_facts() -> None:
         schedule="evry tuesday",
         problem=NotUnderstoodError(N_("Today at what time?")),
     )
-    assert words(translator("fr"), nested) == (
+    assert worded(translator("fr"), nested) == (
         "la nouvelle planification « evry tuesday » est illisible : Aujourd’hui à quelle heure ?"
     )

@@ -15,7 +15,7 @@ import pytest
 from application.permissions import Actor, Door
 from core.reasons import EmptyAnswer, FailedInARow, ModelNotFound
 from core.settings import AllowedUsers, Settings
-from cronpilot.runtime import build_stack
+from cronpilot.runtime import assemble
 from scheduler.clock import SystemClock
 from scheduler.llm import LiteLLMClient
 from storage.records import RunStatus
@@ -109,19 +109,19 @@ async def _telegram_task(database_url: str, chat_id: int) -> None:
         parser_model="off",
         allowed_users=AllowedUsers(ids=frozenset({chat_id})),
     )
-    stack = build_stack(
+    runtime = assemble(
         settings,
         TerminalDelivery(io.StringIO()),
         clock=SystemClock(),
         llm=LiteLLMClient.from_settings(settings),
     )
     try:
-        await stack.app.chats.see(chat_id, type="private", title="Alice")
+        await runtime.use_cases.chats.see(chat_id, type="private", title="Alice")
         alice = Actor(chat_id, Door.BOT, chat_id=chat_id, chat_type="private")
-        card = await stack.app.drafts.create(alice, chat_id, "every day at 9 read the news")
-        await stack.app.drafts.confirm(alice, card.draft_id)
+        card = await runtime.use_cases.drafts.create(alice, chat_id, "every day at 9 read the news")
+        await runtime.use_cases.drafts.confirm(alice, card.draft_id)
     finally:
-        await stack.database.dispose()
+        await runtime.database.dispose()
 
 
 async def test_tasks_run_posts_the_result_to_the_chat_as_run_now_does(

@@ -29,7 +29,7 @@ from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram
 from tests.web.api_harness import asgi_client, init_data, port_client, token_for
 from web.api import build_api
-from web.ratelimit import RateLimiter
+from web.ratelimit import SignInLimiter
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
 
@@ -458,11 +458,11 @@ async def test_a_parse_the_model_reads_goes_on_the_callers_bill_and_stops_at_the
 
 
 async def test_each_token_has_its_own_rate_limit(bot: BotUnderTest, fake: FakeTelegram) -> None:
-    services = runtime_of(bot).api_services
-    assert services is not None
+    door = runtime_of(bot).api_door
+    assert door is not None
     now = [0.0]
-    limiter = RateLimiter(burst=3, per_second=0.5, monotonic=lambda: now[0])
-    limited = build_api(dataclasses.replace(services, rate_limiter=limiter))
+    limiter = SignInLimiter(burst=3, per_second=0.5, monotonic=lambda: now[0])
+    limited = build_api(dataclasses.replace(door, rate_limiter=limiter))
     alice_token = await token_for(fake, fake.user(ALICE, "Alice"))
     bob_token = await token_for(fake, fake.user(BOB, "Bob"))
     transport = httpx.ASGITransport(app=limited)
@@ -482,11 +482,11 @@ async def test_each_token_has_its_own_rate_limit(bot: BotUnderTest, fake: FakeTe
 async def test_failed_sign_ins_slow_their_address_down(
     bot: BotUnderTest, fake: FakeTelegram
 ) -> None:
-    services = runtime_of(bot).api_services
-    assert services is not None
+    door = runtime_of(bot).api_door
+    assert door is not None
     now = [0.0]
-    failures = RateLimiter(burst=3, per_second=0.1, monotonic=lambda: now[0])
-    guarded = build_api(dataclasses.replace(services, failure_limiter=failures))
+    failures = SignInLimiter(burst=3, per_second=0.1, monotonic=lambda: now[0])
+    guarded = build_api(dataclasses.replace(door, failure_limiter=failures))
     alice_token = await token_for(fake, fake.user(ALICE, "Alice"))
     transport = httpx.ASGITransport(app=guarded, client=("203.0.113.7", 4711))
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as api:

@@ -18,7 +18,7 @@ from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram
 from tests.web.api_harness import token_for
 from web.api import build_api
-from web.ratelimit import RateLimiter
+from web.ratelimit import SignInLimiter
 from web.server import HttpServer
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
@@ -52,10 +52,10 @@ async def test_the_api_keeps_to_its_openapi_document(
     await create_task(fake, fake.private_chat(alice), alice, "every day at 9 summarize HN")
     token = await token_for(fake, alice)
     assert bot.runtime is not None
-    services = bot.runtime.api_services
-    assert services is not None
+    door = bot.runtime.api_door
+    assert door is not None
     # The same API without its rate limit, so that the generated requests reach the handlers.
-    api = build_api(dataclasses.replace(services, rate_limiter=RateLimiter(burst=1_000_000)))
+    api = build_api(dataclasses.replace(door, rate_limiter=SignInLimiter(burst=1_000_000)))
     async with HttpServer(api, 0, host="127.0.0.1") as server:
         process = await asyncio.create_subprocess_exec(
             sys.executable,

@@ -27,7 +27,7 @@ from web.api import JSON_LIMITS, MAX_BODY_BYTES, ROUTERS, build_api
 from web.app import build_app
 from web.deps import ApiRoute
 from web.health import Health
-from web.ratelimit import RateLimiter
+from web.ratelimit import SignInLimiter
 from web.server import HttpServer
 from web.webhook import MAX_UPDATE_BYTES, SECRET_HEADER, UPDATE_JSON
 
@@ -201,12 +201,12 @@ async def test_json_with_too_many_keys_or_levels_is_refused(
 
 
 async def trusted_server(
-    bot: BotUnderTest, failures: RateLimiter, trusted: tuple[str, ...]
+    bot: BotUnderTest, failures: SignInLimiter, trusted: tuple[str, ...]
 ) -> HttpServer:
     """The bot's API behind a server of its own, whose failed sign-in limit is `failures`."""
-    services = runtime_of(bot).api_services
-    assert services is not None
-    api = build_api(dataclasses.replace(services, failure_limiter=failures))
+    door = runtime_of(bot).api_door
+    assert door is not None
+    api = build_api(dataclasses.replace(door, failure_limiter=failures))
     return HttpServer(build_app(Health([]), api=api), 0, host="127.0.0.1", trusted_proxies=trusted)
 
 
@@ -222,7 +222,7 @@ async def test_forged_forwarded_addresses_are_not_believed(
 ) -> None:
     token = await token_for(fake, fake.user(ALICE, "Alice"))
     now = [0.0]
-    failures = RateLimiter(burst=3, per_second=0.1, monotonic=lambda: now[0])
+    failures = SignInLimiter(burst=3, per_second=0.1, monotonic=lambda: now[0])
     # By default nobody is a trusted proxy: every guess from here is this socket's address,
     # whatever it claims.
     async with await trusted_server(bot, failures, ()) as direct:
@@ -247,7 +247,7 @@ async def test_forged_forwarded_addresses_are_not_believed(
 async def test_a_trusted_proxy_names_the_client(bot: BotUnderTest, fake: FakeTelegram) -> None:
     token = await token_for(fake, fake.user(ALICE, "Alice"))
     now = [0.0]
-    failures = RateLimiter(burst=3, per_second=0.1, monotonic=lambda: now[0])
+    failures = SignInLimiter(burst=3, per_second=0.1, monotonic=lambda: now[0])
     async with await trusted_server(bot, failures, ("127.0.0.0/8",)) as proxied:
         port = proxied.port
 

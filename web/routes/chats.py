@@ -5,22 +5,22 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from application.permissions import Right
-from web.deps import ApiRoute, AppDep, CurrentActor
+from web.deps import ApiRoute, CurrentActor, UseCasesDep
 from web.schemas import ChatOut, ChatsOut
 
 router = APIRouter(route_class=ApiRoute)
 
 
 @router.get("/chats", response_model=ChatsOut)
-async def list_chats(me: CurrentActor, app: AppDep) -> ChatsOut:
-    views = await app.chats.mine(me)
+async def list_chats(me: CurrentActor, use_cases: UseCasesDep) -> ChatsOut:
+    views = await use_cases.chats.mine(me)
     return ChatsOut(
         chats=[
             ChatOut(
                 id=view.chat.id,
                 type=view.chat.type,
                 title=view.chat.title,
-                timezone=app.chats.zone_of(view.chat),
+                timezone=use_cases.chats.zone_of(view.chat),
                 can_manage=Right.MANAGE in view.rights,
             )
             for view in views

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.deps import ApiRoute, AppDep, CurrentActor
+from web.deps import ApiRoute, CurrentActor, UseCasesDep
 from web.schemas import ParseIn, ParseOut
 
 router = APIRouter(route_class=ApiRoute)
 
 
 @router.post("/parse", response_model=ParseOut)
-async def parse(me: CurrentActor, app: AppDep, body: ParseIn) -> ParseOut:
+async def parse(me: CurrentActor, use_cases: UseCasesDep, body: ParseIn) -> ParseOut:
     # A model call goes on the named chat's bill, else on the caller's private chat.
-    preview = await app.drafts.understand(
+    preview = await use_cases.drafts.understand(
         me, body.text, chat_id=body.chat_id, timezone=body.timezone
     )
     schedule = preview.request.schedule

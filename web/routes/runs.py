@@ -3,39 +3,37 @@ about them."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Query
-
-from web.deps import ApiRoute, AppDep, CurrentActor, TaskId
+from web.deps import ApiRoute, CurrentActor, HistoryLimit, TaskId, UseCasesDep
 from web.schemas import FollowupOut, FollowupsOut, RunOut, RunsOut, RunStartedOut
 
 router = APIRouter(route_class=ApiRoute)
 
 
 @router.post("/tasks/{task_id}/run", response_model=RunStartedOut, status_code=202)
-async def run_task(me: CurrentActor, app: AppDep, task_id: TaskId) -> RunStartedOut:
-    run = await app.runs.run_now(me, task_id)
+async def run_task(me: CurrentActor, use_cases: UseCasesDep, task_id: TaskId) -> RunStartedOut:
+    run = await use_cases.runs.run_now(me, task_id)
     return RunStartedOut(run_id=run.id, task_id=task_id, status=run.status.value)
 
 
 @router.get("/tasks/{task_id}/runs", response_model=RunsOut)
 async def list_runs(
     me: CurrentActor,
-    app: AppDep,
+    use_cases: UseCasesDep,
     task_id: TaskId,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: HistoryLimit = 20,
 ) -> RunsOut:
-    runs = await app.runs.history(me, task_id, limit=limit)
+    runs = await use_cases.runs.history(me, task_id, limit=limit)
     return RunsOut(runs=[RunOut.of(run) for run in runs])
 
 
 @router.get("/tasks/{task_id}/followups", response_model=FollowupsOut)
 async def list_followups(
     me: CurrentActor,
-    app: AppDep,
+    use_cases: UseCasesDep,
     task_id: TaskId,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: HistoryLimit = 20,
 ) -> FollowupsOut:
-    found = await app.conversations.history(me, task_id, limit=limit)
+    found = await use_cases.conversations.history(me, task_id, limit=limit)
     return FollowupsOut(followups=[FollowupOut.of(followup) for followup in found])

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from application.permissions import Action
 from scheduler.schedules.schedule import Schedule, canonical_zone
 from storage.records import TaskKind, TaskState
-from web.deps import ApiRoute, AppDep, ChatIdQuery, CurrentActor, NowDep, TaskId
+from web.deps import ApiRoute, ChatIdQuery, CurrentActor, NowDep, TaskId, UseCasesDep
 from web.errors import ApiError
 from web.schemas import NewTaskIn, TaskOut, TaskPageOut, TaskPatchIn
 
@@ -21,12 +21,12 @@ router = APIRouter(route_class=ApiRoute)
 @router.get("/tasks", response_model=TaskPageOut)
 async def list_tasks(
     me: CurrentActor,
-    app: AppDep,
+    use_cases: UseCasesDep,
     now: NowDep,
     chat_id: ChatIdQuery,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> TaskPageOut:
-    listing = await app.tasks.list(me, chat_id, page=page - 1)
+    listing = await use_cases.tasks.list(me, chat_id, page=page - 1)
     return TaskPageOut(
         tasks=[TaskOut.of(task, now) for task in listing.tasks],
         page=listing.page + 1,
@@ -36,55 +36,59 @@ async def list_tasks(
 
 
 @router.post("/tasks", response_model=TaskOut, status_code=201)
-async def create_task(me: CurrentActor, app: AppDep, now: NowDep, body: NewTaskIn) -> TaskOut:
+async def create_task(
+    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, body: NewTaskIn
+) -> TaskOut:
     # Who may create tasks there is settled before the body is read any further.
-    chat = await app.chats.get(me, body.chat_id, to=Action.CREATE_TASK)
+    chat = await use_cases.chats.get(me, body.chat_id, to=Action.CREATE_TASK)
     if body.text is not None:
         if _explicit(body):
             raise ApiError(400, "give either text, or prompt with a schedule, not both")
-        card = await app.drafts.create(me, chat.id, body.text)
+        card = await use_cases.drafts.create(me, chat.id, body.text)
     else:
-        schedule = _schedule(body, app.chats.zone_of(chat), now)
-        card = await app.drafts.create_explicit(
+        schedule = _schedule(body, use_cases.chats.zone_of(chat), now)
+        card = await use_cases.drafts.create_explicit(
             me, chat.id, prompt=body.prompt or "", schedule=schedule
         )
-    task = await app.drafts.confirm(me, card.draft_id)
+    task = await use_cases.drafts.confirm(me, card.draft_id)
     return TaskOut.of(task, now)
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut)
-async def get_task(me: CurrentActor, app: AppDep, now: NowDep, task_id: TaskId) -> TaskOut:
-    return TaskOut.of(await app.tasks.get(me, task_id), now)
+async def get_task(
+    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, task_id: TaskId
+) -> TaskOut:
+    return TaskOut.of(await use_cases.tasks.get(me, task_id), now)
 
 
 @router.patch("/tasks/{task_id}", response_model=TaskOut)
 async def change_task(
-    me: CurrentActor, app: AppDep, now: NowDep, task_id: TaskId, body: TaskPatchIn
+    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, task_id: TaskId, body: TaskPatchIn
 ) -> TaskOut:
-    task = await app.tasks.get(me, task_id, to=Action.EDIT_TASK)
+    task = await use_cases.tasks.get(me, task_id, to=Action.EDIT_TASK)
     was_paused = task.state is TaskState.PAUSED
     if body.schedule is not None:
         # The schedule in words, followed by the task's (new) prompt: one request, read as
         # the bot reads /edit.
         text = f"{body.schedule} {body.prompt if body.prompt is not None else task.prompt}"
-        card = await app.drafts.create(me, task.chat_id, text, task_id=task.id)
-        task = await app.drafts.confirm(me, card.draft_id)
+        card = await use_cases.drafts.create(me, task.chat_id, text, task_id=task.id)
+        task = await use_cases.drafts.confirm(me, card.draft_id)
     elif body.prompt is not None:
-        card = await app.drafts.create_explicit(
+        card = await use_cases.drafts.create_explicit(
             me, task.chat_id, prompt=body.prompt, schedule=Schedule.of(task), task_id=task.id
         )
-        task = await app.drafts.confirm(me, card.draft_id)
+        task = await use_cases.drafts.confirm(me, card.draft_id)
     wanted = body.state or ("paused" if was_paused else None)
     if wanted == "paused" and task.state is not TaskState.PAUSED:
-        task = await app.tasks.pause(me, task.id)
+        task = await use_cases.tasks.pause(me, task.id)
     elif wanted == "active" and task.state is not TaskState.ACTIVE:
-        task = await app.tasks.resume(me, task.id)
+        task = await use_cases.tasks.resume(me, task.id)
     return TaskOut.of(task, now)
 
 
 @router.delete("/tasks/{task_id}", status_code=204)
-async def delete_task(me: CurrentActor, app: AppDep, task_id: TaskId) -> None:
-    await app.tasks.delete(me, task_id)
+async def delete_task(me: CurrentActor, use_cases: UseCasesDep, task_id: TaskId) -> None:
+    await use_cases.tasks.delete(me, task_id)
 
 
 def _explicit(body: NewTaskIn) -> bool:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.deps import ApiRoute, AppDep, CurrentActor
+from web.deps import ApiRoute, CurrentActor, UseCasesDep
 
 router = APIRouter(route_class=ApiRoute)
 
 
 @router.delete("/token", status_code=204)
-async def revoke_token(me: CurrentActor, app: AppDep) -> None:
+async def revoke_token(me: CurrentActor, use_cases: UseCasesDep) -> None:
     """Withdraw the caller's token (requests that use it are refused from then on); nothing
     happens when they have none."""
-    await app.tokens.revoke(me)
+    await use_cases.tokens.revoke(me)

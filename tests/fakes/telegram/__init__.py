@@ -59,8 +59,8 @@ from tests.fakes.telegram.html import (
     parse_html,
 )
 from tests.fakes.telegram.limits import (
+    FloodControl,
     ManualClock,
-    RateLimiter,
     RateLimits,
 )
 from tests.fakes.telegram.markdown import (
@@ -118,13 +118,13 @@ __all__ = [
     "FakeMessage",
     "FakeTelegram",
     "FakeUser",
+    "FloodControl",
     "FormattedText",
     "JSONObject",
     "ManualClock",
     "MemberStatus",
     "MessagePredicate",
     "Params",
-    "RateLimiter",
     "RateLimits",
     "WebhookConfig",
     "bad_request",

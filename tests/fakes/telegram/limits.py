@@ -75,7 +75,10 @@ class _SlidingWindow:
         self.sent.append(now)
 
 
-class RateLimiter:
+class FloodControl:
+    """Telegram's flood control as the fake server enforces it: past a limit, 429 and
+    retry_after."""
+
     def __init__(self, limits: RateLimits, clock: Callable[[], float]) -> None:
         self.limits = limits
         self.clock = clock

@@ -41,7 +41,7 @@ from tests.fakes.telegram.entities import (
     utf16_length,
 )
 from tests.fakes.telegram.html import parse_html
-from tests.fakes.telegram.limits import RateLimiter, RateLimits
+from tests.fakes.telegram.limits import FloodControl, RateLimits
 from tests.fakes.telegram.markdown import parse_markdown, parse_markdown_v2
 from tests.fakes.telegram.state import (
     ApiCall,
@@ -153,7 +153,7 @@ class FakeTelegram:
         self.logged_out = False
         self.closed = False
         self._clock = clock
-        self._limiter = RateLimiter(rate_limits or RateLimits(), clock)
+        self._limiter = FloodControl(rate_limits or RateLimits(), clock)
         self._users: dict[int, FakeUser] = {}
         self._chats: dict[int, FakeChat] = {}
         self._queries: dict[str, FakeCallbackQuery] = {}
@@ -204,7 +204,7 @@ class FakeTelegram:
     @rate_limits.setter
     def rate_limits(self, limits: RateLimits) -> None:
         """Replace the flood limits; counting starts afresh."""
-        self._limiter = RateLimiter(limits, self._clock)
+        self._limiter = FloodControl(limits, self._clock)
 
     # -- lifecycle ------------------------------------------------------------------------------
 

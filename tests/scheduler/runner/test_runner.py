@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from application import Application, build_application
+from application import UseCases, build_use_cases
 from application.access import Access, NoMembers
 from application.permissions import Actor, Door
 from application.records import ApplicationSettings
@@ -463,11 +463,11 @@ async def test_created_task_fires_once_across_a_restart(pg_url: str, llm: FakeLL
     """The whole path: use cases create the task, the engine fires it at its instant, the LLM
     answers, the delivery port gets the result, once, and a restarted process does not repeat it."""
 
-    def process() -> tuple[World, Application, object]:
+    def process() -> tuple[World, UseCases, object]:
         database = create_engine(pg_url)
         sessions = create_sessionmaker(database)
         world = make_world(sessions, llm)
-        app = build_application(
+        app = build_use_cases(
             sessions,
             world.engine,
             build_request_parser(llm=None, model="off", min_interval_seconds=300),

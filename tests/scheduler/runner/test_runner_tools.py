@@ -11,7 +11,7 @@ import pytest
 
 from application.access import Access, NoMembers
 from application.permissions import Actor
-from application.usage import PARSE, Usage, UsageReports
+from application.usage import PARSE, Ledger, UsageReports
 from core.reasons import BudgetSpent
 from core.settings import AllowedUsers
 from scheduler.llm import LiteLLMSearch
@@ -103,7 +103,7 @@ async def test_past_the_budget_runs_are_skipped_without_the_llm_and_the_chat_tol
     sessions: Sessions, llm: FakeLLM
 ) -> None:
     clock = FakeClock(datetime(2026, 11, 29, 9, 0, tzinfo=UTC))
-    usage = Usage(sessions, clock, budget_usd=0.0001)
+    usage = Ledger(sessions, clock, budget_usd=0.0001)
     world = make_world(sessions, llm, budget=usage, clock=clock)
     task = await world.task("Summarize the news")
     llm.reply_text("Done.", prompt_tokens=1000, completion_tokens=500)
@@ -149,7 +149,7 @@ async def test_usage_counts_runs_parses_and_deleted_tasks_for_the_month(
     sessions: Sessions, llm: FakeLLM
 ) -> None:
     clock = FakeClock(START)
-    usage = Usage(sessions, clock, budget_usd=5.0)
+    usage = Ledger(sessions, clock, budget_usd=5.0)
     world = make_world(sessions, llm, budget=usage, clock=clock)
     kept = await world.task("Summarize the news")
     gone = await world.task("Check the weather")

@@ -15,7 +15,7 @@ import pytest
 import structlog
 
 from core.settings import Settings, load_settings
-from cronpilot.runtime import build_stack
+from cronpilot.runtime import assemble
 from scheduler.runner.tools.registry import (
     PACKAGE,
     Toolset,
@@ -139,15 +139,15 @@ async def test_a_new_module_is_a_new_tool_the_model_is_offered_and_can_call(
 @pytest.mark.usefixtures("new_tool_module")
 async def test_the_composition_root_and_cronpilot_check_take_a_new_module_too() -> None:
     settings = default_settings(database_url="sqlite+aiosqlite:///:memory:")
-    stack = build_stack(settings, FakeDelivery(), clock=FakeClock(START), llm=FakeLLMClient())
+    runtime = assemble(settings, FakeDelivery(), clock=FakeClock(START), llm=FakeLLMClient())
     try:
-        assert [toolset.key for toolset in stack.tools] == ["current_time", "web_fetch", NEW_TOOL]
-        assert [(toolset.key, toolset.label) for toolset in stack.tools.choices] == [
+        assert [toolset.key for toolset in runtime.tools] == ["current_time", "web_fetch", NEW_TOOL]
+        assert [(toolset.key, toolset.label) for toolset in runtime.tools.choices] == [
             ("web_fetch", "web fetch"),
             (NEW_TOOL, "word count"),
         ]
     finally:
-        await stack.database.dispose()
+        await runtime.database.dispose()
     [line] = await check_tools(settings)
     assert (line.name, line.ok, line.detail) == ("word count", True, "counts words")
 
