@@ -21,6 +21,7 @@ from application.drafts import Drafts
 from application.languages import Languages
 from application.records import ApplicationSettings
 from application.runs import Runs
+from application.task_setup import ModelOffer, TaskSetup
 from application.tasks import Tasks
 from application.tokens import ApiTokens
 from application.usage import Ledger, UsageReports
@@ -28,6 +29,7 @@ from scheduler.clock import Clock
 from scheduler.engine import Engine
 from scheduler.parsing.request import RequestParser
 from scheduler.runner.runner import TaskRunner
+from scheduler.runner.tools.registry import Toolsets
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,8 @@ class UseCases:
     conversations: Conversations
     usage: UsageReports
     tokens: ApiTokens
+    # A task's model, tools and monthly cap.
+    setup: TaskSetup
     # Who holds which right where; the doors ask it only whether a user is on ALLOWED_USERS.
     access: Access
     # The clock the use cases keep time by; a door asks it for now (a test's clock reaches all).
@@ -58,6 +62,7 @@ def build_use_cases(
     access: Access,
     *,
     ledger: Ledger | None = None,
+    toolsets: Toolsets | None = None,
 ) -> UseCases:
     changes = Changes(
         sessions, engine, clock, access, min_interval_seconds=settings.min_interval_seconds
@@ -76,6 +81,13 @@ def build_use_cases(
         ),
         usage=UsageReports(sessions, clock, settings.monthly_budget_usd, access),
         tokens=ApiTokens(sessions, clock, access),
+        setup=TaskSetup(
+            sessions,
+            clock,
+            access,
+            models=ModelOffer(settings.default_model, settings.models),
+            toolsets=toolsets if toolsets is not None else Toolsets(),
+        ),
         access=access,
         clock=clock,
     )

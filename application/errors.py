@@ -80,3 +80,30 @@ class ParseBudgetSpentError(NotUnderstoodError):
                 "shows where the budget went"
             )
         )
+
+
+class UnknownModelError(CronpilotError):
+    """A model name that MODELS does not have."""
+
+    def __init__(self, name: str, known: tuple[str, ...]) -> None:
+        super().__init__(f"no model named {name!r}; MODELS names {', '.join(known) or 'none'}")
+        self.name = name
+        self.known = known
+
+
+class UnknownToolError(CronpilotError):
+    """A tool name no configured toolset has."""
+
+    def __init__(self, names: tuple[str, ...], known: tuple[str, ...]) -> None:
+        super().__init__(f"no tool named {', '.join(names)}; the tools are {', '.join(known)}")
+        self.names = names
+        self.known = known
+
+
+class CapOutOfRangeError(CronpilotError):
+    """A monthly cap below zero or above the most a task may be given."""
+
+    def __init__(self, cap_usd: float, most_usd: float) -> None:
+        super().__init__(f"a monthly cap of {cap_usd} is not between 0 and {most_usd}")
+        self.cap_usd = cap_usd
+        self.most_usd = most_usd

@@ -52,3 +52,6 @@ class ApplicationSettings:
     min_interval_seconds: int
     # CHAT_MONTHLY_BUDGET_USD; None = no limit.
     monthly_budget_usd: float | None = None
+    # LLM_MODEL, and the names of MODELS a task may choose instead.
+    default_model: str = ""
+    models: tuple[str, ...] = ()

@@ -240,6 +240,28 @@ class CancelChange(ChangeButton, code="cx"):
     """Cancel on a change card."""
 
 
+@dataclass(frozen=True, slots=True)
+class TaskItemButton(ButtonData):
+    """A button on one item of a task's list (a tool under /tools N): the task and the item's
+    place in the list."""
+
+    task_id: int
+    index: int
+    _fields: ClassVar[str] = r"(?P<number>[0-9]{1,19}):(?P<index>[0-9]{1,3})"
+
+    @classmethod
+    def _parse(cls, ids: re.Match[str]) -> Self | None:
+        number = _number(ids)
+        return cls(number, int(ids["index"])) if number is not None else None
+
+    def _values(self) -> tuple[str, ...]:
+        return (str(self.task_id), str(self.index))
+
+
+class ToggleTool(TaskItemButton, code="tt"):
+    """A tool's on/off button under /tools N."""
+
+
 def kinds() -> tuple[type[ButtonData], ...]:
     """Every kind of button, once (for the registration's completeness test)."""
     return tuple(dict.fromkeys(_KINDS.values()))

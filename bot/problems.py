@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from application.errors import (
+    CapOutOfRangeError,
     DraftExpiredError,
     DraftNotFoundError,
     QuotaExceededError,
@@ -17,6 +18,8 @@ from application.errors import (
     TaskNotActiveError,
     TaskStateError,
     TaskTimePassedError,
+    UnknownModelError,
+    UnknownToolError,
 )
 from application.permissions import (
     NotAllowedError,
@@ -54,6 +57,23 @@ def explain(_: Translator, error: CronpilotError, zone: str) -> str:
         return _("Task #{number} is running right now; wait for its result.", number=error.task_id)
     if isinstance(error, TaskStateError):
         return _task_state(_, error)
+    if isinstance(error, UnknownModelError):
+        return _(
+            "There is no model named {name}. The models are: {models}, or default.",
+            name=error.name,
+            models=", ".join(error.known) or "—",
+        )
+    if isinstance(error, UnknownToolError):
+        return _(
+            "There is no tool named {names}. The tools are: {tools}.",
+            names=", ".join(error.names),
+            tools=", ".join(error.known) or "—",
+        )
+    if isinstance(error, CapOutOfRangeError):
+        return _(
+            "A monthly cap must be between $0 and ${most}, such as /budget N 0.50.",
+            most=f"{error.most_usd:g}",
+        )
     if isinstance(error, QuotaExceededError):
         return _(
             "This chat already has {limit} tasks, the most it may have; "

@@ -373,7 +373,8 @@ def scheduled(_: Translator, task: Task, chat_zone: str) -> Screen:
     return Screen(text, InlineKeyboardMarkup([task_buttons(_, task, TASK_CARD)]))
 
 
-def task_detail(_: Translator, task: Task, chat_zone: str) -> Screen:
+def task_detail(_: Translator, task: Task, chat_zone: str, *, setup: Sequence[str] = ()) -> Screen:
+    """A task's card; `setup` are its lines about what it runs with (model, cap)."""
     schedule = Schedule.of(task)
     text = "\n".join(
         [
@@ -388,6 +389,7 @@ def task_detail(_: Translator, task: Task, chat_zone: str) -> Screen:
             *_schedule_lines(_, schedule),
             _("⏭ <b>Next run:</b> {when}", when=when(_, task.next_run_at, chat_zone)),
             _("⏮ <b>Last run:</b> {when}", when=when(_, task.last_run_at, chat_zone)),
+            *setup,
         ]
     )
     return Screen(text, InlineKeyboardMarkup([task_buttons(_, task, TASK_CARD)]))
@@ -512,6 +514,8 @@ def history(_: Translator, task: Task, entries: Sequence[Run], chat_zone: str) -
         if run.cost is not None:
             parts.append(dollars(_, run.cost))
         line = " · ".join(parts)
+        if run.model is not None or run.attempt > 1:
+            line += "\n   " + _run_model(_, run, chat_zone)
         if run.tool_calls:
             line += f"\n   🔧 {escape(tool_trace(run))}"
         if run.reason and run.status not in (RunStatus.SUCCEEDED, RunStatus.SILENT):
@@ -524,6 +528,16 @@ def history(_: Translator, task: Task, entries: Sequence[Run], chat_zone: str) -
             line += "\n   ↳ " + _("not delivered yet; I keep trying to send it.")
         lines.append(line)
     return "\n".join(lines)
+
+
+def _run_model(_: Translator, run: Run, chat_zone: str) -> str:
+    """ "🤖 smart" and "try 2 of the run at 09:00" for a history line."""
+    parts = [f"🤖 {escape(run.model)}"] if run.model is not None else []
+    if run.attempt > 1:
+        parts.append(_("try {attempt}", attempt=run.attempt))
+    if run.retry_at is not None:
+        parts.append(_("next try {when}", when=when(_, run.retry_at, chat_zone)))
+    return " · ".join(parts)
 
 
 def tool_trace(run: Run) -> str:

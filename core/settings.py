@@ -32,6 +32,13 @@ from sqlalchemy.exc import ArgumentError
 
 from core.errors import ConfigurationError
 from core.mcp_config import McpServerConfig, load_mcp_config
+from core.model_choices import (
+    DEFAULT_RETRY_DELAYS,
+    check_fallbacks,
+    parse_fallbacks,
+    parse_models,
+    parse_retry_delays,
+)
 
 # Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - as a webhook secret token.
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -171,6 +178,12 @@ class Settings(BaseSettings):
     llm_api_base: str | None = None
     llm_api_key: SecretStr | None = None
     parser_model: str | None = None
+    # The models a task may choose by name (`fast=openai/gpt-4o-mini,smart=…`), the ones that
+    # take over from a model failing for a reason that heals (`smart>fast`), and the waits
+    # before a run that failed so is tried again (`5m,15m,30m`; `off`).
+    models: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    model_fallbacks: Annotated[dict[str, tuple[str, ...]], NoDecode] = Field(default_factory=dict)
+    run_retry_delays: Annotated[tuple[float, ...], NoDecode] = DEFAULT_RETRY_DELAYS
     allowed_users: Annotated[AllowedUsers, NoDecode] = AllowedUsers()
     group_members_can_manage: bool = False
     default_timezone: str = "UTC"
@@ -302,6 +315,29 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return AllowedUsers.parse(value)
         return value
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _parse_models(cls, value: Any) -> Any:
+        return parse_models(value) if isinstance(value, str) else value
+
+    @field_validator("model_fallbacks", mode="before")
+    @classmethod
+    def _parse_fallbacks(cls, value: Any) -> Any:
+        return parse_fallbacks(value) if isinstance(value, str) else value
+
+    @field_validator("run_retry_delays", mode="before")
+    @classmethod
+    def _parse_retry_delays(cls, value: Any) -> Any:
+        return parse_retry_delays(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _fallbacks_name_models(self) -> Settings:
+        try:
+            check_fallbacks(self.model_fallbacks, self.models)
+        except ValueError as error:
+            raise ValueError(f"MODEL_FALLBACKS: {error}") from None
+        return self
 
     @field_validator("forwarded_allow_ips", mode="before")
     @classmethod

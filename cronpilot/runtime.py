@@ -176,6 +176,7 @@ def assemble(
         clock,
         RunnerSettings(
             model=settings.llm_model,
+            models=tuple(settings.models),
             run_timeout_seconds=settings.run_timeout_seconds,
             max_tool_steps=settings.max_tool_steps,
             max_concurrent_runs=settings.max_concurrent_runs,
@@ -209,10 +210,13 @@ def assemble(
             max_tasks_per_chat=settings.max_tasks_per_chat,
             min_interval_seconds=settings.min_interval_seconds,
             monthly_budget_usd=settings.chat_monthly_budget_usd,
+            default_model=settings.llm_model,
+            models=tuple(settings.models),
         ),
         runner,
         access,
         ledger=ledger,
+        toolsets=tools,
     )
     return Runtime(settings, database, engine, use_cases, llm, tools)
 

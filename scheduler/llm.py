@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import functools
 import gc
 import json
@@ -46,6 +47,7 @@ from core.reasons import (
     TooLong,
     UnreadableAnswer,
 )
+from scheduler.model_routes import ModelRoutes, answered_by
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -124,6 +126,8 @@ class Completion:
     completion_tokens: int
     cost: float | None  # USD, when LiteLLM knows the model's prices
     model: str
+    # The model asked for, or for a name of MODELS the one that answered after any fallback.
+    answered_by: str = ""
 
     def as_message(self) -> dict[str, Any]:
         """The assistant message to append to the conversation, in OpenAI format."""
@@ -168,10 +172,19 @@ class LiteLLMClient:
     """
 
     def __init__(
-        self, *, api_base: str | None, api_key: str | None, secrets: Iterable[str] = ()
+        self,
+        *,
+        api_base: str | None,
+        api_key: str | None,
+        secrets: Iterable[str] = (),
+        models: Mapping[str, str] | None = None,
+        fallbacks: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self._api_base = api_base or None
         self._api_key = api_key or None
+        # A name of MODELS goes through LiteLLM's Router, which hands over to its fallbacks.
+        self._routes = ModelRoutes(models or {}, fallbacks or {}, self._api_base, self._api_key)
+        self._router: Any = None
         # Every key the provider might echo back: ours and the provider variables LiteLLM reads.
         self._redactor = Redactor([*secrets, *([api_key] if api_key else [])])
         self._litellm: Any = None
@@ -184,6 +197,8 @@ class LiteLLMClient:
             api_base=settings.llm_api_base,
             api_key=key.get_secret_value() if key else None,
             secrets=settings.secret_values(),
+            models=settings.models,
+            fallbacks=settings.model_fallbacks,
         )
 
     def __repr__(self) -> str:
@@ -214,10 +229,12 @@ class LiteLLMClient:
             "num_retries": 0,
             "max_retries": 0,
         }
-        # Only when set, so the provider's own variables (OPENAI_API_KEY, …) keep working.
-        if self._api_base is not None:
+        routed = self._routes.routes(model)
+        # Only when set, so the provider's own variables (OPENAI_API_KEY, …) keep working; a
+        # routed model has its own in the Router's model list.
+        if self._api_base is not None and not routed:
             arguments["api_base"] = self._api_base
-        if self._api_key is not None:
+        if self._api_key is not None and not routed:
             arguments["api_key"] = self._api_key
         if tools is not None:
             arguments["tools"] = [copy.deepcopy(dict(tool)) for tool in tools]
@@ -227,7 +244,10 @@ class LiteLLMClient:
             )
         try:
             async with asyncio.timeout(timeout + _OVERRUN_GRACE_SECONDS):
-                response = await litellm.acompletion(**arguments)
+                if routed:
+                    response = await self._router_of(litellm).acompletion(**arguments)
+                else:
+                    response = await litellm.acompletion(**arguments)
         except TimeoutError:
             raise failure(ModelTimedOut(seconds=float(timeout))) from None
         # LiteLLM raises its own classes, the SDKs', httpx's and plain Python errors from its
@@ -237,9 +257,23 @@ class LiteLLMClient:
                 error, litellm, model=model, timeout=timeout, redactor=self._redactor
             ) from error
         try:
-            return _completion_from(response, model)
+            completion = _completion_from(response, model)
         except (AttributeError, TypeError, ValueError) as error:
             raise failure(UnreadableAnswer()) from error
+        if routed:
+            hidden = getattr(response, "_hidden_params", None)
+            return dataclasses.replace(completion, answered_by=answered_by(hidden, model))
+        return completion
+
+    def _router_of(self, litellm: Any) -> Any:
+        if self._router is None:
+
+            def has_own_key(model: str) -> bool:
+                found = litellm.validate_environment(model=model)
+                return bool(found.get("keys_in_environment"))
+
+            self._router = litellm.Router(**self._routes.router_arguments(has_own_key))
+        return self._router
 
     async def _library(self) -> Any:
         if self._litellm is None:
@@ -310,6 +344,7 @@ def _completion_from(response: Any, requested_model: str) -> Completion:
         completion_tokens=_count(getattr(usage, "completion_tokens", None)),
         cost=_cost(response),
         model=model if isinstance(model, str) and model else requested_model,
+        answered_by=requested_model,
     )
 
 

@@ -115,6 +115,12 @@ class TaskRow(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The name (in MODELS) of the model the task runs on; None: LLM_MODEL.
+    model: Mapped[str | None] = mapped_column(String(64))
+    # The keys of the toolsets the task may use; None: every configured one.
+    tools: Mapped[list[str] | None] = mapped_column(OptionalDocument)
+    # What the task may spend in a calendar month, USD; None: no cap of its own.
+    monthly_cap_usd: Mapped[float | None] = mapped_column(Float)
 
 
 # Rows of the schedule's own triggers: the ones whose (task, instant) must be unique.
@@ -146,6 +152,13 @@ class RunRow(Base):
             "owner",
             postgresql_where=text("delivery_pending"),
             sqlite_where=text("delivery_pending"),
+        ),
+        # The engine looks for the few failed runs whose next try is due.
+        Index(
+            "ix_runs_retry_due",
+            "retry_at",
+            postgresql_where=text("retry_at IS NOT NULL"),
+            sqlite_where=text("retry_at IS NOT NULL"),
         ),
     )
 
@@ -179,6 +192,14 @@ class RunRow(Base):
     )
     # The tools the model called, in the order of first use: [["web_search", 2], …].
     tool_calls: Mapped[list[Any] | None] = mapped_column(JSONDocument)
+    # The model that answered (a name of MODELS, or LLM_MODEL's own), after any fallback.
+    model: Mapped[str | None] = mapped_column(String(255))
+    # Which try of its occurrence this run is (1 first), the try it repeats, and when the
+    # next try is due if this one failed for a reason that heals (cleared once claimed).
+    attempt: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    # A plain id: runs go only with their task, the tries of one occurrence together.
+    retry_of: Mapped[int | None] = mapped_column(BigInteger)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DraftRow(Base):

@@ -69,6 +69,12 @@ class Task:
     consecutive_failures: int
     created_at: datetime
     updated_at: datetime
+    # The name of the model it runs on (MODELS); None: the default, LLM_MODEL.
+    model: str | None = None
+    # The keys of the toolsets it may use; None: every configured one.
+    tools: tuple[str, ...] | None = None
+    # What it may spend in a calendar month (USD); None: no cap of its own.
+    monthly_cap_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +91,9 @@ class NewTask:
     cron: str | None = None
     run_at: datetime | None = None
     every_seconds: int | None = None
+    model: str | None = None
+    tools: tuple[str, ...] | None = None
+    monthly_cap_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +119,13 @@ class Run:
     delivery_pending: bool = False
     # The tools the model called and how often, in the order of first use.
     tool_calls: tuple[tuple[str, int], ...] = ()
+    # The model that answered, after any fallback.
+    model: str | None = None
+    # Which try of its occurrence it is (1: the first), the run it tries again, and when its
+    # own next try is due (a failure that heals, tries left).
+    attempt: int = 1
+    retry_of: int | None = None
+    retry_at: datetime | None = None
 
     @property
     def duration_seconds(self) -> float | None:

@@ -37,6 +37,10 @@ def to_record(row: RunRow) -> Run:
         owner=row.owner,
         delivery_pending=row.delivery_pending,
         tool_calls=tool_calls_from(row.tool_calls),
+        model=row.model,
+        attempt=row.attempt,
+        retry_of=row.retry_of,
+        retry_at=row.retry_at,
     )
 
 
@@ -108,6 +112,7 @@ async def finish(
     delivery_pending: bool = False,
     delivered_message_id: int | None = None,
     tool_calls: Sequence[tuple[str, int]] = (),
+    model: str | None = None,
 ) -> Run | None:
     """Close a run. A run that is no longer `running` is left as it is and None is returned,
     unless `owner` owns it: then the answer it has is recorded even over an `interrupted`
@@ -130,6 +135,7 @@ async def finish(
             delivery_pending=delivery_pending,
             delivered_message_id=delivered_message_id,
             tool_calls=[[name, count] for name, count in tool_calls] or None,
+            model=model,
         )
         .returning(RunRow),
         execution_options={"populate_existing": True},

@@ -34,6 +34,9 @@ def to_record(row: TaskRow) -> Task:
         consecutive_failures=row.consecutive_failures,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        model=row.model,
+        tools=tuple(str(key) for key in row.tools) if isinstance(row.tools, list) else None,
+        monthly_cap_usd=row.monthly_cap_usd,
     )
 
 
@@ -54,6 +57,9 @@ async def add(session: AsyncSession, new: NewTask, *, now: datetime) -> Task:
         consecutive_failures=0,
         created_at=now,
         updated_at=now,
+        model=new.model,
+        tools=list(new.tools) if new.tools is not None else None,
+        monthly_cap_usd=new.monthly_cap_usd,
     )
     session.add(row)
     await session.flush()

@@ -38,6 +38,7 @@ from bot.callbacks import (
     RetryTask,
     RunTask,
     TaskHistory,
+    ToggleTool,
 )
 from storage import tokens
 from storage.database import create_engine, create_sessionmaker
@@ -102,6 +103,7 @@ class Team:
             KeepTask: KeepTask(self.task_id),
             TaskHistory: TaskHistory(self.task_id),
             ListPage: ListPage(0),
+            ToggleTool: ToggleTool(self.task_id, 0),
             ConfirmChange: ConfirmChange(proposal.change_id),
             CancelChange: CancelChange(proposal.change_id),
         }
@@ -229,6 +231,9 @@ async def _commands(team: Team, wrong: list[str]) -> FakeMessage:
         "/timezone Europe/Paris",
         "/language de",
         "/cancel",
+        f"/model {number} default",
+        f"/tools {number} -web_fetch",
+        f"/budget {number} 0.50",
     ]
     strangers = iter(team.strangers)
     for text in changing:

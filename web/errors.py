@@ -18,7 +18,14 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
-from application.errors import DraftNotFoundError, QuotaExceededError, TaskStateError
+from application.errors import (
+    CapOutOfRangeError,
+    DraftNotFoundError,
+    QuotaExceededError,
+    TaskStateError,
+    UnknownModelError,
+    UnknownToolError,
+)
 from application.permissions import (
     ChatHiddenError,
     NotAllowedError,
@@ -58,6 +65,9 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (QuotaExceededError, 409),
     (DraftNotFoundError, 409),
     (NotUnderstoodError, 422),
+    (UnknownModelError, 422),
+    (UnknownToolError, 422),
+    (CapOutOfRangeError, 422),
     (ScheduleError, 422),
 )
 

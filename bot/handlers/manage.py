@@ -51,6 +51,7 @@ from bot.handlers.common import (
     reply,
     task_number,
 )
+from bot.handlers.setup import setup_lines
 from bot.i18n import Translator
 from core.errors import CronpilotError
 from storage.records import RunTrigger, Task
@@ -91,7 +92,9 @@ class _Asked:
 
 async def _task_card(asked: _Asked) -> render.Screen:
     task = await asked.use_cases.tasks.get(asked.actor, asked.task_id)
-    return render.task_detail(asked.words, task, asked.zone)
+    return render.task_detail(
+        asked.words, task, asked.zone, setup=setup_lines(asked.words, task, asked.use_cases)
+    )
 
 
 async def _history(asked: _Asked) -> str:
@@ -289,7 +292,15 @@ async def _switched(press: Press, data: PauseTask | ResumeTask, task: Task, noti
         listing = await press.use_cases.tasks.list(press.actor, press.chat.id, page=place.page)
         await _edit(message, render.task_list(press.words, listing, press.zone))
     elif place == TASK_CARD:
-        await _edit(message, render.task_detail(press.words, task, press.zone))
+        await _edit(
+            message,
+            render.task_detail(
+                press.words,
+                task,
+                press.zone,
+                setup=setup_lines(press.words, task, press.use_cases),
+            ),
+        )
     else:
         # A result message (or a button from before places were marked): swap its Pause
         # button for Resume (or back), keeping the message as it is.

@@ -21,7 +21,16 @@ from bot import callbacks
 from bot.access import gate, update_words
 from bot.callbacks import ButtonData
 from bot.context import Context
-from bot.handlers import conversations, create, language, manage, start, token, usage
+from bot.handlers import (
+    conversations,
+    create,
+    language,
+    manage,
+    setup,
+    start,
+    token,
+    usage,
+)
 from bot.handlers.errors import on_error
 from bot.i18n import N_, translator
 from core.languages import ENGLISH, LANGUAGES
@@ -37,6 +46,9 @@ COMMANDS = (
     ("delete", N_("delete a task: /delete N")),
     ("history", N_("a task's last runs: /history N")),
     ("usage", N_("this month's runs, tokens and cost")),
+    ("model", N_("a task's model: /model N smart")),
+    ("tools", N_("a task's tools: /tools N -web_search")),
+    ("budget", N_("a task's monthly cap: /budget N 0.50")),
     ("edit", N_("change a task: /edit N new text")),
     ("timezone", N_("show or set this chat's time zone")),
     ("language", N_("show or set the language I speak here")),
@@ -107,6 +119,7 @@ def buttons() -> tuple[CallbackQueryHandler[Context, None], ...]:
         on_button(callbacks.ListPage, manage.list_page),
         on_button(callbacks.ConfirmChange, conversations.confirm_change),
         on_button(callbacks.CancelChange, conversations.cancel_change),
+        on_button(callbacks.ToggleTool, setup.toggle_tool),
     )
 
 
@@ -139,6 +152,9 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("pause", manage.pause_command),
             CommandHandler("resume", manage.resume_command),
             CommandHandler("delete", manage.delete_command),
+            CommandHandler("model", setup.model_command),
+            CommandHandler("tools", setup.tools_command),
+            CommandHandler("budget", setup.budget_command),
             MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, start.location),
             MessageHandler(filters.TEXT & ~filters.COMMAND, create.text_message),
             # After every CommandHandler: what none of them took is a command we do not have.

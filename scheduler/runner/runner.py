@@ -90,6 +90,8 @@ MAX_STEP_RESULT_CHARS = 40_000
 @dataclass(frozen=True, slots=True)
 class RunnerSettings:
     model: str
+    # The names of MODELS a task may run on; a task naming one no longer there runs on `model`.
+    models: tuple[str, ...] = ()
     run_timeout_seconds: float = 120.0
     max_tool_steps: int = 5
     max_concurrent_runs: int = 100
@@ -112,6 +114,8 @@ class ModelUsage:
     calls: int = 0
     # Tool name → calls, in the order of first use.
     tools: dict[str, int] = field(default_factory=dict)
+    # The model that gave the last answer (after any fallback).
+    model: str | None = None
 
     def used(self, tool: str) -> None:
         self.tools[tool] = self.tools.get(tool, 0) + 1
@@ -120,6 +124,7 @@ class ModelUsage:
         self.calls += 1
         self.prompt_tokens += completion.prompt_tokens
         self.completion_tokens += completion.completion_tokens
+        self.model = completion.answered_by or completion.model
         if completion.cost is not None:
             self.cost = (self.cost or 0.0) + completion.cost
 
@@ -218,7 +223,7 @@ class TaskRunner:
     async def _think(
         self, task: Task, memory: Sequence[Run], usage: ModelUsage, language: str
     ) -> _Outcome:
-        toolbox = await self._toolsets.toolbox(task)
+        toolbox = await self._toolsets.toolbox(task, task.tools)
         messages = build_messages(
             task, memory, now=self._clock.now(), language=language, advice=toolbox.advice
         )
@@ -266,7 +271,7 @@ class TaskRunner:
         try:
             async with asyncio.timeout(self._settings.run_timeout_seconds):
                 if toolbox is None:
-                    toolbox = await self._toolsets.toolbox(task)
+                    toolbox = await self._toolsets.toolbox(task, task.tools)
                 result = await self._converse(task, messages, usage, functions, toolbox)
         except TimeoutError:
             raise _RunFailed(RunTimedOut(seconds=self._settings.run_timeout_seconds)) from None
@@ -295,10 +300,11 @@ class TaskRunner:
     ) -> str | ToolCall:
         own = {spec["function"]["name"] for spec in functions}
         specs = [*toolbox.specs(), *functions]
+        model = self.model_of(task)
         for step in range(self._settings.max_tool_steps + 1):
             last_step = step == self._settings.max_tool_steps
             completion = await self._complete(
-                messages, specs, tool_choice="none" if last_step else "auto"
+                messages, specs, tool_choice="none" if last_step else "auto", model=model
             )
             usage.add(completion)
             if not completion.tool_calls:
@@ -315,8 +321,19 @@ class TaskRunner:
             messages.extend(await _call_tools(toolbox, completion.tool_calls, usage))
         raise _RunFailed(EndlessTools(steps=self._settings.max_tool_steps))
 
+    def model_of(self, task: Task) -> str:
+        """The model a task runs on: its own choice of MODELS, else LLM_MODEL."""
+        if task.model is not None and task.model in self._settings.models:
+            return task.model
+        return self._settings.model
+
     async def _complete(
-        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, tool_choice: str
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        *,
+        tool_choice: str,
+        model: str,
     ) -> Completion:
         settings = self._settings
         retrying = AsyncRetrying(
@@ -331,7 +348,7 @@ class TaskRunner:
             with attempt:
                 return await self._llm.complete(
                     messages,
-                    model=settings.model,
+                    model=model,
                     tools=tools,
                     tool_choice=tool_choice,
                     timeout=settings.run_timeout_seconds,
@@ -387,6 +404,7 @@ class TaskRunner:
                 owner=run.owner,
                 delivery_pending=owes and sent is None,
                 tool_calls=tuple(usage.tools.items()),
+                model=usage.model,
             )
             # Spent even when the run's own record was closed meanwhile (a shutdown interrupted
             # it), but not recorded for a task deleted meanwhile, whose chat may be gone too.

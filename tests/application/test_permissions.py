@@ -259,6 +259,10 @@ WALK: dict[str, tuple[Right, Prepare, Call]] = {
         _task,
         lambda s, who, x: s.app.conversations.history(who, x),  # type: ignore[arg-type]
     ),
+    "setup.set_model": (Right.MANAGE, _task, lambda s, who, x: s.app.setup.set_model(who, x, None)),  # type: ignore[arg-type]
+    "setup.tools": (Right.READ, _task, lambda s, who, x: s.app.setup.tools(who, x)),  # type: ignore[arg-type]
+    "setup.set_tools": (Right.MANAGE, _task, lambda s, who, x: s.app.setup.set_tools(who, x)),  # type: ignore[arg-type]
+    "setup.set_cap": (Right.MANAGE, _task, lambda s, who, x: s.app.setup.set_cap(who, x, 1.0)),  # type: ignore[arg-type]
     "tokens.issue": (Right.OWN, _nothing, lambda s, who, x: s.app.tokens.issue(who)),
     "tokens.revoke": (Right.OWN, _nothing, lambda s, who, x: s.app.tokens.revoke(who)),
 }
@@ -270,6 +274,7 @@ EXEMPT = {
     "chats.zone_of": "reads the record the caller holds",
     "languages.of_chat": "results and notices nobody asked for speak the chat's language",
     "drafts.purge_expired": "housekeeping",
+    "setup.resolve_model": "reads the name it is given (for set_model and drafts)",
     "changes.purge_expired": "housekeeping",
     "changes.schedule_phrase": "reads the text it is given (for conversations.reply)",
     "changes.is_new_request": "reads the text it is given (for conversations.reply)",

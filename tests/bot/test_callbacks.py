@@ -27,6 +27,7 @@ from bot.callbacks import (
     RetryTask,
     RunTask,
     TaskHistory,
+    ToggleTool,
     decode,
     list_page,
 )
@@ -80,6 +81,7 @@ SENT_BEFORE = [
     ("lp:3", ListPage(3)),
     ("cc:chg_01", ConfirmChange("chg_01")),
     ("cx:chg_01", CancelChange("chg_01")),
+    ("tt:7:2", ToggleTool(7, 2)),
 ]
 
 

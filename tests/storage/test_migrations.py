@@ -33,7 +33,7 @@ from core.reasons import (
     Reason,
     RunTimedOut,
 )
-from storage import followups, runs
+from storage import followups, runs, tasks
 from storage.database import create_engine, create_sessionmaker
 from storage.migrate import (
     VERSION_TABLE,
@@ -377,3 +377,36 @@ def test_the_migration_reads_every_sentence_the_last_release_wrote() -> None:
             reason.stored(),
         )
         assert REASONS_MIGRATION.sentence_of(reason.code, reason.stored()) == reason.message()
+
+
+async def test_tasks_and_runs_carry_over_to_task_models_unchanged(empty_database_url: str) -> None:
+    """0011_task_models: every task keeps the default model, every tool and no cap; every run
+    is its occurrence's first try with none due; the downgrade loses no row."""
+    url = empty_database_url
+    await upgrade_to_head(url)
+    await downgrade_to(url, BEFORE_REASONS)
+    await _write_earlier_history(url)
+    await upgrade_to_head(url)
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            task = await tasks.get(session, 1)
+            found_runs = await runs.list_for_task(session, 1, limit=100)
+    finally:
+        await engine.dispose()
+    assert task is not None
+    assert (task.name, task.prompt, task.cron, task.model, task.tools, task.monthly_cap_usd) == (
+        "News",
+        "the news",
+        "0 9 * * *",
+        None,
+        None,
+        None,
+    )
+    assert len(found_runs) == len(RUN_SENTENCES)
+    assert {(run.attempt, run.retry_of, run.retry_at, run.model) for run in found_runs} == {
+        (1, None, None, None)
+    }
+    await downgrade_to(url, "0009_run_reasons")
+    assert await read_rows(url, "SELECT count(*) FROM runs") == [(len(RUN_SENTENCES),)]
+    assert await read_rows(url, "SELECT id, name FROM tasks") == [(1, "News")]

@@ -1,0 +1,174 @@
+"""What a task runs with: its model (one of MODELS, or the default), the tools it may use
+(every configured one for a new task), and what it may spend a month. Each change is checked
+against the actor like any change to a task (EDIT_TASK)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from application.access import Access
+from application.errors import CapOutOfRangeError, UnknownModelError, UnknownToolError
+from application.permissions import Action, Actor
+from application.tasks import task_in_chat
+from core.logs import get_logger
+from scheduler.clock import Clock
+from scheduler.runner.tools.registry import Toolsets
+from storage import task_choices
+from storage.records import Task
+
+log = get_logger(__name__)
+
+# The most a task's monthly cap may be: a typo such as 5000 for 0.50 is refused, not kept.
+MOST_CAP_USD = 1000.0
+_MCP_PREFIX = "mcp:"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolChoice:
+    """One toolset a task may have or not: its stable key, its label, and whether it has it."""
+
+    key: str
+    label: str
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TaskTools:
+    task: Task
+    tools: tuple[ToolChoice, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelOffer:
+    """The models a task may run on: the default (LLM_MODEL) and the names of MODELS."""
+
+    default: str
+    names: tuple[str, ...]
+
+    def of(self, task: Task) -> str:
+        """The model the task runs on, as people see it."""
+        return task.model if task.model in self.names else self.default
+
+
+class TaskSetup:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        access: Access,
+        *,
+        models: ModelOffer,
+        toolsets: Toolsets,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._access = access
+        self.models = models
+        self._toolsets = toolsets
+
+    async def set_model(self, actor: Actor, task_id: int, name: str | None) -> Task:
+        """Task `task_id` runs on the model `name` of MODELS (None, or the default's own name:
+        on the default)."""
+        found = await self._access.task(actor, Action.EDIT_TASK, task_id)
+        chosen = self.resolve_model(name)
+        async with self._sessions() as session, session.begin():
+            await task_in_chat(session, found.chat_id, task_id, lock=True)
+            task = await task_choices.set_model(session, task_id, chosen, now=self._clock.now())
+        assert task is not None
+        log.info("task.model_set", task_id=task_id, model=chosen, door=actor.door.value)
+        return task
+
+    def resolve_model(self, name: str | None) -> str | None:
+        """The stored choice for `name`: None for the default; UnknownModelError if MODELS
+        does not name it."""
+        if name is None:
+            return None
+        wanted = name.strip().lower()
+        if wanted in ("default", self.models.default.lower()):
+            return None
+        if wanted not in self.models.names:
+            raise UnknownModelError(wanted, self.models.names)
+        return wanted
+
+    async def tools(self, actor: Actor, task_id: int) -> TaskTools:
+        """The toolsets task `task_id` may have, each on or off."""
+        task = await self._access.task(actor, Action.SHOW_TASK, task_id)
+        return self._listed(task)
+
+    async def set_tools(
+        self,
+        actor: Actor,
+        task_id: int,
+        *,
+        on: Collection[str] = (),
+        off: Collection[str] = (),
+        only: Collection[str] | None = None,
+    ) -> TaskTools:
+        """Turn the toolsets named in `on` on and those in `off` off (a key, or an MCP server's
+        name); with `only`, the task has exactly those. Unknown names change nothing."""
+        found = await self._access.task(actor, Action.EDIT_TASK, task_id)
+        keys = [toolset.key for toolset in self._toolsets.choices]
+        turn_on = self._keys(on, keys)
+        turn_off = self._keys(off, keys)
+        exact = self._keys(only, keys) if only is not None else None
+        async with self._sessions() as session, session.begin():
+            task = await task_in_chat(session, found.chat_id, task_id, lock=True)
+            if exact is not None:
+                chosen = set(exact)
+            else:
+                chosen = set(keys if task.tools is None else task.tools) & set(keys)
+                chosen = (chosen | turn_on) - turn_off
+            # Every tool there is is stored as "all", so a tool configured later is one too.
+            stored = None if chosen >= set(keys) else chosen
+            changed = await task_choices.set_tools(session, task_id, stored, now=self._clock.now())
+        assert changed is not None
+        log.info("task.tools_set", task_id=task_id, tools=stored, door=actor.door.value)
+        return self._listed(changed)
+
+    async def set_cap(self, actor: Actor, task_id: int, cap_usd: float | None) -> Task:
+        """Task `task_id` may spend `cap_usd` a calendar month (None: no cap of its own)."""
+        found = await self._access.task(actor, Action.EDIT_TASK, task_id)
+        if cap_usd is not None and not (math.isfinite(cap_usd) and 0 <= cap_usd <= MOST_CAP_USD):
+            raise CapOutOfRangeError(cap_usd, MOST_CAP_USD)
+        async with self._sessions() as session, session.begin():
+            await task_in_chat(session, found.chat_id, task_id, lock=True)
+            task = await task_choices.set_cap(session, task_id, cap_usd, now=self._clock.now())
+        assert task is not None
+        log.info("task.cap_set", task_id=task_id, cap_usd=cap_usd, door=actor.door.value)
+        return task
+
+    def _listed(self, task: Task) -> TaskTools:
+        return TaskTools(
+            task,
+            tuple(
+                ToolChoice(
+                    toolset.key, toolset.label, task.tools is None or toolset.key in task.tools
+                )
+                for toolset in self._toolsets.choices
+            ),
+        )
+
+    def _keys(self, names: Collection[str], keys: list[str]) -> set[str]:
+        found: set[str] = set()
+        unknown: list[str] = []
+        for name in names:
+            wanted = name.strip().lower()
+            key = next(
+                (
+                    key
+                    for key in keys
+                    if wanted in (key.lower(), key.lower().removeprefix(_MCP_PREFIX))
+                ),
+                None,
+            )
+            if key is None:
+                unknown.append(wanted)
+            else:
+                found.add(key)
+        if unknown:
+            raise UnknownToolError(tuple(unknown), tuple(keys))
+        return found

@@ -1,0 +1,74 @@
+"""The models a task may choose (MODELS) as the model list and fallbacks of LiteLLM's Router.
+
+LiteLLM's Router does the handing over (`fallbacks`): a model failing for a reason that heals
+(unreachable, a timeout, 429, a 5xx) hands the call to the next one of MODEL_FALLBACKS. This
+module only says what the Router is built from; `scheduler/llm.py`, the one importer of
+LiteLLM, builds it.
+
+LLM_API_BASE and LLM_API_KEY go to every model, except where the provider's own variables
+(OPENAI_API_KEY, ANTHROPIC_API_BASE, …, as LiteLLM reads them) are set: those win.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Where LiteLLM reports the model group (our name) that answered, after any fallback.
+ANSWERED_BY_HEADER = "x-litellm-model-group"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRoutes:
+    """MODELS and MODEL_FALLBACKS, with the credentials every model shares."""
+
+    models: Mapping[str, str] = field(default_factory=dict)
+    fallbacks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    api_base: str | None = None
+    api_key: str | None = None
+
+    def routes(self, model: str) -> bool:
+        """Whether `model` is a name of MODELS (and so goes through the Router)."""
+        return model in self.models
+
+    def router_arguments(
+        self,
+        has_own_key: Callable[[str], bool],
+        environ: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The Router's arguments. `has_own_key(model)` says whether the provider's own key
+        variable is set (LiteLLM's `validate_environment`); one attempt a model, no cool-down
+        (each run decides afresh), retries being the runner's business."""
+        environ = os.environ if environ is None else environ
+        model_list = []
+        for name, model in self.models.items():
+            parameters: dict[str, Any] = {"model": model}
+            provider = model.partition("/")[0].upper() if "/" in model else ""
+            own_base = bool(provider) and any(
+                environ.get(f"{provider}_{suffix}", "").strip()
+                for suffix in ("API_BASE", "BASE_URL")
+            )
+            if self.api_base is not None and not own_base:
+                parameters["api_base"] = self.api_base
+            if self.api_key is not None and not has_own_key(model):
+                parameters["api_key"] = self.api_key
+            model_list.append({"model_name": name, "litellm_params": parameters})
+        return {
+            "model_list": model_list,
+            "fallbacks": [{name: list(chain)} for name, chain in self.fallbacks.items()],
+            "num_retries": 0,
+            "disable_cooldowns": True,
+        }
+
+
+def answered_by(hidden: object, requested: str) -> str:
+    """The model group that answered a routed call, from the response's hidden parameters."""
+    if isinstance(hidden, Mapping):
+        headers = hidden.get("additional_headers")
+        if isinstance(headers, Mapping):
+            group = headers.get(ANSWERED_BY_HEADER)
+            if isinstance(group, str) and group:
+                return group
+    return requested
