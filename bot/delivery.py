@@ -112,7 +112,9 @@ class TelegramDelivery:
             raise self._error(error) from None
 
     async def send_failure(self, task: Task, run: Run, reason: Reason) -> int:
-        screen = results.failure(await self._words(task.chat_id), task, reason)
+        screen = results.failure(
+            await self._words(task.chat_id), task, reason, retry_at=run.retry_at
+        )
         try:
             message = await self._bot.send_message(
                 task.chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard

@@ -7,6 +7,7 @@ Every function takes the chat's `Translator` as `_`; every word comes from the c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 
 from telegram import InlineKeyboardMarkup, MessageEntity
@@ -15,7 +16,7 @@ from telegramify_markdown import split_entities, utf16_len
 from bot.callbacks import RESULT, PauseTask, ResumeTask, RetryTask, RunTask
 from bot.i18n import Translator
 from bot.markdown import convert
-from bot.render import Screen, button, clip, dollars
+from bot.render import Screen, button, clip, dollars, when
 from core.reasons import Reason
 from storage.records import Task
 
@@ -85,13 +86,21 @@ def result_buttons(_: Translator, task: Task) -> InlineKeyboardMarkup:
     )
 
 
-def failure(_: Translator, task: Task, reason: Reason) -> Screen:
+def failure(
+    _: Translator, task: Task, reason: Reason, *, retry_at: datetime | None = None
+) -> Screen:
+    """A failure notice; with `retry_at`, when the run tries again by itself."""
+    text = _(
+        "⚠️ Task #{number} failed: {reason}",
+        number=task.id,
+        reason=escape(clip(_.reason(reason), 500)),
+    )
+    if retry_at is not None:
+        text += "\n" + _(
+            "🔄 I will try again — next try: {when}.", when=when(_, retry_at, task.timezone)
+        )
     return Screen(
-        _(
-            "⚠️ Task #{number} failed: {reason}",
-            number=task.id,
-            reason=escape(clip(_.reason(reason), 500)),
-        ),
+        text,
         InlineKeyboardMarkup([[button(_("🔁 Retry"), RetryTask(task.id))]]),
     )
 

@@ -177,6 +177,7 @@ def assemble(
         RunnerSettings(
             model=settings.llm_model,
             models=tuple(settings.models),
+            retry_delays=settings.run_retry_delays,
             run_timeout_seconds=settings.run_timeout_seconds,
             max_tool_steps=settings.max_tool_steps,
             max_concurrent_runs=settings.max_concurrent_runs,

@@ -52,7 +52,7 @@ from core.reasons import (
 )
 from scheduler.clock import Clock
 from scheduler.schedules.schedule import Schedule
-from storage import followups, runs, tasks, workers
+from storage import followups, retries, runs, tasks, workers
 from storage.records import Run, RunStatus, RunTrigger, Task
 from storage.retry import DEFAULT_BACKOFF, Backoff, describe, patiently, unavailable
 
@@ -270,6 +270,7 @@ class Engine:
             until = self._clock.now() + timedelta(seconds=self._settings.horizon_seconds)
             async with self._sessions() as session:
                 instants = await tasks.due_instants(session, until=until)
+                instants += await retries.due_instants(session, until=until)
         except Exception as error:
             if not unavailable(error):
                 raise
@@ -323,6 +324,12 @@ class Engine:
                     self._claim_batch, what="scheduler.claim", backoff=self._backoff
                 )
                 won.extend(batch)
+            more = True
+            while more:
+                tries, more = await patiently(
+                    self._claim_tries, what="scheduler.claim_tries", backoff=self._backoff
+                )
+                won.extend(tries)
         # Runs start only once everything due is claimed: a thousand runs starting between two
         # batches would make the later claims late.
         for claim in won:
@@ -364,6 +371,25 @@ class Engine:
             for run in recorded
         ]
         return claims, len(due) == settings.claim_batch
+
+    async def _claim_tries(self) -> tuple[list[Claim], bool]:
+        """Claim the tries of failed runs due by now (storage/retries.py), exactly once."""
+        async with self._sessions() as session, session.begin():
+            claimed, more = await retries.claim_due(
+                session,
+                now=self._clock.now(),
+                owner=self.worker_id,
+                limit=self._settings.claim_batch,
+            )
+        committed = self._clock.now()
+        return [
+            Claim(
+                run=item.run,
+                task=item.task,
+                lateness_seconds=(committed - item.run.scheduled_for).total_seconds(),
+            )
+            for item in claimed
+        ], more
 
     def _notify(self, claims: Sequence[Claim]) -> None:
         metrics.observe_claims(
@@ -412,6 +438,7 @@ class Engine:
                 lambda: self._fail(run), what="run.finish", backoff=self._backoff
             )
         if owed is not None:
+            self.arm(owed.retry_at)  # a failure that tries again
             self._deliver(owed, task)
 
     async def _fail(self, run: Run) -> Run | None:

@@ -113,11 +113,13 @@ async def finish(
     delivered_message_id: int | None = None,
     tool_calls: Sequence[tuple[str, int]] = (),
     model: str | None = None,
+    retry_at: datetime | None = None,
 ) -> Run | None:
-    """Close a run. A run that is no longer `running` is left as it is and None is returned,
-    unless `owner` owns it: then the answer it has is recorded even over an `interrupted`
-    that another process wrote while it could not see this one's heartbeat (a database
-    outage), and writing the same outcome twice (a retried commit) is harmless."""
+    """Close a run (`retry_at`: when it tries again, for a failure that heals). A run that
+    is no longer `running` is left as it is and None is returned, unless `owner` owns it:
+    then the answer it has is recorded even over an `interrupted` that another process wrote
+    while it could not see this one's heartbeat (a database outage), and writing the same
+    outcome twice (a retried commit) is harmless."""
     closable = RunRow.status == RunStatus.RUNNING
     if owner is not None:
         closable = or_(closable, RunRow.owner == owner)
@@ -136,6 +138,7 @@ async def finish(
             delivered_message_id=delivered_message_id,
             tool_calls=[[name, count] for name, count in tool_calls] or None,
             model=model,
+            retry_at=retry_at,
         )
         .returning(RunRow),
         execution_options={"populate_existing": True},

@@ -235,6 +235,8 @@ async def lock_due(session: AsyncSession, *, due_before: datetime, limit: int) -
     for row in result:
         values = dict(row._mapping)
         busy = bool(values.pop("busy"))
+        tools = values.get("tools")
+        values["tools"] = tuple(str(key) for key in tools) if isinstance(tools, list) else None
         due.append(DueTask(Task(**values), busy))
     return due
 

@@ -63,10 +63,10 @@ from scheduler.llm import (
 from scheduler.runner.budget import BudgetGate, BudgetReached
 from scheduler.runner.pace import Pace
 from scheduler.runner.prompt import MEMORY_RUNS, build_messages, is_silent
+from scheduler.runner.retrying import next_try, repeats_schedule
 from scheduler.runner.sending import (
     DELIVERY_BACKOFF,
     FAILURES_BEFORE_PAUSE,
-    SCHEDULED_TRIGGERS,
     ResultSender,
     Sent,
     owes_message,
@@ -102,6 +102,9 @@ class RunnerSettings:
     # Waits while the database is away, and between attempts to deliver a result.
     database_backoff: Backoff = DEFAULT_BACKOFF
     delivery_backoff: Backoff = DELIVERY_BACKOFF
+    # RUN_RETRY_DELAYS: the waits before each new try of a run that failed for a reason that
+    # heals; none, no tries.
+    retry_delays: tuple[float, ...] = ()
 
 
 @dataclass(slots=True)
@@ -391,6 +394,14 @@ class TaskRunner:
         now = self._clock.now()
         owes = owes_message(outcome.status, outcome.output, run.trigger)
         async with self._sessions() as session, session.begin():
+            retry_at = next_try(
+                run,
+                await tasks.get(session, task.id),
+                outcome.status,
+                outcome.reason,
+                delays=self._settings.retry_delays,
+                now=now,
+            )
             finished = await runs.finish(
                 session,
                 run.id,
@@ -405,6 +416,7 @@ class TaskRunner:
                 delivery_pending=owes and sent is None,
                 tool_calls=tuple(usage.tools.items()),
                 model=usage.model,
+                retry_at=retry_at,
             )
             # Spent even when the run's own record was closed meanwhile (a shutdown interrupted
             # it), but not recorded for a task deleted meanwhile, whose chat may be gone too.
@@ -425,18 +437,16 @@ class TaskRunner:
                 return None  # interrupted by a shutdown meanwhile, or the task was deleted
             if sent is not None and owes:
                 await self._sender.record_in(session, task, run, sent)
+            # A failure that tries again does not count yet: only a run whose tries are spent.
+            counts = repeats_schedule(run) and retry_at is None
             failures = await tasks.record_outcome(
                 session,
                 task.id,
                 failed=outcome.status is RunStatus.FAILED,
                 finished_at=now,
-                counts=run.trigger in SCHEDULED_TRIGGERS,
+                counts=counts,
             )
-            if (
-                run.trigger in SCHEDULED_TRIGGERS
-                and failures is not None
-                and failures >= FAILURES_BEFORE_PAUSE
-            ):
+            if counts and failures is not None and failures >= FAILURES_BEFORE_PAUSE:
                 await tasks.set_state(session, task.id, TaskState.PAUSED, next_run_at=None, now=now)
         metrics.observe_run(
             outcome.status.value,
