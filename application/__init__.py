@@ -18,6 +18,7 @@ from application.chats import Chats
 from application.conversations import Conversations
 from application.draft_edits import DraftEdits
 from application.drafts import Drafts
+from application.estimates import CostEstimates, Prices
 from application.languages import Languages
 from application.records import ApplicationSettings
 from application.runs import Runs
@@ -63,6 +64,7 @@ def build_use_cases(
     *,
     ledger: Ledger | None = None,
     toolsets: Toolsets | None = None,
+    prices: Prices | None = None,
 ) -> UseCases:
     changes = Changes(
         sessions, engine, clock, access, min_interval_seconds=settings.min_interval_seconds
@@ -71,7 +73,16 @@ def build_use_cases(
     return UseCases(
         chats=Chats(sessions, clock, settings, access),
         languages=Languages(sessions, access),
-        drafts=Drafts(sessions, engine, parser, clock, settings, access, ledger),
+        drafts=Drafts(
+            sessions,
+            engine,
+            parser,
+            clock,
+            settings,
+            access,
+            ledger,
+            estimates=CostEstimates(sessions, clock, prices) if prices is not None else None,
+        ),
         edits=DraftEdits(sessions, clock, access),
         tasks=Tasks(sessions, engine, clock, access),
         runs=Runs(sessions, engine, access),

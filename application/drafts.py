@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from application.access import Access
 from application.chats import zone_of
 from application.errors import DraftExpiredError, DraftNotFoundError, ParseBudgetSpentError
+from application.estimates import CostEstimates
 from application.permissions import Action, Actor
 from application.records import ApplicationSettings, Card, Preview
 from application.tasks import check_quota, task_in_chat
@@ -58,7 +60,9 @@ class Drafts:
         settings: ApplicationSettings,
         access: Access,
         ledger: Ledger | None = None,
+        estimates: CostEstimates | None = None,
     ) -> None:
+        self._estimates = estimates
         self._sessions = sessions
         self._engine = engine
         self._parser = parser
@@ -66,6 +70,15 @@ class Drafts:
         self._settings = settings
         self._access = access
         self._ledger = ledger
+
+    async def _estimated(self, card: Card, chat_id: int) -> Card:
+        """The card with what its task will cost on the default model (LLM_MODEL)."""
+        if self._estimates is None:
+            return card
+        estimate = await self._estimates.estimate(
+            chat_id, card.schedule, self._settings.default_model, task_id=card.task_id
+        )
+        return dataclasses.replace(card, estimate=estimate)
 
     async def create(
         self, actor: Actor, chat_id: int, text: str, *, task_id: int | None = None
@@ -102,7 +115,7 @@ class Drafts:
                 expires_at=now + DRAFT_LIFETIME,
                 task_id=task_id,
             )
-        return _card(draft, now)
+        return await self._estimated(_card(draft, now), draft.chat_id)
 
     async def create_explicit(
         self,
@@ -149,7 +162,7 @@ class Drafts:
                 expires_at=now + DRAFT_LIFETIME,
                 task_id=task_id,
             )
-        return _card(draft, now)
+        return await self._estimated(_card(draft, now), draft.chat_id)
 
     async def understand(
         self, actor: Actor, text: str, *, chat_id: int | None = None, timezone: str | None = None

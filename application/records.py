@@ -10,6 +10,21 @@ from storage.records import Task
 
 
 @dataclass(frozen=True, slots=True)
+class Estimate:
+    """What a task will cost: per run (None: the model's price is unknown) and over the next
+    30 days, by its own runs' average (`from_runs`) or by its model's price."""
+
+    per_run_usd: float | None
+    runs_in_30_days: int
+    from_runs: bool
+    model: str
+
+    @property
+    def per_month_usd(self) -> float | None:
+        return None if self.per_run_usd is None else self.per_run_usd * self.runs_in_30_days
+
+
+@dataclass(frozen=True, slots=True)
 class Card:
     """Everything a confirmation card shows, read back from a stored draft."""
 
@@ -25,6 +40,8 @@ class Card:
     source: str
     # Misspellings the parser read as schedule words: (typed, read as).
     corrections: tuple[tuple[str, str], ...] = ()
+    # What it will cost, when an estimate could be made.
+    estimate: Estimate | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,6 +157,13 @@ class TelegramDelivery:
         except TelegramError as error:
             raise self._error(error) from None
 
+    async def send_skipped(self, task: Task, reason: Reason) -> None:
+        text = results.skipped(await self._words(task.chat_id), task, reason)
+        try:
+            await self._bot.send_message(task.chat_id, text, parse_mode=ParseMode.HTML)
+        except TelegramError as error:
+            raise self._error(error) from None
+
     @staticmethod
     def _error(error: TelegramError) -> DeliveryError:
         if _unreachable(error):

@@ -136,3 +136,13 @@ def budget_reached(_: Translator, task: Task, spent_usd: float, budget_usd: floa
         spent=dollars(_, spent_usd, places=2),
         budget=dollars(_, budget_usd, places=2),
     )
+
+
+def skipped(_: Translator, task: Task, reason: Reason) -> str:
+    return _(
+        "⏭ Task #{number} <b>{name}</b> did not run: {reason}. Runs start again next month, "
+        "or raise the cap with /budget {number}.",
+        number=task.id,
+        name=escape(task.name),
+        reason=escape(_.reason(reason)),
+    )

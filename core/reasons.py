@@ -218,6 +218,13 @@ class BudgetSpent(Reason):
     """The chat's monthly budget is spent: the run is skipped, the follow-up not answered."""
 
 
+@reason("task_cap_reached", N_("this task's monthly cap of ${cap} is spent"))
+class TaskCapSpent(Reason):
+    """The task spent its own monthly cap (/budget N): the run is skipped."""
+
+    cap: str
+
+
 @reason("change_unusable", N_("the proposed change could not be used: {problem}"))
 class ChangeUnusable(Reason):
     """A follow-up's proposed change could not be used; `problem` is why, in English."""
@@ -312,6 +319,7 @@ REASONS: tuple[type[Reason], ...] = (
     EmptyAnswer,
     EndlessTools,
     BudgetSpent,
+    TaskCapSpent,
     ChangeUnusable,
     PreviousRunGoing,
     BotWasDown,

@@ -152,11 +152,14 @@ def assemble(
     llm: LLMClient,
     retry_backoff: Backoff | None = None,
     members: ChatMembers | None = None,
+    estimates: bool = False,
 ) -> Runtime:
     """The use cases over storage and the scheduler, results leaving through `delivery`
     (Telegram for the bot, the terminal for `cronpilot chat` and `cronpilot tasks run`), and
     group roles asked of `members` (Telegram's getChatMember; the terminal knows none).
-    Tests pass (shorter) waits between retries of database work and deliveries."""
+    With `estimates`, a request's card says what its task will cost (LiteLLM's cost map: the
+    bot loads LiteLLM at start anyway; the terminal, which shows no estimate, never waits for
+    it). Tests pass (shorter) waits between retries of database work and deliveries."""
     database = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     sessions = create_sessionmaker(database)
     access = Access(
@@ -218,6 +221,8 @@ def assemble(
         access,
         ledger=ledger,
         toolsets=tools,
+        # The cost map is LiteLLM's; a client of another kind (a test's) gives no prices.
+        prices=llm if estimates and isinstance(llm, LiteLLMClient) else None,
     )
     return Runtime(settings, database, engine, use_cases, llm, tools)
 
@@ -246,6 +251,7 @@ def build_runtime(
         llm=llm,
         retry_backoff=retry_backoff,
         members=bot.members,
+        estimates=True,
     )
     bot.serve(
         runtime.use_cases,

@@ -56,3 +56,7 @@ class Delivery(Protocol):
     async def send_budget_reached(self, task: Task, spent_usd: float, budget_usd: float) -> None:
         """Tell the chat that a run was skipped because its monthly budget is spent."""
         ...
+
+    async def send_skipped(self, task: Task, reason: Reason) -> None:
+        """Tell the chat that a run was skipped and why (the task's own cap is spent)."""
+        ...

@@ -47,7 +47,7 @@ from core.reasons import (
     TooLong,
     UnreadableAnswer,
 )
-from scheduler.model_routes import ModelRoutes, answered_by
+from scheduler.model_routes import ModelRoutes, answered_by, run_price
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -264,6 +264,15 @@ class LiteLLMClient:
             hidden = getattr(response, "_hidden_params", None)
             return dataclasses.replace(completion, answered_by=answered_by(hidden, model))
         return completion
+
+    async def run_cost(
+        self, model: str, prompt_tokens: int, completion_tokens: int
+    ) -> float | None:
+        """The price of a call of `model` (a name of MODELS or a LiteLLM model) in USD, from
+        LiteLLM's cost map; None when it does not know it."""
+        litellm = await self._library()
+        real = self._routes.models.get(model, model)
+        return run_price(litellm, real, prompt_tokens, completion_tokens)
 
     def _router_of(self, litellm: Any) -> Any:
         if self._router is None:

@@ -72,3 +72,16 @@ def answered_by(hidden: object, requested: str) -> str:
             if isinstance(group, str) and group:
                 return group
     return requested
+
+
+def run_price(litellm: Any, model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
+    """What LiteLLM's cost map says a call of `model` with these tokens costs (USD); None when
+    the map does not know the model."""
+    try:
+        prompt, completion = litellm.cost_per_token(
+            model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+        )
+    except Exception:  # noqa: BLE001 - LiteLLM raises its own, ValueError, KeyError for unknown models
+        return None
+    total = float(prompt) + float(completion)
+    return total if total > 0 else None

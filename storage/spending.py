@@ -41,6 +41,57 @@ async def spent(session: AsyncSession, chat_id: int, *, since: datetime, until: 
     return float(result.scalar_one() or 0.0)
 
 
+async def spent_by_task(
+    session: AsyncSession, task_id: int, *, since: datetime, until: datetime
+) -> float:
+    """The task's known cost in USD in [since, until)."""
+    result = await session.execute(
+        select(func.coalesce(func.sum(SpendingRow.cost), 0.0)).where(
+            SpendingRow.task_id == task_id, SpendingRow.at >= since, SpendingRow.at < until
+        )
+    )
+    return float(result.scalar_one() or 0.0)
+
+
+async def typical_run(
+    session: AsyncSession, chat_id: int, *, last: int = 20
+) -> tuple[int, int] | None:
+    """The average prompt and completion tokens of the chat's last `last` runs; None before
+    any."""
+    recent = (
+        select(SpendingRow.prompt_tokens, SpendingRow.completion_tokens)
+        .where(SpendingRow.chat_id == chat_id, SpendingRow.kind == RUN)
+        .order_by(SpendingRow.at.desc(), SpendingRow.id.desc())
+        .limit(last)
+        .subquery()
+    )
+    row = (
+        await session.execute(
+            select(
+                func.count(), func.avg(recent.c.prompt_tokens), func.avg(recent.c.completion_tokens)
+            )
+        )
+    ).one()
+    if not row[0]:
+        return None
+    return round(float(row[1] or 0)), round(float(row[2] or 0))
+
+
+async def average_run_cost(session: AsyncSession, task_id: int, *, last: int = 20) -> float | None:
+    """The average known cost of the task's last `last` priced runs; None before any."""
+    recent = (
+        select(SpendingRow.cost)
+        .where(
+            SpendingRow.task_id == task_id, SpendingRow.kind == RUN, SpendingRow.cost.is_not(None)
+        )
+        .order_by(SpendingRow.at.desc(), SpendingRow.id.desc())
+        .limit(last)
+        .subquery()
+    )
+    row = (await session.execute(select(func.count(), func.avg(recent.c.cost)))).one()
+    return float(row[1]) if row[0] else None
+
+
 @dataclass(frozen=True, slots=True)
 class SpendingGroup:
     """The chat's expenses in a period for one task (None: deleted tasks) and kind."""

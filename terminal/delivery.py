@@ -37,6 +37,9 @@ class TerminalDelivery:
     async def send_nothing_to_report(self, task: Task, run: Run) -> int:
         return self._print(f"🤫 Task #{task.id} {task.name} ran: nothing to report this time.")
 
+    async def send_skipped(self, task: Task, reason: Reason) -> None:
+        self._print(f"⏭ Task #{task.id} {task.name} was skipped: {reason.message()}")
+
     async def send_budget_reached(self, task: Task, spent_usd: float, budget_usd: float) -> None:
         self._print(
             f"💸 Task #{task.id} {task.name} was skipped: this month's spending "

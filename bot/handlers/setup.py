@@ -28,6 +28,7 @@ from bot.handlers.common import (
 )
 from bot.i18n import Translator
 from core.errors import CronpilotError
+from scheduler.runner.task_cap import cap_text
 from storage.records import Task
 
 
@@ -42,7 +43,7 @@ def cap_line(_: Translator, task: Task) -> str | None:
         return None
     return _(
         "💰 <b>Monthly cap:</b> {amount}",
-        amount=render.dollars(_, task.monthly_cap_usd, places=2),
+        amount="$" + cap_text(task.monthly_cap_usd),
     )
 
 
@@ -158,7 +159,7 @@ async def _budget(
     return _(
         "💰 Task #{number} may spend {amount} a month; a run past it is skipped.",
         number=task_id,
-        amount=render.dollars(_, task.monthly_cap_usd or 0.0, places=2),
+        amount="$" + cap_text(task.monthly_cap_usd or 0.0),
     )
 
 

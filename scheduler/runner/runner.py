@@ -71,6 +71,7 @@ from scheduler.runner.sending import (
     Sent,
     owes_message,
 )
+from scheduler.runner.task_cap import TaskCap
 from scheduler.runner.tools.registry import Toolsets
 from scheduler.runner.tools.toolbox import Toolbox
 from scheduler.schedules.schedule import zone_for
@@ -187,6 +188,7 @@ class TaskRunner:
             database_backoff=settings.database_backoff,
             delivery_backoff=settings.delivery_backoff,
         )
+        self._cap = TaskCap(sessions, delivery, clock, self._sender)
 
     async def execute(self, run: Run, task: Task) -> Run | None:
         """Run it and record the outcome; return the finished run when the chat is owed a
@@ -204,6 +206,9 @@ class TaskRunner:
                 if reached is not None:
                     await self._over_budget(current, run, reached)
                     return None
+            if await self._cap.spent(current):
+                await self._cap.skip(current, run)
+                return None
             usage = ModelUsage()
             async with self._delivery.working(current.chat_id):
                 outcome = await self._think(current, memory, usage, language)

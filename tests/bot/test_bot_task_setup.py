@@ -132,3 +132,46 @@ async def test_a_task_is_offered_only_its_own_tools(
         assert "web_fetch" in wrong.text
     finally:
         await bot.stop()
+
+
+async def test_the_card_shows_an_estimate_and_a_task_past_its_cap_is_skipped(
+    fake: FakeTelegram, llm: FakeLLM, pg_url: str, dm: FakeChat, alice: FakeUser
+) -> None:
+    bot = await started(fake, llm, pg_url)
+    try:
+        card = await say(fake, dm, alice, "every morning at 8 summarize the news", expect="Cost")
+        # gpt-4o-mini's price for a typical run (3,000 + 500 tokens) × 30 mornings.
+        assert "≈ $0.00075 a run, ≈ $0.022 a month" in card.text
+        await fake.send_text(dm, alice, "/cancel")
+        task_id = await create_task(fake, dm, alice, "every morning at 8 summarize the news")
+
+        llm.reply_text("Spent a little.")
+        await say(fake, dm, alice, f"/run {task_id}", expect="Spent a little")
+        await bot.engine.wait_idle()
+        capped = await say(fake, dm, alice, f"/budget {task_id} 0.000001", expect="may spend")
+        assert "$0.000001" in capped.text
+        card = await say(fake, dm, alice, f"/task {task_id}", expect="Monthly cap")
+
+        asked = len(llm.requests)
+        since = fake.checkpoint()
+        await fake.send_text(dm, alice, f"/run {task_id}")
+        told = await fake.wait_for_message(dm, lambda m: "did not run" in m.text, since=since)
+        assert "monthly cap of $0.000001 is spent" in told.text
+        await bot.engine.wait_idle()
+        await say(fake, dm, alice, f"/run {task_id}", expect="Running task")
+        await bot.engine.wait_idle()
+        runs = await bot.history(dm.id, task_id)
+        assert [run.status for run in runs[:2]] == [RunStatus.SKIPPED, RunStatus.SKIPPED]
+        assert {run.reason.code for run in runs[:2] if run.reason} == {"task_cap_reached"}
+        assert len(llm.requests) == asked
+        notices = [m for m in fake.messages(dm) if "did not run" in m.text]
+        assert len(notices) == 1  # told once a month
+
+        refused = await say(fake, dm, alice, f"/budget {task_id} 5000", expect="between")
+        assert "$1000" in refused.text
+        await say(fake, dm, alice, f"/budget {task_id} off", expect="no monthly cap")
+        llm.reply_text("Running again.")
+        await say(fake, dm, alice, f"/run {task_id}", expect="Running again")
+        await bot.engine.wait_idle()
+    finally:
+        await bot.stop()

@@ -18,6 +18,7 @@ class FakeDelivery:
     paused: list[tuple[int, Reason]] = field(default_factory=list)
     nothing_to_report: list[int] = field(default_factory=list)
     over_budget: list[tuple[int, float, float]] = field(default_factory=list)
+    skipped: list[tuple[int, Reason]] = field(default_factory=list)
     working_in: list[int] = field(default_factory=list)
     unreachable: bool = False
     next_message_id: int = 100
@@ -55,3 +56,7 @@ class FakeDelivery:
     async def send_budget_reached(self, task: Task, spent_usd: float, budget_usd: float) -> None:
         self._sent()
         self.over_budget.append((task.id, spent_usd, budget_usd))
+
+    async def send_skipped(self, task: Task, reason: Reason) -> None:
+        self._sent()
+        self.skipped.append((task.id, reason))

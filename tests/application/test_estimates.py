@@ -1,0 +1,31 @@
+"""What a task will cost: runs counted over 30 days, and the words for a known and an unknown
+price."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from application.estimates import runs_within
+from application.records import Estimate
+from bot.i18n import translator
+from bot.render import approximate_dollars, cost_estimate
+from scheduler.schedules.schedule import Schedule
+from storage.records import TaskKind
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+def test_runs_within_thirty_days() -> None:
+    assert runs_within(Schedule(TaskKind.CRON, "UTC", cron="0 9 * * *"), NOW) == 30
+    assert runs_within(Schedule(TaskKind.CRON, "UTC", cron="0 9 * * 1-5"), NOW) == 21
+    assert runs_within(Schedule(TaskKind.CRON, "UTC", cron="*/5 * * * *"), NOW) == 8640
+
+
+def test_the_estimate_in_words() -> None:
+    _ = translator("en")
+    known = Estimate(0.0023, 30, from_runs=False, model="openai/gpt-4o-mini")
+    assert "≈ $0.0023 a run, ≈ $0.069 a month" in cost_estimate(_, known)
+    unknown = Estimate(None, 30, from_runs=False, model="local/llama")
+    assert cost_estimate(_, unknown) == "💵 Cost unknown: no price for local/llama."
+    assert approximate_dollars(_, 1234.5) == "$1,200"
+    assert approximate_dollars(translator("de"), 0.0023) == "$0,0023"
