@@ -203,3 +203,34 @@ async def test_a_shutdown_between_the_message_and_the_document_sends_each_once(
     [run] = await bot.history(dm.id, task_id)
     assert not run.delivery_pending
     assert run.delivered_message_id == sent[0].message_id
+
+
+async def test_a_later_part_telegram_cannot_take_now_is_tried_again_alone(
+    bot: BotUnderTest, fake: FakeTelegram, llm: FakeLLM, dm: FakeChat, alice: FakeUser
+) -> None:
+    task_id = await create_task(fake, dm, alice, REPORT)
+    fake.fail_next("sendMediaGroup", 502, "Bad Gateway", html=True)
+    llm.reply_text(PICTURES)
+    text, *photos = await run_now(bot, fake, dm, alice, task_id)
+
+    # The text went once; the album was asked twice and arrived once.
+    assert "The week in two pictures." in text.text
+    assert [photo.media.source for photo in photos if photo.media] == [CHART, LOGO]
+    assert len(fake.calls_to("sendMediaGroup")) == 2
+    assert sum("The week in two pictures." in m.text for m in fake.messages(dm)) == 1
+
+
+async def test_a_refused_document_becomes_the_whole_answer_in_messages(
+    bot: BotUnderTest, fake: FakeTelegram, llm: FakeLLM, dm: FakeChat, alice: FakeUser
+) -> None:
+    task_id = await create_task(fake, dm, alice, REPORT)
+    fake.fail_next("sendDocument", 400, "Bad Request: file is too big")
+    answer = long_answer(13_000)
+    llm.reply_text(answer)
+    preview, *messages = await run_now(bot, fake, dm, alice, task_id)
+
+    assert "document below" in preview.text
+    assert all(message.media is None for message in messages)
+    assert len(messages) == 4
+    # Split at line ends, each message without the line break it was split at.
+    assert "\n".join(message.text for message in messages) == answer
