@@ -51,6 +51,9 @@ class TaskOut(BaseModel):
     next_runs: list[datetime]
     last_run_at: datetime | None
     created_at: datetime
+    model: str | None = Field(None, description="its model's name in MODELS; null: LLM_MODEL")
+    tools: list[str] | None = Field(None, description="its tools' keys; null: every one")
+    monthly_cap_usd: float | None = Field(None, description="its monthly cap; null: none")
 
     @classmethod
     def of(cls, task: Task, now: datetime) -> TaskOut:
@@ -76,6 +79,9 @@ class TaskOut(BaseModel):
             next_runs=next_runs,
             last_run_at=task.last_run_at,
             created_at=task.created_at,
+            model=task.model,
+            tools=list(task.tools) if task.tools is not None else None,
+            monthly_cap_usd=task.monthly_cap_usd,
         )
 
 
@@ -229,6 +235,13 @@ class TaskPatchIn(Strict):
     schedule: str | None = Field(
         None, max_length=MAX_TEXT_CHARS, description="new schedule in words or cron"
     )
+    model: str | None = Field(
+        None, max_length=64, description="a name of MODELS, or default for LLM_MODEL"
+    )
+    tools: list[Annotated[str, Field(max_length=100)]] | None = Field(
+        None, max_length=100, description="exactly these tools (keys); null: every one"
+    )
+    monthly_cap_usd: float | None = Field(None, description="USD a month; null: no cap")
 
 
 class ParseIn(Strict):

@@ -255,6 +255,22 @@ async def test_errors_are_json_with_the_right_status(bot: BotUnderTest, fake: Fa
         assert moved.status_code == 200, moved.text
         assert (moved.json()["prompt"], moved.json()["cron"]) == ("Stand-up notes", "0 8 * * 1")
 
+        # Its model, tools and monthly cap.
+        assert (moved.json()["model"], moved.json()["tools"]) == (None, None)
+        setup = await api.patch(
+            f"/api/v1/tasks/{task_id}", json={"tools": [], "monthly_cap_usd": 0.5}
+        )
+        assert setup.status_code == 200, setup.text
+        assert (setup.json()["tools"], setup.json()["monthly_cap_usd"]) == ([], 0.5)
+        reset = await api.patch(
+            f"/api/v1/tasks/{task_id}", json={"tools": None, "monthly_cap_usd": None}
+        )
+        assert (reset.json()["tools"], reset.json()["monthly_cap_usd"]) == (None, None)
+        unknown_model = await api.patch(f"/api/v1/tasks/{task_id}", json={"model": "huge"})
+        assert unknown_model.status_code == 422
+        too_much = await api.patch(f"/api/v1/tasks/{task_id}", json={"monthly_cap_usd": 5000})
+        assert too_much.status_code == 422
+
         assert (await api.get("/api/v1/tasks/999999")).status_code == 404
         assert (await api.get("/api/v1/tasks", params={"chat_id": 42})).status_code == 404
         assert (await api.get("/api/v1/nothing-here")).json() == {"error": "Not Found"}

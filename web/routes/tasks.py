@@ -78,6 +78,17 @@ async def change_task(
             me, task.chat_id, prompt=body.prompt, schedule=Schedule.of(task), task_id=task.id
         )
         task = await use_cases.drafts.confirm(me, card.draft_id)
+    chosen = body.model_fields_set
+    if "model" in chosen:
+        task = await use_cases.setup.set_model(me, task.id, body.model)
+    if "tools" in chosen:
+        every = [choice.key for choice in (await use_cases.setup.tools(me, task.id)).tools]
+        listed = await use_cases.setup.set_tools(
+            me, task.id, only=body.tools if body.tools is not None else every
+        )
+        task = listed.task
+    if "monthly_cap_usd" in chosen:
+        task = await use_cases.setup.set_cap(me, task.id, body.monthly_cap_usd)
     wanted = body.state or ("paused" if was_paused else None)
     if wanted == "paused" and task.state is not TaskState.PAUSED:
         task = await use_cases.tasks.pause(me, task.id)
