@@ -38,6 +38,10 @@ from web.webhook import Webhook
 log = get_logger(__name__)
 
 DRAFT_PURGE_SECONDS = 3600
+# Updates waiting when the process starts (a restart, a deploy) are answered before the LLM
+# library starts loading beside them: its import shares the interpreter with the event loop.
+# A run or an LLM parse needing it sooner starts the load itself and waits for it.
+WARM_UP_DELAY_SECONDS = 1.0
 
 
 @dataclass
@@ -126,6 +130,7 @@ class Runtime:
         before they resume (`scheduler.llm`), so the loop stalls only briefly meanwhile; what
         this process made before is frozen too, without a full collection on the loop first
         (that would be a long pause of its own)."""
+        await asyncio.sleep(WARM_UP_DELAY_SECONDS)
         try:
             await self.llm.warm_up()
         except Exception:  # the first run will try again and report the problem properly

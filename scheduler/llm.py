@@ -19,12 +19,14 @@ import math
 import os
 import re
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
+from core import metrics
 from core.errors import CronpilotError
 from core.logs import REDACTED, Redactor
 from core.reasons import (
@@ -226,6 +228,23 @@ class LiteLLMClient:
             arguments["tool_choice"] = (
                 tool_choice if isinstance(tool_choice, str) else copy.deepcopy(dict(tool_choice))
             )
+        started = time.perf_counter()
+        try:
+            completion = await self._ask(litellm, arguments, model=model, timeout=timeout)
+        except LLMError as error:
+            metrics.observe_llm_request(model, error.reason.code, time.perf_counter() - started)
+            raise
+        metrics.observe_llm_request(model, "ok", time.perf_counter() - started)
+        return completion
+
+    async def _ask(
+        self,
+        litellm: Any,
+        arguments: dict[str, Any],
+        *,
+        model: str,
+        timeout: float,  # noqa: ASYNC109
+    ) -> Completion:
         try:
             async with asyncio.timeout(timeout + _OVERRUN_GRACE_SECONDS):
                 response = await litellm.acompletion(**arguments)
