@@ -39,7 +39,6 @@ from storage.models import RunRow, TaskRow
 from storage.records import Run, RunStatus, Task
 from tests.fakes.llm import FakeLLM
 
-
 LAST_CLAIM_TARGET_SECONDS = 1.0
 STALL_TARGET_MS = 100.0
 
