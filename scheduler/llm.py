@@ -19,12 +19,15 @@ import logging
 import math
 import os
 import re
+import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
+from core import metrics
 from core.errors import CronpilotError
 from core.logs import REDACTED, Redactor
 from core.reasons import (
@@ -47,7 +50,7 @@ from core.reasons import (
     TooLong,
     UnreadableAnswer,
 )
-from scheduler.model_routes import ModelRoutes, answered_by, run_price
+from scheduler.model_routes import ModelRoutes, answered_by, build_router, run_price
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -126,8 +129,7 @@ class Completion:
     completion_tokens: int
     cost: float | None  # USD, when LiteLLM knows the model's prices
     model: str
-    # The model asked for, or for a name of MODELS the one that answered after any fallback.
-    answered_by: str = ""
+    answered_by: str = ""  # the model asked for; of MODELS, the one answering after fallbacks
 
     def as_message(self) -> dict[str, Any]:
         """The assistant message to append to the conversation, in OpenAI format."""
@@ -182,7 +184,7 @@ class LiteLLMClient:
     ) -> None:
         self._api_base = api_base or None
         self._api_key = api_key or None
-        # A name of MODELS goes through LiteLLM's Router, which hands over to its fallbacks.
+        # A name of MODELS goes through LiteLLM's Router (and its fallbacks).
         self._routes = ModelRoutes(models or {}, fallbacks or {}, self._api_base, self._api_key)
         self._router: Any = None
         # Every key the provider might echo back: ours and the provider variables LiteLLM reads.
@@ -230,8 +232,7 @@ class LiteLLMClient:
             "max_retries": 0,
         }
         routed = self._routes.routes(model)
-        # Only when set, so the provider's own variables (OPENAI_API_KEY, …) keep working; a
-        # routed model has its own in the Router's model list.
+        # Only when set, so provider variables (OPENAI_API_KEY, …) work; routed models have theirs.
         if self._api_base is not None and not routed:
             arguments["api_base"] = self._api_base
         if self._api_key is not None and not routed:
@@ -242,12 +243,30 @@ class LiteLLMClient:
             arguments["tool_choice"] = (
                 tool_choice if isinstance(tool_choice, str) else copy.deepcopy(dict(tool_choice))
             )
+        started = time.perf_counter()
+        try:
+            completion = await self._ask(litellm, arguments, model=model, timeout=timeout)
+        except LLMError as error:
+            metrics.observe_llm_request(model, error.reason.code, time.perf_counter() - started)
+            raise
+        metrics.observe_llm_request(model, "ok", time.perf_counter() - started)
+        return completion
+
+    async def _ask(
+        self,
+        litellm: Any,
+        arguments: dict[str, Any],
+        *,
+        model: str,
+        timeout: float,  # noqa: ASYNC109
+    ) -> Completion:
+        routed = self._routes.routes(model)
         try:
             async with asyncio.timeout(timeout + _OVERRUN_GRACE_SECONDS):
-                if routed:
-                    response = await self._router_of(litellm).acompletion(**arguments)
-                else:
-                    response = await litellm.acompletion(**arguments)
+                if routed and self._router is None:
+                    self._router = build_router(litellm, self._routes)
+                target = self._router if routed else litellm
+                response = await target.acompletion(**arguments)
         except TimeoutError:
             raise failure(ModelTimedOut(seconds=float(timeout))) from None
         # LiteLLM raises its own classes, the SDKs', httpx's and plain Python errors from its
@@ -258,31 +277,16 @@ class LiteLLMClient:
             ) from error
         try:
             completion = _completion_from(response, model)
+            if routed:  # the model group that answered, after any fallback
+                hidden = getattr(response, "_hidden_params", None)
+                completion = dataclasses.replace(completion, answered_by=answered_by(hidden, model))
         except (AttributeError, TypeError, ValueError) as error:
             raise failure(UnreadableAnswer()) from error
-        if routed:
-            hidden = getattr(response, "_hidden_params", None)
-            return dataclasses.replace(completion, answered_by=answered_by(hidden, model))
         return completion
 
-    async def run_cost(
-        self, model: str, prompt_tokens: int, completion_tokens: int
-    ) -> float | None:
-        """The price of a call of `model` (a name of MODELS or a LiteLLM model) in USD, from
-        LiteLLM's cost map; None when it does not know it."""
-        litellm = await self._library()
-        real = self._routes.models.get(model, model)
-        return run_price(litellm, real, prompt_tokens, completion_tokens)
-
-    def _router_of(self, litellm: Any) -> Any:
-        if self._router is None:
-
-            def has_own_key(model: str) -> bool:
-                found = litellm.validate_environment(model=model)
-                return bool(found.get("keys_in_environment"))
-
-            self._router = litellm.Router(**self._routes.router_arguments(has_own_key))
-        return self._router
+    async def run_cost(self, model: str, prompt: int, completion: int) -> float | None:
+        """A call's price in USD from LiteLLM's cost map (scheduler/model_routes.py)."""
+        return run_price(await self._library(), self._routes, model, prompt, completion)
 
     async def _library(self) -> Any:
         if self._litellm is None:
@@ -290,26 +294,35 @@ class LiteLLMClient:
         return self._litellm
 
 
-def preload_litellm() -> None:
-    """Import LiteLLM now, synchronously: for a process about to start its event loop."""
-    _import_litellm()
+# Calls made while the library loads wait for that one import (in their worker threads)
+# rather than each starting its own.
+_IMPORT_LOCK = threading.Lock()
+
+
+def _import_litellm() -> Any:
+    with _IMPORT_LOCK:
+        return _load_litellm()
 
 
 @functools.cache
-def _import_litellm() -> Any:
+def _load_litellm() -> Any:
     for name, value in _LITELLM_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     # Before the import, which already logs (at DEBUG) about optional modules it lacks.
     if "LITELLM_LOG" not in os.environ:  # else the operator asked for LiteLLM's own level
         for name in _LITELLM_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
-    # No collections while some 200 MB of objects appear: each full pass over them would hold
-    # the interpreter (and so the event loop, if one runs) for hundreds of milliseconds.
+    # No collections while some 200 MB of objects appear: each pass over them would hold the
+    # interpreter (and so the event loop, which runs beside this thread) for hundreds of
+    # milliseconds. Everything made while collections were off is still in the young
+    # generation, so the first collection after would be such a pass too: it is frozen (taken
+    # out of every collection's sight; it lives as long as the process) before they resume.
     collecting = gc.isenabled()
     gc.disable()
     try:
         import litellm  # slow and heavy: only once an LLM is actually used
     finally:
+        gc.freeze()
         if collecting:
             gc.enable()
 

@@ -74,9 +74,22 @@ def answered_by(hidden: object, requested: str) -> str:
     return requested
 
 
-def run_price(litellm: Any, model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
-    """What LiteLLM's cost map says a call of `model` with these tokens costs (USD); None when
-    the map does not know the model."""
+def build_router(litellm: Any, routes: ModelRoutes) -> Any:
+    """LiteLLM's Router over MODELS (`litellm` is the module scheduler/llm.py loaded)."""
+
+    def has_own_key(model: str) -> bool:
+        found = litellm.validate_environment(model=model)
+        return bool(found.get("keys_in_environment"))
+
+    return litellm.Router(**routes.router_arguments(has_own_key))
+
+
+def run_price(
+    litellm: Any, routes: ModelRoutes, name: str, prompt_tokens: int, completion_tokens: int
+) -> float | None:
+    """What LiteLLM's cost map says a call of `name` (of MODELS, or a LiteLLM model) with these
+    tokens costs (USD); None when the map does not know the model."""
+    model = routes.models.get(name, name)
     try:
         prompt, completion = litellm.cost_per_token(
             model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
