@@ -52,3 +52,6 @@ class ApplicationSettings:
     min_interval_seconds: int
     # CHAT_MONTHLY_BUDGET_USD; None = no limit.
     monthly_budget_usd: float | None = None
+    # PUBLIC_URL (trigger URLs shown to people) and TRIGGER_PER_MINUTE.
+    public_url: str | None = None
+    trigger_per_minute: int = 6
