@@ -68,11 +68,7 @@ async def followers_of(session: AsyncSession, task_ids: Sequence[int]) -> list[t
     result = await session.execute(
         select(TaskRow.id, TaskRow.after_task_id).where(TaskRow.after_task_id.in_(list(task_ids)))
     )
-    return [
-        (int(follower), int(upstream))
-        for follower, upstream in result
-        if upstream is not None
-    ]
+    return [(int(follower), int(upstream)) for follower, upstream in result if upstream is not None]
 
 
 async def followers_to_start(session: AsyncSession, task_id: int, *, delivered: bool) -> list[Task]:

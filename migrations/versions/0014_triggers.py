@@ -11,8 +11,10 @@ part that points at them. It adds the columns in place (ADD COLUMN), and adds th
 and widens the trigger check by rewriting the table's recorded definition, the procedure
 SQLite's documentation gives for changing constraints that do not change how rows are stored
 (`PRAGMA writable_schema`): no row changes, every row passes the wider check, and the new
-columns are NULL in every row, which their foreign keys accept. The downgrade records the new triggers as `manual` (the older versions know no other
-way a run was asked for), narrows the check again and drops the columns.
+columns are NULL in every row, which their foreign keys accept.
+
+The downgrade records the new triggers as `manual` (the older versions know no other way a run
+was asked for), narrows the check again and drops the columns.
 
 Revision ID: 0014_triggers
 Revises: 0009_run_reasons
@@ -20,7 +22,7 @@ Create Date: 2026-12-07
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -53,6 +55,10 @@ def _sqlite() -> bool:
     return op.get_bind().dialect.name == "sqlite"
 
 
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    return lambda _match: text
+
+
 def _rewrite_sqlite_table(table: str, rewrite: dict[re.Pattern[str], str]) -> None:
     """Change the recorded CREATE TABLE of `table` (constraints only: the rows' format stays),
     as SQLite's documentation describes for CHECK and FOREIGN KEY constraints."""
@@ -63,7 +69,8 @@ def _rewrite_sqlite_table(table: str, rewrite: dict[re.Pattern[str], str]) -> No
     ).scalar_one()
     changed = sql
     for pattern, replacement in rewrite.items():
-        changed, count = pattern.subn(lambda _match, text=replacement: text, changed)
+        # A function, so that backslashes in the replacement are taken as written.
+        changed, count = pattern.subn(_literal(replacement), changed)
         if count != 1:
             raise RuntimeError(f"the definition of {table} is not the one expected: {sql}")
     version = bind.execute(sa.text("PRAGMA schema_version")).scalar_one()

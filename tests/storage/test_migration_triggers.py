@@ -114,9 +114,12 @@ async def test_rows_carry_over_and_the_downgrade_gives_them_back(url: str) -> No
     # What points at the runs is still there (no table was copied and dropped under it).
     assert await read_rows(url, "SELECT run_id FROM followups") == [(2,)]
     assert await read_rows(url, "SELECT run_id FROM message_parts") == [(3,)]
-    assert await read_rows(
-        url, "SELECT trigger_hash, after_task_id, after_always, quiet_changed FROM tasks"
-    ) == [(None, None, False, False)] * 2
+    assert (
+        await read_rows(
+            url, "SELECT trigger_hash, after_task_id, after_always, quiet_changed FROM tasks"
+        )
+        == [(None, None, False, False)] * 2
+    )
     engine = create_engine(url, pool_size=1)
     try:
         async with engine.connect() as connection:
@@ -175,7 +178,8 @@ async def test_rows_carry_over_and_the_downgrade_gives_them_back(url: str) -> No
             else "SELECT column_name FROM information_schema.columns WHERE table_name = 'tasks'",
         )
     }
-    assert "after_task_id" not in columns and "trigger_hash" not in columns
+    assert "after_task_id" not in columns
+    assert "trigger_hash" not in columns
     # Back at the earlier revision, the new triggers are refused again.
     with pytest.raises(IntegrityError):
         await write_rows(
