@@ -72,7 +72,7 @@ def build_use_cases(
         drafts=Drafts(sessions, engine, parser, clock, settings, access, ledger),
         edits=DraftEdits(sessions, clock, access),
         tasks=Tasks(sessions, engine, clock, access),
-        runs=Runs(sessions, engine, access),
+        runs=Runs(sessions, engine, access, max_payload_bytes=settings.trigger_max_bytes),
         changes=changes,
         conversations=Conversations(
             sessions, runner, changes, clock, access, ledger, owner=engine.worker_id

@@ -136,3 +136,12 @@ class ChainTooLongError(CronpilotError):
         self.task_id = task_id
         self.upstream_id = upstream_id
         self.limit = limit
+
+
+class PayloadTooLargeError(CronpilotError):
+    """The event given to a run is larger than TRIGGER_MAX_BYTES."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"the payload has {size} bytes, more than the {limit} a run takes")
+        self.size = size
+        self.limit = limit

@@ -18,7 +18,7 @@ import hmac
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -46,8 +46,6 @@ log = get_logger(__name__)
 HOOKS_PATH = "/hooks/"
 # Longer than any secret we issue (43 characters); a longer path is refused before hashing.
 MAX_SECRET_CHARS = 100
-# How much of an event's body a run keeps (and /history shows a part of).
-STORED_PAYLOAD_CHARS = 16_384
 WINDOW = timedelta(minutes=1)
 
 
@@ -128,9 +126,8 @@ class Triggers:
         return task
 
     async def fire(self, task: Task, payload: str | None) -> Run:
-        """Run the task now with `payload` as its event (the body of the POST, capped)."""
-        if payload is not None:
-            payload = payload[:STORED_PAYLOAD_CHARS]
+        """Run the task now with `payload` as its event (the body of the POST, which the door
+        read within TRIGGER_MAX_BYTES)."""
         try:
             run = await self._engine.run_now(task.id, trigger=RunTrigger.EVENT, payload=payload)
         except TaskNotFoundError:
@@ -180,20 +177,10 @@ class Triggers:
         chain of more than MAX_CHAIN tasks is refused."""
         found = await self._access.task(actor, Action.CHAIN_TASK, task_id)
         upstream = await self._access.task(actor, Action.CHAIN_TASK, upstream_id)
-        if task_id == upstream_id:
-            raise ChainLoopError(task_id, upstream_id)
         async with self._sessions() as session, session.begin():
             task = await task_in_chat(session, found.chat_id, task_id, lock=True)
             await task_in_chat(session, upstream.chat_id, upstream_id, lock=True)
-            above = await self._chain_above(session, task_id, upstream_id)
-            below = await self._chain_below(session, task_id)
-            if above + below > MAX_CHAIN:
-                raise ChainTooLongError(task_id, upstream_id, MAX_CHAIN)
-            await triggers.set_after(
-                session, task.id, upstream_id, always=always, now=self._clock.now()
-            )
-            changed = await tasks.get(session, task_id)
-        assert changed is not None
+            changed = await link(session, task, upstream_id, always=always, now=self._clock.now())
         log.info("task.chained", task_id=task_id, after=upstream_id, always=always)
         return changed
 
@@ -208,35 +195,6 @@ class Triggers:
         log.info("task.unchained", task_id=task_id)
         return changed
 
-    async def _chain_above(self, session: AsyncSession, task_id: int, upstream_id: int) -> int:
-        """How many tasks lead to `task_id` once it runs after `upstream_id` (that one and the
-        tasks it runs after); ChainLoopError when they come back to `task_id`."""
-        count, seen = 0, set[int]()
-        current: int | None = upstream_id
-        while current is not None:
-            if current == task_id or current in seen:
-                raise ChainLoopError(task_id, upstream_id)
-            seen.add(current)
-            count += 1
-            if count > MAX_CHAIN:
-                break  # long enough to refuse; no need to walk further
-            current = await triggers.upstream_of(session, current)
-        return count
-
-    async def _chain_below(self, session: AsyncSession, task_id: int) -> int:
-        """How many tasks the longest chain from `task_id` down holds, itself included."""
-        depth, level = 0, [task_id]
-        seen: set[int] = set()
-        while level and depth <= MAX_CHAIN:
-            depth += 1
-            seen.update(level)
-            level = [
-                follower
-                for follower, _ in await triggers.followers_of(session, level)
-                if follower not in seen
-            ]
-        return depth
-
     # --- quiet when nothing changed ------------------------------------------------------
 
     async def quiet(self, actor: Actor, task_id: int, *, changed: bool) -> Task:
@@ -249,3 +207,52 @@ class Triggers:
         assert result is not None
         log.info("task.quiet", task_id=task_id, changed=changed)
         return result
+
+
+async def link(
+    session: AsyncSession, task: Task, upstream_id: int, *, always: bool, now: datetime
+) -> Task:
+    """Make `task` (locked by the caller) run after `upstream_id`, in the caller's transaction:
+    ChainLoopError for a chain that would come back to it, ChainTooLongError for one of more
+    than MAX_CHAIN tasks. The callers check that the actor may change both tasks."""
+    if task.id == upstream_id:
+        raise ChainLoopError(task.id, upstream_id)
+    above = await _chain_above(session, task.id, upstream_id)
+    below = await _chain_below(session, task.id)
+    if above + below > MAX_CHAIN:
+        raise ChainTooLongError(task.id, upstream_id, MAX_CHAIN)
+    await triggers.set_after(session, task.id, upstream_id, always=always, now=now)
+    changed = await tasks.get(session, task.id)
+    assert changed is not None
+    return changed
+
+
+async def _chain_above(session: AsyncSession, task_id: int, upstream_id: int) -> int:
+    """How many tasks lead to `task_id` once it runs after `upstream_id` (that one and the
+    tasks it runs after); ChainLoopError when they come back to `task_id`."""
+    count, seen = 0, set[int]()
+    current: int | None = upstream_id
+    while current is not None:
+        if current == task_id or current in seen:
+            raise ChainLoopError(task_id, upstream_id)
+        seen.add(current)
+        count += 1
+        if count > MAX_CHAIN:
+            break  # long enough to refuse; no need to walk further
+        current = await triggers.upstream_of(session, current)
+    return count
+
+
+async def _chain_below(session: AsyncSession, task_id: int) -> int:
+    """How many tasks the longest chain from `task_id` down holds, itself included."""
+    depth, level = 0, [task_id]
+    seen: set[int] = set()
+    while level and depth <= MAX_CHAIN:
+        depth += 1
+        seen.update(level)
+        level = [
+            follower
+            for follower, _ in await triggers.followers_of(session, level)
+            if follower not in seen
+        ]
+    return depth

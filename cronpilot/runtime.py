@@ -213,6 +213,7 @@ def assemble(
             monthly_budget_usd=settings.chat_monthly_budget_usd,
             public_url=settings.public_url,
             trigger_per_minute=settings.trigger_per_minute,
+            trigger_max_bytes=settings.trigger_max_bytes,
         ),
         runner,
         access,

@@ -300,6 +300,7 @@ EXEMPT = {
     "changes.purge_expired": "housekeeping",
     "changes.schedule_phrase": "reads the text it is given (for conversations.reply)",
     "changes.is_new_request": "reads the text it is given (for conversations.reply)",
+    "changes.after_phrase": "reads the text it is given (for conversations.reply)",
     "changes.read_proposal": "reads the model's arguments (for conversations.reply)",
     "conversations.delivered": "the door records where it posted an answer it was let give",
     "tokens.user_for": "authentication: how the API learns who its actor is",

@@ -222,6 +222,28 @@ async def test_a_task_runs_after_another_with_its_answer(
     assert "Runs after" not in await command(fake, dm, alice, f"/task {second}")
 
 
+async def test_a_reply_asks_to_run_a_task_after_another(
+    bot: BotUnderTest, fake: FakeTelegram, llm: FakeLLM, dm: FakeChat, alice: FakeUser
+) -> None:
+    first = await create_task(fake, dm, alice, DAILY)
+    second = await create_task(fake, dm, alice, "every day at 10am draft my to-do list")
+    llm.reply_text("To do: nothing yet.")
+    since = fake.checkpoint()
+    await fake.send_text(dm, alice, f"/run {second}")
+    result = await fake.wait_for_message(dm, lambda m: "To do:" in m.text, since=since)
+    await bot.engine.wait_idle()
+    asked = len(llm.requests)
+    since = fake.checkpoint()
+    await fake.send_text(dm, alice, f"run this after #{first}", reply_to=result)
+    card = await fake.wait_for_message(dm, lambda m: "after task" in m.text, since=since)
+    assert f"Run task #{second}" in card.text
+    assert len(llm.requests) == asked  # read by the rule, not the model
+    await fake.press(dm, alice, card, "Confirm")
+    await fake.wait_for_message(dm, lambda m: f"Runs after: task #{first}" in m.text, since=since)
+    [task] = [task for task in await bot.tasks_of(ALICE) if task.id == second]
+    assert task.after_task_id == first
+
+
 async def test_a_chain_is_at_most_five_tasks_long(
     bot: BotUnderTest, fake: FakeTelegram, dm: FakeChat, alice: FakeUser
 ) -> None:
