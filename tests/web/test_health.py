@@ -316,8 +316,6 @@ async def test_telegram_errors_keep_their_kinds_bounded(probes: list[Probe]) -> 
     assert (
         line(
             "cronpilot_telegram_errors_total",
-            "cronpilot_trigger_requests_total",
-            "cronpilot_chain_runs_total",
             forbidden + 1,
             method="sendMessage",
             kind="forbidden",
