@@ -96,6 +96,13 @@ class TaskRow(Base):
         ),
         # A POST to /hooks/<secret> finds its task by the secret's digest.
         Index("uq_tasks_trigger_hash", "trigger_hash", unique=True),
+        # Every finished run looks for the tasks that run after its task: the few that do.
+        Index(
+            "ix_tasks_after_task_id",
+            "after_task_id",
+            postgresql_where=text("after_task_id IS NOT NULL"),
+            sqlite_where=text("after_task_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

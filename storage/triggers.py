@@ -79,9 +79,10 @@ async def followers_to_start(session: AsyncSession, task_id: int, *, delivered: 
     )
     if not delivered:
         statement = statement.where(TaskRow.after_always.is_(True))
+    # Not locked: the unique index on (task, parent run) is what makes a follower start once,
+    # and locking followers here would take task rows in another order than /after does.
     result = await session.execute(
-        statement.order_by(TaskRow.id).with_for_update(),
-        execution_options={"populate_existing": True},
+        statement.order_by(TaskRow.id), execution_options={"populate_existing": True}
     )
     return [to_record(row) for row in result.scalars()]
 

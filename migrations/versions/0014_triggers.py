@@ -117,6 +117,13 @@ def upgrade() -> None:
         )
     op.create_index("uq_tasks_trigger_hash", "tasks", ["trigger_hash"], unique=True)
     op.create_index(
+        "ix_tasks_after_task_id",
+        "tasks",
+        ["after_task_id"],
+        postgresql_where=sa.text("after_task_id IS NOT NULL"),
+        sqlite_where=sa.text("after_task_id IS NOT NULL"),
+    )
+    op.create_index(
         "uq_runs_after_parent",
         "runs",
         ["task_id", "parent_run_id"],
@@ -130,6 +137,7 @@ def downgrade() -> None:
     sqlite = _sqlite()
     op.drop_index("uq_runs_after_parent", table_name="runs")
     op.drop_index("uq_tasks_trigger_hash", table_name="tasks")
+    op.drop_index("ix_tasks_after_task_id", table_name="tasks")
     op.execute(
         sa.text("UPDATE runs SET \"trigger\" = 'manual' WHERE \"trigger\" IN ('event', 'after')")
     )
