@@ -72,3 +72,7 @@ class ApplicationSettings:
     # LLM_MODEL, and the names of MODELS a task may choose instead.
     default_model: str = ""
     models: tuple[str, ...] = ()
+    # PUBLIC_URL (trigger URLs shown to people), TRIGGER_PER_MINUTE and TRIGGER_MAX_BYTES.
+    public_url: str | None = None
+    trigger_per_minute: int = 6
+    trigger_max_bytes: int = 16_384

@@ -41,6 +41,8 @@ def to_record(row: RunRow) -> Run:
         attempt=row.attempt,
         retry_of=row.retry_of,
         retry_at=row.retry_at,
+        payload=row.payload,
+        parent_run_id=row.parent_run_id,
     )
 
 
@@ -75,6 +77,7 @@ async def add(
     finished_at: datetime | None = None,
     reason: Reason | None = None,
     owner: str | None = None,
+    payload: str | None = None,
 ) -> Run:
     row = RunRow(
         task_id=task_id,
@@ -86,6 +89,7 @@ async def add(
         **reasons.columns(reason),
         owner=owner,
         delivery_pending=False,
+        payload=payload,
     )
     session.add(row)
     await session.flush()

@@ -37,6 +37,10 @@ def to_record(row: TaskRow) -> Task:
         model=row.model,
         tools=tuple(str(key) for key in row.tools) if isinstance(row.tools, list) else None,
         monthly_cap_usd=row.monthly_cap_usd,
+        has_trigger=row.trigger_hash is not None,
+        after_task_id=row.after_task_id,
+        after_always=row.after_always,
+        quiet_changed=row.quiet_changed,
     )
 
 
@@ -237,6 +241,7 @@ async def lock_due(session: AsyncSession, *, due_before: datetime, limit: int) -
         busy = bool(values.pop("busy"))
         tools = values.get("tools")
         values["tools"] = tuple(str(key) for key in tools) if isinstance(tools, list) else None
+        values["has_trigger"] = values.pop("trigger_hash") is not None
         due.append(DueTask(Task(**values), busy))
     return due
 

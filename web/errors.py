@@ -21,6 +21,7 @@ from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from application.errors import (
     CapOutOfRangeError,
     DraftNotFoundError,
+    PayloadTooLargeError,
     QuotaExceededError,
     TaskStateError,
     UnknownModelError,
@@ -64,6 +65,7 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (TaskBusyError, 409),
     (QuotaExceededError, 409),
     (DraftNotFoundError, 409),
+    (PayloadTooLargeError, 413),
     (NotUnderstoodError, 422),
     (UnknownModelError, 422),
     (UnknownToolError, 422),
