@@ -557,8 +557,7 @@ def history(_: Translator, task: Task, entries: Sequence[Run], chat_zone: str) -
     return "\n".join(lines)
 
 
-def _run_model(_: Translator, run: Run, chat_zone: str) -> str:
-    """ "🤖 smart" and "try 2 of the run at 09:00" for a history line."""
+def _run_model(_: Translator, run: Run, chat_zone: str) -> str:  # "🤖 smart · try 2"
     parts = [f"🤖 {escape(run.model)}"] if run.model is not None else []
     if run.attempt > 1:
         parts.append(_("try {attempt}", attempt=run.attempt))

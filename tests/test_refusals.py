@@ -128,7 +128,7 @@ async def team(fake: FakeTelegram, llm: FakeLLM, pg_url: str) -> AsyncIterator[T
     try:
         alice, bob = fake.user(ALICE, "Alice"), fake.user(BOB, "Bob")
         carol, mallory = fake.user(CAROL, "Carol"), fake.user(MALLORY, "Mallory")
-        strangers = [fake.user(MALLORY + n, f"Stranger {n}") for n in range(1, 16)]
+        strangers = [fake.user(MALLORY + n, f"Stranger {n}") for n in range(1, 21)]
         team = fake.group(TEAM, "Team", owner=alice, members=[bob, mallory, *strangers])
         other = fake.group(OTHER, "Other", owner=carol)
         task_id = await create_task(fake, team, alice, "/new every day at 9 read the news")
