@@ -1,7 +1,8 @@
 """The application layer: the use cases every front door calls, returning frozen records.
 
 A front door holds the `UseCases` and calls their subjects: `chats`, `languages`, `drafts`,
-`edits`, `tasks`, `runs`, `changes`, `conversations`, `usage`, `tokens`. Every use case that
+`edits`, `tasks`, `runs`, `changes`, `conversations`, `usage`, `tokens`,
+`voice`. Every use case that
 reads or changes a task, a draft, a token or a chat setting takes the `Actor` (who, where,
 through which door) and checks what it needs (`application.permissions`) through `access`.
 """
@@ -24,10 +25,12 @@ from application.runs import Runs
 from application.tasks import Tasks
 from application.tokens import ApiTokens
 from application.usage import Ledger, UsageReports
+from application.voice import Voice
 from scheduler.clock import Clock
 from scheduler.engine import Engine
 from scheduler.parsing.request import RequestParser
 from scheduler.runner.runner import TaskRunner
+from scheduler.transcription import Transcriber
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,7 @@ class UseCases:
     conversations: Conversations
     usage: UsageReports
     tokens: ApiTokens
+    voice: Voice
     # Who holds which right where; the doors ask it only whether a user is on ALLOWED_USERS.
     access: Access
     # The clock the use cases keep time by; a door asks it for now (a test's clock reaches all).
@@ -58,6 +62,7 @@ def build_use_cases(
     access: Access,
     *,
     ledger: Ledger | None = None,
+    transcriber: Transcriber | None = None,
 ) -> UseCases:
     changes = Changes(
         sessions, engine, clock, access, min_interval_seconds=settings.min_interval_seconds
@@ -76,6 +81,13 @@ def build_use_cases(
         ),
         usage=UsageReports(sessions, clock, settings.monthly_budget_usd, access),
         tokens=ApiTokens(sessions, clock, access),
+        voice=Voice(
+            transcriber,
+            access,
+            ledger,
+            model=settings.transcription_model,
+            max_seconds=settings.voice_max_seconds,
+        ),
         access=access,
         clock=clock,
     )

@@ -66,6 +66,7 @@ class Action(StrEnum):
     CORRECT_DRAFT = "drafts.correct"
     CANCEL_DRAFT = "drafts.cancel"
     ASK_ABOUT_TASK = "conversations.ask"
+    HEAR_VOICE = "voice.hear"
     PROPOSE_CHANGE = "changes.propose"
     CONFIRM_CHANGE = "changes.confirm"
     CANCEL_CHANGE = "changes.cancel"
@@ -98,6 +99,8 @@ NEEDS: MappingProxyType[Action, Right] = MappingProxyType(
         Action.CANCEL_DRAFT: Right.MANAGE,
         # Asking about a result is reading; what the answer proposes to change needs MANAGE.
         Action.ASK_ABOUT_TASK: Right.READ,
+        # What is heard goes on as text, whose own action is checked then.
+        Action.HEAR_VOICE: Right.READ,
         Action.PROPOSE_CHANGE: Right.MANAGE,
         Action.CONFIRM_CHANGE: Right.MANAGE,
         Action.CANCEL_CHANGE: Right.MANAGE,

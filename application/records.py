@@ -52,3 +52,6 @@ class ApplicationSettings:
     min_interval_seconds: int
     # CHAT_MONTHLY_BUDGET_USD; None = no limit.
     monthly_budget_usd: float | None = None
+    # TRANSCRIPTION_MODEL (None: voice is not set up) and VOICE_MAX_SECONDS.
+    transcription_model: str | None = None
+    voice_max_seconds: int = 120

@@ -32,6 +32,13 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 BotRateLimiter = BaseRateLimiter[Any]
 
 
+def file_base_url(base_url: str) -> str:
+    """Where the Bot API server at `base_url` (`…/bot`) serves files: `…/file/bot`, as
+    Telegram and a self-hosted Bot API server do."""
+    root = base_url.removesuffix("/bot") if base_url.endswith("/bot") else base_url.rstrip("/")
+    return f"{root}/file/bot"
+
+
 class TelegramBot:
     def __init__(
         self,
@@ -44,6 +51,8 @@ class TelegramBot:
             ApplicationBuilder()
             .token(token)
             .base_url(base_url)
+            # Files (voice notes, documents) come from the same server, under /file/bot<token>/.
+            .base_file_url(file_base_url(base_url))
             .context_types(CONTEXT_TYPES)
             # Telegram failing is one log line, never a traceback (bot.requests).
             .request(BotApiRequest(connection_pool_size=CONNECTIONS))

@@ -205,6 +205,13 @@ class Settings(BaseSettings):
     search_api_key: SecretStr | None = None
     mcp_config: str | None = None
     chat_monthly_budget_usd: float | None = Field(None, ge=0)
+    # Voice notes are heard with this LiteLLM transcription model; unset, they are refused.
+    transcription_model: str | None = None
+    transcription_api_base: str | None = None
+    transcription_api_key: SecretStr | None = None
+    voice_max_seconds: int = Field(120, ge=1, le=3600)
+    # A document kept with a task: at most this many bytes of its text (UTF-8).
+    attachment_max_bytes: int = Field(1_000_000, ge=1_000, le=20_000_000)
     # Replaced by HTTP_PORT; still read so that an old setting fails with one clear line.
     health_port: str | None = None
     webhook_port: str | None = None
@@ -224,6 +231,9 @@ class Settings(BaseSettings):
         "search_api_key",
         "mcp_config",
         "chat_monthly_budget_usd",
+        "transcription_model",
+        "transcription_api_base",
+        "transcription_api_key",
         "health_port",
         "webhook_port",
         mode="before",
@@ -275,7 +285,13 @@ class Settings(BaseSettings):
             )
         return name
 
-    @field_validator("telegram_api_base_url", "llm_api_base", "webhook_url", "search_api_base")
+    @field_validator(
+        "telegram_api_base_url",
+        "llm_api_base",
+        "webhook_url",
+        "search_api_base",
+        "transcription_api_base",
+    )
     @classmethod
     def _check_http_url(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value.strip()):
@@ -404,6 +420,7 @@ class Settings(BaseSettings):
                 self.llm_api_key,
                 self.webhook_secret,
                 self.search_api_key,
+                self.transcription_api_key,
             )
             if secret is not None
         ]

@@ -26,6 +26,7 @@ from scheduler.parsing.request import build_request_parser
 from scheduler.runner.runner import RunnerSettings, TaskRunner
 from scheduler.runner.sending import DELIVERY_BACKOFF
 from scheduler.runner.tools.registry import Toolsets, build_toolsets
+from scheduler.transcription import LiteLLMTranscriber
 from storage.database import create_engine, create_sessionmaker
 from storage.retry import DEFAULT_BACKOFF, Backoff
 from web.api import ApiDoor, build_api
@@ -209,10 +210,15 @@ def assemble(
             max_tasks_per_chat=settings.max_tasks_per_chat,
             min_interval_seconds=settings.min_interval_seconds,
             monthly_budget_usd=settings.chat_monthly_budget_usd,
+            transcription_model=settings.transcription_model,
+            voice_max_seconds=settings.voice_max_seconds,
         ),
         runner,
         access,
         ledger=ledger,
+        transcriber=(
+            LiteLLMTranscriber.from_settings(settings) if settings.transcription_model else None
+        ),
     )
     return Runtime(settings, database, engine, use_cases, llm, tools)
 

@@ -247,6 +247,19 @@ class LiteLLMClient:
         return self._litellm
 
 
+async def litellm_library() -> Any:
+    """LiteLLM, imported (once, in a worker thread) and configured as the client uses it: for
+    the other LiteLLM APIs of this package's neighbours (transcription)."""
+    return await asyncio.to_thread(_import_litellm)
+
+
+def call_failure(
+    error: Exception, litellm: Any, *, model: str, timeout: float, redactor: Redactor
+) -> LLMError:
+    """The `LLMError` for an exception a LiteLLM call raised, classified as `complete` does."""
+    return _llm_error(error, litellm, model=model, timeout=timeout, redactor=redactor)
+
+
 def preload_litellm() -> None:
     """Import LiteLLM now, synchronously: for a process about to start its event loop."""
     _import_litellm()

@@ -21,7 +21,7 @@ from bot import callbacks
 from bot.access import gate, update_words
 from bot.callbacks import ButtonData
 from bot.context import Context
-from bot.handlers import conversations, create, language, manage, start, token, usage
+from bot.handlers import conversations, create, language, manage, media, start, token, usage
 from bot.handlers.errors import on_error
 from bot.i18n import N_, translator
 from core.languages import ENGLISH, LANGUAGES
@@ -141,6 +141,9 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("delete", manage.delete_command),
             MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, start.location),
             MessageHandler(filters.TEXT & ~filters.COMMAND, create.text_message),
+            MessageHandler(
+                filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE, media.recording_message
+            ),
             # After every CommandHandler: what none of them took is a command we do not have.
             MessageHandler(filters.COMMAND, start.unknown_command),
             *buttons(),

@@ -26,6 +26,7 @@ from application.changes import ChangeAction, ChangeNotFoundError
 from application.conversations import Subject
 from application.errors import DraftNotFoundError
 from application.permissions import Action, Actor, Door, RefusedError, Right
+from application.voice import VOICE_NOTE, Recording
 from core.errors import CronpilotError
 from core.settings import AllowedUsers
 from scheduler.engine import TaskNotFoundError
@@ -38,6 +39,7 @@ ALICE, BOB, CAROL, EVE = 1, 2, 3, 666
 TEAM, OTHER = -1001, -1002
 GROUP = "supergroup"
 OPERATOR = Actor.operator()
+RECORDING = Recording(VOICE_NOTE, seconds=3, size=4, media_type="audio/ogg")
 
 
 class Who(Enum):
@@ -258,6 +260,18 @@ WALK: dict[str, tuple[Right, Prepare, Call]] = {
         Right.READ,
         _task,
         lambda s, who, x: s.app.conversations.history(who, x),  # type: ignore[arg-type]
+    ),
+    "voice.admit": (
+        Right.READ,
+        _nothing,
+        lambda s, who, x: s.app.voice.admit(who, TEAM, RECORDING),
+    ),
+    "voice.hear": (
+        Right.READ,
+        _nothing,
+        lambda s, who, x: s.app.voice.hear(
+            who, TEAM, b"OggS", filename="voice.ogg", recording=RECORDING
+        ),
     ),
     "tokens.issue": (Right.OWN, _nothing, lambda s, who, x: s.app.tokens.issue(who)),
     "tokens.revoke": (Right.OWN, _nothing, lambda s, who, x: s.app.tokens.revoke(who)),

@@ -95,6 +95,11 @@ class FakeMessage:
     reply_markup: JSONObject | None = None
     reply_to: FakeMessage | None = None
     location: tuple[float, float] | None = None
+    # A file the user sent: its kind ("voice", "audio", "video_note", "document", "photo") and
+    # its Bot API object (a list of sizes for a photo), with the caption beside it.
+    media: tuple[str, object] | None = None
+    caption: str | None = None
+    caption_entities: tuple[Entity, ...] = ()
     edits: int = 0
     edit_date: int | None = None
     deleted: bool = False
@@ -183,6 +188,12 @@ class FakeMessage:
             data["edit_date"] = self.edit_date
         if self.location is not None:
             data["location"] = {"latitude": self.location[0], "longitude": self.location[1]}
+        elif self.media is not None:
+            data[self.media[0]] = self.media[1]
+            if self.caption is not None:
+                data["caption"] = self.caption
+                if self.caption_entities:
+                    data["caption_entities"] = [e.to_json() for e in self.caption_entities]
         else:
             data["text"] = self.text
             if self.entities:

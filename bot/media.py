@@ -1,0 +1,38 @@
+"""The words about files people send: what was heard in a recording, and why a recording
+or a file could not be used."""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.i18n import Translator
+
+# The most of a transcript the card quotes; the request itself is on the card in full.
+_QUOTED_CHARS = 600
+
+
+def heard(_: Translator, text: str) -> str:
+    """The quote of a recording above its card (HTML)."""
+    quoted = text if len(text) <= _QUOTED_CHARS else text[: _QUOTED_CHARS - 1] + "…"
+    return _("🎤 “{words}”", words=escape(quoted))
+
+
+def voice_not_set_up(_: Translator) -> str:
+    return _(
+        "🎤 Voice notes are not set up here: the operator has not chosen a transcription model "
+        "(TRANSCRIPTION_MODEL). Please type your request."
+    )
+
+
+def refused(_: Translator, problem: str) -> str:
+    """A recording or file that cannot be used, and why (`problem`, one plain sentence)."""
+    return _("📎 {problem}", problem=escape(problem))
+
+
+def not_heard(_: Translator, reason: str) -> str:
+    """The transcription failed; `reason` is why, in plain text."""
+    return _("🎤 I could not hear that recording: {reason}.", reason=escape(reason))
+
+
+def not_fetched(_: Translator) -> str:
+    return _("📎 I could not fetch that file from Telegram. Please send it again.")
