@@ -2,7 +2,7 @@
 
 A front door holds the `UseCases` and calls their subjects: `chats`, `languages`, `drafts`,
 `edits`, `tasks`, `runs`, `changes`, `conversations`, `usage`, `tokens`,
-`voice`. Every use case that
+`voice`, `attachments`. Every use case that
 reads or changes a task, a draft, a token or a chat setting takes the `Actor` (who, where,
 through which door) and checks what it needs (`application.permissions`) through `access`.
 """
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application.access import Access
+from application.attachments import Attachments
 from application.changes import Changes
 from application.chats import Chats
 from application.conversations import Conversations
@@ -46,6 +47,7 @@ class UseCases:
     usage: UsageReports
     tokens: ApiTokens
     voice: Voice
+    attachments: Attachments
     # Who holds which right where; the doors ask it only whether a user is on ALLOWED_USERS.
     access: Access
     # The clock the use cases keep time by; a door asks it for now (a test's clock reaches all).
@@ -88,6 +90,7 @@ def build_use_cases(
             model=settings.transcription_model,
             max_seconds=settings.voice_max_seconds,
         ),
+        attachments=Attachments(sessions, access, max_bytes=settings.attachment_max_bytes),
         access=access,
         clock=clock,
     )

@@ -38,6 +38,7 @@ from core.languages import ENGLISH, chat_language, english_name
 from core.logs import get_logger
 from core.reasons import BudgetSpent, ChangeUnusable, Reason, logged
 from scheduler.clock import Clock
+from scheduler.documents import DocumentText, attachments_message
 from scheduler.engine import TaskNotFoundError
 from scheduler.runner.runner import TaskRunner, Turn
 from scheduler.schedules.schedule import Schedule
@@ -156,9 +157,17 @@ class Conversations:
             return None
         return Subject(task, run, followup)
 
-    async def reply(self, actor: Actor, subject: Subject, text: str) -> Outcome:
+    async def reply(
+        self,
+        actor: Actor,
+        subject: Subject,
+        text: str,
+        *,
+        attachment: DocumentText | None = None,
+    ) -> Outcome:
         """Answer a reply about `subject.task`, or propose the change it asks for (NotAllowed
-        when the actor may not change the task).
+        when the actor may not change the task). A document sent with the reply goes to the
+        follow-up model with the question, marked as the person's attachment.
 
         Raises ScheduleError when the reply names a schedule that is not allowed.
         """
@@ -176,7 +185,8 @@ class Conversations:
             and self._changes.is_new_request(task, text)
         ):
             return NewRequest(task)
-        schedule = self._changes.schedule_phrase(task, text)
+        # With a document, the reply is a question about it: the model is asked.
+        schedule = self._changes.schedule_phrase(task, text) if attachment is None else None
         if schedule is not None:
             if not may_change:
                 return NotAllowed(task)
@@ -187,6 +197,8 @@ class Conversations:
         if self._ledger is not None and await self._ledger.reached(task.chat_id) is not None:
             return Failed(task, BudgetSpent())
         followup, messages = await self._begin(subject, actor.user_id, text)
+        if attachment is not None:
+            messages.insert(-1, {"role": "user", "content": attachments_message([attachment])})
         turn = await self._runner.converse(task, messages, functions=[propose_change_function()])
         return await self._conclude(subject, followup, turn, actor, text, may_change)
 

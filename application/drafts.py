@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from core.errors import N_, NotUnderstoodError
 from core.languages import ENGLISH, chat_language
 from core.logs import get_logger
 from scheduler.clock import Clock
+from scheduler.documents import DocumentText
 from scheduler.engine import Engine, TaskNotFoundError
 from scheduler.parsing.request import MAX_REQUEST_CHARS, RequestParser
 from scheduler.schedules.schedule import (
@@ -29,8 +31,8 @@ from scheduler.schedules.schedule import (
     validate,
 )
 from scheduler.text import clean_text
-from storage import chats, drafts, tasks
-from storage.records import Chat, Draft, NewTask, Task, TaskKind
+from storage import attachments, chats, drafts, tasks
+from storage.records import Attachment, Chat, Draft, NewTask, Task, TaskKind
 
 log = get_logger(__name__)
 
@@ -68,10 +70,18 @@ class Drafts:
         self._ledger = ledger
 
     async def create(
-        self, actor: Actor, chat_id: int, text: str, *, task_id: int | None = None
+        self,
+        actor: Actor,
+        chat_id: int,
+        text: str,
+        *,
+        task_id: int | None = None,
+        attachment: DocumentText | None = None,
+        carry_from: str | None = None,
     ) -> Card:
         """Understand `text` and keep it as a draft awaiting Confirm (of a new task in the chat,
-        or of a new definition of its task `task_id`).
+        or of a new definition of its task `task_id`), with the document `attachment` sent
+        with it and those of the draft `carry_from` (the card it corrects after Edit).
 
         Raises NotUnderstoodError / ScheduleError (the user is told why), QuotaExceededError,
         or TaskNotFoundError when editing a task of another chat.
@@ -102,7 +112,10 @@ class Drafts:
                 expires_at=now + DRAFT_LIFETIME,
                 task_id=task_id,
             )
-        return _card(draft, now)
+            kept = await keep_attachments(
+                session, draft, attachment=attachment, carry_from=carry_from, now=now
+            )
+        return _card(draft, now, kept)
 
     async def create_explicit(
         self,
@@ -280,6 +293,7 @@ class Drafts:
                 if edited is None:
                     raise TaskNotFoundError(draft.task_id)
                 task = edited
+            await attachments.move_to_task(session, draft.id, task.id)
             if not await drafts.delete(session, draft.id):
                 raise DraftNotFoundError(draft.id)
         self._engine.arm(task.next_run_at)
@@ -354,7 +368,31 @@ def _making(task_id: int | None) -> Action:
     return Action.CREATE_TASK if task_id is None else Action.EDIT_TASK
 
 
-def _card(draft: Draft, now: datetime) -> Card:
+async def keep_attachments(
+    session: AsyncSession,
+    draft: Draft,
+    *,
+    attachment: DocumentText | None,
+    carry_from: str | None,
+    now: datetime,
+) -> Sequence[Attachment]:
+    """The draft's documents: those of the draft it replaces, and the one sent with it."""
+    if carry_from is not None:
+        await attachments.move_to_draft(session, carry_from, draft.id)
+    if attachment is not None:
+        await attachments.add_to_draft(
+            session,
+            chat_id=draft.chat_id,
+            draft_id=draft.id,
+            name=attachment.name,
+            media_type=attachment.media_type,
+            text=attachment.text,
+            now=now,
+        )
+    return await attachments.of_draft(session, draft.id)
+
+
+def _card(draft: Draft, now: datetime, kept: Sequence[Attachment] = ()) -> Card:
     schedule = _schedule_from_payload(draft.payload)
     prompt = str(draft.payload["prompt"])
     return Card(
@@ -370,6 +408,7 @@ def _card(draft: Draft, now: datetime) -> Card:
         corrections=tuple(
             (str(typed), str(meant)) for typed, meant in draft.payload.get("corrections", ())
         ),
+        attachments=tuple((found.name, found.size) for found in kept),
     )
 
 

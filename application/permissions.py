@@ -67,6 +67,7 @@ class Action(StrEnum):
     CANCEL_DRAFT = "drafts.cancel"
     ASK_ABOUT_TASK = "conversations.ask"
     HEAR_VOICE = "voice.hear"
+    READ_FILE = "files.read"
     PROPOSE_CHANGE = "changes.propose"
     CONFIRM_CHANGE = "changes.confirm"
     CANCEL_CHANGE = "changes.cancel"
@@ -101,6 +102,7 @@ NEEDS: MappingProxyType[Action, Right] = MappingProxyType(
         Action.ASK_ABOUT_TASK: Right.READ,
         # What is heard goes on as text, whose own action is checked then.
         Action.HEAR_VOICE: Right.READ,
+        Action.READ_FILE: Right.READ,
         Action.PROPOSE_CHANGE: Right.MANAGE,
         Action.CONFIRM_CHANGE: Right.MANAGE,
         Action.CANCEL_CHANGE: Right.MANAGE,

@@ -25,6 +25,8 @@ class Card:
     source: str
     # Misspellings the parser read as schedule words: (typed, read as).
     corrections: tuple[tuple[str, str], ...] = ()
+    # Documents kept with the draft (and so with the task on Confirm): (name, bytes of text).
+    attachments: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,3 +57,5 @@ class ApplicationSettings:
     # TRANSCRIPTION_MODEL (None: voice is not set up) and VOICE_MAX_SECONDS.
     transcription_model: str | None = None
     voice_max_seconds: int = 120
+    # ATTACHMENT_MAX_BYTES: the most text a document kept with a task may have.
+    attachment_max_bytes: int = 1_000_000

@@ -3,7 +3,10 @@ or a file could not be used."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
+
+from babel.numbers import format_decimal
 
 from bot.i18n import Translator
 
@@ -36,3 +39,25 @@ def not_heard(_: Translator, reason: str) -> str:
 
 def not_fetched(_: Translator) -> str:
     return _("📎 I could not fetch that file from Telegram. Please send it again.")
+
+
+def attached(_: Translator, documents: Sequence[tuple[str, int]]) -> str:
+    """The documents kept with a task or its draft, one line each (HTML)."""
+    return "\n".join(
+        _("📎 <b>Attached:</b> {name} ({size})", name=escape(name), size=text_size(_, size))
+        for name, size in documents
+    )
+
+
+def text_size(_: Translator, size: int) -> str:
+    """A size in bytes as people read it: "850 bytes", "12.3 KB"."""
+    if size < 1000:
+        return _.plural("{count} byte", "{count} bytes", size)
+    return _("{size} KB", size=format_decimal(size / 1000, "0.#", locale=_.locale))
+
+
+def needs_request(_: Translator) -> str:
+    return _(
+        "📎 Send the document with your request as its caption, for example “every monday "
+        "compare this list with what's new on the site”."
+    )

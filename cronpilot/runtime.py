@@ -212,6 +212,7 @@ def assemble(
             monthly_budget_usd=settings.chat_monthly_budget_usd,
             transcription_model=settings.transcription_model,
             voice_max_seconds=settings.voice_max_seconds,
+            attachment_max_bytes=settings.attachment_max_bytes,
         ),
         runner,
         access,

@@ -326,4 +326,27 @@ class SpendingRow(Base):
     cost: Mapped[float | None] = mapped_column(Float)
 
 
+class AttachmentRow(Base):
+    """A document a person sent with a request: its text, given to the task's model at every
+    run. Kept with the draft until Confirm (`draft_id`), then with the task (`task_id`)."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("tasks.id", ondelete="CASCADE"), index=True
+    )
+    draft_id: Mapped[str | None] = mapped_column(
+        String(16), ForeignKey("drafts.id", ondelete="CASCADE"), index=True
+    )
+    # The file's name as sent, and its media type.
+    name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(127))
+    # The extracted text and its size in bytes (UTF-8), at most ATTACHMENT_MAX_BYTES.
+    text: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 TABLE_NAMES = frozenset(Base.metadata.tables)

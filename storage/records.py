@@ -179,3 +179,19 @@ class Change:
     payload: dict[str, Any]
     created_at: datetime
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A document kept with a task (or with its draft until Confirm): its name, media type and
+    extracted text (`size` bytes of UTF-8)."""
+
+    id: int
+    chat_id: int
+    task_id: int | None
+    draft_id: str | None
+    name: str
+    media_type: str
+    text: str
+    size: int
+    created_at: datetime

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from application.usage import UsageReport
 from core.reasons import Reason
 from scheduler.schedules.schedule import Schedule
-from storage.records import Followup, Run, Task, TaskKind, TaskState
+from storage.records import Attachment, Followup, Run, Task, TaskKind, TaskState
 
 PREVIEW_RUNS = 3
 MAX_TEXT_CHARS = 4_000
@@ -77,6 +77,30 @@ class TaskOut(BaseModel):
             last_run_at=task.last_run_at,
             created_at=task.created_at,
         )
+
+
+class AttachmentOut(BaseModel):
+    """A document kept with a task: its model gets the text at every run."""
+
+    id: int
+    name: str = Field(description="the file's name as sent")
+    media_type: str
+    size: int = Field(description="bytes of extracted text (UTF-8)")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, attachment: Attachment) -> AttachmentOut:
+        return cls(
+            id=attachment.id,
+            name=attachment.name,
+            media_type=attachment.media_type,
+            size=attachment.size,
+            created_at=attachment.created_at,
+        )
+
+
+class AttachmentsOut(BaseModel):
+    attachments: list[AttachmentOut]
 
 
 class TaskPageOut(BaseModel):

@@ -33,6 +33,7 @@ from bot.handlers.common import (
 )
 from bot.render import Screen
 from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
+from scheduler.documents import DocumentText
 from scheduler.engine import TaskNotFoundError
 from scheduler.parsing.llm_parser import ParserUnavailableError
 from storage.records import Chat as ChatRecord
@@ -81,10 +82,12 @@ async def take_words(
     *,
     mentioned: bool,
     heard: str | None = None,
+    attachment: DocumentText | None = None,
 ) -> None:
     """Words someone sent, typed (`text` as written, `addressed` without the bot's mention) or
-    `heard` in a recording: the answer to an Edit, a reply about a task, or a request (in a
-    private chat, or in a group when `mentioned` or replying to the bot)."""
+    `heard` in a recording, perhaps with a document (`attachment`): the answer to an Edit, a
+    reply about a task, or a request (in a private chat, or in a group when `mentioned` or
+    replying to the bot)."""
     message = update.effective_message
     chat = update.effective_chat
     if message is None or chat is None:
@@ -95,18 +98,22 @@ async def take_words(
             actor(update), chat.id, replied.message_id
         )
         if draft_id is not None:
-            await _replace_draft(update, context, draft_id, text, heard=heard)
+            await _replace_draft(
+                update, context, draft_id, text, heard=heard, attachment=attachment
+            )
             return
-        if await conversations.reply_about_task(update, context, replied, addressed):
+        if await conversations.reply_about_task(
+            update, context, replied, addressed, attachment=attachment
+        ):
             return
         if chat.type != Chat.PRIVATE:
-            await _request(update, context, addressed, heard=heard)
+            await _request(update, context, addressed, heard=heard, attachment=attachment)
             return
     if chat.type == Chat.PRIVATE:
-        await _request(update, context, text, heard=heard)
+        await _request(update, context, text, heard=heard, attachment=attachment)
         return
     if mentioned:
-        await _request(update, context, addressed, heard=heard)
+        await _request(update, context, addressed, heard=heard, attachment=attachment)
 
 
 async def new_command(update: Update, context: Context) -> None:
@@ -141,15 +148,16 @@ async def _request(
     *,
     task_id: int | None = None,
     heard: str | None = None,
+    attachment: DocumentText | None = None,
 ) -> None:
     chat = await current_chat(update, context)
     if task_id is None:
         # After Edit, the next request is the correction, replied to the prompt or not.
         editing = await use_cases(context).edits.awaiting_correction(actor(update), chat.id)
         if editing is not None:
-            await _replace_draft(update, context, editing, text, heard=heard)
+            await _replace_draft(update, context, editing, text, heard=heard, attachment=attachment)
             return
-    card = await _draft(update, context, chat, text, task_id=task_id)
+    card = await _draft(update, context, chat, text, task_id=task_id, attachment=attachment)
     if card is not None:
         await _show_card(update, context, chat, card, heard=heard)
 
@@ -161,10 +169,19 @@ async def _draft(
     text: str,
     *,
     task_id: int | None,
+    attachment: DocumentText | None = None,
+    carry_from: str | None = None,
 ) -> Card | None:
     _ = chat_translator(update, chat)
     try:
-        return await use_cases(context).drafts.create(actor(update), chat.id, text, task_id=task_id)
+        return await use_cases(context).drafts.create(
+            actor(update),
+            chat.id,
+            text,
+            task_id=task_id,
+            attachment=attachment,
+            carry_from=carry_from,
+        )
     except ParseBudgetSpentError as error:
         problem = render.sentence(problems.worded(_, error))
         await reply(update, _("💸 {problem}", problem=escape(problem)))
@@ -183,6 +200,8 @@ async def _show_card(
 ) -> None:
     _ = chat_translator(update, chat)
     screen = render.card(_, card, chat_zone(chat, context))
+    if card.attachments:
+        screen = Screen(f"{screen.text}\n\n{media.attached(_, card.attachments)}", screen.keyboard)
     if heard is not None:
         # What was heard, above the card, so a mishearing is caught before Confirm.
         screen = Screen(f"{media.heard(_, heard)}\n\n{screen.text}", screen.keyboard)
@@ -192,7 +211,13 @@ async def _show_card(
 
 
 async def _replace_draft(
-    update: Update, context: Context, draft_id: str, text: str, *, heard: str | None = None
+    update: Update,
+    context: Context,
+    draft_id: str,
+    text: str,
+    *,
+    heard: str | None = None,
+    attachment: DocumentText | None = None,
 ) -> None:
     """The corrected request after Edit: a new card, the old one marked as replaced."""
     chat = await current_chat(update, context)
@@ -203,7 +228,15 @@ async def _replace_draft(
     except (DraftNotFoundError, RefusedError) as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context), sign="⌛"))
         return
-    card = await _draft(update, context, chat, text, task_id=old.task_id)
+    card = await _draft(
+        update,
+        context,
+        chat,
+        text,
+        task_id=old.task_id,
+        attachment=attachment,
+        carry_from=draft_id,
+    )
     if card is None:
         return  # the correction was not understood; the old card stays open
     await _show_card(update, context, chat, card, heard=heard)

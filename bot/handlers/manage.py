@@ -24,7 +24,7 @@ from telegram.error import BadRequest
 
 from application import UseCases
 from application.permissions import Action, Actor
-from bot import problems, render, replies
+from bot import media, problems, render, replies
 from bot.callbacks import (
     LIST,
     RESULT,
@@ -91,7 +91,12 @@ class _Asked:
 
 async def _task_card(asked: _Asked) -> render.Screen:
     task = await asked.use_cases.tasks.get(asked.actor, asked.task_id)
-    return render.task_detail(asked.words, task, asked.zone)
+    screen = render.task_detail(asked.words, task, asked.zone)
+    kept = await asked.use_cases.attachments.of_task(asked.actor, task.id)
+    if not kept:
+        return screen
+    documents = media.attached(asked.words, [(found.name, found.size) for found in kept])
+    return render.Screen(f"{screen.text}\n{documents}", screen.keyboard)
 
 
 async def _history(asked: _Asked) -> str:

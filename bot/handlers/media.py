@@ -1,5 +1,6 @@
 """Files people send: voice notes, audio files and video notes are heard and then read as
-typed text (a request, a reply about a task, the answer to an Edit)."""
+typed text (a request, a reply about a task, the answer to an Edit); documents sent with a
+request are read and kept with its task (or go to the follow-up model with a reply)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from telegram import Audio, Chat, Message, Update, VideoNote, Voice
 from telegram.error import TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
+from application.attachments import FileRefusedError, SentFile
 from application.errors import ParseBudgetSpentError
 from application.permissions import RefusedError
 from application.voice import (
@@ -114,6 +116,53 @@ async def recording_message(update: Update, context: Context) -> None:
     # A caption says something beside the recording: both are the request.
     words = f"{caption}\n{heard.text}" if caption else heard.text
     await take_words(update, context, words, words, mentioned=True, heard=heard.text)
+
+
+async def document_message(update: Update, context: Context) -> None:
+    """A document with a request (its caption): read, and kept with the task it asks for."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or message.document is None:
+        return
+    username = context.bot.username
+    if not _addressed(message, chat, context.bot.id, username):
+        return
+    document = message.document
+    sent = SentFile(
+        name=document.file_name or "document",
+        media_type=document.mime_type,
+        size=document.file_size,
+    )
+    record = await current_chat(update, context)
+    _ = chat_translator(update, record)
+    caption = message.caption or ""
+    words = without_mention(caption, message.caption_entities, username)
+    if not words:
+        await reply(update, media.needs_request(_))
+        return
+    reading = use_cases(context).attachments
+    who = actor(update)
+    try:
+        await reading.admit(who, chat.id, sent)
+        body = await _download(context, document.file_id)
+        if body is None:
+            await reply(update, media.not_fetched(_))
+            return
+        attachment = await reading.read(who, chat.id, sent, body)
+    except FileRefusedError as error:
+        await reply(update, media.refused(_, render.sentence(problems.worded(_, error))))
+        return
+    except RefusedError as error:
+        await reply(update, problems.reply(_, error, chat_zone(record, context)))
+        return
+    await take_words(
+        update,
+        context,
+        caption,
+        words,
+        mentioned=mentions(caption, username),
+        attachment=attachment,
+    )
 
 
 async def _download(context: Context, file_id: str) -> bytes | None:

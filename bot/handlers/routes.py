@@ -144,6 +144,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             MessageHandler(
                 filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE, media.recording_message
             ),
+            MessageHandler(filters.Document.ALL, media.document_message),
             # After every CommandHandler: what none of them took is a command we do not have.
             MessageHandler(filters.COMMAND, start.unknown_command),
             *buttons(),

@@ -53,6 +53,7 @@ from scheduler.delivery import (
     Delivery,
     DeliveryError,
 )
+from scheduler.documents import attachments_message
 from scheduler.llm import (
     Completion,
     LLMClient,
@@ -74,7 +75,7 @@ from scheduler.runner.sending import (
 from scheduler.runner.tools.registry import Toolsets
 from scheduler.runner.tools.toolbox import Toolbox
 from scheduler.schedules.schedule import zone_for
-from storage import chats, runs, spending, tasks
+from storage import attachments, chats, runs, spending, tasks
 from storage.records import Run, RunStatus, Spending, Task, TaskState
 from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
 
@@ -222,6 +223,11 @@ class TaskRunner:
         messages = build_messages(
             task, memory, now=self._clock.now(), language=language, advice=toolbox.advice
         )
+        async with self._sessions() as session:
+            documents = await attachments.of_task(session, task.id)
+        if documents:
+            # After the system prompt: the person's documents, marked as data.
+            messages.insert(1, {"role": "user", "content": attachments_message(documents)})
         try:
             answer = await self._bounded(task, messages, usage, (), toolbox)
         except _RunFailed as failed:

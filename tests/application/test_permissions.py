@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application import UseCases
 from application.access import MemberRole
+from application.attachments import SentFile
 from application.changes import ChangeAction, ChangeNotFoundError
 from application.conversations import Subject
 from application.errors import DraftNotFoundError
@@ -39,6 +40,7 @@ ALICE, BOB, CAROL, EVE = 1, 2, 3, 666
 TEAM, OTHER = -1001, -1002
 GROUP = "supergroup"
 OPERATOR = Actor.operator()
+SENT_FILE = SentFile("notes.txt", "text/plain", 0)
 RECORDING = Recording(VOICE_NOTE, seconds=3, size=4, media_type="audio/ogg")
 
 
@@ -272,6 +274,21 @@ WALK: dict[str, tuple[Right, Prepare, Call]] = {
         lambda s, who, x: s.app.voice.hear(
             who, TEAM, b"OggS", filename="voice.ogg", recording=RECORDING
         ),
+    ),
+    "attachments.admit": (
+        Right.READ,
+        _nothing,
+        lambda s, who, x: s.app.attachments.admit(who, TEAM, SENT_FILE),
+    ),
+    "attachments.read": (
+        Right.READ,
+        _nothing,
+        lambda s, who, x: s.app.attachments.read(who, TEAM, SENT_FILE, b""),
+    ),
+    "attachments.of_task": (
+        Right.READ,
+        _task,
+        lambda s, who, x: s.app.attachments.of_task(who, x),  # type: ignore[arg-type]
     ),
     "tokens.issue": (Right.OWN, _nothing, lambda s, who, x: s.app.tokens.issue(who)),
     "tokens.revoke": (Right.OWN, _nothing, lambda s, who, x: s.app.tokens.revoke(who)),

@@ -60,6 +60,7 @@ OUR_TABLES = {
     "workers",
     "spending",
     "message_parts",
+    "attachments",
 }
 # The newest revision, whichever it is now.
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -377,3 +378,66 @@ def test_the_migration_reads_every_sentence_the_last_release_wrote() -> None:
             reason.stored(),
         )
         assert REASONS_MIGRATION.sentence_of(reason.code, reason.stored()) == reason.message()
+
+
+BEFORE_ATTACHMENTS = "0009_run_reasons"
+
+
+async def test_attachments_come_and_go_leaving_tasks_as_they_were(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    await upgrade_to_head(url)
+    await downgrade_to(url, BEFORE_ATTACHMENTS)
+    await write_rows(
+        url,
+        "chats",
+        [{"id": 42, "type": "private", "title": None, "active": True, "created_at": EARLIER}],
+    )
+    await write_rows(
+        url,
+        "tasks",
+        [
+            {
+                "id": 1,
+                "chat_id": 42,
+                "created_by": 42,
+                "name": "Prices",
+                "prompt": "compare the prices",
+                "kind": "cron",
+                "cron": "0 9 * * 1",
+                "timezone": "UTC",
+                "state": "active",
+                "consecutive_failures": 0,
+                "created_at": EARLIER,
+                "updated_at": EARLIER,
+            }
+        ],
+    )
+    tasks_before = await read_rows(url, "SELECT * FROM tasks ORDER BY id")
+
+    await upgrade_to_head(url)
+    assert await read_rows(url, "SELECT * FROM tasks ORDER BY id") == tasks_before
+    await write_rows(
+        url,
+        "attachments",
+        [
+            {
+                "chat_id": 42,
+                "task_id": 1,
+                "draft_id": None,
+                "name": "prices.csv",
+                "media_type": "text/csv",
+                "text": "kettle,29.90",
+                "size": 12,
+                "created_at": EARLIER,
+            }
+        ],
+    )
+    assert await read_rows(url, "SELECT task_id, name, size FROM attachments") == [
+        (1, "prices.csv", 12)
+    ]
+
+    await downgrade_to(url, BEFORE_ATTACHMENTS)
+    assert "attachments" not in await table_names(url)
+    assert await read_rows(url, "SELECT * FROM tasks ORDER BY id") == tasks_before
