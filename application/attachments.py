@@ -12,7 +12,7 @@ from application.access import Access
 from application.permissions import Action, Actor
 from core.errors import N_, WordedError
 from core.logs import get_logger
-from scheduler.documents import DocumentError, DocumentText, document_kind
+from scheduler.documents import DocumentError, DocumentText, Picture, document_kind
 from scheduler.runner.tools.extraction import ExtractionTimeoutError, default_pool
 from storage import attachments
 from storage.records import Attachment
@@ -21,6 +21,10 @@ log = get_logger(__name__)
 
 # What Telegram lets a bot download (getFile), and so the most a document may weigh.
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# Pictures go to the model whole (base64, a third larger): the providers take up to 20 MB.
+MAX_PICTURE_BYTES = 10 * 1024 * 1024
+# The picture formats every provider that sees takes.
+PICTURE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 
 
 class FileRefusedError(WordedError):
@@ -82,6 +86,37 @@ class Attachments:
             ) from error
         media_type = sent.media_type or ("application/pdf" if kind == "pdf" else "text/plain")
         return DocumentText(name=sent.name, media_type=media_type, text=text)
+
+    async def admit_picture(self, actor: Actor, chat_id: int, sent: SentFile) -> None:
+        """Whether the picture may be fetched and shown to a model; raises FileRefusedError."""
+        await self._access.require(actor, Action.READ_FILE, chat_id)
+        media_type = (sent.media_type or "").lower()
+        if media_type not in PICTURE_TYPES:
+            raise FileRefusedError(
+                N_("I can read JPEG, PNG, WebP and GIF pictures, and “{name}” is {media_type}"),
+                name=sent.name,
+                media_type=sent.media_type or "application/octet-stream",
+            )
+        if sent.size is not None and sent.size > MAX_PICTURE_BYTES:
+            raise FileRefusedError(
+                N_("that picture is larger than the {limit} MB I can show a model"),
+                limit=MAX_PICTURE_BYTES // (1024 * 1024),
+            )
+        if sent.size == 0:
+            raise _empty(sent.name)
+
+    async def picture(self, actor: Actor, chat_id: int, sent: SentFile, body: bytes) -> Picture:
+        """The picture `admit_picture` let through, as fetched; raises FileRefusedError."""
+        await self.admit_picture(actor, chat_id, sent)
+        if not body:
+            raise _empty(sent.name)
+        if len(body) > MAX_PICTURE_BYTES:
+            raise FileRefusedError(
+                N_("that picture is larger than the {limit} MB I can show a model"),
+                limit=MAX_PICTURE_BYTES // (1024 * 1024),
+            )
+        assert sent.media_type is not None
+        return Picture(name=sent.name, media_type=sent.media_type.lower(), data=body)
 
     async def of_task(self, actor: Actor, task_id: int) -> list[Attachment]:
         """The documents kept with the task."""

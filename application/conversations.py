@@ -38,7 +38,7 @@ from core.languages import ENGLISH, chat_language, english_name
 from core.logs import get_logger
 from core.reasons import BudgetSpent, ChangeUnusable, Reason, logged
 from scheduler.clock import Clock
-from scheduler.documents import DocumentText, attachments_message
+from scheduler.documents import DocumentText, Picture, attachments_message, picture_message
 from scheduler.engine import TaskNotFoundError
 from scheduler.runner.runner import TaskRunner, Turn
 from scheduler.schedules.schedule import Schedule
@@ -163,11 +163,11 @@ class Conversations:
         subject: Subject,
         text: str,
         *,
-        attachment: DocumentText | None = None,
+        attachment: DocumentText | Picture | None = None,
     ) -> Outcome:
         """Answer a reply about `subject.task`, or propose the change it asks for (NotAllowed
         when the actor may not change the task). A document sent with the reply goes to the
-        follow-up model with the question, marked as the person's attachment.
+        follow-up model with the question, marked as the person's attachment; so does a picture.
 
         Raises ScheduleError when the reply names a schedule that is not allowed.
         """
@@ -197,7 +197,9 @@ class Conversations:
         if self._ledger is not None and await self._ledger.reached(task.chat_id) is not None:
             return Failed(task, BudgetSpent())
         followup, messages = await self._begin(subject, actor.user_id, text)
-        if attachment is not None:
+        if isinstance(attachment, Picture):
+            messages.insert(-1, picture_message(attachment))
+        elif attachment is not None:
             messages.insert(-1, {"role": "user", "content": attachments_message([attachment])})
         turn = await self._runner.converse(task, messages, functions=[propose_change_function()])
         return await self._conclude(subject, followup, turn, actor, text, may_change)

@@ -20,7 +20,7 @@ from core.errors import N_, NotUnderstoodError
 from core.languages import ENGLISH, chat_language
 from core.logs import get_logger
 from scheduler.clock import Clock
-from scheduler.documents import DocumentText
+from scheduler.documents import DocumentText, Picture
 from scheduler.engine import Engine, TaskNotFoundError
 from scheduler.parsing.request import MAX_REQUEST_CHARS, RequestParser
 from scheduler.schedules.schedule import (
@@ -76,12 +76,13 @@ class Drafts:
         text: str,
         *,
         task_id: int | None = None,
-        attachment: DocumentText | None = None,
+        attachment: DocumentText | Picture | None = None,
         carry_from: str | None = None,
     ) -> Card:
         """Understand `text` and keep it as a draft awaiting Confirm (of a new task in the chat,
         or of a new definition of its task `task_id`), with the document `attachment` sent
-        with it and those of the draft `carry_from` (the card it corrects after Edit).
+        with it and those of the draft `carry_from` (the card it corrects after Edit). A
+        picture sent with it is read with the words by the parser's model, if it sees.
 
         Raises NotUnderstoodError / ScheduleError (the user is told why), QuotaExceededError,
         or TaskNotFoundError when editing a task of another chat.
@@ -100,7 +101,9 @@ class Drafts:
             now=now,
             timezone=zone_of(chat, self._settings),
             language=chat_language(chat.language, chat.user_language),
+            picture=attachment if isinstance(attachment, Picture) else None,
         )
+        document = attachment if isinstance(attachment, DocumentText) else None
         async with self._sessions() as session, session.begin():
             draft = await drafts.add(
                 session,
@@ -113,7 +116,7 @@ class Drafts:
                 task_id=task_id,
             )
             kept = await keep_attachments(
-                session, draft, attachment=attachment, carry_from=carry_from, now=now
+                session, draft, attachment=document, carry_from=carry_from, now=now
             )
         return _card(draft, now, kept)
 
@@ -194,15 +197,32 @@ class Drafts:
         )
 
     async def _parse(
-        self, text: str, *, payer: int, now: datetime, timezone: str, language: str = ENGLISH
+        self,
+        text: str,
+        *,
+        payer: int,
+        now: datetime,
+        timezone: str,
+        language: str = ENGLISH,
+        picture: Picture | None = None,
     ) -> ParsedRequest:
-        """Rules first; the model (on `payer`'s bill) only while `payer` has budget left."""
+        """Rules first (unless there is a picture, which only a model can read); the model (on
+        `payer`'s bill) only while `payer` has budget left."""
 
         async def budget_left(declined: NotUnderstoodError) -> None:
             if self._ledger is not None and await self._ledger.reached(payer) is not None:
                 raise ParseBudgetSpentError from declined
 
         with charged_to(payer):
+            if picture is not None:
+                return await self._parser.parse_picture(
+                    text,
+                    picture,
+                    now=now,
+                    timezone=timezone,
+                    language=language,
+                    before_model=budget_left,
+                )
             return await self._parser.parse(
                 text, now=now, timezone=timezone, language=language, before_model=budget_left
             )

@@ -253,6 +253,15 @@ async def litellm_library() -> Any:
     return await asyncio.to_thread(_import_litellm)
 
 
+async def supports_vision(model: str) -> bool:
+    """Whether LiteLLM knows `model` to take pictures (False for a model it does not know)."""
+    litellm = await litellm_library()
+    try:
+        return bool(litellm.supports_vision(model=model))
+    except Exception:  # noqa: BLE001 - LiteLLM raises plain exceptions for names it cannot place
+        return False
+
+
 def call_failure(
     error: Exception, litellm: Any, *, model: str, timeout: float, redactor: Redactor
 ) -> LLMError:

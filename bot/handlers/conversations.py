@@ -34,7 +34,7 @@ from bot.context import Context, use_cases
 from bot.handlers.common import Press, actor, chat_translator, chat_zone, current_chat
 from bot.render import Screen
 from core.errors import CronpilotError, ScheduleError
-from scheduler.documents import DocumentText
+from scheduler.documents import DocumentText, Picture
 from scheduler.engine import TaskNotFoundError
 
 # Buttons that name a task: the task cards (/task N, Scheduled, lists) and results carry them.
@@ -79,7 +79,7 @@ async def reply_about_task(
     replied: Message,
     text: str,
     *,
-    attachment: DocumentText | None = None,
+    attachment: DocumentText | Picture | None = None,
 ) -> bool:
     """A reply to one of the bot's messages about a task (with a document sent with it, for
     the follow-up model); False when it is about none (or is a new task request), so that it

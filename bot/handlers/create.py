@@ -33,9 +33,10 @@ from bot.handlers.common import (
 )
 from bot.render import Screen
 from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
-from scheduler.documents import DocumentText
+from scheduler.documents import DocumentText, Picture
 from scheduler.engine import TaskNotFoundError
 from scheduler.parsing.llm_parser import ParserUnavailableError
+from scheduler.parsing.request import PicturesNotSeenError
 from storage.records import Chat as ChatRecord
 
 
@@ -82,7 +83,7 @@ async def take_words(
     *,
     mentioned: bool,
     heard: str | None = None,
-    attachment: DocumentText | None = None,
+    attachment: DocumentText | Picture | None = None,
 ) -> None:
     """Words someone sent, typed (`text` as written, `addressed` without the bot's mention) or
     `heard` in a recording, perhaps with a document (`attachment`): the answer to an Edit, a
@@ -148,7 +149,7 @@ async def _request(
     *,
     task_id: int | None = None,
     heard: str | None = None,
-    attachment: DocumentText | None = None,
+    attachment: DocumentText | Picture | None = None,
 ) -> None:
     chat = await current_chat(update, context)
     if task_id is None:
@@ -169,7 +170,7 @@ async def _draft(
     text: str,
     *,
     task_id: int | None,
-    attachment: DocumentText | None = None,
+    attachment: DocumentText | Picture | None = None,
     carry_from: str | None = None,
 ) -> Card | None:
     _ = chat_translator(update, chat)
@@ -188,6 +189,8 @@ async def _draft(
     except ParserUnavailableError as error:
         problem = render.sentence(problems.worded(_, error))
         await reply(update, _("⏳ {problem}", problem=escape(problem)))
+    except PicturesNotSeenError as error:
+        await reply(update, media.refused(_, render.sentence(problems.worded(_, error))))
     except NotUnderstoodError as error:
         await reply(update, render.not_understood(_, problems.worded(_, error), str(error)))
     except (ScheduleError, QuotaExceededError, TaskNotFoundError, RefusedError) as error:
@@ -217,7 +220,7 @@ async def _replace_draft(
     text: str,
     *,
     heard: str | None = None,
-    attachment: DocumentText | None = None,
+    attachment: DocumentText | Picture | None = None,
 ) -> None:
     """The corrected request after Edit: a new card, the old one marked as replaced."""
     chat = await current_chat(update, context)

@@ -1,6 +1,7 @@
 """Files people send: voice notes, audio files and video notes are heard and then read as
 typed text (a request, a reply about a task, the answer to an Edit); documents sent with a
-request are read and kept with its task (or go to the follow-up model with a reply)."""
+request are read and kept with its task (or go to the follow-up model with a reply); pictures
+are read with the request's words by a parser model that sees."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from telegram import Audio, Chat, Message, Update, VideoNote, Voice
 from telegram.error import TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from application.attachments import FileRefusedError, SentFile
+from application.attachments import MAX_PICTURE_BYTES, FileRefusedError, SentFile
 from application.errors import ParseBudgetSpentError
 from application.permissions import RefusedError
 from application.voice import (
@@ -128,11 +129,10 @@ async def document_message(update: Update, context: Context) -> None:
     if not _addressed(message, chat, context.bot.id, username):
         return
     document = message.document
-    sent = SentFile(
-        name=document.file_name or "document",
-        media_type=document.mime_type,
-        size=document.file_size,
-    )
+    if (document.mime_type or "").lower().startswith("image/"):
+        await _picture(update, context, document.file_id, _sent_document(message))
+        return
+    sent = _sent_document(message)
     record = await current_chat(update, context)
     _ = chat_translator(update, record)
     caption = message.caption or ""
@@ -162,6 +162,62 @@ async def document_message(update: Update, context: Context) -> None:
         words,
         mentioned=mentions(caption, username),
         attachment=attachment,
+    )
+
+
+def _sent_document(message: Message) -> SentFile:
+    document = message.document
+    assert document is not None
+    return SentFile(
+        name=document.file_name or "document",
+        media_type=document.mime_type,
+        size=document.file_size,
+    )
+
+
+async def photo_message(update: Update, context: Context) -> None:
+    """A photo (a poster, an invitation, a screenshot), with or without a request."""
+    message = update.effective_message
+    if message is None or not message.photo:
+        return
+    # Telegram sends several sizes, smallest first: the largest a model may be shown.
+    fitting = [size for size in message.photo if (size.file_size or 0) <= MAX_PICTURE_BYTES]
+    chosen = fitting[-1] if fitting else message.photo[-1]
+    sent = SentFile(name="photo.jpg", media_type="image/jpeg", size=chosen.file_size)
+    await _picture(update, context, chosen.file_id, sent)
+
+
+async def _picture(update: Update, context: Context, file_id: str, sent: SentFile) -> None:
+    """A picture with (perhaps) words: read as a request by a model that sees, or asked
+    about in a reply to a result."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None:
+        return
+    username = context.bot.username
+    if not _addressed(message, chat, context.bot.id, username):
+        return
+    record = await current_chat(update, context)
+    _ = chat_translator(update, record)
+    reading = use_cases(context).attachments
+    who = actor(update)
+    try:
+        await reading.admit_picture(who, chat.id, sent)
+        body = await _download(context, file_id)
+        if body is None:
+            await reply(update, media.not_fetched(_))
+            return
+        picture = await reading.picture(who, chat.id, sent, body)
+    except FileRefusedError as error:
+        await reply(update, media.refused(_, render.sentence(problems.worded(_, error))))
+        return
+    except RefusedError as error:
+        await reply(update, problems.reply(_, error, chat_zone(record, context)))
+        return
+    caption = message.caption or ""
+    words = without_mention(caption, message.caption_entities, username)
+    await take_words(
+        update, context, caption, words, mentioned=mentions(caption, username), attachment=picture
     )
 
 

@@ -145,6 +145,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
                 filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE, media.recording_message
             ),
             MessageHandler(filters.Document.ALL, media.document_message),
+            MessageHandler(filters.PHOTO, media.photo_message),
             # After every CommandHandler: what none of them took is a command we do not have.
             MessageHandler(filters.COMMAND, start.unknown_command),
             *buttons(),

@@ -285,6 +285,16 @@ WALK: dict[str, tuple[Right, Prepare, Call]] = {
         _nothing,
         lambda s, who, x: s.app.attachments.read(who, TEAM, SENT_FILE, b""),
     ),
+    "attachments.admit_picture": (
+        Right.READ,
+        _nothing,
+        lambda s, who, x: s.app.attachments.admit_picture(who, TEAM, SENT_FILE),
+    ),
+    "attachments.picture": (
+        Right.READ,
+        _nothing,
+        lambda s, who, x: s.app.attachments.picture(who, TEAM, SENT_FILE, b""),
+    ),
     "attachments.of_task": (
         Right.READ,
         _task,

@@ -18,8 +18,11 @@ that answered a stream with a plain body would let such a change pass unnoticed.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import itertools
 import json
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -282,6 +285,9 @@ class FakeLLM:
             return _error_response(ErrorReply(400, "The request body must be a JSON object."))
         received = ReceivedRequest(body, request.headers, request.path)
         self.requests.append(received)
+        refused = _content_problem(body.get("messages"))
+        if refused is not None:
+            return _error_response(ErrorReply(400, refused))
         if body.get("stream") is True:
             return _error_response(
                 ErrorReply(400, "The fake LLM server does not stream; send stream=false.")
@@ -360,6 +366,47 @@ class FakeLLM:
                 },
             }
         )
+
+
+def pictures_in(request: Mapping[str, Any]) -> list[str]:
+    """The image URLs (data: URLs for pictures sent inline) of a chat request's messages."""
+    return [
+        part["image_url"]["url"]
+        for message in request.get("messages", [])
+        if isinstance(message.get("content"), list)
+        for part in message["content"]
+        if part.get("type") == "image_url"
+    ]
+
+
+def _content_problem(messages: object) -> str | None:
+    """What OpenAI would refuse in the messages' content parts: only text and image_url parts,
+    an image as an http(s) URL or a base64 data URL of a picture type it reads."""
+    if not isinstance(messages, list):
+        return "messages must be a list"
+    for message in messages:
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, list):
+            continue
+        for part in content:
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind == "text" and isinstance(part.get("text"), str):
+                continue
+            if kind != "image_url":
+                return f"Invalid content part type: {kind!r}"
+            url = (part.get("image_url") or {}).get("url", "")
+            if url.startswith(("http://", "https://")):
+                continue
+            match = re.fullmatch(
+                r"data:(image/(?:jpeg|png|webp|gif));base64,([A-Za-z0-9+/=]+)", url
+            )
+            if match is None:
+                return "Invalid image_url: expected an https URL or a base64 data URL"
+            try:
+                base64.b64decode(match.group(2), validate=True)
+            except binascii.Error:
+                return "Invalid image data"
+    return None
 
 
 def _error_response(reply: ErrorReply) -> web.Response:
