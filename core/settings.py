@@ -212,6 +212,8 @@ class Settings(BaseSettings):
     voice_max_seconds: int = Field(120, ge=1, le=3600)
     # A document kept with a task: at most this many bytes of its text (UTF-8).
     attachment_max_bytes: int = Field(1_000_000, ge=1_000, le=20_000_000)
+    # An answer longer than this is posted as its first lines plus a .md document.
+    long_result_chars: int = Field(12_000, ge=1000, le=1_000_000)
     # Replaced by HTTP_PORT; still read so that an old setting fails with one clear line.
     health_port: str | None = None
     webhook_port: str | None = None

@@ -73,7 +73,7 @@ async def test_a_voice_request_is_heard_quoted_on_its_card_and_scheduled_on_conf
     assert "Schedule this task?" in card.text
     assert "0 7 * * *" in card.text
     # The file came from the Bot API server as sent, and went to the provider unchanged.
-    assert fake.calls_to("getFile") == [{"file_id": sent.media[1]["file_id"]}]  # type: ignore[index]
+    assert fake.calls_to("getFile") == [{"file_id": sent.upload[1]["file_id"]}]  # type: ignore[index]
     assert fake.file_downloads == ["voices/file_1.oga"]
     [request] = llm.transcription_requests
     assert (request["file"], request["model"]) == (OGG, "whisper-1")

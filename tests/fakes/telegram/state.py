@@ -82,6 +82,22 @@ class FakeChat:
         return data
 
 
+@dataclass(frozen=True)
+class FakeMedia:
+    """What a photo or document message carries besides its caption (the message's text)."""
+
+    kind: Literal["photo", "document"]
+    # A photo's URL (Telegram fetched it) or a document's file name.
+    source: str
+    # A document's bytes as uploaded; empty for a photo.
+    content: bytes = b""
+    media_group_id: str | None = None
+
+    @property
+    def file_id(self) -> str:
+        return f"fake-{self.kind}-{abs(hash((self.source, self.content))):x}"
+
+
 @dataclass(eq=False)
 class FakeMessage:
     """A message in a chat, in its current state (after edits)."""
@@ -95,11 +111,11 @@ class FakeMessage:
     reply_markup: JSONObject | None = None
     reply_to: FakeMessage | None = None
     location: tuple[float, float] | None = None
-    # A file the user sent: its kind ("voice", "audio", "video_note", "document", "photo") and
-    # its Bot API object (a list of sizes for a photo), with the caption beside it.
-    media: tuple[str, object] | None = None
-    caption: str | None = None
-    caption_entities: tuple[Entity, ...] = ()
+    # A photo or a document: `text` and `entities` are then its caption.
+    media: FakeMedia | None = None
+    # A file a user sent: its kind ("voice", "audio", "video_note", "document", "photo") and
+    # its Bot API object (a list of sizes for a photo); `text` and `entities` are its caption.
+    upload: tuple[str, object] | None = None
     edits: int = 0
     edit_date: int | None = None
     deleted: bool = False
@@ -188,12 +204,14 @@ class FakeMessage:
             data["edit_date"] = self.edit_date
         if self.location is not None:
             data["location"] = {"latitude": self.location[0], "longitude": self.location[1]}
+        elif self.upload is not None:
+            data[self.upload[0]] = self.upload[1]
+            if self.text:
+                data["caption"] = self.text
+                if self.entities:
+                    data["caption_entities"] = [entity.to_json() for entity in self.entities]
         elif self.media is not None:
-            data[self.media[0]] = self.media[1]
-            if self.caption is not None:
-                data["caption"] = self.caption
-                if self.caption_entities:
-                    data["caption_entities"] = [e.to_json() for e in self.caption_entities]
+            data.update(self._media_json(self.media))
         else:
             data["text"] = self.text
             if self.entities:
@@ -202,6 +220,21 @@ class FakeMessage:
             data["reply_to_message"] = self.reply_to.to_json(include_reply=False)
         if self.inline_keyboard is not None:
             data["reply_markup"] = self.inline_keyboard
+        return data
+
+    def _media_json(self, media: FakeMedia) -> JSONObject:
+        file = {"file_id": media.file_id, "file_unique_id": media.file_id[-16:]}
+        data: JSONObject = (
+            {"photo": [file | {"width": 800, "height": 600}]}
+            if media.kind == "photo"
+            else {"document": file | {"file_name": media.source, "file_size": len(media.content)}}
+        )
+        if media.media_group_id is not None:
+            data["media_group_id"] = media.media_group_id
+        if self.text:
+            data["caption"] = self.text
+            if self.entities:
+                data["caption_entities"] = [entity.to_json() for entity in self.entities]
         return data
 
 
