@@ -57,6 +57,9 @@ FIRE_LATENESS_BUCKETS: Final = (
     30.0,
     60.0,
 )
+# A model's answer: about a second for a short one, up to minutes for a slow model.
+LLM_LATENCY_BUCKETS: Final = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
+DELIVERY_OUTCOMES: Final = ("delivered", "failed", "chat_gone")
 
 RUNS: Final = Counter(
     "cronpilot_runs",
@@ -103,6 +106,38 @@ RUNS_IN_FLIGHT: Final = Gauge(
     "Runs this process has started and not yet finished.",
     registry=REGISTRY,
 )
+# What the dashboard (deploy/grafana) and the alert rules (deploy/prometheus) read besides:
+# runs per model, the model's latency, and what became of the results owed to chats.
+MODEL_RUNS: Final = Counter(
+    "cronpilot_model_runs",
+    "Runs that asked a model, by the model and the status they ended with.",
+    ["model", "status"],
+    registry=REGISTRY,
+)
+LLM_REQUESTS: Final = Counter(
+    "cronpilot_llm_requests",
+    "Requests to the LLM provider, by model and outcome (ok, or the failure's reason code).",
+    ["model", "outcome"],
+    registry=REGISTRY,
+)
+LLM_LATENCY: Final = Histogram(
+    "cronpilot_llm_request_duration_seconds",
+    "Time from a request to the LLM provider to its answer or failure, by model.",
+    ["model"],
+    buckets=LLM_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+DELIVERIES: Final = Counter(
+    "cronpilot_deliveries",
+    "Results owed to a chat, by outcome: delivered, failed (given up), or chat_gone.",
+    ["outcome"],
+    registry=REGISTRY,
+)
+RESULTS_OWED: Final = Gauge(
+    "cronpilot_results_owed",
+    "Results this process owes chats and is still sending (a growing queue: sending lags).",
+    registry=REGISTRY,
+)
 BUILD_INFO: Final = Gauge(
     "cronpilot_build_info",
     "Always 1; the label carries the running cronpilot version.",
@@ -115,6 +150,8 @@ BUILD_INFO.labels(version=__version__).set(1)
 # Both kinds exist from the start, so a dashboard shows 0 rather than "no data".
 LLM_TOKENS.labels(kind="prompt")
 LLM_TOKENS.labels(kind="completion")
+for _outcome in DELIVERY_OUTCOMES:
+    DELIVERIES.labels(outcome=_outcome)
 
 
 class _Reading:
@@ -154,6 +191,24 @@ def observe_run(
         LLM_TOKENS.labels(kind="completion").inc(completion_tokens)
     if cost is not None and math.isfinite(cost) and cost > 0:
         LLM_COST.inc(cost)
+
+
+def observe_model_run(model: str, status: str) -> None:
+    """Count one run that asked `model`, by the status it ended with."""
+    MODEL_RUNS.labels(model=model, status=status).inc()
+
+
+def observe_llm_request(model: str, outcome: str, seconds: float) -> None:
+    """Count one request to the LLM provider and how long it took; `outcome` is "ok" or the
+    failure's reason code (a short, bounded set)."""
+    LLM_REQUESTS.labels(model=model, outcome=outcome).inc()
+    if math.isfinite(seconds):
+        LLM_LATENCY.labels(model=model).observe(max(seconds, 0.0))
+
+
+def observe_delivery(outcome: str) -> None:
+    """Count what became of one owed result: one of DELIVERY_OUTCOMES."""
+    DELIVERIES.labels(outcome=outcome).inc()
 
 
 def observe_claims(lateness_seconds: Iterable[float]) -> None:
