@@ -1,10 +1,10 @@
 """The application layer: the use cases every front door calls, returning frozen records.
 
 A front door holds the `UseCases` and calls their subjects: `chats`, `languages`, `drafts`,
-`edits`, `tasks`, `runs`, `changes`, `conversations`, `usage`, `tokens`,
-`voice`, `attachments`. Every use case that
-reads or changes a task, a draft, a token or a chat setting takes the `Actor` (who, where,
-through which door) and checks what it needs (`application.permissions`) through `access`.
+`edits`, `tasks`, `runs`, `changes`, `conversations`, `usage`, `tokens`, `triggers`,
+`voice`, `attachments`. Every use case that reads or changes a task, a draft, a token or a
+chat setting takes the `Actor` (who, where, through which door) and checks what it needs
+(`application.permissions`) through `access`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from application.records import ApplicationSettings
 from application.runs import Runs
 from application.tasks import Tasks
 from application.tokens import ApiTokens
+from application.triggers import Triggers, TriggerSettings
 from application.usage import Ledger, UsageReports
 from application.voice import Voice
 from scheduler.clock import Clock
@@ -48,6 +49,8 @@ class UseCases:
     tokens: ApiTokens
     voice: Voice
     attachments: Attachments
+    # Trigger URLs, one task after another, quiet when nothing changed.
+    triggers: Triggers
     # Who holds which right where; the doors ask it only whether a user is on ALLOWED_USERS.
     access: Access
     # The clock the use cases keep time by; a door asks it for now (a test's clock reaches all).
@@ -76,7 +79,7 @@ def build_use_cases(
         drafts=Drafts(sessions, engine, parser, clock, settings, access, ledger),
         edits=DraftEdits(sessions, clock, access),
         tasks=Tasks(sessions, engine, clock, access),
-        runs=Runs(sessions, engine, access),
+        runs=Runs(sessions, engine, access, max_payload_bytes=settings.trigger_max_bytes),
         changes=changes,
         conversations=Conversations(
             sessions, runner, changes, clock, access, ledger, owner=engine.worker_id
@@ -91,6 +94,13 @@ def build_use_cases(
             max_seconds=settings.voice_max_seconds,
         ),
         attachments=Attachments(sessions, access, max_bytes=settings.attachment_max_bytes),
+        triggers=Triggers(
+            sessions,
+            engine,
+            clock,
+            access,
+            TriggerSettings(settings.public_url, settings.trigger_per_minute),
+        ),
         access=access,
         clock=clock,
     )

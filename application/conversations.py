@@ -185,7 +185,15 @@ class Conversations:
             and self._changes.is_new_request(task, text)
         ):
             return NewRequest(task)
-        # With a document, the reply is a question about it: the model is asked.
+        upstream = self._changes.after_phrase(text)
+        if upstream is not None:
+            if not may_change:
+                return NotAllowed(task)
+            card = await self._changes.propose(
+                actor, task, ChangeAction.AFTER, after=upstream, text=text
+            )
+            return Proposed(card)
+        # With a document or picture, the reply is a question about it: the model is asked.
         schedule = self._changes.schedule_phrase(task, text) if attachment is None else None
         if schedule is not None:
             if not may_change:

@@ -59,3 +59,7 @@ class ApplicationSettings:
     voice_max_seconds: int = 120
     # ATTACHMENT_MAX_BYTES: the most text a document kept with a task may have.
     attachment_max_bytes: int = 1_000_000
+    # PUBLIC_URL (trigger URLs shown to people), TRIGGER_PER_MINUTE and TRIGGER_MAX_BYTES.
+    public_url: str | None = None
+    trigger_per_minute: int = 6
+    trigger_max_bytes: int = 16_384

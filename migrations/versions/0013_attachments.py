@@ -3,7 +3,7 @@ then with the task, whose model gets their text at every run. A new table; no ex
 changes.
 
 Revision ID: 0013_attachments
-Revises: 0009_run_reasons
+Revises: 0014_triggers
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_attachments"
-down_revision: str | None = "0009_run_reasons"
+down_revision: str | None = "0014_triggers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
