@@ -19,6 +19,7 @@ from bot.context import CONTEXT_TYPES, BotData
 from bot.delivery import TelegramDelivery
 from bot.handlers.routes import register, set_commands, set_menu_button
 from bot.members import TelegramMembers
+from bot.operator import TelegramOperator
 from bot.polling import LongPollRequest
 from bot.ratelimit import MessageRateLimiter
 from bot.requests import CONNECTIONS, BotApiRequest, one_line_polling_failures
@@ -76,6 +77,12 @@ class TelegramBot:
         # Results and notices speak each chat's language.
         self.delivery.learn_languages(use_cases.languages.of_chat)
         register(self._application)
+
+    def operator(self, chat_id: int, topic_id: int | None) -> TelegramOperator:
+        """The operator's chat (OPERATOR_CHAT_ID), where incidents are told; after `serve`."""
+        return TelegramOperator(
+            self._application.bot, chat_id, topic_id, self.bot_data.use_cases.languages.of_chat
+        )
 
     async def start(self) -> None:
         """Initialise PTB, set the command menu, start dispatching (updates come later)."""

@@ -205,6 +205,8 @@ class Settings(BaseSettings):
     search_api_key: SecretStr | None = None
     mcp_config: str | None = None
     chat_monthly_budget_usd: float | None = Field(None, ge=0)
+    # Where the operator is told of incidents: a chat id, or "chat_id:topic_id" for a topic.
+    operator_chat_id: str | None = None
     # Replaced by HTTP_PORT; still read so that an old setting fails with one clear line.
     health_port: str | None = None
     webhook_port: str | None = None
@@ -224,6 +226,7 @@ class Settings(BaseSettings):
         "search_api_key",
         "mcp_config",
         "chat_monthly_budget_usd",
+        "operator_chat_id",
         "health_port",
         "webhook_port",
         mode="before",
@@ -260,6 +263,16 @@ class Settings(BaseSettings):
         # Telegram opens Mini Apps over HTTPS only.
         if value is not None and not re.fullmatch(r"https://[^\s/]+(/\S*)?", value.strip()):
             raise ValueError("must be the https:// address of /app/ (Telegram opens only HTTPS)")
+        return value.strip() if value is not None else None
+
+    @field_validator("operator_chat_id")
+    @classmethod
+    def _check_operator_chat(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"-?\d{1,20}(:\d{1,20})?", value.strip()):
+            raise ValueError(
+                "must be a Telegram chat id such as -1001234567890, or chat_id:topic_id for a "
+                "topic of a forum group, such as -1001234567890:42"
+            )
         return value.strip() if value is not None else None
 
     @field_validator("search_provider")
@@ -374,6 +387,14 @@ class Settings(BaseSettings):
     def mcp_servers(self) -> tuple[McpServerConfig, ...]:
         """The servers MCP_CONFIG names, read and checked once at start."""
         return self._mcp_servers
+
+    @property
+    def operator_chat(self) -> tuple[int, int | None] | None:
+        """OPERATOR_CHAT_ID as (chat id, topic id or None); None when unset."""
+        if self.operator_chat_id is None:
+            return None
+        chat, _, topic = self.operator_chat_id.partition(":")
+        return int(chat), int(topic) if topic else None
 
     @property
     def effective_parser_model(self) -> str:

@@ -15,6 +15,7 @@ from application.access import Access, ChatMembers, NoMembers
 from application.limits import LimitSettings, RequestLimits
 from application.records import ApplicationSettings
 from application.usage import Ledger, MeteredLLM
+from application.watch import OperatorChannel, Watch, WatchSettings
 from bot.telegram_bot import BotRateLimiter, TelegramBot
 from core.logs import get_logger
 from core.settings import Settings
@@ -38,6 +39,8 @@ from web.webhook import Webhook
 log = get_logger(__name__)
 
 DRAFT_PURGE_SECONDS = 3600
+# How often each replica runs the operator's checks (application/watch.py).
+WATCH_SECONDS = 30.0
 
 
 @dataclass
@@ -55,7 +58,11 @@ class Runtime:
     # The tools runs are offered (the MCP servers of MCP_CONFIG among them), started once and
     # shared by every run.
     tools: Toolsets
+    # The checks `cronpilot doctor` prints and the operator's alerts come from.
+    watch: Watch
     bot: TelegramBot | None = None
+    # OPERATOR_CHAT_ID's chat, where incidents are told; None when the setting is unset.
+    operator: OperatorChannel | None = None
     # The one HTTP server (HTTP_PORT); None when the setting is unset.
     http: HttpServer | None = None
     webhook: Webhook | None = None
@@ -81,6 +88,8 @@ class Runtime:
             asyncio.create_task(self._warm_up(), name="warm-up"),
         ]
         self._background.append(asyncio.create_task(self.tools.start(), name="tools-start"))
+        if self.operator is not None:
+            self._background.append(asyncio.create_task(self._watch(), name="watch"))
         log.info("scheduler.started", job_count=jobs)
         if self.http is not None:
             await self.http.start()
@@ -133,6 +142,16 @@ class Runtime:
             return
         gc.freeze()
         log.info("llm.ready")
+
+    async def _watch(self) -> None:
+        """Every replica runs the checks; the incidents table has only one of them tell."""
+        assert self.operator is not None
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            try:
+                await self.watch.review(self.operator)
+            except Exception:  # the watch must not die; the next round tries again
+                log.exception("watch.review_failed")
 
     async def _purge_drafts(self) -> None:
         while True:
@@ -214,7 +233,13 @@ def assemble(
         access,
         ledger=ledger,
     )
-    return Runtime(settings, database, engine, use_cases, llm, tools)
+    watch = Watch(
+        sessions,
+        clock,
+        WatchSettings(lease_seconds=engine.settings.lease_seconds),
+        me=engine.worker_id,
+    )
+    return Runtime(settings, database, engine, use_cases, llm, tools, watch)
 
 
 def build_runtime(
@@ -250,6 +275,9 @@ def build_runtime(
         webapp_url=settings.webapp_url,
     )
     runtime.bot = bot
+    operator_chat = settings.operator_chat
+    if operator_chat is not None:
+        runtime.operator = bot.operator(*operator_chat)
     if settings.http_port is not None:
         _add_http_server(runtime, token)
     return runtime

@@ -96,9 +96,11 @@ class EngineSettings:
     catch_up_after_seconds: int = 60
     max_missed_records: int = 50
     stop_timeout_seconds: float = 30.0
-    # A worker beats every heartbeat_seconds; one silent for lease_seconds is taken for dead.
-    heartbeat_seconds: float = 15.0
-    lease_seconds: float = 90.0
+    # A worker beats every heartbeat_seconds; one silent for lease_seconds is taken for dead,
+    # and the others run again what it was running and send what it owed (a few seconds, so a
+    # dead replica's chats wait little; several missed beats, so a busy loop is not death).
+    heartbeat_seconds: float = 2.0
+    lease_seconds: float = 10.0
     database_backoff: Backoff = DEFAULT_BACKOFF
 
 
@@ -189,6 +191,10 @@ class Engine:
             return
         if leftover:
             log.warning("scheduler.runs_interrupted", count=len(leftover), reason="shutdown")
+
+    @property
+    def settings(self) -> EngineSettings:
+        return self._settings
 
     @property
     def running(self) -> bool:

@@ -110,6 +110,10 @@ class Run:
     delivery_pending: bool = False
     # The tools the model called and how often, in the order of first use.
     tool_calls: tuple[tuple[str, int], ...] = ()
+    # The model the run asked; None when it never got that far (or before this was recorded).
+    model: str | None = None
+    # How many times it was started again after its process died while it was going.
+    restarts: int = 0
 
     @property
     def duration_seconds(self) -> float | None:

@@ -37,6 +37,8 @@ def to_record(row: RunRow) -> Run:
         owner=row.owner,
         delivery_pending=row.delivery_pending,
         tool_calls=tool_calls_from(row.tool_calls),
+        model=row.model,
+        restarts=row.restarts or 0,
     )
 
 
@@ -108,14 +110,14 @@ async def finish(
     delivery_pending: bool = False,
     delivered_message_id: int | None = None,
     tool_calls: Sequence[tuple[str, int]] = (),
+    model: str | None = None,
 ) -> Run | None:
     """Close a run. A run that is no longer `running` is left as it is and None is returned,
     unless `owner` owns it: then the answer it has is recorded even over an `interrupted`
     that another process wrote while it could not see this one's heartbeat (a database
-    outage), and writing the same outcome twice (a retried commit) is harmless."""
-    closable = RunRow.status == RunStatus.RUNNING
-    if owner is not None:
-        closable = or_(closable, RunRow.owner == owner)
+    outage), and writing the same outcome twice (a retried commit) is harmless. A run another
+    process took over (and is running again) is no longer `owner`'s to close."""
+    closable = RunRow.status == RunStatus.RUNNING if owner is None else RunRow.owner == owner
     result = await session.execute(
         update(RunRow)
         .where(RunRow.id == run_id, closable)
@@ -130,6 +132,7 @@ async def finish(
             delivery_pending=delivery_pending,
             delivered_message_id=delivered_message_id,
             tool_calls=[[name, count] for name, count in tool_calls] or None,
+            model=model,
         )
         .returning(RunRow),
         execution_options={"populate_existing": True},

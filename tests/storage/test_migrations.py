@@ -56,6 +56,7 @@ OUR_TABLES = {
     "drafts",
     "api_tokens",
     "followups",
+    "incidents",
     "changes",
     "workers",
     "spending",
