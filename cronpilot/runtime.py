@@ -90,7 +90,7 @@ class Runtime:
         self._background.append(asyncio.create_task(self.tools.start(), name="tools-start"))
         if self.operator is not None:
             self._background.append(asyncio.create_task(self._watch(), name="watch"))
-        log.info("scheduler.started", job_count=jobs)
+        log.info("scheduler.started", job_count=jobs, worker=self.engine.worker_id)
         if self.http is not None:
             await self.http.start()
 

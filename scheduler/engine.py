@@ -14,10 +14,14 @@ How it works:
   `catch_up` when it is more than a minute late); older ones are recorded as `missed`; the next
   run is always the first one after now, so there is never a burst;
 - a task whose previous run is still going has its occurrence recorded as `skipped`;
-- every process is a worker with an id and a heartbeat in the database, and owns the runs it
-  claims. Runs left `running` by a worker whose heartbeat lapsed (a crash) become `interrupted`,
-  at start and at every refill; results such a worker still owed a chat are taken over and sent.
-  A live worker's runs are never touched, so starting a second replica takes nothing away;
+- every process is a worker with an id and a heartbeat in the database (every couple of
+  seconds), and owns the runs it claims. At start and at every beat, each process takes over
+  what a worker whose heartbeat lapsed (a lease of seconds: a crash, a kill) left: its runs
+  still `running` are run again (an occurrence within the grace period, at most
+  `max_restarts` times; older ones become `interrupted`) and the results it owed are sent. A
+  clean stop leaves the runs it could not finish in time to the others the same way. A live
+  worker's runs are never touched, so starting a second replica takes nothing away, and a run
+  taken over is no longer its old owner's to record (`runs.finish`);
 - database work is retried with backoff through an outage; a result is sent by a delivery job of
   its own, which a shutdown cancels at once (the run stays marked as owing the message).
 """
@@ -41,7 +45,6 @@ from core.errors import CronpilotError
 from core.logs import get_logger
 from core.reasons import (
     AnswerInterrupted,
-    BotShutDown,
     BotStopped,
     BotWasDown,
     BotWasDownLonger,
@@ -101,6 +104,8 @@ class EngineSettings:
     # dead replica's chats wait little; several missed beats, so a busy loop is not death).
     heartbeat_seconds: float = 2.0
     lease_seconds: float = 10.0
+    # A run whose process died is started again at most this often (then interrupted).
+    max_restarts: int = 2
     database_backoff: Backoff = DEFAULT_BACKOFF
 
 
@@ -160,8 +165,9 @@ class Engine:
         return self.job_count
 
     async def stop(self) -> None:
-        """Stop claiming, let running runs finish within the bound, interrupt the rest; stop
-        delivering at once (what is owed stays recorded and the next start sends it)."""
+        """Stop claiming, let running runs finish within the bound, leave the rest to the other
+        replicas (or the next start) to run again; stop delivering at once (what is owed stays
+        recorded and is sent by them)."""
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
@@ -177,10 +183,7 @@ class Engine:
             await asyncio.gather(*cancelled, return_exceptions=True)
         try:
             async with self._sessions() as session, session.begin():
-                if leftover:
-                    await runs.interrupt(
-                        session, leftover, now=self._clock.now(), reason=BotShutDown()
-                    )
+                # Retired, this worker owns nothing: the others take its runs over at once.
                 await workers.retire(session, self.worker_id)
         except Exception as error:
             if not unavailable(error):
@@ -190,7 +193,7 @@ class Engine:
             log.warning("worker.retire_failed", error=describe(error))
             return
         if leftover:
-            log.warning("scheduler.runs_interrupted", count=len(leftover), reason="shutdown")
+            log.warning("scheduler.runs_left", count=len(leftover), reason="shutdown")
 
     @property
     def settings(self) -> EngineSettings:
@@ -223,17 +226,27 @@ class Engine:
     async def _beat(self) -> None:
         try:
             await self.heartbeat()
+            await self.recover()
         except Exception as error:
             if not unavailable(error):
                 raise
             log.warning("worker.heartbeat_failed", error=describe(error))
 
     async def recover(self) -> list[Run]:
-        """Runs left `running` by a worker that is gone become interrupted; results such a
-        worker still owed are taken over and sent."""
+        """Take over what workers that are gone left: their runs still `running` are run again
+        (return the ones too old or restarted too often, which become interrupted instead), and
+        the results they still owed are sent."""
         now = self._clock.now()
-        alive_since = now - timedelta(seconds=self._settings.lease_seconds)
+        settings = self._settings
+        alive_since = now - timedelta(seconds=settings.lease_seconds)
         async with self._sessions() as session, session.begin():
+            restarted = await runs.adopt_running(
+                session,
+                me=self.worker_id,
+                alive_since=alive_since,
+                scheduled_since=now - timedelta(seconds=settings.misfire_grace_seconds),
+                max_restarts=settings.max_restarts,
+            )
             interrupted = await runs.interrupt_orphans(
                 session,
                 me=self.worker_id,
@@ -253,12 +266,20 @@ class Engine:
             adopted = await runs.adopt_undelivered(
                 session, me=self.worker_id, alive_since=alive_since
             )
-            owners = {run.task_id: await tasks.get(session, run.task_id) for run in adopted}
+            owners = {
+                run.task_id: await tasks.get(session, run.task_id) for run in (*restarted, *adopted)
+            }
             await workers.forget_dead(session, before=alive_since - timedelta(days=1))
         if interrupted:
             log.warning("scheduler.runs_interrupted", count=len(interrupted), reason="crash")
         if dropped:
             log.warning("scheduler.followups_interrupted", count=len(dropped), reason="crash")
+        if restarted:
+            log.warning("scheduler.runs_restarted", count=len(restarted))
+        for run in restarted:
+            task = owners[run.task_id]
+            if task is not None:
+                self._start(run, task)
         if adopted:
             log.info("delivery.adopted", count=len(adopted))
         for run in adopted:

@@ -240,6 +240,43 @@ async def interrupt_orphans(
     return [to_record(row) for row in result.scalars()]
 
 
+async def adopt_running(
+    session: AsyncSession,
+    *,
+    me: str,
+    alive_since: datetime,
+    scheduled_since: datetime,
+    max_restarts: int,
+    limit: int = 500,
+) -> list[Run]:
+    """Take over runs still `running` whose owner is gone, to run them again: only those of
+    occurrences since `scheduled_since` (older ones are past catching up) and started again
+    fewer than `max_restarts` times (a run that takes its process down each time stops
+    there). Several processes may call this at once; each run goes to one. Oldest first."""
+    orphaned = (
+        select(RunRow.id)
+        .where(
+            RunRow.status == RunStatus.RUNNING,
+            or_(RunRow.owner.is_(None), RunRow.owner != me),
+            _ownerless(me, alive_since),
+            RunRow.scheduled_for >= scheduled_since,
+            RunRow.restarts < max_restarts,
+        )
+        .order_by(RunRow.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        orphaned = orphaned.with_for_update(skip_locked=True)
+    result = await session.execute(
+        update(RunRow)
+        .where(RunRow.id.in_(orphaned.scalar_subquery()))
+        .values(owner=me, restarts=RunRow.restarts + 1, started_at=None)
+        .returning(RunRow),
+        execution_options={"populate_existing": True},
+    )
+    return sorted((to_record(row) for row in result.scalars()), key=lambda run: run.id)
+
+
 async def adopt_undelivered(
     session: AsyncSession, *, me: str, alive_since: datetime, limit: int = 500
 ) -> list[Run]:
