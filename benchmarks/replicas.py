@@ -30,10 +30,10 @@ from sqlalchemy import func, select
 
 from storage.database import create_engine, create_sessionmaker
 from storage.migrate import upgrade_to_head
-from storage.models import RunRow
+from storage.models import RunRow, TaskRow
 from storage.records import RunStatus
 from tests.fakes.llm import FakeLLM
-from tests.fakes.telegram import FakeTelegram, RateLimits
+from tests.fakes.telegram import FakeChat, FakeTelegram, RateLimits
 
 FIRST_CHAT = 10_000_000
 # Time for the replicas to start (LiteLLM loads in each) before the tasks are due.
@@ -65,6 +65,23 @@ async def busiest(url: str, bots: list[RunningBot]) -> RunningBot:
     by_worker = {worker_of(bot): bot for bot in bots}
     print("unfinished work per replica at the kill:", {w[:8]: load.get(w, 0) for w in by_worker})
     return max(bots, key=lambda bot: load.get(worker_of(bot), 0))
+
+
+async def sent_not_recorded(url: str, fake: FakeTelegram, chats: list[FakeChat]) -> int:
+    """Chats that have their result while the database says it is not delivered yet: what a
+    replica killed now had posted without recording it (Telegram has no idempotency key)."""
+    database = create_engine(url, pool_size=1)
+    try:
+        async with create_sessionmaker(database)() as session:
+            rows = await session.execute(
+                select(TaskRow.chat_id)
+                .join(RunRow, RunRow.task_id == TaskRow.id)
+                .where(RunRow.delivered_message_id.is_(None))
+            )
+            unrecorded = set(rows.scalars())
+    finally:
+        await database.dispose()
+    return sum(1 for chat in chats if chat.id in unrecorded and fake.messages(chat))
 
 
 async def measure(url: str, tasks: int, replicas: int, kill_after: float | None) -> None:
@@ -106,6 +123,9 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
                     killed = await busiest(url, bots)
                     os.kill(killed.pid, signal.SIGKILL)
                     print(f"killed pid {killed.pid} with -9 at {since_due:.1f} s")
+                    await asyncio.sleep(0.5)  # the kernel closes its connections
+                    in_flight = await sent_not_recorded(url, fake, chats)
+                    print(f"results in flight at the kill (posted, not yet recorded): {in_flight}")
                 count = sum(1 for chat in chats if fake.messages(chat))
                 if count != last_count:
                     last_count, last_at = count, since_due
@@ -113,6 +133,17 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
                     break
             await asyncio.sleep(15)  # anything still on its way (a duplicate) arrives now
             per_chat = Counter(len(fake.messages(chat)) for chat in chats)
+            database = create_engine(url, pool_size=1)
+            async with create_sessionmaker(database)() as session:
+                outcomes = (
+                    await session.execute(
+                        select(
+                            RunRow.status, RunRow.reason_code, RunRow.restarts, func.count()
+                        ).group_by(RunRow.status, RunRow.reason_code, RunRow.restarts)
+                    )
+                ).all()
+            await database.dispose()
+        print("runs by status, reason and restarts:", [tuple(row) for row in outcomes])
         lost = per_chat.get(0, 0)
         duplicates = sum((times - 1) * count for times, count in per_chat.items() if times > 1)
         target = tasks / 27 + 15

@@ -70,6 +70,8 @@ class Runtime:
     # The ASGI app the HTTP server serves, and what its API is built from (tests use both).
     web_app: WebApp | None = None
     api_door: ApiDoor | None = None
+    # The heartbeat's own connection (PostgreSQL), so that it never waits behind runs.
+    heartbeat_database: AsyncEngine | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     @property
@@ -128,6 +130,8 @@ class Runtime:
         if self.bot is not None:
             await self.bot.stop()
         await self.database.dispose()
+        if self.heartbeat_database is not None:
+            await self.heartbeat_database.dispose()
 
     async def _warm_up(self) -> None:
         """Load the LLM library now rather than inside the first run (`cronpilot run` loaded
@@ -205,6 +209,12 @@ def assemble(
         toolsets=tools,
         budget=ledger,
     )
+    # SQLite has one process and one writer at a time: the heartbeat shares the pool there.
+    heartbeat_database = (
+        None
+        if database.dialect.name == "sqlite"
+        else create_engine(settings.database_url, pool_size=1)
+    )
     engine = Engine(
         sessions,
         runner,
@@ -213,6 +223,7 @@ def assemble(
             misfire_grace_seconds=settings.misfire_grace_seconds,
             database_backoff=retry_backoff or DEFAULT_BACKOFF,
         ),
+        heartbeats=create_sessionmaker(heartbeat_database) if heartbeat_database else None,
     )
     use_cases = build_use_cases(
         sessions,
@@ -239,7 +250,9 @@ def assemble(
         WatchSettings(lease_seconds=engine.settings.lease_seconds),
         me=engine.worker_id,
     )
-    return Runtime(settings, database, engine, use_cases, llm, tools, watch)
+    runtime = Runtime(settings, database, engine, use_cases, llm, tools, watch)
+    runtime.heartbeat_database = heartbeat_database
+    return runtime
 
 
 def build_runtime(

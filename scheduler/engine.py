@@ -125,8 +125,14 @@ class Engine:
         executor: RunExecutor,
         clock: Clock,
         settings: EngineSettings,
+        *,
+        heartbeats: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
+        """`heartbeats` are sessions for the heartbeat alone (a connection of its own): a
+        heartbeat that waited behind a hundred runs for a pooled connection would lapse, and the
+        other replicas would take this live one's work for a dead one's."""
         self._sessions = sessions
+        self._heartbeats = heartbeats or sessions
         self._executor = executor
         self._clock = clock
         self._settings = settings
@@ -135,6 +141,7 @@ class Engine:
         self._in_flight: dict[asyncio.Task[None], int] = {}
         self._deliveries: dict[asyncio.Task[None], int] = {}
         self._claiming = asyncio.Lock()
+        self._sweeping = asyncio.Lock()
         # This process's id in `workers` and in the runs it owns; new at every start.
         self.worker_id = uuid.uuid4().hex
 
@@ -159,6 +166,12 @@ class Engine:
             self._beat,
             IntervalTrigger(seconds=self._settings.heartbeat_seconds),
             id="heartbeat",
+        )
+        self._scheduler.add_job(
+            self._sweep,
+            IntervalTrigger(seconds=self._settings.heartbeat_seconds),
+            id="recover",
+            max_instances=2,  # a long sweep skips the next quietly (see _sweep)
         )
         self._scheduler.start()
         await self.refill()
@@ -220,17 +233,30 @@ class Engine:
 
     async def heartbeat(self) -> None:
         """Tell the other processes this one is alive (registering it the first time)."""
-        async with self._sessions() as session, session.begin():
+        async with self._heartbeats() as session, session.begin():
             await workers.beat(session, self.worker_id, now=self._clock.now())
 
     async def _beat(self) -> None:
         try:
             await self.heartbeat()
-            await self.recover()
         except Exception as error:
             if not unavailable(error):
                 raise
             log.warning("worker.heartbeat_failed", error=describe(error))
+
+    async def _sweep(self) -> None:
+        if self._sweeping.locked():
+            return  # the last sweep is still taking over a dead replica's work
+        async with self._sweeping:
+            await self._sweep_once()
+
+    async def _sweep_once(self) -> None:
+        try:
+            await self.recover()
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            log.warning("scheduler.recover_postponed", error=describe(error))
 
     async def recover(self) -> list[Run]:
         """Take over what workers that are gone left: their runs still `running` are run again
@@ -239,12 +265,13 @@ class Engine:
         now = self._clock.now()
         settings = self._settings
         alive_since = now - timedelta(seconds=settings.lease_seconds)
+        fresh_since = now - timedelta(seconds=settings.misfire_grace_seconds)
         async with self._sessions() as session, session.begin():
             restarted = await runs.adopt_running(
                 session,
                 me=self.worker_id,
                 alive_since=alive_since,
-                scheduled_since=now - timedelta(seconds=settings.misfire_grace_seconds),
+                scheduled_since=fresh_since,
                 max_restarts=settings.max_restarts,
             )
             interrupted = await runs.interrupt_orphans(
@@ -253,6 +280,8 @@ class Engine:
                 alive_since=alive_since,
                 now=now,
                 reason=BotStopped(),
+                unless_scheduled_since=fresh_since,
+                max_restarts=settings.max_restarts,
             )
             # Follow-ups are answered in the bot's process, bounded like runs; one that process
             # left unanswered stays so unless it is closed here.
@@ -266,9 +295,7 @@ class Engine:
             adopted = await runs.adopt_undelivered(
                 session, me=self.worker_id, alive_since=alive_since
             )
-            owners = {
-                run.task_id: await tasks.get(session, run.task_id) for run in (*restarted, *adopted)
-            }
+            owners = await tasks.by_ids(session, [run.task_id for run in (*restarted, *adopted)])
             await workers.forget_dead(session, before=alive_since - timedelta(days=1))
         if interrupted:
             log.warning("scheduler.runs_interrupted", count=len(interrupted), reason="crash")
@@ -277,13 +304,13 @@ class Engine:
         if restarted:
             log.warning("scheduler.runs_restarted", count=len(restarted))
         for run in restarted:
-            task = owners[run.task_id]
+            task = owners.get(run.task_id)
             if task is not None:
                 self._start(run, task)
         if adopted:
             log.info("delivery.adopted", count=len(adopted))
         for run in adopted:
-            task = owners[run.task_id]
+            task = owners.get(run.task_id)
             if task is not None:
                 self._deliver(run, task)
         return interrupted

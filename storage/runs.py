@@ -223,15 +223,33 @@ def _ownerless(me: str, alive_since: datetime) -> ColumnElement[bool]:
 
 
 async def interrupt_orphans(
-    session: AsyncSession, *, me: str, alive_since: datetime, now: datetime, reason: Reason
+    session: AsyncSession,
+    *,
+    me: str,
+    alive_since: datetime,
+    now: datetime,
+    reason: Reason,
+    unless_scheduled_since: datetime | None = None,
+    max_restarts: int | None = None,
 ) -> list[Run]:
-    """Mark interrupted the runs still `running` whose owner is gone; never this process's."""
+    """Mark interrupted the runs still `running` whose owner is gone; never this process's.
+    With `unless_scheduled_since` and `max_restarts`, only those `adopt_running` would not
+    take (older occurrences, runs started again too often): the rest wait for it."""
+    beyond_rescue: list[ColumnElement[bool]] = []
+    if unless_scheduled_since is not None and max_restarts is not None:
+        beyond_rescue.append(
+            or_(
+                RunRow.scheduled_for < unless_scheduled_since,
+                RunRow.restarts >= max_restarts,
+            )
+        )
     result = await session.execute(
         update(RunRow)
         .where(
             RunRow.status == RunStatus.RUNNING,
             or_(RunRow.owner.is_(None), RunRow.owner != me),
             _ownerless(me, alive_since),
+            *beyond_rescue,
         )
         .values(status=RunStatus.INTERRUPTED, finished_at=now, **reasons.columns(reason))
         .returning(RunRow),
