@@ -41,6 +41,8 @@ class TelegramBot:
         base_url: str,
         rate_limiter: BotRateLimiter | None = None,
     ):
+        # Throttles the Bot API requests; the replicas share its overall rate (engine beats).
+        self.rate_limiter: BotRateLimiter = rate_limiter or MessageRateLimiter()
         self._application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(token)
@@ -50,7 +52,7 @@ class TelegramBot:
             .request(BotApiRequest(connection_pool_size=CONNECTIONS))
             # Its own pool, which survives PTB cancelling the long poll when it stops.
             .get_updates_request(LongPollRequest())
-            .rate_limiter(rate_limiter or MessageRateLimiter())
+            .rate_limiter(self.rate_limiter)
             .concurrent_updates(True)
             .build()
         )

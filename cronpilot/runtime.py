@@ -16,6 +16,7 @@ from application.limits import LimitSettings, RequestLimits
 from application.records import ApplicationSettings
 from application.usage import Ledger, MeteredLLM
 from application.watch import OperatorChannel, Watch, WatchSettings
+from bot.ratelimit import MessageRateLimiter
 from bot.telegram_bot import BotRateLimiter, TelegramBot
 from core.logs import get_logger
 from core.settings import Settings
@@ -288,6 +289,8 @@ def build_runtime(
         webapp_url=settings.webapp_url,
     )
     runtime.bot = bot
+    if isinstance(bot.rate_limiter, MessageRateLimiter):
+        runtime.engine.share_sending(bot.rate_limiter.share)
     operator_chat = settings.operator_chat
     if operator_chat is not None:
         runtime.operator = bot.operator(*operator_chat)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -142,6 +142,7 @@ class Engine:
         self._deliveries: dict[asyncio.Task[None], int] = {}
         self._claiming = asyncio.Lock()
         self._sweeping = asyncio.Lock()
+        self._on_share: Callable[[float], None] | None = None
         # This process's id in `workers` and in the runs it owns; new at every start.
         self.worker_id = uuid.uuid4().hex
 
@@ -232,9 +233,21 @@ class Engine:
     # --- recovery and alarms --------------------------------------------------------------
 
     async def heartbeat(self) -> None:
-        """Tell the other processes this one is alive (registering it the first time)."""
+        """Tell the other processes this one is alive (registering it the first time) and how
+        much it has to send; take its share of the bot's sending rate from what all have."""
+        demand = len(self._in_flight) + len(self._deliveries)
+        now = self._clock.now()
+        alive_since = now - timedelta(seconds=self._settings.lease_seconds)
         async with self._heartbeats() as session, session.begin():
-            await workers.beat(session, self.worker_id, now=self._clock.now())
+            await workers.beat(session, self.worker_id, now=now, demand=demand)
+            demands = await workers.demands(session, alive_since=alive_since)
+        if self._on_share is not None:
+            self._on_share(sending_share(self.worker_id, demands))
+
+    def share_sending(self, on_share: Callable[[float], None]) -> None:
+        """Call `on_share` at every beat with this replica's share (0 to 1) of the bot's
+        Telegram rate (the bot's rate limiter applies it)."""
+        self._on_share = on_share
 
     async def _beat(self) -> None:
         try:
@@ -501,6 +514,15 @@ class Engine:
     @property
     def _backoff(self) -> Backoff:
         return self._settings.database_backoff
+
+
+def sending_share(me: str, demands: Mapping[str, int]) -> float:
+    """A replica's share of the bot's rate: in proportion to what each live replica has to
+    send, each counted as at least one (a replica with nothing queued can still answer at
+    once, and the shares of all add up to the whole)."""
+    weights = {worker: max(1, demand) for worker, demand in demands.items()}
+    weights.setdefault(me, 1)
+    return weights[me] / sum(weights.values())
 
 
 @dataclass(frozen=True, slots=True)

@@ -306,6 +306,9 @@ class WorkerRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What it has to send (runs going, results owed) as of its last beat: the replicas share
+    # the bot's Telegram rate in proportion to it.
+    demand: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class IncidentRow(Base):

@@ -1,7 +1,8 @@
-"""Replicas and the operator: runs.model (the model a run asked) and runs.restarts (how often a
-run was started again after its process died), and the incidents the operator is told about.
+"""Replicas and the operator: runs.model (the model a run asked), runs.restarts (how often a
+run was started again after its process died), workers.demand (how much each replica has to
+send, for its share of the bot's Telegram rate), and the incidents the operator is told about.
 
-Existing runs keep their rows: model NULL (not recorded then), restarts 0.
+Existing rows carry over: model NULL (not recorded then), restarts 0, demand 0.
 
 Revision ID: 0015_replicas
 Revises: 0009_run_reasons
@@ -31,6 +32,9 @@ def upgrade() -> None:
     op.add_column(
         "runs", sa.Column("restarts", sa.Integer(), server_default=sa.text("0"), nullable=False)
     )
+    op.add_column(
+        "workers", sa.Column("demand", sa.Integer(), server_default=sa.text("0"), nullable=False)
+    )
     op.create_table(
         "incidents",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
@@ -59,5 +63,6 @@ def downgrade() -> None:
     op.drop_index("uq_incidents_open_key", table_name="incidents")
     op.drop_index("ix_incidents_key", table_name="incidents")
     op.drop_table("incidents")
+    op.drop_column("workers", "demand")
     op.drop_column("runs", "restarts")
     op.drop_column("runs", "model")

@@ -21,7 +21,7 @@ from core.reasons import (
     PreviousRunGoing,
 )
 from scheduler.clock import SystemClock
-from scheduler.engine import Engine, EngineSettings, TaskBusyError, TaskNotFoundError
+from scheduler.engine import Engine, EngineSettings, TaskBusyError, TaskNotFoundError, sending_share
 from scheduler.schedules.schedule import Schedule, validate
 from storage import chats, runs, tasks
 from storage.database import create_engine, create_sessionmaker
@@ -655,3 +655,36 @@ async def test_apscheduler_wakes_the_engine_at_the_instant(sessions: Sessions) -
         assert run.status is RunStatus.SUCCEEDED
     finally:
         await engine.stop()
+
+
+# --- one bot's Telegram rate, shared by the replicas ----------------------------------------
+
+
+def test_replicas_share_the_rate_by_what_they_have_to_send() -> None:
+    assert sending_share("a", {"a": 0}) == 1.0
+    assert sending_share("a", {"a": 0, "b": 0, "c": 0}) == pytest.approx(1 / 3)
+    assert sending_share("a", {"a": 300, "b": 100, "c": 0}) == pytest.approx(300 / 401)
+    assert sending_share("c", {"a": 300, "b": 100, "c": 0}) == pytest.approx(1 / 401)
+    # Not yet seen in the table (its first beat is being written): counted as one.
+    assert sending_share("new", {"a": 1}) == 0.5
+
+
+async def test_a_dead_replicas_share_goes_to_the_live_ones_within_the_lease(
+    pg_url: str, clock: FakeClock
+) -> None:
+    databases = [create_engine(pg_url) for _ in range(2)]
+    try:
+        first, _ = make_engine(create_sessionmaker(databases[0]), clock, lease_seconds=10)
+        second, _ = make_engine(create_sessionmaker(databases[1]), clock, lease_seconds=10)
+        shares: list[float] = []
+        first.share_sending(shares.append)
+        await first.heartbeat()
+        await second.heartbeat()
+        await first.heartbeat()
+        assert shares[-1] == pytest.approx(0.5)
+        clock.set(clock.now() + timedelta(seconds=11))  # the second one died 11 s ago
+        await first.heartbeat()
+        assert shares[-1] == 1.0
+    finally:
+        for database in databases:
+            await database.dispose()
