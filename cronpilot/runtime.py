@@ -223,6 +223,8 @@ def assemble(
         EngineSettings(
             misfire_grace_seconds=settings.misfire_grace_seconds,
             database_backoff=retry_backoff or DEFAULT_BACKOFF,
+            # Runs going plus as many waiting for a slot: enough to keep the slots busy.
+            max_claimed=2 * settings.max_concurrent_runs,
         ),
         heartbeats=create_sessionmaker(heartbeat_database) if heartbeat_database else None,
     )

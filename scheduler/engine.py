@@ -29,6 +29,7 @@ How it works:
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -106,6 +107,9 @@ class EngineSettings:
     lease_seconds: float = 10.0
     # A run whose process died is started again at most this often (then interrupted).
     max_restarts: int = 2
+    # At most this many runs claimed and not finished (going or waiting for a slot): a replica
+    # takes only what it has room for and leaves the rest due for the others (None: no bound).
+    max_claimed: int | None = None
     database_backoff: Backoff = DEFAULT_BACKOFF
 
 
@@ -143,6 +147,10 @@ class Engine:
         self._claiming = asyncio.Lock()
         self._sweeping = asyncio.Lock()
         self._on_share: Callable[[float], None] | None = None
+        # Occurrences were left due because this process had no room for them.
+        self._backlog = False
+        # Live replicas as of the last heartbeat (this one included).
+        self._replicas = 1
         # This process's id in `workers` and in the runs it owns; new at every start.
         self.worker_id = uuid.uuid4().hex
 
@@ -173,6 +181,9 @@ class Engine:
             IntervalTrigger(seconds=self._settings.heartbeat_seconds),
             id="recover",
             max_instances=2,  # a long sweep skips the next quietly (see _sweep)
+        )
+        self._scheduler.add_job(
+            self._claim_backlog, IntervalTrigger(seconds=1), id="backlog", max_instances=2
         )
         self._scheduler.start()
         await self.refill()
@@ -241,6 +252,7 @@ class Engine:
         async with self._heartbeats() as session, session.begin():
             await workers.beat(session, self.worker_id, now=now, demand=demand)
             demands = await workers.demands(session, alive_since=alive_since)
+        self._replicas = len(demands)
         if self._on_share is not None:
             self._on_share(sending_share(self.worker_id, demands))
 
@@ -384,10 +396,18 @@ class Engine:
         async with self._claiming:
             more = True
             while more:
+                room = self._room(won)
+                if room <= 0:
+                    # Full: the rest stays due for the other replicas, or for this one once
+                    # its runs make room (the backlog job).
+                    self._backlog = True
+                    break
                 # Through an outage the claim waits; the occurrences stay due meanwhile and
                 # are claimed (late, as catch-ups) when the database is back.
                 batch, more = await patiently(
-                    self._claim_batch, what="scheduler.claim", backoff=self._backoff
+                    functools.partial(self._claim_batch, min(room, self._settings.claim_batch)),
+                    what="scheduler.claim",
+                    backoff=self._backoff,
                 )
                 won.extend(batch)
         # Runs start only once everything due is claimed: a thousand runs starting between two
@@ -399,11 +419,29 @@ class Engine:
             self._notify(won)
         return won
 
-    async def _claim_batch(self) -> tuple[list[Claim], bool]:
+    def _room(self, won: Sequence[Claim]) -> int:
+        """How many more runs this process may claim now: with other replicas alive,
+        `max_claimed` in all (going or waiting for a slot)."""
+        limit = self._settings.max_claimed
+        if limit is None or self._replicas <= 1:
+            return self._settings.claim_batch  # alone, it takes everything due at once
+        starting = sum(1 for claim in won if claim.run.status is RunStatus.RUNNING)
+        return limit - len(self._in_flight) - starting
+
+    async def _claim_backlog(self) -> None:
+        if not self._backlog:
+            return
+        self._backlog = False
+        try:
+            await self.claim_due()
+        except Exception:  # the next round tries again
+            log.exception("scheduler.claim_failed", due="backlog")
+
+    async def _claim_batch(self, limit: int) -> tuple[list[Claim], bool]:
         settings = self._settings
         async with self._sessions() as session, session.begin():
             now = self._clock.now()
-            due = await tasks.lock_due(session, due_before=now, limit=settings.claim_batch)
+            due = await tasks.lock_due(session, due_before=now, limit=limit)
             if not due:
                 return [], False
             busy = {item.task.id for item in due if item.busy}
@@ -430,7 +468,7 @@ class Engine:
             )
             for run in recorded
         ]
-        return claims, len(due) == settings.claim_batch
+        return claims, len(due) == limit
 
     def _notify(self, claims: Sequence[Claim]) -> None:
         metrics.observe_claims(

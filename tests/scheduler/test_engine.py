@@ -688,3 +688,35 @@ async def test_a_dead_replicas_share_goes_to_the_live_ones_within_the_lease(
     finally:
         for database in databases:
             await database.dispose()
+
+
+async def test_a_replica_claims_only_what_it_has_room_for_and_leaves_the_rest(
+    pg_url: str, clock: FakeClock
+) -> None:
+    databases = [create_engine(pg_url) for _ in range(2)]
+    try:
+        hold = asyncio.Event()
+        engines = []
+        for database in databases:
+            sessions = create_sessionmaker(database)
+            engine, _ = make_engine(
+                sessions, clock, RecordingExecutor(sessions, clock, hold), max_claimed=2
+            )
+            engines.append(engine)
+        first, second = engines
+        for _ in range(5):
+            await add_task(create_sessionmaker(databases[0]), clock, cron("*/5 * * * *", "UTC"))
+        clock.set(START + timedelta(minutes=5))
+        for engine in (first, second, first):
+            await engine.heartbeat()  # each now knows the other is alive
+        assert len(await first.claim_due()) == 2
+        assert len(await second.claim_due()) == 2
+        assert await first.claim_due() == []  # full: the fifth stays due
+        hold.set()
+        await first.wait_idle()
+        assert len(await first.claim_due()) == 1
+        await first.wait_idle()
+        await second.wait_idle()
+    finally:
+        for database in databases:
+            await database.dispose()
