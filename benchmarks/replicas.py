@@ -37,7 +37,7 @@ from tests.fakes.telegram import FakeChat, FakeTelegram, RateLimits
 
 FIRST_CHAT = 10_000_000
 # Time for the replicas to start (LiteLLM loads in each) before the tasks are due.
-LEAD_SECONDS = 60
+LEAD_SECONDS = 120
 
 
 def worker_of(bot: RunningBot) -> str:

@@ -378,3 +378,65 @@ def test_the_migration_reads_every_sentence_the_last_release_wrote() -> None:
             reason.stored(),
         )
         assert REASONS_MIGRATION.sentence_of(reason.code, reason.stored()) == reason.message()
+
+
+async def test_runs_and_workers_carry_over_to_replicas_and_back(empty_database_url: str) -> None:
+    url = empty_database_url
+    await upgrade_to_head(url)
+    await downgrade_to(url, "0009_run_reasons")
+    await write_rows(
+        url,
+        "chats",
+        [{"id": 42, "type": "private", "title": None, "active": True, "created_at": EARLIER}],
+    )
+    await write_rows(
+        url,
+        "tasks",
+        [
+            {
+                "id": 1,
+                "chat_id": 42,
+                "created_by": 42,
+                "name": "News",
+                "prompt": "the news",
+                "kind": "cron",
+                "cron": "0 9 * * *",
+                "timezone": "UTC",
+                "state": "active",
+                "consecutive_failures": 0,
+                "created_at": EARLIER,
+                "updated_at": EARLIER,
+            }
+        ],
+    )
+    await write_rows(
+        url,
+        "runs",
+        [
+            {
+                "id": 7,
+                "task_id": 1,
+                "scheduled_for": EARLIER,
+                "trigger": "schedule",
+                "status": "succeeded",
+                "output": "the answer",
+                "owner": "w1",
+                "delivery_pending": True,
+            }
+        ],
+    )
+    await write_rows(url, "workers", [{"id": "w1", "started_at": EARLIER, "heartbeat_at": EARLIER}])
+
+    await upgrade_to_head(url)
+    [run] = await read_rows(
+        url, "SELECT id, status, output, owner, delivery_pending, model, restarts FROM runs"
+    )
+    assert tuple(run) == (7, "succeeded", "the answer", "w1", True, None, 0)
+    [worker] = await read_rows(url, "SELECT id, demand FROM workers")
+    assert tuple(worker) == ("w1", 0)
+    assert await read_rows(url, "SELECT id FROM incidents") == []
+
+    await downgrade_to(url, "0009_run_reasons")
+    [run] = await read_rows(url, "SELECT id, status, output, owner, delivery_pending FROM runs")
+    assert tuple(run) == (7, "succeeded", "the answer", "w1", True)
+    await upgrade_to_head(url)
