@@ -53,6 +53,7 @@ MESSAGE_METHODS = frozenset(
         "editMessageCaption",
         "sendPhoto",
         "sendDocument",
+        "sendMediaGroup",
         "sendLocation",
         "copyMessage",
         "forwardMessage",

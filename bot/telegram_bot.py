@@ -18,6 +18,7 @@ from application.limits import RequestLimits
 from bot.context import CONTEXT_TYPES, BotData
 from bot.delivery import TelegramDelivery
 from bot.handlers.routes import register, set_commands, set_menu_button
+from bot.layout import LONG_CHARS, Layout
 from bot.members import TelegramMembers
 from bot.operator import TelegramOperator
 from bot.polling import LongPollRequest
@@ -40,6 +41,7 @@ class TelegramBot:
         *,
         base_url: str,
         rate_limiter: BotRateLimiter | None = None,
+        long_result_chars: int = LONG_CHARS,
     ):
         # Throttles the Bot API requests; the replicas share its overall rate (engine beats).
         self.rate_limiter: BotRateLimiter = rate_limiter or MessageRateLimiter()
@@ -57,7 +59,10 @@ class TelegramBot:
             .build()
         )
         # The runner posts results through this; it needs no use cases, so it exists first.
-        self.delivery = TelegramDelivery(self._application.bot)
+        layout = Layout(long_result_chars)
+        self.delivery = TelegramDelivery(self._application.bot, layout)
+        # Follow-up answers are laid out by the same rule.
+        self.bot_data.layout = layout
         # application.access asks this who is a group's admin.
         self.members = TelegramMembers(self._application.bot)
         one_line_polling_failures()
