@@ -60,6 +60,9 @@ class Action(StrEnum):
     RESUME_TASK = "tasks.resume"
     DELETE_TASK = "tasks.delete"
     EVERY_CHATS_TASKS = "tasks.every_chat"
+    MANAGE_TRIGGER = "tasks.trigger"
+    CHAIN_TASK = "tasks.chain"
+    QUIET_TASK = "tasks.quiet"
     PREVIEW_REQUEST = "requests.preview"
     SHOW_DRAFT = "drafts.show"
     CONFIRM_DRAFT = "drafts.confirm"
@@ -90,6 +93,10 @@ NEEDS: MappingProxyType[Action, Right] = MappingProxyType(
         Action.RESUME_TASK: Right.MANAGE,
         Action.DELETE_TASK: Right.MANAGE,
         Action.EVERY_CHATS_TASKS: Right.OPERATE,
+        # A trigger URL starts the task (on the chat's bill) for whoever holds it.
+        Action.MANAGE_TRIGGER: Right.MANAGE,
+        Action.CHAIN_TASK: Right.MANAGE,
+        Action.QUIET_TASK: Right.MANAGE,
         # A preview keeps nothing, but a model may read it on the chat's bill: readers may ask.
         Action.PREVIEW_REQUEST: Right.READ,
         Action.SHOW_DRAFT: Right.READ,

@@ -39,6 +39,8 @@ def to_record(row: RunRow) -> Run:
         tool_calls=tool_calls_from(row.tool_calls),
         model=row.model,
         restarts=row.restarts or 0,
+        payload=row.payload,
+        parent_run_id=row.parent_run_id,
     )
 
 
@@ -73,6 +75,7 @@ async def add(
     finished_at: datetime | None = None,
     reason: Reason | None = None,
     owner: str | None = None,
+    payload: str | None = None,
 ) -> Run:
     row = RunRow(
         task_id=task_id,
@@ -84,6 +87,7 @@ async def add(
         **reasons.columns(reason),
         owner=owner,
         delivery_pending=False,
+        payload=payload,
     )
     session.add(row)
     await session.flush()

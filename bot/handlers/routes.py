@@ -21,7 +21,16 @@ from bot import callbacks
 from bot.access import gate, update_words
 from bot.callbacks import ButtonData
 from bot.context import Context
-from bot.handlers import conversations, create, language, manage, start, token, usage
+from bot.handlers import (
+    conversations,
+    create,
+    language,
+    manage,
+    start,
+    token,
+    triggers,
+    usage,
+)
 from bot.handlers.errors import on_error
 from bot.i18n import N_, translator
 from core.languages import ENGLISH, LANGUAGES
@@ -38,6 +47,9 @@ COMMANDS = (
     ("history", N_("a task's last runs: /history N")),
     ("usage", N_("this month's runs, tokens and cost")),
     ("edit", N_("change a task: /edit N new text")),
+    ("trigger", N_("a URL that runs a task: /trigger N")),
+    ("after", N_("run a task after another: /after N M")),
+    ("quiet", N_("post only answers that changed: /quiet N changed")),
     ("timezone", N_("show or set this chat's time zone")),
     ("language", N_("show or set the language I speak here")),
     ("token", N_("an API token for scripts: /token, /token revoke")),
@@ -139,6 +151,9 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("pause", manage.pause_command),
             CommandHandler("resume", manage.resume_command),
             CommandHandler("delete", manage.delete_command),
+            CommandHandler("trigger", triggers.trigger_command),
+            CommandHandler("after", triggers.after_command),
+            CommandHandler("quiet", triggers.quiet_command),
             MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, start.location),
             MessageHandler(filters.TEXT & ~filters.COMMAND, create.text_message),
             # After every CommandHandler: what none of them took is a command we do not have.

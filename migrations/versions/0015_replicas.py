@@ -5,7 +5,7 @@ send, for its share of the bot's Telegram rate), and the incidents the operator 
 Existing rows carry over: model NULL (not recorded then), restarts 0, demand 0.
 
 Revision ID: 0015_replicas
-Revises: 0009_run_reasons
+Revises: 0014_triggers
 Create Date: 2026-12-07
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0015_replicas"
-down_revision: str | None = "0009_run_reasons"
+down_revision: str | None = "0014_triggers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
