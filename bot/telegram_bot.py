@@ -20,6 +20,7 @@ from bot.delivery import TelegramDelivery
 from bot.handlers.routes import register, set_commands, set_menu_button
 from bot.layout import LONG_CHARS, Layout
 from bot.members import TelegramMembers
+from bot.operator import TelegramOperator
 from bot.polling import LongPollRequest
 from bot.ratelimit import MessageRateLimiter
 from bot.requests import CONNECTIONS, BotApiRequest, one_line_polling_failures
@@ -49,6 +50,8 @@ class TelegramBot:
         rate_limiter: BotRateLimiter | None = None,
         long_result_chars: int = LONG_CHARS,
     ):
+        # Throttles the Bot API requests; the replicas share its overall rate (engine beats).
+        self.rate_limiter: BotRateLimiter = rate_limiter or MessageRateLimiter()
         self._application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(token)
@@ -60,7 +63,7 @@ class TelegramBot:
             .request(BotApiRequest(connection_pool_size=CONNECTIONS))
             # Its own pool, which survives PTB cancelling the long poll when it stops.
             .get_updates_request(LongPollRequest())
-            .rate_limiter(rate_limiter or MessageRateLimiter())
+            .rate_limiter(self.rate_limiter)
             .concurrent_updates(True)
             .build()
         )
@@ -90,6 +93,12 @@ class TelegramBot:
         # Results and notices speak each chat's language.
         self.delivery.learn_languages(use_cases.languages.of_chat)
         register(self._application)
+
+    def operator(self, chat_id: int, topic_id: int | None) -> TelegramOperator:
+        """The operator's chat (OPERATOR_CHAT_ID), where incidents are told; after `serve`."""
+        return TelegramOperator(
+            self._application.bot, chat_id, topic_id, self.bot_data.use_cases.languages.of_chat
+        )
 
     async def start(self) -> None:
         """Initialise PTB, set the command menu, start dispatching (updates come later)."""

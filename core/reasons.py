@@ -188,6 +188,28 @@ class RequestRefused(Reason):
     status: int
 
 
+# The model and its provider failing: what the operator's alert on model errors counts.
+MODEL_FAILURES: tuple[type[Reason], ...] = (
+    ModelTimedOut,
+    UnreadableAnswer,
+    NoChoices,
+    BadApiBase,
+    NoConnection,
+    ClientFailed,
+    RateLimited,
+    NoKey,
+    CallFailed,
+    KeyRejected,
+    RateLimitedHttp,
+    ProviderFailed,
+    TooLong,
+    ContentPolicy,
+    AccessRefused,
+    ModelNotFound,
+    RequestRefused,
+)
+
+
 # --- a run or a follow-up (scheduler/runner/, application/conversations.py) ------------------
 
 

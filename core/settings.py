@@ -217,6 +217,8 @@ class Settings(BaseSettings):
     voice_max_seconds: int = Field(120, ge=1, le=3600)
     # A document kept with a task: at most this many bytes of its text (UTF-8).
     attachment_max_bytes: int = Field(1_000_000, ge=1_000, le=20_000_000)
+    # Where the operator is told of incidents: a chat id, or "chat_id:topic_id" for a topic.
+    operator_chat_id: str | None = None
     # An answer longer than this is posted as its first lines plus a .md document.
     long_result_chars: int = Field(12_000, ge=1000, le=1_000_000)
     # Replaced by HTTP_PORT; still read so that an old setting fails with one clear line.
@@ -242,6 +244,7 @@ class Settings(BaseSettings):
         "transcription_model",
         "transcription_api_base",
         "transcription_api_key",
+        "operator_chat_id",
         "health_port",
         "webhook_port",
         mode="before",
@@ -278,6 +281,16 @@ class Settings(BaseSettings):
         # Telegram opens Mini Apps over HTTPS only.
         if value is not None and not re.fullmatch(r"https://[^\s/]+(/\S*)?", value.strip()):
             raise ValueError("must be the https:// address of /app/ (Telegram opens only HTTPS)")
+        return value.strip() if value is not None else None
+
+    @field_validator("operator_chat_id")
+    @classmethod
+    def _check_operator_chat(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"-?\d{1,20}(:\d{1,20})?", value.strip()):
+            raise ValueError(
+                "must be a Telegram chat id such as -1001234567890, or chat_id:topic_id for a "
+                "topic of a forum group, such as -1001234567890:42"
+            )
         return value.strip() if value is not None else None
 
     @field_validator("search_provider")
@@ -399,6 +412,14 @@ class Settings(BaseSettings):
     def mcp_servers(self) -> tuple[McpServerConfig, ...]:
         """The servers MCP_CONFIG names, read and checked once at start."""
         return self._mcp_servers
+
+    @property
+    def operator_chat(self) -> tuple[int, int | None] | None:
+        """OPERATOR_CHAT_ID as (chat id, topic id or None); None when unset."""
+        if self.operator_chat_id is None:
+            return None
+        chat, _, topic = self.operator_chat_id.partition(":")
+        return int(chat), int(topic) if topic else None
 
     @property
     def effective_parser_model(self) -> str:

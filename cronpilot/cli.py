@@ -1,4 +1,4 @@
-"""The `cronpilot` command: run, migrate, check, parse."""
+"""The `cronpilot` command: run, migrate, check, doctor, parse, and the terminal's."""
 
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run the bot (applies pending migrations first)")
     commands.add_parser("migrate", help="upgrade the database to the newest schema")
     commands.add_parser("check", help="check settings, database, Telegram and the LLM")
+    commands.add_parser(
+        "doctor", help="check how the running bot is doing (the operator's alerts, at a terminal)"
+    )
     parse = commands.add_parser("parse", help="show how a message would be scheduled")
     parse.add_argument("text", help="the message, as a user would write it")
     parse.add_argument("--tz", help="IANA time zone (default: DEFAULT_TIMEZONE)")
@@ -301,6 +304,36 @@ async def _check(settings: Settings) -> int:
     return exit_status(results)
 
 
+async def _doctor(settings: Settings) -> int:
+    from application.watch import Watch, WatchSettings
+    from scheduler.clock import SystemClock
+    from scheduler.engine import EngineSettings
+    from storage.database import create_engine, create_sessionmaker
+    from storage.migrate import revision_state
+    from terminal.doctor import doctor
+
+    try:
+        at_head = (await revision_state(settings.database_url)).at_head
+    except CronpilotError as error:  # unreachable, refused, missing: said in its own words
+        print(f"✗ database: {error}; check DATABASE_URL and that the server is up")
+        return EXIT_FAILURE
+    if not at_head:
+        print("✗ database: not at the newest revision; run `cronpilot migrate`")
+        return EXIT_FAILURE
+    database = create_engine(settings.database_url, pool_size=1)
+    try:
+        watch = Watch(
+            create_sessionmaker(database),
+            SystemClock(),
+            WatchSettings(lease_seconds=EngineSettings().lease_seconds),
+        )
+        lines, fine = await doctor(watch)
+    finally:
+        await database.dispose()
+    print("\n".join(lines))
+    return EXIT_OK if fine else EXIT_FAILURE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     try:
@@ -322,6 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_parse(settings, arguments))
         if arguments.command == "check":
             return asyncio.run(_check(settings))
+        if arguments.command == "doctor":
+            return asyncio.run(_doctor(settings))
         from cronpilot.serve import load_before_serving
 
         load_before_serving()

@@ -1,5 +1,6 @@
 """The tables cronpilot owns: chats, tasks, runs, drafts, api_tokens, follow-ups, change
-proposals, workers (the live bot processes), and the LLM spending ledger."""
+proposals, workers (the live bot processes), the LLM spending ledger, and the operator's
+incidents."""
 
 from __future__ import annotations
 
@@ -211,6 +212,11 @@ class RunRow(Base):
     )
     # The tools the model called, in the order of first use: [["web_search", 2], …].
     tool_calls: Mapped[list[Any] | None] = mapped_column(JSONDocument)
+    # The model the run asked (None when it never got that far): the operator's alerts count
+    # model errors per model.
+    model: Mapped[str | None] = mapped_column(String(100))
+    # How many times the run was started again after its process died while it was going.
+    restarts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # The event that started the run (a trigger URL's body, an API payload), capped.
     payload: Mapped[str | None] = mapped_column(Text)
     # The run of another task whose result started this one (trigger `after`).
@@ -338,6 +344,40 @@ class WorkerRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What it has to send (runs going, results owed) as of its last beat: the replicas share
+    # the bot's Telegram rate in proportion to it.
+    demand: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+class IncidentRow(Base):
+    """Something wrong the operator is told about (OPERATOR_CHAT_ID): opened when a check first
+    finds it, resolved when the check passes again. At most one open incident per `key`, so
+    replicas that find the same problem share one incident and one alert."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index(
+            "uq_incidents_open_key",
+            "key",
+            unique=True,
+            postgresql_where=text("resolved_at IS NULL"),
+            sqlite_where=text("resolved_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # What is wrong and with what: "model:openai/gpt-4o-mini", "replica:<worker id>", …
+    key: Mapped[str] = mapped_column(String(160), index=True)
+    # The check that found it (application/watch.py), and what it found, as facts.
+    kind: Mapped[str] = mapped_column(String(32))
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the operator was last told it started, and that it resolved (at most once an hour).
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The alert's message in the operator's chat; the resolution replies to it.
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class SpendingRow(Base):

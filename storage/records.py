@@ -122,6 +122,10 @@ class Run:
     delivery_pending: bool = False
     # The tools the model called and how often, in the order of first use.
     tool_calls: tuple[tuple[str, int], ...] = ()
+    # The model the run asked; None when it never got that far (or before this was recorded).
+    model: str | None = None
+    # How many times it was started again after its process died while it was going.
+    restarts: int = 0
     # What started a run from outside: the trigger URL's body, or the API's payload (capped).
     payload: str | None = None
     # For a run started after another task's (trigger `after`): that task's run.

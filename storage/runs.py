@@ -37,6 +37,8 @@ def to_record(row: RunRow) -> Run:
         owner=row.owner,
         delivery_pending=row.delivery_pending,
         tool_calls=tool_calls_from(row.tool_calls),
+        model=row.model,
+        restarts=row.restarts or 0,
         payload=row.payload,
         parent_run_id=row.parent_run_id,
     )
@@ -112,14 +114,14 @@ async def finish(
     delivery_pending: bool = False,
     delivered_message_id: int | None = None,
     tool_calls: Sequence[tuple[str, int]] = (),
+    model: str | None = None,
 ) -> Run | None:
     """Close a run. A run that is no longer `running` is left as it is and None is returned,
     unless `owner` owns it: then the answer it has is recorded even over an `interrupted`
     that another process wrote while it could not see this one's heartbeat (a database
-    outage), and writing the same outcome twice (a retried commit) is harmless."""
-    closable = RunRow.status == RunStatus.RUNNING
-    if owner is not None:
-        closable = or_(closable, RunRow.owner == owner)
+    outage), and writing the same outcome twice (a retried commit) is harmless. A run another
+    process took over (and is running again) is no longer `owner`'s to close."""
+    closable = RunRow.status == RunStatus.RUNNING if owner is None else RunRow.owner == owner
     result = await session.execute(
         update(RunRow)
         .where(RunRow.id == run_id, closable)
@@ -134,6 +136,7 @@ async def finish(
             delivery_pending=delivery_pending,
             delivered_message_id=delivered_message_id,
             tool_calls=[[name, count] for name, count in tool_calls] or None,
+            model=model,
         )
         .returning(RunRow),
         execution_options={"populate_existing": True},
@@ -224,21 +227,76 @@ def _ownerless(me: str, alive_since: datetime) -> ColumnElement[bool]:
 
 
 async def interrupt_orphans(
-    session: AsyncSession, *, me: str, alive_since: datetime, now: datetime, reason: Reason
+    session: AsyncSession,
+    *,
+    me: str,
+    alive_since: datetime,
+    now: datetime,
+    reason: Reason,
+    unless_scheduled_since: datetime | None = None,
+    max_restarts: int | None = None,
 ) -> list[Run]:
-    """Mark interrupted the runs still `running` whose owner is gone; never this process's."""
+    """Mark interrupted the runs still `running` whose owner is gone; never this process's.
+    With `unless_scheduled_since` and `max_restarts`, only those `adopt_running` would not
+    take (older occurrences, runs started again too often): the rest wait for it."""
+    beyond_rescue: list[ColumnElement[bool]] = []
+    if unless_scheduled_since is not None and max_restarts is not None:
+        beyond_rescue.append(
+            or_(
+                RunRow.scheduled_for < unless_scheduled_since,
+                RunRow.restarts >= max_restarts,
+            )
+        )
     result = await session.execute(
         update(RunRow)
         .where(
             RunRow.status == RunStatus.RUNNING,
             or_(RunRow.owner.is_(None), RunRow.owner != me),
             _ownerless(me, alive_since),
+            *beyond_rescue,
         )
         .values(status=RunStatus.INTERRUPTED, finished_at=now, **reasons.columns(reason))
         .returning(RunRow),
         execution_options={"populate_existing": True},
     )
     return [to_record(row) for row in result.scalars()]
+
+
+async def adopt_running(
+    session: AsyncSession,
+    *,
+    me: str,
+    alive_since: datetime,
+    scheduled_since: datetime,
+    max_restarts: int,
+    limit: int = 500,
+) -> list[Run]:
+    """Take over runs still `running` whose owner is gone, to run them again: only those of
+    occurrences since `scheduled_since` (older ones are past catching up) and started again
+    fewer than `max_restarts` times (a run that takes its process down each time stops
+    there). Several processes may call this at once; each run goes to one. Oldest first."""
+    orphaned = (
+        select(RunRow.id)
+        .where(
+            RunRow.status == RunStatus.RUNNING,
+            or_(RunRow.owner.is_(None), RunRow.owner != me),
+            _ownerless(me, alive_since),
+            RunRow.scheduled_for >= scheduled_since,
+            RunRow.restarts < max_restarts,
+        )
+        .order_by(RunRow.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        orphaned = orphaned.with_for_update(skip_locked=True)
+    result = await session.execute(
+        update(RunRow)
+        .where(RunRow.id.in_(orphaned.scalar_subquery()))
+        .values(owner=me, restarts=RunRow.restarts + 1, started_at=None)
+        .returning(RunRow),
+        execution_options={"populate_existing": True},
+    )
+    return sorted((to_record(row) for row in result.scalars()), key=lambda run: run.id)
 
 
 async def adopt_undelivered(

@@ -74,6 +74,17 @@ async def get(session: AsyncSession, task_id: int, *, for_update: bool = False) 
     return to_record(row) if row is not None else None
 
 
+async def by_ids(session: AsyncSession, task_ids: Sequence[int]) -> dict[int, Task]:
+    """The tasks of these ids that still exist, in one query."""
+    if not task_ids:
+        return {}
+    result = await session.execute(
+        select(TaskRow).where(id_in(session, TaskRow.id, sorted(set(task_ids)))),
+        execution_options={"populate_existing": True},
+    )
+    return {row.id: to_record(row) for row in result.scalars()}
+
+
 async def list_all(session: AsyncSession, *, chat_id: int | None = None) -> list[Task]:
     """Every task (of one chat, if given), by id: the operator's view."""
     statement = select(TaskRow).order_by(TaskRow.id)

@@ -426,6 +426,7 @@ class TaskRunner:
                 owner=run.owner,
                 delivery_pending=owes and sent is None,
                 tool_calls=tuple(usage.tools.items()),
+                model=self._settings.model,
             )
             # Spent even when the run's own record was closed meanwhile (a shutdown interrupted
             # it), but not recorded for a task deleted meanwhile, whose chat may be gone too.

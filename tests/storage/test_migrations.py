@@ -62,6 +62,7 @@ OUR_TABLES = {
     "spending",
     "message_parts",
     "attachments",
+    "incidents",
 }
 # The newest revision, whichever it is now.
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -442,6 +443,68 @@ async def test_attachments_come_and_go_leaving_tasks_as_they_were(
     await downgrade_to(url, BEFORE_ATTACHMENTS)
     assert "attachments" not in await table_names(url)
     assert await read_rows(url, "SELECT * FROM tasks ORDER BY id") == tasks_before
+
+
+async def test_runs_and_workers_carry_over_to_replicas_and_back(empty_database_url: str) -> None:
+    url = empty_database_url
+    await upgrade_to_head(url)
+    await downgrade_to(url, "0013_attachments")
+    await write_rows(
+        url,
+        "chats",
+        [{"id": 42, "type": "private", "title": None, "active": True, "created_at": EARLIER}],
+    )
+    await write_rows(
+        url,
+        "tasks",
+        [
+            {
+                "id": 1,
+                "chat_id": 42,
+                "created_by": 42,
+                "name": "News",
+                "prompt": "the news",
+                "kind": "cron",
+                "cron": "0 9 * * *",
+                "timezone": "UTC",
+                "state": "active",
+                "consecutive_failures": 0,
+                "created_at": EARLIER,
+                "updated_at": EARLIER,
+            }
+        ],
+    )
+    await write_rows(
+        url,
+        "runs",
+        [
+            {
+                "id": 7,
+                "task_id": 1,
+                "scheduled_for": EARLIER,
+                "trigger": "schedule",
+                "status": "succeeded",
+                "output": "the answer",
+                "owner": "w1",
+                "delivery_pending": True,
+            }
+        ],
+    )
+    await write_rows(url, "workers", [{"id": "w1", "started_at": EARLIER, "heartbeat_at": EARLIER}])
+
+    await upgrade_to_head(url)
+    [run] = await read_rows(
+        url, "SELECT id, status, output, owner, delivery_pending, model, restarts FROM runs"
+    )
+    assert tuple(run) == (7, "succeeded", "the answer", "w1", True, None, 0)
+    [worker] = await read_rows(url, "SELECT id, demand FROM workers")
+    assert tuple(worker) == ("w1", 0)
+    assert await read_rows(url, "SELECT id FROM incidents") == []
+
+    await downgrade_to(url, "0013_attachments")
+    [run] = await read_rows(url, "SELECT id, status, output, owner, delivery_pending FROM runs")
+    assert tuple(run) == (7, "succeeded", "the answer", "w1", True)
+    await upgrade_to_head(url)
 
 
 async def test_rows_pointing_at_rebuilt_tables_survive_every_migration(
