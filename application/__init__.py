@@ -1,7 +1,8 @@
 """The application layer: the use cases every front door calls, returning frozen records.
 
 A front door holds the `UseCases` and calls their subjects: `chats`, `languages`, `drafts`,
-`edits`, `tasks`, `runs`, `changes`, `conversations`, `usage`, `tokens`. Every use case that
+`edits`, `tasks`, `shapes`, `runs`, `changes`, `conversations`, `usage`,
+`tokens`. Every use case that
 reads or changes a task, a draft, a token or a chat setting takes the `Actor` (who, where,
 through which door) and checks what it needs (`application.permissions`) through `access`.
 """
@@ -21,6 +22,7 @@ from application.drafts import Drafts
 from application.languages import Languages
 from application.records import ApplicationSettings
 from application.runs import Runs
+from application.shapes import Shapes
 from application.tasks import Tasks
 from application.tokens import ApiTokens
 from application.usage import Ledger, UsageReports
@@ -42,6 +44,8 @@ class UseCases:
     conversations: Conversations
     usage: UsageReports
     tokens: ApiTokens
+    # Reminder or AI task, Snooze and Done, skipping the next run.
+    shapes: Shapes
     # Who holds which right where; the doors ask it only whether a user is on ALLOWED_USERS.
     access: Access
     # The clock the use cases keep time by; a door asks it for now (a test's clock reaches all).
@@ -72,10 +76,18 @@ def build_use_cases(
         runs=Runs(sessions, engine, access),
         changes=changes,
         conversations=Conversations(
-            sessions, runner, changes, clock, access, ledger, owner=engine.worker_id
+            sessions,
+            runner,
+            changes,
+            clock,
+            access,
+            ledger,
+            owner=engine.worker_id,
+            has_model=settings.has_model,
         ),
         usage=UsageReports(sessions, clock, settings.monthly_budget_usd, access),
         tokens=ApiTokens(sessions, clock, access),
+        shapes=Shapes(sessions, engine, clock, access, has_model=settings.has_model),
         access=access,
         clock=clock,
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from scheduler.schedules.schedule import ParsedRequest, Schedule
-from storage.records import Task
+from storage.records import Task, TaskMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,10 @@ class Card:
     source: str
     # Misspellings the parser read as schedule words: (typed, read as).
     corrections: tuple[tuple[str, str], ...] = ()
+    # What the task's runs will do: ask the model, or post the words as a reminder.
+    mode: TaskMode = TaskMode.AI
+    # Whether the bot has a model at all (a reminder cannot be switched to one without).
+    model_available: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +56,5 @@ class ApplicationSettings:
     min_interval_seconds: int
     # CHAT_MONTHLY_BUDGET_USD; None = no limit.
     monthly_budget_usd: float | None = None
+    # False when LLM_MODEL is empty or `none`: a reminder bot.
+    has_model: bool = True

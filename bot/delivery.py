@@ -10,13 +10,13 @@ from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot import results
+from bot import results, shapes
 from bot.i18n import Translator, translator
 from core.languages import ENGLISH
 from core.logs import get_logger
 from core.reasons import Reason
 from scheduler.delivery import ChatUnreachableError, DeliveryDelayedError, DeliveryError
-from storage.records import Run, Task
+from storage.records import Run, Task, TaskMode
 
 log = get_logger(__name__)
 
@@ -71,6 +71,8 @@ class TelegramDelivery:
 
     async def send_result(self, task: Task, run: Run, text: str) -> Sequence[int]:
         _ = await self._words(task.chat_id)
+        if task.mode is TaskMode.REMINDER:
+            return [await self._send_reminder(_, task, text)]
         buttons = results.result_buttons(_, task)
         chunks = results.result_chunks(_, task, text)
         try:
@@ -93,6 +95,20 @@ class TelegramDelivery:
         except TelegramError as error:
             raise self._error(error) from None
         return [message.message_id for message in messages]
+
+    async def _send_reminder(self, _: Translator, task: Task, words: str) -> int:
+        """⏰ and the words, with Snooze and Done when it comes once."""
+        try:
+            message = await self._bot.send_message(
+                task.chat_id,
+                shapes.reminder(_, words),
+                parse_mode=ParseMode.HTML,
+                reply_markup=shapes.reminder_buttons(_, task),
+                disable_web_page_preview=True,
+            )
+        except TelegramError as error:
+            raise self._error(error) from None
+        return message.message_id
 
     async def _send_plain(
         self, _: Translator, task: Task, text: str, buttons: InlineKeyboardMarkup

@@ -125,7 +125,9 @@ class Runtime:
         it before the loop started), then take everything loaded so far out of the garbage
         collector's sight: LiteLLM alone is ~200 MB of objects, and rescanning them made full
         collections pause the loop for 150–400 ms. No collection first: one over all of that,
-        on the loop, would be just such a pause."""
+        on the loop, would be just such a pause. A bot without a model has nothing to load."""
+        if not self.settings.has_model:
+            return
         try:
             await self.llm.warm_up()
         except Exception:  # the first run will try again and report the problem properly
@@ -175,7 +177,8 @@ def assemble(
         delivery,
         clock,
         RunnerSettings(
-            model=settings.llm_model,
+            # Empty: no model at all; AI tasks fail saying so, reminders run as ever.
+            model=settings.llm_model if settings.has_model else "",
             run_timeout_seconds=settings.run_timeout_seconds,
             max_tool_steps=settings.max_tool_steps,
             max_concurrent_runs=settings.max_concurrent_runs,
@@ -209,6 +212,7 @@ def assemble(
             max_tasks_per_chat=settings.max_tasks_per_chat,
             min_interval_seconds=settings.min_interval_seconds,
             monthly_budget_usd=settings.chat_monthly_budget_usd,
+            has_model=settings.has_model,
         ),
         runner,
         access,

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.records import RunStatus, RunTrigger, TaskKind, TaskState
+from storage.records import RunStatus, RunTrigger, TaskKind, TaskMode, TaskState
 from storage.types import UTCDateTime
 
 # Stable constraint names, so migrations can refer to them on every database.
@@ -115,6 +115,10 @@ class TaskRow(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What a run does: ask the model ("ai"), or post the words as a reminder ("reminder").
+    mode: Mapped[TaskMode] = mapped_column(
+        _enum(TaskMode, "task_mode"), default=TaskMode.AI, server_default=TaskMode.AI.value
+    )
 
 
 # Rows of the schedule's own triggers: the ones whose (task, instant) must be unique.

@@ -16,6 +16,14 @@ class TaskKind(StrEnum):
     INTERVAL = "interval"
 
 
+class TaskMode(StrEnum):
+    """What happens at a task's run: the model does the work, or the words are posted as a
+    reminder, without any model."""
+
+    AI = "ai"
+    REMINDER = "reminder"
+
+
 class TaskState(StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
@@ -69,6 +77,7 @@ class Task:
     consecutive_failures: int
     created_at: datetime
     updated_at: datetime
+    mode: TaskMode = TaskMode.AI
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +94,7 @@ class NewTask:
     cron: str | None = None
     run_at: datetime | None = None
     every_seconds: int | None = None
+    mode: TaskMode = TaskMode.AI
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,16 @@ from bot import callbacks
 from bot.access import gate, update_words
 from bot.callbacks import ButtonData
 from bot.context import Context
-from bot.handlers import conversations, create, language, manage, start, token, usage
+from bot.handlers import (
+    conversations,
+    create,
+    language,
+    manage,
+    shapes,
+    start,
+    token,
+    usage,
+)
 from bot.handlers.errors import on_error
 from bot.i18n import N_, translator
 from core.languages import ENGLISH, LANGUAGES
@@ -36,6 +45,7 @@ COMMANDS = (
     ("resume", N_("resume a task: /resume N")),
     ("delete", N_("delete a task: /delete N")),
     ("history", N_("a task's last runs: /history N")),
+    ("skip", N_("skip a task's next run: /skip N, /skip N undo")),
     ("usage", N_("this month's runs, tokens and cost")),
     ("edit", N_("change a task: /edit N new text")),
     ("timezone", N_("show or set this chat's time zone")),
@@ -107,6 +117,11 @@ def buttons() -> tuple[CallbackQueryHandler[Context, None], ...]:
         on_button(callbacks.ListPage, manage.list_page),
         on_button(callbacks.ConfirmChange, conversations.confirm_change),
         on_button(callbacks.CancelChange, conversations.cancel_change),
+        on_button(callbacks.SwitchDraftMode, shapes.switch_draft_mode),
+        on_button(callbacks.SwitchTaskMode, shapes.switch_task_mode),
+        on_button(callbacks.SkipNext, shapes.skip_next),
+        on_button(callbacks.SnoozeReminder, shapes.snooze_reminder),
+        on_button(callbacks.ReminderDone, shapes.reminder_done),
     )
 
 
@@ -139,6 +154,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("pause", manage.pause_command),
             CommandHandler("resume", manage.resume_command),
             CommandHandler("delete", manage.delete_command),
+            CommandHandler("skip", shapes.skip_command),
             MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, start.location),
             MessageHandler(filters.TEXT & ~filters.COMMAND, create.text_message),
             # After every CommandHandler: what none of them took is a command we do not have.
