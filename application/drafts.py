@@ -75,10 +75,17 @@ class Drafts:
         self._ledger = ledger
 
     async def create(
-        self, actor: Actor, chat_id: int, text: str, *, task_id: int | None = None
+        self,
+        actor: Actor,
+        chat_id: int,
+        text: str,
+        *,
+        task_id: int | None = None,
+        mode: TaskMode | None = None,
     ) -> Card:
         """Understand `text` and keep it as a draft awaiting Confirm (of a new task in the chat,
-        or of a new definition of its task `task_id`).
+        or of a new definition of its task `task_id`); a reminder or an AI task as `mode` says,
+        else as the text reads.
 
         Raises NotUnderstoodError / ScheduleError (the user is told why), QuotaExceededError,
         or TaskNotFoundError when editing a task of another chat.
@@ -99,6 +106,8 @@ class Drafts:
             language=chat_language(chat.language, chat.user_language),
         )
         payload = _payload(request, text)
+        if mode is not None:
+            payload["mode"] = mode.value
         self._require_model_for(TaskMode(payload["mode"]))
         async with self._sessions() as session, session.begin():
             draft = await drafts.add(

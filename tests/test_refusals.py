@@ -311,6 +311,17 @@ ROUTES: list[tuple[str, str, Request]] = [
         "change",
         lambda api, t: api.patch(f"/api/v1/tasks/{t.task_id}", json={"schedule": "every day at 7"}),
     ),
+    (
+        "PATCH /tasks/{id} mode",
+        "change",
+        lambda api, t: api.patch(f"/api/v1/tasks/{t.task_id}", json={"mode": "reminder"}),
+    ),
+    ("POST /tasks/{id}/skip", "change", lambda api, t: api.post(f"/api/v1/tasks/{t.task_id}/skip")),
+    (
+        "DELETE /tasks/{id}/skip",
+        "change",
+        lambda api, t: api.delete(f"/api/v1/tasks/{t.task_id}/skip"),
+    ),
     ("DELETE /tasks/{id}", "change", lambda api, t: api.delete(f"/api/v1/tasks/{t.task_id}")),
     ("POST /tasks/{id}/run", "change", lambda api, t: api.post(f"/api/v1/tasks/{t.task_id}/run")),
     ("GET /tasks/{id}/runs", "read", lambda api, t: api.get(f"/api/v1/tasks/{t.task_id}/runs")),

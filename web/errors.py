@@ -18,7 +18,16 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
-from application.errors import DraftNotFoundError, QuotaExceededError, TaskStateError
+from application.errors import (
+    AlreadySkippedError,
+    DraftNotFoundError,
+    NoModelError,
+    NoSkipToUndoError,
+    NotAReminderError,
+    NothingToSkipError,
+    QuotaExceededError,
+    TaskStateError,
+)
 from application.permissions import (
     ChatHiddenError,
     NotAllowedError,
@@ -59,6 +68,12 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (DraftNotFoundError, 409),
     (NotUnderstoodError, 422),
     (ScheduleError, 422),
+    # A bot without a model cannot take an AI task (LLM_MODEL empty or none).
+    (NoModelError, 409),
+    (NotAReminderError, 409),
+    (NothingToSkipError, 409),
+    (AlreadySkippedError, 409),
+    (NoSkipToUndoError, 409),
 )
 
 # What each status means, for every operation of the OpenAPI document.
