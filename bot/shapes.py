@@ -124,6 +124,16 @@ def done(_: Translator, words: str) -> str:
     return _("✅ Done: {text}", text=escape(clip(words, REMINDER_CHARS)))
 
 
+def help_text(_: Translator) -> str:
+    """/help's paragraph on reminders and skips."""
+    return _(
+        "<b>Reminders and skips</b>\n"
+        "“remind me to …” posts your words at each run, without the AI model; the card's "
+        "button switches between a reminder and an AI task.\n"
+        "/skip N: skip the next run of task N (/skip N undo brings it back)"
+    )
+
+
 # --- /skip --------------------------------------------------------------------------------------
 
 

@@ -69,6 +69,8 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 async def test_a_reminder_by_words_arrives_without_the_model(
     bot: BotUnderTest, fake: FakeTelegram, llm: FakeLLM, dm: FakeChat, alice: FakeUser
 ) -> None:
+    help_text = await say(fake, dm, alice, "/help")
+    assert "/skip N: skip the next run of task N" in help_text.text
     card = await say(fake, dm, alice, "remind me to drink water every 2 hours")
     assert "Reminder:" in card.text
     assert "without any AI model" in card.text
