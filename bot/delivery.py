@@ -12,6 +12,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot import results, shapes
 from bot.i18n import Translator, translator
+from bot.layout import Layout
+from bot.posting import Poster
 from core.languages import ENGLISH
 from core.logs import get_logger
 from core.reasons import Reason
@@ -33,8 +35,10 @@ def _unreachable(error: TelegramError) -> bool:
 
 
 class TelegramDelivery:
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, layout: Layout | None = None) -> None:
         self._bot = bot
+        self._layout = layout or Layout()
+        self._poster = Poster(bot)
         self._language_of: Callable[[int], Awaitable[str]] | None = None
 
     def learn_languages(self, language_of: Callable[[int], Awaitable[str]]) -> None:
@@ -70,22 +74,15 @@ class TelegramDelivery:
                 await asyncio.wait_for(done.wait(), TYPING_EVERY_SECONDS)
 
     async def send_result(self, task: Task, run: Run, text: str) -> Sequence[int]:
+        """The answer laid out (bot.layout: messages, a document, photos) and posted; the ids
+        of every message it took, so each is recorded as part of the result."""
         _ = await self._words(task.chat_id)
         if task.mode is TaskMode.REMINDER:
             return [await self._send_reminder(_, task, text)]
         buttons = results.result_buttons(_, task)
-        chunks = results.result_chunks(_, task, text)
+        parts = self._layout.result(_, task, text)
         try:
-            messages = [
-                await self._bot.send_message(
-                    task.chat_id,
-                    chunk.text,
-                    entities=list(chunk.entities),
-                    reply_markup=buttons if index == len(chunks) - 1 else None,
-                    disable_web_page_preview=True,
-                )
-                for index, chunk in enumerate(chunks)
-            ]
+            return await self._poster.post(task.chat_id, parts, buttons=buttons)
         except BadRequest as error:
             if _unreachable(error):
                 raise ChatUnreachableError(error.message) from None
