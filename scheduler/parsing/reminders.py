@@ -49,18 +49,19 @@ _ASKS: Final = re.compile(
 )
 # Words of work the model would do: a short note without "remind" that has one ("top stories",
 # "write a haiku") is an AI task; after "remind me to" they are the person's own work ("remind
-# me to write the report").
+# me to write the report"). What people write in their to-do lists ("submit the report", "review
+# the draft", "check the oven") stays a reminder.
 _WORK: Final = re.compile(
-    r"\b(?:report|results?|search|look\s+up|find|fetch|write|draft|compose|generate|suggest"
-    r"|recommend|explain|analy[sz]e|compare|monitor|track|latest|top|ideas?|tips?|story|stories"
-    r"|fact|facts|what|which|who|how)\b",
+    r"\b(?:search|look\s+up|find|fetch|(?:write|draft|compose)\s+(?:a|an|me|us|some|\d+)"
+    r"|generate|suggest|recommend|explain|analy[sz]e|compare|monitor|latest|top|ideas|tips"
+    r"|story|stories|facts|traffic|what|which|who|how)\b",
     re.IGNORECASE,
 )
-# Verbs that start a request for work when a short note starts with them ("summarize HN",
-# "check the status page"): a note that is a reminder starts with what the person will do.
+# Verbs that start a request for work when a short note starts with them ("list the open
+# issues", "say hi"): a note that is a reminder starts with what the person will do.
 _WORK_VERB_START: Final = re.compile(
-    r"^\s*(?:check|list|get|read|look|watch|scan|collect|gather|post|make|create|plan|find"
-    r"|say|greet|wish|send|share|quiz|ask)\b",
+    r"^\s*(?:check\s+(?:https?:|if|whether|for)|list|scan|collect|gather|say|greet|quiz|ask"
+    r"|tell|give|show|report|write|draft|compose)\b",
     re.IGNORECASE,
 )
 _URL: Final = re.compile(r"https?://|www\.", re.IGNORECASE)
