@@ -1,10 +1,10 @@
 """The application layer: the use cases every front door calls, returning frozen records.
 
 A front door holds the `UseCases` and calls their subjects: `chats`, `languages`, `drafts`,
-`edits`, `tasks`, `shapes`, `runs`, `changes`, `conversations`, `usage`,
-`tokens`. Every use case that
-reads or changes a task, a draft, a token or a chat setting takes the `Actor` (who, where,
-through which door) and checks what it needs (`application.permissions`) through `access`.
+`edits`, `tasks`, `shapes`, `runs`, `changes`, `conversations`, `usage`, `tokens`, `triggers`.
+Every use case that reads or changes a task, a draft, a token or a chat setting takes the `Actor`
+(who, where, through which door) and checks what it needs (`application.permissions`) through
+`access`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from application.runs import Runs
 from application.shapes import Shapes
 from application.tasks import Tasks
 from application.tokens import ApiTokens
+from application.triggers import Triggers, TriggerSettings
 from application.usage import Ledger, UsageReports
 from scheduler.clock import Clock
 from scheduler.engine import Engine
@@ -46,6 +47,8 @@ class UseCases:
     tokens: ApiTokens
     # Reminder or AI task, Snooze and Done, skipping the next run.
     shapes: Shapes
+    # Trigger URLs, one task after another, quiet when nothing changed.
+    triggers: Triggers
     # Who holds which right where; the doors ask it only whether a user is on ALLOWED_USERS.
     access: Access
     # The clock the use cases keep time by; a door asks it for now (a test's clock reaches all).
@@ -73,7 +76,7 @@ def build_use_cases(
         drafts=Drafts(sessions, engine, parser, clock, settings, access, ledger),
         edits=DraftEdits(sessions, clock, access),
         tasks=Tasks(sessions, engine, clock, access),
-        runs=Runs(sessions, engine, access),
+        runs=Runs(sessions, engine, access, max_payload_bytes=settings.trigger_max_bytes),
         changes=changes,
         conversations=Conversations(
             sessions,
@@ -88,6 +91,13 @@ def build_use_cases(
         usage=UsageReports(sessions, clock, settings.monthly_budget_usd, access),
         tokens=ApiTokens(sessions, clock, access),
         shapes=Shapes(sessions, engine, clock, access, has_model=settings.has_model),
+        triggers=Triggers(
+            sessions,
+            engine,
+            clock,
+            access,
+            TriggerSettings(settings.public_url, settings.trigger_per_minute),
+        ),
         access=access,
         clock=clock,
     )

@@ -65,6 +65,9 @@ class Action(StrEnum):
     FINISH_REMINDER = "reminders.done"
     SKIP_RUN = "tasks.skip"
     UNSKIP_RUN = "tasks.unskip"
+    MANAGE_TRIGGER = "tasks.trigger"
+    CHAIN_TASK = "tasks.chain"
+    QUIET_TASK = "tasks.quiet"
     PREVIEW_REQUEST = "requests.preview"
     SHOW_DRAFT = "drafts.show"
     CONFIRM_DRAFT = "drafts.confirm"
@@ -101,6 +104,10 @@ NEEDS: MappingProxyType[Action, Right] = MappingProxyType(
         Action.FINISH_REMINDER: Right.MANAGE,
         Action.SKIP_RUN: Right.MANAGE,
         Action.UNSKIP_RUN: Right.MANAGE,
+        # A trigger URL starts the task (on the chat's bill) for whoever holds it.
+        Action.MANAGE_TRIGGER: Right.MANAGE,
+        Action.CHAIN_TASK: Right.MANAGE,
+        Action.QUIET_TASK: Right.MANAGE,
         # A preview keeps nothing, but a model may read it on the chat's bill: readers may ask.
         Action.PREVIEW_REQUEST: Right.READ,
         Action.SHOW_DRAFT: Right.READ,

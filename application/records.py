@@ -58,3 +58,7 @@ class ApplicationSettings:
     monthly_budget_usd: float | None = None
     # False when LLM_MODEL is empty or `none`: a reminder bot.
     has_model: bool = True
+    # PUBLIC_URL (trigger URLs shown to people), TRIGGER_PER_MINUTE and TRIGGER_MAX_BYTES.
+    public_url: str | None = None
+    trigger_per_minute: int = 6
+    trigger_max_bytes: int = 16_384

@@ -35,6 +35,10 @@ def to_record(row: TaskRow) -> Task:
         created_at=row.created_at,
         updated_at=row.updated_at,
         mode=TaskMode(row.mode),
+        has_trigger=row.trigger_hash is not None,
+        after_task_id=row.after_task_id,
+        after_always=row.after_always,
+        quiet_changed=row.quiet_changed,
     )
 
 
@@ -273,6 +277,7 @@ async def lock_due(session: AsyncSession, *, due_before: datetime, limit: int) -
     for row in result:
         values = dict(row._mapping)
         busy = bool(values.pop("busy"))
+        values["has_trigger"] = values.pop("trigger_hash") is not None
         due.append(DueTask(Task(**values), busy))
     return due
 

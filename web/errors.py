@@ -25,6 +25,7 @@ from application.errors import (
     NoSkipToUndoError,
     NotAReminderError,
     NothingToSkipError,
+    PayloadTooLargeError,
     QuotaExceededError,
     TaskStateError,
 )
@@ -66,6 +67,7 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (TaskBusyError, 409),
     (QuotaExceededError, 409),
     (DraftNotFoundError, 409),
+    (PayloadTooLargeError, 413),
     (NotUnderstoodError, 422),
     (ScheduleError, 422),
     # A bot without a model cannot take an AI task (LLM_MODEL empty or none).

@@ -7,7 +7,7 @@ a constraint of the column itself): Alembic's batch mode would copy `tasks` into
 drop the old one, and with foreign keys on, dropping it deletes every run and follow-up.
 
 Revision ID: 0010_task_kinds
-Revises: 0009_run_reasons
+Revises: 0014_triggers
 Create Date: 2026-12-07
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_task_kinds"
-down_revision: str | None = "0009_run_reasons"
+down_revision: str | None = "0014_triggers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
+from core import metrics
 from core.logs import get_logger
 from core.reasons import FailedInARow, InternalError, Reason
 from scheduler.clock import Clock
@@ -56,6 +57,13 @@ def owes_message(status: RunStatus, output: str | None, trigger: RunTrigger) -> 
     return (status is RunStatus.SUCCEEDED and bool(output)) or status is RunStatus.FAILED
 
 
+def _outcome(sent: Sent) -> str:
+    """What became of an owed result, as the deliveries metric names it."""
+    if sent.message_id is not None:
+        return "delivered"
+    return "chat_gone" if sent.chat_gone else "failed"
+
+
 def _as_asked_or(backoff: Backoff) -> Callable[[RetryCallState], float]:
     """The backoff's wait, or longer when the platform said how long (Telegram's retry_after
     on a flood wait)."""
@@ -89,7 +97,10 @@ class ResultSender:
         delivered or can never be; then record which. Cancelled (a shutdown) before the message
         went out, the run stays marked as owing it and the next start sends it; after, the
         record is still written (within RECORD_GRACE_SECONDS), so it is not sent twice."""
-        sent = await self.send(task, run, run.status, run.output, run.reason)
+        with metrics.RESULTS_OWED.track_inprogress():
+            sent = await self.send(task, run, run.status, run.output, run.reason)
+        if owes_message(run.status, run.output, run.trigger):
+            metrics.observe_delivery(_outcome(sent))
         recording = asyncio.ensure_future(
             patiently(
                 lambda: self.record(task, run, sent),

@@ -16,7 +16,7 @@ from storage.records import TaskKind, TaskMode, TaskState
 from tests.postgres import Server
 from tests.storage.earlier import read_rows, write_rows
 
-BEFORE_MODES = "0009_run_reasons"
+BEFORE_MODES = "0014_triggers"
 EARLIER = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 COLUMNS = "id, chat_id, name, prompt, kind, cron, run_at, timezone, state, next_run_at"
 
