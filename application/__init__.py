@@ -1,7 +1,7 @@
 """The application layer: the use cases every front door calls, returning frozen records.
 
 A front door holds the `UseCases` and calls their subjects: `chats`, `languages`, `drafts`,
-`edits`, `tasks`, `runs`, `changes`, `conversations`, `usage`, `tokens`, `triggers`,
+`edits`, `tasks`, `shapes`, `runs`, `changes`, `conversations`, `usage`, `tokens`, `triggers`,
 `voice`, `attachments`. Every use case that reads or changes a task, a draft, a token or a
 chat setting takes the `Actor` (who, where, through which door) and checks what it needs
 (`application.permissions`) through `access`.
@@ -23,6 +23,7 @@ from application.drafts import Drafts
 from application.languages import Languages
 from application.records import ApplicationSettings
 from application.runs import Runs
+from application.shapes import Shapes
 from application.tasks import Tasks
 from application.tokens import ApiTokens
 from application.triggers import Triggers, TriggerSettings
@@ -49,6 +50,8 @@ class UseCases:
     tokens: ApiTokens
     voice: Voice
     attachments: Attachments
+    # Reminder or AI task, Snooze and Done, skipping the next run.
+    shapes: Shapes
     # Trigger URLs, one task after another, quiet when nothing changed.
     triggers: Triggers
     # Who holds which right where; the doors ask it only whether a user is on ALLOWED_USERS.
@@ -82,7 +85,14 @@ def build_use_cases(
         runs=Runs(sessions, engine, access, max_payload_bytes=settings.trigger_max_bytes),
         changes=changes,
         conversations=Conversations(
-            sessions, runner, changes, clock, access, ledger, owner=engine.worker_id
+            sessions,
+            runner,
+            changes,
+            clock,
+            access,
+            ledger,
+            owner=engine.worker_id,
+            has_model=settings.has_model,
         ),
         usage=UsageReports(sessions, clock, settings.monthly_budget_usd, access),
         tokens=ApiTokens(sessions, clock, access),
@@ -94,6 +104,7 @@ def build_use_cases(
             max_seconds=settings.voice_max_seconds,
         ),
         attachments=Attachments(sessions, access, max_bytes=settings.attachment_max_bytes),
+        shapes=Shapes(sessions, engine, clock, access, has_model=settings.has_model),
         triggers=Triggers(
             sessions,
             engine,

@@ -36,7 +36,7 @@ from application.usage import Ledger
 from core.errors import ScheduleError, WordedError
 from core.languages import ENGLISH, chat_language, english_name
 from core.logs import get_logger
-from core.reasons import BudgetSpent, ChangeUnusable, Reason, logged
+from core.reasons import BudgetSpent, ChangeUnusable, NoModelSetUp, Reason, logged
 from scheduler.clock import Clock
 from scheduler.documents import DocumentText, Picture, attachments_message, picture_message
 from scheduler.engine import TaskNotFoundError
@@ -120,8 +120,11 @@ class Conversations:
         ledger: Ledger | None = None,
         *,
         owner: str | None = None,
+        has_model: bool = True,
     ) -> None:
         self._sessions = sessions
+        # Without a model (LLM_MODEL empty or `none`) a question gets one sentence saying so.
+        self._has_model = has_model
         self._access = access
         # The worker answering follow-ups: if it dies, its unfinished ones are interrupted.
         self._owner = owner
@@ -202,6 +205,8 @@ class Conversations:
                 actor, task, ChangeAction.EDIT, schedule=schedule, text=text
             )
             return Proposed(card)
+        if not self._has_model:
+            return Failed(task, NoModelSetUp())
         if self._ledger is not None and await self._ledger.reached(task.chat_id) is not None:
             return Failed(task, BudgetSpent())
         followup, messages = await self._begin(subject, actor.user_id, text)

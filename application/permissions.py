@@ -60,6 +60,11 @@ class Action(StrEnum):
     RESUME_TASK = "tasks.resume"
     DELETE_TASK = "tasks.delete"
     EVERY_CHATS_TASKS = "tasks.every_chat"
+    SET_TASK_MODE = "tasks.set_mode"
+    SNOOZE_REMINDER = "reminders.snooze"
+    FINISH_REMINDER = "reminders.done"
+    SKIP_RUN = "tasks.skip"
+    UNSKIP_RUN = "tasks.unskip"
     MANAGE_TRIGGER = "tasks.trigger"
     CHAIN_TASK = "tasks.chain"
     QUIET_TASK = "tasks.quiet"
@@ -95,6 +100,12 @@ NEEDS: MappingProxyType[Action, Right] = MappingProxyType(
         Action.RESUME_TASK: Right.MANAGE,
         Action.DELETE_TASK: Right.MANAGE,
         Action.EVERY_CHATS_TASKS: Right.OPERATE,
+        # Reminder or AI task, Snooze and Done, skipping the next run: changes to the task.
+        Action.SET_TASK_MODE: Right.MANAGE,
+        Action.SNOOZE_REMINDER: Right.MANAGE,
+        Action.FINISH_REMINDER: Right.MANAGE,
+        Action.SKIP_RUN: Right.MANAGE,
+        Action.UNSKIP_RUN: Right.MANAGE,
         # A trigger URL starts the task (on the chat's bill) for whoever holds it.
         Action.MANAGE_TRIGGER: Right.MANAGE,
         Action.CHAIN_TASK: Right.MANAGE,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from scheduler.schedules.schedule import ParsedRequest, Schedule
-from storage.records import Task
+from storage.records import Task, TaskMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,10 @@ class Card:
     corrections: tuple[tuple[str, str], ...] = ()
     # Documents kept with the draft (and so with the task on Confirm): (name, bytes of text).
     attachments: tuple[tuple[str, int], ...] = ()
+    # What the task's runs will do: ask the model, or post the words as a reminder.
+    mode: TaskMode = TaskMode.AI
+    # Whether the bot has a model at all (a reminder cannot be switched to one without).
+    model_available: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,8 @@ class ApplicationSettings:
     voice_max_seconds: int = 120
     # ATTACHMENT_MAX_BYTES: the most text a document kept with a task may have.
     attachment_max_bytes: int = 1_000_000
+    # False when LLM_MODEL is empty or `none`: a reminder bot.
+    has_model: bool = True
     # PUBLIC_URL (trigger URLs shown to people), TRIGGER_PER_MINUTE and TRIGGER_MAX_BYTES.
     public_url: str | None = None
     trigger_per_minute: int = 6

@@ -300,6 +300,21 @@ class FailedInARow(Reason):
     error: Reason
 
 
+# --- the task's shape: reminders, skips, a bot without a model --------------------------------
+
+
+@reason("no_model", N_("no AI model is set up on this bot"))
+class NoModelSetUp(Reason):
+    """An AI task's run, or a question about a task, on a bot with LLM_MODEL empty or `none`."""
+
+
+@reason("skipped_by_person", N_("skipped on request (/skip) by user {user_id}"))
+class SkippedByPerson(Reason):
+    """Someone skipped this one occurrence ahead of time, with /skip or Skip next."""
+
+    user_id: int
+
+
 # --- anything else ------------------------------------------------------------------------------
 
 
@@ -343,6 +358,8 @@ REASONS: tuple[type[Reason], ...] = (
     BotShutDown,
     AnswerInterrupted,
     FailedInARow,
+    NoModelSetUp,
+    SkippedByPerson,
     Other,
 )
 BY_CODE: Mapping[str, type[Reason]] = {kind.code: kind for kind in REASONS}

@@ -153,6 +153,11 @@ def normalize_database_url(raw: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+# LLM_MODEL values that mean "no model at all": the bot posts reminders and reads requests with
+# its rules only.
+NO_MODEL = frozenset({"", "none"})
+
+
 class Settings(BaseSettings):
     """The whole configuration. Field names are the environment variable names, lower-cased."""
 
@@ -422,8 +427,15 @@ class Settings(BaseSettings):
         return int(chat), int(topic) if topic else None
 
     @property
+    def has_model(self) -> bool:
+        """False when LLM_MODEL is empty or `none`: a reminder bot, which needs no LLM key."""
+        return self.llm_model.strip().lower() not in NO_MODEL
+
+    @property
     def effective_parser_model(self) -> str:
-        return self.parser_model or self.llm_model
+        """PARSER_MODEL, else LLM_MODEL; `none` (rules only) when neither names a model."""
+        model = self.parser_model or self.llm_model
+        return model if model.strip().lower() not in NO_MODEL else "none"
 
     @property
     def database_url_for_display(self) -> str:

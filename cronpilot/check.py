@@ -59,7 +59,8 @@ async def run_checks(settings: Settings, *, llm: LLMClient | None = None) -> lis
     """Check everything `cronpilot run` needs; the checks run at once, the order is fixed."""
     if llm is None:
         llm = LiteLLMClient.from_settings(settings)
-    checks = [check_database(settings), check_telegram(settings), check_llm(settings, llm)]
+    model = check_llm(settings, llm) if settings.has_model else no_model()
+    checks = [check_database(settings), check_telegram(settings), model]
     parser_off = settings.effective_parser_model.strip().lower() in PARSER_OFF
     if settings.effective_parser_model != settings.llm_model and not parser_off:
         checks.append(check_llm(settings, llm, parser=True))
@@ -67,7 +68,7 @@ async def run_checks(settings: Settings, *, llm: LLMClient | None = None) -> lis
         checks.append(check_voice(settings, LiteLLMTranscriber.from_settings(settings)))
     found, tools = await asyncio.gather(asyncio.gather(*checks), check_tools(settings))
     results = [check_settings(settings), *found, *tools]
-    if parser_off:
+    if parser_off and settings.has_model:
         results.append(
             CheckResult(
                 "parser model", True, "off (PARSER_MODEL=off): requests are read by the rules only"
@@ -291,6 +292,16 @@ def _transport_reason(error: Exception) -> str:
 
 
 # --- the LLM ------------------------------------------------------------------------------------
+
+
+async def no_model() -> CheckResult:
+    """LLM_MODEL empty or `none` is a choice, not a fault: the bot posts reminders only."""
+    return CheckResult(
+        "llm",
+        True,
+        "no model: reminders only (LLM_MODEL is empty or none; requests are read by the rules, "
+        "and tasks that need a model are refused)",
+    )
 
 
 async def check_llm(settings: Settings, llm: LLMClient, *, parser: bool = False) -> CheckResult:

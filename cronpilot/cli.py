@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TextIO
 
 from core.errors import ConfigurationError, CronpilotError
 from core.settings import Settings, load_settings
@@ -55,7 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--chat", type=int, help="the task must be in this chat")
     runs.add_argument("--limit", type=int, default=10, help="how many runs (default 10)")
     runs.add_argument("--json", action="store_true", help="print JSON")
-    commands.add_parser("chat", help="talk to the bot in this terminal, without Telegram")
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal, without Telegram")
+    chat.add_argument(
+        "--log-file",
+        help="write the bot's log to this file (the terminal shows only the conversation; "
+        "without this option the log goes nowhere)",
+    )
     return parser
 
 
@@ -258,6 +265,7 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
                 source=sys.stdin,
                 out=sys.stdout,
                 parser_off=parser_off,
+                has_model=settings.has_model,
             )
             return await chat.run()
         console = Console(sys.stdout, sys.stderr, arguments.json, settings.default_timezone)
@@ -284,16 +292,26 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
             await telegram.close_delivery()
 
 
-def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
+def configure_logging(settings: Settings, *, quiet: bool = False, to: TextIO | None = None) -> None:
+    """The process's log: to stderr, or to `to` (`cronpilot chat`'s log file, or nowhere)."""
     from core import logs
 
-    # In a terminal conversation the log would drown the answers: warnings and worse only.
+    # Beside the operator's commands' output the log would drown it: warnings and worse only.
     level = "WARNING" if quiet and settings.log_level in ("DEBUG", "INFO") else settings.log_level
     logs.configure(
-        level=level,
+        level=settings.log_level if to is not None else level,
         json=settings.log_format == "json",
         secrets=settings.secret_values(),
+        stream=to,
     )
+
+
+def _chat_log(arguments: argparse.Namespace) -> TextIO | None:
+    """Where `cronpilot chat` logs: never into the conversation itself, but to --log-file, or
+    nowhere at all."""
+    if arguments.command != "chat":
+        return None
+    return open(arguments.log_file or os.devnull, "a", encoding="utf-8")
 
 
 async def _check(settings: Settings) -> int:
@@ -345,7 +363,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(render(settings_failed(error)))
             return EXIT_USAGE
         return _fail(f"invalid settings:\n{error}", EXIT_USAGE)
-    configure_logging(settings, quiet=arguments.command in ("chat", "tasks", "runs"))
+    configure_logging(
+        settings, quiet=arguments.command in ("chat", "tasks", "runs"), to=_chat_log(arguments)
+    )
     try:
         if arguments.command in ("chat", "tasks", "runs"):
             return asyncio.run(_terminal(settings, arguments))

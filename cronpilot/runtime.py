@@ -147,6 +147,8 @@ class Runtime:
         before they resume (`scheduler.llm`), so the loop stalls only briefly meanwhile; what
         this process made before is frozen too, without a full collection on the loop first
         (that would be a long pause of its own)."""
+        if not self.settings.has_model:
+            return
         await asyncio.sleep(WARM_UP_DELAY_SECONDS)
         try:
             await self.llm.warm_up()
@@ -207,7 +209,8 @@ def assemble(
         delivery,
         clock,
         RunnerSettings(
-            model=settings.llm_model,
+            # Empty: no model at all; AI tasks fail saying so, reminders run as ever.
+            model=settings.llm_model if settings.has_model else "",
             run_timeout_seconds=settings.run_timeout_seconds,
             max_tool_steps=settings.max_tool_steps,
             max_concurrent_runs=settings.max_concurrent_runs,
@@ -254,6 +257,7 @@ def assemble(
             transcription_model=settings.transcription_model,
             voice_max_seconds=settings.voice_max_seconds,
             attachment_max_bytes=settings.attachment_max_bytes,
+            has_model=settings.has_model,
             public_url=settings.public_url,
             trigger_per_minute=settings.trigger_per_minute,
             trigger_max_bytes=settings.trigger_max_bytes,

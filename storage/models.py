@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.records import RunStatus, RunTrigger, TaskKind, TaskState
+from storage.records import RunStatus, RunTrigger, TaskKind, TaskMode, TaskState
 from storage.types import UTCDateTime
 
 # Stable constraint names, so migrations can refer to them on every database.
@@ -125,6 +125,10 @@ class TaskRow(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What a run does: ask the model ("ai"), or post the words as a reminder ("reminder").
+    mode: Mapped[TaskMode] = mapped_column(
+        _enum(TaskMode, "task_mode"), default=TaskMode.AI, server_default=TaskMode.AI.value
+    )
     # SHA-256 (hex) of the trigger URL's secret; the secret itself is shown once, never kept.
     trigger_hash: Mapped[str | None] = mapped_column(String(64))
     # /after N M: this task runs each time task M delivers a result (M deleted: no longer).

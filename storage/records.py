@@ -16,6 +16,14 @@ class TaskKind(StrEnum):
     INTERVAL = "interval"
 
 
+class TaskMode(StrEnum):
+    """What happens at a task's run: the model does the work, or the words are posted as a
+    reminder, without any model."""
+
+    AI = "ai"
+    REMINDER = "reminder"
+
+
 class TaskState(StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
@@ -73,6 +81,7 @@ class Task:
     consecutive_failures: int
     created_at: datetime
     updated_at: datetime
+    mode: TaskMode = TaskMode.AI
     # Whether the task has a trigger URL (only the secret's digest is stored).
     has_trigger: bool = False
     # The task whose results start this one (/after N M), and whether its silent and failed
@@ -97,6 +106,7 @@ class NewTask:
     cron: str | None = None
     run_at: datetime | None = None
     every_seconds: int | None = None
+    mode: TaskMode = TaskMode.AI
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,9 +34,14 @@ from bot.callbacks import (
     KeepTask,
     ListPage,
     PauseTask,
+    ReminderDone,
     ResumeTask,
     RetryTask,
     RunTask,
+    SkipNext,
+    SnoozeReminder,
+    SwitchDraftMode,
+    SwitchTaskMode,
     TaskHistory,
 )
 from storage import tokens
@@ -104,6 +109,11 @@ class Team:
             ListPage: ListPage(0),
             ConfirmChange: ConfirmChange(proposal.change_id),
             CancelChange: CancelChange(proposal.change_id),
+            SwitchDraftMode: SwitchDraftMode(draft.draft_id),
+            SwitchTaskMode: SwitchTaskMode(self.task_id),
+            SkipNext: SkipNext(self.task_id),
+            SnoozeReminder: SnoozeReminder(self.task_id, "1h"),
+            ReminderDone: ReminderDone(self.task_id),
         }
         return made[kind].pack()
 
@@ -126,7 +136,7 @@ async def team(fake: FakeTelegram, llm: FakeLLM, pg_url: str) -> AsyncIterator[T
     try:
         alice, bob = fake.user(ALICE, "Alice"), fake.user(BOB, "Bob")
         carol, mallory = fake.user(CAROL, "Carol"), fake.user(MALLORY, "Mallory")
-        strangers = [fake.user(MALLORY + n, f"Stranger {n}") for n in range(1, 16)]
+        strangers = [fake.user(MALLORY + n, f"Stranger {n}") for n in range(1, 17)]
         team = fake.group(TEAM, "Team", owner=alice, members=[bob, mallory, *strangers])
         other = fake.group(OTHER, "Other", owner=carol)
         task_id = await create_task(fake, team, alice, "/new every day at 9 read the news")
@@ -223,6 +233,7 @@ async def _commands(team: Team, wrong: list[str]) -> FakeMessage:
         f"/pause {number}",
         f"/resume {number}",
         f"/delete {number}",
+        f"/skip {number}",
         f"/edit {number} every day at 7 read the papers",
         "/new every day at 7 water the plants",
         f"@{fake.bot.username} every day at 7 water the plants",
@@ -304,6 +315,17 @@ ROUTES: list[tuple[str, str, Request]] = [
         "PATCH /tasks/{id} schedule",
         "change",
         lambda api, t: api.patch(f"/api/v1/tasks/{t.task_id}", json={"schedule": "every day at 7"}),
+    ),
+    (
+        "PATCH /tasks/{id} mode",
+        "change",
+        lambda api, t: api.patch(f"/api/v1/tasks/{t.task_id}", json={"mode": "reminder"}),
+    ),
+    ("POST /tasks/{id}/skip", "change", lambda api, t: api.post(f"/api/v1/tasks/{t.task_id}/skip")),
+    (
+        "DELETE /tasks/{id}/skip",
+        "change",
+        lambda api, t: api.delete(f"/api/v1/tasks/{t.task_id}/skip"),
     ),
     ("DELETE /tasks/{id}", "change", lambda api, t: api.delete(f"/api/v1/tasks/{t.task_id}")),
     ("POST /tasks/{id}/run", "change", lambda api, t: api.post(f"/api/v1/tasks/{t.task_id}/run")),

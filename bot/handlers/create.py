@@ -13,12 +13,13 @@ from telegram.error import BadRequest
 from application.errors import (
     DraftExpiredError,
     DraftNotFoundError,
+    NoModelError,
     ParseBudgetSpentError,
     QuotaExceededError,
 )
 from application.permissions import RefusedError
 from application.records import Card
-from bot import media, problems, render
+from bot import media, problems, render, shapes
 from bot.callbacks import CancelDraft, ConfirmDraft, EditDraft
 from bot.context import Context, use_cases
 from bot.handlers import conversations
@@ -195,6 +196,8 @@ async def _draft(
         await reply(update, render.not_understood(_, problems.worded(_, error), str(error)))
     except (ScheduleError, QuotaExceededError, TaskNotFoundError, RefusedError) as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context)))
+    except NoModelError as error:
+        await reply(update, problems.reply(_, error, chat_zone(chat, context), sign="🤖"))
     return None
 
 
@@ -202,7 +205,7 @@ async def _show_card(
     update: Update, context: Context, chat: ChatRecord, card: Card, *, heard: str | None = None
 ) -> None:
     _ = chat_translator(update, chat)
-    screen = render.card(_, card, chat_zone(chat, context))
+    screen = shapes.card(_, card, chat_zone(chat, context))
     if card.attachments:
         screen = Screen(f"{screen.text}\n\n{media.attached(_, card.attachments)}", screen.keyboard)
     if heard is not None:
@@ -281,7 +284,7 @@ async def confirm_draft(update: Update, context: Context, data: ConfirmDraft) ->
         task = await press.use_cases.drafts.confirm(press.actor, data.draft_id)
         _ = press.words
         await press.query.answer(_("Scheduled as task #{number}", number=task.id))
-        screen = render.scheduled(press.words, task, press.zone)
+        screen = shapes.scheduled(press.words, task, press.zone)
         await press.query.edit_message_text(
             screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
         )
@@ -334,7 +337,8 @@ class _CardPress(Press):
             # edit arrived): harmless, and the card stays as the first press left it.
             await query.answer(render.already_handled(_), show_alert=True)
         elif isinstance(
-            error, (ScheduleError, QuotaExceededError, TaskNotFoundError, RefusedError)
+            error,
+            (ScheduleError, QuotaExceededError, TaskNotFoundError, RefusedError, NoModelError),
         ):
             await query.answer(problems.alert(_, error, self.zone), show_alert=True)
         else:

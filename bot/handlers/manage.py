@@ -24,7 +24,7 @@ from telegram.error import BadRequest
 
 from application import UseCases
 from application.permissions import Action, Actor
-from bot import media, problems, render, replies
+from bot import media, problems, render, replies, shapes
 from bot.callbacks import (
     LIST,
     RESULT,
@@ -90,9 +90,9 @@ class _Asked:
 
 
 async def _task_card(asked: _Asked) -> render.Screen:
-    task = await asked.use_cases.tasks.get(asked.actor, asked.task_id)
-    screen = render.task_detail(asked.words, task, asked.zone)
-    kept = await asked.use_cases.attachments.of_task(asked.actor, task.id)
+    state = await asked.use_cases.shapes.skip_state(asked.actor, asked.task_id)
+    screen = shapes.task_detail(asked.words, state.task, asked.zone, state.skipped_for)
+    kept = await asked.use_cases.attachments.of_task(asked.actor, state.task.id)
     if not kept:
         return screen
     documents = media.attached(asked.words, [(found.name, found.size) for found in kept])
@@ -294,7 +294,8 @@ async def _switched(press: Press, data: PauseTask | ResumeTask, task: Task, noti
         listing = await press.use_cases.tasks.list(press.actor, press.chat.id, page=place.page)
         await _edit(message, render.task_list(press.words, listing, press.zone))
     elif place == TASK_CARD:
-        await _edit(message, render.task_detail(press.words, task, press.zone))
+        skipped = await press.use_cases.shapes.skipped_next(task)
+        await _edit(message, shapes.task_detail(press.words, task, press.zone, skipped))
     else:
         # A result message (or a button from before places were marked): swap its Pause
         # button for Resume (or back), keeping the message as it is.

@@ -27,6 +27,7 @@ from bot.handlers import (
     language,
     manage,
     media,
+    shapes,
     start,
     token,
     triggers,
@@ -46,6 +47,7 @@ COMMANDS = (
     ("resume", N_("resume a task: /resume N")),
     ("delete", N_("delete a task: /delete N")),
     ("history", N_("a task's last runs: /history N")),
+    ("skip", N_("skip a task's next run: /skip N, /skip N undo")),
     ("usage", N_("this month's runs, tokens and cost")),
     ("edit", N_("change a task: /edit N new text")),
     ("trigger", N_("a URL that runs a task: /trigger N")),
@@ -120,6 +122,11 @@ def buttons() -> tuple[CallbackQueryHandler[Context, None], ...]:
         on_button(callbacks.ListPage, manage.list_page),
         on_button(callbacks.ConfirmChange, conversations.confirm_change),
         on_button(callbacks.CancelChange, conversations.cancel_change),
+        on_button(callbacks.SwitchDraftMode, shapes.switch_draft_mode),
+        on_button(callbacks.SwitchTaskMode, shapes.switch_task_mode),
+        on_button(callbacks.SkipNext, shapes.skip_next),
+        on_button(callbacks.SnoozeReminder, shapes.snooze_reminder),
+        on_button(callbacks.ReminderDone, shapes.reminder_done),
     )
 
 
@@ -152,6 +159,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("pause", manage.pause_command),
             CommandHandler("resume", manage.resume_command),
             CommandHandler("delete", manage.delete_command),
+            CommandHandler("skip", shapes.skip_command),
             CommandHandler("trigger", triggers.trigger_command),
             CommandHandler("after", triggers.after_command),
             CommandHandler("quiet", triggers.quiet_command),

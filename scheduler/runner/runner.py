@@ -43,6 +43,7 @@ from core.reasons import (
     EmptyAnswer,
     EndlessTools,
     InternalError,
+    NoModelSetUp,
     Reason,
     RunTimedOut,
     logged,
@@ -61,6 +62,7 @@ from scheduler.llm import (
     ToolCall,
     TransientLLMError,
 )
+from scheduler.parsing.reminders import reminder_words
 from scheduler.runner.budget import BudgetGate, BudgetReached
 from scheduler.runner.chains import queue_followers
 from scheduler.runner.inputs import event_input, upstream_input
@@ -79,7 +81,7 @@ from scheduler.runner.tools.registry import Toolsets
 from scheduler.runner.tools.toolbox import Toolbox
 from scheduler.schedules.schedule import zone_for
 from storage import attachments, chats, runs, spending, tasks
-from storage.records import Run, RunStatus, Spending, Task, TaskState
+from storage.records import Run, RunStatus, Spending, Task, TaskMode, TaskState
 from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
 
 log = get_logger(__name__)
@@ -204,6 +206,13 @@ class TaskRunner:
             if prepared is None:
                 return None  # interrupted while it waited for a slot, or the task was deleted
             current, memory, language, inputs = prepared
+            if current.mode is TaskMode.REMINDER:
+                # No model: the words are the message; free, so no budget applies.
+                outcome = _Outcome(RunStatus.SUCCEEDED, reminder_words(current.prompt), None)
+                return await self._conclude(current, run, outcome, ModelUsage())
+            if not self._settings.model:
+                outcome = _Outcome(RunStatus.FAILED, None, NoModelSetUp())
+                return await self._conclude(current, run, outcome, ModelUsage())
             if self._budget is not None:
                 reached = await self._budget.reached(current.chat_id)
                 if reached is not None:
@@ -412,6 +421,8 @@ class TaskRunner:
         what the delivery that went ahead of the record did."""
         now = self._clock.now()
         owes = owes_message(outcome.status, outcome.output, run.trigger)
+        # A reminder's run is counted as what it is: no tokens, nothing spent.
+        counted = usage.calls > 0 or task.mode is TaskMode.REMINDER
         async with self._sessions() as session, session.begin():
             finished = await runs.finish(
                 session,
@@ -420,9 +431,9 @@ class TaskRunner:
                 finished_at=now,
                 output=outcome.output,
                 reason=outcome.reason,
-                prompt_tokens=usage.prompt_tokens if usage.calls else None,
-                completion_tokens=usage.completion_tokens if usage.calls else None,
-                cost=usage.cost,
+                prompt_tokens=usage.prompt_tokens if counted else None,
+                completion_tokens=usage.completion_tokens if counted else None,
+                cost=0.0 if task.mode is TaskMode.REMINDER else usage.cost,
                 owner=run.owner,
                 delivery_pending=owes and sent is None,
                 tool_calls=tuple(usage.tools.items()),

@@ -30,6 +30,7 @@ SAMPLES: dict[str, Any] = {
     "problem": "the proposal would change nothing",
     "text": "HTTP 418: I'm a teapot",
     "error": RunTimedOut(seconds=120),
+    "user_id": 111,
 }
 
 
