@@ -1,9 +1,10 @@
 """The application layer: the use cases every front door calls, returning frozen records.
 
 A front door holds the `UseCases` and calls their subjects: `chats`, `languages`, `drafts`,
-`edits`, `tasks`, `runs`, `changes`, `conversations`, `usage`, `tokens`, `triggers`. Every
-use case that reads or changes a task, a draft, a token or a chat setting takes the `Actor` (who,
-where, through which door) and checks what it needs (`application.permissions`) through `access`.
+`edits`, `tasks`, `shapes`, `runs`, `changes`, `conversations`, `usage`, `tokens`, `triggers`,
+`voice`, `attachments`. Every use case that reads or changes a task, a draft, a token or a
+chat setting takes the `Actor` (who, where, through which door) and checks what it needs
+(`application.permissions`) through `access`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application.access import Access
+from application.attachments import Attachments
 from application.changes import Changes
 from application.chats import Chats
 from application.conversations import Conversations
@@ -22,16 +24,19 @@ from application.estimates import CostEstimates, Prices
 from application.languages import Languages
 from application.records import ApplicationSettings
 from application.runs import Runs
+from application.shapes import Shapes
 from application.task_setup import ModelOffer, TaskSetup
 from application.tasks import Tasks
 from application.tokens import ApiTokens
 from application.triggers import Triggers, TriggerSettings
 from application.usage import Ledger, UsageReports
+from application.voice import Voice
 from scheduler.clock import Clock
 from scheduler.engine import Engine
 from scheduler.parsing.request import RequestParser
 from scheduler.runner.runner import TaskRunner
 from scheduler.runner.tools.registry import Toolsets
+from scheduler.transcription import Transcriber
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,10 @@ class UseCases:
     tokens: ApiTokens
     # A task's model, tools and monthly cap.
     setup: TaskSetup
+    voice: Voice
+    attachments: Attachments
+    # Reminder or AI task, Snooze and Done, skipping the next run.
+    shapes: Shapes
     # Trigger URLs, one task after another, quiet when nothing changed.
     triggers: Triggers
     # Who holds which right where; the doors ask it only whether a user is on ALLOWED_USERS.
@@ -68,6 +77,7 @@ def build_use_cases(
     ledger: Ledger | None = None,
     toolsets: Toolsets | None = None,
     prices: Prices | None = None,
+    transcriber: Transcriber | None = None,
 ) -> UseCases:
     changes = Changes(
         sessions, engine, clock, access, min_interval_seconds=settings.min_interval_seconds
@@ -91,7 +101,14 @@ def build_use_cases(
         runs=Runs(sessions, engine, access, max_payload_bytes=settings.trigger_max_bytes),
         changes=changes,
         conversations=Conversations(
-            sessions, runner, changes, clock, access, ledger, owner=engine.worker_id
+            sessions,
+            runner,
+            changes,
+            clock,
+            access,
+            ledger,
+            owner=engine.worker_id,
+            has_model=settings.has_model,
         ),
         usage=UsageReports(sessions, clock, settings.monthly_budget_usd, access),
         tokens=ApiTokens(sessions, clock, access),
@@ -102,6 +119,15 @@ def build_use_cases(
             models=ModelOffer(settings.default_model, settings.models),
             toolsets=toolsets if toolsets is not None else Toolsets(),
         ),
+        voice=Voice(
+            transcriber,
+            access,
+            ledger,
+            model=settings.transcription_model,
+            max_seconds=settings.voice_max_seconds,
+        ),
+        attachments=Attachments(sessions, access, max_bytes=settings.attachment_max_bytes),
+        shapes=Shapes(sessions, engine, clock, access, has_model=settings.has_model),
         triggers=Triggers(
             sessions,
             engine,

@@ -36,8 +36,9 @@ from application.usage import Ledger
 from core.errors import ScheduleError, WordedError
 from core.languages import ENGLISH, chat_language, english_name
 from core.logs import get_logger
-from core.reasons import BudgetSpent, ChangeUnusable, Reason, logged
+from core.reasons import BudgetSpent, ChangeUnusable, NoModelSetUp, Reason, logged
 from scheduler.clock import Clock
+from scheduler.documents import DocumentText, Picture, attachments_message, picture_message
 from scheduler.engine import TaskNotFoundError
 from scheduler.runner.runner import TaskRunner, Turn
 from scheduler.schedules.schedule import Schedule
@@ -119,8 +120,11 @@ class Conversations:
         ledger: Ledger | None = None,
         *,
         owner: str | None = None,
+        has_model: bool = True,
     ) -> None:
         self._sessions = sessions
+        # Without a model (LLM_MODEL empty or `none`) a question gets one sentence saying so.
+        self._has_model = has_model
         self._access = access
         # The worker answering follow-ups: if it dies, its unfinished ones are interrupted.
         self._owner = owner
@@ -156,9 +160,17 @@ class Conversations:
             return None
         return Subject(task, run, followup)
 
-    async def reply(self, actor: Actor, subject: Subject, text: str) -> Outcome:
+    async def reply(
+        self,
+        actor: Actor,
+        subject: Subject,
+        text: str,
+        *,
+        attachment: DocumentText | Picture | None = None,
+    ) -> Outcome:
         """Answer a reply about `subject.task`, or propose the change it asks for (NotAllowed
-        when the actor may not change the task).
+        when the actor may not change the task). A document sent with the reply goes to the
+        follow-up model with the question, marked as the person's attachment; so does a picture.
 
         Raises ScheduleError when the reply names a schedule that is not allowed.
         """
@@ -184,7 +196,8 @@ class Conversations:
                 actor, task, ChangeAction.AFTER, after=upstream, text=text
             )
             return Proposed(card)
-        schedule = self._changes.schedule_phrase(task, text)
+        # With a document or picture, the reply is a question about it: the model is asked.
+        schedule = self._changes.schedule_phrase(task, text) if attachment is None else None
         if schedule is not None:
             if not may_change:
                 return NotAllowed(task)
@@ -192,9 +205,15 @@ class Conversations:
                 actor, task, ChangeAction.EDIT, schedule=schedule, text=text
             )
             return Proposed(card)
+        if not self._has_model:
+            return Failed(task, NoModelSetUp())
         if self._ledger is not None and await self._ledger.reached(task.chat_id) is not None:
             return Failed(task, BudgetSpent())
         followup, messages = await self._begin(subject, actor.user_id, text)
+        if isinstance(attachment, Picture):
+            messages.insert(-1, picture_message(attachment))
+        elif attachment is not None:
+            messages.insert(-1, {"role": "user", "content": attachments_message([attachment])})
         turn = await self._runner.converse(task, messages, functions=[propose_change_function()])
         return await self._conclude(subject, followup, turn, actor, text, may_change)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application.access import Access
 from application.chats import zone_of
-from application.errors import DraftExpiredError, DraftNotFoundError, ParseBudgetSpentError
+from application.errors import (
+    DraftExpiredError,
+    DraftNotFoundError,
+    NoModelError,
+    ParseBudgetSpentError,
+)
 from application.estimates import CostEstimates
 from application.permissions import Action, Actor
 from application.records import ApplicationSettings, Card, Preview
@@ -21,7 +28,9 @@ from core.errors import N_, NotUnderstoodError
 from core.languages import ENGLISH, chat_language
 from core.logs import get_logger
 from scheduler.clock import Clock
+from scheduler.documents import DocumentText, Picture
 from scheduler.engine import Engine, TaskNotFoundError
+from scheduler.parsing.reminders import task_mode
 from scheduler.parsing.request import MAX_REQUEST_CHARS, RequestParser
 from scheduler.schedules.schedule import (
     ParsedRequest,
@@ -31,8 +40,8 @@ from scheduler.schedules.schedule import (
     validate,
 )
 from scheduler.text import clean_text
-from storage import chats, drafts, tasks
-from storage.records import Chat, Draft, NewTask, Task, TaskKind
+from storage import attachments, chats, drafts, tasks
+from storage.records import Attachment, Chat, Draft, NewTask, Task, TaskKind, TaskMode
 
 log = get_logger(__name__)
 
@@ -72,19 +81,35 @@ class Drafts:
         self._ledger = ledger
 
     async def _estimated(self, card: Card, chat_id: int) -> Card:
-        """The card with what its task will cost on the default model (LLM_MODEL)."""
+        """The card with what its task will cost on the default model (LLM_MODEL); nothing
+        for a reminder."""
         if self._estimates is None:
             return card
         estimate = await self._estimates.estimate(
-            chat_id, card.schedule, self._settings.default_model, task_id=card.task_id
+            chat_id,
+            card.schedule,
+            self._settings.default_model,
+            task_id=card.task_id,
+            mode=card.mode,
         )
         return dataclasses.replace(card, estimate=estimate)
 
     async def create(
-        self, actor: Actor, chat_id: int, text: str, *, task_id: int | None = None
+        self,
+        actor: Actor,
+        chat_id: int,
+        text: str,
+        *,
+        task_id: int | None = None,
+        attachment: DocumentText | Picture | None = None,
+        carry_from: str | None = None,
+        mode: TaskMode | None = None,
     ) -> Card:
         """Understand `text` and keep it as a draft awaiting Confirm (of a new task in the chat,
-        or of a new definition of its task `task_id`).
+        or of a new definition of its task `task_id`), with the document `attachment` sent
+        with it and those of the draft `carry_from` (the card it corrects after Edit). A
+        picture sent with it is read with the words by the parser's model, if it sees. A
+        reminder or an AI task as `mode` says, else as the text reads.
 
         Raises NotUnderstoodError / ScheduleError (the user is told why), QuotaExceededError,
         or TaskNotFoundError when editing a task of another chat.
@@ -103,19 +128,28 @@ class Drafts:
             now=now,
             timezone=zone_of(chat, self._settings),
             language=chat_language(chat.language, chat.user_language),
+            picture=attachment if isinstance(attachment, Picture) else None,
         )
+        document = attachment if isinstance(attachment, DocumentText) else None
+        payload = _payload(request, text)
+        if mode is not None:
+            payload["mode"] = mode.value
+        self._require_model_for(TaskMode(payload["mode"]))
         async with self._sessions() as session, session.begin():
             draft = await drafts.add(
                 session,
                 draft_id=secrets.token_urlsafe(6),
                 chat_id=chat.id,
                 user_id=actor.user_id,
-                payload=_payload(request, text),
+                payload=payload,
                 now=now,
                 expires_at=now + DRAFT_LIFETIME,
                 task_id=task_id,
             )
-        return await self._estimated(_card(draft, now), draft.chat_id)
+            kept = await keep_attachments(
+                session, draft, attachment=document, carry_from=carry_from, now=now
+            )
+        return await self._estimated(self._card(draft, now, kept), draft.chat_id)
 
     async def create_explicit(
         self,
@@ -125,9 +159,11 @@ class Drafts:
         prompt: str,
         schedule: Schedule,
         task_id: int | None = None,
+        mode: TaskMode | None = None,
     ) -> Card:
         """Keep an already structured schedule (the API's cron / run_at / every_seconds) as a
-        draft, checked exactly as a parsed one is when confirmed.
+        draft, checked exactly as a parsed one is when confirmed; its `mode` as given, else as
+        the prompt reads.
 
         Raises NotUnderstoodError for an empty prompt, ScheduleError for a schedule that is not
         allowed, QuotaExceededError, or TaskNotFoundError when editing a task of another chat.
@@ -146,6 +182,10 @@ class Drafts:
         schedule = validate(
             schedule, now=now, min_interval_seconds=self._settings.min_interval_seconds
         )
+        mode = mode or task_mode(prompt)
+        self._require_model_for(mode)
+        payload = _schedule_payload(schedule, prompt, text=prompt, source="api")
+        payload["mode"] = mode.value
         async with self._sessions() as session:
             if task_id is not None:
                 await task_in_chat(session, chat.id, task_id)
@@ -157,12 +197,12 @@ class Drafts:
                 draft_id=secrets.token_urlsafe(6),
                 chat_id=chat.id,
                 user_id=actor.user_id,
-                payload=_schedule_payload(schedule, prompt, text=prompt, source="api"),
+                payload=payload,
                 now=now,
                 expires_at=now + DRAFT_LIFETIME,
                 task_id=task_id,
             )
-        return await self._estimated(_card(draft, now), draft.chat_id)
+        return await self._estimated(self._card(draft, now), draft.chat_id)
 
     async def understand(
         self, actor: Actor, text: str, *, chat_id: int | None = None, timezone: str | None = None
@@ -194,15 +234,32 @@ class Drafts:
         )
 
     async def _parse(
-        self, text: str, *, payer: int, now: datetime, timezone: str, language: str = ENGLISH
+        self,
+        text: str,
+        *,
+        payer: int,
+        now: datetime,
+        timezone: str,
+        language: str = ENGLISH,
+        picture: Picture | None = None,
     ) -> ParsedRequest:
-        """Rules first; the model (on `payer`'s bill) only while `payer` has budget left."""
+        """Rules first (unless there is a picture, which only a model can read); the model (on
+        `payer`'s bill) only while `payer` has budget left."""
 
         async def budget_left(declined: NotUnderstoodError) -> None:
             if self._ledger is not None and await self._ledger.reached(payer) is not None:
                 raise ParseBudgetSpentError from declined
 
         with charged_to(payer):
+            if picture is not None:
+                return await self._parser.parse_picture(
+                    text,
+                    picture,
+                    now=now,
+                    timezone=timezone,
+                    language=language,
+                    before_model=budget_left,
+                )
             return await self._parser.parse(
                 text, now=now, timezone=timezone, language=language, before_model=budget_left
             )
@@ -236,7 +293,7 @@ class Drafts:
         )
         async with self._sessions() as session:
             draft = await self._live_draft(session, found.chat_id, draft_id)
-        return _card(draft, self._clock.now())
+        return self._card(draft, self._clock.now())
 
     async def confirm(self, actor: Actor, draft_id: str) -> Task:
         """Turn the draft into a task (or apply it to the task it edits)."""
@@ -254,6 +311,8 @@ class Drafts:
                 min_interval_seconds=self._settings.min_interval_seconds,
             )
             prompt = str(draft.payload["prompt"])
+            mode = _mode(draft.payload)
+            self._require_model_for(mode)
             next_run = _first_run(schedule, now)
             if draft.task_id is None:
                 # The count and the insert under the chat's lock: concurrent Confirms of
@@ -273,6 +332,7 @@ class Drafts:
                         cron=schedule.cron,
                         run_at=schedule.run_at,
                         every_seconds=schedule.every_seconds,
+                        mode=mode,
                     ),
                     now=now,
                 )
@@ -289,10 +349,12 @@ class Drafts:
                     timezone=schedule.timezone,
                     next_run_at=next_run,
                     now=now,
+                    mode=mode,
                 )
                 if edited is None:
                     raise TaskNotFoundError(draft.task_id)
                 task = edited
+            await attachments.move_to_task(session, draft.id, task.id)
             if not await drafts.delete(session, draft.id):
                 raise DraftNotFoundError(draft.id)
         self._engine.arm(task.next_run_at)
@@ -305,6 +367,28 @@ class Drafts:
         )
         return task
 
+    async def switch_mode(self, actor: Actor, draft_id: str) -> Card:
+        """The card's one button between "let the AI do it" and "just remind me": the draft's
+        task will ask the model, or post its words as a reminder."""
+        found = await checked_draft(
+            self._sessions, self._access, actor, Action.CORRECT_DRAFT, draft_id
+        )
+        async with self._sessions() as session, session.begin():
+            draft = await self._live_draft(session, found.chat_id, draft_id, lock=True)
+            mode = TaskMode.AI if _mode(draft.payload) is TaskMode.REMINDER else TaskMode.REMINDER
+            self._require_model_for(mode)
+            await drafts.set_payload_value(session, draft.id, "mode", mode.value)
+            switched = await self._live_draft(session, found.chat_id, draft_id)
+        return await self._estimated(self._card(switched, self._clock.now()), switched.chat_id)
+
+    def _require_model_for(self, mode: TaskMode) -> None:
+        """NoModelError when the bot has no model and the task would need one."""
+        if mode is TaskMode.AI and not self._settings.has_model:
+            raise NoModelError
+
+    def _card(self, draft: Draft, now: datetime, kept: Sequence[Attachment] = ()) -> Card:
+        return replace(_card(draft, now, kept), model_available=self._settings.has_model)
+
     async def cancel(self, actor: Actor, draft_id: str) -> Card:
         found = await checked_draft(
             self._sessions, self._access, actor, Action.CANCEL_DRAFT, draft_id
@@ -312,7 +396,7 @@ class Drafts:
         async with self._sessions() as session, session.begin():
             draft = await self._live_draft(session, found.chat_id, draft_id)
             await drafts.delete(session, draft.id)
-        return _card(draft, self._clock.now())
+        return self._card(draft, self._clock.now())
 
     async def cancel_open(self, actor: Actor, chat_id: int) -> list[Card]:
         """/cancel: drop every request the actor still has open in this chat."""
@@ -322,7 +406,7 @@ class Drafts:
             found = await drafts.list_open(session, chat_id=chat_id, user_id=actor.user_id, now=now)
             for draft in found:
                 await drafts.delete(session, draft.id)
-        return [_card(draft, now) for draft in found]
+        return [self._card(draft, now) for draft in found]
 
     async def purge_expired(self) -> int:
         async with self._sessions() as session, session.begin():
@@ -367,7 +451,31 @@ def _making(task_id: int | None) -> Action:
     return Action.CREATE_TASK if task_id is None else Action.EDIT_TASK
 
 
-def _card(draft: Draft, now: datetime) -> Card:
+async def keep_attachments(
+    session: AsyncSession,
+    draft: Draft,
+    *,
+    attachment: DocumentText | None,
+    carry_from: str | None,
+    now: datetime,
+) -> Sequence[Attachment]:
+    """The draft's documents: those of the draft it replaces, and the one sent with it."""
+    if carry_from is not None:
+        await attachments.move_to_draft(session, carry_from, draft.id)
+    if attachment is not None:
+        await attachments.add_to_draft(
+            session,
+            chat_id=draft.chat_id,
+            draft_id=draft.id,
+            name=attachment.name,
+            media_type=attachment.media_type,
+            text=attachment.text,
+            now=now,
+        )
+    return await attachments.of_draft(session, draft.id)
+
+
+def _card(draft: Draft, now: datetime, kept: Sequence[Attachment] = ()) -> Card:
     schedule = _schedule_from_payload(draft.payload)
     prompt = str(draft.payload["prompt"])
     return Card(
@@ -383,13 +491,24 @@ def _card(draft: Draft, now: datetime) -> Card:
         corrections=tuple(
             (str(typed), str(meant)) for typed, meant in draft.payload.get("corrections", ())
         ),
+        attachments=tuple((found.name, found.size) for found in kept),
+        mode=_mode(draft.payload),
     )
+
+
+def _mode(payload: dict[str, Any]) -> TaskMode:
+    """The draft's mode; drafts kept before modes existed are AI tasks."""
+    try:
+        return TaskMode(payload.get("mode", TaskMode.AI.value))
+    except ValueError:
+        return TaskMode.AI
 
 
 def _payload(request: ParsedRequest, text: str) -> dict[str, Any]:
     payload = _schedule_payload(request.schedule, request.prompt, text=text, source=request.source)
     # Misspellings read as schedule words, shown on the card.
     payload["corrections"] = [list(pair) for pair in request.corrections]
+    payload["mode"] = task_mode(request.prompt).value
     return payload
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.errors import N_, CronpilotError, NotUnderstoodError
+from core.errors import N_, CronpilotError, NotUnderstoodError, WordedError
 from storage.records import TaskState
 
 
@@ -107,6 +107,60 @@ class CapOutOfRangeError(CronpilotError):
         super().__init__(f"a monthly cap of {cap_usd} is not between 0 and {most_usd}")
         self.cap_usd = cap_usd
         self.most_usd = most_usd
+
+
+class NoModelError(WordedError):
+    """The bot has no model (LLM_MODEL empty or `none`) and this needs one: a request that is
+    not a reminder, or turning a task into an AI task."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_(
+                "No AI model is set up on this bot, so it can only post reminders, such as "
+                "“remind me to drink water every 2 hours”"
+            )
+        )
+
+
+class NotAReminderError(WordedError):
+    """Snooze or Done on a task that is not a reminder (any more)."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(N_("Task #{number} is not a one-time reminder"), number=task_id)
+        self.task_id = task_id
+
+
+class NothingToSkipError(WordedError):
+    """/skip on a task with no next run (paused or done)."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(
+            N_("Task #{number} has no next run to skip; only an active task has one"),
+            number=task_id,
+        )
+        self.task_id = task_id
+
+
+class AlreadySkippedError(WordedError):
+    """/skip when the next run is skipped already: only the next one is ever skipped."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(
+            N_(
+                "The next run of task #{number} is skipped already; "
+                "/skip {number} undo brings it back"
+            ),
+            number=task_id,
+        )
+        self.task_id = task_id
+
+
+class NoSkipToUndoError(WordedError):
+    """/skip N undo when no coming run of the task is skipped."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(N_("No coming run of task #{number} is skipped"), number=task_id)
+        self.task_id = task_id
 
 
 class TriggerNotFoundError(CronpilotError):

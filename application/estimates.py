@@ -1,7 +1,7 @@
 """What a task will cost, shown before Confirm: once it has run, the average cost of its runs ×
 its runs in the next 30 days; before, its model's price (LiteLLM's cost map, through the
 `Prices` port) × a typical run of this chat, or of any chat (`DEFAULT_RUN_TOKENS`) when this
-one has none yet."""
+one has none yet. A reminder asks no model: it is free."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from application.records import Estimate
 from scheduler.clock import Clock
 from scheduler.schedules.schedule import Schedule
 from storage import spending
+from storage.records import TaskMode
 
 # A run as a daily digest with a search costs it: the prompt, memory and tool results, and the
 # answer (tokens). Used until the chat has runs of its own.
@@ -52,12 +53,20 @@ class CostEstimates:
         self._prices = prices
 
     async def estimate(
-        self, chat_id: int, schedule: Schedule, model: str, *, task_id: int | None = None
+        self,
+        chat_id: int,
+        schedule: Schedule,
+        model: str,
+        *,
+        task_id: int | None = None,
+        mode: TaskMode = TaskMode.AI,
     ) -> Estimate:
         """The estimate for a task of the chat on `schedule` and `model` (an existing one's
-        own runs first, for `task_id`)."""
+        own runs first, for `task_id`); a reminder is free."""
         now = self._clock.now()
         runs = runs_within(schedule, now)
+        if mode is TaskMode.REMINDER:
+            return Estimate(0.0, runs, from_runs=False, model="", free=True)
         async with self._sessions() as session:
             average = (
                 await spending.average_run_cost(session, task_id) if task_id is not None else None

@@ -60,6 +60,11 @@ class Action(StrEnum):
     RESUME_TASK = "tasks.resume"
     DELETE_TASK = "tasks.delete"
     EVERY_CHATS_TASKS = "tasks.every_chat"
+    SET_TASK_MODE = "tasks.set_mode"
+    SNOOZE_REMINDER = "reminders.snooze"
+    FINISH_REMINDER = "reminders.done"
+    SKIP_RUN = "tasks.skip"
+    UNSKIP_RUN = "tasks.unskip"
     MANAGE_TRIGGER = "tasks.trigger"
     CHAIN_TASK = "tasks.chain"
     QUIET_TASK = "tasks.quiet"
@@ -69,6 +74,8 @@ class Action(StrEnum):
     CORRECT_DRAFT = "drafts.correct"
     CANCEL_DRAFT = "drafts.cancel"
     ASK_ABOUT_TASK = "conversations.ask"
+    HEAR_VOICE = "voice.hear"
+    READ_FILE = "files.read"
     PROPOSE_CHANGE = "changes.propose"
     CONFIRM_CHANGE = "changes.confirm"
     CANCEL_CHANGE = "changes.cancel"
@@ -93,6 +100,12 @@ NEEDS: MappingProxyType[Action, Right] = MappingProxyType(
         Action.RESUME_TASK: Right.MANAGE,
         Action.DELETE_TASK: Right.MANAGE,
         Action.EVERY_CHATS_TASKS: Right.OPERATE,
+        # Reminder or AI task, Snooze and Done, skipping the next run: changes to the task.
+        Action.SET_TASK_MODE: Right.MANAGE,
+        Action.SNOOZE_REMINDER: Right.MANAGE,
+        Action.FINISH_REMINDER: Right.MANAGE,
+        Action.SKIP_RUN: Right.MANAGE,
+        Action.UNSKIP_RUN: Right.MANAGE,
         # A trigger URL starts the task (on the chat's bill) for whoever holds it.
         Action.MANAGE_TRIGGER: Right.MANAGE,
         Action.CHAIN_TASK: Right.MANAGE,
@@ -105,6 +118,9 @@ NEEDS: MappingProxyType[Action, Right] = MappingProxyType(
         Action.CANCEL_DRAFT: Right.MANAGE,
         # Asking about a result is reading; what the answer proposes to change needs MANAGE.
         Action.ASK_ABOUT_TASK: Right.READ,
+        # What is heard goes on as text, whose own action is checked then.
+        Action.HEAR_VOICE: Right.READ,
+        Action.READ_FILE: Right.READ,
         Action.PROPOSE_CHANGE: Right.MANAGE,
         Action.CONFIRM_CHANGE: Right.MANAGE,
         Action.CANCEL_CHANGE: Right.MANAGE,

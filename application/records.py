@@ -6,18 +6,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from scheduler.schedules.schedule import ParsedRequest, Schedule
-from storage.records import Task
+from storage.records import Task, TaskMode
 
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
     """What a task will cost: per run (None: the model's price is unknown) and over the next
-    30 days, by its own runs' average (`from_runs`) or by its model's price."""
+    30 days, by its own runs' average (`from_runs`) or by its model's price; nothing for a
+    reminder (`free`)."""
 
     per_run_usd: float | None
     runs_in_30_days: int
     from_runs: bool
+    # The model priced; "" for a reminder.
     model: str
+    # A reminder asks no model: it costs nothing.
+    free: bool = False
 
     @property
     def per_month_usd(self) -> float | None:
@@ -42,6 +46,12 @@ class Card:
     corrections: tuple[tuple[str, str], ...] = ()
     # What it will cost, when an estimate could be made.
     estimate: Estimate | None = None
+    # Documents kept with the draft (and so with the task on Confirm): (name, bytes of text).
+    attachments: tuple[tuple[str, int], ...] = ()
+    # What the task's runs will do: ask the model, or post the words as a reminder.
+    mode: TaskMode = TaskMode.AI
+    # Whether the bot has a model at all (a reminder cannot be switched to one without).
+    model_available: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +82,13 @@ class ApplicationSettings:
     # LLM_MODEL, and the names of MODELS a task may choose instead.
     default_model: str = ""
     models: tuple[str, ...] = ()
+    # TRANSCRIPTION_MODEL (None: voice is not set up) and VOICE_MAX_SECONDS.
+    transcription_model: str | None = None
+    voice_max_seconds: int = 120
+    # ATTACHMENT_MAX_BYTES: the most text a document kept with a task may have.
+    attachment_max_bytes: int = 1_000_000
+    # False when LLM_MODEL is empty or `none`: a reminder bot.
+    has_model: bool = True
     # PUBLIC_URL (trigger URLs shown to people), TRIGGER_PER_MINUTE and TRIGGER_MAX_BYTES.
     public_url: str | None = None
     trigger_per_minute: int = 6

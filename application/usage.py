@@ -34,6 +34,8 @@ log = get_logger(__name__)
 
 # The kinds of expense, as `record` takes them.
 RUN, PARSE, FOLLOW_UP = spending.RUN, spending.PARSE, spending.FOLLOW_UP
+# Hearing a voice note: counted with the schedule requests it is mostly for.
+TRANSCRIPTION = spending.TRANSCRIPTION
 
 # The chat that pays for the schedule parser's model calls made in this context.
 _PAYER: ContextVar[int | None] = ContextVar("cronpilot_parse_payer", default=None)
@@ -163,7 +165,8 @@ class UsageReports:
             groups = await spending.grouped(session, chat_id, since=since, until=until)
         lines: dict[tuple[int | None, str], UsageLine] = {}
         for group in groups:
-            kind = PARSE if group.task_id is None and group.kind == PARSE else "task"
+            understanding = group.kind in (PARSE, TRANSCRIPTION)
+            kind = PARSE if group.task_id is None and understanding else "task"
             key = (group.task_id, kind)
             earlier = lines.get(key)
             line = UsageLine(

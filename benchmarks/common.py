@@ -154,7 +154,8 @@ async def cronpilot_run(
         await _wait_until_ready(port, log)
         yield RunningBot(process.pid, port, log)
     finally:
-        process.terminate()
+        with contextlib.suppress(ProcessLookupError):  # killed already (benchmarks/replicas.py)
+            process.terminate()
         await process.wait()
 
 

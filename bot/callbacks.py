@@ -180,6 +180,23 @@ class PageButton(ButtonData):
         return (str(self.page),)
 
 
+@dataclass(frozen=True, slots=True)
+class DelayButton(ButtonData):
+    """A button that puts a task's run off by one of a few fixed delays ("15m", "1h", "1d")."""
+
+    task_id: int
+    delay: str
+    _fields: ClassVar[str] = r"(?P<number>[0-9]{1,19}):(?P<delay>15m|1h|1d)"
+
+    @classmethod
+    def _parse(cls, ids: re.Match[str]) -> Self | None:
+        number = _number(ids)
+        return cls(number, ids["delay"]) if number is not None else None
+
+    def _values(self) -> tuple[str, ...]:
+        return (str(self.task_id), self.delay)
+
+
 # --- the kinds: one handler each (bot/handlers/routes.py) ---------------------------------------
 
 
@@ -260,6 +277,27 @@ class TaskItemButton(ButtonData):
 
 class ToggleTool(TaskItemButton, code="tt"):
     """A tool's on/off button under /tools N."""
+
+
+class SwitchDraftMode(DraftButton, code="dR"):
+    """On a card: “🤖 Let the AI do it” / “⏰ Just remind me”."""
+
+
+class SwitchTaskMode(TaskButton, code="tK"):
+    """On a task card: the same switch for a task; it redraws the card."""
+
+
+class SkipNext(TaskButton, code="tS"):
+    """Skip next on a task card: the task's next run is skipped (/skip N)."""
+
+
+class ReminderDone(TaskButton, code="rD"):
+    """Done under a one-time reminder."""
+
+
+class SnoozeReminder(DelayButton, code="rS"):
+    """Snooze under a one-time reminder: for 15 minutes, an hour, or until tomorrow at the
+    same time (`delay`, a value of application.shapes.SnoozeFor)."""
 
 
 def kinds() -> tuple[type[ButtonData], ...]:

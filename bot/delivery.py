@@ -10,7 +10,7 @@ from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot import results
+from bot import results, shapes
 from bot.i18n import Translator, translator
 from bot.layout import Layout
 from bot.posting import Poster
@@ -18,7 +18,7 @@ from core.languages import ENGLISH
 from core.logs import get_logger
 from core.reasons import Reason
 from scheduler.delivery import ChatUnreachableError, DeliveryDelayedError, DeliveryError
-from storage.records import Run, Task
+from storage.records import Run, Task, TaskMode
 
 log = get_logger(__name__)
 
@@ -77,6 +77,8 @@ class TelegramDelivery:
         """The answer laid out (bot.layout: messages, a document, photos) and posted; the ids
         of every message it took, so each is recorded as part of the result."""
         _ = await self._words(task.chat_id)
+        if task.mode is TaskMode.REMINDER:
+            return [await self._send_reminder(_, task, text)]
         buttons = results.result_buttons(_, task)
         parts = self._layout.result(_, task, text)
         try:
@@ -90,6 +92,20 @@ class TelegramDelivery:
         except TelegramError as error:
             raise self._error(error) from None
         return [message.message_id for message in messages]
+
+    async def _send_reminder(self, _: Translator, task: Task, words: str) -> int:
+        """⏰ and the words, with Snooze and Done when it comes once."""
+        try:
+            message = await self._bot.send_message(
+                task.chat_id,
+                shapes.reminder(_, words),
+                parse_mode=ParseMode.HTML,
+                reply_markup=shapes.reminder_buttons(_, task),
+                disable_web_page_preview=True,
+            )
+        except TelegramError as error:
+            raise self._error(error) from None
+        return message.message_id
 
     async def _send_plain(
         self, _: Translator, task: Task, text: str, buttons: InlineKeyboardMarkup

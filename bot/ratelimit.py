@@ -10,6 +10,12 @@ change messages, and keeps each limit as a sliding window with a small safety ma
 no window Telegram looks at ever holds too many. A 429 that still happens pauses all sending for
 the time Telegram asks, then the request is retried.
 
+Several replicas of one bot share the overall rate: each sends at its `share`, which the engine
+computes at every heartbeat from what every live replica has to send (the `workers` table in
+PostgreSQL), so together they stay under Telegram's 30 a second and a dead replica's share goes
+to the others once its heartbeat lapses (seconds). The per-chat and per-group windows stay
+per process.
+
 Requests sent with `rate_limit_args=Priority.LOW` (refusals to people not on ALLOWED_USERS,
 bot.refusals) yield to all others: one at a time, and only while no other request waits for
 room, so an answer to an allowed user waits behind at most one of them.
@@ -107,9 +113,11 @@ class MessageRateLimiter(BaseRateLimiter[Priority]):
         overall: tuple[int, float] | None = OVERALL,
         per_group: tuple[int, float] | None = PER_GROUP,
         per_chat: tuple[int, float] | None = PER_CHAT,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._max_retries = max_retries
-        self._overall = SlidingWindow(*overall) if overall else None
+        self._overall = SlidingWindow(*overall, clock) if overall else None
+        self._overall_period = overall[1] if overall else 0.0
         self._per_group = per_group
         self._per_chat = per_chat
         self._windows: dict[tuple[str, int | str], SlidingWindow] = {}
@@ -120,6 +128,14 @@ class MessageRateLimiter(BaseRateLimiter[Priority]):
         self._others_waiting = 0
         self._nobody_waiting = asyncio.Event()
         self._nobody_waiting.set()
+
+    def share(self, fraction: float) -> None:
+        """Send at `fraction` of the overall rate: the replicas of one bot share Telegram's
+        limit (the engine says each one's share at every heartbeat, from the database)."""
+        if self._overall is None:
+            return
+        fraction = min(1.0, max(fraction, 0.01))
+        self._overall.period = self._overall_period / fraction
 
     async def initialize(self) -> None:
         return None

@@ -5,7 +5,6 @@ Every function takes the chat's `Translator` as `_`; every word comes from the c
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +14,7 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from application.records import Card, Estimate, TaskPage
+from application.records import Card, TaskPage
 from bot.callbacks import (
     TASK_CARD,
     ButtonData,
@@ -33,6 +32,7 @@ from bot.callbacks import (
     TaskHistory,
     list_page,
 )
+from bot.costs import cost_estimate
 from bot.i18n import N_, Translator
 from scheduler.schedules.descriptions import describe_cron
 from scheduler.schedules.schedule import Schedule, zone_for
@@ -564,29 +564,6 @@ def _run_model(_: Translator, run: Run, chat_zone: str) -> str:  # "🤖 smart �
     if run.retry_at is not None:
         parts.append(_("next try {when}", when=when(_, run.retry_at, chat_zone)))
     return " · ".join(parts)
-
-
-def cost_estimate(_: Translator, estimate: Estimate) -> str:
-    """ "💵 ≈ $0.002 a run, ≈ $0.06 a month", or that the cost is unknown."""
-    per_month = estimate.per_month_usd
-    if estimate.per_run_usd is None or per_month is None:
-        return _("💵 Cost unknown: no price for {model}.", model=escape(estimate.model))
-    return _(
-        "💵 <b>Cost:</b> ≈ {per_run} a run, ≈ {per_month} a month (estimate)",
-        per_run=approximate_dollars(_, estimate.per_run_usd),
-        per_month=approximate_dollars(_, per_month),
-    )
-
-
-def approximate_dollars(_: Translator, amount: float) -> str:
-    """An amount rounded to two significant digits: "$0.0023", "$0.06", "$14"."""
-    if amount <= 0:
-        return "$0"
-    rounded = float(f"{amount:.2g}")
-    places = max(0, 1 - math.floor(math.log10(rounded)))
-    return "$" + format_decimal(
-        rounded, "#,##0." + "#" * places if places else "#,##0", locale=_.locale
-    )
 
 
 def tool_trace(run: Run) -> str:

@@ -20,6 +20,7 @@ from bot.delivery import TelegramDelivery
 from bot.handlers.routes import register, set_commands, set_menu_button
 from bot.layout import LONG_CHARS, Layout
 from bot.members import TelegramMembers
+from bot.operator import TelegramOperator
 from bot.polling import LongPollRequest
 from bot.ratelimit import MessageRateLimiter
 from bot.requests import CONNECTIONS, BotApiRequest, one_line_polling_failures
@@ -33,6 +34,13 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 BotRateLimiter = BaseRateLimiter[Any]
 
 
+def file_base_url(base_url: str) -> str:
+    """Where the Bot API server at `base_url` (`…/bot`) serves files: `…/file/bot`, as
+    Telegram and a self-hosted Bot API server do."""
+    root = base_url.removesuffix("/bot") if base_url.endswith("/bot") else base_url.rstrip("/")
+    return f"{root}/file/bot"
+
+
 class TelegramBot:
     def __init__(
         self,
@@ -42,16 +50,20 @@ class TelegramBot:
         rate_limiter: BotRateLimiter | None = None,
         long_result_chars: int = LONG_CHARS,
     ):
+        # Throttles the Bot API requests; the replicas share its overall rate (engine beats).
+        self.rate_limiter: BotRateLimiter = rate_limiter or MessageRateLimiter()
         self._application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(token)
             .base_url(base_url)
+            # Files (voice notes, documents) come from the same server, under /file/bot<token>/.
+            .base_file_url(file_base_url(base_url))
             .context_types(CONTEXT_TYPES)
             # Telegram failing is one log line, never a traceback (bot.requests).
             .request(BotApiRequest(connection_pool_size=CONNECTIONS))
             # Its own pool, which survives PTB cancelling the long poll when it stops.
             .get_updates_request(LongPollRequest())
-            .rate_limiter(rate_limiter or MessageRateLimiter())
+            .rate_limiter(self.rate_limiter)
             .concurrent_updates(True)
             .build()
         )
@@ -81,6 +93,12 @@ class TelegramBot:
         # Results and notices speak each chat's language.
         self.delivery.learn_languages(use_cases.languages.of_chat)
         register(self._application)
+
+    def operator(self, chat_id: int, topic_id: int | None) -> TelegramOperator:
+        """The operator's chat (OPERATOR_CHAT_ID), where incidents are told; after `serve`."""
+        return TelegramOperator(
+            self._application.bot, chat_id, topic_id, self.bot_data.use_cases.languages.of_chat
+        )
 
     async def start(self) -> None:
         """Initialise PTB, set the command menu, start dispatching (updates come later)."""

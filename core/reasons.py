@@ -188,6 +188,28 @@ class RequestRefused(Reason):
     status: int
 
 
+# The model and its provider failing: what the operator's alert on model errors counts.
+MODEL_FAILURES: tuple[type[Reason], ...] = (
+    ModelTimedOut,
+    UnreadableAnswer,
+    NoChoices,
+    BadApiBase,
+    NoConnection,
+    ClientFailed,
+    RateLimited,
+    NoKey,
+    CallFailed,
+    KeyRejected,
+    RateLimitedHttp,
+    ProviderFailed,
+    TooLong,
+    ContentPolicy,
+    AccessRefused,
+    ModelNotFound,
+    RequestRefused,
+)
+
+
 # --- a run or a follow-up (scheduler/runner/, application/conversations.py) ------------------
 
 
@@ -285,6 +307,21 @@ class FailedInARow(Reason):
     error: Reason
 
 
+# --- the task's shape: reminders, skips, a bot without a model --------------------------------
+
+
+@reason("no_model", N_("no AI model is set up on this bot"))
+class NoModelSetUp(Reason):
+    """An AI task's run, or a question about a task, on a bot with LLM_MODEL empty or `none`."""
+
+
+@reason("skipped_by_person", N_("skipped on request (/skip) by user {user_id}"))
+class SkippedByPerson(Reason):
+    """Someone skipped this one occurrence ahead of time, with /skip or Skip next."""
+
+    user_id: int
+
+
 # --- anything else ------------------------------------------------------------------------------
 
 
@@ -329,6 +366,8 @@ REASONS: tuple[type[Reason], ...] = (
     BotShutDown,
     AnswerInterrupted,
     FailedInARow,
+    NoModelSetUp,
+    SkippedByPerson,
     Other,
 )
 BY_CODE: Mapping[str, type[Reason]] = {kind.code: kind for kind in REASONS}

@@ -160,6 +160,11 @@ def normalize_database_url(raw: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+# LLM_MODEL values that mean "no model at all": the bot posts reminders and reads requests with
+# its rules only.
+NO_MODEL = frozenset({"", "none"})
+
+
 class Settings(BaseSettings):
     """The whole configuration. Field names are the environment variable names, lower-cased."""
 
@@ -223,6 +228,15 @@ class Settings(BaseSettings):
     search_api_key: SecretStr | None = None
     mcp_config: str | None = None
     chat_monthly_budget_usd: float | None = Field(None, ge=0)
+    # Voice notes are heard with this LiteLLM transcription model; unset, they are refused.
+    transcription_model: str | None = None
+    transcription_api_base: str | None = None
+    transcription_api_key: SecretStr | None = None
+    voice_max_seconds: int = Field(120, ge=1, le=3600)
+    # A document kept with a task: at most this many bytes of its text (UTF-8).
+    attachment_max_bytes: int = Field(1_000_000, ge=1_000, le=20_000_000)
+    # Where the operator is told of incidents: a chat id, or "chat_id:topic_id" for a topic.
+    operator_chat_id: str | None = None
     # An answer longer than this is posted as its first lines plus a .md document.
     long_result_chars: int = Field(12_000, ge=1000, le=1_000_000)
     # Replaced by HTTP_PORT; still read so that an old setting fails with one clear line.
@@ -245,6 +259,10 @@ class Settings(BaseSettings):
         "search_api_key",
         "mcp_config",
         "chat_monthly_budget_usd",
+        "transcription_model",
+        "transcription_api_base",
+        "transcription_api_key",
+        "operator_chat_id",
         "health_port",
         "webhook_port",
         mode="before",
@@ -283,6 +301,16 @@ class Settings(BaseSettings):
             raise ValueError("must be the https:// address of /app/ (Telegram opens only HTTPS)")
         return value.strip() if value is not None else None
 
+    @field_validator("operator_chat_id")
+    @classmethod
+    def _check_operator_chat(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"-?\d{1,20}(:\d{1,20})?", value.strip()):
+            raise ValueError(
+                "must be a Telegram chat id such as -1001234567890, or chat_id:topic_id for a "
+                "topic of a forum group, such as -1001234567890:42"
+            )
+        return value.strip() if value is not None else None
+
     @field_validator("search_provider")
     @classmethod
     def _known_search_provider(cls, value: str | None) -> str | None:
@@ -297,7 +325,12 @@ class Settings(BaseSettings):
         return name
 
     @field_validator(
-        "telegram_api_base_url", "llm_api_base", "webhook_url", "search_api_base", "public_url"
+        "telegram_api_base_url",
+        "llm_api_base",
+        "webhook_url",
+        "search_api_base",
+        "transcription_api_base",
+        "public_url",
     )
     @classmethod
     def _check_http_url(cls, value: str | None) -> str | None:
@@ -422,8 +455,23 @@ class Settings(BaseSettings):
         return self._mcp_servers
 
     @property
+    def operator_chat(self) -> tuple[int, int | None] | None:
+        """OPERATOR_CHAT_ID as (chat id, topic id or None); None when unset."""
+        if self.operator_chat_id is None:
+            return None
+        chat, _, topic = self.operator_chat_id.partition(":")
+        return int(chat), int(topic) if topic else None
+
+    @property
+    def has_model(self) -> bool:
+        """False when LLM_MODEL is empty or `none`: a reminder bot, which needs no LLM key."""
+        return self.llm_model.strip().lower() not in NO_MODEL
+
+    @property
     def effective_parser_model(self) -> str:
-        return self.parser_model or self.llm_model
+        """PARSER_MODEL, else LLM_MODEL; `none` (rules only) when neither names a model."""
+        model = self.parser_model or self.llm_model
+        return model if model.strip().lower() not in NO_MODEL else "none"
 
     @property
     def database_url_for_display(self) -> str:
@@ -450,6 +498,7 @@ class Settings(BaseSettings):
                 self.llm_api_key,
                 self.webhook_secret,
                 self.search_api_key,
+                self.transcription_api_key,
             )
             if secret is not None
         ]

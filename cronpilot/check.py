@@ -1,19 +1,21 @@
 """`cronpilot check`: the settings, the database, the Bot API and the LLM, each said plainly.
 
 `run_checks` returns one `CheckResult` per thing checked, in a fixed order (settings, database,
-telegram, llm, the parser's model when it is another one, then the lines of every configured
-tool module, in the registry's order: the search provider when one is set, one per MCP server);
-`render` turns them into one line
-each, `✓ name: detail`, `! name: detail — fix` (works, but worth changing) or
-`✗ name: detail — fix`; `exit_status` is 0 when nothing failed. No secret (the bot token, the
-LLM key, the webhook secret, the database password) ever appears in a result.
+telegram, llm, the parser's model when it is another one, voice when TRANSCRIPTION_MODEL is
+set, then the lines of every configured tool module, in the registry's order: the search
+provider when one is set, one per MCP server); `render` turns them into one line each,
+`✓ name: detail`, `! name: detail — fix` (works, but worth changing) or `✗ name: detail — fix`;
+`exit_status` is 0 when nothing failed. No secret (the bot token, the LLM key, the webhook
+secret, the database password) ever appears in a result.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import socket
 import ssl
+import wave
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -37,6 +39,7 @@ from scheduler.llm import (
 )
 from scheduler.parsing.request import PARSER_OFF
 from scheduler.runner.tools.registry import check_tools
+from scheduler.transcription import LiteLLMTranscriber, Transcriber
 from storage.database import MissingDatabaseError
 from storage.migrate import revision_state
 
@@ -56,13 +59,16 @@ async def run_checks(settings: Settings, *, llm: LLMClient | None = None) -> lis
     """Check everything `cronpilot run` needs; the checks run at once, the order is fixed."""
     if llm is None:
         llm = LiteLLMClient.from_settings(settings)
-    checks = [check_database(settings), check_telegram(settings), check_llm(settings, llm)]
+    model = check_llm(settings, llm) if settings.has_model else no_model()
+    checks = [check_database(settings), check_telegram(settings), model]
     parser_off = settings.effective_parser_model.strip().lower() in PARSER_OFF
     if settings.effective_parser_model != settings.llm_model and not parser_off:
         checks.append(check_llm(settings, llm, parser=True))
+    if settings.transcription_model is not None:
+        checks.append(check_voice(settings, LiteLLMTranscriber.from_settings(settings)))
     found, tools = await asyncio.gather(asyncio.gather(*checks), check_tools(settings))
     results = [check_settings(settings), *found, *tools]
-    if parser_off:
+    if parser_off and settings.has_model:
         results.append(
             CheckResult(
                 "parser model", True, "off (PARSER_MODEL=off): requests are read by the rules only"
@@ -288,6 +294,16 @@ def _transport_reason(error: Exception) -> str:
 # --- the LLM ------------------------------------------------------------------------------------
 
 
+async def no_model() -> CheckResult:
+    """LLM_MODEL empty or `none` is a choice, not a fault: the bot posts reminders only."""
+    return CheckResult(
+        "llm",
+        True,
+        "no model: reminders only (LLM_MODEL is empty or none; requests are read by the rules, "
+        "and tasks that need a model are refused)",
+    )
+
+
 async def check_llm(settings: Settings, llm: LLMClient, *, parser: bool = False) -> CheckResult:
     """One tiny completion with LLM_MODEL (or PARSER_MODEL, for `parser=True`)."""
     name, model_setting = ("parser model", "PARSER_MODEL") if parser else ("llm", "LLM_MODEL")
@@ -313,6 +329,35 @@ async def check_llm(settings: Settings, llm: LLMClient, *, parser: bool = False)
     if len(answer) > _ANSWER_SHOWN_CHARS:
         answer = answer[: _ANSWER_SHOWN_CHARS - 1] + "…"
     return CheckResult(name, True, f'{model} answered "{answer}"')
+
+
+async def check_voice(settings: Settings, transcriber: Transcriber) -> CheckResult:
+    """With TRANSCRIPTION_MODEL: a second of silence sent to be heard."""
+    model = settings.transcription_model
+    assert model is not None
+    fix = "check TRANSCRIPTION_MODEL, TRANSCRIPTION_API_KEY and TRANSCRIPTION_API_BASE"
+    try:
+        await transcriber.transcribe(
+            _silence(), filename="check.wav", model=model, timeout=LLM_TIMEOUT_SECONDS
+        )
+    except LLMError as error:
+        return CheckResult("voice", False, str(error), fix)
+    return CheckResult(
+        "voice",
+        True,
+        f"{model} transcribes voice notes of up to {settings.voice_max_seconds} s",
+    )
+
+
+def _silence() -> bytes:
+    """One second of silence as a WAV file, which every transcription API takes."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as clip:
+        clip.setnchannels(1)
+        clip.setsampwidth(2)
+        clip.setframerate(16_000)
+        clip.writeframes(b"\x00\x00" * 16_000)
+    return buffer.getvalue()
 
 
 def _llm_fix(error: LLMError, model_setting: str) -> str:

@@ -1,13 +1,15 @@
-"""The `cronpilot` command: run, migrate, check, parse."""
+"""The `cronpilot` command: run, migrate, check, doctor, parse, and the terminal's."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TextIO
 
 from core.errors import ConfigurationError, CronpilotError
 from core.settings import Settings, load_settings
@@ -31,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run the bot (applies pending migrations first)")
     commands.add_parser("migrate", help="upgrade the database to the newest schema")
     commands.add_parser("check", help="check settings, database, Telegram and the LLM")
+    commands.add_parser(
+        "doctor", help="check how the running bot is doing (the operator's alerts, at a terminal)"
+    )
     parse = commands.add_parser("parse", help="show how a message would be scheduled")
     parse.add_argument("text", help="the message, as a user would write it")
     parse.add_argument("--tz", help="IANA time zone (default: DEFAULT_TIMEZONE)")
@@ -52,7 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--chat", type=int, help="the task must be in this chat")
     runs.add_argument("--limit", type=int, default=10, help="how many runs (default 10)")
     runs.add_argument("--json", action="store_true", help="print JSON")
-    commands.add_parser("chat", help="talk to the bot in this terminal, without Telegram")
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal, without Telegram")
+    chat.add_argument(
+        "--log-file",
+        help="write the bot's log to this file (the terminal shows only the conversation; "
+        "without this option the log goes nowhere)",
+    )
     return parser
 
 
@@ -255,6 +265,7 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
                 source=sys.stdin,
                 out=sys.stdout,
                 parser_off=parser_off,
+                has_model=settings.has_model,
             )
             return await chat.run()
         console = Console(sys.stdout, sys.stderr, arguments.json, settings.default_timezone)
@@ -281,16 +292,26 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
             await telegram.close_delivery()
 
 
-def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
+def configure_logging(settings: Settings, *, quiet: bool = False, to: TextIO | None = None) -> None:
+    """The process's log: to stderr, or to `to` (`cronpilot chat`'s log file, or nowhere)."""
     from core import logs
 
-    # In a terminal conversation the log would drown the answers: warnings and worse only.
+    # Beside the operator's commands' output the log would drown it: warnings and worse only.
     level = "WARNING" if quiet and settings.log_level in ("DEBUG", "INFO") else settings.log_level
     logs.configure(
-        level=level,
+        level=settings.log_level if to is not None else level,
         json=settings.log_format == "json",
         secrets=settings.secret_values(),
+        stream=to,
     )
+
+
+def _chat_log(arguments: argparse.Namespace) -> TextIO | None:
+    """Where `cronpilot chat` logs: never into the conversation itself, but to --log-file, or
+    nowhere at all."""
+    if arguments.command != "chat":
+        return None
+    return open(arguments.log_file or os.devnull, "a", encoding="utf-8")
 
 
 async def _check(settings: Settings) -> int:
@@ -299,6 +320,36 @@ async def _check(settings: Settings) -> int:
     results = await run_checks(settings)
     print(render(results))
     return exit_status(results)
+
+
+async def _doctor(settings: Settings) -> int:
+    from application.watch import Watch, WatchSettings
+    from scheduler.clock import SystemClock
+    from scheduler.engine import EngineSettings
+    from storage.database import create_engine, create_sessionmaker
+    from storage.migrate import revision_state
+    from terminal.doctor import doctor
+
+    try:
+        at_head = (await revision_state(settings.database_url)).at_head
+    except CronpilotError as error:  # unreachable, refused, missing: said in its own words
+        print(f"✗ database: {error}; check DATABASE_URL and that the server is up")
+        return EXIT_FAILURE
+    if not at_head:
+        print("✗ database: not at the newest revision; run `cronpilot migrate`")
+        return EXIT_FAILURE
+    database = create_engine(settings.database_url, pool_size=1)
+    try:
+        watch = Watch(
+            create_sessionmaker(database),
+            SystemClock(),
+            WatchSettings(lease_seconds=EngineSettings().lease_seconds),
+        )
+        lines, fine = await doctor(watch)
+    finally:
+        await database.dispose()
+    print("\n".join(lines))
+    return EXIT_OK if fine else EXIT_FAILURE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -312,7 +363,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(render(settings_failed(error)))
             return EXIT_USAGE
         return _fail(f"invalid settings:\n{error}", EXIT_USAGE)
-    configure_logging(settings, quiet=arguments.command in ("chat", "tasks", "runs"))
+    configure_logging(
+        settings, quiet=arguments.command in ("chat", "tasks", "runs"), to=_chat_log(arguments)
+    )
     try:
         if arguments.command in ("chat", "tasks", "runs"):
             return asyncio.run(_terminal(settings, arguments))
@@ -322,6 +375,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_parse(settings, arguments))
         if arguments.command == "check":
             return asyncio.run(_check(settings))
+        if arguments.command == "doctor":
+            return asyncio.run(_doctor(settings))
         from cronpilot.serve import load_before_serving
 
         load_before_serving()

@@ -15,6 +15,8 @@ from application.access import Access, ChatMembers, NoMembers
 from application.limits import LimitSettings, RequestLimits
 from application.records import ApplicationSettings
 from application.usage import Ledger, MeteredLLM
+from application.watch import OperatorChannel, Watch, WatchSettings
+from bot.ratelimit import MessageRateLimiter
 from bot.telegram_bot import BotRateLimiter, TelegramBot
 from core.logs import get_logger
 from core.settings import Settings
@@ -26,6 +28,7 @@ from scheduler.parsing.request import build_request_parser
 from scheduler.runner.runner import RunnerSettings, TaskRunner
 from scheduler.runner.sending import DELIVERY_BACKOFF
 from scheduler.runner.tools.registry import Toolsets, build_toolsets
+from scheduler.transcription import LiteLLMTranscriber
 from storage.database import create_engine, create_sessionmaker
 from storage.retry import DEFAULT_BACKOFF, Backoff
 from web.api import ApiDoor, build_api
@@ -39,6 +42,9 @@ from web.webhook import Webhook
 log = get_logger(__name__)
 
 DRAFT_PURGE_SECONDS = 3600
+# How often each replica runs the operator's checks (application/watch.py).
+WATCH_SECONDS = 30.0
+
 # Updates waiting when the process starts (a restart, a deploy) are answered before the LLM
 # library starts loading beside them: its import shares the interpreter with the event loop.
 # A run or an LLM parse needing it sooner starts the load itself and waits for it.
@@ -60,7 +66,11 @@ class Runtime:
     # The tools runs are offered (the MCP servers of MCP_CONFIG among them), started once and
     # shared by every run.
     tools: Toolsets
+    # The checks `cronpilot doctor` prints and the operator's alerts come from.
+    watch: Watch
     bot: TelegramBot | None = None
+    # OPERATOR_CHAT_ID's chat, where incidents are told; None when the setting is unset.
+    operator: OperatorChannel | None = None
     # The one HTTP server (HTTP_PORT); None when the setting is unset.
     http: HttpServer | None = None
     webhook: Webhook | None = None
@@ -68,6 +78,8 @@ class Runtime:
     # The ASGI app the HTTP server serves, and what its API is built from (tests use both).
     web_app: WebApp | None = None
     api_door: ApiDoor | None = None
+    # The heartbeat's own connection (PostgreSQL), so that it never waits behind runs.
+    heartbeat_database: AsyncEngine | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     @property
@@ -83,7 +95,9 @@ class Runtime:
         jobs = await self.engine.start()
         self._background = [asyncio.create_task(self._purge_drafts(), name="purge-drafts")]
         self._background.append(asyncio.create_task(self.tools.start(), name="tools-start"))
-        log.info("scheduler.started", job_count=jobs)
+        if self.operator is not None:
+            self._background.append(asyncio.create_task(self._watch(), name="watch"))
+        log.info("scheduler.started", job_count=jobs, worker=self.engine.worker_id)
         if self.http is not None:
             await self.http.start()
 
@@ -124,6 +138,8 @@ class Runtime:
         if self.bot is not None:
             await self.bot.stop()
         await self.database.dispose()
+        if self.heartbeat_database is not None:
+            await self.heartbeat_database.dispose()
 
     async def _warm_up(self) -> None:
         """Load the LLM library now rather than inside the first run. It loads in a worker
@@ -131,6 +147,8 @@ class Runtime:
         before they resume (`scheduler.llm`), so the loop stalls only briefly meanwhile; what
         this process made before is frozen too, without a full collection on the loop first
         (that would be a long pause of its own)."""
+        if not self.settings.has_model:
+            return
         await asyncio.sleep(WARM_UP_DELAY_SECONDS)
         try:
             await self.llm.warm_up()
@@ -139,6 +157,16 @@ class Runtime:
             return
         gc.freeze()
         log.info("llm.ready")
+
+    async def _watch(self) -> None:
+        """Every replica runs the checks; the incidents table has only one of them tell."""
+        assert self.operator is not None
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            try:
+                await self.watch.review(self.operator)
+            except Exception:  # the watch must not die; the next round tries again
+                log.exception("watch.review_failed")
 
     async def _purge_drafts(self) -> None:
         while True:
@@ -184,7 +212,8 @@ def assemble(
         delivery,
         clock,
         RunnerSettings(
-            model=settings.llm_model,
+            # Empty: no model at all; AI tasks fail saying so, reminders run as ever.
+            model=settings.llm_model if settings.has_model else "",
             models=tuple(settings.models),
             retry_delays=settings.run_retry_delays,
             run_timeout_seconds=settings.run_timeout_seconds,
@@ -197,6 +226,12 @@ def assemble(
         toolsets=tools,
         budget=ledger,
     )
+    # SQLite has one process and one writer at a time: the heartbeat shares the pool there.
+    heartbeat_database = (
+        None
+        if database.dialect.name == "sqlite"
+        else create_engine(settings.database_url, pool_size=1)
+    )
     engine = Engine(
         sessions,
         runner,
@@ -204,7 +239,10 @@ def assemble(
         EngineSettings(
             misfire_grace_seconds=settings.misfire_grace_seconds,
             database_backoff=retry_backoff or DEFAULT_BACKOFF,
+            # Runs going plus as many waiting for a slot: enough to keep the slots busy.
+            max_claimed=2 * settings.max_concurrent_runs,
         ),
+        heartbeats=create_sessionmaker(heartbeat_database) if heartbeat_database else None,
     )
     runner.start_followers_with(engine.start_runs)
     use_cases = build_use_cases(
@@ -223,6 +261,10 @@ def assemble(
             monthly_budget_usd=settings.chat_monthly_budget_usd,
             default_model=settings.llm_model,
             models=tuple(settings.models),
+            transcription_model=settings.transcription_model,
+            voice_max_seconds=settings.voice_max_seconds,
+            attachment_max_bytes=settings.attachment_max_bytes,
+            has_model=settings.has_model,
             public_url=settings.public_url,
             trigger_per_minute=settings.trigger_per_minute,
             trigger_max_bytes=settings.trigger_max_bytes,
@@ -233,8 +275,19 @@ def assemble(
         toolsets=tools,
         # The cost map is LiteLLM's; a client of another kind (a test's) gives no prices.
         prices=llm if estimates and isinstance(llm, LiteLLMClient) else None,
+        transcriber=(
+            LiteLLMTranscriber.from_settings(settings) if settings.transcription_model else None
+        ),
     )
-    return Runtime(settings, database, engine, use_cases, llm, tools)
+    watch = Watch(
+        sessions,
+        clock,
+        WatchSettings(lease_seconds=engine.settings.lease_seconds),
+        me=engine.worker_id,
+    )
+    runtime = Runtime(settings, database, engine, use_cases, llm, tools, watch)
+    runtime.heartbeat_database = heartbeat_database
+    return runtime
 
 
 def build_runtime(
@@ -276,6 +329,11 @@ def build_runtime(
         webapp_url=settings.webapp_url,
     )
     runtime.bot = bot
+    if isinstance(bot.rate_limiter, MessageRateLimiter):
+        runtime.engine.share_sending(bot.rate_limiter.share)
+    operator_chat = settings.operator_chat
+    if operator_chat is not None:
+        runtime.operator = bot.operator(*operator_chat)
     if settings.http_port is not None:
         _add_http_server(runtime, token)
     return runtime

@@ -14,10 +14,14 @@ How it works:
   `catch_up` when it is more than a minute late); older ones are recorded as `missed`; the next
   run is always the first one after now, so there is never a burst;
 - a task whose previous run is still going has its occurrence recorded as `skipped`;
-- every process is a worker with an id and a heartbeat in the database, and owns the runs it
-  claims. Runs left `running` by a worker whose heartbeat lapsed (a crash) become `interrupted`,
-  at start and at every refill; results such a worker still owed a chat are taken over and sent.
-  A live worker's runs are never touched, so starting a second replica takes nothing away;
+- every process is a worker with an id and a heartbeat in the database (every couple of
+  seconds), and owns the runs it claims. At start and at every beat, each process takes over
+  what a worker whose heartbeat lapsed (a lease of seconds: a crash, a kill) left: its runs
+  still `running` are run again (an occurrence within the grace period, at most
+  `max_restarts` times; older ones become `interrupted`) and the results it owed are sent. A
+  clean stop leaves the runs it could not finish in time to the others the same way. A live
+  worker's runs are never touched, so starting a second replica takes nothing away, and a run
+  taken over is no longer its old owner's to record (`runs.finish`);
 - database work is retried with backoff through an outage; a result is sent by a delivery job of
   its own, which a shutdown cancels at once (the run stays marked as owing the message).
 """
@@ -25,8 +29,9 @@ How it works:
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -41,7 +46,6 @@ from core.errors import CronpilotError
 from core.logs import get_logger
 from core.reasons import (
     AnswerInterrupted,
-    BotShutDown,
     BotStopped,
     BotWasDown,
     BotWasDownLonger,
@@ -96,9 +100,16 @@ class EngineSettings:
     catch_up_after_seconds: int = 60
     max_missed_records: int = 50
     stop_timeout_seconds: float = 30.0
-    # A worker beats every heartbeat_seconds; one silent for lease_seconds is taken for dead.
-    heartbeat_seconds: float = 15.0
-    lease_seconds: float = 90.0
+    # A worker beats every heartbeat_seconds; one silent for lease_seconds is taken for dead,
+    # and the others run again what it was running and send what it owed (a few seconds, so a
+    # dead replica's chats wait little; several missed beats, so a busy loop is not death).
+    heartbeat_seconds: float = 2.0
+    lease_seconds: float = 10.0
+    # A run whose process died is started again at most this often (then interrupted).
+    max_restarts: int = 2
+    # At most this many runs claimed and not finished (going or waiting for a slot): a replica
+    # takes only what it has room for and leaves the rest due for the others (None: no bound).
+    max_claimed: int | None = None
     database_backoff: Backoff = DEFAULT_BACKOFF
 
 
@@ -122,8 +133,14 @@ class Engine:
         executor: RunExecutor,
         clock: Clock,
         settings: EngineSettings,
+        *,
+        heartbeats: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
+        """`heartbeats` are sessions for the heartbeat alone (a connection of its own): a
+        heartbeat that waited behind a hundred runs for a pooled connection would lapse, and the
+        other replicas would take this live one's work for a dead one's."""
         self._sessions = sessions
+        self._heartbeats = heartbeats or sessions
         self._executor = executor
         self._clock = clock
         self._settings = settings
@@ -132,6 +149,12 @@ class Engine:
         self._in_flight: dict[asyncio.Task[None], int] = {}
         self._deliveries: dict[asyncio.Task[None], int] = {}
         self._claiming = asyncio.Lock()
+        self._sweeping = asyncio.Lock()
+        self._on_share: Callable[[float], None] | None = None
+        # Occurrences were left due because this process had no room for them.
+        self._backlog = False
+        # Live replicas as of the last heartbeat (this one included).
+        self._replicas = 1
         # This process's id in `workers` and in the runs it owns; new at every start.
         self.worker_id = uuid.uuid4().hex
 
@@ -157,13 +180,23 @@ class Engine:
             IntervalTrigger(seconds=self._settings.heartbeat_seconds),
             id="heartbeat",
         )
+        self._scheduler.add_job(
+            self._sweep,
+            IntervalTrigger(seconds=self._settings.heartbeat_seconds),
+            id="recover",
+            max_instances=2,  # a long sweep skips the next quietly (see _sweep)
+        )
+        self._scheduler.add_job(
+            self._claim_backlog, IntervalTrigger(seconds=1), id="backlog", max_instances=2
+        )
         self._scheduler.start()
         await self.refill()
         return self.job_count
 
     async def stop(self) -> None:
-        """Stop claiming, let running runs finish within the bound, interrupt the rest; stop
-        delivering at once (what is owed stays recorded and the next start sends it)."""
+        """Stop claiming, let running runs finish within the bound, leave the rest to the other
+        replicas (or the next start) to run again; stop delivering at once (what is owed stays
+        recorded and is sent by them)."""
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
@@ -179,10 +212,7 @@ class Engine:
             await asyncio.gather(*cancelled, return_exceptions=True)
         try:
             async with self._sessions() as session, session.begin():
-                if leftover:
-                    await runs.interrupt(
-                        session, leftover, now=self._clock.now(), reason=BotShutDown()
-                    )
+                # Retired, this worker owns nothing: the others take its runs over at once.
                 await workers.retire(session, self.worker_id)
         except Exception as error:
             if not unavailable(error):
@@ -192,7 +222,11 @@ class Engine:
             log.warning("worker.retire_failed", error=describe(error))
             return
         if leftover:
-            log.warning("scheduler.runs_interrupted", count=len(leftover), reason="shutdown")
+            log.warning("scheduler.runs_left", count=len(leftover), reason="shutdown")
+
+    @property
+    def settings(self) -> EngineSettings:
+        return self._settings
 
     @property
     def running(self) -> bool:
@@ -214,9 +248,22 @@ class Engine:
     # --- recovery and alarms --------------------------------------------------------------
 
     async def heartbeat(self) -> None:
-        """Tell the other processes this one is alive (registering it the first time)."""
-        async with self._sessions() as session, session.begin():
-            await workers.beat(session, self.worker_id, now=self._clock.now())
+        """Tell the other processes this one is alive (registering it the first time) and how
+        much it has to send; take its share of the bot's sending rate from what all have."""
+        demand = len(self._in_flight) + len(self._deliveries)
+        now = self._clock.now()
+        alive_since = now - timedelta(seconds=self._settings.lease_seconds)
+        async with self._heartbeats() as session, session.begin():
+            await workers.beat(session, self.worker_id, now=now, demand=demand)
+            demands = await workers.demands(session, alive_since=alive_since)
+        self._replicas = len(demands)
+        if self._on_share is not None:
+            self._on_share(sending_share(self.worker_id, demands))
+
+    def share_sending(self, on_share: Callable[[float], None]) -> None:
+        """Call `on_share` at every beat with this replica's share (0 to 1) of the bot's
+        Telegram rate (the bot's rate limiter applies it)."""
+        self._on_share = on_share
 
     async def _beat(self) -> None:
         try:
@@ -226,18 +273,44 @@ class Engine:
                 raise
             log.warning("worker.heartbeat_failed", error=describe(error))
 
+    async def _sweep(self) -> None:
+        if self._sweeping.locked():
+            return  # the last sweep is still taking over a dead replica's work
+        async with self._sweeping:
+            await self._sweep_once()
+
+    async def _sweep_once(self) -> None:
+        try:
+            await self.recover()
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            log.warning("scheduler.recover_postponed", error=describe(error))
+
     async def recover(self) -> list[Run]:
-        """Runs left `running` by a worker that is gone become interrupted; results such a
-        worker still owed are taken over and sent."""
+        """Take over what workers that are gone left: their runs still `running` are run again
+        (return the ones too old or restarted too often, which become interrupted instead), and
+        the results they still owed are sent."""
         now = self._clock.now()
-        alive_since = now - timedelta(seconds=self._settings.lease_seconds)
+        settings = self._settings
+        alive_since = now - timedelta(seconds=settings.lease_seconds)
+        fresh_since = now - timedelta(seconds=settings.misfire_grace_seconds)
         async with self._sessions() as session, session.begin():
+            restarted = await runs.adopt_running(
+                session,
+                me=self.worker_id,
+                alive_since=alive_since,
+                scheduled_since=fresh_since,
+                max_restarts=settings.max_restarts,
+            )
             interrupted = await runs.interrupt_orphans(
                 session,
                 me=self.worker_id,
                 alive_since=alive_since,
                 now=now,
                 reason=BotStopped(),
+                unless_scheduled_since=fresh_since,
+                max_restarts=settings.max_restarts,
             )
             # Follow-ups are answered in the bot's process, bounded like runs; one that process
             # left unanswered stays so unless it is closed here.
@@ -251,16 +324,22 @@ class Engine:
             adopted = await runs.adopt_undelivered(
                 session, me=self.worker_id, alive_since=alive_since
             )
-            owners = {run.task_id: await tasks.get(session, run.task_id) for run in adopted}
+            owners = await tasks.by_ids(session, [run.task_id for run in (*restarted, *adopted)])
             await workers.forget_dead(session, before=alive_since - timedelta(days=1))
         if interrupted:
             log.warning("scheduler.runs_interrupted", count=len(interrupted), reason="crash")
         if dropped:
             log.warning("scheduler.followups_interrupted", count=len(dropped), reason="crash")
+        if restarted:
+            log.warning("scheduler.runs_restarted", count=len(restarted))
+        for run in restarted:
+            task = owners.get(run.task_id)
+            if task is not None:
+                self._start(run, task)
         if adopted:
             log.info("delivery.adopted", count=len(adopted))
         for run in adopted:
-            task = owners[run.task_id]
+            task = owners.get(run.task_id)
             if task is not None:
                 self._deliver(run, task)
         return interrupted
@@ -322,10 +401,18 @@ class Engine:
         async with self._claiming:
             more = True
             while more:
+                room = self._room(won)
+                if room <= 0:
+                    # Full: the rest stays due for the other replicas, or for this one once
+                    # its runs make room (the backlog job).
+                    self._backlog = True
+                    break
                 # Through an outage the claim waits; the occurrences stay due meanwhile and
                 # are claimed (late, as catch-ups) when the database is back.
                 batch, more = await patiently(
-                    self._claim_batch, what="scheduler.claim", backoff=self._backoff
+                    functools.partial(self._claim_batch, min(room, self._settings.claim_batch)),
+                    what="scheduler.claim",
+                    backoff=self._backoff,
                 )
                 won.extend(batch)
                 if batch:
@@ -348,11 +435,29 @@ class Engine:
                 await asyncio.sleep(0)
         return won
 
-    async def _claim_batch(self) -> tuple[list[Claim], bool]:
+    def _room(self, won: Sequence[Claim]) -> int:
+        """How many more runs this process may claim now: with other replicas alive,
+        `max_claimed` in all (going or waiting for a slot)."""
+        limit = self._settings.max_claimed
+        if limit is None or self._replicas <= 1:
+            return self._settings.claim_batch  # alone, it takes everything due at once
+        starting = sum(1 for claim in won if claim.run.status is RunStatus.RUNNING)
+        return limit - len(self._in_flight) - starting
+
+    async def _claim_backlog(self) -> None:
+        if not self._backlog:
+            return
+        self._backlog = False
+        try:
+            await self.claim_due()
+        except Exception:  # the next round tries again
+            log.exception("scheduler.claim_failed", due="backlog")
+
+    async def _claim_batch(self, limit: int) -> tuple[list[Claim], bool]:
         settings = self._settings
         async with self._sessions() as session, session.begin():
             now = self._clock.now()
-            due = await tasks.lock_due(session, due_before=now, limit=settings.claim_batch)
+            due = await tasks.lock_due(session, due_before=now, limit=limit)
             if not due:
                 return [], False
             busy = {item.task.id for item in due if item.busy}
@@ -379,7 +484,7 @@ class Engine:
             )
             for run in recorded
         ]
-        return claims, len(due) == settings.claim_batch
+        return claims, len(due) == limit
 
     async def _claim_tries(self) -> tuple[list[Claim], bool]:
         """Claim the tries of failed runs due by now (storage/retries.py), exactly once."""
@@ -493,6 +598,15 @@ class Engine:
     @property
     def _backoff(self) -> Backoff:
         return self._settings.database_backoff
+
+
+def sending_share(me: str, demands: Mapping[str, int]) -> float:
+    """A replica's share of the bot's rate: in proportion to what each live replica has to
+    send, each counted as at least one (a replica with nothing queued can still answer at
+    once, and the shares of all add up to the whole)."""
+    weights = {worker: max(1, demand) for worker, demand in demands.items()}
+    weights.setdefault(me, 1)
+    return weights[me] / sum(weights.values())
 
 
 @dataclass(frozen=True, slots=True)

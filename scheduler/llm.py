@@ -294,6 +294,28 @@ class LiteLLMClient:
         return self._litellm
 
 
+async def litellm_library() -> Any:
+    """LiteLLM, imported (once, in a worker thread) and configured as the client uses it: for
+    the other LiteLLM APIs of this package's neighbours (transcription)."""
+    return await asyncio.to_thread(_import_litellm)
+
+
+async def supports_vision(model: str) -> bool:
+    """Whether LiteLLM knows `model` to take pictures (False for a model it does not know)."""
+    litellm = await litellm_library()
+    try:
+        return bool(litellm.supports_vision(model=model))
+    except Exception:  # noqa: BLE001 - LiteLLM raises plain exceptions for names it cannot place
+        return False
+
+
+def call_failure(
+    error: Exception, litellm: Any, *, model: str, timeout: float, redactor: Redactor
+) -> LLMError:
+    """The `LLMError` for an exception a LiteLLM call raised, classified as `complete` does."""
+    return _llm_error(error, litellm, model=model, timeout=timeout, redactor=redactor)
+
+
 # Calls made while the library loads wait for that one import (in their worker threads)
 # rather than each starting its own.
 _IMPORT_LOCK = threading.Lock()

@@ -1,5 +1,6 @@
 """The tables cronpilot owns: chats, tasks, runs, drafts, api_tokens, follow-ups, change
-proposals, workers (the live bot processes), and the LLM spending ledger."""
+proposals, workers (the live bot processes), the LLM spending ledger, and the operator's
+incidents."""
 
 from __future__ import annotations
 
@@ -25,8 +26,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.records import RunStatus, RunTrigger, TaskKind, TaskState
+from storage.records import RunStatus, RunTrigger, TaskKind, TaskMode, TaskState
 from storage.types import UTCDateTime
+
+# The longest model name a run records (longer ones are cut).
+MODEL_CHARS = 100
 
 # Stable constraint names, so migrations can refer to them on every database.
 NAMING_CONVENTION = {
@@ -130,6 +134,10 @@ class TaskRow(Base):
     tools: Mapped[list[str] | None] = mapped_column(OptionalDocument)
     # What the task may spend in a calendar month, USD; None: no cap of its own.
     monthly_cap_usd: Mapped[float | None] = mapped_column(Float)
+    # What a run does: ask the model ("ai"), or post the words as a reminder ("reminder").
+    mode: Mapped[TaskMode] = mapped_column(
+        _enum(TaskMode, "task_mode"), default=TaskMode.AI, server_default=TaskMode.AI.value
+    )
     # SHA-256 (hex) of the trigger URL's secret; the secret itself is shown once, never kept.
     trigger_hash: Mapped[str | None] = mapped_column(String(64))
     # /after N M: this task runs each time task M delivers a result (M deleted: no longer).
@@ -224,8 +232,12 @@ class RunRow(Base):
     )
     # The tools the model called, in the order of first use: [["web_search", 2], …].
     tool_calls: Mapped[list[Any] | None] = mapped_column(JSONDocument)
-    # The model that answered (a name of MODELS, or LLM_MODEL's own), after any fallback.
-    model: Mapped[str | None] = mapped_column(String(255))
+    # The model the run asked (None when it never got that far): the one that answered, after
+    # any fallback (a name of MODELS, or LLM_MODEL's own), else the task's. The operator's
+    # alerts count model errors per model.
+    model: Mapped[str | None] = mapped_column(String(MODEL_CHARS))
+    # How many times the run was started again after its process died while it was going.
+    restarts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # Which try of its occurrence this run is (1 first), the try it repeats, and when the
     # next try is due if this one failed for a reason that heals (cleared once claimed).
     attempt: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
@@ -359,6 +371,40 @@ class WorkerRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What it has to send (runs going, results owed) as of its last beat: the replicas share
+    # the bot's Telegram rate in proportion to it.
+    demand: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+class IncidentRow(Base):
+    """Something wrong the operator is told about (OPERATOR_CHAT_ID): opened when a check first
+    finds it, resolved when the check passes again. At most one open incident per `key`, so
+    replicas that find the same problem share one incident and one alert."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index(
+            "uq_incidents_open_key",
+            "key",
+            unique=True,
+            postgresql_where=text("resolved_at IS NULL"),
+            sqlite_where=text("resolved_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # What is wrong and with what: "model:openai/gpt-4o-mini", "replica:<worker id>", …
+    key: Mapped[str] = mapped_column(String(160), index=True)
+    # The check that found it (application/watch.py), and what it found, as facts.
+    kind: Mapped[str] = mapped_column(String(32))
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the operator was last told it started, and that it resolved (at most once an hour).
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The alert's message in the operator's chat; the resolution replies to it.
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class SpendingRow(Base):
@@ -383,6 +429,29 @@ class SpendingRow(Base):
     completion_tokens: Mapped[int] = mapped_column(Integer)
     # USD; None when LiteLLM does not know the model's prices.
     cost: Mapped[float | None] = mapped_column(Float)
+
+
+class AttachmentRow(Base):
+    """A document a person sent with a request: its text, given to the task's model at every
+    run. Kept with the draft until Confirm (`draft_id`), then with the task (`task_id`)."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("tasks.id", ondelete="CASCADE"), index=True
+    )
+    draft_id: Mapped[str | None] = mapped_column(
+        String(16), ForeignKey("drafts.id", ondelete="CASCADE"), index=True
+    )
+    # The file's name as sent, and its media type.
+    name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(127))
+    # The extracted text and its size in bytes (UTF-8), at most ATTACHMENT_MAX_BYTES.
+    text: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 TABLE_NAMES = frozenset(Base.metadata.tables)

@@ -16,6 +16,14 @@ class TaskKind(StrEnum):
     INTERVAL = "interval"
 
 
+class TaskMode(StrEnum):
+    """What happens at a task's run: the model does the work, or the words are posted as a
+    reminder, without any model."""
+
+    AI = "ai"
+    REMINDER = "reminder"
+
+
 class TaskState(StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
@@ -79,6 +87,7 @@ class Task:
     tools: tuple[str, ...] | None = None
     # What it may spend in a calendar month (USD); None: no cap of its own.
     monthly_cap_usd: float | None = None
+    mode: TaskMode = TaskMode.AI
     # Whether the task has a trigger URL (only the secret's digest is stored).
     has_trigger: bool = False
     # The task whose results start this one (/after N M), and whether its silent and failed
@@ -106,6 +115,7 @@ class NewTask:
     model: str | None = None
     tools: tuple[str, ...] | None = None
     monthly_cap_usd: float | None = None
+    mode: TaskMode = TaskMode.AI
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +141,11 @@ class Run:
     delivery_pending: bool = False
     # The tools the model called and how often, in the order of first use.
     tool_calls: tuple[tuple[str, int], ...] = ()
-    # The model that answered, after any fallback.
+    # The model the run asked: the one that answered, after any fallback, else the task's;
+    # None when it never got that far (or before this was recorded).
     model: str | None = None
+    # How many times it was started again after its process died while it was going.
+    restarts: int = 0
     # Which try of its occurrence it is (1: the first), the run it tries again, and when its
     # own next try is due (a failure that heals, tries left).
     attempt: int = 1
@@ -211,3 +224,19 @@ class Change:
     payload: dict[str, Any]
     created_at: datetime
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A document kept with a task (or with its draft until Confirm): its name, media type and
+    extracted text (`size` bytes of UTF-8)."""
+
+    id: int
+    chat_id: int
+    task_id: int | None
+    draft_id: str | None
+    name: str
+    media_type: str
+    text: str
+    size: int
+    created_at: datetime

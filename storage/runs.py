@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.reasons import Reason
 from storage import message_parts, reasons
 from storage.dialects import id_in, insert_for, is_postgres
-from storage.models import SCHEDULED_OCCURRENCE, RunRow, TaskRow, WorkerRow
+from storage.models import MODEL_CHARS, SCHEDULED_OCCURRENCE, RunRow, TaskRow, WorkerRow
 from storage.records import Run, RunStatus, RunTrigger
 
 
@@ -41,6 +41,7 @@ def to_record(row: RunRow) -> Run:
         attempt=row.attempt,
         retry_of=row.retry_of,
         retry_at=row.retry_at,
+        restarts=row.restarts or 0,
         payload=row.payload,
         parent_run_id=row.parent_run_id,
     )
@@ -123,10 +124,9 @@ async def finish(
     is no longer `running` is left as it is and None is returned, unless `owner` owns it:
     then the answer it has is recorded even over an `interrupted` that another process wrote
     while it could not see this one's heartbeat (a database outage), and writing the same
-    outcome twice (a retried commit) is harmless."""
-    closable = RunRow.status == RunStatus.RUNNING
-    if owner is not None:
-        closable = or_(closable, RunRow.owner == owner)
+    outcome twice (a retried commit) is harmless. A run another process took over (and is
+    running again) is no longer `owner`'s to close. `model` is kept to MODEL_CHARS."""
+    closable = RunRow.status == RunStatus.RUNNING if owner is None else RunRow.owner == owner
     result = await session.execute(
         update(RunRow)
         .where(RunRow.id == run_id, closable)
@@ -141,7 +141,7 @@ async def finish(
             delivery_pending=delivery_pending,
             delivered_message_id=delivered_message_id,
             tool_calls=[[name, count] for name, count in tool_calls] or None,
-            model=model,
+            model=model[:MODEL_CHARS] if model is not None else None,
             retry_at=retry_at,
         )
         .returning(RunRow),
@@ -233,21 +233,76 @@ def _ownerless(me: str, alive_since: datetime) -> ColumnElement[bool]:
 
 
 async def interrupt_orphans(
-    session: AsyncSession, *, me: str, alive_since: datetime, now: datetime, reason: Reason
+    session: AsyncSession,
+    *,
+    me: str,
+    alive_since: datetime,
+    now: datetime,
+    reason: Reason,
+    unless_scheduled_since: datetime | None = None,
+    max_restarts: int | None = None,
 ) -> list[Run]:
-    """Mark interrupted the runs still `running` whose owner is gone; never this process's."""
+    """Mark interrupted the runs still `running` whose owner is gone; never this process's.
+    With `unless_scheduled_since` and `max_restarts`, only those `adopt_running` would not
+    take (older occurrences, runs started again too often): the rest wait for it."""
+    beyond_rescue: list[ColumnElement[bool]] = []
+    if unless_scheduled_since is not None and max_restarts is not None:
+        beyond_rescue.append(
+            or_(
+                RunRow.scheduled_for < unless_scheduled_since,
+                RunRow.restarts >= max_restarts,
+            )
+        )
     result = await session.execute(
         update(RunRow)
         .where(
             RunRow.status == RunStatus.RUNNING,
             or_(RunRow.owner.is_(None), RunRow.owner != me),
             _ownerless(me, alive_since),
+            *beyond_rescue,
         )
         .values(status=RunStatus.INTERRUPTED, finished_at=now, **reasons.columns(reason))
         .returning(RunRow),
         execution_options={"populate_existing": True},
     )
     return [to_record(row) for row in result.scalars()]
+
+
+async def adopt_running(
+    session: AsyncSession,
+    *,
+    me: str,
+    alive_since: datetime,
+    scheduled_since: datetime,
+    max_restarts: int,
+    limit: int = 500,
+) -> list[Run]:
+    """Take over runs still `running` whose owner is gone, to run them again: only those of
+    occurrences since `scheduled_since` (older ones are past catching up) and started again
+    fewer than `max_restarts` times (a run that takes its process down each time stops
+    there). Several processes may call this at once; each run goes to one. Oldest first."""
+    orphaned = (
+        select(RunRow.id)
+        .where(
+            RunRow.status == RunStatus.RUNNING,
+            or_(RunRow.owner.is_(None), RunRow.owner != me),
+            _ownerless(me, alive_since),
+            RunRow.scheduled_for >= scheduled_since,
+            RunRow.restarts < max_restarts,
+        )
+        .order_by(RunRow.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        orphaned = orphaned.with_for_update(skip_locked=True)
+    result = await session.execute(
+        update(RunRow)
+        .where(RunRow.id.in_(orphaned.scalar_subquery()))
+        .values(owner=me, restarts=RunRow.restarts + 1, started_at=None)
+        .returning(RunRow),
+        execution_options={"populate_existing": True},
+    )
+    return sorted((to_record(row) for row in result.scalars()), key=lambda run: run.id)
 
 
 async def adopt_undelivered(

@@ -14,6 +14,7 @@ from storage.records import Spending
 RUN = "run"
 PARSE = "parse"
 FOLLOW_UP = "follow_up"
+TRANSCRIPTION = "transcription"
 
 
 async def add(session: AsyncSession, spending: Spending) -> None:

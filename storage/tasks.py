@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialects import id_in, is_postgres
 from storage.models import RunRow, TaskRow
-from storage.records import NewTask, RunStatus, Task, TaskKind, TaskState
+from storage.records import NewTask, RunStatus, Task, TaskKind, TaskMode, TaskState
 
 
 def to_record(row: TaskRow) -> Task:
@@ -37,6 +37,7 @@ def to_record(row: TaskRow) -> Task:
         model=row.model,
         tools=tuple(str(key) for key in row.tools) if isinstance(row.tools, list) else None,
         monthly_cap_usd=row.monthly_cap_usd,
+        mode=TaskMode(row.mode),
         has_trigger=row.trigger_hash is not None,
         after_task_id=row.after_task_id,
         after_always=row.after_always,
@@ -55,6 +56,7 @@ async def add(session: AsyncSession, new: NewTask, *, now: datetime) -> Task:
         run_at=new.run_at,
         every_seconds=new.every_seconds,
         timezone=new.timezone,
+        mode=new.mode,
         state=TaskState.ACTIVE,
         next_run_at=new.next_run_at,
         last_run_at=None,
@@ -78,6 +80,17 @@ async def get(session: AsyncSession, task_id: int, *, for_update: bool = False) 
         await session.execute(statement, execution_options={"populate_existing": True})
     ).scalar_one_or_none()
     return to_record(row) if row is not None else None
+
+
+async def by_ids(session: AsyncSession, task_ids: Sequence[int]) -> dict[int, Task]:
+    """The tasks of these ids that still exist, in one query."""
+    if not task_ids:
+        return {}
+    result = await session.execute(
+        select(TaskRow).where(id_in(session, TaskRow.id, sorted(set(task_ids)))),
+        execution_options={"populate_existing": True},
+    )
+    return {row.id: to_record(row) for row in result.scalars()}
 
 
 async def list_all(session: AsyncSession, *, chat_id: int | None = None) -> list[Task]:
@@ -124,8 +137,11 @@ async def update_definition(
     timezone: str,
     next_run_at: datetime | None,
     now: datetime,
+    mode: TaskMode | None = None,
 ) -> Task | None:
-    """Replace what the task does and when; it becomes active with a fresh failure count."""
+    """Replace what the task does and when (and, given, its mode); it becomes active with a
+    fresh failure count."""
+    changes: dict[str, object] = {} if mode is None else {"mode": mode}
     result = await session.execute(
         update(TaskRow)
         .where(TaskRow.id == task_id)
@@ -140,6 +156,45 @@ async def update_definition(
             state=TaskState.ACTIVE if next_run_at is not None else TaskState.FINISHED,
             next_run_at=next_run_at,
             consecutive_failures=0,
+            updated_at=now,
+            **changes,
+        )
+        .returning(TaskRow),
+        execution_options={"populate_existing": True},
+    )
+    row = result.scalar_one_or_none()
+    return to_record(row) if row is not None else None
+
+
+async def set_mode(
+    session: AsyncSession, task_id: int, mode: TaskMode, *, now: datetime
+) -> Task | None:
+    """Whether the task's runs ask the model or post a reminder."""
+    result = await session.execute(
+        update(TaskRow)
+        .where(TaskRow.id == task_id)
+        .values(mode=mode, updated_at=now)
+        .returning(TaskRow),
+        execution_options={"populate_existing": True},
+    )
+    row = result.scalar_one_or_none()
+    return to_record(row) if row is not None else None
+
+
+async def reschedule_once(
+    session: AsyncSession, task_id: int, *, run_at: datetime, now: datetime
+) -> Task | None:
+    """A one-shot task (a snoozed reminder) runs again, once, at `run_at`."""
+    result = await session.execute(
+        update(TaskRow)
+        .where(TaskRow.id == task_id)
+        .values(
+            kind=TaskKind.ONCE,
+            cron=None,
+            every_seconds=None,
+            run_at=run_at,
+            state=TaskState.ACTIVE,
+            next_run_at=run_at,
             updated_at=now,
         )
         .returning(TaskRow),

@@ -9,21 +9,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialects import insert_for
 from storage.models import WorkerRow
 
 
-async def beat(session: AsyncSession, worker_id: str, *, now: datetime) -> None:
-    """Register the worker, or renew its heartbeat (re-registering it if it was retired)."""
+async def beat(session: AsyncSession, worker_id: str, *, now: datetime, demand: int = 0) -> None:
+    """Register the worker, or renew its heartbeat (re-registering it if it was retired), with
+    what it has to send now."""
     statement = insert_for(session, WorkerRow).values(
-        id=worker_id, started_at=now, heartbeat_at=now
+        id=worker_id, started_at=now, heartbeat_at=now, demand=demand
     )
     await session.execute(
-        statement.on_conflict_do_update(index_elements=[WorkerRow.id], set_={"heartbeat_at": now})
+        statement.on_conflict_do_update(
+            index_elements=[WorkerRow.id], set_={"heartbeat_at": now, "demand": demand}
+        )
     )
+
+
+async def demands(session: AsyncSession, *, alive_since: datetime) -> dict[str, int]:
+    """What each live worker (heartbeat since `alive_since`) has to send."""
+    result = await session.execute(
+        select(WorkerRow.id, WorkerRow.demand).where(WorkerRow.heartbeat_at >= alive_since)
+    )
+    return {worker_id: int(demand) for worker_id, demand in result.all()}
 
 
 async def retire(session: AsyncSession, worker_id: str) -> None:

@@ -1,10 +1,13 @@
 """`cronpilot chat`: the bot's conversation in a terminal, over the same application layer.
 
-Type a request and see the card as text; `yes` confirms it, `no` cancels it, any other text
-replaces it (Edit). Commands as in Telegram: /tasks, /task N, /run N (runs it now and shows the
-result), /pause N, /resume N, /delete N, /history N, /help, /quit. The conversation is one local
-private chat (id 0) in the configured database, and the operator at the terminal is the actor
-in it (`Actor.operator`): the same use cases as the bot's, the same table of rights.
+Type a request and see the card as text; `yes` confirms it, `no` cancels it, `/remind` and `/ai`
+switch it between a reminder and an AI task, any other text replaces it (Edit). Commands as in
+Telegram: /tasks, /task N, /run N (runs it now and shows the result), /pause N, /resume N,
+/delete N, /history N, /skip N (and /skip N undo), /help, /quit. The terminal shows the
+conversation only: `cronpilot chat` sends its log to a file (--log-file) or nowhere. The
+conversation is one local private chat (id 0) in the configured database, and the operator at
+the terminal is the actor in it (`Actor.operator`): the same use cases as the bot's, the same
+table of rights.
 """
 
 from __future__ import annotations
@@ -14,11 +17,16 @@ import contextlib
 from typing import TextIO
 
 from application import UseCases
-from application.errors import DraftNotFoundError, QuotaExceededError, TaskStateError
+from application.errors import (
+    DraftNotFoundError,
+    NoModelError,
+    QuotaExceededError,
+    TaskStateError,
+)
 from application.permissions import Actor
-from core.errors import NotUnderstoodError, ScheduleError
+from core.errors import NotUnderstoodError, ScheduleError, WordedError
 from scheduler.engine import Engine, TaskBusyError, TaskNotFoundError
-from storage.records import Chat
+from storage.records import Chat, TaskMode
 from terminal import text
 
 LOCAL_CHAT_ID = 0
@@ -27,17 +35,21 @@ ACTOR = Actor.operator(chat_id=LOCAL_CHAT_ID)
 YES = frozenset({"yes", "y", "confirm", "/confirm"})
 NO = frozenset({"no", "n", "cancel", "/cancel"})
 QUIT = frozenset({"/quit", "/exit", "quit", "exit"})
-TASK_COMMANDS = frozenset({"/task", "/run", "/pause", "/resume", "/delete", "/history"})
+TASK_COMMANDS = frozenset({"/task", "/run", "/pause", "/resume", "/delete", "/history", "/skip"})
+# While a card waits: what its task will do.
+SWITCHES = {"/remind": TaskMode.REMINDER, "/ai": TaskMode.AI}
 
 HELP = """Write what to do and when, for example:
   every weekday at 9am summarize the top Hacker News stories
   remind me to drink water every 2 hours
-I show what I understood; yes confirms it, no cancels it, any other text replaces it.
+I show what I understood; yes confirms it, no cancels it, any other text replaces it;
+/remind or /ai makes it a reminder (posted as written, no model) or an AI task.
   /tasks            this chat's tasks
   /task N           show task N
   /run N            run task N now and show its result
   /pause N, /resume N, /delete N
   /history N        the last runs of task N
+  /skip N           skip the next run of task N (/skip N undo brings it back)
   /help, /quit
 Scheduled runs happen while `cronpilot run` is running; here, /run N runs a task at once."""
 
@@ -47,6 +59,11 @@ Scheduled runs happen while `cronpilot run` is running; here, /run N runs a task
 SCHEDULE_NOTE = (
     "Note: this terminal does not run tasks on their schedule (that is `cronpilot run`, with "
     "Telegram); /run {number} runs it now."
+)
+
+NO_MODEL_NOTE = (
+    "Note: no model is set up (LLM_MODEL is empty or none): I read requests with my rules and "
+    "post reminders; a task that needs a model is refused."
 )
 
 PARSER_OFF_NOTE = (
@@ -64,12 +81,14 @@ class TerminalChat:
         source: TextIO,
         out: TextIO,
         parser_off: bool,
+        has_model: bool = True,
     ) -> None:
         self._use_cases = use_cases
         self._engine = engine
         self._source = source
         self._out = out
         self._parser_off = parser_off
+        self._has_model = has_model
         self._draft_id: str | None = None
 
     def say(self, message: str) -> None:
@@ -78,7 +97,9 @@ class TerminalChat:
     async def run(self) -> int:
         chat = await self._use_cases.chats.see(LOCAL_CHAT_ID, type="private", title="terminal")
         self.say("cronpilot chat: talk to the bot here, without Telegram. /help shows how.")
-        if self._parser_off:
+        if not self._has_model:
+            self.say(NO_MODEL_NOTE)
+        elif self._parser_off:
             self.say(PARSER_OFF_NOTE)
         while True:
             self._out.write("you> ")
@@ -105,6 +126,8 @@ class TerminalChat:
             await self._cancel()
         elif lowered in YES:
             self.say("There is no request waiting for a yes. Write one first.")
+        elif lowered in SWITCHES:
+            await self._switch(SWITCHES[lowered])
         elif lowered in ("/help", "/start", "help"):
             self.say(HELP)
         elif lowered == "/tasks":
@@ -129,6 +152,9 @@ class TerminalChat:
         except QuotaExceededError as error:
             self.say(f"❌ {_sentence(text.problem(error))}")
             return
+        except NoModelError as error:
+            self.say(f"🤖 {_sentence(str(error))}")
+            return
         if self._draft_id is not None:
             # A new request while a card waits is its correction: one live card at a time.
             with contextlib.suppress(DraftNotFoundError):
@@ -147,6 +173,21 @@ class TerminalChat:
         next_run = text.when(task.next_run_at, task.timezone)
         self.say(f"✅ Scheduled — task #{task.id}. Next run {next_run}.")
         self.say(SCHEDULE_NOTE.format(number=task.id))
+
+    async def _switch(self, mode: TaskMode) -> None:
+        if self._draft_id is None:
+            self.say("There is no request waiting. Write one first.")
+            return
+        drafts = self._use_cases.drafts
+        try:
+            card = await drafts.get(ACTOR, self._draft_id)
+            if card.mode is not mode:
+                card = await drafts.switch_mode(ACTOR, self._draft_id)
+        except (DraftNotFoundError, NoModelError) as error:
+            self.say(f"❌ {_sentence(text.problem(error))}")
+            return
+        chat = await self._use_cases.chats.see(LOCAL_CHAT_ID, type="private", title="terminal")
+        self.say(text.card(card, self._use_cases.chats.zone_of(chat)))
 
     async def _cancel(self) -> None:
         if self._draft_id is None:
@@ -168,7 +209,7 @@ class TerminalChat:
     async def _task_command(self, chat: Chat, words: str) -> None:
         command, _, rest = words.partition(" ")
         command = command.lower()
-        number = rest.strip().lstrip("#")
+        number = (rest.split() or [""])[0].lstrip("#")
         if not (number.isascii() and number.isdigit() and len(number) <= 18):
             self.say(f"Usage: {command} N, where N is the task's number from /tasks.")
             return
@@ -189,6 +230,8 @@ class TerminalChat:
                     f"▶️ Task #{task_id} is active again; next run "
                     f"{text.when(task.next_run_at, zone)}."
                 )
+            elif command == "/skip":
+                self.say(await self._skip(task_id, rest.split()[1:], zone))
             elif command == "/delete":
                 task = await self._use_cases.tasks.delete(ACTOR, task_id)
                 self.say(f"🗑 Deleted task #{task_id} {task.name}.")
@@ -196,8 +239,21 @@ class TerminalChat:
                 found = await self._use_cases.runs.history(ACTOR, task_id)
                 lines = [text.run_line(run, zone) for run in found]
                 self.say("\n".join(lines) if lines else f"Task #{task_id} has not run yet.")
-        except (TaskNotFoundError, TaskStateError, TaskBusyError) as error:
+        except (TaskNotFoundError, TaskStateError, TaskBusyError, WordedError) as error:
             self.say(f"❌ {_sentence(text.problem(error))}")
+
+    async def _skip(self, task_id: int, rest: list[str], zone: str) -> str:
+        shapes = self._use_cases.shapes
+        if rest and rest != ["undo"]:
+            return "Usage: /skip N, or /skip N undo."
+        if rest:
+            state = await shapes.undo_skip(ACTOR, task_id)
+            return f"↩️ Task #{task_id} runs at {text.when(state.task.next_run_at, zone)} after all."
+        state = await shapes.skip_next(ACTOR, task_id)
+        return (
+            f"⏭ The next run of task #{task_id} ({text.when(state.skipped_for, zone)}) is "
+            f"skipped. /skip {task_id} undo brings it back."
+        )
 
 
 def _sentence(reason: str, *, capital: bool = True) -> str:

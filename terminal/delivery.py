@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TextIO
 
 from core.reasons import Reason
-from storage.records import Run, Task
+from storage.records import Run, Task, TaskMode
 
 
 class TerminalDelivery:
@@ -26,6 +26,8 @@ class TerminalDelivery:
         yield
 
     async def send_result(self, task: Task, run: Run, text: str) -> Sequence[int]:
+        if task.mode is TaskMode.REMINDER:
+            return [self._print(f"⏰ Reminder: {text}  (task #{task.id})")]
         return [self._print(f"📋 {task.name} · task #{task.id}\n\n{text}\n")]
 
     async def send_failure(self, task: Task, run: Run, reason: Reason) -> int:

@@ -18,7 +18,7 @@ from core.errors import CronpilotError
 from scheduler.engine import TaskBusyError, TaskNotFoundError
 from scheduler.schedules.descriptions import format_local
 from scheduler.schedules.schedule import Schedule, zone_for
-from storage.records import Run, Task, TaskKind
+from storage.records import Run, Task, TaskKind, TaskMode
 
 
 def problem(error: CronpilotError, *, chat_id: int | None = None) -> str:
@@ -64,10 +64,17 @@ def card(card: Card, zone: str) -> str:
     lines = [title, f"  Task:      {card.prompt}", *_schedule_lines(card.schedule)]
     lines.append(f"  Next runs ({zone}):")
     lines += [f"    {when(run, zone)}" for run in card.next_runs] or ["    none"]
+    lines.append(f"  Kind:      {MODES[card.mode]}")
     if card.source == "llm":
         lines.append("  (understood with the help of the AI model: please check it)")
     lines.append("Type yes to confirm, no to cancel, or write a corrected request.")
     return "\n".join(lines)
+
+
+MODES = {
+    TaskMode.REMINDER: "reminder: posted as written at each run, without any model (/ai switches)",
+    TaskMode.AI: "AI task: the model does it at each run (/remind switches)",
+}
 
 
 def task_line(task: Task, zone: str) -> str:
@@ -85,6 +92,7 @@ def task_detail(task: Task, zone: str) -> str:
         *_schedule_lines(Schedule.of(task)),
         f"  Next run:  {when(task.next_run_at, zone)}",
         f"  Last run:  {when(task.last_run_at, zone)}",
+        f"  Kind:      {task.mode.value}",
     ]
     return "\n".join(lines)
 

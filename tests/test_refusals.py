@@ -34,9 +34,14 @@ from bot.callbacks import (
     KeepTask,
     ListPage,
     PauseTask,
+    ReminderDone,
     ResumeTask,
     RetryTask,
     RunTask,
+    SkipNext,
+    SnoozeReminder,
+    SwitchDraftMode,
+    SwitchTaskMode,
     TaskHistory,
     ToggleTool,
 )
@@ -106,6 +111,11 @@ class Team:
             ToggleTool: ToggleTool(self.task_id, 0),
             ConfirmChange: ConfirmChange(proposal.change_id),
             CancelChange: CancelChange(proposal.change_id),
+            SwitchDraftMode: SwitchDraftMode(draft.draft_id),
+            SwitchTaskMode: SwitchTaskMode(self.task_id),
+            SkipNext: SkipNext(self.task_id),
+            SnoozeReminder: SnoozeReminder(self.task_id, "1h"),
+            ReminderDone: ReminderDone(self.task_id),
         }
         return made[kind].pack()
 
@@ -128,7 +138,7 @@ async def team(fake: FakeTelegram, llm: FakeLLM, pg_url: str) -> AsyncIterator[T
     try:
         alice, bob = fake.user(ALICE, "Alice"), fake.user(BOB, "Bob")
         carol, mallory = fake.user(CAROL, "Carol"), fake.user(MALLORY, "Mallory")
-        strangers = [fake.user(MALLORY + n, f"Stranger {n}") for n in range(1, 21)]
+        strangers = [fake.user(MALLORY + n, f"Stranger {n}") for n in range(1, 22)]
         team = fake.group(TEAM, "Team", owner=alice, members=[bob, mallory, *strangers])
         other = fake.group(OTHER, "Other", owner=carol)
         task_id = await create_task(fake, team, alice, "/new every day at 9 read the news")
@@ -225,6 +235,7 @@ async def _commands(team: Team, wrong: list[str]) -> FakeMessage:
         f"/pause {number}",
         f"/resume {number}",
         f"/delete {number}",
+        f"/skip {number}",
         f"/edit {number} every day at 7 read the papers",
         "/new every day at 7 water the plants",
         f"@{fake.bot.username} every day at 7 water the plants",
@@ -309,6 +320,17 @@ ROUTES: list[tuple[str, str, Request]] = [
         "PATCH /tasks/{id} schedule",
         "change",
         lambda api, t: api.patch(f"/api/v1/tasks/{t.task_id}", json={"schedule": "every day at 7"}),
+    ),
+    (
+        "PATCH /tasks/{id} mode",
+        "change",
+        lambda api, t: api.patch(f"/api/v1/tasks/{t.task_id}", json={"mode": "reminder"}),
+    ),
+    ("POST /tasks/{id}/skip", "change", lambda api, t: api.post(f"/api/v1/tasks/{t.task_id}/skip")),
+    (
+        "DELETE /tasks/{id}/skip",
+        "change",
+        lambda api, t: api.delete(f"/api/v1/tasks/{t.task_id}/skip"),
     ),
     ("DELETE /tasks/{id}", "change", lambda api, t: api.delete(f"/api/v1/tasks/{t.task_id}")),
     ("POST /tasks/{id}/run", "change", lambda api, t: api.post(f"/api/v1/tasks/{t.task_id}/run")),

@@ -1,11 +1,12 @@
 """The HTTP API, /api/v1: JSON over the same use cases as the bot.
 
-One router per resource (web/routes/: chats, tasks, runs, parse, usage, tokens), each route
-taking what it needs as typed dependencies (web/deps.py: the caller as `CurrentActor`, the
-use cases as `UseCasesDep`). Who may see and change what is the application's to say; the routes
-only translate HTTP to use cases, and errors to statuses (web/errors.py), always as
-`{"error": "…"}`. Every router's routes are `ApiRoute`s (web/deps.py): the caller is known
-before a body is read, and bodies are read within the limits declared here (web/bodies.py).
+One router per resource (web/routes/: chats, tasks, runs, attachments, parse, usage, tokens),
+each route taking what it needs as typed dependencies (web/deps.py: the caller as
+`CurrentActor`, the use cases as `UseCasesDep`). Who may see and change what is the
+application's to say; the routes only translate HTTP to use cases, and errors to statuses
+(web/errors.py), always as `{"error": "…"}`. Every router's routes are `ApiRoute`s
+(web/deps.py): the caller is known before a body is read, and bodies are read within the
+limits declared here (web/bodies.py).
 """
 
 from __future__ import annotations
@@ -16,11 +17,19 @@ from fastapi_offline import FastAPIOffline
 from web.bodies import JsonLimits
 from web.deps import ApiDoor
 from web.errors import RESPONSES, add_error_handlers
-from web.routes import chats, parse, runs, tasks, tokens, usage
+from web.routes import attachments, chats, parse, runs, tasks, tokens, usage
 
 __all__ = ["ApiDoor", "build_api"]
 
-ROUTERS = (chats.router, tasks.router, runs.router, parse.router, usage.router, tokens.router)
+ROUTERS = (
+    chats.router,
+    tasks.router,
+    runs.router,
+    attachments.router,
+    parse.router,
+    usage.router,
+    tokens.router,
+)
 # The API's bodies are small JSON objects; the largest, a new task, has a text and a prompt of
 # at most 4,000 characters each (48 KB each even if every character came as a \uXXXX pair).
 MAX_BODY_BYTES = 128 * 1024

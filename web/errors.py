@@ -19,8 +19,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from application.errors import (
+    AlreadySkippedError,
     CapOutOfRangeError,
     DraftNotFoundError,
+    NoModelError,
+    NoSkipToUndoError,
+    NotAReminderError,
+    NothingToSkipError,
     PayloadTooLargeError,
     QuotaExceededError,
     TaskStateError,
@@ -71,6 +76,12 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (UnknownToolError, 422),
     (CapOutOfRangeError, 422),
     (ScheduleError, 422),
+    # A bot without a model cannot take an AI task (LLM_MODEL empty or none).
+    (NoModelError, 409),
+    (NotAReminderError, 409),
+    (NothingToSkipError, 409),
+    (AlreadySkippedError, 409),
+    (NoSkipToUndoError, 409),
 )
 
 # What each status means, for every operation of the OpenAPI document.

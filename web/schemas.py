@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from application.usage import UsageReport
 from core.reasons import Reason
 from scheduler.schedules.schedule import Schedule
-from storage.records import Followup, Run, Task, TaskKind, TaskState
+from storage.records import Attachment, Followup, Run, Task, TaskKind, TaskMode, TaskState
 
 PREVIEW_RUNS = 3
 MAX_TEXT_CHARS = 4_000
@@ -43,6 +43,10 @@ class TaskOut(BaseModel):
     name: str
     prompt: str
     kind: TaskKind
+    mode: TaskMode = Field(
+        description="what a run does: `ai` asks the model, `reminder` posts the prompt's "
+        "words as they are, without any model"
+    )
     cron: str | None
     run_at: datetime | None
     every_seconds: int | None
@@ -81,6 +85,7 @@ class TaskOut(BaseModel):
             name=task.name,
             prompt=task.prompt,
             kind=task.kind,
+            mode=task.mode,
             cron=task.cron,
             run_at=task.run_at,
             every_seconds=task.every_seconds,
@@ -98,6 +103,35 @@ class TaskOut(BaseModel):
             has_trigger_url=task.has_trigger,
             quiet_when_unchanged=task.quiet_changed,
         )
+
+
+class AttachmentOut(BaseModel):
+    """A document kept with a task: its model gets the text at every run."""
+
+    id: int
+    name: str = Field(description="the file's name as sent")
+    media_type: str
+    size: int = Field(description="bytes of extracted text (UTF-8)")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, attachment: Attachment) -> AttachmentOut:
+        return cls(
+            id=attachment.id,
+            name=attachment.name,
+            media_type=attachment.media_type,
+            size=attachment.size,
+            created_at=attachment.created_at,
+        )
+
+
+class AttachmentsOut(BaseModel):
+    attachments: list[AttachmentOut]
+
+
+class TaskSkipOut(BaseModel):
+    task: TaskOut
+    skipped_for: datetime | None = Field(description="the run that is skipped, if one is")
 
 
 class TaskPageOut(BaseModel):
@@ -265,10 +299,16 @@ class NewTaskIn(Strict):
     run_at: AwareDatetime | None = None
     every_seconds: int | None = Field(None, ge=1, le=10 * 366 * 86400)
     timezone: str | None = Field(None, max_length=64)
+    mode: TaskMode | None = Field(
+        None,
+        description="`reminder` or `ai`; unset: as the request reads (“remind me to …” is a "
+        "reminder)",
+    )
 
 
 class TaskPatchIn(Strict):
     state: Literal["paused", "active"] | None = None
+    mode: TaskMode | None = Field(None, description="`reminder` or `ai`")
     prompt: str | None = Field(None, max_length=MAX_TEXT_CHARS)
     schedule: str | None = Field(
         None, max_length=MAX_TEXT_CHARS, description="new schedule in words or cron"

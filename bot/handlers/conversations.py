@@ -36,6 +36,7 @@ from bot.i18n import Translator
 from bot.posting import Poster
 from bot.render import Screen
 from core.errors import CronpilotError, ScheduleError
+from scheduler.documents import DocumentText, Picture
 from scheduler.engine import TaskNotFoundError
 
 # Buttons that name a task: the task cards (/task N, Scheduled, lists) and results carry them.
@@ -74,9 +75,17 @@ async def _reply(update: Update, screen: Screen | str) -> Message | None:
     )
 
 
-async def reply_about_task(update: Update, context: Context, replied: Message, text: str) -> bool:
-    """A reply to one of the bot's messages about a task; False when it is about none (or is a
-    new task request), so that it is read as a request."""
+async def reply_about_task(
+    update: Update,
+    context: Context,
+    replied: Message,
+    text: str,
+    *,
+    attachment: DocumentText | Picture | None = None,
+) -> bool:
+    """A reply to one of the bot's messages about a task (with a document sent with it, for
+    the follow-up model); False when it is about none (or is a new task request), so that it
+    is read as a request."""
     chat = update.effective_chat
     assert chat is not None
     who = actor(update)
@@ -90,7 +99,7 @@ async def reply_about_task(update: Update, context: Context, replied: Message, t
     _ = chat_translator(update, record)
     zone = chat_zone(record, context)
     try:
-        outcome = await conversations.reply(who, subject, text)
+        outcome = await conversations.reply(who, subject, text, attachment=attachment)
     except (ScheduleError, RefusedError) as error:
         await _reply(update, problems.reply(_, error, zone))
         return True

@@ -3,21 +3,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
-from telegram import Chat, ForceReply, Message, Update
+from telegram import Chat, ForceReply, Message, MessageEntity, Update
 from telegram.constants import MessageEntityType, ParseMode
 from telegram.error import BadRequest
 
 from application.errors import (
     DraftExpiredError,
     DraftNotFoundError,
+    NoModelError,
     ParseBudgetSpentError,
     QuotaExceededError,
 )
 from application.permissions import RefusedError
 from application.records import Card
-from bot import problems, render
+from bot import media, problems, render, shapes
 from bot.callbacks import CancelDraft, ConfirmDraft, EditDraft
 from bot.context import Context, use_cases
 from bot.handlers import conversations
@@ -30,31 +32,67 @@ from bot.handlers.common import (
     reply,
     task_number,
 )
+from bot.render import Screen
 from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
+from scheduler.documents import DocumentText, Picture
 from scheduler.engine import TaskNotFoundError
 from scheduler.parsing.llm_parser import ParserUnavailableError
+from scheduler.parsing.request import PicturesNotSeenError
 from storage.records import Chat as ChatRecord
 
 
-def _without_mention(message: Message, username: str | None) -> str:
-    """The message text with the bot's @mention taken out."""
-    text = message.text or ""
+def without_mention(text: str, entities: Sequence[MessageEntity], username: str | None) -> str:
+    """`text` (a message's text or caption, with its entities) with the bot's @mention taken
+    out."""
     if not username:
         return text
-    for entity in reversed(message.entities):
-        if entity.type == MessageEntityType.MENTION:
-            mention = message.parse_entity(entity)
-            if mention.lower() == f"@{username.lower()}":
-                start = len(text.encode("utf-16-le")[: entity.offset * 2].decode("utf-16-le"))
-                text = text[:start] + text[start + len(mention) :]
-    return " ".join(text.split())
+    encoded = text.encode("utf-16-le")
+    for entity in reversed(entities):
+        if entity.type != MessageEntityType.MENTION:
+            continue
+        start, end = entity.offset * 2, (entity.offset + entity.length) * 2
+        if encoded[start:end].decode("utf-16-le").lower() == f"@{username.lower()}":
+            encoded = encoded[:start] + encoded[end:]
+    return " ".join(encoded.decode("utf-16-le").split())
+
+
+def mentions(text: str, username: str | None) -> bool:
+    """Whether `text` names the bot."""
+    return bool(username) and f"@{(username or '').lower()}" in text.lower()
 
 
 async def text_message(update: Update, context: Context) -> None:
     """Plain text: a task request in private chats, or in groups when addressed to the bot."""
     message = update.effective_message
+    if message is None or message.text is None:
+        return
+    username = context.bot.username
+    await take_words(
+        update,
+        context,
+        message.text,
+        without_mention(message.text, message.entities, username),
+        mentioned=mentions(message.text, username),
+    )
+
+
+async def take_words(
+    update: Update,
+    context: Context,
+    text: str,
+    addressed: str,
+    *,
+    mentioned: bool,
+    heard: str | None = None,
+    attachment: DocumentText | Picture | None = None,
+) -> None:
+    """Words someone sent, typed (`text` as written, `addressed` without the bot's mention) or
+    `heard` in a recording, perhaps with a document (`attachment`): the answer to an Edit, a
+    reply about a task, or a request (in a private chat, or in a group when `mentioned` or
+    replying to the bot)."""
+    message = update.effective_message
     chat = update.effective_chat
-    if message is None or chat is None or message.text is None:
+    if message is None or chat is None:
         return
     replied = message.reply_to_message
     if replied is not None and replied.from_user and replied.from_user.id == context.bot.id:
@@ -62,20 +100,22 @@ async def text_message(update: Update, context: Context) -> None:
             actor(update), chat.id, replied.message_id
         )
         if draft_id is not None:
-            await _replace_draft(update, context, draft_id, message.text)
+            await _replace_draft(
+                update, context, draft_id, text, heard=heard, attachment=attachment
+            )
             return
-        text = _without_mention(message, context.bot.username)
-        if await conversations.reply_about_task(update, context, replied, text):
+        if await conversations.reply_about_task(
+            update, context, replied, addressed, attachment=attachment
+        ):
             return
         if chat.type != Chat.PRIVATE:
-            await _request(update, context, _without_mention(message, context.bot.username))
+            await _request(update, context, addressed, heard=heard, attachment=attachment)
             return
     if chat.type == Chat.PRIVATE:
-        await _request(update, context, message.text)
+        await _request(update, context, text, heard=heard, attachment=attachment)
         return
-    username = context.bot.username
-    if username and f"@{username.lower()}" in message.text.lower():
-        await _request(update, context, _without_mention(message, username))
+    if mentioned:
+        await _request(update, context, addressed, heard=heard, attachment=attachment)
 
 
 async def new_command(update: Update, context: Context) -> None:
@@ -104,18 +144,24 @@ async def edit_command(update: Update, context: Context) -> None:
 
 
 async def _request(
-    update: Update, context: Context, text: str, *, task_id: int | None = None
+    update: Update,
+    context: Context,
+    text: str,
+    *,
+    task_id: int | None = None,
+    heard: str | None = None,
+    attachment: DocumentText | Picture | None = None,
 ) -> None:
     chat = await current_chat(update, context)
     if task_id is None:
         # After Edit, the next request is the correction, replied to the prompt or not.
         editing = await use_cases(context).edits.awaiting_correction(actor(update), chat.id)
         if editing is not None:
-            await _replace_draft(update, context, editing, text)
+            await _replace_draft(update, context, editing, text, heard=heard, attachment=attachment)
             return
-    card = await _draft(update, context, chat, text, task_id=task_id)
+    card = await _draft(update, context, chat, text, task_id=task_id, attachment=attachment)
     if card is not None:
-        await _show_card(update, context, chat, card)
+        await _show_card(update, context, chat, card, heard=heard)
 
 
 async def _draft(
@@ -125,32 +171,60 @@ async def _draft(
     text: str,
     *,
     task_id: int | None,
+    attachment: DocumentText | Picture | None = None,
+    carry_from: str | None = None,
 ) -> Card | None:
     _ = chat_translator(update, chat)
     try:
-        return await use_cases(context).drafts.create(actor(update), chat.id, text, task_id=task_id)
+        return await use_cases(context).drafts.create(
+            actor(update),
+            chat.id,
+            text,
+            task_id=task_id,
+            attachment=attachment,
+            carry_from=carry_from,
+        )
     except ParseBudgetSpentError as error:
         problem = render.sentence(problems.worded(_, error))
         await reply(update, _("💸 {problem}", problem=escape(problem)))
     except ParserUnavailableError as error:
         problem = render.sentence(problems.worded(_, error))
         await reply(update, _("⏳ {problem}", problem=escape(problem)))
+    except PicturesNotSeenError as error:
+        await reply(update, media.refused(_, render.sentence(problems.worded(_, error))))
     except NotUnderstoodError as error:
         await reply(update, render.not_understood(_, problems.worded(_, error), str(error)))
     except (ScheduleError, QuotaExceededError, TaskNotFoundError, RefusedError) as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context)))
+    except NoModelError as error:
+        await reply(update, problems.reply(_, error, chat_zone(chat, context), sign="🤖"))
     return None
 
 
-async def _show_card(update: Update, context: Context, chat: ChatRecord, card: Card) -> None:
-    sent = await reply(
-        update, render.card(chat_translator(update, chat), card, chat_zone(chat, context))
-    )
+async def _show_card(
+    update: Update, context: Context, chat: ChatRecord, card: Card, *, heard: str | None = None
+) -> None:
+    _ = chat_translator(update, chat)
+    screen = shapes.card(_, card, chat_zone(chat, context))
+    if card.attachments:
+        screen = Screen(f"{screen.text}\n\n{media.attached(_, card.attachments)}", screen.keyboard)
+    if heard is not None:
+        # What was heard, above the card, so a mishearing is caught before Confirm.
+        screen = Screen(f"{media.heard(_, heard)}\n\n{screen.text}", screen.keyboard)
+    sent = await reply(update, screen)
     if sent is not None:
         await use_cases(context).drafts.attach_card(actor(update), card.draft_id, sent.message_id)
 
 
-async def _replace_draft(update: Update, context: Context, draft_id: str, text: str) -> None:
+async def _replace_draft(
+    update: Update,
+    context: Context,
+    draft_id: str,
+    text: str,
+    *,
+    heard: str | None = None,
+    attachment: DocumentText | Picture | None = None,
+) -> None:
     """The corrected request after Edit: a new card, the old one marked as replaced."""
     chat = await current_chat(update, context)
     _ = chat_translator(update, chat)
@@ -160,10 +234,18 @@ async def _replace_draft(update: Update, context: Context, draft_id: str, text: 
     except (DraftNotFoundError, RefusedError) as error:
         await reply(update, problems.reply(_, error, chat_zone(chat, context), sign="⌛"))
         return
-    card = await _draft(update, context, chat, text, task_id=old.task_id)
+    card = await _draft(
+        update,
+        context,
+        chat,
+        text,
+        task_id=old.task_id,
+        attachment=attachment,
+        carry_from=draft_id,
+    )
     if card is None:
         return  # the correction was not understood; the old card stays open
-    await _show_card(update, context, chat, card)
+    await _show_card(update, context, chat, card, heard=heard)
     try:
         await cases.drafts.cancel(actor(update), draft_id)
     except DraftNotFoundError:
@@ -202,7 +284,7 @@ async def confirm_draft(update: Update, context: Context, data: ConfirmDraft) ->
         task = await press.use_cases.drafts.confirm(press.actor, data.draft_id)
         _ = press.words
         await press.query.answer(_("Scheduled as task #{number}", number=task.id))
-        screen = render.scheduled(press.words, task, press.zone)
+        screen = shapes.scheduled(press.words, task, press.zone)
         await press.query.edit_message_text(
             screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
         )
@@ -255,7 +337,8 @@ class _CardPress(Press):
             # edit arrived): harmless, and the card stays as the first press left it.
             await query.answer(render.already_handled(_), show_alert=True)
         elif isinstance(
-            error, (ScheduleError, QuotaExceededError, TaskNotFoundError, RefusedError)
+            error,
+            (ScheduleError, QuotaExceededError, TaskNotFoundError, RefusedError, NoModelError),
         ):
             await query.answer(problems.alert(_, error, self.zone), show_alert=True)
         else:

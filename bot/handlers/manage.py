@@ -24,7 +24,7 @@ from telegram.error import BadRequest
 
 from application import UseCases
 from application.permissions import Action, Actor
-from bot import problems, render, replies
+from bot import media, problems, render, replies, shapes
 from bot.callbacks import (
     LIST,
     RESULT,
@@ -91,10 +91,19 @@ class _Asked:
 
 
 async def _task_card(asked: _Asked) -> render.Screen:
-    task = await asked.use_cases.tasks.get(asked.actor, asked.task_id)
-    return render.task_detail(
-        asked.words, task, asked.zone, setup=setup_lines(asked.words, task, asked.use_cases)
+    state = await asked.use_cases.shapes.skip_state(asked.actor, asked.task_id)
+    screen = shapes.task_detail(
+        asked.words,
+        state.task,
+        asked.zone,
+        state.skipped_for,
+        setup=setup_lines(asked.words, state.task, asked.use_cases),
     )
+    kept = await asked.use_cases.attachments.of_task(asked.actor, state.task.id)
+    if not kept:
+        return screen
+    documents = media.attached(asked.words, [(found.name, found.size) for found in kept])
+    return render.Screen(f"{screen.text}\n{documents}", screen.keyboard)
 
 
 async def _history(asked: _Asked) -> str:
@@ -292,14 +301,10 @@ async def _switched(press: Press, data: PauseTask | ResumeTask, task: Task, noti
         listing = await press.use_cases.tasks.list(press.actor, press.chat.id, page=place.page)
         await _edit(message, render.task_list(press.words, listing, press.zone))
     elif place == TASK_CARD:
+        skipped = await press.use_cases.shapes.skipped_next(task)
+        setup = setup_lines(press.words, task, press.use_cases)
         await _edit(
-            message,
-            render.task_detail(
-                press.words,
-                task,
-                press.zone,
-                setup=setup_lines(press.words, task, press.use_cases),
-            ),
+            message, shapes.task_detail(press.words, task, press.zone, skipped, setup=setup)
         )
     else:
         # A result message (or a button from before places were marked): swap its Pause

@@ -26,7 +26,9 @@ from bot.handlers import (
     create,
     language,
     manage,
+    media,
     setup,
+    shapes,
     start,
     token,
     triggers,
@@ -46,6 +48,7 @@ COMMANDS = (
     ("resume", N_("resume a task: /resume N")),
     ("delete", N_("delete a task: /delete N")),
     ("history", N_("a task's last runs: /history N")),
+    ("skip", N_("skip a task's next run: /skip N, /skip N undo")),
     ("usage", N_("this month's runs, tokens and cost")),
     ("model", N_("a task's model: /model N smart")),
     ("tools", N_("a task's tools: /tools N -web_search")),
@@ -124,6 +127,11 @@ def buttons() -> tuple[CallbackQueryHandler[Context, None], ...]:
         on_button(callbacks.ConfirmChange, conversations.confirm_change),
         on_button(callbacks.CancelChange, conversations.cancel_change),
         on_button(callbacks.ToggleTool, setup.toggle_tool),
+        on_button(callbacks.SwitchDraftMode, shapes.switch_draft_mode),
+        on_button(callbacks.SwitchTaskMode, shapes.switch_task_mode),
+        on_button(callbacks.SkipNext, shapes.skip_next),
+        on_button(callbacks.SnoozeReminder, shapes.snooze_reminder),
+        on_button(callbacks.ReminderDone, shapes.reminder_done),
     )
 
 
@@ -159,11 +167,17 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("model", setup.model_command),
             CommandHandler("tools", setup.tools_command),
             CommandHandler("budget", setup.budget_command),
+            CommandHandler("skip", shapes.skip_command),
             CommandHandler("trigger", triggers.trigger_command),
             CommandHandler("after", triggers.after_command),
             CommandHandler("quiet", triggers.quiet_command),
             MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, start.location),
             MessageHandler(filters.TEXT & ~filters.COMMAND, create.text_message),
+            MessageHandler(
+                filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE, media.recording_message
+            ),
+            MessageHandler(filters.Document.ALL, media.document_message),
+            MessageHandler(filters.PHOTO, media.photo_message),
             # After every CommandHandler: what none of them took is a command we do not have.
             MessageHandler(filters.COMMAND, start.unknown_command),
             *buttons(),

@@ -29,7 +29,7 @@ from bot.handlers.common import (
 from bot.i18n import Translator
 from core.errors import CronpilotError
 from scheduler.runner.task_cap import cap_text
-from storage.records import Task
+from storage.records import Task, TaskMode
 
 
 def model_line(_: Translator, task: Task, offer: ModelOffer) -> str:
@@ -48,7 +48,10 @@ def cap_line(_: Translator, task: Task) -> str | None:
 
 
 def setup_lines(_: Translator, task: Task, cases: UseCases) -> list[str]:
-    """What a task's card says it runs with: its model, and its cap if it has one."""
+    """What a task's card says it runs with: its model, and its cap if it has one (nothing for
+    a reminder, which asks no model)."""
+    if task.mode is TaskMode.REMINDER:
+        return []
     cap = cap_line(_, task)
     return [model_line(_, task, cases.setup.models), *([cap] if cap else [])]
 

@@ -11,7 +11,7 @@ from telegram import Chat, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRem
 from telegram.constants import ChatMemberStatus, ParseMode
 
 from application.permissions import RefusedError
-from bot import problems, render
+from bot import problems, render, shapes
 from bot.context import Context, use_cases
 from bot.handlers.common import actor, chat_translator, chat_zone, current_chat, reply
 from bot.i18n import Translator
@@ -58,7 +58,8 @@ async def start(update: Update, context: Context) -> None:
 
 async def help_command(update: Update, context: Context) -> None:
     chat = await current_chat(update, context)
-    await reply(update, render.help_text(chat_translator(update, chat)))
+    _ = chat_translator(update, chat)
+    await reply(update, render.help_text(_) + "\n\n" + shapes.help_text(_))
 
 
 async def unknown_command(update: Update, context: Context) -> None:

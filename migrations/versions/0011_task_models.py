@@ -1,12 +1,12 @@
-"""Tasks choose their model, their tools and a monthly cap; runs record the model that answered
-and the tries of a run that failed for a reason that heals.
+"""Tasks choose their model, their tools and a monthly cap; runs record the tries of a run that
+failed for a reason that heals (the model a run asked is 0015_replicas' runs.model).
 
 Every existing task carries over as it was: no model of its own (LLM_MODEL), every configured
 tool (`tools` NULL), no cap. Every existing run is its occurrence's first try, with no retry
 due.
 
 Revision ID: 0011_task_models
-Revises: 0014_triggers
+Revises: 0010_task_kinds
 Create Date: 2026-12-07
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0011_task_models"
-down_revision: str | None = "0014_triggers"
+down_revision: str | None = "0010_task_kinds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -34,7 +34,6 @@ def upgrade() -> None:
     op.add_column("tasks", sa.Column("model", sa.String(length=64), nullable=True))
     op.add_column("tasks", sa.Column("tools", OPTIONAL_DOCUMENT, nullable=True))
     op.add_column("tasks", sa.Column("monthly_cap_usd", sa.Float(), nullable=True))
-    op.add_column("runs", sa.Column("model", sa.String(length=255), nullable=True))
     op.add_column(
         "runs", sa.Column("attempt", sa.Integer(), server_default=sa.text("1"), nullable=False)
     )
@@ -52,7 +51,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_runs_retry_due", table_name="runs")
     # In place too (SQLite 3.35+ drops a column itself), for the same reason.
-    for column in ("retry_at", "retry_of", "attempt", "model"):
+    for column in ("retry_at", "retry_of", "attempt"):
         op.drop_column("runs", column)
     for column in ("monthly_cap_usd", "tools", "model"):
         op.drop_column("tasks", column)

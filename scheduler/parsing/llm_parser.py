@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, ValidationError
 from core.errors import N_, NotUnderstoodError, ScheduleError
 from core.languages import ENGLISH, english_name
 from core.logs import get_logger
+from scheduler.documents import Picture
 from scheduler.llm import Completion, LLMClient, LLMError
 from scheduler.schedules.schedule import (
     ParsedRequest,
@@ -35,6 +36,14 @@ log = get_logger(__name__)
 TOOL_NAME = "schedule_task"
 MAX_PROMPT_CHARS = 4_000
 PARSER_TIMEOUT_SECONDS = 30.0
+# Said to the model when the message comes with a picture.
+PICTURE_ADVICE = (
+    "\nThe message comes with a picture (a poster, an invitation, a screenshot): take the "
+    "date, time and what happens from the picture and the words together. Name the event in "
+    "the prompt (what it is, where, when), so the task makes sense on its own. 'The day "
+    "before' means a one-time run on the day before the event, at the time the user says, "
+    "else 09:00; 'an hour before' means one hour before the event starts."
+)
 
 
 class ParserUnavailableError(NotUnderstoodError):
@@ -128,14 +137,32 @@ class LLMScheduleParser:
         self._min_interval_seconds = min_interval_seconds
         self._timeout = timeout_seconds
 
+    @property
+    def model(self) -> str:
+        return self._model
+
     async def parse(
-        self, text: str, *, now: datetime, timezone: str, language: str = ENGLISH
+        self,
+        text: str,
+        *,
+        now: datetime,
+        timezone: str,
+        language: str = ENGLISH,
+        picture: Picture | None = None,
     ) -> ParsedRequest:
-        """The request in `text`; `language` is the chat's, for the reason of a decline (the
-        model's own words, passed on as written)."""
+        """The request in `text` (and in `picture`, sent with it); `language` is the chat's,
+        for the reason of a decline (the model's own words, passed on as written)."""
+        system = _system_prompt(now, timezone, language)
+        content: str | list[dict[str, Any]] = text
+        if picture is not None:
+            system += PICTURE_ADVICE
+            content = [
+                {"type": "text", "text": text or "(no words, only the picture)"},
+                picture.content_part(),
+            ]
         messages: list[dict[str, Any]] = [
-            {"role": "system", "content": _system_prompt(now, timezone, language)},
-            {"role": "user", "content": text},
+            {"role": "system", "content": system},
+            {"role": "user", "content": content},
         ]
         problem: str | ScheduleError = ""
         for attempt in range(2):

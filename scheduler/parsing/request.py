@@ -6,9 +6,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
-from core.errors import N_, NotUnderstoodError
+from core.errors import N_, NotUnderstoodError, WordedError
 from core.languages import ENGLISH
-from scheduler.llm import LLMClient
+from scheduler.documents import Picture
+from scheduler.llm import LLMClient, supports_vision
 from scheduler.parsing.llm_parser import LLMScheduleParser
 from scheduler.parsing.rules import parse_rules
 from scheduler.schedules.schedule import ParsedRequest, validate
@@ -18,6 +19,10 @@ MAX_REQUEST_CHARS = 4_000
 
 # PARSER_MODEL values that mean "rules only, never ask an LLM about schedules".
 PARSER_OFF = frozenset({"off", "none", "rules"})
+
+
+class PicturesNotSeenError(WordedError):
+    """A picture came with a request, and the parser's model cannot see pictures."""
 
 
 class RequestParser:
@@ -68,6 +73,48 @@ class RequestParser:
             request.schedule, now=now, min_interval_seconds=self._min_interval_seconds
         )
         return replace(request, schedule=schedule)
+
+    async def parse_picture(
+        self,
+        text: str,
+        picture: Picture,
+        *,
+        now: datetime,
+        timezone: str,
+        language: str = ENGLISH,
+        before_model: Callable[[NotUnderstoodError], Awaitable[None]] | None = None,
+    ) -> ParsedRequest:
+        """A request made of a picture and (perhaps) words: only a model that sees can read
+        it. Raises PicturesNotSeenError when the parser's model cannot, and what `parse`
+        raises."""
+        text = clean_text(text)
+        if len(text) > MAX_REQUEST_CHARS:
+            raise NotUnderstoodError(
+                N_("that is {count} characters long; keep a task under {limit}"),
+                count=len(text),
+                limit=MAX_REQUEST_CHARS,
+            )
+        if self._llm_parser is None:
+            raise PicturesNotSeenError(
+                N_(
+                    "requests are read without a language model here, so I cannot read "
+                    "pictures; write the request as text"
+                )
+            )
+        model = self._llm_parser.model
+        if not await supports_vision(model):
+            raise PicturesNotSeenError(
+                N_(
+                    "the model that reads requests here ({model}) cannot see pictures; write "
+                    "the request as text"
+                ),
+                model=model,
+            )
+        if before_model is not None:
+            await before_model(NotUnderstoodError(N_("I couldn't find a schedule in that")))
+        return await self._llm_parser.parse(
+            text, now=now, timezone=timezone, language=language, picture=picture
+        )
 
 
 def build_request_parser(

@@ -43,6 +43,7 @@ from core.reasons import (
     EmptyAnswer,
     EndlessTools,
     InternalError,
+    NoModelSetUp,
     Reason,
     RunTimedOut,
     logged,
@@ -53,6 +54,7 @@ from scheduler.delivery import (
     Delivery,
     DeliveryError,
 )
+from scheduler.documents import attachments_message
 from scheduler.llm import (
     Completion,
     LLMClient,
@@ -60,6 +62,7 @@ from scheduler.llm import (
     ToolCall,
     TransientLLMError,
 )
+from scheduler.parsing.reminders import reminder_words
 from scheduler.runner.budget import BudgetGate, BudgetReached
 from scheduler.runner.chains import queue_followers
 from scheduler.runner.inputs import event_input, upstream_input
@@ -74,21 +77,18 @@ from scheduler.runner.sending import (
     Sent,
     owes_message,
 )
+from scheduler.runner.steps import call_tools
 from scheduler.runner.task_cap import TaskCap
 from scheduler.runner.tools.registry import Toolsets
 from scheduler.runner.tools.toolbox import Toolbox
 from scheduler.schedules.schedule import zone_for
-from storage import chats, runs, spending, tasks
-from storage.records import Run, RunStatus, Spending, Task, TaskState
+from storage import attachments, chats, runs, spending, tasks
+from storage.records import Run, RunStatus, Spending, Task, TaskMode, TaskState
 from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
 
 log = get_logger(__name__)
 
 MAX_OUTPUT_CHARS = 50_000
-# Bounds on one model step's tool calls: how many run, and how much text their results carry
-# back into the next request.
-MAX_TOOL_CALLS_PER_STEP = 5
-MAX_STEP_RESULT_CHARS = 40_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +213,13 @@ class TaskRunner:
             if prepared is None:
                 return None  # interrupted while it waited for a slot, or the task was deleted
             current, memory, language, inputs = prepared
+            if current.mode is TaskMode.REMINDER:
+                # No model: the words are the message; free, so no budget applies.
+                outcome = _Outcome(RunStatus.SUCCEEDED, reminder_words(current.prompt), None)
+                return await self._conclude(current, run, outcome, ModelUsage())
+            if not self._settings.model:
+                outcome = _Outcome(RunStatus.FAILED, None, NoModelSetUp())
+                return await self._conclude(current, run, outcome, ModelUsage())
             if self._budget is not None:
                 reached = await self._budget.reached(current.chat_id)
                 if reached is not None:
@@ -265,6 +272,11 @@ class TaskRunner:
             advice=toolbox.advice,
             inputs=inputs,
         )
+        async with self._sessions() as session:
+            documents = await attachments.of_task(session, task.id)
+        if documents:
+            # After the system prompt: the person's documents, marked as data.
+            messages.insert(1, {"role": "user", "content": attachments_message(documents)})
         try:
             answer = await self._bounded(task, messages, usage, (), toolbox)
         except _RunFailed as failed:
@@ -359,7 +371,7 @@ class TaskRunner:
             if called is not None:
                 return called
             messages.append(completion.as_message())
-            messages.extend(await _call_tools(toolbox, completion.tool_calls, usage))
+            messages.extend(await call_tools(toolbox, completion.tool_calls, usage.used))
         raise _RunFailed(EndlessTools(steps=self._settings.max_tool_steps))
 
     def model_of(self, task: Task) -> str:
@@ -367,6 +379,15 @@ class TaskRunner:
         if task.model is not None and task.model in self._settings.models:
             return task.model
         return self._settings.model
+
+    def _asked(self, task: Task, usage: ModelUsage) -> str | None:
+        """The model a run asked, for its record: the one that answered (after any fallback),
+        else the task's own (its call failed); None for a reminder or a bot with no model."""
+        if usage.model is not None:
+            return usage.model
+        if task.mode is TaskMode.REMINDER or not self._settings.model:
+            return None
+        return self.model_of(task)
 
     async def _complete(
         self,
@@ -431,6 +452,8 @@ class TaskRunner:
         what the delivery that went ahead of the record did."""
         now = self._clock.now()
         owes = owes_message(outcome.status, outcome.output, run.trigger)
+        # A reminder's run is counted as what it is: no tokens, nothing spent.
+        counted = usage.calls > 0 or task.mode is TaskMode.REMINDER
         async with self._sessions() as session, session.begin():
             retry_at = next_try(
                 run,
@@ -447,13 +470,13 @@ class TaskRunner:
                 finished_at=now,
                 output=outcome.output,
                 reason=outcome.reason,
-                prompt_tokens=usage.prompt_tokens if usage.calls else None,
-                completion_tokens=usage.completion_tokens if usage.calls else None,
-                cost=usage.cost,
+                prompt_tokens=usage.prompt_tokens if counted else None,
+                completion_tokens=usage.completion_tokens if counted else None,
+                cost=0.0 if task.mode is TaskMode.REMINDER else usage.cost,
                 owner=run.owner,
                 delivery_pending=owes and sent is None,
                 tool_calls=tuple(usage.tools.items()),
-                model=usage.model,
+                model=self._asked(task, usage),
                 retry_at=retry_at,
             )
             # Spent even when the run's own record was closed meanwhile (a shutdown interrupted
@@ -497,7 +520,9 @@ class TaskRunner:
             usage.completion_tokens,
             usage.cost,
         )
-        metrics.observe_model_run(self._settings.model, outcome.status.value)
+        metrics.observe_model_run(
+            self._asked(task, usage) or self._settings.model, outcome.status.value
+        )
         log.info(
             "run.finished",
             run_id=run.id,
@@ -562,31 +587,3 @@ class TaskRunner:
     @property
     def _db_backoff(self) -> Backoff:
         return self._settings.database_backoff
-
-
-async def _call_tools(
-    toolbox: Toolbox, calls: Sequence[ToolCall], usage: ModelUsage
-) -> list[dict[str, Any]]:
-    """Answer every call of one step, within the step's bounds: at most MAX_TOOL_CALLS_PER_STEP
-    calls run and at most MAX_STEP_RESULT_CHARS of results go back to the model (50 fetches at
-    once would otherwise put a million characters into the next request). Calls over a bound
-    are answered with an error the model can act on, since every call needs an answer."""
-    answers = []
-    carried = 0
-    for index, call in enumerate(calls):
-        if index >= MAX_TOOL_CALLS_PER_STEP:
-            result = (
-                f"error: not run; at most {MAX_TOOL_CALLS_PER_STEP} tool calls are run per "
-                "step, so ask for fewer at once"
-            )
-        elif carried >= MAX_STEP_RESULT_CHARS:
-            result = "error: not run; this step's tool results already reached their size limit"
-        else:
-            usage.used(call.name[:64] or "?")
-            result = await toolbox.call(call.name, call.arguments)
-            room = MAX_STEP_RESULT_CHARS - carried
-            if len(result) > room:
-                result = result[:room] + "\n[…cut: this step's tool results reached their limit]"
-            carried += len(result)
-        answers.append(call.result_message(result))
-    return answers

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from application.estimates import runs_within
 from application.records import Estimate
+from bot.costs import approximate_dollars, cost_estimate
 from bot.i18n import translator
-from bot.render import approximate_dollars, cost_estimate
 from scheduler.schedules.schedule import Schedule
 from storage.records import TaskKind
 
@@ -27,5 +27,7 @@ def test_the_estimate_in_words() -> None:
     assert "≈ $0.0023 a run, ≈ $0.069 a month" in cost_estimate(_, known)
     unknown = Estimate(None, 30, from_runs=False, model="local/llama")
     assert cost_estimate(_, unknown) == "💵 Cost unknown: no price for local/llama."
+    reminder = Estimate(0.0, 30, from_runs=False, model="", free=True)
+    assert cost_estimate(_, reminder) == "💵 <b>Cost:</b> free: a reminder asks no AI model."
     assert approximate_dollars(_, 1234.5) == "$1,200"
     assert approximate_dollars(translator("de"), 0.0023) == "$0,0023"

@@ -22,22 +22,28 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application import UseCases
 from application.access import MemberRole
+from application.attachments import SentFile
 from application.changes import ChangeAction, ChangeNotFoundError
 from application.conversations import Subject
 from application.errors import DraftNotFoundError
 from application.permissions import Action, Actor, Door, RefusedError, Right
+from application.shapes import SnoozeFor
+from application.voice import VOICE_NOTE, Recording
 from core.errors import CronpilotError
 from core.settings import AllowedUsers
 from scheduler.engine import TaskNotFoundError
 from scheduler.schedules.schedule import Schedule
 from storage import changes, chats, drafts, tasks
 from storage.database import create_engine, create_sessionmaker
+from storage.records import TaskMode
 from tests.application.conftest import World, build_world
 
 ALICE, BOB, CAROL, EVE = 1, 2, 3, 666
 TEAM, OTHER = -1001, -1002
 GROUP = "supergroup"
 OPERATOR = Actor.operator()
+SENT_FILE = SentFile("notes.txt", "text/plain", 0)
+RECORDING = Recording(VOICE_NOTE, seconds=3, size=4, media_type="audio/ogg")
 
 
 class Who(Enum):
@@ -174,6 +180,17 @@ def _task(scene: Scene) -> Awaitable[object]:
     return scene.task()
 
 
+async def _reminder(scene: Scene) -> object:
+    card = await scene.app.drafts.create(scene.owner, TEAM, "tomorrow at 9 remind me to call mum")
+    return (await scene.app.drafts.confirm(scene.owner, card.draft_id)).id
+
+
+async def _skipped(scene: Scene) -> object:
+    task_id = await scene.task()
+    await scene.app.shapes.skip_next(scene.owner, task_id)
+    return task_id
+
+
 def _draft(scene: Scene) -> Awaitable[object]:
     return scene.draft()
 
@@ -273,6 +290,63 @@ WALK: dict[str, tuple[Right, Prepare, Call]] = {
     "setup.tools": (Right.READ, _task, lambda s, who, x: s.app.setup.tools(who, x)),  # type: ignore[arg-type]
     "setup.set_tools": (Right.MANAGE, _task, lambda s, who, x: s.app.setup.set_tools(who, x)),  # type: ignore[arg-type]
     "setup.set_cap": (Right.MANAGE, _task, lambda s, who, x: s.app.setup.set_cap(who, x, 1.0)),  # type: ignore[arg-type]
+    "voice.admit": (
+        Right.READ,
+        _nothing,
+        lambda s, who, x: s.app.voice.admit(who, TEAM, RECORDING),
+    ),
+    "voice.hear": (
+        Right.READ,
+        _nothing,
+        lambda s, who, x: s.app.voice.hear(
+            who, TEAM, b"OggS", filename="voice.ogg", recording=RECORDING
+        ),
+    ),
+    "attachments.admit": (
+        Right.READ,
+        _nothing,
+        lambda s, who, x: s.app.attachments.admit(who, TEAM, SENT_FILE),
+    ),
+    "attachments.read": (
+        Right.READ,
+        _nothing,
+        lambda s, who, x: s.app.attachments.read(who, TEAM, SENT_FILE, b""),
+    ),
+    "attachments.admit_picture": (
+        Right.READ,
+        _nothing,
+        lambda s, who, x: s.app.attachments.admit_picture(who, TEAM, SENT_FILE),
+    ),
+    "attachments.picture": (
+        Right.READ,
+        _nothing,
+        lambda s, who, x: s.app.attachments.picture(who, TEAM, SENT_FILE, b""),
+    ),
+    "attachments.of_task": (
+        Right.READ,
+        _task,
+        lambda s, who, x: s.app.attachments.of_task(who, x),  # type: ignore[arg-type]
+    ),
+    "drafts.switch_mode": (
+        Right.MANAGE,
+        _draft,
+        lambda s, who, x: s.app.drafts.switch_mode(who, x),  # type: ignore[arg-type]
+    ),
+    "shapes.set_mode": (
+        Right.MANAGE,
+        _task,
+        lambda s, who, x: s.app.shapes.set_mode(who, x, TaskMode.REMINDER),  # type: ignore[arg-type]
+    ),
+    "shapes.switch_mode": (Right.MANAGE, _task, lambda s, who, x: s.app.shapes.switch_mode(who, x)),  # type: ignore[arg-type]
+    "shapes.snooze": (
+        Right.MANAGE,
+        _reminder,
+        lambda s, who, x: s.app.shapes.snooze(who, x, SnoozeFor.HOUR),  # type: ignore[arg-type]
+    ),
+    "shapes.done": (Right.MANAGE, _reminder, lambda s, who, x: s.app.shapes.done(who, x)),  # type: ignore[arg-type]
+    "shapes.skip_next": (Right.MANAGE, _task, lambda s, who, x: s.app.shapes.skip_next(who, x)),  # type: ignore[arg-type]
+    "shapes.undo_skip": (Right.MANAGE, _skipped, lambda s, who, x: s.app.shapes.undo_skip(who, x)),  # type: ignore[arg-type]
+    "shapes.skip_state": (Right.READ, _task, lambda s, who, x: s.app.shapes.skip_state(who, x)),  # type: ignore[arg-type]
     "tokens.issue": (Right.OWN, _nothing, lambda s, who, x: s.app.tokens.issue(who)),
     "tokens.revoke": (Right.OWN, _nothing, lambda s, who, x: s.app.tokens.revoke(who)),
     "triggers.issue": (
@@ -309,6 +383,7 @@ EXEMPT = {
     "changes.read_proposal": "reads the model's arguments (for conversations.reply)",
     "conversations.delivered": "the door records where it posted an answer it was let give",
     "tokens.user_for": "authentication: how the API learns who its actor is",
+    "shapes.skipped_next": "reads about a task the caller was let see (a card it shows)",
     "triggers.target": "authentication: the trigger URL's secret is the credential",
     "triggers.fire": "runs the task `triggers.target` found for the secret",
 }

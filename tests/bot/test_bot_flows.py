@@ -79,7 +79,8 @@ async def test_newcomer_path(
         "Mon 30 Nov 2026 09:00 CET",
         "Tue 01 Dec 2026 09:00 CET",
     ]
-    assert card.button_labels == ["✅ Confirm", "✏️ Edit", "✖️ Cancel"]
+    assert card.button_labels == ["✅ Confirm", "✏️ Edit", "✖️ Cancel", "⏰ Just remind me"]
+    assert "🤖 AI task: the AI model does this at each run." in card.text
 
     # Confirm edits the card in place.
     query = await fake.press(dm, alice, card, "Confirm")

@@ -135,13 +135,20 @@ async def test_a_russian_user_gets_start_the_card_and_tasks_in_russian(
     # Weekday and month names in Russian, from Babel.
     assert "• пт 27 нояб. 2026 09:00 CET" in card.text
     assert "Понято с помощью ИИ-модели: пожалуйста, проверьте." in card.text
-    assert card.button_labels == ["✅ Подтвердить", "✏️ Изменить", "✖️ Отмена"]
+    assert card.button_labels == ["✅ Подтвердить", "✏️ Изменить", "✖️ Отмена", "⏰ Просто напомни"]
+    assert "🤖 Задача для ИИ: модель ИИ выполняет её при каждом запуске." in card.text
 
     pressed = await fake.press(dm, boris, card, "Подтвердить")
     assert (await fake.wait_for_callback_answer(pressed)).text == "Запланировано как задача №1"
     scheduled = await fake.wait_for_message(dm, lambda m: "Запланировано —" in m.text)
     assert scheduled.text.startswith("✅ Запланировано — задача №1")
-    assert scheduled.button_labels == ["🚀 Запустить", "⏸ Пауза", "🗑 Удалить", "📜 История"]
+    assert scheduled.button_labels == [
+        "🚀 Запустить",
+        "⏸ Пауза",
+        "🗑 Удалить",
+        "📜 История",
+        "⏰ Просто напомни",
+    ]
 
     listing = await say(fake, dm, boris, "/tasks")
     assert listing.text.splitlines()[0] == "Задачи этого чата (всего: 1)"

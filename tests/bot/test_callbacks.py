@@ -23,9 +23,14 @@ from bot.callbacks import (
     KeepTask,
     ListPage,
     PauseTask,
+    ReminderDone,
     ResumeTask,
     RetryTask,
     RunTask,
+    SkipNext,
+    SnoozeReminder,
+    SwitchDraftMode,
+    SwitchTaskMode,
     TaskHistory,
     ToggleTool,
     decode,
@@ -82,6 +87,13 @@ SENT_BEFORE = [
     ("cc:chg_01", ConfirmChange("chg_01")),
     ("cx:chg_01", CancelChange("chg_01")),
     ("tt:7:2", ToggleTool(7, 2)),
+    # New with reminders and skips (issue 29).
+    ("dR:AbC-_12z", SwitchDraftMode("AbC-_12z")),
+    ("tK:7:d", SwitchTaskMode(7, TASK_CARD)),
+    ("tS:7:d", SkipNext(7, TASK_CARD)),
+    ("rS:7:15m", SnoozeReminder(7, "15m")),
+    ("rS:7:1d", SnoozeReminder(7, "1d")),
+    ("rD:7", ReminderDone(7)),
 ]
 
 
@@ -113,6 +125,8 @@ def test_kinds_do_not_mistake_each_other() -> None:
         "tp:abc",
         "tp:-1",
         "tp:1:x",
+        "rS:1",
+        "rS:1:2h",
         "tp:1:l",
         "tp:1:l1234567",
         "tp:1:d:d",

@@ -106,3 +106,31 @@ async def test_refusals_go_in_turn_and_the_surplus_is_dropped() -> None:
         assert sent == [0, 3]
     finally:
         await refusals.close()
+
+
+async def test_a_replica_sends_at_its_share_of_the_overall_rate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = Clock()
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.now += seconds
+
+    monkeypatch.setattr("bot.ratelimit.asyncio.sleep", fake_sleep)
+    limiter = MessageRateLimiter(overall=(1, 0.1), per_group=None, per_chat=None, clock=clock)
+
+    async def send() -> bool:
+        return True
+
+    async def paced() -> None:
+        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 42}, None)
+
+    limiter.share(1 / 3)  # three replicas with as much to send each
+    for _ in range(3):
+        await paced()
+    assert slept == [pytest.approx(0.3), pytest.approx(0.3)]
+    limiter.share(1.0)  # the other two died: their share comes back
+    await paced()
+    assert slept[-1] == pytest.approx(0.1)

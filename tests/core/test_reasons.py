@@ -31,6 +31,7 @@ SAMPLES: dict[str, Any] = {
     "text": "HTTP 418: I'm a teapot",
     "error": RunTimedOut(seconds=120),
     "cap": "0.50",
+    "user_id": 111,
 }
 
 

@@ -20,12 +20,14 @@ from cronpilot.check import (
     check_llm,
     check_settings,
     check_telegram,
+    check_voice,
     exit_status,
     render,
     run_checks,
     settings_failed,
 )
 from scheduler.llm import Completion, LiteLLMClient, PermanentLLMError
+from scheduler.transcription import LiteLLMTranscriber
 from storage.migrate import RevisionState, alembic_config
 from tests.fakes.llm import ErrorReply, FakeLLM, Reply, TextReply
 from tests.fakes.telegram import FakeTelegram
@@ -406,4 +408,32 @@ async def test_secrets_are_redacted_from_every_result() -> None:
     assert llm_line == (
         "✗ llm: the LLM call for model x failed: the provider says key [redacted] is not "
         "allowed here — check LLM_MODEL, LLM_API_KEY and LLM_API_BASE"
+    )
+
+
+# --- voice --------------------------------------------------------------------------------------
+
+
+async def test_voice_is_checked_with_a_second_of_silence(llm: FakeLLM) -> None:
+    settings = llm_settings(llm.base_url, transcription_model="openai/whisper-1")
+    result = await check_voice(settings, LiteLLMTranscriber.from_settings(settings))
+    assert result == CheckResult(
+        "voice", True, "openai/whisper-1 transcribes voice notes of up to 120 s"
+    )
+    [request] = llm.transcription_requests
+    assert request["file"].startswith(b"RIFF")
+    assert request.headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+async def test_a_voice_provider_that_fails_is_a_failed_line(llm: FakeLLM) -> None:
+    llm.transcription_error(404, "The model `whisper-9` does not exist")
+    settings = llm_settings(
+        llm.base_url, transcription_model="openai/whisper-9", voice_max_seconds=60
+    )
+    results = await run_checks(settings, llm=AnsweringLLM())
+    [voice] = [result for result in results if result.name == "voice"]
+    assert not voice.ok
+    assert "whisper-9" in voice.detail
+    assert voice.fix == (
+        "check TRANSCRIPTION_MODEL, TRANSCRIPTION_API_KEY and TRANSCRIPTION_API_BASE"
     )

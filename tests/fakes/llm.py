@@ -18,8 +18,11 @@ that answered a stream with a plain body would let such a change pass unnoticed.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import itertools
 import json
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -27,7 +30,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 # OpenAI's `error.type` for each status, so clients that look at it see what they would in reality.
@@ -125,6 +128,12 @@ class FakeLLM:
     models: tuple[str, ...] = ("gpt-4o-mini",)
     default: Responder = _default_responder
     requests: list[ReceivedRequest] = field(default_factory=list, init=False)
+    # POST /v1/audio/transcriptions: each request's form fields, its file under "file" (bytes)
+    # and the file's name under "filename"; answered from `transcripts` in order, then with
+    # `default_transcript`.
+    transcription_requests: list[ReceivedRequest] = field(default_factory=list, init=False)
+    default_transcript: str = "remind me to water the plants tomorrow at 9"
+    _transcripts: deque[Reply] = field(default_factory=deque, init=False)
     model_list_requests: list[ReceivedRequest] = field(default_factory=list, init=False)
     _replies: deque[Reply] = field(default_factory=deque, init=False)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False)
@@ -187,6 +196,14 @@ class FakeLLM:
     def reply_delay(self, seconds: float, *, then: Reply | None = None) -> None:
         self.enqueue(DelayedReply(seconds, then or TextReply("This answer came late.")))
 
+    def transcribe_as(self, text: str) -> None:
+        """The next transcription request hears `text`."""
+        self._transcripts.append(TextReply(text))
+
+    def transcription_error(self, status: int, message: str) -> None:
+        """The next transcription request fails with an OpenAI error body."""
+        self._transcripts.append(ErrorReply(status, message))
+
     def new_call_id(self) -> str:
         """A tool call id in OpenAI's shape, unique for this server."""
         return f"call_{next(self._ids):024d}"
@@ -198,6 +215,7 @@ class FakeLLM:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat_completions)
         app.router.add_get("/v1/models", self._list_models)
+        app.router.add_post("/v1/audio/transcriptions", self._transcription)
         # Cancel a delayed reply's handler when its client hangs up, as a real server would, and
         # do not wait for stragglers on exit.
         self._runner = web.AppRunner(
@@ -232,6 +250,32 @@ class FakeLLM:
         ]
         return web.json_response({"object": "list", "data": data})
 
+    async def _transcription(self, request: web.Request) -> web.Response:
+        """OpenAI's transcription API: a multipart form with `file` and `model`."""
+        fields: dict[str, Any] = {}
+        reader = await request.multipart()
+        async for part in reader:
+            if not isinstance(part, BodyPartReader) or part.name is None:
+                continue
+            if part.name == "file":
+                fields["file"] = bytes(await part.read())
+                fields["filename"] = part.filename
+            else:
+                fields[part.name] = await part.text()
+        self.transcription_requests.append(ReceivedRequest(fields, request.headers, request.path))
+        if not fields.get("file"):
+            return _error_response(ErrorReply(400, "Audio file is empty."))
+        reply = self._transcripts.popleft() if self._transcripts else None
+        if isinstance(reply, ErrorReply):
+            return _error_response(reply)
+        text = reply.text if isinstance(reply, TextReply) else self.default_transcript
+        if fields.get("response_format") == "verbose_json":
+            # Whisper's verbose answer carries the audio's length, which prices the call.
+            return web.json_response(
+                {"task": "transcribe", "language": "english", "duration": 3.5, "text": text}
+            )
+        return web.json_response({"text": text})
+
     async def _chat_completions(self, request: web.Request) -> web.StreamResponse:
         try:
             body = await request.json()
@@ -241,6 +285,9 @@ class FakeLLM:
             return _error_response(ErrorReply(400, "The request body must be a JSON object."))
         received = ReceivedRequest(body, request.headers, request.path)
         self.requests.append(received)
+        refused = _content_problem(body.get("messages"))
+        if refused is not None:
+            return _error_response(ErrorReply(400, refused))
         if body.get("stream") is True:
             return _error_response(
                 ErrorReply(400, "The fake LLM server does not stream; send stream=false.")
@@ -319,6 +366,47 @@ class FakeLLM:
                 },
             }
         )
+
+
+def pictures_in(request: Mapping[str, Any]) -> list[str]:
+    """The image URLs (data: URLs for pictures sent inline) of a chat request's messages."""
+    return [
+        part["image_url"]["url"]
+        for message in request.get("messages", [])
+        if isinstance(message.get("content"), list)
+        for part in message["content"]
+        if part.get("type") == "image_url"
+    ]
+
+
+def _content_problem(messages: object) -> str | None:
+    """What OpenAI would refuse in the messages' content parts: only text and image_url parts,
+    an image as an http(s) URL or a base64 data URL of a picture type it reads."""
+    if not isinstance(messages, list):
+        return "messages must be a list"
+    for message in messages:
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, list):
+            continue
+        for part in content:
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind == "text" and isinstance(part.get("text"), str):
+                continue
+            if kind != "image_url":
+                return f"Invalid content part type: {kind!r}"
+            url = (part.get("image_url") or {}).get("url", "")
+            if url.startswith(("http://", "https://")):
+                continue
+            match = re.fullmatch(
+                r"data:(image/(?:jpeg|png|webp|gif));base64,([A-Za-z0-9+/=]+)", url
+            )
+            if match is None:
+                return "Invalid image_url: expected an https URL or a base64 data URL"
+            try:
+                base64.b64decode(match.group(2), validate=True)
+            except binascii.Error:
+                return "Invalid image data"
+    return None
 
 
 def _error_response(reply: ErrorReply) -> web.Response:

@@ -61,6 +61,8 @@ OUR_TABLES = {
     "workers",
     "spending",
     "message_parts",
+    "attachments",
+    "incidents",
 }
 # The newest revision, whichever it is now.
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -378,6 +380,136 @@ def test_the_migration_reads_every_sentence_the_last_release_wrote() -> None:
             reason.stored(),
         )
         assert REASONS_MIGRATION.sentence_of(reason.code, reason.stored()) == reason.message()
+
+
+BEFORE_ATTACHMENTS = "0014_triggers"
+# What a task was before the attachments (later revisions add columns of their own).
+TASK_COLUMNS = (
+    "SELECT id, chat_id, created_by, name, prompt, kind, cron, timezone, state, created_at "
+    "FROM tasks ORDER BY id"
+)
+
+
+async def test_attachments_come_and_go_leaving_tasks_as_they_were(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    await upgrade_to_head(url)
+    await downgrade_to(url, BEFORE_ATTACHMENTS)
+    await write_rows(
+        url,
+        "chats",
+        [{"id": 42, "type": "private", "title": None, "active": True, "created_at": EARLIER}],
+    )
+    await write_rows(
+        url,
+        "tasks",
+        [
+            {
+                "id": 1,
+                "chat_id": 42,
+                "created_by": 42,
+                "name": "Prices",
+                "prompt": "compare the prices",
+                "kind": "cron",
+                "cron": "0 9 * * 1",
+                "timezone": "UTC",
+                "state": "active",
+                "consecutive_failures": 0,
+                "created_at": EARLIER,
+                "updated_at": EARLIER,
+            }
+        ],
+    )
+    tasks_before = await read_rows(url, TASK_COLUMNS)
+
+    await upgrade_to_head(url)
+    assert await read_rows(url, TASK_COLUMNS) == tasks_before
+    await write_rows(
+        url,
+        "attachments",
+        [
+            {
+                "chat_id": 42,
+                "task_id": 1,
+                "draft_id": None,
+                "name": "prices.csv",
+                "media_type": "text/csv",
+                "text": "kettle,29.90",
+                "size": 12,
+                "created_at": EARLIER,
+            }
+        ],
+    )
+    assert await read_rows(url, "SELECT task_id, name, size FROM attachments") == [
+        (1, "prices.csv", 12)
+    ]
+
+    await downgrade_to(url, BEFORE_ATTACHMENTS)
+    assert "attachments" not in await table_names(url)
+    assert await read_rows(url, TASK_COLUMNS) == tasks_before
+
+
+async def test_runs_and_workers_carry_over_to_replicas_and_back(empty_database_url: str) -> None:
+    url = empty_database_url
+    await upgrade_to_head(url)
+    await downgrade_to(url, "0013_attachments")
+    await write_rows(
+        url,
+        "chats",
+        [{"id": 42, "type": "private", "title": None, "active": True, "created_at": EARLIER}],
+    )
+    await write_rows(
+        url,
+        "tasks",
+        [
+            {
+                "id": 1,
+                "chat_id": 42,
+                "created_by": 42,
+                "name": "News",
+                "prompt": "the news",
+                "kind": "cron",
+                "cron": "0 9 * * *",
+                "timezone": "UTC",
+                "state": "active",
+                "consecutive_failures": 0,
+                "created_at": EARLIER,
+                "updated_at": EARLIER,
+            }
+        ],
+    )
+    await write_rows(
+        url,
+        "runs",
+        [
+            {
+                "id": 7,
+                "task_id": 1,
+                "scheduled_for": EARLIER,
+                "trigger": "schedule",
+                "status": "succeeded",
+                "output": "the answer",
+                "owner": "w1",
+                "delivery_pending": True,
+            }
+        ],
+    )
+    await write_rows(url, "workers", [{"id": "w1", "started_at": EARLIER, "heartbeat_at": EARLIER}])
+
+    await upgrade_to_head(url)
+    [run] = await read_rows(
+        url, "SELECT id, status, output, owner, delivery_pending, model, restarts FROM runs"
+    )
+    assert tuple(run) == (7, "succeeded", "the answer", "w1", True, None, 0)
+    [worker] = await read_rows(url, "SELECT id, demand FROM workers")
+    assert tuple(worker) == ("w1", 0)
+    assert await read_rows(url, "SELECT id FROM incidents") == []
+
+    await downgrade_to(url, "0013_attachments")
+    [run] = await read_rows(url, "SELECT id, status, output, owner, delivery_pending FROM runs")
+    assert tuple(run) == (7, "succeeded", "the answer", "w1", True)
+    await upgrade_to_head(url)
 
 
 async def test_rows_pointing_at_rebuilt_tables_survive_every_migration(

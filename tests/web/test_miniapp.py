@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 from playwright.async_api import Browser, Page, Route, async_playwright
 
-from storage.records import TaskState
+from storage.records import TaskMode, TaskState
 from tests.bot_harness import ALICE, NOW, BotUnderTest, FakeClock, bot_settings, create_task
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram
@@ -101,6 +101,23 @@ async def test_the_mini_app_lists_tasks_and_pauses_one(
     assert [t.state for t in await bot.tasks_of(ALICE)] == [TaskState.PAUSED]
     resume = page.locator(f'li.task[data-id="{task_id}"]').get_by_role("button", name="Resume")
     assert await resume.is_visible()
+
+
+async def test_the_mini_app_shows_and_switches_a_reminder(
+    bot: BotUnderTest, fake: FakeTelegram, browser: Browser
+) -> None:
+    alice = fake.user(ALICE, "Alice")
+    dm = fake.private_chat(alice)
+    task_id = await create_task(fake, dm, alice, "remind me to drink water every 2 hours")
+    signed = init_data(alice, fake.token, auth_date=bot.clock.now() - timedelta(minutes=5))
+    page = await open_app(browser, bot, signed)
+    task = page.locator(f'li.task[data-id="{task_id}"][data-mode="reminder"]')
+    await task.wait_for()
+    assert "Reminder" in await task.locator(".task-mode").inner_text()
+    await task.get_by_role("button", name="Let the AI do it").click()
+    await page.locator(f'li.task[data-id="{task_id}"][data-mode="ai"]').wait_for()
+    assert "is an AI task now" in await page.locator("#status").inner_text()
+    assert [t.mode for t in await bot.tasks_of(ALICE)] == [TaskMode.AI]
 
 
 async def test_a_task_in_a_fixed_offset_zone_shows_its_runs_at_that_offset(

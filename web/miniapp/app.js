@@ -120,6 +120,14 @@ function renderTask(task) {
   item.querySelector(".task-next").textContent = task.next_runs.length
     ? `Next: ${task.next_runs.map((run) => when(run, task.timezone)).join(" · ")}`
     : "No next run";
+  // A reminder posts its words without any model; an AI task has the model do it.
+  item.dataset.mode = task.mode;
+  item.querySelector(".task-mode").textContent = task.mode === "reminder"
+    ? "⏰ Reminder: posted as written, without any AI model"
+    : "🤖 AI task: the AI model does it at each run";
+  item.querySelector('[data-action="mode"]').textContent = task.mode === "reminder"
+    ? "🤖 Let the AI do it"
+    : "⏰ Just remind me";
   const toggle = item.querySelector('[data-action="toggle"]');
   toggle.textContent = task.state === "active" ? "Pause" : "Resume";
   toggle.hidden = task.state === "finished";
@@ -137,6 +145,11 @@ async function act(task, action, item) {
       const changed = await api(`tasks/${task.id}`, { method: "PATCH", body: JSON.stringify({ state: next }) });
       item.replaceWith(renderTask(changed));
       say(next === "paused" ? `Task #${task.id} is paused.` : `Task #${task.id} is active again.`);
+    } else if (action === "mode") {
+      const mode = task.mode === "reminder" ? "ai" : "reminder";
+      const changed = await api(`tasks/${task.id}`, { method: "PATCH", body: JSON.stringify({ mode }) });
+      item.replaceWith(renderTask(changed));
+      say(mode === "reminder" ? `Task #${task.id} is a reminder now.` : `Task #${task.id} is an AI task now.`);
     } else if (action === "run") {
       await api(`tasks/${task.id}/run`, { method: "POST" });
       say(`Task #${task.id} is running; the result will arrive in the chat.`);

@@ -1,5 +1,6 @@
 """/tasks: list a chat's tasks, create one (from words, or a prompt and a schedule), read,
-change (schedule, prompt, paused or active) and delete one."""
+change (schedule, prompt, reminder or AI task, paused or active) and delete one; skip its next
+run."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from scheduler.schedules.schedule import Schedule, canonical_zone
 from storage.records import TaskKind, TaskState
 from web.deps import ApiRoute, ChatIdQuery, CurrentActor, NowDep, TaskId, UseCasesDep
 from web.errors import ApiError
-from web.schemas import NewTaskIn, TaskOut, TaskPageOut, TaskPatchIn
+from web.schemas import NewTaskIn, TaskOut, TaskPageOut, TaskPatchIn, TaskSkipOut
 
 router = APIRouter(route_class=ApiRoute)
 
@@ -44,11 +45,11 @@ async def create_task(
     if body.text is not None:
         if _explicit(body):
             raise ApiError(400, "give either text, or prompt with a schedule, not both")
-        card = await use_cases.drafts.create(me, chat.id, body.text)
+        card = await use_cases.drafts.create(me, chat.id, body.text, mode=body.mode)
     else:
         schedule = _schedule(body, use_cases.chats.zone_of(chat), now)
         card = await use_cases.drafts.create_explicit(
-            me, chat.id, prompt=body.prompt or "", schedule=schedule
+            me, chat.id, prompt=body.prompt or "", schedule=schedule, mode=body.mode
         )
     task = await use_cases.drafts.confirm(me, card.draft_id)
     return TaskOut.of(task, now)
@@ -71,13 +72,22 @@ async def change_task(
         # The schedule in words, followed by the task's (new) prompt: one request, read as
         # the bot reads /edit.
         text = f"{body.schedule} {body.prompt if body.prompt is not None else task.prompt}"
-        card = await use_cases.drafts.create(me, task.chat_id, text, task_id=task.id)
+        card = await use_cases.drafts.create(
+            me, task.chat_id, text, task_id=task.id, mode=body.mode or task.mode
+        )
         task = await use_cases.drafts.confirm(me, card.draft_id)
     elif body.prompt is not None:
         card = await use_cases.drafts.create_explicit(
-            me, task.chat_id, prompt=body.prompt, schedule=Schedule.of(task), task_id=task.id
+            me,
+            task.chat_id,
+            prompt=body.prompt,
+            schedule=Schedule.of(task),
+            task_id=task.id,
+            mode=body.mode or task.mode,
         )
         task = await use_cases.drafts.confirm(me, card.draft_id)
+    elif body.mode is not None and body.mode is not task.mode:
+        task = await use_cases.shapes.set_mode(me, task.id, body.mode)
     chosen = body.model_fields_set
     if "model" in chosen:
         task = await use_cases.setup.set_model(me, task.id, body.model)
@@ -95,6 +105,24 @@ async def change_task(
     elif wanted == "active" and task.state is not TaskState.ACTIVE:
         task = await use_cases.tasks.resume(me, task.id)
     return TaskOut.of(task, now)
+
+
+@router.post("/tasks/{task_id}/skip", response_model=TaskSkipOut)
+async def skip_next_run(
+    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, task_id: TaskId
+) -> TaskSkipOut:
+    """Skip exactly the task's next run (as /skip N in the bot)."""
+    state = await use_cases.shapes.skip_next(me, task_id)
+    return TaskSkipOut(task=TaskOut.of(state.task, now), skipped_for=state.skipped_for)
+
+
+@router.delete("/tasks/{task_id}/skip", response_model=TaskSkipOut)
+async def undo_skip(
+    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, task_id: TaskId
+) -> TaskSkipOut:
+    """The skipped run happens after all, if it has not come yet (/skip N undo)."""
+    state = await use_cases.shapes.undo_skip(me, task_id)
+    return TaskSkipOut(task=TaskOut.of(state.task, now), skipped_for=None)
 
 
 @router.delete("/tasks/{task_id}", status_code=204)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.logs import get_logger
+from scheduler.documents import DocumentError, DocumentKind, document_text
 from scheduler.runner.tools.page_text import readable_text
 
 log = get_logger(__name__)
@@ -33,6 +34,9 @@ CPU_SECONDS_PER_PAGE = 4
 EXTRACTION_SECONDS = 12.0
 WORKERS = 2
 STARTUP_SECONDS = 60.0
+# A document may make its worker this much larger (address space) while it is read; past it
+# the reading fails with MemoryError, and the worker is replaced.
+DOCUMENT_MEMORY_BYTES = 512 * 1024 * 1024
 _READY = b"ready\n"
 
 _HEADER = struct.Struct(">I")
@@ -73,11 +77,22 @@ class ExtractionPool:
     async def readable_text(
         self, kind: str, body: bytes, charset: str | None, url: str
     ) -> tuple[str | None, str]:
+        answer = await self._ask({"kind": kind, "charset": charset, "url": url}, body, url)
+        return answer.get("title"), str(answer.get("text", ""))
+
+    async def document_text(self, kind: DocumentKind, body: bytes, max_bytes: int) -> str:
+        """A document's text (scheduler.documents), read in a worker within the time, CPU and
+        memory limits; raises DocumentError, or ExtractionTimeoutError when it was too costly."""
+        answer = await self._ask({"document": kind, "max_bytes": max_bytes}, body, "document")
+        if "error" in answer:
+            raise DocumentError(str(answer["error"]), int(answer.get("size", 0)))
+        return str(answer.get("text", ""))
+
+    async def _ask(self, request: dict[str, Any], body: bytes, what: str) -> dict[str, Any]:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._size)
         async with self._slots:
             worker = self._idle.pop() if self._idle else await _start_worker()
-            request = {"kind": kind, "charset": charset, "url": url}
             try:
                 async with asyncio.timeout(self._seconds):
                     answer = await worker.ask(request, body)
@@ -85,13 +100,17 @@ class ExtractionPool:
                 worker.kill()
                 await worker.process.wait()
                 if isinstance(error, TimeoutError):
-                    raise ExtractionTimeoutError(url) from None
-                raise ExtractionTimeoutError(url) from error
+                    raise ExtractionTimeoutError(what) from None
+                raise ExtractionTimeoutError(what) from error
             except BaseException:  # cancelled mid-answer: the worker's state is unknown
                 worker.kill()
                 raise
-            self._idle.append(worker)
-        return answer.get("title"), str(answer.get("text", ""))
+            if answer.get("replace"):
+                worker.kill()  # it ran out of memory: a fresh one is cleaner
+                await worker.process.wait()
+            else:
+                self._idle.append(worker)
+        return answer
 
     async def close(self) -> None:
         for worker in self._idle:
@@ -157,10 +176,39 @@ def _serve() -> None:
         spent = math.ceil(usage.ru_utime + usage.ru_stime)
         _, hard = resource.getrlimit(resource.RLIMIT_CPU)
         resource.setrlimit(resource.RLIMIT_CPU, (spent + CPU_SECONDS_PER_PAGE, hard))
-        title, text = readable_text(request["kind"], body, request["charset"], request["url"])
-        answer = json.dumps({"title": title, "text": text}).encode()
+        if "document" in request:
+            answer = json.dumps(_read_document(request, body)).encode()
+        else:
+            title, text = readable_text(request["kind"], body, request["charset"], request["url"])
+            answer = json.dumps({"title": title, "text": text}).encode()
         sink.write(_HEADER.pack(len(answer)) + answer)
         sink.flush()
+
+
+def _read_document(request: dict[str, Any], body: bytes) -> dict[str, Any]:
+    """A document's text, or why not, with the worker's address space bounded meanwhile."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    bound = _address_space() + DOCUMENT_MEMORY_BYTES
+    if hard != resource.RLIM_INFINITY:
+        bound = min(bound, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (bound, hard))
+    try:
+        return {"text": document_text(request["document"], body, int(request["max_bytes"]))}
+    except DocumentError as error:
+        return {"error": error.code, "size": error.size}
+    except MemoryError:
+        return {"error": "too_costly", "replace": True}
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _address_space() -> int:
+    """This process's virtual size in bytes (Linux's /proc; elsewhere a generous guess)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 2 * 1024 * 1024 * 1024
 
 
 if __name__ == "__main__":

@@ -176,6 +176,10 @@ class FakeTelegram:
         self._delivery: asyncio.Task[None] | None = None
         self._port: int | None = None
         self._faults: dict[str, list[_Fault]] = {}
+        # Files users sent, by file_id: their bytes and the path getFile names.
+        self._files: dict[str, tuple[bytes, str]] = {}
+        self._file_ids = itertools.count(1)
+        self.file_downloads: list[str] = []
         # Photo URLs Telegram cannot fetch (sendPhoto and sendMediaGroup refuse them).
         self.unreachable_urls: set[str] = set()
         self._delays: dict[str, float] = {}
@@ -198,6 +202,7 @@ class FakeTelegram:
             "getmycommands": self._get_my_commands,
             "deletemycommands": self._delete_my_commands,
             "getchat": self._get_chat,
+            "getfile": self._get_file,
             "getchatmember": self._get_chat_member,
             "getchatadministrators": self._get_chat_administrators,
             "setwebhook": self._set_webhook,
@@ -221,6 +226,7 @@ class FakeTelegram:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         # A client that hangs up (PTB cancelling its long poll on stop) cancels its handler, so
         # an abandoned poll neither consumes nor reports anything.
         runner = web.AppRunner(
@@ -361,6 +367,55 @@ class FakeTelegram:
     ) -> FakeMessage:
         message = self._user_message(chat, user, reply_to)
         message.location = (latitude, longitude)
+        return self._deliver_user_message(message)
+
+    async def send_file(
+        self,
+        chat: FakeChat,
+        user: FakeUser,
+        kind: str,
+        data: bytes,
+        *,
+        caption: str | None = None,
+        reply_to: FakeMessage | None = None,
+        mime_type: str | None = None,
+        file_name: str | None = None,
+        duration: int | None = None,
+        file_size: int | None = None,
+        width: int = 800,
+        height: int = 600,
+    ) -> FakeMessage:
+        """``user`` sends a file: ``kind`` is "voice", "audio", "video_note", "document" or
+        "photo"; ``file_size`` overrides what the message claims (the bytes served stay
+        ``data``)."""
+        message = self._user_message(chat, user, reply_to)
+        number = next(self._file_ids)
+        file_id = f"file-{number:06d}-{kind}"
+        extension = {"voice": "oga", "audio": "mp3", "video_note": "mp4", "photo": "jpg"}
+        path = f"{kind}s/file_{number}.{extension.get(kind, 'bin')}"
+        if file_name is not None:
+            path = f"documents/{file_name}"
+        self._files[file_id] = (data, path)
+        described: JSONObject = {
+            "file_id": file_id,
+            "file_unique_id": f"unique-{number}",
+            "file_size": len(data) if file_size is None else file_size,
+        }
+        if kind in {"voice", "audio", "video_note"}:
+            described["duration"] = 3 if duration is None else duration
+        if kind == "video_note":
+            described["length"] = width
+        if mime_type is not None and kind != "video_note":
+            described["mime_type"] = mime_type
+        if file_name is not None:
+            described["file_name"] = file_name
+        if kind == "photo":
+            message.upload = (kind, [described | {"width": width, "height": height}])
+        else:
+            message.upload = (kind, described)
+        if caption is not None:
+            message.text = caption
+            message.entities = detect_entities(caption)
         return self._deliver_user_message(message)
 
     async def press(
@@ -575,6 +630,17 @@ class FakeTelegram:
                 raise web.HTTPServiceUnavailable from None  # nobody is listening any more
             return self._error_response(method, error)
         return web.json_response({"ok": True, "result": result})
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file by the path getFile gave, as Telegram serves them under /file/bot<token>/."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401, text="Unauthorized")
+        path = request.match_info["path"]
+        self.file_downloads.append(path)
+        for data, file_path in self._files.values():
+            if file_path == path:
+                return web.Response(body=data, content_type="application/octet-stream")
+        return web.Response(status=404, text="Not Found")
 
     async def _fault_response(
         self, request: web.Request, method: str, fault: _Fault
@@ -962,6 +1028,21 @@ class FakeTelegram:
                 "premium_subscription": False,
                 "gifts_from_channels": False,
             },
+        }
+
+    async def _get_file(self, params: Params) -> JSONObject:
+        file_id = params.text("file_id") or ""
+        found = self._files.get(file_id)
+        if found is None:
+            raise bad_request("invalid file_id")
+        data, path = found
+        if len(data) > 20 * 1024 * 1024:
+            raise bad_request("file is too big")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"unique-{file_id}",
+            "file_size": len(data),
+            "file_path": path,
         }
 
     async def _get_chat_member(self, params: Params) -> JSONObject:

@@ -113,6 +113,9 @@ class FakeMessage:
     location: tuple[float, float] | None = None
     # A photo or a document: `text` and `entities` are then its caption.
     media: FakeMedia | None = None
+    # A file a user sent: its kind ("voice", "audio", "video_note", "document", "photo") and
+    # its Bot API object (a list of sizes for a photo); `text` and `entities` are its caption.
+    upload: tuple[str, object] | None = None
     edits: int = 0
     edit_date: int | None = None
     deleted: bool = False
@@ -201,6 +204,12 @@ class FakeMessage:
             data["edit_date"] = self.edit_date
         if self.location is not None:
             data["location"] = {"latitude": self.location[0], "longitude": self.location[1]}
+        elif self.upload is not None:
+            data[self.upload[0]] = self.upload[1]
+            if self.text:
+                data["caption"] = self.text
+                if self.entities:
+                    data["caption_entities"] = [entity.to_json() for entity in self.entities]
         elif self.media is not None:
             data.update(self._media_json(self.media))
         else:

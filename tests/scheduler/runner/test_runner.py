@@ -32,12 +32,8 @@ from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
 from scheduler.runner.budget import BudgetGate
 from scheduler.runner.prompt import SILENT_MARKER
-from scheduler.runner.runner import (
-    MAX_STEP_RESULT_CHARS,
-    MAX_TOOL_CALLS_PER_STEP,
-    RunnerSettings,
-    TaskRunner,
-)
+from scheduler.runner.runner import RunnerSettings, TaskRunner
+from scheduler.runner.steps import MAX_STEP_RESULT_CHARS, MAX_TOOL_CALLS_PER_STEP
 from scheduler.runner.tools.registry import Toolset, Toolsets, build_toolsets
 from scheduler.runner.tools.web_fetch import KEY as WEB_FETCH
 from scheduler.runner.tools.web_fetch import FetchPolicy, WebFetchToolset

@@ -1,0 +1,174 @@
+"""Three replicas, one PostgreSQL, one fake Bot API with Telegram's limits: 1,500 tasks due at
+one minute, and the busiest replica killed with -9 thirty seconds in. Does anything get lost?
+
+Three `cronpilot run` processes (benchmarks/common.py) share a scratch PostgreSQL database, the
+fake Bot API server (enforcing Telegram's flood limits: 429 with retry_after) and a fake LLM that
+answers at once. 1,500 daily tasks in 1,500 chats are due at the same instant. Thirty seconds
+after it, the replica that owns the most unfinished work (runs going, results owed) gets
+SIGKILL. Prints how many chats got no result (target 0), how many got it twice (target: at most
+the messages in flight at the kill, a handful; 0 without a kill), how long after the instant the
+last result arrived (target ≤ 1,500 / 27 + 15 s), and the Bot API's 429 answers.
+
+    uv run python benchmarks/replicas.py [--tasks 1500] [--replicas 3] [--kill-after 30]
+        [--no-kill]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from common import RunningBot, cronpilot_run, scratch_database, seed
+from sqlalchemy import func, select
+
+from storage.database import create_engine, create_sessionmaker
+from storage.migrate import upgrade_to_head
+from storage.models import RunRow, TaskRow
+from storage.records import RunStatus
+from tests.fakes.llm import FakeLLM
+from tests.fakes.telegram import FakeChat, FakeTelegram, RateLimits
+
+FIRST_CHAT = 10_000_000
+# Time for the replicas to start (LiteLLM loads in each) before the tasks are due.
+LEAD_SECONDS = 120
+
+
+def worker_of(bot: RunningBot) -> str:
+    for line in bot.log.read_text(errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            event = json.loads(line)
+            if event.get("event") == "scheduler.started":
+                return str(event["worker"])
+    raise RuntimeError(f"no scheduler.started in {bot.log}")
+
+
+async def busiest(url: str, bots: list[RunningBot]) -> RunningBot:
+    """The replica owning the most unfinished work now: runs going and results owed."""
+    database = create_engine(url, pool_size=1)
+    try:
+        async with create_sessionmaker(database)() as session:
+            rows = await session.execute(
+                select(RunRow.owner, func.count())
+                .where((RunRow.status == RunStatus.RUNNING) | RunRow.delivery_pending)
+                .group_by(RunRow.owner)
+            )
+            load = dict(rows.all())
+    finally:
+        await database.dispose()
+    by_worker = {worker_of(bot): bot for bot in bots}
+    print("unfinished work per replica at the kill:", {w[:8]: load.get(w, 0) for w in by_worker})
+    return max(bots, key=lambda bot: load.get(worker_of(bot), 0))
+
+
+async def sent_not_recorded(url: str, fake: FakeTelegram, chats: list[FakeChat]) -> int:
+    """Chats that have their result while the database says it is not delivered yet: what a
+    replica killed now had posted without recording it (Telegram has no idempotency key)."""
+    database = create_engine(url, pool_size=1)
+    try:
+        async with create_sessionmaker(database)() as session:
+            rows = await session.execute(
+                select(TaskRow.chat_id)
+                .join(RunRow, RunRow.task_id == TaskRow.id)
+                .where(RunRow.delivered_message_id.is_(None))
+            )
+            unrecorded = set(rows.scalars())
+    finally:
+        await database.dispose()
+    return sum(1 for chat in chats if chat.id in unrecorded and fake.messages(chat))
+
+
+async def measure(url: str, tasks: int, replicas: int, kill_after: float | None) -> None:
+    await upgrade_to_head(url)
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=LEAD_SECONDS)
+    database = create_engine(url)
+    await seed(
+        create_sessionmaker(database),
+        chats=tasks,
+        tasks=tasks,
+        next_run_at=[due] * tasks,
+        now=due - timedelta(days=1),
+        cron=f"{due.minute} {due.hour} * * *",
+    )
+    await database.dispose()
+
+    async with FakeTelegram(rate_limits=RateLimits()) as fake, FakeLLM() as llm:
+        chats = [fake.private_chat(fake.user(FIRST_CHAT + i, f"User {i}")) for i in range(tasks)]
+        async with contextlib.AsyncExitStack() as stack:
+            bots = list(
+                await asyncio.gather(
+                    *(
+                        stack.enter_async_context(
+                            cronpilot_run(fake, llm, FIRST_CHAT, {"DATABASE_URL": url})
+                        )
+                        for _ in range(replicas)
+                    )
+                )
+            )
+            ready = (datetime.now(UTC) - due).total_seconds()
+            print(f"{replicas} replicas ready {ready:+.1f} s from the instant")
+            killed: RunningBot | None = None
+            last_count, last_at = 0, 0.0
+            deadline = time.monotonic() + max(0.0, -ready) + 300
+            while time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+                since_due = (datetime.now(UTC) - due).total_seconds()
+                if kill_after is not None and killed is None and since_due >= kill_after:
+                    killed = await busiest(url, bots)
+                    os.kill(killed.pid, signal.SIGKILL)
+                    print(f"killed pid {killed.pid} with -9 at {since_due:.1f} s")
+                    await asyncio.sleep(0.5)  # the kernel closes its connections
+                    in_flight = await sent_not_recorded(url, fake, chats)
+                    print(f"results in flight at the kill (posted, not yet recorded): {in_flight}")
+                count = sum(1 for chat in chats if fake.messages(chat))
+                if count != last_count:
+                    last_count, last_at = count, since_due
+                if count == tasks and (killed is not None or kill_after is None):
+                    break
+            await asyncio.sleep(15)  # anything still on its way (a duplicate) arrives now
+            per_chat = Counter(len(fake.messages(chat)) for chat in chats)
+            database = create_engine(url, pool_size=1)
+            async with create_sessionmaker(database)() as session:
+                outcomes = (
+                    await session.execute(
+                        select(
+                            RunRow.status, RunRow.reason_code, RunRow.restarts, func.count()
+                        ).group_by(RunRow.status, RunRow.reason_code, RunRow.restarts)
+                    )
+                ).all()
+            await database.dispose()
+        print("runs by status, reason and restarts:", [tuple(row) for row in outcomes])
+        lost = per_chat.get(0, 0)
+        duplicates = sum((times - 1) * count for times, count in per_chat.items() if times > 1)
+        target = tasks / 27 + 15
+        print(f"chats with no result: {lost} (target 0)")
+        print(f"extra copies of results (duplicates): {duplicates}")
+        print(
+            f"last result {last_at:.1f} s after the instant (target ≤ {target:.1f} s; "
+            f"{tasks} / 27 + 15)"
+        )
+        print(f"429 answers from the Bot API: {fake.rate_limited_count} (target 0)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=1_500)
+    parser.add_argument("--replicas", type=int, default=3)
+    parser.add_argument("--kill-after", type=float, default=30.0)
+    parser.add_argument("--no-kill", action="store_true")
+    arguments = parser.parse_args()
+    with scratch_database("cronpilot_bench_replicas") as database_url:
+        asyncio.run(
+            measure(
+                database_url,
+                arguments.tasks,
+                arguments.replicas,
+                None if arguments.no_kill else arguments.kill_after,
+            )
+        )

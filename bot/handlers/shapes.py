@@ -1,0 +1,137 @@
+"""A task's shape: the switch between reminder and AI task (on a card and on a task card),
+Snooze and Done under a one-time reminder, /skip N and Skip next. One handler per command and
+per kind of button (registered in routes.py); who may do it is the use case's to check."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from application.shapes import SnoozeFor
+from bot import problems, shapes
+from bot.callbacks import ReminderDone, SkipNext, SnoozeReminder, SwitchDraftMode, SwitchTaskMode
+from bot.context import Context, use_cases
+from bot.handlers.common import (
+    Press,
+    actor,
+    chat_translator,
+    chat_zone,
+    current_chat,
+    oversized_number,
+    reply,
+    task_number,
+)
+from bot.handlers.setup import setup_lines
+from bot.render import Screen, no_such_task, when
+from core.errors import CronpilotError
+from scheduler.parsing.reminders import reminder_words
+
+UNDO = frozenset({"undo", "back", "unskip"})
+
+
+async def skip_command(update: Update, context: Context) -> None:
+    """/skip N: skip task N's next run; /skip N undo: it runs after all."""
+    chat = await current_chat(update, context)
+    _ = chat_translator(update, chat)
+    zone = chat_zone(chat, context)
+    too_large = oversized_number(context)
+    if too_large is not None:
+        await reply(update, no_such_task(_, too_large))
+        return
+    task_id = task_number(context)
+    rest = [word.lower() for word in (context.args or [])[1:]]
+    if task_id is None or len(rest) > 1 or (rest and rest[0] not in UNDO):
+        await reply(update, shapes.skip_usage(_))
+        return
+    cases = use_cases(context).shapes
+    try:
+        if rest:
+            state = await cases.undo_skip(actor(update), task_id)
+            text = shapes.unskipped_notice(_, state.task, zone)
+        else:
+            state = await cases.skip_next(actor(update), task_id)
+            text = shapes.skipped_notice(_, task_id, state.skipped_for, zone)
+    except CronpilotError as error:
+        text = problems.reply(_, error, zone)
+    await reply(update, text)
+
+
+async def switch_draft_mode(update: Update, context: Context, data: SwitchDraftMode) -> None:
+    """“🤖 Let the AI do it” / “⏰ Just remind me” on a card: the card is drawn again."""
+    async with Press(update, context) as press:
+        card = await press.use_cases.drafts.switch_mode(press.actor, data.draft_id)
+        await press.answer()
+        await _edit(press.message, shapes.card(press.words, card, press.zone))
+
+
+async def switch_task_mode(update: Update, context: Context, data: SwitchTaskMode) -> None:
+    """The same switch on a task card."""
+    async with Press(update, context) as press:
+        await press.use_cases.shapes.switch_mode(press.actor, data.task_id)
+        state = await press.use_cases.shapes.skip_state(press.actor, data.task_id)
+        await press.answer()
+        await _edit(
+            press.message,
+            shapes.task_detail(
+                press.words,
+                state.task,
+                press.zone,
+                state.skipped_for,
+                setup=setup_lines(press.words, state.task, press.use_cases),
+            ),
+        )
+
+
+async def skip_next(update: Update, context: Context, data: SkipNext) -> None:
+    """Skip next on a task card: the card then says which run is skipped."""
+    async with Press(update, context) as press:
+        state = await press.use_cases.shapes.skip_next(press.actor, data.task_id)
+        _ = press.words
+        await press.answer(
+            _("Next run skipped: {when}", when=when(_, state.skipped_for, press.zone))
+        )
+        await _edit(
+            press.message,
+            shapes.task_detail(
+                press.words,
+                state.task,
+                press.zone,
+                state.skipped_for,
+                setup=setup_lines(press.words, state.task, press.use_cases),
+            ),
+        )
+
+
+async def snooze_reminder(update: Update, context: Context, data: SnoozeReminder) -> None:
+    """Snooze under a one-time reminder: it comes again later; the message says when."""
+    async with Press(update, context) as press:
+        task = await press.use_cases.shapes.snooze(press.actor, data.task_id, SnoozeFor(data.delay))
+        _ = press.words
+        await press.answer(_("Snoozed"))
+        words = reminder_words(task.prompt)
+        await _edit(press.message, Screen(shapes.snoozed(_, words, task.next_run_at, press.zone)))
+
+
+async def reminder_done(update: Update, context: Context, data: ReminderDone) -> None:
+    """Done under a one-time reminder: the message says so and loses its buttons."""
+    async with Press(update, context) as press:
+        task = await press.use_cases.shapes.done(press.actor, data.task_id)
+        _ = press.words
+        await press.answer(_("Done"))
+        await _edit(press.message, Screen(shapes.done(_, reminder_words(task.prompt))))
+
+
+async def _edit(message: Message | None, screen: Screen) -> None:
+    if message is None:
+        return
+    try:
+        await message.edit_text(
+            screen.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=screen.keyboard,
+            disable_web_page_preview=True,
+        )
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            raise
