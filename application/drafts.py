@@ -68,10 +68,17 @@ class Drafts:
         self._ledger = ledger
 
     async def create(
-        self, actor: Actor, chat_id: int, text: str, *, task_id: int | None = None
+        self,
+        actor: Actor,
+        chat_id: int,
+        text: str,
+        *,
+        task_id: int | None = None,
+        thread_id: int | None = None,
     ) -> Card:
         """Understand `text` and keep it as a draft awaiting Confirm (of a new task in the chat,
-        or of a new definition of its task `task_id`).
+        or of a new definition of its task `task_id`). A task made in a forum topic
+        (`thread_id`) posts there.
 
         Raises NotUnderstoodError / ScheduleError (the user is told why), QuotaExceededError,
         or TaskNotFoundError when editing a task of another chat.
@@ -97,7 +104,7 @@ class Drafts:
                 draft_id=secrets.token_urlsafe(6),
                 chat_id=chat.id,
                 user_id=actor.user_id,
-                payload=_payload(request, text),
+                payload=_payload(request, text) | _thread(thread_id),
                 now=now,
                 expires_at=now + DRAFT_LIFETIME,
                 task_id=task_id,
@@ -260,6 +267,7 @@ class Drafts:
                         cron=schedule.cron,
                         run_at=schedule.run_at,
                         every_seconds=schedule.every_seconds,
+                        thread_id=_thread_of(draft.payload),
                     ),
                     now=now,
                 )
@@ -378,6 +386,15 @@ def _payload(request: ParsedRequest, text: str) -> dict[str, Any]:
     # Misspellings read as schedule words, shown on the card.
     payload["corrections"] = [list(pair) for pair in request.corrections]
     return payload
+
+
+def _thread(thread_id: int | None) -> dict[str, Any]:
+    return {} if thread_id is None else {"thread_id": thread_id}
+
+
+def _thread_of(payload: dict[str, Any]) -> int | None:
+    thread_id = payload.get("thread_id")
+    return thread_id if isinstance(thread_id, int) else None
 
 
 def _schedule_payload(schedule: Schedule, prompt: str, *, text: str, source: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from application.records import Card, TaskPage
+from bot import where
 from bot.callbacks import (
     TASK_CARD,
     ButtonData,
@@ -388,6 +389,7 @@ def task_detail(_: Translator, task: Task, chat_zone: str) -> Screen:
             *_schedule_lines(_, schedule),
             _("⏭ <b>Next run:</b> {when}", when=when(_, task.next_run_at, chat_zone)),
             _("⏮ <b>Last run:</b> {when}", when=when(_, task.last_run_at, chat_zone)),
+            where.posts_to(_, task, always=True) or "",
         ]
     )
     return Screen(text, InlineKeyboardMarkup([task_buttons(_, task, TASK_CARD)]))
@@ -423,6 +425,8 @@ def task_list(_: Translator, page: TaskPage, chat_zone: str) -> Screen:
                 state=_state(_, task),
             ),
         ]
+        if (posts := where.posts_to(_, task)) is not None:
+            lines.append(posts)
         rows.append(
             [
                 InlineKeyboardButton(f"{b.text} #{task.id}", callback_data=b.callback_data)

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, RowMapping, func, or_, select, text, updat
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.reasons import Reason
-from storage import message_parts, reasons
+from storage import deliveries, message_parts, reasons
 from storage.dialects import id_in, insert_for, is_postgres
 from storage.models import SCHEDULED_OCCURRENCE, RunRow, TaskRow, WorkerRow
 from storage.records import Run, RunStatus, RunTrigger
@@ -141,11 +141,16 @@ async def finish(
 async def set_delivery(
     session: AsyncSession, run_id: int, *, message_id: int | None, error: str | None
 ) -> None:
-    """The run's message was delivered (`message_id`) or never can be (`error`)."""
+    """The run's message was delivered (`message_id`) or never can be (`error`) to its own
+    chat; the run stays owed while a copy to another target is (storage/deliveries.py)."""
     await session.execute(
         update(RunRow)
         .where(RunRow.id == run_id)
-        .values(delivered_message_id=message_id, delivery_error=error, delivery_pending=False)
+        .values(
+            delivered_message_id=message_id,
+            delivery_error=error,
+            delivery_pending=select(deliveries.any_owed(run_id)).scalar_subquery(),
+        )
     )
 
 

@@ -29,6 +29,7 @@ from bot.handlers.common import (
     current_chat,
     reply,
     task_number,
+    topic,
 )
 from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskNotFoundError
@@ -128,7 +129,9 @@ async def _draft(
 ) -> Card | None:
     _ = chat_translator(update, chat)
     try:
-        return await use_cases(context).drafts.create(actor(update), chat.id, text, task_id=task_id)
+        return await use_cases(context).drafts.create(
+            actor(update), chat.id, text, task_id=task_id, thread_id=topic(update)
+        )
     except ParseBudgetSpentError as error:
         problem = render.sentence(problems.worded(_, error))
         await reply(update, _("💸 {problem}", problem=escape(problem)))
