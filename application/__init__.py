@@ -1,9 +1,9 @@
 """The application layer: the use cases every front door calls, returning frozen records.
 
 A front door holds the `UseCases` and calls their subjects: `chats`, `languages`, `drafts`,
-`edits`, `tasks`, `runs`, `changes`, `conversations`, `usage`, `tokens`. Every use case that
-reads or changes a task, a draft, a token or a chat setting takes the `Actor` (who, where,
-through which door) and checks what it needs (`application.permissions`) through `access`.
+`edits`, `tasks`, `runs`, `changes`, `conversations`, `usage`, `tokens`, `targets`. Every use
+case that reads or changes a task, a draft, a token or a chat setting takes the `Actor` (who,
+where, through which door) and checks what it needs (`application.permissions`) through `access`.
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ from application.drafts import Drafts
 from application.languages import Languages
 from application.records import ApplicationSettings
 from application.runs import Runs
+from application.targets import TargetChats, Targets
 from application.tasks import Tasks
 from application.tokens import ApiTokens
 from application.usage import Ledger, UsageReports
 from scheduler.clock import Clock
+from scheduler.destinations import Destinations
 from scheduler.engine import Engine
 from scheduler.parsing.request import RequestParser
 from scheduler.runner.runner import TaskRunner
@@ -42,6 +44,7 @@ class UseCases:
     conversations: Conversations
     usage: UsageReports
     tokens: ApiTokens
+    targets: Targets
     # Who holds which right where; the doors ask it only whether a user is on ALLOWED_USERS.
     access: Access
     # The clock the use cases keep time by; a door asks it for now (a test's clock reaches all).
@@ -58,6 +61,8 @@ def build_use_cases(
     access: Access,
     *,
     ledger: Ledger | None = None,
+    target_chats: TargetChats | None = None,
+    destinations: Destinations | None = None,
 ) -> UseCases:
     changes = Changes(
         sessions, engine, clock, access, min_interval_seconds=settings.min_interval_seconds
@@ -76,6 +81,7 @@ def build_use_cases(
         ),
         usage=UsageReports(sessions, clock, settings.monthly_budget_usd, access),
         tokens=ApiTokens(sessions, clock, access),
+        targets=Targets(sessions, clock, access, target_chats, destinations),
         access=access,
         clock=clock,
     )

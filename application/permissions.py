@@ -59,6 +59,7 @@ class Action(StrEnum):
     PAUSE_TASK = "tasks.pause"
     RESUME_TASK = "tasks.resume"
     DELETE_TASK = "tasks.delete"
+    SET_TARGETS = "tasks.set_targets"
     EVERY_CHATS_TASKS = "tasks.every_chat"
     PREVIEW_REQUEST = "requests.preview"
     SHOW_DRAFT = "drafts.show"
@@ -89,6 +90,8 @@ NEEDS: MappingProxyType[Action, Right] = MappingProxyType(
         Action.PAUSE_TASK: Right.MANAGE,
         Action.RESUME_TASK: Right.MANAGE,
         Action.DELETE_TASK: Right.MANAGE,
+        # Where results go; a Telegram target also needs its chat's admins (application/targets).
+        Action.SET_TARGETS: Right.MANAGE,
         Action.EVERY_CHATS_TASKS: Right.OPERATE,
         # A preview keeps nothing, but a model may read it on the chat's bill: readers may ask.
         Action.PREVIEW_REQUEST: Right.READ,

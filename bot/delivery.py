@@ -17,7 +17,7 @@ from core.languages import ENGLISH
 from core.logs import get_logger
 from core.reasons import Reason
 from scheduler.delivery import ChatUnreachableError, DeliveryDelayedError, DeliveryError
-from storage.records import Run, Task
+from storage.records import Run, Target, Task
 
 log = get_logger(__name__)
 
@@ -161,6 +161,31 @@ class TelegramDelivery:
             return await in_topic(self._bot, _, task, send)
         except TelegramError as error:
             raise self._error(error) from None
+
+    async def send_copy(self, task: Task, run: Run, target: Target, text: str) -> int:
+        """The answer in another chat or channel, headed like a result, without buttons (they
+        act on the task, which is managed in its own chat)."""
+        if target.chat_id is None:
+            raise DeliveryError("the target names no chat")
+        _ = await self._words(task.chat_id)
+        try:
+            messages = [
+                await self._bot.send_message(
+                    target.chat_id,
+                    chunk.text,
+                    entities=list(chunk.entities),
+                    disable_web_page_preview=True,
+                    message_thread_id=target.thread_id,
+                )
+                for chunk in results.result_chunks(_, task, text)
+            ]
+        except TelegramError as error:
+            raise self._error(error) from None
+        return messages[0].message_id
+
+    async def send_target_refused(self, task: Task, target: Target, reason: str) -> None:
+        _ = await self._words(task.chat_id)
+        await self._notice(_, task, results.target_refused(_, task, target.label, reason), None)
 
     @staticmethod
     def _error(error: TelegramError) -> DeliveryError:

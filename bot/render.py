@@ -5,7 +5,7 @@ Every function takes the chat's `Translator` as `_`; every word comes from the c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
@@ -36,7 +36,15 @@ from bot.callbacks import (
 from bot.i18n import N_, Translator
 from scheduler.schedules.descriptions import describe_cron
 from scheduler.schedules.schedule import Schedule, zone_for
-from storage.records import Run, RunStatus, RunTrigger, Task, TaskKind, TaskState
+from storage.records import (
+    Run,
+    RunStatus,
+    RunTrigger,
+    TargetDelivery,
+    Task,
+    TaskKind,
+    TaskState,
+)
 
 MAX_MESSAGE = 4096
 PROMPT_PREVIEW = 300
@@ -494,7 +502,13 @@ STATUSES = {
 }
 
 
-def history(_: Translator, task: Task, entries: Sequence[Run], chat_zone: str) -> str:
+def history(
+    _: Translator,
+    task: Task,
+    entries: Sequence[Run],
+    chat_zone: str,
+    copies: Mapping[int, Sequence[TargetDelivery]] | None = None,
+) -> str:
     lines = [
         _(
             "📜 <b>Last runs of task #{number}</b> · {name}",
@@ -524,6 +538,8 @@ def history(_: Translator, task: Task, entries: Sequence[Run], chat_zone: str) -
             line += "\n   ↳ " + _(
                 "not delivered: {error}", error=escape(clip(run.delivery_error, 200))
             )
+        if copies and run.id in copies:
+            line += "\n   📤 " + where.outcomes(_, task, run, copies[run.id])
         if run.delivery_pending:
             line += "\n   ↳ " + _("not delivered yet; I keep trying to send it.")
         lines.append(line)

@@ -22,6 +22,7 @@ from bot.members import TelegramMembers
 from bot.polling import LongPollRequest
 from bot.ratelimit import MessageRateLimiter
 from bot.requests import CONNECTIONS, BotApiRequest, one_line_polling_failures
+from bot.target_chats import TelegramTargetChats
 from core.logs import get_logger
 
 log = get_logger(__name__)
@@ -57,6 +58,8 @@ class TelegramBot:
         self.delivery = TelegramDelivery(self._application.bot)
         # application.access asks this who is a group's admin.
         self.members = TelegramMembers(self._application.bot)
+        # application.targets asks this whether a chat may receive a task's results.
+        self.target_chats = TelegramTargetChats(self._application.bot)
         one_line_polling_failures()
 
     @property

@@ -93,6 +93,13 @@ TELEGRAM_ERRORS: Final = Counter(
     ["method", "kind"],
     registry=REGISTRY,
 )
+DELIVERIES: Final = Counter(
+    "cronpilot_deliveries",
+    "Results delivered to targets, by kind of target (chat, telegram, destination) and outcome "
+    "(sent, failed, retrying: one per attempt that will be tried again).",
+    ["target", "outcome"],
+    registry=REGISTRY,
+)
 SCHEDULER_ALARM_JOBS: Final = Gauge(
     "cronpilot_scheduler_alarm_jobs",
     "Jobs armed in the in-process scheduler (alarms within the horizon, plus the refill).",
@@ -168,6 +175,11 @@ def observe_telegram_error(method: str, kind: str) -> None:
     TELEGRAM_ERRORS.labels(
         method=method, kind=kind if kind in TELEGRAM_ERROR_KINDS else "other"
     ).inc()
+
+
+def observe_delivery(target: str, outcome: str) -> None:
+    """Count one delivery outcome for a kind of target."""
+    DELIVERIES.labels(target=target, outcome=outcome).inc()
 
 
 def follow_scheduler(jobs: Callable[[], float], in_flight: Callable[[], float]) -> None:

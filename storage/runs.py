@@ -154,6 +154,21 @@ async def set_delivery(
     )
 
 
+async def keep_owed(session: AsyncSession, run_id: int) -> None:
+    """The run owes copies to other targets: it stays owed (and leased) until they are sent."""
+    await session.execute(update(RunRow).where(RunRow.id == run_id).values(delivery_pending=True))
+
+
+async def of_task(session: AsyncSession, task_id: int, run_ids: Sequence[int]) -> set[int]:
+    """Which of these runs are the task's."""
+    if not run_ids:
+        return set()
+    result = await session.execute(
+        select(RunRow.id).where(RunRow.task_id == task_id, RunRow.id.in_(list(run_ids)))
+    )
+    return set(result.scalars())
+
+
 async def list_for_task(session: AsyncSession, task_id: int, *, limit: int = 10) -> list[Run]:
     """The newest runs of a task, newest first."""
     result = await session.execute(

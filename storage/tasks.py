@@ -88,13 +88,19 @@ def targets_from(stored: Any) -> tuple[Target, ...]:
 
 
 async def set_targets(
-    session: AsyncSession, task_id: int, targets: Sequence[Target], *, now: datetime
+    session: AsyncSession,
+    task_id: int,
+    targets: Sequence[Target],
+    *,
+    thread_id: int | None,
+    now: datetime,
 ) -> Task | None:
-    """Where the task's results go from now on."""
+    """Where the task's results go from now on, and the topic of its own chat it posts in."""
     row = await session.get(TaskRow, task_id, with_for_update=True, populate_existing=True)
     if row is None:
         return None
     row.targets = targets_document(targets)
+    row.thread_id = thread_id
     row.updated_at = now
     await session.flush()
     return to_record(row)
@@ -294,6 +300,7 @@ async def lock_due(session: AsyncSession, *, due_before: datetime, limit: int) -
     for row in result:
         values = dict(row._mapping)
         busy = bool(values.pop("busy"))
+        values["targets"] = targets_from(values.get("targets"))
         due.append(DueTask(Task(**values), busy))
     return due
 

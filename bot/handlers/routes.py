@@ -21,7 +21,16 @@ from bot import callbacks
 from bot.access import gate, update_words
 from bot.callbacks import ButtonData
 from bot.context import Context
-from bot.handlers import conversations, create, language, manage, start, token, usage
+from bot.handlers import (
+    conversations,
+    create,
+    language,
+    manage,
+    start,
+    targets,
+    token,
+    usage,
+)
 from bot.handlers.errors import on_error
 from bot.i18n import N_, translator
 from core.languages import ENGLISH, LANGUAGES
@@ -36,6 +45,7 @@ COMMANDS = (
     ("resume", N_("resume a task: /resume N")),
     ("delete", N_("delete a task: /delete N")),
     ("history", N_("a task's last runs: /history N")),
+    ("target", N_("where a task posts: /target N here @channel")),
     ("usage", N_("this month's runs, tokens and cost")),
     ("edit", N_("change a task: /edit N new text")),
     ("timezone", N_("show or set this chat's time zone")),
@@ -134,6 +144,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("tasks", manage.tasks_command),
             CommandHandler("task", manage.task_command),
             CommandHandler("history", manage.history_command),
+            CommandHandler("target", targets.target_command),
             CommandHandler("usage", usage.usage_command),
             CommandHandler("run", manage.run_command),
             CommandHandler("pause", manage.pause_command),

@@ -259,6 +259,17 @@ WALK: dict[str, tuple[Right, Prepare, Call]] = {
         _task,
         lambda s, who, x: s.app.conversations.history(who, x),  # type: ignore[arg-type]
     ),
+    "targets.show": (Right.READ, _task, lambda s, who, x: s.app.targets.show(who, x)),  # type: ignore[arg-type]
+    "targets.outcomes": (
+        Right.READ,
+        _task,
+        lambda s, who, x: s.app.targets.outcomes(who, x, [1]),  # type: ignore[arg-type]
+    ),
+    "targets.set": (
+        Right.MANAGE,
+        _task,
+        lambda s, who, x: s.app.targets.set(who, x, ["here"]),  # type: ignore[arg-type]
+    ),
     "tokens.issue": (Right.OWN, _nothing, lambda s, who, x: s.app.tokens.issue(who)),
     "tokens.revoke": (Right.OWN, _nothing, lambda s, who, x: s.app.tokens.revoke(who)),
 }
