@@ -127,7 +127,7 @@ class Targets:
         Raises the TargetErrors above (nothing is changed then), RefusedError, or
         TaskNotFoundError."""
         found = await self._access.task(actor, Action.SET_TARGETS, task_id)
-        targets, thread_id = await self._resolve(actor, found, words)
+        targets, thread_id = await self._resolve(actor, found.chat_id, found.thread_id, words)
         async with self._sessions() as session, session.begin():
             await task_in_chat(session, found.chat_id, task_id, lock=True)
             changed = await tasks.set_targets(
@@ -144,27 +144,32 @@ class Targets:
         )
         return changed
 
+    async def check(self, actor: Actor, chat_id: int, words: Sequence[str]) -> None:
+        """Whether a task of `chat_id` made by `actor` could post to these targets (before it
+        is made, so that bad targets make nothing); raises as `set` does."""
+        chat = await self._access.chat(actor, Action.SET_TARGETS, chat_id)
+        await self._resolve(actor, chat.id, None, words)
+
     async def _resolve(
-        self, actor: Actor, task: Task, words: Sequence[str]
+        self, actor: Actor, chat_id: int, thread_id: int | None, words: Sequence[str]
     ) -> tuple[tuple[Target, ...], int | None]:
-        """The targets these words name for `task`, each checked, and the topic its own chat
-        is posted in (`here` written in a topic picks that topic)."""
+        """The targets these words name for a task of `chat_id`, each checked, and the topic
+        of its own chat it posts in (`here` written in a topic picks that topic)."""
         unique = list(dict.fromkeys(word.strip() for word in words if word.strip()))
         if len(unique) > MAX_TARGETS:
             raise TooManyTargetsError(len(unique))
-        thread_id = task.thread_id
         chosen: dict[str, Target] = {}
         for word in unique or ["here"]:
             if word.lower() in HERE_WORDS:
-                if actor.chat_id == task.chat_id:
+                if actor.chat_id == chat_id:
                     thread_id = actor.topic_id
                 chosen[HERE.key] = HERE
                 continue
-            target = await self._target(actor, task, word)
+            target = await self._target(actor, chat_id, word)
             chosen[target.key] = target
         return tuple(chosen.values()), thread_id
 
-    async def _target(self, actor: Actor, task: Task, word: str) -> Target:
+    async def _target(self, actor: Actor, chat_id: int, word: str) -> Target:
         if self._destinations is not None and word.lower() in self._destinations:
             return Target(TargetKind.DESTINATION, name=word.lower())
         if not _CHAT_REF.match(word) or self._chats is None:
@@ -172,7 +177,7 @@ class Targets:
         chat = await self._chats.find(word)
         if chat is None:
             raise UnknownTargetError(word, self.destination_names)
-        if chat.id == task.chat_id:
+        if chat.id == chat_id:
             return HERE
         role = await self._chats.role(chat.id, actor.user_id)
         if role not in ADMINS:

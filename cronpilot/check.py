@@ -28,6 +28,7 @@ from core.errors import ConfigurationError, DatabaseError
 from core.logs import Redactor
 from core.reasons import AccessRefused, BadApiBase, KeyRejected, ModelNotFound, NoKey
 from core.settings import Settings
+from scheduler.destinations import check_destinations
 from scheduler.llm import (
     LiteLLMClient,
     LLMClient,
@@ -61,7 +62,12 @@ async def run_checks(settings: Settings, *, llm: LLMClient | None = None) -> lis
     if settings.effective_parser_model != settings.llm_model and not parser_off:
         checks.append(check_llm(settings, llm, parser=True))
     found, tools = await asyncio.gather(asyncio.gather(*checks), check_tools(settings))
-    results = [check_settings(settings), *found, *tools]
+    results = [
+        check_settings(settings),
+        *found,
+        *tools,
+        *check_destinations(settings.destinations),
+    ]
     if parser_off:
         results.append(
             CheckResult(

@@ -26,6 +26,7 @@ from application.permissions import (
     OperatorOnlyError,
     PrivateChatOnlyError,
 )
+from application.targets import NotTargetAdminError, TargetError
 from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskBusyError, TaskNotFoundError
 
@@ -58,6 +59,9 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (QuotaExceededError, 409),
     (DraftNotFoundError, 409),
     (NotUnderstoodError, 422),
+    # A target the person may not use, or that names nothing (application.targets).
+    (NotTargetAdminError, 403),
+    (TargetError, 422),
     (ScheduleError, 422),
 )
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
+from core import metrics
 from core.logs import get_logger
 from core.reasons import FailedInARow, InternalError, Reason
 from scheduler.clock import Clock
@@ -129,6 +130,8 @@ class ResultSender:
                 recording.cancel()  # nothing to cancel once it has ended
                 log.warning("run.delivery_unrecorded", run_id=run.id, task_id=task.id)
             raise
+        if sent.message_id is not None or sent.error is not None:
+            metrics.observe_delivery("chat", "sent" if sent.message_id is not None else "failed")
         if sent.message_id is not None:
             await self.notify_if_paused(run)
 
@@ -151,6 +154,7 @@ class ResultSender:
             return Sent(message_id, None, chat_gone=False)
 
         def log_retry(state: RetryCallState) -> None:
+            metrics.observe_delivery("chat", "retrying")
             log.warning(
                 "delivery.retry",
                 run_id=run.id,

@@ -265,6 +265,11 @@ WALK: dict[str, tuple[Right, Prepare, Call]] = {
         _task,
         lambda s, who, x: s.app.targets.outcomes(who, x, [1]),  # type: ignore[arg-type]
     ),
+    "targets.check": (
+        Right.MANAGE,
+        _nothing,
+        lambda s, who, x: s.app.targets.check(who, TEAM, ["here"]),
+    ),
     "targets.set": (
         Right.MANAGE,
         _task,

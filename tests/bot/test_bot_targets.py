@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from core.metrics import REGISTRY
 from storage.records import DeliveryState
 from tests.bot_harness import (
     ALICE,
@@ -156,8 +157,20 @@ async def test_results_go_to_the_chat_and_a_channel_and_a_webhook_at_once(
     card = await answer(fake, group, alice, f"/task {task_id}")
     assert "this chat · @news · hook" in card
 
+    def delivered(kind: str) -> float:
+        found = REGISTRY.get_sample_value(
+            "cronpilot_deliveries_total", {"target": kind, "outcome": "sent"}
+        )
+        return found or 0.0
+
+    before = {kind: delivered(kind) for kind in ("chat", "telegram", "destination")}
     llm.reply_text("friday digest")
     await bot.fire_due(FRIDAY)
+    assert {kind: delivered(kind) - count for kind, count in before.items()} == {
+        "chat": 1,
+        "telegram": 1,
+        "destination": 1,
+    }
     assert len(results(fake, group, "friday digest")) == 1
     [copy] = results(fake, news, "friday digest")
     assert copy.buttons == []

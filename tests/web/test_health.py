@@ -34,6 +34,7 @@ OWN_METRICS = {
     "cronpilot_llm_tokens_total",
     "cronpilot_llm_cost_usd_total",
     "cronpilot_telegram_errors_total",
+    "cronpilot_deliveries_total",
     "cronpilot_scheduler_alarm_jobs",
     "cronpilot_runs_in_flight",
     "cronpilot_build_info",
