@@ -7,6 +7,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from application import UseCases
 from application.limits import RequestLimits
+from bot.layout import Layout
 from bot.ratelimit import Priority
 from bot.refusals import Refusals
 
@@ -16,7 +17,7 @@ class BotData:
     the use cases, and the door's own settings (the gate's message limits per person, the Mini
     App's address); and where the gate leaves its refusals to strangers (bot.refusals)."""
 
-    __slots__ = ("_limits", "_use_cases", "refusals", "webapp_url")
+    __slots__ = ("_limits", "_use_cases", "layout", "refusals", "webapp_url")
 
     def __init__(self) -> None:
         self._use_cases: UseCases | None = None
@@ -25,6 +26,8 @@ class BotData:
         self.webapp_url: str | None = None
         # Sent one at a time at low priority, never before anyone else's answer.
         self.refusals = Refusals()
+        # How answers are laid out (LONG_RESULT_CHARS), set by TelegramBot.
+        self.layout = Layout()
 
     def fill(self, use_cases: UseCases, limits: RequestLimits, webapp_url: str | None) -> None:
         self._use_cases, self._limits, self.webapp_url = use_cases, limits, webapp_url

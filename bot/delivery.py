@@ -12,6 +12,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot import results
 from bot.i18n import Translator, translator
+from bot.layout import Layout
+from bot.posting import Poster
 from bot.topics import in_topic, topic_gone
 from core.languages import ENGLISH
 from core.logs import get_logger
@@ -34,8 +36,10 @@ def _unreachable(error: TelegramError) -> bool:
 
 
 class TelegramDelivery:
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, layout: Layout | None = None) -> None:
         self._bot = bot
+        self._layout = layout or Layout()
+        self._poster = Poster(bot)
         self._language_of: Callable[[int], Awaitable[str]] | None = None
 
     def learn_languages(self, language_of: Callable[[int], Awaitable[str]]) -> None:
@@ -71,6 +75,8 @@ class TelegramDelivery:
                 await asyncio.wait_for(done.wait(), TYPING_EVERY_SECONDS)
 
     async def send_result(self, task: Task, run: Run, text: str) -> Sequence[int]:
+        """The answer laid out (bot.layout: messages, a document, photos) and posted; the ids
+        of every message it took, so each is recorded as part of the result."""
         _ = await self._words(task.chat_id)
         try:
             return await in_topic(
@@ -83,19 +89,9 @@ class TelegramDelivery:
         self, _: Translator, task: Task, run: Run, text: str, thread: int | None
     ) -> Sequence[int]:
         buttons = results.result_buttons(_, task)
-        chunks = results.result_chunks(_, task, text)
+        parts = self._layout.result(_, task, text)
         try:
-            messages = [
-                await self._bot.send_message(
-                    task.chat_id,
-                    chunk.text,
-                    entities=list(chunk.entities),
-                    reply_markup=buttons if index == len(chunks) - 1 else None,
-                    disable_web_page_preview=True,
-                    message_thread_id=thread,
-                )
-                for index, chunk in enumerate(chunks)
-            ]
+            return await self._poster.post(task.chat_id, parts, buttons=buttons, thread_id=thread)
         except BadRequest as error:
             if _unreachable(error) or topic_gone(error):
                 raise
@@ -163,25 +159,19 @@ class TelegramDelivery:
             raise self._error(error) from None
 
     async def send_copy(self, task: Task, run: Run, target: Target, text: str) -> int:
-        """The answer in another chat or channel, headed like a result, without buttons (they
-        act on the task, which is managed in its own chat)."""
+        """The answer in another chat or channel, laid out as a result is, without buttons
+        (they act on the task, which is managed in its own chat)."""
         if target.chat_id is None:
             raise DeliveryError("the target names no chat")
         _ = await self._words(task.chat_id)
+        parts = self._layout.result(_, task, text)
         try:
-            messages = [
-                await self._bot.send_message(
-                    target.chat_id,
-                    chunk.text,
-                    entities=list(chunk.entities),
-                    disable_web_page_preview=True,
-                    message_thread_id=target.thread_id,
-                )
-                for chunk in results.result_chunks(_, task, text)
-            ]
+            first, *_rest = await self._poster.post(
+                target.chat_id, parts, thread_id=target.thread_id
+            )
         except TelegramError as error:
             raise self._error(error) from None
-        return messages[0].message_id
+        return first
 
     async def send_target_refused(self, task: Task, target: Target, reason: str) -> None:
         _ = await self._words(task.chat_id)

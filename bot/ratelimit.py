@@ -47,6 +47,7 @@ MESSAGE_METHODS = frozenset(
         "editMessageCaption",
         "sendPhoto",
         "sendDocument",
+        "sendMediaGroup",
         "sendLocation",
         "copyMessage",
         "forwardMessage",

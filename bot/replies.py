@@ -10,11 +10,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
-from telegram import InlineKeyboardMarkup, MessageEntity
-from telegramify_markdown import convert, split_entities
+from telegram import InlineKeyboardMarkup
 
 from application.changes import AppliedChange, ChangeAction, ChangeCard
-from bot import render, results
+from bot import render
 from bot.callbacks import CancelChange, ConfirmChange
 from bot.i18n import N_, Translator
 from scheduler.schedules.schedule import Schedule
@@ -29,31 +28,6 @@ FOLLOWUP_STATUSES = {
     RunStatus.SILENT: N_("no answer needed"),
     RunStatus.INTERRUPTED: N_("interrupted"),
 }
-
-
-def answer_chunks(answer: str) -> list[results.Chunk]:
-    """The model's Markdown as Telegram entities, split under the size limit."""
-    text, entities = convert(answer)
-    chunks = split_entities(text, entities, results.RESULT_CHUNK)
-    if not chunks:
-        return [results.Chunk(answer.strip() or "…", ())]
-    return [
-        results.Chunk(
-            body,
-            tuple(
-                MessageEntity(
-                    type=entity.type,
-                    offset=entity.offset,
-                    length=entity.length,
-                    url=entity.url,
-                    language=entity.language,
-                    custom_emoji_id=entity.custom_emoji_id,
-                )
-                for entity in body_entities
-            ),
-        )
-        for body, body_entities in chunks
-    ]
 
 
 def _clip(text: str, limit: int) -> str:

@@ -6,11 +6,13 @@ Every function takes the chat's `Translator` as `_`; every word comes from the c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
 from telegram import InlineKeyboardMarkup, MessageEntity
 from telegramify_markdown import split_entities, utf16_len
+from telegramify_markdown.entity import MessageEntity as TelegramifyEntity
 
 from bot.callbacks import RESULT, PauseTask, ResumeTask, RetryTask, RunTask
 from bot.i18n import Translator
@@ -34,16 +36,23 @@ class Chunk:
     entities: tuple[MessageEntity, ...]
 
 
-def _result_header(_: Translator, task: Task) -> str:
+def result_header(_: Translator, task: Task) -> str:
     return _("📋 {name} · task #{number}", name=clip(task.name, 80), number=task.id) + "\n\n"
 
 
 def result_chunks(_: Translator, task: Task, answer: str) -> list[Chunk]:
     """The model's Markdown, converted to Telegram entities and split under the size limit,
     headed with the task's name."""
-    header = _result_header(_, task)
     text, entities = convert(answer)
-    chunks = split_entities(text, entities, RESULT_CHUNK) or [(answer.strip() or "…", [])]
+    return headed_chunks(result_header(_, task), text, entities, fallback=answer)
+
+
+def headed_chunks(
+    header: str, text: str, entities: Sequence[TelegramifyEntity], *, fallback: str
+) -> list[Chunk]:
+    """Converted text split under the size limit, the first part headed (in bold) with
+    `header` when there is one; `fallback` (the answer as written) when nothing is left."""
+    chunks = split_entities(text, list(entities), RESULT_CHUNK) or [(fallback.strip() or "…", [])]
     result = []
     for index, (body, body_entities) in enumerate(chunks):
         prefix = header if index == 0 else ""
@@ -70,7 +79,7 @@ def result_chunks(_: Translator, task: Task, answer: str) -> list[Chunk]:
 
 def plain_chunks(_: Translator, task: Task, answer: str) -> list[str]:
     """The fallback when Telegram refuses the formatting: the raw answer, split by size."""
-    text = _result_header(_, task) + answer
+    text = result_header(_, task) + answer
     return [body for body, _ in split_entities(text, [], RESULT_CHUNK)] or [text]
 
 

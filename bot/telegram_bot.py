@@ -18,6 +18,7 @@ from application.limits import RequestLimits
 from bot.context import CONTEXT_TYPES, BotData
 from bot.delivery import TelegramDelivery
 from bot.handlers.routes import register, set_commands, set_menu_button
+from bot.layout import LONG_CHARS, Layout
 from bot.members import TelegramMembers
 from bot.polling import LongPollRequest
 from bot.ratelimit import MessageRateLimiter
@@ -40,6 +41,7 @@ class TelegramBot:
         *,
         base_url: str,
         rate_limiter: BotRateLimiter | None = None,
+        long_result_chars: int = LONG_CHARS,
     ):
         self._application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
@@ -55,7 +57,10 @@ class TelegramBot:
             .build()
         )
         # The runner posts results through this; it needs no use cases, so it exists first.
-        self.delivery = TelegramDelivery(self._application.bot)
+        layout = Layout(long_result_chars)
+        self.delivery = TelegramDelivery(self._application.bot, layout)
+        # Follow-up answers are laid out by the same rule.
+        self.bot_data.layout = layout
         # application.access asks this who is a group's admin.
         self.members = TelegramMembers(self._application.bot)
         # application.targets asks this whether a chat may receive a task's results.

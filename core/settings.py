@@ -208,6 +208,8 @@ class Settings(BaseSettings):
     # A YAML or JSON file naming the operator's destinations outside Telegram (Apprise URLs).
     destinations_config: str | None = None
     chat_monthly_budget_usd: float | None = Field(None, ge=0)
+    # An answer longer than this is posted as its first lines plus a .md document.
+    long_result_chars: int = Field(12_000, ge=1000, le=1_000_000)
     # Replaced by HTTP_PORT; still read so that an old setting fails with one clear line.
     health_port: str | None = None
     webhook_port: str | None = None

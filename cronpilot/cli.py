@@ -236,6 +236,7 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
         telegram = TelegramBot(
             settings.telegram_bot_token.get_secret_value(),
             base_url=settings.telegram_api_base_url,
+            long_result_chars=settings.long_result_chars,
         )
     runtime = assemble(
         settings,

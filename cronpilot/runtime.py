@@ -250,7 +250,12 @@ def build_runtime(
     token = settings.require_bot_token().get_secret_value()
     clock = clock or SystemClock()
     llm = llm or LiteLLMClient.from_settings(settings)
-    bot = TelegramBot(token, base_url=settings.telegram_api_base_url, rate_limiter=rate_limiter)
+    bot = TelegramBot(
+        token,
+        base_url=settings.telegram_api_base_url,
+        rate_limiter=rate_limiter,
+        long_result_chars=settings.long_result_chars,
+    )
     runtime = assemble(
         settings,
         bot.delivery,

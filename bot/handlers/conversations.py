@@ -32,6 +32,8 @@ from bot.callbacks import (
 )
 from bot.context import Context, use_cases
 from bot.handlers.common import Press, actor, chat_translator, chat_zone, current_chat
+from bot.i18n import Translator
+from bot.posting import Poster
 from bot.render import Screen
 from core.errors import CronpilotError, ScheduleError
 from scheduler.engine import TaskNotFoundError
@@ -98,7 +100,7 @@ async def reply_about_task(update: Update, context: Context, replied: Message, t
     if isinstance(outcome, NewRequest):
         return False
     if isinstance(outcome, Answered):
-        await _post_answer(update, context, outcome)
+        await _post_answer(update, context, outcome, _)
     elif isinstance(outcome, Proposed):
         now = use_cases(context).clock.now()
         sent = await _reply(update, replies.change_card(_, outcome.card, now, zone))
@@ -120,29 +122,22 @@ async def reply_about_task(update: Update, context: Context, replied: Message, t
     return True
 
 
-async def _post_answer(update: Update, context: Context, outcome: Answered) -> None:
+async def _post_answer(update: Update, context: Context, outcome: Answered, _: Translator) -> None:
+    """The answer laid out as results are (bot.layout: a long one as a document, pictures as
+    photos), each message a reply to the question and recorded as part of the answer."""
     message = update.effective_message
     assert message is not None
     answer = outcome.followup.answer or ""
-    chunks = replies.answer_chunks(answer)
+    parts = context.bot_data.layout.answer(_, answer)
     try:
-        sent = [
-            await message.reply_text(
-                chunk.text,
-                entities=list(chunk.entities),
-                disable_web_page_preview=True,
-                do_quote=True,
-            )
-            for chunk in chunks
-        ]
+        sent = await Poster(context.bot).post(message.chat_id, parts, reply_to=message.message_id)
     except BadRequest:
         # The formatting was refused: the model's text as it is.
-        sent = [
-            await message.reply_text(answer[:4000], disable_web_page_preview=True, do_quote=True)
-        ]
-    await use_cases(context).conversations.delivered(
-        outcome.followup.id, [part.message_id for part in sent]
-    )
+        plain = await message.reply_text(
+            answer[:4000], disable_web_page_preview=True, do_quote=True
+        )
+        sent = [plain.message_id]
+    await use_cases(context).conversations.delivered(outcome.followup.id, sent)
 
 
 async def confirm_change(update: Update, context: Context, data: ConfirmChange) -> None:

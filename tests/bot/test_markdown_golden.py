@@ -45,6 +45,15 @@ CASES = {
     "table": (
         "| Name | Price | Note |\n|:-----|------:|------|\n| Tea | 3 | hot |\n| Coffee | 4.50 | |"
     ),
+    # Columns as the table asks, measured by screen width; links in cells listed under it.
+    "table with wide cells and links": (
+        "| City | Sky | Note |\n|:--|:-:|--:|\n| 東京 | ☀️ | [forecast](https://example.com/t) |\n"
+        "| **Lisbon** | 🌧 | `12 °C` |"
+    ),
+    "pictures": (
+        "![Sales chart](https://example.com/chart.png)\n\nText with ![a logo](https://example.com/"
+        'logo.jpg "Logo") inside.'
+    ),
     "code block and inline code": (
         "Run `ls -la` first.\n\n```python\ndef double(x):\n    return x * 2  # <not a tag>\n```\n\n"
         "```\nplain block\n```"

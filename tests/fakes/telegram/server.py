@@ -19,7 +19,9 @@ from tests.fakes.telegram.api import (
     CHAT_ACTIONS,
     DEFAULT_TOKEN,
     HTML_ERROR_PAGE,
+    MAX_ALBUM,
     MAX_CALLBACK_ANSWER_LENGTH,
+    MAX_CAPTION_LENGTH,
     MAX_COMMANDS,
     MAX_MESSAGE_LENGTH,
     NOT_MODIFIED,
@@ -49,6 +51,7 @@ from tests.fakes.telegram.state import (
     CallbackAnswer,
     FakeCallbackQuery,
     FakeChat,
+    FakeMedia,
     FakeMessage,
     FakeUser,
     MemberStatus,
@@ -175,10 +178,17 @@ class FakeTelegram:
         self._delivery: asyncio.Task[None] | None = None
         self._port: int | None = None
         self._faults: dict[str, list[_Fault]] = {}
+        # Photo URLs Telegram cannot fetch (sendPhoto and sendMediaGroup refuse them).
+        self.unreachable_urls: set[str] = set()
+        self._delays: dict[str, float] = {}
+        self._media_groups = itertools.count(13_000_000_001)
         self._methods: dict[str, ApiMethod] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
             "sendmessage": self._send_message,
+            "senddocument": self._send_document,
+            "sendphoto": self._send_photo,
+            "sendmediagroup": self._send_media_group,
             "editmessagetext": self._edit_message_text,
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "deletemessage": self._delete_message,
@@ -448,6 +458,11 @@ class FakeTelegram:
         fault = _Fault(error, text_contains, html=html)
         self._faults.setdefault(method.lower(), []).extend([fault] * times)
 
+    def delay_next(self, method: str, seconds: float) -> None:
+        """The next call of `method` is answered (as usual) only `seconds` later: a slow upload,
+        during which a test can shut the bot down."""
+        self._delays[method.lower()] = seconds
+
     def hang_up_next(
         self, method: str, *, times: int = 1, after: float = 0.0, text_contains: str | None = None
     ) -> None:
@@ -588,6 +603,9 @@ class FakeTelegram:
             if fault.text_contains is None or fault.text_contains in text:
                 del faults[index]
                 return await self._fault_response(request, method, fault)
+        delay = self._delays.pop(method.lower(), 0.0)
+        if delay:
+            await asyncio.sleep(delay)
         implementation = self._methods.get(method.lower())
         if implementation is None:
             return self._error_response(method, ApiError(404, "Not Found"))
@@ -773,6 +791,75 @@ class FakeTelegram:
         self._bot_event(message)
         return message.to_json()
 
+    async def _send_document(self, params: Params) -> JSONObject:
+        if "document" not in params.files:
+            # Only uploads are supported here: the bot sends documents it wrote itself.
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        name, content = params.files["document"]
+        if not content:
+            raise bad_request("file must be non-empty")
+        media = FakeMedia("document", name, content)
+        return self._post_media(params, media, self._caption(params)).to_json()
+
+    async def _send_photo(self, params: Params) -> JSONObject:
+        caption = self._caption(params)
+        media = FakeMedia("photo", self._photo_url(params.text("photo")))
+        return self._post_media(params, media, caption).to_json()
+
+    async def _send_media_group(self, params: Params) -> list[JSONObject]:
+        items = params.json("media", "can't parse media JSON object")
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise bad_request("can't parse media JSON object")
+        if not 2 <= len(items) <= MAX_ALBUM:
+            raise bad_request("wrong number of media specified: must be between 2 and 10")
+        captions = [self._caption(Params(item)) for item in items]
+        if any(item.get("type") != "photo" for item in items):
+            raise bad_request("media group of this kind is not supported here")
+        urls = [self._photo_url(item.get("media")) for item in items]  # all or none is sent
+        group = str(next(self._media_groups))
+        return [
+            self._post_media(
+                params, FakeMedia("photo", url, media_group_id=group), caption
+            ).to_json()
+            for url, caption in zip(urls, captions, strict=True)
+        ]
+
+    def _caption(self, params: Params) -> FormattedText:
+        if not params.text("caption"):
+            return FormattedText("")
+        caption = self._formatted_text(params, field="caption")
+        if utf16_length(caption.text) > MAX_CAPTION_LENGTH:
+            raise bad_request("message caption is too long")
+        return caption
+
+    def _photo_url(self, raw: object) -> str:
+        if not isinstance(raw, str) or not re.match(r"https?://[^\s/]+\.[^\s]+$", raw):
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        if raw in self.unreachable_urls:
+            raise bad_request("failed to get HTTP URL content")
+        return raw
+
+    def _post_media(self, params: Params, media: FakeMedia, caption: FormattedText) -> FakeMessage:
+        chat = self._chat_param(params)
+        markup = self._markup_param(params)
+        reply_to = self._reply_param(params, chat)
+        self._check_can_write(chat)
+        self._check_rate(chat)
+        message = FakeMessage(
+            chat,
+            chat.next_message_id(),
+            self.bot,
+            self._now(),
+            text=caption.text,
+            entities=caption.entities,
+            reply_markup=markup,
+            reply_to=reply_to,
+            media=media,
+        )
+        chat.history.append(message)
+        self._bot_event(message)
+        return message
+
     async def _edit_message_text(self, params: Params) -> JSONObject:
         self._refuse_inline_message(params)
         formatted = self._formatted_text(params)
@@ -952,12 +1039,13 @@ class FakeTelegram:
 
     # -- parameters -----------------------------------------------------------------------------
 
-    def _formatted_text(self, params: Params) -> FormattedText:
-        text = params.text("text")
+    def _formatted_text(self, params: Params, *, field: str = "text") -> FormattedText:
+        text = params.text(field)
         if not text:
             raise bad_request("message text is empty")
         parse_mode = (params.text("parse_mode") or "").lower()
-        raw_entities = params.json("entities", "can't parse entities JSON object")
+        entities_field = "entities" if field == "text" else f"{field}_entities"
+        raw_entities = params.json(entities_field, "can't parse entities JSON object")
         try:
             if raw_entities is not None:
                 parsed = FormattedText(text, explicit_entities(raw_entities, text))

@@ -89,6 +89,22 @@ class FakeChat:
         return data
 
 
+@dataclass(frozen=True)
+class FakeMedia:
+    """What a photo or document message carries besides its caption (the message's text)."""
+
+    kind: Literal["photo", "document"]
+    # A photo's URL (Telegram fetched it) or a document's file name.
+    source: str
+    # A document's bytes as uploaded; empty for a photo.
+    content: bytes = b""
+    media_group_id: str | None = None
+
+    @property
+    def file_id(self) -> str:
+        return f"fake-{self.kind}-{abs(hash((self.source, self.content))):x}"
+
+
 @dataclass(eq=False)
 class FakeMessage:
     """A message in a chat, in its current state (after edits)."""
@@ -104,6 +120,8 @@ class FakeMessage:
     location: tuple[float, float] | None = None
     # The forum topic the message is in (message_thread_id); None for the main thread.
     thread_id: int | None = None
+    # A photo or a document: `text` and `entities` are then its caption.
+    media: FakeMedia | None = None
     edits: int = 0
     edit_date: int | None = None
     deleted: bool = False
@@ -192,6 +210,8 @@ class FakeMessage:
             data["edit_date"] = self.edit_date
         if self.location is not None:
             data["location"] = {"latitude": self.location[0], "longitude": self.location[1]}
+        elif self.media is not None:
+            data.update(self._media_json(self.media))
         else:
             data["text"] = self.text
             if self.entities:
@@ -203,6 +223,21 @@ class FakeMessage:
             data["reply_to_message"] = self.reply_to.to_json(include_reply=False)
         if self.inline_keyboard is not None:
             data["reply_markup"] = self.inline_keyboard
+        return data
+
+    def _media_json(self, media: FakeMedia) -> JSONObject:
+        file = {"file_id": media.file_id, "file_unique_id": media.file_id[-16:]}
+        data: JSONObject = (
+            {"photo": [file | {"width": 800, "height": 600}]}
+            if media.kind == "photo"
+            else {"document": file | {"file_name": media.source, "file_size": len(media.content)}}
+        )
+        if media.media_group_id is not None:
+            data["media_group_id"] = media.media_group_id
+        if self.text:
+            data["caption"] = self.text
+            if self.entities:
+                data["caption_entities"] = [entity.to_json() for entity in self.entities]
         return data
 
 

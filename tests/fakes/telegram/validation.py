@@ -117,8 +117,12 @@ def _validate_inline_button(button: object) -> None:
 class Params:
     """Parameters of one request; form values arrive as strings, complex ones JSON-encoded."""
 
-    def __init__(self, values: Mapping[str, object]) -> None:
+    def __init__(
+        self, values: Mapping[str, object], files: Mapping[str, tuple[str, bytes]] | None = None
+    ) -> None:
         self.values = dict(values)
+        # Files uploaded with multipart/form-data, by field: their name and content.
+        self.files = dict(files or {})
 
     def text(self, name: str) -> str | None:
         value = self.values.get(name)
@@ -172,6 +176,7 @@ class Params:
 
 async def read_params(request: web.Request) -> Params:
     values: dict[str, object] = dict(request.query)
+    files: dict[str, tuple[str, bytes]] = {}
     if not request.body_exists:
         return Params(values)
     if request.content_type == "application/json":
@@ -187,8 +192,9 @@ async def read_params(request: web.Request) -> Params:
         for key, value in form.items():
             if isinstance(value, web.FileField):
                 values[key] = value.filename
+                files[key] = (value.filename, value.file.read())
             elif isinstance(value, bytes):
                 values[key] = value.decode("utf-8", errors="replace")
             else:
                 values[key] = value
-    return Params(values)
+    return Params(values, files)
