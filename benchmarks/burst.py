@@ -43,6 +43,7 @@ from tests.fakes.llm import DelayedReply, FakeLLM, TextReply
 from tests.fakes.telegram import FakeTelegram, RateLimits
 
 DUE = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+CPU_PER_RUN_TARGET_MS = 12.0
 TARGET_SECONDS = 45.0
 FLOOR_SECONDS = 34.0
 
@@ -202,7 +203,7 @@ async def measure(
         async with create_sessionmaker(create_engine(url, pool_size=1))() as session:
             problems = (
                 await session.execute(
-                    select(RunRow.status, RunRow.error, RunRow.delivery_error).where(
+                    select(RunRow.status, RunRow.reason_code, RunRow.delivery_error).where(
                         (RunRow.status != "succeeded") | RunRow.delivery_error.is_not(None)
                     )
                 )
@@ -235,6 +236,11 @@ async def measure(
             f" p95 {quantiles[-1]:.1f} s"
         )
     print(f"CPU time of the bot's process: {cpu:.1f} s (garbage collection {gc_time[0]:.1f} s)")
+    per_run = cpu / tasks * 1000
+    print(
+        f"CPU per run: {per_run:.1f} ms (target ≤ {CPU_PER_RUN_TARGET_MS:g} ms) "
+        f"{'✓' if per_run <= CPU_PER_RUN_TARGET_MS else '✗'}"
+    )
     print(f"CPU time of the fakes' process: {far_cpu:.1f} s")
     calls = ", ".join(f"{name} {count}" for name, count in sorted(methods.items()))
     print(f"Bot API calls: {calls}")

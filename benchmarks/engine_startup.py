@@ -3,9 +3,10 @@
 A fresh process (the same imports as `cronpilot run`) starts the engine against PostgreSQL
 holding --tasks tasks, while a watchdog coroutine measures the longest time the event loop
 could not run (target ≤ 100 ms); the parent reports the seconds from spawning the process to
-the scheduler being ready (target ≤ 3 s; LiteLLM is imported before the loop starts, as
-`cronpilot run` does, and counts) and the resident memory then (target ≤ 300 MB with 10,000
-tasks).
+the scheduler being ready (target ≤ 3 s) and the resident memory then (target ≤ 300 MB with
+10,000 tasks). As in `cronpilot run`, LiteLLM is not loaded before the scheduler is ready: it
+loads afterwards in a worker thread, and the longest stall meanwhile is printed against the
+250 ms that one-time load may cost.
 
     uv run python benchmarks/engine_startup.py [--tasks 100000]
 """
@@ -25,6 +26,8 @@ from common import scratch_database, seed
 
 HERE = Path(__file__).resolve()
 STALL_TARGET_MS = 100.0
+LOAD_STALL_TARGET_MS = 250.0
+READY_TARGET_SECONDS = 3.0
 
 
 def resident_mb() -> float:
@@ -48,8 +51,9 @@ async def child(url: str) -> None:
     from storage.records import Run, Task
 
     configure(level="WARNING")
-    # As `cronpilot run` does before its event loop starts: LiteLLM loaded, everything frozen.
+    # As `cronpilot run` does before its event loop starts: what is imported is frozen.
     load_before_serving()
+    imported = time.time()
 
     class Idle:
         async def execute(self, run: Run, task: Task) -> None:
@@ -78,8 +82,8 @@ async def child(url: str) -> None:
     await asyncio.sleep(0.2)  # let the watchdog see the tail of start-up
     stall_start = longest
     memory_ready = resident_mb()
-    # What the runtime does next, in the background: the LLM client's warm-up (the library is
-    # already loaded) and a freeze of what start-up allocated.
+    # What the runtime does next, in the background: the LLM client's warm-up (LiteLLM loaded
+    # in a worker thread) and a freeze of what start-up allocated.
     longest = 0.0
     await LiteLLMClient(api_base=None, api_key=None).warm_up()
     gc.freeze()
@@ -93,6 +97,7 @@ async def child(url: str) -> None:
         json.dumps(
             {
                 "ready_at": ready,
+                "imported_at": imported,
                 "jobs": jobs,
                 "longest_stall": stall_start,
                 "longest_stall_llm_load": stall_llm,
@@ -133,15 +138,25 @@ def measure(url: str, total: int) -> None:
         check=True,
     ).stdout
     result = json.loads(output.strip().splitlines()[-1])
-    print(f"process start to scheduler ready: {result['ready_at'] - spawned:.2f} s")
+    ready = result["ready_at"] - spawned
+    verdict = "✓" if ready <= READY_TARGET_SECONDS else "✗"
+    print(
+        f"process start to scheduler ready: {ready:.2f} s "
+        f"(target ≤ {READY_TARGET_SECONDS:g} s) {verdict}"
+    )
+    print(
+        f"of which imports (before the event loop starts): {result['imported_at'] - spawned:.2f} s"
+    )
     print(f"alarm jobs armed: {result['jobs']}")
-    for label, key in (
-        ("during start", "longest_stall"),
-        ("after start, while the LLM client warms up", "longest_stall_llm_load"),
+    for label, key, target in (
+        ("during start", "longest_stall", STALL_TARGET_MS),
+        ("after start, while LiteLLM loads", "longest_stall_llm_load", LOAD_STALL_TARGET_MS),
     ):
         stall = result[key] * 1000
-        verdict = "✓" if stall <= STALL_TARGET_MS else "✗"
-        print(f"longest event-loop stall {label}: {stall:.1f} ms (target ≤ 100 ms) {verdict}")
+        verdict = "✓" if stall <= target else "✗"
+        print(
+            f"longest event-loop stall {label}: {stall:.1f} ms (target ≤ {target:g} ms) {verdict}"
+        )
     print(f"resident memory when ready: {result['rss_ready_mb']:.0f} MB")
     print(f"resident memory with the LLM library loaded: {result['rss_with_llm_mb']:.0f} MB")
 

@@ -57,6 +57,11 @@ FIRE_LATENESS_BUCKETS: Final = (
     30.0,
     60.0,
 )
+# A model's answer: about a second for a short one, up to minutes for a slow model.
+LLM_LATENCY_BUCKETS: Final = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
+DELIVERY_OUTCOMES: Final = ("delivered", "failed", "chat_gone", "retrying")
+# Where a result may go (storage.records.TargetKind's values).
+TARGET_KINDS: Final = ("chat", "telegram", "destination")
 
 RUNS: Final = Counter(
     "cronpilot_runs",
@@ -93,13 +98,6 @@ TELEGRAM_ERRORS: Final = Counter(
     ["method", "kind"],
     registry=REGISTRY,
 )
-DELIVERIES: Final = Counter(
-    "cronpilot_deliveries",
-    "Results delivered to targets, by kind of target (chat, telegram, destination) and outcome "
-    "(sent, failed, retrying: one per attempt that will be tried again).",
-    ["target", "outcome"],
-    registry=REGISTRY,
-)
 SCHEDULER_ALARM_JOBS: Final = Gauge(
     "cronpilot_scheduler_alarm_jobs",
     "Jobs armed in the in-process scheduler (alarms within the horizon, plus the refill).",
@@ -108,6 +106,40 @@ SCHEDULER_ALARM_JOBS: Final = Gauge(
 RUNS_IN_FLIGHT: Final = Gauge(
     "cronpilot_runs_in_flight",
     "Runs this process has started and not yet finished.",
+    registry=REGISTRY,
+)
+# What the dashboard (deploy/grafana) and the alert rules (deploy/prometheus) read besides:
+# runs per model, the model's latency, and what became of the results owed to chats.
+MODEL_RUNS: Final = Counter(
+    "cronpilot_model_runs",
+    "Runs that asked a model, by the model and the status they ended with.",
+    ["model", "status"],
+    registry=REGISTRY,
+)
+LLM_REQUESTS: Final = Counter(
+    "cronpilot_llm_requests",
+    "Requests to the LLM provider, by model and outcome (ok, or the failure's reason code).",
+    ["model", "outcome"],
+    registry=REGISTRY,
+)
+LLM_LATENCY: Final = Histogram(
+    "cronpilot_llm_request_duration_seconds",
+    "Time from a request to the LLM provider to its answer or failure, by model.",
+    ["model"],
+    buckets=LLM_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+DELIVERIES: Final = Counter(
+    "cronpilot_deliveries",
+    "Results owed to a target, by kind of target (chat: the task's own; telegram: another chat "
+    "or channel; destination: outside Telegram) and outcome: delivered, failed (given up), "
+    "chat_gone, or retrying (one per attempt that will be tried again).",
+    ["target", "outcome"],
+    registry=REGISTRY,
+)
+RESULTS_OWED: Final = Gauge(
+    "cronpilot_results_owed",
+    "Results this process owes chats and is still sending (a growing queue: sending lags).",
     registry=REGISTRY,
 )
 BUILD_INFO: Final = Gauge(
@@ -122,6 +154,9 @@ BUILD_INFO.labels(version=__version__).set(1)
 # Both kinds exist from the start, so a dashboard shows 0 rather than "no data".
 LLM_TOKENS.labels(kind="prompt")
 LLM_TOKENS.labels(kind="completion")
+for _outcome in DELIVERY_OUTCOMES:
+    for _target in TARGET_KINDS:
+        DELIVERIES.labels(target=_target, outcome=_outcome)
 
 
 class _Reading:
@@ -163,6 +198,24 @@ def observe_run(
         LLM_COST.inc(cost)
 
 
+def observe_model_run(model: str, status: str) -> None:
+    """Count one run that asked `model`, by the status it ended with."""
+    MODEL_RUNS.labels(model=model, status=status).inc()
+
+
+def observe_llm_request(model: str, outcome: str, seconds: float) -> None:
+    """Count one request to the LLM provider and how long it took; `outcome` is "ok" or the
+    failure's reason code (a short, bounded set)."""
+    LLM_REQUESTS.labels(model=model, outcome=outcome).inc()
+    if math.isfinite(seconds):
+        LLM_LATENCY.labels(model=model).observe(max(seconds, 0.0))
+
+
+def observe_delivery(outcome: str, target: str = "chat") -> None:
+    """Count what became of one owed result at one kind of target: one of DELIVERY_OUTCOMES."""
+    DELIVERIES.labels(target=target, outcome=outcome).inc()
+
+
 def observe_claims(lateness_seconds: Iterable[float]) -> None:
     """Record how late each claimed occurrence was (pass only those that start running)."""
     for lateness in lateness_seconds:
@@ -175,11 +228,6 @@ def observe_telegram_error(method: str, kind: str) -> None:
     TELEGRAM_ERRORS.labels(
         method=method, kind=kind if kind in TELEGRAM_ERROR_KINDS else "other"
     ).inc()
-
-
-def observe_delivery(target: str, outcome: str) -> None:
-    """Count one delivery outcome for a kind of target."""
-    DELIVERIES.labels(target=target, outcome=outcome).inc()
 
 
 def follow_scheduler(jobs: Callable[[], float], in_flight: Callable[[], float]) -> None:

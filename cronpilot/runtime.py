@@ -41,6 +41,10 @@ from web.webhook import Webhook
 log = get_logger(__name__)
 
 DRAFT_PURGE_SECONDS = 3600
+# Updates waiting when the process starts (a restart, a deploy) are answered before the LLM
+# library starts loading beside them: its import shares the interpreter with the event loop.
+# A run or an LLM parse needing it sooner starts the load itself and waits for it.
+WARM_UP_DELAY_SECONDS = 1.0
 
 
 @dataclass
@@ -79,24 +83,24 @@ class Runtime:
         (not the updates)."""
         await self.telegram.start()
         jobs = await self.engine.start()
-        self._background = [
-            asyncio.create_task(self._purge_drafts(), name="purge-drafts"),
-            asyncio.create_task(self._warm_up(), name="warm-up"),
-        ]
+        self._background = [asyncio.create_task(self._purge_drafts(), name="purge-drafts")]
         self._background.append(asyncio.create_task(self.tools.start(), name="tools-start"))
         log.info("scheduler.started", job_count=jobs)
         if self.http is not None:
             await self.http.start()
 
     async def take_updates(self, *, poll_interval: float = 0.0, poll_timeout: int = 10) -> None:
-        """Start receiving updates: webhook mode when WEBHOOK_URL is set, else long polling."""
+        """Start receiving updates: webhook mode when WEBHOOK_URL is set, else long polling.
+        Then load the LLM library in the background: what needs no model is answered at once,
+        and a run or an LLM parse started meanwhile waits for the library."""
         url = self.settings.webhook_url
         if url is None:
             await self.telegram.poll(poll_interval=poll_interval, poll_timeout=poll_timeout)
-            return
-        # Telegram posts to WEBHOOK_URL; the load balancer forwards that path to HTTP_PORT.
-        await self.telegram.set_webhook(url, secret=self.settings.effective_webhook_secret())
-        log.info("bot.webhook", url=url, port=self.http.port if self.http else None)
+        else:
+            # Telegram posts to WEBHOOK_URL; the load balancer forwards that path to HTTP_PORT.
+            await self.telegram.set_webhook(url, secret=self.settings.effective_webhook_secret())
+            log.info("bot.webhook", url=url, port=self.http.port if self.http else None)
+        self._background.append(asyncio.create_task(self._warm_up(), name="warm-up"))
 
     async def stop_updates(self) -> None:
         """Stop receiving updates (the webhook itself stays set, for the other replicas) and
@@ -124,11 +128,12 @@ class Runtime:
         await self.database.dispose()
 
     async def _warm_up(self) -> None:
-        """Load the LLM library now rather than inside the first run (`cronpilot run` loaded
-        it before the loop started), then take everything loaded so far out of the garbage
-        collector's sight: LiteLLM alone is ~200 MB of objects, and rescanning them made full
-        collections pause the loop for 150–400 ms. No collection first: one over all of that,
-        on the loop, would be just such a pause."""
+        """Load the LLM library now rather than inside the first run. It loads in a worker
+        thread with collections off, and what it made is frozen out of the collector's sight
+        before they resume (`scheduler.llm`), so the loop stalls only briefly meanwhile; what
+        this process made before is frozen too, without a full collection on the loop first
+        (that would be a long pause of its own)."""
+        await asyncio.sleep(WARM_UP_DELAY_SECONDS)
         try:
             await self.llm.warm_up()
         except Exception:  # the first run will try again and report the problem properly

@@ -12,7 +12,6 @@ from core.logs import Redactor, get_logger
 from core.settings import Settings
 from cronpilot.check import check_telegram
 from cronpilot.runtime import build_runtime
-from scheduler.llm import preload_litellm
 from storage.migrate import upgrade_to_head
 
 log = get_logger(__name__)
@@ -33,16 +32,10 @@ async def check_bot_api(settings: Settings) -> None:
 
 
 def load_before_serving() -> None:
-    """Import everything `run` needs, LiteLLM included, before the event loop starts.
-
-    LiteLLM's import takes seconds and holds the interpreter for stretches of 200 ms and more
-    (pydantic schema builds, its model price table); in a background thread of a running loop
-    those stretches were event-loop stalls. Then everything imported, which lives as long as
-    the process, is taken out of the garbage collector's sight: full collections rescanning it
-    paused the loop for a fifth of a second each.
-    """
-    preload_litellm()
-    gc.collect()
+    """Before the event loop starts: take everything imported so far, which lives as long as
+    the process, out of the garbage collector's sight (full collections rescanning it paused
+    the loop). LiteLLM is not loaded here: it takes seconds, and the bot answers what needs no
+    model meanwhile; `Runtime.take_updates` loads it in a worker thread once updates flow."""
     gc.freeze()
 
 

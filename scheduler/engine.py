@@ -102,6 +102,10 @@ class EngineSettings:
     database_backoff: Backoff = DEFAULT_BACKOFF
 
 
+# Runs started in one go before the event loop serves anything else (see `claim_due`).
+_STARTS_BETWEEN_YIELDS = 250
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """A run this process won, and how late the claim was behind its instant."""
@@ -323,13 +327,16 @@ class Engine:
                     self._claim_batch, what="scheduler.claim", backoff=self._backoff
                 )
                 won.extend(batch)
+                if batch:
+                    self._notify(batch)
         # Runs start only once everything due is claimed: a thousand runs starting between two
-        # batches would make the later claims late.
-        for claim in won:
-            if claim.run.status is RunStatus.RUNNING:
-                self._start(claim.run, claim.task)
-        if won:
-            self._notify(won)
+        # batches would make the later claims late. They start a few hundred at a time, the
+        # loop served in between: ten thousand at once held it for a fifth of a second.
+        starting = [claim for claim in won if claim.run.status is RunStatus.RUNNING]
+        for index, claim in enumerate(starting, start=1):
+            self._start(claim.run, claim.task)
+            if index % _STARTS_BETWEEN_YIELDS == 0:
+                await asyncio.sleep(0)
         return won
 
     async def _claim_batch(self) -> tuple[list[Claim], bool]:

@@ -18,12 +18,15 @@ import logging
 import math
 import os
 import re
+import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
+from core import metrics
 from core.errors import CronpilotError
 from core.logs import REDACTED, Redactor
 from core.reasons import (
@@ -225,6 +228,23 @@ class LiteLLMClient:
             arguments["tool_choice"] = (
                 tool_choice if isinstance(tool_choice, str) else copy.deepcopy(dict(tool_choice))
             )
+        started = time.perf_counter()
+        try:
+            completion = await self._ask(litellm, arguments, model=model, timeout=timeout)
+        except LLMError as error:
+            metrics.observe_llm_request(model, error.reason.code, time.perf_counter() - started)
+            raise
+        metrics.observe_llm_request(model, "ok", time.perf_counter() - started)
+        return completion
+
+    async def _ask(
+        self,
+        litellm: Any,
+        arguments: dict[str, Any],
+        *,
+        model: str,
+        timeout: float,  # noqa: ASYNC109
+    ) -> Completion:
         try:
             async with asyncio.timeout(timeout + _OVERRUN_GRACE_SECONDS):
                 response = await litellm.acompletion(**arguments)
@@ -247,26 +267,35 @@ class LiteLLMClient:
         return self._litellm
 
 
-def preload_litellm() -> None:
-    """Import LiteLLM now, synchronously: for a process about to start its event loop."""
-    _import_litellm()
+# Calls made while the library loads wait for that one import (in their worker threads)
+# rather than each starting its own.
+_IMPORT_LOCK = threading.Lock()
+
+
+def _import_litellm() -> Any:
+    with _IMPORT_LOCK:
+        return _load_litellm()
 
 
 @functools.cache
-def _import_litellm() -> Any:
+def _load_litellm() -> Any:
     for name, value in _LITELLM_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     # Before the import, which already logs (at DEBUG) about optional modules it lacks.
     if "LITELLM_LOG" not in os.environ:  # else the operator asked for LiteLLM's own level
         for name in _LITELLM_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
-    # No collections while some 200 MB of objects appear: each full pass over them would hold
-    # the interpreter (and so the event loop, if one runs) for hundreds of milliseconds.
+    # No collections while some 200 MB of objects appear: each pass over them would hold the
+    # interpreter (and so the event loop, which runs beside this thread) for hundreds of
+    # milliseconds. Everything made while collections were off is still in the young
+    # generation, so the first collection after would be such a pass too: it is frozen (taken
+    # out of every collection's sight; it lives as long as the process) before they resume.
     collecting = gc.isenabled()
     gc.disable()
     try:
         import litellm  # slow and heavy: only once an LLM is actually used
     finally:
+        gc.freeze()
         if collecting:
             gc.enable()
 

@@ -438,6 +438,7 @@ class TaskRunner:
             usage.completion_tokens,
             usage.cost,
         )
+        metrics.observe_model_run(self._settings.model, outcome.status.value)
         log.info(
             "run.finished",
             run_id=run.id,

@@ -58,6 +58,13 @@ def owes_message(status: RunStatus, output: str | None, trigger: RunTrigger) -> 
     return (status is RunStatus.SUCCEEDED and bool(output)) or status is RunStatus.FAILED
 
 
+def _outcome(sent: Sent) -> str:
+    """What became of an owed result, as the deliveries metric names it."""
+    if sent.message_id is not None:
+        return "delivered"
+    return "chat_gone" if sent.chat_gone else "failed"
+
+
 def _as_asked_or(backoff: Backoff) -> Callable[[RetryCallState], float]:
     """The backoff's wait, or longer when the platform said how long (Telegram's retry_after
     on a flood wait)."""
@@ -113,7 +120,11 @@ class ResultSender:
         record is still written (within RECORD_GRACE_SECONDS), so it is not sent twice."""
         if run.delivered_message_id is not None or run.delivery_error is not None:
             return  # the chat had it before a restart; only other targets are still owed
-        sent = await self.send(task, run, run.status, run.output, run.reason)
+        with metrics.RESULTS_OWED.track_inprogress():
+            sent = await self.send(task, run, run.status, run.output, run.reason)
+        # Nothing sent and nothing refused: its results go to other targets only.
+        if sent.message_id is not None or sent.error is not None:
+            metrics.observe_delivery(_outcome(sent))
         recording = asyncio.ensure_future(
             patiently(
                 lambda: self.record(task, run, sent),
@@ -130,8 +141,6 @@ class ResultSender:
                 recording.cancel()  # nothing to cancel once it has ended
                 log.warning("run.delivery_unrecorded", run_id=run.id, task_id=task.id)
             raise
-        if sent.message_id is not None or sent.error is not None:
-            metrics.observe_delivery("chat", "sent" if sent.message_id is not None else "failed")
         if sent.message_id is not None:
             await self.notify_if_paused(run)
 
@@ -154,7 +163,7 @@ class ResultSender:
             return Sent(message_id, None, chat_gone=False)
 
         def log_retry(state: RetryCallState) -> None:
-            metrics.observe_delivery("chat", "retrying")
+            metrics.observe_delivery("retrying")
             log.warning(
                 "delivery.retry",
                 run_id=run.id,

@@ -33,6 +33,10 @@ log = get_logger(__name__)
 DESTINATION_ATTEMPTS = 8
 
 
+# A copy's state as the deliveries metric names its outcome.
+_METRIC = {DeliveryState.SENT: "delivered", DeliveryState.FAILED: "failed"}
+
+
 class _Retry(Exception):
     """One attempt failed in a way worth trying again; `reason` says why."""
 
@@ -108,7 +112,7 @@ class TargetSender:
         target = target_of(copy)
         outcome = await self._attempts(task, run, target)
         await self._record(run, copy.target, outcome)
-        metrics.observe_delivery(target.kind.value, outcome.state.value)
+        metrics.observe_delivery(_METRIC[outcome.state], target.kind.value)
         if outcome.state is DeliveryState.FAILED:
             log.warning(
                 "delivery.target_failed",
@@ -129,7 +133,7 @@ class TargetSender:
         async def note_retry(state: RetryCallState) -> None:
             error = failure(state)
             reason = error.reason if isinstance(error, _Retry) else str(error)
-            metrics.observe_delivery(target.kind.value, DeliveryState.RETRYING.value)
+            metrics.observe_delivery("retrying", target.kind.value)
             log.warning(
                 "delivery.target_retry",
                 run_id=run.id,

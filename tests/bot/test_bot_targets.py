@@ -159,7 +159,7 @@ async def test_results_go_to_the_chat_and_a_channel_and_a_webhook_at_once(
 
     def delivered(kind: str) -> float:
         found = REGISTRY.get_sample_value(
-            "cronpilot_deliveries_total", {"target": kind, "outcome": "sent"}
+            "cronpilot_deliveries_total", {"target": kind, "outcome": "delivered"}
         )
         return found or 0.0
 

@@ -34,9 +34,13 @@ OWN_METRICS = {
     "cronpilot_llm_tokens_total",
     "cronpilot_llm_cost_usd_total",
     "cronpilot_telegram_errors_total",
-    "cronpilot_deliveries_total",
     "cronpilot_scheduler_alarm_jobs",
     "cronpilot_runs_in_flight",
+    "cronpilot_model_runs_total",
+    "cronpilot_llm_requests_total",
+    "cronpilot_llm_request_duration_seconds",
+    "cronpilot_deliveries_total",
+    "cronpilot_results_owed",
     "cronpilot_build_info",
 }
 

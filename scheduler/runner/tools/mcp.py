@@ -20,22 +20,9 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-from mcp import ClientSession, MCPError, StdioServerParameters, stdio_client
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
-from mcp_types import (
-    CONNECTION_CLOSED,
-    REQUEST_TIMEOUT,
-    CallToolResult,
-    EmbeddedResource,
-    ImageContent,
-    TextContent,
-    TextResourceContents,
-)
-from mcp_types import Tool as McpTool
 
 from core.checks import CheckResult
 from core.logs import get_logger
@@ -45,6 +32,11 @@ from scheduler.clock import Clock
 from scheduler.runner.tools.registry import ToolKit, Toolset
 from scheduler.runner.tools.toolbox import MAX_RESULT_CHARS, Tool, ToolError
 from storage.records import Task
+
+if TYPE_CHECKING:
+    from mcp import ClientSession
+    from mcp_types import CallToolResult
+    from mcp_types import Tool as McpTool
 
 log = get_logger(__name__)
 
@@ -113,6 +105,7 @@ class McpServer(Toolset):
     async def ensure(self) -> bool:
         """Connected (starting or restarting the server if need be); False with `error` set
         when it cannot be reached."""
+        await _load_sdk()
         async with self._lock:
             if self.running and await self._answers_ping():
                 return True
@@ -181,6 +174,8 @@ class McpServer(Toolset):
 
     async def _own(self) -> None:
         """Enter the transport and the session, list the tools, hold them until told to stop."""
+        from mcp import ClientSession
+
         try:
             async with contextlib.AsyncExitStack() as stack:
                 read, write = await stack.enter_async_context(await self._transport(stack))
@@ -204,6 +199,10 @@ class McpServer(Toolset):
             self._ready.set()
 
     async def _transport(self, stack: contextlib.AsyncExitStack) -> Any:
+        from mcp import StdioServerParameters, stdio_client
+        from mcp.client.streamable_http import streamable_http_client
+        from mcp.shared._httpx_utils import create_mcp_http_client
+
         config = self.config
         if config.command is not None:
             return stdio_client(
@@ -224,6 +223,8 @@ class McpServer(Toolset):
         return streamable_http_client(config.url, http_client=client)
 
     async def _answers_ping(self) -> bool:
+        from mcp import MCPError
+
         session = self._session
         if session is None:
             return False
@@ -271,6 +272,9 @@ class McpServer(Toolset):
         )
 
     async def _call(self, tool: str, arguments: dict[str, Any]) -> str:
+        from mcp import MCPError
+        from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
+
         session = self._session
         if session is None or not self.running:
             raise ToolError(f"the MCP server {self.name} is not running; try again in a later run")
@@ -325,6 +329,20 @@ class McpServers:
         await asyncio.gather(*(server.stop() for server in self.servers))
 
 
+async def _load_sdk() -> None:
+    """Import the MCP SDK (half a second of imports) in a worker thread, once a server is
+    used: never at start-up, and never on the event loop."""
+    if "mcp" not in sys.modules or "mcp.client.streamable_http" not in sys.modules:
+        await asyncio.to_thread(_import_sdk)
+
+
+def _import_sdk() -> None:
+    import mcp
+    import mcp.client.streamable_http
+    import mcp.shared._httpx_utils  # noqa: F401
+    import mcp_types  # noqa: F401
+
+
 async def _list_tools(session: ClientSession) -> tuple[McpTool, ...]:
     from mcp_types import PaginatedRequestParams
 
@@ -342,6 +360,8 @@ async def _list_tools(session: ClientSession) -> tuple[McpTool, ...]:
 
 def result_text(result: CallToolResult) -> str:
     """The result as text for the model: text blocks as they are, other blocks named."""
+    from mcp_types import EmbeddedResource, ImageContent, TextContent, TextResourceContents
+
     parts: list[str] = []
     for block in result.content:
         if isinstance(block, TextContent):
