@@ -1,9 +1,10 @@
 """The application layer: the use cases every front door calls, returning frozen records.
 
 A front door holds the `UseCases` and calls their subjects: `chats`, `languages`, `drafts`,
-`edits`, `tasks`, `runs`, `changes`, `conversations`, `usage`, `tokens`, `targets`. Every use
-case that reads or changes a task, a draft, a token or a chat setting takes the `Actor` (who,
-where, through which door) and checks what it needs (`application.permissions`) through `access`.
+`edits`, `tasks`, `runs`, `changes`, `conversations`, `usage`, `tokens`, `triggers`, `targets`.
+Every use case that reads or changes a task, a draft, a token or a chat setting takes the
+`Actor` (who, where, through which door) and checks what it needs
+(`application.permissions`) through `access`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from application.runs import Runs
 from application.targets import TargetChats, Targets
 from application.tasks import Tasks
 from application.tokens import ApiTokens
+from application.triggers import Triggers, TriggerSettings
 from application.usage import Ledger, UsageReports
 from scheduler.clock import Clock
 from scheduler.destinations import Destinations
@@ -45,6 +47,8 @@ class UseCases:
     usage: UsageReports
     tokens: ApiTokens
     targets: Targets
+    # Trigger URLs, one task after another, quiet when nothing changed.
+    triggers: Triggers
     # Who holds which right where; the doors ask it only whether a user is on ALLOWED_USERS.
     access: Access
     # The clock the use cases keep time by; a door asks it for now (a test's clock reaches all).
@@ -74,7 +78,7 @@ def build_use_cases(
         drafts=Drafts(sessions, engine, parser, clock, settings, access, ledger),
         edits=DraftEdits(sessions, clock, access),
         tasks=Tasks(sessions, engine, clock, access),
-        runs=Runs(sessions, engine, access),
+        runs=Runs(sessions, engine, access, max_payload_bytes=settings.trigger_max_bytes),
         changes=changes,
         conversations=Conversations(
             sessions, runner, changes, clock, access, ledger, owner=engine.worker_id
@@ -82,6 +86,13 @@ def build_use_cases(
         usage=UsageReports(sessions, clock, settings.monthly_budget_usd, access),
         tokens=ApiTokens(sessions, clock, access),
         targets=Targets(sessions, clock, access, target_chats, destinations),
+        triggers=Triggers(
+            sessions,
+            engine,
+            clock,
+            access,
+            TriggerSettings(settings.public_url, settings.trigger_per_minute),
+        ),
         access=access,
         clock=clock,
     )

@@ -26,6 +26,7 @@ from application.access import Access
 from application.drafts import task_name
 from application.permissions import Action, Actor
 from application.tasks import pause_task, resume_task, task_in_chat
+from application.triggers import link
 from core.errors import N_, CronpilotError, NotUnderstoodError, ScheduleError, WordedError
 from core.logs import get_logger
 from scheduler.clock import Clock
@@ -72,6 +73,15 @@ class ChangeAction(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     DELETE = "delete"
+    # "run this after #M": the task runs each time task M delivers a result (/after N M).
+    AFTER = "after"
+
+
+# A reply asking for one task after another: "run this after #3", "run it after task 3".
+_AFTER = re.compile(
+    r"(?:please\s+)?run\s+(?:this|it)(?:\s+task)?\s+after\s+(?:task\s+)?#?(\d{1,18})",
+    re.IGNORECASE,
+)
 
 
 class ChangeNotFoundError(CronpilotError):
@@ -142,6 +152,8 @@ class ChangeCard:
     new_schedule: Schedule | None
     old_prompt: str
     new_prompt: str | None
+    # For AFTER: the task this one is to run after.
+    after_task_id: int | None = None
 
     @property
     def schedule(self) -> Schedule:
@@ -229,6 +241,12 @@ class Changes:
             return None
         return validate(request.schedule, now=now, min_interval_seconds=self._min_interval_seconds)
 
+    def after_phrase(self, text: str) -> int | None:
+        """The task a reply asks this one to run after ("run this after #3"), if that is all
+        it says."""
+        found = _AFTER.fullmatch(text.strip().rstrip(".!"))
+        return int(found.group(1)) if found is not None else None
+
     def is_new_request(self, task: Task, text: str) -> bool:
         """Whether `text` reads as a whole new task (a schedule and at least two words of
         something to do, none of them a word of change), not as a change to this one."""
@@ -299,9 +317,11 @@ class Changes:
         *,
         schedule: Schedule | None = None,
         prompt: str | None = None,
+        after: int | None = None,
         text: str,
     ) -> ChangeCard:
-        """Keep the proposal until Confirm or Cancel; nothing about the task changes yet."""
+        """Keep the proposal until Confirm or Cancel; nothing about the task changes yet
+        (`after`: the task it is to run after, for AFTER)."""
         await self._access.require(
             actor, Action.PROPOSE_CHANGE, task.chat_id, missing=TaskNotFoundError(task.id)
         )
@@ -312,6 +332,7 @@ class Changes:
             "old": _definition(Schedule.of(task), task.prompt),
             "schedule": _definition(schedule, "") if schedule is not None else None,
             "prompt": prompt,
+            "after": after,
         }
         async with self._sessions() as session, session.begin():
             change = await changes.add(
@@ -336,7 +357,12 @@ class Changes:
     async def confirm(self, actor: Actor, change_id: str) -> AppliedChange:
         """Apply the proposal to its task. Raises ChangeNotFoundError (also when outdated),
         TaskStateError, ScheduleError (the new time has passed meanwhile)."""
-        chat_id = (await self._checked(actor, Action.CONFIRM_CHANGE, change_id)).chat_id
+        proposed = await self._checked(actor, Action.CONFIRM_CHANGE, change_id)
+        chat_id = proposed.chat_id
+        after = proposed.payload.get("after")
+        if after is not None:
+            # Both tasks must be ones the actor may change (/after asks the same).
+            await self._access.task(actor, Action.CHAIN_TASK, int(after))
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
             change = await self._live(session, chat_id, change_id)
@@ -368,6 +394,8 @@ class Changes:
             return await pause_task(session, task, now=now)
         if action is ChangeAction.RESUME:
             return await resume_task(session, task, now=now)
+        if action is ChangeAction.AFTER:
+            return await link(session, task, int(payload["after"]), always=False, now=now)
         schedule = (
             _schedule_from(payload["schedule"]) if payload.get("schedule") else Schedule.of(task)
         )
@@ -442,4 +470,5 @@ def _card(change: Change, task: Task) -> ChangeCard:
         new_schedule=_schedule_from(payload["schedule"]) if payload.get("schedule") else None,
         old_prompt=str(old["prompt"]),
         new_prompt=payload.get("prompt"),
+        after_task_id=payload.get("after"),
     )

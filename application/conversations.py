@@ -176,6 +176,14 @@ class Conversations:
             and self._changes.is_new_request(task, text)
         ):
             return NewRequest(task)
+        upstream = self._changes.after_phrase(text)
+        if upstream is not None:
+            if not may_change:
+                return NotAllowed(task)
+            card = await self._changes.propose(
+                actor, task, ChangeAction.AFTER, after=upstream, text=text
+            )
+            return Proposed(card)
         schedule = self._changes.schedule_phrase(task, text)
         if schedule is not None:
             if not may_change:

@@ -80,3 +80,68 @@ class ParseBudgetSpentError(NotUnderstoodError):
                 "shows where the budget went"
             )
         )
+
+
+class TriggerNotFoundError(CronpilotError):
+    """No task has a trigger URL with this secret (never had, rotated or removed)."""
+
+    def __init__(self) -> None:
+        super().__init__("no task has this trigger URL")
+
+
+class TriggerExistsError(CronpilotError):
+    """The task has a trigger URL already; its secret was shown once and is not kept."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(f"task {task_id} has a trigger URL already")
+        self.task_id = task_id
+
+
+class TriggersTooFastError(CronpilotError):
+    """The task's trigger URL started its `limit` runs of the last minute already."""
+
+    def __init__(self, task_id: int, limit: int, retry_after: int) -> None:
+        super().__init__(
+            f"task {task_id} was started {limit} times in the last minute, the most it may be; "
+            f"try again in {retry_after} s"
+        )
+        self.task_id = task_id
+        self.limit = limit
+        self.retry_after = retry_after
+
+
+class TaskNotStartableError(TaskStateError):
+    """A paused or finished task is not started by its trigger URL or another task."""
+
+    def __init__(self, task_id: int, state: TaskState) -> None:
+        super().__init__(task_id, state, "only an active task is started by an event")
+
+
+class ChainLoopError(CronpilotError):
+    """Running the task after the other would make a chain that comes back to it."""
+
+    def __init__(self, task_id: int, upstream_id: int) -> None:
+        super().__init__(f"task {task_id} after task {upstream_id} would make a loop")
+        self.task_id = task_id
+        self.upstream_id = upstream_id
+
+
+class ChainTooLongError(CronpilotError):
+    """The chain would hold more tasks than it may."""
+
+    def __init__(self, task_id: int, upstream_id: int, limit: int) -> None:
+        super().__init__(
+            f"task {task_id} after task {upstream_id} would make a chain of more than {limit} tasks"
+        )
+        self.task_id = task_id
+        self.upstream_id = upstream_id
+        self.limit = limit
+
+
+class PayloadTooLargeError(CronpilotError):
+    """The event given to a run is larger than TRIGGER_MAX_BYTES."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"the payload has {size} bytes, more than the {limit} a run takes")
+        self.size = size
+        self.limit = limit

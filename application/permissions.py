@@ -61,6 +61,9 @@ class Action(StrEnum):
     DELETE_TASK = "tasks.delete"
     SET_TARGETS = "tasks.set_targets"
     EVERY_CHATS_TASKS = "tasks.every_chat"
+    MANAGE_TRIGGER = "tasks.trigger"
+    CHAIN_TASK = "tasks.chain"
+    QUIET_TASK = "tasks.quiet"
     PREVIEW_REQUEST = "requests.preview"
     SHOW_DRAFT = "drafts.show"
     CONFIRM_DRAFT = "drafts.confirm"
@@ -93,6 +96,10 @@ NEEDS: MappingProxyType[Action, Right] = MappingProxyType(
         # Where results go; a Telegram target also needs its chat's admins (application/targets).
         Action.SET_TARGETS: Right.MANAGE,
         Action.EVERY_CHATS_TASKS: Right.OPERATE,
+        # A trigger URL starts the task (on the chat's bill) for whoever holds it.
+        Action.MANAGE_TRIGGER: Right.MANAGE,
+        Action.CHAIN_TASK: Right.MANAGE,
+        Action.QUIET_TASK: Right.MANAGE,
         # A preview keeps nothing, but a model may read it on the chat's bill: readers may ask.
         Action.PREVIEW_REQUEST: Right.READ,
         Action.SHOW_DRAFT: Right.READ,

@@ -52,3 +52,7 @@ class ApplicationSettings:
     min_interval_seconds: int
     # CHAT_MONTHLY_BUDGET_USD; None = no limit.
     monthly_budget_usd: float | None = None
+    # PUBLIC_URL (trigger URLs shown to people), TRIGGER_PER_MINUTE and TRIGGER_MAX_BYTES.
+    public_url: str | None = None
+    trigger_per_minute: int = 6
+    trigger_max_bytes: int = 16_384

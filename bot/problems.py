@@ -10,6 +10,8 @@ from __future__ import annotations
 from html import escape
 
 from application.errors import (
+    ChainLoopError,
+    ChainTooLongError,
     DraftExpiredError,
     DraftNotFoundError,
     QuotaExceededError,
@@ -59,6 +61,20 @@ def explain(_: Translator, error: CronpilotError, zone: str) -> str:
         return _("There is no task #{number} in this chat.", number=error.task_id)
     if isinstance(error, TaskBusyError):
         return _("Task #{number} is running right now; wait for its result.", number=error.task_id)
+    if isinstance(error, ChainLoopError):
+        return _(
+            "Task #{number} can't run after task #{upstream}: the chain would come back to "
+            "task #{number}.",
+            number=error.task_id,
+            upstream=error.upstream_id,
+        )
+    if isinstance(error, ChainTooLongError):
+        return _(
+            "Task #{number} can't run after task #{upstream}: a chain holds at most {limit} tasks.",
+            number=error.task_id,
+            upstream=error.upstream_id,
+            limit=error.limit,
+        )
     if isinstance(error, TaskStateError):
         return _task_state(_, error)
     if isinstance(error, QuotaExceededError):

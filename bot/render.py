@@ -398,9 +398,27 @@ def task_detail(_: Translator, task: Task, chat_zone: str) -> Screen:
             _("⏭ <b>Next run:</b> {when}", when=when(_, task.next_run_at, chat_zone)),
             _("⏮ <b>Last run:</b> {when}", when=when(_, task.last_run_at, chat_zone)),
             where.posts_to(_, task, always=True) or "",
+            *starts(_, task),
         ]
     )
     return Screen(text, InlineKeyboardMarkup([task_buttons(_, task, TASK_CARD)]))
+
+
+def starts(_: Translator, task: Task) -> list[str]:
+    """What starts the task besides its schedule, and when it stays quiet: its card's lines."""
+    lines = []
+    if task.after_task_id is not None:
+        if task.after_always:
+            lines.append(
+                _("🔗 <b>Runs after:</b> task #{upstream} (every run)", upstream=task.after_task_id)
+            )
+        else:
+            lines.append(_("🔗 <b>Runs after:</b> task #{upstream}", upstream=task.after_task_id))
+    if task.has_trigger:
+        lines.append(_("🪝 <b>Trigger URL:</b> set (/trigger {number})", number=task.id))
+    if task.quiet_changed:
+        lines.append(_("🤫 Posts only answers that changed"))
+    return lines
 
 
 def task_list(_: Translator, page: TaskPage, chat_zone: str) -> Screen:
@@ -490,6 +508,8 @@ TRIGGERS = {
     RunTrigger.MANUAL: N_("manual"),
     RunTrigger.CATCH_UP: N_("catch-up"),
     RunTrigger.RETRY: N_("retry"),
+    RunTrigger.EVENT: N_("event"),
+    RunTrigger.AFTER: N_("after"),
 }
 STATUSES = {
     RunStatus.RUNNING: N_("running"),
@@ -530,6 +550,10 @@ def history(
         if run.cost is not None:
             parts.append(dollars(_, run.cost))
         line = " · ".join(parts)
+        if run.parent_run_id is not None:
+            line += "\n   🔗 " + _("after run {run}", run=run.parent_run_id)
+        if run.payload is not None:
+            line += f"\n   📨 {escape(clip(' '.join(run.payload.split()), 120))}"
         if run.tool_calls:
             line += f"\n   🔧 {escape(tool_trace(run))}"
         if run.reason and run.status not in (RunStatus.SUCCEEDED, RunStatus.SILENT):

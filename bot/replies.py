@@ -60,6 +60,19 @@ def change_card(_: Translator, card: ChangeCard, now: datetime, zone: str) -> re
             "",
             *next_runs,
         ]
+    elif card.action is ChangeAction.AFTER:
+        lines = [
+            _(
+                "🔗 <b>Run task #{number}</b> {name} <b>after task #{upstream}?</b>",
+                number=task.id,
+                name=name,
+                upstream=card.after_task_id,
+            ),
+            _(
+                "It will run each time task #{upstream} delivers a result, building on its answer.",
+                upstream=card.after_task_id,
+            ),
+        ]
     elif card.action is ChangeAction.DELETE:
         lines = [
             _(

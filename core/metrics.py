@@ -98,6 +98,18 @@ TELEGRAM_ERRORS: Final = Counter(
     ["method", "kind"],
     registry=REGISTRY,
 )
+TRIGGER_REQUESTS: Final = Counter(
+    "cronpilot_trigger_requests",
+    "POSTs to trigger URLs, by outcome (started, unknown, paused, busy, rate_limited, invalid).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+CHAIN_RUNS: Final = Counter(
+    "cronpilot_chain_runs",
+    "Runs of a task started after another task's run (/after), by outcome (started, skipped).",
+    ["outcome"],
+    registry=REGISTRY,
+)
 SCHEDULER_ALARM_JOBS: Final = Gauge(
     "cronpilot_scheduler_alarm_jobs",
     "Jobs armed in the in-process scheduler (alarms within the horizon, plus the refill).",
@@ -154,6 +166,14 @@ BUILD_INFO.labels(version=__version__).set(1)
 # Both kinds exist from the start, so a dashboard shows 0 rather than "no data".
 LLM_TOKENS.labels(kind="prompt")
 LLM_TOKENS.labels(kind="completion")
+TRIGGER_OUTCOMES: Final = frozenset(
+    {"started", "unknown", "paused", "busy", "rate_limited", "invalid"}
+)
+CHAIN_OUTCOMES: Final = frozenset({"started", "skipped"})
+for _outcome in TRIGGER_OUTCOMES:
+    TRIGGER_REQUESTS.labels(outcome=_outcome)
+for _outcome in CHAIN_OUTCOMES:
+    CHAIN_RUNS.labels(outcome=_outcome)
 for _outcome in DELIVERY_OUTCOMES:
     for _target in TARGET_KINDS:
         DELIVERIES.labels(target=_target, outcome=_outcome)
@@ -228,6 +248,16 @@ def observe_telegram_error(method: str, kind: str) -> None:
     TELEGRAM_ERRORS.labels(
         method=method, kind=kind if kind in TELEGRAM_ERROR_KINDS else "other"
     ).inc()
+
+
+def observe_trigger(outcome: str) -> None:
+    """Count one POST to a trigger URL; `outcome` is one of TRIGGER_OUTCOMES."""
+    TRIGGER_REQUESTS.labels(outcome=outcome if outcome in TRIGGER_OUTCOMES else "invalid").inc()
+
+
+def observe_chain(outcome: str) -> None:
+    """Count one run of a chain's follower recorded; `outcome` is one of CHAIN_OUTCOMES."""
+    CHAIN_RUNS.labels(outcome=outcome if outcome in CHAIN_OUTCOMES else "skipped").inc()
 
 
 def follow_scheduler(jobs: Callable[[], float], in_flight: Callable[[], float]) -> None:

@@ -201,6 +201,11 @@ class Settings(BaseSettings):
     # name); none by default, so a client's address is the socket's and cannot be forged.
     forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = ()
     webapp_url: str | None = None
+    # The public base address of the HTTP server, for the trigger URLs shown to people.
+    public_url: str | None = None
+    # A trigger URL's request body may be this large; it may start its task this often.
+    trigger_max_bytes: int = Field(16_384, ge=1, le=1_048_576)
+    trigger_per_minute: int = Field(6, ge=1, le=600)
     search_provider: str | None = None
     search_api_base: str | None = None
     search_api_key: SecretStr | None = None
@@ -225,6 +230,7 @@ class Settings(BaseSettings):
         "webhook_secret",
         "http_port",
         "webapp_url",
+        "public_url",
         "search_provider",
         "search_api_base",
         "search_api_key",
@@ -282,7 +288,9 @@ class Settings(BaseSettings):
             )
         return name
 
-    @field_validator("telegram_api_base_url", "llm_api_base", "webhook_url", "search_api_base")
+    @field_validator(
+        "telegram_api_base_url", "llm_api_base", "webhook_url", "search_api_base", "public_url"
+    )
     @classmethod
     def _check_http_url(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value.strip()):

@@ -34,6 +34,7 @@ from storage.retry import DEFAULT_BACKOFF, Backoff
 from web.api import ApiDoor, build_api
 from web.app import WebApp, build_app
 from web.health import Health, callable_probe, database_probe
+from web.hooks import Hooks
 from web.ratelimit import SignInLimiter
 from web.server import HttpServer
 from web.webhook import Webhook
@@ -215,6 +216,7 @@ def assemble(
             database_backoff=retry_backoff or DEFAULT_BACKOFF,
         ),
     )
+    runner.start_followers_with(engine.start_runs)
     use_cases = build_use_cases(
         sessions,
         engine,
@@ -229,6 +231,9 @@ def assemble(
             max_tasks_per_chat=settings.max_tasks_per_chat,
             min_interval_seconds=settings.min_interval_seconds,
             monthly_budget_usd=settings.chat_monthly_budget_usd,
+            public_url=settings.public_url,
+            trigger_per_minute=settings.trigger_per_minute,
+            trigger_max_bytes=settings.trigger_max_bytes,
         ),
         runner,
         access,
@@ -307,7 +312,8 @@ def _add_http_server(runtime: Runtime, bot_token: str) -> None:
         use_cases=runtime.use_cases, bot_token=bot_token, rate_limiter=SignInLimiter()
     )
     api = build_api(runtime.api_door)
-    runtime.web_app = build_app(runtime.health, webhook=runtime.webhook, api=api)
+    hooks = Hooks(runtime.use_cases.triggers, settings.trigger_max_bytes)
+    runtime.web_app = build_app(runtime.health, webhook=runtime.webhook, api=api, hooks=hooks)
     runtime.http = HttpServer(
         runtime.web_app,
         settings.http_port,

@@ -7,7 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from storage.migrate import configure_context
+from storage.migrate import check_foreign_keys, configure_context
 from storage.models import Base
 
 config = context.config
@@ -18,6 +18,7 @@ def run_with_connection(connection: Connection) -> None:
     configure_context(context, connection)
     with context.begin_transaction():
         context.run_migrations()
+        check_foreign_keys(connection)
 
 
 async def run_with_new_engine() -> None:
@@ -27,7 +28,7 @@ async def run_with_new_engine() -> None:
     from storage.database import create_engine
 
     url = config.attributes.get("database_url") or load_settings().database_url
-    engine = create_engine(url, pool_size=1)
+    engine = create_engine(url, pool_size=1, foreign_keys=False)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(run_with_connection)

@@ -382,8 +382,11 @@ class Engine:
 
     # --- running ----------------------------------------------------------------------------
 
-    async def run_now(self, task_id: int, *, trigger: RunTrigger) -> Run:
-        """Start a run of the task immediately (Run now, Retry), unless one is going.
+    async def run_now(
+        self, task_id: int, *, trigger: RunTrigger, payload: str | None = None
+    ) -> Run:
+        """Start a run of the task immediately (Run now, Retry, a trigger URL), unless one is
+        going; `payload` is the event that started it, handed to the model as data.
 
         Who may run it is the caller's question (the use cases check the task's chat)."""
         async with self._sessions() as session, session.begin():
@@ -399,9 +402,16 @@ class Engine:
                 trigger=trigger,
                 status=RunStatus.RUNNING,
                 owner=self.worker_id,
+                payload=payload,
             )
         self._start(run, task)
         return run
+
+    def start_runs(self, claimed: Sequence[tuple[Run, Task]]) -> None:
+        """Start runs recorded as `running` for this process elsewhere (a chain's followers,
+        recorded with the run that started them)."""
+        for run, task in claimed:
+            self._start(run, task)
 
     def _start(self, run: Run, task: Task) -> None:
         job = asyncio.create_task(self._execute(run, task), name=f"run-{run.id}")

@@ -22,13 +22,20 @@ from core.errors import DatabaseError
 CONNECT_TIMEOUT_SECONDS = 10
 
 
-def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
+def create_engine(
+    database_url: str, *, pool_size: int = 20, foreign_keys: bool = True
+) -> AsyncEngine:
     """An engine for `database_url` (already normalised by the settings); on PostgreSQL it keeps
-    `pool_size` connections and opens as many more at busy moments (at most twice `pool_size`)."""
+    `pool_size` connections and opens as many more at busy moments (at most twice `pool_size`).
+
+    `foreign_keys=False` is for migrations on SQLite only: a migration that rebuilds a table
+    (Alembic's batch mode copies it and drops the old one) would otherwise cascade the drop to
+    every row that points at it; `storage.migrate` checks the keys itself before committing."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, connect_args={"timeout": 30})
-        event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        configure = _configure_sqlite if foreign_keys else _configure_sqlite_for_migrations
+        event.listen(engine.sync_engine, "connect", configure)
         event.listen(engine.sync_engine, "begin", _begin_immediately)
         return engine
     return create_async_engine(
@@ -41,12 +48,21 @@ def create_engine(database_url: str, *, pool_size: int = 20) -> AsyncEngine:
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    _set_up_sqlite(dbapi_connection, foreign_keys=True)
+
+
+def _configure_sqlite_for_migrations(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    _set_up_sqlite(dbapi_connection, foreign_keys=False)
+
+
+def _set_up_sqlite(dbapi_connection: Any, *, foreign_keys: bool) -> None:
     # The driver's own implicit transactions are turned off so that _begin_immediately decides.
     dbapi_connection.isolation_level = None
     # Cascading deletes need foreign keys on; WAL lets the bot read while a run is written.
+    # (SQLite ignores this pragma inside a transaction, so it is set here, on connecting.)
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
     finally:

@@ -93,6 +93,7 @@ def _upgrade(connection: Connection, target: str) -> RevisionState:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, target)
+    check_foreign_keys(connection)
     return _read_revision(connection)
 
 
@@ -100,6 +101,21 @@ def _downgrade(connection: Connection, target: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.downgrade(config, target)
+    check_foreign_keys(connection)
+
+
+def check_foreign_keys(connection: Connection) -> None:
+    """On SQLite, where migrations run with foreign keys off (see `create_engine`), refuse to
+    commit a migration that left a row pointing at nothing; the transaction is rolled back."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = ", ".join(sorted({str(row[0]) for row in broken}))
+        raise DatabaseError(
+            f"the migration left {len(broken)} rows pointing at nothing (in {tables}); "
+            "nothing was changed"
+        )
 
 
 async def _with_connection(database_url: str, work: Callable[[Connection], T]) -> T:
@@ -107,7 +123,7 @@ async def _with_connection(database_url: str, work: Callable[[Connection], T]) -
     missing = missing_sqlite_folder(database_url, display)
     if missing is not None:
         raise missing
-    engine = create_engine(database_url, pool_size=1)
+    engine = create_engine(database_url, pool_size=1, foreign_keys=False)
     try:
         try:
             connection = await engine.connect()

@@ -102,6 +102,15 @@ class TaskRow(Base):
         CheckConstraint(
             "state = 'active' OR next_run_at IS NULL", name="next_run_only_when_active"
         ),
+        # A POST to /hooks/<secret> finds its task by the secret's digest.
+        Index("uq_tasks_trigger_hash", "trigger_hash", unique=True),
+        # Every finished run looks for the tasks that run after its task: the few that do.
+        Index(
+            "ix_tasks_after_task_id",
+            "after_task_id",
+            postgresql_where=text("after_task_id IS NOT NULL"),
+            sqlite_where=text("after_task_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -128,10 +137,24 @@ class TaskRow(Base):
     # Where its results go, as [{"kind": …, "chat_id": …, "thread_id": …, "name": …}, …];
     # NULL means its own chat and topic.
     targets: Mapped[list[Any] | None] = mapped_column(OptionalDocument)
+    # SHA-256 (hex) of the trigger URL's secret; the secret itself is shown once, never kept.
+    trigger_hash: Mapped[str | None] = mapped_column(String(64))
+    # /after N M: this task runs each time task M delivers a result (M deleted: no longer).
+    after_task_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("tasks.id", ondelete="SET NULL")
+    )
+    # ...and after M's silent and failed runs too (/after N M always).
+    after_always: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # /quiet N changed: an answer equal to the last one posted is recorded silent, not posted.
+    quiet_changed: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
 
 
 # Rows of the schedule's own triggers: the ones whose (task, instant) must be unique.
 SCHEDULED_OCCURRENCE = "trigger IN ('schedule', 'catch_up')"
+# Runs started after another task's run: one per (task, that run).
+AFTER_RUN = "trigger = 'after'"
 
 
 class RunRow(Base):
@@ -159,6 +182,15 @@ class RunRow(Base):
             "owner",
             postgresql_where=text("delivery_pending"),
             sqlite_where=text("delivery_pending"),
+        ),
+        # The exactly-once guard of chains: a run of M starts each follower once.
+        Index(
+            "uq_runs_after_parent",
+            "task_id",
+            "parent_run_id",
+            unique=True,
+            postgresql_where=text(AFTER_RUN),
+            sqlite_where=text(AFTER_RUN),
         ),
     )
 
@@ -192,6 +224,12 @@ class RunRow(Base):
     )
     # The tools the model called, in the order of first use: [["web_search", 2], …].
     tool_calls: Mapped[list[Any] | None] = mapped_column(JSONDocument)
+    # The event that started the run (a trigger URL's body, an API payload), capped.
+    payload: Mapped[str | None] = mapped_column(Text)
+    # The run of another task whose result started this one (trigger `after`).
+    parent_run_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("runs.id", ondelete="SET NULL")
+    )
 
 
 class DeliveryRow(Base):

@@ -27,6 +27,10 @@ class RunTrigger(StrEnum):
     MANUAL = "manual"
     CATCH_UP = "catch_up"
     RETRY = "retry"
+    # A POST to the task's trigger URL (its payload is kept on the run).
+    EVENT = "event"
+    # Another task's run delivered a result (the run that did is `parent_run_id`).
+    AFTER = "after"
 
 
 class RunStatus(StrEnum):
@@ -153,6 +157,15 @@ class Task:
         """The targets other than its own chat."""
         return tuple(t for t in self.destinations if t.kind is not TargetKind.CHAT)
 
+    # Whether the task has a trigger URL (only the secret's digest is stored).
+    has_trigger: bool = False
+    # The task whose results start this one (/after N M), and whether its silent and failed
+    # runs do too.
+    after_task_id: int | None = None
+    after_always: bool = False
+    # /quiet N changed: an answer equal to the last one posted is recorded silent.
+    quiet_changed: bool = False
+
 
 @dataclass(frozen=True, slots=True)
 class NewTask:
@@ -195,6 +208,10 @@ class Run:
     delivery_pending: bool = False
     # The tools the model called and how often, in the order of first use.
     tool_calls: tuple[tuple[str, int], ...] = ()
+    # What started a run from outside: the trigger URL's body, or the API's payload (capped).
+    payload: str | None = None
+    # For a run started after another task's (trigger `after`): that task's run.
+    parent_run_id: int | None = None
 
     @property
     def duration_seconds(self) -> float | None:

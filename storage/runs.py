@@ -37,6 +37,8 @@ def to_record(row: RunRow) -> Run:
         owner=row.owner,
         delivery_pending=row.delivery_pending,
         tool_calls=tool_calls_from(row.tool_calls),
+        payload=row.payload,
+        parent_run_id=row.parent_run_id,
     )
 
 
@@ -71,6 +73,7 @@ async def add(
     finished_at: datetime | None = None,
     reason: Reason | None = None,
     owner: str | None = None,
+    payload: str | None = None,
 ) -> Run:
     row = RunRow(
         task_id=task_id,
@@ -82,6 +85,7 @@ async def add(
         **reasons.columns(reason),
         owner=owner,
         delivery_pending=False,
+        payload=payload,
     )
     session.add(row)
     await session.flush()

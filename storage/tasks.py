@@ -45,6 +45,10 @@ def to_record(row: TaskRow) -> Task:
         updated_at=row.updated_at,
         thread_id=row.thread_id,
         targets=targets_from(row.targets),
+        has_trigger=row.trigger_hash is not None,
+        after_task_id=row.after_task_id,
+        after_always=row.after_always,
+        quiet_changed=row.quiet_changed,
     )
 
 
@@ -301,6 +305,7 @@ async def lock_due(session: AsyncSession, *, due_before: datetime, limit: int) -
         values = dict(row._mapping)
         busy = bool(values.pop("busy"))
         values["targets"] = targets_from(values.get("targets"))
+        values["has_trigger"] = values.pop("trigger_hash") is not None
         due.append(DueTask(Task(**values), busy))
     return due
 

@@ -229,13 +229,18 @@ async def _commands(team: Team, wrong: list[str]) -> FakeMessage:
         "/timezone Europe/Paris",
         "/language de",
         "/cancel",
+        f"/trigger {number}",
+        f"/after {number} {number}",
+        f"/quiet {number} changed",
     ]
     strangers = iter(team.strangers)
     for text in changing:
         await _expect(team, team.team, team.bob, text, NOT_ADMIN, wrong)
         await _expect(team, team.team, next(strangers), text, NOT_ALLOWED, wrong)
     await _expect(team, team.team, team.bob, "every day at 6am", NOT_ADMIN, wrong, team.result)
-    for text in [*changing[:5], f"/task {number}", f"/history {number}"]:
+    after = f"run this after #{number}"
+    await _expect(team, team.team, team.bob, after, NOT_ADMIN, wrong, team.result)
+    for text in [*changing[:5], *changing[-3:], f"/task {number}", f"/history {number}"]:
         await _expect(team, team.other, team.carol, text, f"no task #{number}", wrong)
     for text in (f"/task {number}", f"/history {number}", "/usage"):
         await _expect(team, team.team, team.bob, text, None, wrong)

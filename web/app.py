@@ -4,6 +4,7 @@
 /<webhook path>         Telegram's updates, when WEBHOOK_URL is set (web.webhook)
 /api/v1/…               the HTTP API, OpenAPI at /api/v1/openapi.json (web.api)
 /app/                   the Mini App's static files (web/miniapp/)
+/hooks/<secret>         trigger URLs: POST runs the secret's task with the body (web.hooks)
 
 A route that takes a body says how large it may be (`max_body_size`, beside the route; see
 web.bodies); every other route takes none, so a body sent to it is refused (413) unread.
@@ -21,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from web.health import Health
+from web.hooks import Hooks
 from web.webhook import Webhook
 
 MINIAPP_FILES = Path(__file__).resolve().parent / "miniapp"
@@ -34,10 +36,13 @@ def build_app(
     *,
     webhook: Webhook | None = None,
     api: ASGIApp | None = None,
+    hooks: Hooks | None = None,
 ) -> Starlette:
     routes: list[BaseRoute] = list(health.routes())
     if webhook is not None:
         routes.append(webhook.route())
+    if hooks is not None:
+        routes.append(hooks.route())
     if api is not None:
         routes.append(Mount("/api/v1", app=api))
     routes.append(Route("/app", _to_app, methods=["GET"]))

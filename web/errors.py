@@ -18,7 +18,12 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
-from application.errors import DraftNotFoundError, QuotaExceededError, TaskStateError
+from application.errors import (
+    DraftNotFoundError,
+    PayloadTooLargeError,
+    QuotaExceededError,
+    TaskStateError,
+)
 from application.permissions import (
     ChatHiddenError,
     NotAllowedError,
@@ -58,6 +63,7 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (TaskBusyError, 409),
     (QuotaExceededError, 409),
     (DraftNotFoundError, 409),
+    (PayloadTooLargeError, 413),
     (NotUnderstoodError, 422),
     # A target the person may not use, or that names nothing (application.targets).
     (NotTargetAdminError, 403),

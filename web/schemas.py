@@ -3,6 +3,7 @@ OpenAPI document's), and how a use case's frozen record becomes one."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -93,6 +94,16 @@ class TaskOut(BaseModel):
     last_run_at: datetime | None
     created_at: datetime
     targets: list[TargetOut] = Field(default_factory=list)
+    runs_after: int | None = Field(
+        None, description="the task whose results start this one (/after), if any"
+    )
+    runs_after_every_run: bool = Field(
+        False, description="whether its silent and failed runs start this one too"
+    )
+    has_trigger_url: bool = Field(False, description="whether the task has a trigger URL")
+    quiet_when_unchanged: bool = Field(
+        False, description="whether an answer equal to the last one posted stays unposted"
+    )
 
     @classmethod
     def of(cls, task: Task, now: datetime) -> TaskOut:
@@ -119,6 +130,10 @@ class TaskOut(BaseModel):
             last_run_at=task.last_run_at,
             created_at=task.created_at,
             targets=[TargetOut.of(task, target) for target in task.destinations],
+            runs_after=task.after_task_id,
+            runs_after_every_run=task.after_always,
+            has_trigger_url=task.has_trigger,
+            quiet_when_unchanged=task.quiet_changed,
         )
 
 
@@ -179,6 +194,12 @@ class RunOut(Ending):
     duration_seconds: float | None
     tools: list[ToolUseOut]
     deliveries: list[DeliveryOut] = Field(default_factory=list)
+    payload: str | None = Field(
+        None, description="the event that started the run (a trigger URL's body, a payload)"
+    )
+    after_run_id: int | None = Field(
+        None, description="the other task's run whose result started this one (trigger after)"
+    )
 
     @classmethod
     def of(cls, run: Run, copies: Sequence[TargetDelivery] = ()) -> RunOut:
@@ -195,6 +216,8 @@ class RunOut(Ending):
             finished_at=run.finished_at,
             duration_seconds=run.duration_seconds,
             tools=[ToolUseOut(name=name, calls=calls) for name, calls in run.tool_calls],
+            payload=run.payload,
+            after_run_id=run.parent_run_id,
         )
 
 
@@ -260,6 +283,21 @@ class FollowupOut(Ending):
 
 class FollowupsOut(BaseModel):
     followups: list[FollowupOut]
+
+
+class RunIn(Strict):
+    payload: str | dict[str, Any] | list[Any] | None = Field(
+        None,
+        description=(
+            "the event that starts the run, given to the task's model as data (not as "
+            "instructions): text, or JSON kept as written; at most TRIGGER_MAX_BYTES"
+        ),
+    )
+
+    def payload_text(self) -> str | None:
+        if self.payload is None or isinstance(self.payload, str):
+            return self.payload
+        return json.dumps(self.payload, ensure_ascii=False)
 
 
 class RunStartedOut(BaseModel):

@@ -29,6 +29,7 @@ from bot.handlers import (
     start,
     targets,
     token,
+    triggers,
     usage,
 )
 from bot.handlers.errors import on_error
@@ -48,6 +49,9 @@ COMMANDS = (
     ("target", N_("where a task posts: /target N here @channel")),
     ("usage", N_("this month's runs, tokens and cost")),
     ("edit", N_("change a task: /edit N new text")),
+    ("trigger", N_("a URL that runs a task: /trigger N")),
+    ("after", N_("run a task after another: /after N M")),
+    ("quiet", N_("post only answers that changed: /quiet N changed")),
     ("timezone", N_("show or set this chat's time zone")),
     ("language", N_("show or set the language I speak here")),
     ("token", N_("an API token for scripts: /token, /token revoke")),
@@ -150,6 +154,9 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("pause", manage.pause_command),
             CommandHandler("resume", manage.resume_command),
             CommandHandler("delete", manage.delete_command),
+            CommandHandler("trigger", triggers.trigger_command),
+            CommandHandler("after", triggers.after_command),
+            CommandHandler("quiet", triggers.quiet_command),
             MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, start.location),
             MessageHandler(filters.TEXT & ~filters.COMMAND, create.text_message),
             # After every CommandHandler: what none of them took is a command we do not have.

@@ -4,7 +4,7 @@ existing task keeps), and `deliveries` records each target's copy of a run's res
 run's own chat.
 
 Revision ID: 0012_targets
-Revises: 0009_run_reasons
+Revises: 0014_triggers
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0012_targets"
-down_revision: str | None = "0009_run_reasons"
+down_revision: str | None = "0014_triggers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

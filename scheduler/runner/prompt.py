@@ -32,11 +32,13 @@ def build_messages(
     now: datetime,
     language: str = ENGLISH,
     advice: Sequence[str] = (),
+    inputs: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """System prompt, then earlier runs as earlier turns, then this run's request.
 
     `language` is the chat's: the answer is written in it unless the task asks otherwise.
-    `advice` is what the run's toolsets say about their tools (`Toolbox.advice`).
+    `advice` is what the run's toolsets say about their tools (`Toolbox.advice`). `inputs` are
+    what started the run, fenced as data (`scheduler.runner.inputs`), after the request.
     """
     schedule = Schedule.of(task)
     zone = schedule.zone
@@ -64,5 +66,6 @@ def build_messages(
         if len(output) > MEMORY_CHARS:
             output = output[:MEMORY_CHARS] + " […]"
         messages.append({"role": "assistant", "content": output})
-    messages.append({"role": "user", "content": f"[{local:%Y-%m-%d %H:%M}] {task.prompt}"})
+    request = f"[{local:%Y-%m-%d %H:%M}] {task.prompt}"
+    messages.append({"role": "user", "content": "\n\n".join([request, *inputs])})
     return messages

@@ -23,7 +23,7 @@ the caller builds the messages and records the outcome.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,8 +61,11 @@ from scheduler.llm import (
     TransientLLMError,
 )
 from scheduler.runner.budget import BudgetGate, BudgetReached
+from scheduler.runner.chains import queue_followers
+from scheduler.runner.inputs import event_input, upstream_input
 from scheduler.runner.pace import Pace
 from scheduler.runner.prompt import MEMORY_RUNS, build_messages, is_silent
+from scheduler.runner.quiet import unchanged
 from scheduler.runner.sending import (
     DELIVERY_BACKOFF,
     FAILURES_BEFORE_PAUSE,
@@ -143,6 +146,10 @@ class _Outcome:
     reason: Reason | None
 
 
+# Starts runs this runner recorded for others (a chain's followers): the engine's.
+RunStarter = Callable[[Sequence[tuple[Run, Task]]], None]
+
+
 class _RunFailed(Exception):
     """The run cannot produce an answer, for `reason`."""
 
@@ -183,6 +190,11 @@ class TaskRunner:
             delivery_backoff=settings.delivery_backoff,
             targets=targets,
         )
+        self._start_followers: RunStarter | None = None
+
+    def start_followers_with(self, starter: RunStarter) -> None:
+        """Have `starter` (the engine) start the runs of tasks that run after a finished one."""
+        self._start_followers = starter
 
     async def execute(self, run: Run, task: Task) -> Run | None:
         """Run it and record the outcome; return the finished run when the chat is owed a
@@ -194,7 +206,7 @@ class TaskRunner:
             )
             if prepared is None:
                 return None  # interrupted while it waited for a slot, or the task was deleted
-            current, memory, language = prepared
+            current, memory, language, inputs = prepared
             if self._budget is not None:
                 reached = await self._budget.reached(current.chat_id)
                 if reached is not None:
@@ -202,29 +214,47 @@ class TaskRunner:
                     return None
             usage = ModelUsage()
             async with self._delivery.working(current.chat_id):
-                outcome = await self._think(current, memory, usage, language)
+                outcome = await self._think(current, memory, usage, language, inputs)
         return await self._conclude(current, run, outcome, usage)
 
-    async def _prepare(self, run: Run) -> tuple[Task, list[Run], str] | None:
+    async def _prepare(self, run: Run) -> tuple[Task, list[Run], str, tuple[str, ...]] | None:
         async with self._sessions() as session, session.begin():
             if not await runs.mark_started(session, run.id, started_at=self._clock.now()):
                 return None
             current = await tasks.get(session, run.task_id)
             memory = await runs.recent_outputs(session, run.task_id, limit=MEMORY_RUNS)
             chat = await chats.get(session, current.chat_id) if current else None
+            parent = await runs.get(session, run.parent_run_id) if run.parent_run_id else None
+            upstream = await tasks.get(session, parent.task_id) if parent else None
         if current is None:
             return None
         language = chat_language(chat.language, chat.user_language) if chat else ENGLISH
-        return current, memory, language
+        inputs: list[str] = []
+        if parent is not None:
+            name = upstream.name if upstream is not None else ""
+            inputs.append(upstream_input(parent, parent.task_id, name))
+        if run.payload is not None:
+            inputs.append(event_input(run.payload))
+        return current, memory, language, tuple(inputs)
 
     # --- the model --------------------------------------------------------------------------
 
     async def _think(
-        self, task: Task, memory: Sequence[Run], usage: ModelUsage, language: str
+        self,
+        task: Task,
+        memory: Sequence[Run],
+        usage: ModelUsage,
+        language: str,
+        inputs: Sequence[str] = (),
     ) -> _Outcome:
         toolbox = await self._toolsets.toolbox(task)
         messages = build_messages(
-            task, memory, now=self._clock.now(), language=language, advice=toolbox.advice
+            task,
+            memory,
+            now=self._clock.now(),
+            language=language,
+            advice=toolbox.advice,
+            inputs=inputs,
         )
         try:
             answer = await self._bounded(task, messages, usage, (), toolbox)
@@ -233,7 +263,10 @@ class TaskRunner:
         assert isinstance(answer, str)
         if is_silent(answer):
             return _Outcome(RunStatus.SILENT, answer, None)
-        return _Outcome(RunStatus.SUCCEEDED, answer[:MAX_OUTPUT_CHARS], None)
+        answer = answer[:MAX_OUTPUT_CHARS]
+        if task.quiet_changed and unchanged(answer, memory[-1].output if memory else None):
+            return _Outcome(RunStatus.SILENT, answer, None)
+        return _Outcome(RunStatus.SUCCEEDED, answer, None)
 
     async def converse(
         self,
@@ -430,6 +463,9 @@ class TaskRunner:
                 and failures >= FAILURES_BEFORE_PAUSE
             ):
                 await tasks.set_state(session, task.id, TaskState.PAUSED, next_run_at=None, now=now)
+            followers = await queue_followers(session, finished, now=now, owner=run.owner)
+        if followers and self._start_followers is not None:
+            self._start_followers(followers)
         metrics.observe_run(
             outcome.status.value,
             run.trigger.value,

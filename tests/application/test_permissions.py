@@ -160,6 +160,16 @@ async def _explicit(scene: Scene, who: Actor, task_id: object) -> object:
     )
 
 
+async def _two_tasks(scene: Scene) -> object:
+    return (await scene.task(), await scene.task())
+
+
+async def _run_after(scene: Scene, who: Actor, pair: object) -> object:
+    assert isinstance(pair, tuple)
+    task_id, upstream_id = pair
+    return await scene.app.triggers.run_after(who, task_id, upstream_id)
+
+
 def _task(scene: Scene) -> Awaitable[object]:
     return scene.task()
 
@@ -277,6 +287,23 @@ WALK: dict[str, tuple[Right, Prepare, Call]] = {
     ),
     "tokens.issue": (Right.OWN, _nothing, lambda s, who, x: s.app.tokens.issue(who)),
     "tokens.revoke": (Right.OWN, _nothing, lambda s, who, x: s.app.tokens.revoke(who)),
+    "triggers.issue": (
+        Right.MANAGE,
+        _task,
+        lambda s, who, x: s.app.triggers.issue(who, x, rotate=True),  # type: ignore[arg-type]
+    ),
+    "triggers.remove": (Right.MANAGE, _task, lambda s, who, x: s.app.triggers.remove(who, x)),  # type: ignore[arg-type]
+    "triggers.run_after": (Right.MANAGE, _two_tasks, _run_after),
+    "triggers.stop_after": (
+        Right.MANAGE,
+        _task,
+        lambda s, who, x: s.app.triggers.stop_after(who, x),  # type: ignore[arg-type]
+    ),
+    "triggers.quiet": (
+        Right.MANAGE,
+        _task,
+        lambda s, who, x: s.app.triggers.quiet(who, x, changed=True),  # type: ignore[arg-type]
+    ),
 }
 
 # Use cases no actor calls, and why.
@@ -289,9 +316,12 @@ EXEMPT = {
     "changes.purge_expired": "housekeeping",
     "changes.schedule_phrase": "reads the text it is given (for conversations.reply)",
     "changes.is_new_request": "reads the text it is given (for conversations.reply)",
+    "changes.after_phrase": "reads the text it is given (for conversations.reply)",
     "changes.read_proposal": "reads the model's arguments (for conversations.reply)",
     "conversations.delivered": "the door records where it posted an answer it was let give",
     "tokens.user_for": "authentication: how the API learns who its actor is",
+    "triggers.target": "authentication: the trigger URL's secret is the credential",
+    "triggers.fire": "runs the task `triggers.target` found for the secret",
 }
 
 # A refusal: the right is missing, or what was named is reported as not there.

@@ -38,6 +38,7 @@ from storage.database import create_engine, create_sessionmaker
 from storage.migrate import (
     VERSION_TABLE,
     alembic_config,
+    check_foreign_keys,
     downgrade_to,
     model_drift,
     revision_state,
@@ -380,7 +381,7 @@ def test_the_migration_reads_every_sentence_the_last_release_wrote() -> None:
         assert REASONS_MIGRATION.sentence_of(reason.code, reason.stored()) == reason.message()
 
 
-BEFORE_TARGETS = "0009_run_reasons"
+BEFORE_TARGETS = "0014_triggers"
 
 
 async def test_existing_tasks_keep_posting_to_their_chat_across_the_targets_migration(
@@ -445,3 +446,65 @@ async def test_existing_tasks_keep_posting_to_their_chat_across_the_targets_migr
 
     await downgrade_to(url, BEFORE_TARGETS)
     assert await read_rows(url, f"SELECT {columns} FROM tasks") == before
+
+
+async def test_rows_pointing_at_rebuilt_tables_survive_every_migration(
+    empty_database_url: str,
+) -> None:
+    # SQLite rebuilds a table to drop a column (Alembic's batch mode copies it and drops the
+    # old one); with foreign keys on, that drop cascaded to every follow-up and message part
+    # pointing at a run. Migrations run with them off and check them before committing.
+    url = empty_database_url
+    await upgrade_to_head(url)
+    await downgrade_to(url, BEFORE_REASONS)
+    await _write_earlier_history(url)
+    await write_rows(
+        url,
+        "followups",
+        [
+            {
+                "id": 100,
+                "task_id": 1,
+                "run_id": 1,
+                "chat_id": 42,
+                "user_id": 42,
+                "question": "and then?",
+                "status": "succeeded",
+                "created_at": EARLIER,
+            }
+        ],
+    )
+    await write_rows(
+        url,
+        "message_parts",
+        [
+            {"chat_id": 42, "message_id": 7, "run_id": 1, "followup_id": None},
+            {"chat_id": 42, "message_id": 8, "run_id": None, "followup_id": 100},
+        ],
+    )
+    counts = "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM followups), " + (
+        "(SELECT count(*) FROM message_parts)"
+    )
+    before = await read_rows(url, counts)
+
+    await upgrade_to_head(url)
+    assert await read_rows(url, counts) == before
+    await downgrade_to(url, BEFORE_REASONS)
+    assert await read_rows(url, counts) == before
+    await upgrade_to_head(url)
+    assert await read_rows(url, counts) == before
+
+
+async def test_a_migration_that_leaves_dangling_rows_is_rolled_back(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'dangling.db'}"
+    await upgrade_to_head(url)
+    engine = create_engine(url, pool_size=1, foreign_keys=False)
+    try:
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql(
+                "INSERT INTO message_parts (chat_id, message_id, run_id) VALUES (1, 2, 999)"
+            )
+            with pytest.raises(DatabaseError, match="1 rows pointing at nothing"):
+                await connection.run_sync(check_foreign_keys)
+    finally:
+        await engine.dispose()

@@ -34,6 +34,8 @@ OWN_METRICS = {
     "cronpilot_llm_tokens_total",
     "cronpilot_llm_cost_usd_total",
     "cronpilot_telegram_errors_total",
+    "cronpilot_trigger_requests_total",
+    "cronpilot_chain_runs_total",
     "cronpilot_scheduler_alarm_jobs",
     "cronpilot_runs_in_flight",
     "cronpilot_model_runs_total",
@@ -318,7 +320,10 @@ async def test_telegram_errors_keep_their_kinds_bounded(probes: list[Probe]) -> 
     lines = text.splitlines()
     assert (
         line(
-            "cronpilot_telegram_errors_total", forbidden + 1, method="sendMessage", kind="forbidden"
+            "cronpilot_telegram_errors_total",
+            forbidden + 1,
+            method="sendMessage",
+            kind="forbidden",
         )
         in lines
     )

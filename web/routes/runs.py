@@ -6,14 +6,17 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from web.deps import ApiRoute, CurrentActor, HistoryLimit, TaskId, UseCasesDep
-from web.schemas import FollowupOut, FollowupsOut, RunOut, RunsOut, RunStartedOut
+from web.schemas import FollowupOut, FollowupsOut, RunIn, RunOut, RunsOut, RunStartedOut
 
 router = APIRouter(route_class=ApiRoute)
 
 
 @router.post("/tasks/{task_id}/run", response_model=RunStartedOut, status_code=202)
-async def run_task(me: CurrentActor, use_cases: UseCasesDep, task_id: TaskId) -> RunStartedOut:
-    run = await use_cases.runs.run_now(me, task_id)
+async def run_task(
+    me: CurrentActor, use_cases: UseCasesDep, task_id: TaskId, body: RunIn | None = None
+) -> RunStartedOut:
+    payload = body.payload_text() if body is not None else None
+    run = await use_cases.runs.run_now(me, task_id, payload=payload)
     return RunStartedOut(run_id=run.id, task_id=task_id, status=run.status.value)
 
 
