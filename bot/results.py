@@ -136,3 +136,15 @@ def budget_reached(_: Translator, task: Task, spent_usd: float, budget_usd: floa
         spent=dollars(_, spent_usd, places=2),
         budget=dollars(_, budget_usd, places=2),
     )
+
+
+def target_refused(_: Translator, task: Task, target: str, reason: str) -> str:
+    """In the task's own chat: another place it posts to refused its result."""
+    return _(
+        "⚠️ Task #{number} could not post its result to {target}: {reason}. It keeps posting to "
+        "its other targets. Make the bot an administrator who may post there, or change where "
+        "it posts with /target {number}.",
+        number=task.id,
+        target=escape(target),
+        reason=escape(reason),
+    )

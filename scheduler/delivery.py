@@ -9,7 +9,7 @@ from typing import Protocol
 
 from core.errors import CronpilotError
 from core.reasons import Reason
-from storage.records import Run, Task
+from storage.records import Run, Target, Task
 
 
 class DeliveryError(CronpilotError):
@@ -55,4 +55,17 @@ class Delivery(Protocol):
 
     async def send_budget_reached(self, task: Task, spent_usd: float, budget_usd: float) -> None:
         """Tell the chat that a run was skipped because its monthly budget is spent."""
+        ...
+
+
+class CopyDelivery(Protocol):
+    """Copies of results to the other Telegram chats and channels a task posts to."""
+
+    async def send_copy(self, task: Task, run: Run, target: Target, text: str) -> int:
+        """Post the run's answer to `target` (no buttons); return its first message's id.
+        Raises DeliveryDelayedError to try again later, DeliveryError when refused."""
+        ...
+
+    async def send_target_refused(self, task: Task, target: Target, reason: str) -> None:
+        """Tell the task's own chat (and topic) that `target` refused its result."""
         ...

@@ -36,6 +36,7 @@ from application.permissions import (
     OperatorOnlyError,
     PrivateChatOnlyError,
 )
+from application.targets import NotTargetAdminError, TargetError
 from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskBusyError, TaskNotFoundError
 
@@ -69,6 +70,9 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (DraftNotFoundError, 409),
     (PayloadTooLargeError, 413),
     (NotUnderstoodError, 422),
+    # A target the person may not use, or that names nothing (application.targets).
+    (NotTargetAdminError, 403),
+    (TargetError, 422),
     (ScheduleError, 422),
     # A bot without a model cannot take an AI task (LLM_MODEL empty or none).
     (NoModelError, 409),
