@@ -2,8 +2,8 @@
 
 A front door holds the `UseCases` and calls their subjects: `chats`, `languages`, `drafts`,
 `edits`, `tasks`, `shapes`, `runs`, `changes`, `conversations`, `usage`, `tokens`, `triggers`,
-`voice`, `attachments`. Every use case that reads or changes a task, a draft, a token or a
-chat setting takes the `Actor` (who, where, through which door) and checks what it needs
+`voice`, `attachments`, `targets`. Every use case that reads or changes a task, a draft, a token
+or a chat setting takes the `Actor` (who, where, through which door) and checks what it needs
 (`application.permissions`) through `access`.
 """
 
@@ -25,6 +25,7 @@ from application.languages import Languages
 from application.records import ApplicationSettings
 from application.runs import Runs
 from application.shapes import Shapes
+from application.targets import TargetChats, Targets
 from application.task_setup import ModelOffer, TaskSetup
 from application.tasks import Tasks
 from application.tokens import ApiTokens
@@ -32,6 +33,7 @@ from application.triggers import Triggers, TriggerSettings
 from application.usage import Ledger, UsageReports
 from application.voice import Voice
 from scheduler.clock import Clock
+from scheduler.destinations import Destinations
 from scheduler.engine import Engine
 from scheduler.parsing.request import RequestParser
 from scheduler.runner.runner import TaskRunner
@@ -57,6 +59,7 @@ class UseCases:
     attachments: Attachments
     # Reminder or AI task, Snooze and Done, skipping the next run.
     shapes: Shapes
+    targets: Targets
     # Trigger URLs, one task after another, quiet when nothing changed.
     triggers: Triggers
     # Who holds which right where; the doors ask it only whether a user is on ALLOWED_USERS.
@@ -78,6 +81,8 @@ def build_use_cases(
     toolsets: Toolsets | None = None,
     prices: Prices | None = None,
     transcriber: Transcriber | None = None,
+    target_chats: TargetChats | None = None,
+    destinations: Destinations | None = None,
 ) -> UseCases:
     changes = Changes(
         sessions, engine, clock, access, min_interval_seconds=settings.min_interval_seconds
@@ -128,6 +133,7 @@ def build_use_cases(
         ),
         attachments=Attachments(sessions, access, max_bytes=settings.attachment_max_bytes),
         shapes=Shapes(sessions, engine, clock, access, has_model=settings.has_model),
+        targets=Targets(sessions, clock, access, target_chats, destinations),
         triggers=Triggers(
             sessions,
             engine,

@@ -104,12 +104,14 @@ class Drafts:
         attachment: DocumentText | Picture | None = None,
         carry_from: str | None = None,
         mode: TaskMode | None = None,
+        thread_id: int | None = None,
     ) -> Card:
         """Understand `text` and keep it as a draft awaiting Confirm (of a new task in the chat,
         or of a new definition of its task `task_id`), with the document `attachment` sent
         with it and those of the draft `carry_from` (the card it corrects after Edit). A
         picture sent with it is read with the words by the parser's model, if it sees. A
-        reminder or an AI task as `mode` says, else as the text reads.
+        reminder or an AI task as `mode` says, else as the text reads. A task made in a forum
+        topic (`thread_id`) posts there.
 
         Raises NotUnderstoodError / ScheduleError (the user is told why), QuotaExceededError,
         or TaskNotFoundError when editing a task of another chat.
@@ -141,7 +143,7 @@ class Drafts:
                 draft_id=secrets.token_urlsafe(6),
                 chat_id=chat.id,
                 user_id=actor.user_id,
-                payload=payload,
+                payload=payload | _thread(thread_id),
                 now=now,
                 expires_at=now + DRAFT_LIFETIME,
                 task_id=task_id,
@@ -333,6 +335,7 @@ class Drafts:
                         run_at=schedule.run_at,
                         every_seconds=schedule.every_seconds,
                         mode=mode,
+                        thread_id=_thread_of(draft.payload),
                     ),
                     now=now,
                 )
@@ -510,6 +513,15 @@ def _payload(request: ParsedRequest, text: str) -> dict[str, Any]:
     payload["corrections"] = [list(pair) for pair in request.corrections]
     payload["mode"] = task_mode(request.prompt).value
     return payload
+
+
+def _thread(thread_id: int | None) -> dict[str, Any]:
+    return {} if thread_id is None else {"thread_id": thread_id}
+
+
+def _thread_of(payload: dict[str, Any]) -> int | None:
+    thread_id = payload.get("thread_id")
+    return thread_id if isinstance(thread_id, int) else None
 
 
 def _schedule_payload(schedule: Schedule, prompt: str, *, text: str, source: str) -> dict[str, Any]:

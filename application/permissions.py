@@ -59,6 +59,7 @@ class Action(StrEnum):
     PAUSE_TASK = "tasks.pause"
     RESUME_TASK = "tasks.resume"
     DELETE_TASK = "tasks.delete"
+    SET_TARGETS = "tasks.set_targets"
     EVERY_CHATS_TASKS = "tasks.every_chat"
     SET_TASK_MODE = "tasks.set_mode"
     SNOOZE_REMINDER = "reminders.snooze"
@@ -99,6 +100,8 @@ NEEDS: MappingProxyType[Action, Right] = MappingProxyType(
         Action.PAUSE_TASK: Right.MANAGE,
         Action.RESUME_TASK: Right.MANAGE,
         Action.DELETE_TASK: Right.MANAGE,
+        # Where results go; a Telegram target also needs its chat's admins (application/targets).
+        Action.SET_TARGETS: Right.MANAGE,
         Action.EVERY_CHATS_TASKS: Right.OPERATE,
         # Reminder or AI task, Snooze and Done, skipping the next run: changes to the task.
         Action.SET_TASK_MODE: Right.MANAGE,

@@ -14,11 +14,12 @@ from bot import results, shapes
 from bot.i18n import Translator, translator
 from bot.layout import Layout
 from bot.posting import Poster
+from bot.topics import in_topic, topic_gone
 from core.languages import ENGLISH
 from core.logs import get_logger
 from core.reasons import Reason
 from scheduler.delivery import ChatUnreachableError, DeliveryDelayedError, DeliveryError
-from storage.records import Run, Task, TaskMode
+from storage.records import Run, Target, Task, TaskMode
 
 log = get_logger(__name__)
 
@@ -77,105 +78,124 @@ class TelegramDelivery:
         """The answer laid out (bot.layout: messages, a document, photos) and posted; the ids
         of every message it took, so each is recorded as part of the result."""
         _ = await self._words(task.chat_id)
+        try:
+            return await in_topic(
+                self._bot, _, task, lambda thread: self._send_result(_, task, run, text, thread)
+            )
+        except TelegramError as error:
+            raise self._error(error) from None
+
+    async def _send_result(
+        self, _: Translator, task: Task, run: Run, text: str, thread: int | None
+    ) -> Sequence[int]:
         if task.mode is TaskMode.REMINDER:
-            return [await self._send_reminder(_, task, text)]
+            return [await self._send_reminder(_, task, text, thread)]
         buttons = results.result_buttons(_, task)
         parts = self._layout.result(_, task, text)
         try:
-            return await self._poster.post(task.chat_id, parts, buttons=buttons)
+            return await self._poster.post(task.chat_id, parts, buttons=buttons, thread_id=thread)
         except BadRequest as error:
-            if _unreachable(error):
-                raise ChatUnreachableError(error.message) from None
+            if _unreachable(error) or topic_gone(error):
+                raise
             # The formatting was refused: send the model's text as it is.
             log.warning("telegram.formatting_refused", run_id=run.id, error=str(error))
-            messages = await self._send_plain(_, task, text, buttons)
-        except TelegramError as error:
-            raise self._error(error) from None
+            messages = await self._send_plain(_, task, text, buttons, thread)
         return [message.message_id for message in messages]
 
-    async def _send_reminder(self, _: Translator, task: Task, words: str) -> int:
-        """⏰ and the words, with Snooze and Done when it comes once."""
-        try:
-            message = await self._bot.send_message(
-                task.chat_id,
-                shapes.reminder(_, words),
-                parse_mode=ParseMode.HTML,
-                reply_markup=shapes.reminder_buttons(_, task),
-                disable_web_page_preview=True,
-            )
-        except TelegramError as error:
-            raise self._error(error) from None
+    async def _send_reminder(
+        self, _: Translator, task: Task, words: str, thread: int | None
+    ) -> int:
+        """⏰ and the words, with Snooze and Done when it comes once (in the task's topic)."""
+        message = await self._bot.send_message(
+            task.chat_id,
+            shapes.reminder(_, words),
+            parse_mode=ParseMode.HTML,
+            reply_markup=shapes.reminder_buttons(_, task),
+            disable_web_page_preview=True,
+            message_thread_id=thread,
+        )
         return message.message_id
 
     async def _send_plain(
-        self, _: Translator, task: Task, text: str, buttons: InlineKeyboardMarkup
+        self,
+        _: Translator,
+        task: Task,
+        text: str,
+        buttons: InlineKeyboardMarkup,
+        thread: int | None,
     ) -> list[Message]:
         chunks = results.plain_chunks(_, task, text)
-        try:
-            return [
-                await self._bot.send_message(
-                    task.chat_id,
-                    chunk,
-                    reply_markup=buttons if index == len(chunks) - 1 else None,
-                    disable_web_page_preview=True,
-                )
-                for index, chunk in enumerate(chunks)
-            ]
-        except TelegramError as error:
-            raise self._error(error) from None
+        return [
+            await self._bot.send_message(
+                task.chat_id,
+                chunk,
+                reply_markup=buttons if index == len(chunks) - 1 else None,
+                disable_web_page_preview=True,
+                message_thread_id=thread,
+            )
+            for index, chunk in enumerate(chunks)
+        ]
 
     async def send_failure(self, task: Task, run: Run, reason: Reason) -> int:
-        screen = results.failure(
-            await self._words(task.chat_id), task, reason, retry_at=run.retry_at
-        )
-        try:
-            message = await self._bot.send_message(
-                task.chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
-            )
-        except TelegramError as error:
-            raise self._error(error) from None
-        return message.message_id
+        _ = await self._words(task.chat_id)
+        screen = results.failure(_, task, reason, retry_at=run.retry_at)
+        return (await self._notice(_, task, screen.text, screen.keyboard)).message_id
 
     async def send_paused(self, task: Task, reason: Reason) -> None:
-        screen = results.paused_notice(await self._words(task.chat_id), task, reason)
-        try:
-            await self._bot.send_message(
-                task.chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
-            )
-        except TelegramError as error:
-            raise self._error(error) from None
+        _ = await self._words(task.chat_id)
+        screen = results.paused_notice(_, task, reason)
+        await self._notice(_, task, screen.text, screen.keyboard)
 
     async def send_nothing_to_report(self, task: Task, run: Run) -> int:
         _ = await self._words(task.chat_id)
-        try:
-            message = await self._bot.send_message(
-                task.chat_id,
-                results.nothing_to_report(_, task),
-                parse_mode=ParseMode.HTML,
-                reply_markup=results.result_buttons(_, task),
-            )
-        except TelegramError as error:
-            raise self._error(error) from None
-        return message.message_id
+        text = results.nothing_to_report(_, task)
+        return (await self._notice(_, task, text, results.result_buttons(_, task))).message_id
 
     async def send_budget_reached(self, task: Task, spent_usd: float, budget_usd: float) -> None:
-        try:
-            await self._bot.send_message(
+        _ = await self._words(task.chat_id)
+        await self._notice(_, task, results.budget_reached(_, task, spent_usd, budget_usd), None)
+
+    async def _notice(
+        self, _: Translator, task: Task, text: str, keyboard: InlineKeyboardMarkup | None
+    ) -> Message:
+        """A notice in HTML in the task's own chat and topic."""
+
+        async def send(thread: int | None) -> Message:
+            return await self._bot.send_message(
                 task.chat_id,
-                results.budget_reached(
-                    await self._words(task.chat_id), task, spent_usd, budget_usd
-                ),
+                text,
                 parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+                message_thread_id=thread,
             )
+
+        try:
+            return await in_topic(self._bot, _, task, send)
         except TelegramError as error:
             raise self._error(error) from None
 
-    async def send_skipped(self, task: Task, reason: Reason) -> None:
-        text = results.skipped(await self._words(task.chat_id), task, reason)
+    async def send_copy(self, task: Task, run: Run, target: Target, text: str) -> int:
+        """The answer in another chat or channel, laid out as a result is, without buttons
+        (they act on the task, which is managed in its own chat)."""
+        if target.chat_id is None:
+            raise DeliveryError("the target names no chat")
+        _ = await self._words(task.chat_id)
+        parts = self._layout.result(_, task, text)
         try:
-            await self._bot.send_message(task.chat_id, text, parse_mode=ParseMode.HTML)
+            first, *_rest = await self._poster.post(
+                target.chat_id, parts, thread_id=target.thread_id
+            )
         except TelegramError as error:
             raise self._error(error) from None
+        return first
+
+    async def send_target_refused(self, task: Task, target: Target, reason: str) -> None:
+        _ = await self._words(task.chat_id)
+        await self._notice(_, task, results.target_refused(_, task, target.label, reason), None)
+
+    async def send_skipped(self, task: Task, reason: Reason) -> None:
+        _ = await self._words(task.chat_id)
+        await self._notice(_, task, results.skipped(_, task, reason), None)
 
     @staticmethod
     def _error(error: TelegramError) -> DeliveryError:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from contextvars import Context, ContextVar, copy_context
 from dataclasses import dataclass, field
 
 from telegram import (
@@ -69,6 +70,16 @@ class _Progress:
     message_ids: list[int] = field(default_factory=list)
 
 
+# The forum topic the parts being posted go to (None: the main thread).
+_THREAD: ContextVar[int | None] = ContextVar("thread", default=None)
+
+
+def _in_thread(thread_id: int | None) -> Context:
+    context = copy_context()
+    context.run(_THREAD.set, thread_id)
+    return context
+
+
 class Poster:
     """Posts laid-out answers to chats through PTB's bot."""
 
@@ -82,15 +93,19 @@ class Poster:
         *,
         buttons: InlineKeyboardMarkup | None = None,
         reply_to: int | None = None,
+        thread_id: int | None = None,
     ) -> list[int]:
-        """Post `parts` in order and return the ids of every message sent, first to last. The
-        buttons go on the last text message. Errors of the first part are raised as they are."""
+        """Post `parts` in order (in forum topic `thread_id`, when given) and return the ids of
+        every message sent, first to last. The buttons go on the last text message. Errors of
+        the first part are raised as they are."""
         last_text = max(
             (index for index, part in enumerate(parts) if isinstance(part, TextPart)), default=-1
         )
         progress = _Progress()
-        sending = asyncio.ensure_future(
-            self._post_all(chat_id, parts, progress, buttons, last_text, reply_to)
+        sending = asyncio.create_task(
+            self._post_all(chat_id, parts, progress, buttons, last_text, reply_to),
+            # The sending task takes the topic with it (a copy of this context).
+            context=_in_thread(thread_id),
         )
         try:
             await asyncio.shield(sending)
@@ -165,6 +180,7 @@ class Poster:
                 reply_markup=markup,
                 disable_web_page_preview=True,
                 reply_parameters=reply,
+                message_thread_id=_THREAD.get(),
             )
             return [message]
         if isinstance(part, DocumentPart):
@@ -174,18 +190,27 @@ class Poster:
                 caption=part.caption or None,
                 reply_markup=markup,
                 reply_parameters=reply,
+                message_thread_id=_THREAD.get(),
             )
             return [message]
         if len(part.pictures) == 1:
             (picture,) = part.pictures
             message = await self._bot.send_photo(
-                chat_id, picture.url, caption=picture.alt or None, reply_parameters=reply
+                chat_id,
+                picture.url,
+                caption=picture.alt or None,
+                reply_parameters=reply,
+                message_thread_id=_THREAD.get(),
             )
             return [message]
         album = [
             InputMediaPhoto(picture.url, caption=picture.alt or None) for picture in part.pictures
         ]
-        return list(await self._bot.send_media_group(chat_id, album, reply_parameters=reply))
+        return list(
+            await self._bot.send_media_group(
+                chat_id, album, reply_parameters=reply, message_thread_id=_THREAD.get()
+            )
+        )
 
     async def _instead(
         self,

@@ -29,6 +29,13 @@ from application.permissions import (
     PrivateChatOnlyError,
     RefusedError,
 )
+from application.targets import (
+    BotCannotPostError,
+    NotTargetAdminError,
+    TargetError,
+    TooManyTargetsError,
+    UnknownTargetError,
+)
 from bot.i18n import Translator
 from bot.render import period
 from core.errors import CronpilotError, ScheduleError, TooFrequentError, WordedError
@@ -120,9 +127,44 @@ def explain(_: Translator, error: CronpilotError, zone: str) -> str:
     if isinstance(error, ScheduleError):
         # The schedule's own reason (a cron field out of range, a zone we do not know, …).
         return _("That schedule can't be used: {reason}.", reason=worded(_, error))
+    if isinstance(error, TargetError):
+        return _target(_, error)
     if isinstance(error, WordedError):
         return worded(_, error)
     return str(error)
+
+
+def _target(_: Translator, error: TargetError) -> str:
+    target = escape(error.target)
+    if isinstance(error, NotTargetAdminError):
+        return _(
+            "Only an administrator of {target} may send results there; you are not one.",
+            target=target,
+        )
+    if isinstance(error, BotCannotPostError):
+        return _(
+            "I may not post in {target}. Make me an administrator there who may post messages, "
+            "then try again.",
+            target=target,
+        )
+    if isinstance(error, TooManyTargetsError):
+        return _(
+            "That is {count} targets; a task may post to at most {limit}.",
+            count=error.count,
+            limit=error.limit,
+        )
+    if isinstance(error, UnknownTargetError) and error.destinations:
+        return _(
+            "I can't find {target}: it is no chat or channel I am in, and no destination. "
+            "Destinations: {names}.",
+            target=target,
+            names=escape(", ".join(error.destinations)),
+        )
+    return _(
+        "I can't find {target}: add me to that chat or channel first, and write it as "
+        "@username or its numeric id.",
+        target=target,
+    )
 
 
 def not_manager(_: Translator) -> str:

@@ -5,7 +5,7 @@ Every function takes the chat's `Translator` as `_`; every word comes from the c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
@@ -15,6 +15,7 @@ from babel.numbers import format_decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from application.records import Card, TaskPage
+from bot import where
 from bot.callbacks import (
     TASK_CARD,
     ButtonData,
@@ -36,7 +37,15 @@ from bot.costs import cost_estimate
 from bot.i18n import N_, Translator
 from scheduler.schedules.descriptions import describe_cron
 from scheduler.schedules.schedule import Schedule, zone_for
-from storage.records import Run, RunStatus, RunTrigger, Task, TaskKind, TaskState
+from storage.records import (
+    Run,
+    RunStatus,
+    RunTrigger,
+    TargetDelivery,
+    Task,
+    TaskKind,
+    TaskState,
+)
 
 MAX_MESSAGE = 4096
 PROMPT_PREVIEW = 300
@@ -393,6 +402,7 @@ def task_detail(_: Translator, task: Task, chat_zone: str, *, setup: Sequence[st
             _("⏭ <b>Next run:</b> {when}", when=when(_, task.next_run_at, chat_zone)),
             _("⏮ <b>Last run:</b> {when}", when=when(_, task.last_run_at, chat_zone)),
             *setup,
+            where.posts_to(_, task, always=True) or "",
             *starts(_, task),
         ]
     )
@@ -446,6 +456,8 @@ def task_list(_: Translator, page: TaskPage, chat_zone: str) -> Screen:
                 state=_state(_, task),
             ),
         ]
+        if (posts := where.posts_to(_, task)) is not None:
+            lines.append(posts)
         rows.append(
             [
                 InlineKeyboardButton(f"{b.text} #{task.id}", callback_data=b.callback_data)
@@ -515,7 +527,13 @@ STATUSES = {
 }
 
 
-def history(_: Translator, task: Task, entries: Sequence[Run], chat_zone: str) -> str:
+def history(
+    _: Translator,
+    task: Task,
+    entries: Sequence[Run],
+    chat_zone: str,
+    copies: Mapping[int, Sequence[TargetDelivery]] | None = None,
+) -> str:
     lines = [
         _(
             "📜 <b>Last runs of task #{number}</b> · {name}",
@@ -551,6 +569,8 @@ def history(_: Translator, task: Task, entries: Sequence[Run], chat_zone: str) -
             line += "\n   ↳ " + _(
                 "not delivered: {error}", error=escape(clip(run.delivery_error, 200))
             )
+        if copies and run.id in copies:
+            line += "\n   📤 " + where.outcomes(_, task, run, copies[run.id])
         if run.delivery_pending:
             line += "\n   ↳ " + _("not delivered yet; I keep trying to send it.")
         lines.append(line)

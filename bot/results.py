@@ -155,3 +155,15 @@ def skipped(_: Translator, task: Task, reason: Reason) -> str:
         name=escape(task.name),
         reason=escape(_.reason(reason)),
     )
+
+
+def target_refused(_: Translator, task: Task, target: str, reason: str) -> str:
+    """In the task's own chat: another place it posts to refused its result."""
+    return _(
+        "⚠️ Task #{number} could not post its result to {target}: {reason}. It keeps posting to "
+        "its other targets. Make the bot an administrator who may post there, or change where "
+        "it posts with /target {number}.",
+        number=task.id,
+        target=escape(target),
+        reason=escape(reason),
+    )

@@ -24,6 +24,7 @@ from bot.operator import TelegramOperator
 from bot.polling import LongPollRequest
 from bot.ratelimit import MessageRateLimiter
 from bot.requests import CONNECTIONS, BotApiRequest, one_line_polling_failures
+from bot.target_chats import TelegramTargetChats
 from core.logs import get_logger
 
 log = get_logger(__name__)
@@ -74,6 +75,8 @@ class TelegramBot:
         self.bot_data.layout = layout
         # application.access asks this who is a group's admin.
         self.members = TelegramMembers(self._application.bot)
+        # application.targets asks this whether a chat may receive a task's results.
+        self.target_chats = TelegramTargetChats(self._application.bot)
         one_line_polling_failures()
 
     @property

@@ -59,7 +59,9 @@ FIRE_LATENESS_BUCKETS: Final = (
 )
 # A model's answer: about a second for a short one, up to minutes for a slow model.
 LLM_LATENCY_BUCKETS: Final = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
-DELIVERY_OUTCOMES: Final = ("delivered", "failed", "chat_gone")
+DELIVERY_OUTCOMES: Final = ("delivered", "failed", "chat_gone", "retrying")
+# Where a result may go (storage.records.TargetKind's values).
+TARGET_KINDS: Final = ("chat", "telegram", "destination")
 
 RUNS: Final = Counter(
     "cronpilot_runs",
@@ -141,8 +143,10 @@ LLM_LATENCY: Final = Histogram(
 )
 DELIVERIES: Final = Counter(
     "cronpilot_deliveries",
-    "Results owed to a chat, by outcome: delivered, failed (given up), or chat_gone.",
-    ["outcome"],
+    "Results owed to a target, by kind of target (chat: the task's own; telegram: another chat "
+    "or channel; destination: outside Telegram) and outcome: delivered, failed (given up), "
+    "chat_gone, or retrying (one per attempt that will be tried again).",
+    ["target", "outcome"],
     registry=REGISTRY,
 )
 RESULTS_OWED: Final = Gauge(
@@ -171,7 +175,8 @@ for _outcome in TRIGGER_OUTCOMES:
 for _outcome in CHAIN_OUTCOMES:
     CHAIN_RUNS.labels(outcome=_outcome)
 for _outcome in DELIVERY_OUTCOMES:
-    DELIVERIES.labels(outcome=_outcome)
+    for _target in TARGET_KINDS:
+        DELIVERIES.labels(target=_target, outcome=_outcome)
 
 
 class _Reading:
@@ -226,9 +231,9 @@ def observe_llm_request(model: str, outcome: str, seconds: float) -> None:
         LLM_LATENCY.labels(model=model).observe(max(seconds, 0.0))
 
 
-def observe_delivery(outcome: str) -> None:
-    """Count what became of one owed result: one of DELIVERY_OUTCOMES."""
-    DELIVERIES.labels(outcome=outcome).inc()
+def observe_delivery(outcome: str, target: str = "chat") -> None:
+    """Count what became of one owed result at one kind of target: one of DELIVERY_OUTCOMES."""
+    DELIVERIES.labels(target=target, outcome=outcome).inc()
 
 
 def observe_claims(lateness_seconds: Iterable[float]) -> None:

@@ -30,6 +30,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from core.destinations_config import load_destinations
 from core.errors import ConfigurationError
 from core.mcp_config import McpServerConfig, load_mcp_config
 from core.model_choices import (
@@ -227,6 +228,8 @@ class Settings(BaseSettings):
     search_api_base: str | None = None
     search_api_key: SecretStr | None = None
     mcp_config: str | None = None
+    # A YAML or JSON file naming the operator's destinations outside Telegram (Apprise URLs).
+    destinations_config: str | None = None
     chat_monthly_budget_usd: float | None = Field(None, ge=0)
     # Voice notes are heard with this LiteLLM transcription model; unset, they are refused.
     transcription_model: str | None = None
@@ -243,6 +246,7 @@ class Settings(BaseSettings):
     health_port: str | None = None
     webhook_port: str | None = None
     _mcp_servers: tuple[McpServerConfig, ...] = PrivateAttr(default=())
+    _destinations: dict[str, SecretStr] = PrivateAttr(default_factory=dict)
 
     @field_validator(
         "telegram_bot_token",
@@ -258,6 +262,7 @@ class Settings(BaseSettings):
         "search_api_base",
         "search_api_key",
         "mcp_config",
+        "destinations_config",
         "chat_monthly_budget_usd",
         "transcription_model",
         "transcription_api_base",
@@ -449,6 +454,21 @@ class Settings(BaseSettings):
                 raise ValueError(str(error)) from None
         return self
 
+    @model_validator(mode="after")
+    def _read_destinations(self) -> Settings:
+        if self.destinations_config is not None:
+            try:
+                self._destinations = load_destinations(self.destinations_config)
+            except ConfigurationError as error:
+                # The message starts with DESTINATIONS_CONFIG: and names the file.
+                raise ValueError(str(error)) from None
+        return self
+
+    @property
+    def destinations(self) -> dict[str, SecretStr]:
+        """The destinations DESTINATIONS_CONFIG names (name → Apprise URL), read once at start."""
+        return dict(self._destinations)
+
     @property
     def mcp_servers(self) -> tuple[McpServerConfig, ...]:
         """The servers MCP_CONFIG names, read and checked once at start."""
@@ -506,6 +526,7 @@ class Settings(BaseSettings):
             values.append(self.effective_webhook_secret())
         for server in self.mcp_servers:
             values.extend(server.secret_values())
+        values.extend(url.get_secret_value() for url in self._destinations.values())
         password = make_url(self.database_url).password
         if password:
             values.append(str(password))

@@ -30,6 +30,7 @@ from core.errors import ConfigurationError, DatabaseError
 from core.logs import Redactor
 from core.reasons import AccessRefused, BadApiBase, KeyRejected, ModelNotFound, NoKey
 from core.settings import Settings
+from scheduler.destinations import check_destinations
 from scheduler.llm import (
     LiteLLMClient,
     LLMClient,
@@ -67,7 +68,12 @@ async def run_checks(settings: Settings, *, llm: LLMClient | None = None) -> lis
     if settings.transcription_model is not None:
         checks.append(check_voice(settings, LiteLLMTranscriber.from_settings(settings)))
     found, tools = await asyncio.gather(asyncio.gather(*checks), check_tools(settings))
-    results = [check_settings(settings), *found, *tools]
+    results = [
+        check_settings(settings),
+        *found,
+        *tools,
+        *check_destinations(settings.destinations),
+    ]
     if parser_off and settings.has_model:
         results.append(
             CheckResult(

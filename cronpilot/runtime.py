@@ -14,6 +14,7 @@ from application import UseCases, build_use_cases
 from application.access import Access, ChatMembers, NoMembers
 from application.limits import LimitSettings, RequestLimits
 from application.records import ApplicationSettings
+from application.targets import TargetChats
 from application.usage import Ledger, MeteredLLM
 from application.watch import OperatorChannel, Watch, WatchSettings
 from bot.ratelimit import MessageRateLimiter
@@ -21,12 +22,14 @@ from bot.telegram_bot import BotRateLimiter, TelegramBot
 from core.logs import get_logger
 from core.settings import Settings
 from scheduler.clock import Clock, SystemClock
-from scheduler.delivery import Delivery
+from scheduler.delivery import CopyDelivery, Delivery
+from scheduler.destinations import Destinations
 from scheduler.engine import Engine, EngineSettings
 from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
 from scheduler.runner.runner import RunnerSettings, TaskRunner
 from scheduler.runner.sending import DELIVERY_BACKOFF
+from scheduler.runner.targets import TargetSender
 from scheduler.runner.tools.registry import Toolsets, build_toolsets
 from scheduler.transcription import LiteLLMTranscriber
 from storage.database import create_engine, create_sessionmaker
@@ -187,6 +190,8 @@ def assemble(
     retry_backoff: Backoff | None = None,
     members: ChatMembers | None = None,
     estimates: bool = False,
+    target_chats: TargetChats | None = None,
+    copies: CopyDelivery | None = None,
 ) -> Runtime:
     """The use cases over storage and the scheduler, results leaving through `delivery`
     (Telegram for the bot, the terminal for `cronpilot chat` and `cronpilot tasks run`), and
@@ -206,6 +211,15 @@ def assemble(
 
     ledger = Ledger(sessions, clock, settings.chat_monthly_budget_usd)
     tools = build_toolsets(settings, clock=clock)
+    destinations = Destinations(settings.destinations) if settings.destinations else None
+    targets = TargetSender(
+        sessions,
+        copies,
+        destinations,
+        clock,
+        backoff=retry_backoff or DELIVERY_BACKOFF,
+        database_backoff=retry_backoff or DEFAULT_BACKOFF,
+    )
     runner = TaskRunner(
         sessions,
         llm,
@@ -225,6 +239,7 @@ def assemble(
         ),
         toolsets=tools,
         budget=ledger,
+        targets=targets,
     )
     # SQLite has one process and one writer at a time: the heartbeat shares the pool there.
     heartbeat_database = (
@@ -278,6 +293,8 @@ def assemble(
         transcriber=(
             LiteLLMTranscriber.from_settings(settings) if settings.transcription_model else None
         ),
+        target_chats=target_chats,
+        destinations=destinations,
     )
     watch = Watch(
         sessions,
@@ -320,6 +337,8 @@ def build_runtime(
         retry_backoff=retry_backoff,
         members=bot.members,
         estimates=True,
+        target_chats=bot.target_chats,
+        copies=bot.delivery,
     )
     bot.serve(
         runtime.use_cases,

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from core.errors import CronpilotError
 from core.reasons import Reason
-from storage.records import Run, Task
+from storage.records import Run, Target, Task
 
 
 class DeliveryError(CronpilotError):
@@ -59,4 +59,17 @@ class Delivery(Protocol):
 
     async def send_skipped(self, task: Task, reason: Reason) -> None:
         """Tell the chat that a run was skipped and why (the task's own cap is spent)."""
+        ...
+
+
+class CopyDelivery(Protocol):
+    """Copies of results to the other Telegram chats and channels a task posts to."""
+
+    async def send_copy(self, task: Task, run: Run, target: Target, text: str) -> int:
+        """Post the run's answer to `target` (no buttons); return its first message's id.
+        Raises DeliveryDelayedError to try again later, DeliveryError when refused."""
+        ...
+
+    async def send_target_refused(self, task: Task, target: Target, reason: str) -> None:
+        """Tell the task's own chat (and topic) that `target` refused its result."""
         ...

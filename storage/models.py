@@ -1,6 +1,6 @@
-"""The tables cronpilot owns: chats, tasks, runs, drafts, api_tokens, follow-ups, change
-proposals, workers (the live bot processes), the LLM spending ledger, and the operator's
-incidents."""
+"""The tables cronpilot owns: chats, tasks, runs, deliveries (a result's copies elsewhere),
+drafts, api_tokens, follow-ups, change proposals, workers (the live bot processes), the LLM
+spending ledger, and the operator's incidents."""
 
 from __future__ import annotations
 
@@ -26,7 +26,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.records import RunStatus, RunTrigger, TaskKind, TaskMode, TaskState
+from storage.records import (
+    DeliveryState,
+    RunStatus,
+    RunTrigger,
+    TargetKind,
+    TaskKind,
+    TaskMode,
+    TaskState,
+)
 from storage.types import UTCDateTime
 
 # The longest model name a run records (longer ones are cut).
@@ -138,6 +146,11 @@ class TaskRow(Base):
     mode: Mapped[TaskMode] = mapped_column(
         _enum(TaskMode, "task_mode"), default=TaskMode.AI, server_default=TaskMode.AI.value
     )
+    # The forum topic it was made in (message_thread_id): its card, results and notices go there.
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Where its results go, as [{"kind": …, "chat_id": …, "thread_id": …, "name": …}, …];
+    # NULL means its own chat and topic.
+    targets: Mapped[list[Any] | None] = mapped_column(OptionalDocument)
     # SHA-256 (hex) of the trigger URL's secret; the secret itself is shown once, never kept.
     trigger_hash: Mapped[str | None] = mapped_column(String(64))
     # /after N M: this task runs each time task M delivers a result (M deleted: no longer).
@@ -250,6 +263,36 @@ class RunRow(Base):
     parent_run_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("runs.id", ondelete="SET NULL")
     )
+
+
+class DeliveryRow(Base):
+    """One target's copy of a run's result, beside the run's own chat (runs.delivered_message_id):
+    owed (pending, retrying) until it is sent or fails for good. The run keeps
+    `delivery_pending` while any copy is owed, so its owner's lease covers every target."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index(
+            "ix_deliveries_owed",
+            "run_id",
+            postgresql_where=text("state IN ('pending', 'retrying')"),
+            sqlite_where=text("state IN ('pending', 'retrying')"),
+        ),
+    )
+
+    run_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Target.key: "telegram:-100…[:thread]", "destination:<name>".
+    target: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[TargetKind] = mapped_column(_enum(TargetKind, "target_kind"))
+    label: Mapped[str] = mapped_column(String(200))
+    state: Mapped[DeliveryState] = mapped_column(_enum(DeliveryState, "delivery_state"))
+    # The message's id where it arrived (Telegram's, or none for a destination).
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DraftRow(Base):

@@ -63,6 +63,70 @@ class Chat:
     user_language: str | None = None
 
 
+class TargetKind(StrEnum):
+    # The chat (and topic) the task belongs to.
+    CHAT = "chat"
+    # Another Telegram chat or channel (and maybe one of its topics).
+    TELEGRAM = "telegram"
+    # An operator's destination outside Telegram, by name (DESTINATIONS_CONFIG).
+    DESTINATION = "destination"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One place a task's results go. `label` is how people name it (`@news`, a channel's
+    title, a destination's name); `key` is how its deliveries are recorded."""
+
+    kind: TargetKind
+    chat_id: int | None = None
+    thread_id: int | None = None
+    name: str | None = None
+
+    @property
+    def key(self) -> str:
+        if self.kind is TargetKind.CHAT:
+            return "chat"
+        if self.kind is TargetKind.DESTINATION:
+            return f"destination:{self.name}"
+        thread = f":{self.thread_id}" if self.thread_id is not None else ""
+        return f"telegram:{self.chat_id}{thread}"
+
+    @property
+    def label(self) -> str:
+        if self.kind is TargetKind.TELEGRAM:
+            return self.name or str(self.chat_id)
+        return self.name or self.kind.value
+
+
+# Where results go when nobody chose: the task's own chat (and topic).
+HERE = Target(TargetKind.CHAT)
+
+
+class DeliveryState(StrEnum):
+    """Where one target's copy of a result stands."""
+
+    PENDING = "pending"
+    RETRYING = "retrying"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class TargetDelivery:
+    """One target's copy of a run's result: sent with its message id, failed with why, or
+    still owed (pending, retrying after a failure)."""
+
+    run_id: int
+    target: str
+    kind: TargetKind
+    label: str
+    state: DeliveryState
+    message_id: str | None
+    error: str | None
+    attempts: int
+    updated_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class Task:
     id: int
@@ -88,6 +152,26 @@ class Task:
     # What it may spend in a calendar month (USD); None: no cap of its own.
     monthly_cap_usd: float | None = None
     mode: TaskMode = TaskMode.AI
+    # The forum topic (message_thread_id) the task was made in; None for the main thread.
+    thread_id: int | None = None
+    # Where its results go; empty means its own chat and topic, as before targets existed.
+    targets: tuple[Target, ...] = ()
+
+    @property
+    def destinations(self) -> tuple[Target, ...]:
+        """Where its results go, its own chat when nobody chose."""
+        return self.targets or (HERE,)
+
+    @property
+    def posts_here(self) -> bool:
+        """Whether results go to the task's own chat (notices and cards always do)."""
+        return any(target.kind is TargetKind.CHAT for target in self.destinations)
+
+    @property
+    def elsewhere(self) -> tuple[Target, ...]:
+        """The targets other than its own chat."""
+        return tuple(t for t in self.destinations if t.kind is not TargetKind.CHAT)
+
     # Whether the task has a trigger URL (only the secret's digest is stored).
     has_trigger: bool = False
     # The task whose results start this one (/after N M), and whether its silent and failed
@@ -116,6 +200,8 @@ class NewTask:
     tools: tuple[str, ...] | None = None
     monthly_cap_usd: float | None = None
     mode: TaskMode = TaskMode.AI
+    thread_id: int | None = None
+    targets: tuple[Target, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, RowMapping, func, or_, select, text, updat
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.reasons import Reason
-from storage import message_parts, reasons
+from storage import deliveries, message_parts, reasons
 from storage.dialects import id_in, insert_for, is_postgres
 from storage.models import MODEL_CHARS, SCHEDULED_OCCURRENCE, RunRow, TaskRow, WorkerRow
 from storage.records import Run, RunStatus, RunTrigger
@@ -154,12 +154,32 @@ async def finish(
 async def set_delivery(
     session: AsyncSession, run_id: int, *, message_id: int | None, error: str | None
 ) -> None:
-    """The run's message was delivered (`message_id`) or never can be (`error`)."""
+    """The run's message was delivered (`message_id`) or never can be (`error`) to its own
+    chat; the run stays owed while a copy to another target is (storage/deliveries.py)."""
     await session.execute(
         update(RunRow)
         .where(RunRow.id == run_id)
-        .values(delivered_message_id=message_id, delivery_error=error, delivery_pending=False)
+        .values(
+            delivered_message_id=message_id,
+            delivery_error=error,
+            delivery_pending=select(deliveries.any_owed(run_id)).scalar_subquery(),
+        )
     )
+
+
+async def keep_owed(session: AsyncSession, run_id: int) -> None:
+    """The run owes copies to other targets: it stays owed (and leased) until they are sent."""
+    await session.execute(update(RunRow).where(RunRow.id == run_id).values(delivery_pending=True))
+
+
+async def of_task(session: AsyncSession, task_id: int, run_ids: Sequence[int]) -> set[int]:
+    """Which of these runs are the task's."""
+    if not run_ids:
+        return set()
+    result = await session.execute(
+        select(RunRow.id).where(RunRow.task_id == task_id, RunRow.id.in_(list(run_ids)))
+    )
+    return set(result.scalars())
 
 
 async def list_for_task(session: AsyncSession, task_id: int, *, limit: int = 10) -> list[Run]:

@@ -13,7 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialects import id_in, is_postgres
 from storage.models import RunRow, TaskRow
-from storage.records import NewTask, RunStatus, Task, TaskKind, TaskMode, TaskState
+from storage.records import (
+    HERE,
+    NewTask,
+    RunStatus,
+    Target,
+    TargetKind,
+    Task,
+    TaskKind,
+    TaskMode,
+    TaskState,
+)
 
 
 def to_record(row: TaskRow) -> Task:
@@ -38,11 +48,71 @@ def to_record(row: TaskRow) -> Task:
         tools=tuple(str(key) for key in row.tools) if isinstance(row.tools, list) else None,
         monthly_cap_usd=row.monthly_cap_usd,
         mode=TaskMode(row.mode),
+        thread_id=row.thread_id,
+        targets=targets_from(row.targets),
         has_trigger=row.trigger_hash is not None,
         after_task_id=row.after_task_id,
         after_always=row.after_always,
         quiet_changed=row.quiet_changed,
     )
+
+
+def targets_document(targets: Sequence[Target]) -> list[dict[str, Any]] | None:
+    """Targets as stored; none (its own chat) as NULL."""
+    if not targets or tuple(targets) == (HERE,):
+        return None
+    return [
+        {
+            key: value
+            for key, value in (
+                ("kind", target.kind.value),
+                ("chat_id", target.chat_id),
+                ("thread_id", target.thread_id),
+                ("name", target.name),
+            )
+            if value is not None
+        }
+        for target in targets
+    ]
+
+
+def targets_from(stored: Any) -> tuple[Target, ...]:
+    """The stored targets; an entry that cannot be read is kept out (never guessed at)."""
+    if not isinstance(stored, list):
+        return ()
+    found = []
+    for item in stored:
+        if not isinstance(item, dict) or item.get("kind") not in TargetKind.__members__.values():
+            continue
+        chat_id, thread_id, name = item.get("chat_id"), item.get("thread_id"), item.get("name")
+        found.append(
+            Target(
+                TargetKind(item["kind"]),
+                chat_id=chat_id if isinstance(chat_id, int) else None,
+                thread_id=thread_id if isinstance(thread_id, int) else None,
+                name=name if isinstance(name, str) else None,
+            )
+        )
+    return tuple(found)
+
+
+async def set_targets(
+    session: AsyncSession,
+    task_id: int,
+    targets: Sequence[Target],
+    *,
+    thread_id: int | None,
+    now: datetime,
+) -> Task | None:
+    """Where the task's results go from now on, and the topic of its own chat it posts in."""
+    row = await session.get(TaskRow, task_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        return None
+    row.targets = targets_document(targets)
+    row.thread_id = thread_id
+    row.updated_at = now
+    await session.flush()
+    return to_record(row)
 
 
 async def add(session: AsyncSession, new: NewTask, *, now: datetime) -> Task:
@@ -66,6 +136,8 @@ async def add(session: AsyncSession, new: NewTask, *, now: datetime) -> Task:
         model=new.model,
         tools=list(new.tools) if new.tools is not None else None,
         monthly_cap_usd=new.monthly_cap_usd,
+        thread_id=new.thread_id,
+        targets=targets_document(new.targets),
     )
     session.add(row)
     await session.flush()
@@ -296,6 +368,7 @@ async def lock_due(session: AsyncSession, *, due_before: datetime, limit: int) -
         busy = bool(values.pop("busy"))
         tools = values.get("tools")
         values["tools"] = tuple(str(key) for key in tools) if isinstance(tools, list) else None
+        values["targets"] = targets_from(values.get("targets"))
         values["has_trigger"] = values.pop("trigger_hash") is not None
         due.append(DueTask(Task(**values), busy))
     return due

@@ -332,6 +332,19 @@ ROUTES: list[tuple[str, str, Request]] = [
         "change",
         lambda api, t: api.delete(f"/api/v1/tasks/{t.task_id}/skip"),
     ),
+    (
+        "PATCH /tasks/{id} targets",
+        "change",
+        lambda api, t: api.patch(f"/api/v1/tasks/{t.task_id}", json={"targets": ["here"]}),
+    ),
+    (
+        "POST /tasks with targets",
+        "change",
+        lambda api, t: api.post(
+            "/api/v1/tasks",
+            json={"chat_id": TEAM, "text": "every day at 7 x", "targets": ["here"]},
+        ),
+    ),
     ("DELETE /tasks/{id}", "change", lambda api, t: api.delete(f"/api/v1/tasks/{t.task_id}")),
     ("POST /tasks/{id}/run", "change", lambda api, t: api.post(f"/api/v1/tasks/{t.task_id}/run")),
     ("GET /tasks/{id}/runs", "read", lambda api, t: api.get(f"/api/v1/tasks/{t.task_id}/runs")),

@@ -17,7 +17,7 @@ from fastapi_offline import FastAPIOffline
 from web.bodies import JsonLimits
 from web.deps import ApiDoor
 from web.errors import RESPONSES, add_error_handlers
-from web.routes import attachments, chats, parse, runs, tasks, tokens, usage
+from web.routes import attachments, chats, destinations, parse, runs, tasks, tokens, usage
 
 __all__ = ["ApiDoor", "build_api"]
 
@@ -29,6 +29,7 @@ ROUTERS = (
     parse.router,
     usage.router,
     tokens.router,
+    destinations.router,
 )
 # The API's bodies are small JSON objects; the largest, a new task, has a text and a prompt of
 # at most 4,000 characters each (48 KB each even if every character came as a \uXXXX pair).

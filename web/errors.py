@@ -39,6 +39,7 @@ from application.permissions import (
     OperatorOnlyError,
     PrivateChatOnlyError,
 )
+from application.targets import NotTargetAdminError, TargetError
 from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
 from scheduler.engine import TaskBusyError, TaskNotFoundError
 
@@ -75,6 +76,9 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (UnknownModelError, 422),
     (UnknownToolError, 422),
     (CapOutOfRangeError, 422),
+    # A target the person may not use, or that names nothing (application.targets).
+    (NotTargetAdminError, 403),
+    (TargetError, 422),
     (ScheduleError, 422),
     # A bot without a model cannot take an AI task (LLM_MODEL empty or none).
     (NoModelError, 409),

@@ -4,6 +4,7 @@ OpenAPI document's), and how a use case's frozen record becomes one."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -12,7 +13,19 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from application.usage import UsageReport
 from core.reasons import Reason
 from scheduler.schedules.schedule import Schedule
-from storage.records import Attachment, Followup, Run, Task, TaskKind, TaskMode, TaskState
+from storage.records import (
+    Attachment,
+    DeliveryState,
+    Followup,
+    Run,
+    Target,
+    TargetDelivery,
+    TargetKind,
+    Task,
+    TaskKind,
+    TaskMode,
+    TaskState,
+)
 
 PREVIEW_RUNS = 3
 MAX_TEXT_CHARS = 4_000
@@ -37,6 +50,36 @@ class ChatsOut(BaseModel):
     chats: list[ChatOut]
 
 
+class TargetOut(BaseModel):
+    """A place a task's results go: its own chat (and topic), another Telegram chat or channel,
+    or an operator's destination by name (never its address)."""
+
+    kind: TargetKind
+    name: str
+    chat_id: int | None = None
+    thread_id: int | None = None
+
+    @classmethod
+    def of(cls, task: Task, target: Target) -> TargetOut:
+        if target.kind is TargetKind.CHAT:
+            return cls(
+                kind=target.kind, name="here", chat_id=task.chat_id, thread_id=task.thread_id
+            )
+        return cls(
+            kind=target.kind, name=target.label, chat_id=target.chat_id, thread_id=target.thread_id
+        )
+
+
+class DeliveryOut(BaseModel):
+    """What became of a run's result at one target."""
+
+    target: str
+    kind: TargetKind
+    state: DeliveryState
+    message_id: str | None = None
+    error: str | None = None
+
+
 class TaskOut(BaseModel):
     id: int
     chat_id: int
@@ -59,6 +102,7 @@ class TaskOut(BaseModel):
     model: str | None = Field(None, description="its model's name in MODELS; null: LLM_MODEL")
     tools: list[str] | None = Field(None, description="its tools' keys; null: every one")
     monthly_cap_usd: float | None = Field(None, description="its monthly cap; null: none")
+    targets: list[TargetOut] = Field(default_factory=list)
     runs_after: int | None = Field(
         None, description="the task whose results start this one (/after), if any"
     )
@@ -98,6 +142,7 @@ class TaskOut(BaseModel):
             model=task.model,
             tools=list(task.tools) if task.tools is not None else None,
             monthly_cap_usd=task.monthly_cap_usd,
+            targets=[TargetOut.of(task, target) for target in task.destinations],
             runs_after=task.after_task_id,
             runs_after_every_run=task.after_always,
             has_trigger_url=task.has_trigger,
@@ -190,6 +235,7 @@ class RunOut(Ending):
     finished_at: datetime | None
     duration_seconds: float | None
     tools: list[ToolUseOut]
+    deliveries: list[DeliveryOut] = Field(default_factory=list)
     payload: str | None = Field(
         None, description="the event that started the run (a trigger URL's body, a payload)"
     )
@@ -198,8 +244,10 @@ class RunOut(Ending):
     )
 
     @classmethod
-    def of(cls, run: Run) -> RunOut:
+    def of(cls, run: Run, copies: Sequence[TargetDelivery] = ()) -> RunOut:
+        """The run; with `copies`, what became of its result at each target."""
         return cls(
+            deliveries=_deliveries(run, copies),
             **Ending.of_record(run),
             id=run.id,
             task_id=run.task_id,
@@ -213,6 +261,31 @@ class RunOut(Ending):
             payload=run.payload,
             after_run_id=run.parent_run_id,
         )
+
+
+def _deliveries(run: Run, copies: Sequence[TargetDelivery]) -> list[DeliveryOut]:
+    found = []
+    if run.delivered_message_id is not None or run.delivery_error is not None:
+        found.append(
+            DeliveryOut(
+                target="here",
+                kind=TargetKind.CHAT,
+                state=DeliveryState.SENT if run.delivery_error is None else DeliveryState.FAILED,
+                message_id=str(run.delivered_message_id) if run.delivered_message_id else None,
+                error=run.delivery_error,
+            )
+        )
+    found += [
+        DeliveryOut(
+            target=copy.label,
+            kind=copy.kind,
+            state=copy.state,
+            message_id=copy.message_id,
+            error=copy.error,
+        )
+        for copy in copies
+    ]
+    return found
 
 
 class RunsOut(BaseModel):
@@ -289,6 +362,19 @@ class ParseOut(BaseModel):
     source: str
 
 
+TargetWord = Annotated[str, Field(min_length=1, max_length=64)]
+TARGETS_HELP = (
+    'where results go: "here" (the task\'s chat), "@channel" or a chat id, or a destination '
+    "name from GET /destinations"
+)
+
+
+class DestinationsOut(BaseModel):
+    """The operator's destinations outside Telegram, by name."""
+
+    destinations: list[str]
+
+
 class NewTaskIn(Strict):
     chat_id: ChatId
     text: str | None = Field(
@@ -304,6 +390,7 @@ class NewTaskIn(Strict):
         description="`reminder` or `ai`; unset: as the request reads (“remind me to …” is a "
         "reminder)",
     )
+    targets: list[TargetWord] | None = Field(None, max_length=10, description=TARGETS_HELP)
 
 
 class TaskPatchIn(Strict):
@@ -320,6 +407,7 @@ class TaskPatchIn(Strict):
         None, max_length=100, description="exactly these tools (keys); null: every one"
     )
     monthly_cap_usd: float | None = Field(None, description="USD a month; null: no cap")
+    targets: list[TargetWord] | None = Field(None, max_length=10, description=TARGETS_HELP)
 
 
 class ParseIn(Strict):

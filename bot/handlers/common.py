@@ -57,6 +57,15 @@ def actor(update: Update) -> Actor:
     )
 
 
+def topic(update: Update) -> int | None:
+    """The forum topic the update was written in (a supergroup's topic, or a private chat's in
+    threaded mode); None for the main thread and for a chain of replies in a plain group."""
+    message = update.effective_message
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
+
+
 def chat_translator(update: Update, chat: Chat) -> Translator:
     """The bot's words for this chat and update."""
     return translator_for(chat, telegram_language(update))

@@ -31,6 +31,7 @@ from bot.handlers.common import (
     current_chat,
     reply,
     task_number,
+    topic,
 )
 from bot.render import Screen
 from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
@@ -183,6 +184,7 @@ async def _draft(
             task_id=task_id,
             attachment=attachment,
             carry_from=carry_from,
+            thread_id=topic(update),
         )
     except ParseBudgetSpentError as error:
         problem = render.sentence(problems.worded(_, error))

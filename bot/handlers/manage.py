@@ -196,7 +196,8 @@ async def _history_text(
     task = await cases.tasks.get(who, task_id, to=Action.TASK_HISTORY)
     entries = await cases.runs.history(who, task_id)
     asked = await cases.conversations.history(who, task_id)
-    text = render.history(_, task, entries, zone)
+    copies = await cases.targets.outcomes(who, task_id, [run.id for run in entries])
+    text = render.history(_, task, entries, zone, copies)
     if asked:
         text += "\n\n" + replies.followup_history(_, asked, zone)
     return text

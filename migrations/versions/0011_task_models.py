@@ -6,7 +6,7 @@ tool (`tools` NULL), no cap. Every existing run is its occurrence's first try, w
 due.
 
 Revision ID: 0011_task_models
-Revises: 0010_task_kinds
+Revises: 0012_targets
 Create Date: 2026-12-07
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0011_task_models"
-down_revision: str | None = "0010_task_kinds"
+down_revision: str | None = "0012_targets"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -78,6 +78,7 @@ from scheduler.runner.sending import (
     owes_message,
 )
 from scheduler.runner.steps import call_tools
+from scheduler.runner.targets import TargetSender
 from scheduler.runner.task_cap import TaskCap
 from scheduler.runner.tools.registry import Toolsets
 from scheduler.runner.tools.toolbox import Toolbox
@@ -177,8 +178,10 @@ class TaskRunner:
         *,
         toolsets: Toolsets | None = None,
         budget: BudgetGate | None = None,
+        targets: TargetSender | None = None,
     ) -> None:
-        """`toolsets` are what runs are offered (`registry.build_toolsets`); none without."""
+        """`toolsets` are what runs are offered (`registry.build_toolsets`); none without.
+        `targets` sends results to the targets beside a task's own chat."""
         self._sessions = sessions
         self._llm = llm
         self._delivery = delivery
@@ -194,6 +197,7 @@ class TaskRunner:
             clock,
             database_backoff=settings.database_backoff,
             delivery_backoff=settings.delivery_backoff,
+            targets=targets,
         )
         self._cap = TaskCap(sessions, delivery, clock, self._sender)
         self._start_followers: RunStarter | None = None
@@ -440,7 +444,11 @@ class TaskRunner:
             )
             if finished is not None and sent.message_id is not None:
                 await self._sender.notify_if_paused(finished)
-            return None
+            if finished is None or not finished.delivery_pending:
+                return None
+            # Copies to other targets are still owed; the record now says what the chat got.
+            async with self._sessions() as session:
+                return await runs.get(session, run.id)
         if finished is None or not finished.delivery_pending:
             return None
         return finished
@@ -479,6 +487,8 @@ class TaskRunner:
                 model=self._asked(task, usage),
                 retry_at=retry_at,
             )
+            if finished is not None and owes and outcome.status is RunStatus.SUCCEEDED:
+                finished = await self._sender.owe_targets(session, task, finished)
             # Spent even when the run's own record was closed meanwhile (a shutdown interrupted
             # it), but not recorded for a task deleted meanwhile, whose chat may be gone too.
             if usage.calls and (finished is not None or await tasks.get(session, task.id)):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
@@ -21,6 +21,7 @@ from scheduler.delivery import (
     DeliveryDelayedError,
     DeliveryError,
 )
+from scheduler.runner.targets import TargetSender
 from storage import chats, message_parts, runs, tasks
 from storage.records import Run, RunStatus, RunTrigger, Task, TaskState
 from storage.retry import Backoff, failure, patiently
@@ -85,21 +86,44 @@ class ResultSender:
         *,
         database_backoff: Backoff,
         delivery_backoff: Backoff,
+        targets: TargetSender | None = None,
     ) -> None:
         self._sessions = sessions
         self._delivery = delivery
         self._clock = clock
         self._database_backoff = database_backoff
         self._delivery_backoff = delivery_backoff
+        self._targets = targets
+
+    async def owe_targets(self, session: AsyncSession, task: Task, run: Run) -> Run:
+        """In the run's closing transaction: its answer is owed to the task's other targets
+        too (the run then stays owed until each has it)."""
+        if self._targets is None or not await self._targets.owe(session, task, run):
+            return run
+        await runs.keep_owed(session, run.id)
+        return replace(run, delivery_pending=True)
 
     async def deliver(self, run: Run, task: Task) -> None:
+        """Send what a finished run still owes: its own chat's message (`deliver_here`) and,
+        each on its own, the copies to its other targets; the run is owed nothing once all
+        are settled."""
+        if self._targets is None:
+            await self.deliver_here(run, task)
+            return
+        await asyncio.gather(self.deliver_here(run, task), self._targets.deliver(task, run))
+        await self._targets.settle(run)
+
+    async def deliver_here(self, run: Run, task: Task) -> None:
         """Send the message a finished run owes its chat, retrying with backoff until it is
         delivered or can never be; then record which. Cancelled (a shutdown) before the message
         went out, the run stays marked as owing it and the next start sends it; after, the
         record is still written (within RECORD_GRACE_SECONDS), so it is not sent twice."""
+        if run.delivered_message_id is not None or run.delivery_error is not None:
+            return  # the chat had it before a restart; only other targets are still owed
         with metrics.RESULTS_OWED.track_inprogress():
             sent = await self.send(task, run, run.status, run.output, run.reason)
-        if owes_message(run.status, run.output, run.trigger):
+        # Nothing sent and nothing refused: its results go to other targets only.
+        if sent.message_id is not None or sent.error is not None:
             metrics.observe_delivery(_outcome(sent))
         recording = asyncio.ensure_future(
             patiently(
@@ -125,6 +149,8 @@ class ResultSender:
     ) -> Sent:
         if not owes_message(status, output, run.trigger):
             return Sent(None, None, chat_gone=False)
+        if status is RunStatus.SUCCEEDED and not task.posts_here:
+            return Sent(None, None, chat_gone=False)  # its results go elsewhere only
 
         async def send_once() -> Sent:
             if status is RunStatus.SUCCEEDED:
@@ -137,6 +163,7 @@ class ResultSender:
             return Sent(message_id, None, chat_gone=False)
 
         def log_retry(state: RetryCallState) -> None:
+            metrics.observe_delivery("retrying")
             log.warning(
                 "delivery.retry",
                 run_id=run.id,

@@ -347,6 +347,22 @@ WALK: dict[str, tuple[Right, Prepare, Call]] = {
     "shapes.skip_next": (Right.MANAGE, _task, lambda s, who, x: s.app.shapes.skip_next(who, x)),  # type: ignore[arg-type]
     "shapes.undo_skip": (Right.MANAGE, _skipped, lambda s, who, x: s.app.shapes.undo_skip(who, x)),  # type: ignore[arg-type]
     "shapes.skip_state": (Right.READ, _task, lambda s, who, x: s.app.shapes.skip_state(who, x)),  # type: ignore[arg-type]
+    "targets.show": (Right.READ, _task, lambda s, who, x: s.app.targets.show(who, x)),  # type: ignore[arg-type]
+    "targets.outcomes": (
+        Right.READ,
+        _task,
+        lambda s, who, x: s.app.targets.outcomes(who, x, [1]),  # type: ignore[arg-type]
+    ),
+    "targets.check": (
+        Right.MANAGE,
+        _nothing,
+        lambda s, who, x: s.app.targets.check(who, TEAM, ["here"]),
+    ),
+    "targets.set": (
+        Right.MANAGE,
+        _task,
+        lambda s, who, x: s.app.targets.set(who, x, ["here"]),  # type: ignore[arg-type]
+    ),
     "tokens.issue": (Right.OWN, _nothing, lambda s, who, x: s.app.tokens.issue(who)),
     "tokens.revoke": (Right.OWN, _nothing, lambda s, who, x: s.app.tokens.revoke(who)),
     "triggers.issue": (

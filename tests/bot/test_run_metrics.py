@@ -54,7 +54,7 @@ async def test_a_run_counts_by_model_and_its_delivery_by_outcome(
     answered = sample("cronpilot_llm_requests_total", model=model, outcome="ok")
     timed = sample("cronpilot_llm_request_duration_seconds_count", model=model)
     refused = failed_requests(model)
-    delivered = sample("cronpilot_deliveries_total", outcome="delivered")
+    delivered = sample("cronpilot_deliveries_total", target="chat", outcome="delivered")
 
     llm.reply_text("A joke")
     since = fake.checkpoint()
@@ -66,7 +66,7 @@ async def test_a_run_counts_by_model_and_its_delivery_by_outcome(
     assert sample("cronpilot_model_runs_total", model=model, status="succeeded") == succeeded + 1
     assert sample("cronpilot_llm_requests_total", model=model, outcome="ok") == answered + 1
     assert sample("cronpilot_llm_request_duration_seconds_count", model=model) == timed + 1
-    assert sample("cronpilot_deliveries_total", outcome="delivered") == delivered + 1
+    assert sample("cronpilot_deliveries_total", target="chat", outcome="delivered") == delivered + 1
     assert sample("cronpilot_results_owed") == 0
 
     # A key the provider refuses: a failed request under its reason, a failed run, its
@@ -79,4 +79,4 @@ async def test_a_run_counts_by_model_and_its_delivery_by_outcome(
 
     assert failed_requests(model) == refused + 1
     assert sample("cronpilot_model_runs_total", model=model, status="failed") == failed + 1
-    assert sample("cronpilot_deliveries_total", outcome="delivered") == delivered + 2
+    assert sample("cronpilot_deliveries_total", target="chat", outcome="delivered") == delivered + 2

@@ -45,7 +45,7 @@ from storage.migrate import (
     upgrade_to_head,
 )
 from storage.models import RunRow
-from storage.records import RunStatus
+from storage.records import HERE, RunStatus
 from tests.core.test_reasons import sample
 from tests.postgres import Server
 from tests.storage.earlier import BEFORE_REASONS, read_rows, write_rows
@@ -63,6 +63,7 @@ OUR_TABLES = {
     "message_parts",
     "attachments",
     "incidents",
+    "deliveries",
 }
 # The newest revision, whichever it is now.
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -510,6 +511,73 @@ async def test_runs_and_workers_carry_over_to_replicas_and_back(empty_database_u
     [run] = await read_rows(url, "SELECT id, status, output, owner, delivery_pending FROM runs")
     assert tuple(run) == (7, "succeeded", "the answer", "w1", True)
     await upgrade_to_head(url)
+
+
+BEFORE_TARGETS = "0010_task_kinds"
+
+
+async def test_existing_tasks_keep_posting_to_their_chat_across_the_targets_migration(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    await upgrade_to_head(url)
+    await downgrade_to(url, BEFORE_TARGETS)
+    await write_rows(
+        url,
+        "chats",
+        [{"id": 42, "type": "private", "title": None, "active": True, "created_at": EARLIER}],
+    )
+    task = {
+        "id": 1,
+        "chat_id": 42,
+        "created_by": 42,
+        "name": "News",
+        "prompt": "the news",
+        "kind": "cron",
+        "cron": "0 9 * * *",
+        "timezone": "UTC",
+        "state": "paused",
+        "consecutive_failures": 2,
+        "created_at": EARLIER,
+        "updated_at": EARLIER,
+    }
+    await write_rows(url, "tasks", [task])
+    await write_rows(
+        url,
+        "runs",
+        [
+            {
+                "id": 1,
+                "task_id": 1,
+                "scheduled_for": EARLIER,
+                "trigger": "schedule",
+                "status": "succeeded",
+                "output": "owed",
+                "delivery_pending": True,
+            }
+        ],
+    )
+    columns = "id, chat_id, name, prompt, cron, state, consecutive_failures"
+    before = await read_rows(url, f"SELECT {columns} FROM tasks")
+
+    await upgrade_to_head(url)
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            migrated = await tasks.get(session, 1)
+            run = await runs.get(session, 1)
+    finally:
+        await engine.dispose()
+    assert migrated is not None
+    assert run is not None
+    assert migrated.thread_id is None
+    assert migrated.targets == ()
+    assert migrated.destinations == (HERE,)
+    # What was owed to the chat is still owed.
+    assert run.delivery_pending
+
+    await downgrade_to(url, BEFORE_TARGETS)
+    assert await read_rows(url, f"SELECT {columns} FROM tasks") == before
 
 
 async def test_rows_pointing_at_rebuilt_tables_survive_every_migration(

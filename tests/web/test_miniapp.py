@@ -193,3 +193,48 @@ async def test_the_api_docs_work_without_internet(bot: BotUnderTest, browser: Br
     assert await page.locator(".opblock").count() >= 8
     assert off_site == []
     await page.close()
+
+
+@pytest.fixture
+async def bot_with_hook(
+    fake: FakeTelegram, llm: FakeLLM, pg_url: str, tmp_path: Path
+) -> AsyncIterator[BotUnderTest]:
+    config = tmp_path / "destinations.yaml"
+    config.write_text("hook: json://127.0.0.1:9/secret-path\n", encoding="utf-8")
+    settings = bot_settings(fake, llm, pg_url, http_port=0, destinations_config=str(config))
+    under_test = BotUnderTest(fake, llm, settings, FakeClock(NOW))
+    await under_test.start()
+    try:
+        yield under_test
+    finally:
+        await under_test.stop()
+
+
+async def test_the_mini_app_shows_and_edits_where_a_task_posts(
+    bot_with_hook: BotUnderTest, fake: FakeTelegram, browser: Browser
+) -> None:
+    bot = bot_with_hook
+    alice = fake.user(ALICE, "Alice")
+    dm = fake.private_chat(alice)
+    task_id = await create_task(fake, dm, alice, "every weekday at 9am summarize Hacker News")
+    signed = init_data(alice, fake.token, auth_date=bot.clock.now() - timedelta(minutes=5))
+    page = await open_app(browser, bot, signed)
+    task = page.locator(f'li.task[data-id="{task_id}"]')
+    await task.wait_for()
+    assert await task.locator(".task-targets").inner_text() == "Posts to: here"
+
+    await task.get_by_role("button", name="Targets").click()
+    field = task.locator(".targets-input")
+    assert await field.input_value() == "here"
+    assert "a destination: hook" in await task.locator(".targets-help").inner_text()
+    await field.fill("here nowhere")
+    await task.get_by_role("button", name="Save").click()
+    await page.locator("#status.bad").get_by_text("nowhere").wait_for()
+    await field.fill("here hook")
+    await task.get_by_role("button", name="Save").click()
+    await page.locator("#status").get_by_text("posts to here · hook").wait_for()
+    shown = page.locator(f'li.task[data-id="{task_id}"] .task-targets')
+    assert await shown.inner_text() == "Posts to: here · hook"
+    assert "secret-path" not in await page.content()
+    [stored] = await bot.tasks_of(ALICE)
+    assert [target.label for target in stored.destinations] == ["chat", "hook"]

@@ -9,7 +9,14 @@ const initData = (webApp && webApp.initData) || launch.get("tgWebAppData") || ""
 const API = new URL("../api/v1/", location.href);
 
 const $ = (id) => document.getElementById(id);
-const state = { chats: [], chatId: null, canManage: false, previewFor: "", previewTimer: null };
+const state = {
+  chats: [],
+  chatId: null,
+  canManage: false,
+  previewFor: "",
+  previewTimer: null,
+  destinations: [],
+};
 
 function applyTheme() {
   let theme = webApp && webApp.themeParams;
@@ -128,6 +135,12 @@ function renderTask(task) {
   item.querySelector('[data-action="mode"]').textContent = task.mode === "reminder"
     ? "🤖 Let the AI do it"
     : "⏰ Just remind me";
+  item.querySelector(".task-targets").textContent = `Posts to: ${task.targets.map(targetName).join(" · ")}`;
+  const edit = item.querySelector(".targets-edit");
+  edit.addEventListener("submit", (event) => {
+    event.preventDefault();
+    saveTargets(task, item).catch((error) => say(error.message, true));
+  });
   const toggle = item.querySelector('[data-action="toggle"]');
   toggle.textContent = task.state === "active" ? "Pause" : "Resume";
   toggle.hidden = task.state === "finished";
@@ -160,10 +173,58 @@ async function act(task, action, item) {
       say(`Task #${task.id} was deleted.`);
     } else if (action === "history") {
       await showHistory(task, item.querySelector(".history"));
+    } else if (action === "targets") {
+      editTargets(task, item);
     }
   } catch (error) {
     say(error.message, true);
   }
+}
+
+// A target as people name it, and as the API takes it back ("here", "@news" or a chat's id, a
+// destination's name).
+function targetName(target) {
+  if (target.kind === "chat") return target.thread_id === null ? "here" : `here (topic ${target.thread_id})`;
+  return target.name;
+}
+
+function targetWord(target) {
+  if (target.kind === "chat") return "here";
+  if (target.kind === "telegram" && !target.name.startsWith("@")) return String(target.chat_id);
+  return target.name;
+}
+
+function editTargets(task, item) {
+  const edit = item.querySelector(".targets-edit");
+  edit.hidden = !edit.hidden;
+  if (edit.hidden) return;
+  item.querySelector(".targets-input").value = task.targets.map(targetWord).join(" ");
+  item.querySelector(".targets-help").textContent = state.destinations.length
+    ? `here, @channel or a chat id, or a destination: ${state.destinations.join(", ")}`
+    : "here, @channel or a chat id";
+}
+
+async function saveTargets(task, item) {
+  const words = item.querySelector(".targets-input").value.split(/[\s,]+/).filter(Boolean);
+  const changed = await api(`tasks/${task.id}`, { method: "PATCH", body: JSON.stringify({ targets: words }) });
+  item.replaceWith(renderTask(changed));
+  say(`Task #${task.id} posts to ${changed.targets.map(targetName).join(" · ")}.`);
+}
+
+function deliveries(run) {
+  return (run.deliveries || [])
+    .map((delivery) => {
+      const sign = { sent: "✓", failed: "✗", retrying: "✗", pending: "…" }[delivery.state] || "?";
+      const why = delivery.error ? `: ${delivery.error}${delivery.state === "retrying" ? ", retrying" : ""}` : "";
+      return `${sign} ${delivery.target}${why}`;
+    })
+    .join(" · ");
+}
+
+async function loadDestinations() {
+  const { destinations } = await api("destinations");
+  state.destinations = destinations;
+  $("destination-names").replaceChildren(...destinations.map((name) => new Option(name)));
 }
 
 async function showHistory(task, list) {
@@ -185,6 +246,7 @@ async function showHistory(task, list) {
       if (run.cost !== null) parts.push(`$${run.cost.toFixed(4)}`);
       if (run.tools && run.tools.length) parts.push(`tools: ${run.tools.map((tool) => tool.name).join(", ")}`);
       if (run.error) parts.push(run.error);
+      if (run.deliveries && run.deliveries.length > 1) parts.push(deliveries(run));
       line.textContent = parts.join(" · ");
       return line;
     }),
@@ -260,6 +322,7 @@ async function main() {
     return;
   }
   try {
+    await loadDestinations();
     await loadChats();
   } catch (error) {
     say(error.message, true);

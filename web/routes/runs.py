@@ -28,7 +28,8 @@ async def list_runs(
     limit: HistoryLimit = 20,
 ) -> RunsOut:
     runs = await use_cases.runs.history(me, task_id, limit=limit)
-    return RunsOut(runs=[RunOut.of(run) for run in runs])
+    copies = await use_cases.targets.outcomes(me, task_id, [run.id for run in runs])
+    return RunsOut(runs=[RunOut.of(run, copies.get(run.id, ())) for run in runs])
 
 
 @router.get("/tasks/{task_id}/followups", response_model=FollowupsOut)

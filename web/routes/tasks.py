@@ -42,6 +42,9 @@ async def create_task(
 ) -> TaskOut:
     # Who may create tasks there is settled before the body is read any further.
     chat = await use_cases.chats.get(me, body.chat_id, to=Action.CREATE_TASK)
+    if body.targets is not None:
+        # Checked before anything is made: bad targets make no task.
+        await use_cases.targets.check(me, chat.id, body.targets)
     if body.text is not None:
         if _explicit(body):
             raise ApiError(400, "give either text, or prompt with a schedule, not both")
@@ -52,6 +55,8 @@ async def create_task(
             me, chat.id, prompt=body.prompt or "", schedule=schedule, mode=body.mode
         )
     task = await use_cases.drafts.confirm(me, card.draft_id)
+    if body.targets is not None:
+        task = await use_cases.targets.set(me, task.id, body.targets)
     return TaskOut.of(task, now)
 
 
@@ -68,6 +73,9 @@ async def change_task(
 ) -> TaskOut:
     task = await use_cases.tasks.get(me, task_id, to=Action.EDIT_TASK)
     was_paused = task.state is TaskState.PAUSED
+    if body.targets is not None:
+        # First: a target refused changes nothing else either.
+        task = await use_cases.targets.set(me, task.id, body.targets)
     if body.schedule is not None:
         # The schedule in words, followed by the task's (new) prompt: one request, read as
         # the bot reads /edit.

@@ -110,6 +110,8 @@ def _member_json(status: MemberStatus, user: FakeUser) -> JSONObject:
             can_delete_stories=True,
             can_pin_messages=True,
             can_manage_topics=False,
+            can_post_messages=True,
+            can_edit_messages=True,
         )
     elif status == "kicked":
         data["until_date"] = 0
@@ -308,8 +310,10 @@ class FakeTelegram:
         username: str | None = None,
         supergroup: bool = True,
         bot_is_admin: bool = False,
+        forum: bool = False,
     ) -> FakeChat:
-        """A group the bot is in; ids of supergroups look like -100…."""
+        """A group the bot is in; ids of supergroups look like -100…. A `forum` supergroup has
+        topics (open them with `open_topic`)."""
         if id in self._chats:
             raise ValueError(f"chat {id} already exists")
         chat = FakeChat(
@@ -318,6 +322,7 @@ class FakeTelegram:
             title=title,
             username=username,
             bot_is_admin=bot_is_admin,
+            is_forum=forum and supergroup,
         )
         statuses: list[tuple[Iterable[FakeUser], MemberStatus]] = [
             ([owner] if owner is not None else [], "creator"),
@@ -329,6 +334,39 @@ class FakeTelegram:
                 chat.members[self._known_user(user).id] = status
         self._chats[id] = chat
         return chat
+
+    def channel(
+        self,
+        id: int,
+        title: str,
+        *,
+        username: str | None = None,
+        owner: FakeUser | None = None,
+        admins: Iterable[FakeUser] = (),
+        bot_is_admin: bool = True,
+    ) -> FakeChat:
+        """A channel: only its administrators (and the bot, when it is one) may post."""
+        if id in self._chats:
+            raise ValueError(f"chat {id} already exists")
+        chat = FakeChat(id, "channel", title=title, username=username, bot_is_admin=bot_is_admin)
+        if owner is not None:
+            chat.members[self._known_user(owner).id] = "creator"
+        for admin in admins:
+            chat.members[self._known_user(admin).id] = "administrator"
+        self._chats[id] = chat
+        return chat
+
+    def open_topic(self, chat: FakeChat, thread_id: int) -> None:
+        """A topic opens (or is reopened) in a forum or a private chat in threaded mode."""
+        chat = self._known_chat(chat)
+        chat.is_forum = True
+        chat.topics[thread_id] = "open"
+
+    def close_topic(self, chat: FakeChat, thread_id: int) -> None:
+        self._known_chat(chat).topics[thread_id] = "closed"
+
+    def delete_topic(self, chat: FakeChat, thread_id: int) -> None:
+        self._known_chat(chat).topics[thread_id] = "deleted"
 
     def set_member_status(self, chat: FakeChat, user: FakeUser, status: MemberStatus) -> None:
         self._known_chat(chat).members[self._known_user(user).id] = status
@@ -349,9 +387,12 @@ class FakeTelegram:
         text: str,
         *,
         reply_to: FakeMessage | None = None,
+        thread: int | None = None,
     ) -> FakeMessage:
-        """``user`` writes ``text`` in ``chat``; commands, mentions and URLs get entities."""
+        """``user`` writes ``text`` in ``chat`` (in topic ``thread`` of a forum, or the topic
+        of ``reply_to``); commands, mentions and URLs get entities."""
         message = self._user_message(chat, user, reply_to)
+        message.thread_id = self._user_thread(chat, thread, reply_to)
         message.text = text
         message.entities = detect_entities(text)
         return self._deliver_user_message(message)
@@ -799,6 +840,7 @@ class FakeTelegram:
         markup = self._markup_param(params)
         reply_to = self._reply_param(params, chat)
         self._check_can_write(chat)
+        thread_id = self._thread_param(params, chat, reply_to)
         self._check_rate(chat)
         message = FakeMessage(
             chat,
@@ -809,6 +851,7 @@ class FakeTelegram:
             entities=formatted.entities,
             reply_markup=markup,
             reply_to=reply_to,
+            thread_id=thread_id,
         )
         chat.history.append(message)
         self._bot_event(message)
@@ -1071,7 +1114,7 @@ class FakeTelegram:
             if chat.bot_blocked:
                 return "kicked"
             return "administrator" if chat.bot_is_admin else "member"
-        if not chat.is_group:
+        if chat.type == "private":
             return "member" if user.id == chat.id else "left"
         return chat.members.get(user.id, "left")
 
@@ -1159,6 +1202,30 @@ class FakeTelegram:
             raise bad_request("message to be replied not found")
         return target
 
+    def _thread_param(
+        self, params: Params, chat: FakeChat, reply_to: FakeMessage | None
+    ) -> int | None:
+        """The topic a message goes to, refused as Telegram refuses it when the topic is
+        closed or gone; a reply without one lands in the topic of the message it answers."""
+        thread_id = params.integer("message_thread_id")
+        if thread_id is None:
+            return reply_to.thread_id if reply_to is not None else None
+        state = chat.topics.get(thread_id) if chat.is_forum else None
+        if state is None or state == "deleted":
+            raise bad_request("message thread not found")
+        if state == "closed":
+            raise bad_request("TOPIC_CLOSED")
+        return thread_id
+
+    def _user_thread(
+        self, chat: FakeChat, thread: int | None, reply_to: FakeMessage | None
+    ) -> int | None:
+        if thread is None:
+            return reply_to.thread_id if reply_to is not None else None
+        if chat.topics.get(thread) != "open":
+            raise ValueError(f"topic {thread} of chat {chat.id} is not open; open_topic() first")
+        return thread
+
     def _refuse_inline_message(self, params: Params) -> None:
         if params.text("inline_message_id"):
             raise bad_request("MESSAGE_ID_INVALID")
@@ -1175,6 +1242,8 @@ class FakeTelegram:
         return message
 
     def _check_can_write(self, chat: FakeChat) -> None:
+        if chat.type == "channel" and not chat.bot_blocked and not chat.bot_is_admin:
+            raise bad_request("need administrator rights in the channel chat")
         if not chat.bot_blocked:
             return
         if chat.type == "private":
@@ -1244,6 +1313,8 @@ class FakeTelegram:
         self._known_user(user)
         if chat.type == "private" and user.id != chat.id:
             raise ValueError(f"{user!r} is not the user of private chat {chat.id}")
+        if chat.type == "channel":
+            raise ValueError(f"chat {chat.id} is a channel; people do not write to the bot there")
         if chat.bot_blocked:
             raise ValueError(f"chat {chat.id} has blocked the bot; call unblock(chat) first")
         if reply_to is not None and (reply_to.chat is not chat or reply_to.deleted):

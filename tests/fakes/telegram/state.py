@@ -15,7 +15,9 @@ from tests.fakes.telegram.validation import FakeButton
 # ---------------------------------------------------------------------------------------------
 
 MemberStatus = Literal["creator", "administrator", "member", "left", "kicked"]
-ChatType = Literal["private", "group", "supergroup"]
+ChatType = Literal["private", "group", "supergroup", "channel"]
+# A forum topic as Telegram sees it: open, closed (no one may post) or deleted.
+TopicState = Literal["open", "closed", "deleted"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class FakeChat:
     # A private chat whose user blocked the bot, or a group the bot was removed from.
     bot_blocked: bool = False
     members: dict[int, MemberStatus] = field(default_factory=dict, repr=False)
+    # A supergroup with topics, or a private chat in threaded mode: its topics by thread id.
+    is_forum: bool = False
+    topics: dict[int, TopicState] = field(default_factory=dict, repr=False)
     history: list[FakeMessage] = field(default_factory=list, init=False, repr=False)
     actions: list[str] = field(default_factory=list, init=False, repr=False)
     last_user_action: int = field(default=0, init=False, repr=False)
@@ -79,6 +84,8 @@ class FakeChat:
             "last_name": self.last_name,
         }
         data.update({key: value for key, value in optional.items() if value is not None})
+        if self.is_forum and self.type == "supergroup":
+            data["is_forum"] = True
         return data
 
 
@@ -111,6 +118,8 @@ class FakeMessage:
     reply_markup: JSONObject | None = None
     reply_to: FakeMessage | None = None
     location: tuple[float, float] | None = None
+    # The forum topic the message is in (message_thread_id); None for the main thread.
+    thread_id: int | None = None
     # A photo or a document: `text` and `entities` are then its caption.
     media: FakeMedia | None = None
     # A file a user sent: its kind ("voice", "audio", "video_note", "document", "photo") and
@@ -216,6 +225,9 @@ class FakeMessage:
             data["text"] = self.text
             if self.entities:
                 data["entities"] = [entity.to_json() for entity in self.entities]
+        if self.thread_id is not None:
+            data["message_thread_id"] = self.thread_id
+            data["is_topic_message"] = True
         if include_reply and self.reply_to is not None:
             data["reply_to_message"] = self.reply_to.to_json(include_reply=False)
         if self.inline_keyboard is not None:

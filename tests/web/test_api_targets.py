@@ -1,0 +1,101 @@
+"""The API's targets: set on create and update, validated as /target validates them (a bad
+target makes nothing), read on the task with names only, and each run's outcome per target."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.bot.test_bot_targets import Receiver
+from tests.bot_harness import ALICE, BOB, NOW, BotUnderTest, FakeClock, bot_settings
+from tests.fakes.llm import FakeLLM
+from tests.fakes.telegram import FakeTelegram
+from tests.web.api_harness import asgi_client, token_for
+
+pytestmark = pytest.mark.usefixtures("litellm_imported")
+
+TEAM, NEWS = -1001000000011, -1001000000012
+HN = "every day at 9am summarize the top Hacker News stories"
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    found = Receiver()
+    await found.start()
+    try:
+        yield found
+    finally:
+        await found.stop()
+
+
+@pytest.fixture
+async def bot(
+    fake: FakeTelegram, llm: FakeLLM, pg_url: str, receiver: Receiver, tmp_path: Path
+) -> AsyncIterator[BotUnderTest]:
+    config = tmp_path / "destinations.json"
+    config.write_text(f'{{"hook": "json://127.0.0.1:{receiver.port}/hook"}}', encoding="utf-8")
+    settings = bot_settings(fake, llm, pg_url, http_port=0, destinations_config=str(config))
+    under_test = BotUnderTest(fake, llm, settings, FakeClock(NOW))
+    await under_test.start()
+    try:
+        yield under_test
+    finally:
+        await under_test.stop()
+
+
+async def test_targets_are_set_read_checked_and_reported_per_run(
+    bot: BotUnderTest, fake: FakeTelegram, llm: FakeLLM, receiver: Receiver
+) -> None:
+    alice, bob = fake.user(ALICE, "Alice"), fake.user(BOB, "Bob")
+    team = fake.group(TEAM, "Team", owner=alice, admins=[bob])
+    news = fake.channel(NEWS, "News", username="news", owner=alice)
+    # The bot learns of the group when someone writes there.
+    await fake.send_text(team, alice, "/tasks")
+    await fake.wait_for_message(team)
+    assert bot.runtime is not None
+    token = await token_for(fake, alice)
+    bob_token = await token_for(fake, bob)
+    async with asgi_client(bot.runtime, Authorization=f"Bearer {token}") as api:
+        assert (await api.get("/api/v1/destinations")).json() == {"destinations": ["hook"]}
+        refused = await api.post(
+            "/api/v1/tasks", json={"chat_id": TEAM, "text": HN, "targets": ["here", "nowhere"]}
+        )
+        assert refused.status_code == 422, refused.text
+        assert await bot.tasks_of(TEAM) == []
+
+        created = await api.post(
+            "/api/v1/tasks", json={"chat_id": TEAM, "text": HN, "targets": ["here", "@news"]}
+        )
+        assert created.status_code == 201, created.text
+        task = created.json()
+        assert task["targets"] == [
+            {"kind": "chat", "name": "here", "chat_id": TEAM, "thread_id": None},
+            {"kind": "telegram", "name": "@news", "chat_id": NEWS, "thread_id": None},
+        ]
+        changed = await api.patch(
+            f"/api/v1/tasks/{task['id']}", json={"targets": ["@news", "hook"]}
+        )
+        assert changed.status_code == 200, changed.text
+        assert [t["name"] for t in changed.json()["targets"]] == ["@news", "hook"]
+        assert "json://" not in changed.text
+
+        llm.reply_text("the digest")
+        started = await api.post(f"/api/v1/tasks/{task['id']}/run")
+        assert started.status_code == 202
+        await bot.engine.wait_idle()
+        [run] = (await api.get(f"/api/v1/tasks/{task['id']}/runs")).json()["runs"]
+        assert {(d["target"], d["kind"], d["state"]) for d in run["deliveries"]} == {
+            ("@news", "telegram", "sent"),
+            ("hook", "destination", "sent"),
+        }
+        # Its results go elsewhere only: the group gets no copy.
+        assert not [m for m in fake.messages(team) if "the digest" in m.text]
+        assert [m for m in fake.messages(news) if "the digest" in m.text]
+        assert len(receiver.received) == 1
+
+    async with asgi_client(bot.runtime, Authorization=f"Bearer {bob_token}") as api:
+        # Bob manages the group but is no admin of the channel.
+        refused = await api.patch(f"/api/v1/tasks/{task['id']}", json={"targets": ["@news"]})
+        assert refused.status_code == 403, refused.text
