@@ -218,8 +218,12 @@ class TaskRunner:
                 return None  # interrupted while it waited for a slot, or the task was deleted
             current, memory, language, inputs = prepared
             if current.mode is TaskMode.REMINDER:
-                # No model: the words are the message; free, so no budget applies.
-                outcome = _Outcome(RunStatus.SUCCEEDED, reminder_words(current.prompt), None)
+                # No model: the words are the message; free, so no budget applies. A run started
+                # by an event posts the event beneath them (the run keeps it whole, /history).
+                words = reminder_words(current.prompt)
+                if run.payload is not None:
+                    words = f"{words}\n\n{run.payload}"
+                outcome = _Outcome(RunStatus.SUCCEEDED, words, None)
                 return await self._conclude(current, run, outcome, ModelUsage())
             if not self._settings.model:
                 outcome = _Outcome(RunStatus.FAILED, None, NoModelSetUp())

@@ -277,3 +277,22 @@ async def test_quiet_when_nothing_changed(
     assert statuses == [RunStatus.SUCCEEDED, RunStatus.SILENT, RunStatus.SUCCEEDED]
     assert "every answer" in await command(fake, dm, alice, f"/quiet {task_id} off")
     assert "Usage: /quiet" in await command(fake, dm, alice, f"/quiet {task_id} sometimes")
+
+
+async def test_a_reminder_started_by_its_trigger_url_posts_its_words_with_the_event(
+    bot: BotUnderTest, fake: FakeTelegram, llm: FakeLLM, dm: FakeChat, alice: FakeUser
+) -> None:
+    task_id = await create_task(fake, dm, alice, "remind me to water the plants every day at 9am")
+    assert "Reminder" in await command(fake, dm, alice, f"/task {task_id}")
+    url = await trigger_url(fake, dm, alice, f"/trigger {task_id}")
+    asked = len(llm.requests)
+    since = fake.checkpoint()
+    async with httpx.AsyncClient(timeout=5) as client:
+        answer = await client.post(url, json={"marker": "R-51c"})
+    assert answer.status_code == 202, answer.text
+    await bot.engine.wait_idle()
+    posted = await fake.wait_for_message(dm, lambda m: "R-51c" in m.text, since=since)
+    assert "Reminder:" in posted.text
+    assert "Water the plants" in posted.text
+    # A reminder needs no model, event or not.
+    assert len(llm.requests) == asked
