@@ -12,9 +12,11 @@ LLM_API_BASE and LLM_API_KEY go to every model, except where the provider's own 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from storage.records import Task, TaskMode
 
 # Where LiteLLM reports the model group (our name) that answered, after any fallback.
 ANSWERED_BY_HEADER = "x-litellm-model-group"
@@ -98,3 +100,21 @@ def run_price(
         return None
     total = float(prompt) + float(completion)
     return total if total > 0 else None
+
+
+def task_model(task: Task, default: str, names: Sequence[str]) -> str:
+    """The model a task runs on: its own choice of MODELS (`names`), else `default`
+    (LLM_MODEL)."""
+    if task.model is not None and task.model in names:
+        return task.model
+    return default
+
+
+def asked_model(task: Task, answered: str | None, default: str, names: Sequence[str]) -> str | None:
+    """The model a run asked, for its record: the one that `answered` (after any fallback),
+    else the task's own (its call failed); None for a reminder or a bot with no model."""
+    if answered is not None:
+        return answered
+    if task.mode is TaskMode.REMINDER or not default:
+        return None
+    return task_model(task, default, names)

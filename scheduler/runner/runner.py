@@ -62,6 +62,7 @@ from scheduler.llm import (
     ToolCall,
     TransientLLMError,
 )
+from scheduler.model_routes import asked_model, task_model
 from scheduler.parsing.reminders import reminder_words
 from scheduler.runner.budget import BudgetGate, BudgetReached
 from scheduler.runner.chains import queue_followers
@@ -384,18 +385,10 @@ class TaskRunner:
 
     def model_of(self, task: Task) -> str:
         """The model a task runs on: its own choice of MODELS, else LLM_MODEL."""
-        if task.model is not None and task.model in self._settings.models:
-            return task.model
-        return self._settings.model
+        return task_model(task, self._settings.model, self._settings.models)
 
     def _asked(self, task: Task, usage: ModelUsage) -> str | None:
-        """The model a run asked, for its record: the one that answered (after any fallback),
-        else the task's own (its call failed); None for a reminder or a bot with no model."""
-        if usage.model is not None:
-            return usage.model
-        if task.mode is TaskMode.REMINDER or not self._settings.model:
-            return None
-        return self.model_of(task)
+        return asked_model(task, usage.model, self._settings.model, self._settings.models)
 
     async def _complete(
         self,
