@@ -49,11 +49,7 @@ from core.reasons import (
     logged,
 )
 from scheduler.clock import Clock
-from scheduler.delivery import (
-    ChatUnreachableError,
-    Delivery,
-    DeliveryError,
-)
+from scheduler.delivery import Delivery
 from scheduler.documents import attachments_message
 from scheduler.llm import (
     Completion,
@@ -78,6 +74,7 @@ from scheduler.runner.sending import (
     Sent,
     owes_message,
 )
+from scheduler.runner.skips import skip_and_tell_once
 from scheduler.runner.steps import call_tools
 from scheduler.runner.targets import TargetSender
 from scheduler.runner.task_cap import TaskCap
@@ -552,40 +549,20 @@ class TaskRunner:
         day_start = now.astimezone(zone_for(task.timezone)).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
-        async with self._sessions() as session, session.begin():
-            finished = await runs.finish(
-                session,
-                run.id,
-                status=RunStatus.SKIPPED,
-                finished_at=now,
-                reason=BudgetSpent(),
-                owner=run.owner,
-            )
-            if finished is None:
-                return
-            told_today = await runs.count_since(
-                session, task.id, reason=BudgetSpent, since=day_start, excluding=run.id
-            )
-        metrics.observe_run(RunStatus.SKIPPED.value, run.trigger.value, None, 0, 0, None)
-        log.info(
-            "run.finished",
-            run_id=run.id,
-            task_id=task.id,
-            chat_id=task.chat_id,
-            trigger=run.trigger.value,
-            status=RunStatus.SKIPPED.value,
-            **logged(BudgetSpent()),
+        await skip_and_tell_once(
+            self._sessions,
+            self._sender,
+            task,
+            run,
+            BudgetSpent(),
+            now=now,
+            since=day_start,
+            tell=lambda: self._delivery.send_budget_reached(
+                task, reached.spent_usd, reached.budget_usd
+            ),
             spent=reached.spent_usd,
             budget=reached.budget_usd,
         )
-        if told_today:
-            return
-        try:
-            await self._delivery.send_budget_reached(task, reached.spent_usd, reached.budget_usd)
-        except ChatUnreachableError as gone:
-            await self._sender.record(task, finished, Sent(None, str(gone), chat_gone=True))
-        except DeliveryError as refused:  # a notice, not a result: not worth retrying
-            await self._sender.record(task, finished, Sent(None, str(refused), chat_gone=False))
 
     async def deliver(self, run: Run, task: Task) -> None:
         """Send the message a finished run owes its chat (see ResultSender.deliver)."""

@@ -9,16 +9,13 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import metrics
-from core.logs import get_logger
-from core.reasons import TaskCapSpent, logged
+from core.reasons import TaskCapSpent
 from scheduler.clock import Clock
-from scheduler.delivery import ChatUnreachableError, Delivery, DeliveryError
-from scheduler.runner.sending import ResultSender, Sent
-from storage import runs, spending
-from storage.records import Run, RunStatus, Task
-
-log = get_logger(__name__)
+from scheduler.delivery import Delivery
+from scheduler.runner.sending import ResultSender
+from scheduler.runner.skips import skip_and_tell_once
+from storage import spending
+from storage.records import Run, Task
 
 
 def month_start(now: datetime) -> datetime:
@@ -63,35 +60,13 @@ class TaskCap:
         """Record the run as skipped without calling the model; tell the chat once a month."""
         now = self._clock.now()
         reason = TaskCapSpent(cap=cap_text(task.monthly_cap_usd or 0.0))
-        async with self._sessions() as session, session.begin():
-            finished = await runs.finish(
-                session,
-                run.id,
-                status=RunStatus.SKIPPED,
-                finished_at=now,
-                reason=reason,
-                owner=run.owner,
-            )
-            if finished is None:
-                return
-            told = await runs.count_since(
-                session, task.id, reason=TaskCapSpent, since=month_start(now), excluding=run.id
-            )
-        metrics.observe_run(RunStatus.SKIPPED.value, run.trigger.value, None, 0, 0, None)
-        log.info(
-            "run.finished",
-            run_id=run.id,
-            task_id=task.id,
-            chat_id=task.chat_id,
-            trigger=run.trigger.value,
-            status=RunStatus.SKIPPED.value,
-            **logged(reason),
+        await skip_and_tell_once(
+            self._sessions,
+            self._sender,
+            task,
+            run,
+            reason,
+            now=now,
+            since=month_start(now),
+            tell=lambda: self._delivery.send_skipped(task, reason),
         )
-        if told:
-            return
-        try:
-            await self._delivery.send_skipped(task, reason)
-        except ChatUnreachableError as gone:
-            await self._sender.record(task, finished, Sent(None, str(gone), chat_gone=True))
-        except DeliveryError as refused:  # a notice, not a result: not worth retrying
-            await self._sender.record(task, finished, Sent(None, str(refused), chat_gone=False))
