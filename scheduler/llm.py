@@ -290,13 +290,13 @@ class LiteLLMClient:
 
     async def _library(self) -> Any:
         if self._litellm is None:
-            self._litellm = await asyncio.to_thread(_import_litellm)
+            self._litellm = await litellm_library()
         return self._litellm
 
 
 async def litellm_library() -> Any:
-    """LiteLLM, imported (once, in a worker thread) and configured as the client uses it: for
-    the other LiteLLM APIs of this package's neighbours (transcription)."""
+    """LiteLLM, imported (once, in a worker thread) and configured for this package: the client,
+    the search and the neighbours' other LiteLLM APIs (transcription, vision) all get it here."""
     return await asyncio.to_thread(_import_litellm)
 
 
@@ -557,7 +557,7 @@ class LiteLLMSearch:
         max_results: int,
         timeout: float,  # noqa: ASYNC109
     ) -> list[SearchHit]:
-        litellm = await asyncio.to_thread(_import_litellm)
+        litellm = await litellm_library()
         arguments: dict[str, Any] = {
             "query": query,
             "search_provider": self._provider,
