@@ -6,12 +6,12 @@ which hold the services' secrets: they stay out of logs, the model, /task and th
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import SecretStr
 
+from core.config_files import config_error, read_config_file
 from core.errors import ConfigurationError
 
 # How a destination is named where people type it (/target 3 here team-slack).
@@ -23,13 +23,7 @@ URL = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$", re.IGNORECASE)
 def load_destinations(path: str) -> dict[str, SecretStr]:
     """Read and check the file; raise ConfigurationError with one line saying what is wrong
     (naming the destination, never its URL)."""
-    source = Path(path).expanduser()
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise _invalid(path, "no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise _invalid(path, f"cannot be read ({type(error).__name__})") from None
+    text = read_config_file("DESTINATIONS_CONFIG", path)
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -59,4 +53,4 @@ def parse_destinations(document: Any, path: str) -> dict[str, SecretStr]:
 
 
 def _invalid(path: str, problem: str) -> ConfigurationError:
-    return ConfigurationError(f"DESTINATIONS_CONFIG: {path}: {problem}")
+    return config_error("DESTINATIONS_CONFIG", path, problem)

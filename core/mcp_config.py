@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from core.config_files import config_error, read_config_file
 from core.errors import ConfigurationError
 
 # The model sees `<server>__<tool>`; providers accept function names of [A-Za-z0-9_-]{1,64}.
@@ -52,13 +52,7 @@ class McpServerConfig:
 
 def load_mcp_config(path: str) -> tuple[McpServerConfig, ...]:
     """Read and check the file; raise ConfigurationError with one line saying what is wrong."""
-    source = Path(path).expanduser()
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise _invalid(path, "no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise _invalid(path, f"cannot be read ({type(error).__name__})") from None
+    text = read_config_file("MCP_CONFIG", path)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -148,4 +142,4 @@ def _mapping(value: Any, where: str, path: str) -> dict[str, str]:
 
 
 def _invalid(path: str, problem: str) -> ConfigurationError:
-    return ConfigurationError(f"MCP_CONFIG: {path}: {problem}")
+    return config_error("MCP_CONFIG", path, problem)
