@@ -6,6 +6,7 @@ from typing import Self
 
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
 from application import UseCases
 from application.permissions import Actor, Door
@@ -87,6 +88,23 @@ async def reply(update: Update, screen: Screen | str) -> Message | None:
         reply_markup=screen.keyboard,
         disable_web_page_preview=True,
     )
+
+
+async def edit(message: Message | None, screen: Screen) -> None:
+    """Redraw `message` (the one a pressed button sits on) as `screen`; the same screen again is
+    no change, not an error."""
+    if message is None:
+        return
+    try:
+        await message.edit_text(
+            screen.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=screen.keyboard,
+            disable_web_page_preview=True,
+        )
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            raise
 
 
 # Task ids are 64-bit; 18 digits always fit.

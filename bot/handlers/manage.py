@@ -15,7 +15,6 @@ from telegram import (
     Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
     Update,
     WebAppInfo,
 )
@@ -47,6 +46,7 @@ from bot.handlers.common import (
     chat_translator,
     chat_zone,
     current_chat,
+    edit,
     oversized_number,
     reply,
     task_number,
@@ -211,7 +211,7 @@ async def list_page(update: Update, context: Context, data: ListPage) -> None:
     async with Press(update, context) as press:
         listing = await press.use_cases.tasks.list(press.actor, press.chat.id, page=data.page)
         await press.answer()
-        await _edit(press.message, render.task_list(press.words, listing, press.zone))
+        await edit(press.message, render.task_list(press.words, listing, press.zone))
 
 
 async def task_history(update: Update, context: Context, data: TaskHistory) -> None:
@@ -271,7 +271,7 @@ async def confirm_delete(update: Update, context: Context, data: ConfirmDelete) 
         task = await press.use_cases.tasks.delete(press.actor, data.task_id)
         _ = press.words
         await press.answer(_("Task #{number} deleted", number=data.task_id))
-        await _edit(
+        await edit(
             press.message,
             render.Screen(
                 _("🗑 Deleted task #{number} {name}.", number=task.id, name=escape(task.name))
@@ -285,9 +285,7 @@ async def keep_task(update: Update, context: Context, data: KeepTask) -> None:
         await press.use_cases.tasks.get(press.actor, data.task_id, to=Action.DELETE_TASK)
         _ = press.words
         await press.answer(_("Kept"))
-        await _edit(
-            press.message, render.Screen(_("Task #{number} was kept.", number=data.task_id))
-        )
+        await edit(press.message, render.Screen(_("Task #{number} was kept.", number=data.task_id)))
 
 
 async def _switched(press: Press, data: PauseTask | ResumeTask, task: Task, notice: str) -> None:
@@ -300,13 +298,11 @@ async def _switched(press: Press, data: PauseTask | ResumeTask, task: Task, noti
     place = data.place
     if place is not None and place.kind == LIST:
         listing = await press.use_cases.tasks.list(press.actor, press.chat.id, page=place.page)
-        await _edit(message, render.task_list(press.words, listing, press.zone))
+        await edit(message, render.task_list(press.words, listing, press.zone))
     elif place == TASK_CARD:
         skipped = await press.use_cases.shapes.skipped_next(task)
         setup = setup_lines(press.words, task, press.use_cases)
-        await _edit(
-            message, shapes.task_detail(press.words, task, press.zone, skipped, setup=setup)
-        )
+        await edit(message, shapes.task_detail(press.words, task, press.zone, skipped, setup=setup))
     else:
         # A result message (or a button from before places were marked): swap its Pause
         # button for Resume (or back), keeping the message as it is.
@@ -315,18 +311,3 @@ async def _switched(press: Press, data: PauseTask | ResumeTask, task: Task, noti
             await message.edit_reply_markup(InlineKeyboardMarkup([buttons]))
         except BadRequest:
             return
-
-
-async def _edit(message: Message | None, screen: render.Screen) -> None:
-    if message is None:
-        return
-    try:
-        await message.edit_text(
-            screen.text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=screen.keyboard,
-            disable_web_page_preview=True,
-        )
-    except BadRequest as error:
-        if "not modified" not in error.message.lower():
-            raise

@@ -8,8 +8,6 @@ from collections.abc import Callable
 from html import escape
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
 
 from application import UseCases
 from application.task_setup import ModelOffer, TaskTools
@@ -22,6 +20,7 @@ from bot.handlers.common import (
     chat_translator,
     chat_zone,
     current_chat,
+    edit,
     oversized_number,
     reply,
     task_number,
@@ -203,13 +202,4 @@ async def toggle_tool(update: Update, context: Context, data: ToggleTool) -> Non
         turn = {"off": [choice.key]} if choice.on else {"on": [choice.key]}
         changed = await setup.set_tools(press.actor, data.task_id, **turn)
         await press.answer()
-        if press.message is None:
-            return
-        screen = tools_screen(press.words, changed)
-        try:
-            await press.message.edit_text(
-                screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
-            )
-        except BadRequest as error:
-            if "not modified" not in error.message.lower():
-                raise
+        await edit(press.message, tools_screen(press.words, changed))

@@ -4,9 +4,7 @@ per kind of button (registered in routes.py); who may do it is the use case's to
 
 from __future__ import annotations
 
-from telegram import Message, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram import Update
 
 from application.shapes import SnoozeFor
 from bot import problems, shapes
@@ -18,6 +16,7 @@ from bot.handlers.common import (
     chat_translator,
     chat_zone,
     current_chat,
+    edit,
     oversized_number,
     reply,
     task_number,
@@ -62,7 +61,7 @@ async def switch_draft_mode(update: Update, context: Context, data: SwitchDraftM
     async with Press(update, context) as press:
         card = await press.use_cases.drafts.switch_mode(press.actor, data.draft_id)
         await press.answer()
-        await _edit(press.message, shapes.card(press.words, card, press.zone))
+        await edit(press.message, shapes.card(press.words, card, press.zone))
 
 
 async def switch_task_mode(update: Update, context: Context, data: SwitchTaskMode) -> None:
@@ -71,7 +70,7 @@ async def switch_task_mode(update: Update, context: Context, data: SwitchTaskMod
         await press.use_cases.shapes.switch_mode(press.actor, data.task_id)
         state = await press.use_cases.shapes.skip_state(press.actor, data.task_id)
         await press.answer()
-        await _edit(
+        await edit(
             press.message,
             shapes.task_detail(
                 press.words,
@@ -91,7 +90,7 @@ async def skip_next(update: Update, context: Context, data: SkipNext) -> None:
         await press.answer(
             _("Next run skipped: {when}", when=when(_, state.skipped_for, press.zone))
         )
-        await _edit(
+        await edit(
             press.message,
             shapes.task_detail(
                 press.words,
@@ -110,7 +109,7 @@ async def snooze_reminder(update: Update, context: Context, data: SnoozeReminder
         _ = press.words
         await press.answer(_("Snoozed"))
         words = reminder_words(task.prompt)
-        await _edit(press.message, Screen(shapes.snoozed(_, words, task.next_run_at, press.zone)))
+        await edit(press.message, Screen(shapes.snoozed(_, words, task.next_run_at, press.zone)))
 
 
 async def reminder_done(update: Update, context: Context, data: ReminderDone) -> None:
@@ -119,19 +118,4 @@ async def reminder_done(update: Update, context: Context, data: ReminderDone) ->
         task = await press.use_cases.shapes.done(press.actor, data.task_id)
         _ = press.words
         await press.answer(_("Done"))
-        await _edit(press.message, Screen(shapes.done(_, reminder_words(task.prompt))))
-
-
-async def _edit(message: Message | None, screen: Screen) -> None:
-    if message is None:
-        return
-    try:
-        await message.edit_text(
-            screen.text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=screen.keyboard,
-            disable_web_page_preview=True,
-        )
-    except BadRequest as error:
-        if "not modified" not in error.message.lower():
-            raise
+        await edit(press.message, Screen(shapes.done(_, reminder_words(task.prompt))))
