@@ -301,28 +301,18 @@ async def adopt_running(
     occurrences since `scheduled_since` (older ones are past catching up) and started again
     fewer than `max_restarts` times (a run that takes its process down each time stops
     there). Several processes may call this at once; each run goes to one. Oldest first."""
-    orphaned = (
-        select(RunRow.id)
-        .where(
+    return await _adopt(
+        session,
+        me,
+        alive_since,
+        [
             RunRow.status == RunStatus.RUNNING,
-            or_(RunRow.owner.is_(None), RunRow.owner != me),
-            _ownerless(me, alive_since),
             RunRow.scheduled_for >= scheduled_since,
             RunRow.restarts < max_restarts,
-        )
-        .order_by(RunRow.id)
-        .limit(limit)
+        ],
+        {"restarts": RunRow.restarts + 1, "started_at": None},
+        limit,
     )
-    if is_postgres(session):
-        orphaned = orphaned.with_for_update(skip_locked=True)
-    result = await session.execute(
-        update(RunRow)
-        .where(RunRow.id.in_(orphaned.scalar_subquery()))
-        .values(owner=me, restarts=RunRow.restarts + 1, started_at=None)
-        .returning(RunRow),
-        execution_options={"populate_existing": True},
-    )
-    return sorted((to_record(row) for row in result.scalars()), key=lambda run: run.id)
 
 
 async def adopt_undelivered(
@@ -330,10 +320,24 @@ async def adopt_undelivered(
 ) -> list[Run]:
     """Take over finished runs whose message is still owed and whose owner is gone (this
     process after a restart has a new id); return them, oldest first."""
+    return await _adopt(session, me, alive_since, [RunRow.delivery_pending.is_(True)], {}, limit)
+
+
+async def _adopt(
+    session: AsyncSession,
+    me: str,
+    alive_since: datetime,
+    which: Sequence[ColumnElement[bool]],
+    changes: dict[str, Any],
+    limit: int,
+) -> list[Run]:
+    """Make this process the owner of up to `limit` of the runs `which` picks among those whose
+    owner is gone (and apply `changes`); several processes may call this at once and each run
+    goes to one (PostgreSQL skips the rows another is taking). Oldest first."""
     orphaned = (
         select(RunRow.id)
         .where(
-            RunRow.delivery_pending.is_(True),
+            *which,
             or_(RunRow.owner.is_(None), RunRow.owner != me),
             _ownerless(me, alive_since),
         )
@@ -345,7 +349,7 @@ async def adopt_undelivered(
     result = await session.execute(
         update(RunRow)
         .where(RunRow.id.in_(orphaned.scalar_subquery()))
-        .values(owner=me)
+        .values(owner=me, **changes)
         .returning(RunRow),
         execution_options={"populate_existing": True},
     )
