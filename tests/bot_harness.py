@@ -53,6 +53,13 @@ async def create_task(fake: FakeTelegram, chat: FakeChat, user: FakeUser, text: 
     return run.task_id
 
 
+async def answer_to(fake: FakeTelegram, chat: FakeChat, sent: FakeMessage) -> FakeMessage:
+    """The bot's first message after `sent`."""
+    return await fake.wait_for_message(
+        chat, lambda m: m.message_id > sent.message_id and m.sender.id == fake.bot.id
+    )
+
+
 def _data(message: FakeMessage, kind: type[ButtonData]) -> str | None:
     """The callback data of the message's first button of this kind."""
     for button in message.buttons:

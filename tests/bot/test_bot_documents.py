@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.bot_harness import ALICE, NOW, BotUnderTest, FakeClock, bot_settings
+from tests.bot_harness import ALICE, NOW, BotUnderTest, FakeClock, answer_to, bot_settings
 from tests.fakes.documents import pdf_bomb, text_pdf
 from tests.fakes.llm import FakeLLM
-from tests.fakes.telegram import FakeChat, FakeMessage, FakeTelegram, FakeUser
+from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser
 from tests.web.api_harness import asgi_client, token_for
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
@@ -40,12 +40,6 @@ def alice(fake: FakeTelegram) -> FakeUser:
 @pytest.fixture
 def dm(fake: FakeTelegram, alice: FakeUser) -> FakeChat:
     return fake.private_chat(alice)
-
-
-async def answer_to(fake: FakeTelegram, chat: FakeChat, sent: FakeMessage) -> FakeMessage:
-    return await fake.wait_for_message(
-        chat, lambda m: m.message_id > sent.message_id and m.sender.id == fake.bot.id
-    )
 
 
 def user_contents(request: dict[str, Any]) -> list[str]:

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from storage.database import create_engine, create_sessionmaker
 from storage.models import SpendingRow
-from tests.bot_harness import ALICE, BOB, NOW, BotUnderTest, FakeClock, bot_settings
+from tests.bot_harness import ALICE, BOB, NOW, BotUnderTest, FakeClock, answer_to, bot_settings
 from tests.fakes.llm import FakeLLM
-from tests.fakes.telegram import FakeChat, FakeMessage, FakeTelegram, FakeUser
+from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
 
@@ -39,13 +39,6 @@ def alice(fake: FakeTelegram) -> FakeUser:
 @pytest.fixture
 def dm(fake: FakeTelegram, alice: FakeUser) -> FakeChat:
     return fake.private_chat(alice)
-
-
-async def answer_to(fake: FakeTelegram, chat: FakeChat, sent: FakeMessage) -> FakeMessage:
-    """The bot's first message after `sent`."""
-    return await fake.wait_for_message(
-        chat, lambda m: m.message_id > sent.message_id and m.sender.id == fake.bot.id
-    )
 
 
 async def spending_kinds(url: str) -> list[tuple[str, float | None]]:
