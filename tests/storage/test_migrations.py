@@ -276,32 +276,34 @@ FOLLOWUP_SENTENCES: list[tuple[RunStatus, str | None, Reason | None]] = [
 ]
 
 
-async def _write_earlier_history(url: str) -> None:
+async def _write_chat_and_task(url: str, **changes: object) -> dict[str, object]:
+    """Chat 42 and its task 1 as an earlier release wrote them (with `changes`); the task's row."""
     await write_rows(
         url,
         "chats",
         [{"id": 42, "type": "private", "title": None, "active": True, "created_at": EARLIER}],
     )
-    await write_rows(
-        url,
-        "tasks",
-        [
-            {
-                "id": 1,
-                "chat_id": 42,
-                "created_by": 42,
-                "name": "News",
-                "prompt": "the news",
-                "kind": "cron",
-                "cron": "0 9 * * *",
-                "timezone": "UTC",
-                "state": "active",
-                "consecutive_failures": 0,
-                "created_at": EARLIER,
-                "updated_at": EARLIER,
-            }
-        ],
-    )
+    task: dict[str, object] = {
+        "id": 1,
+        "chat_id": 42,
+        "created_by": 42,
+        "name": "News",
+        "prompt": "the news",
+        "kind": "cron",
+        "cron": "0 9 * * *",
+        "timezone": "UTC",
+        "state": "active",
+        "consecutive_failures": 0,
+        "created_at": EARLIER,
+        "updated_at": EARLIER,
+        **changes,
+    }
+    await write_rows(url, "tasks", [task])
+    return task
+
+
+async def _write_earlier_history(url: str) -> None:
+    await _write_chat_and_task(url)
     await write_rows(
         url,
         "runs",
@@ -397,31 +399,7 @@ async def test_attachments_come_and_go_leaving_tasks_as_they_were(
     url = empty_database_url
     await upgrade_to_head(url)
     await downgrade_to(url, BEFORE_ATTACHMENTS)
-    await write_rows(
-        url,
-        "chats",
-        [{"id": 42, "type": "private", "title": None, "active": True, "created_at": EARLIER}],
-    )
-    await write_rows(
-        url,
-        "tasks",
-        [
-            {
-                "id": 1,
-                "chat_id": 42,
-                "created_by": 42,
-                "name": "Prices",
-                "prompt": "compare the prices",
-                "kind": "cron",
-                "cron": "0 9 * * 1",
-                "timezone": "UTC",
-                "state": "active",
-                "consecutive_failures": 0,
-                "created_at": EARLIER,
-                "updated_at": EARLIER,
-            }
-        ],
-    )
+    await _write_chat_and_task(url, name="Prices", prompt="compare the prices", cron="0 9 * * 1")
     tasks_before = await read_rows(url, TASK_COLUMNS)
 
     await upgrade_to_head(url)
@@ -455,31 +433,7 @@ async def test_runs_and_workers_carry_over_to_replicas_and_back(empty_database_u
     url = empty_database_url
     await upgrade_to_head(url)
     await downgrade_to(url, "0013_attachments")
-    await write_rows(
-        url,
-        "chats",
-        [{"id": 42, "type": "private", "title": None, "active": True, "created_at": EARLIER}],
-    )
-    await write_rows(
-        url,
-        "tasks",
-        [
-            {
-                "id": 1,
-                "chat_id": 42,
-                "created_by": 42,
-                "name": "News",
-                "prompt": "the news",
-                "kind": "cron",
-                "cron": "0 9 * * *",
-                "timezone": "UTC",
-                "state": "active",
-                "consecutive_failures": 0,
-                "created_at": EARLIER,
-                "updated_at": EARLIER,
-            }
-        ],
-    )
+    await _write_chat_and_task(url)
     await write_rows(
         url,
         "runs",
@@ -522,26 +476,7 @@ async def test_existing_tasks_keep_posting_to_their_chat_across_the_targets_migr
     url = empty_database_url
     await upgrade_to_head(url)
     await downgrade_to(url, BEFORE_TARGETS)
-    await write_rows(
-        url,
-        "chats",
-        [{"id": 42, "type": "private", "title": None, "active": True, "created_at": EARLIER}],
-    )
-    task = {
-        "id": 1,
-        "chat_id": 42,
-        "created_by": 42,
-        "name": "News",
-        "prompt": "the news",
-        "kind": "cron",
-        "cron": "0 9 * * *",
-        "timezone": "UTC",
-        "state": "paused",
-        "consecutive_failures": 2,
-        "created_at": EARLIER,
-        "updated_at": EARLIER,
-    }
-    await write_rows(url, "tasks", [task])
+    await _write_chat_and_task(url, state="paused", consecutive_failures=2)
     await write_rows(
         url,
         "runs",
