@@ -77,7 +77,15 @@ class DeliveryOut(BaseModel):
     kind: TargetKind
     state: DeliveryState
     message_id: str | None = None
-    error: str | None = None
+    error: str | None = Field(
+        default=None,
+        description="why it failed or is being tried again, in English (the reason's message)",
+    )
+    reason: ReasonOut | None = Field(
+        default=None,
+        description="why it failed or is being tried again: `delivery_gave_up` when a target "
+        "kept failing and was given up, `target_cannot_post`, `target_not_admin`, … ",
+    )
 
 
 class TaskOut(BaseModel):
@@ -281,7 +289,8 @@ def _deliveries(run: Run, copies: Sequence[TargetDelivery]) -> list[DeliveryOut]
             kind=copy.kind,
             state=copy.state,
             message_id=copy.message_id,
-            error=copy.error,
+            error=copy.reason.message() if copy.reason is not None else None,
+            reason=ReasonOut.of(copy.reason),
         )
         for copy in copies
     ]

@@ -64,6 +64,7 @@ OUR_TABLES = {
     "attachments",
     "incidents",
     "deliveries",
+    "target_notices",
 }
 # The newest revision, whichever it is now.
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
