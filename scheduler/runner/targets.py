@@ -248,7 +248,9 @@ class TargetSender:
                         )
                     await target_notices.clear(session, task.id, target.key)
                     return False
-                if outcome.state is DeliveryState.FAILED and outcome.reason is not None:
+                # Told through the bot; a process without it (the terminal) leaves it to the bot.
+                can_tell = self._copies is not None
+                if outcome.state is DeliveryState.FAILED and outcome.reason and can_tell:
                     return await target_notices.claim(
                         session,
                         task.id,
