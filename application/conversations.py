@@ -106,9 +106,11 @@ class NewRequest:
 
 @dataclass(frozen=True, slots=True)
 class Unclear:
-    """Neither a question the model could answer nor a change."""
+    """Neither a question the model could answer nor a change (`elsewhere`: asked in another
+    chat the task posts to, where only questions are taken)."""
 
     task: Task
+    elsewhere: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +210,7 @@ class Conversations:
         refused = NotAllowed(task, elsewhere=subject.elsewhere)
         text = clean_text(text).strip()[:MAX_QUESTION_CHARS]
         if not text:
-            return Unclear(task)
+            return Unclear(task, elsewhere=subject.elsewhere)
         if (
             subject.run is None
             and subject.followup is None
@@ -320,7 +322,7 @@ class Conversations:
                 status, reason = RunStatus.FAILED, outcome.reason
         elif turn.answer is None or _is_not_for_me(turn.answer):
             status = RunStatus.SILENT
-            outcome = Unclear(task)
+            outcome = Unclear(task, elsewhere=subject.elsewhere)
         else:
             answer = turn.answer
             outcome = Answered(followup)

@@ -169,6 +169,15 @@ def changed_elsewhere(_: Translator, task: Task) -> str:
     )
 
 
+def unclear_elsewhere(_: Translator, task: Task) -> str:
+    """Neither a question nor a change, in another chat the task posts to."""
+    return _(
+        "🤔 Reply to task #{number}'s results with a question about them and I answer here. "
+        "The task itself is changed in its own chat.",
+        number=task.id,
+    )
+
+
 def unclear(_: Translator, task: Task) -> str:
     return _(
         "🤔 You can ask me about task #{number}'s results, or change the task by replying, "

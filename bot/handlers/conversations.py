@@ -125,7 +125,12 @@ async def reply_about_task(
             else problems.not_manager(_),
         )
     elif isinstance(outcome, Unclear):
-        await _reply(update, replies.unclear(_, outcome.task))
+        await _reply(
+            update,
+            replies.unclear_elsewhere(_, outcome.task)
+            if outcome.elsewhere
+            else replies.unclear(_, outcome.task),
+        )
     elif isinstance(outcome, Failed):
         text = (
             replies.change_unusable(_, problems.worded(_, outcome.problem))

@@ -6,7 +6,7 @@ it is still owed (the run stays owed, under its owner's lease, until every copy 
 
 What is tried again: what heals by itself (a Telegram flood wait, a 5xx or a lost connection; a
 destination's HTTP error or unreachable service), up to TARGET_ATTEMPTS times, the first retry
-within seconds and later ones up to five minutes apart; then the copy is given up
+within seconds and later ones up to four minutes apart; then the copy is given up
 (`DeliveryGaveUp`). What Telegram refuses outright (the bot was removed, may not post, the chat
 is gone) is not tried again in that run: the target is checked again (`TargetChecks`: is the
 chat there, may the bot post, does whoever chose it still administer it), the copy records why,
@@ -53,10 +53,11 @@ from storage.retry import Backoff, failure, patiently
 log = get_logger(__name__)
 
 # A target failing in a way that heals by itself is given up after this many attempts: with
-# TARGET_BACKOFF, retries after 5 s, 10 s, 20 s, 40 s, 80 s, 160 s and 300 s, about ten minutes
-# in all.
+# TARGET_BACKOFF, retries after 5 s, 10 s, 20 s, 40 s, 80 s, 160 s and 240 s, about nine minutes
+# in all, so a copy is settled before the operator's check of results owed for ten minutes
+# (application/watch.py) would call it stuck.
 TARGET_ATTEMPTS = 8
-TARGET_BACKOFF = Backoff(first=5.0, longest=300.0)
+TARGET_BACKOFF = Backoff(first=5.0, longest=240.0)
 
 
 # A copy's state as the deliveries metric names its outcome.

@@ -259,6 +259,12 @@ async def test_a_reply_to_a_result_in_another_chat_is_answered_there(
     [task] = await bot.tasks_of(GROUP)
     assert task.cron == "0 9 * * 1-5"
 
+    # Neither a question nor a change: what may be done here.
+    llm.reply_text("NOT_A_QUESTION")
+    unclear = await reply(fake, partners, carol, copy, "nice one")
+    assert "The task itself is changed in its own chat." in unclear.text
+    calls = len(llm.requests)
+
     # Someone not on ALLOWED_USERS is told so, and the model is not asked.
     stranger = await reply(fake, partners, mallory, copy, "what else?")
     assert str(MALLORY) in stranger.text
