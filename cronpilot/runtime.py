@@ -17,6 +17,7 @@ from application.records import ApplicationSettings
 from application.targets import TargetChats
 from application.usage import Ledger, MeteredLLM
 from application.watch import OperatorChannel, Watch, WatchSettings
+from bot.i18n import translator
 from bot.ratelimit import MessageRateLimiter
 from bot.telegram_bot import BotRateLimiter, TelegramBot
 from core.logs import get_logger
@@ -40,6 +41,7 @@ from web.health import Health, callable_probe, database_probe
 from web.hooks import Hooks
 from web.ratelimit import SignInLimiter
 from web.server import HttpServer
+from web.texts import MiniAppTexts
 from web.webhook import Webhook
 
 log = get_logger(__name__)
@@ -378,7 +380,13 @@ def _add_http_server(runtime: Runtime, bot_token: str) -> None:
             runtime.telegram.receive,
         )
     runtime.api_door = ApiDoor(
-        use_cases=runtime.use_cases, bot_token=bot_token, rate_limiter=SignInLimiter()
+        use_cases=runtime.use_cases,
+        bot_token=bot_token,
+        rate_limiter=SignInLimiter(),
+        texts=MiniAppTexts(
+            lambda language, text: translator(language).text(text),
+            labels=[label for _, label in runtime.use_cases.setup.tool_choices],
+        ),
     )
     api = build_api(runtime.api_door)
     hooks = Hooks(runtime.use_cases.triggers, settings.trigger_max_bytes)

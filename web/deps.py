@@ -32,17 +32,19 @@ from web.bodies import JsonLimits, JsonTooComplexError
 from web.errors import ApiError, too_many
 from web.ratelimit import FAILURES_BURST, FAILURES_PER_SECOND, SignInLimiter
 from web.schemas import INT64_MAX, INT64_MIN
+from web.texts import MiniAppTexts
 
 
 @dataclass(frozen=True, slots=True)
 class ApiDoor:
     """What the HTTP door holds: the use cases, and its own settings (the bot token the Mini
-    App's initData is signed with, the sign-in limits)."""
+    App's initData is signed with, the sign-in limits, the Mini App's words)."""
 
     use_cases: UseCases
     bot_token: str
     # Requests per caller (a token, a Mini App user).
     rate_limiter: SignInLimiter
+    texts: MiniAppTexts
     # Failed sign-ins per client address.
     failure_limiter: SignInLimiter = field(
         default_factory=lambda: SignInLimiter(burst=FAILURES_BURST, per_second=FAILURES_PER_SECOND)

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from application.records import Estimate
 from application.usage import UsageReport
 from core.reasons import Reason
 from scheduler.schedules.schedule import Schedule
@@ -44,6 +45,9 @@ class ChatOut(BaseModel):
     title: str | None
     timezone: str
     can_manage: bool
+    language: str = Field(
+        "en", description="the language the bot speaks in the chat when nobody writes there"
+    )
 
 
 class ChatsOut(BaseModel):
@@ -80,6 +84,29 @@ class DeliveryOut(BaseModel):
     error: str | None = None
 
 
+class EstimateOut(BaseModel):
+    """What a task will cost (as its card says before Confirm): once it has run, the average of
+    its runs × its runs in the next 30 days; before, its model's price × a typical run."""
+
+    per_run_usd: float | None = Field(description="null: the model's price is not known")
+    per_month_usd: float | None = Field(description="the next 30 days; null: price not known")
+    runs_in_30_days: int
+    from_runs: bool = Field(description="whether the task's own runs gave the price")
+    model: str = Field(description="the model priced; empty for a reminder")
+    free: bool = Field(description="a reminder asks no model: it costs nothing")
+
+    @classmethod
+    def of(cls, estimate: Estimate) -> EstimateOut:
+        return cls(
+            per_run_usd=estimate.per_run_usd,
+            per_month_usd=estimate.per_month_usd,
+            runs_in_30_days=estimate.runs_in_30_days,
+            from_runs=estimate.from_runs,
+            model=estimate.model,
+            free=estimate.free,
+        )
+
+
 class TaskOut(BaseModel):
     id: int
     chat_id: int
@@ -113,9 +140,24 @@ class TaskOut(BaseModel):
     quiet_when_unchanged: bool = Field(
         False, description="whether an answer equal to the last one posted stays unposted"
     )
+    skipped_for: datetime | None = Field(
+        None, description="its next run, when that one is skipped (/skip; POST …/skip)"
+    )
+    estimate: EstimateOut | None = Field(
+        None,
+        description="what it will cost; given by the routes that answer one task (not in "
+        "lists), null when no prices are known",
+    )
 
     @classmethod
-    def of(cls, task: Task, now: datetime) -> TaskOut:
+    def of(
+        cls,
+        task: Task,
+        now: datetime,
+        *,
+        skipped_for: datetime | None = None,
+        estimate: Estimate | None = None,
+    ) -> TaskOut:
         """The task as the API shows it: its next runs (from `now`) while it is active."""
         schedule = Schedule.of(task)
         next_runs = (
@@ -147,6 +189,8 @@ class TaskOut(BaseModel):
             runs_after_every_run=task.after_always,
             has_trigger_url=task.has_trigger,
             quiet_when_unchanged=task.quiet_changed,
+            skipped_for=skipped_for,
+            estimate=EstimateOut.of(estimate) if estimate is not None else None,
         )
 
 
@@ -369,6 +413,39 @@ TARGETS_HELP = (
 )
 
 
+ModelName = Annotated[str, Field(max_length=64)]
+MODEL_HELP = "a name of MODELS (GET /models), or default for LLM_MODEL"
+ToolKey = Annotated[str, Field(max_length=100)]
+TOOLS_HELP = "exactly these tools (keys of GET /tools); null: every one"
+CAP_HELP = "USD a calendar month; null: no cap of its own"
+
+
+class ModelsOut(BaseModel):
+    """The models a task may choose: `default` (LLM_MODEL, which `model: null` means) and the
+    names of MODELS."""
+
+    default: str
+    models: list[str]
+
+
+class ToolOut(BaseModel):
+    key: str = Field(description="what a task's `tools` lists")
+    label: str = Field(description="its name for people, in English")
+
+
+class ToolsOut(BaseModel):
+    """The tools a task may have or not (a new task has every one)."""
+
+    tools: list[ToolOut]
+
+
+class TextsOut(BaseModel):
+    """The Mini App's words in one language: each English text and its translation."""
+
+    language: str
+    texts: dict[str, str]
+
+
 class DestinationsOut(BaseModel):
     """The operator's destinations outside Telegram, by name."""
 
@@ -391,6 +468,9 @@ class NewTaskIn(Strict):
         "reminder)",
     )
     targets: list[TargetWord] | None = Field(None, max_length=10, description=TARGETS_HELP)
+    model: ModelName | None = Field(None, description=MODEL_HELP)
+    tools: list[ToolKey] | None = Field(None, max_length=100, description=TOOLS_HELP)
+    monthly_cap_usd: float | None = Field(None, description=CAP_HELP)
 
 
 class TaskPatchIn(Strict):
@@ -400,13 +480,9 @@ class TaskPatchIn(Strict):
     schedule: str | None = Field(
         None, max_length=MAX_TEXT_CHARS, description="new schedule in words or cron"
     )
-    model: str | None = Field(
-        None, max_length=64, description="a name of MODELS, or default for LLM_MODEL"
-    )
-    tools: list[Annotated[str, Field(max_length=100)]] | None = Field(
-        None, max_length=100, description="exactly these tools (keys); null: every one"
-    )
-    monthly_cap_usd: float | None = Field(None, description="USD a month; null: no cap")
+    model: ModelName | None = Field(None, description=MODEL_HELP)
+    tools: list[ToolKey] | None = Field(None, max_length=100, description=TOOLS_HELP)
+    monthly_cap_usd: float | None = Field(None, description=CAP_HELP)
     targets: list[TargetWord] | None = Field(None, max_length=10, description=TARGETS_HELP)
 
 
