@@ -45,8 +45,8 @@ class ChatOut(BaseModel):
     title: str | None
     timezone: str
     can_manage: bool
-    language: str = Field(
-        "en", description="the language the bot speaks in the chat when nobody writes there"
+    language: str | None = Field(
+        None, description="the chat's own language (/language); null: none chosen"
     )
 
 

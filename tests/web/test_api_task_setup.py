@@ -78,7 +78,8 @@ async def test_model_tools_and_cap_are_set_at_creation_and_changed(
         estimate = task["estimate"]
         assert estimate["model"] == "smart"
         assert estimate["runs_in_30_days"] == 30
-        assert estimate["free"] is False and estimate["from_runs"] is False
+        assert estimate["free"] is False
+        assert estimate["from_runs"] is False
         assert estimate["per_run_usd"] == pytest.approx(0.0125)
         assert estimate["per_month_usd"] == pytest.approx(0.375)
         assert task["skipped_for"] is None
@@ -195,9 +196,9 @@ async def test_the_mini_app_texts_come_in_the_asked_language(bot: BotUnderTest) 
     async with asgi_client(bot.runtime) as api:
         german = (await api.get("/api/v1/texts", params={"language": "de-AT"})).json()
         assert german["language"] == "de"
-        assert german["texts"]["Skip next"] == "Nächsten auslassen"
+        assert german["texts"]["⏭ Skip next"] == "⏭ Nächsten überspringen"
         assert german["texts"]["web fetch"] != "web fetch"
         english = (await api.get("/api/v1/texts", params={"language": "xx"})).json()
         assert english["language"] == "en"
-        assert english["texts"]["Skip next"] == "Skip next"
+        assert english["texts"]["⏭ Skip next"] == "⏭ Skip next"
         assert set(english["texts"]) == set(german["texts"])
