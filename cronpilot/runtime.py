@@ -18,6 +18,7 @@ from application.targets import TargetChats
 from application.usage import Ledger, MeteredLLM
 from application.watch import OperatorChannel, Watch, WatchSettings
 from bot.i18n import translator
+from bot.problems import explain
 from bot.ratelimit import MessageRateLimiter
 from bot.telegram_bot import BotRateLimiter, TelegramBot
 from core.logs import get_logger
@@ -386,6 +387,9 @@ def _add_http_server(runtime: Runtime, bot_token: str) -> None:
         texts=MiniAppTexts(
             lambda language, text: translator(language).text(text),
             labels=[label for _, label in runtime.use_cases.setup.tool_choices],
+        ),
+        explain=lambda language, error: explain(
+            translator(language), error, settings.default_timezone
         ),
     )
     api = build_api(runtime.api_door)

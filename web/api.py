@@ -69,6 +69,7 @@ def build_api(door: ApiDoor) -> FastAPI:
     )
     add_error_handlers(api)
     api.state.door = door
+    api.state.explain = door.explain
     api.state.json_limits = JSON_LIMITS
     for router in ROUTERS:
         api.include_router(router)

@@ -29,7 +29,7 @@ from application.permissions import Actor, Door, NotAllowedError
 from application.tokens import digest
 from web import initdata
 from web.bodies import JsonLimits, JsonTooComplexError
-from web.errors import ApiError, too_many
+from web.errors import ApiError, Explain, too_many
 from web.ratelimit import FAILURES_BURST, FAILURES_PER_SECOND, SignInLimiter
 from web.schemas import INT64_MAX, INT64_MIN
 from web.texts import MiniAppTexts
@@ -38,13 +38,15 @@ from web.texts import MiniAppTexts
 @dataclass(frozen=True, slots=True)
 class ApiDoor:
     """What the HTTP door holds: the use cases, and its own settings (the bot token the Mini
-    App's initData is signed with, the sign-in limits, the Mini App's words)."""
+    App's initData is signed with, the sign-in limits, the Mini App's words, errors in words)."""
 
     use_cases: UseCases
     bot_token: str
     # Requests per caller (a token, a Mini App user).
     rate_limiter: SignInLimiter
     texts: MiniAppTexts
+    # The bot's sentence for an expected error in a language (web.errors).
+    explain: Explain
     # Failed sign-ins per client address.
     failure_limiter: SignInLimiter = field(
         default_factory=lambda: SignInLimiter(burst=FAILURES_BURST, per_second=FAILURES_PER_SECOND)

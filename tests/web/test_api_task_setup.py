@@ -141,6 +141,16 @@ async def test_a_refused_model_tool_or_cap_changes_nothing_and_makes_no_task(
             None,
             None,
         )
+        # Asked in German: the bot's sentence in German beside the English.
+        german = await api.patch(
+            url, json={"model": "huge"}, headers={"Accept-Language": "de-AT,de;q=0.9"}
+        )
+        assert german.json() == {
+            "error": "no model named 'huge'; MODELS names fast, smart",
+            "message": (
+                "Es gibt kein Modell namens huge. Die Modelle sind: fast, smart oder default."
+            ),
+        }
         not_a_number = await api.patch(url, json={"monthly_cap_usd": "lots"})
         assert not_a_number.status_code == 422
         assert "monthly_cap_usd" in not_a_number.json()["error"]

@@ -302,7 +302,7 @@ async def test_the_mini_app_sets_a_tasks_model_tools_and_cap(
     # Past the most a task may have: the server's reason is shown.
     await cap.fill("5000")
     await form.get_by_role("button", name="Save").click()
-    await page.locator("#status.bad").get_by_text("not between 0 and 1000").wait_for()
+    await page.locator("#status.bad").get_by_text("between $0 and $1000").wait_for()
 
     await cap.fill("0,50")
     await form.get_by_role("button", name="Save").click()
@@ -398,9 +398,13 @@ async def test_the_mini_app_speaks_the_persons_language(
     assert (await skipped.locator(".task-skipped").inner_text()).startswith(
         "Nächster Lauf übersprungen: Fr., 27. Nov., 08:00"
     )
-    await skipped.get_by_role("button", name="Modell, Werkzeuge, Limit").click()
+    await skipped.get_by_role("button", name="Modell, Werkzeuge, Grenze").click()
     await skipped.locator(".setup-edit").wait_for()
     assert "Kosten" in await skipped.locator(".setup-estimate").inner_text()
+    # A refusal comes in German too.
+    await skipped.locator(".setup-cap").fill("5000")
+    await skipped.get_by_role("button", name="Speichern").click()
+    await page.locator("#status.bad").get_by_text("Monatsgrenze muss zwischen").wait_for()
     # A chat's own /language wins over the person's.
     await fake.send_text(dm, alice, "/language fr")
     await fake.wait_for_message(dm, lambda m: "Français" in m.text or "français" in m.text)

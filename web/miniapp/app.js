@@ -117,6 +117,8 @@ async function api(path, options = {}) {
     ...options,
     headers: {
       Authorization: `tma ${initData}`,
+      // Refusals come in the page's language too (`message`; `error` is the English).
+      "Accept-Language": state.language || appLanguage(),
       ...(options.body ? { "Content-Type": "application/json" } : {}),
     },
   });
@@ -128,7 +130,7 @@ async function api(path, options = {}) {
     body = null;
   }
   if (!response.ok) {
-    const error = new Error((body && body.error) || `the server answered ${response.status}`);
+    const error = new Error((body && (body.message || body.error)) || _("The server answered {status}.", { status: response.status }));
     error.status = response.status;
     throw error;
   }
