@@ -20,6 +20,7 @@ from application.watch import OperatorChannel, Watch, WatchSettings
 from bot.i18n import translator
 from bot.problems import explain
 from bot.ratelimit import MessageRateLimiter
+from bot.render import describe
 from bot.telegram_bot import BotRateLimiter, TelegramBot
 from core.logs import get_logger
 from core.settings import Settings
@@ -391,6 +392,7 @@ def _add_http_server(runtime: Runtime, bot_token: str) -> None:
         explain=lambda language, error: explain(
             translator(language), error, settings.default_timezone
         ),
+        describe=lambda language, schedule: describe(translator(language), schedule),
     )
     api = build_api(runtime.api_door)
     hooks = Hooks(runtime.use_cases.triggers, settings.trigger_max_bytes)

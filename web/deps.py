@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Query, Request
 from fastapi import Path as PathParam
@@ -27,12 +27,19 @@ from starlette.responses import Response
 from application import UseCases
 from application.permissions import Actor, Door, NotAllowedError
 from application.tokens import digest
+from scheduler.schedules.schedule import Schedule
 from web import initdata
 from web.bodies import JsonLimits, JsonTooComplexError
-from web.errors import ApiError, Explain, too_many
+from web.errors import ApiError, Explain, asked_language, too_many
 from web.ratelimit import FAILURES_BURST, FAILURES_PER_SECOND, SignInLimiter
 from web.schemas import INT64_MAX, INT64_MIN
 from web.texts import MiniAppTexts
+
+
+class Describe(Protocol):
+    def __call__(self, language: str, schedule: Schedule, /) -> str:
+        """The schedule in words, in `language`."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +54,8 @@ class ApiDoor:
     texts: MiniAppTexts
     # The bot's sentence for an expected error in a language (web.errors).
     explain: Explain
+    # A schedule in words in a language, as the bot's cards say it.
+    describe: Describe
     # Failed sign-ins per client address.
     failure_limiter: SignInLimiter = field(
         default_factory=lambda: SignInLimiter(burst=FAILURES_BURST, per_second=FAILURES_PER_SECOND)
@@ -92,7 +101,26 @@ async def get_current_actor(request: Request, door: DoorDep) -> Actor:
     return actor
 
 
+@dataclass(frozen=True, slots=True)
+class Words:
+    """How the caller would have things said: in the language its Accept-Language asks for
+    (one of the bot's), else in the English the API's documents show."""
+
+    language: str | None
+    door: ApiDoor
+
+    def describe(self, schedule: Schedule) -> str:
+        if self.language is None:
+            return schedule.describe()
+        return self.door.describe(self.language, schedule)
+
+
+def get_words(request: Request, door: DoorDep) -> Words:
+    return Words(asked_language(request.headers.get("Accept-Language")), door)
+
+
 UseCasesDep = Annotated[UseCases, Depends(get_use_cases)]
+WordsDep = Annotated[Words, Depends(get_words)]
 NowDep = Annotated[datetime, Depends(get_now)]
 CurrentActor = Annotated[Actor, Depends(get_current_actor)]
 TaskId = Annotated[int, PathParam(ge=1, le=INT64_MAX)]

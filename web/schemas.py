@@ -4,7 +4,7 @@ OpenAPI document's), and how a use case's frozen record becomes one."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -122,7 +122,10 @@ class TaskOut(BaseModel):
     every_seconds: int | None
     timezone: str
     state: TaskState
-    description: str
+    description: str = Field(
+        description="the schedule in words: in the language Accept-Language asks for, when it "
+        "names one of the bot's, else English"
+    )
     next_runs: list[datetime]
     last_run_at: datetime | None
     created_at: datetime
@@ -157,8 +160,10 @@ class TaskOut(BaseModel):
         *,
         skipped_for: datetime | None = None,
         estimate: Estimate | None = None,
+        describe: Callable[[Schedule], str] = Schedule.describe,
     ) -> TaskOut:
-        """The task as the API shows it: its next runs (from `now`) while it is active."""
+        """The task as the API shows it: its next runs (from `now`) while it is active, its
+        schedule in words as `describe` says it."""
         schedule = Schedule.of(task)
         next_runs = (
             [run.astimezone(schedule.zone) for run in schedule.next_runs(now, PREVIEW_RUNS)]
@@ -177,7 +182,7 @@ class TaskOut(BaseModel):
             every_seconds=task.every_seconds,
             timezone=task.timezone,
             state=task.state,
-            description=schedule.describe(),
+            description=describe(schedule),
             next_runs=next_runs,
             last_run_at=task.last_run_at,
             created_at=task.created_at,

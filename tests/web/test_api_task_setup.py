@@ -212,3 +212,22 @@ async def test_the_mini_app_texts_come_in_the_asked_language(bot: BotUnderTest) 
         assert english["language"] == "en"
         assert english["texts"]["⏭ Skip next"] == "⏭ Skip next"
         assert set(english["texts"]) == set(german["texts"])
+
+
+async def test_a_schedule_is_described_in_the_language_asked_for(
+    bot: BotUnderTest, fake: FakeTelegram
+) -> None:
+    token = await token_for(fake, fake.user(ALICE, "Alice"))
+    assert bot.runtime is not None
+    async with asgi_client(bot.runtime, Authorization=f"Bearer {token}") as api:
+        task = (await api.post("/api/v1/tasks", json=NEWS)).json()
+        assert task["description"] == "Every day at 08:00"
+        url = f"/api/v1/tasks/{task['id']}"
+        german = {"Accept-Language": "de"}
+        assert (await api.get(url, headers=german)).json()["description"] == "Um 08:00"
+        listed = await api.get(f"/api/v1/tasks?chat_id={ALICE}", headers=german)
+        assert [t["description"] for t in listed.json()["tasks"]] == ["Um 08:00"]
+        parsed = await api.post(
+            "/api/v1/parse", json={"text": "every day at 8 read the news"}, headers=german
+        )
+        assert parsed.json()["description"] == "Um 08:00"

@@ -391,6 +391,7 @@ async def test_the_mini_app_speaks_the_persons_language(
     await task.wait_for()
     assert await page.locator("html").get_attribute("lang") == "de"
     assert await page.locator("#create-title").inner_text() == "Neue Aufgabe"
+    assert await task.locator(".task-when").inner_text() == "Um 08:00 (Europe/Berlin)"
     assert "Modell: Standard (openai/gpt-4o-mini)" in await task.locator(".task-setup").inner_text()
     await task.get_by_role("button", name="Nächsten überspringen").click()
     skipped = page.locator(f'li.task[data-id="{task_id}"][data-skipped="yes"]')

@@ -16,7 +16,16 @@ from application import UseCases
 from application.permissions import Action, Actor
 from scheduler.schedules.schedule import Schedule, canonical_zone
 from storage.records import Task, TaskKind, TaskState
-from web.deps import ApiRoute, ChatIdQuery, CurrentActor, NowDep, TaskId, UseCasesDep
+from web.deps import (
+    ApiRoute,
+    ChatIdQuery,
+    CurrentActor,
+    NowDep,
+    TaskId,
+    UseCasesDep,
+    Words,
+    WordsDep,
+)
 from web.errors import ApiError
 from web.schemas import NewTaskIn, TaskOut, TaskPageOut, TaskPatchIn, TaskSkipOut
 
@@ -28,6 +37,7 @@ async def list_tasks(
     me: CurrentActor,
     use_cases: UseCasesDep,
     now: NowDep,
+    words: WordsDep,
     chat_id: ChatIdQuery,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> TaskPageOut:
@@ -35,7 +45,12 @@ async def list_tasks(
     return TaskPageOut(
         # Without estimates: counting a frequent task's runs for 30 days takes a while.
         tasks=[
-            TaskOut.of(task, now, skipped_for=await use_cases.shapes.skipped_next(task))
+            TaskOut.of(
+                task,
+                now,
+                skipped_for=await use_cases.shapes.skipped_next(task),
+                describe=words.describe,
+            )
             for task in listing.tasks
         ],
         page=listing.page + 1,
@@ -46,7 +61,7 @@ async def list_tasks(
 
 @router.post("/tasks", response_model=TaskOut, status_code=201)
 async def create_task(
-    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, body: NewTaskIn
+    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, words: WordsDep, body: NewTaskIn
 ) -> TaskOut:
     # Who may create tasks there is settled before the body is read any further.
     chat = await use_cases.chats.get(me, body.chat_id, to=Action.CREATE_TASK)
@@ -72,19 +87,24 @@ async def create_task(
         task = (await use_cases.setup.set_tools(me, task.id, only=body.tools)).task
     if body.monthly_cap_usd is not None:
         task = await use_cases.setup.set_cap(me, task.id, body.monthly_cap_usd)
-    return await _one(use_cases, me, task, now)
+    return await _one(use_cases, words, me, task, now)
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut)
 async def get_task(
-    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, task_id: TaskId
+    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, words: WordsDep, task_id: TaskId
 ) -> TaskOut:
-    return await _one(use_cases, me, await use_cases.tasks.get(me, task_id), now)
+    return await _one(use_cases, words, me, await use_cases.tasks.get(me, task_id), now)
 
 
 @router.patch("/tasks/{task_id}", response_model=TaskOut)
 async def change_task(
-    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, task_id: TaskId, body: TaskPatchIn
+    me: CurrentActor,
+    use_cases: UseCasesDep,
+    now: NowDep,
+    words: WordsDep,
+    task_id: TaskId,
+    body: TaskPatchIn,
 ) -> TaskOut:
     task = await use_cases.tasks.get(me, task_id, to=Action.EDIT_TASK)
     was_paused = task.state is TaskState.PAUSED
@@ -128,28 +148,28 @@ async def change_task(
         task = await use_cases.tasks.pause(me, task.id)
     elif wanted == "active" and task.state is not TaskState.ACTIVE:
         task = await use_cases.tasks.resume(me, task.id)
-    return await _one(use_cases, me, task, now)
+    return await _one(use_cases, words, me, task, now)
 
 
 @router.post("/tasks/{task_id}/skip", response_model=TaskSkipOut)
 async def skip_next_run(
-    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, task_id: TaskId
+    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, words: WordsDep, task_id: TaskId
 ) -> TaskSkipOut:
     """Skip exactly the task's next run (as /skip N in the bot)."""
     state = await use_cases.shapes.skip_next(me, task_id)
     return TaskSkipOut(
-        task=TaskOut.of(state.task, now, skipped_for=state.skipped_for),
+        task=TaskOut.of(state.task, now, skipped_for=state.skipped_for, describe=words.describe),
         skipped_for=state.skipped_for,
     )
 
 
 @router.delete("/tasks/{task_id}/skip", response_model=TaskSkipOut)
 async def undo_skip(
-    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, task_id: TaskId
+    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, words: WordsDep, task_id: TaskId
 ) -> TaskSkipOut:
     """The skipped run happens after all, if it has not come yet (/skip N undo)."""
     state = await use_cases.shapes.undo_skip(me, task_id)
-    return TaskSkipOut(task=TaskOut.of(state.task, now), skipped_for=None)
+    return TaskSkipOut(task=TaskOut.of(state.task, now, describe=words.describe), skipped_for=None)
 
 
 @router.delete("/tasks/{task_id}", status_code=204)
@@ -157,13 +177,14 @@ async def delete_task(me: CurrentActor, use_cases: UseCasesDep, task_id: TaskId)
     await use_cases.tasks.delete(me, task_id)
 
 
-async def _one(use_cases: UseCases, me: Actor, task: Task, now: datetime) -> TaskOut:
+async def _one(use_cases: UseCases, words: Words, me: Actor, task: Task, now: datetime) -> TaskOut:
     """One task with what a list leaves out: what it will cost."""
     return TaskOut.of(
         task,
         now,
         skipped_for=await use_cases.shapes.skipped_next(task),
         estimate=await use_cases.setup.estimate(me, task.id),
+        describe=words.describe,
     )
 
 
