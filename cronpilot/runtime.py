@@ -393,6 +393,7 @@ def _add_http_server(runtime: Runtime, bot_token: str) -> None:
             translator(language), error, settings.default_timezone
         ),
         describe=lambda language, schedule: describe(translator(language), schedule),
+        say_reason=lambda language, reason: translator(language).reason(reason),
     )
     api = build_api(runtime.api_door)
     hooks = Hooks(runtime.use_cases.triggers, settings.trigger_max_bytes)

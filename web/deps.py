@@ -27,6 +27,7 @@ from starlette.responses import Response
 from application import UseCases
 from application.permissions import Actor, Door, NotAllowedError
 from application.tokens import digest
+from core.reasons import Reason
 from scheduler.schedules.schedule import Schedule
 from web import initdata
 from web.bodies import JsonLimits, JsonTooComplexError
@@ -39,6 +40,12 @@ from web.texts import MiniAppTexts
 class Describe(Protocol):
     def __call__(self, language: str, schedule: Schedule, /) -> str:
         """The schedule in words, in `language`."""
+        ...
+
+
+class SayReason(Protocol):
+    def __call__(self, language: str, reason: Reason, /) -> str:
+        """The reason's sentence in `language`."""
         ...
 
 
@@ -56,6 +63,8 @@ class ApiDoor:
     explain: Explain
     # A schedule in words in a language, as the bot's cards say it.
     describe: Describe
+    # Why a run or a follow-up ended, in a language, as the bot's history says it.
+    say_reason: SayReason
     # Failed sign-ins per client address.
     failure_limiter: SignInLimiter = field(
         default_factory=lambda: SignInLimiter(burst=FAILURES_BURST, per_second=FAILURES_PER_SECOND)
@@ -113,6 +122,11 @@ class Words:
         if self.language is None:
             return schedule.describe()
         return self.door.describe(self.language, schedule)
+
+    def reason(self, reason: Reason) -> str:
+        if self.language is None:
+            return reason.message()
+        return self.door.say_reason(self.language, reason)
 
 
 def get_words(request: Request, door: DoorDep) -> Words:

@@ -235,17 +235,26 @@ class TaskPageOut(BaseModel):
     total: int
 
 
+# A reason in words, in the caller's language (web.deps.Words.reason).
+Say = Callable[[Reason], str]
+
+
 class ReasonOut(BaseModel):
     """Why a run or a follow-up ended: clients decide by the code (core/reasons.py) and may word
     it themselves from the facts; `message` is the English."""
 
     code: str = Field(description="what happened, one of a fixed set of codes")
     facts: dict[str, Any] = Field(description="the values the code's sentence is made of")
-    message: str = Field(description="the sentence in English")
+    message: str = Field(
+        description="the sentence: in the language Accept-Language asks for, when it names one "
+        "of the bot's, else English"
+    )
 
     @classmethod
-    def of(cls, reason: Reason | None) -> ReasonOut | None:
-        return cls(**reason.shown()) if reason is not None else None
+    def of(cls, reason: Reason | None, say: Say = Reason.message) -> ReasonOut | None:
+        if reason is None:
+            return None
+        return cls(**{**reason.shown(), "message": say(reason)})
 
 
 class Ending(BaseModel):
@@ -258,11 +267,11 @@ class Ending(BaseModel):
     cost: float | None
 
     @staticmethod
-    def of_record(record: Run | Followup) -> dict[str, Any]:
+    def of_record(record: Run | Followup, say: Say = Reason.message) -> dict[str, Any]:
         reason = record.reason
         return {
-            "reason": ReasonOut.of(reason),
-            "error": reason.message() if reason is not None else None,
+            "reason": ReasonOut.of(reason, say),
+            "error": say(reason) if reason is not None else None,
             "prompt_tokens": record.prompt_tokens,
             "completion_tokens": record.completion_tokens,
             "cost": record.cost,
@@ -293,11 +302,13 @@ class RunOut(Ending):
     )
 
     @classmethod
-    def of(cls, run: Run, copies: Sequence[TargetDelivery] = ()) -> RunOut:
+    def of(
+        cls, run: Run, copies: Sequence[TargetDelivery] = (), say: Say = Reason.message
+    ) -> RunOut:
         """The run; with `copies`, what became of its result at each target."""
         return cls(
             deliveries=_deliveries(run, copies),
-            **Ending.of_record(run),
+            **Ending.of_record(run, say),
             id=run.id,
             task_id=run.task_id,
             status=run.status.value,
@@ -356,9 +367,9 @@ class FollowupOut(Ending):
     finished_at: datetime | None
 
     @classmethod
-    def of(cls, followup: Followup) -> FollowupOut:
+    def of(cls, followup: Followup, say: Say = Reason.message) -> FollowupOut:
         return cls(
-            **Ending.of_record(followup),
+            **Ending.of_record(followup, say),
             id=followup.id,
             task_id=followup.task_id,
             run_id=followup.run_id,

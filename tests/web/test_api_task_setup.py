@@ -17,6 +17,7 @@ pytestmark = pytest.mark.usefixtures("litellm_imported")
 
 MODELS = "fast=openai/gpt-4o-mini,smart=openai/gpt-4o"
 NEWS = {"chat_id": ALICE, "prompt": "Summarize the news", "cron": "0 8 * * *"}
+GERMAN_SKIP = "auf Wunsch übersprungen (/skip) von Nutzer {user_id}"
 
 
 @pytest.fixture
@@ -189,6 +190,19 @@ async def test_a_skipped_next_run_shows_on_the_task(bot: BotUnderTest, fake: Fak
         undone = (await api.delete(f"{url}/skip")).json()
         assert undone["task"]["skipped_for"] is None
         assert (await api.get(url)).json()["skipped_for"] is None
+        await api.post(f"{url}/skip")
+
+    # Its time comes: the run is recorded as skipped, and says why in the language asked for.
+    await bot.fire_due(NOW.replace(day=27, hour=7))
+    async with asgi_client(bot.runtime, Authorization=f"Bearer {token}") as api:
+        english = (await api.get(f"{url}/runs")).json()["runs"]
+        assert [(run["status"], run["reason"]["code"]) for run in english] == [
+            ("skipped", "skipped_by_person")
+        ]
+        assert english[0]["error"] == f"skipped on request (/skip) by user {ALICE}"
+        german = (await api.get(f"{url}/runs", headers={"Accept-Language": "de"})).json()
+        said = german["runs"][0]
+        assert said["reason"]["message"] == said["error"] == GERMAN_SKIP.format(user_id=ALICE)
 
 
 async def test_a_reminder_is_free(bot: BotUnderTest, fake: FakeTelegram) -> None:
