@@ -286,6 +286,8 @@ async def test_the_mini_app_sets_a_tasks_model_tools_and_cap(
     # gpt-4o-mini's price for a typical run (3,000 + 500 tokens) × 21 weekdays.
     estimate = await form.locator(".setup-estimate").inner_text()
     assert estimate == "💵 Cost: ≈ $0.00075 a run, ≈ $0.016 a month (estimate)"
+    # Nothing is wider than the phone with the form open.
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
     model = form.get_by_label("Model")
     assert await model.input_value() == "default"
     await model.select_option("smart")
