@@ -73,6 +73,7 @@ function showTexts() {
     template.querySelector(`[data-action="${action}"]`).textContent = label;
   }
   template.querySelector(".targets-input").setAttribute("aria-label", _("Targets"));
+  template.querySelector(".targets-input").placeholder = _("here @channel destination");
   for (const button of template.querySelectorAll('button[type="submit"]')) button.textContent = _("Save");
   template.querySelector(".setup-model-label").textContent = _("Model");
   template.querySelector(".setup-tools-label").textContent = _("Tools");
