@@ -89,6 +89,7 @@ function dollars(amount) {
   }).format(amount);
 }
 
+// A monthly cap as it was given ("$0.50", "$0.000001").
 function capText(amount) {
   return new Intl.NumberFormat(state.language || "en", {
     style: "currency",
