@@ -217,7 +217,12 @@ class TerminalChat:
         zone = self._use_cases.chats.zone_of(chat)
         try:
             if command == "/task":
-                self.say(text.task_detail(await self._use_cases.tasks.get(ACTOR, task_id), zone))
+                task = await self._use_cases.tasks.get(ACTOR, task_id)
+                setup = self._use_cases.setup
+                estimate = await setup.estimate(ACTOR, task_id)
+                self.say(
+                    text.task_detail(task, zone, model=setup.models.of(task), estimate=estimate)
+                )
             elif command == "/run":
                 await self._use_cases.runs.run_now(ACTOR, task_id)
                 await self._engine.wait_idle()

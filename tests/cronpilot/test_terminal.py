@@ -54,6 +54,7 @@ async def test_chat_then_operate_the_task_from_the_command_line(
             "yes",
             "/tasks",
             "/run 1",
+            "/task 1",
             "/history 1",
             "/frobnicate",
             "/quit",
@@ -66,6 +67,9 @@ async def test_chat_then_operate_the_task_from_the_command_line(
     assert "runs need" in said.lower() or "still needs a model" in said
     assert "🤔 I couldn't find a schedule in that." in said
     assert said.count("Schedule this task?") == 2
+    # The card names the model and says what the task will cost, worded as the bot's card.
+    assert "  Model:     openai/gpt-4o-mini" in said
+    assert re.search(r"Cost: +≈ \$0\.00075 a run, ≈ \$0\.02\d a month \(estimate\)", said)
     assert "✅ Scheduled — task #1" in said
     # It says plainly that this terminal does not run tasks on their schedule.
     assert "this terminal does not run tasks on their schedule" in said
@@ -73,6 +77,9 @@ async def test_chat_then_operate_the_task_from_the_command_line(
     assert re.search(r"#1 Read the news · [^\n]*10:00[^\n]* · active", said)
     assert "Three stories about <b>Rust</b> today." in said
     assert "manual · succeeded" in said
+    # After a run, /task 1 estimates from what its runs cost (the fake LLM's tokens).
+    task_card = said[said.index("Task #1 · ") :]
+    assert re.search(r"Cost: +≈ \$[0-9.]+ a run, ≈ \$[0-9.,]+ a month \(estimate\)", task_card)
     assert "15 tokens (10 in, 5 out)" in said
     assert "I don't know the command /frobnicate." in said
 
