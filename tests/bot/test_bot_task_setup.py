@@ -230,6 +230,15 @@ async def test_the_card_chooses_the_model_and_prices_the_task_on_it(
         assert "By model" in usage.text
         assert "• smart: 1 run · " in usage.text
 
+        # /edit N: the card shows the task's own model, and Confirm keeps it.
+        edit = await say(
+            fake, dm, alice, f"/edit {task.id} every morning at 9 summarize the news", expect="Cost"
+        )
+        assert "🤖 Model: smart" in edit.text
+        await press(fake, dm, alice, edit, "Confirm")
+        [task] = await bot.tasks_of(dm.id)
+        assert (task.model, task.cron) == ("smart", "0 9 * * *")
+
         # A reminder has no model to choose.
         reminder = await say(fake, dm, alice, "remind me to drink water every 2 hours", expect="⏰")
         assert not any("Model" in label for label in reminder.button_labels)
