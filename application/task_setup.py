@@ -21,7 +21,7 @@ from scheduler.clock import Clock
 from scheduler.runner.tools.registry import Toolsets
 from scheduler.schedules.schedule import Schedule
 from storage import task_choices
-from storage.records import Task
+from storage.records import Task, TaskState
 
 log = get_logger(__name__)
 
@@ -54,7 +54,36 @@ class ModelOffer:
 
     def of(self, task: Task) -> str:
         """The model the task runs on, as people see it."""
-        return task.model if task.model in self.names else self.default
+        return self.shown(task.model)
+
+    def shown(self, model: str | None) -> str:
+        """A stored choice (None: the default) as people see it."""
+        return model if model in self.names else self.default
+
+    @property
+    def choices(self) -> tuple[str | None, ...]:
+        """What may be chosen, in the order a card offers them: the default (None), then
+        MODELS."""
+        return (None, *self.names)
+
+    def choice(self, index: int) -> str | None:
+        """The choice at `index` of `choices` (a card's button carries it);
+        UnknownModelError when there is none there (MODELS changed since)."""
+        if not 0 <= index < len(self.choices):
+            raise UnknownModelError(f"#{index}", self.names)
+        return self.choices[index]
+
+    def resolve(self, name: str | None) -> str | None:
+        """The stored choice for `name`: None for the default; UnknownModelError if MODELS
+        does not name it."""
+        if name is None:
+            return None
+        wanted = name.strip().lower()
+        if wanted in ("default", self.default.lower()):
+            return None
+        if wanted not in self.names:
+            raise UnknownModelError(wanted, self.names)
+        return wanted
 
 
 class TaskSetup:
@@ -81,6 +110,22 @@ class TaskSetup:
         or an MCP server's own name)."""
         return tuple((toolset.key, toolset.label) for toolset in self._toolsets.choices)
 
+    async def estimate(self, actor: Actor, task_id: int) -> Estimate | None:
+        """What task `task_id` will cost over the next 30 days, as its card says before
+        Confirm: its own runs' average once it has run, else its model's price; free for a
+        reminder. None when no estimate can be made (no price list, or it will not run
+        again)."""
+        task = await self._access.task(actor, Action.SHOW_TASK, task_id)
+        if self._estimates is None or task.state is TaskState.FINISHED:
+            return None
+        return await self._estimates.estimate(
+            task.chat_id,
+            Schedule.of(task),
+            self.models.of(task),
+            task_id=task.id,
+            mode=task.mode,
+        )
+
     async def set_model(self, actor: Actor, task_id: int, name: str | None) -> Task:
         """Task `task_id` runs on the model `name` of MODELS (None, or the default's own name:
         on the default)."""
@@ -96,14 +141,7 @@ class TaskSetup:
     def resolve_model(self, name: str | None) -> str | None:
         """The stored choice for `name`: None for the default; UnknownModelError if MODELS
         does not name it."""
-        if name is None:
-            return None
-        wanted = name.strip().lower()
-        if wanted in ("default", self.models.default.lower()):
-            return None
-        if wanted not in self.models.names:
-            raise UnknownModelError(wanted, self.models.names)
-        return wanted
+        return self.models.resolve(name)
 
     async def tools(self, actor: Actor, task_id: int) -> TaskTools:
         """The toolsets task `task_id` may have, each on or off."""
@@ -160,16 +198,6 @@ class TaskSetup:
         """UnknownToolError unless every one of `names` is a configured toolset (a key, or an
         MCP server's name): checked before a task is made with them."""
         self._keys(names, [toolset.key for toolset in self._toolsets.choices])
-
-    async def estimate(self, actor: Actor, task_id: int) -> Estimate | None:
-        """What task `task_id` will cost in the next 30 days on its model (as the card says
-        before Confirm); None when prices are not known here at all."""
-        task = await self._access.task(actor, Action.SHOW_TASK, task_id)
-        if self._estimates is None:
-            return None
-        return await self._estimates.estimate(
-            task.chat_id, Schedule.of(task), self.models.of(task), task_id=task.id, mode=task.mode
-        )
 
     def _listed(self, task: Task) -> TaskTools:
         return TaskTools(

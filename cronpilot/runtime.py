@@ -201,8 +201,9 @@ def assemble(
     (Telegram for the bot, the terminal for `cronpilot chat` and `cronpilot tasks run`), and
     group roles asked of `members` (Telegram's getChatMember; the terminal knows none).
     With `estimates`, a request's card says what its task will cost (LiteLLM's cost map: the
-    bot loads LiteLLM at start anyway; the terminal, which shows no estimate, never waits for
-    it). Tests pass (shorter) waits between retries of database work and deliveries."""
+    bot loads LiteLLM at start anyway; of the terminal's commands only `cronpilot chat`
+    shows a card, and waits for it). Tests pass (shorter) waits between retries of database
+    work and deliveries."""
     database = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     sessions = create_sessionmaker(database)
     access = Access(

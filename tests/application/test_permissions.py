@@ -328,6 +328,12 @@ WALK: dict[str, tuple[Right, Prepare, Call]] = {
         _task,
         lambda s, who, x: s.app.attachments.of_task(who, x),  # type: ignore[arg-type]
     ),
+    "drafts.set_model": (
+        Right.MANAGE,
+        _draft,
+        lambda s, who, x: s.app.drafts.set_model(who, x, None),  # type: ignore[arg-type]
+    ),
+    "setup.estimate": (Right.READ, _task, lambda s, who, x: s.app.setup.estimate(who, x)),  # type: ignore[arg-type]
     "drafts.switch_mode": (
         Right.MANAGE,
         _draft,
