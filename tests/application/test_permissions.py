@@ -333,7 +333,6 @@ WALK: dict[str, tuple[Right, Prepare, Call]] = {
         _draft,
         lambda s, who, x: s.app.drafts.set_model(who, x, None),  # type: ignore[arg-type]
     ),
-    "setup.estimate": (Right.READ, _task, lambda s, who, x: s.app.setup.estimate(who, x)),  # type: ignore[arg-type]
     "drafts.switch_mode": (
         Right.MANAGE,
         _draft,
