@@ -30,6 +30,7 @@ from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.documents import DocumentText, Picture
 from scheduler.engine import Engine, TaskNotFoundError
+from scheduler.parsing.model_words import DEFAULT, request_model
 from scheduler.parsing.reminders import task_mode
 from scheduler.parsing.request import MAX_REQUEST_CHARS, RequestParser
 from scheduler.schedules.schedule import (
@@ -40,7 +41,7 @@ from scheduler.schedules.schedule import (
     validate,
 )
 from scheduler.text import clean_text
-from storage import attachments, chats, drafts, tasks
+from storage import attachments, chats, drafts, task_choices, tasks
 from storage.records import Attachment, Chat, Draft, NewTask, Task, TaskKind, TaskMode
 
 log = get_logger(__name__)
@@ -124,8 +125,10 @@ class Drafts:
                 await task_in_chat(session, chat.id, task_id)
             else:
                 await check_quota(session, chat.id, self._settings.max_tasks_per_chat)
+        # "… with the smart model": the model is the task's, its words are not the prompt's.
+        model = request_model(text, self._settings.models)
         request = await self._parse(
-            text,
+            model.rest if model is not None else text,
             payer=chat.id,
             now=now,
             timezone=zone_of(chat, self._settings),
@@ -134,6 +137,10 @@ class Drafts:
         )
         document = attachment if isinstance(attachment, DocumentText) else None
         payload = _payload(request, text)
+        if model is not None and model.known:
+            payload["model"] = None if model.name == DEFAULT else model.name
+        elif model is not None:
+            payload["model_unknown"] = model.name
         if mode is not None:
             payload["mode"] = mode.value
         self._require_model_for(TaskMode(payload["mode"]))
@@ -336,6 +343,7 @@ class Drafts:
                         every_seconds=schedule.every_seconds,
                         mode=mode,
                         thread_id=_thread_of(draft.payload),
+                        model=_model_of(draft.payload),
                     ),
                     now=now,
                 )
@@ -356,6 +364,11 @@ class Drafts:
                 )
                 if edited is None:
                     raise TaskNotFoundError(draft.task_id)
+                if "model" in draft.payload:
+                    edited = await task_choices.set_model(
+                        session, edited.id, _model_of(draft.payload), now=now
+                    )
+                    assert edited is not None
                 task = edited
             await attachments.move_to_task(session, draft.id, task.id)
             if not await drafts.delete(session, draft.id):
@@ -390,7 +403,16 @@ class Drafts:
             raise NoModelError
 
     def _card(self, draft: Draft, now: datetime, kept: Sequence[Attachment] = ()) -> Card:
-        return replace(_card(draft, now, kept), model_available=self._settings.has_model)
+        model = None
+        if "model" in draft.payload:
+            model = _model_of(draft.payload) or self._settings.default_model
+        return replace(
+            _card(draft, now, kept),
+            model_available=self._settings.has_model,
+            model=model,
+            unknown_model=draft.payload.get("model_unknown"),
+            model_names=self._settings.models,
+        )
 
     async def cancel(self, actor: Actor, draft_id: str) -> Card:
         found = await checked_draft(
@@ -513,6 +535,12 @@ def _payload(request: ParsedRequest, text: str) -> dict[str, Any]:
     payload["corrections"] = [list(pair) for pair in request.corrections]
     payload["mode"] = task_mode(request.prompt).value
     return payload
+
+
+def _model_of(payload: dict[str, Any]) -> str | None:
+    """The model the request chose (a name of MODELS); None: the default, or none chosen."""
+    model = payload.get("model")
+    return model if isinstance(model, str) else None
 
 
 def _thread(thread_id: int | None) -> dict[str, Any]:

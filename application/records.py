@@ -52,6 +52,12 @@ class Card:
     mode: TaskMode = TaskMode.AI
     # Whether the bot has a model at all (a reminder cannot be switched to one without).
     model_available: bool = True
+    # The model the request chose ("… with the smart model"), by name; None: none chosen.
+    model: str | None = None
+    # A model the request named that MODELS does not have (its words stay in the prompt), and
+    # the names MODELS has.
+    unknown_model: str | None = None
+    model_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
