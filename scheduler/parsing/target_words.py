@@ -171,10 +171,7 @@ def _places(listed: str, destinations: Collection[str], *, named: bool) -> list[
         elif word.lower() in known:
             places.append(word.lower())
         elif (
-            named
-            and into in ("to", None)
-            and _NAME.match(word)
-            and word.lower() not in _NOT_PLACES
+            named and into in ("to", None) and _NAME.match(word) and word.lower() not in _NOT_PLACES
         ):
             # A bare name after "to": a destination the targets' checks will look for ("post
             # it in german" is about the words, not a place).

@@ -48,9 +48,9 @@ async def started(
 
 @pytest.fixture
 async def bot(
-    fake: FakeTelegram, llm: FakeLLM, pg_url: str, tmp_path: Path
+    fake: FakeTelegram, llm: FakeLLM, database_url: str, tmp_path: Path
 ) -> AsyncIterator[BotUnderTest]:
-    under_test = await started(fake, llm, pg_url, tmp_path, models=MODELS)
+    under_test = await started(fake, llm, database_url, tmp_path, models=MODELS)
     try:
         yield under_test
     finally:
@@ -182,6 +182,15 @@ async def test_someone_who_is_no_admin_of_the_channel_is_refused_and_nothing_cha
     # The card stays for someone who may: Alice.
     changed = await confirm(fake, group, alice, card)
     assert "this chat · @news" in changed
+    # A target the task already has stays as it is: Bob may add a destination and take
+    # @news away without administering it.
+    card = await reply_to(fake, group, bob, result, "also post this to team-slack")
+    assert "Will post to: this chat · @news · team-slack" in card.text
+    await confirm(fake, group, bob, card)
+    assert [t.label for t in await targets_of(bot, GROUP)] == ["chat", "@news", "team-slack"]
+    card = await reply_to(fake, group, bob, result, "stop posting to @news")
+    await confirm(fake, group, bob, card)
+    assert [t.label for t in await targets_of(bot, GROUP)] == ["chat", "team-slack"]
     assert fake.errors == []
 
 
@@ -314,4 +323,3 @@ async def test_without_models_words_about_models_are_not_eaten(
         assert fake.errors == []
     finally:
         await bot.stop()
-
