@@ -18,6 +18,7 @@ from application.errors import (
     DraftNotFoundError,
     NoModelError,
     ParseBudgetSpentError,
+    UnknownModelError,
 )
 from application.estimates import CostEstimates
 from application.permissions import Action, Actor
@@ -323,6 +324,10 @@ class Drafts:
             mode = _mode(draft.payload)
             self._require_model_for(mode)
             next_run = _first_run(schedule, now)
+            chosen = _chosen_model(draft.payload)
+            if chosen is not None and chosen not in self._settings.models:
+                # MODELS changed since the request: refused, not silently replaced.
+                raise UnknownModelError(chosen, self._settings.models)
             if draft.task_id is None:
                 # The count and the insert under the chat's lock: concurrent Confirms of
                 # different drafts cannot all see room under the quota.
@@ -343,7 +348,7 @@ class Drafts:
                         every_seconds=schedule.every_seconds,
                         mode=mode,
                         thread_id=_thread_of(draft.payload),
-                        model=_model_of(draft.payload),
+                        model=chosen,
                     ),
                     now=now,
                 )
@@ -365,9 +370,7 @@ class Drafts:
                 if edited is None:
                     raise TaskNotFoundError(draft.task_id)
                 if "model" in draft.payload:
-                    edited = await task_choices.set_model(
-                        session, edited.id, _model_of(draft.payload), now=now
-                    )
+                    edited = await task_choices.set_model(session, edited.id, chosen, now=now)
                     assert edited is not None
                 task = edited
             await attachments.move_to_task(session, draft.id, task.id)
@@ -403,15 +406,21 @@ class Drafts:
             raise NoModelError
 
     def _card(self, draft: Draft, now: datetime, kept: Sequence[Attachment] = ()) -> Card:
-        model = None
-        if "model" in draft.payload:
-            model = _model_of(draft.payload) or self._settings.default_model
-        return replace(
+        card = replace(
             _card(draft, now, kept),
             model_available=self._settings.has_model,
-            model=model,
             unknown_model=draft.payload.get("model_unknown"),
             model_names=self._settings.models,
+        )
+        if "model" not in draft.payload:
+            return card
+        # The model the request chose: the default first, then MODELS, as a card offers them.
+        choices = (None, *self._settings.models)
+        chosen = _chosen_model(draft.payload)
+        return replace(
+            card,
+            models=(self._settings.default_model, *self._settings.models),
+            model_index=choices.index(chosen) if chosen in choices else 0,
         )
 
     async def cancel(self, actor: Actor, draft_id: str) -> Card:
@@ -537,7 +546,7 @@ def _payload(request: ParsedRequest, text: str) -> dict[str, Any]:
     return payload
 
 
-def _model_of(payload: dict[str, Any]) -> str | None:
+def _chosen_model(payload: dict[str, Any]) -> str | None:
     """The model the request chose (a name of MODELS); None: the default, or none chosen."""
     model = payload.get("model")
     return model if isinstance(model, str) else None

@@ -324,9 +324,8 @@ def card(_: Translator, card: Card, chat_zone: str) -> Screen:
 
 
 def _model_lines(_: Translator, card: Card) -> list[str]:
-    """The model the request chose, or why the model it named was not taken."""
-    if card.model is not None:
-        return [_("🤖 <b>Model:</b> {model}", model=escape(card.model))]
+    """Why the model the request named was not taken (the model it chose is bot/shapes.py's
+    line)."""
     if card.unknown_model is None:
         return []
     if not card.model_names:

@@ -53,14 +53,23 @@ def _with(screen: Screen, lines: list[str], row: list[InlineKeyboardButton]) -> 
     return Screen(text, InlineKeyboardMarkup(rows) if rows else None)
 
 
+def model_line(_: Translator, model: str) -> str:
+    """ "🤖 Model: smart" on a card."""
+    return _("🤖 <b>Model:</b> {model}", model=escape(model))
+
+
 def card(_: Translator, card_: Card, chat_zone: str) -> Screen:
-    """The confirmation card, saying whether it is a reminder or an AI task, with the switch
-    (no “Let the AI do it” on a bot without a model)."""
+    """The confirmation card, saying whether it is a reminder or an AI task (and for an AI
+    task, the model its request chose), with the switch (no “Let the AI do it” on a bot
+    without a model)."""
     screen = render.card(_, card_, chat_zone)
+    lines = ["", mode_line(_, card_.mode)]
     row = []
     if card_.mode is TaskMode.AI or card_.model_available:
         row.append(button(_switch_label(_, card_.mode), SwitchDraftMode(card_.draft_id)))
-    return _with(screen, ["", mode_line(_, card_.mode)], row)
+    if card_.mode is TaskMode.AI and card_.model:
+        lines.append(model_line(_, card_.model))
+    return _with(screen, lines, row)
 
 
 def _task_row(_: Translator, task: Task, *, skippable: bool) -> list[InlineKeyboardButton]:
