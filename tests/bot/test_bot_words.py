@@ -201,7 +201,7 @@ async def test_destinations_by_name_and_clear_answers_for_what_cannot_be(
     group: FakeChat,
     alice: FakeUser,
 ) -> None:
-    _, result = await a_result(bot, fake, llm, group, alice, HN)
+    task_id, result = await a_result(bot, fake, llm, group, alice, HN)
     said = await reply_to(fake, group, alice, result, "post this to nowhere instead")
     assert "I can't find nowhere" in said.text
     assert "team-slack" in said.text
@@ -214,6 +214,14 @@ async def test_destinations_by_name_and_clear_answers_for_what_cannot_be(
 
     card = await reply_to(fake, group, alice, result, "post this to team-slack instead")
     assert "Will post to: team-slack" in card.text
+    # Targets set meanwhile make the card outdated: it applies nothing.
+    since = fake.checkpoint()
+    await fake.send_text(group, alice, f"/target {task_id} here team-slack")
+    await fake.wait_for_message(group, lambda m: "posts to" in m.text, since=since)
+    alert = await confirm(fake, group, alice, card)
+    assert "was changed after this card was made" in alert
+    assert [t.label for t in await targets_of(bot, GROUP)] == ["chat", "team-slack"]
+    card = await reply_to(fake, group, alice, result, "post this to team-slack instead")
     await confirm(fake, group, alice, card)
     assert [target.key for target in await targets_of(bot, GROUP)] == ["destination:team-slack"]
     assert fake.errors == []
@@ -226,6 +234,7 @@ async def test_the_model_proposes_targets_for_other_languages(
     group: FakeChat,
     news: FakeChat,
     alice: FakeUser,
+    bob: FakeUser,
 ) -> None:
     _, result = await a_result(bot, fake, llm, group, alice, HN)
     llm.reply_tool_calls([("propose_change", {"action": "edit", "targets": ["here", "@news"]})])
@@ -242,6 +251,29 @@ async def test_the_model_proposes_targets_for_other_languages(
     assert "Will post to: this chat · @news" in card.text
     await confirm(fake, group, alice, card)
     assert [target.label for target in await targets_of(bot, GROUP)] == ["chat", "@news"]
+
+    # A new schedule and a new place in one change: refused for Bob (no admin of the new
+    # channel), nothing of it is applied; Alice's Confirm applies both at once.
+    other = fake.channel(-1001000000003, "Other", username="other", owner=alice)
+    assert other.type == "channel"
+    llm.reply_tool_calls(
+        [
+            (
+                "propose_change",
+                {"action": "edit", "schedule": "every day at 7pm", "targets": ["here", "@other"]},
+            )
+        ]
+    )
+    card = await reply_to(fake, group, alice, result, "tous les jours à 19h, et aussi dans @other")
+    assert "New: Every day at 19:00" in card.text
+    assert "Will post to: this chat · @other" in card.text
+    alert = await confirm(fake, group, bob, card)
+    assert "Only an administrator of @other" in alert
+    [task] = await bot.tasks_of(GROUP)
+    assert (task.cron, [t.label for t in task.destinations]) == ("0 9 * * 1-5", ["chat", "@news"])
+    await confirm(fake, group, alice, card)
+    [task] = await bot.tasks_of(GROUP)
+    assert (task.cron, [t.label for t in task.destinations]) == ("0 19 * * *", ["chat", "@other"])
 
     # A model the model proposes that MODELS lacks is answered with the choices.
     llm.reply_tool_calls([("propose_change", {"action": "edit", "model": "turbo"})])
@@ -288,6 +320,14 @@ async def test_a_request_chooses_its_model_and_a_reply_changes_it(
     assert "already runs on that model" in said.text
     card = await reply_to(fake, dm, alice, answer, "switch to the default model")
     assert "New model: openai/gpt-4o-mini" in card.text
+    # The model chosen meanwhile with /model makes the card outdated.
+    since = fake.checkpoint()
+    await fake.send_text(dm, alice, f"/model {task.id} smart")
+    await fake.wait_for_message(dm, lambda m: "now runs on smart" in m.text, since=since)
+    assert "was changed after this card was made" in await confirm(fake, dm, alice, card)
+    [task] = await bot.tasks_of(ALICE)
+    assert task.model == "smart"
+    card = await reply_to(fake, dm, alice, answer, "switch to the default model")
     await confirm(fake, dm, alice, card)
     [task] = await bot.tasks_of(ALICE)
     assert task.model is None
