@@ -36,9 +36,9 @@ _MODEL_NAMED: Final = re.compile(
     rf"(?P<name>{_NAME})\b",
     re.IGNORECASE,
 )
-# "… using fast" at the very end (only a name of MODELS).
+# "… using fast" at the very end (only a name of MODELS; "report on fast" is no choice).
 _BARE_AT_END: Final = re.compile(
-    rf"(?P<lead>[,;]\s*|\s+)(?:and\s+)?(?:with|using|on|via)\s+(?:the\s+)?(?P<name>{_NAME})"
+    rf"(?P<lead>[,;]\s*|\s+)(?:and\s+)?(?:with|using)\s+(?:the\s+)?(?P<name>{_NAME})"
     r"\s*[.!]?\s*$",
     re.IGNORECASE,
 )

@@ -115,6 +115,7 @@ def test_a_request_names_its_model(text: str, expected: ModelWords) -> None:
         "every day at 9 write a poem using turbo",  # a bare unknown name is no model
         "every day summarize news on the tesla model",  # "on the … model" is a topic
         "every day at 9 tell me about the fast model of Tesla",
+        "every day at 9 report on fast",
     ],
 )
 def test_a_request_without_a_model_keeps_its_words(text: str) -> None:
