@@ -18,11 +18,11 @@ from application.errors import (
     DraftNotFoundError,
     NoModelError,
     ParseBudgetSpentError,
-    UnknownModelError,
 )
 from application.estimates import CostEstimates
 from application.permissions import Action, Actor
 from application.records import ApplicationSettings, Card, Preview
+from application.task_setup import ModelOffer
 from application.tasks import check_quota, task_in_chat
 from application.usage import Ledger, charged_to
 from core.errors import N_, NotUnderstoodError
@@ -81,6 +81,7 @@ class Drafts:
         self._settings = settings
         self._access = access
         self._ledger = ledger
+        self._models = ModelOffer(settings.default_model, settings.models)
 
     async def _estimated(self, card: Card, chat_id: int) -> Card:
         """The card with what its task will cost on the default model (LLM_MODEL); nothing
@@ -139,7 +140,7 @@ class Drafts:
         document = attachment if isinstance(attachment, DocumentText) else None
         payload = _payload(request, text)
         if model is not None and model.known:
-            payload["model"] = None if model.name == DEFAULT else model.name
+            payload[_MODEL] = None if model.name == DEFAULT else model.name
         elif model is not None:
             payload["model_unknown"] = model.name
         if mode is not None:
@@ -323,11 +324,9 @@ class Drafts:
             prompt = str(draft.payload["prompt"])
             mode = _mode(draft.payload)
             self._require_model_for(mode)
+            # A model that MODELS no longer names is refused, not silently replaced.
+            chosen = self._models.resolve(draft.payload.get(_MODEL))
             next_run = _first_run(schedule, now)
-            chosen = _chosen_model(draft.payload)
-            if chosen is not None and chosen not in self._settings.models:
-                # MODELS changed since the request: refused, not silently replaced.
-                raise UnknownModelError(chosen, self._settings.models)
             if draft.task_id is None:
                 # The count and the insert under the chat's lock: concurrent Confirms of
                 # different drafts cannot all see room under the quota.
@@ -369,10 +368,11 @@ class Drafts:
                 )
                 if edited is None:
                     raise TaskNotFoundError(draft.task_id)
-                if "model" in draft.payload:
-                    edited = await task_choices.set_model(session, edited.id, chosen, now=now)
-                    assert edited is not None
                 task = edited
+                if _MODEL in draft.payload:  # chosen on the card; else the task keeps its own
+                    rechosen = await task_choices.set_model(session, task.id, chosen, now=now)
+                    assert rechosen is not None
+                    task = rechosen
             await attachments.move_to_task(session, draft.id, task.id)
             if not await drafts.delete(session, draft.id):
                 raise DraftNotFoundError(draft.id)
@@ -412,15 +412,15 @@ class Drafts:
             unknown_model=draft.payload.get("model_unknown"),
             model_names=self._settings.models,
         )
-        if "model" not in draft.payload:
+        if _MODEL not in draft.payload:
             return card
         # The model the request chose: the default first, then MODELS, as a card offers them.
-        choices = (None, *self._settings.models)
-        chosen = _chosen_model(draft.payload)
+        offer = self._models
+        chosen = _model_of(draft.payload, offer)
         return replace(
             card,
-            models=(self._settings.default_model, *self._settings.models),
-            model_index=choices.index(chosen) if chosen in choices else 0,
+            models=tuple(offer.shown(each) for each in offer.choices),
+            model_index=offer.choices.index(chosen) if chosen in offer.choices else 0,
         )
 
     async def cancel(self, actor: Actor, draft_id: str) -> Card:
@@ -530,6 +530,17 @@ def _card(draft: Draft, now: datetime, kept: Sequence[Attachment] = ()) -> Card:
     )
 
 
+# The payload's key for the model chosen on the card: absent, none chosen (a new task runs on
+# the default, an edited one keeps its own); None, the default; else a name of MODELS.
+_MODEL = "model"
+
+
+def _model_of(payload: dict[str, Any], offer: ModelOffer) -> str | None:
+    """The model chosen on the draft, if MODELS still names it (else the default)."""
+    value = payload.get(_MODEL)
+    return value if isinstance(value, str) and value in offer.names else None
+
+
 def _mode(payload: dict[str, Any]) -> TaskMode:
     """The draft's mode; drafts kept before modes existed are AI tasks."""
     try:
@@ -544,12 +555,6 @@ def _payload(request: ParsedRequest, text: str) -> dict[str, Any]:
     payload["corrections"] = [list(pair) for pair in request.corrections]
     payload["mode"] = task_mode(request.prompt).value
     return payload
-
-
-def _chosen_model(payload: dict[str, Any]) -> str | None:
-    """The model the request chose (a name of MODELS); None: the default, or none chosen."""
-    model = payload.get("model")
-    return model if isinstance(model, str) else None
 
 
 def _thread(thread_id: int | None) -> dict[str, Any]:

@@ -51,7 +51,36 @@ class ModelOffer:
 
     def of(self, task: Task) -> str:
         """The model the task runs on, as people see it."""
-        return task.model if task.model in self.names else self.default
+        return self.shown(task.model)
+
+    def shown(self, model: str | None) -> str:
+        """A stored choice (None: the default) as people see it."""
+        return model if model in self.names else self.default
+
+    @property
+    def choices(self) -> tuple[str | None, ...]:
+        """What may be chosen, in the order a card offers them: the default (None), then
+        MODELS."""
+        return (None, *self.names)
+
+    def choice(self, index: int) -> str | None:
+        """The choice at `index` of `choices` (a card's button carries it);
+        UnknownModelError when there is none there (MODELS changed since)."""
+        if not 0 <= index < len(self.choices):
+            raise UnknownModelError(f"#{index}", self.names)
+        return self.choices[index]
+
+    def resolve(self, name: str | None) -> str | None:
+        """The stored choice for `name`: None for the default; UnknownModelError if MODELS
+        does not name it."""
+        if name is None:
+            return None
+        wanted = name.strip().lower()
+        if wanted in ("default", self.default.lower()):
+            return None
+        if wanted not in self.names:
+            raise UnknownModelError(wanted, self.names)
+        return wanted
 
 
 class TaskSetup:
@@ -92,14 +121,7 @@ class TaskSetup:
     def resolve_model(self, name: str | None) -> str | None:
         """The stored choice for `name`: None for the default; UnknownModelError if MODELS
         does not name it."""
-        if name is None:
-            return None
-        wanted = name.strip().lower()
-        if wanted in ("default", self.models.default.lower()):
-            return None
-        if wanted not in self.models.names:
-            raise UnknownModelError(wanted, self.models.names)
-        return wanted
+        return self.models.resolve(name)
 
     async def tools(self, actor: Actor, task_id: int) -> TaskTools:
         """The toolsets task `task_id` may have, each on or off."""

@@ -51,7 +51,7 @@ def _runs(_: Translator, card: ChangeCard, now: datetime, zone: str) -> str:
 
 def _model_name(offer: ModelOffer, choice: str | None) -> str:
     """A stored choice of model as people see it (the default's own name for None)."""
-    return escape(choice if choice is not None and choice in offer.names else offer.default)
+    return escape(offer.shown(choice))
 
 
 def _choice_lines(_: Translator, card: ChangeCard, offer: ModelOffer) -> list[str]:
