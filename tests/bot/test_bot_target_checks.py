@@ -21,6 +21,7 @@ from core.reasons import (
 )
 from scheduler.runner.targets import TARGET_ATTEMPTS
 from storage.records import DeliveryState, TargetDelivery
+from tests.bot.test_bot_conversations import answer_recorded
 from tests.bot.test_bot_targets import Receiver, answer, results
 from tests.bot_harness import (
     ALICE,
@@ -224,7 +225,12 @@ async def reply(
 
 
 async def test_a_reply_to_a_result_in_another_chat_is_answered_there(
-    bot: BotUnderTest, fake: FakeTelegram, llm: FakeLLM, group: FakeChat, alice: FakeUser
+    bot: BotUnderTest,
+    fake: FakeTelegram,
+    llm: FakeLLM,
+    group: FakeChat,
+    alice: FakeUser,
+    database_url: str,
 ) -> None:
     carol, mallory = fake.user(CAROL, "Carol"), fake.user(MALLORY, "Mallory")
     partners = fake.group(PARTNERS, "Partners", owner=alice, members=[carol, mallory])
@@ -242,7 +248,7 @@ async def test_a_reply_to_a_result_in_another_chat_is_answered_there(
     assert "Rust 2.0 is out" in str(asked)
     assert results(fake, group, "borrow checker") == []
     # The thread goes on from the answer, in that chat.
-    await bot.engine.wait_idle()
+    await answer_recorded(database_url, answered)
     llm.reply_text("Since version 2.0 only.")
     again = await reply(fake, partners, carol, answered, "since when?")
     assert "Since version 2.0 only." in again.text
