@@ -21,7 +21,7 @@ from application.errors import (
 )
 from application.estimates import CostEstimates
 from application.permissions import Action, Actor
-from application.records import ApplicationSettings, Card, Preview
+from application.records import ApplicationSettings, Card, Preview, TaskChoices
 from application.task_setup import ModelOffer
 from application.tasks import check_quota, task_in_chat
 from application.usage import Ledger, charged_to
@@ -50,6 +50,26 @@ log = get_logger(__name__)
 DRAFT_LIFETIME = timedelta(hours=24)
 NAME_CHARS = 60
 PREVIEW_RUNS = 3
+
+
+async def _store_choices(
+    session: AsyncSession, task: Task, choices: TaskChoices, model: str | None, *, now: datetime
+) -> Task:
+    """The new task's choices, in the transaction that made it (the setters' own storage)."""
+    stored: Task | None = task
+    if choices.model is not None:
+        stored = await task_choices.set_model(session, task.id, model, now=now)
+    if choices.tools is not None:
+        stored = await task_choices.set_tools(session, task.id, choices.tools, now=now)
+    if choices.monthly_cap_usd is not None:
+        stored = await task_choices.set_cap(session, task.id, choices.monthly_cap_usd, now=now)
+    if choices.targets is not None:
+        thread_id = choices.thread_id if choices.thread_id is not None else task.thread_id
+        stored = await tasks.set_targets(
+            session, task.id, choices.targets, thread_id=thread_id, now=now
+        )
+    assert stored is not None  # made in this very transaction
+    return stored
 
 
 def task_name(prompt: str) -> str:
@@ -325,12 +345,20 @@ class Drafts:
             draft = await self._live_draft(session, found.chat_id, draft_id)
         return await self._estimated(self._card(draft, self._clock.now()), draft)
 
-    async def confirm(self, actor: Actor, draft_id: str) -> Task:
-        """Turn the draft into a task (or apply it to the task it edits)."""
+    async def confirm(
+        self, actor: Actor, draft_id: str, *, choices: TaskChoices | None = None
+    ) -> Task:
+        """Turn the draft into a task (or apply it to the task it edits). A new task's
+        `choices` (model, tools, cap, targets; checked before) are stored in the same
+        transaction that makes it: it is made with all of them or not at all."""
         found = await checked_draft(
             self._sessions, self._access, actor, Action.CONFIRM_DRAFT, draft_id
         )
         chat_id, user_id = found.chat_id, actor.user_id
+        if choices is not None:
+            await self._may_choose(actor, chat_id, found, choices)
+        # Checked before: a name MODELS no longer has refuses here, not inside.
+        model = self._models.resolve(choices.model) if choices is not None else None
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
             # Locked: two quick presses of Confirm make one task, not two.
@@ -370,6 +398,8 @@ class Drafts:
                     ),
                     now=now,
                 )
+                if choices is not None:
+                    task = await _store_choices(session, task, choices, model, now=now)
             else:
                 edited = await tasks.update_definition(
                     session,
@@ -404,6 +434,18 @@ class Drafts:
             next_run_at=task.next_run_at.isoformat() if task.next_run_at else None,
         )
         return task
+
+    async def _may_choose(
+        self, actor: Actor, chat_id: int, draft: Draft, choices: TaskChoices
+    ) -> None:
+        """Choices come with a new task only, from someone who may change it (EDIT_TASK: its
+        model, tools and cap) and say where its results go (SET_TARGETS)."""
+        if draft.task_id is not None:
+            raise ValueError("choices are stored with a new task only")
+        if (choices.model, choices.tools, choices.monthly_cap_usd) != (None, None, None):
+            await self._access.require(actor, Action.EDIT_TASK, chat_id)
+        if choices.targets is not None:
+            await self._access.require(actor, Action.SET_TARGETS, chat_id)
 
     async def switch_mode(self, actor: Actor, draft_id: str) -> Card:
         """The card's one button between "let the AI do it" and "just remind me": the draft's

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from scheduler.schedules.schedule import ParsedRequest, Schedule
-from storage.records import Task, TaskMode
+from storage.records import Target, Task, TaskMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,24 @@ class Estimate:
     @property
     def per_month_usd(self) -> float | None:
         return None if self.per_run_usd is None else self.per_run_usd * self.runs_in_30_days
+
+
+@dataclass(frozen=True, slots=True)
+class TaskChoices:
+    """What a new task is made with besides its draft, each checked before (the API's create):
+    stored in the transaction that makes the task, so that a failure between them makes no
+    task rather than one on its defaults. None: as a new task has it."""
+
+    # A name of MODELS, or "default" (resolved again when stored); None: the draft's choice.
+    model: str | None = None
+    # The toolsets' keys it may use, as `TaskSetup.check_tools` gives them; None: every one.
+    tools: tuple[str, ...] | None = None
+    # What it may spend a calendar month; None: no cap of its own.
+    monthly_cap_usd: float | None = None
+    # Where its results go, as `Targets.check` resolved them; None: its own chat.
+    targets: tuple[Target, ...] | None = None
+    # The topic of its own chat it posts in, as its targets chose it; None: the draft's.
+    thread_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -230,11 +230,16 @@ class Targets:
             raise TooManyTargetsError(len(chosen))
         return ChosenTargets(found.id, tuple(chosen.values()), thread_id)
 
-    async def check(self, actor: Actor, chat_id: int, words: Sequence[str]) -> None:
-        """Whether a task of `chat_id` made by `actor` could post to these targets (before it
-        is made, so that bad targets make nothing); raises as `set` does."""
+    async def check(
+        self, actor: Actor, chat_id: int, words: Sequence[str]
+    ) -> tuple[tuple[Target, ...], int | None]:
+        """The targets these words name for a task of `chat_id` made (or changed) by `actor`,
+        each checked as `set` checks them, and the topic of its own chat they choose (None: the
+        task's own), nothing stored: before the task is made, so that bad targets make
+        nothing, and Telegram is asked outside the transaction that stores them. Raises as
+        `set` does."""
         chat = await self._access.chat(actor, Action.SET_TARGETS, chat_id)
-        await self._resolve(actor, chat.id, None, words)
+        return await self._resolve(actor, chat.id, None, words)
 
     async def _resolve(
         self, actor: Actor, chat_id: int, thread_id: int | None, words: Sequence[str]

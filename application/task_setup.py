@@ -201,10 +201,13 @@ class TaskSetup:
         if cap_usd is not None and not (math.isfinite(cap_usd) and 0 <= cap_usd <= MOST_CAP_USD):
             raise CapOutOfRangeError(cap_usd, MOST_CAP_USD)
 
-    def check_tools(self, names: Collection[str]) -> None:
-        """UnknownToolError unless every one of `names` is a configured toolset (a key, or an
-        MCP server's name): checked before a task is made with them."""
-        self._keys(names, [toolset.key for toolset in self._toolsets.choices])
+    def check_tools(self, names: Collection[str]) -> tuple[str, ...] | None:
+        """What a task with exactly the toolsets `names` (a key, or an MCP server's name)
+        stores, as `set_tools` stores it (None: every one); UnknownToolError unless each is
+        a configured toolset. Checked before a task is made with them."""
+        keys = [toolset.key for toolset in self._toolsets.choices]
+        chosen = self._keys(names, keys)
+        return None if chosen >= set(keys) else tuple(sorted(chosen))
 
     def _listed(self, task: Task) -> TaskTools:
         return TaskTools(

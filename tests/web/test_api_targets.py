@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from storage import tasks as stored_tasks
 from tests.bot.test_bot_targets import Receiver
 from tests.bot_harness import ALICE, BOB, NOW, BotUnderTest, FakeClock, bot_settings
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram
-from tests.web.api_harness import asgi_client, token_for
+from tests.web.api_harness import asgi_client, port_client, token_for
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
 
@@ -121,3 +123,62 @@ async def test_targets_are_set_read_checked_and_reported_per_run(
             "error": {"code": "destination_http", "facts": {"status": 500}},
         }
         assert found["hook"]["error"].startswith("gave up after 8 attempts")
+
+
+async def test_a_task_is_made_with_its_cap_and_targets_or_not_at_all(
+    bot: BotUnderTest, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await token_for(fake, fake.user(ALICE, "Alice"))
+    body = {
+        "chat_id": ALICE,
+        "prompt": "Summarize the news",
+        "cron": "0 8 * * *",
+        "monthly_cap_usd": 0.5,
+        "targets": ["here", "hook"],
+    }
+
+    async def database_gone(*args: object, **kwargs: object) -> None:
+        raise OperationalError("UPDATE tasks", {}, ConnectionError("the database went away"))
+
+    assert bot.runtime is not None
+    # The last thing stored fails, after the task's insert and its cap: nothing is left.
+    with monkeypatch.context() as patched:
+        patched.setattr(stored_tasks, "set_targets", database_gone)
+        async with port_client(bot.runtime, Authorization=f"Bearer {token}") as api:
+            failed = await api.post("/api/v1/tasks", json=body)
+        assert failed.status_code == 500, failed.text
+    assert await bot.tasks_of(ALICE) == []
+
+    # The client's retry makes the one task, with everything it asked for.
+    async with asgi_client(bot.runtime, Authorization=f"Bearer {token}") as api:
+        made = await api.post("/api/v1/tasks", json=body)
+        assert made.status_code == 201, made.text
+    [task] = await bot.tasks_of(ALICE)
+    assert task.id == made.json()["id"]
+    assert task.monthly_cap_usd == 0.5
+    assert [(target.kind.value, target.name) for target in task.destinations] == [
+        ("chat", None),
+        ("destination", "hook"),
+    ]
+
+
+async def test_a_refused_prompt_leaves_the_targets_as_they_were(
+    bot: BotUnderTest, fake: FakeTelegram
+) -> None:
+    token = await token_for(fake, fake.user(ALICE, "Alice"))
+    assert bot.runtime is not None
+    async with asgi_client(bot.runtime, Authorization=f"Bearer {token}") as api:
+        made = await api.post(
+            "/api/v1/tasks",
+            json={"chat_id": ALICE, "prompt": "Summarize the news", "cron": "0 8 * * *"},
+        )
+        assert made.status_code == 201, made.text
+        url = f"/api/v1/tasks/{made.json()['id']}"
+        refused = await api.patch(url, json={"targets": ["hook"], "prompt": "   "})
+        assert refused.status_code == 422, refused.text
+        assert "no prompt" in refused.json()["error"]
+        [task] = await bot.tasks_of(ALICE)
+        assert (task.prompt, [t.kind.value for t in task.destinations]) == (
+            "Summarize the news",
+            ["chat"],
+        )

@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from storage import task_choices
 from tests.bot_harness import ALICE, BOB, NOW, BotUnderTest, FakeClock, bot_settings
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram
-from tests.web.api_harness import asgi_client, token_for
+from tests.web.api_harness import asgi_client, port_client, token_for
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
 
@@ -108,6 +110,31 @@ async def test_model_tools_and_cap_are_set_at_creation_and_changed(
         assert [(t["id"], t["model"], t["estimate"]) for t in listed] == [
             (task["id"], "fast", None)
         ]
+
+
+async def test_a_failure_after_the_insert_makes_no_task_on_its_defaults(
+    bot: BotUnderTest, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await token_for(fake, fake.user(ALICE, "Alice"))
+    body = {**NEWS, "model": "smart", "tools": ["web_fetch"], "monthly_cap_usd": 0.5}
+
+    async def database_gone(*args: object, **kwargs: object) -> None:
+        raise OperationalError("UPDATE tasks", {}, ConnectionError("the database went away"))
+
+    assert bot.runtime is not None
+    # The cap fails to be stored after the task, its model and its tools: none of it is kept.
+    with monkeypatch.context() as patched:
+        patched.setattr(task_choices, "set_cap", database_gone)
+        async with port_client(bot.runtime, Authorization=f"Bearer {token}") as api:
+            failed = await api.post("/api/v1/tasks", json=body)
+        assert failed.status_code == 500, failed.text
+    assert await bot.tasks_of(ALICE) == []
+
+    async with asgi_client(bot.runtime, Authorization=f"Bearer {token}") as api:
+        made = await api.post("/api/v1/tasks", json=body)
+        assert made.status_code == 201, made.text
+    [task] = await bot.tasks_of(ALICE)
+    assert (task.model, task.tools, task.monthly_cap_usd) == ("smart", ("web_fetch",), 0.5)
 
 
 async def test_a_refused_model_tool_or_cap_changes_nothing_and_makes_no_task(

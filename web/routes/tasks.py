@@ -2,8 +2,9 @@
 change (schedule, prompt, reminder or AI task, model, tools, monthly cap, targets, paused or
 active) and delete one; skip its next run.
 
-A body's model, tools and cap are checked before anything is made or changed, so a refused one
-leaves the task as it was (or makes none)."""
+A body's model, tools, cap and targets (and a change's new prompt or schedule) are checked
+before anything is made or changed, so a refused one leaves the task as it was (or makes none). A
+new task is made with them in one transaction: all of it is stored, or nothing."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Query
 
 from application import UseCases
 from application.permissions import Action, Actor
+from application.records import TaskChoices
 from scheduler.schedules.schedule import Schedule, canonical_zone
 from storage.records import Task, TaskKind, TaskState
 from web.deps import (
@@ -67,8 +69,12 @@ async def create_task(
     chat = await use_cases.chats.get(me, body.chat_id, to=Action.CREATE_TASK)
     # Checked before anything is made: a bad model, tool, cap or target makes no task.
     _check_setup(use_cases, body)
-    if body.targets is not None:
+    tools = use_cases.setup.check_tools(body.tools) if body.tools is not None else None
+    targets, thread_id = (
         await use_cases.targets.check(me, chat.id, body.targets)
+        if body.targets is not None
+        else (None, None)
+    )
     if body.text is not None:
         if _explicit(body):
             raise ApiError(400, "give either text, or prompt with a schedule, not both")
@@ -78,15 +84,16 @@ async def create_task(
         card = await use_cases.drafts.create_explicit(
             me, chat.id, prompt=body.prompt or "", schedule=schedule, mode=body.mode
         )
-    task = await use_cases.drafts.confirm(me, card.draft_id)
-    if body.targets is not None:
-        task = await use_cases.targets.set(me, task.id, body.targets)
-    if body.model is not None:
-        task = await use_cases.setup.set_model(me, task.id, body.model)
-    if body.tools is not None:
-        task = (await use_cases.setup.set_tools(me, task.id, only=body.tools)).task
-    if body.monthly_cap_usd is not None:
-        task = await use_cases.setup.set_cap(me, task.id, body.monthly_cap_usd)
+    # One transaction: the task is made with its model, tools, cap and targets, or not at all
+    # (a failure between them would leave one on its defaults, and a retry would make two).
+    choices = TaskChoices(
+        model=body.model,
+        tools=tools,
+        monthly_cap_usd=body.monthly_cap_usd,
+        targets=targets,
+        thread_id=thread_id,
+    )
+    task = await use_cases.drafts.confirm(me, card.draft_id, choices=choices)
     return await _one(use_cases, words, me, task, now)
 
 
@@ -110,8 +117,10 @@ async def change_task(
     was_paused = task.state is TaskState.PAUSED
     _check_setup(use_cases, body)
     if body.targets is not None:
-        # First: a target refused changes nothing else either.
-        task = await use_cases.targets.set(me, task.id, body.targets)
+        # A target refused changes nothing else either.
+        await use_cases.targets.check(me, task.chat_id, body.targets)
+    # The new schedule or prompt is understood (and may be refused) before anything changes.
+    card = None
     if body.schedule is not None:
         # The schedule in words, followed by the task's (new) prompt: one request, read as
         # the bot reads /edit.
@@ -119,7 +128,6 @@ async def change_task(
         card = await use_cases.drafts.create(
             me, task.chat_id, text, task_id=task.id, mode=body.mode or task.mode
         )
-        task = await use_cases.drafts.confirm(me, card.draft_id)
     elif body.prompt is not None:
         card = await use_cases.drafts.create_explicit(
             me,
@@ -129,6 +137,9 @@ async def change_task(
             task_id=task.id,
             mode=body.mode or task.mode,
         )
+    if body.targets is not None:
+        task = await use_cases.targets.set(me, task.id, body.targets)
+    if card is not None:
         task = await use_cases.drafts.confirm(me, card.draft_id)
     elif body.mode is not None and body.mode is not task.mode:
         task = await use_cases.shapes.set_mode(me, task.id, body.mode)
