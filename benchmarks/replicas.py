@@ -84,6 +84,28 @@ async def sent_not_recorded(url: str, fake: FakeTelegram, chats: list[FakeChat])
     return sum(1 for chat in chats if chat.id in unrecorded and fake.messages(chat))
 
 
+async def progress(url: str, fake: FakeTelegram, chats: list[FakeChat], since_due: float) -> str:
+    """One line of the timeline: where the time goes (claims, results owed, sends, 429s)."""
+    database = create_engine(url, pool_size=1)
+    try:
+        async with create_sessionmaker(database)() as session:
+            claimed = await session.scalar(select(func.count()).select_from(RunRow))
+            rows = await session.execute(
+                select(RunRow.owner, func.count())
+                .where((RunRow.status == RunStatus.RUNNING) | RunRow.delivery_pending)
+                .group_by(RunRow.owner)
+            )
+            unfinished = sorted(count for _, count in rows.all())
+    finally:
+        await database.dispose()
+    delivered = sum(1 for chat in chats if fake.messages(chat))
+    return (
+        f"  {since_due:5.1f} s: claimed {claimed}, delivered {delivered}, "
+        f"unfinished per replica {unfinished}, 429s {fake.rate_limited_count}, "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
+
+
 async def measure(url: str, tasks: int, replicas: int, kill_after: float | None) -> None:
     await upgrade_to_head(url)
     due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=LEAD_SECONDS)
@@ -112,9 +134,10 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
                 )
             )
             ready = (datetime.now(UTC) - due).total_seconds()
-            print(f"{replicas} replicas ready {ready:+.1f} s from the instant")
+            print(f"{replicas} replicas ready {ready:+.1f} s from the instant", flush=True)
             killed: RunningBot | None = None
             last_count, last_at = 0, 0.0
+            next_report = 0.0
             deadline = time.monotonic() + max(0.0, -ready) + 300
             while time.monotonic() < deadline:
                 await asyncio.sleep(0.2)
@@ -126,6 +149,9 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
                     await asyncio.sleep(0.5)  # the kernel closes its connections
                     in_flight = await sent_not_recorded(url, fake, chats)
                     print(f"results in flight at the kill (posted, not yet recorded): {in_flight}")
+                if since_due >= next_report:
+                    next_report += 5.0
+                    print(await progress(url, fake, chats, since_due), flush=True)
                 count = sum(1 for chat in chats if fake.messages(chat))
                 if count != last_count:
                     last_count, last_at = count, since_due

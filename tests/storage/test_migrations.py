@@ -59,6 +59,7 @@ OUR_TABLES = {
     "followups",
     "changes",
     "workers",
+    "chat_pace",
     "spending",
     "message_parts",
     "attachments",
