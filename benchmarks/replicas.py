@@ -26,7 +26,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from common import RunningBot, cronpilot_run, scratch_database, seed
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from storage.database import create_engine, create_sessionmaker
 from storage.migrate import upgrade_to_head
@@ -36,8 +36,11 @@ from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeChat, FakeTelegram, RateLimits
 
 FIRST_CHAT = 10_000_000
-# Time for the replicas to start (LiteLLM loads in each) before the tasks are due.
-LEAD_SECONDS = 120
+# The tasks are seeded due within the replicas' first alarm horizon (ten minutes); once all
+# replicas are up (LiteLLM loads in each: minutes on a loaded machine), the instant is moved to
+# this far ahead, which the replicas' next refill (every minute) arms.
+SEEDED_AHEAD = timedelta(seconds=590)
+DUE_AFTER_READY = timedelta(seconds=65)
 
 
 def worker_of(bot: RunningBot) -> str:
@@ -106,9 +109,18 @@ async def progress(url: str, fake: FakeTelegram, chats: list[FakeChat], since_du
     )
 
 
+async def due_at(url: str, instant: datetime) -> None:
+    database = create_engine(url, pool_size=1)
+    try:
+        async with create_sessionmaker(database)() as session, session.begin():
+            await session.execute(update(TaskRow).values(next_run_at=instant))
+    finally:
+        await database.dispose()
+
+
 async def measure(url: str, tasks: int, replicas: int, kill_after: float | None) -> None:
     await upgrade_to_head(url)
-    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=LEAD_SECONDS)
+    due = datetime.now(UTC).replace(microsecond=0) + SEEDED_AHEAD
     database = create_engine(url)
     await seed(
         create_sessionmaker(database),
@@ -133,6 +145,8 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
                     )
                 )
             )
+            due = datetime.now(UTC).replace(microsecond=0) + DUE_AFTER_READY
+            await due_at(url, due)
             ready = (datetime.now(UTC) - due).total_seconds()
             print(f"{replicas} replicas ready {ready:+.1f} s from the instant", flush=True)
             killed: RunningBot | None = None
@@ -150,7 +164,7 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
                     in_flight = await sent_not_recorded(url, fake, chats)
                     print(f"results in flight at the kill (posted, not yet recorded): {in_flight}")
                 if since_due >= next_report:
-                    next_report += 5.0
+                    next_report = max(next_report, since_due) + 5.0
                     print(await progress(url, fake, chats, since_due), flush=True)
                 count = sum(1 for chat in chats if fake.messages(chat))
                 if count != last_count:
