@@ -13,11 +13,12 @@ a burst (nine messages a second per replica of three) a batch holds about seven;
 that finds nothing waiting (an answer to a person) goes at once, after one round trip.
 
 A message leaves at its slot or up to `LATEST` seconds after it (a busy event loop wakes
-late); the spacings below leave room for that lateness: a private chat's GCRA(1.05 s, burst
-1.05 s) delayed by up to 0.9 s stays within Telegram's one a second with bursts of three, and a
-group's GCRA(3.5 s, 3.5 s) within both that and twenty a minute (at most 19 in any minute).
-A message that woke later than that asks again. The `limits` library keeps its counters in
-Redis, Memcached or MongoDB, not in the PostgreSQL the replicas already share, hence this.
+late); the paces below leave room for that lateness: a private chat's one message per 1.05 s
+(GCRA without burst) delayed by up to 2 s stays within Telegram's one a second with bursts of
+three, and a group's one per 3.5 s within both that and twenty a minute (at most 18 in any
+minute). A message that woke later than that asks again, as of then. The `limits` library
+keeps its counters in Redis, Memcached or MongoDB, not in the PostgreSQL the replicas already
+share, hence this.
 
 SQLite has one process: nothing is shared there, and the rate limiter's own windows suffice.
 """
@@ -48,10 +49,10 @@ class Gcra:
     burst: float
 
 
-PRIVATE = Gcra(spacing=1.05, burst=1.05)
-GROUP = Gcra(spacing=3.5, burst=3.5)
+PRIVATE = Gcra(spacing=1.05, burst=0.0)
+GROUP = Gcra(spacing=3.5, burst=0.0)
 # How late after its slot a message may still leave; later, it asks for a new slot.
-LATEST = 0.9
+LATEST = 2.0
 # A message asks for its slot this long before it is due to leave…
 AHEAD = 1.0
 # …and the batch goes this long before the earliest message in it is due.

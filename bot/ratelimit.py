@@ -221,8 +221,10 @@ class MessageRateLimiter(BaseRateLimiter[Priority]):
             if moment > slot + LATEST:
                 continue  # the overall pace is further on: ask again nearer the time
             await self._sleep_until(moment)
-            if self._clock() <= slot + LATEST:
+            now = self._clock()
+            if now <= slot + LATEST:
                 return
+            moment = now  # woke too late for that slot: ask for one from now on
         log.warning("telegram.chat_slot_missed", chat_id=chat, tries=_SLOT_TRIES)
 
     async def _sleep_until(self, moment: float) -> None:

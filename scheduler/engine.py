@@ -469,10 +469,14 @@ class Engine:
     @property
     def sending_capacity(self) -> int:
         """How many results this replica can have on hand (owed or being worked out): what its
-        share of the bot's rate sends over a usual run's length and `sending_ahead_seconds`
-        more."""
+        share of the bot's rate sends over a usual run's length (at most
+        `sending_ahead_seconds`) and `sending_ahead_seconds` more."""
         settings = self._settings
-        ahead = settings.sending_ahead_seconds + self._run_seconds
+        # At most twice the seconds ahead: runs slowed down by a starved CPU would otherwise
+        # have it claim more, and slow them down further.
+        ahead = settings.sending_ahead_seconds + min(
+            self._run_seconds, settings.sending_ahead_seconds
+        )
         return max(1, math.ceil(settings.messages_per_second * self._share * ahead))
 
     async def _claim_backlog(self) -> None:
