@@ -24,6 +24,7 @@ import signal
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from common import RunningBot, cronpilot_run, scratch_database, seed
 from sqlalchemy import func, select, update
@@ -109,6 +110,12 @@ async def progress(url: str, fake: FakeTelegram, chats: list[FakeChat], since_du
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def due_at(url: str, instant: datetime) -> None:
     database = create_engine(url, pool_size=1)
     try:
@@ -148,6 +155,9 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
             due = datetime.now(UTC).replace(microsecond=0) + DUE_AFTER_READY
             await due_at(url, due)
             ready = (datetime.now(UTC) - due).total_seconds()
+            # The CPU each replica uses from the instant on (start-up set aside).
+            cpu_at_start: dict[int, float] = {}
+            cpu_used: dict[int, float] = {}
             print(f"{replicas} replicas ready {ready:+.1f} s from the instant", flush=True)
             killed: RunningBot | None = None
             last_count, last_at = 0, 0.0
@@ -156,8 +166,11 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
             while time.monotonic() < deadline:
                 await asyncio.sleep(0.2)
                 since_due = (datetime.now(UTC) - due).total_seconds()
+                if since_due >= 0 and not cpu_at_start:
+                    cpu_at_start = {bot.pid: cpu_seconds(bot.pid) for bot in bots}
                 if kill_after is not None and killed is None and since_due >= kill_after:
                     killed = await busiest(url, bots)
+                    cpu_used[killed.pid] = cpu_seconds(killed.pid) - cpu_at_start[killed.pid]
                     os.kill(killed.pid, signal.SIGKILL)
                     print(f"killed pid {killed.pid} with -9 at {since_due:.1f} s")
                     await asyncio.sleep(0.5)  # the kernel closes its connections
@@ -171,6 +184,9 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
                     last_count, last_at = count, since_due
                 if count == tasks and (killed is not None or kill_after is None):
                     break
+            for bot in bots:
+                if bot.pid not in cpu_used:
+                    cpu_used[bot.pid] = cpu_seconds(bot.pid) - cpu_at_start.get(bot.pid, 0.0)
             await asyncio.sleep(15)  # anything still on its way (a duplicate) arrives now
             per_chat = Counter(len(fake.messages(chat)) for chat in chats)
             database = create_engine(url, pool_size=1)
@@ -194,6 +210,15 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
             f"{tasks} / 27 + 15)"
         )
         print(f"429 answers from the Bot API: {fake.rate_limited_count} (target 0)")
+        # Each replica is one process (one core at most): the CPU it used is a floor on the wall
+        # time an idle machine would take; the rest of the wall time is waiting for a core.
+        used = sorted(cpu_used.values(), reverse=True)
+        print(
+            "CPU used by the replicas from the instant to the last result: "
+            + ", ".join(f"{seconds:.1f} s" for seconds in used)
+            + f" ({sum(used) / max(1, tasks) * 1000:.0f} ms per result; "
+            f"the busiest used a core {used[0] / max(last_at, 1e-9):.0%} of the time)"
+        )
 
 
 if __name__ == "__main__":

@@ -57,6 +57,8 @@ LATEST = 2.0
 AHEAD = 1.0
 # …and the batch goes this long before the earliest message in it is due.
 LEAD = 0.25
+# Slots closer than this (seconds) are the same.
+_EXACT = 0.001
 # Rows of chats quiet for this long are dropped (a missing row is a free chat).
 FORGET_AFTER_SECONDS = 300.0
 
@@ -166,4 +168,5 @@ class ChatSlots:
             gcra = asking.pace
             shared = next_at.get(asking.chat)
             earliest = asking.due if shared is None else shared - gcra.spacing - gcra.burst - offset
-            asking.slot.set_result(max(asking.due, earliest))
+            # Within a millisecond of the ask is the ask (the sums above are not exact).
+            asking.slot.set_result(earliest if earliest > asking.due + _EXACT else asking.due)

@@ -114,9 +114,8 @@ class SlidingWindow:
 
 class Spacing:
     """Moments at least `period` apart, each reserved by one caller in turn (first come, first
-    served): a message knows when it will leave before it waits, so it can ask for its chat's
-    shared slot ahead (bot.chat_slots). A moment found long past goes at once: no burst makes
-    up for quiet time."""
+    served): a message knows when it should leave before it waits, so it can ask for its
+    chat's shared slot ahead (bot.chat_slots). A moment found long past goes at once."""
 
     def __init__(self, period: float, clock: Callable[[], float] = time.monotonic):
         self.period = period  # a new period applies from the last moment on
@@ -149,9 +148,13 @@ class MessageRateLimiter(BaseRateLimiter[Priority]):
     ) -> None:
         """`clock` (seconds) and `sleep` go together; tests pass their own."""
         self._max_retries = max_retries
-        # Over all chats one message at a time, evenly spaced (OVERALL is one per period).
-        self._overall = Spacing(overall[1] / overall[0], clock) if overall else None
-        self._overall_period = overall[1] / overall[0] if overall else 0.0
+        # Over all chats one message at a time, evenly spaced (OVERALL is one per period): the
+        # window spaces the messages as they actually leave (a loop that woke late does not let
+        # the ones held up go together), and the spacing foretells when each will, for its
+        # chat's shared slot.
+        self._overall = SlidingWindow(*overall, clock, sleep) if overall else None
+        self._foretold = Spacing(overall[1] / overall[0], clock) if overall else None
+        self._overall_period = overall[1] if overall else 0.0
         self._clock = clock
         self._sleep = sleep
         self._chat_slots: ChatSlots | None = None
@@ -169,10 +172,11 @@ class MessageRateLimiter(BaseRateLimiter[Priority]):
     def share(self, fraction: float) -> None:
         """Send at `fraction` of the overall rate: the replicas of one bot share Telegram's
         limit (the engine says each one's share at every heartbeat, from the database)."""
-        if self._overall is None:
+        if self._overall is None or self._foretold is None:
             return
         fraction = min(1.0, max(fraction, 0.01))
         self._overall.period = self._overall_period / fraction
+        self._foretold.period = self._overall.period / self._overall.limit
 
     def share_chats(self, slots: ChatSlots) -> None:
         """Keep each chat's and group's pace together with the other replicas (PostgreSQL)."""
@@ -201,30 +205,33 @@ class MessageRateLimiter(BaseRateLimiter[Priority]):
                 await self._window("chat", chat, self._per_chat).acquire()
             if is_group(chat) and self._per_group is not None:
                 await self._window("group", chat, self._per_group).acquire()
-        moment = self._overall.reserve() if self._overall is not None else self._clock()
         if chat is not None and self._chat_slots is not None:
-            await self._wait_for_chat_slot(self._chat_slots, chat, moment)
-        else:
-            await self._sleep_until(moment)
+            await self._wait_for_chat_slot(self._chat_slots, chat)
+        elif self._overall is not None:
+            await self._overall.acquire()
 
-    async def _wait_for_chat_slot(self, slots: ChatSlots, chat: int | str, moment: float) -> None:
-        """Leave at `moment` (the overall pace's) once the chat's shared slot allows it: a chat
-        busy with the other replicas' messages takes a later moment; one that woke too late
-        after its slot asks again."""
+    async def _wait_for_chat_slot(self, slots: ChatSlots, chat: int | str) -> None:
+        """Leave at the moment the overall pace foretells once the chat's shared slot allows
+        it: a chat busy with the other replicas' messages takes a later moment; one that left
+        the overall window too late after its slot asks again."""
+        foretold = self._foretold
+        moment = foretold.reserve() if foretold is not None else self._clock()
         for _ in range(_SLOT_TRIES):
             await self._sleep_until(moment - AHEAD)
             slot = await slots.slot(chat, due=moment)
-            if slot > moment and self._overall is not None:
-                moment = self._overall.reserve(not_before=slot)  # ours went by meanwhile
+            if slot > moment and foretold is not None:
+                moment = foretold.reserve(not_before=slot)  # ours went by meanwhile
             else:
                 moment = slot
             if moment > slot + LATEST:
                 continue  # the overall pace is further on: ask again nearer the time
             await self._sleep_until(moment)
+            if self._overall is not None:
+                await self._overall.acquire()
             now = self._clock()
             if now <= slot + LATEST:
                 return
-            moment = now  # woke too late for that slot: ask for one from now on
+            moment = now  # too late for that slot: ask for one from now on
         log.warning("telegram.chat_slot_missed", chat_id=chat, tries=_SLOT_TRIES)
 
     async def _sleep_until(self, moment: float) -> None:

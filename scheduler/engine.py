@@ -163,10 +163,8 @@ class Engine:
         self._on_share: Callable[[float], None] | None = None
         # Occurrences were left due because this process had no room for them.
         self._backlog = False
-        # Live replicas as of the last heartbeat (this one included), and this one's share of
-        # the bot's sending rate then.
+        # Live replicas as of the last heartbeat (this one included).
         self._replicas = 1
-        self._share = 1.0
         # How long a run usually takes from its claim to its result (seconds, a moving mean).
         self._run_seconds = 0.0
         # This process's id in `workers` and in the runs it owns; new at every start.
@@ -271,9 +269,8 @@ class Engine:
             await workers.beat(session, self.worker_id, now=now, demand=demand)
             demands = await workers.demands(session, alive_since=alive_since)
         self._replicas = len(demands)
-        self._share = sending_share(self.worker_id, demands)
         if self._on_share is not None:
-            self._on_share(self._share)
+            self._on_share(sending_share(self.worker_id, demands))
 
     def share_sending(self, on_share: Callable[[float], None]) -> None:
         """Call `on_share` at every beat with this replica's share (0 to 1) of the bot's
@@ -468,16 +465,19 @@ class Engine:
 
     @property
     def sending_capacity(self) -> int:
-        """How many results this replica can have on hand (owed or being worked out): what its
-        share of the bot's rate sends over a usual run's length (at most
-        `sending_ahead_seconds`) and `sending_ahead_seconds` more."""
+        """How many results this replica can have on hand (owed or being worked out): what an
+        even part of the bot's rate (among the live replicas) sends over a usual run's length
+        (at most `sending_ahead_seconds`) and `sending_ahead_seconds` more."""
         settings = self._settings
         # At most twice the seconds ahead: runs slowed down by a starved CPU would otherwise
         # have it claim more, and slow them down further.
         ahead = settings.sending_ahead_seconds + min(
             self._run_seconds, settings.sending_ahead_seconds
         )
-        return max(1, math.ceil(settings.messages_per_second * self._share * ahead))
+        # An even part of the rate, not the sending share: that share grows with what a replica
+        # holds, and claiming by it would let the first to claim take ever more.
+        even = settings.messages_per_second / self._replicas
+        return max(1, math.ceil(even * ahead))
 
     async def _claim_backlog(self) -> None:
         if not self._backlog:

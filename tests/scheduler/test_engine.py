@@ -725,8 +725,8 @@ async def test_a_replica_claims_only_what_it_has_room_for_and_leaves_the_rest(
 async def test_a_replica_claims_only_what_its_share_of_the_rate_sends_soon(
     pg_url: str, clock: FakeClock
 ) -> None:
-    """Three replicas at a third of 3 messages a second each, 3 s ahead: each claims 3 of the
-    due runs and leaves the rest; when one dies, the others' shares (and claims) grow."""
+    """Three replicas with a third of 3 messages a second each, 3 s ahead: each claims 3 of the
+    due runs and leaves the rest; when one dies, the others' parts (and claims) grow."""
     databases = [create_engine(pg_url) for _ in range(3)]
     try:
         hold = asyncio.Event()
@@ -756,7 +756,7 @@ async def test_a_replica_claims_only_what_its_share_of_the_rate_sends_soon(
         clock.set(clock.now() + timedelta(seconds=11))  # the third died 11 s ago
         await second.heartbeat()
         await first.heartbeat()
-        assert first.sending_capacity == 5  # 3 a second × 3/6 (3 runs each, the dead gone) × 3 s
+        assert first.sending_capacity == 5  # 3 a second × 1/2 (the dead one gone) × 3 s
         assert len(await first.claim_due()) == 2
         hold.set()
         for engine in (first, second):
