@@ -5,20 +5,23 @@ minute in one group, for the bot as a whole: two replicas that each keep the pac
 messages can still send two at once to one chat. So before a message leaves, its replica
 reserves a slot in the chat's shared pace (storage/chat_pace.py, one row per chat, GCRA).
 
-A round trip per message would cost more CPU than the rest of the send, so reservations go in
+A round trip per message would add CPU and waiting to every send, so reservations go in
 batches: the rate limiter knows when each message is due to leave (its place in the overall
 pace), asks for the chat's slot `AHEAD` seconds before that, and one statement reserves a slot
 for every message that asked meanwhile, `LEAD` seconds before the earliest of them is due. In
 a burst (nine messages a second per replica of three) a batch holds about seven; a message
 that finds nothing waiting (an answer to a person) goes at once, after one round trip.
 
-A message leaves at its slot or up to `LATEST` seconds after it (a busy event loop wakes
-late); the paces below leave room for that lateness: a private chat's one message per 1.05 s
-(GCRA without burst) delayed by up to 2 s stays within Telegram's one a second with bursts of
-three, and a group's one per 3.5 s within both that and twenty a minute (at most 18 in any
-minute). A message that woke later than that asks again, as of then. The `limits` library
-keeps its counters in Redis, Memcached or MongoDB, not in the PostgreSQL the replicas already
-share, hence this.
+A message leaves at its slot or later, never earlier. Later is safe enough: the paces below
+have no burst of their own, so a private chat's one message per 1.05 s leaves room in
+Telegram's bucket (one a second, bursts of three) for a message that left up to 2 s late to
+land among the others, and two late ones more still fit the burst; a group's one per 3.5 s is
+at most 18 in any minute, two under Telegram's twenty. A message is not asked about again when
+it leaves late: under a starved CPU every message leaves late, and asking again made each cost
+several round trips and a place at the back of the queue (measured: sending fell to a third).
+
+The `limits` library keeps its counters in Redis, Memcached or MongoDB, not in the PostgreSQL the
+replicas already share, hence this.
 
 SQLite has one process: nothing is shared there, and the rate limiter's own windows suffice.
 """
@@ -51,8 +54,6 @@ class Gcra:
 
 PRIVATE = Gcra(spacing=1.05, burst=0.0)
 GROUP = Gcra(spacing=3.5, burst=0.0)
-# How late after its slot a message may still leave; later, it asks for a new slot.
-LATEST = 2.0
 # A message asks for its slot this long before it is due to leave…
 AHEAD = 1.0
 # …and the batch goes this long before the earliest message in it is due.

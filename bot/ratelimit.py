@@ -42,7 +42,7 @@ from telegram.error import (
 )
 from telegram.ext import BaseRateLimiter
 
-from bot.chat_slots import AHEAD, LATEST, ChatSlots, is_group
+from bot.chat_slots import AHEAD, ChatSlots, is_group
 from core import metrics
 from core.logs import get_logger
 
@@ -71,9 +71,6 @@ OVERALL = (1, 1 / 27)
 PER_GROUP = (19, 60.0)  # messages per minute in one group
 PER_CHAT = (3, 3.2)  # about one a second in one chat, bursts of three
 _MAX_WINDOWS = 4096
-# A message whose chat slot keeps slipping past (a loop too busy to wake in time) leaves after
-# this many asks rather than never.
-_SLOT_TRIES = 5
 
 JSONish = bool | dict[str, Any] | list[dict[str, Any]]
 Callback = Callable[..., Coroutine[Any, Any, JSONish]]
@@ -211,28 +208,18 @@ class MessageRateLimiter(BaseRateLimiter[Priority]):
             await self._overall.acquire()
 
     async def _wait_for_chat_slot(self, slots: ChatSlots, chat: int | str) -> None:
-        """Leave at the moment the overall pace foretells once the chat's shared slot allows
-        it: a chat busy with the other replicas' messages takes a later moment; one that left
-        the overall window too late after its slot asks again."""
+        """Leave at the moment the overall pace foretells, or later if the chat's shared slot
+        says so (the other replicas' messages to it went first): asked once, `AHEAD` of the
+        moment, batched with the other messages asking meanwhile."""
         foretold = self._foretold
         moment = foretold.reserve() if foretold is not None else self._clock()
-        for _ in range(_SLOT_TRIES):
-            await self._sleep_until(moment - AHEAD)
-            slot = await slots.slot(chat, due=moment)
-            if slot > moment and foretold is not None:
-                moment = foretold.reserve(not_before=slot)  # ours went by meanwhile
-            else:
-                moment = slot
-            if moment > slot + LATEST:
-                continue  # the overall pace is further on: ask again nearer the time
-            await self._sleep_until(moment)
-            if self._overall is not None:
-                await self._overall.acquire()
-            now = self._clock()
-            if now <= slot + LATEST:
-                return
-            moment = now  # too late for that slot: ask for one from now on
-        log.warning("telegram.chat_slot_missed", chat_id=chat, tries=_SLOT_TRIES)
+        await self._sleep_until(moment - AHEAD)
+        slot = await slots.slot(chat, due=moment)
+        if slot > moment and foretold is not None:
+            moment = foretold.reserve(not_before=slot)  # ours went by meanwhile
+        await self._sleep_until(max(moment, slot))
+        if self._overall is not None:
+            await self._overall.acquire()
 
     async def _sleep_until(self, moment: float) -> None:
         wait = moment - self._clock()
