@@ -29,9 +29,12 @@ class VirtualTime:
     """A clock that moves only when every task waits on it: to the earliest wake-up asked for.
     Database round trips are real, so time stands still while one is under way."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, stall_after: float | None = None) -> None:
+        """`stall_after`: that many seconds in, the loop stalls for three seconds, as a starved
+        CPU makes it: every timer due meanwhile fires together after it."""
         self.now = 1_000_000.0
         self.database_calls = 0
+        self._stall_at = None if stall_after is None else self.now + stall_after
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
 
@@ -70,8 +73,15 @@ class VirtualTime:
                 continue
             moment, _, woken = heapq.heappop(self._sleepers)
             self.now = max(self.now, moment)
+            if self._stall_at is not None and self.now >= self._stall_at:
+                self._stall_at = None
+                self.now += 3.0
             if not woken.cancelled():
                 woken.set_result(None)
+            while self._sleepers and self._sleepers[0][0] <= self.now:
+                _, _, late = heapq.heappop(self._sleepers)
+                if not late.cancelled():
+                    late.set_result(None)
         await task
 
 
@@ -164,6 +174,27 @@ async def test_many_chats_cost_one_round_trip_per_batch_not_per_message(pg_url: 
     assert refused == []
     # 270 chats at 27 a second: ten seconds of messages, each batch a second's worth or so.
     assert replica.slots.batches <= 30
+
+
+async def test_messages_a_stalled_loop_held_up_still_leave_evenly_spaced(pg_url: str) -> None:
+    time = VirtualTime(stall_after=2.0)
+    flood = FloodControl(RateLimits(), time)
+    refused: list[float] = []
+    replica = Replica(pg_url, time, flood, refused, shared=True)
+    sent: list[float] = []
+
+    async def one(number: int) -> None:
+        await replica.send(PRIVATE_CHAT + number)
+        sent.append(time())
+
+    try:
+        await time.run(_gather(*(one(number) for number in range(150))))
+    finally:
+        await replica.close()
+    assert refused == []
+    sent.sort()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
+    assert min(gaps) >= 1 / 27 - 1e-9  # none of those held up went together
 
 
 async def test_a_chats_pace_moves_on_by_its_spacing_from_the_latest_of_its_slot_and_the_ask(
