@@ -202,7 +202,8 @@ class MessageRateLimiter(BaseRateLimiter[Priority]):
                 await self._window("chat", chat, self._per_chat).acquire()
             if is_group(chat) and self._per_group is not None:
                 await self._window("group", chat, self._per_group).acquire()
-        if chat is not None and self._chat_slots is not None:
+        # A limiter that keeps no per-chat pace (the tests' fast one) shares none either.
+        if chat is not None and self._chat_slots is not None and self._per_chat is not None:
             await self._wait_for_chat_slot(self._chat_slots, chat)
         elif self._overall is not None:
             await self._overall.acquire()
