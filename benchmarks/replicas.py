@@ -162,7 +162,7 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
             killed: RunningBot | None = None
             last_count, last_at = 0, 0.0
             next_report = 0.0
-            deadline = time.monotonic() + max(0.0, -ready) + 300
+            deadline = time.monotonic() + max(0.0, -ready) + 600
             while time.monotonic() < deadline:
                 await asyncio.sleep(0.2)
                 since_due = (datetime.now(UTC) - due).total_seconds()
@@ -187,7 +187,13 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
             for bot in bots:
                 if bot.pid not in cpu_used:
                     cpu_used[bot.pid] = cpu_seconds(bot.pid) - cpu_at_start.get(bot.pid, 0.0)
-            await asyncio.sleep(15)  # anything still on its way (a duplicate) arrives now
+            # Anything still on its way (a duplicate, or the last results) arrives now.
+            settle = time.monotonic() + 15
+            while time.monotonic() < settle:
+                await asyncio.sleep(0.2)
+                count = sum(1 for chat in chats if fake.messages(chat))
+                if count != last_count:
+                    last_count, last_at = count, (datetime.now(UTC) - due).total_seconds()
             per_chat = Counter(len(fake.messages(chat)) for chat in chats)
             database = create_engine(url, pool_size=1)
             async with create_sessionmaker(database)() as session:
