@@ -3,7 +3,7 @@ may go (storage/chat_pace.py), so several replicas together keep each chat's and
 pace. A new table only; nothing carries over (an empty table means every chat is free).
 
 Revision ID: 0018_shared_limits
-Revises: 0011_task_models
+Revises: 0016_target_checks
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018_shared_limits"
-down_revision: str | None = "0011_task_models"
+down_revision: str | None = "0016_target_checks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
