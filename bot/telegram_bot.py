@@ -104,13 +104,17 @@ class TelegramBot:
         )
 
     async def start(self) -> None:
-        """Initialise PTB, set the command menu, start dispatching (updates come later)."""
+        """Initialise PTB and start dispatching (updates come later; the command menu is
+        `show_commands`, which answering does not wait for)."""
         await self._application.initialize()
-        await set_commands(self._application.bot)
-        bot_data = self._application.bot_data
-        assert isinstance(bot_data, BotData)
-        await set_menu_button(self._application.bot, bot_data.webapp_url)
         await self._application.start()
+
+    async def show_commands(self) -> None:
+        """Set the command menu in every language and, with WEBAPP_URL, the Mini App's menu
+        button: seven requests and every catalog read, so `cronpilot run` does it once updates
+        flow (Telegram keeps the menu from the last start meanwhile)."""
+        await set_commands(self._application.bot)
+        await set_menu_button(self._application.bot, self.bot_data.webapp_url)
 
     async def poll(self, *, poll_interval: float, poll_timeout: int) -> None:
         updater = self._application.updater

@@ -52,8 +52,11 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        await runtime.start()
+        # Updates are answered as soon as the bot and the engine are up; the rest (the
+        # command menu, the tools, the HTTP server of polling mode) starts meanwhile.
+        await runtime.start_answering()
         await runtime.take_updates()
+        await runtime.start_others()
         await stop.wait()
         log.info("bot.stopping", in_flight=runtime.engine.in_flight)
         await runtime.stop_updates()
