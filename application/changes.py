@@ -31,8 +31,7 @@ from core.errors import N_, CronpilotError, NotUnderstoodError, ScheduleError, W
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.engine import Engine, TaskNotFoundError
-from scheduler.parsing.rules import parse_rules
-from scheduler.schedules.schedule import Schedule, TimePassedError, validate
+from scheduler.schedules.schedule import ParsedRequest, Schedule, TimePassedError, validate
 from scheduler.text import clean_text
 from storage import changes, tasks
 from storage.records import Change, Task, TaskKind, TaskState
@@ -232,7 +231,7 @@ class Changes:
         """
         now = self._clock.now()
         try:
-            request = parse_rules(text, now=now, timezone=task.timezone, require_prompt=False)
+            request = _read_by_rules(text, now=now, timezone=task.timezone, require_prompt=False)
         except (NotUnderstoodError, ScheduleError, OverflowError):
             return None
         if any(word not in _FILLER for word in _WORDS.findall(request.prompt.lower())):
@@ -251,7 +250,7 @@ class Changes:
         """Whether `text` reads as a whole new task (a schedule and at least two words of
         something to do, none of them a word of change), not as a change to this one."""
         try:
-            request = parse_rules(text, now=self._clock.now(), timezone=task.timezone)
+            request = _read_by_rules(text, now=self._clock.now(), timezone=task.timezone)
         except (NotUnderstoodError, ScheduleError, OverflowError):
             return False
         words = _WORDS.findall(text.lower())
@@ -292,7 +291,7 @@ class Changes:
             schedule = Schedule(kind=TaskKind.CRON, timezone=task.timezone, cron=proposal.cron)
         elif proposal.schedule and proposal.schedule.strip():
             try:
-                schedule = parse_rules(
+                schedule = _read_by_rules(
                     proposal.schedule, now=now, timezone=task.timezone, require_prompt=False
                 ).schedule
             except NotUnderstoodError as error:
@@ -472,3 +471,13 @@ def _card(change: Change, task: Task) -> ChangeCard:
         new_prompt=payload.get("prompt"),
         after_task_id=payload.get("after"),
     )
+
+
+def _read_by_rules(
+    text: str, *, now: datetime, timezone: str, require_prompt: bool = True
+) -> ParsedRequest:
+    """The rules parser's reading, imported on first use, not at start (see
+    `scheduler.parsing.request`)."""
+    from scheduler.parsing.rules import parse_rules
+
+    return parse_rules(text, now=now, timezone=timezone, require_prompt=require_prompt)

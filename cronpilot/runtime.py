@@ -61,6 +61,9 @@ WEB_MODULES = (
 # How often each replica runs the operator's checks (application/watch.py).
 WATCH_SECONDS = 30.0
 
+# Imported once updates flow (`Runtime._warm_up`), not at start: it compiles hundreds of regular
+# expressions; a message read before then imports it itself.
+RULES_PARSER = "scheduler.parsing.rules"
 # Updates waiting when the process starts (a restart, a deploy) are answered before the LLM
 # library starts loading beside them: its import shares the interpreter with the event loop.
 # A run or an LLM parse needing it sooner starts the load itself and waits for it.
@@ -179,14 +182,16 @@ class Runtime:
             await self.heartbeat_database.dispose()
 
     async def _warm_up(self) -> None:
-        """Load the LLM library now rather than inside the first run. It loads in a worker
+        """Import the rules parser (its regular expressions) in a worker thread, then load the
+        LLM library now rather than inside the first run. It loads in a worker
         thread with collections off, and what it made is frozen out of the collector's sight
         before they resume (`scheduler.llm`), so the loop stalls only briefly meanwhile; what
         this process made before is frozen too, without a full collection on the loop first
         (that would be a long pause of its own)."""
+        await asyncio.sleep(WARM_UP_DELAY_SECONDS)
+        await asyncio.to_thread(importlib.import_module, RULES_PARSER)
         if not self.settings.has_model:
             return
-        await asyncio.sleep(WARM_UP_DELAY_SECONDS)
         try:
             await self.llm.warm_up()
         except Exception:  # the first run will try again and report the problem properly

@@ -1,7 +1,7 @@
 """`cronpilot run` answers before it loads what answering does not need: when polling starts,
 neither the HTTP door's stack (FastAPI, Starlette, uvicorn) nor Apprise, Alembic (the database
-is at the newest revision) or LiteLLM is imported; the HTTP server comes afterwards, and only
-with HTTP_PORT."""
+is at the newest revision), LiteLLM or the rules parser is imported; the HTTP server comes
+afterwards, and only with HTTP_PORT."""
 
 from __future__ import annotations
 
@@ -45,7 +45,15 @@ status = main(["run"])
 out.with_suffix(".exit").write_text(json.dumps(sorted(sys.modules)))
 sys.exit(status)
 """
-LATER = ("fastapi", "starlette", "uvicorn", "apprise", "alembic", "litellm")
+LATER = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "apprise",
+    "alembic",
+    "litellm",
+    "scheduler.parsing.rules",
+)
 WEB = ("fastapi", "starlette", "uvicorn")
 
 
