@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 DRAFT_PURGE_SECONDS = 3600
-# What `_add_http_server` imports.
+# What `_add_http_server` imports (in a worker thread, `Runtime.start_others`).
 WEB_MODULES = (
     "web.api",
     "web.app",
@@ -136,8 +136,12 @@ class Runtime:
             await asyncio.to_thread(_import_web)
             await self._open_http()
 
-    async def _open_http(self) -> None:
+    def build_http(self) -> None:
+        """Build the HTTP server of HTTP_PORT (not started); `start` does it when it is set."""
         _add_http_server(self, self.settings.require_bot_token().get_secret_value())
+
+    async def _open_http(self) -> None:
+        self.build_http()
         assert self.http is not None
         await self.http.start()
 

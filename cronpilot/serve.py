@@ -34,8 +34,9 @@ async def check_bot_api(settings: Settings) -> None:
 def load_before_serving() -> None:
     """Before the event loop starts: take everything imported so far, which lives as long as
     the process, out of the garbage collector's sight (full collections rescanning it paused
-    the loop; `cronpilot.cli` keeps the collector off while it is imported). LiteLLM is not loaded here: it takes seconds, and the bot answers what needs no
-    model meanwhile; `Runtime.take_updates` loads it in a worker thread once updates flow."""
+    the loop; `cronpilot.cli` keeps the collector off while it is imported). LiteLLM is not
+    loaded here: it takes seconds, and the bot answers what needs no model meanwhile;
+    `Runtime.take_updates` loads it in a worker thread once updates flow."""
     gc.freeze()
 
 
