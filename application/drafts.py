@@ -22,6 +22,7 @@ from application.errors import (
 from application.estimates import CostEstimates
 from application.permissions import Action, Actor
 from application.records import ApplicationSettings, Card, Preview
+from application.task_setup import ModelOffer
 from application.tasks import check_quota, task_in_chat
 from application.usage import Ledger, charged_to
 from core.errors import N_, NotUnderstoodError
@@ -30,6 +31,7 @@ from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.documents import DocumentText, Picture
 from scheduler.engine import Engine, TaskNotFoundError
+from scheduler.parsing.model_words import DEFAULT, request_model
 from scheduler.parsing.reminders import task_mode
 from scheduler.parsing.request import MAX_REQUEST_CHARS, RequestParser
 from scheduler.schedules.schedule import (
@@ -40,7 +42,7 @@ from scheduler.schedules.schedule import (
     validate,
 )
 from scheduler.text import clean_text
-from storage import attachments, chats, drafts, tasks
+from storage import attachments, chats, drafts, task_choices, tasks
 from storage.records import Attachment, Chat, Draft, NewTask, Task, TaskKind, TaskMode
 
 log = get_logger(__name__)
@@ -79,20 +81,40 @@ class Drafts:
         self._settings = settings
         self._access = access
         self._ledger = ledger
+        self._models = ModelOffer(settings.default_model, settings.models)
 
-    async def _estimated(self, card: Card, chat_id: int) -> Card:
-        """The card with what its task will cost on the default model (LLM_MODEL); nothing
-        for a reminder."""
+    async def _estimated(self, card: Card, draft: Draft) -> Card:
+        """The card with the model its runs will ask (the one chosen on it, else that of the
+        task it edits, else the default) and what its task will cost on that model (nothing
+        for a reminder)."""
+        choice = await self._model_choice(draft)
+        offer = self._models
+        card = dataclasses.replace(
+            card,
+            models=tuple(offer.shown(each) for each in offer.choices),
+            model_index=offer.choices.index(choice) if choice in offer.choices else 0,
+        )
         if self._estimates is None:
             return card
         estimate = await self._estimates.estimate(
-            chat_id,
+            draft.chat_id,
             card.schedule,
-            self._settings.default_model,
+            choice or self._settings.default_model,
             task_id=card.task_id,
             mode=card.mode,
         )
         return dataclasses.replace(card, estimate=estimate)
+
+    async def _model_choice(self, draft: Draft) -> str | None:
+        """The model chosen for the draft's task (None: the default): on the card, else the
+        one the task it edits runs on."""
+        if _MODEL in draft.payload:
+            return _model_of(draft.payload, self._models)
+        if draft.task_id is None:
+            return None
+        async with self._sessions() as session:
+            task = await tasks.get(session, draft.task_id)
+        return task.model if task is not None and task.model in self._models.names else None
 
     async def create(
         self,
@@ -124,8 +146,10 @@ class Drafts:
                 await task_in_chat(session, chat.id, task_id)
             else:
                 await check_quota(session, chat.id, self._settings.max_tasks_per_chat)
+        # "… with the smart model": the model is the task's, its words are not the prompt's.
+        model = request_model(text, self._settings.models)
         request = await self._parse(
-            text,
+            model.rest if model is not None else text,
             payer=chat.id,
             now=now,
             timezone=zone_of(chat, self._settings),
@@ -134,6 +158,10 @@ class Drafts:
         )
         document = attachment if isinstance(attachment, DocumentText) else None
         payload = _payload(request, text)
+        if model is not None and model.known:
+            payload[_MODEL] = None if model.name == DEFAULT else model.name
+        elif model is not None:
+            payload["model_unknown"] = model.name
         if mode is not None:
             payload["mode"] = mode.value
         self._require_model_for(TaskMode(payload["mode"]))
@@ -151,7 +179,7 @@ class Drafts:
             kept = await keep_attachments(
                 session, draft, attachment=document, carry_from=carry_from, now=now
             )
-        return await self._estimated(self._card(draft, now, kept), draft.chat_id)
+        return await self._estimated(self._card(draft, now, kept), draft)
 
     async def create_explicit(
         self,
@@ -204,7 +232,7 @@ class Drafts:
                 expires_at=now + DRAFT_LIFETIME,
                 task_id=task_id,
             )
-        return await self._estimated(self._card(draft, now), draft.chat_id)
+        return await self._estimated(self._card(draft, now), draft)
 
     async def understand(
         self, actor: Actor, text: str, *, chat_id: int | None = None, timezone: str | None = None
@@ -295,7 +323,7 @@ class Drafts:
         )
         async with self._sessions() as session:
             draft = await self._live_draft(session, found.chat_id, draft_id)
-        return self._card(draft, self._clock.now())
+        return await self._estimated(self._card(draft, self._clock.now()), draft)
 
     async def confirm(self, actor: Actor, draft_id: str) -> Task:
         """Turn the draft into a task (or apply it to the task it edits)."""
@@ -315,6 +343,8 @@ class Drafts:
             prompt = str(draft.payload["prompt"])
             mode = _mode(draft.payload)
             self._require_model_for(mode)
+            # A model that MODELS no longer names is refused, not silently replaced.
+            chosen = self._models.resolve(draft.payload.get(_MODEL))
             next_run = _first_run(schedule, now)
             if draft.task_id is None:
                 # The count and the insert under the chat's lock: concurrent Confirms of
@@ -336,6 +366,7 @@ class Drafts:
                         every_seconds=schedule.every_seconds,
                         mode=mode,
                         thread_id=_thread_of(draft.payload),
+                        model=chosen,
                     ),
                     now=now,
                 )
@@ -357,6 +388,10 @@ class Drafts:
                 if edited is None:
                     raise TaskNotFoundError(draft.task_id)
                 task = edited
+                if _MODEL in draft.payload:  # chosen on the card; else the task keeps its own
+                    rechosen = await task_choices.set_model(session, task.id, chosen, now=now)
+                    assert rechosen is not None
+                    task = rechosen
             await attachments.move_to_task(session, draft.id, task.id)
             if not await drafts.delete(session, draft.id):
                 raise DraftNotFoundError(draft.id)
@@ -382,7 +417,22 @@ class Drafts:
             self._require_model_for(mode)
             await drafts.set_payload_value(session, draft.id, "mode", mode.value)
             switched = await self._live_draft(session, found.chat_id, draft_id)
-        return await self._estimated(self._card(switched, self._clock.now()), switched.chat_id)
+        return await self._estimated(self._card(switched, self._clock.now()), switched)
+
+    async def set_model(self, actor: Actor, draft_id: str, name: str | None) -> Card:
+        """The card's model button (and the words' "with the smart model"): the draft's task
+        will run on the model `name` of MODELS (None, or the default's own name: on the
+        default). Raises UnknownModelError for a name MODELS does not have."""
+        found = await checked_draft(
+            self._sessions, self._access, actor, Action.CORRECT_DRAFT, draft_id
+        )
+        chosen = self._models.resolve(name)
+        async with self._sessions() as session, session.begin():
+            draft = await self._live_draft(session, found.chat_id, draft_id, lock=True)
+            await drafts.set_payload_value(session, draft.id, _MODEL, chosen)
+            changed = await self._live_draft(session, found.chat_id, draft_id)
+        log.info("draft.model_set", draft_id=draft_id, model=chosen, door=actor.door.value)
+        return await self._estimated(self._card(changed, self._clock.now()), changed)
 
     def _require_model_for(self, mode: TaskMode) -> None:
         """NoModelError when the bot has no model and the task would need one."""
@@ -390,7 +440,22 @@ class Drafts:
             raise NoModelError
 
     def _card(self, draft: Draft, now: datetime, kept: Sequence[Attachment] = ()) -> Card:
-        return replace(_card(draft, now, kept), model_available=self._settings.has_model)
+        card = replace(
+            _card(draft, now, kept),
+            model_available=self._settings.has_model,
+            unknown_model=draft.payload.get("model_unknown"),
+            model_names=self._settings.models,
+        )
+        if _MODEL not in draft.payload:
+            return card
+        # The model the request chose: the default first, then MODELS, as a card offers them.
+        offer = self._models
+        chosen = _model_of(draft.payload, offer)
+        return replace(
+            card,
+            models=tuple(offer.shown(each) for each in offer.choices),
+            model_index=offer.choices.index(chosen) if chosen in offer.choices else 0,
+        )
 
     async def cancel(self, actor: Actor, draft_id: str) -> Card:
         found = await checked_draft(
@@ -497,6 +562,17 @@ def _card(draft: Draft, now: datetime, kept: Sequence[Attachment] = ()) -> Card:
         attachments=tuple((found.name, found.size) for found in kept),
         mode=_mode(draft.payload),
     )
+
+
+# The payload's key for the model chosen on the card: absent, none chosen (a new task runs on
+# the default, an edited one keeps its own); None, the default; else a name of MODELS.
+_MODEL = "model"
+
+
+def _model_of(payload: dict[str, Any], offer: ModelOffer) -> str | None:
+    """The model chosen on the draft, if MODELS still names it (else the default)."""
+    value = payload.get(_MODEL)
+    return value if isinstance(value, str) and value in offer.names else None
 
 
 def _mode(payload: dict[str, Any]) -> TaskMode:

@@ -52,6 +52,20 @@ class Card:
     mode: TaskMode = TaskMode.AI
     # Whether the bot has a model at all (a reminder cannot be switched to one without).
     model_available: bool = True
+    # The models its runs may ask, as people see them (the default first, then MODELS), and
+    # which of them it will ask.
+    models: tuple[str, ...] = ()
+    model_index: int = 0
+
+    @property
+    def model(self) -> str:
+        """The model its runs will ask, as people see it ("" when none is known)."""
+        return self.models[self.model_index] if self.models else ""
+
+    # A model the request named that MODELS does not have (its words stay in the prompt), and
+    # the names MODELS has.
+    unknown_model: str | None = None
+    model_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
