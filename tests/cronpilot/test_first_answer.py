@@ -1,6 +1,6 @@
 """`cronpilot run` answers before it loads what answering does not need: when polling starts,
-neither the HTTP door's stack (FastAPI, Starlette, uvicorn) nor Apprise, Alembic (the database
-is at the newest revision), LiteLLM or the rules parser is imported; the HTTP server comes
+neither the HTTP door's stack (FastAPI, Starlette, uvicorn) nor Apprise, PyYAML, Alembic (the
+database is at the newest revision), LiteLLM or the rules parser is imported; the HTTP server comes
 afterwards, and only with HTTP_PORT."""
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ LATER = (
     "starlette",
     "uvicorn",
     "apprise",
+    "yaml",
     "alembic",
     "litellm",
     "scheduler.parsing.rules",
