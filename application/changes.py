@@ -42,9 +42,8 @@ from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.engine import Engine, TaskNotFoundError
 from scheduler.parsing.model_words import reply_model
-from scheduler.parsing.rules import parse_rules
 from scheduler.parsing.target_words import HERE, TargetsHow, TargetWords, reply_targets
-from scheduler.schedules.schedule import Schedule, TimePassedError, validate
+from scheduler.schedules.schedule import ParsedRequest, Schedule, TimePassedError, validate
 from scheduler.text import clean_text
 from storage import changes, task_choices, tasks
 from storage.records import Change, Target, Task, TaskKind, TaskState
@@ -313,7 +312,7 @@ class Changes:
         """
         now = self._clock.now()
         try:
-            request = parse_rules(text, now=now, timezone=task.timezone, require_prompt=False)
+            request = _read_by_rules(text, now=now, timezone=task.timezone, require_prompt=False)
         except (NotUnderstoodError, ScheduleError, OverflowError):
             return None
         if any(word not in _FILLER for word in _WORDS.findall(request.prompt.lower())):
@@ -354,7 +353,7 @@ class Changes:
         """Whether `text` reads as a whole new task (a schedule and at least two words of
         something to do, none of them a word of change), not as a change to this one."""
         try:
-            request = parse_rules(text, now=self._clock.now(), timezone=task.timezone)
+            request = _read_by_rules(text, now=self._clock.now(), timezone=task.timezone)
         except (NotUnderstoodError, ScheduleError, OverflowError):
             return False
         words = _WORDS.findall(text.lower())
@@ -401,7 +400,7 @@ class Changes:
             schedule = Schedule(kind=TaskKind.CRON, timezone=task.timezone, cron=proposal.cron)
         elif proposal.schedule and proposal.schedule.strip():
             try:
-                schedule = parse_rules(
+                schedule = _read_by_rules(
                     proposal.schedule, now=now, timezone=task.timezone, require_prompt=False
                 ).schedule
             except NotUnderstoodError as error:
@@ -716,3 +715,13 @@ def _choices_changed(task: Task, payload: dict[str, Any]) -> bool:
         return True
     model = payload.get("model")
     return model is not None and model.get("old") != task.model
+
+
+def _read_by_rules(
+    text: str, *, now: datetime, timezone: str, require_prompt: bool = True
+) -> ParsedRequest:
+    """The rules parser's reading, imported on first use, not at start (see
+    `scheduler.parsing.request`)."""
+    from scheduler.parsing.rules import parse_rules
+
+    return parse_rules(text, now=now, timezone=timezone, require_prompt=require_prompt)

@@ -54,6 +54,14 @@ def _translations(language: str) -> gettext.GNUTranslations:
     return gettext.GNUTranslations(compiled)
 
 
+def read_catalogs() -> None:
+    """Read every language's catalog now (Babel parses each .po file, tens of ms of CPU
+    apiece): the command menu needs all of them, and `TelegramBot.show_commands` has them read
+    in a worker thread rather than on the loop that is answering."""
+    for language in LANGUAGES:
+        _translations(language)
+
+
 @dataclass(frozen=True, slots=True)
 class Translator:
     """The bot's words in one language."""

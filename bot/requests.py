@@ -16,12 +16,14 @@ from __future__ import annotations
 import json
 import logging
 from http import HTTPStatus
+from typing import Any
 
 from telegram._utils.types import JSONDict, ODVInput
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from core.logs import get_logger
+from core.tls import tls_context
 
 log = get_logger(__name__)
 
@@ -43,6 +45,11 @@ def telegram_failed(error: BaseException) -> bool:
 
 class BotApiRequest(HTTPXRequest):
     """HTTPXRequest whose failures are one log line each (see the module's doc)."""
+
+    def __init__(self, **options: Any) -> None:
+        # Every pool verifies with the process's one TLS context (core.tls).
+        options.setdefault("httpx_kwargs", {"verify": tls_context()})
+        super().__init__(**options)
 
     async def do_request(
         self,

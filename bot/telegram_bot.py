@@ -7,6 +7,7 @@ server's webhook route.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from application.limits import RequestLimits
 from bot.context import CONTEXT_TYPES, BotData
 from bot.delivery import TelegramDelivery
 from bot.handlers.routes import register, set_commands, set_menu_button
+from bot.i18n import read_catalogs
 from bot.layout import LONG_CHARS, Layout
 from bot.members import TelegramMembers
 from bot.operator import TelegramOperator
@@ -104,13 +106,18 @@ class TelegramBot:
         )
 
     async def start(self) -> None:
-        """Initialise PTB, set the command menu, start dispatching (updates come later)."""
+        """Initialise PTB and start dispatching (updates come later; the command menu is
+        `show_commands`, which answering does not wait for)."""
         await self._application.initialize()
-        await set_commands(self._application.bot)
-        bot_data = self._application.bot_data
-        assert isinstance(bot_data, BotData)
-        await set_menu_button(self._application.bot, bot_data.webapp_url)
         await self._application.start()
+
+    async def show_commands(self) -> None:
+        """Set the command menu in every language and, with WEBAPP_URL, the Mini App's menu
+        button: up to seven requests and every catalog read (in a worker thread), so `cronpilot
+        run` does it once updates flow (Telegram keeps the menu of the last start meanwhile)."""
+        await asyncio.to_thread(read_catalogs)
+        await set_commands(self._application.bot)
+        await set_menu_button(self._application.bot, self.bot_data.webapp_url)
 
     async def poll(self, *, poll_interval: float, poll_timeout: int) -> None:
         updater = self._application.updater

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
 from pydantic import SecretStr
 
 from core.config_files import config_error, read_config_file
@@ -23,6 +22,9 @@ URL = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$", re.IGNORECASE)
 def load_destinations(path: str) -> dict[str, SecretStr]:
     """Read and check the file; raise ConfigurationError with one line saying what is wrong
     (naming the destination, never its URL)."""
+    # PyYAML is imported only when there is a file to read, not by every start.
+    import yaml
+
     text = read_config_file("DESTINATIONS_CONFIG", path)
     try:
         document = yaml.safe_load(text)

@@ -30,6 +30,7 @@ from core.errors import ConfigurationError, DatabaseError
 from core.logs import Redactor
 from core.reasons import AccessRefused, BadApiBase, KeyRejected, ModelNotFound, NoKey
 from core.settings import Settings
+from core.tls import tls_context
 from scheduler.destinations import check_destinations
 from scheduler.llm import (
     LiteLLMClient,
@@ -231,7 +232,9 @@ async def check_telegram(settings: Settings) -> CheckResult:
     # The token is part of the URL: it never goes into a message (and run_checks redacts anyway).
     url = f"{base}{token.get_secret_value()}/getMe"
     try:
-        async with httpx.AsyncClient(timeout=TELEGRAM_TIMEOUT_SECONDS) as client:
+        async with httpx.AsyncClient(
+            timeout=TELEGRAM_TIMEOUT_SECONDS, verify=tls_context()
+        ) as client:
             response = await client.get(url)
     except httpx.TimeoutException:
         return _telegram_failed(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import importlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -38,21 +40,35 @@ from scheduler.runner.tools.registry import Toolsets, build_toolsets
 from scheduler.transcription import LiteLLMTranscriber
 from storage.database import create_engine, create_sessionmaker
 from storage.retry import DEFAULT_BACKOFF, Backoff
-from web.api import ApiDoor, build_api
-from web.app import WebApp, build_app
-from web.health import Health, callable_probe, database_probe
-from web.hooks import Hooks
-from web.ratelimit import SignInLimiter
-from web.server import HttpServer
-from web.texts import MiniAppTexts
-from web.webhook import Webhook
+
+if TYPE_CHECKING:
+    # The HTTP door is imported only when HTTP_PORT asks for it (`_import_web`).
+    from web.api import ApiDoor
+    from web.app import WebApp
+    from web.health import Health
+    from web.server import HttpServer
+    from web.webhook import Webhook
 
 log = get_logger(__name__)
 
 DRAFT_PURGE_SECONDS = 3600
+# What `_add_http_server` imports (in a worker thread, `Runtime.start_others`).
+WEB_MODULES = (
+    "web.api",
+    "web.app",
+    "web.health",
+    "web.hooks",
+    "web.ratelimit",
+    "web.server",
+    "web.texts",
+    "web.webhook",
+)
 # How often each replica runs the operator's checks (application/watch.py).
 WATCH_SECONDS = 30.0
 
+# Imported once updates flow (`Runtime._warm_up`), not at start: it compiles hundreds of regular
+# expressions; a message read before then imports it itself.
+RULES_PARSER = "scheduler.parsing.rules"
 # Updates waiting when the process starts (a restart, a deploy) are answered before the LLM
 # library starts loading beside them: its import shares the interpreter with the event loop.
 # A run or an LLM parse needing it sooner starts the load itself and waits for it.
@@ -99,17 +115,42 @@ class Runtime:
         return self.bot
 
     async def start(self) -> None:
-        """Initialise the bot, set the command menu, start the engine and the HTTP server
-        (not the updates)."""
+        """Everything that comes before updates: what answering them needs
+        (`start_answering`) and the rest (`start_others`). `cronpilot run` takes updates in
+        between, so that a restart answers as soon as it can."""
+        await self.start_answering()
+        await self.start_others()
+
+    async def start_answering(self) -> None:
+        """Initialise the bot and start dispatching, and start the engine; in webhook mode the
+        HTTP server too, since updates arrive through it."""
         await self.telegram.start()
         jobs = await self.engine.start()
         self._background = [asyncio.create_task(self._purge_drafts(), name="purge-drafts")]
-        self._background.append(asyncio.create_task(self.tools.start(), name="tools-start"))
         if self.operator is not None:
             self._background.append(asyncio.create_task(self._watch(), name="watch"))
         log.info("scheduler.started", job_count=jobs, worker=self.engine.worker_id)
-        if self.http is not None:
-            await self.http.start()
+        if self.settings.webhook_url is not None:
+            await self._open_http()
+
+    async def start_others(self) -> None:
+        """What answering does not wait for: the tools (MCP servers, the extraction workers),
+        the command menu, and in polling mode the HTTP server (health, metrics, the API, the
+        Mini App), whose web stack is imported in a worker thread while the loop answers."""
+        self._background.append(asyncio.create_task(self.tools.start(), name="tools-start"))
+        await self.telegram.show_commands()
+        if self.http is None and self.settings.http_port is not None:
+            await asyncio.to_thread(_import_web)
+            await self._open_http()
+
+    def build_http(self) -> None:
+        """Build the HTTP server of HTTP_PORT (not started); `start` does it when it is set."""
+        _add_http_server(self, self.settings.require_bot_token().get_secret_value())
+
+    async def _open_http(self) -> None:
+        self.build_http()
+        assert self.http is not None
+        await self.http.start()
 
     async def take_updates(self, *, poll_interval: float = 0.0, poll_timeout: int = 10) -> None:
         """Start receiving updates: webhook mode when WEBHOOK_URL is set, else long polling.
@@ -154,14 +195,16 @@ class Runtime:
             await self.heartbeat_database.dispose()
 
     async def _warm_up(self) -> None:
-        """Load the LLM library now rather than inside the first run. It loads in a worker
+        """Import the rules parser (its regular expressions) in a worker thread, then load the
+        LLM library now rather than inside the first run. It loads in a worker
         thread with collections off, and what it made is frozen out of the collector's sight
         before they resume (`scheduler.llm`), so the loop stalls only briefly meanwhile; what
         this process made before is frozen too, without a full collection on the loop first
         (that would be a long pause of its own)."""
+        await asyncio.sleep(WARM_UP_DELAY_SECONDS)
+        await asyncio.to_thread(importlib.import_module, RULES_PARSER)
         if not self.settings.has_model:
             return
-        await asyncio.sleep(WARM_UP_DELAY_SECONDS)
         try:
             await self.llm.warm_up()
         except Exception:  # the first run will try again and report the problem properly
@@ -371,13 +414,28 @@ def build_runtime(
     operator_chat = settings.operator_chat
     if operator_chat is not None:
         runtime.operator = bot.operator(*operator_chat)
-    if settings.http_port is not None:
-        _add_http_server(runtime, token)
     return runtime
 
 
+def _import_web() -> None:
+    """The HTTP door's modules (FastAPI, Starlette, uvicorn and the API's models: about a
+    fifth of what `cronpilot run` imports), imported only when HTTP_PORT is set."""
+    for name in WEB_MODULES:
+        importlib.import_module(name)
+
+
 def _add_http_server(runtime: Runtime, bot_token: str) -> None:
-    """The one HTTP server on HTTP_PORT: health, metrics, the webhook, the API, the Mini App."""
+    """The one HTTP server on HTTP_PORT: health, metrics, the webhook, the API, the Mini App
+    (built when it starts, `Runtime.start_answering` or `start_others`)."""
+    from web.api import ApiDoor, build_api
+    from web.app import build_app
+    from web.health import Health, callable_probe, database_probe
+    from web.hooks import Hooks
+    from web.ratelimit import SignInLimiter
+    from web.server import HttpServer
+    from web.texts import MiniAppTexts
+    from web.webhook import Webhook
+
     settings = runtime.settings
     assert settings.http_port is not None
     engine = runtime.engine

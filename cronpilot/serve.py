@@ -34,8 +34,9 @@ async def check_bot_api(settings: Settings) -> None:
 def load_before_serving() -> None:
     """Before the event loop starts: take everything imported so far, which lives as long as
     the process, out of the garbage collector's sight (full collections rescanning it paused
-    the loop). LiteLLM is not loaded here: it takes seconds, and the bot answers what needs no
-    model meanwhile; `Runtime.take_updates` loads it in a worker thread once updates flow."""
+    the loop; `cronpilot.cli` keeps the collector off while it is imported). LiteLLM is not
+    loaded here: it takes seconds, and the bot answers what needs no model meanwhile;
+    `Runtime.take_updates` loads it in a worker thread once updates flow."""
     gc.freeze()
 
 
@@ -52,8 +53,11 @@ async def serve(settings: Settings, *, migrate: bool = True) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        await runtime.start()
+        # Updates are answered as soon as the bot and the engine are up; the rest (the
+        # command menu, the tools, the HTTP server of polling mode) starts meanwhile.
+        await runtime.start_answering()
         await runtime.take_updates()
+        await runtime.start_others()
         await stop.wait()
         log.info("bot.stopping", in_flight=runtime.engine.in_flight)
         await runtime.stop_updates()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-import apprise
 from pydantic import SecretStr
 
 from core.checks import CheckResult
@@ -69,6 +68,8 @@ class Destinations:
         url = self._urls.get(name)
         if url is None:
             raise UnknownDestinationError(name)
+        import apprise  # see check_destinations
+
         notifier = apprise.Apprise()
         notifier.add(url.get_secret_value())
         result = await notifier.async_notify(body=body, title=title)
@@ -81,7 +82,11 @@ class Destinations:
 
 def check_destinations(urls: Mapping[str, SecretStr]) -> list[CheckResult]:
     """`cronpilot check`: one line per destination, by its name and kind (never its address):
-    ✓ when Apprise can use its URL, ✗ saying why not."""
+    ✓ when Apprise can use its URL, ✗ saying why not. Apprise is imported here, when a
+    destination is configured or checked, not at start: it loads its plugins, which a
+    process without destinations never needs."""
+    import apprise
+
     results = []
     for name, url in sorted(urls.items()):
         scheme = url.get_secret_value().partition("://")[0]

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
+from sqlalchemy import String, column, inspect, select, table
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,13 +16,23 @@ from core.errors import DatabaseError
 from storage.database import create_engine, describe_connection_error, missing_sqlite_folder
 from storage.models import TABLE_NAMES, Base
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 # Our own name, so cronpilot can share a database with another Alembic-managed application.
 VERSION_TABLE = "cronpilot_alembic_version"
+# A revision file's own two lines, as `alembic revision` writes them (script.py.mako).
+_REVISION = re.compile(r'^revision: str = "([^"]+)"$', re.MULTILINE)
+_DOWN_REVISION = re.compile(r'^down_revision: str \| None = (?:"([^"]+)"|None)$', re.MULTILINE)
 
 T = TypeVar("T")
 
 
 def alembic_config(database_url: str | None = None) -> Config:
+    # Alembic is imported where it is used: a start at the newest revision never needs it.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(files("migrations")))
     if database_url is not None:
@@ -63,10 +70,43 @@ class RevisionState:
 
 
 def _script_directory() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
+def shipped_head() -> str | None:
+    """The newest revision this cronpilot ships, read from the revision files' own lines
+    without Alembic; None when they are not one plain chain (a merge, a branch), which only
+    Alembic reads right."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for entry in files("migrations").joinpath("versions").iterdir():
+        if not entry.name.endswith(".py") or entry.name.startswith("_"):
+            continue
+        source = entry.read_text(encoding="utf-8")
+        revision = _REVISION.findall(source)
+        down = _DOWN_REVISION.findall(source)
+        if len(revision) != 1 or len(down) != 1:
+            return None
+        revisions.add(revision[0])
+        parents.add(down[0])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _stored_revisions(connection: Connection) -> list[str] | None:
+    """The revisions the version table holds; None when there is none yet."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    stored = select(column("version_num", String)).select_from(table(VERSION_TABLE))
+    return list(connection.execute(stored).scalars())
+
+
 def _read_revision(connection: Connection) -> RevisionState:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.util.exc import CommandError
+
     script = _script_directory()
     head = script.get_current_head()
     if head is None:
@@ -89,6 +129,8 @@ def _read_revision(connection: Connection) -> RevisionState:
 
 
 def _upgrade(connection: Connection, target: str) -> RevisionState:
+    from alembic import command
+
     _read_revision(connection)
     config = alembic_config()
     config.attributes["connection"] = connection
@@ -98,6 +140,8 @@ def _upgrade(connection: Connection, target: str) -> RevisionState:
 
 
 def _downgrade(connection: Connection, target: str) -> None:
+    from alembic import command
+
     config = alembic_config()
     config.attributes["connection"] = connection
     command.downgrade(config, target)
@@ -140,7 +184,16 @@ async def _with_connection(database_url: str, work: Callable[[Connection], T]) -
 
 
 async def upgrade_to_head(database_url: str) -> RevisionState:
-    """Bring the database to the newest revision; refuse one migrated by a newer cronpilot."""
+    """Bring the database to the newest revision; refuse one migrated by a newer cronpilot.
+
+    A database already at the newest revision, as at every restart, is told by its version
+    table and the revision files alone: Alembic, a fifth of a second to import and read its
+    scripts, is not loaded for it."""
+    head = shipped_head()
+    if head is not None:
+        stored = await _with_connection(database_url, _stored_revisions)
+        if stored == [head]:
+            return RevisionState(current=head, head=head)
     return await _with_connection(database_url, lambda connection: _upgrade(connection, "head"))
 
 
@@ -156,6 +209,7 @@ async def revision_state(database_url: str) -> RevisionState:
 def model_drift(connection: Connection) -> list[Any]:
     """Differences autogenerate would write between the models and the migrated database."""
     from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
 
     context = MigrationContext.configure(
         connection,

@@ -11,7 +11,6 @@ from core.languages import ENGLISH
 from scheduler.documents import Picture
 from scheduler.llm import LLMClient, supports_vision
 from scheduler.parsing.llm_parser import LLMScheduleParser
-from scheduler.parsing.rules import parse_rules
 from scheduler.schedules.schedule import ParsedRequest, validate
 from scheduler.text import clean_text
 
@@ -58,6 +57,11 @@ class RequestParser:
                 count=len(text),
                 limit=MAX_REQUEST_CHARS,
             )
+        # The rules compile hundreds of regular expressions when imported: not at start, so a
+        # restart answers sooner; `cronpilot run` imports them in a worker thread once updates
+        # flow, and a message read before then imports them here.
+        from scheduler.parsing.rules import parse_rules
+
         try:
             request = parse_rules(text, now=now, timezone=timezone)
         except OverflowError:

@@ -33,6 +33,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+async def listening(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection to the port once something listens on it (within a minute)."""
+    for _ in range(600):
+        try:
+            return await asyncio.open_connection("127.0.0.1", port)
+        except ConnectionRefusedError:
+            await asyncio.sleep(0.1)
+    return await asyncio.open_connection("127.0.0.1", port)
+
+
 async def test_webhook_mode(fake: FakeTelegram, llm: FakeLLM, pg_url: str) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/updates"
@@ -181,8 +191,13 @@ async def test_cronpilot_run_stops_cleanly_on_sigterm(
         await fake.send_text(dm, alice, "/start")
         welcome = await fake.wait_for_message(dm, timeout=60)
         assert "I'm cronpilot" in welcome.text
+        # The command menu and the HTTP server come once updates flow, not before the answer.
+        for _ in range(600):
+            if fake.commands:
+                break
+            await asyncio.sleep(0.1)
         assert fake.commands[0][0] == "tasks"
-        reader, writer = await asyncio.open_connection("127.0.0.1", health_port)
+        reader, writer = await listening(health_port)
         writer.write(b"GET /healthz HTTP/1.0\r\nHost: x\r\n\r\n")
         answer = (await reader.read()).decode()
         writer.close()

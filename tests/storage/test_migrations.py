@@ -42,6 +42,7 @@ from storage.migrate import (
     downgrade_to,
     model_drift,
     revision_state,
+    shipped_head,
     upgrade_to_head,
 )
 from storage.models import RunRow
@@ -108,6 +109,47 @@ async def test_upgrade_downgrade_upgrade(empty_database_url: str) -> None:
     assert await table_names(empty_database_url) == OUR_TABLES | {VERSION_TABLE}
     # Upgrading an up-to-date database is a no-op, not an error.
     assert (await upgrade_to_head(empty_database_url)).at_head
+
+
+def test_the_head_read_without_alembic_is_alembics() -> None:
+    assert shipped_head() == HEAD
+
+
+def test_revision_files_that_are_no_plain_chain_leave_the_head_to_alembic(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (tmp_path / "migrations" / "__init__.py").write_text("")
+    (versions / "__init__.py").write_text("")
+    (versions / "a.py").write_text('revision: str = "a"\ndown_revision: str | None = None\n')
+    (versions / "b.py").write_text('revision: str = "b"\ndown_revision: str | None = "a"\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "migrations")
+    assert shipped_head() == "b"
+    # Two heads (a branch): only Alembic reads that right.
+    (versions / "c.py").write_text('revision: str = "c"\ndown_revision: str | None = "a"\n')
+    assert shipped_head() is None
+    # A merge names its parents as a tuple, which the plain lines do not say.
+    (versions / "c.py").write_text(
+        'revision: str = "c"\ndown_revision: str | tuple[str, ...] | None = ("a", "b")\n'
+    )
+    assert shipped_head() is None
+
+
+async def test_a_database_behind_the_head_is_upgraded_by_alembic(empty_database_url: str) -> None:
+    """The check at start reads the version table; a database one revision behind (or with no
+    table yet) goes through Alembic and ends at the head."""
+    await upgrade_to_head(empty_database_url)
+    script = ScriptDirectory.from_config(alembic_config())
+    assert HEAD is not None
+    previous = script.get_revision(HEAD).down_revision
+    assert isinstance(previous, str)
+    await downgrade_to(empty_database_url, previous)
+    assert (await revision_state(empty_database_url)).current == previous
+    state = await upgrade_to_head(empty_database_url)
+    assert (state.current, state.head) == (HEAD, HEAD)
+    assert (await revision_state(empty_database_url)).at_head
 
 
 async def test_models_and_migrations_do_not_drift(empty_database_url: str) -> None:

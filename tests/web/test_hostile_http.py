@@ -273,6 +273,8 @@ def test_the_runtime_trusts_the_proxies_of_forwarded_allow_ips(
 ) -> None:
     for setting, trusted in (("", ()), ("10.0.0.5, 172.16.0.0/12", ("10.0.0.5", "172.16.0.0/12"))):
         settings = bot_settings(fake, llm, pg_url, http_port=0, forwarded_allow_ips=setting)
-        http = build_runtime(settings, clock=FakeClock(NOW)).http
+        runtime = build_runtime(settings, clock=FakeClock(NOW))
+        runtime.build_http()  # as `Runtime.start` does with HTTP_PORT set
+        http = runtime.http
         assert http is not None
         assert http.trusted_proxies == trusted
