@@ -110,16 +110,22 @@ class ResultSender:
         if self._targets is None:
             await self.deliver_here(run, task)
             return
-        await asyncio.gather(self.deliver_here(run, task), self._targets.deliver(task, run))
-        await self._targets.settle(run)
+        recorded, copies = await asyncio.gather(
+            self.deliver_here(run, task), self._targets.deliver(task, run)
+        )
+        # Recording the chat's message settles the run too when no copy was owed (runs.
+        # set_delivery): then there is nothing left to settle.
+        if copies or not recorded:
+            await self._targets.settle(run)
 
-    async def deliver_here(self, run: Run, task: Task) -> None:
+    async def deliver_here(self, run: Run, task: Task) -> bool:
         """Send the message a finished run owes its chat, retrying with backoff until it is
         delivered or can never be; then record which. Cancelled (a shutdown) before the message
         went out, the run stays marked as owing it and the next start sends it; after, the
-        record is still written (within RECORD_GRACE_SECONDS), so it is not sent twice."""
+        record is still written (within RECORD_GRACE_SECONDS), so it is not sent twice.
+        Whether it recorded anything (not when the chat had its message before a restart)."""
         if run.delivered_message_id is not None or run.delivery_error is not None:
-            return  # the chat had it before a restart; only other targets are still owed
+            return False  # the chat had it before a restart; only other targets are still owed
         with metrics.RESULTS_OWED.track_inprogress():
             sent = await self.send(task, run, run.status, run.output, run.reason)
         # Nothing sent and nothing refused: its results go to other targets only.
@@ -143,6 +149,7 @@ class ResultSender:
             raise
         if sent.message_id is not None:
             await self.notify_if_paused(run)
+        return True
 
     async def send(
         self, task: Task, run: Run, status: RunStatus, output: str | None, reason: Reason | None
