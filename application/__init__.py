@@ -88,6 +88,7 @@ def build_use_cases(
         sessions, engine, clock, access, min_interval_seconds=settings.min_interval_seconds
     )
     ledger = ledger or Ledger(sessions, clock, settings.monthly_budget_usd)
+    estimates = CostEstimates(sessions, clock, prices) if prices is not None else None
     return UseCases(
         chats=Chats(sessions, clock, settings, access),
         languages=Languages(sessions, access),
@@ -99,7 +100,7 @@ def build_use_cases(
             settings,
             access,
             ledger,
-            estimates=CostEstimates(sessions, clock, prices) if prices is not None else None,
+            estimates=estimates,
         ),
         edits=DraftEdits(sessions, clock, access),
         tasks=Tasks(sessions, engine, clock, access),
@@ -123,6 +124,7 @@ def build_use_cases(
             access,
             models=ModelOffer(settings.default_model, settings.models),
             toolsets=toolsets if toolsets is not None else Toolsets(),
+            estimates=estimates,
         ),
         voice=Voice(
             transcriber,

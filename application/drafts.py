@@ -22,6 +22,7 @@ from application.errors import (
 from application.estimates import CostEstimates
 from application.permissions import Action, Actor
 from application.records import ApplicationSettings, Card, Preview
+from application.task_setup import ModelOffer
 from application.tasks import check_quota, task_in_chat
 from application.usage import Ledger, charged_to
 from core.errors import N_, NotUnderstoodError
@@ -40,7 +41,7 @@ from scheduler.schedules.schedule import (
     validate,
 )
 from scheduler.text import clean_text
-from storage import attachments, chats, drafts, tasks
+from storage import attachments, chats, drafts, task_choices, tasks
 from storage.records import Attachment, Chat, Draft, NewTask, Task, TaskKind, TaskMode
 
 log = get_logger(__name__)
@@ -79,20 +80,40 @@ class Drafts:
         self._settings = settings
         self._access = access
         self._ledger = ledger
+        self._models = ModelOffer(settings.default_model, settings.models)
 
-    async def _estimated(self, card: Card, chat_id: int) -> Card:
-        """The card with what its task will cost on the default model (LLM_MODEL); nothing
-        for a reminder."""
+    async def _estimated(self, card: Card, draft: Draft) -> Card:
+        """The card with the model its runs will ask (the one chosen on it, else that of the
+        task it edits, else the default) and what its task will cost on that model (nothing
+        for a reminder)."""
+        choice = await self._model_choice(draft)
+        offer = self._models
+        card = dataclasses.replace(
+            card,
+            models=tuple(offer.shown(each) for each in offer.choices),
+            model_index=offer.choices.index(choice) if choice in offer.choices else 0,
+        )
         if self._estimates is None:
             return card
         estimate = await self._estimates.estimate(
-            chat_id,
+            draft.chat_id,
             card.schedule,
-            self._settings.default_model,
+            choice or self._settings.default_model,
             task_id=card.task_id,
             mode=card.mode,
         )
         return dataclasses.replace(card, estimate=estimate)
+
+    async def _model_choice(self, draft: Draft) -> str | None:
+        """The model chosen for the draft's task (None: the default): on the card, else the
+        one the task it edits runs on."""
+        if _MODEL in draft.payload:
+            return _model_of(draft.payload, self._models)
+        if draft.task_id is None:
+            return None
+        async with self._sessions() as session:
+            task = await tasks.get(session, draft.task_id)
+        return task.model if task is not None and task.model in self._models.names else None
 
     async def create(
         self,
@@ -151,7 +172,7 @@ class Drafts:
             kept = await keep_attachments(
                 session, draft, attachment=document, carry_from=carry_from, now=now
             )
-        return await self._estimated(self._card(draft, now, kept), draft.chat_id)
+        return await self._estimated(self._card(draft, now, kept), draft)
 
     async def create_explicit(
         self,
@@ -204,7 +225,7 @@ class Drafts:
                 expires_at=now + DRAFT_LIFETIME,
                 task_id=task_id,
             )
-        return await self._estimated(self._card(draft, now), draft.chat_id)
+        return await self._estimated(self._card(draft, now), draft)
 
     async def understand(
         self, actor: Actor, text: str, *, chat_id: int | None = None, timezone: str | None = None
@@ -295,7 +316,7 @@ class Drafts:
         )
         async with self._sessions() as session:
             draft = await self._live_draft(session, found.chat_id, draft_id)
-        return self._card(draft, self._clock.now())
+        return await self._estimated(self._card(draft, self._clock.now()), draft)
 
     async def confirm(self, actor: Actor, draft_id: str) -> Task:
         """Turn the draft into a task (or apply it to the task it edits)."""
@@ -315,6 +336,8 @@ class Drafts:
             prompt = str(draft.payload["prompt"])
             mode = _mode(draft.payload)
             self._require_model_for(mode)
+            # A model that MODELS no longer names is refused, not silently replaced.
+            chosen = self._models.resolve(draft.payload.get(_MODEL))
             next_run = _first_run(schedule, now)
             if draft.task_id is None:
                 # The count and the insert under the chat's lock: concurrent Confirms of
@@ -336,6 +359,7 @@ class Drafts:
                         every_seconds=schedule.every_seconds,
                         mode=mode,
                         thread_id=_thread_of(draft.payload),
+                        model=chosen,
                     ),
                     now=now,
                 )
@@ -357,6 +381,10 @@ class Drafts:
                 if edited is None:
                     raise TaskNotFoundError(draft.task_id)
                 task = edited
+                if _MODEL in draft.payload:  # chosen on the card; else the task keeps its own
+                    rechosen = await task_choices.set_model(session, task.id, chosen, now=now)
+                    assert rechosen is not None
+                    task = rechosen
             await attachments.move_to_task(session, draft.id, task.id)
             if not await drafts.delete(session, draft.id):
                 raise DraftNotFoundError(draft.id)
@@ -382,7 +410,22 @@ class Drafts:
             self._require_model_for(mode)
             await drafts.set_payload_value(session, draft.id, "mode", mode.value)
             switched = await self._live_draft(session, found.chat_id, draft_id)
-        return await self._estimated(self._card(switched, self._clock.now()), switched.chat_id)
+        return await self._estimated(self._card(switched, self._clock.now()), switched)
+
+    async def set_model(self, actor: Actor, draft_id: str, name: str | None) -> Card:
+        """The card's model button (and the words' "with the smart model"): the draft's task
+        will run on the model `name` of MODELS (None, or the default's own name: on the
+        default). Raises UnknownModelError for a name MODELS does not have."""
+        found = await checked_draft(
+            self._sessions, self._access, actor, Action.CORRECT_DRAFT, draft_id
+        )
+        chosen = self._models.resolve(name)
+        async with self._sessions() as session, session.begin():
+            draft = await self._live_draft(session, found.chat_id, draft_id, lock=True)
+            await drafts.set_payload_value(session, draft.id, _MODEL, chosen)
+            changed = await self._live_draft(session, found.chat_id, draft_id)
+        log.info("draft.model_set", draft_id=draft_id, model=chosen, door=actor.door.value)
+        return await self._estimated(self._card(changed, self._clock.now()), changed)
 
     def _require_model_for(self, mode: TaskMode) -> None:
         """NoModelError when the bot has no model and the task would need one."""
@@ -497,6 +540,17 @@ def _card(draft: Draft, now: datetime, kept: Sequence[Attachment] = ()) -> Card:
         attachments=tuple((found.name, found.size) for found in kept),
         mode=_mode(draft.payload),
     )
+
+
+# The payload's key for the model chosen on the card: absent, none chosen (a new task runs on
+# the default, an edited one keeps its own); None, the default; else a name of MODELS.
+_MODEL = "model"
+
+
+def _model_of(payload: dict[str, Any], offer: ModelOffer) -> str | None:
+    """The model chosen on the draft, if MODELS still names it (else the default)."""
+    value = payload.get(_MODEL)
+    return value if isinstance(value, str) and value in offer.names else None
 
 
 def _mode(payload: dict[str, Any]) -> TaskMode:

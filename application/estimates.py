@@ -5,6 +5,7 @@ one has none yet. A reminder asks no model: it is free."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -22,6 +23,15 @@ DEFAULT_RUN_TOKENS = (3000, 500)
 HORIZON = timedelta(days=30)
 # Counting stops here: a task every five minutes runs 8,640 times in 30 days.
 MOST_RUNS = 10_000
+
+
+def rounded(amount: float) -> tuple[float, int]:
+    """An estimate's amount as it is shown: rounded to two significant digits, and how many
+    decimal places that takes ($0.0023, $0.06, $14)."""
+    if amount <= 0:
+        return 0.0, 0
+    shown = float(f"{amount:.2g}")
+    return shown, max(0, 1 - math.floor(math.log10(shown)))
 
 
 class Prices(Protocol):

@@ -52,6 +52,15 @@ class Card:
     mode: TaskMode = TaskMode.AI
     # Whether the bot has a model at all (a reminder cannot be switched to one without).
     model_available: bool = True
+    # The models its runs may ask, as people see them (the default first, then MODELS), and
+    # which of them it will ask.
+    models: tuple[str, ...] = ()
+    model_index: int = 0
+
+    @property
+    def model(self) -> str:
+        """The model its runs will ask, as people see it ("" when none is known)."""
+        return self.models[self.model_index] if self.models else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """What a task runs with: its model (one of MODELS, or the default), the tools it may use
-(every configured one for a new task), and what it may spend a month. Each change is checked
-against the actor like any change to a task (EDIT_TASK)."""
+(every configured one for a new task), what it may spend a month, and what it will cost. Each
+change is checked against the actor like any change to a task (EDIT_TASK)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from application.access import Access
 from application.errors import CapOutOfRangeError, UnknownModelError, UnknownToolError
+from application.estimates import CostEstimates
 from application.permissions import Action, Actor
+from application.records import Estimate
 from application.tasks import task_in_chat
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.runner.tools.registry import Toolsets
+from scheduler.schedules.schedule import Schedule
 from storage import task_choices
-from storage.records import Task
+from storage.records import Task, TaskState
 
 log = get_logger(__name__)
 
@@ -51,7 +54,36 @@ class ModelOffer:
 
     def of(self, task: Task) -> str:
         """The model the task runs on, as people see it."""
-        return task.model if task.model in self.names else self.default
+        return self.shown(task.model)
+
+    def shown(self, model: str | None) -> str:
+        """A stored choice (None: the default) as people see it."""
+        return model if model in self.names else self.default
+
+    @property
+    def choices(self) -> tuple[str | None, ...]:
+        """What may be chosen, in the order a card offers them: the default (None), then
+        MODELS."""
+        return (None, *self.names)
+
+    def choice(self, index: int) -> str | None:
+        """The choice at `index` of `choices` (a card's button carries it);
+        UnknownModelError when there is none there (MODELS changed since)."""
+        if not 0 <= index < len(self.choices):
+            raise UnknownModelError(f"#{index}", self.names)
+        return self.choices[index]
+
+    def resolve(self, name: str | None) -> str | None:
+        """The stored choice for `name`: None for the default; UnknownModelError if MODELS
+        does not name it."""
+        if name is None:
+            return None
+        wanted = name.strip().lower()
+        if wanted in ("default", self.default.lower()):
+            return None
+        if wanted not in self.names:
+            raise UnknownModelError(wanted, self.names)
+        return wanted
 
 
 class TaskSetup:
@@ -63,12 +95,36 @@ class TaskSetup:
         *,
         models: ModelOffer,
         toolsets: Toolsets,
+        estimates: CostEstimates | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._access = access
         self.models = models
         self._toolsets = toolsets
+        self._estimates = estimates
+
+    @property
+    def tool_choices(self) -> tuple[tuple[str, str], ...]:
+        """Every toolset a task may have or not: its key and its label (a catalog message id,
+        or an MCP server's own name)."""
+        return tuple((toolset.key, toolset.label) for toolset in self._toolsets.choices)
+
+    async def estimate(self, actor: Actor, task_id: int) -> Estimate | None:
+        """What task `task_id` will cost over the next 30 days, as its card says before
+        Confirm: its own runs' average once it has run, else its model's price; free for a
+        reminder. None when no estimate can be made (no price list, or it will not run
+        again)."""
+        task = await self._access.task(actor, Action.SHOW_TASK, task_id)
+        if self._estimates is None or task.state is TaskState.FINISHED:
+            return None
+        return await self._estimates.estimate(
+            task.chat_id,
+            Schedule.of(task),
+            self.models.of(task),
+            task_id=task.id,
+            mode=task.mode,
+        )
 
     async def set_model(self, actor: Actor, task_id: int, name: str | None) -> Task:
         """Task `task_id` runs on the model `name` of MODELS (None, or the default's own name:
@@ -85,14 +141,7 @@ class TaskSetup:
     def resolve_model(self, name: str | None) -> str | None:
         """The stored choice for `name`: None for the default; UnknownModelError if MODELS
         does not name it."""
-        if name is None:
-            return None
-        wanted = name.strip().lower()
-        if wanted in ("default", self.models.default.lower()):
-            return None
-        if wanted not in self.models.names:
-            raise UnknownModelError(wanted, self.models.names)
-        return wanted
+        return self.models.resolve(name)
 
     async def tools(self, actor: Actor, task_id: int) -> TaskTools:
         """The toolsets task `task_id` may have, each on or off."""
@@ -132,14 +181,23 @@ class TaskSetup:
     async def set_cap(self, actor: Actor, task_id: int, cap_usd: float | None) -> Task:
         """Task `task_id` may spend `cap_usd` a calendar month (None: no cap of its own)."""
         found = await self._access.task(actor, Action.EDIT_TASK, task_id)
-        if cap_usd is not None and not (math.isfinite(cap_usd) and 0 <= cap_usd <= MOST_CAP_USD):
-            raise CapOutOfRangeError(cap_usd, MOST_CAP_USD)
+        self.check_cap(cap_usd)
         async with self._sessions() as session, session.begin():
             await task_in_chat(session, found.chat_id, task_id, lock=True)
             task = await task_choices.set_cap(session, task_id, cap_usd, now=self._clock.now())
         assert task is not None
         log.info("task.cap_set", task_id=task_id, cap_usd=cap_usd, door=actor.door.value)
         return task
+
+    def check_cap(self, cap_usd: float | None) -> None:
+        """CapOutOfRangeError unless `cap_usd` is a cap a task may have (None: no cap)."""
+        if cap_usd is not None and not (math.isfinite(cap_usd) and 0 <= cap_usd <= MOST_CAP_USD):
+            raise CapOutOfRangeError(cap_usd, MOST_CAP_USD)
+
+    def check_tools(self, names: Collection[str]) -> None:
+        """UnknownToolError unless every one of `names` is a configured toolset (a key, or an
+        MCP server's name): checked before a task is made with them."""
+        self._keys(names, [toolset.key for toolset in self._toolsets.choices])
 
     def _listed(self, task: Task) -> TaskTools:
         return TaskTools(

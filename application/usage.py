@@ -61,10 +61,23 @@ class UsageLine:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelUsage:
+    """The month's runs one model answered (fallbacks included), and what they cost."""
+
+    model: str
+    runs: int
+    tokens: int
+    cost: float  # the known part, USD
+    unpriced: int
+
+
+@dataclass(frozen=True, slots=True)
 class UsageReport:
     month_start: datetime  # UTC
     lines: tuple[UsageLine, ...]
     budget_usd: float | None
+    # The runs of the chat's tasks per model that answered them.
+    models: tuple[ModelUsage, ...] = ()
 
     @property
     def runs(self) -> int:
@@ -163,6 +176,7 @@ class UsageReports:
         since, until = month_bounds(self._clock.now())
         async with self._sessions() as session:
             groups = await spending.grouped(session, chat_id, since=since, until=until)
+            per_model = await spending.by_model(session, chat_id, since=since, until=until)
         lines: dict[tuple[int | None, str], UsageLine] = {}
         for group in groups:
             understanding = group.kind in (PARSE, TRANSCRIPTION)
@@ -195,7 +209,19 @@ class UsageReports:
             lines.values(),
             key=lambda line: (line.task_id is None, line.kind == PARSE, line.task_id or 0),
         )
-        return UsageReport(month_start=since, lines=tuple(ordered), budget_usd=self._budget)
+        models = tuple(
+            ModelUsage(
+                model=each.model,
+                runs=each.runs,
+                tokens=each.prompt_tokens + each.completion_tokens,
+                cost=each.cost,
+                unpriced=each.runs - each.priced,
+            )
+            for each in per_model
+        )
+        return UsageReport(
+            month_start=since, lines=tuple(ordered), budget_usd=self._budget, models=models
+        )
 
 
 @contextmanager

@@ -279,6 +279,36 @@ class ToggleTool(TaskItemButton, code="tt"):
     """A tool's on/off button under /tools N."""
 
 
+@dataclass(frozen=True, slots=True)
+class DraftChoiceButton(ButtonData):
+    """A button on a confirmation card that picks one of a few choices: the draft and the
+    choice's place in their list."""
+
+    ref: str
+    index: int
+    _fields: ClassVar[str] = r"(?P<ref>[A-Za-z0-9_-]{1,32}):(?P<index>[0-9]{1,3})"
+
+    @property
+    def draft_id(self) -> str:
+        return self.ref
+
+    @classmethod
+    def _parse(cls, ids: re.Match[str]) -> Self | None:
+        return cls(ids["ref"], int(ids["index"]))
+
+    def _values(self) -> tuple[str, ...]:
+        return (self.ref, str(self.index))
+
+
+class ChooseDraftModel(DraftChoiceButton, code="dM"):
+    """“🧠 Model: …” on a card: the draft's task runs on the next model of its choices (the
+    default, then MODELS); `index` is that choice's place."""
+
+
+class UndoSkip(TaskButton, code="tB"):
+    """Undo under “next run skipped” on a task card: the skipped run happens after all."""
+
+
 class SwitchDraftMode(DraftButton, code="dR"):
     """On a card: “🤖 Let the AI do it” / “⏰ Just remind me”."""
 

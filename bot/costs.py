@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from html import escape
 
 from babel.numbers import format_decimal
 
+from application.estimates import rounded
 from application.records import Estimate
 from bot.i18n import Translator
 
@@ -28,10 +28,7 @@ def cost_estimate(_: Translator, estimate: Estimate) -> str:
 
 def approximate_dollars(_: Translator, amount: float) -> str:
     """An amount rounded to two significant digits: "$0.0023", "$0.06", "$14"."""
-    if amount <= 0:
-        return "$0"
-    rounded = float(f"{amount:.2g}")
-    places = max(0, 1 - math.floor(math.log10(rounded)))
+    shown, places = rounded(amount)
     return "$" + format_decimal(
-        rounded, "#,##0." + "#" * places if places else "#,##0", locale=_.locale
+        shown, "#,##0." + "#" * places if places else "#,##0", locale=_.locale
     )

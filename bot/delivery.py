@@ -17,7 +17,7 @@ from bot.posting import Poster
 from bot.topics import in_topic, topic_gone
 from core.languages import ENGLISH
 from core.logs import get_logger
-from core.reasons import Reason
+from core.reasons import InternalError, Reason
 from scheduler.delivery import ChatUnreachableError, DeliveryDelayedError, DeliveryError
 from storage.records import Run, Target, Task, TaskMode
 
@@ -196,6 +196,23 @@ class TelegramDelivery:
     async def send_skipped(self, task: Task, reason: Reason) -> None:
         _ = await self._words(task.chat_id)
         await self._notice(_, task, results.skipped(_, task, reason), None)
+
+    async def settle_failure(self, task: Task, failed: Run, later: Run) -> None:
+        """The failure notice says the later try worked, and loses its Retry button."""
+        if failed.delivered_message_id is None:
+            return
+        _ = await self._words(task.chat_id)
+        text = results.failure_settled(_, task, failed.reason or InternalError(), later)
+        try:
+            await self._bot.edit_message_text(
+                text,
+                chat_id=task.chat_id,
+                message_id=failed.delivered_message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=None,
+            )
+        except TelegramError as error:
+            raise self._error(error) from None
 
     @staticmethod
     def _error(error: TelegramError) -> DeliveryError:

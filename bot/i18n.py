@@ -63,6 +63,11 @@ class Translator:
     def __call__(self, message: str, /, **values: object) -> str:
         return _translations(self.language).gettext(message).format(**values)
 
+    def text(self, message: str, /) -> str:
+        """The message in this language, its placeholders left for the caller to fill (the
+        Mini App fills them in the browser)."""
+        return _translations(self.language).gettext(message)
+
     def plural(self, singular: str, plural: str, count: int, /, **values: object) -> str:
         """A message whose wording depends on a number, given to the text as `{count}`."""
         text = _translations(self.language).ngettext(singular, plural, count)

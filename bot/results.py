@@ -20,7 +20,7 @@ from bot.i18n import Translator
 from bot.markdown import convert
 from bot.render import Screen, button, clip, dollars, when
 from core.reasons import Reason
-from storage.records import Task
+from storage.records import Run, Task
 
 # Room for the header and a safety margin under Telegram's limit.
 RESULT_CHUNK = 3900
@@ -111,6 +111,24 @@ def failure(
     return Screen(
         text,
         InlineKeyboardMarkup([[button(_("🔁 Retry"), RetryTask(task.id))]]),
+    )
+
+
+def failure_settled(_: Translator, task: Task, reason: Reason, later: Run) -> str:
+    """A failure notice once a later try of the run worked (its result was posted as usual)."""
+    text = _(
+        "⚠️ Task #{number} failed: {reason}",
+        number=task.id,
+        reason=escape(clip(_.reason(reason), 500)),
+    )
+    return (
+        text
+        + "\n"
+        + _(
+            "✅ Try {attempt} worked ({when}).",
+            attempt=later.attempt,
+            when=when(_, later.finished_at or later.scheduled_for, task.timezone),
+        )
     )
 
 

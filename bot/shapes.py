@@ -19,12 +19,14 @@ from bot import render
 from bot.callbacks import (
     RESULT,
     TASK_CARD,
+    ChooseDraftModel,
     PauseTask,
     ReminderDone,
     SkipNext,
     SnoozeReminder,
     SwitchDraftMode,
     SwitchTaskMode,
+    UndoSkip,
 )
 from bot.i18n import Translator
 from bot.render import Screen, button, clip
@@ -53,19 +55,40 @@ def _with(screen: Screen, lines: list[str], row: list[InlineKeyboardButton]) -> 
     return Screen(text, InlineKeyboardMarkup(rows) if rows else None)
 
 
+def model_line(_: Translator, model: str) -> str:
+    """ "🤖 Model: smart" on a card."""
+    return _("🤖 <b>Model:</b> {model}", model=escape(model))
+
+
 def card(_: Translator, card_: Card, chat_zone: str) -> Screen:
-    """The confirmation card, saying whether it is a reminder or an AI task, with the switch
-    (no “Let the AI do it” on a bot without a model)."""
+    """The confirmation card, saying whether it is a reminder or an AI task (and for an AI
+    task, its model), with the switch (no “Let the AI do it” on a bot without a model) and,
+    when there are models to choose from, the button that takes the next one."""
     screen = render.card(_, card_, chat_zone)
+    lines = ["", mode_line(_, card_.mode)]
     row = []
     if card_.mode is TaskMode.AI or card_.model_available:
         row.append(button(_switch_label(_, card_.mode), SwitchDraftMode(card_.draft_id)))
-    return _with(screen, ["", mode_line(_, card_.mode)], row)
+    if card_.mode is TaskMode.AI and card_.model:
+        lines.append(model_line(_, card_.model))
+        if len(card_.models) > 1:
+            following = (card_.model_index + 1) % len(card_.models)
+            row.append(
+                button(
+                    _("🧠 Model: {model}", model=card_.model),
+                    ChooseDraftModel(card_.draft_id, following),
+                )
+            )
+    return _with(screen, lines, row)
 
 
-def _task_row(_: Translator, task: Task, *, skippable: bool) -> list[InlineKeyboardButton]:
+def _task_row(
+    _: Translator, task: Task, skipped: datetime | None, *, skippable: bool = True
+) -> list[InlineKeyboardButton]:
     row = [button(_switch_label(_, task.mode), SwitchTaskMode(task.id, TASK_CARD))]
-    if skippable and task.state is TaskState.ACTIVE:
+    if skipped is not None:
+        row.append(button(_("↩️ Undo skip"), UndoSkip(task.id, TASK_CARD)))
+    elif skippable and task.state is TaskState.ACTIVE and task.next_run_at is not None:
         row.append(button(_("⏭ Skip next"), SkipNext(task.id, TASK_CARD)))
     return row
 
@@ -74,10 +97,11 @@ def skipped_line(_: Translator, instant: datetime, chat_zone: str) -> str:
     return _("⏭ <b>Next run skipped:</b> {when}", when=render.when(_, instant, chat_zone))
 
 
-def scheduled(_: Translator, task: Task, chat_zone: str) -> Screen:
-    """ "Scheduled — task #N", saying what it is, with the switch."""
+def scheduled(_: Translator, task: Task, chat_zone: str, *, setup: Sequence[str] = ()) -> Screen:
+    """ "Scheduled — task #N", saying what it is (with `setup`, its lines about what it runs
+    with), with the switch and Skip next."""
     screen = render.scheduled(_, task, chat_zone)
-    return _with(screen, [mode_line(_, task.mode)], _task_row(_, task, skippable=False))
+    return _with(screen, [*setup, mode_line(_, task.mode)], _task_row(_, task, None))
 
 
 def task_detail(
@@ -89,12 +113,12 @@ def task_detail(
     setup: Sequence[str] = (),
 ) -> Screen:
     """/task N: what it is (with `setup`, its lines about what it runs with), its skipped next
-    run if any, the switch and Skip next."""
+    run if any, the switch, and Skip next (Undo when the next run is skipped)."""
     screen = render.task_detail(_, task, chat_zone, setup=setup)
     lines = [mode_line(_, task.mode)]
     if skipped is not None:
         lines.append(skipped_line(_, skipped, chat_zone))
-    return _with(screen, lines, _task_row(_, task, skippable=skipped is None))
+    return _with(screen, lines, _task_row(_, task, skipped))
 
 
 # --- a reminder's message -----------------------------------------------------------------------

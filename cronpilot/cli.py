@@ -253,6 +253,8 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
         telegram.delivery if telegram is not None else TerminalDelivery(out),
         clock=SystemClock(),
         llm=LiteLLMClient.from_settings(settings),
+        # The chat's card says what a task will cost, as the bot's does.
+        estimates=arguments.command == "chat",
     )
     if telegram is not None:
         await telegram.open_delivery(runtime.use_cases.languages.of_chat)

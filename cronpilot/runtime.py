@@ -17,7 +17,10 @@ from application.records import ApplicationSettings
 from application.targets import TargetChats
 from application.usage import Ledger, MeteredLLM
 from application.watch import OperatorChannel, Watch, WatchSettings
+from bot.i18n import translator
+from bot.problems import explain
 from bot.ratelimit import MessageRateLimiter
+from bot.render import describe
 from bot.telegram_bot import BotRateLimiter, TelegramBot
 from core.logs import get_logger
 from core.settings import Settings
@@ -40,6 +43,7 @@ from web.health import Health, callable_probe, database_probe
 from web.hooks import Hooks
 from web.ratelimit import SignInLimiter
 from web.server import HttpServer
+from web.texts import MiniAppTexts
 from web.webhook import Webhook
 
 log = get_logger(__name__)
@@ -197,8 +201,9 @@ def assemble(
     (Telegram for the bot, the terminal for `cronpilot chat` and `cronpilot tasks run`), and
     group roles asked of `members` (Telegram's getChatMember; the terminal knows none).
     With `estimates`, a request's card says what its task will cost (LiteLLM's cost map: the
-    bot loads LiteLLM at start anyway; the terminal, which shows no estimate, never waits for
-    it). Tests pass (shorter) waits between retries of database work and deliveries."""
+    bot loads LiteLLM at start anyway; of the terminal's commands only `cronpilot chat`
+    shows a card, and waits for it). Tests pass (shorter) waits between retries of database
+    work and deliveries."""
     database = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     sessions = create_sessionmaker(database)
     access = Access(
@@ -378,7 +383,18 @@ def _add_http_server(runtime: Runtime, bot_token: str) -> None:
             runtime.telegram.receive,
         )
     runtime.api_door = ApiDoor(
-        use_cases=runtime.use_cases, bot_token=bot_token, rate_limiter=SignInLimiter()
+        use_cases=runtime.use_cases,
+        bot_token=bot_token,
+        rate_limiter=SignInLimiter(),
+        texts=MiniAppTexts(
+            lambda language, text: translator(language).text(text),
+            labels=[label for _, label in runtime.use_cases.setup.tool_choices],
+        ),
+        explain=lambda language, error: explain(
+            translator(language), error, settings.default_timezone
+        ),
+        describe=lambda language, schedule: describe(translator(language), schedule),
+        say_reason=lambda language, reason: translator(language).reason(reason),
     )
     api = build_api(runtime.api_door)
     hooks = Hooks(runtime.use_cases.triggers, settings.trigger_max_bytes)

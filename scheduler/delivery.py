@@ -61,6 +61,13 @@ class Delivery(Protocol):
         """Tell the chat that a run was skipped and why (the task's own cap is spent)."""
         ...
 
+    async def settle_failure(self, task: Task, failed: Run, later: Run) -> None:
+        """Edit the failure notice of `failed` (its `delivered_message_id`, "will try again
+        at …") to say that `later`, a later try of the same run, succeeded. Raises
+        DeliveryError when the notice cannot be edited (too old, deleted); the caller lets it
+        be."""
+        ...
+
 
 class CopyDelivery(Protocol):
     """Copies of results to the other Telegram chats and channels a task posts to."""

@@ -92,3 +92,17 @@ async def due_instants(
         .limit(limit)
     )
     return [instant for instant in result.scalars() if instant is not None]
+
+
+async def earlier_tries(session: AsyncSession, run: Run) -> list[Run]:
+    """The tries before `run` of its occurrence, the latest first (none for a first try)."""
+    found: list[Run] = []
+    earlier = run.retry_of
+    # A try repeats one run, and its attempt counts up: the chain ends within `attempt` steps.
+    while earlier is not None and len(found) < run.attempt:
+        tried = await runs.get(session, earlier)
+        if tried is None:
+            break
+        found.append(tried)
+        earlier = tried.retry_of
+    return found

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import SpendingRow, TaskRow
+from storage.models import RunRow, SpendingRow, TaskRow
 from storage.records import Spending
 
 RUN = "run"
@@ -139,4 +139,54 @@ async def grouped(
             priced=int(priced),
         )
         for task_id, name, kind, count, prompt, completion, cost, priced in result.all()
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpending:
+    """The runs of a chat's tasks one model answered in a span, and what they cost."""
+
+    model: str
+    runs: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float  # the known part
+    priced: int  # how many of `runs` had a known cost
+
+
+async def by_model(
+    session: AsyncSession, chat_id: int, *, since: datetime, until: datetime
+) -> list[ModelSpending]:
+    """The runs of the chat's tasks that finished in [since, until) per model that answered
+    (after any fallback), the most used first; runs that asked no model are left out."""
+    runs = func.count()
+    result = await session.execute(
+        select(
+            RunRow.model,
+            runs,
+            func.coalesce(func.sum(RunRow.prompt_tokens), 0),
+            func.coalesce(func.sum(RunRow.completion_tokens), 0),
+            func.coalesce(func.sum(RunRow.cost), 0.0),
+            func.count(RunRow.cost),
+        )
+        .join(TaskRow, TaskRow.id == RunRow.task_id)
+        .where(
+            TaskRow.chat_id == chat_id,
+            RunRow.model.is_not(None),
+            RunRow.finished_at >= since,
+            RunRow.finished_at < until,
+        )
+        .group_by(RunRow.model)
+        .order_by(runs.desc(), RunRow.model)
+    )
+    return [
+        ModelSpending(
+            model=str(model),
+            runs=int(count),
+            prompt_tokens=int(prompt or 0),
+            completion_tokens=int(completion or 0),
+            cost=float(cost or 0.0),
+            priced=int(priced),
+        )
+        for model, count, prompt, completion, cost, priced in result.all()
     ]

@@ -1,7 +1,8 @@
 """`cronpilot chat`: the bot's conversation in a terminal, over the same application layer.
 
 Type a request and see the card as text; `yes` confirms it, `no` cancels it, `/remind` and `/ai`
-switch it between a reminder and an AI task, any other text replaces it (Edit). Commands as in
+switch it between a reminder and an AI task, `/model NAME` picks its model (as the card's button
+does in Telegram), any other text replaces it (Edit). Commands as in
 Telegram: /tasks, /task N, /run N (runs it now and shows the result), /pause N, /resume N,
 /delete N, /history N, /skip N (and /skip N undo), /help, /quit. The terminal shows the
 conversation only: `cronpilot chat` sends its log to a file (--log-file) or nowhere. The
@@ -22,6 +23,7 @@ from application.errors import (
     NoModelError,
     QuotaExceededError,
     TaskStateError,
+    UnknownModelError,
 )
 from application.permissions import Actor
 from core.errors import NotUnderstoodError, ScheduleError, WordedError
@@ -43,7 +45,8 @@ HELP = """Write what to do and when, for example:
   every weekday at 9am summarize the top Hacker News stories
   remind me to drink water every 2 hours
 I show what I understood; yes confirms it, no cancels it, any other text replaces it;
-/remind or /ai makes it a reminder (posted as written, no model) or an AI task.
+/remind or /ai makes it a reminder (posted as written, no model) or an AI task;
+/model NAME runs it on another model (one of MODELS, or default).
   /tasks            this chat's tasks
   /task N           show task N
   /run N            run task N now and show its result
@@ -128,6 +131,8 @@ class TerminalChat:
             self.say("There is no request waiting for a yes. Write one first.")
         elif lowered in SWITCHES:
             await self._switch(SWITCHES[lowered])
+        elif lowered.split()[0] == "/model":
+            await self._choose_model(words.split()[1:])
         elif lowered in ("/help", "/start", "help"):
             self.say(HELP)
         elif lowered == "/tasks":
@@ -189,6 +194,23 @@ class TerminalChat:
         chat = await self._use_cases.chats.see(LOCAL_CHAT_ID, type="private", title="terminal")
         self.say(text.card(card, self._use_cases.chats.zone_of(chat)))
 
+    async def _choose_model(self, words: list[str]) -> None:
+        """/model NAME while a card waits: its task runs on that model."""
+        if self._draft_id is None:
+            self.say("There is no request waiting. Write one first.")
+            return
+        names = ", ".join(self._use_cases.setup.models.names) or "none"
+        if len(words) != 1:
+            self.say(f"Usage: /model NAME, where NAME is one of MODELS ({names}) or default.")
+            return
+        try:
+            card = await self._use_cases.drafts.set_model(ACTOR, self._draft_id, words[0])
+        except (DraftNotFoundError, UnknownModelError) as error:
+            self.say(f"❌ {_sentence(text.problem(error))}")
+            return
+        chat = await self._use_cases.chats.see(LOCAL_CHAT_ID, type="private", title="terminal")
+        self.say(text.card(card, self._use_cases.chats.zone_of(chat)))
+
     async def _cancel(self) -> None:
         if self._draft_id is None:
             self.say("There is nothing to cancel.")
@@ -217,7 +239,12 @@ class TerminalChat:
         zone = self._use_cases.chats.zone_of(chat)
         try:
             if command == "/task":
-                self.say(text.task_detail(await self._use_cases.tasks.get(ACTOR, task_id), zone))
+                task = await self._use_cases.tasks.get(ACTOR, task_id)
+                setup = self._use_cases.setup
+                estimate = await setup.estimate(ACTOR, task_id)
+                self.say(
+                    text.task_detail(task, zone, model=setup.models.of(task), estimate=estimate)
+                )
             elif command == "/run":
                 await self._use_cases.runs.run_now(ACTOR, task_id)
                 await self._engine.wait_idle()

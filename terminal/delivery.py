@@ -47,3 +47,7 @@ class TerminalDelivery:
             f"💸 Task #{task.id} {task.name} was skipped: this month's spending "
             f"(${spent_usd:.2f}) reached the budget of ${budget_usd:.2f}."
         )
+
+    async def settle_failure(self, task: Task, failed: Run, later: Run) -> None:
+        """A printed line cannot be edited: a line of its own says the later try worked."""
+        self._print(f"✅ Task #{task.id}: try {later.attempt} worked after the failure above.")

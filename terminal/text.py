@@ -13,7 +13,8 @@ from application.errors import (
     TaskStateError,
     TaskTimePassedError,
 )
-from application.records import Card
+from application.estimates import rounded
+from application.records import Card, Estimate
 from core.errors import CronpilotError
 from scheduler.engine import TaskBusyError, TaskNotFoundError
 from scheduler.schedules.descriptions import format_local
@@ -65,10 +66,31 @@ def card(card: Card, zone: str) -> str:
     lines.append(f"  Next runs ({zone}):")
     lines += [f"    {when(run, zone)}" for run in card.next_runs] or ["    none"]
     lines.append(f"  Kind:      {MODES[card.mode]}")
+    if card.mode is TaskMode.AI and card.model:
+        lines.append(f"  Model:     {card.model}")
+    if card.estimate is not None:
+        lines.append(f"  Cost:      {cost_estimate(card.estimate)}")
     if card.source == "llm":
         lines.append("  (understood with the help of the AI model: please check it)")
     lines.append("Type yes to confirm, no to cancel, or write a corrected request.")
     return "\n".join(lines)
+
+
+def cost_estimate(estimate: Estimate) -> str:
+    """What a task will cost, worded as the bot's card words it."""
+    if estimate.free:
+        return "free: a reminder asks no AI model."
+    per_month = estimate.per_month_usd
+    if estimate.per_run_usd is None or per_month is None:
+        return f"unknown: no price for {estimate.model}."
+    return f"≈ {dollars(estimate.per_run_usd)} a run, ≈ {dollars(per_month)} a month (estimate)"
+
+
+def dollars(amount: float) -> str:
+    """An estimate's amount: "$0.0023", "$0.06", "$1,400"."""
+    shown, places = rounded(amount)
+    written = f"{shown:,.{places}f}"
+    return "$" + (written.rstrip("0").rstrip(".") if places else written)
 
 
 MODES = {
@@ -85,7 +107,11 @@ def task_line(task: Task, zone: str) -> str:
     )
 
 
-def task_detail(task: Task, zone: str) -> str:
+def task_detail(
+    task: Task, zone: str, *, model: str | None = None, estimate: Estimate | None = None
+) -> str:
+    """A task's card; with `model` (as people see it) and `estimate`, what it runs on and will
+    cost."""
     lines = [
         f"Task #{task.id} · {task.name} · {task.state.value} · chat {task.chat_id}",
         f"  Prompt:    {task.prompt}",
@@ -94,6 +120,10 @@ def task_detail(task: Task, zone: str) -> str:
         f"  Last run:  {when(task.last_run_at, zone)}",
         f"  Kind:      {task.mode.value}",
     ]
+    if model is not None and task.mode is TaskMode.AI:
+        lines.append(f"  Model:     {model}")
+    if estimate is not None:
+        lines.append(f"  Cost:      {cost_estimate(estimate)}")
     return "\n".join(lines)
 
 

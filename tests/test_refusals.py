@@ -26,6 +26,7 @@ from bot.callbacks import (
     ButtonData,
     CancelChange,
     CancelDraft,
+    ChooseDraftModel,
     ConfirmChange,
     ConfirmDelete,
     ConfirmDraft,
@@ -44,6 +45,7 @@ from bot.callbacks import (
     SwitchTaskMode,
     TaskHistory,
     ToggleTool,
+    UndoSkip,
 )
 from storage import tokens
 from storage.database import create_engine, create_sessionmaker
@@ -116,6 +118,8 @@ class Team:
             SkipNext: SkipNext(self.task_id),
             SnoozeReminder: SnoozeReminder(self.task_id, "1h"),
             ReminderDone: ReminderDone(self.task_id),
+            UndoSkip: UndoSkip(self.task_id),
+            ChooseDraftModel: ChooseDraftModel(draft.draft_id, 0),
         }
         return made[kind].pack()
 

@@ -1,6 +1,7 @@
 """The HTTP API, /api/v1: JSON over the same use cases as the bot.
 
-One router per resource (web/routes/: chats, tasks, runs, attachments, parse, usage, tokens),
+One router per resource (web/routes/: chats, tasks, runs, attachments, parse, usage, tokens,
+destinations, models, tools, texts),
 each route taking what it needs as typed dependencies (web/deps.py: the caller as
 `CurrentActor`, the use cases as `UseCasesDep`). Who may see and change what is the
 application's to say; the routes only translate HTTP to use cases, and errors to statuses
@@ -17,7 +18,19 @@ from fastapi_offline import FastAPIOffline
 from web.bodies import JsonLimits
 from web.deps import ApiDoor
 from web.errors import RESPONSES, add_error_handlers
-from web.routes import attachments, chats, destinations, parse, runs, tasks, tokens, usage
+from web.routes import (
+    attachments,
+    chats,
+    destinations,
+    models,
+    parse,
+    runs,
+    tasks,
+    texts,
+    tokens,
+    tools,
+    usage,
+)
 
 __all__ = ["ApiDoor", "build_api"]
 
@@ -30,6 +43,9 @@ ROUTERS = (
     usage.router,
     tokens.router,
     destinations.router,
+    models.router,
+    tools.router,
+    texts.router,
 )
 # The API's bodies are small JSON objects; the largest, a new task, has a text and a prompt of
 # at most 4,000 characters each (48 KB each even if every character came as a \uXXXX pair).
@@ -53,6 +69,7 @@ def build_api(door: ApiDoor) -> FastAPI:
     )
     add_error_handlers(api)
     api.state.door = door
+    api.state.explain = door.explain
     api.state.json_limits = JSON_LIMITS
     for router in ROUTERS:
         api.include_router(router)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Query, Request
 from fastapi import Path as PathParam
@@ -27,22 +27,44 @@ from starlette.responses import Response
 from application import UseCases
 from application.permissions import Actor, Door, NotAllowedError
 from application.tokens import digest
+from core.reasons import Reason
+from scheduler.schedules.schedule import Schedule
 from web import initdata
 from web.bodies import JsonLimits, JsonTooComplexError
-from web.errors import ApiError, too_many
+from web.errors import ApiError, Explain, asked_language, too_many
 from web.ratelimit import FAILURES_BURST, FAILURES_PER_SECOND, SignInLimiter
 from web.schemas import INT64_MAX, INT64_MIN
+from web.texts import MiniAppTexts
+
+
+class Describe(Protocol):
+    def __call__(self, language: str, schedule: Schedule, /) -> str:
+        """The schedule in words, in `language`."""
+        ...
+
+
+class SayReason(Protocol):
+    def __call__(self, language: str, reason: Reason, /) -> str:
+        """The reason's sentence in `language`."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
 class ApiDoor:
     """What the HTTP door holds: the use cases, and its own settings (the bot token the Mini
-    App's initData is signed with, the sign-in limits)."""
+    App's initData is signed with, the sign-in limits, the Mini App's words, errors in words)."""
 
     use_cases: UseCases
     bot_token: str
     # Requests per caller (a token, a Mini App user).
     rate_limiter: SignInLimiter
+    texts: MiniAppTexts
+    # The bot's sentence for an expected error in a language (web.errors).
+    explain: Explain
+    # A schedule in words in a language, as the bot's cards say it.
+    describe: Describe
+    # Why a run or a follow-up ended, in a language, as the bot's history says it.
+    say_reason: SayReason
     # Failed sign-ins per client address.
     failure_limiter: SignInLimiter = field(
         default_factory=lambda: SignInLimiter(burst=FAILURES_BURST, per_second=FAILURES_PER_SECOND)
@@ -88,7 +110,31 @@ async def get_current_actor(request: Request, door: DoorDep) -> Actor:
     return actor
 
 
+@dataclass(frozen=True, slots=True)
+class Words:
+    """How the caller would have things said: in the language its Accept-Language asks for
+    (one of the bot's), else in the English the API's documents show."""
+
+    language: str | None
+    door: ApiDoor
+
+    def describe(self, schedule: Schedule) -> str:
+        if self.language is None:
+            return schedule.describe()
+        return self.door.describe(self.language, schedule)
+
+    def reason(self, reason: Reason) -> str:
+        if self.language is None:
+            return reason.message()
+        return self.door.say_reason(self.language, reason)
+
+
+def get_words(request: Request, door: DoorDep) -> Words:
+    return Words(asked_language(request.headers.get("Accept-Language")), door)
+
+
 UseCasesDep = Annotated[UseCases, Depends(get_use_cases)]
+WordsDep = Annotated[Words, Depends(get_words)]
 NowDep = Annotated[datetime, Depends(get_now)]
 CurrentActor = Annotated[Actor, Depends(get_current_actor)]
 TaskId = Annotated[int, PathParam(ge=1, le=INT64_MAX)]

@@ -3,13 +3,14 @@ table, `STATUS`), what each status means in the OpenAPI document, and the handle
 every error as `{"error": "…"}`.
 
 The use cases' errors carry facts and their English sentence (`str(error)`); the API answers
-with that sentence.
+with that sentence, and, when the request's Accept-Language names a language of the catalogs, with
+the bot's own sentence for it in that language too (`message`: the Mini App shows it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -41,6 +42,7 @@ from application.permissions import (
 )
 from application.targets import NotTargetAdminError, TargetError
 from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
+from core.languages import supported_language
 from scheduler.engine import TaskBusyError, TaskNotFoundError
 
 
@@ -56,6 +58,23 @@ class ApiError(Exception):
 
 class ErrorOut(BaseModel):
     error: str
+    message: str | None = None
+
+
+class Explain(Protocol):
+    def __call__(self, language: str, error: CronpilotError, /) -> str:
+        """The bot's sentence for an expected error, in `language` (plain text)."""
+        ...
+
+
+def asked_language(header: str | None) -> str | None:
+    """The first language of an Accept-Language header the catalogs have (`de-AT;q=0.9` is
+    German), or None."""
+    for part in (header or "").split(","):
+        found = supported_language(part.split(";", 1)[0])
+        if found is not None:
+            return found
+    return None
 
 
 # The use cases' errors and the status each one answers with; the first that fits wins, and
@@ -126,8 +145,14 @@ async def _api_error(_request: Request, error: Exception) -> JSONResponse:
     return _answer(error.status, str(error), error.headers)
 
 
-async def _domain_error(_request: Request, error: Exception) -> JSONResponse:
-    return _answer(status_of(error), str(error))
+async def _domain_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, CronpilotError)
+    body = {"error": str(error)}
+    language = asked_language(request.headers.get("Accept-Language"))
+    explain: Explain | None = getattr(request.app.state, "explain", None)
+    if language is not None and explain is not None:
+        body["message"] = explain(language, error)
+    return JSONResponse(body, status_code=status_of(error))
 
 
 async def _invalid(_request: Request, error: Exception) -> JSONResponse:

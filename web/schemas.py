@@ -4,12 +4,13 @@ OpenAPI document's), and how a use case's frozen record becomes one."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from application.records import Estimate
 from application.usage import UsageReport
 from core.reasons import Reason
 from scheduler.schedules.schedule import Schedule
@@ -44,6 +45,9 @@ class ChatOut(BaseModel):
     title: str | None
     timezone: str
     can_manage: bool
+    language: str | None = Field(
+        None, description="the chat's own language (/language); null: none chosen"
+    )
 
 
 class ChatsOut(BaseModel):
@@ -80,6 +84,29 @@ class DeliveryOut(BaseModel):
     error: str | None = None
 
 
+class EstimateOut(BaseModel):
+    """What a task will cost (as its card says before Confirm): once it has run, the average of
+    its runs × its runs in the next 30 days; before, its model's price × a typical run."""
+
+    per_run_usd: float | None = Field(description="null: the model's price is not known")
+    per_month_usd: float | None = Field(description="the next 30 days; null: price not known")
+    runs_in_30_days: int
+    from_runs: bool = Field(description="whether the task's own runs gave the price")
+    model: str = Field(description="the model priced; empty for a reminder")
+    free: bool = Field(description="a reminder asks no model: it costs nothing")
+
+    @classmethod
+    def of(cls, estimate: Estimate) -> EstimateOut:
+        return cls(
+            per_run_usd=estimate.per_run_usd,
+            per_month_usd=estimate.per_month_usd,
+            runs_in_30_days=estimate.runs_in_30_days,
+            from_runs=estimate.from_runs,
+            model=estimate.model,
+            free=estimate.free,
+        )
+
+
 class TaskOut(BaseModel):
     id: int
     chat_id: int
@@ -95,7 +122,10 @@ class TaskOut(BaseModel):
     every_seconds: int | None
     timezone: str
     state: TaskState
-    description: str
+    description: str = Field(
+        description="the schedule in words: in the language Accept-Language asks for, when it "
+        "names one of the bot's, else English"
+    )
     next_runs: list[datetime]
     last_run_at: datetime | None
     created_at: datetime
@@ -113,10 +143,27 @@ class TaskOut(BaseModel):
     quiet_when_unchanged: bool = Field(
         False, description="whether an answer equal to the last one posted stays unposted"
     )
+    skipped_for: datetime | None = Field(
+        None, description="its next run, when that one is skipped (/skip; POST …/skip)"
+    )
+    estimate: EstimateOut | None = Field(
+        None,
+        description="what it will cost; given by the routes that answer one task (not in "
+        "lists), null when no prices are known",
+    )
 
     @classmethod
-    def of(cls, task: Task, now: datetime) -> TaskOut:
-        """The task as the API shows it: its next runs (from `now`) while it is active."""
+    def of(
+        cls,
+        task: Task,
+        now: datetime,
+        *,
+        skipped_for: datetime | None = None,
+        estimate: Estimate | None = None,
+        describe: Callable[[Schedule], str] = Schedule.describe,
+    ) -> TaskOut:
+        """The task as the API shows it: its next runs (from `now`) while it is active, its
+        schedule in words as `describe` says it."""
         schedule = Schedule.of(task)
         next_runs = (
             [run.astimezone(schedule.zone) for run in schedule.next_runs(now, PREVIEW_RUNS)]
@@ -135,7 +182,7 @@ class TaskOut(BaseModel):
             every_seconds=task.every_seconds,
             timezone=task.timezone,
             state=task.state,
-            description=schedule.describe(),
+            description=describe(schedule),
             next_runs=next_runs,
             last_run_at=task.last_run_at,
             created_at=task.created_at,
@@ -147,6 +194,8 @@ class TaskOut(BaseModel):
             runs_after_every_run=task.after_always,
             has_trigger_url=task.has_trigger,
             quiet_when_unchanged=task.quiet_changed,
+            skipped_for=skipped_for,
+            estimate=EstimateOut.of(estimate) if estimate is not None else None,
         )
 
 
@@ -186,17 +235,26 @@ class TaskPageOut(BaseModel):
     total: int
 
 
+# A reason in words, in the caller's language (web.deps.Words.reason).
+Say = Callable[[Reason], str]
+
+
 class ReasonOut(BaseModel):
     """Why a run or a follow-up ended: clients decide by the code (core/reasons.py) and may word
     it themselves from the facts; `message` is the English."""
 
     code: str = Field(description="what happened, one of a fixed set of codes")
     facts: dict[str, Any] = Field(description="the values the code's sentence is made of")
-    message: str = Field(description="the sentence in English")
+    message: str = Field(
+        description="the sentence: in the language Accept-Language asks for, when it names one "
+        "of the bot's, else English"
+    )
 
     @classmethod
-    def of(cls, reason: Reason | None) -> ReasonOut | None:
-        return cls(**reason.shown()) if reason is not None else None
+    def of(cls, reason: Reason | None, say: Say = Reason.message) -> ReasonOut | None:
+        if reason is None:
+            return None
+        return cls(**{**reason.shown(), "message": say(reason)})
 
 
 class Ending(BaseModel):
@@ -209,11 +267,11 @@ class Ending(BaseModel):
     cost: float | None
 
     @staticmethod
-    def of_record(record: Run | Followup) -> dict[str, Any]:
+    def of_record(record: Run | Followup, say: Say = Reason.message) -> dict[str, Any]:
         reason = record.reason
         return {
-            "reason": ReasonOut.of(reason),
-            "error": reason.message() if reason is not None else None,
+            "reason": ReasonOut.of(reason, say),
+            "error": say(reason) if reason is not None else None,
             "prompt_tokens": record.prompt_tokens,
             "completion_tokens": record.completion_tokens,
             "cost": record.cost,
@@ -244,11 +302,13 @@ class RunOut(Ending):
     )
 
     @classmethod
-    def of(cls, run: Run, copies: Sequence[TargetDelivery] = ()) -> RunOut:
+    def of(
+        cls, run: Run, copies: Sequence[TargetDelivery] = (), say: Say = Reason.message
+    ) -> RunOut:
         """The run; with `copies`, what became of its result at each target."""
         return cls(
             deliveries=_deliveries(run, copies),
-            **Ending.of_record(run),
+            **Ending.of_record(run, say),
             id=run.id,
             task_id=run.task_id,
             status=run.status.value,
@@ -307,9 +367,9 @@ class FollowupOut(Ending):
     finished_at: datetime | None
 
     @classmethod
-    def of(cls, followup: Followup) -> FollowupOut:
+    def of(cls, followup: Followup, say: Say = Reason.message) -> FollowupOut:
         return cls(
-            **Ending.of_record(followup),
+            **Ending.of_record(followup, say),
             id=followup.id,
             task_id=followup.task_id,
             run_id=followup.run_id,
@@ -369,6 +429,39 @@ TARGETS_HELP = (
 )
 
 
+ModelName = Annotated[str, Field(max_length=64)]
+MODEL_HELP = "a name of MODELS (GET /models), or default for LLM_MODEL"
+ToolKey = Annotated[str, Field(max_length=100)]
+TOOLS_HELP = "exactly these tools (keys of GET /tools); null: every one"
+CAP_HELP = "USD a calendar month; null: no cap of its own"
+
+
+class ModelsOut(BaseModel):
+    """The models a task may choose: `default` (LLM_MODEL, which `model: null` means) and the
+    names of MODELS."""
+
+    default: str
+    models: list[str]
+
+
+class ToolOut(BaseModel):
+    key: str = Field(description="what a task's `tools` lists")
+    label: str = Field(description="its name for people, in English")
+
+
+class ToolsOut(BaseModel):
+    """The tools a task may have or not (a new task has every one)."""
+
+    tools: list[ToolOut]
+
+
+class TextsOut(BaseModel):
+    """The Mini App's words in one language: each English text and its translation."""
+
+    language: str
+    texts: dict[str, str]
+
+
 class DestinationsOut(BaseModel):
     """The operator's destinations outside Telegram, by name."""
 
@@ -391,6 +484,9 @@ class NewTaskIn(Strict):
         "reminder)",
     )
     targets: list[TargetWord] | None = Field(None, max_length=10, description=TARGETS_HELP)
+    model: ModelName | None = Field(None, description=MODEL_HELP)
+    tools: list[ToolKey] | None = Field(None, max_length=100, description=TOOLS_HELP)
+    monthly_cap_usd: float | None = Field(None, description=CAP_HELP)
 
 
 class TaskPatchIn(Strict):
@@ -400,13 +496,9 @@ class TaskPatchIn(Strict):
     schedule: str | None = Field(
         None, max_length=MAX_TEXT_CHARS, description="new schedule in words or cron"
     )
-    model: str | None = Field(
-        None, max_length=64, description="a name of MODELS, or default for LLM_MODEL"
-    )
-    tools: list[Annotated[str, Field(max_length=100)]] | None = Field(
-        None, max_length=100, description="exactly these tools (keys); null: every one"
-    )
-    monthly_cap_usd: float | None = Field(None, description="USD a month; null: no cap")
+    model: ModelName | None = Field(None, description=MODEL_HELP)
+    tools: list[ToolKey] | None = Field(None, max_length=100, description=TOOLS_HELP)
+    monthly_cap_usd: float | None = Field(None, description=CAP_HELP)
     targets: list[TargetWord] | None = Field(None, max_length=10, description=TARGETS_HELP)
 
 

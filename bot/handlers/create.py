@@ -33,6 +33,7 @@ from bot.handlers.common import (
     task_number,
     topic,
 )
+from bot.handlers.setup import setup_lines
 from bot.render import Screen
 from core.errors import CronpilotError, NotUnderstoodError, ScheduleError
 from scheduler.documents import DocumentText, Picture
@@ -286,7 +287,8 @@ async def confirm_draft(update: Update, context: Context, data: ConfirmDraft) ->
         task = await press.use_cases.drafts.confirm(press.actor, data.draft_id)
         _ = press.words
         await press.query.answer(_("Scheduled as task #{number}", number=task.id))
-        screen = shapes.scheduled(press.words, task, press.zone)
+        setup = setup_lines(press.words, task, press.use_cases)
+        screen = shapes.scheduled(press.words, task, press.zone, setup=setup)
         await press.query.edit_message_text(
             screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
         )

@@ -23,7 +23,7 @@ from telegram.error import BadRequest
 
 from application import UseCases
 from application.permissions import Action, Actor
-from bot import media, problems, render, replies, shapes
+from bot import media, problems, render, replies
 from bot.callbacks import (
     LIST,
     RESULT,
@@ -51,7 +51,7 @@ from bot.handlers.common import (
     reply,
     task_number,
 )
-from bot.handlers.setup import setup_lines
+from bot.handlers.setup import task_card
 from bot.i18n import Translator
 from core.errors import CronpilotError
 from storage.records import RunTrigger, Task
@@ -92,12 +92,8 @@ class _Asked:
 
 async def _task_card(asked: _Asked) -> render.Screen:
     state = await asked.use_cases.shapes.skip_state(asked.actor, asked.task_id)
-    screen = shapes.task_detail(
-        asked.words,
-        state.task,
-        asked.zone,
-        state.skipped_for,
-        setup=setup_lines(asked.words, state.task, asked.use_cases),
+    screen = await task_card(
+        asked.words, state.task, state.skipped_for, asked.zone, asked.use_cases, asked.actor
     )
     kept = await asked.use_cases.attachments.of_task(asked.actor, state.task.id)
     if not kept:
@@ -301,8 +297,10 @@ async def _switched(press: Press, data: PauseTask | ResumeTask, task: Task, noti
         await edit(message, render.task_list(press.words, listing, press.zone))
     elif place == TASK_CARD:
         skipped = await press.use_cases.shapes.skipped_next(task)
-        setup = setup_lines(press.words, task, press.use_cases)
-        await edit(message, shapes.task_detail(press.words, task, press.zone, skipped, setup=setup))
+        await edit(
+            message,
+            await task_card(press.words, task, skipped, press.zone, press.use_cases, press.actor),
+        )
     else:
         # A result message (or a button from before places were marked): swap its Pause
         # button for Resume (or back), keeping the message as it is.

@@ -132,6 +132,8 @@ def buttons() -> tuple[CallbackQueryHandler[Context, None], ...]:
         on_button(callbacks.SwitchDraftMode, shapes.switch_draft_mode),
         on_button(callbacks.SwitchTaskMode, shapes.switch_task_mode),
         on_button(callbacks.SkipNext, shapes.skip_next),
+        on_button(callbacks.UndoSkip, shapes.undo_skip),
+        on_button(callbacks.ChooseDraftModel, shapes.choose_draft_model),
         on_button(callbacks.SnoozeReminder, shapes.snooze_reminder),
         on_button(callbacks.ReminderDone, shapes.reminder_done),
     )

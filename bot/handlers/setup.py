@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import datetime
 from html import escape
 
 from telegram import InlineKeyboardMarkup, Update
 
 from application import UseCases
+from application.permissions import Actor
 from application.task_setup import ModelOffer, TaskTools
-from bot import problems, render
+from bot import problems, render, shapes
 from bot.callbacks import ToggleTool
 from bot.context import Context, use_cases
+from bot.costs import cost_estimate
 from bot.handlers.common import (
     Press,
     actor,
@@ -33,7 +36,7 @@ from storage.records import Task, TaskMode
 
 def model_line(_: Translator, task: Task, offer: ModelOffer) -> str:
     """ "🤖 Model: smart" for a card."""
-    return _("🤖 <b>Model:</b> {model}", model=escape(offer.of(task)))
+    return shapes.model_line(_, offer.of(task))
 
 
 def cap_line(_: Translator, task: Task) -> str | None:
@@ -53,6 +56,23 @@ def setup_lines(_: Translator, task: Task, cases: UseCases) -> list[str]:
         return []
     cap = cap_line(_, task)
     return [model_line(_, task, cases.setup.models), *([cap] if cap else [])]
+
+
+async def task_card(
+    _: Translator,
+    task: Task,
+    skipped: datetime | None,
+    zone: str,
+    cases: UseCases,
+    who: Actor,
+) -> render.Screen:
+    """A task's card (/task N, and each redraw of it after a button): what it is, what it runs
+    with and will cost, and its next run when that one is `skipped`."""
+    lines = setup_lines(_, task, cases)
+    estimate = await cases.setup.estimate(who, task.id)
+    if estimate is not None:
+        lines.append(cost_estimate(_, estimate))
+    return shapes.task_detail(_, task, zone, skipped, setup=lines)
 
 
 def tools_screen(_: Translator, listed: TaskTools) -> render.Screen:

@@ -8,7 +8,15 @@ from telegram import Update
 
 from application.shapes import SnoozeFor
 from bot import problems, shapes
-from bot.callbacks import ReminderDone, SkipNext, SnoozeReminder, SwitchDraftMode, SwitchTaskMode
+from bot.callbacks import (
+    ChooseDraftModel,
+    ReminderDone,
+    SkipNext,
+    SnoozeReminder,
+    SwitchDraftMode,
+    SwitchTaskMode,
+    UndoSkip,
+)
 from bot.context import Context, use_cases
 from bot.handlers.common import (
     Press,
@@ -21,7 +29,7 @@ from bot.handlers.common import (
     reply,
     task_number,
 )
-from bot.handlers.setup import setup_lines
+from bot.handlers.setup import task_card
 from bot.render import Screen, no_such_task, when
 from core.errors import CronpilotError
 from scheduler.parsing.reminders import reminder_words
@@ -64,42 +72,56 @@ async def switch_draft_mode(update: Update, context: Context, data: SwitchDraftM
         await edit(press.message, shapes.card(press.words, card, press.zone))
 
 
+async def choose_draft_model(update: Update, context: Context, data: ChooseDraftModel) -> None:
+    """“🧠 Model: …” on a card: the next model of the choices; the card is drawn again, its
+    estimate on that model."""
+    async with Press(update, context) as press:
+        name = press.use_cases.setup.models.choice(data.index)
+        card = await press.use_cases.drafts.set_model(press.actor, data.draft_id, name)
+        _ = press.words
+        await press.answer(_("Model: {model}", model=card.model))
+        await edit(press.message, shapes.card(press.words, card, press.zone))
+
+
+async def _redraw_task_card(press: Press, task_id: int) -> None:
+    state = await press.use_cases.shapes.skip_state(press.actor, task_id)
+    await edit(
+        press.message,
+        await task_card(
+            press.words, state.task, state.skipped_for, press.zone, press.use_cases, press.actor
+        ),
+    )
+
+
 async def switch_task_mode(update: Update, context: Context, data: SwitchTaskMode) -> None:
     """The same switch on a task card."""
     async with Press(update, context) as press:
         await press.use_cases.shapes.switch_mode(press.actor, data.task_id)
-        state = await press.use_cases.shapes.skip_state(press.actor, data.task_id)
         await press.answer()
-        await edit(
-            press.message,
-            shapes.task_detail(
-                press.words,
-                state.task,
-                press.zone,
-                state.skipped_for,
-                setup=setup_lines(press.words, state.task, press.use_cases),
-            ),
-        )
+        await _redraw_task_card(press, data.task_id)
 
 
 async def skip_next(update: Update, context: Context, data: SkipNext) -> None:
-    """Skip next on a task card: the card then says which run is skipped."""
+    """Skip next on a task card (or the card after Confirm): the card then says which run is
+    skipped, with Undo."""
     async with Press(update, context) as press:
         state = await press.use_cases.shapes.skip_next(press.actor, data.task_id)
         _ = press.words
         await press.answer(
             _("Next run skipped: {when}", when=when(_, state.skipped_for, press.zone))
         )
-        await edit(
-            press.message,
-            shapes.task_detail(
-                press.words,
-                state.task,
-                press.zone,
-                state.skipped_for,
-                setup=setup_lines(press.words, state.task, press.use_cases),
-            ),
+        await _redraw_task_card(press, data.task_id)
+
+
+async def undo_skip(update: Update, context: Context, data: UndoSkip) -> None:
+    """Undo under “next run skipped”: that run happens after all; the card says when."""
+    async with Press(update, context) as press:
+        state = await press.use_cases.shapes.undo_skip(press.actor, data.task_id)
+        _ = press.words
+        await press.answer(
+            _("Runs at {when} after all", when=when(_, state.task.next_run_at, press.zone))
         )
+        await _redraw_task_card(press, data.task_id)
 
 
 async def snooze_reminder(update: Update, context: Context, data: SnoozeReminder) -> None:

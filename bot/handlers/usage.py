@@ -44,6 +44,18 @@ def usage_text(_: Translator, report: UsageReport) -> str:
                 cost=_cost(_, report.cost, report.unpriced),
             )
         )
+    if report.models:
+        lines.append(_("🤖 <b>By model</b> (the model that answered each run):"))
+        lines += [
+            _(
+                "• {model}: {runs} · {tokens} · {cost}",
+                model=escape(each.model),
+                runs=_runs(_, each.runs),
+                tokens=_tokens(_, each.tokens),
+                cost=_cost(_, each.cost, each.unpriced),
+            )
+            for each in report.models
+        ]
     lines.append(_budget(_, report))
     return "\n".join(lines)
 

@@ -22,7 +22,7 @@ from scheduler.delivery import (
     DeliveryError,
 )
 from scheduler.runner.targets import TargetSender
-from storage import chats, message_parts, runs, tasks
+from storage import chats, message_parts, retries, runs, tasks
 from storage.records import Run, RunStatus, RunTrigger, Task, TaskState
 from storage.retry import Backoff, failure, patiently
 
@@ -149,6 +149,7 @@ class ResultSender:
             raise
         if sent.message_id is not None:
             await self.notify_if_paused(run)
+        await self.settle_failures(run, task)
         return True
 
     async def send(
@@ -208,6 +209,27 @@ class ResultSender:
         """The chat blocked or removed the bot: stop running its tasks until it is back."""
         paused = await chats.mark_unreachable(session, chat_id, now=self._clock.now())
         log.warning("chat.unreachable", chat_id=chat_id, paused=paused)
+
+    async def settle_failures(self, run: Run, task: Task) -> None:
+        """After a later try succeeded: the failure notices of the tries before it ("will try
+        again at 09:20") are edited to say so. A notice that can no longer be edited (too old,
+        deleted) stays as it was."""
+        if run.retry_of is None or run.status not in (RunStatus.SUCCEEDED, RunStatus.SILENT):
+            return
+        async with self._sessions() as session:
+            earlier = await retries.earlier_tries(session, run)
+        for failed in earlier:
+            if failed.status is not RunStatus.FAILED or failed.delivered_message_id is None:
+                continue
+            try:
+                await self._delivery.settle_failure(task, failed, run)
+            except DeliveryError as error:
+                log.info(
+                    "delivery.failure_notice_kept",
+                    run_id=failed.id,
+                    message_id=failed.delivered_message_id,
+                    error=str(error),
+                )
 
     async def notify_if_paused(self, run: Run) -> None:
         """After a failure notice: if that failure paused the task, say so."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from application.estimates import runs_within
+import pytest
+
+from application.estimates import rounded, runs_within
 from application.records import Estimate
 from bot.costs import approximate_dollars, cost_estimate
 from bot.i18n import translator
@@ -31,3 +33,13 @@ def test_the_estimate_in_words() -> None:
     assert cost_estimate(_, reminder) == "💵 <b>Cost:</b> free: a reminder asks no AI model."
     assert approximate_dollars(_, 1234.5) == "$1,200"
     assert approximate_dollars(translator("de"), 0.0023) == "$0,0023"
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [(0.00075, (0.00075, 5)), (0.0225, (0.022, 3)), (14.2, (14.0, 0)), (0.0, (0.0, 0))],
+)
+def test_an_estimate_is_shown_to_two_significant_digits(
+    amount: float, shown: tuple[float, int]
+) -> None:
+    assert rounded(amount) == shown

@@ -290,6 +290,7 @@ WALK: dict[str, tuple[Right, Prepare, Call]] = {
     "setup.tools": (Right.READ, _task, lambda s, who, x: s.app.setup.tools(who, x)),  # type: ignore[arg-type]
     "setup.set_tools": (Right.MANAGE, _task, lambda s, who, x: s.app.setup.set_tools(who, x)),  # type: ignore[arg-type]
     "setup.set_cap": (Right.MANAGE, _task, lambda s, who, x: s.app.setup.set_cap(who, x, 1.0)),  # type: ignore[arg-type]
+    "setup.estimate": (Right.READ, _task, lambda s, who, x: s.app.setup.estimate(who, x)),  # type: ignore[arg-type]
     "voice.admit": (
         Right.READ,
         _nothing,
@@ -327,6 +328,12 @@ WALK: dict[str, tuple[Right, Prepare, Call]] = {
         _task,
         lambda s, who, x: s.app.attachments.of_task(who, x),  # type: ignore[arg-type]
     ),
+    "drafts.set_model": (
+        Right.MANAGE,
+        _draft,
+        lambda s, who, x: s.app.drafts.set_model(who, x, None),  # type: ignore[arg-type]
+    ),
+    "setup.estimate": (Right.READ, _task, lambda s, who, x: s.app.setup.estimate(who, x)),  # type: ignore[arg-type]
     "drafts.switch_mode": (
         Right.MANAGE,
         _draft,
@@ -392,6 +399,8 @@ EXEMPT = {
     "languages.of_chat": "results and notices nobody asked for speak the chat's language",
     "drafts.purge_expired": "housekeeping",
     "setup.resolve_model": "reads the name it is given (for set_model and drafts)",
+    "setup.check_cap": "checks the amount it is given (before a task is made with it)",
+    "setup.check_tools": "checks the names it is given (before a task is made with them)",
     "changes.purge_expired": "housekeeping",
     "changes.schedule_phrase": "reads the text it is given (for conversations.reply)",
     "changes.is_new_request": "reads the text it is given (for conversations.reply)",

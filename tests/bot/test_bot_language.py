@@ -148,6 +148,7 @@ async def test_a_russian_user_gets_start_the_card_and_tasks_in_russian(
         "🗑 Удалить",
         "📜 История",
         "⏰ Просто напомни",
+        "⏭ Пропустить следующий",
     ]
 
     listing = await say(fake, dm, boris, "/tasks")

@@ -63,9 +63,12 @@ async def test_a_transient_failure_tries_again_by_itself_and_the_result_follows(
         # (The engine's own alarm for the instant may claim it before the test does.)
         await bot.fire_due(FRIDAY_9 + timedelta(seconds=20))
         await bot.fire_due(FRIDAY_9 + timedelta(seconds=21))
-        await fake.wait_for_message(dm, lambda m: "try again" in m.text, since=since)
+        second = await fake.wait_for_message(dm, lambda m: "try again" in m.text, since=since)
         assert [run.attempt for run in await bot.history(ALICE, task_id)] == [2, 1]
 
+        # The third try works. The first notice is edited to say so; the second one can no
+        # longer be edited (deleted, say), which changes nothing else.
+        fake.fail_next("editMessageText", 400, "Bad Request: message to edit not found")
         llm.reply_text("Top story: a fake model answered at last.")
         since = fake.checkpoint()
         await bot.fire_due(FRIDAY_9 + timedelta(seconds=60))
@@ -73,6 +76,15 @@ async def test_a_transient_failure_tries_again_by_itself_and_the_result_follows(
             dm, lambda m: "answered at last" in m.text, since=since
         )
         assert "failed" not in result.text
+        settled = await fake.wait_for_message(
+            dm, lambda m: m.message_id == notice.message_id, since=since
+        )
+        assert "⚠️ Task #" in settled.text
+        assert "✅ Try 3 worked (Fri 27 Nov 2026 09:01 CET)." in settled.text
+        assert "try again" not in settled.text
+        assert settled.button_labels == []
+        [kept] = [m for m in fake.messages(dm) if m.message_id == second.message_id]
+        assert "try again" in kept.text
 
         runs = await bot.history(ALICE, task_id)
         assert [(run.status, run.attempt, run.retry_at) for run in runs] == [

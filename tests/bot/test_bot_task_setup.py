@@ -175,3 +175,97 @@ async def test_the_card_shows_an_estimate_and_a_task_past_its_cap_is_skipped(
         await bot.engine.wait_idle()
     finally:
         await bot.stop()
+
+
+async def press(
+    fake: FakeTelegram, dm: FakeChat, alice: FakeUser, message: FakeMessage, label: str
+) -> FakeMessage:
+    """Press the button and return the message as the press left it (edited in place)."""
+    since = fake.checkpoint()
+    query = await fake.press(dm, alice, message, label)
+    answer = await fake.wait_for_callback_answer(query)
+    assert not answer.show_alert, answer.text
+    return await fake.wait_for_message(
+        dm, lambda m: m.message_id == message.message_id, since=since
+    )
+
+
+def _estimate(text: str) -> str:
+    [line] = [line for line in text.splitlines() if "Cost" in line]
+    return line
+
+
+async def test_the_card_chooses_the_model_and_prices_the_task_on_it(
+    fake: FakeTelegram, llm: FakeLLM, pg_url: str, dm: FakeChat, alice: FakeUser
+) -> None:
+    bot = await started(fake, llm, pg_url, models="fast=openai/gpt-4o-mini,smart=openai/gpt-4o")
+    try:
+        card = await say(fake, dm, alice, "every morning at 8 summarize the news", expect="Cost")
+        assert "🤖 Model: openai/gpt-4o-mini" in card.text
+        assert "≈ $0.00075 a run, ≈ $0.022 a month" in _estimate(card.text)
+        # The button names the model and takes the next one: fast, smart, then the default.
+        fast = await press(fake, dm, alice, card, "🧠 Model: openai/gpt-4o-mini")
+        assert "🤖 Model: fast" in fast.text
+        assert "🧠 Model: fast" in fast.button_labels
+        smart = await press(fake, dm, alice, fast, "🧠 Model: fast")
+        assert "🤖 Model: smart" in smart.text
+        # gpt-4o's price for the same typical run: the estimate follows the model.
+        assert "≈ $0.013 a run, ≈ $0.38 a month" in _estimate(smart.text)
+
+        scheduled = await press(fake, dm, alice, smart, "Confirm")
+        assert "Scheduled — task #" in scheduled.text
+        assert "🤖 Model: smart" in scheduled.text
+        [task] = await bot.tasks_of(dm.id)
+        assert task.model == "smart"
+        llm.reply_text("Smart news.")
+        await say(fake, dm, alice, f"/run {task.id}", expect="Smart news")
+        await bot.engine.wait_idle()
+        assert llm.requests[-1]["model"] == "gpt-4o"
+
+        # After a run, /task N estimates from what its runs cost; /usage names the model.
+        shown = await say(fake, dm, alice, f"/task {task.id}", expect="Model:")
+        assert "🤖 Model: smart" in shown.text
+        assert "a month (estimate)" in _estimate(shown.text)
+        usage = await say(fake, dm, alice, "/usage", expect="Usage in")
+        assert "By model" in usage.text
+        assert "• smart: 1 run · " in usage.text
+
+        # /edit N: the card shows the task's own model, and Confirm keeps it.
+        edit = await say(
+            fake, dm, alice, f"/edit {task.id} every morning at 9 summarize the news", expect="Cost"
+        )
+        assert "🤖 Model: smart" in edit.text
+        await press(fake, dm, alice, edit, "Confirm")
+        [task] = await bot.tasks_of(dm.id)
+        assert (task.model, task.cron) == ("smart", "0 9 * * *")
+
+        # A reminder has no model to choose.
+        reminder = await say(fake, dm, alice, "remind me to drink water every 2 hours", expect="⏰")
+        assert not any("Model" in label for label in reminder.button_labels)
+        assert "Model:" not in reminder.text
+    finally:
+        await bot.stop()
+
+
+async def test_the_card_after_confirm_skips_the_next_run_and_undoes_it(
+    fake: FakeTelegram, llm: FakeLLM, pg_url: str, dm: FakeChat, alice: FakeUser
+) -> None:
+    bot = await started(fake, llm, pg_url)
+    try:
+        card = await say(fake, dm, alice, "every day at 9 summarize the news", expect="Cost")
+        scheduled = await press(fake, dm, alice, card, "Confirm")
+        skipped = await press(fake, dm, alice, scheduled, "⏭ Skip next")
+        assert "Next run skipped: Fri 27 Nov 2026 09:00 CET" in skipped.text
+        assert "⏭ Skip next" not in skipped.button_labels
+        [task] = await bot.tasks_of(dm.id)
+        shown = await say(fake, dm, alice, f"/task {task.id}", expect="Next run skipped")
+        undone = await press(fake, dm, alice, shown, "↩️ Undo skip")
+        assert "Next run skipped" not in undone.text
+        assert "⏭ Skip next" in undone.button_labels
+        # Undone: the run at 09:00 happens.
+        llm.reply_text("Friday news.")
+        since = fake.checkpoint()
+        await bot.fire_due(NOW.replace(day=27, hour=9))
+        await fake.wait_for_message(dm, lambda m: "Friday news" in m.text, since=since)
+    finally:
+        await bot.stop()

@@ -149,6 +149,8 @@ async def test_past_its_budget_a_chat_is_told_once_and_the_model_is_not_called(
             "💰 Usage in November 2026 (UTC)",
             f"#{task_id} Summarize the news: 1 run · 110,000 tokens · $0.0210",
             "Total: 1 run · 110,000 tokens · $0.0210",
+            "🤖 By model (the model that answered each run):",
+            "• openai/gpt-4o-mini: 1 run · 110,000 tokens · $0.0210",
             "The monthly budget of $0.01 is spent: runs are skipped until the month ends.",
         ]
 

@@ -15,6 +15,7 @@ from bot.callbacks import (
     ButtonData,
     CancelChange,
     CancelDraft,
+    ChooseDraftModel,
     ConfirmChange,
     ConfirmDelete,
     ConfirmDraft,
@@ -33,6 +34,7 @@ from bot.callbacks import (
     SwitchTaskMode,
     TaskHistory,
     ToggleTool,
+    UndoSkip,
     decode,
     list_page,
 )
@@ -94,6 +96,8 @@ SENT_BEFORE = [
     ("rS:7:15m", SnoozeReminder(7, "15m")),
     ("rS:7:1d", SnoozeReminder(7, "1d")),
     ("rD:7", ReminderDone(7)),
+    ("dM:AbC-_12z:2", ChooseDraftModel("AbC-_12z", 2)),
+    ("tB:7:d", UndoSkip(7, TASK_CARD)),
 ]
 
 

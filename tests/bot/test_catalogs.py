@@ -56,6 +56,11 @@ def test_the_template_holds_exactly_the_messages_in_the_code() -> None:
             str(ROOT / package), method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
             extracted.add(message if isinstance(message, str) else tuple(message))
+    # The Mini App's texts (web/texts.py serves them in the person's language).
+    for _, _, message, _, _ in extract_from_dir(
+        str(ROOT / "web" / "miniapp"), method_map=[("**.js", "javascript")], keywords=KEYWORDS
+    ):
+        extracted.add(message if isinstance(message, str) else tuple(message))
     template = _ids(_read(LOCALE_DIR / "messages.pot"))
     assert extracted - template == set(), "run pybabel extract (see README, Translations)"
     assert template - extracted == set(), "messages.pot has messages the code no longer uses"

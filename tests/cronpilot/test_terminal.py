@@ -51,21 +51,32 @@ async def test_chat_then_operate_the_task_from_the_command_line(
             "hello",
             "every day at 9 read the news",
             "every day at 10 read the news",  # replaces the card: one live card
+            "/model huge",
+            "/model fast",
             "yes",
             "/tasks",
             "/run 1",
+            "/task 1",
             "/history 1",
             "/frobnicate",
             "/quit",
         ]
     )
+    env["MODELS"] = "fast=openai/gpt-4o-mini"
     chat = await run_cronpilot(tmp_path, env, "chat", stdin=conversation + "\n")
     assert chat.status == 0, chat.output
     said = chat.stdout
     assert "PARSER_MODEL=off" in said
     assert "runs need" in said.lower() or "still needs a model" in said
     assert "🤔 I couldn't find a schedule in that." in said
-    assert said.count("Schedule this task?") == 2
+    # Two requests, and the second card again with its new model.
+    assert said.count("Schedule this task?") == 3
+    # The card names the model and says what the task will cost, worded as the bot's card;
+    # /model picks another one of MODELS.
+    assert "  Model:     openai/gpt-4o-mini" in said
+    assert "❌ No model named 'huge'; MODELS names fast." in said
+    assert "  Model:     fast" in said
+    assert re.search(r"Cost: +≈ \$0\.00075 a run, ≈ \$0\.02\d a month \(estimate\)", said)
     assert "✅ Scheduled — task #1" in said
     # It says plainly that this terminal does not run tasks on their schedule.
     assert "this terminal does not run tasks on their schedule" in said
@@ -73,6 +84,9 @@ async def test_chat_then_operate_the_task_from_the_command_line(
     assert re.search(r"#1 Read the news · [^\n]*10:00[^\n]* · active", said)
     assert "Three stories about <b>Rust</b> today." in said
     assert "manual · succeeded" in said
+    # After a run, /task 1 estimates from what its runs cost (the fake LLM's tokens).
+    task_card = said[said.index("Task #1 · ") :]
+    assert re.search(r"Cost: +≈ \$[0-9.]+ a run, ≈ \$[0-9.,]+ a month \(estimate\)", task_card)
     assert "15 tokens (10 in, 5 out)" in said
     assert "I don't know the command /frobnicate." in said
 
@@ -80,6 +94,7 @@ async def test_chat_then_operate_the_task_from_the_command_line(
     assert listed.status == 0, listed.output
     [task] = json.loads(listed.stdout)
     assert (task["id"], task["cron"], task["state"]) == (1, "0 10 * * *", "active")
+    assert llm.requests[0]["model"] == "gpt-4o-mini"
 
     paused = await run_cronpilot(tmp_path, env, "tasks", "pause", "1")
     assert paused.status == 0

@@ -19,6 +19,8 @@ class FakeDelivery:
     nothing_to_report: list[int] = field(default_factory=list)
     over_budget: list[tuple[int, float, float]] = field(default_factory=list)
     skipped: list[tuple[int, Reason]] = field(default_factory=list)
+    # Failure notices edited after a later try worked: (notice's message id, that try's run).
+    settled: list[tuple[int, int]] = field(default_factory=list)
     working_in: list[int] = field(default_factory=list)
     unreachable: bool = False
     next_message_id: int = 100
@@ -60,3 +62,7 @@ class FakeDelivery:
     async def send_skipped(self, task: Task, reason: Reason) -> None:
         self._sent()
         self.skipped.append((task.id, reason))
+
+    async def settle_failure(self, task: Task, failed: Run, later: Run) -> None:
+        assert failed.delivered_message_id is not None
+        self.settled.append((failed.delivered_message_id, later.id))

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.reasons import BotShutDown, FailedInARow, ModelNotFound, Other, RateLimitedHttp
-from storage import chats, drafts, runs, tasks
+from storage import chats, drafts, retries, runs, spending, tasks
 from storage.models import DraftRow, RunRow
 from storage.records import NewTask, RunStatus, RunTrigger, TaskKind, TaskState
 
@@ -485,3 +485,71 @@ async def test_claim_building_blocks(sessions: Sessions) -> None:
         assert await runs.mark_started(session, again[0].id, started_at=due)
         assert await runs.interrupt(session, [again[0].id], now=due, reason=BotShutDown()) == 1
         assert not await runs.mark_started(session, again[0].id, started_at=due)
+
+
+async def test_runs_per_model_and_the_tries_before_a_run(sessions: Sessions) -> None:
+    """/usage's runs per model that answered (this month's, the chat's own), and the chain of
+    tries a later success settles."""
+    await make_chat(sessions)
+    await make_chat(sessions, chat_id=42)
+    answered = [("smart", 0.002), ("fast", 0.0005), ("smart", None), (None, None)]
+    async with sessions() as session, session.begin():
+        task = await tasks.add(session, cron_task(), now=NOW)
+        other = await tasks.add(session, cron_task(chat_id=42), now=NOW)
+        chain: list[int] = []
+        for day, (model, cost) in enumerate(answered):
+            run = await runs.add(
+                session,
+                task_id=task.id,
+                scheduled_for=NOW + timedelta(hours=day),
+                trigger=RunTrigger.SCHEDULE,
+                status=RunStatus.RUNNING,
+            )
+            await runs.finish(
+                session,
+                run.id,
+                status=RunStatus.SUCCEEDED,
+                finished_at=NOW + timedelta(hours=day, seconds=5),
+                prompt_tokens=100,
+                completion_tokens=10,
+                cost=cost,
+                model=model,
+            )
+            chain.append(run.id)
+        # Another chat's run, and one of last month, are not counted.
+        for task_id, finished in ((other.id, NOW), (task.id, NOW - timedelta(days=40))):
+            run = await runs.add(
+                session,
+                task_id=task_id,
+                scheduled_for=finished,
+                trigger=RunTrigger.MANUAL,
+                status=RunStatus.RUNNING,
+            )
+            await runs.finish(
+                session, run.id, status=RunStatus.SUCCEEDED, finished_at=finished, model="fast"
+            )
+        await session.execute(
+            update(RunRow).where(RunRow.id == chain[1]).values(retry_of=chain[0], attempt=2)
+        )
+        await session.execute(
+            update(RunRow).where(RunRow.id == chain[2]).values(retry_of=chain[1], attempt=3)
+        )
+
+    async with sessions() as session:
+        month = await spending.by_model(
+            session, SUPERGROUP, since=NOW - timedelta(days=1), until=NOW + timedelta(days=1)
+        )
+        assert [(m.model, m.runs, m.prompt_tokens, m.priced) for m in month] == [
+            ("smart", 2, 200, 1),
+            ("fast", 1, 100, 1),
+        ]
+        assert month[0].cost == pytest.approx(0.002)
+        third = await runs.get(session, chain[2])
+        assert third is not None
+        assert [run.id for run in await retries.earlier_tries(session, third)] == [
+            chain[1],
+            chain[0],
+        ]
+        first = await runs.get(session, chain[0])
+        assert first is not None
+        assert await retries.earlier_tries(session, first) == []

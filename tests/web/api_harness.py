@@ -25,12 +25,13 @@ async def token_for(fake: FakeTelegram, user: FakeUser) -> str:
     return found.group(1)
 
 
-def init_data(user: FakeUser, bot_token: str, *, auth_date: datetime) -> str:
-    """initData as Telegram hands it to a Mini App opened from the bot's menu button."""
+def init_data(user: FakeUser, bot_token: str, *, auth_date: datetime, language: str = "en") -> str:
+    """initData as Telegram hands it to a Mini App opened from the bot's menu button (by a
+    person whose Telegram speaks `language`)."""
     fields = {
         "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
         "user": json.dumps(
-            {"id": user.id, "first_name": user.first_name, "language_code": "en"},
+            {"id": user.id, "first_name": user.first_name, "language_code": language},
             separators=(",", ":"),
         ),
         "auth_date": str(int(auth_date.timestamp())),

@@ -75,6 +75,7 @@ async def test_a_script_creates_lists_runs_reads_and_pauses(
                 "title": "Alice",
                 "timezone": "Europe/Berlin",
                 "can_manage": True,
+                "language": None,
             }
         ]
 

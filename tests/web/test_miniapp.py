@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 from playwright.async_api import Browser, Page, Route, async_playwright
 
-from storage.records import TaskMode, TaskState
+from storage.records import RunStatus, TaskMode, TaskState
 from tests.bot_harness import ALICE, NOW, BotUnderTest, FakeClock, bot_settings, create_task
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram
@@ -238,3 +238,179 @@ async def test_the_mini_app_shows_and_edits_where_a_task_posts(
     assert "secret-path" not in await page.content()
     [stored] = await bot.tasks_of(ALICE)
     assert [target.label for target in stored.destinations] == ["chat", "hook"]
+
+
+MODELS = "fast=openai/gpt-4o-mini,smart=openai/gpt-4o"
+
+
+@pytest.fixture
+async def bot_with_choices(
+    fake: FakeTelegram, llm: FakeLLM, pg_url: str
+) -> AsyncIterator[BotUnderTest]:
+    settings = bot_settings(
+        fake,
+        llm,
+        pg_url,
+        http_port=0,
+        models=MODELS,
+        # Two tools to choose from: web fetch, and a search (never reached here).
+        search_provider="searxng",
+        search_api_base="http://127.0.0.1:9",
+    )
+    under_test = BotUnderTest(fake, llm, settings, FakeClock(NOW))
+    await under_test.start()
+    try:
+        yield under_test
+    finally:
+        await under_test.stop()
+
+
+async def test_the_mini_app_sets_a_tasks_model_tools_and_cap(
+    bot_with_choices: BotUnderTest, fake: FakeTelegram, browser: Browser
+) -> None:
+    bot = bot_with_choices
+    alice = fake.user(ALICE, "Alice")
+    dm = fake.private_chat(alice)
+    task_id = await create_task(fake, dm, alice, "every weekday at 9am summarize Hacker News")
+    signed = init_data(alice, fake.token, auth_date=bot.clock.now() - timedelta(minutes=5))
+    page = await open_app(browser, bot, signed)
+    task = page.locator(f'li.task[data-id="{task_id}"]')
+    await task.wait_for()
+    assert await task.locator(".task-setup").inner_text() == (
+        "Model: default (openai/gpt-4o-mini) · Tools: web fetch, web search · No monthly cap"
+    )
+
+    await task.get_by_role("button", name="Model, tools, cap").click()
+    form = task.locator(".setup-edit")
+    await form.wait_for()
+    # gpt-4o-mini's price for a typical run (3,000 + 500 tokens) × 21 weekdays.
+    estimate = await form.locator(".setup-estimate").inner_text()
+    assert estimate == "💵 Cost: ≈ $0.00075 a run, ≈ $0.016 a month (estimate)"
+    # Nothing is wider than the phone with the form open.
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    model = form.get_by_label("Model")
+    assert await model.input_value() == "default"
+    await model.select_option("smart")
+    search = form.get_by_label("web search")
+    assert await search.is_checked()
+    await search.uncheck()
+    # A cap that is no amount is refused in the page, and nothing is sent.
+    cap = form.get_by_label("Monthly cap in dollars")
+    await cap.fill("lots")
+    await form.get_by_role("button", name="Save").click()
+    await page.locator("#status.bad").get_by_text("amount in dollars").wait_for()
+    [stored] = await bot.tasks_of(ALICE)
+    assert (stored.model, stored.tools, stored.monthly_cap_usd) == (None, None, None)
+    # Past the most a task may have: the server's reason is shown.
+    await cap.fill("5000")
+    await form.get_by_role("button", name="Save").click()
+    await page.locator("#status.bad").get_by_text("between $0 and $1000").wait_for()
+
+    await cap.fill("0,50")
+    await form.get_by_role("button", name="Save").click()
+    await page.locator("#status:not(.bad)").get_by_text(f"Task #{task_id} is saved.").wait_for()
+    [stored] = await bot.tasks_of(ALICE)
+    assert (stored.model, stored.tools, stored.monthly_cap_usd) == ("smart", ("web_fetch",), 0.5)
+    shown = page.locator(f'li.task[data-id="{task_id}"] .task-setup')
+    assert await shown.inner_text() == "Model: smart · Tools: web fetch · Monthly cap: $0.50"
+    # The estimate follows the model: gpt-4o costs more.
+    assert "≈ $0.013 a run, ≈ $0.26 a month" in await page.locator("#status").inner_text()
+
+    # Back to the default model, with every tool and no cap.
+    task = page.locator(f'li.task[data-id="{task_id}"]')
+    await task.get_by_role("button", name="Model, tools, cap").click()
+    form = task.locator(".setup-edit")
+    await form.wait_for()
+    assert await form.get_by_label("Model").input_value() == "smart"
+    assert await form.get_by_label("Monthly cap in dollars").input_value() == "0.5"
+    await form.get_by_label("Model").select_option("default")
+    await form.get_by_label("web search").check()
+    await form.get_by_label("Monthly cap in dollars").fill("")
+    await form.get_by_role("button", name="Save").click()
+    await (
+        page.locator(f'li.task[data-id="{task_id}"] .task-setup')
+        .get_by_text(
+            "Model: default (openai/gpt-4o-mini) · Tools: web fetch, web search · No monthly cap"
+        )
+        .wait_for()
+    )
+    [stored] = await bot.tasks_of(ALICE)
+    assert (stored.model, stored.tools, stored.monthly_cap_usd) == (None, None, None)
+
+
+async def test_the_mini_app_skips_the_next_run_and_takes_it_back(
+    bot: BotUnderTest, fake: FakeTelegram, browser: Browser
+) -> None:
+    alice = fake.user(ALICE, "Alice")
+    dm = fake.private_chat(alice)
+    task_id = await create_task(fake, dm, alice, "every day at 8 summarize the news")
+    signed = init_data(alice, fake.token, auth_date=bot.clock.now() - timedelta(minutes=5))
+    page = await open_app(browser, bot, signed)
+    task = page.locator(f'li.task[data-id="{task_id}"][data-skipped="no"]')
+    await task.wait_for()
+    assert not await task.locator(".task-skipped").is_visible()
+
+    await task.get_by_role("button", name="Skip next").click()
+    skipped = page.locator(f'li.task[data-id="{task_id}"][data-skipped="yes"]')
+    await skipped.wait_for()
+    assert "is skipped" in await page.locator("#status").inner_text()
+    assert (
+        await skipped.locator(".task-skipped").inner_text()
+        == "Next run skipped: Fri, Nov 27, 08:00 AM"
+    )
+    runs = await bot.history(ALICE, task_id)
+    assert [(run.status, run.scheduled_for.isoformat()) for run in runs] == [
+        (RunStatus.SKIPPED, "2026-11-27T07:00:00+00:00")
+    ]
+
+    await skipped.get_by_role("button", name="Undo skip").click()
+    await page.locator(f'li.task[data-id="{task_id}"][data-skipped="no"]').wait_for()
+    assert "after all" in await page.locator("#status").inner_text()
+    assert await bot.history(ALICE, task_id) == []
+
+    # Skipped again, the run does not happen when its time comes.
+    await (
+        page.locator(f'li.task[data-id="{task_id}"]')
+        .get_by_role("button", name="Skip next")
+        .click()
+    )
+    await page.locator(f'li.task[data-id="{task_id}"][data-skipped="yes"]').wait_for()
+    assert await bot.fire_due(NOW.replace(day=27, hour=7)) == []
+    assert [run.status for run in await bot.history(ALICE, task_id)] == [RunStatus.SKIPPED]
+
+
+async def test_the_mini_app_speaks_the_persons_language(
+    bot: BotUnderTest, fake: FakeTelegram, browser: Browser
+) -> None:
+    alice = fake.user(ALICE, "Alice")
+    dm = fake.private_chat(alice)
+    task_id = await create_task(fake, dm, alice, "every day at 8 summarize the news")
+    signed = init_data(
+        alice, fake.token, auth_date=bot.clock.now() - timedelta(minutes=5), language="de"
+    )
+    page = await open_app(browser, bot, signed)
+    task = page.locator(f'li.task[data-id="{task_id}"]')
+    await task.wait_for()
+    assert await page.locator("html").get_attribute("lang") == "de"
+    assert await page.locator("#create-title").inner_text() == "Neue Aufgabe"
+    assert await task.locator(".task-when").inner_text() == "Um 08:00 (Europe/Berlin)"
+    assert "Modell: Standard (openai/gpt-4o-mini)" in await task.locator(".task-setup").inner_text()
+    await task.get_by_role("button", name="Nächsten überspringen").click()
+    skipped = page.locator(f'li.task[data-id="{task_id}"][data-skipped="yes"]')
+    await skipped.wait_for()
+    assert (await skipped.locator(".task-skipped").inner_text()).startswith(
+        "Nächster Lauf übersprungen: Fr., 27. Nov., 08:00"
+    )
+    await skipped.get_by_role("button", name="Modell, Werkzeuge, Grenze").click()
+    await skipped.locator(".setup-edit").wait_for()
+    assert "Kosten" in await skipped.locator(".setup-estimate").inner_text()
+    # A refusal comes in German too.
+    await skipped.locator(".setup-cap").fill("5000")
+    await skipped.get_by_role("button", name="Speichern").click()
+    await page.locator("#status.bad").get_by_text("Monatsgrenze muss zwischen").wait_for()
+    # A chat's own /language wins over the person's.
+    await fake.send_text(dm, alice, "/language fr")
+    await fake.wait_for_message(dm, lambda m: "Français" in m.text or "français" in m.text)
+    await page.reload()
+    await page.locator(f'li.task[data-id="{task_id}"]').wait_for()
+    assert await page.locator("#create-title").inner_text() == "Nouvelle tâche"

@@ -1,6 +1,8 @@
 // cronpilot's Mini App: the chat's tasks, their history, and new tasks with a live preview.
 // Plain JavaScript, no build step. Every request carries Telegram's signed initData
 // ("Authorization: tma …"); the server checks the signature and the same access rules as the bot.
+// Every text it shows is `_("…")`: pybabel extracts them into the bot's catalogs, and the page
+// asks the server for them in the chat's language (GET texts; web/texts.py).
 "use strict";
 
 const webApp = window.Telegram && window.Telegram.WebApp;
@@ -16,7 +18,85 @@ const state = {
   previewFor: "",
   previewTimer: null,
   destinations: [],
+  // The models a task may choose (GET models) and the tools it may have (GET tools).
+  models: { default: "", models: [] },
+  tools: [],
+  language: "",
+  texts: {},
 };
+
+// A text in the page's language, its `{name}` placeholders filled from `values`.
+function _(text, values = {}) {
+  const translated = state.texts[text] || text;
+  return translated.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
+// The language of the person's Telegram app, as initData says it.
+function appLanguage() {
+  try {
+    const user = JSON.parse(new URLSearchParams(initData).get("user") || "{}");
+    return user.language_code || navigator.language || "en";
+  } catch (error) {
+    return navigator.language || "en";
+  }
+}
+
+async function loadTexts(language) {
+  if (state.language && String(language).split(/[-_]/)[0].toLowerCase() === state.language) return;
+  const response = await fetch(new URL(`texts?language=${encodeURIComponent(language)}`, API));
+  if (!response.ok) return; // the English the page is written in
+  const answer = await response.json();
+  state.language = answer.language;
+  state.texts = answer.texts;
+  document.documentElement.lang = answer.language;
+  showTexts();
+}
+
+// The page's own texts (index.html holds them in English).
+function showTexts() {
+  $("chat").setAttribute("aria-label", _("Chat"));
+  $("tasks").setAttribute("aria-label", _("Tasks"));
+  $("create").setAttribute("aria-label", _("New task"));
+  $("create-title").textContent = _("New task");
+  $("empty").textContent = _("No tasks here yet. Write one below.");
+  $("request").placeholder = _("every weekday at 9am summarize the top Hacker News stories");
+  $("confirm").textContent = _("Confirm");
+  const template = $("task-template").content;
+  const labels = {
+    run: _("Run now"),
+    history: _("History"),
+    targets: _("Targets"),
+    setup: _("Model, tools, cap"),
+    delete: _("Delete"),
+  };
+  for (const [action, label] of Object.entries(labels)) {
+    template.querySelector(`[data-action="${action}"]`).textContent = label;
+  }
+  template.querySelector(".targets-input").setAttribute("aria-label", _("Targets"));
+  template.querySelector(".targets-input").placeholder = _("here @channel destination");
+  for (const button of template.querySelectorAll('button[type="submit"]')) button.textContent = _("Save");
+  template.querySelector(".setup-model-label").textContent = _("Model");
+  template.querySelector(".setup-tools-label").textContent = _("Tools");
+  template.querySelector(".setup-cap-label").textContent = _("Monthly cap in dollars (empty: none)");
+}
+
+// An amount in dollars as the bot words it: two significant digits ("$0.0023", "$1,200").
+function dollars(amount) {
+  return new Intl.NumberFormat(state.language || "en", {
+    style: "currency",
+    currency: "USD",
+    maximumSignificantDigits: 2,
+  }).format(amount);
+}
+
+// A monthly cap as it was given ("$0.50", "$0.000001").
+function capText(amount) {
+  return new Intl.NumberFormat(state.language || "en", {
+    style: "currency",
+    currency: "USD",
+    maximumFractionDigits: 6,
+  }).format(amount);
+}
 
 function applyTheme() {
   let theme = webApp && webApp.themeParams;
@@ -39,6 +119,8 @@ async function api(path, options = {}) {
     ...options,
     headers: {
       Authorization: `tma ${initData}`,
+      // Refusals come in the page's language too (`message`; `error` is the English).
+      "Accept-Language": state.language || appLanguage(),
       ...(options.body ? { "Content-Type": "application/json" } : {}),
     },
   });
@@ -50,7 +132,7 @@ async function api(path, options = {}) {
     body = null;
   }
   if (!response.ok) {
-    const error = new Error((body && body.error) || `the server answered ${response.status}`);
+    const error = new Error((body && (body.message || body.error)) || _("The server answered {status}.", { status: response.status }));
     error.status = response.status;
     throw error;
   }
@@ -77,14 +159,16 @@ function when(iso, zone) {
   const offset = /^UTC([+-])(\d{2}):(\d{2})$/.exec(zone);
   if (offset) {
     const minutes = (offset[1] === "-" ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3]));
-    return new Date(Date.parse(iso) + minutes * 60000).toLocaleString([], { ...shown, timeZone: "UTC" });
+    return new Date(Date.parse(iso) + minutes * 60000).toLocaleString(state.language || [], { ...shown, timeZone: "UTC" });
   }
-  return new Date(iso).toLocaleString([], shown);
+  return new Date(iso).toLocaleString(state.language || [], shown);
 }
 
 function seconds(value) {
   if (value === null || value === undefined) return "";
-  return value < 60 ? `${value.toFixed(1)} s` : `${Math.round(value / 60)} min`;
+  return value < 60
+    ? _("{seconds} s", { seconds: value.toFixed(1) })
+    : _("{minutes} min", { minutes: Math.round(value / 60) });
 }
 
 async function loadChats() {
@@ -92,11 +176,11 @@ async function loadChats() {
   state.chats = chats;
   const select = $("chat");
   select.replaceChildren(
-    ...chats.map((chat) => new Option(chat.type === "private" ? "Private chat" : chat.title || String(chat.id), chat.id)),
+    ...chats.map((chat) => new Option(chat.type === "private" ? _("Private chat") : chat.title || String(chat.id), chat.id)),
   );
   select.hidden = chats.length < 2;
   if (chats.length === 0) {
-    say("There is no chat of yours here yet: write to the bot first.");
+    say(_("There is no chat of yours here yet: write to the bot first."));
     return;
   }
   chooseChat(chats[0].id);
@@ -107,7 +191,8 @@ function chooseChat(chatId) {
   const chat = state.chats.find((item) => item.id === state.chatId);
   state.canManage = Boolean(chat && chat.can_manage);
   $("create").hidden = !state.canManage;
-  return loadTasks();
+  // The chat's own language (/language), else the person's.
+  return loadTexts((chat && chat.language) || appLanguage()).then(loadTasks);
 }
 
 async function loadTasks() {
@@ -122,27 +207,43 @@ function renderTask(task) {
   item.dataset.id = task.id;
   item.dataset.state = task.state;
   item.querySelector(".task-name").textContent = `#${task.id} ${task.name}`;
-  item.querySelector(".task-state").textContent = task.state;
+  item.querySelector(".task-state").textContent = { active: _("active"), paused: _("paused"), finished: _("finished") }[task.state] || task.state;
   item.querySelector(".task-when").textContent = `${task.description} (${task.timezone})`;
   item.querySelector(".task-next").textContent = task.next_runs.length
-    ? `Next: ${task.next_runs.map((run) => when(run, task.timezone)).join(" · ")}`
-    : "No next run";
+    ? _("Next: {runs}", { runs: task.next_runs.map((run) => when(run, task.timezone)).join(" · ") })
+    : _("No next run");
   // A reminder posts its words without any model; an AI task has the model do it.
   item.dataset.mode = task.mode;
   item.querySelector(".task-mode").textContent = task.mode === "reminder"
-    ? "⏰ Reminder: posted as written, without any AI model"
-    : "🤖 AI task: the AI model does it at each run";
+    ? _("⏰ Reminder: posted as written, without any AI model")
+    : _("🤖 AI task: the AI model does it at each run");
   item.querySelector('[data-action="mode"]').textContent = task.mode === "reminder"
-    ? "🤖 Let the AI do it"
-    : "⏰ Just remind me";
-  item.querySelector(".task-targets").textContent = `Posts to: ${task.targets.map(targetName).join(" · ")}`;
+    ? _("🤖 Let the AI do it")
+    : _("⏰ Just remind me");
+  item.querySelector(".task-setup").textContent = task.mode === "ai" ? setupLine(task) : "";
+  item.querySelector(".task-setup").hidden = task.mode !== "ai";
+  item.querySelector('[data-action="setup"]').hidden = task.mode !== "ai";
+  // Skip next: the coming run is recorded as skipped; Undo skip gives it back before it is due.
+  item.dataset.skipped = task.skipped_for ? "yes" : "no";
+  const skipped = item.querySelector(".task-skipped");
+  skipped.textContent = task.skipped_for ? _("Next run skipped: {when}", { when: when(task.skipped_for, task.timezone) }) : "";
+  skipped.hidden = !task.skipped_for;
+  const skip = item.querySelector('[data-action="skip"]');
+  skip.textContent = task.skipped_for ? _("↩️ Undo skip") : _("⏭ Skip next");
+  skip.hidden = !task.skipped_for && task.next_runs.length === 0;
+  item.querySelector(".task-targets").textContent = _("Posts to: {targets}", { targets: task.targets.map(targetName).join(" · ") });
+  const setup = item.querySelector(".setup-edit");
+  setup.addEventListener("submit", (event) => {
+    event.preventDefault();
+    saveSetup(task, item).catch((error) => say(error.message, true));
+  });
   const edit = item.querySelector(".targets-edit");
   edit.addEventListener("submit", (event) => {
     event.preventDefault();
     saveTargets(task, item).catch((error) => say(error.message, true));
   });
   const toggle = item.querySelector('[data-action="toggle"]');
-  toggle.textContent = task.state === "active" ? "Pause" : "Resume";
+  toggle.textContent = task.state === "active" ? _("Pause") : _("Resume");
   toggle.hidden = task.state === "finished";
   for (const button of item.querySelectorAll("[data-action]")) {
     if (button.dataset.action !== "history") button.disabled = !state.canManage;
@@ -157,20 +258,24 @@ async function act(task, action, item) {
       const next = task.state === "active" ? "paused" : "active";
       const changed = await api(`tasks/${task.id}`, { method: "PATCH", body: JSON.stringify({ state: next }) });
       item.replaceWith(renderTask(changed));
-      say(next === "paused" ? `Task #${task.id} is paused.` : `Task #${task.id} is active again.`);
+      say(next === "paused" ? _("Task #{number} is paused.", { number: task.id }) : _("Task #{number} is active again.", { number: task.id }));
     } else if (action === "mode") {
       const mode = task.mode === "reminder" ? "ai" : "reminder";
       const changed = await api(`tasks/${task.id}`, { method: "PATCH", body: JSON.stringify({ mode }) });
       item.replaceWith(renderTask(changed));
-      say(mode === "reminder" ? `Task #${task.id} is a reminder now.` : `Task #${task.id} is an AI task now.`);
+      say(mode === "reminder" ? _("Task #{number} is a reminder now.", { number: task.id }) : _("Task #{number} is an AI task now.", { number: task.id }));
+    } else if (action === "skip") {
+      await skipOrUndo(task, item);
+    } else if (action === "setup") {
+      await editSetup(task, item);
     } else if (action === "run") {
       await api(`tasks/${task.id}/run`, { method: "POST" });
-      say(`Task #${task.id} is running; the result will arrive in the chat.`);
+      say(_("Task #{number} is running; the result will arrive in the chat.", { number: task.id }));
     } else if (action === "delete") {
-      if (!window.confirm(`Delete task #${task.id} and its history?`)) return;
+      if (!window.confirm(_("Delete task #{number} and its history?", { number: task.id }))) return;
       await api(`tasks/${task.id}`, { method: "DELETE" });
       item.remove();
-      say(`Task #${task.id} was deleted.`);
+      say(_("Task #{number} was deleted.", { number: task.id }));
     } else if (action === "history") {
       await showHistory(task, item.querySelector(".history"));
     } else if (action === "targets") {
@@ -184,7 +289,7 @@ async function act(task, action, item) {
 // A target as people name it, and as the API takes it back ("here", "@news" or a chat's id, a
 // destination's name).
 function targetName(target) {
-  if (target.kind === "chat") return target.thread_id === null ? "here" : `here (topic ${target.thread_id})`;
+  if (target.kind === "chat") return target.thread_id === null ? _("here") : _("here (topic {topic})", { topic: target.thread_id });
   return target.name;
 }
 
@@ -200,23 +305,122 @@ function editTargets(task, item) {
   if (edit.hidden) return;
   item.querySelector(".targets-input").value = task.targets.map(targetWord).join(" ");
   item.querySelector(".targets-help").textContent = state.destinations.length
-    ? `here, @channel or a chat id, or a destination: ${state.destinations.join(", ")}`
-    : "here, @channel or a chat id";
+    ? _("Write here, @channel or a chat id, or a destination: {names}", { names: state.destinations.join(", ") })
+    : _("Write here, @channel or a chat id");
 }
 
 async function saveTargets(task, item) {
   const words = item.querySelector(".targets-input").value.split(/[\s,]+/).filter(Boolean);
   const changed = await api(`tasks/${task.id}`, { method: "PATCH", body: JSON.stringify({ targets: words }) });
   item.replaceWith(renderTask(changed));
-  say(`Task #${task.id} posts to ${changed.targets.map(targetName).join(" · ")}.`);
+  say(_("Task #{number} posts to {targets}.", { number: task.id, targets: changed.targets.map(targetName).join(" · ") }));
+}
+
+// The model, tools and monthly cap of an AI task, as its card lists them.
+function setupLine(task) {
+  const model = task.model === null ? _("default ({model})", { model: state.models.default }) : task.model;
+  const on = toolsOn(task);
+  const parts = [
+    _("Model: {model}", { model }),
+    on.length ? _("Tools: {tools}", { tools: on.map((tool) => _(tool.label)).join(", ") }) : _("No tools"),
+    task.monthly_cap_usd === null ? _("No monthly cap") : _("Monthly cap: {amount}", { amount: capText(task.monthly_cap_usd) }),
+  ];
+  return parts.join(" · ");
+}
+
+function toolsOn(task) {
+  return state.tools.filter((tool) => task.tools === null || task.tools.includes(tool.key));
+}
+
+function estimateLine(estimate) {
+  if (!estimate) return "";
+  if (estimate.free) return _("💵 Cost: free, a reminder asks no AI model.");
+  if (estimate.per_run_usd === null) return _("💵 Cost unknown: no price for {model}.", { model: estimate.model });
+  return _("💵 Cost: ≈ {per_run} a run, ≈ {per_month} a month (estimate)", {
+    per_run: dollars(estimate.per_run_usd),
+    per_month: dollars(estimate.per_month_usd),
+  });
+}
+
+async function skipOrUndo(task, item) {
+  if (task.skipped_for) {
+    const { task: changed } = await api(`tasks/${task.id}/skip`, { method: "DELETE" });
+    item.replaceWith(renderTask(changed));
+    say(_("Task #{number} runs at {when} after all.", { number: task.id, when: when(task.skipped_for, task.timezone) }));
+  } else {
+    const { task: changed, skipped_for: skipped } = await api(`tasks/${task.id}/skip`, { method: "POST" });
+    item.replaceWith(renderTask(changed));
+    say(_("The run of task #{number} at {when} is skipped.", { number: task.id, when: when(skipped, task.timezone) }));
+  }
+}
+
+// The settings form, filled from the task as it is now (with what it will cost).
+async function editSetup(task, item) {
+  const edit = item.querySelector(".setup-edit");
+  if (!edit.hidden) {
+    edit.hidden = true;
+    return;
+  }
+  const fresh = await api(`tasks/${task.id}`);
+  const model = item.querySelector(".setup-model");
+  model.replaceChildren(
+    new Option(_("default ({model})", { model: state.models.default }), "default"),
+    ...state.models.models.map((name) => new Option(name, name)),
+  );
+  model.value = fresh.model === null ? "default" : fresh.model;
+  const tools = item.querySelector(".setup-tools");
+  tools.replaceChildren(
+    ...(state.tools.length ? state.tools : [null]).map((tool) => {
+      const label = document.createElement("label");
+      if (tool === null) {
+        label.textContent = _("No tools are set up on this bot.");
+        return label;
+      }
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = tool.key;
+      box.checked = fresh.tools === null || fresh.tools.includes(tool.key);
+      label.append(box, ` ${_(tool.label)}`);
+      return label;
+    }),
+  );
+  item.querySelector(".setup-cap").value = fresh.monthly_cap_usd === null ? "" : String(fresh.monthly_cap_usd);
+  item.querySelector(".setup-estimate").textContent = estimateLine(fresh.estimate);
+  edit.hidden = false;
+}
+
+async function saveSetup(task, item) {
+  const written = item.querySelector(".setup-cap").value.trim().replace(",", ".");
+  const cap = written === "" ? null : Number(written);
+  if (cap !== null && !Number.isFinite(cap)) {
+    say(_("A monthly cap is an amount in dollars, such as 0.50; leave it empty for none."), true);
+    return;
+  }
+  const body = {
+    model: item.querySelector(".setup-model").value,
+    tools: [...item.querySelectorAll(".setup-tools input:checked")].map((box) => box.value),
+    monthly_cap_usd: cap,
+  };
+  const changed = await api(`tasks/${task.id}`, { method: "PATCH", body: JSON.stringify(body) });
+  const shown = renderTask(changed);
+  item.replaceWith(shown);
+  const estimate = estimateLine(changed.estimate);
+  say(estimate
+    ? _("Task #{number} is saved. {estimate}", { number: task.id, estimate })
+    : _("Task #{number} is saved.", { number: task.id }));
 }
 
 function deliveries(run) {
   return (run.deliveries || [])
     .map((delivery) => {
       const sign = { sent: "✓", failed: "✗", retrying: "✗", pending: "…" }[delivery.state] || "?";
-      const why = delivery.error ? `: ${delivery.error}${delivery.state === "retrying" ? ", retrying" : ""}` : "";
-      return `${sign} ${delivery.target}${why}`;
+      const target = delivery.target === "here" ? _("here") : delivery.target;
+      if (!delivery.error) return `${sign} ${target}`;
+      // Outside a template literal: pybabel does not look into one.
+      const why = delivery.state === "retrying"
+        ? _("{target}: {error}, retrying", { target, error: delivery.error })
+        : _("{target}: {error}", { target, error: delivery.error });
+      return sign + " " + why;
     })
     .join(" · ");
 }
@@ -225,6 +429,34 @@ async function loadDestinations() {
   const { destinations } = await api("destinations");
   state.destinations = destinations;
   $("destination-names").replaceChildren(...destinations.map((name) => new Option(name)));
+}
+
+async function loadChoices() {
+  state.models = await api("models");
+  state.tools = (await api("tools")).tools;
+}
+
+function runStatus(status) {
+  return {
+    running: _("running"),
+    succeeded: _("succeeded"),
+    failed: _("failed"),
+    silent: _("silent"),
+    skipped: _("skipped"),
+    missed: _("missed"),
+    interrupted: _("interrupted"),
+  }[status] || status;
+}
+
+function runTrigger(trigger) {
+  return {
+    schedule: _("schedule"),
+    manual: _("manual"),
+    catch_up: _("catch-up"),
+    retry: _("retry"),
+    event: _("trigger URL"),
+    after: _("after another task"),
+  }[trigger] || trigger;
 }
 
 async function showHistory(task, list) {
@@ -237,14 +469,14 @@ async function showHistory(task, list) {
     ...(runs.length ? runs : [null]).map((run) => {
       const line = document.createElement("li");
       if (run === null) {
-        line.textContent = "No runs yet.";
+        line.textContent = _("No runs yet.");
         return line;
       }
-      const parts = [when(run.started_at || run.scheduled_for, task.timezone), run.status, run.trigger];
+      const parts = [when(run.started_at || run.scheduled_for, task.timezone), runStatus(run.status), runTrigger(run.trigger)];
       if (run.duration_seconds !== null) parts.push(seconds(run.duration_seconds));
-      if (run.prompt_tokens !== null) parts.push(`${run.prompt_tokens + (run.completion_tokens || 0)} tokens`);
+      if (run.prompt_tokens !== null) parts.push(_("tokens: {count}", { count: run.prompt_tokens + (run.completion_tokens || 0) }));
       if (run.cost !== null) parts.push(`$${run.cost.toFixed(4)}`);
-      if (run.tools && run.tools.length) parts.push(`tools: ${run.tools.map((tool) => tool.name).join(", ")}`);
+      if (run.tools && run.tools.length) parts.push(_("tools used: {tools}", { tools: run.tools.map((tool) => tool.name).join(", ") }));
       if (run.error) parts.push(run.error);
       if (run.deliveries && run.deliveries.length > 1) parts.push(deliveries(run));
       line.textContent = parts.join(" · ");
@@ -273,9 +505,11 @@ async function preview() {
     if ($("request").value.trim() !== text) return; // typed on meanwhile; a newer preview follows
     box.classList.remove("bad");
     box.replaceChildren(
-      line(`Task: ${parsed.prompt}`),
-      line(`When: ${parsed.description}${parsed.cron ? ` (${parsed.cron})` : ""}, ${parsed.timezone}`),
-      line(`Next: ${parsed.next_runs.map((run) => when(run, parsed.timezone)).join(" · ")}`),
+      line(_("Task: {prompt}", { prompt: parsed.prompt })),
+      line(parsed.cron
+        ? _("When: {schedule} ({cron}), {zone}", { schedule: parsed.description, cron: parsed.cron, zone: parsed.timezone })
+        : _("When: {schedule}, {zone}", { schedule: parsed.description, zone: parsed.timezone })),
+      line(_("Next: {runs}", { runs: parsed.next_runs.map((run) => when(run, parsed.timezone)).join(" · ") })),
     );
     state.previewFor = text;
     $("confirm").disabled = false;
@@ -300,7 +534,7 @@ async function confirmTask() {
     const task = await api("tasks", { method: "POST", body: JSON.stringify({ chat_id: state.chatId, text }) });
     $("request").value = "";
     $("preview").hidden = true;
-    say(`Scheduled as task #${task.id}.`);
+    say(_("Scheduled as task #{number}.", { number: task.id }));
     await loadTasks();
   } catch (error) {
     say(error.message, true);
@@ -317,12 +551,14 @@ async function main() {
   $("chat").addEventListener("change", (event) => chooseChat(event.target.value).catch((error) => say(error.message, true)));
   $("request").addEventListener("input", schedulePreview);
   $("confirm").addEventListener("click", confirmTask);
+  await loadTexts(appLanguage()).catch(() => undefined);
   if (!initData) {
-    say("Open this page from the bot in Telegram (the menu button or /tasks).", true);
+    say(_("Open this page from the bot in Telegram (the menu button or /tasks)."), true);
     return;
   }
   try {
     await loadDestinations();
+    await loadChoices();
     await loadChats();
   } catch (error) {
     say(error.message, true);

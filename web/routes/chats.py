@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from application.permissions import Right
+from core.languages import supported_language
 from web.deps import ApiRoute, CurrentActor, UseCasesDep
 from web.schemas import ChatOut, ChatsOut
 
@@ -22,6 +23,7 @@ async def list_chats(me: CurrentActor, use_cases: UseCasesDep) -> ChatsOut:
                 title=view.chat.title,
                 timezone=use_cases.chats.zone_of(view.chat),
                 can_manage=Right.MANAGE in view.rights,
+                language=supported_language(view.chat.language),
             )
             for view in views
         ]

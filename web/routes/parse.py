@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.deps import ApiRoute, CurrentActor, UseCasesDep
+from web.deps import ApiRoute, CurrentActor, UseCasesDep, WordsDep
 from web.schemas import ParseIn, ParseOut
 
 router = APIRouter(route_class=ApiRoute)
 
 
 @router.post("/parse", response_model=ParseOut)
-async def parse(me: CurrentActor, use_cases: UseCasesDep, body: ParseIn) -> ParseOut:
+async def parse(
+    me: CurrentActor, use_cases: UseCasesDep, words: WordsDep, body: ParseIn
+) -> ParseOut:
     # A model call goes on the named chat's bill, else on the caller's private chat.
     preview = await use_cases.drafts.understand(
         me, body.text, chat_id=body.chat_id, timezone=body.timezone
@@ -25,7 +27,7 @@ async def parse(me: CurrentActor, use_cases: UseCasesDep, body: ParseIn) -> Pars
         every_seconds=schedule.every_seconds,
         timezone=schedule.timezone,
         prompt=preview.request.prompt,
-        description=preview.description,
+        description=preview.description if words.language is None else words.describe(schedule),
         next_runs=[run.astimezone(schedule.zone) for run in preview.next_runs],
         source=preview.request.source,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.deps import ApiRoute, CurrentActor, HistoryLimit, TaskId, UseCasesDep
+from web.deps import ApiRoute, CurrentActor, HistoryLimit, TaskId, UseCasesDep, WordsDep
 from web.schemas import FollowupOut, FollowupsOut, RunIn, RunOut, RunsOut, RunStartedOut
 
 router = APIRouter(route_class=ApiRoute)
@@ -24,20 +24,22 @@ async def run_task(
 async def list_runs(
     me: CurrentActor,
     use_cases: UseCasesDep,
+    words: WordsDep,
     task_id: TaskId,
     limit: HistoryLimit = 20,
 ) -> RunsOut:
     runs = await use_cases.runs.history(me, task_id, limit=limit)
     copies = await use_cases.targets.outcomes(me, task_id, [run.id for run in runs])
-    return RunsOut(runs=[RunOut.of(run, copies.get(run.id, ())) for run in runs])
+    return RunsOut(runs=[RunOut.of(run, copies.get(run.id, ()), words.reason) for run in runs])
 
 
 @router.get("/tasks/{task_id}/followups", response_model=FollowupsOut)
 async def list_followups(
     me: CurrentActor,
     use_cases: UseCasesDep,
+    words: WordsDep,
     task_id: TaskId,
     limit: HistoryLimit = 20,
 ) -> FollowupsOut:
     found = await use_cases.conversations.history(me, task_id, limit=limit)
-    return FollowupsOut(followups=[FollowupOut.of(followup) for followup in found])
+    return FollowupsOut(followups=[FollowupOut.of(followup, words.reason) for followup in found])

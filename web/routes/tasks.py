@@ -1,6 +1,9 @@
 """/tasks: list a chat's tasks, create one (from words, or a prompt and a schedule), read,
-change (schedule, prompt, reminder or AI task, paused or active) and delete one; skip its next
-run."""
+change (schedule, prompt, reminder or AI task, model, tools, monthly cap, targets, paused or
+active) and delete one; skip its next run.
+
+A body's model, tools and cap are checked before anything is made or changed, so a refused one
+leaves the task as it was (or makes none)."""
 
 from __future__ import annotations
 
@@ -9,10 +12,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from application.permissions import Action
+from application import UseCases
+from application.permissions import Action, Actor
 from scheduler.schedules.schedule import Schedule, canonical_zone
-from storage.records import TaskKind, TaskState
-from web.deps import ApiRoute, ChatIdQuery, CurrentActor, NowDep, TaskId, UseCasesDep
+from storage.records import Task, TaskKind, TaskState
+from web.deps import (
+    ApiRoute,
+    ChatIdQuery,
+    CurrentActor,
+    NowDep,
+    TaskId,
+    UseCasesDep,
+    Words,
+    WordsDep,
+)
 from web.errors import ApiError
 from web.schemas import NewTaskIn, TaskOut, TaskPageOut, TaskPatchIn, TaskSkipOut
 
@@ -24,12 +37,22 @@ async def list_tasks(
     me: CurrentActor,
     use_cases: UseCasesDep,
     now: NowDep,
+    words: WordsDep,
     chat_id: ChatIdQuery,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> TaskPageOut:
     listing = await use_cases.tasks.list(me, chat_id, page=page - 1)
     return TaskPageOut(
-        tasks=[TaskOut.of(task, now) for task in listing.tasks],
+        # Without estimates: counting a frequent task's runs for 30 days takes a while.
+        tasks=[
+            TaskOut.of(
+                task,
+                now,
+                skipped_for=await use_cases.shapes.skipped_next(task),
+                describe=words.describe,
+            )
+            for task in listing.tasks
+        ],
         page=listing.page + 1,
         pages=listing.pages,
         total=listing.total,
@@ -38,12 +61,13 @@ async def list_tasks(
 
 @router.post("/tasks", response_model=TaskOut, status_code=201)
 async def create_task(
-    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, body: NewTaskIn
+    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, words: WordsDep, body: NewTaskIn
 ) -> TaskOut:
     # Who may create tasks there is settled before the body is read any further.
     chat = await use_cases.chats.get(me, body.chat_id, to=Action.CREATE_TASK)
+    # Checked before anything is made: a bad model, tool, cap or target makes no task.
+    _check_setup(use_cases, body)
     if body.targets is not None:
-        # Checked before anything is made: bad targets make no task.
         await use_cases.targets.check(me, chat.id, body.targets)
     if body.text is not None:
         if _explicit(body):
@@ -57,22 +81,34 @@ async def create_task(
     task = await use_cases.drafts.confirm(me, card.draft_id)
     if body.targets is not None:
         task = await use_cases.targets.set(me, task.id, body.targets)
-    return TaskOut.of(task, now)
+    if body.model is not None:
+        task = await use_cases.setup.set_model(me, task.id, body.model)
+    if body.tools is not None:
+        task = (await use_cases.setup.set_tools(me, task.id, only=body.tools)).task
+    if body.monthly_cap_usd is not None:
+        task = await use_cases.setup.set_cap(me, task.id, body.monthly_cap_usd)
+    return await _one(use_cases, words, me, task, now)
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut)
 async def get_task(
-    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, task_id: TaskId
+    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, words: WordsDep, task_id: TaskId
 ) -> TaskOut:
-    return TaskOut.of(await use_cases.tasks.get(me, task_id), now)
+    return await _one(use_cases, words, me, await use_cases.tasks.get(me, task_id), now)
 
 
 @router.patch("/tasks/{task_id}", response_model=TaskOut)
 async def change_task(
-    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, task_id: TaskId, body: TaskPatchIn
+    me: CurrentActor,
+    use_cases: UseCasesDep,
+    now: NowDep,
+    words: WordsDep,
+    task_id: TaskId,
+    body: TaskPatchIn,
 ) -> TaskOut:
     task = await use_cases.tasks.get(me, task_id, to=Action.EDIT_TASK)
     was_paused = task.state is TaskState.PAUSED
+    _check_setup(use_cases, body)
     if body.targets is not None:
         # First: a target refused changes nothing else either.
         task = await use_cases.targets.set(me, task.id, body.targets)
@@ -112,30 +148,53 @@ async def change_task(
         task = await use_cases.tasks.pause(me, task.id)
     elif wanted == "active" and task.state is not TaskState.ACTIVE:
         task = await use_cases.tasks.resume(me, task.id)
-    return TaskOut.of(task, now)
+    return await _one(use_cases, words, me, task, now)
 
 
 @router.post("/tasks/{task_id}/skip", response_model=TaskSkipOut)
 async def skip_next_run(
-    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, task_id: TaskId
+    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, words: WordsDep, task_id: TaskId
 ) -> TaskSkipOut:
     """Skip exactly the task's next run (as /skip N in the bot)."""
     state = await use_cases.shapes.skip_next(me, task_id)
-    return TaskSkipOut(task=TaskOut.of(state.task, now), skipped_for=state.skipped_for)
+    return TaskSkipOut(
+        task=TaskOut.of(state.task, now, skipped_for=state.skipped_for, describe=words.describe),
+        skipped_for=state.skipped_for,
+    )
 
 
 @router.delete("/tasks/{task_id}/skip", response_model=TaskSkipOut)
 async def undo_skip(
-    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, task_id: TaskId
+    me: CurrentActor, use_cases: UseCasesDep, now: NowDep, words: WordsDep, task_id: TaskId
 ) -> TaskSkipOut:
     """The skipped run happens after all, if it has not come yet (/skip N undo)."""
     state = await use_cases.shapes.undo_skip(me, task_id)
-    return TaskSkipOut(task=TaskOut.of(state.task, now), skipped_for=None)
+    return TaskSkipOut(task=TaskOut.of(state.task, now, describe=words.describe), skipped_for=None)
 
 
 @router.delete("/tasks/{task_id}", status_code=204)
 async def delete_task(me: CurrentActor, use_cases: UseCasesDep, task_id: TaskId) -> None:
     await use_cases.tasks.delete(me, task_id)
+
+
+async def _one(use_cases: UseCases, words: Words, me: Actor, task: Task, now: datetime) -> TaskOut:
+    """One task with what a list leaves out: what it will cost."""
+    return TaskOut.of(
+        task,
+        now,
+        skipped_for=await use_cases.shapes.skipped_next(task),
+        estimate=await use_cases.setup.estimate(me, task.id),
+        describe=words.describe,
+    )
+
+
+def _check_setup(use_cases: UseCases, body: NewTaskIn | TaskPatchIn) -> None:
+    """The body's model, tools and monthly cap are ones a task may have (422 if not)."""
+    if body.model is not None:
+        use_cases.setup.resolve_model(body.model)
+    if body.tools is not None:
+        use_cases.setup.check_tools(body.tools)
+    use_cases.setup.check_cap(body.monthly_cap_usd)
 
 
 def _explicit(body: NewTaskIn) -> bool:
