@@ -3,11 +3,11 @@
 A run: wait for a free slot (MAX_CONCURRENT_RUNS) and its moment to start
 (RUN_STARTS_PER_SECOND, see scheduler/runner/pace.py), mark the run started, read the task, its
 last few answers and documents, show "typing…" while the model works when someone asked for the
-run, loop over tool calls up to MAX_TOOL_STEPS, all within RUN_TIMEOUT_SECONDS, retrying transient LLM errors with a bounded
-backoff. Then record the outcome (status, output, reason, tokens, cost), marking the run as owing
-its chat a message, and return it: the engine has `deliver` send that message, retrying with
-backoff until it is delivered or never can be (the chat is gone, the message refused), in
-`scheduler/runner/sending.py`. Three failures in a row pause the task.
+run, loop over tool calls up to MAX_TOOL_STEPS, all within RUN_TIMEOUT_SECONDS, retrying transient
+LLM errors with a bounded backoff. Then record the outcome (status, output, reason, tokens,
+cost), marking the run as owing its chat a message, and return it: the engine has `deliver` send
+that message, retrying with backoff until it is delivered or never can be (the chat is gone, the
+message refused), in `scheduler/runner/sending.py`. Three failures in a row pause the task.
 
 The database may go away at any point: its work is retried with backoff until it is back. An
 answer that is ready while the database is away is delivered at once and recorded later.
