@@ -94,12 +94,19 @@ class ResultSender:
         self._database_backoff = database_backoff
         self._delivery_backoff = delivery_backoff
         self._targets = targets
+        # Runs this process closed owing no copy: their delivery need not read the copies owed
+        # (a run closed by another process, or before a restart, is not here and is read).
+        self._without_copies: set[int] = set()
 
     async def owe_targets(self, session: AsyncSession, task: Task, run: Run) -> Run:
         """In the run's closing transaction: its answer is owed to the task's other targets
         too (the run then stays owed until each has it)."""
-        if self._targets is None or not await self._targets.owe(session, task, run):
+        if self._targets is None:
             return run
+        if not await self._targets.owe(session, task, run):
+            self._without_copies.add(run.id)
+            return run
+        self._without_copies.discard(run.id)  # an earlier attempt of this transaction said none
         await runs.keep_owed(session, run.id)
         return replace(run, delivery_pending=True)
 
@@ -110,6 +117,12 @@ class ResultSender:
         if self._targets is None:
             await self.deliver_here(run, task)
             return
+        if run.id in self._without_copies:
+            # Closed here owing no copy, and copies are owed only when a run closes: recording
+            # the chat's message settles it (runs.set_delivery).
+            self._without_copies.discard(run.id)
+            if await self.deliver_here(run, task):
+                return
         recorded, copies = await asyncio.gather(
             self.deliver_here(run, task), self._targets.deliver(task, run)
         )
