@@ -84,11 +84,26 @@ def build_use_cases(
     target_chats: TargetChats | None = None,
     destinations: Destinations | None = None,
 ) -> UseCases:
+    targets = Targets(sessions, clock, access, target_chats, destinations)
+    estimates = CostEstimates(sessions, clock, prices) if prices is not None else None
+    setup = TaskSetup(
+        sessions,
+        clock,
+        access,
+        models=ModelOffer(settings.default_model, settings.models),
+        toolsets=toolsets if toolsets is not None else Toolsets(),
+        estimates=estimates,
+    )
     changes = Changes(
-        sessions, engine, clock, access, min_interval_seconds=settings.min_interval_seconds
+        sessions,
+        engine,
+        clock,
+        access,
+        min_interval_seconds=settings.min_interval_seconds,
+        targets=targets,
+        setup=setup,
     )
     ledger = ledger or Ledger(sessions, clock, settings.monthly_budget_usd)
-    estimates = CostEstimates(sessions, clock, prices) if prices is not None else None
     return UseCases(
         chats=Chats(sessions, clock, settings, access),
         languages=Languages(sessions, access),
@@ -118,14 +133,7 @@ def build_use_cases(
         ),
         usage=UsageReports(sessions, clock, settings.monthly_budget_usd, access),
         tokens=ApiTokens(sessions, clock, access),
-        setup=TaskSetup(
-            sessions,
-            clock,
-            access,
-            models=ModelOffer(settings.default_model, settings.models),
-            toolsets=toolsets if toolsets is not None else Toolsets(),
-            estimates=estimates,
-        ),
+        setup=setup,
         voice=Voice(
             transcriber,
             access,
@@ -135,7 +143,7 @@ def build_use_cases(
         ),
         attachments=Attachments(sessions, access, max_bytes=settings.attachment_max_bytes),
         shapes=Shapes(sessions, engine, clock, access, has_model=settings.has_model),
-        targets=Targets(sessions, clock, access, target_chats, destinations),
+        targets=targets,
         triggers=Triggers(
             sessions,
             engine,

@@ -1,12 +1,19 @@
 """Changes to a task asked for in words: proposed as a card, applied only on Confirm.
 
 A change is proposed from a reply ("only on weekdays at 8am", "shorter, three bullet points",
-"pause this"): a schedule phrase the rules parser reads whole, or what the model asked for
-through the one function `propose_change`. Either way it is validated like any new schedule and
-stored like a draft (short id, chat, expiry), so a stale or forged button is refused. Confirm
-changes the same task (same id, its runs kept); nothing changes without it. A proposal also
-remembers the task's definition when it was made: if the task changed meanwhile, Confirm is
-refused rather than overwrite the newer definition.
+"pause this", "also post this to @news", "use the fast model"): a schedule phrase the rules
+parser reads whole, a change of targets or of model in the common English phrasings
+(scheduler/parsing/target_words.py, model_words.py), or what the model asked for through the
+one function `propose_change` (other phrasings and languages). Either way it is validated like
+any new schedule and stored like a draft (short id, chat, expiry), so a stale or forged button
+is refused. Confirm changes the same task (same id, its runs kept); nothing changes without it.
+A proposal also remembers the task's definition when it was made: if the task changed
+meanwhile, Confirm is refused rather than overwrite the newer definition.
+
+New targets and a new model are checked when proposed and again on Confirm, by the same use
+cases as /target N and /model N (`Targets.choose`, `TaskSetup.check_model`), before anything is
+written: a refused target or an unknown model changes nothing. A target the task already has is
+kept as it is; only the places named anew are checked.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -25,17 +33,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from application.access import Access
 from application.drafts import task_name
 from application.permissions import Action, Actor
+from application.targets import ChosenTargets, TargetError, Targets, named
+from application.task_setup import TaskSetup
 from application.tasks import pause_task, resume_task, task_in_chat
 from application.triggers import link
 from core.errors import N_, CronpilotError, NotUnderstoodError, ScheduleError, WordedError
 from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.engine import Engine, TaskNotFoundError
+from scheduler.parsing.model_words import reply_model
 from scheduler.parsing.rules import parse_rules
+from scheduler.parsing.target_words import HERE, TargetsHow, TargetWords, reply_targets
 from scheduler.schedules.schedule import Schedule, TimePassedError, validate
 from scheduler.text import clean_text
-from storage import changes, tasks
-from storage.records import Change, Task, TaskKind, TaskState
+from storage import changes, task_choices, tasks
+from storage.records import Change, Target, Task, TaskKind, TaskState
+from storage.tasks import targets_document, targets_from
 
 log = get_logger(__name__)
 
@@ -100,6 +113,22 @@ class InvalidChangeError(WordedError):
     """The model's proposal cannot be used as it is; the reason says why."""
 
 
+class NotATargetError(TargetError):
+    """A reply asks to stop posting somewhere the task does not post."""
+
+    def __init__(self, target: str, task_id: int) -> None:
+        super().__init__(f"task #{task_id} does not post to {target}", target)
+        self.task_id = task_id
+
+
+class NoTargetsLeftError(TargetError):
+    """A reply asks to stop posting to every place the task posts to."""
+
+    def __init__(self, target: str, task_id: int) -> None:
+        super().__init__(f"task #{task_id} would post nowhere", target)
+        self.task_id = task_id
+
+
 class ProposedChange(BaseModel):
     """What the model fills in when a reply asks to change the task. Field descriptions are the
     model's instructions."""
@@ -126,18 +155,58 @@ class ProposedChange(BaseModel):
         "different: the complete new task instructions (not just the difference), keeping "
         "everything they did not ask to change; null to keep the current instructions",
     )
+    targets: list[str] | None = Field(
+        default=None,
+        description="action=edit, when the user wants the results posted somewhere else: the "
+        "complete new list of places the results go, each 'here' (this chat), '@username' or "
+        "a numeric id of another Telegram chat or channel, or the name of one of the "
+        "destinations listed in this function's description; keep the places they did not "
+        "ask to drop; null to keep where the results go",
+    )
+    model: str | None = Field(
+        default=None,
+        description="action=edit, when the user wants the task to run on another AI model: "
+        "one of the model names listed in this function's description, or 'default'; null "
+        "to keep the model",
+    )
 
 
-def propose_change_function() -> dict[str, Any]:
+def propose_change_function(
+    models: Sequence[str] = (), destinations: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The function's schema, its description naming the models (MODELS) and destinations
+    (DESTINATIONS_CONFIG) there are to choose from."""
+    offered = (
+        f"Models to choose from: {', '.join(models)}, or default."
+        if models
+        else "There are no other models to choose from: leave model null."
+    )
+    places = (
+        f"Destinations by name: {', '.join(destinations)}."
+        if destinations
+        else "There are no named destinations."
+    )
     return {
         "type": "function",
         "function": {
             "name": PROPOSE_CHANGE,
             "description": "Propose a change to this task; the user confirms it before it "
-            "takes effect.",
+            f"takes effect. {offered} {places}",
             "parameters": ProposedChange.model_json_schema(),
         },
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A change read from a reply: what to do, and for an edit what changes (None: stays)."""
+
+    action: ChangeAction
+    schedule: Schedule | None = None
+    prompt: str | None = None
+    targets: TargetWords | None = None
+    # A name of MODELS as written, or "default".
+    model: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +223,13 @@ class ChangeCard:
     new_prompt: str | None
     # For AFTER: the task this one is to run after.
     after_task_id: int | None = None
+    # For an edit of where results go: where they went and where they would go.
+    old_targets: tuple[Target, ...] | None = None
+    new_targets: tuple[Target, ...] | None = None
+    # For an edit of the model: the stored choices (None: the default, LLM_MODEL).
+    old_model: str | None = None
+    new_model: str | None = None
+    changes_model: bool = False
 
     @property
     def schedule(self) -> Schedule:
@@ -214,12 +290,17 @@ class Changes:
         access: Access,
         *,
         min_interval_seconds: int,
+        targets: Targets | None = None,
+        setup: TaskSetup | None = None,
     ) -> None:
         self._sessions = sessions
         self._engine = engine
         self._clock = clock
         self._access = access
         self._min_interval_seconds = min_interval_seconds
+        # Where results go and which model runs a task: the use cases of /target and /model.
+        self._targets = targets
+        self._setup = setup
 
     # --- understanding ----------------------------------------------------------------------
 
@@ -247,6 +328,28 @@ class Changes:
         found = _AFTER.fullmatch(text.strip().rstrip(".!"))
         return int(found.group(1)) if found is not None else None
 
+    def targets_phrase(self, text: str) -> TargetWords | None:
+        """Where a reply asks the results to go, if that is all it says ("also post this to
+        @news", "stop posting to team-slack")."""
+        if self._targets is None:
+            return None
+        return reply_targets(text, self._targets.destination_names)
+
+    def model_phrase(self, text: str) -> str | None:
+        """The model a reply asks the task to run on, if that is all it says ("use the fast
+        model", "switch to smart"): as written, or "default"."""
+        if self._setup is None:
+            return None
+        return reply_model(text, self._setup.models.names)
+
+    def proposal_function(self) -> dict[str, Any]:
+        """`propose_change` as the follow-up model is offered it, naming the models and
+        destinations there are."""
+        return propose_change_function(
+            self._setup.models.names if self._setup is not None else (),
+            self._targets.destination_names if self._targets is not None else (),
+        )
+
     def is_new_request(self, task: Task, text: str) -> bool:
         """Whether `text` reads as a whole new task (a schedule and at least two words of
         something to do, none of them a word of change), not as a change to this one."""
@@ -260,11 +363,10 @@ class Changes:
         meaning = [w for w in _WORDS.findall(request.prompt.lower()) if w not in _FILLER]
         return len(meaning) >= 2
 
-    def read_proposal(
-        self, task: Task, arguments: str
-    ) -> tuple[ChangeAction, Schedule | None, str | None]:
+    def read_proposal(self, task: Task, arguments: str) -> Proposal:
         """The model's `propose_change` arguments, checked: InvalidChangeError says what is wrong
-        (ScheduleError when the new schedule is not allowed)."""
+        (ScheduleError when the new schedule is not allowed). New targets and a new model are
+        checked when proposed (`propose`)."""
         try:
             proposal = ProposedChange.model_validate(json.loads(arguments))
         except (json.JSONDecodeError, ValidationError) as error:
@@ -273,7 +375,7 @@ class Changes:
             ) from None
         action = ChangeAction(proposal.action)
         if action is not ChangeAction.EDIT:
-            return action, None, None
+            return Proposal(action)
         schedule = self._proposed_schedule(task, proposal)
         prompt = None
         if proposal.prompt is not None and clean_text(proposal.prompt).strip():
@@ -282,9 +384,16 @@ class Changes:
                 prompt = None
         if schedule is not None and _definition(schedule, "") == _definition(Schedule.of(task), ""):
             schedule = None
-        if schedule is None and prompt is None:
+        targets = None
+        if proposal.targets is not None:
+            places = [place.strip() for place in proposal.targets if place.strip()]
+            if not places:
+                raise InvalidChangeError(N_("the proposal names no place for the results"))
+            targets = TargetWords(TargetsHow.SET, tuple(dict.fromkeys(places)))
+        model = (proposal.model or "").strip().lower() or None
+        if schedule is None and prompt is None and targets is None and model is None:
             raise InvalidChangeError(N_("the proposal would change nothing"))
-        return action, schedule, prompt
+        return Proposal(action, schedule, prompt, targets, model)
 
     def _proposed_schedule(self, task: Task, proposal: ProposedChange) -> Schedule | None:
         now = self._clock.now()
@@ -318,15 +427,22 @@ class Changes:
         schedule: Schedule | None = None,
         prompt: str | None = None,
         after: int | None = None,
+        targets: TargetWords | None = None,
+        model: str | None = None,
         text: str,
     ) -> ChangeCard:
         """Keep the proposal until Confirm or Cancel; nothing about the task changes yet
-        (`after`: the task it is to run after, for AFTER)."""
+        (`after`: the task it is to run after, for AFTER; `targets`: where the results are to
+        go; `model`: a name of MODELS or "default").
+
+        New targets and a new model are checked now as on Confirm: raises the TargetErrors
+        (also NotATargetError, NoTargetsLeftError), UnknownModelError, and InvalidChangeError
+        when they are what the task has already."""
         await self._access.require(
             actor, Action.PROPOSE_CHANGE, task.chat_id, missing=TaskNotFoundError(task.id)
         )
         now = self._clock.now()
-        payload = {
+        payload: dict[str, Any] = {
             "action": action.value,
             "text": text,
             "old": _definition(Schedule.of(task), task.prompt),
@@ -334,6 +450,10 @@ class Changes:
             "prompt": prompt,
             "after": after,
         }
+        if action is ChangeAction.EDIT:
+            payload |= await self._choices(
+                actor, task, targets, model, more=schedule is not None or prompt is not None
+            )
         async with self._sessions() as session, session.begin():
             change = await changes.add(
                 session,
@@ -347,6 +467,40 @@ class Changes:
             )
         log.info("change.proposed", task_id=task.id, chat_id=task.chat_id, action=action.value)
         return _card(change, task)
+
+    async def _choices(
+        self,
+        actor: Actor,
+        task: Task,
+        targets: TargetWords | None,
+        model: str | None,
+        *,
+        more: bool,
+    ) -> dict[str, Any]:
+        """The proposal's new targets and model, checked, as the payload keeps them; those
+        that are what the task has already are left out. Raises InvalidChangeError when
+        nothing at all would change (`more`: the schedule or the prompt changes too)."""
+        found: dict[str, Any] = {}
+        if targets is not None:
+            if self._targets is None:
+                raise InvalidChangeError(N_("results cannot be sent elsewhere here"))
+            wanted = _wanted(task, targets)
+            chosen = await self._targets.choose(actor, task.id, wanted)
+            if _keys(chosen.targets) != _keys(task.destinations):
+                found["targets"] = [_entry(entry) for entry in wanted]
+                found["old_targets"] = [_target_document(t) for t in task.destinations]
+                found["new_targets"] = [_target_document(t) for t in chosen.targets]
+        if model is not None:
+            if self._setup is None:
+                raise InvalidChangeError(N_("there are no models to choose from here"))
+            stored = await self._setup.check_model(actor, task.id, model)
+            if stored != task.model:
+                found["model"] = {"old": task.model, "new": stored}
+        if not found and not more and (targets is not None or model is not None):
+            if targets is not None:
+                raise InvalidChangeError(N_("the task already posts exactly there"))
+            raise InvalidChangeError(N_("the task already runs on that model"))
+        return found
 
     async def attach_card(self, actor: Actor, change_id: str, message_id: int) -> None:
         """Remember the card's message (the actor just proposed the change and was shown it)."""
@@ -363,21 +517,47 @@ class Changes:
         if after is not None:
             # Both tasks must be ones the actor may change (/after asks the same).
             await self._access.task(actor, Action.CHAIN_TASK, int(after))
+        # New targets and a new model are checked again, as /target N and /model N check
+        # them, before anything is written: a refusal leaves the task as it was.
+        chosen = await self._chosen_targets(actor, proposed)
+        model = await self._chosen_model(actor, proposed)
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
             change = await self._live(session, chat_id, change_id)
             task = await task_in_chat(session, chat_id, change.task_id, lock=True)
             if not _same_instants(
                 _definition(Schedule.of(task), task.prompt), change.payload["old"]
-            ):
+            ) or _choices_changed(task, change.payload):
                 raise ChangeOutdatedError(task.id)
             action = ChangeAction(change.payload["action"])
             changed = await self._apply(session, task, action, change.payload, now)
+            if changed is not None and chosen is not None:
+                changed = await tasks.set_targets(
+                    session, task.id, chosen.targets, thread_id=chosen.thread_id, now=now
+                )
+            if changed is not None and "model" in change.payload:
+                changed = await task_choices.set_model(session, task.id, model, now=now)
             await changes.delete(session, change.id)
         if changed is not None:
             self._engine.arm(changed.next_run_at)
         log.info("change.confirmed", task_id=task.id, chat_id=chat_id, action=action.value)
         return AppliedChange(action, changed or task)
+
+    async def _chosen_targets(self, actor: Actor, change: Change) -> ChosenTargets | None:
+        entries = change.payload.get("targets")
+        if entries is None:
+            return None
+        if self._targets is None:
+            raise ChangeNotFoundError("results cannot be sent elsewhere here")
+        return await self._targets.choose(actor, change.task_id, [_unpacked(e) for e in entries])
+
+    async def _chosen_model(self, actor: Actor, change: Change) -> str | None:
+        model = change.payload.get("model")
+        if model is None:
+            return None
+        if self._setup is None:
+            raise ChangeNotFoundError("there are no models to choose from here")
+        return await self._setup.check_model(actor, change.task_id, model["new"])
 
     async def _apply(
         self,
@@ -396,6 +576,9 @@ class Changes:
             return await resume_task(session, task, now=now)
         if action is ChangeAction.AFTER:
             return await link(session, task, int(payload["after"]), always=False, now=now)
+        if not payload.get("schedule") and not payload.get("prompt"):
+            # Only where its results go or its model: the definition stays as it is.
+            return task
         schedule = (
             _schedule_from(payload["schedule"]) if payload.get("schedule") else Schedule.of(task)
         )
@@ -471,4 +654,65 @@ def _card(change: Change, task: Task) -> ChangeCard:
         old_prompt=str(old["prompt"]),
         new_prompt=payload.get("prompt"),
         after_task_id=payload.get("after"),
+        old_targets=_targets_of(payload.get("old_targets")),
+        new_targets=_targets_of(payload.get("new_targets")),
+        old_model=(payload.get("model") or {}).get("old"),
+        new_model=(payload.get("model") or {}).get("new"),
+        changes_model="model" in payload,
     )
+
+
+def _keys(targets: Sequence[Target]) -> list[str]:
+    return [target.key for target in targets]
+
+
+def _wanted(task: Task, asked: TargetWords) -> list[Target | str]:
+    """The task's places after `asked`: the targets it has that stay (as they are) and the
+    places named anew (as written, to be checked)."""
+    current = list(task.destinations)
+    if asked.how is TargetsHow.REMOVE:
+        gone = set()
+        for word in asked.words:
+            target = named(task, word)
+            if target is None:
+                raise NotATargetError(word, task.id)
+            gone.add(target.key)
+        left: list[Target | str] = [target for target in current if target.key not in gone]
+        if not left:
+            raise NoTargetsLeftError(asked.words[0], task.id)
+        return left
+    fresh = [named(task, word) or word for word in asked.words]
+    if asked.how is TargetsHow.ADD:
+        return [*current, *fresh]
+    return fresh
+
+
+def _target_document(target: Target) -> dict[str, Any]:
+    return (targets_document([target]) or [{"kind": target.kind.value}])[0]
+
+
+def _entry(entry: Target | str) -> dict[str, Any]:
+    """A place as a proposal keeps it: a target the task has, or a word to check on Confirm."""
+    if isinstance(entry, Target):
+        return {"keep": _target_document(entry)}
+    return {"word": HERE if entry.strip().lower() == HERE else entry}
+
+
+def _unpacked(entry: dict[str, Any]) -> Target | str:
+    if "keep" in entry:
+        [target] = targets_from([entry["keep"]])
+        return target
+    return str(entry["word"])
+
+
+def _targets_of(documents: Any) -> tuple[Target, ...] | None:
+    return targets_from(documents) if documents is not None else None
+
+
+def _choices_changed(task: Task, payload: dict[str, Any]) -> bool:
+    """Whether the task's targets or model changed since the proposal that changes them."""
+    old_targets = _targets_of(payload.get("old_targets"))
+    if old_targets is not None and _keys(old_targets) != _keys(task.destinations):
+        return True
+    model = payload.get("model")
+    return model is not None and model.get("old") != task.model

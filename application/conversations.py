@@ -29,11 +29,12 @@ from application.changes import (
     ChangeCard,
     Changes,
     InvalidChangeError,
-    propose_change_function,
 )
+from application.errors import UnknownModelError
 from application.permissions import Action, Actor
+from application.targets import TargetError
 from application.usage import Ledger
-from core.errors import ScheduleError, WordedError
+from core.errors import CronpilotError, ScheduleError
 from core.languages import ENGLISH, chat_language, english_name
 from core.logs import get_logger
 from core.reasons import BudgetSpent, ChangeUnusable, NoModelSetUp, Reason, logged
@@ -44,7 +45,7 @@ from scheduler.runner.runner import TaskRunner, Turn
 from scheduler.schedules.schedule import Schedule
 from scheduler.text import clean_text
 from storage import chats, followups, message_parts, runs, spending, tasks
-from storage.records import Followup, Run, RunStatus, Spending, Task
+from storage.records import Followup, Run, RunStatus, Spending, TargetKind, Task
 
 log = get_logger(__name__)
 
@@ -103,7 +104,7 @@ class Failed:
 
     task: Task
     reason: Reason
-    problem: WordedError | None = None
+    problem: CronpilotError | None = None
 
 
 Outcome = Answered | Proposed | NotAllowed | NewRequest | Unclear | Failed
@@ -172,7 +173,9 @@ class Conversations:
         when the actor may not change the task). A document sent with the reply goes to the
         follow-up model with the question, marked as the person's attachment; so does a picture.
 
-        Raises ScheduleError when the reply names a schedule that is not allowed.
+        Raises ScheduleError when the reply names a schedule that is not allowed, and what
+        `Changes.propose` raises for targets or a model the rules read in it (a TargetError,
+        UnknownModelError, InvalidChangeError).
         """
         task = subject.task
         await self._access.require(
@@ -197,14 +200,27 @@ class Conversations:
             )
             return Proposed(card)
         # With a document or picture, the reply is a question about it: the model is asked.
-        schedule = self._changes.schedule_phrase(task, text) if attachment is None else None
-        if schedule is not None:
-            if not may_change:
-                return NotAllowed(task)
-            card = await self._changes.propose(
-                actor, task, ChangeAction.EDIT, schedule=schedule, text=text
+        if attachment is None:
+            targets = self._changes.targets_phrase(text)
+            model = self._changes.model_phrase(text) if targets is None else None
+            schedule = (
+                self._changes.schedule_phrase(task, text)
+                if targets is None and model is None
+                else None
             )
-            return Proposed(card)
+            if targets is not None or model is not None or schedule is not None:
+                if not may_change:
+                    return NotAllowed(task)
+                card = await self._changes.propose(
+                    actor,
+                    task,
+                    ChangeAction.EDIT,
+                    schedule=schedule,
+                    targets=targets,
+                    model=model,
+                    text=text,
+                )
+                return Proposed(card)
         if not self._has_model:
             return Failed(task, NoModelSetUp())
         if self._ledger is not None and await self._ledger.reached(task.chat_id) is not None:
@@ -214,7 +230,9 @@ class Conversations:
             messages.insert(-1, picture_message(attachment))
         elif attachment is not None:
             messages.insert(-1, {"role": "user", "content": attachments_message([attachment])})
-        turn = await self._runner.converse(task, messages, functions=[propose_change_function()])
+        turn = await self._runner.converse(
+            task, messages, functions=[self._changes.proposal_function()]
+        )
         return await self._conclude(subject, followup, turn, actor, text, may_change)
 
     async def history(self, actor: Actor, task_id: int, *, limit: int = 10) -> list[Followup]:
@@ -341,13 +359,27 @@ class Conversations:
         if not may_change:
             return NotAllowed(task)
         try:
-            action, schedule, prompt = self._changes.read_proposal(task, arguments)
-        except (InvalidChangeError, ScheduleError) as error:
+            proposal = self._changes.read_proposal(task, arguments)
+            card = await self._changes.propose(
+                actor,
+                task,
+                proposal.action,
+                schedule=proposal.schedule,
+                prompt=proposal.prompt,
+                targets=proposal.targets,
+                model=proposal.model,
+                text=text,
+            )
+        except (InvalidChangeError, ScheduleError, TargetError, UnknownModelError) as error:
             return Failed(task, ChangeUnusable(problem=str(error)), problem=error)
-        card = await self._changes.propose(
-            actor, task, action, schedule=schedule, prompt=prompt, text=text
-        )
         return Proposed(card)
+
+
+def _places(task: Task) -> str:
+    """Where the task's results go, as the model writes them in propose_change's targets."""
+    return ", ".join(
+        "here" if target.kind is TargetKind.CHAT else target.label for target in task.destinations
+    )
 
 
 def _is_not_for_me(answer: str) -> bool:
@@ -374,13 +406,15 @@ def build_messages(
         f"Write in {english_name(language)}, the language of the chat, unless the user writes "
         "in another language.\n"
         f'This conversation is about task #{task.id} "{task.name}", scheduled '
-        f"{schedule.describe()} ({task.state.value}). Its instructions are:\n{task.prompt}\n\n"
+        f"{schedule.describe()} ({task.state.value}). Its results go to {_places(task)}; it "
+        f"runs on the {task.model or 'default'} model. Its instructions are:\n{task.prompt}\n\n"
         "The user replied to one of the task's messages. Answer their question about it, "
         "concisely and concretely, from what the task wrote; Markdown is fine. Use the tools "
         "when the answer needs fresh information, and say so if a tool fails rather than "
         "inventing results.\n"
         f"If they ask to change the task itself (when it runs, what it does or how it writes, "
-        f"or to pause, resume or delete it), call {PROPOSE_CHANGE} instead of answering; "
+        f"where its results go, which model runs it, or to pause, resume or delete it), call "
+        f"{PROPOSE_CHANGE} instead of answering; "
         "nothing changes until they confirm.\n"
         "If the message is neither a question you can answer nor a change to the task, answer "
         f"with exactly {NOT_FOR_ME} and nothing else."

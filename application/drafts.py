@@ -31,6 +31,7 @@ from core.logs import get_logger
 from scheduler.clock import Clock
 from scheduler.documents import DocumentText, Picture
 from scheduler.engine import Engine, TaskNotFoundError
+from scheduler.parsing.model_words import DEFAULT, request_model
 from scheduler.parsing.reminders import task_mode
 from scheduler.parsing.request import MAX_REQUEST_CHARS, RequestParser
 from scheduler.schedules.schedule import (
@@ -145,8 +146,10 @@ class Drafts:
                 await task_in_chat(session, chat.id, task_id)
             else:
                 await check_quota(session, chat.id, self._settings.max_tasks_per_chat)
+        # "… with the smart model": the model is the task's, its words are not the prompt's.
+        model = request_model(text, self._settings.models)
         request = await self._parse(
-            text,
+            model.rest if model is not None else text,
             payer=chat.id,
             now=now,
             timezone=zone_of(chat, self._settings),
@@ -155,6 +158,10 @@ class Drafts:
         )
         document = attachment if isinstance(attachment, DocumentText) else None
         payload = _payload(request, text)
+        if model is not None and model.known:
+            payload[_MODEL] = None if model.name == DEFAULT else model.name
+        elif model is not None:
+            payload["model_unknown"] = model.name
         if mode is not None:
             payload["mode"] = mode.value
         self._require_model_for(TaskMode(payload["mode"]))
@@ -433,7 +440,22 @@ class Drafts:
             raise NoModelError
 
     def _card(self, draft: Draft, now: datetime, kept: Sequence[Attachment] = ()) -> Card:
-        return replace(_card(draft, now, kept), model_available=self._settings.has_model)
+        card = replace(
+            _card(draft, now, kept),
+            model_available=self._settings.has_model,
+            unknown_model=draft.payload.get("model_unknown"),
+            model_names=self._settings.models,
+        )
+        if _MODEL not in draft.payload:
+            return card
+        # The model the request chose: the default first, then MODELS, as a card offers them.
+        offer = self._models
+        chosen = _model_of(draft.payload, offer)
+        return replace(
+            card,
+            models=tuple(offer.shown(each) for each in offer.choices),
+            model_index=offer.choices.index(chosen) if chosen in offer.choices else 0,
+        )
 
     async def cancel(self, actor: Actor, draft_id: str) -> Card:
         found = await checked_draft(

@@ -62,6 +62,11 @@ class Card:
         """The model its runs will ask, as people see it ("" when none is known)."""
         return self.models[self.model_index] if self.models else ""
 
+    # A model the request named that MODELS does not have (its words stay in the prompt), and
+    # the names MODELS has.
+    unknown_model: str | None = None
+    model_names: tuple[str, ...] = ()
+
 
 @dataclass(frozen=True, slots=True)
 class Preview:

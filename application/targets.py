@@ -55,6 +55,33 @@ class TargetChats(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ChosenTargets:
+    """Targets checked for task `task_id` and the topic of its own chat it posts in, ready to
+    be stored (`storage.tasks.set_targets`)."""
+
+    task_id: int
+    targets: tuple[Target, ...]
+    thread_id: int | None
+
+
+def named(task: Task, word: str) -> Target | None:
+    """The target of `task` that `word` names (`here`, `@news`, a chat's id, a destination's
+    name), if the task has it."""
+    wanted = word.strip().lower()
+    for target in task.destinations:
+        if target.kind is TargetKind.CHAT and wanted in HERE_WORDS:
+            return target
+        if target.kind is TargetKind.DESTINATION and target.name == wanted:
+            return target
+        if target.kind is TargetKind.TELEGRAM and wanted in (
+            (target.name or "").lower(),
+            str(target.chat_id),
+        ):
+            return target
+    return None
+
+
 class TargetError(CronpilotError):
     """A target that cannot be used; `target` is the word as written."""
 
@@ -143,6 +170,31 @@ class Targets:
             door=actor.door.value,
         )
         return changed
+
+    async def choose(
+        self, actor: Actor, task_id: int, wanted: Sequence[Target | str]
+    ) -> ChosenTargets:
+        """The targets a change in words asks for, checked as `set` checks them, nothing
+        stored: only someone who may manage the task, and every place named anew (a word)
+        resolved and checked as /target's words are. A `Target` the task already has stays as
+        it is: it was checked when it was set, and keeping it grants nothing new.
+
+        Raises as `set` does."""
+        found = await self._access.task(actor, Action.SET_TARGETS, task_id)
+        if len(wanted) > MAX_TARGETS:
+            raise TooManyTargetsError(len(wanted))
+        thread_id = found.thread_id
+        chosen: dict[str, Target] = {}
+        for entry in wanted:
+            if isinstance(entry, str):
+                # One word at a time, so each keeps its place in the order asked for.
+                [target], thread_id = await self._resolve(actor, found.chat_id, thread_id, [entry])
+            else:
+                target = entry
+            chosen.setdefault(target.key, target)
+        if len(chosen) > MAX_TARGETS:
+            raise TooManyTargetsError(len(chosen))
+        return ChosenTargets(found.id, tuple(chosen.values()), thread_id)
 
     async def check(self, actor: Actor, chat_id: int, words: Sequence[str]) -> None:
         """Whether a task of `chat_id` made by `actor` could post to these targets (before it

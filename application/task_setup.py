@@ -138,6 +138,13 @@ class TaskSetup:
         log.info("task.model_set", task_id=task_id, model=chosen, door=actor.door.value)
         return task
 
+    async def check_model(self, actor: Actor, task_id: int, name: str | None) -> str | None:
+        """What `set_model` would store for task `task_id`, checked as it checks (the actor
+        may change the task, MODELS names the model), nothing stored: for a change confirmed
+        in words, which stores it with the rest of the change."""
+        await self._access.task(actor, Action.EDIT_TASK, task_id)
+        return self.resolve_model(name)
+
     def resolve_model(self, name: str | None) -> str | None:
         """The stored choice for `name`: None for the default; UnknownModelError if MODELS
         does not name it."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
+from application.changes import NoTargetsLeftError, NotATargetError
 from application.errors import (
     CapOutOfRangeError,
     ChainLoopError,
@@ -80,6 +81,12 @@ def explain(_: Translator, error: CronpilotError, zone: str) -> str:
         )
     if isinstance(error, TaskStateError):
         return _task_state(_, error)
+    if isinstance(error, UnknownModelError) and not error.known:
+        return _(
+            "There is no model named {name}: this bot has no models to choose from, so every "
+            "task runs on the default model.",
+            name=error.name,
+        )
     if isinstance(error, UnknownModelError):
         return _(
             "There is no model named {name}. The models are: {models}, or default.",
@@ -146,6 +153,18 @@ def _target(_: Translator, error: TargetError) -> str:
             "I may not post in {target}. Make me an administrator there who may post messages, "
             "then try again.",
             target=target,
+        )
+    if isinstance(error, NotATargetError):
+        return _(
+            "Task #{number} does not post to {target}, so there is nothing to stop.",
+            number=error.task_id,
+            target=target,
+        )
+    if isinstance(error, NoTargetsLeftError):
+        return _(
+            "Task #{number} would then post nowhere. Say where it should post instead, "
+            "or pause it.",
+            number=error.task_id,
         )
     if isinstance(error, TooManyTargetsError):
         return _(

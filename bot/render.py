@@ -306,6 +306,7 @@ def card(_: Translator, card: Card, chat_zone: str) -> Screen:
         _("✍️ Read “{typed}” as “{meant}”.", typed=escape(typed), meant=escape(meant))
         for typed, meant in card.corrections
     ]
+    lines += _model_lines(_, card)
     if card.estimate is not None:
         lines.append(cost_estimate(_, card.estimate))
     if card.source == "llm":
@@ -320,6 +321,29 @@ def card(_: Translator, card: Card, chat_zone: str) -> Screen:
         ]
     )
     return Screen("\n".join(lines), keyboard)
+
+
+def _model_lines(_: Translator, card: Card) -> list[str]:
+    """Why the model the request named was not taken (the model it chose is bot/shapes.py's
+    line)."""
+    if card.unknown_model is None:
+        return []
+    if not card.model_names:
+        return [
+            _(
+                "🤖 There is no model named {name} here (this bot has no models to choose "
+                "from), so those words stay part of the task.",
+                name=escape(card.unknown_model),
+            )
+        ]
+    return [
+        _(
+            "🤖 There is no model named {name}, so those words stay part of the task. "
+            "The models are: {models}, or default.",
+            name=escape(card.unknown_model),
+            models=escape(", ".join(card.model_names)),
+        )
+    ]
 
 
 def edit_prompt(_: Translator) -> str:

@@ -13,11 +13,12 @@ from html import escape
 from telegram import InlineKeyboardMarkup
 
 from application.changes import AppliedChange, ChangeAction, ChangeCard
-from bot import render
+from application.task_setup import ModelOffer
+from bot import render, where
 from bot.callbacks import CancelChange, ConfirmChange
 from bot.i18n import N_, Translator
 from scheduler.schedules.schedule import Schedule
-from storage.records import Followup, RunStatus, Task, TaskKind
+from storage.records import Followup, RunStatus, Target, Task, TaskKind
 
 PROMPT_PREVIEW = 600
 # A follow-up is answered, or needs no answer (it asked for a change, or was not a question).
@@ -48,7 +49,34 @@ def _runs(_: Translator, card: ChangeCard, now: datetime, zone: str) -> str:
     return "\n".join(f"• {render.when(_, run, zone)}" for run in runs)
 
 
-def change_card(_: Translator, card: ChangeCard, now: datetime, zone: str) -> render.Screen:
+def _model_name(offer: ModelOffer, choice: str | None) -> str:
+    """A stored choice of model as people see it (the default's own name for None)."""
+    return escape(offer.shown(choice))
+
+
+def _choice_lines(_: Translator, card: ChangeCard, offer: ModelOffer) -> list[str]:
+    """The change's old and new targets and model, when it changes them."""
+    lines = []
+    if card.old_targets is not None and card.new_targets is not None:
+        lines += [
+            _("📍 <b>Now posts to:</b> {places}", places=_places(_, card.task, card.old_targets)),
+            _("📍 <b>Will post to:</b> {places}", places=_places(_, card.task, card.new_targets)),
+        ]
+    if card.changes_model:
+        lines += [
+            _("🤖 <b>Model now:</b> {model}", model=_model_name(offer, card.old_model)),
+            _("🤖 <b>New model:</b> {model}", model=_model_name(offer, card.new_model)),
+        ]
+    return lines
+
+
+def _places(_: Translator, task: Task, targets: Sequence[Target]) -> str:
+    return " · ".join(where.place(_, task, target) for target in targets)
+
+
+def change_card(
+    _: Translator, card: ChangeCard, now: datetime, zone: str, offer: ModelOffer
+) -> render.Screen:
     task = card.task
     name = escape(task.name)
     next_runs = [_("⏭ <b>Next runs</b> ({zone}):", zone=escape(zone)), _runs(_, card, now, zone)]
@@ -100,6 +128,7 @@ def change_card(_: Translator, card: ChangeCard, now: datetime, zone: str) -> re
                 _("📝 <b>Now:</b> {prompt}", prompt=old),
                 _("📝 <b>New:</b> {prompt}", prompt=new),
             ]
+        lines += _choice_lines(_, card, offer)
         lines += next_runs
     keyboard = InlineKeyboardMarkup(
         [
@@ -112,7 +141,10 @@ def change_card(_: Translator, card: ChangeCard, now: datetime, zone: str) -> re
     return render.Screen("\n".join(lines), keyboard)
 
 
-def change_applied(_: Translator, applied: AppliedChange, zone: str) -> render.Screen:
+def change_applied(
+    _: Translator, applied: AppliedChange, zone: str, *, setup: Sequence[str] = ()
+) -> render.Screen:
+    """What became of the task; `setup` are its card's lines about what it runs with."""
     task = applied.task
     if applied.action is ChangeAction.DELETE:
         return render.Screen(
@@ -124,7 +156,7 @@ def change_applied(_: Translator, applied: AppliedChange, zone: str) -> render.S
         heading = _("▶️ Task #{number} is active again.", number=task.id)
     else:
         heading = _("✅ Task #{number} is changed.", number=task.id)
-    detail = render.task_detail(_, task, zone)
+    detail = render.task_detail(_, task, zone, setup=setup)
     return render.Screen(f"{heading}\n\n{detail.text}", detail.keyboard)
 
 

@@ -62,8 +62,9 @@ def model_line(_: Translator, model: str) -> str:
 
 def card(_: Translator, card_: Card, chat_zone: str) -> Screen:
     """The confirmation card, saying whether it is a reminder or an AI task (and for an AI
-    task, its model), with the switch (no “Let the AI do it” on a bot without a model) and,
-    when there are models to choose from, the button that takes the next one."""
+    task, the model its request chose), with the switch (no “Let the AI do it” on a bot
+    without a model) and, when there are models to choose from, the button that takes the next
+    one."""
     screen = render.card(_, card_, chat_zone)
     lines = ["", mode_line(_, card_.mode)]
     row = []

@@ -6,7 +6,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from application.changes import ChangeNotFoundError, ChangeOutdatedError
+from application.changes import ChangeNotFoundError, ChangeOutdatedError, InvalidChangeError
 from application.conversations import (
     Answered,
     Failed,
@@ -15,8 +15,9 @@ from application.conversations import (
     Proposed,
     Unclear,
 )
-from application.errors import TaskStateError
+from application.errors import TaskStateError, UnknownModelError
 from application.permissions import RefusedError
+from application.targets import TargetError
 from bot import problems, replies
 from bot.callbacks import (
     LIST,
@@ -32,10 +33,11 @@ from bot.callbacks import (
 )
 from bot.context import Context, use_cases
 from bot.handlers.common import Press, actor, chat_translator, chat_zone, current_chat
+from bot.handlers.setup import setup_lines
 from bot.i18n import Translator
 from bot.posting import Poster
 from bot.render import Screen
-from core.errors import CronpilotError, ScheduleError
+from core.errors import CronpilotError, ScheduleError, WordedError
 from scheduler.documents import DocumentText, Picture
 from scheduler.engine import TaskNotFoundError
 
@@ -100,7 +102,10 @@ async def reply_about_task(
     zone = chat_zone(record, context)
     try:
         outcome = await conversations.reply(who, subject, text, attachment=attachment)
-    except (ScheduleError, RefusedError) as error:
+    except InvalidChangeError as error:
+        await _reply(update, replies.change_unusable(_, problems.worded(_, error)))
+        return True
+    except (ScheduleError, RefusedError, TargetError, UnknownModelError) as error:
         await _reply(update, problems.reply(_, error, zone))
         return True
     except TaskNotFoundError:
@@ -112,7 +117,10 @@ async def reply_about_task(
         await _post_answer(update, context, outcome, _)
     elif isinstance(outcome, Proposed):
         now = use_cases(context).clock.now()
-        sent = await _reply(update, replies.change_card(_, outcome.card, now, zone))
+        sent = await _reply(
+            update,
+            replies.change_card(_, outcome.card, now, zone, use_cases(context).setup.models),
+        )
         if sent is not None:
             await use_cases(context).changes.attach_card(
                 who, outcome.card.change_id, sent.message_id
@@ -122,11 +130,13 @@ async def reply_about_task(
     elif isinstance(outcome, Unclear):
         await _reply(update, replies.unclear(_, outcome.task))
     elif isinstance(outcome, Failed):
-        text = (
-            replies.change_unusable(_, problems.worded(_, outcome.problem))
-            if outcome.problem is not None
-            else replies.answer_failed(_, _.reason(outcome.reason))
-        )
+        problem = outcome.problem
+        if isinstance(problem, WordedError):
+            text = replies.change_unusable(_, problems.worded(_, problem))
+        elif problem is not None:
+            text = problems.reply(_, problem, zone)
+        else:
+            text = replies.answer_failed(_, _.reason(outcome.reason))
         await _reply(update, text)
     return True
 
@@ -155,7 +165,9 @@ async def confirm_change(update: Update, context: Context, data: ConfirmChange) 
         applied = await press.use_cases.changes.confirm(press.actor, data.change_id)
         _ = press.words
         await press.answer(replies.changed_notice(_, applied.task.id))
-        screen = replies.change_applied(_, applied, press.zone)
+        screen = replies.change_applied(
+            _, applied, press.zone, setup=setup_lines(_, applied.task, press.use_cases)
+        )
         await press.query.edit_message_text(
             screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
         )
@@ -183,6 +195,9 @@ class _ChangePress(Press):
             await query.answer(replies.change_outdated(_, error.task_id), show_alert=True)
         elif isinstance(error, ChangeNotFoundError):
             await query.answer(replies.change_closed(_), show_alert=True)
+        elif isinstance(error, (TargetError, UnknownModelError)):
+            # Refused as /target N or /model N refuse it; the card stays for someone who may.
+            return await super().answer_problem(error)
         elif isinstance(error, (TaskNotFoundError, TaskStateError, ScheduleError)):
             await super().answer_problem(error)
         else:

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from application.changes import ChangeAction, Changes, InvalidChangeError
+from application.changes import ChangeAction, Changes, InvalidChangeError, Proposal
 from core.errors import ScheduleError
+from scheduler.parsing.target_words import TargetsHow, TargetWords
 from storage.records import Task, TaskKind, TaskState
 from tests.fakes.clock import FakeClock
 
@@ -117,29 +118,31 @@ def arguments(**values: Any) -> str:
 
 def test_proposals_are_read_and_checked(changes: Changes) -> None:
     task = daily_task()
-    action, schedule, prompt = changes.read_proposal(
-        task, arguments(action="edit", cron="0 9 * * 1-5")
-    )
-    assert (action, prompt) == (ChangeAction.EDIT, None)
-    assert schedule is not None
-    assert schedule.cron == "0 9 * * 1-5"
-    action, schedule, prompt = changes.read_proposal(
+    proposal = changes.read_proposal(task, arguments(action="edit", cron="0 9 * * 1-5"))
+    assert (proposal.action, proposal.prompt) == (ChangeAction.EDIT, None)
+    assert proposal.schedule is not None
+    assert proposal.schedule.cron == "0 9 * * 1-5"
+    proposal = changes.read_proposal(
         task, arguments(action="edit", schedule="every weekday at 7pm", prompt="Two quotes")
     )
-    assert schedule is not None
-    assert schedule.cron == "0 19 * * 1-5"
-    assert prompt == "Two quotes"
-    assert changes.read_proposal(task, arguments(action="delete")) == (
-        ChangeAction.DELETE,
-        None,
-        None,
+    assert proposal.schedule is not None
+    assert proposal.schedule.cron == "0 19 * * 1-5"
+    assert proposal.prompt == "Two quotes"
+    assert changes.read_proposal(task, arguments(action="delete")) == Proposal(ChangeAction.DELETE)
+    # Where results go and the model: the complete new list, and a name as written.
+    proposal = changes.read_proposal(
+        task, arguments(action="edit", targets=["here", " @news ", "here", ""], model=" Smart ")
     )
+    assert proposal.targets == TargetWords(TargetsHow.SET, ("here", "@news"))
+    assert (proposal.model, proposal.schedule, proposal.prompt) == ("smart", None, None)
     for bad in (
         "not json",
         arguments(action="explode"),
         arguments(action="edit"),  # nothing to change
         arguments(action="edit", cron="0 9 * * *", prompt="Send me a quote"),  # the same
         arguments(action="edit", schedule="whenever you like"),
+        arguments(action="edit", targets=[" "]),  # no place at all
+        arguments(action="edit", targets=None, model=""),  # nothing to change
     ):
         with pytest.raises(InvalidChangeError):
             changes.read_proposal(task, bad)

@@ -333,7 +333,6 @@ WALK: dict[str, tuple[Right, Prepare, Call]] = {
         _draft,
         lambda s, who, x: s.app.drafts.set_model(who, x, None),  # type: ignore[arg-type]
     ),
-    "setup.estimate": (Right.READ, _task, lambda s, who, x: s.app.setup.estimate(who, x)),  # type: ignore[arg-type]
     "drafts.switch_mode": (
         Right.MANAGE,
         _draft,
@@ -364,6 +363,16 @@ WALK: dict[str, tuple[Right, Prepare, Call]] = {
         Right.MANAGE,
         _nothing,
         lambda s, who, x: s.app.targets.check(who, TEAM, ["here"]),
+    ),
+    "targets.choose": (
+        Right.MANAGE,
+        _task,
+        lambda s, who, x: s.app.targets.choose(who, x, ["here"]),  # type: ignore[arg-type]
+    ),
+    "setup.check_model": (
+        Right.MANAGE,
+        _task,
+        lambda s, who, x: s.app.setup.check_model(who, x, None),  # type: ignore[arg-type]
     ),
     "targets.set": (
         Right.MANAGE,
@@ -406,6 +415,9 @@ EXEMPT = {
     "changes.is_new_request": "reads the text it is given (for conversations.reply)",
     "changes.after_phrase": "reads the text it is given (for conversations.reply)",
     "changes.read_proposal": "reads the model's arguments (for conversations.reply)",
+    "changes.targets_phrase": "reads the text it is given (for conversations.reply)",
+    "changes.model_phrase": "reads the text it is given (for conversations.reply)",
+    "changes.proposal_function": "describes the function offered to the model",
     "conversations.delivered": "the door records where it posted an answer it was let give",
     "tokens.user_for": "authentication: how the API learns who its actor is",
     "shapes.skipped_next": "reads about a task the caller was let see (a card it shows)",

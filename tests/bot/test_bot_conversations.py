@@ -210,7 +210,14 @@ async def test_a_reply_changes_the_prompt_through_the_model(
         for tool in request["tools"]
         if tool["function"]["name"] == "propose_change"
     )
-    assert set(parameters["properties"]) == {"action", "schedule", "cron", "prompt"}
+    assert set(parameters["properties"]) == {
+        "action",
+        "schedule",
+        "cron",
+        "prompt",
+        "targets",
+        "model",
+    }
     assert "Now: Summarize the top Hacker News stories" in card.text
     assert f"New: {shorter}" in card.text
     assert "Monday to Friday at 09:00" in card.text  # the schedule stays
