@@ -59,11 +59,24 @@ MAX_QUESTION_CHARS = 4_000
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """What a reply is about: a task, and the run or follow-up whose message was replied to."""
+    """What a reply is about: a task, and the run or follow-up whose message was replied to;
+    `chat_id` is the chat that message is in (the task's own, or another chat its results are
+    posted to; None: the task's own)."""
 
     task: Task
     run: Run | None
     followup: Followup | None
+    chat_id: int | None = None
+
+    @property
+    def where(self) -> int:
+        """The chat the reply was written in, where it is answered."""
+        return self.chat_id if self.chat_id is not None else self.task.chat_id
+
+    @property
+    def elsewhere(self) -> bool:
+        """Whether it is about a result posted in another chat than the task's own."""
+        return self.where != self.task.chat_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +91,11 @@ class Proposed:
 
 @dataclass(frozen=True, slots=True)
 class NotAllowed:
-    """A change was asked for by someone who may not change tasks in this chat."""
+    """A change was asked for by someone who may not change tasks in this chat, or (`elsewhere`)
+    in another chat the task posts to: a task is changed in its own chat only."""
 
     task: Task
+    elsewhere: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +107,11 @@ class NewRequest:
 
 @dataclass(frozen=True, slots=True)
 class Unclear:
-    """Neither a question the model could answer nor a change."""
+    """Neither a question the model could answer nor a change (`elsewhere`: asked in another
+    chat the task posts to, where only questions are taken)."""
 
     task: Task
+    elsewhere: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +156,15 @@ class Conversations:
     ) -> Subject | None:
         """What the bot's message `message_id` in this chat is about, if it is about a task.
 
-        Results, failure notices and follow-up answers are found by their message; a task card
-        names its task (`task_id`, read from its buttons), which must belong to this chat.
+        Results, failure notices and follow-up answers are found by their message: in the
+        task's own chat, or in another chat or channel the task posts its results to (a copy,
+        and the follow-up answers given there). A task card names its task (`task_id`, read from
+        its buttons), which must belong to this chat.
         """
         await self._access.require(actor, Action.ASK_ABOUT_TASK, chat_id)
         async with self._sessions() as session:
+            # A message found by its id in this chat was posted here, whatever the task's chat.
+            found_here = True
             followup = await followups.find_delivered(session, chat_id, message_id)
             run: Run | None = None
             if followup is not None:
@@ -154,12 +175,14 @@ class Conversations:
                 run = await runs.find_delivered(session, chat_id, message_id)
                 if run is not None:
                     task_id = run.task_id
+                else:
+                    found_here = False
             if task_id is None:
                 return None
             task = await tasks.get(session, task_id)
-        if task is None or task.chat_id != chat_id:
+        if task is None or (task.chat_id != chat_id and not found_here):
             return None
-        return Subject(task, run, followup)
+        return Subject(task, run, followup, chat_id=chat_id)
 
     async def reply(
         self,
@@ -178,13 +201,19 @@ class Conversations:
         UnknownModelError, InvalidChangeError).
         """
         task = subject.task
+        # Asking is reading where the result was posted: whoever may read that chat read it.
+        # The answer is on the task's chat's bill, as every follow-up is.
         await self._access.require(
-            actor, Action.ASK_ABOUT_TASK, task.chat_id, missing=TaskNotFoundError(task.id)
+            actor, Action.ASK_ABOUT_TASK, subject.where, missing=TaskNotFoundError(task.id)
         )
-        may_change = await self._access.may(actor, Action.PROPOSE_CHANGE, task.chat_id)
+        # A task is changed in its own chat only, by those who manage it there.
+        may_change = not subject.elsewhere and await self._access.may(
+            actor, Action.PROPOSE_CHANGE, task.chat_id
+        )
+        refused = NotAllowed(task, elsewhere=subject.elsewhere)
         text = clean_text(text).strip()[:MAX_QUESTION_CHARS]
         if not text:
-            return Unclear(task)
+            return Unclear(task, elsewhere=subject.elsewhere)
         if (
             subject.run is None
             and subject.followup is None
@@ -194,7 +223,7 @@ class Conversations:
         upstream = self._changes.after_phrase(text)
         if upstream is not None:
             if not may_change:
-                return NotAllowed(task)
+                return refused
             card = await self._changes.propose(
                 actor, task, ChangeAction.AFTER, after=upstream, text=text
             )
@@ -210,7 +239,7 @@ class Conversations:
             )
             if targets is not None or model is not None or schedule is not None:
                 if not may_change:
-                    return NotAllowed(task)
+                    return refused
                 card = await self._changes.propose(
                     actor,
                     task,
@@ -233,7 +262,7 @@ class Conversations:
         turn = await self._runner.converse(
             task, messages, functions=[self._changes.proposal_function()]
         )
-        return await self._conclude(subject, followup, turn, actor, text, may_change)
+        return await self._conclude(subject, followup, turn, actor, text, refused, may_change)
 
     async def history(self, actor: Actor, task_id: int, *, limit: int = 10) -> list[Followup]:
         """The task's newest follow-ups, newest first: what was asked and what it cost."""
@@ -256,7 +285,8 @@ class Conversations:
         task = subject.task
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
-            chat = await chats.get(session, task.chat_id)
+            # The answer is written in the language of the chat it is given in.
+            chat = await chats.get(session, subject.where) or await chats.get(session, task.chat_id)
             thread = (
                 await followups.thread(session, subject.followup.id, limit=THREAD_TURNS)
                 if subject.followup is not None
@@ -272,7 +302,7 @@ class Conversations:
                 task_id=task.id,
                 run_id=run.id if run is not None else None,
                 parent_id=subject.followup.id if subject.followup is not None else None,
-                chat_id=task.chat_id,
+                chat_id=subject.where,
                 user_id=user_id,
                 question=text,
                 now=now,
@@ -288,6 +318,7 @@ class Conversations:
         turn: Turn,
         actor: Actor,
         text: str,
+        refused: NotAllowed,
         may_change: bool,
     ) -> Outcome:
         task = subject.task
@@ -300,12 +331,16 @@ class Conversations:
             outcome = Failed(task, turn.reason)
         elif turn.call is not None:
             status = RunStatus.SILENT
-            outcome = await self._proposal(task, turn.call.arguments, actor, text, may_change)
+            outcome = (
+                await self._proposal(task, turn.call.arguments, actor, text)
+                if may_change
+                else refused
+            )
             if isinstance(outcome, Failed):
                 status, reason = RunStatus.FAILED, outcome.reason
         elif turn.answer is None or _is_not_for_me(turn.answer):
             status = RunStatus.SILENT
-            outcome = Unclear(task)
+            outcome = Unclear(task, elsewhere=subject.elsewhere)
         else:
             answer = turn.answer
             outcome = Answered(followup)
@@ -353,11 +388,7 @@ class Conversations:
             return Answered(finished)
         return outcome
 
-    async def _proposal(
-        self, task: Task, arguments: str, actor: Actor, text: str, may_change: bool
-    ) -> Outcome:
-        if not may_change:
-            return NotAllowed(task)
+    async def _proposal(self, task: Task, arguments: str, actor: Actor, text: str) -> Outcome:
         try:
             proposal = self._changes.read_proposal(task, arguments)
             card = await self._changes.propose(

@@ -119,7 +119,9 @@ NEEDS: MappingProxyType[Action, Right] = MappingProxyType(
         Action.CONFIRM_DRAFT: Right.MANAGE,
         Action.CORRECT_DRAFT: Right.MANAGE,
         Action.CANCEL_DRAFT: Right.MANAGE,
-        # Asking about a result is reading; what the answer proposes to change needs MANAGE.
+        # Asking about a result is reading, in the chat the result was posted in (its own, or
+        # another chat it is copied to: whoever may read there read it); what the answer
+        # proposes to change needs MANAGE in the task's own chat.
         Action.ASK_ABOUT_TASK: Right.READ,
         # What is heard goes on as text, whose own action is checked then.
         Action.HEAR_VOICE: Right.READ,

@@ -2,7 +2,9 @@
 other Telegram chats and channels (`@username` or a numeric id), and the operator's destinations
 by name. Who may change them is the table's (`Action.SET_TARGETS`: the task's managers); a
 Telegram target is accepted only when the person is an administrator of that chat and the bot
-may post there, both asked of Telegram through the front door's `TargetChats` port."""
+may post there, both asked of Telegram through the front door's `TargetChats` port. The same
+check runs again when a Telegram target refuses a result (`TargetChecks.recheck`, which the
+runner is given), so that the record and the task's chat say what is wrong there."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from application.permissions import Action, Actor
 from application.tasks import task_in_chat
 from core.errors import CronpilotError
 from core.logs import get_logger
+from core.reasons import Reason, TargetCannotPost, TargetGone, TargetNotAdmin, TargetRefused
 from scheduler.clock import Clock
 from scheduler.destinations import Destinations
 from scheduler.engine import TaskNotFoundError
@@ -115,6 +118,37 @@ class TooManyTargetsError(TargetError):
         self.limit = MAX_TARGETS
 
 
+class TargetChecks:
+    """The one rule for a Telegram target, checked when it is set and again when it refuses a
+    result: the person who chose it administers the chat, and the bot may post there."""
+
+    def __init__(self, chats: TargetChats) -> None:
+        self._chats = chats
+
+    async def find(self, reference: str) -> FoundChat | None:
+        return await self._chats.find(reference)
+
+    async def verify(self, chat: FoundChat, word: str, user_id: int) -> None:
+        """Raise NotTargetAdminError or BotCannotPostError when `user_id` may not choose it."""
+        if await self._chats.role(chat.id, user_id) not in ADMINS:
+            raise NotTargetAdminError(word)
+        if not await self._chats.bot_can_post(chat):
+            raise BotCannotPostError(word)
+
+    async def recheck(self, task: Task, target: Target, refusal: str) -> Reason:
+        """Why `target` refused a result of `task` (scheduler.delivery.TargetChecks): checked
+        against whoever chose it (the task's creator for a target chosen before that was kept)."""
+        chat = await self._chats.find(str(target.chat_id)) if target.chat_id is not None else None
+        if chat is None:
+            return TargetGone()
+        if not await self._chats.bot_can_post(chat):
+            return TargetCannotPost()
+        chooser = target.set_by if target.set_by is not None else task.created_by
+        if await self._chats.role(chat.id, chooser) not in ADMINS:
+            return TargetNotAdmin(user_id=chooser)
+        return TargetRefused(words=refusal)
+
+
 class Targets:
     def __init__(
         self,
@@ -127,7 +161,7 @@ class Targets:
         self._sessions = sessions
         self._clock = clock
         self._access = access
-        self._chats = chats
+        self._checks = TargetChecks(chats) if chats is not None else None
         self._destinations = destinations
 
     @property
@@ -224,16 +258,12 @@ class Targets:
     async def _target(self, actor: Actor, chat_id: int, word: str) -> Target:
         if self._destinations is not None and word.lower() in self._destinations:
             return Target(TargetKind.DESTINATION, name=word.lower())
-        if not _CHAT_REF.match(word) or self._chats is None:
+        if not _CHAT_REF.match(word) or self._checks is None:
             raise UnknownTargetError(word, self.destination_names)
-        chat = await self._chats.find(word)
+        chat = await self._checks.find(word)
         if chat is None:
             raise UnknownTargetError(word, self.destination_names)
         if chat.id == chat_id:
             return HERE
-        role = await self._chats.role(chat.id, actor.user_id)
-        if role not in ADMINS:
-            raise NotTargetAdminError(word)
-        if not await self._chats.bot_can_post(chat):
-            raise BotCannotPostError(word)
-        return Target(TargetKind.TELEGRAM, chat_id=chat.id, name=chat.label)
+        await self._checks.verify(chat, word, actor.user_id)
+        return Target(TargetKind.TELEGRAM, chat_id=chat.id, name=chat.label, set_by=actor.user_id)

@@ -174,24 +174,26 @@ class TelegramDelivery:
         except TelegramError as error:
             raise self._error(error) from None
 
-    async def send_copy(self, task: Task, run: Run, target: Target, text: str) -> int:
+    async def send_copy(self, task: Task, run: Run, target: Target, text: str) -> Sequence[int]:
         """The answer in another chat or channel, laid out as a result is, without buttons
-        (they act on the task, which is managed in its own chat)."""
+        (they act on the task, which is managed in its own chat). A refusal carries Telegram's
+        own words, which the target's check (application.targets) falls back on."""
         if target.chat_id is None:
             raise DeliveryError("the target names no chat")
         _ = await self._words(task.chat_id)
         parts = self._layout.result(_, task, text)
         try:
-            first, *_rest = await self._poster.post(
-                target.chat_id, parts, thread_id=target.thread_id
-            )
+            return await self._poster.post(target.chat_id, parts, thread_id=target.thread_id)
         except TelegramError as error:
-            raise self._error(error) from None
-        return first
+            found = self._error(error)
+            if isinstance(found, DeliveryDelayedError):
+                raise found from None
+            raise DeliveryError(error.message) from None
 
-    async def send_target_refused(self, task: Task, target: Target, reason: str) -> None:
+    async def send_target_refused(self, task: Task, target: Target, reason: Reason) -> None:
         _ = await self._words(task.chat_id)
-        await self._notice(_, task, results.target_refused(_, task, target.label, reason), None)
+        text = results.target_refused(_, task, target.label, _.reason(reason))
+        await self._notice(_, task, text, None)
 
     async def send_skipped(self, task: Task, reason: Reason) -> None:
         _ = await self._words(task.chat_id)

@@ -192,6 +192,24 @@ def change_unusable(_: Translator, reason: str) -> str:
     return _("❌ I couldn't turn that into a change: {reason}.", reason=escape(_clip(reason, 500)))
 
 
+def changed_elsewhere(_: Translator, task: Task) -> str:
+    """A change asked for in another chat the task posts its results to."""
+    return _(
+        "Task #{number} belongs to another chat; it can only be changed there, by those who "
+        "manage it. Questions about its results are answered here.",
+        number=task.id,
+    )
+
+
+def unclear_elsewhere(_: Translator, task: Task) -> str:
+    """Neither a question nor a change, in another chat the task posts to."""
+    return _(
+        "🤔 Reply to task #{number}'s results with a question about them and I answer here. "
+        "The task itself is changed in its own chat.",
+        number=task.id,
+    )
+
+
 def unclear(_: Translator, task: Task) -> str:
     return _(
         "🤔 You can ask me about task #{number}'s results, or change the task by replying, "

@@ -176,11 +176,13 @@ def skipped(_: Translator, task: Task, reason: Reason) -> str:
 
 
 def target_refused(_: Translator, task: Task, target: str, reason: str) -> str:
-    """In the task's own chat: another place it posts to refused its result."""
+    """In the task's own chat: another place it posts to refused its result (said once, until a
+    result gets through there again)."""
     return _(
         "⚠️ Task #{number} could not post its result to {target}: {reason}. It keeps posting to "
-        "its other targets. Make the bot an administrator who may post there, or change where "
-        "it posts with /target {number}.",
+        "its other targets and tries {target} again at its next run; this is said once until a "
+        "result gets through there. To fix it, let the bot post there again, or change where "
+        "the task posts with /target {number}.",
         number=task.id,
         target=escape(target),
         reason=escape(reason),

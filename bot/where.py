@@ -56,19 +56,13 @@ def outcomes(_: Translator, task: Task, run: Run, copies: Sequence[TargetDeliver
     order = {target.key: index for index, target in enumerate(task.destinations)}
     for copy in sorted(copies, key=lambda copy: order.get(copy.target, len(order))):
         label = escape(copy.label)
+        why = escape(_short(_.reason(copy.reason), 100)) if copy.reason is not None else ""
         if copy.state is DeliveryState.SENT:
             parts.append(f"✓ {label}")
         elif copy.state is DeliveryState.FAILED:
-            parts.append(f"✗ {label}: {escape(_short(copy.error or '', 100))}")
+            parts.append(f"✗ {label}: {why}")
         elif copy.state is DeliveryState.RETRYING:
-            parts.append(
-                "✗ "
-                + _(
-                    "{target}: {error}, retrying",
-                    target=label,
-                    error=escape(_short(copy.error or "", 100)),
-                )
-            )
+            parts.append("✗ " + _("{target}: {error}, retrying", target=label, error=why))
         else:
             parts.append(f"… {label}")
     return " · ".join(parts)

@@ -322,6 +322,96 @@ class SkippedByPerson(Reason):
     user_id: int
 
 
+# --- a result's copy to another target (scheduler/runner/targets.py) ----------------------------
+
+
+@reason("target_gone", N_("the chat is gone or the bot was removed from it"))
+class TargetGone(Reason):
+    """A Telegram target refused a copy, and the bot can no longer see the chat."""
+
+
+@reason("target_cannot_post", N_("the bot can't post there"))
+class TargetCannotPost(Reason):
+    """A Telegram target refused a copy: the bot is no member there any more, or (a channel) no
+    administrator who may post."""
+
+
+@reason(
+    "target_not_admin",
+    N_("user {user_id}, who chose this target, is no longer an administrator there"),
+)
+class TargetNotAdmin(Reason):
+    """A Telegram target refused a copy, and whoever chose it no longer administers it."""
+
+    user_id: int
+
+
+@reason("target_refused", N_("Telegram refused the message: {words}"))
+class TargetRefused(Reason):
+    """A Telegram target refused a copy, though the bot may still post there and whoever chose
+    it still administers it; `words` is Telegram's description."""
+
+    words: str
+
+
+@reason("telegram_busy", N_("Telegram did not take it for now ({words})"), transient=True)
+class TelegramBusy(Reason):
+    """A flood wait, a server error or a lost connection (`words` says which): tried again."""
+
+    words: str
+
+
+@reason("telegram_not_connected", N_("Telegram is not connected"))
+class TelegramNotConnected(Reason):
+    """A copy to a Telegram chat from a process without the bot (the terminal)."""
+
+
+@reason("destination_http", N_("the service answered HTTP {status}"), transient=True)
+class DestinationHttp(Reason):
+    """A destination's service answered with an error status."""
+
+    status: int
+
+
+@reason("destination_unreachable", N_("could not connect"), transient=True)
+class DestinationUnreachable(Reason):
+    pass
+
+
+@reason("destination_refused", N_("the service did not take the message"), transient=True)
+class DestinationRefused(Reason):
+    pass
+
+
+@reason("destination_unknown", N_("no such destination in DESTINATIONS_CONFIG"))
+class DestinationUnknown(Reason):
+    """The destination was removed from DESTINATIONS_CONFIG after the task chose it."""
+
+
+@reason("delivery_gave_up", N_("gave up after {attempts} attempts; the last error was: {error}"))
+class DeliveryGaveUp(Reason):
+    """A target kept failing in a way that heals by itself, and was tried as often as it is."""
+
+    attempts: int
+    error: Reason
+
+
+# Why a copy to a target failed or is being tried again.
+DELIVERY_FAILURES: tuple[type[Reason], ...] = (
+    TargetGone,
+    TargetCannotPost,
+    TargetNotAdmin,
+    TargetRefused,
+    TelegramBusy,
+    TelegramNotConnected,
+    DestinationHttp,
+    DestinationUnreachable,
+    DestinationRefused,
+    DestinationUnknown,
+    DeliveryGaveUp,
+)
+
+
 # --- anything else ------------------------------------------------------------------------------
 
 
@@ -368,6 +458,7 @@ REASONS: tuple[type[Reason], ...] = (
     FailedInARow,
     NoModelSetUp,
     SkippedByPerson,
+    *DELIVERY_FAILURES,
     Other,
 )
 BY_CODE: Mapping[str, type[Reason]] = {kind.code: kind for kind in REASONS}

@@ -14,7 +14,7 @@ from application import UseCases, build_use_cases
 from application.access import Access, ChatMembers, NoMembers
 from application.limits import LimitSettings, RequestLimits
 from application.records import ApplicationSettings
-from application.targets import TargetChats
+from application.targets import TargetChats, TargetChecks
 from application.usage import Ledger, MeteredLLM
 from application.watch import OperatorChannel, Watch, WatchSettings
 from bot.i18n import translator
@@ -32,7 +32,7 @@ from scheduler.llm import LiteLLMClient, LLMClient
 from scheduler.parsing.request import build_request_parser
 from scheduler.runner.runner import RunnerSettings, TaskRunner
 from scheduler.runner.sending import DELIVERY_BACKOFF
-from scheduler.runner.targets import TargetSender
+from scheduler.runner.targets import TARGET_BACKOFF, TargetSender
 from scheduler.runner.tools.registry import Toolsets, build_toolsets
 from scheduler.transcription import LiteLLMTranscriber
 from storage.database import create_engine, create_sessionmaker
@@ -222,8 +222,9 @@ def assemble(
         copies,
         destinations,
         clock,
-        backoff=retry_backoff or DELIVERY_BACKOFF,
+        backoff=retry_backoff or TARGET_BACKOFF,
         database_backoff=retry_backoff or DEFAULT_BACKOFF,
+        checks=TargetChecks(target_chats) if target_chats is not None else None,
     )
     runner = TaskRunner(
         sessions,

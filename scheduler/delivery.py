@@ -72,11 +72,21 @@ class Delivery(Protocol):
 class CopyDelivery(Protocol):
     """Copies of results to the other Telegram chats and channels a task posts to."""
 
-    async def send_copy(self, task: Task, run: Run, target: Target, text: str) -> int:
-        """Post the run's answer to `target` (no buttons); return its first message's id.
-        Raises DeliveryDelayedError to try again later, DeliveryError when refused."""
+    async def send_copy(self, task: Task, run: Run, target: Target, text: str) -> Sequence[int]:
+        """Post the run's answer to `target` (no buttons); return its messages' ids, first to
+        last. Raises DeliveryDelayedError to try again later, DeliveryError when refused."""
         ...
 
-    async def send_target_refused(self, task: Task, target: Target, reason: str) -> None:
-        """Tell the task's own chat (and topic) that `target` refused its result."""
+    async def send_target_refused(self, task: Task, target: Target, reason: Reason) -> None:
+        """Tell the task's own chat (and topic) that `target` refused its result, and why."""
+        ...
+
+
+class TargetChecks(Protocol):
+    """Checks a Telegram target again after it refused a copy (application/targets.py holds the
+    rule: the one it holds when the target is set)."""
+
+    async def recheck(self, task: Task, target: Target, refusal: str) -> Reason:
+        """Why `target` refused: it is gone, the bot may no longer post there, whoever chose it
+        no longer administers it, or else `refusal` (the platform's words) as it stands."""
         ...

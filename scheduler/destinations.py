@@ -15,6 +15,13 @@ from pydantic import SecretStr
 from core.checks import CheckResult
 from core.errors import ConfigurationError, CronpilotError
 from core.logs import get_logger
+from core.reasons import (
+    DestinationHttp,
+    DestinationRefused,
+    DestinationUnknown,
+    DestinationUnreachable,
+    Reason,
+)
 
 log = get_logger(__name__)
 
@@ -24,17 +31,19 @@ _CONNECTION = re.compile(r"connection|timed? ?out|resolve|refused|unreachable", 
 
 
 class DestinationError(CronpilotError):
-    """A destination did not take a message; `reason` says why without its address."""
+    """A destination did not take a message; `why` says why without its address (`reason` is
+    its English)."""
 
-    def __init__(self, name: str, reason: str) -> None:
-        super().__init__(f"{name}: {reason}")
+    def __init__(self, name: str, why: Reason) -> None:
+        super().__init__(f"{name}: {why}")
         self.name = name
-        self.reason = reason
+        self.why = why
+        self.reason = why.message()
 
 
 class UnknownDestinationError(DestinationError):
     def __init__(self, name: str) -> None:
-        super().__init__(name, "no such destination in DESTINATIONS_CONFIG")
+        super().__init__(name, DestinationUnknown())
 
 
 class Destinations:
@@ -66,7 +75,7 @@ class Destinations:
         if result.status == apprise.AppriseResultStatus.SUCCESS:
             return
         reason = _reason(" ".join(entry.message for entry in result.logs()))
-        log.warning("destination.refused", destination=name, reason=reason)
+        log.warning("destination.refused", destination=name, reason=reason.code, error=str(reason))
         raise DestinationError(name, reason)
 
 
@@ -91,10 +100,10 @@ def check_destinations(urls: Mapping[str, SecretStr]) -> list[CheckResult]:
     return results
 
 
-def _reason(logged: str) -> str:
+def _reason(logged: str) -> Reason:
     status = _STATUS.search(logged)
     if status is not None:
-        return f"HTTP {status.group(1)}"
+        return DestinationHttp(status=int(status.group(1)))
     if _CONNECTION.search(logged):
-        return "could not connect"
-    return "the service did not take the message"
+        return DestinationUnreachable()
+    return DestinationRefused()

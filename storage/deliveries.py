@@ -12,6 +12,8 @@ from datetime import datetime
 from sqlalchemy import Exists, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.reasons import Other, Reason
+from storage import reasons
 from storage.dialects import insert_for
 from storage.models import DeliveryRow, RunRow
 from storage.records import DeliveryState, Target, TargetDelivery
@@ -30,7 +32,16 @@ def to_record(row: DeliveryRow) -> TargetDelivery:
         error=row.error,
         attempts=row.attempts,
         updated_at=row.updated_at,
+        reason=_reason(row),
     )
+
+
+def _reason(row: DeliveryRow) -> Reason | None:
+    """The copy's reason; a copy recorded before codes has only its English."""
+    found = reasons.read(row.reason_code, row.reason_facts)
+    if found is None and row.error:
+        return Other(text=row.error)
+    return found
 
 
 async def owe(
@@ -79,10 +90,11 @@ async def record(
     state: DeliveryState,
     now: datetime,
     message_id: str | None = None,
-    error: str | None = None,
+    reason: Reason | None = None,
 ) -> None:
     """One attempt's outcome for one target: sent (its message id), failed for good, or
-    retrying (why the last attempt failed). A copy already sent stays sent."""
+    retrying (why the last attempt failed: `reason`, its English kept in `error` too). A copy
+    already sent stays sent."""
     await session.execute(
         update(DeliveryRow)
         .where(
@@ -93,7 +105,8 @@ async def record(
         .values(
             state=state,
             message_id=message_id,
-            error=error,
+            error=reason.message() if reason is not None else None,
+            **reasons.columns(reason),
             attempts=DeliveryRow.attempts + 1,
             updated_at=now,
         )
@@ -129,16 +142,3 @@ async def for_runs(
     for row in result.scalars():
         found.setdefault(row.run_id, []).append(to_record(row))
     return found
-
-
-async def failed_before(session: AsyncSession, task_id: int, target: str, run_id: int) -> bool:
-    """Whether the task's last copy to this target before `run_id` failed too (the owner chat
-    was told then; it is told once)."""
-    result = await session.execute(
-        select(DeliveryRow.state)
-        .join(RunRow, RunRow.id == DeliveryRow.run_id)
-        .where(RunRow.task_id == task_id, DeliveryRow.target == target, RunRow.id < run_id)
-        .order_by(RunRow.id.desc())
-        .limit(1)
-    )
-    return result.scalar_one_or_none() == DeliveryState.FAILED

@@ -291,8 +291,26 @@ class DeliveryRow(Base):
     # The message's id where it arrived (Telegram's, or none for a destination).
     message_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
+    # Why it failed or is retrying, as a code and its facts (core/reasons.py); `error` is its
+    # English, kept for copies recorded before codes.
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    reason_facts: Mapped[dict[str, Any] | None] = mapped_column(OptionalDocument)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TargetNoticeRow(Base):
+    """A target's refusal the task's own chat was told about: told once, and again only after
+    a copy to the target got through meanwhile (which deletes the row)."""
+
+    __tablename__ = "target_notices"
+
+    task_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    target: Mapped[str] = mapped_column(String(200), primary_key=True)
+    reason_code: Mapped[str] = mapped_column(String(32))
+    told_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DraftRow(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -81,6 +81,9 @@ class Target:
     chat_id: int | None = None
     thread_id: int | None = None
     name: str | None = None
+    # Who chose a Telegram target (checked again when it refuses a result); not part of what
+    # the target is, so two lists naming the same places are equal whoever chose them.
+    set_by: int | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -125,6 +128,8 @@ class TargetDelivery:
     error: str | None
     attempts: int
     updated_at: datetime
+    # Why it failed or is retrying (its English is `error`); None when sent or still pending.
+    reason: Reason | None = None
 
 
 @dataclass(frozen=True, slots=True)

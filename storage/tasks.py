@@ -69,6 +69,7 @@ def targets_document(targets: Sequence[Target]) -> list[dict[str, Any]] | None:
                 ("chat_id", target.chat_id),
                 ("thread_id", target.thread_id),
                 ("name", target.name),
+                ("set_by", target.set_by),
             )
             if value is not None
         }
@@ -85,12 +86,14 @@ def targets_from(stored: Any) -> tuple[Target, ...]:
         if not isinstance(item, dict) or item.get("kind") not in TargetKind.__members__.values():
             continue
         chat_id, thread_id, name = item.get("chat_id"), item.get("thread_id"), item.get("name")
+        set_by = item.get("set_by")
         found.append(
             Target(
                 TargetKind(item["kind"]),
                 chat_id=chat_id if isinstance(chat_id, int) else None,
                 thread_id=thread_id if isinstance(thread_id, int) else None,
                 name=name if isinstance(name, str) else None,
+                set_by=set_by if isinstance(set_by, int) else None,
             )
         )
     return tuple(found)

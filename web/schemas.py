@@ -81,7 +81,15 @@ class DeliveryOut(BaseModel):
     kind: TargetKind
     state: DeliveryState
     message_id: str | None = None
-    error: str | None = None
+    error: str | None = Field(
+        default=None,
+        description="why it failed or is being tried again: the reason's message",
+    )
+    reason: ReasonOut | None = Field(
+        default=None,
+        description="why it failed or is being tried again: `delivery_gave_up` when a target "
+        "kept failing and was given up, `target_cannot_post`, `target_not_admin`, … ",
+    )
 
 
 class EstimateOut(BaseModel):
@@ -307,7 +315,7 @@ class RunOut(Ending):
     ) -> RunOut:
         """The run; with `copies`, what became of its result at each target."""
         return cls(
-            deliveries=_deliveries(run, copies),
+            deliveries=_deliveries(run, copies, say),
             **Ending.of_record(run, say),
             id=run.id,
             task_id=run.task_id,
@@ -323,7 +331,9 @@ class RunOut(Ending):
         )
 
 
-def _deliveries(run: Run, copies: Sequence[TargetDelivery]) -> list[DeliveryOut]:
+def _deliveries(
+    run: Run, copies: Sequence[TargetDelivery], say: Say = Reason.message
+) -> list[DeliveryOut]:
     found = []
     if run.delivered_message_id is not None or run.delivery_error is not None:
         found.append(
@@ -341,7 +351,8 @@ def _deliveries(run: Run, copies: Sequence[TargetDelivery]) -> list[DeliveryOut]
             kind=copy.kind,
             state=copy.state,
             message_id=copy.message_id,
-            error=copy.error,
+            error=say(copy.reason) if copy.reason is not None else None,
+            reason=ReasonOut.of(copy.reason, say),
         )
         for copy in copies
     ]

@@ -126,9 +126,19 @@ async def reply_about_task(
                 who, outcome.card.change_id, sent.message_id
             )
     elif isinstance(outcome, NotAllowed):
-        await _reply(update, problems.not_manager(_))
+        await _reply(
+            update,
+            replies.changed_elsewhere(_, outcome.task)
+            if outcome.elsewhere
+            else problems.not_manager(_),
+        )
     elif isinstance(outcome, Unclear):
-        await _reply(update, replies.unclear(_, outcome.task))
+        await _reply(
+            update,
+            replies.unclear_elsewhere(_, outcome.task)
+            if outcome.elsewhere
+            else replies.unclear(_, outcome.task),
+        )
     elif isinstance(outcome, Failed):
         problem = outcome.problem
         if isinstance(problem, WordedError):
@@ -143,17 +153,21 @@ async def reply_about_task(
 
 async def _post_answer(update: Update, context: Context, outcome: Answered, _: Translator) -> None:
     """The answer laid out as results are (bot.layout: a long one as a document, pictures as
-    photos), each message a reply to the question and recorded as part of the answer."""
+    photos), each message a reply to the question in the question's forum topic, and recorded
+    as part of the answer."""
     message = update.effective_message
     assert message is not None
     answer = outcome.followup.answer or ""
     parts = context.bot_data.layout.answer(_, answer)
+    topic = message.message_thread_id if message.is_topic_message else None
     try:
-        sent = await Poster(context.bot).post(message.chat_id, parts, reply_to=message.message_id)
+        sent = await Poster(context.bot).post(
+            message.chat_id, parts, reply_to=message.message_id, thread_id=topic
+        )
     except BadRequest:
         # The formatting was refused: the model's text as it is.
         plain = await message.reply_text(
-            answer[:4000], disable_web_page_preview=True, do_quote=True
+            answer[:4000], disable_web_page_preview=True, do_quote=True, message_thread_id=topic
         )
         sent = [plain.message_id]
     await use_cases(context).conversations.delivered(outcome.followup.id, sent)

@@ -2,11 +2,21 @@
 channels, and the operator's destinations. Each copy is recorded per run (storage/deliveries.py:
 sent with its message id, failed with why, or retrying) and retried with backoff on its own, so
 a target that keeps failing holds back none of the others; a restart sends each target only what
-it is still owed (the run stays owed, under its owner's lease, until every copy is settled)."""
+it is still owed (the run stays owed, under its owner's lease, until every copy is settled).
+
+What is tried again: what heals by itself (a Telegram flood wait, a 5xx or a lost connection; a
+destination's HTTP error or unreachable service), up to TARGET_ATTEMPTS times, the first retry
+within seconds and later ones up to four minutes apart; then the copy is given up
+(`DeliveryGaveUp`). What Telegram refuses outright (the bot was removed, may not post, the chat
+is gone) is not tried again in that run: the target is checked again (`TargetChecks`: is the
+chat there, may the bot post, does whoever chose it still administer it), the copy records why,
+and the task's own chat is told once (storage/target_notices.py) until a copy gets through
+there again. The target stays in the task's list; the next run tries it again."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,18 +29,35 @@ from tenacity import (
 
 from core import metrics
 from core.logs import get_logger
+from core.reasons import (
+    DeliveryGaveUp,
+    DestinationUnknown,
+    Reason,
+    TargetRefused,
+    TelegramBusy,
+    TelegramNotConnected,
+    logged,
+)
 from scheduler.clock import Clock
-from scheduler.delivery import CopyDelivery, DeliveryDelayedError, DeliveryError
-from scheduler.destinations import DestinationError, Destinations
-from storage import deliveries
+from scheduler.delivery import (
+    CopyDelivery,
+    DeliveryDelayedError,
+    DeliveryError,
+    TargetChecks,
+)
+from scheduler.destinations import DestinationError, Destinations, UnknownDestinationError
+from storage import deliveries, message_parts, target_notices
 from storage.records import DeliveryState, Run, Target, TargetDelivery, TargetKind, Task
 from storage.retry import Backoff, failure, patiently
 
 log = get_logger(__name__)
 
-# A destination that keeps refusing is given up after this many attempts (about ten minutes
-# with the production backoff: 1 s, 2 s, 4 s … then every five minutes).
-DESTINATION_ATTEMPTS = 8
+# A target failing in a way that heals by itself is given up after this many attempts: with
+# TARGET_BACKOFF, retries after 5 s, 10 s, 20 s, 40 s, 80 s, 160 s and 240 s, about nine minutes
+# in all, so a copy is settled before the operator's check of results owed for ten minutes
+# (application/watch.py) would call it stuck.
+TARGET_ATTEMPTS = 8
+TARGET_BACKOFF = Backoff(first=5.0, longest=240.0)
 
 
 # A copy's state as the deliveries metric names its outcome.
@@ -40,8 +67,8 @@ _METRIC = {DeliveryState.SENT: "delivered", DeliveryState.FAILED: "failed"}
 class _Retry(Exception):
     """One attempt failed in a way worth trying again; `reason` says why."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: Reason, retry_after: float | None = None) -> None:
+        super().__init__(str(reason))
         self.reason = reason
         self.retry_after = retry_after
 
@@ -49,8 +76,10 @@ class _Retry(Exception):
 @dataclass(frozen=True, slots=True)
 class Outcome:
     state: DeliveryState
-    message_id: str | None = None
-    error: str | None = None
+    message_ids: Sequence[int] = ()
+    reason: Reason | None = None
+    # The platform's own words for a refusal not yet checked (TargetChecks words it).
+    refusal: str | None = None
 
 
 def target_of(delivery: TargetDelivery) -> Target:
@@ -77,6 +106,7 @@ class TargetSender:
         *,
         backoff: Backoff,
         database_backoff: Backoff,
+        checks: TargetChecks | None = None,
     ) -> None:
         self._sessions = sessions
         self._copies = copies
@@ -84,6 +114,7 @@ class TargetSender:
         self._clock = clock
         self._backoff = backoff
         self._database_backoff = database_backoff
+        self._checks = checks
 
     async def owe(self, session: AsyncSession, task: Task, run: Run) -> bool:
         """In the run's closing transaction: its answer is owed to each target beside the
@@ -111,9 +142,14 @@ class TargetSender:
         await patiently(settle, what="run.targets_settled", backoff=self._database_backoff)
 
     async def _deliver_one(self, task: Task, run: Run, copy: TargetDelivery) -> None:
-        target = target_of(copy)
+        # The task's own entry when it still has one: it knows who chose the target.
+        target = next((t for t in task.elsewhere if t.key == copy.target), None) or target_of(copy)
         outcome = await self._attempts(task, run, target)
-        await self._record(run, copy.target, outcome)
+        if outcome.refusal is not None:
+            outcome = Outcome(
+                DeliveryState.FAILED, reason=await self._why(task, target, outcome.refusal)
+            )
+        tell = await self._record(task, run, target, outcome)
         metrics.observe_delivery(_METRIC[outcome.state], target.kind.value)
         if outcome.state is DeliveryState.FAILED:
             log.warning(
@@ -121,10 +157,11 @@ class TargetSender:
                 run_id=run.id,
                 task_id=task.id,
                 target=target.label,
-                reason=outcome.error,
+                told=tell,
+                **logged(outcome.reason),
             )
-            if target.kind is TargetKind.TELEGRAM:
-                await self._tell_owner(task, run, target, outcome.error or "")
+            if tell and outcome.reason is not None:
+                await self._tell_owner(task, target, outcome.reason)
 
     async def _attempts(self, task: Task, run: Run, target: Target) -> Outcome:
         text = run.output or ""
@@ -134,7 +171,7 @@ class TargetSender:
 
         async def note_retry(state: RetryCallState) -> None:
             error = failure(state)
-            reason = error.reason if isinstance(error, _Retry) else str(error)
+            reason = error.reason if isinstance(error, _Retry) else None
             metrics.observe_delivery("retrying", target.kind.value)
             log.warning(
                 "delivery.target_retry",
@@ -142,71 +179,104 @@ class TargetSender:
                 target=target.label,
                 attempt=state.attempt_number,
                 retry_in=round(state.upcoming_sleep, 2),
-                reason=reason,
+                **logged(reason),
             )
-            await self._record(run, target.key, Outcome(DeliveryState.RETRYING, error=reason))
+            await self._record(task, run, target, Outcome(DeliveryState.RETRYING, reason=reason))
 
         def wait(state: RetryCallState) -> float:
             error = failure(state)
             asked = error.retry_after if isinstance(error, _Retry) else None
             return max(asked or 0.0, self._backoff(state))
 
-        stop = stop_after_attempt(
-            DESTINATION_ATTEMPTS if target.kind is TargetKind.DESTINATION else 10_000
-        )
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(_Retry),
             wait=wait,
-            stop=stop,
+            stop=stop_after_attempt(TARGET_ATTEMPTS),
             before_sleep=note_retry,
             reraise=True,
         )
         try:
             return await retrying(once)
         except _Retry as given_up:
-            return Outcome(DeliveryState.FAILED, error=given_up.reason)
+            reason = DeliveryGaveUp(attempts=TARGET_ATTEMPTS, error=given_up.reason)
+            return Outcome(DeliveryState.FAILED, reason=reason)
 
     async def _send(self, task: Task, run: Run, target: Target, text: str) -> Outcome:
         if target.kind is TargetKind.DESTINATION:
             if self._destinations is None or target.name not in self._destinations:
-                return Outcome(DeliveryState.FAILED, error="no such destination any more")
+                return Outcome(DeliveryState.FAILED, reason=DestinationUnknown())
             try:
                 await self._destinations.send(str(target.name), task.name, text)
+            except UnknownDestinationError as gone:
+                return Outcome(DeliveryState.FAILED, reason=gone.why)
             except DestinationError as refused:
-                raise _Retry(refused.reason) from None
+                raise _Retry(refused.why) from None
             return Outcome(DeliveryState.SENT)
         if self._copies is None:
-            return Outcome(DeliveryState.FAILED, error="Telegram is not connected")
+            return Outcome(DeliveryState.FAILED, reason=TelegramNotConnected())
         try:
-            message_id = await self._copies.send_copy(task, run, target, text)
+            message_ids = await self._copies.send_copy(task, run, target, text)
         except DeliveryDelayedError as delayed:
-            raise _Retry(str(delayed), delayed.retry_after) from None
+            raise _Retry(TelegramBusy(words=str(delayed)), delayed.retry_after) from None
         except DeliveryError as refused:
-            return Outcome(DeliveryState.FAILED, error=str(refused))
-        return Outcome(DeliveryState.SENT, message_id=str(message_id))
+            return Outcome(DeliveryState.FAILED, refusal=str(refused))
+        return Outcome(DeliveryState.SENT, message_ids=message_ids)
 
-    async def _record(self, run: Run, key: str, outcome: Outcome) -> None:
-        async def record() -> None:
+    async def _why(self, task: Task, target: Target, refusal: str) -> Reason:
+        """A Telegram target refused: checked again, so that the record says what is wrong."""
+        if self._checks is None:
+            return TargetRefused(words=refusal)
+        return await self._checks.recheck(task, target, refusal)
+
+    async def _record(self, task: Task, run: Run, target: Target, outcome: Outcome) -> bool:
+        """The copy's outcome, in one unit of work with what follows from it: a sent copy's
+        messages are findable (a reply to them is a follow-up) and its target works again; a
+        failed one is told to the task's chat unless it already was. Whether to tell."""
+
+        async def record() -> bool:
             async with self._sessions() as session, session.begin():
                 await deliveries.record(
                     session,
                     run.id,
-                    key,
+                    target.key,
                     state=outcome.state,
                     now=self._clock.now(),
-                    message_id=outcome.message_id,
-                    error=outcome.error,
+                    message_id=str(outcome.message_ids[0]) if outcome.message_ids else None,
+                    reason=outcome.reason,
                 )
+                if outcome.state is DeliveryState.SENT:
+                    if target.chat_id is not None:
+                        await message_parts.add(
+                            session, target.chat_id, outcome.message_ids, run_id=run.id
+                        )
+                    await target_notices.clear(session, task.id, target.key)
+                    return False
+                # Told through the bot; a process without it (the terminal) leaves it to the bot.
+                can_tell = self._copies is not None
+                if outcome.state is DeliveryState.FAILED and outcome.reason and can_tell:
+                    return await target_notices.claim(
+                        session,
+                        task.id,
+                        target.key,
+                        reason_code=outcome.reason.code,
+                        now=self._clock.now(),
+                    )
+                return False
 
-        await patiently(record, what="run.target_delivery", backoff=self._database_backoff)
+        return await patiently(record, what="run.target_delivery", backoff=self._database_backoff)
 
-    async def _tell_owner(self, task: Task, run: Run, target: Target, reason: str) -> None:
-        """The target refused: the task's own chat is told, once while it keeps refusing."""
-        async with self._sessions() as session:
-            told = await deliveries.failed_before(session, task.id, target.key, run.id)
-        if told or self._copies is None:
+    async def _tell_owner(self, task: Task, target: Target, reason: Reason) -> None:
+        """The target refused: the task's own chat is told, once until it works again."""
+        if self._copies is None:
             return
         try:
             await self._copies.send_target_refused(task, target, reason)
-        except DeliveryError as error:  # a footnote; the refusal itself is recorded
+        except DeliveryError as error:
+            # Not told after all: the next refusal tries again.
             log.warning("delivery.target_notice_failed", task_id=task.id, error=str(error))
+
+            async def forget() -> None:
+                async with self._sessions() as session, session.begin():
+                    await target_notices.clear(session, task.id, target.key)
+
+            await patiently(forget, what="run.target_notice", backoff=self._database_backoff)

@@ -137,3 +137,29 @@ async def test_a_private_chat_in_threaded_mode_keeps_its_topic(
     await bot.fire_due(FRIDAY)
     [result] = [m for m in fake.messages(dm) if "friday digest" in m.text]
     assert result.thread_id == 3
+
+
+async def test_a_follow_up_reply_in_a_topic_is_answered_in_that_topic(
+    bot: BotUnderTest, fake: FakeTelegram, llm: FakeLLM, forum: FakeChat, alice: FakeUser
+) -> None:
+    await create_in_topic(fake, forum, alice, 7)
+    fake.open_topic(forum, 9)
+    llm.reply_text("friday digest: Rust 2.0 is out")
+    await bot.fire_due(FRIDAY)
+    [result] = [m for m in fake.messages(forum) if "friday digest" in m.text]
+    assert result.thread_id == 7
+
+    llm.reply_text("It changes the borrow checker.")
+    since = fake.checkpoint()
+    question = await fake.send_text(forum, alice, "what is new in Rust 2.0?", reply_to=result)
+    assert question.thread_id == 7
+    answer = await fake.wait_for_message(
+        forum, lambda m: m.reply_to_message_id == question.message_id, since=since
+    )
+    assert "borrow checker" in answer.text
+    assert answer.thread_id == 7
+    # The bot named the topic itself, not leaving it to Telegram to infer from the reply.
+    [sent] = [
+        call for call in fake.calls_to("sendMessage") if "borrow checker" in str(call.get("text"))
+    ]
+    assert str(sent.get("message_thread_id")) == "7"

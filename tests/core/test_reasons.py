@@ -32,6 +32,8 @@ SAMPLES: dict[str, Any] = {
     "error": RunTimedOut(seconds=120),
     "cap": "0.50",
     "user_id": 111,
+    "words": "Forbidden: bot was kicked from the channel chat",
+    "attempts": 8,
 }
 
 
@@ -110,4 +112,8 @@ def test_transient_reasons_are_the_ones_worth_trying_again() -> None:
         "bot_stopped",
         "bot_shut_down",
         "answer_interrupted",
+        "telegram_busy",
+        "destination_http",
+        "destination_unreachable",
+        "destination_refused",
     }

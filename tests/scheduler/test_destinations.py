@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from core.errors import ConfigurationError
 from core.logs import Redactor
+from core.reasons import DestinationHttp
 from core.settings import Settings, load_settings
 from scheduler.destinations import (
     DestinationError,
@@ -130,7 +131,8 @@ async def test_a_json_webhook_receives_the_message_and_a_refusal_says_why(
     found.statuses = [500]
     with pytest.raises(DestinationError) as refused:
         await destinations.send("hook", "News", "again")
-    assert refused.value.reason == "HTTP 500"
+    assert refused.value.why == DestinationHttp(status=500)
+    assert refused.value.reason == "the service answered HTTP 500"
     assert str(port) not in str(refused.value)
     with pytest.raises(UnknownDestinationError):
         await destinations.send("elsewhere", "News", "x")

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import deliveries, runs, tasks, workers
+from core.reasons import DestinationHttp
+from storage import deliveries, runs, target_notices, tasks, workers
 from storage.records import (
     DeliveryState,
     RunStatus,
@@ -56,12 +57,22 @@ async def test_a_run_stays_owed_until_every_target_is_settled(
             session, run.id, NEWS.key, state=DeliveryState.SENT, now=NOW, message_id="7"
         )
         await deliveries.record(
-            session, run.id, HOOK.key, state=DeliveryState.RETRYING, now=NOW, error="HTTP 500"
+            session,
+            run.id,
+            HOOK.key,
+            state=DeliveryState.RETRYING,
+            now=NOW,
+            reason=DestinationHttp(status=500),
         )
     async with sessions() as session:
         owed = await deliveries.owed(session, run.id)
-        assert [(copy.label, copy.state, copy.error) for copy in owed] == [
-            ("hook", DeliveryState.RETRYING, "HTTP 500")
+        assert [(copy.label, copy.state, copy.error, copy.reason) for copy in owed] == [
+            (
+                "hook",
+                DeliveryState.RETRYING,
+                "the service answered HTTP 500",
+                DestinationHttp(status=500),
+            )
         ]
         assert (await runs.get(session, run.id)).delivery_pending  # type: ignore[union-attr]
 
@@ -82,14 +93,41 @@ async def test_a_run_stays_owed_until_every_target_is_settled(
     async with sessions() as session:
         settled = await runs.get(session, run.id)
         copies = (await deliveries.for_runs(session, [run.id]))[run.id]
-        failed_before = await deliveries.failed_before(session, task.id, NEWS.key, run.id + 1)
     assert settled is not None
     assert not settled.delivery_pending
-    assert {(copy.label, copy.state, copy.attempts) for copy in copies} == {
-        ("@news", DeliveryState.SENT, 1),
-        ("hook", DeliveryState.SENT, 2),
+    assert {(copy.label, copy.state, copy.attempts, copy.reason) for copy in copies} == {
+        ("@news", DeliveryState.SENT, 1, None),
+        ("hook", DeliveryState.SENT, 2, None),
     }
-    assert not failed_before
+
+
+async def test_a_refusal_is_told_once_until_the_target_works_again(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await make_chat(sessions)
+    async with sessions() as session, session.begin():
+        task = await tasks.add(session, cron_task(targets=(NEWS, HOOK)), now=NOW)
+
+    async def claim(target: Target) -> bool:
+        async with sessions() as session, session.begin():
+            return await target_notices.claim(
+                session, task.id, target.key, reason_code="target_cannot_post", now=NOW
+            )
+
+    assert await claim(NEWS)
+    assert not await claim(NEWS)  # told already: not again
+    assert await claim(HOOK)  # each target on its own
+    async with sessions() as session, session.begin():
+        await target_notices.clear(session, task.id, NEWS.key)  # it worked meanwhile
+    assert await claim(NEWS)
+    assert not await claim(HOOK)
+    # Who chose a target is kept with it, and is no part of what it is.
+    chosen = Target(TargetKind.TELEGRAM, chat_id=-1009, name="@news", set_by=42)
+    async with sessions() as session, session.begin():
+        await tasks.set_targets(session, task.id, [chosen], thread_id=None, now=NOW)
+    [stored] = (await _get(sessions, task.id)).targets
+    assert stored == NEWS
+    assert stored.set_by == 42
 
 
 async def _get(sessions: async_sessionmaker[AsyncSession], task_id: int) -> Task:

@@ -33,7 +33,7 @@ from core.reasons import (
     Reason,
     RunTimedOut,
 )
-from storage import followups, runs, tasks
+from storage import deliveries, followups, runs, target_notices, tasks
 from storage.database import create_engine, create_sessionmaker
 from storage.migrate import (
     VERSION_TABLE,
@@ -45,7 +45,7 @@ from storage.migrate import (
     upgrade_to_head,
 )
 from storage.models import RunRow
-from storage.records import HERE, RunStatus
+from storage.records import HERE, DeliveryState, RunStatus
 from tests.core.test_reasons import sample
 from tests.postgres import Server
 from tests.storage.earlier import BEFORE_REASONS, read_rows, write_rows
@@ -64,6 +64,7 @@ OUR_TABLES = {
     "attachments",
     "incidents",
     "deliveries",
+    "target_notices",
 }
 # The newest revision, whichever it is now.
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -608,3 +609,60 @@ async def test_tasks_and_runs_carry_over_to_task_models_unchanged(empty_database
     await downgrade_to(url, "0009_run_reasons")
     assert await read_rows(url, "SELECT count(*) FROM runs") == [(len(RUN_SENTENCES),)]
     assert await read_rows(url, "SELECT id, name FROM tasks") == [(1, "News")]
+
+
+async def test_copies_keep_their_words_across_the_target_checks_migration(
+    empty_database_url: str,
+) -> None:
+    """0016_target_checks: a copy recorded before reasons had codes reads back as its words;
+    what the chat was told goes with the downgrade, the copies stay."""
+    url = empty_database_url
+    await upgrade_to_head(url)
+    await downgrade_to(url, "0011_task_models")
+    await _write_chat_and_task(url)
+    await write_rows(
+        url,
+        "runs",
+        [
+            {
+                "id": 1,
+                "task_id": 1,
+                "scheduled_for": EARLIER,
+                "trigger": "schedule",
+                "status": "succeeded",
+                "output": "digest",
+                "delivery_pending": False,
+            }
+        ],
+    )
+    copy = {
+        "run_id": 1,
+        "target": "telegram:-1009",
+        "kind": "telegram",
+        "label": "@news",
+        "state": "failed",
+        "error": "Telegram refused the message: Forbidden: bot was kicked",
+        "attempts": 1,
+        "updated_at": EARLIER,
+    }
+    await write_rows(url, "deliveries", [copy])
+
+    await upgrade_to_head(url)
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            [found] = (await deliveries.for_runs(session, [1]))[1]
+            told = await target_notices.claim(
+                session, 1, "telegram:-1009", reason_code="target_gone", now=EARLIER
+            )
+    finally:
+        await engine.dispose()
+    assert found.reason == Other(text="Telegram refused the message: Forbidden: bot was kicked")
+    assert found.state is DeliveryState.FAILED
+    assert told
+
+    await downgrade_to(url, "0011_task_models")
+    assert "target_notices" not in await table_names(url)
+    assert await read_rows(url, "SELECT run_id, target, label, state, error FROM deliveries") == [
+        (1, "telegram:-1009", "@news", "failed", copy["error"])
+    ]

@@ -99,3 +99,25 @@ async def test_targets_are_set_read_checked_and_reported_per_run(
         # Bob manages the group but is no admin of the channel.
         refused = await api.patch(f"/api/v1/tasks/{task['id']}", json={"targets": ["@news"]})
         assert refused.status_code == 403, refused.text
+
+        # The channel stops taking results and the webhook keeps failing: each run's
+        # deliveries say why, by code and in English, "gave up" included.
+        news.bot_is_admin = False
+        receiver.failing = True
+        llm.reply_text("the next digest")
+    async with asgi_client(bot.runtime, Authorization=f"Bearer {token}") as api:
+        started = await api.post(f"/api/v1/tasks/{task['id']}/run")
+        assert started.status_code == 202
+        await bot.engine.wait_idle()
+        newest, _ = (await api.get(f"/api/v1/tasks/{task['id']}/runs")).json()["runs"]
+        found = {d["target"]: d for d in newest["deliveries"]}
+        assert found["@news"]["state"] == "failed"
+        assert found["@news"]["reason"]["code"] == "target_cannot_post"
+        assert found["@news"]["error"] == "the bot can't post there"
+        assert found["hook"]["state"] == "failed"
+        assert found["hook"]["reason"]["code"] == "delivery_gave_up"
+        assert found["hook"]["reason"]["facts"] == {
+            "attempts": 8,
+            "error": {"code": "destination_http", "facts": {"status": 500}},
+        }
+        assert found["hook"]["error"].startswith("gave up after 8 attempts")
