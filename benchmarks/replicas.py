@@ -24,9 +24,10 @@ import signal
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from common import RunningBot, cronpilot_run, scratch_database, seed
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from storage.database import create_engine, create_sessionmaker
 from storage.migrate import upgrade_to_head
@@ -36,8 +37,11 @@ from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeChat, FakeTelegram, RateLimits
 
 FIRST_CHAT = 10_000_000
-# Time for the replicas to start (LiteLLM loads in each) before the tasks are due.
-LEAD_SECONDS = 120
+# The tasks are seeded due within the replicas' first alarm horizon (ten minutes); once all
+# replicas are up (LiteLLM loads in each: minutes on a loaded machine), the instant is moved to
+# this far ahead, which the replicas' next refill (every minute) arms.
+SEEDED_AHEAD = timedelta(seconds=590)
+DUE_AFTER_READY = timedelta(seconds=65)
 
 
 def worker_of(bot: RunningBot) -> str:
@@ -84,9 +88,46 @@ async def sent_not_recorded(url: str, fake: FakeTelegram, chats: list[FakeChat])
     return sum(1 for chat in chats if chat.id in unrecorded and fake.messages(chat))
 
 
+async def progress(url: str, fake: FakeTelegram, chats: list[FakeChat], since_due: float) -> str:
+    """One line of the timeline: where the time goes (claims, results owed, sends, 429s)."""
+    database = create_engine(url, pool_size=1)
+    try:
+        async with create_sessionmaker(database)() as session:
+            claimed = await session.scalar(select(func.count()).select_from(RunRow))
+            rows = await session.execute(
+                select(RunRow.owner, func.count())
+                .where((RunRow.status == RunStatus.RUNNING) | RunRow.delivery_pending)
+                .group_by(RunRow.owner)
+            )
+            unfinished = sorted(count for _, count in rows.all())
+    finally:
+        await database.dispose()
+    delivered = sum(1 for chat in chats if fake.messages(chat))
+    return (
+        f"  {since_due:5.1f} s: claimed {claimed}, delivered {delivered}, "
+        f"unfinished per replica {unfinished}, 429s {fake.rate_limited_count}, "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def due_at(url: str, instant: datetime) -> None:
+    database = create_engine(url, pool_size=1)
+    try:
+        async with create_sessionmaker(database)() as session, session.begin():
+            await session.execute(update(TaskRow).values(next_run_at=instant))
+    finally:
+        await database.dispose()
+
+
 async def measure(url: str, tasks: int, replicas: int, kill_after: float | None) -> None:
     await upgrade_to_head(url)
-    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=LEAD_SECONDS)
+    due = datetime.now(UTC).replace(microsecond=0) + SEEDED_AHEAD
     database = create_engine(url)
     await seed(
         create_sessionmaker(database),
@@ -111,27 +152,48 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
                     )
                 )
             )
+            due = datetime.now(UTC).replace(microsecond=0) + DUE_AFTER_READY
+            await due_at(url, due)
             ready = (datetime.now(UTC) - due).total_seconds()
-            print(f"{replicas} replicas ready {ready:+.1f} s from the instant")
+            # The CPU each replica uses from the instant on (start-up set aside).
+            cpu_at_start: dict[int, float] = {}
+            cpu_used: dict[int, float] = {}
+            print(f"{replicas} replicas ready {ready:+.1f} s from the instant", flush=True)
             killed: RunningBot | None = None
             last_count, last_at = 0, 0.0
-            deadline = time.monotonic() + max(0.0, -ready) + 300
+            next_report = 0.0
+            deadline = time.monotonic() + max(0.0, -ready) + 600
             while time.monotonic() < deadline:
                 await asyncio.sleep(0.2)
                 since_due = (datetime.now(UTC) - due).total_seconds()
+                if since_due >= 0 and not cpu_at_start:
+                    cpu_at_start = {bot.pid: cpu_seconds(bot.pid) for bot in bots}
                 if kill_after is not None and killed is None and since_due >= kill_after:
                     killed = await busiest(url, bots)
+                    cpu_used[killed.pid] = cpu_seconds(killed.pid) - cpu_at_start[killed.pid]
                     os.kill(killed.pid, signal.SIGKILL)
                     print(f"killed pid {killed.pid} with -9 at {since_due:.1f} s")
                     await asyncio.sleep(0.5)  # the kernel closes its connections
                     in_flight = await sent_not_recorded(url, fake, chats)
                     print(f"results in flight at the kill (posted, not yet recorded): {in_flight}")
+                if since_due >= next_report:
+                    next_report = max(next_report, since_due) + 5.0
+                    print(await progress(url, fake, chats, since_due), flush=True)
                 count = sum(1 for chat in chats if fake.messages(chat))
                 if count != last_count:
                     last_count, last_at = count, since_due
                 if count == tasks and (killed is not None or kill_after is None):
                     break
-            await asyncio.sleep(15)  # anything still on its way (a duplicate) arrives now
+            for bot in bots:
+                if bot.pid not in cpu_used:
+                    cpu_used[bot.pid] = cpu_seconds(bot.pid) - cpu_at_start.get(bot.pid, 0.0)
+            # Anything still on its way (a duplicate, or the last results) arrives now.
+            settle = time.monotonic() + 15
+            while time.monotonic() < settle:
+                await asyncio.sleep(0.2)
+                count = sum(1 for chat in chats if fake.messages(chat))
+                if count != last_count:
+                    last_count, last_at = count, (datetime.now(UTC) - due).total_seconds()
             per_chat = Counter(len(fake.messages(chat)) for chat in chats)
             database = create_engine(url, pool_size=1)
             async with create_sessionmaker(database)() as session:
@@ -154,6 +216,15 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
             f"{tasks} / 27 + 15)"
         )
         print(f"429 answers from the Bot API: {fake.rate_limited_count} (target 0)")
+        # Each replica is one process (one core at most): the CPU it used is a floor on the wall
+        # time an idle machine would take; the rest of the wall time is waiting for a core.
+        used = sorted(cpu_used.values(), reverse=True)
+        print(
+            "CPU used by the replicas from the instant to the last result: "
+            + ", ".join(f"{seconds:.1f} s" for seconds in used)
+            + f" ({sum(used) / max(1, tasks) * 1000:.0f} ms per result; "
+            f"the busiest used a core {used[0] / max(last_at, 1e-9):.0%} of the time)"
+        )
 
 
 if __name__ == "__main__":

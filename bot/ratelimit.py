@@ -10,11 +10,12 @@ change messages, and keeps each limit as a sliding window with a small safety ma
 no window Telegram looks at ever holds too many. A 429 that still happens pauses all sending for
 the time Telegram asks, then the request is retried.
 
-Several replicas of one bot share the overall rate: each sends at its `share`, which the engine
-computes at every heartbeat from what every live replica has to send (the `workers` table in
-PostgreSQL), so together they stay under Telegram's 30 a second and a dead replica's share goes
-to the others once its heartbeat lapses (seconds). The per-chat and per-group windows stay
-per process.
+Several replicas of one bot share all three limits through PostgreSQL. The overall rate: each
+sends at its `share`, which the engine computes at every heartbeat from what every live replica
+has to send (the `workers` table), so together they stay under Telegram's 30 a second and a dead
+replica's share goes to the others once its heartbeat lapses (seconds). Each chat's and group's
+pace: before a message leaves, its slot in the chat's shared pace is reserved, in batches
+(bot.chat_slots, `share_chats`). The windows below still hold within the process.
 
 Requests sent with `rate_limit_args=Priority.LOW` (refusals to people not on ALLOWED_USERS,
 bot.refusals) yield to all others: one at a time, and only while no other request waits for
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from enum import Enum
@@ -40,6 +42,7 @@ from telegram.error import (
 )
 from telegram.ext import BaseRateLimiter
 
+from bot.chat_slots import AHEAD, ChatSlots, is_group
 from core import metrics
 from core.logs import get_logger
 
@@ -76,10 +79,17 @@ Callback = Callable[..., Coroutine[Any, Any, JSONish]]
 class SlidingWindow:
     """At most `limit` events in any `period` seconds; `acquire` waits for room."""
 
-    def __init__(self, limit: int, period: float, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        limit: int,
+        period: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
         self.limit = limit
         self.period = period
         self._clock = clock
+        self._sleep = sleep
         self._events: collections.deque[float] = collections.deque()
         self._lock = asyncio.Lock()
 
@@ -96,7 +106,24 @@ class SlidingWindow:
                 if len(self._events) < self.limit:
                     self._events.append(now)
                     return
-                await asyncio.sleep(self._events[0] + self.period - now)
+                await self._sleep(self._events[0] + self.period - now)
+
+
+class Spacing:
+    """Moments at least `period` apart, each reserved by one caller in turn (first come, first
+    served): a message knows when it should leave before it waits, so it can ask for its
+    chat's shared slot ahead (bot.chat_slots). A moment found long past goes at once."""
+
+    def __init__(self, period: float, clock: Callable[[], float] = time.monotonic):
+        self.period = period  # a new period applies from the last moment on
+        self._clock = clock
+        self._last = -math.inf
+
+    def reserve(self, not_before: float | None = None) -> float:
+        now = self._clock()
+        moment = max(now, self._last + self.period, now if not_before is None else not_before)
+        self._last = moment
+        return moment
 
 
 class Priority(Enum):
@@ -114,10 +141,20 @@ class MessageRateLimiter(BaseRateLimiter[Priority]):
         per_group: tuple[int, float] | None = PER_GROUP,
         per_chat: tuple[int, float] | None = PER_CHAT,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        """`clock` (seconds) and `sleep` go together; tests pass their own."""
         self._max_retries = max_retries
-        self._overall = SlidingWindow(*overall, clock) if overall else None
+        # Over all chats one message at a time, evenly spaced (OVERALL is one per period): the
+        # window spaces the messages as they actually leave (a loop that woke late does not let
+        # the ones held up go together), and the spacing foretells when each will, for its
+        # chat's shared slot.
+        self._overall = SlidingWindow(*overall, clock, sleep) if overall else None
+        self._foretold = Spacing(overall[1] / overall[0], clock) if overall else None
         self._overall_period = overall[1] if overall else 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._chat_slots: ChatSlots | None = None
         self._per_group = per_group
         self._per_chat = per_chat
         self._windows: dict[tuple[str, int | str], SlidingWindow] = {}
@@ -132,10 +169,15 @@ class MessageRateLimiter(BaseRateLimiter[Priority]):
     def share(self, fraction: float) -> None:
         """Send at `fraction` of the overall rate: the replicas of one bot share Telegram's
         limit (the engine says each one's share at every heartbeat, from the database)."""
-        if self._overall is None:
+        if self._overall is None or self._foretold is None:
             return
         fraction = min(1.0, max(fraction, 0.01))
         self._overall.period = self._overall_period / fraction
+        self._foretold.period = self._overall.period / self._overall.limit
+
+    def share_chats(self, slots: ChatSlots) -> None:
+        """Keep each chat's and group's pace together with the other replicas (PostgreSQL)."""
+        self._chat_slots = slots
 
     async def initialize(self) -> None:
         return None
@@ -150,19 +192,40 @@ class MessageRateLimiter(BaseRateLimiter[Priority]):
             if len(self._windows) >= _MAX_WINDOWS:
                 for stale in [k for k, w in self._windows.items() if w.idle()]:
                     del self._windows[stale]
-            window = self._windows[key] = SlidingWindow(*limits)
+            window = self._windows[key] = SlidingWindow(*limits, self._clock, self._sleep)
         return window
 
     async def _wait_for_room(self, chat_id: object) -> None:
-        if isinstance(chat_id, int | str):
+        chat = chat_id if isinstance(chat_id, int | str) else None
+        if chat is not None:
             if self._per_chat is not None:
-                await self._window("chat", chat_id, self._per_chat).acquire()
-            # Groups, supergroups and channels have negative ids (or @names).
-            is_group = isinstance(chat_id, str) or chat_id < 0
-            if is_group and self._per_group is not None:
-                await self._window("group", chat_id, self._per_group).acquire()
+                await self._window("chat", chat, self._per_chat).acquire()
+            if is_group(chat) and self._per_group is not None:
+                await self._window("group", chat, self._per_group).acquire()
+        # A limiter that keeps no per-chat pace (the tests' fast one) shares none either.
+        if chat is not None and self._chat_slots is not None and self._per_chat is not None:
+            await self._wait_for_chat_slot(self._chat_slots, chat)
+        elif self._overall is not None:
+            await self._overall.acquire()
+
+    async def _wait_for_chat_slot(self, slots: ChatSlots, chat: int | str) -> None:
+        """Leave at the moment the overall pace foretells, or later if the chat's shared slot
+        says so (the other replicas' messages to it went first): asked once, `AHEAD` of the
+        moment, batched with the other messages asking meanwhile."""
+        foretold = self._foretold
+        moment = foretold.reserve() if foretold is not None else self._clock()
+        await self._sleep_until(moment - AHEAD)
+        slot = await slots.slot(chat, due=moment)
+        if slot > moment and foretold is not None:
+            moment = foretold.reserve(not_before=slot)  # ours went by meanwhile
+        await self._sleep_until(max(moment, slot))
         if self._overall is not None:
             await self._overall.acquire()
+
+    async def _sleep_until(self, moment: float) -> None:
+        wait = moment - self._clock()
+        if wait > 0:
+            await self._sleep(wait)
 
     async def process_request(
         self,

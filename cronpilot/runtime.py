@@ -17,9 +17,10 @@ from application.records import ApplicationSettings
 from application.targets import TargetChats, TargetChecks
 from application.usage import Ledger, MeteredLLM
 from application.watch import OperatorChannel, Watch, WatchSettings
+from bot.chat_slots import ChatSlots
 from bot.i18n import translator
 from bot.problems import explain
-from bot.ratelimit import MessageRateLimiter
+from bot.ratelimit import OVERALL, MessageRateLimiter
 from bot.render import describe
 from bot.telegram_bot import BotRateLimiter, TelegramBot
 from core.logs import get_logger
@@ -85,8 +86,10 @@ class Runtime:
     # The ASGI app the HTTP server serves, and what its API is built from (tests use both).
     web_app: WebApp | None = None
     api_door: ApiDoor | None = None
-    # The heartbeat's own connection (PostgreSQL), so that it never waits behind runs.
+    # The heartbeat's own connection (PostgreSQL), so that it never waits behind runs; the
+    # chats' shared pace (bot.chat_slots) goes through it too.
     heartbeat_database: AsyncEngine | None = None
+    chat_slots: ChatSlots | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     @property
@@ -144,6 +147,8 @@ class Runtime:
         await self.tools.stop()
         if self.bot is not None:
             await self.bot.stop()
+        if self.chat_slots is not None:
+            await self.chat_slots.close()
         await self.database.dispose()
         if self.heartbeat_database is not None:
             await self.heartbeat_database.dispose()
@@ -262,6 +267,8 @@ def assemble(
             database_backoff=retry_backoff or DEFAULT_BACKOFF,
             # Runs going plus as many waiting for a slot: enough to keep the slots busy.
             max_claimed=2 * settings.max_concurrent_runs,
+            # Beside other replicas, claim what this one's share of the bot's rate sends soon.
+            messages_per_second=OVERALL[0] / OVERALL[1],
         ),
         heartbeats=create_sessionmaker(heartbeat_database) if heartbeat_database else None,
     )
@@ -356,6 +363,11 @@ def build_runtime(
     runtime.bot = bot
     if isinstance(bot.rate_limiter, MessageRateLimiter):
         runtime.engine.share_sending(bot.rate_limiter.share)
+        if runtime.heartbeat_database is not None:
+            # Replicas (PostgreSQL) keep each chat's pace together, through the heartbeat's own
+            # connection: a pool busy with runs must not hold a message back.
+            runtime.chat_slots = ChatSlots(create_sessionmaker(runtime.heartbeat_database))
+            bot.rate_limiter.share_chats(runtime.chat_slots)
     operator_chat = settings.operator_chat
     if operator_chat is not None:
         runtime.operator = bot.operator(*operator_chat)

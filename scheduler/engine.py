@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -110,11 +111,20 @@ class EngineSettings:
     # At most this many runs claimed and not finished (going or waiting for a slot): a replica
     # takes only what it has room for and leaves the rest due for the others (None: no bound).
     max_claimed: int | None = None
+    # The bot's Telegram rate (messages a second, all replicas together; 0: no bound). With
+    # other replicas alive, one claims only what its share of it sends within about
+    # `sending_ahead_seconds` beyond a run's usual length, counting what it still has to send
+    # (results owed, runs going): the others take the rest, and a replica that dies holds
+    # little that waits for its lease to lapse.
+    messages_per_second: float = 0.0
+    sending_ahead_seconds: float = 8.0
     database_backoff: Backoff = DEFAULT_BACKOFF
 
 
 # Runs started in one go before the event loop serves anything else (see `claim_due`).
 _STARTS_BETWEEN_YIELDS = 250
+# How much each finished run moves the usual run length (`Engine.sending_capacity`).
+_RUN_SECONDS_WEIGHT = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +165,8 @@ class Engine:
         self._backlog = False
         # Live replicas as of the last heartbeat (this one included).
         self._replicas = 1
+        # How long a run usually takes from its claim to its result (seconds, a moving mean).
+        self._run_seconds = 0.0
         # This process's id in `workers` and in the runs it owns; new at every start.
         self.worker_id = uuid.uuid4().hex
 
@@ -436,13 +448,36 @@ class Engine:
         return won
 
     def _room(self, won: Sequence[Claim]) -> int:
-        """How many more runs this process may claim now: with other replicas alive,
-        `max_claimed` in all (going or waiting for a slot)."""
-        limit = self._settings.max_claimed
-        if limit is None or self._replicas <= 1:
-            return self._settings.claim_batch  # alone, it takes everything due at once
+        """How many more runs this process may claim now: with other replicas alive, as many
+        as it has slots for (`max_claimed` in all, going or waiting for a slot) and as many as
+        its share of the bot's rate sends soon (`sending_capacity`)."""
+        settings = self._settings
+        if self._replicas <= 1:
+            return settings.claim_batch  # alone, it takes everything due at once
         starting = sum(1 for claim in won if claim.run.status is RunStatus.RUNNING)
-        return limit - len(self._in_flight) - starting
+        room = settings.claim_batch
+        if settings.max_claimed is not None:
+            room = settings.max_claimed - len(self._in_flight) - starting
+        if settings.messages_per_second > 0:
+            owed = len(self._in_flight) + len(self._deliveries) + starting
+            room = min(room, self.sending_capacity - owed)
+        return room
+
+    @property
+    def sending_capacity(self) -> int:
+        """How many results this replica can have on hand (owed or being worked out): what an
+        even part of the bot's rate (among the live replicas) sends over a usual run's length
+        (at most `sending_ahead_seconds`) and `sending_ahead_seconds` more."""
+        settings = self._settings
+        # At most twice the seconds ahead: runs slowed down by a starved CPU would otherwise
+        # have it claim more, and slow them down further.
+        ahead = settings.sending_ahead_seconds + min(
+            self._run_seconds, settings.sending_ahead_seconds
+        )
+        # An even part of the rate, not the sending share: that share grows with what a replica
+        # holds, and claiming by it would let the first to claim take ever more.
+        even = settings.messages_per_second / self._replicas
+        return max(1, math.ceil(even * ahead))
 
     async def _claim_backlog(self) -> None:
         if not self._backlog:
@@ -552,6 +587,7 @@ class Engine:
         job.add_done_callback(self._in_flight.pop)
 
     async def _execute(self, run: Run, task: Task) -> None:
+        started = self._clock.now()
         try:
             owed = await self._executor.execute(run, task)
         except asyncio.CancelledError:
@@ -561,6 +597,8 @@ class Engine:
             owed = await patiently(
                 lambda: self._fail(run), what="run.finish", backoff=self._backoff
             )
+        took = max(0.0, (self._clock.now() - started).total_seconds())
+        self._run_seconds += _RUN_SECONDS_WEIGHT * (took - self._run_seconds)
         if owed is not None:
             self.arm(owed.retry_at)  # a failure that tries again
             self._deliver(owed, task)

@@ -1,6 +1,6 @@
 """The tables cronpilot owns: chats, tasks, runs, deliveries (a result's copies elsewhere),
-drafts, api_tokens, follow-ups, change proposals, workers (the live bot processes), the LLM
-spending ledger, and the operator's incidents."""
+drafts, api_tokens, follow-ups, change proposals, workers (the live bot processes), the pace of
+each chat that the replicas share, the LLM spending ledger, and the operator's incidents."""
 
 from __future__ import annotations
 
@@ -435,6 +435,19 @@ class WorkerRow(Base):
     # What it has to send (runs going, results owed) as of its last beat: the replicas share
     # the bot's Telegram rate in proportion to it.
     demand: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+class ChatPaceRow(Base):
+    """When the bot's next message to a chat may go, shared by all replicas (storage/chat_pace.py):
+    the chat's theoretical arrival time, in seconds since the epoch, and the spacing its kind of
+    chat keeps (a private chat's or a group's)."""
+
+    __tablename__ = "chat_pace"
+
+    # The chat id as Telegram takes it (a number, or a channel's @name), as text.
+    chat: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float, index=True)
+    spacing: Mapped[float] = mapped_column(Float)
 
 
 class IncidentRow(Base):

@@ -21,9 +21,7 @@ class Clock:
         return self.now
 
 
-async def test_window_allows_a_burst_then_waits_for_the_oldest_to_expire(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_window_allows_a_burst_then_waits_for_the_oldest_to_expire() -> None:
     clock = Clock()
     slept: list[float] = []
 
@@ -31,8 +29,7 @@ async def test_window_allows_a_burst_then_waits_for_the_oldest_to_expire(
         slept.append(seconds)
         clock.now += seconds
 
-    monkeypatch.setattr("bot.ratelimit.asyncio.sleep", fake_sleep)
-    window = SlidingWindow(3, 3.0, clock)
+    window = SlidingWindow(3, 3.0, clock, fake_sleep)
     for _ in range(3):
         await window.acquire()
     assert slept == []
@@ -108,9 +105,7 @@ async def test_refusals_go_in_turn_and_the_surplus_is_dropped() -> None:
         await refusals.close()
 
 
-async def test_a_replica_sends_at_its_share_of_the_overall_rate(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_a_replica_sends_at_its_share_of_the_overall_rate() -> None:
     clock = Clock()
     slept: list[float] = []
 
@@ -118,8 +113,9 @@ async def test_a_replica_sends_at_its_share_of_the_overall_rate(
         slept.append(seconds)
         clock.now += seconds
 
-    monkeypatch.setattr("bot.ratelimit.asyncio.sleep", fake_sleep)
-    limiter = MessageRateLimiter(overall=(1, 0.1), per_group=None, per_chat=None, clock=clock)
+    limiter = MessageRateLimiter(
+        overall=(1, 0.1), per_group=None, per_chat=None, clock=clock, sleep=fake_sleep
+    )
 
     async def send() -> bool:
         return True

@@ -720,3 +720,50 @@ async def test_a_replica_claims_only_what_it_has_room_for_and_leaves_the_rest(
     finally:
         for database in databases:
             await database.dispose()
+
+
+async def test_a_replica_claims_only_what_its_share_of_the_rate_sends_soon(
+    pg_url: str, clock: FakeClock
+) -> None:
+    """Three replicas with a third of 3 messages a second each, 3 s ahead: each claims 3 of the
+    due runs and leaves the rest; when one dies, the others' parts (and claims) grow."""
+    databases = [create_engine(pg_url) for _ in range(3)]
+    try:
+        hold = asyncio.Event()
+        engines = []
+        for database in databases:
+            sessions = create_sessionmaker(database)
+            engine, _ = make_engine(
+                sessions,
+                clock,
+                RecordingExecutor(sessions, clock, hold),
+                messages_per_second=3,
+                sending_ahead_seconds=3,
+                lease_seconds=10,
+            )
+            engines.append(engine)
+        first, second, third = engines
+        for _ in range(12):
+            await add_task(create_sessionmaker(databases[0]), clock, cron("*/5 * * * *", "UTC"))
+        clock.set(START + timedelta(minutes=5))
+        for engine in (first, second, third, first, second):
+            await engine.heartbeat()  # each now knows the others are alive
+        assert first.sending_capacity == 3  # 3 a second × 1/3 × 3 s
+        assert len(await first.claim_due()) == 3
+        assert len(await second.claim_due()) == 3
+        assert await first.claim_due() == []  # its share is spoken for: the rest stays due
+
+        clock.set(clock.now() + timedelta(seconds=11))  # the third died 11 s ago
+        await second.heartbeat()
+        await first.heartbeat()
+        assert first.sending_capacity == 5  # 3 a second × 1/2 (the dead one gone) × 3 s
+        assert len(await first.claim_due()) == 2
+        hold.set()
+        for engine in (first, second):
+            await engine.wait_idle()
+        async with create_sessionmaker(databases[0])() as session:
+            claimed = await session.scalar(select(func.count()).select_from(RunRow))
+        assert claimed == 8  # and four still due for whoever has room
+    finally:
+        for database in databases:
+            await database.dispose()

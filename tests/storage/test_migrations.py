@@ -59,6 +59,7 @@ OUR_TABLES = {
     "followups",
     "changes",
     "workers",
+    "chat_pace",
     "spending",
     "message_parts",
     "attachments",
@@ -666,3 +667,19 @@ async def test_copies_keep_their_words_across_the_target_checks_migration(
     assert await read_rows(url, "SELECT run_id, target, label, state, error FROM deliveries") == [
         (1, "telegram:-1009", "@news", "failed", copy["error"])
     ]
+
+
+async def test_the_shared_chat_pace_comes_and_goes(empty_database_url: str) -> None:
+    """0018_shared_limits: a table of its own, empty after the upgrade, gone after the
+    downgrade, the rest as it was."""
+    url = empty_database_url
+    await upgrade_to_head(url)
+    await downgrade_to(url, "0016_target_checks")
+    assert "chat_pace" not in await table_names(url)
+    await _write_chat_and_task(url)
+    await upgrade_to_head(url)
+    assert await read_rows(url, "SELECT chat, next_at, spacing FROM chat_pace") == []
+    await write_rows(url, "chat_pace", [{"chat": "-100", "next_at": 1.5, "spacing": 3.5}])
+    await downgrade_to(url, "0016_target_checks")
+    assert "chat_pace" not in await table_names(url)
+    assert len(await read_rows(url, "SELECT id FROM tasks")) == 1
