@@ -29,7 +29,7 @@ import httpx
 
 from core import metrics
 from core.errors import CronpilotError
-from core.logs import REDACTED, Redactor
+from core.logs import REDACTED, Redactor, get_logger
 from core.reasons import (
     AccessRefused,
     BadApiBase,
@@ -351,7 +351,23 @@ def _load_litellm() -> Any:
     # No "Give Feedback / Get Help" banners printed to stdout on every error.
     litellm.suppress_debug_info = True
     _adopt_litellm_loggers()
+    _prime(litellm)
     return litellm
+
+
+def _prime(litellm: Any) -> None:
+    """One call answered by LiteLLM itself (its documented `mock_response`: no request leaves),
+    so the modules its first call imports (some sixty, a quarter of a second of CPU) load here,
+    in the loading thread, rather than under the first runs, where they would hold the event
+    loop."""
+    try:
+        litellm.completion(
+            model="gpt-4o-mini",
+            messages=[{"role": "user", "content": "warm-up"}],
+            mock_response="ready",
+        )
+    except Exception:  # noqa: BLE001 - a head start only: the first real call loads them too
+        get_logger(__name__).debug("litellm.prime_failed", exc_info=True)
 
 
 def _adopt_litellm_loggers() -> None:

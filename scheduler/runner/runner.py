@@ -1,13 +1,13 @@
 """The task runner: one run of one task through the LLM, with tools and memory, logged in full.
 
 A run: wait for a free slot (MAX_CONCURRENT_RUNS) and its moment to start
-(RUN_STARTS_PER_SECOND, see scheduler/runner/pace.py), mark the run started, read the task and
-its last few answers, show "typing…" while the model works, loop over tool calls up to
-MAX_TOOL_STEPS, all within RUN_TIMEOUT_SECONDS, retrying transient LLM errors with a bounded
-backoff. Then record the outcome (status, output, reason, tokens, cost), marking the run as owing
-its chat a message, and return it: the engine has `deliver` send that message, retrying with
-backoff until it is delivered or never can be (the chat is gone, the message refused), in
-`scheduler/runner/sending.py`. Three failures in a row pause the task.
+(RUN_STARTS_PER_SECOND, see scheduler/runner/pace.py), mark the run started, read the task, its
+last few answers and documents, show "typing…" while the model works when someone asked for the
+run, loop over tool calls up to MAX_TOOL_STEPS, all within RUN_TIMEOUT_SECONDS, retrying transient
+LLM errors with a bounded backoff. Then record the outcome (status, output, reason, tokens,
+cost), marking the run as owing its chat a message, and return it: the engine has `deliver` send
+that message, retrying with backoff until it is delivered or never can be (the chat is gone, the
+message refused), in `scheduler/runner/sending.py`. Three failures in a row pause the task.
 
 The database may go away at any point: its work is retried with backoff until it is back. An
 answer that is ready while the database is away is delivered at once and recorded later.
@@ -23,7 +23,9 @@ the caller builds the messages and records the outcome.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +72,7 @@ from scheduler.runner.retrying import next_try, repeats_schedule
 from scheduler.runner.sending import (
     DELIVERY_BACKOFF,
     FAILURES_BEFORE_PAUSE,
+    SCHEDULED_TRIGGERS,
     ResultSender,
     Sent,
     owes_message,
@@ -82,7 +85,7 @@ from scheduler.runner.tools.registry import Toolsets
 from scheduler.runner.tools.toolbox import Toolbox
 from scheduler.schedules.schedule import zone_for
 from storage import attachments, chats, runs, spending, tasks
-from storage.records import Run, RunStatus, Spending, Task, TaskMode, TaskState
+from storage.records import Attachment, Run, RunStatus, Spending, Task, TaskMode, TaskState
 from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
 
 log = get_logger(__name__)
@@ -153,6 +156,18 @@ class _Outcome:
     reason: Reason | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """What a started run read before it thinks: its task, the task's last answers, the
+    chat's language, what started it (an upstream result, an event) and the task's documents."""
+
+    task: Task
+    memory: list[Run]
+    language: str
+    inputs: tuple[str, ...]
+    documents: list[Attachment]
+
+
 # Starts runs this runner recorded for others (a chain's followers): the engine's.
 RunStarter = Callable[[Sequence[tuple[Run, Task]]], None]
 
@@ -214,7 +229,7 @@ class TaskRunner:
             )
             if prepared is None:
                 return None  # interrupted while it waited for a slot, or the task was deleted
-            current, memory, language, inputs = prepared
+            current = prepared.task
             if current.mode is TaskMode.REMINDER:
                 # No model: the words are the message; free, so no budget applies. A run started
                 # by an event posts the event beneath them (the run keeps it whole, /history).
@@ -235,21 +250,37 @@ class TaskRunner:
                 await self._cap.skip(current, run)
                 return None
             usage = ModelUsage()
-            async with self._delivery.working(current.chat_id):
-                outcome = await self._think(current, memory, usage, language, inputs)
+            async with self._working(run, current.chat_id):
+                outcome = await self._think(prepared, usage)
         return await self._conclude(current, run, outcome, usage)
 
-    async def _prepare(self, run: Run) -> tuple[Task, list[Run], str, tuple[str, ...]] | None:
+    def _working(self, run: Run, chat_id: int) -> AbstractAsyncContextManager[None]:
+        """ "typing…" while a run someone asked for works (Run now, Retry, a trigger URL, a
+        chain): they are waiting for it. A run the schedule started comes to a chat where nobody
+        waits; its result arrives on its own, and one of the two Bot API requests such a run
+        makes is saved (at 09:00, thousands of them)."""
+        if run.trigger in SCHEDULED_TRIGGERS:
+            return contextlib.nullcontext()
+        return self._delivery.working(chat_id)
+
+    async def _prepare(self, run: Run) -> _Prepared | None:
+        """Mark the run started and read everything it needs, in one transaction."""
         async with self._sessions() as session, session.begin():
             if not await runs.mark_started(session, run.id, started_at=self._clock.now()):
                 return None
             current = await tasks.get(session, run.task_id)
+            if current is None:
+                return None
             memory = await runs.recent_outputs(session, run.task_id, limit=MEMORY_RUNS)
-            chat = await chats.get(session, current.chat_id) if current else None
+            chat = await chats.get(session, current.chat_id)
             parent = await runs.get(session, run.parent_run_id) if run.parent_run_id else None
             upstream = await tasks.get(session, parent.task_id) if parent else None
-        if current is None:
-            return None
+            # A reminder's words are its message: it reads no documents.
+            documents = (
+                await attachments.of_task(session, current.id)
+                if current.mode is not TaskMode.REMINDER
+                else []
+            )
         language = chat_language(chat.language, chat.user_language) if chat else ENGLISH
         inputs: list[str] = []
         if parent is not None:
@@ -257,32 +288,24 @@ class TaskRunner:
             inputs.append(upstream_input(parent, parent.task_id, name))
         if run.payload is not None:
             inputs.append(event_input(run.payload))
-        return current, memory, language, tuple(inputs)
+        return _Prepared(current, memory, language, tuple(inputs), documents)
 
     # --- the model --------------------------------------------------------------------------
 
-    async def _think(
-        self,
-        task: Task,
-        memory: Sequence[Run],
-        usage: ModelUsage,
-        language: str,
-        inputs: Sequence[str] = (),
-    ) -> _Outcome:
+    async def _think(self, prepared: _Prepared, usage: ModelUsage) -> _Outcome:
+        task, memory = prepared.task, prepared.memory
         toolbox = await self._toolsets.toolbox(task, task.tools)
         messages = build_messages(
             task,
             memory,
             now=self._clock.now(),
-            language=language,
+            language=prepared.language,
             advice=toolbox.advice,
-            inputs=inputs,
+            inputs=prepared.inputs,
         )
-        async with self._sessions() as session:
-            documents = await attachments.of_task(session, task.id)
-        if documents:
+        if prepared.documents:
             # After the system prompt: the person's documents, marked as data.
-            messages.insert(1, {"role": "user", "content": attachments_message(documents)})
+            messages.insert(1, {"role": "user", "content": attachments_message(prepared.documents)})
         try:
             answer = await self._bounded(task, messages, usage, (), toolbox)
         except _RunFailed as failed:

@@ -94,12 +94,19 @@ class ResultSender:
         self._database_backoff = database_backoff
         self._delivery_backoff = delivery_backoff
         self._targets = targets
+        # Runs this process closed owing no copy: their delivery need not read the copies owed
+        # (a run closed by another process, or before a restart, is not here and is read).
+        self._without_copies: set[int] = set()
 
     async def owe_targets(self, session: AsyncSession, task: Task, run: Run) -> Run:
         """In the run's closing transaction: its answer is owed to the task's other targets
         too (the run then stays owed until each has it)."""
-        if self._targets is None or not await self._targets.owe(session, task, run):
+        if self._targets is None:
             return run
+        if not await self._targets.owe(session, task, run):
+            self._without_copies.add(run.id)
+            return run
+        self._without_copies.discard(run.id)  # an earlier attempt of this transaction said none
         await runs.keep_owed(session, run.id)
         return replace(run, delivery_pending=True)
 
@@ -110,16 +117,28 @@ class ResultSender:
         if self._targets is None:
             await self.deliver_here(run, task)
             return
-        await asyncio.gather(self.deliver_here(run, task), self._targets.deliver(task, run))
-        await self._targets.settle(run)
+        if run.id in self._without_copies:
+            # Closed here owing no copy, and copies are owed only when a run closes: recording
+            # the chat's message settles it (runs.set_delivery).
+            self._without_copies.discard(run.id)
+            if await self.deliver_here(run, task):
+                return
+        recorded, copies = await asyncio.gather(
+            self.deliver_here(run, task), self._targets.deliver(task, run)
+        )
+        # Recording the chat's message settles the run too when no copy was owed (runs.
+        # set_delivery): then there is nothing left to settle.
+        if copies or not recorded:
+            await self._targets.settle(run)
 
-    async def deliver_here(self, run: Run, task: Task) -> None:
+    async def deliver_here(self, run: Run, task: Task) -> bool:
         """Send the message a finished run owes its chat, retrying with backoff until it is
         delivered or can never be; then record which. Cancelled (a shutdown) before the message
         went out, the run stays marked as owing it and the next start sends it; after, the
-        record is still written (within RECORD_GRACE_SECONDS), so it is not sent twice."""
+        record is still written (within RECORD_GRACE_SECONDS), so it is not sent twice.
+        Whether it recorded anything (not when the chat had its message before a restart)."""
         if run.delivered_message_id is not None or run.delivery_error is not None:
-            return  # the chat had it before a restart; only other targets are still owed
+            return False  # the chat had it before a restart; only other targets are still owed
         with metrics.RESULTS_OWED.track_inprogress():
             sent = await self.send(task, run, run.status, run.output, run.reason)
         # Nothing sent and nothing refused: its results go to other targets only.
@@ -144,6 +163,7 @@ class ResultSender:
         if sent.message_id is not None:
             await self.notify_if_paused(run)
         await self.settle_failures(run, task)
+        return True
 
     async def send(
         self, task: Task, run: Run, status: RunStatus, output: str | None, reason: Reason | None

@@ -123,12 +123,14 @@ class TargetSender:
         await deliveries.owe(session, run.id, targets, now=self._clock.now())
         return bool(targets)
 
-    async def deliver(self, task: Task, run: Run) -> None:
-        """Send every copy the run still owes, each on its own with its own retries."""
+    async def deliver(self, task: Task, run: Run) -> bool:
+        """Send every copy the run still owes, each on its own with its own retries; whether
+        it owed any."""
         async with self._sessions() as session:
             owed = await deliveries.owed(session, run.id)
         if owed:
             await asyncio.gather(*(self._deliver_one(task, run, copy) for copy in owed))
+        return bool(owed)
 
     async def settle(self, run: Run) -> None:
         """The run's own chat is settled too: it is owed nothing once every copy is settled."""
