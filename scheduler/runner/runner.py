@@ -2,12 +2,12 @@
 
 A run: wait for a free slot (MAX_CONCURRENT_RUNS) and its moment to start
 (RUN_STARTS_PER_SECOND, see scheduler/runner/pace.py), mark the run started, read the task, its
-last few answers and documents, show "typing…" while the model works when someone asked for the
-run, loop over tool calls up to MAX_TOOL_STEPS, all within RUN_TIMEOUT_SECONDS, retrying transient
-LLM errors with a bounded backoff. Then record the outcome (status, output, reason, tokens,
-cost), marking the run as owing its chat a message, and return it: the engine has `deliver` send
-that message, retrying with backoff until it is delivered or never can be (the chat is gone, the
-message refused), in `scheduler/runner/sending.py`. Three failures in a row pause the task.
+last few answers and documents, show "typing…" while the model works, loop over tool calls up to
+MAX_TOOL_STEPS, all within RUN_TIMEOUT_SECONDS, retrying transient LLM errors with a bounded
+backoff. Then record the outcome (status, output, reason, tokens, cost), marking the run as owing
+its chat a message, and return it: the engine has `deliver` send that message, retrying with
+backoff until it is delivered or never can be (the chat is gone, the message refused), in
+`scheduler/runner/sending.py`. Three failures in a row pause the task.
 
 The database may go away at any point: its work is retried with backoff until it is back. An
 answer that is ready while the database is away is delivered at once and recorded later.
@@ -23,9 +23,7 @@ the caller builds the messages and records the outcome.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,7 +70,6 @@ from scheduler.runner.retrying import next_try, repeats_schedule
 from scheduler.runner.sending import (
     DELIVERY_BACKOFF,
     FAILURES_BEFORE_PAUSE,
-    SCHEDULED_TRIGGERS,
     ResultSender,
     Sent,
     owes_message,
@@ -250,18 +247,9 @@ class TaskRunner:
                 await self._cap.skip(current, run)
                 return None
             usage = ModelUsage()
-            async with self._working(run, current.chat_id):
+            async with self._delivery.working(current.chat_id):
                 outcome = await self._think(prepared, usage)
         return await self._conclude(current, run, outcome, usage)
-
-    def _working(self, run: Run, chat_id: int) -> AbstractAsyncContextManager[None]:
-        """ "typing…" while a run someone asked for works (Run now, Retry, a trigger URL, a
-        chain): they are waiting for it. A run the schedule started comes to a chat where nobody
-        waits; its result arrives on its own, and one of the two Bot API requests such a run
-        makes is saved (at 09:00, thousands of them)."""
-        if run.trigger in SCHEDULED_TRIGGERS:
-            return contextlib.nullcontext()
-        return self._delivery.working(chat_id)
 
     async def _prepare(self, run: Run) -> _Prepared | None:
         """Mark the run started and read everything it needs, in one transaction."""

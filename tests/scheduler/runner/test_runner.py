@@ -159,8 +159,7 @@ async def test_plain_answer_is_recorded_and_delivered(world: World) -> None:
     assert run.finished_at is not None
     assert run.delivered_message_id == world.delivery.next_message_id
     assert world.delivery.results == [(task.id, "**Top story**: nothing burned down.")]
-    # Nobody waits for a run the schedule started: no "typing…" before its result.
-    assert world.delivery.working_in == []
+    assert world.delivery.working_in == [CHAT]
 
     [request] = world.llm.requests
     assert request["model"] == "gpt-4o-mini"
@@ -592,27 +591,6 @@ class TimedDelivery(FakeDelivery):
         self.thinking_since.append(asyncio.get_running_loop().time())
         async with super().working(chat_id):
             yield
-
-
-@pytest.mark.parametrize(
-    ("trigger", "typing"),
-    [
-        (RunTrigger.SCHEDULE, False),
-        (RunTrigger.CATCH_UP, False),
-        (RunTrigger.MANUAL, True),
-        (RunTrigger.RETRY, True),
-        (RunTrigger.EVENT, True),
-    ],
-)
-async def test_typing_shows_while_a_run_someone_asked_for_works(
-    world: World, trigger: RunTrigger, typing: bool
-) -> None:
-    task = await world.task()
-    world.llm.reply_text("Done.")
-    run = await world.run(task, trigger=trigger)
-    assert run.status is RunStatus.SUCCEEDED
-    assert world.delivery.results == [(task.id, "Done.")]
-    assert world.delivery.working_in == ([CHAT] if typing else [])
 
 
 async def test_runs_due_together_start_at_their_pace(sessions: Sessions, llm: FakeLLM) -> None:
