@@ -216,6 +216,21 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
             f"{tasks} / 27 + 15)"
         )
         print(f"429 answers from the Bot API: {fake.rate_limited_count} (target 0)")
+        if fake.refusals:
+            instant = due.timestamp()
+            print(
+                "  by limit broken:",
+                dict(Counter(refusal.limit for refusal in fake.refusals)),
+                "by method:",
+                dict(Counter(e.method for e in fake.errors if e.error_code == 429)),
+            )
+            print(
+                "  each (s after the instant, limit, chat):",
+                [
+                    (round(refusal.at - instant, 2), refusal.limit, refusal.chat_id)
+                    for refusal in fake.refusals
+                ],
+            )
         # Each replica is one process (one core at most): the CPU it used is a floor on the wall
         # time an idle machine would take; the rest of the wall time is waiting for a core.
         used = sorted(cpu_used.values(), reverse=True)

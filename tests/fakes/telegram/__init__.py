@@ -62,6 +62,7 @@ from tests.fakes.telegram.limits import (
     FloodControl,
     ManualClock,
     RateLimits,
+    Refusal,
 )
 from tests.fakes.telegram.markdown import (
     parse_markdown,
@@ -126,6 +127,7 @@ __all__ = [
     "MessagePredicate",
     "Params",
     "RateLimits",
+    "Refusal",
     "WebhookConfig",
     "bad_request",
     "checked_link",

@@ -75,9 +75,19 @@ class _SlidingWindow:
         self.sent.append(now)
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A message refused with 429: to which chat, when, and which limit it broke ("global",
+    "chat" or "group"; the first of them that was full)."""
+
+    chat_id: int
+    at: float
+    limit: str
+
+
 class FloodControl:
     """Telegram's flood control as the fake server enforces it: past a limit, 429 and
-    retry_after."""
+    retry_after. Every refusal is kept in `refusals` (which limit, which chat, when)."""
 
     def __init__(self, limits: RateLimits, clock: Callable[[], float]) -> None:
         self.limits = limits
@@ -85,19 +95,26 @@ class FloodControl:
         self._global = _SlidingWindow(limits.global_per_second, 1.0)
         self._chats: dict[int, _TokenBucket] = {}
         self._groups: dict[int, _SlidingWindow] = {}
+        self.refusals: list[Refusal] = []
 
     def acquire(self, chat_id: int, *, is_group: bool) -> int | None:
         """Count a message to ``chat_id``; None if allowed, else the seconds to retry after."""
         if not self.limits.enabled:
             return None
         now = self.clock()
-        limits: list[_Limit] = [self._global, self._chat_bucket(chat_id, now)]
+        named: list[tuple[str, _Limit]] = [
+            ("global", self._global),
+            ("chat", self._chat_bucket(chat_id, now)),
+        ]
         if is_group:
-            limits.append(self._groups.setdefault(chat_id, self._group_window()))
-        wait = max(limit.wait(now) for limit in limits)
+            named.append(("group", self._groups.setdefault(chat_id, self._group_window())))
+        waits = [(limit.wait(now), name) for name, limit in named]
+        wait = max(seconds for seconds, _ in waits)
         if wait > 0:
+            broken = next(name for seconds, name in waits if seconds > 0)
+            self.refusals.append(Refusal(chat_id, now, broken))
             return max(1, math.ceil(wait))
-        for limit in limits:
+        for _, limit in named:
             limit.take(now)
         return None
 

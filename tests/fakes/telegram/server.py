@@ -43,7 +43,7 @@ from tests.fakes.telegram.entities import (
     utf16_length,
 )
 from tests.fakes.telegram.html import parse_html
-from tests.fakes.telegram.limits import FloodControl, RateLimits
+from tests.fakes.telegram.limits import FloodControl, RateLimits, Refusal
 from tests.fakes.telegram.markdown import parse_markdown, parse_markdown_v2
 from tests.fakes.telegram.state import (
     ApiCall,
@@ -222,6 +222,11 @@ class FakeTelegram:
     def rate_limits(self, limits: RateLimits) -> None:
         """Replace the flood limits; counting starts afresh."""
         self._limiter = FloodControl(limits, self._clock)
+
+    @property
+    def refusals(self) -> list[Refusal]:
+        """The messages refused by the flood limits (429): which limit, which chat, when."""
+        return self._limiter.refusals
 
     # -- lifecycle ------------------------------------------------------------------------------
 
