@@ -41,6 +41,10 @@ class Prices(Protocol):
         """A call's price in USD; None when unknown."""
         ...
 
+    def prices_ready(self) -> bool:
+        """Whether prices can be had without waiting (the price list has loaded)."""
+        ...
+
 
 def runs_within(schedule: Schedule, now: datetime, horizon: timedelta = HORIZON) -> int:
     """How many times the schedule runs in the next `horizon`."""
@@ -85,5 +89,8 @@ class CostEstimates:
         if average is not None:
             return Estimate(average, runs, from_runs=True, model=model)
         prompt_tokens, completion_tokens = typical or DEFAULT_RUN_TOKENS
+        if not self._prices.prices_ready():
+            # Seconds after a start: a card read by the rules does not wait for the library.
+            return Estimate(None, runs, from_runs=False, model=model, loading=True)
         price = await self._prices.run_cost(model, prompt_tokens, completion_tokens)
         return Estimate(price, runs, from_runs=False, model=model)

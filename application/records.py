@@ -22,6 +22,9 @@ class Estimate:
     model: str
     # A reminder asks no model: it costs nothing.
     free: bool = False
+    # The price list (LiteLLM's cost map) was still loading, seconds after a start: the card
+    # did not wait for it; the estimate is shown once it has loaded (/task N).
+    loading: bool = False
 
     @property
     def per_month_usd(self) -> float | None:

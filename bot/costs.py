@@ -16,6 +16,8 @@ def cost_estimate(_: Translator, estimate: Estimate) -> str:
     unknown."""
     if estimate.free:
         return _("💵 <b>Cost:</b> free: a reminder asks no AI model.")
+    if estimate.loading:
+        return _("💵 <b>Cost:</b> the price list is still loading; /task shows the estimate.")
     per_month = estimate.per_month_usd
     if estimate.per_run_usd is None or per_month is None:
         return _("💵 Cost unknown: no price for {model}.", model=escape(estimate.model))

@@ -284,6 +284,11 @@ class LiteLLMClient:
             raise failure(UnreadableAnswer()) from error
         return completion
 
+    def prices_ready(self) -> bool:
+        """Whether LiteLLM (and so its cost map) has loaded: a card made in the seconds after a
+        start does not wait for it (PRODUCT: what needs no model works at once)."""
+        return self._litellm is not None or litellm_loaded()
+
     async def run_cost(self, model: str, prompt: int, completion: int) -> float | None:
         """A call's price in USD from LiteLLM's cost map (scheduler/model_routes.py)."""
         return run_price(await self._library(), self._routes, model, prompt, completion)
@@ -292,6 +297,11 @@ class LiteLLMClient:
         if self._litellm is None:
             self._litellm = await litellm_library()
         return self._litellm
+
+
+def litellm_loaded() -> bool:
+    """Whether LiteLLM has been imported and configured here (without waiting for it)."""
+    return _load_litellm.cache_info().currsize > 0
 
 
 async def litellm_library() -> Any:

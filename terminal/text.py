@@ -80,6 +80,8 @@ def cost_estimate(estimate: Estimate) -> str:
     """What a task will cost, worded as the bot's card words it."""
     if estimate.free:
         return "free: a reminder asks no AI model."
+    if estimate.loading:
+        return "the price list is still loading; /task shows the estimate."
     per_month = estimate.per_month_usd
     if estimate.per_run_usd is None or per_month is None:
         return f"unknown: no price for {estimate.model}."

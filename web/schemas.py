@@ -102,6 +102,9 @@ class EstimateOut(BaseModel):
     from_runs: bool = Field(description="whether the task's own runs gave the price")
     model: str = Field(description="the model priced; empty for a reminder")
     free: bool = Field(description="a reminder asks no model: it costs nothing")
+    loading: bool = Field(
+        description="the price list was still loading (seconds after a start): ask again"
+    )
 
     @classmethod
     def of(cls, estimate: Estimate) -> EstimateOut:
@@ -112,6 +115,7 @@ class EstimateOut(BaseModel):
             from_runs=estimate.from_runs,
             model=estimate.model,
             free=estimate.free,
+            loading=estimate.loading,
         )
 
 

@@ -335,6 +335,7 @@ function toolsOn(task) {
 function estimateLine(estimate) {
   if (!estimate) return "";
   if (estimate.free) return _("💵 Cost: free, a reminder asks no AI model.");
+  if (estimate.loading) return _("💵 Cost: the price list is still loading; open the task again in a moment.");
   if (estimate.per_run_usd === null) return _("💵 Cost unknown: no price for {model}.", { model: estimate.model });
   return _("💵 Cost: ≈ {per_run} a run, ≈ {per_month} a month (estimate)", {
     per_run: dollars(estimate.per_run_usd),
