@@ -29,7 +29,6 @@ How it works:
 from __future__ import annotations
 
 import asyncio
-import collections
 import functools
 import math
 import uuid
@@ -166,9 +165,6 @@ class Engine:
         self._backlog = False
         # Live replicas as of the last heartbeat (this one included).
         self._replicas = 1
-        # The demand this process wrote at each heartbeat, with when the write was committed,
-        # back to the oldest a live replica's last beat may have read (`sending_share`'s `seen`).
-        self._published: collections.deque[tuple[datetime, int]] = collections.deque()
         # How long a run usually takes from its claim to its result (seconds, a moving mean).
         self._run_seconds = 0.0
         # This process's id in `workers` and in the runs it owns; new at every start.
@@ -271,27 +267,10 @@ class Engine:
         alive_since = now - timedelta(seconds=self._settings.lease_seconds)
         async with self._heartbeats() as session, session.begin():
             await workers.beat(session, self.worker_id, now=now, demand=demand)
-            beats = await workers.demands(session, alive_since=alive_since)
-        self._published.append((self._clock.now(), demand))
-        while len(self._published) > 1 and self._published[1][0] <= alive_since:
-            self._published.popleft()  # no live replica's last beat is that old
-        self._replicas = len(beats)
+            demands = await workers.demands(session, alive_since=alive_since)
+        self._replicas = len(demands)
         if self._on_share is not None:
-            others = [beat.at for worker, beat in beats.items() if worker != self.worker_id]
-            demands = {worker: beat.demand for worker, beat in beats.items()}
-            demands[self.worker_id] = demand
-            seen = [self._published_by(at) for at in others]
-            self._on_share(sending_share(self.worker_id, demands, seen=seen))
-
-    def _published_by(self, moment: datetime) -> int | None:
-        """The demand this process had written (committed) last by `moment`: what a replica
-        whose beat began then read of it (None: nothing yet, it did not see this one)."""
-        written = None
-        for committed, demand in self._published:
-            if committed > moment:
-                break
-            written = demand
-        return written
+            self._on_share(sending_share(self.worker_id, demands))
 
     def share_sending(self, on_share: Callable[[float], None]) -> None:
         """Call `on_share` at every beat with this replica's share (0 to 1) of the bot's
@@ -659,27 +638,12 @@ class Engine:
         return self._settings.database_backoff
 
 
-def sending_share(me: str, demands: Mapping[str, int], *, seen: Sequence[int | None] = ()) -> float:
+def sending_share(me: str, demands: Mapping[str, int]) -> float:
     """A replica's share of the bot's rate: in proportion to what each live replica has to
     send, each counted as at least one (a replica with nothing queued can still answer at
-    once, and the shares of all add up to the whole).
-
-    The replicas beat at different instants, each reading the others' demands as of their last
-    beats, so while demands change fast (a dead replica's runs taken over) shares computed from
-    demands read at different instants can add up to more than the whole: a replica whose
-    demand grew takes the larger share at once while the others still count it at its old one.
-    `seen` holds, for each live other, the demand of this replica it read at its last beat (the
-    share it sends at now was computed from it; None: it has not seen this replica yet).
-    Counted at no more than the least of them, a replica takes what the others leave free, and
-    the larger share of a grown demand only once every other has read it and given its part
-    up: the shares in force add up to no more than the whole, since every other counts this
-    one at least at the weight it counts itself. Only a replica that has just joined (or an
-    other whose last beat was before it joined: dead, most likely) counts itself as one.
-    """
+    once, and the shares of all add up to the whole)."""
     weights = {worker: max(1, demand) for worker, demand in demands.items()}
     weights.setdefault(me, 1)
-    for demand in seen:
-        weights[me] = min(weights[me], max(1, demand or 0))
     return weights[me] / sum(weights.values())
 
 

@@ -7,7 +7,6 @@ may interrupt its runs and send the results it still owed. Callers own the trans
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -30,22 +29,12 @@ async def beat(session: AsyncSession, worker_id: str, *, now: datetime, demand: 
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Beat:
-    """A live worker's last heartbeat: when, and what it had to send then."""
-
-    at: datetime
-    demand: int
-
-
-async def demands(session: AsyncSession, *, alive_since: datetime) -> dict[str, Beat]:
-    """What each live worker (heartbeat since `alive_since`) has to send, as of its last beat."""
+async def demands(session: AsyncSession, *, alive_since: datetime) -> dict[str, int]:
+    """What each live worker (heartbeat since `alive_since`) has to send."""
     result = await session.execute(
-        select(WorkerRow.id, WorkerRow.heartbeat_at, WorkerRow.demand).where(
-            WorkerRow.heartbeat_at >= alive_since
-        )
+        select(WorkerRow.id, WorkerRow.demand).where(WorkerRow.heartbeat_at >= alive_since)
     )
-    return {worker_id: Beat(at=at, demand=int(demand)) for worker_id, at, demand in result.all()}
+    return {worker_id: int(demand) for worker_id, demand in result.all()}
 
 
 async def retire(session: AsyncSession, worker_id: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -668,67 +667,6 @@ def test_replicas_share_the_rate_by_what_they_have_to_send() -> None:
     assert sending_share("c", {"a": 300, "b": 100, "c": 0}) == pytest.approx(1 / 401)
     # Not yet seen in the table (its first beat is being written): counted as one.
     assert sending_share("new", {"a": 1}) == 0.5
-
-
-def test_a_replica_counts_itself_at_no_more_than_the_others_saw_it() -> None:
-    # "a" now has 300 to send, but "b" last read it at 72 (and so sends at 110 / 182 now):
-    # "a" takes 72 / 182, what "b" leaves free, not 300 / 410 (which with b's part is 1.34).
-    assert sending_share("a", {"a": 300, "b": 110}, seen=[72]) == pytest.approx(72 / 182)
-    assert sending_share("a", {"a": 300, "b": 110}, seen=[300]) == pytest.approx(300 / 410)
-    # Less to send counts at once; the least any other saw bounds it.
-    assert sending_share("a", {"a": 10, "b": 10, "c": 10}, seen=[72, 40]) == pytest.approx(1 / 3)
-    assert sending_share("a", {"a": 90, "b": 10, "c": 10}, seen=[72, 40]) == pytest.approx(40 / 60)
-    # An other that has not seen it yet (it has just joined): it counts itself as one.
-    assert sending_share("a", {"a": 50, "b": 9}, seen=[None]) == pytest.approx(1 / 10)
-
-
-async def test_replicas_whose_demands_change_between_beats_never_share_out_more_than_the_rate(
-    pg_url: str, clock: FakeClock
-) -> None:
-    """Issue 27: right after a takeover the survivors' demands jump between their beats; each
-    beat read the other's as of its last one, and their shares added up to 1.2 of Telegram's
-    rate (8 answers 429). A replica whose demand grew takes its larger share only once the
-    other has read it (and given its part up): the shares in force never add up to more."""
-    databases = [create_engine(pg_url) for _ in range(2)]
-    try:
-        hold = asyncio.Event()
-        engines: list[Engine] = []
-        shares: dict[str, float] = {}
-        for database in databases:
-            sessions = create_sessionmaker(database)
-            engine, _ = make_engine(
-                sessions, clock, RecordingExecutor(sessions, clock, hold), lease_seconds=10
-            )
-            engine.share_sending(functools.partial(shares.__setitem__, engine.worker_id))
-            engines.append(engine)
-        first, second = engines
-
-        async def beat(engine: Engine) -> float:
-            clock.set(clock.now() + timedelta(seconds=1))
-            await engine.heartbeat()
-            assert sum(shares.values()) <= 1 + 1e-9, shares
-            return shares[engine.worker_id]
-
-        for _ in range(6):
-            await add_task(create_sessionmaker(databases[0]), clock, cron("*/5 * * * *", "UTC"))
-        clock.set(START + timedelta(minutes=5, seconds=-3))  # the tasks are due in 3 s
-        for engine in (first, second):
-            await engine.heartbeat()  # the second joins: the first still sends alone until it
-        assert await beat(first) == 0.5  # beats again and sees the second
-        assert shares == {first.worker_id: 0.5, second.worker_id: 0.5}
-
-        clock.set(START + timedelta(minutes=5))
-        assert len(await first.claim_due()) == 6  # held open: the first has 6 to send now
-        assert await beat(first) == 0.5  # the second still sends at its half: nothing more free
-        assert await beat(second) == pytest.approx(1 / 7)  # it read the 6 and gave its part up
-        assert await beat(first) == pytest.approx(6 / 7)
-        hold.set()
-        await first.wait_idle()
-        assert await beat(first) == 0.5  # less to send counts at once
-        assert await beat(second) == 0.5
-    finally:
-        for database in databases:
-            await database.dispose()
 
 
 async def test_a_dead_replicas_share_goes_to_the_live_ones_within_the_lease(
