@@ -257,6 +257,7 @@ async def _terminal(settings: Settings, arguments: argparse.Namespace) -> int:
         llm=LiteLLMClient.from_settings(settings),
         # The chat's card says what a task will cost, as the bot's does.
         estimates=arguments.command == "chat",
+        wait_for_prices=True,
     )
     if telegram is not None:
         await telegram.open_delivery(runtime.use_cases.languages.of_chat)

@@ -233,6 +233,22 @@ class Runtime:
                 log.exception("drafts.purge_failed")
 
 
+class _WaitingPrices:
+    """LiteLLM's prices for a door that waits for the library to load rather than show a card
+    without its estimate (`cronpilot chat`)."""
+
+    def __init__(self, llm: LiteLLMClient) -> None:
+        self._llm = llm
+
+    def prices_ready(self) -> bool:
+        return True
+
+    async def run_cost(
+        self, model: str, prompt_tokens: int, completion_tokens: int
+    ) -> float | None:
+        return await self._llm.run_cost(model, prompt_tokens, completion_tokens)
+
+
 def assemble(
     settings: Settings,
     delivery: Delivery,
@@ -242,6 +258,7 @@ def assemble(
     retry_backoff: Backoff | None = None,
     members: ChatMembers | None = None,
     estimates: bool = False,
+    wait_for_prices: bool = False,
     target_chats: TargetChats | None = None,
     copies: CopyDelivery | None = None,
 ) -> Runtime:
@@ -249,9 +266,10 @@ def assemble(
     (Telegram for the bot, the terminal for `cronpilot chat` and `cronpilot tasks run`), and
     group roles asked of `members` (Telegram's getChatMember; the terminal knows none).
     With `estimates`, a request's card says what its task will cost (LiteLLM's cost map: the
-    bot loads LiteLLM at start anyway; of the terminal's commands only `cronpilot chat`
-    shows a card, and waits for it). Tests pass (shorter) waits between retries of database
-    work and deliveries."""
+    bot loads LiteLLM in the background after start, and a card made before that says the
+    price list is still loading rather than wait; `wait_for_prices`: the card waits for it,
+    as `cronpilot chat`, one person at a terminal, does). Tests pass (shorter) waits between
+    retries of database work and deliveries."""
     database = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     sessions = create_sessionmaker(database)
     access = Access(
@@ -345,7 +363,11 @@ def assemble(
         ledger=ledger,
         toolsets=tools,
         # The cost map is LiteLLM's; a client of another kind (a test's) gives no prices.
-        prices=llm if estimates and isinstance(llm, LiteLLMClient) else None,
+        prices=(
+            (_WaitingPrices(llm) if wait_for_prices else llm)
+            if estimates and isinstance(llm, LiteLLMClient)
+            else None
+        ),
         transcriber=(
             LiteLLMTranscriber.from_settings(settings) if settings.transcription_model else None
         ),
