@@ -32,10 +32,10 @@ import asyncio
 import functools
 import math
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -183,23 +183,26 @@ class Engine:
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
         )
         self._scheduler.add_job(
-            self.refill,
+            self._job(self.refill),
             IntervalTrigger(seconds=self._settings.refill_seconds),
             id="refill",
         )
         self._scheduler.add_job(
-            self._beat,
+            self._job(self._beat),
             IntervalTrigger(seconds=self._settings.heartbeat_seconds),
             id="heartbeat",
         )
         self._scheduler.add_job(
-            self._sweep,
+            self._job(self._sweep),
             IntervalTrigger(seconds=self._settings.heartbeat_seconds),
             id="recover",
             max_instances=2,  # a long sweep skips the next quietly (see _sweep)
         )
         self._scheduler.add_job(
-            self._claim_backlog, IntervalTrigger(seconds=1), id="backlog", max_instances=2
+            self._job(self._claim_backlog),
+            IntervalTrigger(seconds=1),
+            id="backlog",
+            max_instances=2,
         )
         self._scheduler.start()
         await self.refill()
@@ -235,6 +238,22 @@ class Engine:
             return
         if leftover:
             log.warning("scheduler.runs_left", count=len(leftover), reason="shutdown")
+
+    def _job(self, func: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        """`func` as an APScheduler job: a shutdown cancels the jobs in progress (a sweep in the
+        middle of a query, say), which is how they end then, not an error for APScheduler to
+        log; a cancellation while its scheduler runs stays one."""
+        scheduler = self._scheduler
+
+        @functools.wraps(func)
+        async def job(*args: Any) -> None:
+            try:
+                await func(*args)
+            except asyncio.CancelledError:
+                if scheduler is None or scheduler.running:
+                    raise
+
+        return job
 
     @property
     def settings(self) -> EngineSettings:
@@ -391,7 +410,7 @@ class Engine:
             return
         self._armed.add(instant)
         scheduler.add_job(
-            self._alarm,
+            self._job(self._alarm),
             DateTrigger(run_date=max(instant, now)),
             args=[instant],
             id=f"due:{instant.isoformat()}",
