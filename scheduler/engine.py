@@ -165,6 +165,8 @@ class Engine:
         self._backlog = False
         # Live replicas as of the last heartbeat (this one included).
         self._replicas = 1
+        # The share of the bot's rate this process sends at (`sending_share`), as last written.
+        self._share = 1.0
         # How long a run usually takes from its claim to its result (seconds, a moving mean).
         self._run_seconds = 0.0
         # This process's id in `workers` and in the runs it owns; new at every start.
@@ -280,16 +282,29 @@ class Engine:
 
     async def heartbeat(self) -> None:
         """Tell the other processes this one is alive (registering it the first time) and how
-        much it has to send; take its share of the bot's sending rate from what all have."""
+        much it has to send; take its share of the bot's sending rate (`sending_share`)."""
         demand = len(self._in_flight) + len(self._deliveries)
         now = self._clock.now()
         alive_since = now - timedelta(seconds=self._settings.lease_seconds)
         async with self._heartbeats() as session, session.begin():
-            await workers.beat(session, self.worker_id, now=now, demand=demand)
-            demands = await workers.demands(session, alive_since=alive_since)
-        self._replicas = len(demands)
+            locked = await workers.lock_shares(session)
+            others = await workers.replicas(session, alive_since=alive_since)
+            others.pop(self.worker_id, None)
+            share = sending_share(demand, others)
+            if not locked:
+                share = min(share, self._share)  # a smaller share is safe without the lock
+            # A smaller share holds before the others can read it and take what it frees; a
+            # larger one only once written (below, after the commit).
+            if share < self._share:
+                self._apply_share(share)
+            await workers.beat(session, self.worker_id, now=now, demand=demand, share=share)
+        self._replicas = len(others) + 1
+        self._apply_share(share)
+
+    def _apply_share(self, share: float) -> None:
+        self._share = share
         if self._on_share is not None:
-            self._on_share(sending_share(self.worker_id, demands))
+            self._on_share(share)
 
     def share_sending(self, on_share: Callable[[float], None]) -> None:
         """Call `on_share` at every beat with this replica's share (0 to 1) of the bot's
@@ -657,13 +672,34 @@ class Engine:
         return self._settings.database_backoff
 
 
-def sending_share(me: str, demands: Mapping[str, int]) -> float:
-    """A replica's share of the bot's rate: in proportion to what each live replica has to
-    send, each counted as at least one (a replica with nothing queued can still answer at
-    once, and the shares of all add up to the whole)."""
-    weights = {worker: max(1, demand) for worker, demand in demands.items()}
-    weights.setdefault(me, 1)
-    return weights[me] / sum(weights.values())
+# The least share of the bot's rate a replica sends at: with nothing free it still answers
+# a person, one message every few seconds.
+MIN_SHARE = 0.01
+
+
+def sending_share(demand: int, others: Mapping[str, workers.Replica]) -> float:
+    """A replica's share of the bot's rate, given what it has to send now and the other live
+    replicas as of their last beats (what each had to send, and the share it sends at).
+
+    Its fair share is in proportion to what each has to send, each counted as at least one (a
+    replica with nothing queued can still answer at once; the fair shares add up to the whole).
+    It takes that, or what the others leave free if that is less: a replica whose fair share
+    grew waits for the others to give theirs up at their next beats. Worked out under the
+    shares' lock (storage.workers.lock_shares), from the shares the others send at, so the
+    shares in force never add up to more than the whole, however fast demands change between
+    beats (computing each share from the others' demands alone did: after a takeover one
+    replica's demand jumped and it took its larger share before the others gave theirs up).
+
+    It never starves: once demands hold still, each replica is at or under its fair share
+    after one beat of each, and at it after the next (the others leave at least that free).
+    The one exception to the sum is `MIN_SHARE`: a replica that has just joined sends at it
+    even if the others, not knowing it yet, share the whole, until they next beat.
+    """
+    weights = [max(1, replica.demand) for replica in others.values()]
+    mine = max(1, demand)
+    fair = mine / (mine + sum(weights))
+    free = 1.0 - sum(max(MIN_SHARE, replica.share) for replica in others.values())
+    return max(MIN_SHARE, min(fair, free))
 
 
 @dataclass(frozen=True, slots=True)

@@ -435,6 +435,9 @@ class WorkerRow(Base):
     # What it has to send (runs going, results owed) as of its last beat: the replicas share
     # the bot's Telegram rate in proportion to it.
     demand: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # The share of that rate (0 to 1) it sends at until its next beat; the live replicas'
+    # shares add up to at most the whole (scheduler.engine.sending_share).
+    share: Mapped[float] = mapped_column(Float, default=0.0, server_default=text("0"))
 
 
 class ChatPaceRow(Base):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,9 +24,16 @@ from core.reasons import (
     PreviousRunGoing,
 )
 from scheduler.clock import SystemClock
-from scheduler.engine import Engine, EngineSettings, TaskBusyError, TaskNotFoundError, sending_share
+from scheduler.engine import (
+    MIN_SHARE,
+    Engine,
+    EngineSettings,
+    TaskBusyError,
+    TaskNotFoundError,
+    sending_share,
+)
 from scheduler.schedules.schedule import Schedule, validate
-from storage import chats, runs, tasks
+from storage import chats, runs, tasks, workers
 from storage.database import create_engine, create_sessionmaker
 from storage.models import RunRow
 from storage.records import NewTask, Run, RunStatus, RunTrigger, Task, TaskKind, TaskState
@@ -690,13 +699,164 @@ async def test_a_stop_in_the_middle_of_a_sweep_is_no_error(
 # --- one bot's Telegram rate, shared by the replicas ----------------------------------------
 
 
+def replica(demand: int, share: float) -> workers.Replica:
+    return workers.Replica(demand=demand, share=share)
+
+
 def test_replicas_share_the_rate_by_what_they_have_to_send() -> None:
-    assert sending_share("a", {"a": 0}) == 1.0
-    assert sending_share("a", {"a": 0, "b": 0, "c": 0}) == pytest.approx(1 / 3)
-    assert sending_share("a", {"a": 300, "b": 100, "c": 0}) == pytest.approx(300 / 401)
-    assert sending_share("c", {"a": 300, "b": 100, "c": 0}) == pytest.approx(1 / 401)
-    # Not yet seen in the table (its first beat is being written): counted as one.
-    assert sending_share("new", {"a": 1}) == 0.5
+    assert sending_share(0, {}) == 1.0
+    idle = {"b": replica(0, 1 / 3), "c": replica(0, 1 / 3)}
+    assert sending_share(0, idle) == pytest.approx(1 / 3)
+    busy = {"b": replica(100, 0.2), "c": replica(0, MIN_SHARE)}
+    assert sending_share(300, busy) == pytest.approx(300 / 401)
+    assert sending_share(0, {"a": replica(300, 300 / 401), "b": replica(100, 100 / 401)}) == (
+        MIN_SHARE  # its fair 1 / 401 is under the least a replica sends at
+    )
+
+
+def test_a_replica_takes_no_more_than_the_others_leave_free() -> None:
+    # Its fair share grew to 300 / 410, but "b" still sends at 110 / 182: it takes 72 / 182.
+    assert sending_share(300, {"b": replica(110, 110 / 182)}) == pytest.approx(72 / 182)
+    # Once "b" gave its part up, all of it.
+    assert sending_share(300, {"b": replica(110, 110 / 410)}) == pytest.approx(300 / 410)
+    # A smaller fair share counts at once, whatever is free.
+    assert sending_share(10, {"b": replica(90, 0.1)}) == pytest.approx(0.1)
+    # A replica that has just joined sends at the least while the others share the whole.
+    assert sending_share(50, {"b": replica(9, 1.0)}) == MIN_SHARE
+
+
+@dataclass
+class SimulatedReplica:
+    """A replica in `test_shares_never_add_up_to_more_than_the_rate_and_never_starve`: what it
+    has to send now, and its row in `workers` (demand and share as of its last beat)."""
+
+    demand: int
+    beat_at: float = -math.inf
+    written_demand: int = 0
+    share: float = 0.0
+    alive: bool = True
+
+
+def test_shares_never_add_up_to_more_than_the_rate_and_never_starve() -> None:
+    """Issue 27: three replicas beating every 2 s at different instants, the busiest killed in
+    the middle of a burst and its work taken over by the others between their beats (one takes
+    most of it). Each beat works its share out from the others' rows (as `Engine.heartbeat`
+    does, under the shares' lock); the shares of the replicas sending never add up to more than
+    the rate at any instant (computed from the others' demands alone, they added up to 1.36 of
+    it and Telegram answered 429), and every replica with something to send gets its fair
+    share within two beats once demands hold still (an earlier cap starved some)."""
+    lease, beat = 10.0, 20  # seconds, tenths
+    fleet = {"a": SimulatedReplica(500), "b": SimulatedReplica(300), "c": SimulatedReplica(700)}
+    offsets = {"a": 0, "b": 7, "c": 13}  # when (in tenths) in each 2 s each one beats
+
+    def live(now: float, but: str) -> dict[str, workers.Replica]:
+        return {
+            name: replica(other.written_demand, other.share)
+            for name, other in fleet.items()
+            if name != but and other.beat_at >= now - lease
+        }
+
+    def fair(name: str) -> float:
+        weights = {n: max(1, r.demand) for n, r in fleet.items() if r.alive}
+        return weights[name] / sum(weights.values())
+
+    for tick in range(600):  # a tenth of a second each, a minute in all
+        now = tick / 10
+        for name, one in fleet.items():
+            if one.alive and (tick - offsets[name]) % beat == 0:
+                one.share = sending_share(one.demand, live(now, but=name))
+                one.beat_at, one.written_demand = now, one.demand
+        if now == 20.0:  # the busiest is killed in the middle of the burst
+            fleet["c"].alive = False
+        if now in (30.5, 31.1, 31.9):  # its lease lapsed: "a" sweeps most of its 700 up
+            fleet["a"].demand += 200
+            fleet["b"].demand += 33
+        in_force = sum(one.share for one in fleet.values() if one.alive)
+        # Joining, each sends at the least until the others have seen it (the one exception).
+        allowed = 1 + 2 * MIN_SHARE if now < 2.0 else 1.0
+        assert in_force <= allowed + 1e-9, (now, {n: one.share for n, one in fleet.items()})
+        if 4.0 <= now < 20.0 or now >= 36.0:  # demands held still for two beats of each
+            for name, one in fleet.items():
+                if one.alive:
+                    assert one.share == pytest.approx(fair(name)), (now, name)
+    assert fleet["a"].share == pytest.approx(1100 / 1499)
+
+
+async def test_replicas_whose_demands_change_between_beats_never_share_out_more_than_the_rate(
+    pg_url: str, clock: FakeClock
+) -> None:
+    """Issue 27: a replica whose demand jumps between beats (a dead one's runs taken over)
+    took its larger share at once while the other still sent at its old one: 1.36 of the rate
+    together, and Telegram answered 429. It takes what the other leaves free, and the rest
+    once the other has given it up; when it has less to send, the other gets its half back."""
+    databases = [create_engine(pg_url) for _ in range(2)]
+    try:
+        hold = asyncio.Event()
+        engines: list[Engine] = []
+        shares: dict[str, float] = {}
+        for database in databases:
+            sessions = create_sessionmaker(database)
+            engine, _ = make_engine(
+                sessions, clock, RecordingExecutor(sessions, clock, hold), lease_seconds=10
+            )
+            engine.share_sending(functools.partial(shares.__setitem__, engine.worker_id))
+            engines.append(engine)
+        first, second = engines
+
+        async def beat(engine: Engine) -> float:
+            clock.set(clock.now() + timedelta(seconds=1))
+            await engine.heartbeat()
+            assert sum(shares.values()) <= 1 + 1e-9, shares
+            return shares[engine.worker_id]
+
+        for _ in range(6):
+            await add_task(create_sessionmaker(databases[0]), clock, cron("*/5 * * * *", "UTC"))
+        clock.set(START + timedelta(minutes=5, seconds=-3))  # the tasks are due in 3 s
+        await first.heartbeat()
+        await second.heartbeat()  # it joins while the first sends at the whole rate
+        assert shares == {first.worker_id: 1.0, second.worker_id: MIN_SHARE}
+        assert await beat(first) == 0.5  # it sees the second and gives half up
+        assert await beat(second) == 0.5
+
+        clock.set(START + timedelta(minutes=5))
+        assert len(await first.claim_due()) == 6  # held open: the first has 6 to send now
+        assert await beat(first) == 0.5  # the second still sends at its half: nothing more free
+        assert await beat(second) == pytest.approx(1 / 7)  # it read the 6 and gave its part up
+        assert await beat(first) == pytest.approx(6 / 7)
+        hold.set()
+        await first.wait_idle()
+        assert await beat(first) == 0.5  # less to send counts at once
+        assert await beat(second) == 0.5  # and the second gets its half back
+    finally:
+        for database in databases:
+            await database.dispose()
+
+
+async def test_a_replica_raises_its_share_only_under_the_shares_lock(
+    pg_url: str, clock: FakeClock
+) -> None:
+    """Two replicas working their shares out at once from the same rows could both take what
+    is free: a beat that finds the lock taken keeps its share or lowers it, never raises it
+    (and does not wait: a replica stalled inside its beat holds no one's heartbeat up)."""
+    databases = [create_engine(pg_url) for _ in range(3)]
+    try:
+        first, _ = make_engine(create_sessionmaker(databases[0]), clock, lease_seconds=10)
+        second, _ = make_engine(create_sessionmaker(databases[1]), clock, lease_seconds=10)
+        shares: list[float] = []
+        first.share_sending(shares.append)
+        for engine in (first, second, first):
+            await engine.heartbeat()
+        assert shares[-1] == 0.5
+        clock.set(clock.now() + timedelta(seconds=11))  # the second died: its half is free
+        async with create_sessionmaker(databases[2])() as session, session.begin():
+            assert await workers.lock_shares(session)  # another replica is in its beat
+            await first.heartbeat()
+            assert shares[-1] == 0.5
+        await first.heartbeat()
+        assert shares[-1] == 1.0
+    finally:
+        for database in databases:
+            await database.dispose()
 
 
 async def test_a_dead_replicas_share_goes_to_the_live_ones_within_the_lease(

@@ -725,3 +725,19 @@ async def test_the_shared_chat_pace_comes_and_goes(empty_database_url: str) -> N
     await downgrade_to(url, "0016_target_checks")
     assert "chat_pace" not in await table_names(url)
     assert len(await read_rows(url, "SELECT id FROM tasks")) == 1
+
+
+async def test_replicas_keep_their_rows_across_the_shares_migration(
+    empty_database_url: str,
+) -> None:
+    """0019_pace_shares: the live replicas' rows carry over with share 0 (each writes its own at
+    its next beat); the downgrade drops the column and keeps the rows."""
+    url = empty_database_url
+    await upgrade_to_head(url)
+    await downgrade_to(url, "0018_shared_limits")
+    replica = {"id": "a1", "started_at": EARLIER, "heartbeat_at": EARLIER, "demand": 7}
+    await write_rows(url, "workers", [replica])
+    await upgrade_to_head(url)
+    assert await read_rows(url, "SELECT id, demand, share FROM workers") == [("a1", 7, 0.0)]
+    await downgrade_to(url, "0018_shared_limits")
+    assert await read_rows(url, "SELECT id, demand FROM workers") == [("a1", 7)]
