@@ -31,7 +31,7 @@ from sqlalchemy import func, select, update
 
 from storage.database import create_engine, create_sessionmaker
 from storage.migrate import upgrade_to_head
-from storage.models import RunRow, TaskRow
+from storage.models import RunRow, TaskRow, WorkerRow
 from storage.records import RunStatus
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeChat, FakeTelegram, RateLimits
@@ -89,7 +89,8 @@ async def sent_not_recorded(url: str, fake: FakeTelegram, chats: list[FakeChat])
 
 
 async def progress(url: str, fake: FakeTelegram, chats: list[FakeChat], since_due: float) -> str:
-    """One line of the timeline: where the time goes (claims, results owed, sends, 429s)."""
+    """One line of the timeline: where the time goes (claims, results owed, sends, 429s, and
+    the live replicas' shares of the rate as they wrote them at their last beats)."""
     database = create_engine(url, pool_size=1)
     try:
         async with create_sessionmaker(database)() as session:
@@ -100,12 +101,21 @@ async def progress(url: str, fake: FakeTelegram, chats: list[FakeChat], since_du
                 .group_by(RunRow.owner)
             )
             unfinished = sorted(count for _, count in rows.all())
+            alive_since = datetime.now(UTC) - timedelta(seconds=10)  # the default lease
+            shares = sorted(
+                (
+                    await session.execute(
+                        select(WorkerRow.share).where(WorkerRow.heartbeat_at >= alive_since)
+                    )
+                ).scalars()
+            )
     finally:
         await database.dispose()
     delivered = sum(1 for chat in chats if fake.messages(chat))
     return (
         f"  {since_due:5.1f} s: claimed {claimed}, delivered {delivered}, "
         f"unfinished per replica {unfinished}, 429s {fake.rate_limited_count}, "
+        f"shares {'+'.join(f'{share:.2f}' for share in shares)}={sum(shares):.2f}, "
         f"load {os.getloadavg()[0]:.1f}"
     )
 
@@ -125,6 +135,24 @@ async def due_at(url: str, instant: datetime) -> None:
         await database.dispose()
 
 
+async def watch_stalls(stalls: list[tuple[float, float]]) -> None:
+    """Record when this process's event loop (the fake Bot API's) woke late, and by how much:
+    requests that arrived meanwhile are counted by the fake's limits together when it wakes, as
+    if they had arrived in a burst."""
+    tick = 0.01
+    while True:
+        before = time.time()
+        await asyncio.sleep(tick)
+        late = time.time() - before - tick
+        if late > 0.05:
+            stalls.append((time.time(), late))
+
+
+def stalls_before(stalls: list[tuple[float, float]], at: float) -> float:
+    """The longest stall of the fake Bot API's loop in the 1.5 s up to `at` (seconds)."""
+    return max((late for woke, late in stalls if at - 1.5 <= woke <= at + 0.01), default=0.0)
+
+
 async def measure(url: str, tasks: int, replicas: int, kill_after: float | None) -> None:
     await upgrade_to_head(url)
     due = datetime.now(UTC).replace(microsecond=0) + SEEDED_AHEAD
@@ -139,6 +167,8 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
     )
     await database.dispose()
 
+    stalls: list[tuple[float, float]] = []
+    watcher = asyncio.create_task(watch_stalls(stalls))
     async with FakeTelegram(rate_limits=RateLimits()) as fake, FakeLLM() as llm:
         chats = [fake.private_chat(fake.user(FIRST_CHAT + i, f"User {i}")) for i in range(tasks)]
         async with contextlib.AsyncExitStack() as stack:
@@ -225,12 +255,21 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
                 dict(Counter(e.method for e in fake.errors if e.error_code == 429)),
             )
             print(
-                "  each (s after the instant, limit, chat):",
+                "  each (s after the instant, limit, chat, the longest stall of the fake's loop "
+                "in the 1.5 s before):",
                 [
-                    (round(refusal.at - instant, 2), refusal.limit, refusal.chat_id)
+                    (
+                        round(refusal.at - instant, 2),
+                        refusal.limit,
+                        refusal.chat_id,
+                        round(stalls_before(stalls, refusal.at), 2),
+                    )
                     for refusal in fake.refusals
                 ],
             )
+        longest = max((late for _, late in stalls), default=0.0)
+        print(f"the fake Bot API's loop woke > 50 ms late {len(stalls)} times, by {longest:.2f} s")
+        watcher.cancel()
         # Each replica is one process (one core at most): the CPU it used is a floor on the wall
         # time an idle machine would take; the rest of the wall time is waiting for a core.
         used = sorted(cpu_used.values(), reverse=True)

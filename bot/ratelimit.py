@@ -11,9 +11,11 @@ no window Telegram looks at ever holds too many. A 429 that still happens pauses
 the time Telegram asks, then the request is retried.
 
 Several replicas of one bot share all three limits through PostgreSQL. The overall rate: each
-sends at its `share`, which the engine computes at every heartbeat from what every live replica
-has to send (the `workers` table), so together they stay under Telegram's 30 a second and a dead
-replica's share goes to the others once its heartbeat lapses (seconds). Each chat's and group's
+sends at its `share`, which the engine works out at every heartbeat from what every live replica
+has to send and the shares the others send at (the `workers` table; scheduler.engine's
+`sending_share`), so together they stay under Telegram's 30 a second and a dead replica's share
+goes to the others once its heartbeat lapses (seconds). A smaller share holds from the next
+message on (the window below spaces each message by the period in force when it leaves). Each chat's and group's
 pace: before a message leaves, its slot in the chat's shared pace is reserved, in batches
 (bot.chat_slots, `share_chats`). The windows below still hold within the process.
 
