@@ -14,10 +14,12 @@ Several replicas of one bot share all three limits through PostgreSQL. The overa
 sends at its `share`, which the engine works out at every heartbeat from what every live replica
 has to send and the shares the others send at (the `workers` table; scheduler.engine's
 `sending_share`), so together they stay under Telegram's 30 a second and a dead replica's share
-goes to the others once its heartbeat lapses (seconds). A smaller share holds from the next
-message on (the window below spaces each message by the period in force when it leaves). Each chat's and group's
-pace: before a message leaves, its slot in the chat's shared pace is reserved, in batches
-(bot.chat_slots, `share_chats`). The windows below still hold within the process.
+goes to the others once its heartbeat lapses (seconds). A new share holds from the next
+message on, for those already waiting too: the window below spaces each message by the period
+in force when it leaves, and a message takes its moment in the pace only `AHEAD` of it. Each
+chat's and group's pace: before a message leaves, its slot in the chat's shared pace is
+reserved, in batches (bot.chat_slots, `share_chats`). The windows below still hold within the
+process.
 
 Requests sent with `rate_limit_args=Priority.LOW` (refusals to people not on ALLOWED_USERS,
 bot.refusals) yield to all others: one at a time, and only while no other request waits for
@@ -78,8 +80,22 @@ JSONish = bool | dict[str, Any] | list[dict[str, Any]]
 Callback = Callable[..., Coroutine[Any, Any, JSONish]]
 
 
+async def _nap(
+    sleep: Callable[[float], Awaitable[None]], seconds: float, wake: asyncio.Event
+) -> None:
+    """Sleep `seconds`, or less if `wake` is set meanwhile."""
+    napping = asyncio.ensure_future(sleep(seconds))
+    woken = asyncio.ensure_future(wake.wait())
+    try:
+        await asyncio.wait({napping, woken}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in (napping, woken):
+            waiting.cancel()
+
+
 class SlidingWindow:
-    """At most `limit` events in any `period` seconds; `acquire` waits for room."""
+    """At most `limit` events in any `period` seconds; `acquire` waits for room. A new
+    `period` (`repace`) counts at once, for the caller waiting too."""
 
     def __init__(
         self,
@@ -94,6 +110,11 @@ class SlidingWindow:
         self._sleep = sleep
         self._events: collections.deque[float] = collections.deque()
         self._lock = asyncio.Lock()
+        self._repaced = asyncio.Event()
+
+    def repace(self, period: float) -> None:
+        self.period = period
+        self._repaced.set()
 
     def idle(self) -> bool:
         now = self._clock()
@@ -108,7 +129,8 @@ class SlidingWindow:
                 if len(self._events) < self.limit:
                     self._events.append(now)
                     return
-                await self._sleep(self._events[0] + self.period - now)
+                self._repaced.clear()
+                await _nap(self._sleep, self._events[0] + self.period - now, self._repaced)
 
 
 class Spacing:
@@ -120,6 +142,10 @@ class Spacing:
         self.period = period  # a new period applies from the last moment on
         self._clock = clock
         self._last = -math.inf
+
+    def next_free(self) -> float:
+        """The moment `reserve` would give now."""
+        return max(self._clock(), self._last + self.period)
 
     def reserve(self, not_before: float | None = None) -> float:
         now = self._clock()
@@ -153,6 +179,10 @@ class MessageRateLimiter(BaseRateLimiter[Priority]):
         # chat's shared slot.
         self._overall = SlidingWindow(*overall, clock, sleep) if overall else None
         self._foretold = Spacing(overall[1] / overall[0], clock) if overall else None
+        # Messages take their moments in turn, each once it is `AHEAD` away (see
+        # `_wait_for_chat_slot`); the one waiting for its turn wakes when the share changes.
+        self._foretelling = asyncio.Lock()
+        self._reshared = asyncio.Event()
         self._overall_period = overall[1] if overall else 0.0
         self._clock = clock
         self._sleep = sleep
@@ -174,8 +204,9 @@ class MessageRateLimiter(BaseRateLimiter[Priority]):
         if self._overall is None or self._foretold is None:
             return
         fraction = min(1.0, max(fraction, 0.01))
-        self._overall.period = self._overall_period / fraction
+        self._overall.repace(self._overall_period / fraction)
         self._foretold.period = self._overall.period / self._overall.limit
+        self._reshared.set()
 
     def share_chats(self, slots: ChatSlots) -> None:
         """Keep each chat's and group's pace together with the other replicas (PostgreSQL)."""
@@ -215,7 +246,17 @@ class MessageRateLimiter(BaseRateLimiter[Priority]):
         says so (the other replicas' messages to it went first): asked once, `AHEAD` of the
         moment, batched with the other messages asking meanwhile."""
         foretold = self._foretold
-        moment = foretold.reserve() if foretold is not None else self._clock()
+        if foretold is None:
+            moment = self._clock()
+        else:
+            # A moment is taken only `AHEAD` of it, not on arrival: a queue of messages that
+            # took theirs at once at a small share would keep that share's far-apart moments
+            # after the share grew (a replica that had just joined crawled along for minutes).
+            async with self._foretelling:
+                while (wait := foretold.next_free() - AHEAD - self._clock()) > 0:
+                    self._reshared.clear()
+                    await _nap(self._sleep, wait, self._reshared)
+                moment = foretold.reserve()
         await self._sleep_until(moment - AHEAD)
         slot = await slots.slot(chat, due=moment)
         if slot > moment and foretold is not None:

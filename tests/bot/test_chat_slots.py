@@ -224,3 +224,40 @@ async def test_a_chats_pace_moves_on_by_its_spacing_from_the_latest_of_its_slot_
 
 async def _gather(*work: Awaitable[None]) -> None:
     await asyncio.gather(*work)
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["chats shared", "alone"])
+async def test_a_replica_whose_share_grew_sends_what_it_had_queued_at_the_new_pace(
+    pg_url: str, shared: bool
+) -> None:
+    """Issue 27: a replica at the least share (one message every 3.7 s: it had just joined, or
+    the others held the whole rate) whose share then grows sends the messages it had queued at
+    the new pace at once, not at the moments the old pace had foretold them (30 queued
+    messages would have been spread over 107 s: the crawl seen after a share cap)."""
+    time = VirtualTime()
+    flood = FloodControl(RateLimits(), time)
+    refused: list[float] = []
+    replica = Replica(pg_url, time, flood, refused, shared=shared)
+    replica.limiter.share(0.01)
+    start = time()
+    sent: list[float] = []
+
+    async def one(number: int) -> None:
+        await replica.send(PRIVATE_CHAT + number)
+        sent.append(time() - start)
+
+    async def everything() -> None:
+        queued = asyncio.ensure_future(_gather(*(one(number) for number in range(30))))
+        await time.sleep(2.0)  # its next heartbeat: the others gave half of the rate up
+        replica.limiter.share(0.5)
+        await queued
+
+    try:
+        await time.run(everything())
+    finally:
+        await replica.close()
+    assert refused == []
+    sent.sort()
+    assert sent[0] == 0.0
+    assert sent[1] == pytest.approx(2.0)  # at the raise, not 3.7 s after the first
+    assert sent[-1] <= 2.0 + 29 / 13.5 + 1e-6  # the rest at half of 27 a second
