@@ -167,6 +167,8 @@ class Engine:
         self._replicas = 1
         # The share of the bot's rate this process sends at (`sending_share`), as last written.
         self._share = 1.0
+        # What it had to send as of its last beat (what the others count it at now).
+        self._demand_written = 0
         # How long a run usually takes from its claim to its result (seconds, a moving mean).
         self._run_seconds = 0.0
         # This process's id in `workers` and in the runs it owns; new at every start.
@@ -290,7 +292,10 @@ class Engine:
             locked = await workers.lock_shares(session)
             others = await workers.replicas(session, alive_since=alive_since)
             others.pop(self.worker_id, None)
-            share = sending_share(demand, others)
+            # Counted at no less than the others count it (as of its last beat): while all
+            # drain, each replica's own demand is fresher, so lower, than the others' as read,
+            # and each counting itself at the fresh one left a tenth of the rate unused.
+            share = sending_share(max(demand, self._demand_written), others)
             if not locked:
                 share = min(share, self._share)  # a smaller share is safe without the lock
             # A smaller share holds before the others can read it and take what it frees; a
@@ -298,6 +303,7 @@ class Engine:
             if share < self._share:
                 self._apply_share(share)
             await workers.beat(session, self.worker_id, now=now, demand=demand, share=share)
+        self._demand_written = demand
         self._replicas = len(others) + 1
         self._apply_share(share)
 

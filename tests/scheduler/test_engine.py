@@ -740,14 +740,16 @@ class SimulatedReplica:
 def test_shares_never_add_up_to_more_than_the_rate_and_never_starve() -> None:
     """Issue 27: three replicas beating every 2 s at different instants, the busiest killed in
     the middle of a burst and its work taken over by the others between their beats (one takes
-    most of it). Each beat works its share out from the others' rows (as `Engine.heartbeat`
-    does, under the shares' lock); the shares of the replicas sending never add up to more than
-    the rate at any instant (computed from the others' demands alone, they added up to 1.36 of
-    it and Telegram answered 429), and every replica with something to send gets its fair
-    share within two beats once demands hold still (an earlier cap starved some)."""
-    lease, beat = 10.0, 20  # seconds, tenths
+    most of it), then everything sent at the shares. Each beat works its share out from the
+    others' rows (as `Engine.heartbeat` does, under the shares' lock); the shares of the
+    replicas sending never add up to more than the rate at any instant (computed from the
+    others' demands alone, they added up to 1.36 of it and Telegram answered 429), every
+    replica with something to send gets its fair share within two beats once demands hold
+    still (an earlier cap starved some), and while they all drain, they use the whole rate."""
+    lease, beat, rate = 10.0, 20, 27.0  # seconds, tenths, messages a second
     fleet = {"a": SimulatedReplica(500), "b": SimulatedReplica(300), "c": SimulatedReplica(700)}
     offsets = {"a": 0, "b": 7, "c": 13}  # when (in tenths) in each 2 s each one beats
+    left = {name: float(one.demand) for name, one in fleet.items()}  # draining from 40 s on
 
     def live(now: float, but: str) -> dict[str, workers.Replica]:
         return {
@@ -760,26 +762,39 @@ def test_shares_never_add_up_to_more_than_the_rate_and_never_starve() -> None:
         weights = {n: max(1, r.demand) for n, r in fleet.items() if r.alive}
         return weights[name] / sum(weights.values())
 
-    for tick in range(600):  # a tenth of a second each, a minute in all
+    draining: list[float] = []
+    for tick in range(1200):  # a tenth of a second each, two minutes in all
         now = tick / 10
         for name, one in fleet.items():
             if one.alive and (tick - offsets[name]) % beat == 0:
-                one.share = sending_share(one.demand, live(now, but=name))
+                counted = max(one.demand, one.written_demand)  # as Engine.heartbeat counts it
+                one.share = sending_share(counted, live(now, but=name))
                 one.beat_at, one.written_demand = now, one.demand
         if now == 20.0:  # the busiest is killed in the middle of the burst
             fleet["c"].alive = False
         if now in (30.5, 31.1, 31.9):  # its lease lapsed: "a" sweeps most of its 700 up
-            fleet["a"].demand += 200
-            fleet["b"].demand += 33
+            for name, more in (("a", 200), ("b", 33)):
+                fleet[name].demand += more
+                left[name] += more
         in_force = sum(one.share for one in fleet.values() if one.alive)
         # Joining, each sends at the least until the others have seen it (the one exception).
         allowed = 1 + 2 * MIN_SHARE if now < 2.0 else 1.0
         assert in_force <= allowed + 1e-9, (now, {n: one.share for n, one in fleet.items()})
-        if 4.0 <= now < 20.0 or now >= 36.0:  # demands held still for two beats of each
+        if 4.0 <= now < 20.0 or 36.0 <= now < 40.0:  # demands held still for two beats of each
             for name, one in fleet.items():
                 if one.alive:
                     assert one.share == pytest.approx(fair(name)), (now, name)
-    assert fleet["a"].share == pytest.approx(1100 / 1499)
+        if now >= 40.0:
+            sending = [name for name in ("a", "b") if left[name] > 0]
+            if len(sending) == 2:
+                draining.append(in_force)
+            for name in sending:
+                left[name] = max(0.0, left[name] - fleet[name].share * rate / 10)
+                fleet[name].demand = math.ceil(left[name])
+    assert left == {"a": 0.0, "b": 0.0, "c": 700.0}
+    # Each one's own demand is fresher (lower) than the others' as read: counted at it, the
+    # shares added up to 0.95 of the rate here.
+    assert sum(draining) / len(draining) >= 0.99
 
 
 async def test_replicas_whose_demands_change_between_beats_never_share_out_more_than_the_rate(
@@ -825,7 +840,9 @@ async def test_replicas_whose_demands_change_between_beats_never_share_out_more_
         assert await beat(first) == pytest.approx(6 / 7)
         hold.set()
         await first.wait_idle()
-        assert await beat(first) == 0.5  # less to send counts at once
+        # Less to send counts at its next beat (until then the second counts it at 6 too).
+        assert await beat(first) == pytest.approx(6 / 7)
+        assert await beat(first) == 0.5
         assert await beat(second) == 0.5  # and the second gets its half back
     finally:
         for database in databases:
