@@ -684,8 +684,9 @@ MIN_SHARE = 0.01
 
 
 def sending_share(demand: int, others: Mapping[str, workers.Replica]) -> float:
-    """A replica's share of the bot's rate, given what it has to send now and the other live
-    replicas as of their last beats (what each had to send, and the share it sends at).
+    """A replica's share of the bot's rate, given what it has to send (`Engine.heartbeat`
+    passes the larger of now's and its last beat's) and the other live replicas as of their
+    last beats (what each had to send, and the share it sends at).
 
     Its fair share is in proportion to what each has to send, each counted as at least one (a
     replica with nothing queued can still answer at once; the fair shares add up to the whole).
