@@ -261,3 +261,54 @@ async def test_a_replica_whose_share_grew_sends_what_it_had_queued_at_the_new_pa
     assert sent[0] == 0.0
     assert sent[1] == pytest.approx(2.0)  # at the raise, not 3.7 s after the first
     assert sent[-1] <= 2.0 + 29 / 13.5 + 1e-6  # the rest at half of 27 a second
+
+
+async def test_three_replicas_at_shares_that_add_up_to_the_whole_keep_telegrams_30_a_second() -> (
+    None
+):
+    """Each replica spaces its messages evenly at its share of 27 a second, so any second holds
+    at most 27 and one more per replica at its edges: three replicas stay under Telegram's 30
+    (the fake's sliding window over every second), also while their shares change (lowered
+    before the others' are raised, as the engine does)."""
+    time = VirtualTime()
+    flood = FloodControl(RateLimits(per_chat_burst=1000), time)
+    refused: list[float] = []
+    limiters = [MessageRateLimiter(per_chat=None, clock=time, sleep=time.sleep) for _ in range(3)]
+    for limiter, share in zip(limiters, (0.5, 0.3, 0.2), strict=True):
+        limiter.share(share)
+    sent: list[float] = []
+
+    async def send(limiter: MessageRateLimiter, chat_id: int) -> None:
+        async def post() -> bool:
+            if flood.acquire(chat_id, is_group=False) is not None:
+                refused.append(time())
+            sent.append(time())
+            return True
+
+        await limiter.process_request(post, (), {}, "sendMessage", {"chat_id": chat_id}, None)
+
+    async def everything() -> None:
+        queued = asyncio.ensure_future(
+            _gather(
+                *(
+                    send(limiter, PRIVATE_CHAT + 1000 * number + message)
+                    for number, limiter in enumerate(limiters)
+                    for message in range(200)
+                )
+            )
+        )
+        await time.sleep(3.0)
+        limiters[0].share(0.2)  # lowered first…
+        await time.sleep(0.5)
+        limiters[2].share(0.5)  # …then the other's raised
+        await queued
+
+    await time.run(everything())
+    assert len(sent) == 600
+    assert refused == []
+    sent.sort()
+    most = max(
+        sum(1 for moment in sent[index:] if moment < start + 1.0)
+        for index, start in enumerate(sent)
+    )
+    assert 27 <= most <= 30
