@@ -295,7 +295,7 @@ class Engine:
             others.pop(self.worker_id, None)
             # Counted at no less than the others count it (as of its last beat): while all
             # drain, each replica's own demand is fresher, so lower, than the others' as read,
-            # and each counting itself at the fresh one left a tenth of the rate unused.
+            # and each counting itself at the fresh one left a twentieth of the rate unused.
             share = sending_share(max(demand, self._demand_written), others)
             if not locked:
                 share = min(share, self._share)  # a smaller share is safe without the lock
