@@ -20,14 +20,13 @@ import argparse
 import asyncio
 import collections
 import gc
-import multiprocessing
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
-from common import scratch_database, seed
+from common import FarSide, scratch_database, seed
 from sqlalchemy import select, text
 
 from bot.ratelimit import MessageRateLimiter
@@ -48,10 +47,10 @@ TARGET_SECONDS = 45.0
 FLOOR_SECONDS = 34.0
 
 
-def serve_fakes(tasks: int, llm_seconds: float, connection: Connection) -> None:
-    """The far side, in a process of its own as Telegram and the provider are: the fake Bot API
-    and the fake LLM. Sends their addresses, then, when told the due instant, the arrival time
-    of every result (seconds after it) and the count of 429 answers."""
+def serve_fakes(connection: Connection, tasks: int, llm_seconds: float) -> None:
+    """The far side, in a process of its own as Telegram and the provider are (`FarSide`): the
+    fake Bot API and the fake LLM. Sends their addresses, then, when told the due instant, the
+    arrival time of every result (seconds after it) and the count of 429 answers."""
     asyncio.run(_serve_fakes(tasks, llm_seconds, connection))
 
 
@@ -152,13 +151,19 @@ async def measure(
     gc.collect()
     gc.freeze()
 
-    ours, theirs = multiprocessing.Pipe()
-    far_side = multiprocessing.get_context("spawn").Process(
-        target=serve_fakes, args=(tasks, llm_seconds, theirs), daemon=True
-    )
-    far_side.start()
-    loop = asyncio.get_running_loop()
-    token, telegram_url, llm_url = await loop.run_in_executor(None, ours.recv)
+    async with FarSide(serve_fakes, tasks, llm_seconds).running() as far_side:
+        await _measure(url, tasks, llm_seconds, concurrent_runs, starts_per_second, far_side)
+
+
+async def _measure(
+    url: str,
+    tasks: int,
+    llm_seconds: float,
+    concurrent_runs: int | None,
+    starts_per_second: float | None,
+    far_side: FarSide,
+) -> None:
+    token, telegram_url, llm_url = await far_side.receive()
     values: dict[str, Any] = {
         "telegram_bot_token": token,
         "telegram_api_base_url": telegram_url,
@@ -190,14 +195,12 @@ async def measure(
 
         gc.callbacks.append(timed)
         cpu = time.process_time()
-        ours.send(time.time())
+        far_side.send(time.time())
         clock.current = DUE
         claims = await runtime.engine.claim_due()
         await runtime.engine.wait_idle()
         cpu = time.process_time() - cpu
-        arrivals, rate_limited, llm_peak, far_cpu, methods = await loop.run_in_executor(
-            None, ours.recv
-        )
+        arrivals, rate_limited, llm_peak, far_cpu, methods = await far_side.receive()
         watch.stop()
         await watching
         async with create_sessionmaker(create_engine(url, pool_size=1))() as session:
@@ -211,8 +214,6 @@ async def measure(
     finally:
         await watch.close()
         await runtime.stop()
-        ours.send("done")
-        far_side.join(10)
 
     print(f"tasks due at once: {tasks}; model time per run: {llm_seconds:g} s")
     print(

@@ -1,18 +1,24 @@
-"""What the benchmarks share: a throwaway PostgreSQL database, fast task seeding, and
-`cronpilot run` as a process of its own against the fakes."""
+"""What the benchmarks share: a throwaway PostgreSQL database, fast task seeding, `cronpilot
+run` as a process of its own against the fakes, the fakes in a process of their own (the far
+side: Telegram and the provider are not on the bot's CPU), and a watch on an event loop's
+stalls."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import socket
 import statistics
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any, Protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -25,8 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E40
 from storage.models import ChatRow, TaskRow  # noqa: E402
 from storage.records import TaskKind, TaskState  # noqa: E402
 from tests.cronpilot.process import clean_environment  # noqa: E402
-from tests.fakes.llm import FakeLLM  # noqa: E402
-from tests.fakes.telegram import FakeTelegram  # noqa: E402
 from tests.postgres import postgres_server  # noqa: E402
 
 
@@ -115,9 +119,33 @@ class RunningBot:
     log: Path
 
 
+class BotApiAddress(Protocol):
+    """Where a fake Bot API answers: a FakeTelegram, or `FarTelegram` for one served by a
+    process of its own."""
+
+    @property
+    def token(self) -> str: ...
+
+    @property
+    def base_url(self) -> str: ...
+
+
+class LLMAddress(Protocol):
+    @property
+    def base_url(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class FarTelegram:
+    """The address of a fake Bot API served by another process."""
+
+    token: str
+    base_url: str
+
+
 @contextlib.asynccontextmanager
 async def cronpilot_run(
-    fake: FakeTelegram, llm: FakeLLM, allowed: int, settings: Mapping[str, str]
+    fake: BotApiAddress, llm: LLMAddress, allowed: int, settings: Mapping[str, str]
 ) -> AsyncIterator[RunningBot]:
     """`cronpilot run` as a process of its own (its own CPU, as in production) against the fakes,
     on SQLite, HTTP_PORT on a free port, JSON logs to a file; entered once it answers /healthz
@@ -180,3 +208,86 @@ async def _wait_until_ready(port: int, log: Path) -> None:
 
 def _logged(log: Path, event: bytes) -> bool:
     return event in log.read_bytes()
+
+
+class FarSide:
+    """A process of its own (spawned: nothing of this one's state or loop goes along) and the
+    pipe to it: `target(connection, *args)` runs there; `ask` sends one message and waits for
+    the answer without blocking this process's loop."""
+
+    def __init__(self, target: Callable[..., None], *args: Any) -> None:
+        ours, theirs = multiprocessing.Pipe()
+        self._connection = ours
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=target, args=(theirs, *args), daemon=True
+        )
+
+    async def receive(self) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(None, self._connection.recv)
+
+    def send(self, message: Any) -> None:
+        self._connection.send(message)
+
+    async def ask(self, message: Any) -> Any:
+        self.send(message)
+        return await self.receive()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    @contextlib.asynccontextmanager
+    async def running(self, farewell: Any = "done") -> AsyncIterator[FarSide]:
+        """Started on entering; told `farewell` on leaving and given ten seconds to end."""
+        self._process.start()
+        try:
+            yield self
+        finally:
+            with contextlib.suppress(OSError):
+                self._connection.send(farewell)
+            await asyncio.get_running_loop().run_in_executor(None, self._process.join, 10)
+            if self._process.is_alive():
+                self._process.kill()
+
+
+async def answer_requests(
+    connection: Connection, answer: Callable[[Any], Any], *, farewell: Any = "done"
+) -> None:
+    """The far side's half of `FarSide.ask`: each message received is answered with
+    `answer(message)` (run on this loop, between its other work) until `farewell` comes."""
+    loop = asyncio.get_running_loop()
+    while True:
+        message = await loop.run_in_executor(None, connection.recv)
+        if message == farewell:
+            return
+        connection.send(answer(message))
+
+
+@dataclass
+class LoopStalls:
+    """When an event loop woke late, and by how much: a sampler sleeping `tick` seconds at a
+    time on it. Anything that arrives during a stall is handled together when it ends (a fake
+    Bot API counts such requests against its limits as if they had arrived in a burst)."""
+
+    tick: float = 0.01
+    # Late wake-ups over `threshold` seconds: (when it woke, time.time(); how late, seconds).
+    threshold: float = 0.05
+    stalls: list[tuple[float, float]] = field(default_factory=list)
+    longest: float = 0.0
+
+    async def watch(self) -> None:
+        while True:
+            before = time.time()
+            await asyncio.sleep(self.tick)
+            woke = time.time()
+            late = woke - before - self.tick
+            self.longest = max(self.longest, late)
+            if late > self.threshold:
+                self.stalls.append((woke, late))
+
+    def before(self, at: float, window: float = 1.5) -> float:
+        """The longest stall in the `window` seconds up to `at` (0 if none over the
+        threshold)."""
+        return max(
+            (late for woke, late in self.stalls if at - window <= woke <= at + 0.01), default=0.0
+        )

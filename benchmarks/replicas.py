@@ -3,11 +3,16 @@ one minute, and the busiest replica killed with -9 thirty seconds in. Does anyth
 
 Three `cronpilot run` processes (benchmarks/common.py) share a scratch PostgreSQL database, the
 fake Bot API server (enforcing Telegram's flood limits: 429 with retry_after) and a fake LLM that
-answers at once. 1,500 daily tasks in 1,500 chats are due at the same instant. Thirty seconds
-after it, the replica that owns the most unfinished work (runs going, results owed) gets
-SIGKILL. Prints how many chats got no result (target 0), how many got it twice (target: at most
-the messages in flight at the kill, a handful; 0 without a kill), how long after the instant the
-last result arrived (target ≤ 1,500 / 27 + 15 s), and the Bot API's 429 answers.
+answers at once. The fake Bot API runs in a process of its own with nothing else on its loop (as
+Telegram is not on our machine): it counts each request against the limits when its loop reads
+it, so a stall of that loop would bunch the requests that arrived meanwhile (its stalls are
+watched and printed with each 429). The fake LLM and this benchmark's polling of the database
+and of the fake run in another process. 1,500 daily tasks in 1,500 chats are due at the same
+instant. Thirty seconds after it, the replica that owns the most unfinished work (runs going,
+results owed) gets SIGKILL. Prints how many chats got no result (target 0), how many got it
+twice (target: at most the messages in flight at the kill, a handful; 0 without a kill), how
+long after the instant the last result arrived (target ≤ 1,500 / 27 + 15 s), and the Bot API's
+429 answers.
 
     uv run python benchmarks/replicas.py [--tasks 1500] [--replicas 3] [--kill-after 30]
         [--no-kill]
@@ -24,9 +29,20 @@ import signal
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
-from common import RunningBot, cronpilot_run, scratch_database, seed
+from common import (
+    FarSide,
+    FarTelegram,
+    LoopStalls,
+    RunningBot,
+    answer_requests,
+    cronpilot_run,
+    scratch_database,
+    seed,
+)
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 
@@ -35,7 +51,7 @@ from storage.migrate import upgrade_to_head
 from storage.models import RunRow, TaskRow, WorkerRow
 from storage.records import RunStatus
 from tests.fakes.llm import FakeLLM
-from tests.fakes.telegram import FakeChat, FakeTelegram, RateLimits
+from tests.fakes.telegram import FakeTelegram, RateLimits
 
 FIRST_CHAT = 10_000_000
 # The tasks are seeded due within the replicas' first alarm horizon (ten minutes); once all
@@ -43,6 +59,70 @@ FIRST_CHAT = 10_000_000
 # this far ahead, which the replicas' next refill (every minute) arms.
 SEEDED_AHEAD = timedelta(seconds=590)
 DUE_AFTER_READY = timedelta(seconds=65)
+
+
+def serve_telegram(connection: Connection, tasks: int) -> None:
+    """The fake Bot API with Telegram's limits, in a process of its own (`FarSide`): sends its
+    address, then answers "counts" (each chat's messages, the 429s so far, the loop's longest
+    stall so far) and "report" (every refusal with the longest stall before it, 429s by method,
+    the stalls) until told "done"."""
+    asyncio.run(_serve_telegram(connection, tasks))
+
+
+async def _serve_telegram(connection: Connection, tasks: int) -> None:
+    stalls = LoopStalls()
+    watcher = asyncio.create_task(stalls.watch())
+    async with FakeTelegram(rate_limits=RateLimits()) as fake:
+        chats = [fake.private_chat(fake.user(FIRST_CHAT + i, f"User {i}")) for i in range(tasks)]
+        connection.send((fake.token, fake.base_url))
+        # Asked five times a second: each chat's bot messages are counted again only once its
+        # history has grown, so that the asking takes the fake's loop for well under 1 ms.
+        seen = [0] * tasks
+        counts = [0] * tasks
+
+        def answer(question: str) -> Any:
+            if question == "counts":
+                for i, chat in enumerate(chats):
+                    if len(chat.history) != seen[i]:
+                        seen[i] = len(chat.history)
+                        counts[i] = len(fake.messages(chat))
+                return counts, fake.rate_limited_count, stalls.longest
+            assert question == "report"
+            return {
+                "refusals": [
+                    (refusal.at, refusal.limit, refusal.chat_id, stalls.before(refusal.at))
+                    for refusal in fake.refusals
+                ],
+                "by_method": dict(Counter(e.method for e in fake.errors if e.error_code == 429)),
+                "stalls": len(stalls.stalls),
+                "longest": stalls.longest,
+                "cpu": time.process_time(),
+            }
+
+        await answer_requests(connection, answer)
+    watcher.cancel()
+
+
+class Delivered:
+    """What the far side's fake Bot API shows, as of the last `update`."""
+
+    def __init__(self, far: FarSide) -> None:
+        self._far = far
+        self.per_chat: list[int] = []
+        self.rate_limited = 0
+        self.longest_stall = 0.0
+
+    async def update(self) -> int:
+        """Ask again; return how many chats have their result."""
+        self.per_chat, self.rate_limited, self.longest_stall = await self._far.ask("counts")
+        return self.count
+
+    @property
+    def count(self) -> int:
+        return sum(1 for count in self.per_chat if count)
+
+    def chats(self) -> set[int]:
+        return {FIRST_CHAT + i for i, count in enumerate(self.per_chat) if count}
 
 
 def worker_of(bot: RunningBot) -> str:
@@ -72,7 +152,7 @@ async def busiest(url: str, bots: list[RunningBot]) -> RunningBot:
     return max(bots, key=lambda bot: load.get(worker_of(bot), 0))
 
 
-async def sent_not_recorded(url: str, fake: FakeTelegram, chats: list[FakeChat]) -> int:
+async def sent_not_recorded(url: str, delivered: Delivered) -> int:
     """Chats that have their result while the database says it is not delivered yet: what a
     replica killed now had posted without recording it (Telegram has no idempotency key)."""
     database = create_engine(url, pool_size=1)
@@ -86,10 +166,11 @@ async def sent_not_recorded(url: str, fake: FakeTelegram, chats: list[FakeChat])
             unrecorded = set(rows.scalars())
     finally:
         await database.dispose()
-    return sum(1 for chat in chats if chat.id in unrecorded and fake.messages(chat))
+    await delivered.update()
+    return len(unrecorded & delivered.chats())
 
 
-async def progress(url: str, fake: FakeTelegram, chats: list[FakeChat], since_due: float) -> str:
+async def progress(url: str, delivered: Delivered, since_due: float) -> str:
     """One line of the timeline: where the time goes (claims, results owed, sends, 429s, and
     the live replicas' shares of the rate as they wrote them at their last beats)."""
     database = create_engine(url, pool_size=1)
@@ -112,11 +193,12 @@ async def progress(url: str, fake: FakeTelegram, chats: list[FakeChat], since_du
             )
     finally:
         await database.dispose()
-    delivered = sum(1 for chat in chats if fake.messages(chat))
+    await delivered.update()
     return (
-        f"  {since_due:5.1f} s: claimed {claimed}, delivered {delivered}, "
-        f"unfinished per replica {unfinished}, 429s {fake.rate_limited_count}, "
+        f"  {since_due:5.1f} s: claimed {claimed}, delivered {delivered.count}, "
+        f"unfinished per replica {unfinished}, 429s {delivered.rate_limited}, "
         f"shares {'+'.join(f'{share:.2f}' for share in shares)}={sum(shares):.2f}, "
+        f"the fake's longest stall {delivered.longest_stall:.2f} s, "
         f"load {os.getloadavg()[0]:.1f}"
     )
 
@@ -136,24 +218,6 @@ async def due_at(url: str, instant: datetime) -> None:
         await database.dispose()
 
 
-async def watch_stalls(stalls: list[tuple[float, float]]) -> None:
-    """Record when this process's event loop (the fake Bot API's) woke late, and by how much:
-    requests that arrived meanwhile are counted by the fake's limits together when it wakes, as
-    if they had arrived in a burst."""
-    tick = 0.01
-    while True:
-        before = time.time()
-        await asyncio.sleep(tick)
-        late = time.time() - before - tick
-        if late > 0.05:
-            stalls.append((time.time(), late))
-
-
-def stalls_before(stalls: list[tuple[float, float]], at: float) -> float:
-    """The longest stall of the fake Bot API's loop in the 1.5 s up to `at` (seconds)."""
-    return max((late for woke, late in stalls if at - 1.5 <= woke <= at + 0.01), default=0.0)
-
-
 async def measure(url: str, tasks: int, replicas: int, kill_after: float | None) -> None:
     await upgrade_to_head(url)
     due = datetime.now(UTC).replace(microsecond=0) + SEEDED_AHEAD
@@ -168,10 +232,9 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
     )
     await database.dispose()
 
-    stalls: list[tuple[float, float]] = []
-    watcher = asyncio.create_task(watch_stalls(stalls))
-    async with FakeTelegram(rate_limits=RateLimits()) as fake, FakeLLM() as llm:
-        chats = [fake.private_chat(fake.user(FIRST_CHAT + i, f"User {i}")) for i in range(tasks)]
+    async with FarSide(serve_telegram, tasks).running() as far, FakeLLM() as llm:
+        fake = FarTelegram(*await far.receive())
+        delivered = Delivered(far)
         async with contextlib.AsyncExitStack() as stack:
             bots = list(
                 await asyncio.gather(
@@ -205,15 +268,15 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
                     os.kill(killed.pid, signal.SIGKILL)
                     print(f"killed pid {killed.pid} with -9 at {since_due:.1f} s")
                     await asyncio.sleep(0.5)  # the kernel closes its connections
-                    in_flight = await sent_not_recorded(url, fake, chats)
+                    in_flight = await sent_not_recorded(url, delivered)
                     print(f"results in flight at the kill (posted, not yet recorded): {in_flight}")
                 if since_due >= next_report:
                     next_report = max(next_report, since_due) + 5.0
                     try:
-                        print(await progress(url, fake, chats, since_due), flush=True)
+                        print(await progress(url, delivered, since_due), flush=True)
                     except DBAPIError as error:  # a shared server out of connections: skip one
                         print(f"  {since_due:5.1f} s: no progress line ({error.orig})", flush=True)
-                count = sum(1 for chat in chats if fake.messages(chat))
+                count = await delivered.update()
                 if count != last_count:
                     last_count, last_at = count, since_due
                 if count == tasks and (killed is not None or kill_after is None):
@@ -225,10 +288,11 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
             settle = time.monotonic() + 15
             while time.monotonic() < settle:
                 await asyncio.sleep(0.2)
-                count = sum(1 for chat in chats if fake.messages(chat))
+                count = await delivered.update()
                 if count != last_count:
                     last_count, last_at = count, (datetime.now(UTC) - due).total_seconds()
-            per_chat = Counter(len(fake.messages(chat)) for chat in chats)
+            per_chat = Counter(delivered.per_chat)
+            report = await far.ask("report")
             database = create_engine(url, pool_size=1)
             async with create_sessionmaker(database)() as session:
                 outcomes = (
@@ -249,31 +313,29 @@ async def measure(url: str, tasks: int, replicas: int, kill_after: float | None)
             f"last result {last_at:.1f} s after the instant (target ≤ {target:.1f} s; "
             f"{tasks} / 27 + 15)"
         )
-        print(f"429 answers from the Bot API: {fake.rate_limited_count} (target 0)")
-        if fake.refusals:
+        print(f"429 answers from the Bot API: {delivered.rate_limited} (target 0)")
+        refusals = report["refusals"]
+        if refusals:
             instant = due.timestamp()
             print(
                 "  by limit broken:",
-                dict(Counter(refusal.limit for refusal in fake.refusals)),
+                dict(Counter(limit for _, limit, _, _ in refusals)),
                 "by method:",
-                dict(Counter(e.method for e in fake.errors if e.error_code == 429)),
+                report["by_method"],
             )
             print(
                 "  each (s after the instant, limit, chat, the longest stall of the fake's loop "
                 "in the 1.5 s before):",
                 [
-                    (
-                        round(refusal.at - instant, 2),
-                        refusal.limit,
-                        refusal.chat_id,
-                        round(stalls_before(stalls, refusal.at), 2),
-                    )
-                    for refusal in fake.refusals
+                    (round(at - instant, 2), limit, chat_id, round(stall, 2))
+                    for at, limit, chat_id, stall in refusals
                 ],
             )
-        longest = max((late for _, late in stalls), default=0.0)
-        print(f"the fake Bot API's loop woke > 50 ms late {len(stalls)} times, by {longest:.2f} s")
-        watcher.cancel()
+        print(
+            f"the fake Bot API's loop (a process of its own) woke > 50 ms late "
+            f"{report['stalls']} times, the longest by {report['longest'] * 1000:.0f} ms "
+            f"(its process's CPU: {report['cpu']:.1f} s)"
+        )
         # Each replica is one process (one core at most): the CPU it used is a floor on the wall
         # time an idle machine would take; the rest of the wall time is waiting for a core.
         used = sorted(cpu_used.values(), reverse=True)
