@@ -69,10 +69,6 @@ _ASYNCPG_GONE = (
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.ConnectionDoesNotExistError,
-    # "sorry, too many clients already" (max_connections reached: SQLSTATE 53300): no new
-    # connection for a while, as a server starting up. Taken for an error of the work, a run
-    # whose finish met it ended with its row `running` under a live owner, never delivered.
-    asyncpg.TooManyConnectionsError,
 )
 _SQLITE_BUSY = re.compile(r"database is locked|database is busy", re.IGNORECASE)
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
-import asyncpg
 import pytest
-from sqlalchemy.exc import DBAPIError
 from structlog.testing import capture_logs
 from tenacity import AsyncRetrying, RetryCallState
 
 from scheduler.runner.sending import DELIVERY_BACKOFF
-from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
+from storage.retry import DEFAULT_BACKOFF, Backoff, patiently
 
 
 def waits(backoff: Backoff, attempts: int) -> list[float]:
@@ -68,17 +66,6 @@ async def test_the_work_is_retried_while_the_database_is_away_and_each_wait_is_l
     ]
     assert logs[0]["error"] == "[Errno 111] Connect call failed"
     assert logs[0]["log_level"] == "warning"
-
-
-async def test_a_server_out_of_connections_is_waited_for() -> None:
-    """Issue 27: PostgreSQL at max_connections (another program's connections) refuses new ones
-    for a while; a run that could not record its end then was given up and never delivered."""
-    refused = asyncpg.TooManyConnectionsError("sorry, too many clients already")
-    error = DBAPIError("INSERT", None, refused)
-    assert unavailable(error)
-    work = Outage(times=2, error=error)
-    outcome = await patiently(work, what="run.finish", backoff=Backoff(first=0.01, longest=0.01))
-    assert (outcome, work.calls) == ("done", 3)
 
 
 async def test_an_error_of_the_work_itself_is_not_retried() -> None:
