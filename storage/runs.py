@@ -12,10 +12,17 @@ from sqlalchemy import ColumnElement, RowMapping, func, or_, select, text, updat
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.reasons import Reason
-from storage import deliveries, message_parts, reasons
+from storage import chats, deliveries, message_parts, reasons, tasks
 from storage.dialects import id_in, insert_for, is_postgres
-from storage.models import MODEL_CHARS, SCHEDULED_OCCURRENCE, RunRow, TaskRow, WorkerRow
-from storage.records import Run, RunStatus, RunTrigger
+from storage.models import (
+    MODEL_CHARS,
+    SCHEDULED_OCCURRENCE,
+    ChatRow,
+    RunRow,
+    TaskRow,
+    WorkerRow,
+)
+from storage.records import Chat, Run, RunStatus, RunTrigger, Task
 
 
 def to_record(row: RunRow) -> Run:
@@ -518,6 +525,37 @@ async def mark_started(session: AsyncSession, run_id: int, *, started_at: dateti
         .values(started_at=started_at)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def start(
+    session: AsyncSession, run: Run, *, started_at: datetime
+) -> tuple[Task, Chat | None] | None:
+    """The run leaves the queue and really starts (`mark_started`); return its task and the
+    task's chat as they are now, or None if it is no longer running or its task is gone. On
+    PostgreSQL one statement (the update in a CTE) where three took three round trips."""
+    if not is_postgres(session):
+        if not await mark_started(session, run.id, started_at=started_at):
+            return None
+        task = await tasks.get(session, run.task_id)
+        return (task, await chats.get(session, task.chat_id)) if task is not None else None
+    started = (
+        update(RunRow)
+        .where(RunRow.id == run.id, RunRow.status == RunStatus.RUNNING)
+        .values(started_at=started_at)
+        .returning(RunRow.task_id)
+        .cte("started")
+    )
+    row = (
+        await session.execute(
+            select(TaskRow, ChatRow)
+            .join_from(started, TaskRow, TaskRow.id == started.c.task_id)
+            .outerjoin(ChatRow, ChatRow.id == TaskRow.chat_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    task_row, chat_row = row
+    return tasks.to_record(task_row), chats.to_record(chat_row) if chat_row else None
 
 
 async def interrupt(

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.dialects import id_in, is_postgres
 from storage.models import RunRow, TaskRow
@@ -317,17 +318,54 @@ async def record_outcome(
 
     Only runs that `count` (scheduled ones) change the count: a run someone asked for says
     nothing about whether the schedule keeps failing."""
-    if counts:
-        failures: Any = TaskRow.consecutive_failures + 1 if failed else 0
-    else:
-        failures = TaskRow.consecutive_failures
     result = await session.execute(
         update(TaskRow)
         .where(TaskRow.id == task_id)
-        .values(consecutive_failures=failures, last_run_at=finished_at)
+        .values(
+            consecutive_failures=_failures(failed=failed, counts=counts), last_run_at=finished_at
+        )
         .returning(TaskRow.consecutive_failures)
     )
     return result.scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """A finished run counted against its task (`count_run`)."""
+
+    failures: int
+    # Active tasks run after it (/after): the run may have followers to start.
+    followed: bool
+
+
+async def count_run(
+    session: AsyncSession, task_id: int, *, failed: bool, finished_at: datetime, counts: bool
+) -> Counted | None:
+    """`record_outcome`, and in the same statement whether any active task runs after this
+    one: most have none, and need not be asked for their followers (a round trip each)."""
+    follower = aliased(TaskRow)
+    followed = (
+        select(follower.id)
+        .where(follower.after_task_id == TaskRow.id, follower.state == TaskState.ACTIVE)
+        .correlate(TaskRow)
+        .exists()
+    )
+    result = await session.execute(
+        update(TaskRow)
+        .where(TaskRow.id == task_id)
+        .values(
+            consecutive_failures=_failures(failed=failed, counts=counts), last_run_at=finished_at
+        )
+        .returning(TaskRow.consecutive_failures, followed)
+    )
+    row = result.one_or_none()
+    return Counted(row[0], bool(row[1])) if row is not None else None
+
+
+def _failures(*, failed: bool, counts: bool) -> Any:
+    if counts:
+        return TaskRow.consecutive_failures + 1 if failed else 0
+    return TaskRow.consecutive_failures
 
 
 async def delete(session: AsyncSession, task_id: int) -> bool:

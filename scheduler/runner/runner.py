@@ -66,7 +66,7 @@ from scheduler.runner.inputs import event_input, upstream_input
 from scheduler.runner.pace import Pace
 from scheduler.runner.prompt import MEMORY_RUNS, build_messages, is_silent
 from scheduler.runner.quiet import unchanged
-from scheduler.runner.retrying import next_try, repeats_schedule
+from scheduler.runner.retrying import may_try_again, next_try, repeats_schedule
 from scheduler.runner.sending import (
     DELIVERY_BACKOFF,
     FAILURES_BEFORE_PAUSE,
@@ -81,7 +81,8 @@ from scheduler.runner.task_cap import TaskCap
 from scheduler.runner.tools.registry import Toolsets
 from scheduler.runner.tools.toolbox import Toolbox
 from scheduler.schedules.schedule import zone_for
-from storage import attachments, chats, runs, spending, tasks
+from storage import attachments, runs, spending, tasks
+from storage.database import autocommitting
 from storage.records import Attachment, Run, RunStatus, Spending, Task, TaskMode, TaskState
 from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
 
@@ -193,6 +194,7 @@ class TaskRunner:
         """`toolsets` are what runs are offered (`registry.build_toolsets`); none without.
         `targets` sends results to the targets beside a task's own chat."""
         self._sessions = sessions
+        self._statements = autocommitting(sessions)
         self._llm = llm
         self._delivery = delivery
         self._clock = clock
@@ -252,15 +254,14 @@ class TaskRunner:
         return await self._conclude(current, run, outcome, usage)
 
     async def _prepare(self, run: Run) -> _Prepared | None:
-        """Mark the run started and read everything it needs, in one transaction."""
-        async with self._sessions() as session, session.begin():
-            if not await runs.mark_started(session, run.id, started_at=self._clock.now()):
+        """Mark the run started and read everything it needs: one write, so no transaction
+        around it (`autocommitting`), and the reads see the run started."""
+        async with self._statements() as session, session.begin():
+            started = await runs.start(session, run, started_at=self._clock.now())
+            if started is None:
                 return None
-            current = await tasks.get(session, run.task_id)
-            if current is None:
-                return None
+            current, chat = started
             memory = await runs.recent_outputs(session, run.task_id, limit=MEMORY_RUNS)
-            chat = await chats.get(session, current.chat_id)
             parent = await runs.get(session, run.parent_run_id) if run.parent_run_id else None
             upstream = await tasks.get(session, parent.task_id) if parent else None
             # A reminder's words are its message: it reads no documents.
@@ -467,14 +468,20 @@ class TaskRunner:
         owes = owes_message(outcome.status, outcome.output, run.trigger)
         # A reminder's run is counted as what it is: no tokens, nothing spent.
         counted = usage.calls > 0 or task.mode is TaskMode.REMINDER
+        delays = self._settings.retry_delays
         async with self._sessions() as session, session.begin():
-            retry_at = next_try(
-                run,
-                await tasks.get(session, task.id),
-                outcome.status,
-                outcome.reason,
-                delays=self._settings.retry_delays,
-                now=now,
+            # The task as it is now matters only to a failure that may try again.
+            retry_at = (
+                next_try(
+                    run,
+                    await tasks.get(session, task.id),
+                    outcome.status,
+                    outcome.reason,
+                    delays=delays,
+                    now=now,
+                )
+                if may_try_again(run, outcome.status, outcome.reason, delays=delays)
+                else None
             )
             finished = await runs.finish(
                 session,
@@ -515,16 +522,20 @@ class TaskRunner:
                 await self._sender.record_in(session, task, run, sent)
             # A failure that tries again does not count yet: only a run whose tries are spent.
             counts = repeats_schedule(run) and retry_at is None
-            failures = await tasks.record_outcome(
+            tally = await tasks.count_run(
                 session,
                 task.id,
                 failed=outcome.status is RunStatus.FAILED,
                 finished_at=now,
                 counts=counts,
             )
-            if counts and failures is not None and failures >= FAILURES_BEFORE_PAUSE:
+            if counts and tally is not None and tally.failures >= FAILURES_BEFORE_PAUSE:
                 await tasks.set_state(session, task.id, TaskState.PAUSED, next_run_at=None, now=now)
-            followers = await queue_followers(session, finished, now=now, owner=run.owner)
+            followers = (
+                await queue_followers(session, finished, now=now, owner=run.owner)
+                if tally is not None and tally.followed
+                else []
+            )
         if followers and self._start_followers is not None:
             self._start_followers(followers)
         metrics.observe_run(
