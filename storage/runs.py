@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, func, or_, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Exists,
+    RowMapping,
+    Select,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from core.reasons import Reason
 from storage import chats, deliveries, message_parts, reasons, tasks
@@ -17,6 +32,7 @@ from storage.dialects import id_in, insert_for, is_postgres
 from storage.models import (
     MODEL_CHARS,
     SCHEDULED_OCCURRENCE,
+    AttachmentRow,
     ChatRow,
     RunRow,
     TaskRow,
@@ -202,7 +218,16 @@ async def list_for_task(session: AsyncSession, task_id: int, *, limit: int = 10)
 
 async def recent_outputs(session: AsyncSession, task_id: int, *, limit: int) -> list[Run]:
     """The task's last answers worth remembering (succeeded, with output), oldest first."""
-    result = await session.execute(
+    result = await session.execute(_worth_remembering(task_id, limit))
+    return [to_record(row) for row in reversed(result.scalars().all())]
+
+
+def _worth_remembering(
+    task_id: int | ColumnElement[int] | InstrumentedAttribute[int],
+    limit: int | BindParameter[int],
+) -> Select[RunRow]:
+    """The task's last `limit` answers (succeeded, with output), newest first."""
+    return (
         select(RunRow)
         .where(
             RunRow.task_id == task_id,
@@ -212,7 +237,6 @@ async def recent_outputs(session: AsyncSession, task_id: int, *, limit: int) -> 
         .order_by(RunRow.finished_at.desc(), RunRow.id.desc())
         .limit(limit)
     )
-    return [to_record(row) for row in reversed(result.scalars().all())]
 
 
 async def count_since(
@@ -527,35 +551,77 @@ async def mark_started(session: AsyncSession, run_id: int, *, started_at: dateti
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True, slots=True)
+class Starting:
+    """What a run that really starts reads (`start`)."""
+
+    task: Task
+    chat: Chat | None
+    # The task's last answers worth remembering (`recent_outputs`), oldest first.
+    memory: list[Run]
+    # Whether the task has documents (then they are read).
+    has_documents: bool
+
+
 async def start(
-    session: AsyncSession, run: Run, *, started_at: datetime
-) -> tuple[Task, Chat | None] | None:
-    """The run leaves the queue and really starts (`mark_started`); return its task and the
-    task's chat as they are now, or None if it is no longer running or its task is gone. On
-    PostgreSQL one statement (the update in a CTE) where three took three round trips."""
+    session: AsyncSession, run: Run, *, started_at: datetime, memory: int
+) -> Starting | None:
+    """The run leaves the queue and really starts (`mark_started`); return its task, the
+    task's chat and last `memory` answers as they are now, or None if it is no longer running
+    or its task is gone. On PostgreSQL one statement (the update in a CTE, the answers in a
+    lateral join) where five took five round trips."""
     if not is_postgres(session):
         if not await mark_started(session, run.id, started_at=started_at):
             return None
         task = await tasks.get(session, run.task_id)
-        return (task, await chats.get(session, task.chat_id)) if task is not None else None
+        if task is None:
+            return None
+        has_documents = await session.scalar(
+            select(_task_has_documents()).where(TaskRow.id == task.id)
+        )
+        return Starting(
+            task,
+            await chats.get(session, task.chat_id),
+            await recent_outputs(session, task.id, limit=memory),
+            bool(has_documents),
+        )
+    parameters = {"run_id": run.id, "started_at": started_at, "memory": memory}
+    rows = (await session.execute(_start_statement(), parameters)).all()
+    if not rows:
+        return None
+    task_row, chat_row, _, has_documents = rows[0]
+    return Starting(
+        tasks.to_record(task_row),
+        chats.to_record(chat_row) if chat_row is not None else None,
+        [to_record(row[2]) for row in rows if row[2] is not None],
+        bool(has_documents),
+    )
+
+
+def _task_has_documents() -> Exists:
+    return select(AttachmentRow.id).where(AttachmentRow.task_id == TaskRow.id).exists()
+
+
+@functools.cache
+def _start_statement() -> Select[TaskRow, ChatRow, RunRow, bool]:
+    """`start`'s statement on PostgreSQL, built once: built for every run, it took more of the
+    process's CPU than running it (SQLAlchemy's aliasing and column collections)."""
     started = (
         update(RunRow)
-        .where(RunRow.id == run.id, RunRow.status == RunStatus.RUNNING)
-        .values(started_at=started_at)
+        .where(RunRow.id == bindparam("run_id"), RunRow.status == RunStatus.RUNNING)
+        .values(started_at=bindparam("started_at"))
         .returning(RunRow.task_id)
         .cte("started")
     )
-    row = (
-        await session.execute(
-            select(TaskRow, ChatRow)
-            .join_from(started, TaskRow, TaskRow.id == started.c.task_id)
-            .outerjoin(ChatRow, ChatRow.id == TaskRow.chat_id)
-        )
-    ).one_or_none()
-    if row is None:
-        return None
-    task_row, chat_row = row
-    return tasks.to_record(task_row), chats.to_record(chat_row) if chat_row else None
+    remembered = _worth_remembering(TaskRow.id, bindparam("memory")).lateral("remembered")
+    answer = aliased(RunRow, remembered)
+    return (
+        select(TaskRow, ChatRow, answer, _task_has_documents())
+        .join_from(started, TaskRow, TaskRow.id == started.c.task_id)
+        .outerjoin(ChatRow, ChatRow.id == TaskRow.chat_id)
+        .outerjoin(remembered, true())
+        .order_by(answer.finished_at, answer.id)
+    )
 
 
 async def interrupt(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -343,6 +344,16 @@ async def count_run(
 ) -> Counted | None:
     """`record_outcome`, and in the same statement whether any active task runs after this
     one: most have none, and need not be asked for their followers (a round trip each)."""
+    statement = _count_run_statement(failed=failed, counts=counts)
+    result = await session.execute(statement, {"task_id": task_id, "finished_at": finished_at})
+    row = result.one_or_none()
+    return Counted(row[0], bool(row[1])) if row is not None else None
+
+
+@functools.cache
+def _count_run_statement(*, failed: bool, counts: bool) -> Any:
+    """`count_run`'s statement, built once for each kind of outcome (built for every run, the
+    aliased subquery took more CPU than the round trip)."""
     follower = aliased(TaskRow)
     followed = (
         select(follower.id)
@@ -350,16 +361,15 @@ async def count_run(
         .correlate(TaskRow)
         .exists()
     )
-    result = await session.execute(
+    return (
         update(TaskRow)
-        .where(TaskRow.id == task_id)
+        .where(TaskRow.id == bindparam("task_id"))
         .values(
-            consecutive_failures=_failures(failed=failed, counts=counts), last_run_at=finished_at
+            consecutive_failures=_failures(failed=failed, counts=counts),
+            last_run_at=bindparam("finished_at"),
         )
         .returning(TaskRow.consecutive_failures, followed)
     )
-    row = result.one_or_none()
-    return Counted(row[0], bool(row[1])) if row is not None else None
 
 
 def _failures(*, failed: bool, counts: bool) -> Any:

@@ -257,17 +257,18 @@ class TaskRunner:
         """Mark the run started and read everything it needs: one write, so no transaction
         around it (`autocommitting`), and the reads see the run started."""
         async with self._statements() as session, session.begin():
-            started = await runs.start(session, run, started_at=self._clock.now())
+            started = await runs.start(
+                session, run, started_at=self._clock.now(), memory=MEMORY_RUNS
+            )
             if started is None:
                 return None
-            current, chat = started
-            memory = await runs.recent_outputs(session, run.task_id, limit=MEMORY_RUNS)
+            current, chat, memory = started.task, started.chat, started.memory
             parent = await runs.get(session, run.parent_run_id) if run.parent_run_id else None
             upstream = await tasks.get(session, parent.task_id) if parent else None
             # A reminder's words are its message: it reads no documents.
             documents = (
                 await attachments.of_task(session, current.id)
-                if current.mode is not TaskMode.REMINDER
+                if current.mode is not TaskMode.REMINDER and started.has_documents
                 else []
             )
         language = chat_language(chat.language, chat.user_language) if chat else ENGLISH
