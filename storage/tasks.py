@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, true, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage import spending
 from storage.dialects import id_in, is_postgres
-from storage.models import RunRow, TaskRow
+from storage.models import RunRow, SpendingRow, TaskRow
 from storage.records import (
     HERE,
     NewTask,
     RunStatus,
+    Spending,
     Target,
     TargetKind,
     Task,
@@ -335,25 +337,46 @@ class Counted:
     """A finished run counted against its task (`count_run`)."""
 
     failures: int
-    # Active tasks run after it (/after): the run may have followers to start.
+    # Active tasks run after it (/after): the run may have followers to start. False only
+    # where known (PostgreSQL); SQLite does not say, and its followers are always looked up.
     followed: bool
 
 
 async def count_run(
-    session: AsyncSession, task_id: int, *, failed: bool, finished_at: datetime, counts: bool
+    session: AsyncSession,
+    task_id: int,
+    *,
+    failed: bool,
+    finished_at: datetime,
+    counts: bool,
+    spent: Spending | None = None,
 ) -> Counted | None:
     """`record_outcome`, and in the same statement whether any active task runs after this
-    one: most have none, and need not be asked for their followers (a round trip each)."""
-    statement = _count_run_statement(failed=failed, counts=counts)
-    result = await session.execute(statement, {"task_id": task_id, "finished_at": finished_at})
+    one (most have none, and need not be asked for their followers) and, on PostgreSQL, the
+    run's expense recorded (`spent`, in a CTE): one round trip where three took three."""
+    postgres = is_postgres(session)
+    if spent is not None and not postgres:
+        await spending.add(session, spent)
+        spent = None
+    statement = _count_run_statement(
+        failed=failed, counts=counts, spends=spent is not None, asks=postgres
+    )
+    parameters: dict[str, Any] = {"task_id": task_id, "finished_at": finished_at}
+    if spent is not None:
+        parameters.update({f"spent_{name}": value for name, value in asdict(spent).items()})
+    result = await session.execute(statement, parameters)
     row = result.one_or_none()
-    return Counted(row[0], bool(row[1])) if row is not None else None
+    if row is None:
+        return None
+    return Counted(row[0], bool(row[1]) if postgres else True)
 
 
 @functools.cache
-def _count_run_statement(*, failed: bool, counts: bool) -> Any:
+def _count_run_statement(*, failed: bool, counts: bool, spends: bool, asks: bool) -> Any:
     """`count_run`'s statement, built once for each kind of outcome (built for every run, the
-    aliased subquery took more CPU than the round trip)."""
+    aliased subquery took more CPU than the round trip). `asks`: whether tasks follow it, in
+    RETURNING; SQLite's answer there is always no (correlated subqueries in RETURNING do not
+    see the row), and SQLite has no round trips to save, so there it is not asked."""
     follower = aliased(TaskRow)
     followed = (
         select(follower.id)
@@ -361,15 +384,20 @@ def _count_run_statement(*, failed: bool, counts: bool) -> Any:
         .correlate(TaskRow)
         .exists()
     )
-    return (
+    statement = (
         update(TaskRow)
         .where(TaskRow.id == bindparam("task_id"))
         .values(
             consecutive_failures=_failures(failed=failed, counts=counts),
             last_run_at=bindparam("finished_at"),
         )
-        .returning(TaskRow.consecutive_failures, followed)
+        .returning(TaskRow.consecutive_failures, followed if asks else true())
     )
+    if spends:
+        names = [field.name for field in fields(Spending)]
+        expense = insert(SpendingRow).values({name: bindparam(f"spent_{name}") for name in names})
+        statement = statement.add_cte(expense.cte("spent"))
+    return statement
 
 
 def _failures(*, failed: bool, counts: bool) -> Any:

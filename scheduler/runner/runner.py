@@ -502,22 +502,25 @@ class TaskRunner:
             )
             if finished is not None and owes and outcome.status is RunStatus.SUCCEEDED:
                 finished = await self._sender.owe_targets(session, task, finished)
-            # Spent even when the run's own record was closed meanwhile (a shutdown interrupted
-            # it), but not recorded for a task deleted meanwhile, whose chat may be gone too.
-            if usage.calls and (finished is not None or await tasks.get(session, task.id)):
-                await spending.add(
-                    session,
-                    Spending(
-                        chat_id=task.chat_id,
-                        task_id=task.id,
-                        kind=spending.RUN,
-                        at=now,
-                        prompt_tokens=usage.prompt_tokens,
-                        completion_tokens=usage.completion_tokens,
-                        cost=usage.cost,
-                    ),
+            spent = (
+                Spending(
+                    chat_id=task.chat_id,
+                    task_id=task.id,
+                    kind=spending.RUN,
+                    at=now,
+                    prompt_tokens=usage.prompt_tokens,
+                    completion_tokens=usage.completion_tokens,
+                    cost=usage.cost,
                 )
+                if usage.calls
+                else None
+            )
             if finished is None:
+                # Spent even when the run's own record was closed meanwhile (a shutdown
+                # interrupted it), but not recorded for a task deleted meanwhile, whose chat
+                # may be gone too.
+                if spent is not None and await tasks.get(session, task.id):
+                    await spending.add(session, spent)
                 return None  # interrupted by a shutdown meanwhile, or the task was deleted
             if sent is not None and owes:
                 await self._sender.record_in(session, task, run, sent)
@@ -529,6 +532,7 @@ class TaskRunner:
                 failed=outcome.status is RunStatus.FAILED,
                 finished_at=now,
                 counts=counts,
+                spent=spent,
             )
             if counts and tally is not None and tally.failures >= FAILURES_BEFORE_PAUSE:
                 await tasks.set_state(session, task.id, TaskState.PAUSED, next_run_at=None, now=now)

@@ -35,12 +35,12 @@ pytestmark = pytest.mark.usefixtures("litellm_imported")
 RUNS = 3
 # Per run, before issue 27's round: 20 (7 to start it, 7 to close it, 3 to read the chat's
 # language for the result's words, 3 to record the message sent) and a share of the claim's.
-# Now 8: its start 1 (one statement marks it started and reads its task, chat and last answers,
-# and whether it has documents), its close 5 (BEGIN, the run, what it spent, the task's count,
-# COMMIT), the language 1, the message 1; and the claim's share (BEGIN, the due tasks, the runs,
-# the tasks' next runs, COMMIT; and the tries due, none here: BEGIN, a read, COMMIT), 8 for the
-# batch.
-ROUND_TRIPS_PER_RUN = 8 + 8 / RUNS
+# Now 7: its start 1 (one statement marks it started and reads its task, chat and last answers,
+# and whether it has documents), its close 4 (BEGIN, the run, the task's count with what it
+# spent and whether tasks follow it, COMMIT), the language 1, the message 1; and the claim's
+# share (BEGIN, the due tasks, the runs, the tasks' next runs, COMMIT; and the tries due, none
+# here: BEGIN, a read, COMMIT), 8 for the batch.
+ROUND_TRIPS_PER_RUN = 7 + 8 / RUNS
 
 _counting: contextvars.ContextVar[bool] = contextvars.ContextVar("counting", default=False)
 
