@@ -4,6 +4,7 @@ checked against the actor (application.permissions)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -167,13 +168,23 @@ class Shapes:
 
     async def skipped_next(self, task: Task) -> datetime | None:
         """The task's next run when it is skipped (for a card the caller may already show)."""
-        if task.next_run_at is None:
-            return None
+        return (await self.skipped_next_of([task])).get(task.id)
+
+    async def skipped_next_of(self, page: Sequence[Task]) -> dict[int, datetime]:
+        """`skipped_next` for a page of tasks in one query: the next run of each task whose
+        next run is skipped, by task id."""
+        coming_ones = [task for task in page if task.next_run_at is not None]
+        if not coming_ones:
+            return {}
         async with self._sessions() as session:
-            coming = await skips.coming(session, task.id, after=self._clock.now())
-        if coming is None or coming.scheduled_for != task.next_run_at:
-            return None
-        return coming.scheduled_for
+            coming = await skips.coming_for(
+                session, [task.id for task in coming_ones], after=self._clock.now()
+            )
+        return {
+            task.id: task.next_run_at
+            for task in coming_ones
+            if task.next_run_at is not None and coming.get(task.id) == task.next_run_at
+        }
 
 
 def _require_one_time_reminder(task: Task) -> None:

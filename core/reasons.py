@@ -218,6 +218,12 @@ class InternalError(Reason):
     """A bug or a library's surprise; the traceback is in the log."""
 
 
+@reason("database_unavailable", N_("the database was busy or out of reach"), transient=True)
+class DatabaseUnavailable(Reason):
+    """The run's database work could not get a connection (every pooled one stayed busy past
+    the pool's timeout, as under CPU starvation) or lost it (storage/retry.py `unavailable`)."""
+
+
 @reason("run_timeout", N_("no answer within {seconds} s"), transient=True)
 class RunTimedOut(Reason):
     """The whole conversation with the model (tool calls included) ran past RUN_TIMEOUT_SECONDS."""
@@ -442,6 +448,7 @@ REASONS: tuple[type[Reason], ...] = (
     ModelNotFound,
     RequestRefused,
     InternalError,
+    DatabaseUnavailable,
     RunTimedOut,
     EmptyAnswer,
     EndlessTools,

@@ -50,6 +50,7 @@ from core.reasons import (
     BotStopped,
     BotWasDown,
     BotWasDownLonger,
+    DatabaseUnavailable,
     FoldedIntoCatchUp,
     InternalError,
     PreviousRunGoing,
@@ -611,10 +612,12 @@ class Engine:
             owed = await self._executor.execute(run, task)
         except asyncio.CancelledError:
             raise
-        except Exception:  # the executor should not raise; if it does, the run is not lost
+        except Exception as error:  # the executor should not raise; if it does, the run is kept
             log.exception("run.crashed", run_id=run.id, task_id=task.id)
+            # /history says a database that was away (a pool wait past its timeout) as such.
+            why = DatabaseUnavailable() if unavailable(error) else InternalError()
             owed = await patiently(
-                lambda: self._fail(run), what="run.finish", backoff=self._backoff
+                lambda: self._fail(run, why), what="run.finish", backoff=self._backoff
             )
         took = max(0.0, (self._clock.now() - started).total_seconds())
         self._run_seconds += _RUN_SECONDS_WEIGHT * (took - self._run_seconds)
@@ -622,14 +625,14 @@ class Engine:
             self.arm(owed.retry_at)  # a failure that tries again
             self._deliver(owed, task)
 
-    async def _fail(self, run: Run) -> Run | None:
+    async def _fail(self, run: Run, reason: Reason) -> Run | None:
         async with self._sessions() as session, session.begin():
             failed = await runs.finish(
                 session,
                 run.id,
                 status=RunStatus.FAILED,
                 finished_at=self._clock.now(),
-                reason=InternalError(),
+                reason=reason,
                 owner=run.owner,
                 delivery_pending=True,
             )

@@ -3,9 +3,10 @@ is due, which the engine's exactly-once guard then finds taken. Callers own the 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.reasons import SkippedByPerson
@@ -50,6 +51,26 @@ async def coming(session: AsyncSession, task_id: int, *, after: datetime) -> Run
     )
     row = result.scalar_one_or_none()
     return runs.to_record(row) if row is not None else None
+
+
+async def coming_for(
+    session: AsyncSession, task_ids: Collection[int], *, after: datetime
+) -> dict[int, datetime]:
+    """`coming` for many tasks in one query (a page of a list): each task's earliest occurrence
+    after `after` that someone skipped ahead of time, by task id; a task with none is absent."""
+    if not task_ids:
+        return {}
+    result = await session.execute(
+        select(RunRow.task_id, func.min(RunRow.scheduled_for))
+        .where(
+            RunRow.task_id.in_(task_ids),
+            RunRow.status == RunStatus.SKIPPED,
+            RunRow.reason_code == SkippedByPerson.code,
+            RunRow.scheduled_for > after,
+        )
+        .group_by(RunRow.task_id)
+    )
+    return dict(result.all())
 
 
 async def remove(session: AsyncSession, run_id: int) -> bool:

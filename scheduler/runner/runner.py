@@ -40,6 +40,7 @@ from core.languages import ENGLISH, chat_language
 from core.logs import get_logger
 from core.reasons import (
     BudgetSpent,
+    DatabaseUnavailable,
     EmptyAnswer,
     EndlessTools,
     InternalError,
@@ -84,7 +85,7 @@ from scheduler.schedules.schedule import zone_for
 from storage import attachments, runs, spending, tasks
 from storage.database import autocommitting
 from storage.records import Attachment, Run, RunStatus, Spending, Task, TaskMode, TaskState
-from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
+from storage.retry import DEFAULT_BACKOFF, Backoff, describe, patiently, unavailable
 
 log = get_logger(__name__)
 
@@ -170,6 +171,14 @@ class _Prepared:
 RunStarter = Callable[[Sequence[tuple[Run, Task]]], None]
 
 
+def _database_away(task: Task, error: BaseException) -> DatabaseUnavailable:
+    """Why a run whose database work found no connection in time (a pool wait past its
+    timeout, as under CPU starvation) or lost it failed: a reason that heals, so
+    RUN_RETRY_DELAYS try the run again."""
+    log.warning("run.database_unavailable", task_id=task.id, error=describe(error))
+    return DatabaseUnavailable()
+
+
 class _RunFailed(Exception):
     """The run cannot produce an answer, for `reason`."""
 
@@ -240,12 +249,19 @@ class TaskRunner:
             if not self._settings.model:
                 outcome = _Outcome(RunStatus.FAILED, None, NoModelSetUp())
                 return await self._conclude(current, run, outcome, ModelUsage())
-            if self._budget is not None:
-                reached = await self._budget.reached(current.chat_id)
-                if reached is not None:
-                    await self._over_budget(current, run, reached)
-                    return None
-            if await self._cap.spent(current):
+            budget = self._budget
+            try:
+                reached = await budget.reached(current.chat_id) if budget is not None else None
+                capped = reached is None and await self._cap.spent(current)
+            except Exception as error:
+                if not unavailable(error):
+                    raise
+                outcome = _Outcome(RunStatus.FAILED, None, _database_away(current, error))
+                return await self._conclude(current, run, outcome, ModelUsage())
+            if reached is not None:
+                await self._over_budget(current, run, reached)
+                return None
+            if capped:
                 await self._cap.skip(current, run)
                 return None
             usage = ModelUsage()

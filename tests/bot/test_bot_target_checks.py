@@ -21,19 +21,25 @@ from core.reasons import (
 )
 from scheduler.runner.targets import TARGET_ATTEMPTS
 from storage.records import DeliveryState, TargetDelivery
+from tests.bot.targets_harness import (
+    FRIDAY,
+    GROUP,
+    HN,
+    MONDAY,
+    Receiver,
+    answer,
+    bot_with_destinations,
+    results,
+)
 from tests.bot.test_bot_conversations import answer_recorded
-from tests.bot.test_bot_targets import Receiver, answer, results
 from tests.bot_harness import (
     ALICE,
     BERLIN,
     BOB,
     CAROL,
     MALLORY,
-    NOW,
     OPERATOR,
     BotUnderTest,
-    FakeClock,
-    bot_settings,
     create_task,
 )
 from tests.fakes.llm import FakeLLM
@@ -41,53 +47,25 @@ from tests.fakes.telegram import FakeChat, FakeMessage, FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
 
-GROUP, NEWS, PARTNERS = -1001000000021, -1001000000022, -1001000000023
-HN = "/new every weekday at 9am summarize the top Hacker News stories"
-FRIDAY = datetime(2026, 11, 27, 9, 0, tzinfo=BERLIN)
-MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=BERLIN)
+PARTNERS = -1001000000023
 TUESDAY = datetime(2026, 12, 1, 9, 0, tzinfo=BERLIN)
 WEDNESDAY = datetime(2026, 12, 2, 9, 0, tzinfo=BERLIN)
 NOTICE = "could not post its result to"
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    found = Receiver()
-    await found.start()
-    try:
-        yield found
-    finally:
-        await found.stop()
-
-
-@pytest.fixture
 async def bot(
     fake: FakeTelegram, llm: FakeLLM, database_url: str, receiver: Receiver, tmp_path: Path
 ) -> AsyncIterator[BotUnderTest]:
-    config = tmp_path / "destinations.yaml"
-    config.write_text(f"hook: json://127.0.0.1:{receiver.port}/hook\n", encoding="utf-8")
-    settings = bot_settings(fake, llm, database_url, destinations_config=str(config))
-    under_test = BotUnderTest(fake, llm, settings, FakeClock(NOW))
-    await under_test.start()
-    try:
-        yield under_test
-    finally:
-        await under_test.stop()
-
-
-@pytest.fixture
-def alice(fake: FakeTelegram) -> FakeUser:
-    return fake.user(ALICE, "Alice")
+    destinations = {"hook": receiver.url}
+    async with bot_with_destinations(fake, llm, database_url, tmp_path, destinations) as bot:
+        yield bot
 
 
 @pytest.fixture
 def group(fake: FakeTelegram, alice: FakeUser) -> FakeChat:
+    """Alice's group, with no other administrator."""
     return fake.group(GROUP, "Team", owner=alice)
-
-
-@pytest.fixture
-def news(fake: FakeTelegram, alice: FakeUser) -> FakeChat:
-    return fake.channel(NEWS, "News", username="news", owner=alice)
 
 
 async def copies_of(bot: BotUnderTest, task_id: int) -> dict[str, TargetDelivery]:

@@ -5,141 +5,40 @@ restart sends each only what it is still owed."""
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp import web
 
 from core.metrics import REGISTRY
 from scheduler.runner import targets as target_runner
 from storage.records import DeliveryState
-from tests.bot_harness import (
-    ALICE,
-    BERLIN,
-    BOB,
-    NOW,
-    OPERATOR,
-    BotUnderTest,
-    FakeClock,
-    bot_settings,
-    create_task,
+from tests.bot.targets_harness import (
+    FRIDAY,
+    GROUP,
+    HN,
+    MONDAY,
+    NOWHERE,
+    Receiver,
+    answer,
+    bot_with_destinations,
+    eventually,
+    results,
 )
+from tests.bot_harness import OPERATOR, BotUnderTest, create_task
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
-
-GROUP, NEWS = -1001000000001, -1001000000002
-HN = "/new every weekday at 9am summarize the top Hacker News stories"
-FRIDAY = datetime(2026, 11, 27, 9, 0, tzinfo=BERLIN)
-MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=BERLIN)
-
-
-class Receiver:
-    """A JSON webhook on a local port: answers each POST with the next status (then 200)."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.statuses: list[int] = []
-        self.failing = False
-        self.attempts = 0
-        self.arrived = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.port = 0
-
-    async def _post(self, request: web.Request) -> web.Response:
-        self.attempts += 1
-        status = self.statuses.pop(0) if self.statuses else (500 if self.failing else 200)
-        if status == 200:
-            self.received.append(json.loads(await request.text()))
-            self.arrived.set()
-        return web.Response(status=status, text="{}")
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/hook", self._post)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    found = Receiver()
-    await found.start()
-    try:
-        yield found
-    finally:
-        await found.stop()
 
 
 @pytest.fixture
 async def bot(
     fake: FakeTelegram, llm: FakeLLM, database_url: str, receiver: Receiver, tmp_path: Path
 ) -> AsyncIterator[BotUnderTest]:
-    config = tmp_path / "destinations.yaml"
-    config.write_text(
-        f"hook: json://127.0.0.1:{receiver.port}/hook\nteam-slack: json://127.0.0.1:9/never\n",
-        encoding="utf-8",
-    )
-    settings = bot_settings(fake, llm, database_url, destinations_config=str(config))
-    under_test = BotUnderTest(fake, llm, settings, FakeClock(NOW))
-    await under_test.start()
-    try:
-        yield under_test
-    finally:
-        await under_test.stop()
-
-
-@pytest.fixture
-def alice(fake: FakeTelegram) -> FakeUser:
-    return fake.user(ALICE, "Alice")
-
-
-@pytest.fixture
-def bob(fake: FakeTelegram) -> FakeUser:
-    return fake.user(BOB, "Bob")
-
-
-@pytest.fixture
-def group(fake: FakeTelegram, alice: FakeUser, bob: FakeUser) -> FakeChat:
-    return fake.group(GROUP, "Team", owner=alice, admins=[bob])
-
-
-@pytest.fixture
-def news(fake: FakeTelegram, alice: FakeUser) -> FakeChat:
-    return fake.channel(NEWS, "News", username="news", owner=alice)
-
-
-async def answer(fake: FakeTelegram, chat: FakeChat, user: FakeUser, text: str) -> str:
-    since = fake.checkpoint()
-    sent = await fake.send_text(chat, user, text)
-    found = await fake.wait_for_message(
-        chat, lambda m: m.reply_to_message_id == sent.message_id, since=since
-    )
-    return found.text
-
-
-async def eventually(probe: Callable[[], Any], within: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await probe():
-        assert loop.time() < deadline, "never happened"
-        await asyncio.sleep(0.02)
-
-
-def results(fake: FakeTelegram, chat: FakeChat, text: str) -> list[Any]:
-    return [m for m in fake.messages(chat) if text in m.text]
+    destinations = {"hook": receiver.url, "team-slack": NOWHERE}
+    async with bot_with_destinations(fake, llm, database_url, tmp_path, destinations) as bot:
+        yield bot
 
 
 async def test_results_go_to_the_chat_and_a_channel_and_a_webhook_at_once(

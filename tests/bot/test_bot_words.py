@@ -7,90 +7,41 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from storage.records import Target, TargetKind
-from tests.bot_harness import (
-    ALICE,
-    BERLIN,
-    BOB,
-    NOW,
-    BotUnderTest,
-    FakeClock,
-    bot_settings,
-    create_task,
+from tests.bot.targets_harness import (
+    FRIDAY,
+    GROUP,
+    HN,
+    NOWHERE,
+    bot_with_destinations,
+    reply_to,
 )
+from tests.bot_harness import ALICE, NOW, BotUnderTest, create_task
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeChat, FakeMessage, FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
 
-GROUP, NEWS = -1001000000001, -1001000000002
-HN = "/new every weekday at 9am summarize the top Hacker News stories"
 MODELS = "fast=openai/fast-model,smart=openai/smart-model"
-FRIDAY = NOW.replace(day=27, hour=9)
-MONDAY = NOW.replace(day=30, hour=9)
-assert FRIDAY.tzinfo is BERLIN
-
-
-async def started(
-    fake: FakeTelegram, llm: FakeLLM, url: str, tmp_path: Path, **changes: Any
-) -> BotUnderTest:
-    config = tmp_path / "destinations.yaml"
-    config.write_text("team-slack: json://127.0.0.1:9/never\n", encoding="utf-8")
-    settings = bot_settings(fake, llm, url, destinations_config=str(config), **changes)
-    bot = BotUnderTest(fake, llm, settings, FakeClock(NOW))
-    await bot.start()
-    return bot
+DESTINATIONS = {"team-slack": NOWHERE}
 
 
 @pytest.fixture
 async def bot(
     fake: FakeTelegram, llm: FakeLLM, database_url: str, tmp_path: Path
 ) -> AsyncIterator[BotUnderTest]:
-    under_test = await started(fake, llm, database_url, tmp_path, models=MODELS)
-    try:
-        yield under_test
-    finally:
-        await under_test.stop()
-
-
-@pytest.fixture
-def alice(fake: FakeTelegram) -> FakeUser:
-    return fake.user(ALICE, "Alice")
-
-
-@pytest.fixture
-def bob(fake: FakeTelegram) -> FakeUser:
-    return fake.user(BOB, "Bob")
-
-
-@pytest.fixture
-def group(fake: FakeTelegram, alice: FakeUser, bob: FakeUser) -> FakeChat:
-    return fake.group(GROUP, "Team", owner=alice, admins=[bob])
-
-
-@pytest.fixture
-def news(fake: FakeTelegram, alice: FakeUser) -> FakeChat:
-    return fake.channel(NEWS, "News", username="news", owner=alice)
+    async with bot_with_destinations(
+        fake, llm, database_url, tmp_path, DESTINATIONS, models=MODELS
+    ) as bot:
+        yield bot
 
 
 @pytest.fixture
 def dm(fake: FakeTelegram, alice: FakeUser) -> FakeChat:
     return fake.private_chat(alice)
-
-
-async def reply_to(
-    fake: FakeTelegram, chat: FakeChat, user: FakeUser, message: FakeMessage, text: str
-) -> FakeMessage:
-    """`user` replies `text` to `message`; the bot's answer to it."""
-    since = fake.checkpoint()
-    sent = await fake.send_text(chat, user, text, reply_to=message)
-    return await fake.wait_for_message(
-        chat, lambda m: m.reply_to_message_id == sent.message_id, since=since
-    )
 
 
 async def a_result(
@@ -344,8 +295,7 @@ async def test_a_request_chooses_its_model_and_a_reply_changes_it(
 async def test_without_models_words_about_models_are_not_eaten(
     fake: FakeTelegram, llm: FakeLLM, pg_url: str, tmp_path: Path, dm: FakeChat, alice: FakeUser
 ) -> None:
-    bot = await started(fake, llm, pg_url, tmp_path)
-    try:
+    async with bot_with_destinations(fake, llm, pg_url, tmp_path, DESTINATIONS) as bot:
         since = fake.checkpoint()
         await fake.send_text(dm, alice, "every day at 9 summarize HN with the smart model")
         card = await fake.wait_for_message(
@@ -361,5 +311,3 @@ async def test_without_models_words_about_models_are_not_eaten(
         [task] = [task for task in await bot.tasks_of(ALICE) if task.id == task_id]
         assert task.model is None
         assert fake.errors == []
-    finally:
-        await bot.stop()

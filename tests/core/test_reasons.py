@@ -109,6 +109,7 @@ def test_transient_reasons_are_the_ones_worth_trying_again() -> None:
         "rate_limited_http",
         "provider_failed",
         "run_timeout",
+        "database_unavailable",
         "bot_stopped",
         "bot_shut_down",
         "answer_interrupted",

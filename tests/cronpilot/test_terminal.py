@@ -41,6 +41,11 @@ def environment(tmp_path: Path, llm: FakeLLM | None = None) -> dict[str, str]:
     return values
 
 
+# Eight processes, each bounded by run_cronpilot's own 120 s: together about 45 s of CPU (about
+# 4 s each to import the package, and LiteLLM's import of about 5 s more in the two that need
+# the model: `chat`'s cost estimate and `tasks run`), nothing waited on besides; 120 s for all
+# of them was too little on a shared machine under load.
+@pytest.mark.timeout(360)
 async def test_chat_then_operate_the_task_from_the_command_line(
     tmp_path: Path, llm: FakeLLM
 ) -> None:

@@ -11,14 +11,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.reasons import (
     BotStopped,
     BotWasDown,
     BotWasDownLonger,
+    DatabaseUnavailable,
     FoldedIntoCatchUp,
+    InternalError,
     PreviousRunGoing,
 )
 from scheduler.clock import SystemClock
@@ -28,6 +30,7 @@ from storage import chats, runs, tasks
 from storage.database import create_engine, create_sessionmaker
 from storage.models import RunRow
 from storage.records import NewTask, Run, RunStatus, RunTrigger, Task, TaskKind, TaskState
+from tests.busy_pool import busy_pool
 from tests.fakes.clock import FakeClock
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -422,6 +425,37 @@ async def test_runs_left_running_by_a_crash_are_run_again(
     assert after.owner == engine.worker_id
     assert after.restarts == 1
     assert [run.id for run in executor.executed] == [crashed.id]
+
+
+@dataclass
+class CrashingExecutor:
+    """Stands in for a runner that raises: a bug, or database work that found no connection."""
+
+    sessions: Sessions | None
+
+    async def execute(self, run: Run, task: Task) -> None:
+        if self.sessions is None:
+            raise KeyError("choices")
+        async with self.sessions() as session:
+            await session.execute(text("SELECT 1"))
+
+
+@pytest.mark.parametrize("pool", ["busy", "free"])
+async def test_a_run_that_crashed_says_whether_the_database_was_away(
+    sessions: Sessions, clock: FakeClock, pg_url: str, pool: str
+) -> None:
+    task = await add_task(sessions, clock, cron("0 * * * *", "UTC"))
+    async with busy_pool(pg_url) as starved:
+        executor = CrashingExecutor(starved if pool == "busy" else None)
+        engine = Engine(sessions, executor, clock, EngineSettings())  # type: ignore[arg-type]
+        run = await engine.run_now(task.id, trigger=RunTrigger.MANUAL)
+        await engine.wait_idle()
+    async with sessions() as session:
+        failed = await runs.get(session, run.id)
+    assert failed is not None
+    assert failed.status is RunStatus.FAILED
+    assert failed.reason == (DatabaseUnavailable() if pool == "busy" else InternalError())
+    assert failed.delivery_pending
 
 
 async def test_runs_past_the_grace_or_restarted_too_often_become_interrupted(

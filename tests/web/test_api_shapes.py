@@ -3,10 +3,16 @@ and its HTTP server against the fake Bot API and the fake LLM."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextvars
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.tasks import PAGE_SIZE
 from storage.records import RunStatus, TaskMode
 from tests.bot_harness import ALICE, NOW, BotUnderTest, FakeClock, bot_settings
 from tests.fakes.llm import FakeLLM
@@ -76,3 +82,68 @@ async def test_mode_is_read_set_and_changed_and_the_next_run_skipped(
         ai["id"]: TaskMode.REMINDER,
         stand_up["id"]: TaskMode.REMINDER,
     }
+
+
+# Set while a counted request is made: the engine's own jobs (sweeps, heartbeats) run in
+# other tasks, whose statements are not the request's.
+_counting: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "counting", default=None
+)
+
+
+@contextmanager
+def statements(database: AsyncEngine) -> Iterator[list[str]]:
+    """The SQL statements the code run inside the block sends to `database`."""
+    sent: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        into = _counting.get()
+        if into is not None:
+            into.append(statement)
+
+    event.listen(database.sync_engine, "before_cursor_execute", count)
+    token = _counting.set(sent)
+    try:
+        yield sent
+    finally:
+        _counting.reset(token)
+        event.remove(database.sync_engine, "before_cursor_execute", count)
+
+
+async def test_a_page_of_tasks_costs_the_same_statements_for_one_task_as_for_a_full_page(
+    bot: BotUnderTest, fake: FakeTelegram
+) -> None:
+    """The list says which tasks have their next run skipped without a query per task."""
+    token = await token_for(fake, fake.user(ALICE, "Alice"))
+    assert bot.runtime is not None
+    database = bot.runtime.database
+    async with asgi_client(bot.runtime, Authorization=f"Bearer {token}") as api:
+
+        async def add(hour: int) -> int:
+            body = {"chat_id": ALICE, "prompt": f"Stand up {hour}", "cron": f"0 {hour} * * *"}
+            made = await api.post("/api/v1/tasks", json=body)
+            assert made.status_code == 201, made.text
+            task_id: int = made.json()["id"]
+            return task_id
+
+        async def listed() -> tuple[dict[int, str | None], list[str]]:
+            with statements(database) as sent:
+                page = await api.get("/api/v1/tasks", params={"chat_id": ALICE})
+            assert page.status_code == 200, page.text
+            return {task["id"]: task["skipped_for"] for task in page.json()["tasks"]}, sent
+
+        first = await add(11)
+        assert (await api.post(f"/api/v1/tasks/{first}/skip")).status_code == 200
+        await listed()  # the first request's one-time work (sign-in cache, connections)
+        one, alone = await listed()
+        assert one == {first: "2026-11-26T10:00:00Z"}
+
+        others = [await add(hour) for hour in range(12, 12 + PAGE_SIZE - 1)]
+        assert (await api.post(f"/api/v1/tasks/{others[-1]}/skip")).status_code == 200
+        full, with_page = await listed()
+        assert full == {
+            first: "2026-11-26T10:00:00Z",
+            **dict.fromkeys(others[:-1]),
+            others[-1]: "2026-11-26T19:00:00Z",
+        }
+        assert len(with_page) == len(alone), (alone, with_page)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from storage import tasks as stored_tasks
-from tests.bot.test_bot_targets import Receiver
+from tests.bot.targets_harness import Receiver
 from tests.bot_harness import ALICE, BOB, NOW, BotUnderTest, FakeClock, bot_settings
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram
@@ -20,16 +20,6 @@ pytestmark = pytest.mark.usefixtures("litellm_imported")
 
 TEAM, NEWS = -1001000000011, -1001000000012
 HN = "every day at 9am summarize the top Hacker News stories"
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    found = Receiver()
-    await found.start()
-    try:
-        yield found
-    finally:
-        await found.stop()
 
 
 @pytest.fixture

@@ -10,17 +10,19 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.async_api import Browser, Page, Route, async_playwright
+from playwright.async_api import Browser, Locator, Page, Route, async_playwright
 
 from storage.records import RunStatus, TaskMode, TaskState
+from tests.bot.targets_harness import bot_with_destinations
 from tests.bot_harness import ALICE, NOW, BotUnderTest, FakeClock, bot_settings, create_task
 from tests.fakes.llm import FakeLLM
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser
 from tests.web.api_harness import init_data
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -76,16 +78,47 @@ async def open_app(browser: Browser, bot: BotUnderTest, signed: str) -> Page:
     return page
 
 
+@dataclass(frozen=True)
+class Opened:
+    """The Mini App as Alice opened it on a task of her private chat."""
+
+    alice: FakeUser
+    dm: FakeChat
+    task_id: int
+    page: Page
+    # The task's item in the list, shown.
+    task: Locator
+
+
+async def open_on_task(
+    bot: BotUnderTest,
+    fake: FakeTelegram,
+    browser: Browser,
+    request: str,
+    *,
+    shown: str = "",
+    language: str = "en",
+) -> Opened:
+    """Alice makes a task from `request` in her private chat and opens the Mini App, signed in
+    five minutes ago, in `language`; it returns once the task's item (with the attributes
+    `shown`, e.g. `[data-mode="reminder"]`) is in the list."""
+    alice = fake.user(ALICE, "Alice")
+    dm = fake.private_chat(alice)
+    task_id = await create_task(fake, dm, alice, request)
+    signed = init_data(
+        alice, fake.token, auth_date=bot.clock.now() - timedelta(minutes=5), language=language
+    )
+    page = await open_app(browser, bot, signed)
+    task = page.locator(f'li.task[data-id="{task_id}"]{shown}')
+    await task.wait_for()
+    return Opened(alice, dm, task_id, page, task)
+
+
 async def test_the_mini_app_lists_tasks_and_pauses_one(
     bot: BotUnderTest, fake: FakeTelegram, browser: Browser
 ) -> None:
-    alice = fake.user(ALICE, "Alice")
-    dm = fake.private_chat(alice)
-    task_id = await create_task(fake, dm, alice, "every weekday at 9am summarize Hacker News")
-    signed = init_data(alice, fake.token, auth_date=bot.clock.now() - timedelta(minutes=5))
-    page = await open_app(browser, bot, signed)
-    task = page.locator(f'li.task[data-id="{task_id}"]')
-    await task.wait_for()
+    opened = await open_on_task(bot, fake, browser, "every weekday at 9am summarize Hacker News")
+    page, task_id, task = opened.page, opened.task_id, opened.task
     assert "Summarize Hacker News" in await task.locator(".task-name").inner_text()
     assert await task.get_attribute("data-state") == "active"
     assert "Next:" in await task.locator(".task-next").inner_text()
@@ -106,13 +139,10 @@ async def test_the_mini_app_lists_tasks_and_pauses_one(
 async def test_the_mini_app_shows_and_switches_a_reminder(
     bot: BotUnderTest, fake: FakeTelegram, browser: Browser
 ) -> None:
-    alice = fake.user(ALICE, "Alice")
-    dm = fake.private_chat(alice)
-    task_id = await create_task(fake, dm, alice, "remind me to drink water every 2 hours")
-    signed = init_data(alice, fake.token, auth_date=bot.clock.now() - timedelta(minutes=5))
-    page = await open_app(browser, bot, signed)
-    task = page.locator(f'li.task[data-id="{task_id}"][data-mode="reminder"]')
-    await task.wait_for()
+    opened = await open_on_task(
+        bot, fake, browser, "remind me to drink water every 2 hours", shown='[data-mode="reminder"]'
+    )
+    page, task_id, task = opened.page, opened.task_id, opened.task
     assert "Reminder" in await task.locator(".task-mode").inner_text()
     await task.get_by_role("button", name="Let the AI do it").click()
     await page.locator(f'li.task[data-id="{task_id}"][data-mode="ai"]').wait_for()
@@ -123,13 +153,8 @@ async def test_the_mini_app_shows_and_switches_a_reminder(
 async def test_a_task_in_a_fixed_offset_zone_shows_its_runs_at_that_offset(
     bot: BotUnderTest, fake: FakeTelegram, browser: Browser
 ) -> None:
-    alice = fake.user(ALICE, "Alice")
-    dm = fake.private_chat(alice)
-    task_id = await create_task(fake, dm, alice, "every day at 6:30pm UTC+2 check the shop")
-    signed = init_data(alice, fake.token, auth_date=bot.clock.now() - timedelta(minutes=5))
-    page = await open_app(browser, bot, signed)
-    task = page.locator(f'li.task[data-id="{task_id}"]')
-    await task.wait_for()
+    opened = await open_on_task(bot, fake, browser, "every day at 6:30pm UTC+2 check the shop")
+    task = opened.task
     assert "(UTC+02:00)" in await task.locator(".task-when").inner_text()
     assert "06:30 PM" in await task.locator(".task-next").inner_text()
 
@@ -199,28 +224,17 @@ async def test_the_api_docs_work_without_internet(bot: BotUnderTest, browser: Br
 async def bot_with_hook(
     fake: FakeTelegram, llm: FakeLLM, pg_url: str, tmp_path: Path
 ) -> AsyncIterator[BotUnderTest]:
-    config = tmp_path / "destinations.yaml"
-    config.write_text("hook: json://127.0.0.1:9/secret-path\n", encoding="utf-8")
-    settings = bot_settings(fake, llm, pg_url, http_port=0, destinations_config=str(config))
-    under_test = BotUnderTest(fake, llm, settings, FakeClock(NOW))
-    await under_test.start()
-    try:
-        yield under_test
-    finally:
-        await under_test.stop()
+    hook = {"hook": "json://127.0.0.1:9/secret-path"}
+    async with bot_with_destinations(fake, llm, pg_url, tmp_path, hook, http_port=0) as bot:
+        yield bot
 
 
 async def test_the_mini_app_shows_and_edits_where_a_task_posts(
     bot_with_hook: BotUnderTest, fake: FakeTelegram, browser: Browser
 ) -> None:
     bot = bot_with_hook
-    alice = fake.user(ALICE, "Alice")
-    dm = fake.private_chat(alice)
-    task_id = await create_task(fake, dm, alice, "every weekday at 9am summarize Hacker News")
-    signed = init_data(alice, fake.token, auth_date=bot.clock.now() - timedelta(minutes=5))
-    page = await open_app(browser, bot, signed)
-    task = page.locator(f'li.task[data-id="{task_id}"]')
-    await task.wait_for()
+    opened = await open_on_task(bot, fake, browser, "every weekday at 9am summarize Hacker News")
+    page, task_id, task = opened.page, opened.task_id, opened.task
     assert await task.locator(".task-targets").inner_text() == "Posts to: here"
 
     await task.get_by_role("button", name="Targets").click()
@@ -269,13 +283,8 @@ async def test_the_mini_app_sets_a_tasks_model_tools_and_cap(
     bot_with_choices: BotUnderTest, fake: FakeTelegram, browser: Browser
 ) -> None:
     bot = bot_with_choices
-    alice = fake.user(ALICE, "Alice")
-    dm = fake.private_chat(alice)
-    task_id = await create_task(fake, dm, alice, "every weekday at 9am summarize Hacker News")
-    signed = init_data(alice, fake.token, auth_date=bot.clock.now() - timedelta(minutes=5))
-    page = await open_app(browser, bot, signed)
-    task = page.locator(f'li.task[data-id="{task_id}"]')
-    await task.wait_for()
+    opened = await open_on_task(bot, fake, browser, "every weekday at 9am summarize Hacker News")
+    page, task_id, task = opened.page, opened.task_id, opened.task
     assert await task.locator(".task-setup").inner_text() == (
         "Model: default (openai/gpt-4o-mini) · Tools: web fetch, web search · No monthly cap"
     )
@@ -341,13 +350,10 @@ async def test_the_mini_app_sets_a_tasks_model_tools_and_cap(
 async def test_the_mini_app_skips_the_next_run_and_takes_it_back(
     bot: BotUnderTest, fake: FakeTelegram, browser: Browser
 ) -> None:
-    alice = fake.user(ALICE, "Alice")
-    dm = fake.private_chat(alice)
-    task_id = await create_task(fake, dm, alice, "every day at 8 summarize the news")
-    signed = init_data(alice, fake.token, auth_date=bot.clock.now() - timedelta(minutes=5))
-    page = await open_app(browser, bot, signed)
-    task = page.locator(f'li.task[data-id="{task_id}"][data-skipped="no"]')
-    await task.wait_for()
+    opened = await open_on_task(
+        bot, fake, browser, "every day at 8 summarize the news", shown='[data-skipped="no"]'
+    )
+    page, task_id, task = opened.page, opened.task_id, opened.task
     assert not await task.locator(".task-skipped").is_visible()
 
     await task.get_by_role("button", name="Skip next").click()
@@ -382,15 +388,11 @@ async def test_the_mini_app_skips_the_next_run_and_takes_it_back(
 async def test_the_mini_app_speaks_the_persons_language(
     bot: BotUnderTest, fake: FakeTelegram, browser: Browser
 ) -> None:
-    alice = fake.user(ALICE, "Alice")
-    dm = fake.private_chat(alice)
-    task_id = await create_task(fake, dm, alice, "every day at 8 summarize the news")
-    signed = init_data(
-        alice, fake.token, auth_date=bot.clock.now() - timedelta(minutes=5), language="de"
+    opened = await open_on_task(
+        bot, fake, browser, "every day at 8 summarize the news", language="de"
     )
-    page = await open_app(browser, bot, signed)
-    task = page.locator(f'li.task[data-id="{task_id}"]')
-    await task.wait_for()
+    page, task_id, task = opened.page, opened.task_id, opened.task
+    alice, dm = opened.alice, opened.dm
     assert await page.locator("html").get_attribute("lang") == "de"
     assert await page.locator("#create-title").inner_text() == "Neue Aufgabe"
     assert await task.locator(".task-when").inner_text() == "Um 08:00 (Europe/Berlin)"

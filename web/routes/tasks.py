@@ -44,15 +44,11 @@ async def list_tasks(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> TaskPageOut:
     listing = await use_cases.tasks.list(me, chat_id, page=page - 1)
+    skipped = await use_cases.shapes.skipped_next_of(listing.tasks)
     return TaskPageOut(
         # Without estimates: counting a frequent task's runs for 30 days takes a while.
         tasks=[
-            TaskOut.of(
-                task,
-                now,
-                skipped_for=await use_cases.shapes.skipped_next(task),
-                describe=words.describe,
-            )
+            TaskOut.of(task, now, skipped_for=skipped.get(task.id), describe=words.describe)
             for task in listing.tasks
         ],
         page=listing.page + 1,

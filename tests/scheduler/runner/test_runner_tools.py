@@ -12,13 +12,14 @@ import pytest
 from application.access import Access, NoMembers
 from application.permissions import Actor
 from application.usage import PARSE, Ledger, UsageReports
-from core.reasons import BudgetSpent
+from core.reasons import BudgetSpent, DatabaseUnavailable
 from core.settings import AllowedUsers
 from scheduler.llm import LiteLLMSearch
 from scheduler.runner.tools.mcp import McpServers
 from scheduler.runner.tools.web_search import WebSearchToolset
 from storage import tasks
 from storage.records import RunStatus
+from tests.busy_pool import busy_pool
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import FakeLLM
 from tests.fakes.mcp_tracker import stdio_config
@@ -97,6 +98,26 @@ async def test_an_mcp_tool_is_called_and_its_answer_reaches_the_chat(
         assert "lookup_issue 7" in (tmp_path / "calls.log").read_text()
     finally:
         await servers.stop()
+
+
+async def test_a_run_whose_budget_check_finds_no_free_connection_fails_for_now_and_tries_again(
+    sessions: Sessions, llm: FakeLLM, pg_url: str
+) -> None:
+    """Under CPU starvation the pool's checkouts timed out and such runs failed with
+    internal_error, for good; the database being busy heals, so the run tries again."""
+    clock = FakeClock(START)
+    async with busy_pool(pg_url) as starved:
+        usage = Ledger(starved, clock, budget_usd=5.0)
+        world = make_world(sessions, llm, budget=usage, clock=clock, retry_delays=(60.0, 300.0))
+        task = await world.task("Summarize the news")
+        run = await world.run(task)
+
+    assert run.status is RunStatus.FAILED
+    assert run.reason == DatabaseUnavailable()
+    assert run.reason.transient
+    assert run.retry_at == START + timedelta(seconds=60)
+    assert world.delivery.failures == [(task.id, DatabaseUnavailable())]
+    assert llm.requests == []
 
 
 async def test_past_the_budget_runs_are_skipped_without_the_llm_and_the_chat_told_once_a_day(
