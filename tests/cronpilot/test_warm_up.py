@@ -4,6 +4,7 @@ needs no model at once, and a run started meanwhile waits for the library, it is
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from application.permissions import Actor
-from cronpilot.runtime import build_runtime
+from cronpilot.runtime import YOUNG_COLLECTION_THRESHOLD, build_runtime
 from scheduler.llm import Completion, LiteLLMClient
 from storage.records import RunStatus
 from tests.bot_harness import (
@@ -74,9 +75,12 @@ async def test_the_bot_answers_before_the_library_loads_and_a_run_waits_for_it(
     )
     alice = fake.user(ALICE, "Alice")
     dm = fake.private_chat(alice)
+    gc.set_threshold(700)  # Python's default
     await runtime.start()
     await runtime.take_updates(poll_interval=0, poll_timeout=1)
     try:
+        # Collections of the young objects every few thousand allocations, not every 700.
+        assert gc.get_threshold()[0] == YOUNG_COLLECTION_THRESHOLD
         # Commands and a card the rules read need no model.
         await fake.send_text(dm, alice, "/start")
         greeting = await fake.wait_for_message(dm)

@@ -8,6 +8,7 @@ calls the client pays for it, once per session.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +28,7 @@ from scheduler.llm import (
     PermanentLLMError,
     ToolCall,
     TransientLLMError,
+    litellm_library,
 )
 from tests.fakes.llm import FakeLLM
 
@@ -77,6 +80,58 @@ async def test_plain_answer_with_tokens_and_cost(llm: FakeLLM, client: LiteLLMCl
     assert "stream" not in request
     assert "tools" not in request
     assert "tool_choice" not in request
+
+
+async def test_a_call_skips_litellm_logging_and_is_still_priced(
+    llm: FakeLLM, client: LiteLLMClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LiteLLM builds a logging payload after every call, for callbacks nobody registered: a
+    third of the call's CPU. Without a callback the call is made as one LiteLLM logs for its
+    caller (`_unlogged`); the usage and the cost come from the response all the same."""
+    litellm = await litellm_library()
+    assert not any(getattr(litellm, name) for name in ("callbacks", "success_callback"))
+    logging_class = litellm.litellm_core_utils.litellm_logging.Logging
+    claims: list[object] = []
+    claim = logging_class.claim_async_success_log
+
+    def claimed(logging_object: object) -> bool:  # LiteLLM claims the log of each call it logs
+        claims.append(logging_object)
+        return bool(claim(logging_object))
+
+    monkeypatch.setattr(logging_class, "claim_async_success_log", claimed)
+    llm.reply_text("Nothing new today.", prompt_tokens=100, completion_tokens=20)
+
+    completion = await client.complete(ASK, model=MODEL, timeout=10)
+
+    assert claims == []
+    assert (completion.prompt_tokens, completion.completion_tokens) == (100, 20)
+    assert completion.cost == pytest.approx(100 * 0.15e-6 + 20 * 0.60e-6)
+    assert completion.model == "gpt-4o-mini"
+
+
+async def test_a_litellm_callback_an_operator_registers_still_hears_of_every_call(
+    llm: FakeLLM, client: LiteLLMClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    litellm = await litellm_library()
+    heard: list[float] = []
+    told = asyncio.Event()
+
+    class Listener(litellm.integrations.custom_logger.CustomLogger):  # type: ignore[misc]
+        async def async_log_success_event(
+            self, kwargs: dict[str, Any], response_obj: object, start_time: object, end_time: object
+        ) -> None:
+            heard.append(kwargs["response_cost"])
+            told.set()
+
+    monkeypatch.setattr(litellm, "callbacks", [Listener()])
+    llm.reply_text("Nothing new today.", prompt_tokens=100, completion_tokens=20)
+
+    completion = await client.complete(ASK, model=MODEL, timeout=10)
+
+    async with asyncio.timeout(10):  # LiteLLM tells its callbacks in a task of their own
+        await told.wait()
+    assert heard == [completion.cost]
+    assert completion.cost == pytest.approx(100 * 0.15e-6 + 20 * 0.60e-6)
 
 
 async def test_cost_is_none_for_a_model_litellm_cannot_price(
