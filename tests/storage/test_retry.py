@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
+from sqlalchemy import make_url
+from sqlalchemy.exc import DBAPIError
 from structlog.testing import capture_logs
 from tenacity import AsyncRetrying, RetryCallState
 
 from scheduler.runner.sending import DELIVERY_BACKOFF
-from storage.retry import DEFAULT_BACKOFF, Backoff, patiently
+from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
+from tests.busy_pool import refusing_server
 
 
 def waits(backoff: Backoff, attempts: int) -> list[float]:
@@ -29,6 +33,9 @@ def test_the_waits_double_from_the_first_up_to_the_longest() -> None:
     assert waits(DELIVERY_BACKOFF, 11) == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]
     # An outage of days does not overflow.
     assert waits(DEFAULT_BACKOFF, 2000)[-1] == 15
+    # The same waits for work that comes round by itself (the engine's sweep).
+    assert [DEFAULT_BACKOFF.seconds(n) for n in range(1, 9)] == waits(DEFAULT_BACKOFF, 8)
+    assert DEFAULT_BACKOFF.seconds(2000) == 15
 
 
 class Outage:
@@ -102,3 +109,15 @@ async def test_a_cancellation_that_arrives_during_an_outage_is_not_retried() -> 
     with pytest.raises(asyncio.CancelledError):
         await patiently(work, what="run.delivery", backoff=Backoff(first=0.01, longest=0.01))
     assert work.calls == 1
+
+
+async def test_a_server_out_of_connection_slots_is_an_outage(pg_url: str) -> None:
+    """PostgreSQL refusing a connection for want of slots ("too many clients") is waited out,
+    not taken for an error of the work."""
+    async with refusing_server(pg_url) as refused_url:
+        url = make_url(refused_url).set(drivername="postgresql")
+        with pytest.raises(asyncpg.TooManyConnectionsError) as refused:
+            await asyncpg.connect(url.render_as_string(hide_password=False))
+    assert unavailable(refused.value)
+    # As SQLAlchemy hands it on.
+    assert unavailable(DBAPIError("connect", None, refused.value))
