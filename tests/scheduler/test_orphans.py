@@ -46,13 +46,25 @@ class FlakySessions:
         self.failing = 0
         self.error: BaseException = deadlock()
         self.opened = 0
+        # The next session opened waits for this before it closes (after its commit).
+        self.hold_close: asyncio.Event | None = None
 
     def __call__(self) -> AsyncSession:
         self.opened += 1
         if self.failing:
             self.failing -= 1
             raise self.error
-        return self._sessions()
+        session = self._sessions()
+        if self.hold_close is not None:
+            gate, self.hold_close = self.hold_close, None
+            close = session.close
+
+            async def held_close() -> None:
+                await gate.wait()
+                await close()
+
+            session.close = held_close  # type: ignore[method-assign]
+        return session
 
 
 @dataclass
@@ -226,6 +238,35 @@ async def test_a_result_whose_delivery_crashed_is_sent_once_and_one_being_sent_i
     held.set()
     await engine.wait_idle()
     assert sorted(runner.sent) == [crashed.id, being_sent.id]
+    await engine.stop()
+
+
+async def test_a_run_recorded_but_not_yet_started_is_left_to_its_start(
+    sessions: Sessions,
+) -> None:
+    clock = FakeClock(START)
+    engine, runner = make(sessions, clock)
+    task = await add_task(sessions, clock, "t")
+    await engine.heartbeat()
+    gate = asyncio.Event()
+    runner.engine_sessions.hold_close = gate
+    starting = asyncio.create_task(engine.run_now(task.id, trigger=RunTrigger.MANUAL))
+    for _ in range(200):  # until its row is committed; its task is not started yet
+        async with sessions() as session:
+            if await runs.running_task_ids(session, [task.id]):
+                break
+        await asyncio.sleep(0.01)
+    assert not starting.done()
+    assert await engine.take_back() == []
+    assert (engine.in_flight, runner.executed) == (0, [])
+    gate.set()
+    run = await starting
+    await engine.wait_idle()
+    assert runner.executed == [run.id]
+    assert (await row(sessions, run.id)).restarts == 0
+    await engine.take_back()
+    await engine.wait_idle()
+    assert runner.executed == [run.id]
     await engine.stop()
 
 
