@@ -18,7 +18,7 @@ from structlog.testing import capture_logs
 
 from core.reasons import InternalError
 from scheduler.engine import Engine, EngineSettings
-from storage import chats, runs, tasks
+from storage import chats, runs, tasks, triggers
 from storage.database import create_engine, create_sessionmaker
 from storage.records import NewTask, Run, RunStatus, RunTrigger, Task, TaskKind
 from storage.retry import Backoff
@@ -81,11 +81,30 @@ class Runner:
     delivery_holds: dict[int, asyncio.Event] = field(default_factory=dict)
     executed: list[int] = field(default_factory=list)
     sent: list[int] = field(default_factory=list)
+    # A run of the task `leads[0]` starts a run of `leads[1]` (a chain's follower), recorded
+    # in its own transaction and started once `leads[2]` is set, as the real runner does.
+    leads: tuple[int, Task, asyncio.Event] | None = None
+    engine: Engine | None = None
 
     async def execute(self, run: Run, task: Task) -> Run | None:
         self.executed.append(run.id)
         if run.id in self.holds:
             await self.holds[run.id].wait()
+        if self.leads is not None and self.leads[0] == task.id and self.engine is not None:
+            _, follower, started = self.leads
+            async with self.sessions() as session, session.begin():
+                queued = await triggers.add_after_run(
+                    session,
+                    follower,
+                    run,
+                    now=self.clock.now(),
+                    status=RunStatus.RUNNING,
+                    owner=run.owner,
+                    reason_columns={},
+                )
+            assert queued is not None
+            await started.wait()
+            self.engine.start_runs([(queued, follower)])
         if run.id in self.crash_runs:
             self.crash_runs.discard(run.id)
             # The run's step and the engine's record of the crash both fail.
@@ -267,6 +286,33 @@ async def test_a_run_recorded_but_not_yet_started_is_left_to_its_start(
     await engine.take_back()
     await engine.wait_idle()
     assert runner.executed == [run.id]
+    await engine.stop()
+
+
+async def test_a_chains_follower_recorded_by_a_run_in_flight_is_left_to_it(
+    sessions: Sessions,
+) -> None:
+    clock = FakeClock(START)
+    engine, runner = make(sessions, clock)
+    leader = await add_task(sessions, clock, "leader")
+    follower = await add_task(sessions, clock, "follower")
+    start_follower = asyncio.Event()
+    runner.leads = (leader.id, follower, start_follower)
+    runner.engine = engine
+    await engine.heartbeat()
+    led = await engine.run_now(leader.id, trigger=RunTrigger.MANUAL)
+    for _ in range(200):  # until the leader has recorded its follower's run
+        async with sessions() as session:
+            if await runs.running_task_ids(session, [follower.id]):
+                break
+        await asyncio.sleep(0.01)
+    assert await engine.take_back() == []
+    assert (engine.in_flight, runner.executed) == (1, [led.id])
+    start_follower.set()
+    await engine.wait_idle()
+    [queued] = [run_id for run_id in runner.executed if run_id != led.id]
+    assert runner.executed == [led.id, queued]
+    assert (await row(sessions, queued)).status is RunStatus.SUCCEEDED
     await engine.stop()
 
 
