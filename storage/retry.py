@@ -49,8 +49,8 @@ DEFAULT_BACKOFF = Backoff()
 
 def unavailable(error: BaseException) -> bool:
     """True when `error` means the database could not be reached or dropped the connection
-    (refused, reset, timed out, shutting down, starting up, out of connection slots: "too
-    many clients", SQLite busy), or that every pooled
+    (refused, reset, timed out, shutting down, starting up, out of connections, SQLite busy), or
+    that every pooled
     connection stayed busy past the pool's timeout; not that the work
     itself was wrong."""
     seen: set[int] = set()
@@ -76,7 +76,8 @@ _ASYNCPG_GONE = (
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.ConnectionDoesNotExistError,
-    # "sorry, too many clients already": refused for now, not for what the work asked.
+    # "sorry, too many clients already" (max_connections, or the role's connection limit): the
+    # server is there but has no connection to spare for now.
     asyncpg.TooManyConnectionsError,
 )
 _SQLITE_BUSY = re.compile(r"database is locked|database is busy", re.IGNORECASE)
