@@ -10,6 +10,7 @@ from core.errors import CronpilotError
 from core.languages import ENGLISH, chat_language, supported_language
 from core.logs import get_logger
 from storage import chats
+from storage.database import autocommitting
 from storage.retry import unavailable
 
 log = get_logger(__name__)
@@ -29,6 +30,8 @@ class UnsupportedLanguageError(CronpilotError):
 class Languages:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], access: Access) -> None:
         self._sessions = sessions
+        # One read, asked for every result sent: no transaction around it.
+        self._reads = autocommitting(sessions)
         self._access = access
         # The last language read for each chat, for when the database is away: a result owed
         # to a chat is still delivered then, and in its language if it was seen before.
@@ -38,7 +41,7 @@ class Languages:
         """The language to speak in a chat when nobody is writing (results, notices): its
         setting, else the language its person's app had when last seen, else English."""
         try:
-            async with self._sessions() as session:
+            async with self._reads() as session:
                 chat = await chats.get(session, chat_id)
         except Exception as error:
             if not unavailable(error):

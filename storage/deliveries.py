@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Exists, exists, select, update
+from sqlalchemy import BindParameter, Exists, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.reasons import Other, Reason
@@ -113,7 +113,7 @@ async def record(
     )
 
 
-def any_owed(run_id: int) -> Exists:
+def any_owed(run_id: int | BindParameter[int]) -> Exists:
     """Whether the run still owes a target a copy."""
     return exists().where(DeliveryRow.run_id == run_id, DeliveryRow.state.in_(OWED))
 

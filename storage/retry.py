@@ -37,13 +37,20 @@ class Backoff(wait_exponential):
     def __repr__(self) -> str:
         return f"Backoff(first={self.multiplier!r}, longest={self.max!r})"
 
+    def seconds(self, attempt: int) -> float:
+        """The wait after the `attempt`-th failure in a row (1: `first`), for work that comes
+        round by itself (a periodic job) rather than through `patiently`."""
+        doublings = min(max(0, attempt - 1), 64)  # past that the longest wait holds anyway
+        return float(min(self.max, self.multiplier * self.exp_base**doublings))
+
 
 DEFAULT_BACKOFF = Backoff()
 
 
 def unavailable(error: BaseException) -> bool:
     """True when `error` means the database could not be reached or dropped the connection
-    (refused, reset, timed out, shutting down, starting up, SQLite busy), or that every pooled
+    (refused, reset, timed out, shutting down, starting up, out of connections, SQLite busy), or
+    that every pooled
     connection stayed busy past the pool's timeout; not that the work
     itself was wrong."""
     seen: set[int] = set()
@@ -69,6 +76,9 @@ _ASYNCPG_GONE = (
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.ConnectionDoesNotExistError,
+    # "sorry, too many clients already" (max_connections, or the role's connection limit): the
+    # server is there but has no connection to spare for now.
+    asyncpg.TooManyConnectionsError,
 )
 _SQLITE_BUSY = re.compile(r"database is locked|database is busy", re.IGNORECASE)
 

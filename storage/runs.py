@@ -2,20 +2,43 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, func, or_, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Exists,
+    RowMapping,
+    Select,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from core.reasons import Reason
-from storage import deliveries, message_parts, reasons
+from storage import chats, deliveries, message_parts, reasons, tasks
 from storage.dialects import id_in, insert_for, is_postgres
-from storage.models import MODEL_CHARS, SCHEDULED_OCCURRENCE, RunRow, TaskRow, WorkerRow
-from storage.records import Run, RunStatus, RunTrigger
+from storage.models import (
+    MODEL_CHARS,
+    SCHEDULED_OCCURRENCE,
+    AttachmentRow,
+    ChatRow,
+    RunRow,
+    TaskRow,
+    WorkerRow,
+)
+from storage.records import Chat, Run, RunStatus, RunTrigger, Task
 
 
 def to_record(row: RunRow) -> Run:
@@ -126,29 +149,59 @@ async def finish(
     while it could not see this one's heartbeat (a database outage), and writing the same
     outcome twice (a retried commit) is harmless. A run another process took over (and is
     running again) is no longer `owner`'s to close. `model` is kept to MODEL_CHARS."""
-    closable = RunRow.status == RunStatus.RUNNING if owner is None else RunRow.owner == owner
+    values = {
+        "status": status,
+        "finished_at": finished_at,
+        "output": output,
+        **reasons.columns(reason),
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "cost": cost,
+        "delivery_pending": delivery_pending,
+        "delivered_message_id": delivered_message_id,
+        "tool_calls": [[name, count] for name, count in tool_calls] or None,
+        "model": model[:MODEL_CHARS] if model is not None else None,
+        "retry_at": retry_at,
+    }
     result = await session.execute(
-        update(RunRow)
-        .where(RunRow.id == run_id, closable)
-        .values(
-            status=status,
-            finished_at=finished_at,
-            output=output,
-            **reasons.columns(reason),
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            cost=cost,
-            delivery_pending=delivery_pending,
-            delivered_message_id=delivered_message_id,
-            tool_calls=[[name, count] for name, count in tool_calls] or None,
-            model=model[:MODEL_CHARS] if model is not None else None,
-            retry_at=retry_at,
-        )
-        .returning(RunRow),
+        _finish_statement(by_owner=owner is not None),
+        {"run_id": run_id, "closer": owner, **{f"new_{k}": v for k, v in values.items()}},
         execution_options={"populate_existing": True},
     )
     row = result.scalar_one_or_none()
     return to_record(row) if row is not None else None
+
+
+_FINISHED_COLUMNS = (
+    "status",
+    "finished_at",
+    "output",
+    "reason_code",
+    "reason_facts",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost",
+    "delivery_pending",
+    "delivered_message_id",
+    "tool_calls",
+    "model",
+    "retry_at",
+)
+
+
+@functools.cache
+def _finish_statement(*, by_owner: bool) -> Any:
+    """`finish`'s statement, built once (built for every run, its thirteen values took about
+    as much CPU as sending it)."""
+    closable = (
+        RunRow.owner == bindparam("closer") if by_owner else RunRow.status == RunStatus.RUNNING
+    )
+    return (
+        update(RunRow)
+        .where(RunRow.id == bindparam("run_id"), closable)
+        .values({name: bindparam(f"new_{name}") for name in _FINISHED_COLUMNS})
+        .returning(RunRow)
+    )
 
 
 async def set_delivery(
@@ -157,11 +210,21 @@ async def set_delivery(
     """The run's message was delivered (`message_id`) or never can be (`error`) to its own
     chat; the run stays owed while a copy to another target is (storage/deliveries.py)."""
     await session.execute(
+        _set_delivery_statement(),
+        {"run_id": run_id, "message_id": message_id, "error": error},
+    )
+
+
+@functools.cache
+def _set_delivery_statement() -> Any:
+    """`set_delivery`'s statement, built once (it is sent for every result)."""
+    run_id: BindParameter[int] = bindparam("run_id")
+    return (
         update(RunRow)
         .where(RunRow.id == run_id)
         .values(
-            delivered_message_id=message_id,
-            delivery_error=error,
+            delivered_message_id=bindparam("message_id"),
+            delivery_error=bindparam("error"),
             delivery_pending=select(deliveries.any_owed(run_id)).scalar_subquery(),
         )
     )
@@ -195,7 +258,16 @@ async def list_for_task(session: AsyncSession, task_id: int, *, limit: int = 10)
 
 async def recent_outputs(session: AsyncSession, task_id: int, *, limit: int) -> list[Run]:
     """The task's last answers worth remembering (succeeded, with output), oldest first."""
-    result = await session.execute(
+    result = await session.execute(_worth_remembering(task_id, limit))
+    return [to_record(row) for row in reversed(result.scalars().all())]
+
+
+def _worth_remembering(
+    task_id: int | ColumnElement[int] | InstrumentedAttribute[int],
+    limit: int | BindParameter[int],
+) -> Select[RunRow]:
+    """The task's last `limit` answers (succeeded, with output), newest first."""
+    return (
         select(RunRow)
         .where(
             RunRow.task_id == task_id,
@@ -205,7 +277,6 @@ async def recent_outputs(session: AsyncSession, task_id: int, *, limit: int) -> 
         .order_by(RunRow.finished_at.desc(), RunRow.id.desc())
         .limit(limit)
     )
-    return [to_record(row) for row in reversed(result.scalars().all())]
 
 
 async def count_since(
@@ -252,6 +323,27 @@ def _ownerless(me: str, alive_since: datetime) -> ColumnElement[bool]:
     return or_(RunRow.owner.is_(None), ~RunRow.owner.in_(alive.scalar_subquery()))
 
 
+def _orphans(
+    me: str, alive_since: datetime, mine: Sequence[int] | None
+) -> list[ColumnElement[bool]]:
+    """Whose runs to take: those whose owner is gone or, with `mine`, these runs of this
+    process's own that none of its tasks carries any longer (scheduler/engine.py `take_back`)."""
+    if mine is not None:
+        return [RunRow.owner == me, RunRow.id.in_(list(mine))]
+    return [or_(RunRow.owner.is_(None), RunRow.owner != me), _ownerless(me, alive_since)]
+
+
+async def owned_open(session: AsyncSession, *, me: str) -> list[tuple[int, int | None]]:
+    """This process's runs still `running` or owing their result, as (id, parent run id)."""
+    result = await session.execute(
+        select(RunRow.id, RunRow.parent_run_id).where(
+            RunRow.owner == me,
+            or_(RunRow.status == RunStatus.RUNNING, RunRow.delivery_pending.is_(True)),
+        )
+    )
+    return [(run_id, parent) for run_id, parent in result.all()]
+
+
 async def interrupt_orphans(
     session: AsyncSession,
     *,
@@ -261,10 +353,12 @@ async def interrupt_orphans(
     reason: Reason,
     unless_scheduled_since: datetime | None = None,
     max_restarts: int | None = None,
+    mine: Sequence[int] | None = None,
 ) -> list[Run]:
-    """Mark interrupted the runs still `running` whose owner is gone; never this process's.
-    With `unless_scheduled_since` and `max_restarts`, only those `adopt_running` would not
-    take (older occurrences, runs started again too often): the rest wait for it."""
+    """Mark interrupted the runs still `running` whose owner is gone; never this process's
+    (but those of `mine`, see `_orphans`). With `unless_scheduled_since` and `max_restarts`,
+    only those `adopt_running` would not take (older occurrences, runs started again too
+    often): the rest wait for it."""
     beyond_rescue: list[ColumnElement[bool]] = []
     if unless_scheduled_since is not None and max_restarts is not None:
         beyond_rescue.append(
@@ -277,8 +371,7 @@ async def interrupt_orphans(
         update(RunRow)
         .where(
             RunRow.status == RunStatus.RUNNING,
-            or_(RunRow.owner.is_(None), RunRow.owner != me),
-            _ownerless(me, alive_since),
+            *_orphans(me, alive_since, mine),
             *beyond_rescue,
         )
         .values(status=RunStatus.INTERRUPTED, finished_at=now, **reasons.columns(reason))
@@ -296,11 +389,13 @@ async def adopt_running(
     scheduled_since: datetime,
     max_restarts: int,
     limit: int = 500,
+    mine: Sequence[int] | None = None,
 ) -> list[Run]:
-    """Take over runs still `running` whose owner is gone, to run them again: only those of
-    occurrences since `scheduled_since` (older ones are past catching up) and started again
-    fewer than `max_restarts` times (a run that takes its process down each time stops
-    there). Several processes may call this at once; each run goes to one. Oldest first."""
+    """Take over runs still `running` whose owner is gone (or those of `mine`, see
+    `_orphans`), to run them again: only those of occurrences since `scheduled_since` (older
+    ones are past catching up) and started again fewer than `max_restarts` times (a run that
+    takes its process down each time stops there). Several processes may call this at once;
+    each run goes to one. Oldest first."""
     return await _adopt(
         session,
         me,
@@ -312,15 +407,24 @@ async def adopt_running(
         ],
         {"restarts": RunRow.restarts + 1, "started_at": None},
         limit,
+        mine,
     )
 
 
 async def adopt_undelivered(
-    session: AsyncSession, *, me: str, alive_since: datetime, limit: int = 500
+    session: AsyncSession,
+    *,
+    me: str,
+    alive_since: datetime,
+    limit: int = 500,
+    mine: Sequence[int] | None = None,
 ) -> list[Run]:
     """Take over finished runs whose message is still owed and whose owner is gone (this
-    process after a restart has a new id); return them, oldest first."""
-    return await _adopt(session, me, alive_since, [RunRow.delivery_pending.is_(True)], {}, limit)
+    process after a restart has a new id), or those of `mine` (see `_orphans`); return them,
+    oldest first."""
+    return await _adopt(
+        session, me, alive_since, [RunRow.delivery_pending.is_(True)], {}, limit, mine
+    )
 
 
 async def _adopt(
@@ -330,17 +434,15 @@ async def _adopt(
     which: Sequence[ColumnElement[bool]],
     changes: dict[str, Any],
     limit: int,
+    mine: Sequence[int] | None = None,
 ) -> list[Run]:
     """Make this process the owner of up to `limit` of the runs `which` picks among those whose
-    owner is gone (and apply `changes`); several processes may call this at once and each run
-    goes to one (PostgreSQL skips the rows another is taking). Oldest first."""
+    owner is gone or, with `mine`, among these of its own (and apply `changes`); several
+    processes may call this at once and each run goes to one (PostgreSQL skips the rows
+    another is taking). Oldest first."""
     orphaned = (
         select(RunRow.id)
-        .where(
-            *which,
-            or_(RunRow.owner.is_(None), RunRow.owner != me),
-            _ownerless(me, alive_since),
-        )
+        .where(*which, *_orphans(me, alive_since, mine))
         .order_by(RunRow.id)
         .limit(limit)
     )
@@ -518,6 +620,79 @@ async def mark_started(session: AsyncSession, run_id: int, *, started_at: dateti
         .values(started_at=started_at)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Starting:
+    """What a run that really starts reads (`start`)."""
+
+    task: Task
+    chat: Chat | None
+    # The task's last answers worth remembering (`recent_outputs`), oldest first.
+    memory: list[Run]
+    # Whether the task has documents (then they are read).
+    has_documents: bool
+
+
+async def start(
+    session: AsyncSession, run: Run, *, started_at: datetime, memory: int
+) -> Starting | None:
+    """The run leaves the queue and really starts (`mark_started`); return its task, the
+    task's chat and last `memory` answers as they are now, or None if it is no longer running
+    or its task is gone. On PostgreSQL one statement (the update in a CTE, the answers in a
+    lateral join) where five took five round trips."""
+    if not is_postgres(session):
+        if not await mark_started(session, run.id, started_at=started_at):
+            return None
+        task = await tasks.get(session, run.task_id)
+        if task is None:
+            return None
+        has_documents = await session.scalar(
+            select(_task_has_documents()).where(TaskRow.id == task.id)
+        )
+        return Starting(
+            task,
+            await chats.get(session, task.chat_id),
+            await recent_outputs(session, task.id, limit=memory),
+            bool(has_documents),
+        )
+    parameters = {"run_id": run.id, "started_at": started_at, "memory": memory}
+    rows = (await session.execute(_start_statement(), parameters)).all()
+    if not rows:
+        return None
+    task_row, chat_row, _, has_documents = rows[0]
+    return Starting(
+        tasks.to_record(task_row),
+        chats.to_record(chat_row) if chat_row is not None else None,
+        [to_record(row[2]) for row in rows if row[2] is not None],
+        bool(has_documents),
+    )
+
+
+def _task_has_documents() -> Exists:
+    return select(AttachmentRow.id).where(AttachmentRow.task_id == TaskRow.id).exists()
+
+
+@functools.cache
+def _start_statement() -> Select[TaskRow, ChatRow, RunRow, bool]:
+    """`start`'s statement on PostgreSQL, built once: built for every run, it took more of the
+    process's CPU than running it (SQLAlchemy's aliasing and column collections)."""
+    started = (
+        update(RunRow)
+        .where(RunRow.id == bindparam("run_id"), RunRow.status == RunStatus.RUNNING)
+        .values(started_at=bindparam("started_at"))
+        .returning(RunRow.task_id)
+        .cte("started")
+    )
+    remembered = _worth_remembering(TaskRow.id, bindparam("memory")).lateral("remembered")
+    answer = aliased(RunRow, remembered)
+    return (
+        select(TaskRow, ChatRow, answer, _task_has_documents())
+        .join_from(started, TaskRow, TaskRow.id == started.c.task_id)
+        .outerjoin(ChatRow, ChatRow.id == TaskRow.chat_id)
+        .outerjoin(remembered, true())
+        .order_by(answer.finished_at, answer.id)
+    )
 
 
 async def interrupt(

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam, func, insert, select, true, update
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
+from storage import spending
 from storage.dialects import id_in, is_postgres
-from storage.models import RunRow, TaskRow
+from storage.models import RunRow, SpendingRow, TaskRow
 from storage.records import (
     HERE,
     NewTask,
     RunStatus,
+    Spending,
     Target,
     TargetKind,
     Task,
@@ -317,17 +321,89 @@ async def record_outcome(
 
     Only runs that `count` (scheduled ones) change the count: a run someone asked for says
     nothing about whether the schedule keeps failing."""
-    if counts:
-        failures: Any = TaskRow.consecutive_failures + 1 if failed else 0
-    else:
-        failures = TaskRow.consecutive_failures
     result = await session.execute(
         update(TaskRow)
         .where(TaskRow.id == task_id)
-        .values(consecutive_failures=failures, last_run_at=finished_at)
+        .values(
+            consecutive_failures=_failures(failed=failed, counts=counts), last_run_at=finished_at
+        )
         .returning(TaskRow.consecutive_failures)
     )
     return result.scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """A finished run counted against its task (`count_run`)."""
+
+    failures: int
+    # Active tasks run after it (/after): the run may have followers to start. False only
+    # where known (PostgreSQL); SQLite does not say, and its followers are always looked up.
+    followed: bool
+
+
+async def count_run(
+    session: AsyncSession,
+    task_id: int,
+    *,
+    failed: bool,
+    finished_at: datetime,
+    counts: bool,
+    spent: Spending | None = None,
+) -> Counted | None:
+    """`record_outcome`, and in the same statement whether any active task runs after this
+    one (most have none, and need not be asked for their followers) and, on PostgreSQL, the
+    run's expense recorded (`spent`, in a CTE): one round trip where three took three."""
+    postgres = is_postgres(session)
+    if spent is not None and not postgres:
+        await spending.add(session, spent)
+        spent = None
+    statement = _count_run_statement(
+        failed=failed, counts=counts, spends=spent is not None, asks=postgres
+    )
+    parameters: dict[str, Any] = {"task_id": task_id, "finished_at": finished_at}
+    if spent is not None:
+        parameters.update({f"spent_{name}": value for name, value in asdict(spent).items()})
+    result = await session.execute(statement, parameters)
+    row = result.one_or_none()
+    if row is None:
+        return None
+    return Counted(row[0], bool(row[1]) if postgres else True)
+
+
+@functools.cache
+def _count_run_statement(*, failed: bool, counts: bool, spends: bool, asks: bool) -> Any:
+    """`count_run`'s statement, built once for each kind of outcome (built for every run, the
+    aliased subquery took more CPU than the round trip). `asks`: whether tasks follow it, in
+    RETURNING; SQLite's answer there is always no (correlated subqueries in RETURNING do not
+    see the row), and SQLite has no round trips to save, so there it is not asked."""
+    follower = aliased(TaskRow)
+    followed = (
+        select(follower.id)
+        .where(follower.after_task_id == TaskRow.id, follower.state == TaskState.ACTIVE)
+        .correlate(TaskRow)
+        .exists()
+    )
+    statement = (
+        update(TaskRow)
+        .where(TaskRow.id == bindparam("task_id"))
+        .values(
+            consecutive_failures=_failures(failed=failed, counts=counts),
+            last_run_at=bindparam("finished_at"),
+        )
+        .returning(TaskRow.consecutive_failures, followed if asks else true())
+    )
+    if spends:
+        names = [field.name for field in fields(Spending)]
+        expense = insert(SpendingRow).values({name: bindparam(f"spent_{name}") for name in names})
+        statement = statement.add_cte(expense.cte("spent"))
+    return statement
+
+
+def _failures(*, failed: bool, counts: bool) -> Any:
+    if counts:
+        return TaskRow.consecutive_failures + 1 if failed else 0
+    return TaskRow.consecutive_failures
 
 
 async def delete(session: AsyncSession, task_id: int) -> bool:

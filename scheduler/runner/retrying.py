@@ -19,6 +19,16 @@ def repeats_schedule(run: Run) -> bool:
     return run.trigger in SCHEDULED_TRIGGERS or run.retry_of is not None
 
 
+def may_try_again(
+    run: Run, status: RunStatus, reason: Reason | None, *, delays: Sequence[float]
+) -> bool:
+    """Whether the run may try again at all, whatever its task says now (`next_try` needs the
+    task only then)."""
+    if status is not RunStatus.FAILED or reason is None or not reason.transient:
+        return False
+    return repeats_schedule(run) and run.attempt <= len(delays)
+
+
 def next_try(
     run: Run,
     task: Task | None,
@@ -30,9 +40,7 @@ def next_try(
 ) -> datetime | None:
     """The instant the run tries again, or None: it did not fail for a reason that heals, its
     tries are spent, its task is no longer active, or the next occurrence comes first."""
-    if status is not RunStatus.FAILED or reason is None or not reason.transient:
-        return None
-    if not repeats_schedule(run) or run.attempt > len(delays):
+    if not may_try_again(run, status, reason, delays=delays):
         return None
     if task is None or task.state is not TaskState.ACTIVE:
         return None

@@ -67,7 +67,7 @@ from scheduler.runner.inputs import event_input, upstream_input
 from scheduler.runner.pace import Pace
 from scheduler.runner.prompt import MEMORY_RUNS, build_messages, is_silent
 from scheduler.runner.quiet import unchanged
-from scheduler.runner.retrying import next_try, repeats_schedule
+from scheduler.runner.retrying import may_try_again, next_try, repeats_schedule
 from scheduler.runner.sending import (
     DELIVERY_BACKOFF,
     FAILURES_BEFORE_PAUSE,
@@ -82,7 +82,8 @@ from scheduler.runner.task_cap import TaskCap
 from scheduler.runner.tools.registry import Toolsets
 from scheduler.runner.tools.toolbox import Toolbox
 from scheduler.schedules.schedule import zone_for
-from storage import attachments, chats, runs, spending, tasks
+from storage import attachments, runs, spending, tasks
+from storage.database import autocommitting
 from storage.records import Attachment, Run, RunStatus, Spending, Task, TaskMode, TaskState
 from storage.retry import DEFAULT_BACKOFF, Backoff, describe, patiently, unavailable
 
@@ -202,6 +203,7 @@ class TaskRunner:
         """`toolsets` are what runs are offered (`registry.build_toolsets`); none without.
         `targets` sends results to the targets beside a task's own chat."""
         self._sessions = sessions
+        self._statements = autocommitting(sessions)
         self._llm = llm
         self._delivery = delivery
         self._clock = clock
@@ -268,21 +270,21 @@ class TaskRunner:
         return await self._conclude(current, run, outcome, usage)
 
     async def _prepare(self, run: Run) -> _Prepared | None:
-        """Mark the run started and read everything it needs, in one transaction."""
-        async with self._sessions() as session, session.begin():
-            if not await runs.mark_started(session, run.id, started_at=self._clock.now()):
+        """Mark the run started and read everything it needs: one write, so no transaction
+        around it (`autocommitting`), and the reads see the run started."""
+        async with self._statements() as session, session.begin():
+            started = await runs.start(
+                session, run, started_at=self._clock.now(), memory=MEMORY_RUNS
+            )
+            if started is None:
                 return None
-            current = await tasks.get(session, run.task_id)
-            if current is None:
-                return None
-            memory = await runs.recent_outputs(session, run.task_id, limit=MEMORY_RUNS)
-            chat = await chats.get(session, current.chat_id)
+            current, chat, memory = started.task, started.chat, started.memory
             parent = await runs.get(session, run.parent_run_id) if run.parent_run_id else None
             upstream = await tasks.get(session, parent.task_id) if parent else None
             # A reminder's words are its message: it reads no documents.
             documents = (
                 await attachments.of_task(session, current.id)
-                if current.mode is not TaskMode.REMINDER
+                if current.mode is not TaskMode.REMINDER and started.has_documents
                 else []
             )
         language = chat_language(chat.language, chat.user_language) if chat else ENGLISH
@@ -483,14 +485,20 @@ class TaskRunner:
         owes = owes_message(outcome.status, outcome.output, run.trigger)
         # A reminder's run is counted as what it is: no tokens, nothing spent.
         counted = usage.calls > 0 or task.mode is TaskMode.REMINDER
+        delays = self._settings.retry_delays
         async with self._sessions() as session, session.begin():
-            retry_at = next_try(
-                run,
-                await tasks.get(session, task.id),
-                outcome.status,
-                outcome.reason,
-                delays=self._settings.retry_delays,
-                now=now,
+            # The task as it is now matters only to a failure that may try again.
+            retry_at = (
+                next_try(
+                    run,
+                    await tasks.get(session, task.id),
+                    outcome.status,
+                    outcome.reason,
+                    delays=delays,
+                    now=now,
+                )
+                if may_try_again(run, outcome.status, outcome.reason, delays=delays)
+                else None
             )
             finished = await runs.finish(
                 session,
@@ -510,37 +518,45 @@ class TaskRunner:
             )
             if finished is not None and owes and outcome.status is RunStatus.SUCCEEDED:
                 finished = await self._sender.owe_targets(session, task, finished)
-            # Spent even when the run's own record was closed meanwhile (a shutdown interrupted
-            # it), but not recorded for a task deleted meanwhile, whose chat may be gone too.
-            if usage.calls and (finished is not None or await tasks.get(session, task.id)):
-                await spending.add(
-                    session,
-                    Spending(
-                        chat_id=task.chat_id,
-                        task_id=task.id,
-                        kind=spending.RUN,
-                        at=now,
-                        prompt_tokens=usage.prompt_tokens,
-                        completion_tokens=usage.completion_tokens,
-                        cost=usage.cost,
-                    ),
+            spent = (
+                Spending(
+                    chat_id=task.chat_id,
+                    task_id=task.id,
+                    kind=spending.RUN,
+                    at=now,
+                    prompt_tokens=usage.prompt_tokens,
+                    completion_tokens=usage.completion_tokens,
+                    cost=usage.cost,
                 )
+                if usage.calls
+                else None
+            )
             if finished is None:
+                # Spent even when the run's own record was closed meanwhile (a shutdown
+                # interrupted it), but not recorded for a task deleted meanwhile, whose chat
+                # may be gone too.
+                if spent is not None and await tasks.get(session, task.id):
+                    await spending.add(session, spent)
                 return None  # interrupted by a shutdown meanwhile, or the task was deleted
             if sent is not None and owes:
                 await self._sender.record_in(session, task, run, sent)
             # A failure that tries again does not count yet: only a run whose tries are spent.
             counts = repeats_schedule(run) and retry_at is None
-            failures = await tasks.record_outcome(
+            tally = await tasks.count_run(
                 session,
                 task.id,
                 failed=outcome.status is RunStatus.FAILED,
                 finished_at=now,
                 counts=counts,
+                spent=spent,
             )
-            if counts and failures is not None and failures >= FAILURES_BEFORE_PAUSE:
+            if counts and tally is not None and tally.failures >= FAILURES_BEFORE_PAUSE:
                 await tasks.set_state(session, task.id, TaskState.PAUSED, next_run_at=None, now=now)
-            followers = await queue_followers(session, finished, now=now, owner=run.owner)
+            followers = (
+                await queue_followers(session, finished, now=now, owner=run.owner)
+                if tally is not None and tally.followed
+                else []
+            )
         if followers and self._start_followers is not None:
             self._start_followers(followers)
         metrics.observe_run(

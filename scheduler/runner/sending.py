@@ -23,6 +23,7 @@ from scheduler.delivery import (
 )
 from scheduler.runner.targets import TargetSender
 from storage import chats, message_parts, retries, runs, tasks
+from storage.database import autocommitting
 from storage.records import Run, RunStatus, RunTrigger, Task, TaskState
 from storage.retry import Backoff, failure, patiently
 
@@ -89,6 +90,7 @@ class ResultSender:
         targets: TargetSender | None = None,
     ) -> None:
         self._sessions = sessions
+        self._statements = autocommitting(sessions)
         self._delivery = delivery
         self._clock = clock
         self._database_backoff = database_backoff
@@ -207,7 +209,10 @@ class ResultSender:
             return Sent(None, str(refused), chat_gone=False)
 
     async def record(self, task: Task, run: Run, sent: Sent) -> None:
-        async with self._sessions() as session, session.begin():
+        # Mostly one statement (the run's message id), which needs no transaction around it.
+        alone = not sent.parts and not sent.chat_gone
+        sessions = self._statements if alone else self._sessions
+        async with sessions() as session, session.begin():
             await self.record_in(session, task, run, sent)
 
     async def record_in(self, session: AsyncSession, task: Task, run: Run, sent: Sent) -> None:

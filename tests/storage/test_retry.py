@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.exc import DBAPIError
 from structlog.testing import capture_logs
 from tenacity import AsyncRetrying, RetryCallState
 
 from scheduler.runner.sending import DELIVERY_BACKOFF
-from storage.retry import DEFAULT_BACKOFF, Backoff, patiently
+from storage.database import create_engine
+from storage.retry import DEFAULT_BACKOFF, Backoff, patiently, unavailable
 
 
 def waits(backoff: Backoff, attempts: int) -> list[float]:
@@ -29,6 +32,9 @@ def test_the_waits_double_from_the_first_up_to_the_longest() -> None:
     assert waits(DELIVERY_BACKOFF, 11) == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]
     # An outage of days does not overflow.
     assert waits(DEFAULT_BACKOFF, 2000)[-1] == 15
+    # The same waits for work that comes round by itself (the engine's sweep).
+    assert [DEFAULT_BACKOFF.seconds(n) for n in range(1, 9)] == waits(DEFAULT_BACKOFF, 8)
+    assert DEFAULT_BACKOFF.seconds(2000) == 15
 
 
 class Outage:
@@ -102,3 +108,25 @@ async def test_a_cancellation_that_arrives_during_an_outage_is_not_retried() -> 
     with pytest.raises(asyncio.CancelledError):
         await patiently(work, what="run.delivery", backoff=Backoff(first=0.01, longest=0.01))
     assert work.calls == 1
+
+
+async def test_a_server_out_of_connections_is_unavailable(pg_url: str) -> None:
+    """PostgreSQL's "too many clients" (here a role allowed no connection) is the database being
+    away for now, so runs and deliveries wait and try again rather than fail as a bug."""
+    admin = create_engine(pg_url)
+    try:
+        async with admin.begin() as connection:
+            await connection.execute(text("DROP ROLE IF EXISTS cronpilot_no_room"))
+            await connection.execute(text("CREATE ROLE cronpilot_no_room LOGIN CONNECTION LIMIT 0"))
+        crowded = create_engine(make_url(pg_url).set(username="cronpilot_no_room", password=None))
+        try:
+            with pytest.raises(DBAPIError, match="too many connections") as refused:
+                async with crowded.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+        finally:
+            await crowded.dispose()
+        assert unavailable(refused.value)
+    finally:
+        async with admin.begin() as connection:
+            await connection.execute(text("DROP ROLE IF EXISTS cronpilot_no_room"))
+        await admin.dispose()

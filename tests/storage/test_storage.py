@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.reasons import BotShutDown, FailedInARow, ModelNotFound, Other, RateLimitedHttp
 from storage import chats, drafts, retries, runs, spending, tasks
-from storage.models import DraftRow, RunRow
-from storage.records import NewTask, RunStatus, RunTrigger, TaskKind, TaskState
+from storage.models import DraftRow, RunRow, TaskRow
+from storage.records import NewTask, RunStatus, RunTrigger, Spending, TaskKind, TaskState
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -553,3 +553,52 @@ async def test_runs_per_model_and_the_tries_before_a_run(sessions: Sessions) -> 
         first = await runs.get(session, chain[0])
         assert first is not None
         assert await retries.earlier_tries(session, first) == []
+
+
+async def test_counting_a_run_records_its_expense_and_says_whether_tasks_follow_it(
+    sessions: Sessions,
+) -> None:
+    await make_chat(sessions)
+    async with sessions() as session, session.begin():
+        first = await tasks.add(session, cron_task(), now=NOW)
+        second = await tasks.add(session, cron_task(name="Alone"), now=NOW)
+        await session.execute(
+            update(TaskRow).where(TaskRow.id == second.id).values(after_task_id=first.id)
+        )
+    expense = Spending(
+        chat_id=SUPERGROUP,
+        task_id=first.id,
+        kind=spending.RUN,
+        at=NOW,
+        prompt_tokens=10,
+        completion_tokens=5,
+        cost=0.25,
+    )
+    async with sessions() as session, session.begin():
+        followed = await tasks.count_run(
+            session, first.id, failed=True, finished_at=NOW, counts=True, spent=expense
+        )
+        alone = await tasks.count_run(
+            session, second.id, failed=False, finished_at=NOW, counts=True
+        )
+        gone = await tasks.count_run(session, 999_999, failed=True, finished_at=NOW, counts=True)
+    assert followed == tasks.Counted(failures=1, followed=True)
+    # SQLite does not say (its followers are always looked up, which costs no round trip).
+    assert alone == tasks.Counted(failures=0, followed=sqlite_url_in(sessions))
+    assert gone is None
+    async with sessions() as session:
+        spent = await spending.spent_by_task(
+            session, first.id, since=NOW, until=NOW + timedelta(seconds=1)
+        )
+        assert spent == 0.25
+        assert (
+            await spending.spent_by_task(
+                session, second.id, since=NOW, until=NOW + timedelta(seconds=1)
+            )
+            == 0.0
+        )
+
+
+def sqlite_url_in(sessions: Sessions) -> bool:
+    bind = sessions.kw["bind"]
+    return bool(bind.dialect.name == "sqlite")
