@@ -158,7 +158,12 @@ class ChatSlots:
             if not unavailable(error):
                 log.exception("telegram.chat_pace_failed")
             else:
-                log.warning("telegram.chat_pace_unshared", error=describe(error))
+                log.warning(
+                    "telegram.chat_pace_unshared",
+                    error=describe(error),
+                    messages=len(batch),
+                    then="sent on this replica's own pace; the next batch asks again",
+                )
             # The process's own windows still hold; with the database away runs cannot be
             # recorded either, so little is sent meanwhile.
             next_at = {}

@@ -20,8 +20,12 @@ How it works:
   still `running` are run again (an occurrence within the grace period, at most
   `max_restarts` times; older ones become `interrupted`) and the results it owed are sent. A
   clean stop leaves the runs it could not finish in time to the others the same way. A live
-  worker's runs are never touched, so starting a second replica takes nothing away, and a run
-  taken over is no longer its old owner's to record (`runs.finish`);
+  worker's runs are never touched by the others, so starting a second replica takes nothing
+  away, and a run taken over is no longer its old owner's to record (`runs.finish`);
+- a live worker takes back its own orphans the same way at every beat (`take_back`): runs it
+  owns that are still `running`, or owe their result, while no task of its own carries them
+  (the task crashed on a database error it could not wait out, a claim failed before its
+  runs started), with backoff while that keeps happening;
 - database work is retried with backoff through an outage; a result is sent by a delivery job of
   its own, which a shutdown cancels at once (the run stays marked as owing the message).
 """
@@ -29,10 +33,11 @@ How it works:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import math
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -161,6 +166,13 @@ class Engine:
         self._deliveries: dict[asyncio.Task[None], int] = {}
         self._claiming = asyncio.Lock()
         self._sweeping = asyncio.Lock()
+        # Units of work that may have recorded runs of this process's that no task carries
+        # yet (between their commit and `_start`): `take_back` waits until there are none.
+        self._recording = 0
+        # Sweeps in a row that took back orphans of this process's own or found the database
+        # away, and when the next may try (`take_back`).
+        self._take_backs = 0
+        self._take_back_after: datetime | None = None
         self._on_share: Callable[[float], None] | None = None
         # Occurrences were left due because this process had no room for them.
         self._backlog = False
@@ -339,11 +351,116 @@ class Engine:
             if not unavailable(error):
                 raise
             log.warning("scheduler.recover_postponed", error=describe(error))
+        try:
+            await self.take_back()
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            retry_in = self._postpone_take_back()
+            log.warning("scheduler.take_back_postponed", error=describe(error), retry_in=retry_in)
+
+    @contextlib.contextmanager
+    def _recording_runs(self) -> Iterator[None]:
+        """Around work that records runs of this process's and then starts their tasks."""
+        self._recording += 1
+        try:
+            yield
+        finally:
+            self._recording -= 1
+
+    async def take_back(self) -> list[Run]:
+        """Take back this process's own orphans: its runs still `running` that no task of its
+        own runs any longer are run again or interrupted by the rules for a dead worker's
+        (`recover`), and the results it owes that no task of its own sends are sent. Return
+        the interrupted ones. While that keeps happening (or the database is away) it waits
+        between tries with the database backoff, so a database still down does not make it
+        spin.
+
+        Nothing is run or sent twice. A task writes its run's row before it leaves the maps
+        (a run's closing record, then its delivery is in `_deliveries` before the run leaves
+        `_in_flight`; a delivery's record), and the rows are read before the maps are: a run
+        read as open whose task has left meanwhile was closed meanwhile, and the conditional
+        updates of `runs.adopt_running` / `adopt_undelivered` leave it. Runs recorded but not
+        yet started (a claim between its commit and `_start`) are waited for
+        (`_recording`); a chain's follower, recorded by its leader's task and started by it
+        after the commit, is left while that task is in flight."""
+        now = self._clock.now()
+        if self._take_back_after is not None and now < self._take_back_after:
+            return []
+        async with self._sessions() as session:
+            owned = await runs.owned_open(session, me=self.worker_id)
+        if self._recording:
+            return []  # runs are being started: the next sweep looks again
+        running = set(self._in_flight.values())
+        carried = running | set(self._deliveries.values())
+        mine = [
+            run_id for run_id, parent in owned if run_id not in carried and parent not in running
+        ]
+        if not mine:
+            self._take_backs = 0
+            self._take_back_after = None
+            return []
+        settings = self._settings
+        fresh_since = now - timedelta(seconds=settings.misfire_grace_seconds)
+        alive_since = now - timedelta(seconds=settings.lease_seconds)
+        async with self._sessions() as session, session.begin():
+            restarted = await runs.adopt_running(
+                session,
+                me=self.worker_id,
+                alive_since=alive_since,
+                scheduled_since=fresh_since,
+                max_restarts=settings.max_restarts,
+                mine=mine,
+            )
+            # The traceback of what left them is in the log (run.crashed, delivery.crashed).
+            interrupted = await runs.interrupt_orphans(
+                session,
+                me=self.worker_id,
+                alive_since=alive_since,
+                now=now,
+                reason=InternalError(),
+                unless_scheduled_since=fresh_since,
+                max_restarts=settings.max_restarts,
+                mine=mine,
+            )
+            owed = await runs.adopt_undelivered(
+                session, me=self.worker_id, alive_since=alive_since, mine=mine
+            )
+            owners = await tasks.by_ids(session, [run.task_id for run in (*restarted, *owed)])
+        retry_in = self._postpone_take_back()
+        if restarted or interrupted or owed:
+            log.warning(
+                "scheduler.orphans_taken_back",
+                restarted=len(restarted),
+                interrupted=len(interrupted),
+                delivering=len(owed),
+                next_look_in=retry_in,
+            )
+        for run in restarted:
+            task = owners.get(run.task_id)
+            if task is not None:
+                self._start(run, task)
+        for run in owed:
+            task = owners.get(run.task_id)
+            if task is not None and run.id not in self._deliveries.values():
+                self._deliver(run, task)
+        return interrupted
+
+    def _postpone_take_back(self) -> float:
+        """Have the next `take_back` wait the database backoff's next step; its seconds."""
+        self._take_backs += 1
+        seconds = self._backoff.seconds(self._take_backs)
+        self._take_back_after = self._clock.now() + timedelta(seconds=seconds)
+        return seconds
 
     async def recover(self) -> list[Run]:
         """Take over what workers that are gone left: their runs still `running` are run again
         (return the ones too old or restarted too often, which become interrupted instead), and
         the results they still owed are sent."""
+        with self._recording_runs():
+            return await self._recover()
+
+    async def _recover(self) -> list[Run]:
         now = self._clock.now()
         settings = self._settings
         alive_since = now - timedelta(seconds=settings.lease_seconds)
@@ -450,6 +567,10 @@ class Engine:
 
     async def claim_due(self) -> list[Claim]:
         """Claim and start every occurrence due by now; return what this process won."""
+        with self._recording_runs():
+            return await self._claim_due()
+
+    async def _claim_due(self) -> list[Claim]:
         won: list[Claim] = []
         async with self._claiming:
             more = True
@@ -598,6 +719,10 @@ class Engine:
         going; `payload` is the event that started it, handed to the model as data.
 
         Who may run it is the caller's question (the use cases check the task's chat)."""
+        with self._recording_runs():
+            return await self._run_now(task_id, trigger=trigger, payload=payload)
+
+    async def _run_now(self, task_id: int, *, trigger: RunTrigger, payload: str | None) -> Run:
         async with self._sessions() as session, session.begin():
             task = await tasks.get(session, task_id, for_update=True)
             if task is None:

@@ -37,6 +37,12 @@ class Backoff(wait_exponential):
     def __repr__(self) -> str:
         return f"Backoff(first={self.multiplier!r}, longest={self.max!r})"
 
+    def seconds(self, attempt: int) -> float:
+        """The wait after the `attempt`-th failure in a row (1: `first`), for work that comes
+        round by itself (a periodic job) rather than through `patiently`."""
+        doublings = min(max(0, attempt - 1), 64)  # past that the longest wait holds anyway
+        return float(min(self.max, self.multiplier * self.exp_base**doublings))
+
 
 DEFAULT_BACKOFF = Backoff()
 

@@ -333,6 +333,27 @@ def _ownerless(me: str, alive_since: datetime) -> ColumnElement[bool]:
     return or_(RunRow.owner.is_(None), ~RunRow.owner.in_(alive.scalar_subquery()))
 
 
+def _orphans(
+    me: str, alive_since: datetime, mine: Sequence[int] | None
+) -> list[ColumnElement[bool]]:
+    """Whose runs to take: those whose owner is gone or, with `mine`, these runs of this
+    process's own that none of its tasks carries any longer (scheduler/engine.py `take_back`)."""
+    if mine is not None:
+        return [RunRow.owner == me, RunRow.id.in_(list(mine))]
+    return [or_(RunRow.owner.is_(None), RunRow.owner != me), _ownerless(me, alive_since)]
+
+
+async def owned_open(session: AsyncSession, *, me: str) -> list[tuple[int, int | None]]:
+    """This process's runs still `running` or owing their result, as (id, parent run id)."""
+    result = await session.execute(
+        select(RunRow.id, RunRow.parent_run_id).where(
+            RunRow.owner == me,
+            or_(RunRow.status == RunStatus.RUNNING, RunRow.delivery_pending.is_(True)),
+        )
+    )
+    return [(run_id, parent) for run_id, parent in result.all()]
+
+
 async def interrupt_orphans(
     session: AsyncSession,
     *,
@@ -342,10 +363,12 @@ async def interrupt_orphans(
     reason: Reason,
     unless_scheduled_since: datetime | None = None,
     max_restarts: int | None = None,
+    mine: Sequence[int] | None = None,
 ) -> list[Run]:
-    """Mark interrupted the runs still `running` whose owner is gone; never this process's.
-    With `unless_scheduled_since` and `max_restarts`, only those `adopt_running` would not
-    take (older occurrences, runs started again too often): the rest wait for it."""
+    """Mark interrupted the runs still `running` whose owner is gone; never this process's
+    (but those of `mine`, see `_orphans`). With `unless_scheduled_since` and `max_restarts`,
+    only those `adopt_running` would not take (older occurrences, runs started again too
+    often): the rest wait for it."""
     beyond_rescue: list[ColumnElement[bool]] = []
     if unless_scheduled_since is not None and max_restarts is not None:
         beyond_rescue.append(
@@ -358,8 +381,7 @@ async def interrupt_orphans(
         update(RunRow)
         .where(
             RunRow.status == RunStatus.RUNNING,
-            or_(RunRow.owner.is_(None), RunRow.owner != me),
-            _ownerless(me, alive_since),
+            *_orphans(me, alive_since, mine),
             *beyond_rescue,
         )
         .values(status=RunStatus.INTERRUPTED, finished_at=now, **reasons.columns(reason))
@@ -377,11 +399,13 @@ async def adopt_running(
     scheduled_since: datetime,
     max_restarts: int,
     limit: int = 500,
+    mine: Sequence[int] | None = None,
 ) -> list[Run]:
-    """Take over runs still `running` whose owner is gone, to run them again: only those of
-    occurrences since `scheduled_since` (older ones are past catching up) and started again
-    fewer than `max_restarts` times (a run that takes its process down each time stops
-    there). Several processes may call this at once; each run goes to one. Oldest first."""
+    """Take over runs still `running` whose owner is gone (or those of `mine`, see
+    `_orphans`), to run them again: only those of occurrences since `scheduled_since` (older
+    ones are past catching up) and started again fewer than `max_restarts` times (a run that
+    takes its process down each time stops there). Several processes may call this at once;
+    each run goes to one. Oldest first."""
     return await _adopt(
         session,
         me,
@@ -393,15 +417,24 @@ async def adopt_running(
         ],
         {"restarts": RunRow.restarts + 1, "started_at": None},
         limit,
+        mine,
     )
 
 
 async def adopt_undelivered(
-    session: AsyncSession, *, me: str, alive_since: datetime, limit: int = 500
+    session: AsyncSession,
+    *,
+    me: str,
+    alive_since: datetime,
+    limit: int = 500,
+    mine: Sequence[int] | None = None,
 ) -> list[Run]:
     """Take over finished runs whose message is still owed and whose owner is gone (this
-    process after a restart has a new id); return them, oldest first."""
-    return await _adopt(session, me, alive_since, [RunRow.delivery_pending.is_(True)], {}, limit)
+    process after a restart has a new id), or those of `mine` (see `_orphans`); return them,
+    oldest first."""
+    return await _adopt(
+        session, me, alive_since, [RunRow.delivery_pending.is_(True)], {}, limit, mine
+    )
 
 
 async def _adopt(
@@ -411,17 +444,15 @@ async def _adopt(
     which: Sequence[ColumnElement[bool]],
     changes: dict[str, Any],
     limit: int,
+    mine: Sequence[int] | None = None,
 ) -> list[Run]:
     """Make this process the owner of up to `limit` of the runs `which` picks among those whose
-    owner is gone (and apply `changes`); several processes may call this at once and each run
-    goes to one (PostgreSQL skips the rows another is taking). Oldest first."""
+    owner is gone or, with `mine`, among these of its own (and apply `changes`); several
+    processes may call this at once and each run goes to one (PostgreSQL skips the rows
+    another is taking). Oldest first."""
     orphaned = (
         select(RunRow.id)
-        .where(
-            *which,
-            or_(RunRow.owner.is_(None), RunRow.owner != me),
-            _ownerless(me, alive_since),
-        )
+        .where(*which, *_orphans(me, alive_since, mine))
         .order_by(RunRow.id)
         .limit(limit)
     )

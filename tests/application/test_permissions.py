@@ -421,6 +421,7 @@ EXEMPT = {
     "conversations.delivered": "the door records where it posted an answer it was let give",
     "tokens.user_for": "authentication: how the API learns who its actor is",
     "shapes.skipped_next": "reads about a task the caller was let see (a card it shows)",
+    "shapes.skipped_next_of": "reads about tasks the caller was let see (a page it lists)",
     "triggers.target": "authentication: the trigger URL's secret is the credential",
     "triggers.fire": "runs the task `triggers.target` found for the secret",
 }

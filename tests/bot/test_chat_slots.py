@@ -13,12 +13,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from structlog.testing import capture_logs
 
 from bot.chat_slots import ChatSlots
 from bot.ratelimit import MessageRateLimiter
 from storage import chat_pace
 from storage.chat_pace import PaceRequest
 from storage.database import create_engine, create_sessionmaker
+from tests.busy_pool import refusing_server
 from tests.fakes.telegram.limits import FloodControl, RateLimits
 
 PRIVATE_CHAT = 4242
@@ -312,3 +314,28 @@ async def test_three_replicas_at_shares_that_add_up_to_the_whole_keep_telegrams_
         for index, start in enumerate(sent)
     )
     assert 27 <= most <= 30
+
+
+async def test_a_server_out_of_connection_slots_is_a_warning_and_the_message_still_goes(
+    pg_url: str,
+) -> None:
+    """PostgreSQL refusing connections ("too many clients") is transient: the message leaves
+    on the replica's own pace at once, and the log says so at warning level, not as an error."""
+    time = VirtualTime()
+    async with refusing_server(pg_url) as refused_url:
+        database = create_engine(refused_url)
+        slots = ChatSlots(
+            create_sessionmaker(database), monotonic=time, wall=time, sleep=time.sleep
+        )
+        try:
+            with capture_logs() as logs:
+                slot = await slots.slot(PRIVATE_CHAT, due=time())
+        finally:
+            await slots.close()
+            await database.dispose()
+    assert slot == time()
+    assert [(entry["event"], entry["log_level"]) for entry in logs] == [
+        ("telegram.chat_pace_unshared", "warning")
+    ]
+    assert "too many connections" in logs[0]["error"]
+    assert logs[0]["then"] == "sent on this replica's own pace; the next batch asks again"

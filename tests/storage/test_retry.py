@@ -32,6 +32,9 @@ def test_the_waits_double_from_the_first_up_to_the_longest() -> None:
     assert waits(DELIVERY_BACKOFF, 11) == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]
     # An outage of days does not overflow.
     assert waits(DEFAULT_BACKOFF, 2000)[-1] == 15
+    # The same waits for work that comes round by itself (the engine's sweep).
+    assert [DEFAULT_BACKOFF.seconds(n) for n in range(1, 9)] == waits(DEFAULT_BACKOFF, 8)
+    assert DEFAULT_BACKOFF.seconds(2000) == 15
 
 
 class Outage:
