@@ -42,12 +42,12 @@ class Languages:
         setting, else the language its person's app had when last seen, else English."""
         try:
             async with self._reads() as session:
-                chat = await chats.get(session, chat_id)
+                known = await chats.languages(session, chat_id)
         except Exception as error:
             if not unavailable(error):
                 raise
             return self._known.get(chat_id, ENGLISH)
-        language = chat_language(chat.language, chat.user_language) if chat else ENGLISH
+        language = chat_language(*known) if known is not None else ENGLISH
         if len(self._known) >= KNOWN_CHATS:
             self._known.clear()
         self._known[chat_id] = language

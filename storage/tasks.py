@@ -392,6 +392,9 @@ def _count_run_statement(*, failed: bool, counts: bool, spends: bool, asks: bool
             last_run_at=bindparam("finished_at"),
         )
         .returning(TaskRow.consecutive_failures, followed if asks else true())
+        # No session synchronization, as storage.runs' per-run UPDATEs (_UNSYNCHRONIZED there);
+        # a task read after it in the run's close is read with populate_existing (set_state).
+        .execution_options(synchronize_session=False)
     )
     if spends:
         names = [field.name for field in fields(Spending)]
