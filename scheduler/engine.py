@@ -400,31 +400,10 @@ class Engine:
             self._take_backs = 0
             self._take_back_after = None
             return []
-        settings = self._settings
-        fresh_since = now - timedelta(seconds=settings.misfire_grace_seconds)
-        alive_since = now - timedelta(seconds=settings.lease_seconds)
         async with self._sessions() as session, session.begin():
-            restarted = await runs.adopt_running(
-                session,
-                me=self.worker_id,
-                alive_since=alive_since,
-                scheduled_since=fresh_since,
-                max_restarts=settings.max_restarts,
-                mine=mine,
-            )
             # The traceback of what left them is in the log (run.crashed, delivery.crashed).
-            interrupted = await runs.interrupt_orphans(
-                session,
-                me=self.worker_id,
-                alive_since=alive_since,
-                now=now,
-                reason=InternalError(),
-                unless_scheduled_since=fresh_since,
-                max_restarts=settings.max_restarts,
-                mine=mine,
-            )
-            owed = await runs.adopt_undelivered(
-                session, me=self.worker_id, alive_since=alive_since, mine=mine
+            restarted, interrupted, owed = await self._take_over(
+                session, now, reason=InternalError(), mine=mine
             )
             owners = await tasks.by_ids(session, [run.task_id for run in (*restarted, *owed)])
         retry_in = self._postpone_take_back()
@@ -462,25 +441,10 @@ class Engine:
 
     async def _recover(self) -> list[Run]:
         now = self._clock.now()
-        settings = self._settings
-        alive_since = now - timedelta(seconds=settings.lease_seconds)
-        fresh_since = now - timedelta(seconds=settings.misfire_grace_seconds)
+        alive_since = now - timedelta(seconds=self._settings.lease_seconds)
         async with self._sessions() as session, session.begin():
-            restarted = await runs.adopt_running(
-                session,
-                me=self.worker_id,
-                alive_since=alive_since,
-                scheduled_since=fresh_since,
-                max_restarts=settings.max_restarts,
-            )
-            interrupted = await runs.interrupt_orphans(
-                session,
-                me=self.worker_id,
-                alive_since=alive_since,
-                now=now,
-                reason=BotStopped(),
-                unless_scheduled_since=fresh_since,
-                max_restarts=settings.max_restarts,
+            restarted, interrupted, adopted = await self._take_over(
+                session, now, reason=BotStopped()
             )
             # Follow-ups are answered in the bot's process, bounded like runs; one that process
             # left unanswered stays so unless it is closed here.
@@ -490,9 +454,6 @@ class Engine:
                 alive_since=alive_since,
                 now=now,
                 reason=AnswerInterrupted(),
-            )
-            adopted = await runs.adopt_undelivered(
-                session, me=self.worker_id, alive_since=alive_since
             )
             owners = await tasks.by_ids(session, [run.task_id for run in (*restarted, *adopted)])
             await workers.forget_dead(session, before=alive_since - timedelta(days=1))
@@ -513,6 +474,45 @@ class Engine:
             if task is not None:
                 self._deliver(run, task)
         return interrupted
+
+    async def _take_over(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        *,
+        reason: Reason,
+        mine: Sequence[int] | None = None,
+    ) -> tuple[list[Run], list[Run], list[Run]]:
+        """The one rule for orphaned runs (a dead worker's, or with `mine` this process's own
+        that no task carries any longer): those still `running` are taken to run again when
+        their occurrence is fresh and they were not started again too often, else interrupted
+        with `reason`; the results they owe are taken to be sent. Returns (to run again,
+        interrupted, to send)."""
+        settings = self._settings
+        alive_since = now - timedelta(seconds=settings.lease_seconds)
+        fresh_since = now - timedelta(seconds=settings.misfire_grace_seconds)
+        restarted = await runs.adopt_running(
+            session,
+            me=self.worker_id,
+            alive_since=alive_since,
+            scheduled_since=fresh_since,
+            max_restarts=settings.max_restarts,
+            mine=mine,
+        )
+        interrupted = await runs.interrupt_orphans(
+            session,
+            me=self.worker_id,
+            alive_since=alive_since,
+            now=now,
+            reason=reason,
+            unless_scheduled_since=fresh_since,
+            max_restarts=settings.max_restarts,
+            mine=mine,
+        )
+        owed = await runs.adopt_undelivered(
+            session, me=self.worker_id, alive_since=alive_since, mine=mine
+        )
+        return restarted, interrupted, owed
 
     async def refill(self) -> None:
         """Claim anything overdue, recover what dead workers left, and arm an alarm for every
