@@ -28,8 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from common import scratch_database, seed
-from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import text
 
 from application.access import Access, NoMembers
 from application.languages import Languages
@@ -44,6 +43,7 @@ from storage.migrate import upgrade_to_head
 from storage.records import Run, Task
 from tests.fakes.clock import FakeClock
 from tests.fakes.delivery import FakeDelivery
+from tests.round_trips import RoundTrips
 
 DUE = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -76,34 +76,6 @@ class SpeakingDelivery(FakeDelivery):
     async def send_result(self, task: Task, run: Run, text: str) -> Sequence[int]:
         await self._languages.of_chat(task.chat_id)
         return await super().send_result(task, run, text)
-
-
-class RoundTrips:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def executed(self, *_: Any) -> None:
-        self.count += 1
-
-    def transaction(self, conn: Connection) -> None:
-        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            self.count += 1
-
-    @contextlib.contextmanager
-    def listening(self) -> Any:
-        hooks = [
-            ("before_cursor_execute", self.executed),
-            ("begin", self.transaction),
-            ("commit", self.transaction),
-            ("rollback", self.transaction),
-        ]
-        for name, hook in hooks:
-            event.listen(Engine, name, hook)
-        try:
-            yield
-        finally:
-            for name, hook in hooks:
-                event.remove(Engine, name, hook)
 
 
 @contextlib.asynccontextmanager
@@ -142,7 +114,7 @@ async def one_round(url: str, tasks: int) -> tuple[float, int]:
         engine = Scheduler(sessions, runner, clock, EngineSettings())
         round_trips = RoundTrips()
         try:
-            with round_trips.listening():
+            with round_trips.listening(), round_trips.counted():
                 cpu = time.process_time()
                 claims = await engine.claim_due()
                 await engine.wait_idle()
@@ -154,7 +126,7 @@ async def one_round(url: str, tasks: int) -> tuple[float, int]:
             raise RuntimeError(
                 f"{len(claims)} claimed, {len(delivery.results)} delivered, failed: {reasons}"
             )
-        return cpu, round_trips.count
+        return cpu, round_trips.total
 
 
 async def measure(url: str, tasks: int, rounds: int) -> None:

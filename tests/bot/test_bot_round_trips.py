@@ -14,21 +14,16 @@ context); the heartbeat and the other background jobs are not counted.
 
 from __future__ import annotations
 
-import contextvars
-from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
 
 from storage.records import RunStatus
 from tests.bot.test_bot_reliability import DAILY, NEXT_NINE
 from tests.bot_harness import ALICE, NOW, BotUnderTest, FakeClock, bot_settings, create_task
 from tests.fakes.llm import FakeLLM
 from tests.fakes.telegram import FakeTelegram
+from tests.round_trips import RoundTrips
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
 
@@ -41,50 +36,6 @@ RUNS = 3
 # share (BEGIN, the due tasks, the runs, the tasks' next runs, COMMIT; and the tries due, none
 # here: BEGIN, a read, COMMIT), 8 for the batch.
 ROUND_TRIPS_PER_RUN = 7 + 8 / RUNS
-
-_counting: contextvars.ContextVar[bool] = contextvars.ContextVar("counting", default=False)
-
-
-class RoundTrips:
-    """What reaches the server from code running in the counting context."""
-
-    def __init__(self) -> None:
-        self.statements: Counter[str] = Counter()
-
-    @property
-    def total(self) -> int:
-        return sum(self.statements.values())
-
-    def _count(self, what: str) -> None:
-        if _counting.get():
-            self.statements[what] += 1
-
-    def executed(self, _conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
-        self._count(" ".join(statement.split())[:100])
-
-    def transaction(self, name: str) -> Any:
-        def sent(conn: Connection) -> None:
-            # A session in AUTOCOMMIT sends no BEGIN, COMMIT or ROLLBACK (asyncpg's adapter).
-            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-                self._count(name)
-
-        return sent
-
-    @contextmanager
-    def listening(self) -> Iterator[None]:
-        hooks = [
-            ("before_cursor_execute", self.executed),
-            ("begin", self.transaction("BEGIN")),
-            ("commit", self.transaction("COMMIT")),
-            ("rollback", self.transaction("ROLLBACK")),
-        ]
-        for name, hook in hooks:
-            event.listen(Engine, name, hook)
-        try:
-            yield
-        finally:
-            for name, hook in hooks:
-                event.remove(Engine, name, hook)
 
 
 @pytest.fixture
@@ -109,12 +60,8 @@ async def test_a_scheduled_run_reaches_the_database_a_pinned_number_of_times(
     since = fake.checkpoint()
     round_trips = RoundTrips()
 
-    with round_trips.listening():
-        _counting.set(True)
-        try:
-            runs = await bot.fire_due(NEXT_NINE)
-        finally:
-            _counting.set(False)
+    with round_trips.listening(), round_trips.counted():
+        runs = await bot.fire_due(NEXT_NINE)
 
     assert len(runs) == RUNS
     results = [m for m in fake.messages(dm) if m.last_event > since and "Today's summary" in m.text]
